@@ -1,0 +1,54 @@
+/*
+ * buf.h - the one growable byte string (git's strbuf, curl's dynbuf).
+ *
+ * Always NUL-terminated after any successful call, so `ptr` can be passed
+ * to C string functions when the content holds no NUL. Allocation failure
+ * aborts (common.h); the size cap guards against runaway input instead:
+ * appends past IMPACT_BUF_MAX fail with IMPACT_ERROR and leave the buffer
+ * as it was.
+ */
+#ifndef IMPACT_BUF_H
+#define IMPACT_BUF_H
+
+#include "common.h"
+
+#include <stdarg.h>
+
+#define IMPACT_BUF_MAX ((size_t)1 << 31) /* 2 GiB */
+
+typedef struct impact_buf {
+	char *ptr;    /* content, NUL-terminated; never NULL after _init */
+	size_t size;  /* bytes used, not counting the NUL */
+	size_t asize; /* bytes allocated; 0 means ptr is the shared "" */
+} impact_buf;
+
+#define IMPACT_BUF_INIT { impact_buf__initbuf, 0, 0 }
+extern char impact_buf__initbuf[];
+
+void impact_buf_init(impact_buf *b);
+/* Free the content; the buffer is empty and reusable afterwards. */
+void impact_buf_release(impact_buf *b);
+/* Empty it, keeping the allocation. */
+void impact_buf_clear(impact_buf *b);
+/* Take the content (caller frees); the buffer is empty afterwards. */
+char *impact_buf_detach(impact_buf *b);
+
+int impact_buf_grow(impact_buf *b, size_t extra);
+int impact_buf_put(impact_buf *b, const void *data, size_t len);
+int impact_buf_puts(impact_buf *b, const char *s);
+int impact_buf_putc(impact_buf *b, char c);
+int impact_buf_printf(impact_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int impact_buf_vprintf(impact_buf *b, const char *fmt, va_list ap);
+void impact_buf_truncate(impact_buf *b, size_t len);
+/* Replace the content with `s`. */
+int impact_buf_sets(impact_buf *b, const char *s);
+
+/*
+ * Read a whole file into `b` (appending). IMPACT_ENOTFOUND if it does not
+ * exist, IMPACT_ERROR with the path and errno otherwise; files larger than
+ * `max` bytes fail with IMPACT_ERROR.
+ */
+int impact_buf_read_file(impact_buf *b, const char *path, size_t max);
+
+#endif

@@ -1,0 +1,2 @@
+/* graph.c - placeholder, being written. */
+#include "common.h"

@@ -1,0 +1,2 @@
+/* ini.c - placeholder, being written. */
+#include "common.h"

@@ -1,0 +1,31 @@
+/*
+ * ini.h - INI files (pytest.ini, tox.ini, setup.cfg), read with libinih.
+ *
+ * Owns the section -> key -> value map of one INI text, keeping the line of
+ * each key. Follows what Python's configparser does for the files pytest
+ * reads: `key = value` and `key: value`, continuation lines (indented) are
+ * joined to the value with '\n', full-line `#` and `;` comments; keys are
+ * kept as written (pytest's keys are lower-case already).
+ */
+#ifndef IMPACT_INI_H
+#define IMPACT_INI_H
+
+#include "common.h"
+
+typedef struct impact_ini impact_ini;
+
+/*
+ * Parse `len` bytes of `src`; `filename` is for messages. A malformed line
+ * gives IMPACT_EINVALID, "<filename>:<line>: <what>". Returns 0 and *out
+ * (free with impact_ini_free).
+ */
+int impact_ini_parse(impact_ini **out, const char *src, size_t len,
+                     const char *filename);
+void impact_ini_free(impact_ini *ini);
+
+bool impact_ini_has_section(const impact_ini *ini, const char *section);
+/* The value of key in section, or NULL; *line_out (if not NULL) gets its line. Borrowed. */
+const char *impact_ini_get(const impact_ini *ini, const char *section,
+                           const char *key, uint32_t *line_out);
+
+#endif

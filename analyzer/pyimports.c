@@ -1,0 +1,2 @@
+/* pyimports.c - placeholder, being written. */
+#include "common.h"

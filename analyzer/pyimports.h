@@ -1,0 +1,101 @@
+/*
+ * pyimports.h - what one Python module can import, read with tree-sitter.
+ *
+ * Owns the extraction of "facts" from a module's source: every import it
+ * can execute (static, lazy, conditional, TYPE_CHECKING-only, literal
+ * importlib/__import__ calls, pytest_plugins), whether the source parsed
+ * cleanly, and whether it imports by a name impact cannot see. It does not
+ * resolve names to files (resolve.c) and never touches git or the disk:
+ * input is a byte buffer, so the same facts can be cached by blob id.
+ *
+ * The facts are flat arrays of plain values plus strings in one arena so a
+ * cache can store and reload them; later extractors (symbols, string
+ * evidence) add arrays here rather than re-parsing.
+ */
+#ifndef IMPACT_PYIMPORTS_H
+#define IMPACT_PYIMPORTS_H
+
+#include "common.h"
+
+typedef enum impact_import_kind {
+	/* `import a.b.c` / `import a.b.c as x`: module "a.b.c", name NULL. */
+	IMPACT_IMPORT_MODULE = 0,
+	/*
+	 * `from a.b import c` / `from ..p import y` / `from . import x`:
+	 * module "a.b" ("" for `from . import x`), level = number of dots,
+	 * name "c" (may be a submodule or a plain name), or "*".
+	 * One record per imported name.
+	 */
+	IMPACT_IMPORT_FROM = 1,
+	/*
+	 * A string literal passed to importlib.import_module(...),
+	 * import_module(...) or __import__(...): module is the literal;
+	 * leading dots become `level` (relative to the `package=` argument,
+	 * which impact takes to be the module's own package).
+	 */
+	IMPACT_IMPORT_DYNAMIC = 2,
+	/* An entry of `pytest_plugins = "a.b"` or `= ["a.b", ...]`. */
+	IMPACT_IMPORT_PLUGIN = 3,
+} impact_import_kind;
+
+enum {
+	IMPACT_IMPORT_IN_FUNCTION = 1 << 0,   /* in a def/lambda body: runs when called */
+	IMPACT_IMPORT_CONDITIONAL = 1 << 1,   /* under try/except/if/with/for/while */
+	IMPACT_IMPORT_TYPE_CHECKING = 1 << 2, /* under `if TYPE_CHECKING:` (never runs) */
+	IMPACT_IMPORT_IN_CLASS = 1 << 3,      /* in a class body (runs at import) */
+};
+
+typedef struct impact_import {
+	const char *module; /* dotted name as written, no leading dots; borrowed */
+	const char *name;   /* FROM: the imported name or "*"; else NULL */
+	const char *asname; /* the `as` alias, or NULL */
+	uint32_t line;      /* 1-based line of the statement or call */
+	uint16_t level;     /* leading dots of a relative import; 0 = absolute */
+	uint8_t kind;       /* impact_import_kind */
+	uint8_t flags;      /* IMPACT_IMPORT_* bits */
+} impact_import;
+
+enum {
+	/* tree-sitter found an ERROR or MISSING node; imports are still listed. */
+	IMPACT_PYFACTS_SYNTAX_ERROR = 1 << 0,
+	/*
+	 * importlib.import_module / __import__ called with a non-literal
+	 * argument: the module imports something impact cannot name.
+	 */
+	IMPACT_PYFACTS_DYNAMIC_IMPORT = 1 << 1,
+	/* The source was larger than IMPACT_PYFACTS_MAX_SOURCE: not parsed. */
+	IMPACT_PYFACTS_TOO_LARGE = 1 << 2,
+	/* A top-level `def pytest_collect_file` (custom collection). */
+	IMPACT_PYFACTS_COLLECT_HOOK = 1 << 3,
+};
+
+#define IMPACT_PYFACTS_MAX_SOURCE ((size_t)64 << 20)
+
+typedef struct impact_pyfacts {
+	impact_import *imports; /* in source order */
+	size_t nimports;
+	uint32_t flags;       /* IMPACT_PYFACTS_* bits */
+	uint32_t error_line;  /* first syntax error, 1-based; 0 if none */
+	uint32_t error_col;   /* 1-based byte column */
+	void *arena;          /* owns every string above; private */
+} impact_pyfacts;
+
+/* A tree-sitter parser for Python. One per thread; not shareable. */
+typedef struct impact_pyparser impact_pyparser;
+
+impact_pyparser *impact_pyparser_new(void);
+void impact_pyparser_free(impact_pyparser *parser);
+
+/*
+ * Extract the facts of the module whose source is `src` (`len` bytes, any
+ * encoding; invalid UTF-8 and NUL bytes are tolerated). Never fails on bad
+ * input: syntax errors and oversized sources are reported through `flags`.
+ * Returns 0 and a new facts object in *out (caller frees with
+ * impact_pyfacts_free), or IMPACT_ERROR if tree-sitter itself failed.
+ */
+int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
+                           const char *src, size_t len);
+
+void impact_pyfacts_free(impact_pyfacts *facts);
+
+#endif

@@ -1,0 +1,2 @@
+/* pytestcfg.c - placeholder, being written. */
+#include "common.h"

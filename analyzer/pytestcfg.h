@@ -1,0 +1,67 @@
+/*
+ * pytestcfg.h - the parts of pytest's configuration that decide which files
+ * are tests and what they can import.
+ *
+ * Reads, in pytest's order of precedence, the first of: pytest.toml /
+ * .pytest.toml (pytest 9), pytest.ini / .pytest.ini, pyproject.toml with
+ * [tool.pytest.ini_options] (or pytest 9's native [tool.pytest]),
+ * tox.ini with [pytest], setup.cfg with [tool:pytest], at the repository
+ * root. Missing keys keep pytest's defaults. Files are read through a
+ * callback so the configuration comes from the snapshot being analysed, not
+ * necessarily from the disk.
+ */
+#ifndef IMPACT_PYTESTCFG_H
+#define IMPACT_PYTESTCFG_H
+
+#include "buf.h"
+
+/*
+ * Append the content of repo-relative `path` to `out`. Return 0,
+ * IMPACT_ENOTFOUND when there is no such file, or another error.
+ */
+typedef int (*impact_file_reader)(impact_buf *out, const char *path,
+                                  void *payload);
+
+typedef struct impact_strlist {
+	char **items; /* owned, NUL-terminated */
+	size_t n, alloc;
+} impact_strlist;
+
+void impact_strlist_push(impact_strlist *l, const char *s);
+void impact_strlist_release(impact_strlist *l);
+
+typedef enum impact_import_mode {
+	IMPACT_IMPORT_MODE_PREPEND = 0,
+	IMPACT_IMPORT_MODE_APPEND,
+	IMPACT_IMPORT_MODE_IMPORTLIB,
+} impact_import_mode;
+
+typedef struct impact_pytestcfg {
+	char *inifile;               /* the file used ("pyproject.toml"), NULL if none; owned */
+	impact_strlist python_files; /* default: test_*.py *_test.py */
+	impact_strlist testpaths;    /* default: empty (= rootdir) */
+	impact_strlist pythonpath;   /* default: empty; repo-relative, normalised */
+	impact_strlist norecursedirs;/* default: pytest's list */
+	impact_strlist addopts;      /* split like a shell would (shlex) */
+	impact_strlist plugins;      /* modules named by -p in addopts (not "no:x") */
+	impact_import_mode import_mode; /* from --import-mode in addopts */
+	bool doctest_modules;        /* --doctest-modules in addopts */
+} impact_pytestcfg;
+
+/*
+ * Load the configuration through `read`. A malformed config file gives
+ * IMPACT_EINVALID with "file:line:col: what" (never a silent default).
+ * Returns 0 and fills *out (release with impact_pytestcfg_release);
+ * with no config file at all, *out holds pytest's defaults.
+ */
+int impact_pytestcfg_load(impact_pytestcfg *out, impact_file_reader read,
+                          void *payload);
+void impact_pytestcfg_release(impact_pytestcfg *cfg);
+
+/*
+ * Split `s` into words like Python's shlex.split (quotes, backslashes),
+ * appending to `out`. IMPACT_EINVALID on an unterminated quote.
+ */
+int impact_shlex_split(impact_strlist *out, const char *s);
+
+#endif

@@ -1,0 +1,2 @@
+/* select.c - placeholder, being written. */
+#include "common.h"

@@ -1,0 +1,2 @@
+/* snapshot.c - placeholder, being written. */
+#include "common.h"

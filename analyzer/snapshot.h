@@ -1,0 +1,73 @@
+/*
+ * snapshot.h - the set of files of one side of a change, and their bytes.
+ *
+ * A snapshot is what impact analyses: the tree of a commit, the index
+ * (--staged), or the working tree (index entries that still exist on disk,
+ * plus untracked files git does not ignore). Entries are sorted by path
+ * (byte order) and carry git's blob id, so parse results can be keyed by
+ * it. Reading a TREE or INDEX snapshot never touches the working tree.
+ * Submodules (gitlinks) and symlinks are listed with their mode and are
+ * never followed.
+ */
+#ifndef IMPACT_SNAPSHOT_H
+#define IMPACT_SNAPSHOT_H
+
+#include "buf.h"
+
+#include <git2.h>
+
+typedef enum impact_snapshot_kind {
+	IMPACT_SNAPSHOT_TREE = 0,
+	IMPACT_SNAPSHOT_INDEX = 1,
+	IMPACT_SNAPSHOT_WORKDIR = 2,
+} impact_snapshot_kind;
+
+#define IMPACT_MODE_FILE 0100644u
+#define IMPACT_MODE_EXEC 0100755u
+#define IMPACT_MODE_LINK 0120000u
+#define IMPACT_MODE_GITLINK 0160000u
+
+typedef struct impact_entry {
+	const char *path; /* repo-relative, '/'-separated, any byte but NUL */
+	git_oid oid;      /* blob id; for WORKDIR, the id git would give the file */
+	uint32_t mode;    /* git file mode, IMPACT_MODE_* */
+	uint32_t size;    /* bytes, when known cheaply; else 0 */
+} impact_entry;
+
+typedef struct impact_snapshot impact_snapshot;
+
+/*
+ * Open a snapshot. For IMPACT_SNAPSHOT_TREE, `tree` is the tree to list
+ * (NULL means the empty tree); it is borrowed and must outlive nothing: the
+ * snapshot takes its own reference. INDEX and WORKDIR ignore `tree`.
+ * WORKDIR on a bare repository fails with IMPACT_EINVALID.
+ * Returns 0 and the snapshot in *out (free with impact_snapshot_free).
+ */
+int impact_snapshot_open(impact_snapshot **out, git_repository *repo,
+                         impact_snapshot_kind kind, const git_tree *tree);
+
+void impact_snapshot_free(impact_snapshot *snap);
+
+impact_snapshot_kind impact_snapshot_kind_of(const impact_snapshot *snap);
+size_t impact_snapshot_count(const impact_snapshot *snap);
+/* Entry i in path order; borrowed, lives as long as the snapshot. */
+const impact_entry *impact_snapshot_entry(const impact_snapshot *snap, size_t i);
+/* The entry at exactly `path`, or NULL. O(log n). */
+const impact_entry *impact_snapshot_find(const impact_snapshot *snap,
+                                         const char *path);
+/*
+ * True when some entry lives under directory `dir` (no trailing slash;
+ * "" is the root). O(log n).
+ */
+bool impact_snapshot_has_dir(const impact_snapshot *snap, const char *dir);
+
+/*
+ * Append the content of `entry` to `out`: the blob (TREE, INDEX) or the
+ * file on disk (WORKDIR). For a symlink, the link target. Fails with
+ * IMPACT_EINVALID for a gitlink, IMPACT_ENOTFOUND if the file vanished.
+ * Not thread-safe for one snapshot: call from one thread at a time.
+ */
+int impact_snapshot_read(impact_buf *out, impact_snapshot *snap,
+                         const impact_entry *entry);
+
+#endif

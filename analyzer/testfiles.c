@@ -1,0 +1,2 @@
+/* testfiles.c - placeholder, being written. */
+#include "common.h"

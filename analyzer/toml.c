@@ -1,0 +1,2 @@
+/* toml.c - placeholder, being written. */
+#include "common.h"

@@ -1,0 +1,2 @@
+/* placeholder */
+int impact_placeholder_cmd_select;
