@@ -52,6 +52,24 @@ char *impact_xstrndup(const char *s, size_t n);
 		(items)[(n)++] = (value);                                      \
 	} while (0)
 
+/* A growable array of uint32_t (ids), the most common kind here. */
+typedef struct impact_u32vec {
+	uint32_t *v;
+	size_t n, alloc;
+} impact_u32vec;
+
+static inline void impact_u32vec_push(impact_u32vec *vec, uint32_t x)
+{
+	IMPACT_PUSH(vec->v, vec->n, vec->alloc, x);
+}
+
+static inline void impact_u32vec_release(impact_u32vec *vec)
+{
+	free(vec->v);
+	vec->v = NULL;
+	vec->n = vec->alloc = 0;
+}
+
 #include "banned.h"
 
 #endif

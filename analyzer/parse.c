@@ -1,2 +1,94 @@
-/* parse.c - placeholder, being written. */
-#include "common.h"
+/*
+ * parse.c - the parse pool (see parse.h).
+ */
+#include "parse.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+typedef struct pool {
+	impact_parse_job *jobs;
+	size_t n;
+	atomic_size_t next;
+	impact_snapshot *snap;
+	pthread_mutex_t read_lock;
+} pool;
+
+static void *worker(void *arg)
+{
+	pool *p = arg;
+	impact_pyparser *parser = impact_pyparser_new();
+	impact_buf src = IMPACT_BUF_INIT;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&p->next, 1);
+		impact_parse_job *job;
+		int rc;
+
+		if (i >= p->n)
+			break;
+		job = &p->jobs[i];
+		impact_buf_clear(&src);
+		pthread_mutex_lock(&p->read_lock);
+		rc = impact_snapshot_read(&src, p->snap, job->entry);
+		if (rc < 0) {
+			job->error = rc;
+			job->message = impact_xstrdup(impact_error_last());
+		}
+		pthread_mutex_unlock(&p->read_lock);
+		if (rc < 0)
+			continue;
+		rc = impact_pyfacts_extract(&job->facts, parser, src.ptr, src.size);
+		if (rc < 0) {
+			job->error = rc;
+			job->message = impact_xstrdup(impact_error_last());
+		}
+	}
+	impact_buf_release(&src);
+	impact_pyparser_free(parser);
+	return NULL;
+}
+
+int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
+                     unsigned nthreads)
+{
+	pool p;
+	pthread_t threads[16];
+	unsigned started = 0;
+
+	if (!nthreads) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	if (nthreads > IMPACT_ARRAY_SIZE(threads))
+		nthreads = IMPACT_ARRAY_SIZE(threads);
+	/* Threads cost more than they give below a few dozen files. */
+	if (n < 64)
+		nthreads = 1;
+
+	p.jobs = jobs;
+	p.n = n;
+	atomic_init(&p.next, 0);
+	p.snap = snap;
+	pthread_mutex_init(&p.read_lock, NULL);
+
+	for (unsigned t = 1; t < nthreads; t++)
+		if (pthread_create(&threads[started], NULL, worker, &p) == 0)
+			started++;
+	worker(&p); /* the calling thread works too */
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_mutex_destroy(&p.read_lock);
+	return 0;
+}
+
+void impact_parse_jobs_release(impact_parse_job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		impact_pyfacts_free(jobs[i].facts);
+		free(jobs[i].message);
+		jobs[i].facts = NULL;
+		jobs[i].message = NULL;
+	}
+}

@@ -1,2 +1,112 @@
-/* testfiles.c - placeholder, being written. */
-#include "common.h"
+/*
+ * testfiles.c - pytest's rules for which files are tests (see testfiles.h).
+ *
+ * Python's fnmatch lets `*` match '/', so patterns are matched without
+ * FNM_PATHNAME, as pytest's fnmatch_ex does. Virtualenv detection
+ * (pyvenv.cfg) is left out: environments are not committed, and untracked
+ * ones are ignored by git or named by norecursedirs' defaults.
+ */
+#include "testfiles.h"
+
+#include <fnmatch.h>
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static bool match_pattern(const char *pattern, const char *path)
+{
+	if (!strchr(pattern, '/'))
+		return fnmatch(pattern, base_name(path), 0) == 0;
+	/* pytest matches such patterns against the absolute path as "*<sep>pattern". */
+	if (fnmatch(pattern, path, 0) == 0)
+		return true;
+	{
+		size_t n = strlen(pattern);
+		char *p = impact_xmalloc(n + 3);
+		int rc;
+		p[0] = '*';
+		p[1] = '/';
+		memcpy(p + 2, pattern, n + 1);
+		rc = fnmatch(p, path, 0);
+		free(p);
+		return rc == 0;
+	}
+}
+
+bool impact_testfiles_in_ignored_dir(const impact_pytestcfg *cfg, const char *path)
+{
+	const char *start = path, *slash;
+	char *comp;
+	bool hit = false;
+
+	while (!hit && (slash = strchr(start, '/'))) {
+		comp = impact_xstrndup(start, (size_t)(slash - start));
+		if (!strcmp(comp, "__pycache__"))
+			hit = true;
+		for (size_t i = 0; !hit && i < cfg->norecursedirs.n; i++)
+			hit = match_pattern(cfg->norecursedirs.items[i], comp);
+		free(comp);
+		start = slash + 1;
+	}
+	return hit;
+}
+
+static bool under_testpaths(const impact_pytestcfg *cfg, const char *path)
+{
+	if (!cfg->testpaths.n)
+		return true;
+	for (size_t i = 0; i < cfg->testpaths.n; i++) {
+		const char *t = cfg->testpaths.items[i];
+		size_t n = strlen(t);
+		if (!n || !strcmp(t, "."))
+			return true;
+		if (!strncmp(path, t, n) && (path[n] == '/' || path[n] == '\0'))
+			return true;
+		if (strpbrk(t, "*?[")) {
+			/* A glob: does it match the path or one of its directories? */
+			char *prefix = impact_xstrdup(path);
+			bool hit = false;
+			for (char *s = prefix + strlen(prefix); !hit; ) {
+				hit = fnmatch(t, prefix, FNM_PATHNAME) == 0;
+				while (s > prefix && *s != '/')
+					s--;
+				if (s == prefix)
+					break;
+				*s = '\0';
+			}
+			free(prefix);
+			if (hit)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool is_python(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 3 && !strcmp(path + n - 3, ".py");
+}
+
+bool impact_testfiles_is_test(const impact_pytestcfg *cfg, const char *path)
+{
+	const char *base = base_name(path);
+	bool hit = false;
+
+	if (!is_python(path) || !strcmp(base, "conftest.py") ||
+	    !strcmp(base, "__init__.py"))
+		return false;
+	for (size_t i = 0; !hit && i < cfg->python_files.n; i++)
+		hit = match_pattern(cfg->python_files.items[i], path);
+	return hit && under_testpaths(cfg, path) &&
+	       !impact_testfiles_in_ignored_dir(cfg, path);
+}
+
+bool impact_testfiles_is_conftest(const impact_pytestcfg *cfg, const char *path)
+{
+	return !strcmp(base_name(path), "conftest.py") &&
+	       !impact_testfiles_in_ignored_dir(cfg, path);
+}

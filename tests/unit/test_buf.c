@@ -1,2 +1,174 @@
-/* placeholder */
-int main(void) { return 0; }
+/*
+ * test_buf.c - the small foundations: impact_buf, the string pool, the
+ * graph and its backward walk, and the error convention.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "graph.h"
+#include "strpool.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+static void buf__grow_and_print(void **state)
+{
+	impact_buf b = IMPACT_BUF_INIT;
+	(void)state;
+	assert_string_equal(b.ptr, "");
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(impact_buf_printf(&b, "%d,", i), 0);
+	assert_int_equal(b.size, strlen(b.ptr));
+	assert_memory_equal(b.ptr, "0,1,2,", 6);
+	impact_buf_truncate(&b, 2);
+	assert_string_equal(b.ptr, "0,");
+	impact_buf_put(&b, "a\0b", 3);
+	assert_int_equal(b.size, 5);
+	impact_buf_sets(&b, "x");
+	assert_string_equal(b.ptr, "x");
+	char *d = impact_buf_detach(&b);
+	assert_string_equal(d, "x");
+	assert_string_equal(b.ptr, "");
+	free(d);
+	impact_buf_release(&b);
+}
+
+static void buf__cap(void **state)
+{
+	impact_buf b = IMPACT_BUF_INIT;
+	(void)state;
+	impact_buf_puts(&b, "keep");
+	assert_int_equal(impact_buf_grow(&b, IMPACT_BUF_MAX), IMPACT_ERROR);
+	assert_string_equal(b.ptr, "keep");
+	assert_non_null(strstr(impact_error_last(), "too large"));
+	impact_buf_release(&b);
+}
+
+static void buf__read_file(void **state)
+{
+	char path[] = "/tmp/impact-test-buf-XXXXXX";
+	int fd = mkstemp(path);
+	impact_buf b = IMPACT_BUF_INIT;
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "hello\n", 6), 6);
+	close(fd);
+	assert_int_equal(impact_buf_read_file(&b, path, 100), 0);
+	assert_string_equal(b.ptr, "hello\n");
+	impact_buf_clear(&b);
+	assert_int_equal(impact_buf_read_file(&b, path, 3), IMPACT_ERROR);
+	assert_int_equal(b.size, 0);
+	unlink(path);
+	assert_int_equal(impact_buf_read_file(&b, path, 100), IMPACT_ENOTFOUND);
+	assert_int_equal(impact_buf_read_file(&b, "/tmp", 100), IMPACT_ERROR);
+	impact_buf_release(&b);
+}
+
+static void strpool__intern(void **state)
+{
+	impact_strpool *p = impact_strpool_new();
+	char name[32];
+	(void)state;
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "pkg/mod%d.py", i);
+		assert_int_equal(impact_strpool_interns(p, name), (uint32_t)i);
+	}
+	assert_int_equal(impact_strpool_interns(p, "pkg/mod42.py"), 42);
+	assert_string_equal(impact_strpool_get(p, 4999), "pkg/mod4999.py");
+	assert_int_equal(impact_strpool_find(p, "nope", 4), IMPACT_STRPOOL_NONE);
+	assert_int_equal(impact_strpool_intern(p, "a\xff\n", 3), 5000);
+	assert_int_equal(impact_strpool_len(p, 5000), 3);
+	assert_int_equal(impact_strpool_count(p), 5001);
+	assert_null(impact_strpool_get(p, 9999));
+	impact_strpool_free(p);
+	impact_strpool_free(NULL);
+}
+
+/*
+ * 0 test_a -> 1 conftest -> 2 pkg/__init__ ; 0 -> 3 mod ; 3 -> 4 util ;
+ * 5 test_b -> 4 (TYPE_CHECKING only) ; 6 test_c -> 6 (self, dropped)
+ */
+static void graph__dependents(void **state)
+{
+	impact_graph *g = impact_graph_new(7);
+	impact_reach r;
+	uint32_t seed = 4;
+	size_t n;
+	(void)state;
+	impact_graph_add(g, 0, 1, IMPACT_EDGE_CONFTEST, 0);
+	impact_graph_add(g, 1, 2, IMPACT_EDGE_IMPORT, 3);
+	impact_graph_add(g, 0, 3, IMPACT_EDGE_LAZY, 9);
+	impact_graph_add(g, 0, 3, IMPACT_EDGE_IMPORT, 1); /* stronger duplicate */
+	impact_graph_add(g, 3, 4, IMPACT_EDGE_IMPORT, 2);
+	impact_graph_add(g, 5, 4, IMPACT_EDGE_TYPE_CHECKING, 5);
+	impact_graph_add(g, 6, 6, IMPACT_EDGE_IMPORT, 1);
+	impact_graph_add(g, 99, 1, IMPACT_EDGE_IMPORT, 1); /* out of range: ignored */
+	impact_graph_freeze(g);
+	assert_int_equal(impact_graph_edge_count(g), 5);
+	const impact_edge *out = impact_graph_out(g, 0, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[1].to, 3);
+	assert_int_equal(out[1].kind, IMPACT_EDGE_IMPORT);
+	assert_int_equal(out[1].line, 1);
+
+	impact_graph_dependents(&r, g, &seed, 1, 1u << IMPACT_EDGE_TYPE_CHECKING);
+	assert_int_equal(r.dist[4], 0);
+	assert_int_equal(r.dist[3], 1);
+	assert_int_equal(r.dist[0], 2);
+	assert_int_equal(r.dist[5], UINT32_MAX); /* TYPE_CHECKING skipped */
+	assert_int_equal(r.dist[1], UINT32_MAX);
+	assert_int_equal(r.via[0]->to, 3);
+	assert_null(r.via[4]);
+	impact_reach_release(&r);
+
+	impact_graph_dependents(&r, g, &seed, 1, 0);
+	assert_int_equal(r.dist[5], 1);
+	impact_reach_release(&r);
+	impact_graph_free(g);
+}
+
+static void graph__cycle(void **state)
+{
+	impact_graph *g = impact_graph_new(3);
+	impact_reach r;
+	uint32_t seeds[] = { 2, 2 };
+	(void)state;
+	impact_graph_add(g, 0, 1, IMPACT_EDGE_IMPORT, 1);
+	impact_graph_add(g, 1, 2, IMPACT_EDGE_IMPORT, 1);
+	impact_graph_add(g, 2, 0, IMPACT_EDGE_IMPORT, 1);
+	impact_graph_freeze(g);
+	impact_graph_dependents(&r, g, seeds, 2, 0);
+	assert_int_equal(r.dist[2], 0);
+	assert_int_equal(r.dist[1], 1);
+	assert_int_equal(r.dist[0], 2);
+	impact_reach_release(&r);
+	impact_graph_free(g);
+}
+
+static void error__convention(void **state)
+{
+	(void)state;
+	impact_error_clear();
+	assert_string_equal(impact_error_last(), "");
+	assert_int_equal(impact_error_set(IMPACT_EINVALID, "bad '%s'", "x"), IMPACT_EINVALID);
+	assert_string_equal(impact_error_last(), "bad 'x'");
+	assert_int_equal(impact_error_from_errno(2, "open '%s'", "f"), IMPACT_ERROR);
+	assert_string_equal(impact_error_last(), "open 'f': No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(buf__grow_and_print),
+		cmocka_unit_test(buf__cap),
+		cmocka_unit_test(buf__read_file),
+		cmocka_unit_test(strpool__intern),
+		cmocka_unit_test(graph__dependents),
+		cmocka_unit_test(graph__cycle),
+		cmocka_unit_test(error__convention),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,134 @@
+/*
+ * child.c - posix_spawn with an argv (see child.h).
+ *
+ * Changing directory in the child uses posix_spawn_file_actions_addchdir_np
+ * (glibc >= 2.29). Capture goes through a pipe drained before waiting, so
+ * a chatty child cannot block on a full pipe.
+ */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char **build_env(const char *const *add)
+{
+	size_t n = 0, k = 0, m = 0;
+	char **env;
+	while (environ[n])
+		n++;
+	while (add && add[m])
+		m++;
+	env = impact_xcalloc(n + m + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		bool replaced = false;
+		for (size_t j = 0; j < m && !replaced; j++) {
+			const char *eq = strchr(add[j], '=');
+			size_t len = eq ? (size_t)(eq - add[j]) + 1 : strlen(add[j]);
+			replaced = !strncmp(environ[i], add[j], len);
+		}
+		if (!replaced)
+			env[k++] = environ[i];
+	}
+	for (size_t j = 0; j < m; j++)
+		env[k++] = (char *)add[j];
+	env[k] = NULL;
+	return env;
+}
+
+static int start(pid_t *pid, const char *const *argv, const impact_child_opts *opts,
+                 int capture_fd)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	char **env = NULL;
+	int rc, err;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	if (opts && opts->cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, opts->cwd);
+	if (opts && opts->quiet) {
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	} else if (capture_fd >= 0) {
+		posix_spawn_file_actions_adddup2(&fa, capture_fd, 1);
+		posix_spawn_file_actions_adddup2(&fa, capture_fd, 2);
+		posix_spawn_file_actions_addclose(&fa, capture_fd);
+	}
+	if (opts && opts->new_session)
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+	if (opts && opts->env_add)
+		env = build_env(opts->env_add);
+	err = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv,
+	                   env ? env : environ);
+	if (err == ENOENT)
+		rc = impact_error_set(IMPACT_ENOTFOUND, "'%s' not found", argv[0]);
+	else if (err)
+		rc = impact_error_from_errno(err, "cannot run '%s'", argv[0]);
+	else
+		rc = 0;
+	free(env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return rc;
+}
+
+int impact_child_start(pid_t *pid, const char *const *argv,
+                       const impact_child_opts *opts)
+{
+	return start(pid, argv, opts, -1);
+}
+
+int impact_child_wait(int *status, pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return impact_error_from_errno(errno, "cannot wait for process %d", (int)pid);
+	}
+	if (WIFEXITED(st))
+		*status = WEXITSTATUS(st);
+	else if (WIFSIGNALED(st))
+		*status = 128 + WTERMSIG(st);
+	else
+		*status = 1;
+	return 0;
+}
+
+int impact_child_run(int *status, const char *const *argv,
+                     const impact_child_opts *opts)
+{
+	int fds[2] = { -1, -1 };
+	pid_t pid;
+	int rc;
+
+	if (opts && opts->capture) {
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return impact_error_from_errno(errno, "cannot create a pipe");
+	}
+	rc = start(&pid, argv, opts, fds[1]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	if (rc == 0 && fds[0] >= 0) {
+		char chunk[8192];
+		ssize_t n;
+		while ((n = read(fds[0], chunk, sizeof(chunk))) != 0) {
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			impact_buf_put(opts->capture, chunk, (size_t)n);
+		}
+	}
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (rc < 0)
+		return rc;
+	return impact_child_wait(status, pid);
+}

@@ -1,0 +1,36 @@
+/*
+ * child.h - run a child process from an argv, never through a shell.
+ *
+ * Owns posix_spawn usage: file names may hold any byte, so arguments are
+ * passed as they are. Optionally in a directory of its own, with extra
+ * environment variables, with stdout/stderr sent to /dev/null or a file.
+ */
+#ifndef IMPACT_CHILD_H
+#define IMPACT_CHILD_H
+
+#include "buf.h"
+
+#include <sys/types.h>
+
+typedef struct impact_child_opts {
+	const char *cwd;            /* NULL = inherit */
+	const char *const *env_add; /* "NAME=value" entries added to the environment; NULL-terminated, or NULL */
+	bool quiet;                 /* stdout and stderr to /dev/null */
+	bool new_session;           /* setsid(): the child leads its own process group */
+	impact_buf *capture;        /* if set, stdout+stderr are captured here */
+} impact_child_opts;
+
+/*
+ * Start argv[0] (looked up in PATH when it has no '/'). Returns 0 and the
+ * pid in *pid, or IMPACT_ENOTFOUND when the program does not exist, or
+ * IMPACT_ERROR.
+ */
+int impact_child_start(pid_t *pid, const char *const *argv,
+                       const impact_child_opts *opts);
+/* Wait for `pid`; *status gets the exit code, or 128 + signal number. */
+int impact_child_wait(int *status, pid_t pid);
+/* start + wait (+ capture). */
+int impact_child_run(int *status, const char *const *argv,
+                     const impact_child_opts *opts);
+
+#endif

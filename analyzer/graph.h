@@ -1,0 +1,74 @@
+/*
+ * graph.h - the dependency graph between files, in flat arrays.
+ *
+ * Nodes are dense file ids (0..n-1, the ids of project.c's path pool). An
+ * edge `from -> to` means "running `from` executes `to`" (an import, a
+ * conftest in scope, a plugin). Edges are collected in any order, then
+ * frozen into compressed sparse rows in both directions; the backward
+ * walk from changed files to tests uses the reverse rows. The graph knows
+ * nothing of Python or git: edge kinds and lines are carried for --explain.
+ */
+#ifndef IMPACT_GRAPH_H
+#define IMPACT_GRAPH_H
+
+#include "common.h"
+
+typedef enum impact_edge_kind {
+	IMPACT_EDGE_IMPORT = 0,    /* import / from-import at module level */
+	IMPACT_EDGE_LAZY,          /* import inside a function */
+	IMPACT_EDGE_CONDITIONAL,   /* under try/if: may run */
+	IMPACT_EDGE_TYPE_CHECKING, /* under `if TYPE_CHECKING:`: never runs */
+	IMPACT_EDGE_DYNAMIC,       /* importlib.import_module("literal") */
+	IMPACT_EDGE_PLUGIN,        /* pytest_plugins entry */
+	IMPACT_EDGE_ADDOPTS_PLUGIN,/* -p plugin in pytest's addopts */
+	IMPACT_EDGE_CONFTEST,      /* a conftest.py in the test's scope */
+	IMPACT_EDGE_PACKAGE,       /* __init__.py of the package holding the file */
+	IMPACT_EDGE_FALLBACK,      /* resolved only through another file's import root */
+	IMPACT_EDGE_UNKNOWN,       /* a module impact could not parse: assumed to import all */
+	IMPACT_EDGE_SYMLINK,       /* a .py symlink runs its target */
+	IMPACT_EDGE_KIND_COUNT
+} impact_edge_kind;
+
+typedef struct impact_edge {
+	uint32_t from, to;
+	uint32_t line; /* 1-based line in `from`, 0 if none */
+	uint8_t kind;  /* impact_edge_kind */
+} impact_edge;
+
+typedef struct impact_graph impact_graph;
+
+impact_graph *impact_graph_new(uint32_t nnodes);
+void impact_graph_free(impact_graph *g);
+
+/* Add an edge; duplicates (same from, to) keep the strongest kind. Not after freeze. */
+void impact_graph_add(impact_graph *g, uint32_t from, uint32_t to,
+                      impact_edge_kind kind, uint32_t line);
+/* Build the adjacency rows; call once, after the last add. */
+void impact_graph_freeze(impact_graph *g);
+
+uint32_t impact_graph_nodes(const impact_graph *g);
+size_t impact_graph_edge_count(const impact_graph *g);
+/* Out-edges of `node` (what it executes): borrowed array of *n edges. */
+const impact_edge *impact_graph_out(const impact_graph *g, uint32_t node, size_t *n);
+
+/* The result of a backward walk: per node its distance and next hop. */
+typedef struct impact_reach {
+	uint32_t *dist;       /* UINT32_MAX = not reached; 0 = a seed */
+	const impact_edge **via; /* edge from this node toward a seed; NULL for seeds */
+	uint32_t n;
+} impact_reach;
+
+/*
+ * Breadth-first walk against the edges from `seeds`, skipping edges whose
+ * kind bit is set in `skip_kinds` (1u << kind). Fills *out (release with
+ * impact_reach_release). Shortest chains win; among equal lengths the
+ * first-found, which is deterministic for a given graph.
+ */
+void impact_graph_dependents(impact_reach *out, const impact_graph *g,
+                             const uint32_t *seeds, size_t nseeds,
+                             uint32_t skip_kinds);
+void impact_reach_release(impact_reach *r);
+
+const char *impact_edge_kind_name(impact_edge_kind kind);
+
+#endif

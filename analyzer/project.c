@@ -1,0 +1,336 @@
+/*
+ * project.c - build the module graph of one snapshot (see project.h).
+ *
+ * Import roots: the repository root; every directory holding a
+ * pyproject.toml, setup.py or setup.cfg (a project in a monorepo) and its
+ * src/ when present; pytest's `pythonpath`. Each file's own base directory
+ * is added by the resolver. A module impact cannot parse (too large, or
+ * tree-sitter gave up) is assumed to import every other module, so a
+ * change anywhere selects the tests that reach it: unknown means more.
+ */
+#include "project.h"
+
+#include "testfiles.h"
+
+#include <time.h>
+
+double impact_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static int read_from_snapshot(impact_buf *out, const char *path, void *payload)
+{
+	impact_snapshot *snap = payload;
+	const impact_entry *e = impact_snapshot_find(snap, path);
+	if (!e || e->mode == IMPACT_MODE_GITLINK)
+		return impact_error_set(IMPACT_ENOTFOUND, "'%s' does not exist", path);
+	return impact_snapshot_read(out, snap, e);
+}
+
+uint32_t impact_project_find(const impact_project *p, const char *path)
+{
+	uint32_t id = impact_strpool_find(p->paths, path, strlen(path));
+	return id < p->nfiles ? id : IMPACT_STRPOOL_NONE;
+}
+
+static void add_roots(impact_project *p)
+{
+	size_t n = impact_snapshot_count(p->snap);
+	impact_buf dir = IMPACT_BUF_INIT;
+
+	impact_strlist_push(&p->roots, "");
+	if (impact_snapshot_has_dir(p->snap, "src"))
+		impact_strlist_push(&p->roots, "src");
+	for (size_t i = 0; i < n; i++) {
+		const char *path = impact_snapshot_entry(p->snap, i)->path;
+		const char *base = base_name(path);
+		if (base == path)
+			continue; /* the root is already there */
+		if (strcmp(base, "pyproject.toml") && strcmp(base, "setup.py") &&
+		    strcmp(base, "setup.cfg"))
+			continue;
+		impact_buf_clear(&dir);
+		impact_buf_put(&dir, path, (size_t)(base - path - 1));
+		impact_strlist_push(&p->roots, dir.ptr);
+		impact_buf_puts(&dir, "/src");
+		if (impact_snapshot_has_dir(p->snap, dir.ptr))
+			impact_strlist_push(&p->roots, dir.ptr);
+	}
+	for (size_t i = 0; i < p->cfg.pythonpath.n; i++)
+		impact_strlist_push(&p->roots, p->cfg.pythonpath.items[i]);
+	impact_buf_release(&dir);
+}
+
+static impact_edge_kind edge_kind_of(const impact_import *imp)
+{
+	if (imp->flags & IMPACT_IMPORT_TYPE_CHECKING)
+		return IMPACT_EDGE_TYPE_CHECKING;
+	if (imp->kind == IMPACT_IMPORT_PLUGIN)
+		return IMPACT_EDGE_PLUGIN;
+	if (imp->kind == IMPACT_IMPORT_DYNAMIC)
+		return IMPACT_EDGE_DYNAMIC;
+	if (imp->flags & IMPACT_IMPORT_IN_FUNCTION)
+		return IMPACT_EDGE_LAZY;
+	if (imp->flags & IMPACT_IMPORT_CONDITIONAL)
+		return IMPACT_EDGE_CONDITIONAL;
+	return IMPACT_EDGE_IMPORT;
+}
+
+/* Normalise `dir/target` (a symlink's target) into `out`; false if it leaves the repo. */
+static bool normalise_link(impact_buf *out, const char *linkpath, const char *target)
+{
+	impact_buf tmp = IMPACT_BUF_INIT;
+	const char *slash = strrchr(linkpath, '/');
+	char *copy, *save = NULL, *tok;
+	bool ok = true;
+
+	if (target[0] == '/')
+		return false;
+	if (slash)
+		impact_buf_put(&tmp, linkpath, (size_t)(slash - linkpath + 1));
+	impact_buf_puts(&tmp, target);
+	copy = impact_buf_detach(&tmp);
+	impact_buf_clear(out);
+	for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			char *last = strrchr(out->ptr, '/');
+			if (!out->size) {
+				ok = false;
+				break;
+			}
+			impact_buf_truncate(out, last ? (size_t)(last - out->ptr) : 0);
+			continue;
+		}
+		if (out->size)
+			impact_buf_putc(out, '/');
+		impact_buf_puts(out, tok);
+	}
+	free(copy);
+	impact_buf_release(&tmp);
+	return ok;
+}
+
+static void add_edges(impact_project *p)
+{
+	impact_u32vec targets = { 0 };
+	impact_u32vec plugins = { 0 };
+	impact_buf path = IMPACT_BUF_INIT;
+
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		impact_pyfile *f = &p->files[id];
+		const impact_pyfacts *facts = f->facts;
+
+		/* Running a module of a package runs its __init__.py chain. */
+		const char *s = f->path;
+		const char *end = strrchr(s, '/');
+		while (end) {
+			impact_buf_clear(&path);
+			impact_buf_put(&path, s, (size_t)(end - s));
+			impact_buf_puts(&path, "/__init__.py");
+			uint32_t init = impact_project_find(p, path.ptr);
+			if (init == IMPACT_STRPOOL_NONE)
+				break;
+			impact_graph_add(p->graph, id, init, IMPACT_EDGE_PACKAGE, 0);
+			impact_buf_truncate(&path, (size_t)(end - s));
+			end = memrchr(s, '/', (size_t)(end - s));
+		}
+
+		if (f->flags & IMPACT_PF_UNKNOWN) {
+			for (uint32_t k = 0; k < p->nfiles; k++)
+				impact_graph_add(p->graph, id, k, IMPACT_EDGE_UNKNOWN, 0);
+			continue;
+		}
+		if (f->flags & IMPACT_PF_SYMLINK) {
+			impact_buf target = IMPACT_BUF_INIT;
+			if (impact_snapshot_read(&target, p->snap, f->entry) == 0 &&
+			    normalise_link(&path, f->path, target.ptr)) {
+				uint32_t to = impact_project_find(p, path.ptr);
+				if (to != IMPACT_STRPOOL_NONE)
+					impact_graph_add(p->graph, id, to, IMPACT_EDGE_SYMLINK, 0);
+			}
+			impact_buf_release(&target);
+			continue;
+		}
+		if (!facts)
+			continue;
+		for (size_t i = 0; i < facts->nimports; i++) {
+			const impact_import *imp = &facts->imports[i];
+			unsigned how = 0;
+			impact_edge_kind kind = edge_kind_of(imp);
+			targets.n = 0;
+			impact_resolver_resolve(p->resolver, id, imp, &targets, &how);
+			if ((how & IMPACT_RESOLVED_FALLBACK) && kind != IMPACT_EDGE_TYPE_CHECKING)
+				kind = IMPACT_EDGE_FALLBACK;
+			for (size_t k = 0; k < targets.n; k++)
+				impact_graph_add(p->graph, id, targets.v[k], kind, imp->line);
+		}
+	}
+
+	/* pytest runs every conftest.py from the rootdir down to a test's directory. */
+	for (size_t i = 0; i < p->cfg.plugins.n; i++)
+		impact_resolver_resolve_name(p->resolver, p->cfg.plugins.items[i], &plugins);
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		impact_pyfile *f = &p->files[id];
+		const char *slash;
+		if (!(f->flags & IMPACT_PF_TEST))
+			continue;
+		for (size_t k = 0; k < plugins.n; k++)
+			impact_graph_add(p->graph, id, plugins.v[k], IMPACT_EDGE_ADDOPTS_PLUGIN, 0);
+		impact_buf_sets(&path, f->path);
+		while ((slash = strrchr(path.ptr, '/')) != NULL) {
+			impact_buf_truncate(&path, (size_t)(slash - path.ptr));
+			size_t keep = path.size;
+			impact_buf_puts(&path, "/conftest.py");
+			uint32_t c = impact_project_find(p, path.ptr);
+			if (c != IMPACT_STRPOOL_NONE)
+				impact_graph_add(p->graph, id, c, IMPACT_EDGE_CONFTEST, 0);
+			impact_buf_truncate(&path, keep);
+		}
+		{
+			uint32_t c = impact_project_find(p, "conftest.py");
+			if (c != IMPACT_STRPOOL_NONE)
+				impact_graph_add(p->graph, id, c, IMPACT_EDGE_CONFTEST, 0);
+		}
+	}
+	impact_u32vec_release(&targets);
+	impact_u32vec_release(&plugins);
+	impact_buf_release(&path);
+}
+
+int impact_project_build(impact_project **out, impact_snapshot *snap,
+                         const impact_project_opts *opts)
+{
+	impact_project *p = impact_xcalloc(1, sizeof(*p));
+	impact_parse_job *jobs = NULL;
+	uint32_t *job_file = NULL;
+	size_t njobs = 0, nalloc = 0, falloc = 0, njf = 0, jfalloc = 0;
+	size_t n = impact_snapshot_count(snap);
+	int rc;
+	double t0;
+
+	*out = NULL;
+	p->snap = snap;
+	p->paths = impact_strpool_new();
+	rc = impact_pytestcfg_load(&p->cfg, read_from_snapshot, snap);
+	if (rc < 0)
+		goto done;
+
+	/* Files: every .py blob or symlink of the snapshot, then the ghosts. */
+	for (size_t i = 0; i < n; i++) {
+		const impact_entry *e = impact_snapshot_entry(snap, i);
+		impact_pyfile f = { 0 };
+		if (!ends_with(e->path, ".py") || e->mode == IMPACT_MODE_GITLINK)
+			continue;
+		f.path = impact_strpool_get(p->paths, impact_strpool_interns(p->paths, e->path));
+		f.entry = e;
+		if (e->mode == IMPACT_MODE_LINK)
+			f.flags |= IMPACT_PF_SYMLINK;
+		IMPACT_PUSH(p->files, p->nfiles, falloc, f);
+	}
+	for (size_t i = 0; i < opts->nghosts; i++) {
+		impact_pyfile f = { 0 };
+		uint32_t id = impact_strpool_interns(p->paths, opts->ghosts[i]);
+		if (id < p->nfiles)
+			continue; /* still exists (e.g. a rename back) */
+		if (id != p->nfiles)
+			continue; /* a duplicate ghost */
+		f.path = impact_strpool_get(p->paths, id);
+		f.flags = IMPACT_PF_GHOST;
+		IMPACT_PUSH(p->files, p->nfiles, falloc, f);
+	}
+
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		impact_pyfile *f = &p->files[id];
+		if (f->flags & IMPACT_PF_GHOST)
+			continue;
+		if (impact_testfiles_is_test(&p->cfg, f->path))
+			f->flags |= IMPACT_PF_TEST;
+		else if (impact_testfiles_is_conftest(&p->cfg, f->path))
+			f->flags |= IMPACT_PF_CONFTEST;
+		if (!(f->flags & IMPACT_PF_SYMLINK)) {
+			impact_parse_job job = { f->entry, NULL, 0, NULL };
+			IMPACT_PUSH(jobs, njobs, nalloc, job);
+			IMPACT_PUSH(job_file, njf, jfalloc, id);
+		}
+	}
+
+	t0 = impact_now_ms();
+	rc = impact_parse_run(jobs, njobs, snap, opts->nthreads);
+	if (rc < 0)
+		goto done;
+	p->ms_parse = impact_now_ms() - t0;
+
+	for (size_t i = 0; i < njobs; i++) {
+		impact_pyfile *f = &p->files[job_file[i]];
+		impact_buf msg = IMPACT_BUF_INIT;
+		f->facts = jobs[i].facts;
+		jobs[i].facts = NULL;
+		if (jobs[i].error) {
+			f->flags |= IMPACT_PF_UNKNOWN;
+			impact_buf_printf(&msg, "%s: not read (%s); assuming it imports everything",
+			                  f->path, jobs[i].message ? jobs[i].message : "error");
+		} else if (f->facts->flags & IMPACT_PYFACTS_TOO_LARGE) {
+			f->flags |= IMPACT_PF_UNKNOWN;
+			impact_buf_printf(&msg, "%s: too large or too complex to parse; assuming it imports everything",
+			                  f->path);
+		} else if (f->facts->flags & IMPACT_PYFACTS_SYNTAX_ERROR) {
+			impact_buf_printf(&msg, "%s:%u:%u: syntax error; its imports were read as far as the parser could",
+			                  f->path, f->facts->error_line, f->facts->error_col);
+		}
+		if (msg.size)
+			impact_strlist_push(&p->warnings, msg.ptr);
+		impact_buf_release(&msg);
+	}
+
+	t0 = impact_now_ms();
+	add_roots(p);
+	p->resolver = impact_resolver_new(p->paths, p->nfiles,
+	                                  (const char *const *)p->roots.items, p->roots.n);
+	p->graph = impact_graph_new(p->nfiles);
+	add_edges(p);
+	impact_graph_freeze(p->graph);
+	p->ms_graph = impact_now_ms() - t0;
+
+	*out = p;
+	p = NULL;
+	rc = 0;
+done:
+	impact_parse_jobs_release(jobs, njobs);
+	free(jobs);
+	free(job_file);
+	impact_project_free(p);
+	return rc;
+}
+
+void impact_project_free(impact_project *p)
+{
+	if (!p)
+		return;
+	for (uint32_t i = 0; i < p->nfiles; i++)
+		impact_pyfacts_free(p->files[i].facts);
+	free(p->files);
+	impact_strpool_free(p->paths);
+	impact_pytestcfg_release(&p->cfg);
+	impact_strlist_release(&p->roots);
+	impact_strlist_release(&p->warnings);
+	impact_resolver_free(p->resolver);
+	impact_graph_free(p->graph);
+	free(p);
+}

@@ -1,0 +1,72 @@
+/*
+ * project.h - the module graph of one snapshot of a Python project.
+ *
+ * Owns putting the pieces together for one side of a change: reads
+ * pytest's configuration from the snapshot, lists its Python files (plus
+ * "ghost" files: paths the change deleted or renamed away, so that tests
+ * still importing the old name are found), parses them (parse.c),
+ * resolves every import (resolve.c) into the graph (graph.c), adds what
+ * pytest itself runs (conftest.py files in scope, package __init__.py
+ * files, `-p` plugins), and marks tests (testfiles.c). Decides nothing
+ * about what changed: that is select.c.
+ */
+#ifndef IMPACT_PROJECT_H
+#define IMPACT_PROJECT_H
+
+#include "graph.h"
+#include "parse.h"
+#include "pytestcfg.h"
+#include "resolve.h"
+#include "snapshot.h"
+#include "strpool.h"
+
+enum {
+	IMPACT_PF_TEST = 1 << 0,      /* a test module pytest collects */
+	IMPACT_PF_CONFTEST = 1 << 1,  /* a conftest.py */
+	IMPACT_PF_GHOST = 1 << 2,     /* gone on this side (deleted/renamed away) */
+	IMPACT_PF_UNKNOWN = 1 << 3,   /* not parsed: imports unknown */
+	IMPACT_PF_SYMLINK = 1 << 4,
+};
+
+typedef struct impact_pyfile {
+	const char *path;           /* interned in project->paths */
+	const impact_entry *entry;  /* NULL for ghosts; borrowed from the snapshot */
+	impact_pyfacts *facts;      /* NULL when not parsed; owned by the project */
+	uint32_t flags;             /* IMPACT_PF_* */
+} impact_pyfile;
+
+typedef struct impact_project {
+	impact_snapshot *snap;      /* borrowed */
+	impact_pytestcfg cfg;
+	impact_strpool *paths;      /* ids 0..nfiles-1 are the files below */
+	impact_pyfile *files;
+	uint32_t nfiles;
+	impact_strlist roots;       /* global import roots used */
+	impact_resolver *resolver;
+	impact_graph *graph;
+	impact_strlist warnings;    /* one line each: syntax errors, unreadable files */
+	double ms_parse, ms_graph;  /* timings */
+} impact_project;
+
+typedef struct impact_project_opts {
+	const char *const *ghosts;  /* repo-relative .py paths absent from the snapshot */
+	size_t nghosts;
+	unsigned nthreads;          /* 0 = all CPUs */
+} impact_project_opts;
+
+/*
+ * Build the project of `snap` (borrowed; must outlive the project).
+ * Fails with IMPACT_EINVALID on a malformed pytest configuration.
+ * Returns 0 and *out (free with impact_project_free).
+ */
+int impact_project_build(impact_project **out, impact_snapshot *snap,
+                         const impact_project_opts *opts);
+void impact_project_free(impact_project *project);
+
+/* The id of `path`, or IMPACT_STRPOOL_NONE. */
+uint32_t impact_project_find(const impact_project *project, const char *path);
+
+/* Milliseconds since an arbitrary point, for phase timings. */
+double impact_now_ms(void);
+
+#endif

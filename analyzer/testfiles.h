@@ -1,0 +1,21 @@
+/*
+ * testfiles.h - which files pytest treats as test modules and conftests.
+ *
+ * pytest's own rules from its configuration: `python_files` patterns
+ * (matched against the base name, or the whole path when the pattern has
+ * a '/'), `testpaths` (when set, tests live only below them), and
+ * `norecursedirs` (directories pytest never enters). Paths only.
+ */
+#ifndef IMPACT_TESTFILES_H
+#define IMPACT_TESTFILES_H
+
+#include "pytestcfg.h"
+
+/* True if `path` (repo-relative) is a test module pytest would collect. */
+bool impact_testfiles_is_test(const impact_pytestcfg *cfg, const char *path);
+/* True if `path` is a conftest.py in a directory pytest would enter. */
+bool impact_testfiles_is_conftest(const impact_pytestcfg *cfg, const char *path);
+/* True if some directory of `path` matches norecursedirs. */
+bool impact_testfiles_in_ignored_dir(const impact_pytestcfg *cfg, const char *path);
+
+#endif

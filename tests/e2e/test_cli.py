@@ -1,0 +1,300 @@
+"""impact's command line end to end: revspecs, output formats, runs,
+errors, and the promise never to touch the index, refs or work tree."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from layouts import FLAT, FLAT_TESTS, SRC
+
+
+def out(r):
+    return r.stdout.decode(errors="surrogateescape")
+
+
+def err(r):
+    return r.stderr.decode(errors="surrogateescape")
+
+
+@pytest.fixture
+def flat(repo):
+    repo.write_many(FLAT)
+    repo.commit("base")
+    return repo
+
+
+def tweak(repo, path):
+    repo.write(path, (repo.path / path).read_text() + "# tweak\n")
+
+
+# --- revspecs -------------------------------------------------------------
+
+def test_range_forms(flat):
+    tweak(flat, "pkg/heavy.py")
+    c1 = flat.commit("c1")
+    tweak(flat, "pkg/fast.py")
+    flat.commit("c2")
+    both = ["tests/test_lazy.py", "tests/test_optional.py"]
+    assert flat.listing("HEAD~2..") == both
+    assert flat.listing("HEAD~2..HEAD") == both
+    assert flat.listing("HEAD~2..HEAD~1") == ["tests/test_lazy.py"]
+    assert flat.listing("HEAD") == ["tests/test_optional.py"]
+    assert flat.listing(c1) == ["tests/test_lazy.py"]
+    assert flat.listing("HEAD..HEAD") == []
+
+
+def test_three_dot_uses_merge_base(flat):
+    flat.git("checkout", "-q", "-b", "topic")
+    tweak(flat, "pkg/heavy.py")
+    flat.commit("topic change")
+    flat.git("checkout", "-q", "main")
+    tweak(flat, "pkg/fast.py")
+    flat.commit("main change")
+    # main...topic: only what topic did since they diverged.
+    assert flat.listing("main...topic") == ["tests/test_lazy.py"]
+    # main..topic compares the two trees: both changes show.
+    assert flat.listing("main..topic") == ["tests/test_lazy.py", "tests/test_optional.py"]
+
+
+def test_root_commit_selects_everything_added(repo):
+    repo.write_many(FLAT)
+    repo.commit("root")
+    assert repo.listing("HEAD") == FLAT_TESTS
+
+
+def test_merge_commit_against_first_parent(flat):
+    flat.git("checkout", "-q", "-b", "topic")
+    tweak(flat, "pkg/heavy.py")
+    flat.commit("topic change")
+    flat.git("checkout", "-q", "main")
+    tweak(flat, "pkg/fast.py")
+    flat.commit("main change")
+    flat.git("merge", "-q", "--no-ff", "-m", "merge topic", "topic")
+    assert flat.listing("HEAD") == ["tests/test_lazy.py"]
+
+
+def test_bad_revspec(flat):
+    r = flat.impact("--list", "nosuchbranch..")
+    assert r.returncode == 2
+    assert "nosuchbranch" in err(r)
+    assert out(r) == ""
+
+
+def test_two_revspecs_is_usage_error(flat):
+    r = flat.impact("--list", "HEAD", "HEAD~1")
+    assert r.returncode == 2
+    assert "one revision range" in err(r)
+
+
+def test_staged_with_revspec_is_usage_error(flat):
+    r = flat.impact("--list", "--staged", "HEAD~1..")
+    assert r.returncode == 2
+
+
+def test_outside_repository(tmp_path, repo):
+    r = repo.impact("--list", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "not in a git repository" in err(r)
+
+
+def test_dash_C(flat, tmp_path):
+    tweak(flat, "pkg/heavy.py")
+    flat.commit("c")
+    r = flat.impact("-C", str(flat.path), "--list", "HEAD", cwd=tmp_path)
+    assert r.returncode == 0, err(r)
+    assert out(r) == "tests/test_lazy.py\n"
+
+
+def test_from_subdirectory_paths_are_repo_relative(flat):
+    tweak(flat, "pkg/heavy.py")
+    flat.commit("c")
+    r = flat.impact("--list", "HEAD", cwd=flat.path / "pkg")
+    assert out(r) == "tests/test_lazy.py\n"
+
+
+# --- uncommitted changes ----------------------------------------------------
+
+def test_untracked_test_file_and_workdir_edit(flat):
+    flat.write("tests/test_brand_new.py", "def test_n():\n    assert 1\n")
+    tweak(flat, "pkg/heavy.py")
+    assert flat.listing() == ["tests/test_brand_new.py", "tests/test_lazy.py"]
+    # Neither is staged: --staged sees nothing.
+    assert flat.listing("--staged") == []
+    flat.git("add", "pkg/heavy.py")
+    assert flat.listing("--staged") == ["tests/test_lazy.py"]
+
+
+def test_unborn_repository(repo):
+    repo.write_many(SRC)
+    assert repo.listing() == ["tests/test_a.py", "tests/test_b.py", "tests/test_c.py"]
+    r = repo.impact("--list", "HEAD")
+    assert r.returncode == 2
+    assert "no commit" in err(r)
+
+
+def test_ignored_files_do_not_count(flat):
+    flat.write(".gitignore", "build/\n")
+    flat.commit("ignore build")
+    flat.write("build/junk.txt", "x\n")
+    assert flat.listing() == []
+
+
+# --- output formats ---------------------------------------------------------
+
+def test_explain_chains(flat):
+    tweak(flat, "pkg/util.py")
+    tweak(flat, "tests/test_core.py")
+    flat.commit("c")
+    r = flat.impact("--explain", "HEAD")
+    assert r.returncode == 0, err(r)
+    text = out(r)
+    assert "tests/test_core.py (changed test file: modified)" in text
+    assert "tests/test_util.py <- pkg/util.py (modified)" in text
+    assert "tests/test_models.py <- pkg/models.py <- pkg/util.py (modified)" in text
+
+
+def test_explain_conftest_and_full_suite(flat):
+    flat.write("tests/conftest.py", "# x\n")
+    flat.write("data/config.json", "[]\n")
+    flat.commit("c")
+    text = out(flat.impact("--explain", "HEAD"))
+    assert "full suite: data/config.json" in text
+    assert "tests/test_core.py <- tests/conftest.py [conftest] (modified)" in text
+
+
+def test_explain_notes_unreached_module(flat):
+    flat.write("pkg/orphan.py", "Z = 1\n")
+    flat.commit("c")
+    text = out(flat.impact("--explain", "HEAD"))
+    assert "no test reaches pkg/orphan.py" in text
+
+
+def test_json(flat):
+    tweak(flat, "pkg/util.py")
+    flat.write("README.md", "# changed\n")
+    flat.commit("c")
+    r = flat.impact("--json", "HEAD")
+    assert r.returncode == 0, err(r)
+    doc = json.loads(out(r))
+    assert doc["version"] == 1
+    assert doc["full_suite"] is False
+    changed = {c["path"]: c for c in doc["changed"]}
+    assert changed["pkg/util.py"]["status"] == "modified"
+    assert changed["README.md"]["class"] == "ignored"
+    sel = [t["path"] for t in doc["selected"]]
+    assert sel == ["tests/test_util.py", "tests/test_models.py"]
+    chain = doc["selected"][1]["chain"]
+    assert [h["path"] for h in chain] == ["tests/test_models.py", "pkg/models.py", "pkg/util.py"]
+    assert chain[1]["via"] == "import" and chain[1]["line"] == 1
+    assert chain[-1]["status"] == "modified"
+    assert set(doc["timings_ms"]) >= {"diff", "parse", "graph", "select", "total"}
+
+
+def test_list_is_pytest_ready(flat):
+    tweak(flat, "pkg/util.py")
+    flat.commit("c")
+    files = flat.listing("HEAD~1..")
+    r = subprocess.run([flat.env["IMPACT_PYTHON"], "-m", "pytest", "-q", *files],
+                       cwd=flat.path, env=flat.env, capture_output=True)
+    assert r.returncode == 0, out(r)
+    assert "2 passed" in out(r)
+
+
+def test_odd_file_names(repo):
+    names = ["tests/test_with space.py", "tests/test_quote'\"s.py", "tests/test_new\nline.py"]
+    for n in names:
+        repo.write(n, "def test_a():\n    assert True\n")
+    repo.commit("odd")
+    r = repo.impact("--list", "-z", "HEAD")
+    assert r.returncode == 0, err(r)
+    assert sorted(out(r).split("\0")[:-1]) == sorted(names)
+    # --explain keeps one test per line.
+    text = out(repo.impact("--explain", "HEAD"))
+    assert "tests/test_new\\x0aline.py (changed test file: added)" in text
+
+
+def test_non_utf8_file_name(repo):
+    name = b"tests/test_caf\xe9.py"
+    repo.write(name, "def test_a():\n    assert True\n")
+    repo.commit("latin-1 name")
+    r = repo.impact("--list", "-z", "HEAD")
+    assert r.stdout == name + b"\0"
+    doc = json.loads(out(repo.impact("--json", "HEAD")))
+    assert doc["selected"][0]["path_escaped"] == "tests/test_caf\\xe9.py"
+
+
+def test_syntax_error_still_selects(flat):
+    flat.write("pkg/util.py", "def helper(:\n    return 2\n")
+    flat.commit("broken")
+    r = flat.impact("--list", "HEAD")
+    assert r.stdout.decode().split() == ["tests/test_util.py", "tests/test_models.py"]
+    assert "syntax error" in err(r)
+
+
+def test_binary_file_full_suite(flat):
+    flat.write("pkg/blob.bin", bytes(range(256)))
+    flat.commit("bin")
+    assert flat.listing("HEAD") == FLAT_TESTS
+
+
+def test_symlink_module(flat):
+    os.symlink("util.py", flat.path / "pkg" / "alias.py")
+    flat.write("tests/test_alias.py", "from pkg import alias\n\n\ndef test_a():\n    assert alias.helper() == 2\n")
+    flat.commit("alias")
+    tweak(flat, "pkg/util.py")
+    flat.commit("change target")
+    assert "tests/test_alias.py" in flat.listing("HEAD")
+
+
+def test_submodule_change_runs_full_suite(flat, make_repo):
+    sub = make_repo("sub")
+    sub.write("x.txt", "1\n")
+    sub.commit("sub")
+    flat.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub.path), "vendor/sub")
+    flat.commit("add submodule")
+    text = out(flat.impact("--explain", "HEAD"))
+    assert "submodule" in text
+    assert flat.listing("HEAD") == FLAT_TESTS
+
+
+# --- running ----------------------------------------------------------------
+
+def test_run_passes(flat):
+    tweak(flat, "pkg/util.py")
+    flat.commit("c")
+    r = flat.impact("HEAD")
+    assert r.returncode == 0, out(r) + err(r)
+    assert "2 passed" in out(r)
+    assert "impact: python:" in err(r)
+
+
+def test_run_failure_exit_code_and_pytest_args(flat):
+    flat.write("pkg/util.py", "def helper():\n    return 3\n")
+    flat.commit("break")
+    r = flat.impact("HEAD", "--", "-p", "no:cacheprovider")
+    assert r.returncode == 1
+    assert "test_helper" in out(r) or "test_model" in out(r)
+
+
+def test_run_nothing_selected(flat):
+    flat.write("README.md", "# words\n")
+    flat.commit("docs")
+    r = flat.impact("HEAD")
+    assert r.returncode == 0
+    assert "nothing to run" in err(r)
+
+
+def test_run_never_touches_index_refs_or_tree(flat):
+    # A test that rewrites a tracked file while it runs.
+    flat.write("tests/test_writer.py",
+               "import pathlib\n\n\ndef test_w():\n"
+               "    pathlib.Path('pkg/core.py').write_text('def run():\\n    return 1\\n# by test\\n')\n")
+    flat.commit("writer")
+    tweak(flat, "pkg/heavy.py")  # an uncommitted edit of the user's
+    before = flat.state()
+    r = flat.impact("HEAD")
+    assert r.returncode == 0, out(r) + err(r)
+    assert flat.state() == before
+    status = flat.git("status", "--porcelain")
+    assert sorted(status.splitlines()) == [" M pkg/core.py", " M pkg/heavy.py"]
