@@ -17,6 +17,7 @@ typedef struct impact_report_ctx {
 	const impact_changeset *changes;
 	const impact_project *project;
 	const impact_selection *selection;
+	const impact_config *config;   /* may be NULL */
 	double ms_diff, ms_total;
 } impact_report_ctx;
 

@@ -116,13 +116,16 @@ static int cmp_selected(const void *a, const void *b, void *payload)
 }
 
 int impact_select(impact_selection **out, const impact_project *p,
-                  const impact_changeset *changes)
+                  const impact_changeset *changes, const impact_config *config,
+                  const impact_select_opts *opts)
 {
 	impact_selection *sel = impact_xcalloc(1, sizeof(*sel));
 	impact_u32vec seeds = { 0 };
 	size_t talloc = 0;
 	double t0 = impact_now_ms();
 
+	IMPACT_UNUSED(config);
+	IMPACT_UNUSED(opts);
 	sel->nchanges = changes->n;
 	sel->changes = impact_xcalloc(changes->n ? changes->n : 1, sizeof(*sel->changes));
 	for (size_t i = 0; i < changes->n; i++) {

@@ -11,6 +11,7 @@
 #ifndef IMPACT_SELECT_H
 #define IMPACT_SELECT_H
 
+#include "config.h"
 #include "diff.h"
 #include "project.h"
 
@@ -53,13 +54,20 @@ typedef struct impact_selection {
 	double ms_select;
 } impact_selection;
 
+/* How to select; zero-initialised = the defaults. */
+typedef struct impact_select_opts {
+	bool no_smart;  /* rules alone, no import graph (--no-smart) */
+} impact_select_opts;
+
 /*
- * Select the tests of `project` (the new side) that `changes` can break.
- * Returns 0 and *out (free with impact_selection_free). Both inputs are
- * borrowed and must outlive the selection.
+ * Select the tests of `project` (the new side) that `changes` can break,
+ * applying `config`'s rules (NULL = built-in defaults). Returns 0 and *out
+ * (free with impact_selection_free). The inputs are borrowed and must
+ * outlive the selection.
  */
 int impact_select(impact_selection **out, const impact_project *project,
-                  const impact_changeset *changes);
+                  const impact_changeset *changes, const impact_config *config,
+                  const impact_select_opts *opts);
 void impact_selection_free(impact_selection *sel);
 
 /*

@@ -9,16 +9,16 @@
 #include "cli.h"
 
 #include "diff.h"
-#include "interp.h"
 #include "opts.h"
 #include "project.h"
 #include "report.h"
-#include "run.h"
+#include "runner.h"
 #include "select.h"
 
 typedef struct select_opts {
-	bool staged, list, nul, explain, json, quiet, no_default_flags;
+	bool staged, list, nul, explain, json, run, no_smart;
 	unsigned threads;
+	impact_runner_opts run_opts;
 } select_opts;
 
 static const char usage_line[] =
@@ -50,20 +50,39 @@ static void collect_ghosts(impact_strlist *out, const impact_changeset *cs)
 	}
 }
 
-static void print_command(const impact_strlist *argv)
+static int read_from_snapshot(impact_buf *out, const char *path, void *payload)
 {
-	impact_buf line = IMPACT_BUF_INIT;
-	for (size_t i = 0; i < argv->n; i++) {
-		if (i)
-			impact_buf_putc(&line, ' ');
-		if (i > 12 && argv->n > 16) {
-			impact_buf_printf(&line, "... (%zu more)", argv->n - i);
-			break;
-		}
-		impact_report_quote_path(&line, argv->items[i]);
+	impact_snapshot *snap = payload;
+	const impact_entry *e = impact_snapshot_find(snap, path);
+	if (!e || e->mode == IMPACT_MODE_GITLINK)
+		return impact_error_set(IMPACT_ENOTFOUND, "'%s' does not exist", path);
+	return impact_snapshot_read(out, snap, e);
+}
+
+static const char *rules_dir(void)
+{
+	const char *env = getenv("IMPACT_RULES_DIR");
+	return env && *env ? env : NULL;
+}
+
+/* --last-failed: no selection, the runner reruns what failed before. */
+static int last_failed(select_opts *o, impact_cli *cli, char **rest, size_t nrest)
+{
+	impact_snapshot *snap = NULL;
+	impact_config *config = NULL;
+	int rc, exit_code;
+
+	if ((rc = impact_cli_open_repo(cli)) < 0 ||
+	    (rc = impact_snapshot_open(&snap, cli->repo, IMPACT_SNAPSHOT_WORKDIR, NULL)) < 0 ||
+	    (rc = impact_config_load(&config, read_from_snapshot, snap, rules_dir())) < 0) {
+		exit_code = impact_cli_fail(rc);
+		goto done;
 	}
-	fprintf(stderr, "impact: running: %s\n", line.ptr);
-	impact_buf_release(&line);
+	exit_code = impact_runner_run(cli, &o->run_opts, NULL, config, rest, nrest);
+done:
+	impact_config_free(config);
+	impact_snapshot_free(snap);
+	return exit_code;
 }
 
 int cmd_select(int argc, char **argv, impact_cli *cli)
@@ -76,14 +95,22 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_FLAG, 'l', "list", &o.list, NULL, "the selected test files, one per line, in run order" },
 		{ IMPACT_OPT_FLAG, 'z', NULL, &o.nul, NULL, "with --list: end each path with NUL, not newline" },
 		{ IMPACT_OPT_FLAG, 'e', "explain", &o.explain, NULL, "why each test was selected (shortest chain to a change)" },
-		{ IMPACT_OPT_FLAG, 0, "json", &o.json, NULL, "one JSON object: changes, selection, chains, timings" },
-		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running" },
-		{ IMPACT_OPT_FLAG, 0, "no-default-flags", &o.no_default_flags, NULL, "do not add -x --tb=short --no-header" },
-		{ IMPACT_OPT_FLAG, 'q', "quiet", &o.quiet, NULL, "fewer messages on stderr" },
+		{ IMPACT_OPT_FLAG, 0, "json", &o.json, NULL, "one JSON object: changes, selection, chains, timings (with --run: and results)" },
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "selecting" },
+		{ IMPACT_OPT_FLAG, 0, "no-smart", &o.no_smart, NULL, "rules alone: no import graph" },
 		{ IMPACT_OPT_UINT, 0, "threads", &o.threads, "n", "parse with n threads (default: all CPUs)" },
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running" },
+		{ IMPACT_OPT_FLAG, 0, "run", &o.run, NULL, "run even with --json" },
+		{ IMPACT_OPT_FLAG, 0, "last-failed", &o.run_opts.last_failed, NULL, "rerun the previous run's failures" },
+		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o.run_opts.no_preflight, NULL, "skip the import and collection checks" },
+		{ IMPACT_OPT_FLAG, 0, "no-default-flags", &o.run_opts.no_default_flags, NULL, "do not add -x --tb=short --no-header" },
+		{ IMPACT_OPT_UINT, 0, "timeout", &o.run_opts.timeout, "seconds", "stop the run after this long (default 120 for one file, 600 for more)" },
+		{ IMPACT_OPT_UINT, 0, "grace", &o.run_opts.grace, "seconds", "teardown time between SIGINT and SIGKILL (default 5)" },
+		{ IMPACT_OPT_FLAG, 0, "retry-flaky", &o.run_opts.retry_flaky, NULL, "retry a known-flaky failure once" },
+		{ IMPACT_OPT_STRING, 'n', "workers", &o.run_opts.workers, "n|auto", "run on n processes with pytest-xdist" },
+		{ IMPACT_OPT_FLAG, 'q', "quiet", &o.run_opts.quiet, NULL, "fewer messages on stderr" },
 		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
 	};
-	static const char *const default_flags[] = { "-x", "--tb=short", "--no-header" };
 	char **pos = NULL, **rest = NULL;
 	size_t npos = 0, nrest = 0;
 	impact_range range = { 0 };
@@ -91,20 +118,24 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	impact_snapshot *snap = NULL;
 	impact_project *project = NULL;
 	impact_selection *sel = NULL;
-	impact_strlist ghosts = { 0 }, targets = { 0 }, cmdline = { 0 };
-	impact_python python = { 0 };
+	impact_config *config = NULL;
+	impact_strlist ghosts = { 0 };
 	impact_buf out = IMPACT_BUF_INIT;
 	impact_report_ctx ctx = { 0 };
 	impact_project_opts popts = { 0 };
+	impact_select_opts sopts = { 0 };
 	const char *spec;
 	double t0 = impact_now_ms(), t1;
 	int rc, exit_code = IMPACT_EXIT_OK;
+	bool quiet;
 
 	rc = impact_opts_parse(opts, usage_line, argc, argv, &pos, &npos, &rest, &nrest);
 	if (rc > 0)
 		return IMPACT_EXIT_OK;
 	if (rc < 0)
 		return IMPACT_EXIT_USAGE;
+	quiet = o.run_opts.quiet;
+	o.run_opts.json = o.json && o.run;
 	if (npos > 1) {
 		fprintf(stderr, "impact: error: one revision range at a time, got '%s' and '%s'\n"
 		        "  (use A..B for a range; pytest's own arguments go after '--')\n",
@@ -117,9 +148,18 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
-	if ((o.list + o.explain + o.json) > 1) {
-		fprintf(stderr, "impact: error: --list, --explain and --json are exclusive: pick one\n");
+	if ((o.list + o.explain + o.json) > 1 || (o.run && (o.list || o.explain))) {
+		fprintf(stderr, "impact: error: --list, --explain and --json are exclusive, and only --json goes with --run\n");
 		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
+	}
+	if (o.run_opts.last_failed) {
+		if (npos || o.staged || o.list || o.explain || (o.json && !o.run)) {
+			fprintf(stderr, "impact: error: --last-failed reruns the previous failures and takes no revision or listing option\n");
+			exit_code = IMPACT_EXIT_USAGE;
+			goto done;
+		}
+		exit_code = last_failed(&o, cli, rest, nrest);
 		goto done;
 	}
 	spec = npos ? pos[0] : NULL;
@@ -133,8 +173,8 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	t1 = impact_now_ms();
 	ctx.ms_diff = t1 - t0;
 
-	rc = impact_snapshot_open(&snap, cli->repo, range.new_kind, range.new_tree);
-	if (rc < 0) {
+	if ((rc = impact_snapshot_open(&snap, cli->repo, range.new_kind, range.new_tree)) < 0 ||
+	    (rc = impact_config_load(&config, read_from_snapshot, snap, rules_dir())) < 0) {
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
@@ -142,13 +182,9 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	popts.ghosts = (const char *const *)ghosts.items;
 	popts.nghosts = ghosts.n;
 	popts.nthreads = o.threads;
-	rc = impact_project_build(&project, snap, &popts);
-	if (rc < 0) {
-		exit_code = impact_cli_fail(rc);
-		goto done;
-	}
-	rc = impact_select(&sel, project, changes);
-	if (rc < 0) {
+	sopts.no_smart = o.no_smart;
+	if ((rc = impact_project_build(&project, snap, &popts)) < 0 ||
+	    (rc = impact_select(&sel, project, changes, config, &sopts)) < 0) {
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
@@ -157,9 +193,14 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	ctx.changes = changes;
 	ctx.project = project;
 	ctx.selection = sel;
+	ctx.config = config;
 	ctx.ms_total = impact_now_ms() - t0;
 
-	if (o.list || o.explain || o.json) {
+	if (!quiet)
+		for (size_t i = 0; i < project->warnings.n; i++)
+			fprintf(stderr, "impact: warning: %s\n", project->warnings.items[i]);
+
+	if ((o.list || o.explain || o.json) && !o.run) {
 		if (o.list)
 			rc = impact_report_list(&out, &ctx, o.nul);
 		else if (o.explain)
@@ -170,16 +211,10 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 			exit_code = impact_cli_fail(rc);
 			goto done;
 		}
-		if (o.list && !o.quiet)
-			for (size_t i = 0; i < project->warnings.n; i++)
-				fprintf(stderr, "impact: warning: %s\n", project->warnings.items[i]);
 		write_out(&out);
 		goto done;
 	}
 
-	/* Run. */
-	for (size_t i = 0; i < project->warnings.n && !o.quiet; i++)
-		fprintf(stderr, "impact: warning: %s\n", project->warnings.items[i]);
 	if (!changes->n) {
 		fprintf(stderr, "impact: no changes between %s and %s: nothing to run\n",
 		        range.old_label, range.new_label);
@@ -190,7 +225,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		        "(see 'impact --explain')\n", changes->n, changes->n == 1 ? "" : "s");
 		goto done;
 	}
-	if (!o.quiet) {
+	if (!quiet) {
 		if (sel->full_suite)
 			fprintf(stderr, "impact: full suite: %s\n", sel->full_reason);
 		else
@@ -198,56 +233,13 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 			        changes->n, changes->n == 1 ? "" : "s", range.old_label,
 			        range.new_label, sel->ntests, sel->ntests == 1 ? "" : "s");
 	}
-	rc = impact_python_choose(&python, cli->workdir, NULL);
-	if (rc < 0) {
-		exit_code = impact_cli_fail(rc);
-		goto done;
-	}
-	if (!o.quiet)
-		fprintf(stderr, "impact: python: %s\n", python.why);
-	if (!sel->full_suite)
-		for (size_t i = 0; i < sel->ntests; i++)
-			impact_strlist_push(&targets, project->files[sel->tests[i].file].path);
-	{
-		impact_run_opts ro = { 0 };
-		int code = 0;
-		ro.workdir = cli->workdir;
-		ro.python = &python;
-		if (!o.no_default_flags) {
-			ro.default_flags = default_flags;
-			ro.ndefault_flags = IMPACT_ARRAY_SIZE(default_flags);
-		}
-		ro.targets = (const char *const *)targets.items;
-		ro.ntargets = targets.n;
-		ro.extra = (const char *const *)rest;
-		ro.nextra = nrest;
-		if (!cli->workdir) {
-			fprintf(stderr, "impact: error: a bare repository has no work tree to run tests in: "
-			        "use --list, --explain or --json\n");
-			exit_code = IMPACT_EXIT_USAGE;
-			goto done;
-		}
-		if (!o.quiet) {
-			impact_run_argv(&cmdline, &ro);
-			print_command(&cmdline);
-		}
-		fflush(stdout);
-		fflush(stderr);
-		rc = impact_run_pytest(&code, &ro);
-		if (rc < 0) {
-			exit_code = impact_cli_fail(rc);
-			goto done;
-		}
-		exit_code = code;
-	}
+	exit_code = impact_runner_run(cli, &o.run_opts, &ctx, config, rest, nrest);
 done:
 	impact_buf_release(&out);
 	impact_strlist_release(&ghosts);
-	impact_strlist_release(&targets);
-	impact_strlist_release(&cmdline);
-	impact_python_release(&python);
 	impact_selection_free(sel);
 	impact_project_free(project);
+	impact_config_free(config);
 	impact_snapshot_free(snap);
 	impact_changeset_free(changes);
 	impact_range_release(&range);

@@ -8,7 +8,7 @@
  */
 #include "cli.h"
 
-#include "analyzer_version.h"
+#include "buildinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +25,8 @@ typedef struct impact_cmd {
 
 static const impact_cmd commands[] = {
 	{ "demo", cmd_demo, 0, "build a sample project in a temporary repository and show impact on it" },
+	{ "hooks", cmd_hooks, NEEDS_REPO, "install, remove or show impact's git hooks" },
+	{ "rules", cmd_rules, NEEDS_REPO, "check the configuration: 'impact rules check'" },
 };
 
 static void usage(FILE *out)

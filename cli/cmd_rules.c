@@ -1,0 +1,10 @@
+/* cmd_rules.c - placeholder: `impact rules` is being written. */
+#include "cli.h"
+
+int cmd_rules(int argc, char **argv, impact_cli *cli)
+{
+	IMPACT_UNUSED(argc);
+	IMPACT_UNUSED(cli);
+	fprintf(stderr, "impact %s: not available yet\n", argv[0]);
+	return IMPACT_EXIT_USAGE;
+}
