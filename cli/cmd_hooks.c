@@ -8,3 +8,8 @@ int cmd_hooks(int argc, char **argv, impact_cli *cli)
 	fprintf(stderr, "impact %s: not available yet\n", argv[0]);
 	return IMPACT_EXIT_USAGE;
 }
+
+int cmd_hook(int argc, char **argv, impact_cli *cli)
+{
+	return cmd_hooks(argc, argv, cli);
+}

@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #include "diff.h"
+#include "gate.h"
 #include "opts.h"
 #include "project.h"
 #include "report.h"
@@ -16,7 +17,7 @@
 #include "select.h"
 
 typedef struct select_opts {
-	bool staged, list, nul, explain, json, run, no_smart;
+	bool staged, list, nul, explain, json, run, no_smart, gate;
 	unsigned threads;
 	impact_runner_opts run_opts;
 } select_opts;
@@ -91,6 +92,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to compare" },
 		{ IMPACT_OPT_FLAG, 0, "staged", &o.staged, NULL, "the index against HEAD (what 'git commit' would record)" },
+		{ IMPACT_OPT_FLAG, 0, "gate", &o.gate, NULL, "CI/merge gate: default range <merge base with origin>...HEAD" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to print instead of running" },
 		{ IMPACT_OPT_FLAG, 'l', "list", &o.list, NULL, "the selected test files, one per line, in run order" },
 		{ IMPACT_OPT_FLAG, 'z', NULL, &o.nul, NULL, "with --list: end each path with NUL, not newline" },
@@ -108,6 +110,8 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_UINT, 0, "grace", &o.run_opts.grace, "seconds", "teardown time between SIGINT and SIGKILL (default 5)" },
 		{ IMPACT_OPT_FLAG, 0, "retry-flaky", &o.run_opts.retry_flaky, NULL, "retry a known-flaky failure once" },
 		{ IMPACT_OPT_STRING, 'n', "workers", &o.run_opts.workers, "n|auto", "run on n processes with pytest-xdist" },
+		{ IMPACT_OPT_STRING, 0, "junitxml", &o.run_opts.junitxml, "path", "also write pytest's JUnit XML report there" },
+		{ IMPACT_OPT_STRING, 0, "format", &o.run_opts.format, "text|github", "report format; github adds ::error annotations" },
 		{ IMPACT_OPT_FLAG, 'q', "quiet", &o.run_opts.quiet, NULL, "fewer messages on stderr" },
 		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
 	};
@@ -125,6 +129,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	impact_project_opts popts = { 0 };
 	impact_select_opts sopts = { 0 };
 	const char *spec;
+	char *gate_spec = NULL, *gate_why = NULL;
 	double t0 = impact_now_ms(), t1;
 	int rc, exit_code = IMPACT_EXIT_OK;
 	bool quiet;
@@ -163,6 +168,22 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		goto done;
 	}
 	spec = npos ? pos[0] : NULL;
+
+	if (o.gate) {
+		if (o.staged) {
+			fprintf(stderr, "impact: error: --gate compares commits and does not go with --staged\n");
+			exit_code = IMPACT_EXIT_USAGE;
+			goto done;
+		}
+		if ((rc = impact_cli_open_repo(cli)) < 0 ||
+		    (rc = impact_gate_range(&gate_spec, &gate_why, cli->repo, spec)) < 0) {
+			exit_code = impact_cli_fail(rc);
+			goto done;
+		}
+		spec = gate_spec;
+		if (!quiet)
+			fprintf(stderr, "impact: gate: %s (%s)\n", spec, gate_why);
+	}
 
 	if ((rc = impact_cli_open_repo(cli)) < 0 ||
 	    (rc = impact_range_parse(&range, cli->repo, spec, o.staged)) < 0 ||
@@ -243,6 +264,8 @@ done:
 	impact_snapshot_free(snap);
 	impact_changeset_free(changes);
 	impact_range_release(&range);
+	free(gate_spec);
+	free(gate_why);
 	free(pos);
 	return exit_code;
 }

@@ -23,6 +23,8 @@ typedef struct impact_runner_opts {
 	unsigned timeout;        /* --timeout SECONDS; 0 = default */
 	unsigned grace;          /* --grace SECONDS; 0 = default (5) */
 	const char *workers;     /* -n N|auto, or NULL */
+	const char *junitxml;    /* --junitxml PATH: keep pytest's JUnit XML there */
+	const char *format;      /* --format github: annotations for CI; NULL = text */
 } impact_runner_opts;
 
 /*
