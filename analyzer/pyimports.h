@@ -40,16 +40,20 @@ typedef enum impact_import_kind {
 
 enum {
 	IMPACT_IMPORT_IN_FUNCTION = 1 << 0,   /* in a def/lambda body: runs when called */
-	IMPACT_IMPORT_CONDITIONAL = 1 << 1,   /* under try/except/if/with/for/while */
+	IMPACT_IMPORT_CONDITIONAL = 1 << 1,   /* under try/except/if/with/for/while/match */
 	IMPACT_IMPORT_TYPE_CHECKING = 1 << 2, /* under `if TYPE_CHECKING:` (never runs) */
-	IMPACT_IMPORT_IN_CLASS = 1 << 3,      /* in a class body (runs at import) */
+	/*
+	 * Directly in a class body (runs when the class statement runs); a
+	 * method's body is IN_FUNCTION only, a class inside a def has both.
+	 */
+	IMPACT_IMPORT_IN_CLASS = 1 << 3,
 };
 
 typedef struct impact_import {
 	const char *module; /* dotted name as written, no leading dots; borrowed */
 	const char *name;   /* FROM: the imported name or "*"; else NULL */
 	const char *asname; /* the `as` alias, or NULL */
-	uint32_t line;      /* 1-based line of the statement or call */
+	uint32_t line;      /* 1-based line of the statement, call or plugin string */
 	uint16_t level;     /* leading dots of a relative import; 0 = absolute */
 	uint8_t kind;       /* impact_import_kind */
 	uint8_t flags;      /* IMPACT_IMPORT_* bits */
@@ -63,7 +67,11 @@ enum {
 	 * argument: the module imports something impact cannot name.
 	 */
 	IMPACT_PYFACTS_DYNAMIC_IMPORT = 1 << 1,
-	/* The source was larger than IMPACT_PYFACTS_MAX_SOURCE: not parsed. */
+	/*
+	 * Not read: the source was larger than IMPACT_PYFACTS_MAX_SOURCE, the
+	 * parse ran out of time, or (see IMPACT_TS_CHILD_COUNT_GUARD) it could
+	 * not be parsed safely. No imports are listed: treat as unknown.
+	 */
 	IMPACT_PYFACTS_TOO_LARGE = 1 << 2,
 	/* A top-level `def pytest_collect_file` (custom collection). */
 	IMPACT_PYFACTS_COLLECT_HOOK = 1 << 3,
@@ -83,14 +91,38 @@ typedef struct impact_pyfacts {
 /* A tree-sitter parser for Python. One per thread; not shareable. */
 typedef struct impact_pyparser impact_pyparser;
 
+/*
+ * NULL (with the error message set) only when the linked tree-sitter
+ * library cannot load the Python grammar.
+ */
 impact_pyparser *impact_pyparser_new(void);
 void impact_pyparser_free(impact_pyparser *parser);
+
+/*
+ * The parse budget per file in microseconds; 0 (the default) means 3 s
+ * plus 1 s per MiB. A parse that runs out reports IMPACT_PYFACTS_TOO_LARGE.
+ */
+void impact_pyparser_set_timeout(impact_pyparser *parser, uint64_t micros);
+
+/*
+ * libtree-sitter before 0.20.8 (Debian 12 ships 0.20.7) keeps a node's
+ * child count in 16 bits and corrupts memory past 65535 children. While
+ * this is 1, big sources are parsed in pieces (runs of top-level
+ * statements) kept under that by a token bound; a single statement too big
+ * for it that may hold an import makes the module IMPACT_PYFACTS_TOO_LARGE.
+ * Define it 0 when linking a fixed runtime.
+ */
+#ifndef IMPACT_TS_CHILD_COUNT_GUARD
+#define IMPACT_TS_CHILD_COUNT_GUARD 1
+#endif
 
 /*
  * Extract the facts of the module whose source is `src` (`len` bytes, any
  * encoding; invalid UTF-8 and NUL bytes are tolerated). Never fails on bad
  * input: syntax errors and oversized sources are reported through `flags`.
- * Returns 0 and a new facts object in *out (caller frees with
+ * Imports that a syntax error hid from the tree are read back from their
+ * line and carry flags 0 (their context is unknown; 0 is the cautious
+ * reading). Returns 0 and a new facts object in *out (caller frees with
  * impact_pyfacts_free), or IMPACT_ERROR if tree-sitter itself failed.
  */
 int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
