@@ -84,7 +84,8 @@ void impact_graph_freeze(impact_graph *g)
 
 	if (g->frozen)
 		return;
-	qsort(g->edges, g->nedges, sizeof(*g->edges), cmp_edge);
+	if (g->nedges)
+		qsort(g->edges, g->nedges, sizeof(*g->edges), cmp_edge);
 	/* After sorting, the first of each (from, to) run is the strongest. */
 	for (i = 0; i < g->nedges; i++) {
 		if (w && g->edges[w - 1].from == g->edges[i].from &&

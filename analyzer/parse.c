@@ -20,6 +20,7 @@ static void *worker(void *arg)
 	pool *p = arg;
 	impact_pyparser *parser = impact_pyparser_new();
 	impact_buf src = IMPACT_BUF_INIT;
+	char *no_parser = parser ? NULL : impact_xstrdup(impact_error_last());
 
 	for (;;) {
 		size_t i = atomic_fetch_add(&p->next, 1);
@@ -29,6 +30,12 @@ static void *worker(void *arg)
 		if (i >= p->n)
 			break;
 		job = &p->jobs[i];
+		if (!parser) {
+			/* The grammar does not load: every file is unknown, loudly. */
+			job->error = IMPACT_ERROR;
+			job->message = impact_xstrdup(no_parser);
+			continue;
+		}
 		impact_buf_clear(&src);
 		pthread_mutex_lock(&p->read_lock);
 		rc = impact_snapshot_read(&src, p->snap, job->entry);
@@ -47,6 +54,7 @@ static void *worker(void *arg)
 	}
 	impact_buf_release(&src);
 	impact_pyparser_free(parser);
+	free(no_parser);
 	return NULL;
 }
 
@@ -56,6 +64,14 @@ int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
 	pool p;
 	pthread_t threads[16];
 	unsigned started = 0;
+	impact_pyparser *probe = impact_pyparser_new();
+
+	/* A grammar that does not load is fatal, not "every file unknown". */
+	if (!probe)
+		return impact_error_set(IMPACT_ERROR, "cannot load the Python grammar: %s "
+		                        "(rebuild impact against the tree-sitter it runs with)",
+		                        impact_error_last());
+	impact_pyparser_free(probe);
 
 	if (!nthreads) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);

@@ -127,6 +127,27 @@ static bool normalise_link(impact_buf *out, const char *linkpath, const char *ta
 	return ok;
 }
 
+/*
+ * A module whose imports are unknown may import anything. Rather than an
+ * edge to every file from each such module (quadratic), they all point at
+ * one virtual node that points at every file: a change anywhere reaches
+ * them in two hops. The node sits at id nfiles, outside the resolver's
+ * range, and is always allocated (flags 0 when unused) so the graph's
+ * size is fixed.
+ */
+static void add_unknown_node(impact_project *p)
+{
+	impact_pyfile v = { 0 };
+	bool any = false;
+
+	for (uint32_t id = 0; id < p->nfiles; id++)
+		any |= !!(p->files[id].flags & IMPACT_PF_UNKNOWN);
+	v.path = "(any module: imports of an unparsed module are unknown)";
+	v.flags = any ? IMPACT_PF_VIRTUAL : 0;
+	p->files = impact_xreallocarray(p->files, (size_t)p->nfiles + 1, sizeof(*p->files));
+	p->files[p->nfiles] = v;
+}
+
 static void add_edges(impact_project *p)
 {
 	impact_u32vec targets = { 0 };
@@ -153,8 +174,7 @@ static void add_edges(impact_project *p)
 		}
 
 		if (f->flags & IMPACT_PF_UNKNOWN) {
-			for (uint32_t k = 0; k < p->nfiles; k++)
-				impact_graph_add(p->graph, id, k, IMPACT_EDGE_UNKNOWN, 0);
+			impact_graph_add(p->graph, id, p->nfiles, IMPACT_EDGE_UNKNOWN, 0);
 			continue;
 		}
 		if (f->flags & IMPACT_PF_SYMLINK) {
@@ -303,8 +323,12 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	add_roots(p);
 	p->resolver = impact_resolver_new(p->paths, p->nfiles,
 	                                  (const char *const *)p->roots.items, p->roots.n);
-	p->graph = impact_graph_new(p->nfiles);
+	add_unknown_node(p);
+	p->graph = impact_graph_new(p->nfiles + 1);
 	add_edges(p);
+	if (p->files[p->nfiles].flags & IMPACT_PF_VIRTUAL)
+		for (uint32_t k = 0; k < p->nfiles; k++)
+			impact_graph_add(p->graph, p->nfiles, k, IMPACT_EDGE_UNKNOWN, 0);
 	impact_graph_freeze(p->graph);
 	p->ms_graph = impact_now_ms() - t0;
 

@@ -26,6 +26,7 @@ enum {
 	IMPACT_PF_GHOST = 1 << 2,     /* gone on this side (deleted/renamed away) */
 	IMPACT_PF_UNKNOWN = 1 << 3,   /* not parsed: imports unknown */
 	IMPACT_PF_SYMLINK = 1 << 4,
+	IMPACT_PF_VIRTUAL = 1 << 5,   /* the node standing for "any module" */
 };
 
 typedef struct impact_pyfile {
@@ -39,7 +40,7 @@ typedef struct impact_project {
 	impact_snapshot *snap;      /* borrowed */
 	impact_pytestcfg cfg;
 	impact_strpool *paths;      /* ids 0..nfiles-1 are the files below */
-	impact_pyfile *files;
+	impact_pyfile *files;         /* nfiles + 1: files[nfiles] is the virtual node */
 	uint32_t nfiles;
 	impact_strlist roots;       /* global import roots used */
 	impact_resolver *resolver;

@@ -169,7 +169,8 @@ int impact_select(impact_selection **out, const impact_project *p,
 		           IMPACT_SELECT_REACHES;
 		IMPACT_PUSH(sel->tests, sel->ntests, talloc, s);
 	}
-	qsort_r(sel->tests, sel->ntests, sizeof(*sel->tests), cmp_selected, (void *)p);
+	if (sel->ntests)
+		qsort_r(sel->tests, sel->ntests, sizeof(*sel->tests), cmp_selected, (void *)p);
 
 	/* Count, per change, the tests whose chain ends at it. */
 	{

@@ -163,6 +163,8 @@ int cmd_demo(int argc, char **argv, impact_cli *cli)
 		fprintf(stderr, "impact demo: takes no arguments\n");
 		return IMPACT_EXIT_USAGE;
 	}
+	/* Our lines and impact's messages (stderr) must interleave in order. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!mkdtemp(dir))
 		return impact_cli_fail(impact_error_from_errno(errno, "cannot create a temporary directory"));
 	if ((rc = git_repository_init(&repo, dir, 0)) < 0) {

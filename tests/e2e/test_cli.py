@@ -183,7 +183,7 @@ def test_json(flat):
     assert changed["pkg/util.py"]["status"] == "modified"
     assert changed["README.md"]["class"] == "ignored"
     sel = [t["path"] for t in doc["selected"]]
-    assert sel == ["tests/test_util.py", "tests/test_models.py"]
+    assert sel == ["tests/test_util.py", "tests/test_models.py", "tests/test_relative.py"]
     chain = doc["selected"][1]["chain"]
     assert [h["path"] for h in chain] == ["tests/test_models.py", "pkg/models.py", "pkg/util.py"]
     assert chain[1]["via"] == "import" and chain[1]["line"] == 1
@@ -198,7 +198,7 @@ def test_list_is_pytest_ready(flat):
     r = subprocess.run([flat.env["IMPACT_PYTHON"], "-m", "pytest", "-q", *files],
                        cwd=flat.path, env=flat.env, capture_output=True)
     assert r.returncode == 0, out(r)
-    assert "2 passed" in out(r)
+    assert "3 passed" in out(r)
 
 
 def test_odd_file_names(repo):
@@ -228,7 +228,8 @@ def test_syntax_error_still_selects(flat):
     flat.write("pkg/util.py", "def helper(:\n    return 2\n")
     flat.commit("broken")
     r = flat.impact("--list", "HEAD")
-    assert r.stdout.decode().split() == ["tests/test_util.py", "tests/test_models.py"]
+    assert r.stdout.decode().split() == ["tests/test_util.py", "tests/test_models.py",
+                                         "tests/test_relative.py"]
     assert "syntax error" in err(r)
 
 
@@ -265,7 +266,7 @@ def test_run_passes(flat):
     flat.commit("c")
     r = flat.impact("HEAD")
     assert r.returncode == 0, out(r) + err(r)
-    assert "2 passed" in out(r)
+    assert "3 passed" in out(r)
     assert "impact: python:" in err(r)
 
 
