@@ -30,6 +30,8 @@ static void *worker(void *arg)
 		if (i >= p->n)
 			break;
 		job = &p->jobs[i];
+		if (job->facts)
+			continue; /* from the cache */
 		if (!parser) {
 			/* The grammar does not load: every file is unknown, loudly. */
 			job->error = IMPACT_ERROR;
@@ -58,9 +60,49 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
-                     unsigned nthreads)
+/* Fill what the cache has; the cache only ever costs a miss. */
+static void from_cache(impact_parse_job *jobs, size_t n, impact_cache *cache)
 {
+	impact_buf value = IMPACT_BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		const git_oid *oid = &jobs[i].entry->oid;
+		if (git_oid_is_zero(oid))
+			continue;
+		impact_buf_clear(&value);
+		if (impact_cache_get(cache, oid, &value) != 0)
+			continue;
+		if (impact_pyfacts_decode(&jobs[i].facts, value.ptr, value.size) == 0)
+			jobs[i].cached = true;
+		else
+			impact_cache_forget(cache, oid);
+	}
+	impact_buf_release(&value);
+}
+
+static void to_cache(impact_parse_job *jobs, size_t n, impact_cache *cache)
+{
+	impact_buf value = IMPACT_BUF_INIT;
+	if (impact_cache_begin(cache) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const impact_parse_job *j = &jobs[i];
+		/* A parse that ran out of time may succeed next time: not kept. */
+		if (j->cached || !j->facts || j->error || git_oid_is_zero(&j->entry->oid) ||
+		    (j->facts->flags & IMPACT_PYFACTS_TOO_LARGE))
+			continue;
+		impact_buf_clear(&value);
+		if (impact_pyfacts_encode(&value, j->facts) < 0 ||
+		    impact_cache_put(cache, &j->entry->oid, value.ptr, value.size) < 0)
+			break;
+	}
+	impact_cache_commit(cache);
+	impact_buf_release(&value);
+}
+
+int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
+                     unsigned nthreads, impact_cache *cache)
+{
+	size_t todo = n;
 	pool p;
 	pthread_t threads[16];
 	unsigned started = 0;
@@ -72,6 +114,12 @@ int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
 		                        "(rebuild impact against the tree-sitter it runs with)",
 		                        impact_error_last());
 	impact_pyparser_free(probe);
+	if (cache) {
+		from_cache(jobs, n, cache);
+		todo = 0;
+		for (size_t i = 0; i < n; i++)
+			todo += !jobs[i].facts;
+	}
 
 	if (!nthreads) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -80,7 +128,7 @@ int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
 	if (nthreads > IMPACT_ARRAY_SIZE(threads))
 		nthreads = IMPACT_ARRAY_SIZE(threads);
 	/* Threads cost more than they give below a few dozen files. */
-	if (n < 64)
+	if (todo < 64)
 		nthreads = 1;
 
 	p.jobs = jobs;
@@ -96,6 +144,8 @@ int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
 	pthread_mutex_destroy(&p.read_lock);
+	if (cache && todo)
+		to_cache(jobs, n, cache);
 	return 0;
 }
 

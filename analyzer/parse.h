@@ -11,6 +11,7 @@
 #ifndef IMPACT_PARSE_H
 #define IMPACT_PARSE_H
 
+#include "cache.h"
 #include "pyimports.h"
 #include "snapshot.h"
 
@@ -19,15 +20,18 @@ typedef struct impact_parse_job {
 	impact_pyfacts *facts;     /* out: owned by the job's owner; NULL on error */
 	int error;                 /* out: 0, or the IMPACT_E* code of a read error */
 	char *message;             /* out: the error message, owned; NULL if none */
+	bool cached;               /* out: the facts came from the cache */
 } impact_parse_job;
 
 /*
- * Fill every job. `nthreads` 0 = one per online CPU. Per-file read errors
- * are recorded in the job, not returned; returns IMPACT_ERROR only when
- * the pool itself failed (no thread could be started).
+ * Fill every job: from `cache` (may be NULL) by blob id when it has them,
+ * else by reading and parsing, storing what was parsed back into the
+ * cache. `nthreads` 0 = one per online CPU. Per-file read errors are
+ * recorded in the job, not returned; returns IMPACT_ERROR only when
+ * parsing is impossible (the grammar does not load).
  */
 int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
-                     unsigned nthreads);
+                     unsigned nthreads, impact_cache *cache);
 /* Free what the jobs own (facts, messages). */
 void impact_parse_jobs_release(impact_parse_job *jobs, size_t n);
 

@@ -285,14 +285,14 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 		else if (impact_testfiles_is_conftest(&p->cfg, f->path))
 			f->flags |= IMPACT_PF_CONFTEST;
 		if (!(f->flags & IMPACT_PF_SYMLINK)) {
-			impact_parse_job job = { f->entry, NULL, 0, NULL };
+			impact_parse_job job = { f->entry, NULL, 0, NULL, false };
 			IMPACT_PUSH(jobs, njobs, nalloc, job);
 			IMPACT_PUSH(job_file, njf, jfalloc, id);
 		}
 	}
 
 	t0 = impact_now_ms();
-	rc = impact_parse_run(jobs, njobs, snap, opts->nthreads);
+	rc = impact_parse_run(jobs, njobs, snap, opts->nthreads, opts->cache);
 	if (rc < 0)
 		goto done;
 	p->ms_parse = impact_now_ms() - t0;
@@ -302,6 +302,10 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 		impact_buf msg = IMPACT_BUF_INIT;
 		f->facts = jobs[i].facts;
 		jobs[i].facts = NULL;
+		if (jobs[i].cached)
+			p->from_cache++;
+		else
+			p->parsed++;
 		if (jobs[i].error) {
 			f->flags |= IMPACT_PF_UNKNOWN;
 			impact_buf_printf(&msg, "%s: not read (%s); assuming it imports everything",

@@ -47,12 +47,14 @@ typedef struct impact_project {
 	impact_graph *graph;
 	impact_strlist warnings;    /* one line each: syntax errors, unreadable files */
 	double ms_parse, ms_graph;  /* timings */
+	size_t parsed, from_cache;  /* files parsed now / taken from the cache */
 } impact_project;
 
 typedef struct impact_project_opts {
 	const char *const *ghosts;  /* repo-relative .py paths absent from the snapshot */
 	size_t nghosts;
 	unsigned nthreads;          /* 0 = all CPUs */
+	impact_cache *cache;        /* parse cache, or NULL; borrowed */
 } impact_project_opts;
 
 /*

@@ -1899,3 +1899,151 @@ done:
 	*out = facts;
 	return 0;
 }
+
+/* ---- the encoded form (cache) ------------------------------------------ */
+
+/*
+ * Little-endian: "IPF" + version byte, u32 flags, u32 error_line,
+ * u32 error_col, u32 nimports, then per import u8 kind, u8 flags,
+ * u16 level, u32 line and three strings (module, name, asname), each a
+ * u32 length (UINT32_MAX = NULL) and its bytes; last a u32 FNV-1a of all
+ * bytes before it, so a torn or damaged record is never taken for facts.
+ */
+
+static void put_u32(impact_buf *b, uint32_t v)
+{
+	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+	                       (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	impact_buf_put(b, x, 4);
+}
+
+static void put_str(impact_buf *b, const char *s)
+{
+	if (!s) {
+		put_u32(b, UINT32_MAX);
+		return;
+	}
+	put_u32(b, (uint32_t)strlen(s));
+	impact_buf_puts(b, s);
+}
+
+static uint32_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
+{
+	size_t start = out->size;
+	impact_buf_put(out, "IPF", 3);
+	impact_buf_putc(out, (char)IMPACT_PYFACTS_VERSION);
+	put_u32(out, facts->flags);
+	put_u32(out, facts->error_line);
+	put_u32(out, facts->error_col);
+	put_u32(out, (uint32_t)facts->nimports);
+	for (size_t i = 0; i < facts->nimports; i++) {
+		const impact_import *im = &facts->imports[i];
+		unsigned char head[4] = { im->kind, im->flags, (unsigned char)im->level,
+		                          (unsigned char)(im->level >> 8) };
+		impact_buf_put(out, head, 4);
+		put_u32(out, im->line);
+		put_str(out, im->module);
+		put_str(out, im->name);
+		put_str(out, im->asname);
+	}
+	put_u32(out, fnv1a((const unsigned char *)out->ptr + start, out->size - start));
+	return out->size - start > UINT32_MAX
+	       ? impact_error_set(IMPACT_ERROR, "facts too large to encode") : 0;
+}
+
+typedef struct reader {
+	const unsigned char *p, *end;
+	bool bad;
+} reader;
+
+static uint32_t get_u32(reader *r)
+{
+	uint32_t v;
+	if (r->end - r->p < 4) {
+		r->bad = true;
+		return 0;
+	}
+	v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
+	    (uint32_t)r->p[3] << 24;
+	r->p += 4;
+	return v;
+}
+
+static const char *get_str(reader *r, arena *a)
+{
+	uint32_t n = get_u32(r);
+	const char *s;
+	if (r->bad || n == UINT32_MAX)
+		return NULL;
+	if ((size_t)(r->end - r->p) < n || memchr(r->p, '\0', n)) {
+		r->bad = true;
+		return NULL;
+	}
+	s = arena_strndup(a, (const char *)r->p, n);
+	r->p += n;
+	return s;
+}
+
+int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	impact_pyfacts *f = NULL;
+	reader r;
+	uint32_t n;
+
+	*out = NULL;
+	if (len < 4 + 16 + 4 || memcmp(p, "IPF", 3) || p[3] != IMPACT_PYFACTS_VERSION)
+		return impact_error_set(IMPACT_EINVALID, "not encoded facts of this version");
+	r.p = p + len - 4;
+	r.end = p + len;
+	r.bad = false;
+	if (get_u32(&r) != fnv1a(p, len - 4))
+		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (checksum)");
+	r.p = p + 4;
+	r.end = p + len - 4;
+	f = impact_xcalloc(1, sizeof(*f));
+	f->arena = impact_xcalloc(1, sizeof(arena));
+	f->flags = get_u32(&r);
+	f->error_line = get_u32(&r);
+	f->error_col = get_u32(&r);
+	n = get_u32(&r);
+	if (r.bad || n > (size_t)(r.end - r.p) / 20) {
+		impact_pyfacts_free(f);
+		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
+	}
+	f->imports = impact_xcalloc(n ? n : 1, sizeof(*f->imports));
+	for (uint32_t i = 0; i < n && !r.bad; i++) {
+		impact_import *im = &f->imports[i];
+		if (r.end - r.p < 4) {
+			r.bad = true;
+			break;
+		}
+		im->kind = r.p[0];
+		im->flags = r.p[1];
+		im->level = (uint16_t)(r.p[2] | r.p[3] << 8);
+		r.p += 4;
+		im->line = get_u32(&r);
+		im->module = get_str(&r, f->arena);
+		im->name = get_str(&r, f->arena);
+		im->asname = get_str(&r, f->arena);
+		if (!im->module)
+			r.bad = true;
+		f->nimports = i + 1;
+	}
+	if (r.bad || r.p != r.end) {
+		impact_pyfacts_free(f);
+		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged");
+	}
+	*out = f;
+	return 0;
+}

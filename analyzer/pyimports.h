@@ -15,7 +15,7 @@
 #ifndef IMPACT_PYIMPORTS_H
 #define IMPACT_PYIMPORTS_H
 
-#include "common.h"
+#include "buf.h"
 
 typedef enum impact_import_kind {
 	/* `import a.b.c` / `import a.b.c as x`: module "a.b.c", name NULL. */
@@ -129,5 +129,25 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
                            const char *src, size_t len);
 
 void impact_pyfacts_free(impact_pyfacts *facts);
+
+/*
+ * The version of what is extracted and how it is encoded. Bump it with
+ * any change to the extraction or to the encoding below: caches keyed by
+ * blob id hold facts of one version only.
+ */
+#define IMPACT_PYFACTS_VERSION 1
+
+/*
+ * Append a compact, self-checking binary form of `facts` to `out` (for the
+ * cache). Cannot fail but for the buffer's size cap.
+ */
+int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts);
+
+/*
+ * Rebuild facts from impact_pyfacts_encode's bytes. Damaged or truncated
+ * input gives IMPACT_EINVALID (a cache treats that as a miss), never a
+ * crash. Returns 0 and *out (free with impact_pyfacts_free).
+ */
+int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len);
 
 #endif

@@ -34,6 +34,7 @@ typedef int (*impact_cmd_fn)(int argc, char **argv, impact_cli *cli);
 /* Commands: argv[0] is the command's name. Return an exit code. */
 int cmd_select(int argc, char **argv, impact_cli *cli);
 int cmd_demo(int argc, char **argv, impact_cli *cli);
+int cmd_cache(int argc, char **argv, impact_cli *cli);
 int cmd_rules(int argc, char **argv, impact_cli *cli);
 int cmd_hooks(int argc, char **argv, impact_cli *cli);
 int cmd_hook(int argc, char **argv, impact_cli *cli);

@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 
+#include "cache.h"
 #include "diff.h"
 #include "gate.h"
 #include "opts.h"
@@ -17,7 +18,7 @@
 #include "select.h"
 
 typedef struct select_opts {
-	bool staged, list, nul, explain, json, run, no_smart, gate;
+	bool staged, list, nul, explain, json, run, no_smart, gate, no_cache;
 	unsigned threads;
 	impact_runner_opts run_opts;
 } select_opts;
@@ -66,6 +67,23 @@ static const char *rules_dir(void)
 	return env && *env ? env : NULL;
 }
 
+/*
+ * The parse cache of this repository, or NULL (no cache is no error: the
+ * run parses everything and says why once).
+ */
+static impact_cache *open_cache(git_repository *repo, bool quiet)
+{
+	impact_cache *cache = NULL;
+	char *path = NULL;
+	/* A warning from opening (damage) stays in the cache, printed once at the end. */
+	if ((impact_cache_default_path(&path, repo) < 0 ||
+	     impact_cache_open(&cache, path, IMPACT_PYFACTS_VERSION, NULL) < 0) && !quiet)
+		fprintf(stderr, "impact: warning: running without the parse cache: %s\n",
+		            impact_error_last());
+	free(path);
+	return cache;
+}
+
 /* --last-failed: no selection, the runner reruns what failed before. */
 static int last_failed(select_opts *o, impact_cli *cli, char **rest, size_t nrest)
 {
@@ -101,6 +119,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "selecting" },
 		{ IMPACT_OPT_FLAG, 0, "no-smart", &o.no_smart, NULL, "rules alone: no import graph" },
 		{ IMPACT_OPT_UINT, 0, "threads", &o.threads, "n", "parse with n threads (default: all CPUs)" },
+		{ IMPACT_OPT_FLAG, 0, "no-cache", &o.no_cache, NULL, "parse every file, neither reading nor writing the parse cache" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running" },
 		{ IMPACT_OPT_FLAG, 0, "run", &o.run, NULL, "run even with --json" },
 		{ IMPACT_OPT_FLAG, 0, "last-failed", &o.run_opts.last_failed, NULL, "rerun the previous run's failures" },
@@ -123,6 +142,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	impact_project *project = NULL;
 	impact_selection *sel = NULL;
 	impact_config *config = NULL;
+	impact_cache *cache = NULL;
 	impact_strlist ghosts = { 0 };
 	impact_buf out = IMPACT_BUF_INIT;
 	impact_report_ctx ctx = { 0 };
@@ -203,6 +223,8 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	popts.ghosts = (const char *const *)ghosts.items;
 	popts.nghosts = ghosts.n;
 	popts.nthreads = o.threads;
+	if (!o.no_cache)
+		popts.cache = cache = open_cache(cli->repo, quiet);
 	sopts.no_smart = o.no_smart;
 	if ((rc = impact_project_build(&project, snap, &popts)) < 0 ||
 	    (rc = impact_select(&sel, project, changes, config, &sopts)) < 0) {
@@ -261,6 +283,9 @@ done:
 	impact_selection_free(sel);
 	impact_project_free(project);
 	impact_config_free(config);
+	if (cache && impact_cache_warning(cache) && !quiet)
+		fprintf(stderr, "impact: warning: %s\n", impact_cache_warning(cache));
+	impact_cache_close(cache);
 	impact_snapshot_free(snap);
 	impact_changeset_free(changes);
 	impact_range_release(&range);

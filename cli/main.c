@@ -24,6 +24,7 @@ typedef struct impact_cmd {
 } impact_cmd;
 
 static const impact_cmd commands[] = {
+	{ "cache", cmd_cache, NEEDS_REPO, "the parse cache: 'impact cache stats', 'impact cache clear'" },
 	{ "demo", cmd_demo, 0, "build a sample project in a temporary repository and show impact on it" },
 	{ "hook", cmd_hook, NEEDS_REPO, "(run by git) the work of one installed hook" },
 	{ "hooks", cmd_hooks, NEEDS_REPO, "install, remove or show impact's git hooks" },

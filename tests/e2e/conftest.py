@@ -78,6 +78,9 @@ class Repo:
         self.git("commit", "-q", "--allow-empty", "-m", message)
         return self.git("rev-parse", "HEAD").strip()
 
+    def impact_argv(self, *args):
+        return [IMPACT_BIN, *args]
+
     def impact(self, *args, cwd=None, env=None):
         e = dict(self.env)
         if env:

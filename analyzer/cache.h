@@ -1,0 +1,68 @@
+/*
+ * cache.h - parse results kept across runs, keyed by git blob id.
+ *
+ * Owns the on-disk store: a SQLite database in WAL mode under the common
+ * git directory (<commondir>/impact/cache.sqlite), so every branch and
+ * linked worktree shares it and an unchanged file is never parsed twice.
+ * Values are opaque bytes (pyimports' encoded facts); the store is tagged
+ * with their version and emptied when it changes. Two impact processes may
+ * use it at once (WAL, busy timeout); a crash mid-write loses at most that
+ * write. A damaged store is deleted and rebuilt with one warning. The
+ * cache can only ever cost a miss: every failure after opening turns it
+ * off for the run, with a warning, and the analysis goes on.
+ */
+#ifndef IMPACT_CACHE_H
+#define IMPACT_CACHE_H
+
+#include "buf.h"
+
+#include <git2.h>
+
+typedef struct impact_cache impact_cache;
+
+/*
+ * Open (creating) the store at `path` for values of `version`. A damaged
+ * store is discarded and recreated; *warning (if not NULL) then gets an
+ * owned one-line message, else NULL. Returns 0 and *out, or an error when
+ * no store can be had at all (unwritable directory): callers run without.
+ */
+int impact_cache_open(impact_cache **out, const char *path, uint32_t version,
+                      char **warning);
+void impact_cache_close(impact_cache *cache);
+
+/*
+ * Look up `oid`: 0 and the value appended to `out`, IMPACT_ENOTFOUND, or
+ * IMPACT_ERROR (the cache is then off: every later call misses).
+ */
+int impact_cache_get(impact_cache *cache, const git_oid *oid, impact_buf *out);
+
+/* Store values; call between begin and commit (one transaction). */
+int impact_cache_begin(impact_cache *cache);
+int impact_cache_put(impact_cache *cache, const git_oid *oid, const void *data,
+                     size_t len);
+int impact_cache_commit(impact_cache *cache);
+
+/* Drop an entry found to be damaged. */
+void impact_cache_forget(impact_cache *cache, const git_oid *oid);
+
+/* The first warning of this run (cache turned off, damage), or NULL. Borrowed. */
+const char *impact_cache_warning(const impact_cache *cache);
+
+typedef struct impact_cache_stats {
+	uint64_t entries;
+	uint64_t value_bytes;
+	uint64_t file_bytes;   /* the database and its WAL on disk */
+	uint32_t version;
+	uint64_t hits, misses; /* of this process */
+} impact_cache_stats;
+
+int impact_cache_stats_get(impact_cache *cache, impact_cache_stats *out);
+void impact_cache_counts(const impact_cache *cache, uint64_t *hits, uint64_t *misses);
+
+/* Delete the store at `path` (and its WAL files). Absent is not an error. */
+int impact_cache_remove(const char *path);
+
+/* "<commondir>/impact/cache.sqlite" of `repo`, creating the folder. Caller frees. */
+int impact_cache_default_path(char **out, git_repository *repo);
+
+#endif

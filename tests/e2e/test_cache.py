@@ -1,0 +1,100 @@
+"""The parse cache end to end: the answer is byte-identical with and
+without it, it survives damage and concurrent runs, and it is per
+repository (shared by linked worktrees)."""
+import json
+import subprocess
+
+import pytest
+
+from layouts import FLAT, LAYOUTS
+from test_selection import CASES, apply_change
+
+
+def selection_json(repo, *args):
+    r = repo.impact("--json", *args)
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    doc = json.loads(r.stdout)
+    doc.pop("timings_ms")
+    return doc, r.stderr.decode(errors="replace")
+
+
+def cache_path(repo):
+    return repo.path / ".git" / "impact" / "cache.sqlite"
+
+
+@pytest.mark.parametrize("name,layout,change,expected", CASES, ids=[c[0] for c in CASES])
+def test_cold_warm_and_uncached_agree(repo, name, layout, change, expected):
+    repo.write_many(LAYOUTS[layout])
+    repo.commit("base")
+    apply_change(repo, change)
+    repo.commit(name)
+    repo.impact("cache", "clear")
+    cold, _ = selection_json(repo, "HEAD~1..")
+    assert cache_path(repo).exists()
+    warm, _ = selection_json(repo, "HEAD~1..")
+    uncached, _ = selection_json(repo, "--no-cache", "HEAD~1..")
+    assert cold == warm == uncached
+    assert [t["path"] for t in cold["selected"]] == expected
+
+
+def test_damaged_cache_is_rebuilt_with_one_warning(repo):
+    repo.write_many(FLAT)
+    repo.commit("base")
+    repo.write("pkg/util.py", "def helper():\n    return 2  # x\n")
+    repo.commit("c")
+    good, _ = selection_json(repo, "HEAD")
+    cache_path(repo).write_bytes(b"this is not a database" * 500)
+    again, err = selection_json(repo, "HEAD")
+    assert again == good
+    assert err.count("was damaged") == 1
+    third, err = selection_json(repo, "HEAD")
+    assert third == good and "was damaged" not in err
+
+
+def test_unwritable_cache_dir_still_answers(repo):
+    repo.write_many(FLAT)
+    repo.commit("base")
+    (repo.path / ".git" / "impact").mkdir(exist_ok=True)
+    (repo.path / ".git" / "impact" / "cache.sqlite").mkdir()  # a directory: cannot be a database
+    doc, err = selection_json(repo, "HEAD")
+    assert [t["path"] for t in doc["selected"]]  # the root commit adds every test
+    assert "without the parse cache" in err
+
+
+def test_concurrent_runs(repo):
+    repo.write_many(FLAT)
+    repo.commit("base")
+    repo.write("pkg/core.py", "def run():\n    return 1  # x\n")
+    repo.commit("c")
+    repo.impact("cache", "clear")
+    procs = [subprocess.Popen([*repo.impact_argv("--list", "HEAD")], cwd=repo.path, env=repo.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    assert len({o[0] for o in outs}) == 1
+    assert outs[0][0].decode().split() == ["tests/test_core.py", "tests/test_relative.py"]
+
+
+def test_stats_and_clear(repo):
+    repo.write_many(FLAT)
+    repo.commit("base")
+    repo.listing("HEAD")
+    r = repo.impact("cache", "stats")
+    assert r.returncode == 0
+    entries = int(r.stdout.decode().split("entries:")[1].split()[0])
+    # One entry per distinct blob: files with equal content share one.
+    assert entries == len({c for p, c in FLAT.items() if p.endswith(".py")})
+    r = repo.impact("cache", "clear")
+    assert r.returncode == 0 and not cache_path(repo).exists()
+    assert repo.impact("cache", "nonsense").returncode == 2
+
+
+def test_linked_worktree_shares_the_cache(repo, tmp_path):
+    repo.write_many(FLAT)
+    repo.commit("base")
+    repo.listing("HEAD")
+    wt = tmp_path / "wt"
+    repo.git("worktree", "add", "-q", str(wt), "-b", "other")
+    r = repo.impact("cache", "stats", cwd=wt)
+    blobs = len({c for p, c in FLAT.items() if p.endswith(".py")})
+    assert "entries:  %d " % blobs in r.stdout.decode()
