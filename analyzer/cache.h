@@ -36,6 +36,13 @@ void impact_cache_close(impact_cache *cache);
  */
 int impact_cache_get(impact_cache *cache, const git_oid *oid, impact_buf *out);
 
+/*
+ * Bracket many lookups in one read transaction (one lock, one snapshot of
+ * the store): without it every lookup takes and drops file locks.
+ */
+void impact_cache_read_begin(impact_cache *cache);
+void impact_cache_read_end(impact_cache *cache);
+
 /* Store values; call between begin and commit (one transaction). */
 int impact_cache_begin(impact_cache *cache);
 int impact_cache_put(impact_cache *cache, const git_oid *oid, const void *data,

@@ -595,13 +595,6 @@ static int unsparse(impact_change *c, const git_index_entry *ie, git_index *inde
 	return 0;
 }
 
-static int settle_binary(const git_diff_delta *d, float progress, void *payload)
-{
-	IMPACT_UNUSED(d);
-	IMPACT_UNUSED(progress);
-	IMPACT_UNUSED(payload);
-	return 0;
-}
 
 int impact_diff_compute(impact_changeset **out, git_repository *repo,
                         const impact_range *range)
@@ -631,17 +624,6 @@ int impact_diff_compute(impact_changeset **out, git_repository *repo,
 	err = git_diff_find_similar(diff, &find);
 	if (err < 0) {
 		rc = impact_error_from_git(err, "cannot detect renames");
-		goto done;
-	}
-	/*
-	 * Walking the files makes libgit2 settle each delta's binary flag,
-	 * at the cost of reading them: worth it for a commit, not for a
-	 * 10,000-file range (~30 us a file), where binary stays "as known".
-	 */
-	err = git_diff_num_deltas(diff) <= IMPACT_DIFF_BINARY_MAX
-	      ? git_diff_foreach(diff, settle_binary, NULL, NULL, NULL, NULL) : 0;
-	if (err < 0) {
-		rc = impact_error_from_git(err, "cannot read the changed files");
 		goto done;
 	}
 

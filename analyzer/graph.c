@@ -77,6 +77,45 @@ static int cmp_edge(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/*
+ * Sort by (from, to, rank): a stable counting sort by `from` (edges mostly
+ * arrive grouped by source already), then each source's few edges by
+ * insertion sort. Linear in practice, where qsort was a tenth of a warm run.
+ */
+static void sort_edges(impact_graph *g)
+{
+	size_t *start = impact_xcalloc((size_t)g->n + 1, sizeof(size_t));
+	impact_edge *tmp = impact_xmalloc((g->nedges ? g->nedges : 1) * sizeof(*tmp));
+
+	for (size_t i = 0; i < g->nedges; i++)
+		start[g->edges[i].from + 1]++;
+	for (uint32_t k = 0; k < g->n; k++)
+		start[k + 1] += start[k];
+	for (size_t i = 0; i < g->nedges; i++)
+		tmp[start[g->edges[i].from]++] = g->edges[i];
+	free(g->edges);
+	g->edges = tmp;
+	g->alloc = g->nedges;
+	/* start[k] is now the end of row k; rows are [end(k-1), end(k)). */
+	for (uint32_t k = 0; k < g->n; k++) {
+		size_t lo = k ? start[k - 1] : 0, hi = start[k];
+		if (hi - lo > 32) {
+			qsort(g->edges + lo, hi - lo, sizeof(*g->edges), cmp_edge);
+			continue;
+		}
+		for (size_t i = lo + 1; i < hi; i++) {
+			impact_edge e = g->edges[i];
+			size_t j = i;
+			while (j > lo && cmp_edge(&g->edges[j - 1], &e) > 0) {
+				g->edges[j] = g->edges[j - 1];
+				j--;
+			}
+			g->edges[j] = e;
+		}
+	}
+	free(start);
+}
+
 void impact_graph_freeze(impact_graph *g)
 {
 	size_t i, w = 0;
@@ -84,8 +123,7 @@ void impact_graph_freeze(impact_graph *g)
 
 	if (g->frozen)
 		return;
-	if (g->nedges)
-		qsort(g->edges, g->nedges, sizeof(*g->edges), cmp_edge);
+	sort_edges(g);
 	/* After sorting, the first of each (from, to) run is the strongest. */
 	for (i = 0; i < g->nedges; i++) {
 		if (w && g->edges[w - 1].from == g->edges[i].from &&

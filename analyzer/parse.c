@@ -64,6 +64,7 @@ static void *worker(void *arg)
 static void from_cache(impact_parse_job *jobs, size_t n, impact_cache *cache)
 {
 	impact_buf value = IMPACT_BUF_INIT;
+	impact_cache_read_begin(cache);
 	for (size_t i = 0; i < n; i++) {
 		const git_oid *oid = &jobs[i].entry->oid;
 		if (git_oid_is_zero(oid))
@@ -76,6 +77,7 @@ static void from_cache(impact_parse_job *jobs, size_t n, impact_cache *cache)
 		else
 			impact_cache_forget(cache, oid);
 	}
+	impact_cache_read_end(cache);
 	impact_buf_release(&value);
 }
 

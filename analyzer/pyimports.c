@@ -272,8 +272,11 @@ void impact_pyfacts_free(impact_pyfacts *facts)
 {
 	if (!facts)
 		return;
-	free(facts->imports);
-	arena_free(facts->arena);
+	/* Decoded facts are one block (arena NULL): imports and strings inside. */
+	if (facts->arena) {
+		free(facts->imports);
+		arena_free(facts->arena);
+	}
 	free(facts);
 }
 
@@ -1979,17 +1982,21 @@ static uint32_t get_u32(reader *r)
 	return v;
 }
 
-static const char *get_str(reader *r, arena *a)
+/* Copy the next string into *dst (advancing it), or NULL. */
+static const char *get_str(reader *r, char **dst)
 {
 	uint32_t n = get_u32(r);
-	const char *s;
+	char *s;
 	if (r->bad || n == UINT32_MAX)
 		return NULL;
 	if ((size_t)(r->end - r->p) < n || memchr(r->p, '\0', n)) {
 		r->bad = true;
 		return NULL;
 	}
-	s = arena_strndup(a, (const char *)r->p, n);
+	s = *dst;
+	memcpy(s, r->p, n);
+	s[n] = '\0';
+	*dst += n + 1;
 	r->p += n;
 	return s;
 }
@@ -2011,34 +2018,45 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (checksum)");
 	r.p = p + 4;
 	r.end = p + len - 4;
-	f = impact_xcalloc(1, sizeof(*f));
-	f->arena = impact_xcalloc(1, sizeof(arena));
-	f->flags = get_u32(&r);
-	f->error_line = get_u32(&r);
-	f->error_col = get_u32(&r);
-	n = get_u32(&r);
-	if (r.bad || n > (size_t)(r.end - r.p) / 20) {
-		impact_pyfacts_free(f);
-		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
+	{
+		uint32_t hdr[4];
+		for (int k = 0; k < 4; k++)
+			hdr[k] = get_u32(&r);
+		n = hdr[3];
+		/* Each import takes at least 20 encoded bytes. */
+		if (r.bad || n > (size_t)(r.end - r.p) / 20)
+			return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
+		/*
+		 * One block: the facts, the imports, then the strings, which
+		 * need at most the encoded bytes plus a NUL for each of 3n.
+		 */
+		size_t head = sizeof(*f) + (size_t)n * sizeof(impact_import);
+		f = impact_xcalloc(1, head + (size_t)(r.end - r.p) + 3 * (size_t)n + 1);
+		f->imports = (impact_import *)(f + 1);
+		f->flags = hdr[0];
+		f->error_line = hdr[1];
+		f->error_col = hdr[2];
 	}
-	f->imports = impact_xcalloc(n ? n : 1, sizeof(*f->imports));
-	for (uint32_t i = 0; i < n && !r.bad; i++) {
-		impact_import *im = &f->imports[i];
-		if (r.end - r.p < 4) {
-			r.bad = true;
-			break;
+	{
+		char *dst = (char *)(f->imports + n);
+		for (uint32_t i = 0; i < n && !r.bad; i++) {
+			impact_import *im = &f->imports[i];
+			if (r.end - r.p < 4) {
+				r.bad = true;
+				break;
+			}
+			im->kind = r.p[0];
+			im->flags = r.p[1];
+			im->level = (uint16_t)(r.p[2] | r.p[3] << 8);
+			r.p += 4;
+			im->line = get_u32(&r);
+			im->module = get_str(&r, &dst);
+			im->name = get_str(&r, &dst);
+			im->asname = get_str(&r, &dst);
+			if (!im->module)
+				r.bad = true;
+			f->nimports = i + 1;
 		}
-		im->kind = r.p[0];
-		im->flags = r.p[1];
-		im->level = (uint16_t)(r.p[2] | r.p[3] << 8);
-		r.p += 4;
-		im->line = get_u32(&r);
-		im->module = get_str(&r, f->arena);
-		im->name = get_str(&r, f->arena);
-		im->asname = get_str(&r, f->arena);
-		if (!im->module)
-			r.bad = true;
-		f->nimports = i + 1;
 	}
 	if (r.bad || r.p != r.end) {
 		impact_pyfacts_free(f);

@@ -23,6 +23,24 @@ struct impact_resolver {
 	const char **basedir;     /* per file, interned in dirs */
 	const char **fallback;    /* every distinct basedir, sorted */
 	size_t nfallback;
+	/*
+	 * Per first name of an absolute import ("os", "pkg"), the fallback
+	 * roots holding it: computed once per name, so the many imports of
+	 * external modules cost one hash lookup each, not a scan of roots.
+	 */
+	impact_strpool *first_names;
+	impact_u32vec *first_roots; /* by first_names id: indices into fallback */
+	size_t nfirst_alloc;
+	/*
+	 * Memo of whole resolutions: files of one base directory (or, for
+	 * relative imports, one directory) importing the same name get the
+	 * same answer, and large projects import the same names thousands of
+	 * times. Key: "<dir>\0<kind>\0<level>\0<module>\0<name>".
+	 */
+	impact_strpool *memo_keys;
+	impact_u32vec *memo_vals;   /* by memo_keys id: targets, then how as last */
+	size_t nmemo_alloc;
+	impact_buf key;
 	impact_buf tmp;           /* scratch path */
 };
 
@@ -72,7 +90,10 @@ impact_resolver *impact_resolver_new(const impact_strpool *files, uint32_t nfile
 	r->files = files;
 	r->nfiles = nfiles;
 	r->dirs = impact_strpool_new();
+	r->first_names = impact_strpool_new();
+	r->memo_keys = impact_strpool_new();
 	impact_buf_init(&r->tmp);
+	impact_buf_init(&r->key);
 	impact_strpool_intern(r->dirs, "", 0);
 
 	for (uint32_t id = 0; id < nfiles; id++) {
@@ -130,6 +151,15 @@ void impact_resolver_free(impact_resolver *r)
 	free(r->roots);
 	free(r->basedir);
 	free(r->fallback);
+	for (uint32_t i = 0; r->first_names && i < impact_strpool_count(r->first_names); i++)
+		impact_u32vec_release(&r->first_roots[i]);
+	free(r->first_roots);
+	impact_strpool_free(r->first_names);
+	for (uint32_t i = 0; i < impact_strpool_count(r->memo_keys); i++)
+		impact_u32vec_release(&r->memo_vals[i]);
+	free(r->memo_vals);
+	impact_strpool_free(r->memo_keys);
+	impact_buf_release(&r->key);
 	impact_strpool_free(r->dirs);
 	impact_buf_release(&r->tmp);
 	free(r);
@@ -247,7 +277,35 @@ done:
 	return count;
 }
 
-size_t impact_resolver_resolve(impact_resolver *r, uint32_t importer,
+/* Does `root` hold a module, package or namespace directory named first[0..len)? */
+static bool root_has(impact_resolver *r, const char *root, const char *first, size_t len)
+{
+	join_into(&r->tmp, root, first, len, ".py");
+	if (impact_resolver_file(r, r->tmp.ptr) != IMPACT_STRPOOL_NONE)
+		return true;
+	join_into(&r->tmp, root, first, len, "");
+	return impact_resolver_is_dir(r, r->tmp.ptr);
+}
+
+/* The fallback roots (indices) holding the first component of `module`. Borrowed. */
+static const impact_u32vec *fallback_roots_of(impact_resolver *r, const char *module)
+{
+	const char *dot = strchr(module, '.');
+	size_t len = dot ? (size_t)(dot - module) : strlen(module);
+	uint32_t before = impact_strpool_count(r->first_names);
+	uint32_t id = impact_strpool_intern(r->first_names, module, len);
+
+	if (id == before) { /* a new name: find its roots once */
+		IMPACT_GROW(r->first_roots, r->nfirst_alloc, (size_t)id + 1);
+		memset(&r->first_roots[id], 0, sizeof(r->first_roots[id]));
+		for (size_t i = 0; i < r->nfallback; i++)
+			if (root_has(r, r->fallback[i], module, len))
+				impact_u32vec_push(&r->first_roots[id], (uint32_t)i);
+	}
+	return &r->first_roots[id];
+}
+
+static size_t resolve_uncached(impact_resolver *r, uint32_t importer,
                                const impact_import *imp, impact_u32vec *out,
                                unsigned *how)
 {
@@ -273,16 +331,69 @@ size_t impact_resolver_resolve(impact_resolver *r, uint32_t importer,
 	if (matched)
 		return count;
 
-	for (size_t i = 0; i < r->nfallback; i++) {
-		bool tried = !strcmp(r->fallback[i], own);
-		for (size_t k = 0; k < r->nroots && !tried; k++)
-			tried = !strcmp(r->roots[k], r->fallback[i]);
-		if (!tried)
-			matched |= resolve_under(r, r->fallback[i], module, name, out, &count);
+	{
+		const impact_u32vec *holders = fallback_roots_of(r, module);
+		for (size_t k = 0; k < holders->n; k++) {
+			const char *root = r->fallback[holders->v[k]];
+			bool tried = !strcmp(root, own);
+			for (size_t j = 0; j < r->nroots && !tried; j++)
+				tried = !strcmp(r->roots[j], root);
+			if (!tried)
+				matched |= resolve_under(r, root, module, name, out, &count);
+		}
 	}
 	if (matched && count)
 		*how |= IMPACT_RESOLVED_FALLBACK;
 	return count;
+}
+
+size_t impact_resolver_resolve(impact_resolver *r, uint32_t importer,
+                               const impact_import *imp, impact_u32vec *out,
+                               unsigned *how)
+{
+	const char *p = impact_strpool_get(r->files, importer);
+	const char *slash;
+	uint32_t before, id;
+	impact_u32vec *val;
+	size_t n;
+	char head[16];
+
+	*how = 0;
+	if (importer >= r->nfiles)
+		return 0;
+	/* What the answer depends on: the directory it is resolved from. */
+	impact_buf_clear(&r->key);
+	if (imp->level > 0) {
+		slash = strrchr(p, '/');
+		impact_buf_put(&r->key, p, slash ? (size_t)(slash - p) : 0);
+	} else {
+		impact_buf_puts(&r->key, r->basedir[importer]);
+	}
+	snprintf(head, sizeof(head), "%c%u", imp->kind == IMPACT_IMPORT_FROM ? 'F' : 'M',
+	         (unsigned)imp->level);
+	impact_buf_putc(&r->key, '\0');
+	impact_buf_puts(&r->key, head);
+	impact_buf_putc(&r->key, '\0');
+	impact_buf_puts(&r->key, imp->module ? imp->module : "");
+	impact_buf_putc(&r->key, '\0');
+	if (imp->kind == IMPACT_IMPORT_FROM && imp->name)
+		impact_buf_puts(&r->key, imp->name);
+
+	before = impact_strpool_count(r->memo_keys);
+	id = impact_strpool_intern(r->memo_keys, r->key.ptr, r->key.size);
+	if (id == before) {
+		IMPACT_GROW(r->memo_vals, r->nmemo_alloc, (size_t)id + 1);
+		val = &r->memo_vals[id];
+		memset(val, 0, sizeof(*val));
+		resolve_uncached(r, importer, imp, val, how);
+		impact_u32vec_push(val, *how);
+	}
+	val = &r->memo_vals[id];
+	n = val->n - 1;
+	for (size_t i = 0; i < n; i++)
+		impact_u32vec_push(out, val->v[i]);
+	*how = val->v[n];
+	return n;
 }
 
 size_t impact_resolver_resolve_name(impact_resolver *r, const char *dotted,

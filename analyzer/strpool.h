@@ -4,7 +4,8 @@
  * The graph refers to paths and module names by uint32 ids so its arrays
  * stay flat and comparisons are integer compares. Strings live in an arena
  * freed all at once with the pool; ids are dense, 0..count-1, in insertion
- * order. Strings may hold any byte but NUL.
+ * order. Strings may hold any byte; one holding a NUL is found and
+ * interned by its length, but impact_strpool_get shows it cut at the NUL.
  */
 #ifndef IMPACT_STRPOOL_H
 #define IMPACT_STRPOOL_H
