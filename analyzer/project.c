@@ -33,6 +33,14 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* pytest's DoctestModule skips setup.py and __main__.py, and never enters ignored dirs. */
+static bool doctest_candidate(const impact_pytestcfg *cfg, const char *path)
+{
+	const char *base = base_name(path);
+	return strcmp(base, "setup.py") && strcmp(base, "__main__.py") &&
+	       !impact_testfiles_in_ignored_dir(cfg, path);
+}
+
 static int read_from_snapshot(impact_buf *out, const char *path, void *payload)
 {
 	impact_snapshot *snap = payload;
@@ -321,6 +329,11 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 		if (msg.size)
 			impact_strlist_push(&p->warnings, msg.ptr);
 		impact_buf_release(&msg);
+		/* --doctest-modules: pytest collects every module with doctests. */
+		if (p->cfg.doctest_modules && f->facts &&
+		    (f->facts->flags & IMPACT_PYFACTS_DOCTEST) &&
+		    !(f->flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)) && doctest_candidate(&p->cfg, f->path))
+			f->flags |= IMPACT_PF_TEST | IMPACT_PF_DOCTEST;
 	}
 
 	t0 = impact_now_ms();

@@ -27,6 +27,7 @@ enum {
 	IMPACT_PF_UNKNOWN = 1 << 3,   /* not parsed: imports unknown */
 	IMPACT_PF_SYMLINK = 1 << 4,
 	IMPACT_PF_VIRTUAL = 1 << 5,   /* the node standing for "any module" */
+	IMPACT_PF_DOCTEST = 1 << 6,   /* a test only through --doctest-modules */
 };
 
 typedef struct impact_pyfile {

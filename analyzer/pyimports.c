@@ -1797,6 +1797,8 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 		facts->flags = IMPACT_PYFACTS_TOO_LARGE;
 		goto done;
 	}
+	if (len && memmem(src, len, ">>> ", 4))
+		facts->flags |= IMPACT_PYFACTS_DOCTEST;
 
 	w.p = parser;
 	w.src = src ? src : "";
@@ -1873,7 +1875,7 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 	if (too_large || gave_up) {
 		/* Unknown: nothing half-read is reported. */
 		facts->nimports = 0;
-		facts->flags = IMPACT_PYFACTS_TOO_LARGE;
+		facts->flags = IMPACT_PYFACTS_TOO_LARGE | (facts->flags & IMPACT_PYFACTS_DOCTEST);
 		facts->error_line = facts->error_col = 0;
 	}
 	if (facts->nimports < w.alloc) {

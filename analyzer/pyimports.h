@@ -75,6 +75,12 @@ enum {
 	IMPACT_PYFACTS_TOO_LARGE = 1 << 2,
 	/* A top-level `def pytest_collect_file` (custom collection). */
 	IMPACT_PYFACTS_COLLECT_HOOK = 1 << 3,
+	/*
+	 * The source holds ">>> " (a doctest prompt) somewhere: with
+	 * --doctest-modules, pytest collects the module as a test. Found by a
+	 * byte search, so it errs on the side of "has doctests".
+	 */
+	IMPACT_PYFACTS_DOCTEST = 1 << 4,
 };
 
 #define IMPACT_PYFACTS_MAX_SOURCE ((size_t)64 << 20)
@@ -135,7 +141,7 @@ void impact_pyfacts_free(impact_pyfacts *facts);
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 1
+#define IMPACT_PYFACTS_VERSION 2
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

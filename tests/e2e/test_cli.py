@@ -299,3 +299,24 @@ def test_run_never_touches_index_refs_or_tree(flat):
     assert flat.state() == before
     status = flat.git("status", "--porcelain")
     assert sorted(status.splitlines()) == [" M pkg/core.py", " M pkg/heavy.py"]
+
+
+def test_doctest_modules_are_targets(repo):
+    repo.write_many({
+        "pytest.ini": "[pytest]\naddopts = --doctest-modules\ntestpaths = pkg tests\n",
+        "pkg/__init__.py": "",
+        "pkg/calc.py": 'def add(a, b):\n    """\n    >>> add(1, 2)\n    3\n    """\n    return a + b\n',
+        "pkg/plain.py": "from pkg.calc import add\n\nX = add(1, 1)\n",
+        "tests/test_plain.py": "from pkg.plain import X\n\n\ndef test_x():\n    assert X == 2\n",
+    })
+    repo.commit("base")
+    repo.write("pkg/calc.py", 'def add(a, b):\n    """\n    >>> add(2, 2)\n    4\n    """\n    return a + b\n')
+    repo.commit("c")
+    assert repo.listing("HEAD") == ["pkg/calc.py", "tests/test_plain.py"]
+    r = repo.impact("HEAD")
+    assert r.returncode == 0, out(r) + err(r)
+    assert "2 passed" in out(r)
+    # plain.py has no doctest: a change to it selects only the test.
+    repo.write("pkg/plain.py", "from pkg.calc import add\n\nX = add(1, 1)  # x\n")
+    repo.commit("d")
+    assert repo.listing("HEAD") == ["tests/test_plain.py"]
