@@ -2,7 +2,9 @@
  * error.c - the thread-local last-error message (see error.h).
  *
  * A fixed 4 KiB per thread: messages are one or two lines; longer ones are
- * cut, never overflowed.
+ * cut, never overflowed. Every setter formats into a scratch buffer first,
+ * so a new message may quote the last one (impact_error_last() as an
+ * argument) without reading what it is overwriting.
  */
 #include "common.h"
 
@@ -11,13 +13,20 @@
 #include <stdarg.h>
 
 static _Thread_local char last_message[4096];
+static _Thread_local char scratch[4096];
+
+static void commit_scratch(void)
+{
+	memcpy(last_message, scratch, sizeof(last_message));
+}
 
 int impact_error_set(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	vsnprintf(scratch, sizeof(scratch), fmt, ap);
 	va_end(ap);
+	commit_scratch();
 	return code;
 }
 
@@ -29,12 +38,12 @@ int impact_error_from_git(int git_code, const char *fmt, ...)
 	int code;
 
 	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	vsnprintf(scratch, sizeof(scratch), fmt, ap);
 	va_end(ap);
-	len = strlen(last_message);
-	if (e && e->message && len < sizeof(last_message))
-		snprintf(last_message + len, sizeof(last_message) - len, ": %s",
-		         e->message);
+	len = strlen(scratch);
+	if (e && e->message && len < sizeof(scratch))
+		snprintf(scratch + len, sizeof(scratch) - len, ": %s", e->message);
+	commit_scratch();
 
 	switch (git_code) {
 	case GIT_ENOTFOUND:
@@ -59,12 +68,12 @@ int impact_error_from_errno(int errnum, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	vsnprintf(scratch, sizeof(scratch), fmt, ap);
 	va_end(ap);
-	len = strlen(last_message);
-	if (len < sizeof(last_message))
-		snprintf(last_message + len, sizeof(last_message) - len, ": %s",
-		         strerror(errnum));
+	len = strlen(scratch);
+	if (len < sizeof(scratch))
+		snprintf(scratch + len, sizeof(scratch) - len, ": %s", strerror(errnum));
+	commit_scratch();
 	return IMPACT_ERROR;
 }
 

@@ -157,6 +157,10 @@ static void error__convention(void **state)
 	assert_string_equal(impact_error_last(), "bad 'x'");
 	assert_int_equal(impact_error_from_errno(2, "open '%s'", "f"), IMPACT_ERROR);
 	assert_string_equal(impact_error_last(), "open 'f': No such file or directory");
+	/* A message may quote the last one. */
+	impact_error_set(IMPACT_ERROR, "inner");
+	impact_error_set(IMPACT_ERROR, "outer: %s (x)", impact_error_last());
+	assert_string_equal(impact_error_last(), "outer: inner (x)");
 }
 
 int main(void)
