@@ -1,11 +1,11 @@
 /*
- * ini.h - INI files (pytest.ini, tox.ini, setup.cfg), read with libinih.
+ * ini.h - INI files (pytest.ini, tox.ini, setup.cfg) as pytest reads them.
  *
  * Owns the section -> key -> value map of one INI text, keeping the line of
- * each key. Follows what Python's configparser does for the files pytest
- * reads: `key = value` and `key: value`, continuation lines (indented) are
- * joined to the value with '\n', full-line `#` and `;` comments; keys are
- * kept as written (pytest's keys are lower-case already).
+ * each key. Follows Python's configparser, which pytest uses: `key = value`
+ * and `key: value`, indented continuation lines joined with '\n', full-line
+ * `#` and `;` comments, no inline comments, keys lower-cased, a key set
+ * twice in a section is an error. (Why not libinih: see ini.c.)
  */
 #ifndef IMPACT_INI_H
 #define IMPACT_INI_H
