@@ -30,6 +30,9 @@ static int kind_rank(uint8_t kind)
 	case IMPACT_EDGE_ADDOPTS_PLUGIN: return 4;
 	case IMPACT_EDGE_CONDITIONAL: return 5;
 	case IMPACT_EDGE_DYNAMIC: return 6;
+	case IMPACT_EDGE_STRING_MODULE: return 6;
+	case IMPACT_EDGE_STRING_PATH: return 6;
+	case IMPACT_EDGE_DYNAMIC_ANY: return 7;
 	case IMPACT_EDGE_LAZY: return 7;
 	case IMPACT_EDGE_SYMLINK: return 1;
 	case IMPACT_EDGE_FALLBACK: return 8;
@@ -224,7 +227,8 @@ const char *impact_edge_kind_name(impact_edge_kind kind)
 		"import", "lazy import", "conditional import", "TYPE_CHECKING import",
 		"dynamic import", "pytest_plugins", "-p plugin", "conftest",
 		"package __init__", "import (fallback root)",
-		"unparsed module", "symlink",
+		"unparsed module", "symlink", "module named in a string",
+		"path named in a string", "non-literal dynamic import",
 	};
 	return kind < IMPACT_EDGE_KIND_COUNT ? names[kind] : "?";
 }

@@ -26,6 +26,9 @@ typedef enum impact_edge_kind {
 	IMPACT_EDGE_FALLBACK,      /* resolved only through another file's import root */
 	IMPACT_EDGE_UNKNOWN,       /* a module impact could not parse: assumed to import all */
 	IMPACT_EDGE_SYMLINK,       /* a .py symlink runs its target */
+	IMPACT_EDGE_STRING_MODULE, /* a string literal spells the module's dotted name */
+	IMPACT_EDGE_STRING_PATH,   /* a string literal names the file or its folder */
+	IMPACT_EDGE_DYNAMIC_ANY,   /* a non-literal dynamic import may load it */
 	IMPACT_EDGE_KIND_COUNT
 } impact_edge_kind;
 

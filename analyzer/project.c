@@ -156,6 +156,136 @@ static void add_unknown_node(impact_project *p)
 	p->files[p->nfiles] = v;
 }
 
+/* `dir`/`rel` normalised into `out` ("." and ".." folded); false if it leaves the repo. */
+static bool join_norm(impact_buf *out, const char *dir, const char *rel)
+{
+	impact_buf tmp = IMPACT_BUF_INIT;
+	bool ok;
+	impact_buf_printf(&tmp, "%s%s_", dir, *dir ? "/" : "");
+	ok = normalise_link(out, tmp.ptr, rel);
+	impact_buf_release(&tmp);
+	return ok;
+}
+
+/* Index of the first file whose path is >= `prefix` (files are sorted). */
+static uint32_t lower_bound(const impact_project *p, uint32_t nreal, const char *prefix)
+{
+	uint32_t lo = 0, hi = nreal;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (strcmp(p->files[mid].path, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Edges from `from` to the modules under folder `dir` ("" = all), tests
+ * and conftests left out (naming a folder of tests is not running them).
+ */
+static void edges_to_folder(impact_project *p, uint32_t nreal, uint32_t from,
+                            const char *dir, impact_edge_kind kind, uint32_t line)
+{
+	impact_buf prefix = IMPACT_BUF_INIT;
+	if (*dir)
+		impact_buf_printf(&prefix, "%s/", dir);
+	for (uint32_t k = lower_bound(p, nreal, prefix.ptr); k < nreal; k++) {
+		const impact_pyfile *t = &p->files[k];
+		if (strncmp(t->path, prefix.ptr, prefix.size))
+			break;
+		if (!(t->flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)))
+			impact_graph_add(p->graph, from, k, kind, line);
+	}
+	impact_buf_release(&prefix);
+}
+
+/*
+ * What a module reaches without an import statement (string evidence):
+ * a string spelling a dotted module of the repository, or a path to a
+ * module or a folder of modules (tried against the file's own folder, its
+ * ancestors and the root, as Path(__file__).parent / "x" and
+ * "examples/x.py" both mean). A module that imports by a non-literal name
+ * depends on every module some string of the repository names, or, if
+ * none, on every module of its own package.
+ */
+static void add_evidence(impact_project *p)
+{
+	uint32_t nreal = 0;
+	impact_u32vec targets = { 0 }, named = { 0 };
+	bool *is_named = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	impact_buf dir = IMPACT_BUF_INIT, cand = IMPACT_BUF_INIT;
+
+	while (nreal < p->nfiles && !(p->files[nreal].flags & IMPACT_PF_GHOST))
+		nreal++;
+	for (uint32_t id = 0; id < nreal; id++) {
+		const impact_pyfacts *facts = p->files[id].facts;
+		for (size_t i = 0; facts && i < facts->nstrings; i++) {
+			const impact_strref *sr = &facts->strings[i];
+			if (sr->kind == IMPACT_STRREF_MODULE) {
+				impact_import imp = { 0 };
+				unsigned how = 0;
+				imp.module = sr->text;
+				imp.kind = IMPACT_IMPORT_MODULE;
+				targets.n = 0;
+				impact_resolver_resolve(p->resolver, id, &imp, &targets, &how);
+				for (size_t k = 0; k < targets.n; k++) {
+					impact_graph_add(p->graph, id, targets.v[k], IMPACT_EDGE_STRING_MODULE, sr->line);
+					if (!is_named[targets.v[k]]) {
+						is_named[targets.v[k]] = true;
+						impact_u32vec_push(&named, targets.v[k]);
+					}
+				}
+				continue;
+			}
+			/* A path: from the file's folder up to the root. */
+			{
+				const char *slash = strrchr(p->files[id].path, '/');
+				impact_buf_clear(&dir);
+				if (slash)
+					impact_buf_put(&dir, p->files[id].path, (size_t)(slash - p->files[id].path));
+			}
+			for (;;) {
+				if (join_norm(&cand, dir.ptr, sr->text) && cand.size) {
+					uint32_t t = impact_project_find(p, cand.ptr);
+					if (t != IMPACT_STRPOOL_NONE && t < nreal &&
+					    !(p->files[t].flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)))
+						impact_graph_add(p->graph, id, t, IMPACT_EDGE_STRING_PATH, sr->line);
+					else if (impact_resolver_is_dir(p->resolver, cand.ptr))
+						edges_to_folder(p, nreal, id, cand.ptr, IMPACT_EDGE_STRING_PATH, sr->line);
+				}
+				if (!dir.size)
+					break;
+				{
+					char *up = strrchr(dir.ptr, '/');
+					impact_buf_truncate(&dir, up ? (size_t)(up - dir.ptr) : 0);
+				}
+			}
+		}
+	}
+	for (uint32_t id = 0; id < nreal; id++) {
+		const impact_pyfacts *facts = p->files[id].facts;
+		if (!facts || !(facts->flags & IMPACT_PYFACTS_DYNAMIC_IMPORT))
+			continue;
+		if (named.n) {
+			for (size_t k = 0; k < named.n; k++)
+				impact_graph_add(p->graph, id, named.v[k], IMPACT_EDGE_DYNAMIC_ANY, 0);
+		} else {
+			const char *slash = strrchr(p->files[id].path, '/');
+			impact_buf_clear(&dir);
+			if (slash)
+				impact_buf_put(&dir, p->files[id].path, (size_t)(slash - p->files[id].path));
+			edges_to_folder(p, nreal, id, dir.ptr, IMPACT_EDGE_DYNAMIC_ANY, 0);
+		}
+	}
+	free(is_named);
+	impact_u32vec_release(&targets);
+	impact_u32vec_release(&named);
+	impact_buf_release(&dir);
+	impact_buf_release(&cand);
+}
+
 static void add_edges(impact_project *p)
 {
 	impact_u32vec targets = { 0 };
@@ -343,6 +473,7 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	add_unknown_node(p);
 	p->graph = impact_graph_new(p->nfiles + 1);
 	add_edges(p);
+	add_evidence(p);
 	if (p->files[p->nfiles].flags & IMPACT_PF_VIRTUAL)
 		for (uint32_t k = 0; k < p->nfiles; k++)
 			impact_graph_add(p->graph, p->nfiles, k, IMPACT_EDGE_UNKNOWN, 0);

@@ -275,6 +275,7 @@ void impact_pyfacts_free(impact_pyfacts *facts)
 	/* Decoded facts are one block (arena NULL): imports and strings inside. */
 	if (facts->arena) {
 		free(facts->imports);
+		free(facts->strings);
 		arena_free(facts->arena);
 	}
 	free(facts);
@@ -1772,6 +1773,137 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* ---- string evidence ---------------------------------------------------- */
+
+static bool id_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool id_char(unsigned char c)
+{
+	return id_start(c) || (c >= '0' && c <= '9');
+}
+
+/* File extensions that make "a.b" a file name, not a dotted module name. */
+static bool is_file_ext(const char *s, size_t n)
+{
+	static const char *const exts[] = {
+		"py", "pyi", "json", "yaml", "yml", "txt", "toml", "cfg", "ini", "csv",
+		"md", "rst", "html", "xml", "so", "sh", "sql", "db", "pem", "png", "jpg",
+		"gz", "zip", "tar", "log", "out", "in", "dat", "bin", "conf", "j2",
+	};
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(exts); i++)
+		if (strlen(exts[i]) == n && !memcmp(exts[i], s, n))
+			return true;
+	return false;
+}
+
+/* -1: not evidence; else an impact_strref_kind. */
+static int classify_literal(const char *s, size_t n)
+{
+	bool dotted = true, path = true, slash = false;
+	size_t parts = 1, last_dot = SIZE_MAX;
+
+	if (n < 3 || n > 200 || s[0] == '/' || s[0] == '-')
+		return -1;
+	/* Dotted identifiers: a.b(.c)* */
+	if (!id_start((unsigned char)s[0]))
+		dotted = false;
+	for (size_t i = 0; i < n && (dotted || path); i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (i + 1 >= n || !id_start((unsigned char)s[i + 1]))
+				dotted = false;
+			parts++;
+			last_dot = i;
+		} else if (!id_char(c)) {
+			dotted = false;
+		}
+		if (c == '/')
+			slash = true;
+		else if (!id_char(c) && c != '.' && c != '-')
+			path = false;
+	}
+	if (slash && (strstr(s, "//") || memmem(s, n, "://", 3)))
+		path = false;
+	if (dotted && parts >= 2 && !is_file_ext(s + last_dot + 1, n - last_dot - 1))
+		return IMPACT_STRREF_MODULE;
+	if (path)
+		return IMPACT_STRREF_PATH;
+	return -1;
+}
+
+/*
+ * A lexical pass over the source for short one-line quoted literals that
+ * may name a module or a path. Comments and triple-quoted strings
+ * (docstrings) are skipped; strings with escapes or braces (f-strings)
+ * are not evidence. Each distinct text is kept once per module.
+ */
+static void scan_strings(impact_pyfacts *facts, arena *a, const char *src, size_t len)
+{
+	size_t alloc = 0;
+	uint32_t line = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = src[i];
+		if (c == '\n') {
+			line++;
+			continue;
+		}
+		if (c == '#') {
+			while (i + 1 < len && src[i + 1] != '\n')
+				i++;
+			continue;
+		}
+		if (c != '"' && c != '\'')
+			continue;
+		if (i + 2 < len && src[i + 1] == c && src[i + 2] == c) {
+			/* Triple-quoted: skip to its end, counting lines. */
+			size_t j = i + 3;
+			while (j + 2 < len && !(src[j] == c && src[j + 1] == c && src[j + 2] == c)) {
+				if (src[j] == '\\')
+					j++;
+				else if (src[j] == '\n')
+					line++;
+				j++;
+			}
+			i = j + 2 < len ? j + 2 : len;
+			continue;
+		}
+		{
+			size_t j = i + 1;
+			bool plain = true;
+			while (j < len && src[j] != c && src[j] != '\n') {
+				if (src[j] == '\\') {
+					plain = false;
+					j++;
+				}
+				j++;
+			}
+			if (j >= len || src[j] != c) {
+				i = j < len ? j - 1 : len; /* unterminated: resume at the newline */
+				continue;
+			}
+			if (plain) {
+				int kind = classify_literal(src + i + 1, j - i - 1);
+				bool seen = false;
+				for (size_t k = 0; kind >= 0 && k < facts->nstrings && !seen; k++)
+					seen = strlen(facts->strings[k].text) == j - i - 1 &&
+					       !memcmp(facts->strings[k].text, src + i + 1, j - i - 1);
+				if (kind >= 0 && !seen) {
+					impact_strref r;
+					r.text = arena_strndup(a, src + i + 1, j - i - 1);
+					r.line = line;
+					r.kind = (uint8_t)kind;
+					IMPACT_PUSH(facts->strings, facts->nstrings, alloc, r);
+				}
+			}
+			i = j;
+		}
+	}
+}
+
 int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
                            const char *src, size_t len)
 {
@@ -1799,6 +1931,7 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 	}
 	if (len && memmem(src, len, ">>> ", 4))
 		facts->flags |= IMPACT_PYFACTS_DOCTEST;
+	scan_strings(facts, facts->arena, src, len);
 
 	w.p = parser;
 	w.src = src ? src : "";
@@ -1909,10 +2042,11 @@ done:
 
 /*
  * Little-endian: "IPF" + version byte, u32 flags, u32 error_line,
- * u32 error_col, u32 nimports, then per import u8 kind, u8 flags,
- * u16 level, u32 line and three strings (module, name, asname), each a
- * u32 length (UINT32_MAX = NULL) and its bytes; last a u32 FNV-1a of all
- * bytes before it, so a torn or damaged record is never taken for facts.
+ * u32 error_col, u32 nimports, u32 nstrings, then per import u8 kind,
+ * u8 flags, u16 level, u32 line and three strings (module, name, asname),
+ * each a u32 length (UINT32_MAX = NULL) and its bytes; then per string
+ * evidence u8 kind, u32 line, one string; last a u32 FNV-1a of all bytes
+ * before it, so a torn or damaged record is never taken for facts.
  */
 
 static void put_u32(impact_buf *b, uint32_t v)
@@ -1951,6 +2085,7 @@ int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
 	put_u32(out, facts->error_line);
 	put_u32(out, facts->error_col);
 	put_u32(out, (uint32_t)facts->nimports);
+	put_u32(out, (uint32_t)facts->nstrings);
 	for (size_t i = 0; i < facts->nimports; i++) {
 		const impact_import *im = &facts->imports[i];
 		unsigned char head[4] = { im->kind, im->flags, (unsigned char)im->level,
@@ -1960,6 +2095,11 @@ int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
 		put_str(out, im->module);
 		put_str(out, im->name);
 		put_str(out, im->asname);
+	}
+	for (size_t i = 0; i < facts->nstrings; i++) {
+		impact_buf_putc(out, (char)facts->strings[i].kind);
+		put_u32(out, facts->strings[i].line);
+		put_str(out, facts->strings[i].text);
 	}
 	put_u32(out, fnv1a((const unsigned char *)out->ptr + start, out->size - start));
 	return out->size - start > UINT32_MAX
@@ -2008,10 +2148,10 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 	const unsigned char *p = data;
 	impact_pyfacts *f = NULL;
 	reader r;
-	uint32_t n;
+	uint32_t n, m;
 
 	*out = NULL;
-	if (len < 4 + 16 + 4 || memcmp(p, "IPF", 3) || p[3] != IMPACT_PYFACTS_VERSION)
+	if (len < 4 + 20 + 4 || memcmp(p, "IPF", 3) || p[3] != IMPACT_PYFACTS_VERSION)
 		return impact_error_set(IMPACT_EINVALID, "not encoded facts of this version");
 	r.p = p + len - 4;
 	r.end = p + len;
@@ -2021,26 +2161,30 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 	r.p = p + 4;
 	r.end = p + len - 4;
 	{
-		uint32_t hdr[4];
-		for (int k = 0; k < 4; k++)
+		uint32_t hdr[5];
+		for (int k = 0; k < 5; k++)
 			hdr[k] = get_u32(&r);
 		n = hdr[3];
-		/* Each import takes at least 20 encoded bytes. */
-		if (r.bad || n > (size_t)(r.end - r.p) / 20)
+		m = hdr[4];
+		/* Each import takes at least 20 encoded bytes, each string 9. */
+		if (r.bad || n > (size_t)(r.end - r.p) / 20 || m > (size_t)(r.end - r.p) / 9)
 			return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
 		/*
-		 * One block: the facts, the imports, then the strings, which
-		 * need at most the encoded bytes plus a NUL for each of 3n.
+		 * One block: the facts, the imports, the string evidence, then
+		 * the text, which needs at most the encoded bytes plus a NUL for
+		 * each of 3n + m strings.
 		 */
-		size_t head = sizeof(*f) + (size_t)n * sizeof(impact_import);
-		f = impact_xcalloc(1, head + (size_t)(r.end - r.p) + 3 * (size_t)n + 1);
+		size_t head = sizeof(*f) + (size_t)n * sizeof(impact_import) +
+		              (size_t)m * sizeof(impact_strref);
+		f = impact_xcalloc(1, head + (size_t)(r.end - r.p) + 3 * (size_t)n + m + 1);
 		f->imports = (impact_import *)(f + 1);
+		f->strings = (impact_strref *)(f->imports + n);
 		f->flags = hdr[0];
 		f->error_line = hdr[1];
 		f->error_col = hdr[2];
 	}
 	{
-		char *dst = (char *)(f->imports + n);
+		char *dst = (char *)(f->strings + m);
 		for (uint32_t i = 0; i < n && !r.bad; i++) {
 			impact_import *im = &f->imports[i];
 			if (r.end - r.p < 4) {
@@ -2059,6 +2203,21 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 				r.bad = true;
 			f->nimports = i + 1;
 		}
+		for (uint32_t i = 0; i < m && !r.bad; i++) {
+			impact_strref *sr = &f->strings[i];
+			if (r.end - r.p < 1) {
+				r.bad = true;
+				break;
+			}
+			sr->kind = *r.p++;
+			sr->line = get_u32(&r);
+			sr->text = get_str(&r, &dst);
+			if (!sr->text || sr->kind > IMPACT_STRREF_PATH)
+				r.bad = true;
+			f->nstrings = i + 1;
+		}
+		if (!m)
+			f->strings = NULL;
 	}
 	if (r.bad || r.p != r.end) {
 		impact_pyfacts_free(f);

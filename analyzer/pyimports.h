@@ -59,6 +59,24 @@ typedef struct impact_import {
 	uint8_t flags;      /* IMPACT_IMPORT_* bits */
 } impact_import;
 
+/*
+ * A string literal that may name code or files of the repository (issue:
+ * what tests reach without an import): a dotted name ("pkg.lexers.python")
+ * or a relative path ("examples/", "data/schema.json", "golden"). Found by
+ * a lexical scan of quoted text, so it errs on the side of listing more;
+ * the project keeps only those that match a module, file or folder.
+ */
+typedef enum impact_strref_kind {
+	IMPACT_STRREF_MODULE = 0, /* two or more dotted identifiers */
+	IMPACT_STRREF_PATH = 1,   /* a relative path or a single path segment */
+} impact_strref_kind;
+
+typedef struct impact_strref {
+	const char *text; /* the literal's content; borrowed */
+	uint32_t line;    /* 1-based */
+	uint8_t kind;     /* impact_strref_kind */
+} impact_strref;
+
 enum {
 	/* tree-sitter found an ERROR or MISSING node; imports are still listed. */
 	IMPACT_PYFACTS_SYNTAX_ERROR = 1 << 0,
@@ -88,6 +106,8 @@ enum {
 typedef struct impact_pyfacts {
 	impact_import *imports; /* in source order */
 	size_t nimports;
+	impact_strref *strings; /* string evidence, in source order */
+	size_t nstrings;
 	uint32_t flags;       /* IMPACT_PYFACTS_* bits */
 	uint32_t error_line;  /* first syntax error, 1-based; 0 if none */
 	uint32_t error_col;   /* 1-based byte column */
@@ -141,7 +161,7 @@ void impact_pyfacts_free(impact_pyfacts *facts);
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 2
+#define IMPACT_PYFACTS_VERSION 3
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

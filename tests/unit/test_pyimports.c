@@ -942,10 +942,61 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* ---- string evidence ---------------------------------------------------- */
+
+typedef struct scase {
+	const char *name, *src;
+	const char *expect; /* "M:text@line P:text@line ..." in order */
+} scase;
+
+static const scase string_cases[] = {
+	{ "module_and_paths",
+	  "TABLE = {'py': 'pkg.lexers.python', 'c': \"pkg.lexers.c_cpp\"}\n"
+	  "EX = Path(__file__).parent / 'examples'\n"
+	  "run(['python', 'scripts/tool.py'])\n"
+	  "open('data/schema.json')\n",
+	  "M:pkg.lexers.python@1 M:pkg.lexers.c_cpp@1 P:examples@2 P:python@3 P:scripts/tool.py@3 P:data/schema.json@4" },
+	{ "not_evidence",
+	  "a = 'two words'\nb = f'{x}.y'\nc = 'esc\\n.x'\nd = 'https://h/x'\ne = '/abs/path'\nf = 'ab'\n",
+	  "" },
+	{ "docstrings_and_comments_skipped",
+	  "\"\"\"Doc mentions 'pkg.mod' here.\n\"\"\"\n# 'pkg.other' in a comment\nx = 'pkg.real'\n",
+	  "M:pkg.real@4" },
+	{ "file_names_are_paths", "a = 'setup.py'\nb = 'conf.yaml'\n", "P:setup.py@1 P:conf.yaml@2" },
+	{ "duplicates_once", "a = 'pkg.a'\nb = 'pkg.a'\n", "M:pkg.a@1" },
+	{ "unterminated_no_crash", "a = 'pkg.a\nb = \"pkg.b\"\n", "M:pkg.b@2" },
+};
+
+static void test_string_evidence(void **state)
+{
+	impact_pyparser *p = impact_pyparser_new();
+	int failures = 0;
+	(void)state;
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(string_cases); i++) {
+		impact_pyfacts *f = NULL;
+		impact_buf got = IMPACT_BUF_INIT;
+		assert_int_equal(impact_pyfacts_extract(&f, p, string_cases[i].src,
+		                                        strlen(string_cases[i].src)), 0);
+		for (size_t k = 0; k < f->nstrings; k++)
+			impact_buf_printf(&got, "%s%c:%s@%u", k ? " " : "",
+			                  f->strings[k].kind == IMPACT_STRREF_MODULE ? 'M' : 'P',
+			                  f->strings[k].text, f->strings[k].line);
+		if (strcmp(got.ptr, string_cases[i].expect)) {
+			print_error("case %s: expected '%s', got '%s'\n", string_cases[i].name,
+			            string_cases[i].expect, got.ptr);
+			failures++;
+		}
+		impact_buf_release(&got);
+		impact_pyfacts_free(f);
+	}
+	impact_pyparser_free(p);
+	assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
 	size_t n = IMPACT_ARRAY_SIZE(cases), ntests = 0;
-	struct CMUnitTest *tests = impact_xcalloc(n + 3, sizeof(*tests));
+	struct CMUnitTest *tests = impact_xcalloc(n + 4, sizeof(*tests));
 	char **names = impact_xcalloc(n, sizeof(*names));
 	int rc;
 
@@ -966,6 +1017,8 @@ int main(void)
 	tests[ntests - 1].name = "pyimports__parser_reuse";
 	tests[ntests++] = (struct CMUnitTest)cmocka_unit_test(test_null_source);
 	tests[ntests - 1].name = "pyimports__null_source";
+	tests[ntests++] = (struct CMUnitTest)cmocka_unit_test(test_string_evidence);
+	tests[ntests - 1].name = "pyimports__string_evidence";
 
 	rc = _cmocka_run_group_tests("pyimports", tests, ntests, group_setup,
 	                             group_teardown);
