@@ -29,6 +29,8 @@
  * (`im = importlib.import_module; im("x")`).
  */
 #include "pyimports.h"
+
+#include "arena.h"
 #include "buf.h"
 
 #include <time.h>
@@ -48,52 +50,20 @@ const TSLanguage *tree_sitter_python(void);
 
 /* ---- arena ------------------------------------------------------------ */
 
-typedef struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, size;
-	char data[];
-} arena_chunk;
+/* Facts own their strings through an impact_arena (arena.h). */
+typedef impact_arena arena;
 
-typedef struct arena {
-	arena_chunk *head;
-} arena;
+static const char *arena_strndup(arena *a, const char *s, size_t n)
+{
+	return impact_arena_strndup(a, s, n);
+}
 
 static void arena_free(arena *a)
 {
-	arena_chunk *c, *next;
 	if (!a)
 		return;
-	for (c = a->head; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	impact_arena_release(a);
 	free(a);
-}
-
-/*
- * A NUL-terminated copy of s[0..n) that lives as long as the arena.
- * Chunks start small (most modules import a few dozen names, and many
- * facts objects may be kept at once) and double up to 64 KiB.
- */
-static const char *arena_strndup(arena *a, const char *s, size_t n)
-{
-	arena_chunk *c = a->head;
-	char *dst;
-	if (!c || c->size - c->used < n + 1) {
-		size_t size = c ? (c->size < 65536 ? c->size * 2 : c->size) : 512;
-		if (size < n + 1)
-			size = n + 1;
-		c = impact_xmalloc(sizeof(*c) + size);
-		c->size = size;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
-	}
-	dst = c->data + c->used;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-	c->used += n + 1;
-	return dst;
 }
 
 /* ---- the parser ------------------------------------------------------- */

@@ -17,6 +17,8 @@
  */
 #include "snapshot.h"
 
+#include "arena.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,12 +26,6 @@
 
 /* Entry comes from the index blob even in a WORKDIR snapshot. */
 #define ENTRY_FROM_BLOB 0x1u
-
-typedef struct chunk {
-	struct chunk *next;
-	size_t used, size;
-	char data[];
-} chunk;
 
 /* An entry while the snapshot is being built: sorted, then split. */
 typedef struct building {
@@ -45,30 +41,18 @@ struct impact_snapshot {
 	impact_entry *entries;
 	unsigned char *flags; /* ENTRY_* per entry */
 	size_t n;
-	chunk *arena;
+	impact_arena arena;   /* entry paths */
 };
 
+/* a[0..alen) + b[0..blen), NUL-terminated, in the snapshot's arena. */
 static char *arena_strdup(impact_snapshot *s, const char *a, size_t alen,
                           const char *b, size_t blen)
 {
-	size_t len = alen + blen;
-	chunk *c = s->arena;
-	char *dst;
-
-	if (!c || c->size - c->used < len + 1) {
-		size_t size = len + 1 > 65536 ? len + 1 : 65536;
-		c = impact_xmalloc(sizeof(*c) + size);
-		c->size = size;
-		c->used = 0;
-		c->next = s->arena;
-		s->arena = c;
-	}
-	dst = c->data + c->used;
+	char *dst = impact_arena_alloc(&s->arena, alen + blen + 1);
 	memcpy(dst, a, alen);
 	if (blen)
 		memcpy(dst + alen, b, blen);
-	dst[len] = '\0';
-	c->used += len + 1;
+	dst[alen + blen] = '\0';
 	return dst;
 }
 
@@ -504,14 +488,9 @@ int impact_snapshot_open(impact_snapshot **out, git_repository *repo,
 
 void impact_snapshot_free(impact_snapshot *s)
 {
-	chunk *c, *next;
-
 	if (!s)
 		return;
-	for (c = s->arena; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	impact_arena_release(&s->arena);
 	free(s->entries);
 	free(s->flags);
 	free(s);

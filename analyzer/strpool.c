@@ -2,16 +2,13 @@
  * strpool.c - string interning with an open-addressing hash table over an
  * arena of string bytes (see strpool.h).
  *
- * FNV-1a hashing, power-of-two table kept under 50% full. The arena grows
- * in chunks that never move, so returned pointers stay valid.
+ * FNV-1a hashing, power-of-two table kept under 50% full. String bytes
+ * live in an arena whose chunks never move, so returned pointers stay
+ * valid.
  */
 #include "strpool.h"
 
-typedef struct chunk {
-	struct chunk *next;
-	size_t used, size;
-	char data[];
-} chunk;
+#include "arena.h"
 
 typedef struct entry {
 	const char *str;
@@ -20,7 +17,7 @@ typedef struct entry {
 } entry;
 
 struct impact_strpool {
-	chunk *chunks;
+	impact_arena arena;  /* the string bytes */
 	entry *entries; /* by id */
 	size_t n, alloc;
 	uint32_t *table; /* id + 1, 0 = empty */
@@ -47,35 +44,12 @@ impact_strpool *impact_strpool_new(void)
 
 void impact_strpool_free(impact_strpool *p)
 {
-	chunk *c, *next;
 	if (!p)
 		return;
-	for (c = p->chunks; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	impact_arena_release(&p->arena);
 	free(p->entries);
 	free(p->table);
 	free(p);
-}
-
-static char *arena_copy(impact_strpool *p, const char *s, size_t len)
-{
-	chunk *c = p->chunks;
-	char *dst;
-	if (!c || c->size - c->used < len + 1) {
-		size_t size = len + 1 > 60000 ? len + 1 : 60000;
-		c = impact_xmalloc(sizeof(*c) + size);
-		c->size = size;
-		c->used = 0;
-		c->next = p->chunks;
-		p->chunks = c;
-	}
-	dst = c->data + c->used;
-	memcpy(dst, s, len);
-	dst[len] = '\0';
-	c->used += len + 1;
-	return dst;
 }
 
 static void rehash(impact_strpool *p)
@@ -114,7 +88,7 @@ uint32_t impact_strpool_intern(impact_strpool *p, const char *s, size_t len)
 
 	if (p->table[i])
 		return p->table[i] - 1;
-	e.str = arena_copy(p, s, len);
+	e.str = impact_arena_strndup(&p->arena, s, len);
 	e.len = (uint32_t)len;
 	e.hash = h;
 	IMPACT_PUSH(p->entries, p->n, p->alloc, e);

@@ -7,10 +7,11 @@
  * table or a value through dotted keys or headers. Strings are unescaped
  * here (basic, literal and both multi-line forms). Arrays nest through an
  * explicit depth bound (IMPACT_TOML_MAX_DEPTH) so no input can exhaust the
- * C stack. Values live in one arena freed with the document.
+ * C stack. Values live in one arena (arena.h) freed with the document.
  */
 #include "toml.h"
 
+#include "arena.h"
 #include "buf.h"
 
 #include <errno.h>
@@ -21,15 +22,7 @@ const TSLanguage *tree_sitter_toml(void);
 
 #define IMPACT_TOML_MAX_DEPTH 128
 
-typedef struct chunk {
-	struct chunk *next;
-	size_t used, size;
-	_Alignas(16) char data[];
-} chunk;
-
-typedef struct arena {
-	chunk *head;
-} arena;
+typedef impact_arena arena;
 
 /* Table flags, kept beside each table value in a side structure. */
 enum {
@@ -58,29 +51,12 @@ typedef struct parser {
 
 static void *arena_alloc(arena *a, size_t n)
 {
-	chunk *c = a->head;
-	void *p;
-	n = (n + 15) & ~(size_t)15;
-	if (!c || c->size - c->used < n) {
-		size_t size = n > 16384 ? n : 16384;
-		c = impact_xmalloc(sizeof(*c) + size);
-		c->size = size;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
-	}
-	p = c->data + c->used;
-	c->used += n;
-	memset(p, 0, n);
-	return p;
+	return impact_arena_alloc(a, n);
 }
 
 static const char *arena_str(arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
+	return impact_arena_strndup(a, s, n);
 }
 
 static int fail(parser *p, TSNode n, const char *fmt, const char *arg)
@@ -709,16 +685,11 @@ done:
 
 void impact_toml_free(impact_toml_doc *doc)
 {
-	arena *a;
-	chunk *c, *next;
 	if (!doc)
 		return;
-	a = doc->arena;
-	for (c = a ? a->head : NULL; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(a);
+	if (doc->arena)
+		impact_arena_release(doc->arena);
+	free(doc->arena);
 	free(doc);
 }
 
