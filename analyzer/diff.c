@@ -40,17 +40,6 @@ static int fail_with_hint(int code, git_repository *repo, const char *msg)
 	return impact_error_set(code, "%s", msg);
 }
 
-static int bare_error(git_repository *repo)
-{
-	const char *path = git_repository_path(repo);
-	size_t len = strlen(path);
-	if (len > 1 && path[len - 1] == '/')
-		len--;
-	return impact_error_set(IMPACT_EINVALID,
-	                        "'%.*s' is a bare repository; give a revision "
-	                        "range such as HEAD~1..", (int)len, path);
-}
-
 /* Does revision text `rev` start from HEAD ("HEAD", "HEAD~2", "@^")? */
 static bool names_head(const char *rev)
 {
@@ -176,7 +165,7 @@ static int parse_uncommitted(impact_range *out, git_repository *repo, bool stage
 	int rc, unborn;
 
 	if (git_repository_is_bare(repo))
-		return bare_error(repo);
+		return impact_snapshot_bare_error(repo);
 	out->new_kind = staged ? IMPACT_SNAPSHOT_INDEX : IMPACT_SNAPSHOT_WORKDIR;
 	out->new_label = impact_xstrdup(staged ? "(index)" : "(working tree)");
 	unborn = git_repository_head_unborn(repo);
@@ -458,7 +447,7 @@ static int make_diff(git_diff **out, git_repository *repo,
 		break;
 	case IMPACT_SNAPSHOT_INDEX:
 		if (git_repository_is_bare(repo))
-			return bare_error(repo);
+			return impact_snapshot_bare_error(repo);
 		err = git_repository_index(&index, repo);
 		if (err == 0)
 			err = git_index_read(index, 0);
@@ -469,7 +458,7 @@ static int make_diff(git_diff **out, git_repository *repo,
 		break;
 	case IMPACT_SNAPSHOT_WORKDIR:
 		if (git_repository_is_bare(repo))
-			return bare_error(repo);
+			return impact_snapshot_bare_error(repo);
 		opts.flags |= GIT_DIFF_INCLUDE_UNTRACKED |
 		              GIT_DIFF_RECURSE_UNTRACKED_DIRS;
 		err = git_diff_tree_to_workdir_with_index(out, repo, range->old_tree,

@@ -10,6 +10,8 @@
  */
 #include "project.h"
 
+#include "path.h"
+
 #include "testfiles.h"
 
 #include <time.h>
@@ -21,34 +23,16 @@ double impact_now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && !strcmp(s + n - m, suffix);
-}
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
 
 /* pytest's DoctestModule skips setup.py and __main__.py, and never enters ignored dirs. */
 static bool doctest_candidate(const impact_pytestcfg *cfg, const char *path)
 {
-	const char *base = base_name(path);
+	const char *base = impact_path_base(path);
 	return strcmp(base, "setup.py") && strcmp(base, "__main__.py") &&
 	       !impact_testfiles_in_ignored_dir(cfg, path);
 }
 
-static int read_from_snapshot(impact_buf *out, const char *path, void *payload)
-{
-	impact_snapshot *snap = payload;
-	const impact_entry *e = impact_snapshot_find(snap, path);
-	if (!e || e->mode == IMPACT_MODE_GITLINK)
-		return impact_error_set(IMPACT_ENOTFOUND, "'%s' does not exist", path);
-	return impact_snapshot_read(out, snap, e);
-}
 
 uint32_t impact_project_find(const impact_project *p, const char *path)
 {
@@ -66,7 +50,7 @@ static void add_roots(impact_project *p)
 		impact_strlist_push(&p->roots, "src");
 	for (size_t i = 0; i < n; i++) {
 		const char *path = impact_snapshot_entry(p->snap, i)->path;
-		const char *base = base_name(path);
+		const char *base = impact_path_base(path);
 		if (base == path)
 			continue; /* the root is already there */
 		if (strcmp(base, "pyproject.toml") && strcmp(base, "setup.py") &&
@@ -99,39 +83,14 @@ static impact_edge_kind edge_kind_of(const impact_import *imp)
 	return IMPACT_EDGE_IMPORT;
 }
 
-/* Normalise `dir/target` (a symlink's target) into `out`; false if it leaves the repo. */
+/* A symlink's target, relative to the link's folder, as a repository path. */
 static bool normalise_link(impact_buf *out, const char *linkpath, const char *target)
 {
-	impact_buf tmp = IMPACT_BUF_INIT;
-	const char *slash = strrchr(linkpath, '/');
-	char *copy, *save = NULL, *tok;
-	bool ok = true;
-
-	if (target[0] == '/')
-		return false;
-	if (slash)
-		impact_buf_put(&tmp, linkpath, (size_t)(slash - linkpath + 1));
-	impact_buf_puts(&tmp, target);
-	copy = impact_buf_detach(&tmp);
-	impact_buf_clear(out);
-	for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(tok, "."))
-			continue;
-		if (!strcmp(tok, "..")) {
-			char *last = strrchr(out->ptr, '/');
-			if (!out->size) {
-				ok = false;
-				break;
-			}
-			impact_buf_truncate(out, last ? (size_t)(last - out->ptr) : 0);
-			continue;
-		}
-		if (out->size)
-			impact_buf_putc(out, '/');
-		impact_buf_puts(out, tok);
-	}
-	free(copy);
-	impact_buf_release(&tmp);
+	impact_buf dir = IMPACT_BUF_INIT;
+	bool ok;
+	impact_path_dir(&dir, linkpath);
+	ok = impact_path_join(out, dir.ptr, target);
+	impact_buf_release(&dir);
 	return ok;
 }
 
@@ -156,16 +115,6 @@ static void add_unknown_node(impact_project *p)
 	p->files[p->nfiles] = v;
 }
 
-/* `dir`/`rel` normalised into `out` ("." and ".." folded); false if it leaves the repo. */
-static bool join_norm(impact_buf *out, const char *dir, const char *rel)
-{
-	impact_buf tmp = IMPACT_BUF_INIT;
-	bool ok;
-	impact_buf_printf(&tmp, "%s%s_", dir, *dir ? "/" : "");
-	ok = normalise_link(out, tmp.ptr, rel);
-	impact_buf_release(&tmp);
-	return ok;
-}
 
 /* Index of the first file whose path is >= `prefix` (files are sorted). */
 static uint32_t lower_bound(const impact_project *p, uint32_t nreal, const char *prefix)
@@ -247,7 +196,7 @@ static void add_evidence(impact_project *p)
 					impact_buf_put(&dir, p->files[id].path, (size_t)(slash - p->files[id].path));
 			}
 			for (;;) {
-				if (join_norm(&cand, dir.ptr, sr->text) && cand.size) {
+				if (impact_path_join(&cand, dir.ptr, sr->text) && cand.size) {
 					uint32_t t = impact_project_find(p, cand.ptr);
 					if (t != IMPACT_STRPOOL_NONE && t < nreal &&
 					    !(p->files[t].flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)))
@@ -386,7 +335,7 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	*out = NULL;
 	p->snap = snap;
 	p->paths = impact_strpool_new();
-	rc = impact_pytestcfg_load(&p->cfg, read_from_snapshot, snap);
+	rc = impact_pytestcfg_load(&p->cfg, impact_snapshot_reader, snap);
 	if (rc < 0)
 		goto done;
 
@@ -394,7 +343,7 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	for (size_t i = 0; i < n; i++) {
 		const impact_entry *e = impact_snapshot_entry(snap, i);
 		impact_pyfile f = { 0 };
-		if (!ends_with(e->path, ".py") || e->mode == IMPACT_MODE_GITLINK)
+		if (!impact_path_has_suffix(e->path, ".py") || e->mode == IMPACT_MODE_GITLINK)
 			continue;
 		f.path = impact_strpool_get(p->paths, impact_strpool_interns(p->paths, e->path));
 		f.entry = e;

@@ -12,6 +12,7 @@
 #include "pytestcfg.h"
 
 #include "ini.h"
+#include "path.h"
 #include "toml.h"
 
 void impact_strlist_push(impact_strlist *l, const char *s)
@@ -105,40 +106,6 @@ static void whitespace_split(impact_strlist *out, const char *s)
 	}
 }
 
-/* "a/./b/../c/" relative to `base` -> "a/c"; false if it leaves the repo. */
-static bool normalise(impact_buf *out, const char *base, const char *path)
-{
-	impact_buf all = IMPACT_BUF_INIT;
-	char *copy, *save = NULL;
-	bool ok = true;
-
-	if (path[0] == '/')
-		return false;
-	if (*base)
-		impact_buf_printf(&all, "%s/", base);
-	impact_buf_puts(&all, path);
-	copy = impact_buf_detach(&all);
-	impact_buf_clear(out);
-	for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(t, "."))
-			continue;
-		if (!strcmp(t, "..")) {
-			char *slash;
-			if (!out->size) {
-				ok = false;
-				break;
-			}
-			slash = strrchr(out->ptr, '/');
-			impact_buf_truncate(out, slash ? (size_t)(slash - out->ptr) : 0);
-			continue;
-		}
-		if (out->size)
-			impact_buf_putc(out, '/');
-		impact_buf_puts(out, t);
-	}
-	free(copy);
-	return ok;
-}
 
 static void set_defaults(impact_pytestcfg *cfg)
 {
@@ -356,7 +323,7 @@ int impact_pytestcfg_load(impact_pytestcfg *out, impact_file_reader read, void *
 	{
 		impact_strlist norm_paths = { 0 };
 		for (size_t i = 0; i < out->pythonpath.n; i++)
-			if (normalise(&norm, "", out->pythonpath.items[i]))
+			if (impact_path_join(&norm, "", out->pythonpath.items[i]))
 				impact_strlist_push(&norm_paths, norm.ptr);
 		impact_strlist_release(&out->pythonpath);
 		out->pythonpath = norm_paths;

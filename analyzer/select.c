@@ -10,19 +10,11 @@
  */
 #include "select.h"
 
+#include "path.h"
+
 #include <fnmatch.h>
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && !strcmp(s + n - m, suffix);
-}
 
 /* Files whose change can alter any test's outcome: dependencies, packaging, pytest config. */
 static const char *const full_suite_names[] = {
@@ -47,15 +39,15 @@ static bool match_any(const char *const *pats, size_t n, const char *name)
 static impact_change_class classify_path(const impact_project *p, const char *path,
                                          const char **reason)
 {
-	const char *base = base_name(path);
-	bool py = ends_with(path, ".py");
+	const char *base = impact_path_base(path);
+	bool py = impact_path_has_suffix(path, ".py");
 
 	if (!strcmp(path, "conftest.py")) {
 		*reason = "the root conftest.py applies to every test";
 		return IMPACT_CLASS_FULL;
 	}
 	if (match_any(full_suite_names, IMPACT_ARRAY_SIZE(full_suite_names), base) ||
-	    (!strncmp(path, "requirements/", 13) && ends_with(path, ".txt"))) {
+	    (!strncmp(path, "requirements/", 13) && impact_path_has_suffix(path, ".txt"))) {
 		*reason = "dependency or configuration file: every test may be affected";
 		return IMPACT_CLASS_FULL;
 	}

@@ -219,7 +219,7 @@ static int open_index(impact_snapshot *s)
 
 /* ---- WORKDIR ---- */
 
-static int is_bare_error(git_repository *repo)
+int impact_snapshot_bare_error(git_repository *repo)
 {
 	const char *path = git_repository_path(repo);
 	size_t len = strlen(path);
@@ -354,7 +354,7 @@ static int open_workdir(impact_snapshot *s)
 	int err, rc = IMPACT_ERROR;
 
 	if (git_repository_is_bare(s->repo) || !git_repository_workdir(s->repo))
-		return is_bare_error(s->repo);
+		return impact_snapshot_bare_error(s->repo);
 	rc = load_index(&items, &n, s, &index);
 	if (rc < 0)
 		goto done;
@@ -599,4 +599,13 @@ int impact_snapshot_read(impact_buf *out, impact_snapshot *s,
 		rc = impact_buf_read_file(out, full.ptr, IMPACT_BUF_MAX - 1);
 	impact_buf_release(&full);
 	return rc;
+}
+
+int impact_snapshot_reader(impact_buf *out, const char *path, void *payload)
+{
+	impact_snapshot *snap = payload;
+	const impact_entry *e = impact_snapshot_find(snap, path);
+	if (!e || e->mode == IMPACT_MODE_GITLINK)
+		return impact_error_set(IMPACT_ENOTFOUND, "'%s' does not exist", path);
+	return impact_snapshot_read(out, snap, e);
 }

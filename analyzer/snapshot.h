@@ -70,4 +70,14 @@ bool impact_snapshot_has_dir(const impact_snapshot *snap, const char *dir);
 int impact_snapshot_read(impact_buf *out, impact_snapshot *snap,
                          const impact_entry *entry);
 
+/*
+ * An impact_file_reader (pytestcfg.h) over a snapshot: the content of
+ * repo-relative `path` in the snapshot `payload`, IMPACT_ENOTFOUND when it
+ * has no such file (or a gitlink there).
+ */
+int impact_snapshot_reader(impact_buf *out, const char *path, void *payload);
+
+/* Set "'<path>' is a bare repository; give a revision range ..." and return IMPACT_EINVALID. */
+int impact_snapshot_bare_error(git_repository *repo);
+
 #endif

@@ -8,18 +8,15 @@
  */
 #include "testfiles.h"
 
+#include "path.h"
+
 #include <fnmatch.h>
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
 
 static bool match_pattern(const char *pattern, const char *path)
 {
 	if (!strchr(pattern, '/'))
-		return fnmatch(pattern, base_name(path), 0) == 0;
+		return fnmatch(pattern, impact_path_base(path), 0) == 0;
 	/* pytest matches such patterns against the absolute path as "*<sep>pattern". */
 	if (fnmatch(pattern, path, 0) == 0)
 		return true;
@@ -93,7 +90,7 @@ static bool is_python(const char *path)
 
 bool impact_testfiles_is_test(const impact_pytestcfg *cfg, const char *path)
 {
-	const char *base = base_name(path);
+	const char *base = impact_path_base(path);
 	bool hit = false;
 
 	if (!is_python(path) || !strcmp(base, "conftest.py") ||
@@ -107,6 +104,6 @@ bool impact_testfiles_is_test(const impact_pytestcfg *cfg, const char *path)
 
 bool impact_testfiles_is_conftest(const impact_pytestcfg *cfg, const char *path)
 {
-	return !strcmp(base_name(path), "conftest.py") &&
+	return !strcmp(impact_path_base(path), "conftest.py") &&
 	       !impact_testfiles_in_ignored_dir(cfg, path);
 }

@@ -12,6 +12,7 @@
 #include "diff.h"
 #include "gate.h"
 #include "opts.h"
+#include "path.h"
 #include "project.h"
 #include "report.h"
 #include "runner.h"
@@ -33,18 +34,13 @@ static int write_out(const impact_buf *b)
 	return 0;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && !strcmp(s + n - m, suffix);
-}
 
 /* Old paths of Python files the change removed: the ghosts of the graph. */
 static void collect_ghosts(impact_strlist *out, const impact_changeset *cs)
 {
 	for (size_t i = 0; i < cs->n; i++) {
 		const impact_change *c = &cs->changes[i];
-		if (!c->old_path || !ends_with(c->old_path, ".py"))
+		if (!c->old_path || !impact_path_has_suffix(c->old_path, ".py"))
 			continue;
 		if (c->status == IMPACT_CHANGE_DELETED ||
 		    (c->status == IMPACT_CHANGE_RENAMED && strcmp(c->old_path, c->new_path)))
@@ -52,14 +48,6 @@ static void collect_ghosts(impact_strlist *out, const impact_changeset *cs)
 	}
 }
 
-static int read_from_snapshot(impact_buf *out, const char *path, void *payload)
-{
-	impact_snapshot *snap = payload;
-	const impact_entry *e = impact_snapshot_find(snap, path);
-	if (!e || e->mode == IMPACT_MODE_GITLINK)
-		return impact_error_set(IMPACT_ENOTFOUND, "'%s' does not exist", path);
-	return impact_snapshot_read(out, snap, e);
-}
 
 static const char *rules_dir(void)
 {
@@ -93,7 +81,7 @@ static int last_failed(select_opts *o, impact_cli *cli, char **rest, size_t nres
 
 	if ((rc = impact_cli_open_repo(cli)) < 0 ||
 	    (rc = impact_snapshot_open(&snap, cli->repo, IMPACT_SNAPSHOT_WORKDIR, NULL)) < 0 ||
-	    (rc = impact_config_load(&config, read_from_snapshot, snap, rules_dir())) < 0) {
+	    (rc = impact_config_load(&config, impact_snapshot_reader, snap, rules_dir())) < 0) {
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
@@ -215,7 +203,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	ctx.ms_diff = t1 - t0;
 
 	if ((rc = impact_snapshot_open(&snap, cli->repo, range.new_kind, range.new_tree)) < 0 ||
-	    (rc = impact_config_load(&config, read_from_snapshot, snap, rules_dir())) < 0) {
+	    (rc = impact_config_load(&config, impact_snapshot_reader, snap, rules_dir())) < 0) {
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}

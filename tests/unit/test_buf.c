@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "graph.h"
+#include "path.h"
 #include "strpool.h"
 
 #include <stdio.h>
@@ -163,6 +164,40 @@ static void error__convention(void **state)
 	assert_string_equal(impact_error_last(), "outer: inner (x)");
 }
 
+static void path__join_base_suffix(void **state)
+{
+	static const struct { const char *dir, *rel, *out; } j[] = {
+		{ "", "a/b.py", "a/b.py" },
+		{ "pkg/sub", "../x.py", "pkg/x.py" },
+		{ "pkg", "./data//schema.json", "pkg/data/schema.json" },
+		{ "a/b", "../../c", "c" },
+		{ "a", "..", "" },
+		{ "a", "../..", NULL },
+		{ "", "/etc/passwd", NULL },
+		{ "x", "", "x" },
+	};
+	impact_buf b = IMPACT_BUF_INIT;
+	(void)state;
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(j); i++) {
+		bool ok = impact_path_join(&b, j[i].dir, j[i].rel);
+		if (!j[i].out) {
+			assert_false(ok);
+			continue;
+		}
+		assert_true(ok);
+		assert_string_equal(b.ptr, j[i].out);
+	}
+	impact_path_dir(&b, "a/b/c.py");
+	assert_string_equal(b.ptr, "a/b");
+	impact_path_dir(&b, "top.py");
+	assert_string_equal(b.ptr, "");
+	assert_string_equal(impact_path_base("a/b/c.py"), "c.py");
+	assert_string_equal(impact_path_base("c.py"), "c.py");
+	assert_true(impact_path_has_suffix("x/conftest.py", ".py"));
+	assert_false(impact_path_has_suffix("py", ".py"));
+	impact_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +208,7 @@ int main(void)
 		cmocka_unit_test(graph__dependents),
 		cmocka_unit_test(graph__cycle),
 		cmocka_unit_test(error__convention),
+		cmocka_unit_test(path__join_base_suffix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
