@@ -17,9 +17,11 @@
 #include "report.h"
 #include "runner.h"
 #include "select.h"
+#include "shard.h"
 
 typedef struct select_opts {
 	bool staged, list, nul, explain, json, run, no_smart, gate, no_cache;
+	const char *shard, *order;
 	unsigned threads;
 	impact_runner_opts run_opts;
 } select_opts;
@@ -108,6 +110,8 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_FLAG, 0, "no-smart", &o.no_smart, NULL, "rules alone: no import graph" },
 		{ IMPACT_OPT_UINT, 0, "threads", &o.threads, "n", "parse with n threads (default: all CPUs)" },
 		{ IMPACT_OPT_FLAG, 0, "no-cache", &o.no_cache, NULL, "parse every file, neither reading nor writing the parse cache" },
+		{ IMPACT_OPT_STRING, 0, "shard", &o.shard, "K/N", "keep part K of N disjoint, balanced parts (a CI matrix)" },
+		{ IMPACT_OPT_STRING, 0, "order", &o.order, "nearest|path", "run order: nearest to the change first (default), or by path" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running" },
 		{ IMPACT_OPT_FLAG, 0, "run", &o.run, NULL, "run even with --json" },
 		{ IMPACT_OPT_FLAG, 0, "last-failed", &o.run_opts.last_failed, NULL, "rerun the previous run's failures" },
@@ -138,6 +142,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	impact_select_opts sopts = { 0 };
 	const char *spec;
 	char *gate_spec = NULL, *gate_why = NULL;
+	unsigned shard_k = 0, shard_n = 0;
 	double t0 = impact_now_ms(), t1;
 	int rc, exit_code = IMPACT_EXIT_OK;
 	bool quiet;
@@ -176,6 +181,15 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		goto done;
 	}
 	spec = npos ? pos[0] : NULL;
+	if (o.shard && (rc = impact_shard_parse(&shard_k, &shard_n, o.shard)) < 0) {
+		exit_code = impact_cli_fail(rc);
+		goto done;
+	}
+	if (o.order && strcmp(o.order, "nearest") && strcmp(o.order, "path")) {
+		fprintf(stderr, "impact: error: --order takes 'nearest' or 'path', not '%s'\n", o.order);
+		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
+	}
 
 	if (o.gate) {
 		if (o.staged) {
@@ -220,6 +234,14 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		goto done;
 	}
 
+	if (o.order && !strcmp(o.order, "path"))
+		impact_order_by_path(sel, project);
+	if (shard_n) {
+		impact_shard_apply(sel, project, shard_k, shard_n, NULL);
+		/* A shard of the full suite still runs explicit files: its own part only. */
+		o.run_opts.explicit_targets = true;
+	}
+
 	ctx.range = &range;
 	ctx.changes = changes;
 	ctx.project = project;
@@ -251,7 +273,11 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		        range.old_label, range.new_label);
 		goto done;
 	}
-	if (!sel->ntests && !sel->full_suite) {
+	if (!sel->ntests && (!sel->full_suite || shard_n)) {
+		if (shard_n) {
+			fprintf(stderr, "impact: shard %u/%u is empty: nothing to run\n", shard_k, shard_n);
+			goto done;
+		}
 		fprintf(stderr, "impact: %zu changed file%s, no test reaches them: nothing to run "
 		        "(see 'impact --explain')\n", changes->n, changes->n == 1 ? "" : "s");
 		goto done;

@@ -52,7 +52,7 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	}
 	if (!o->quiet)
 		fprintf(stderr, "impact: python: %s\n", python.why);
-	if (!sel->full_suite)
+	if (!sel->full_suite || o->explicit_targets)
 		for (size_t i = 0; i < sel->ntests; i++)
 			impact_strlist_push(&targets, ctx->project->files[sel->tests[i].file].path);
 	ro.workdir = cli->workdir;
