@@ -9,8 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -131,4 +133,69 @@ int impact_child_run(int *status, const char *const *argv,
 	if (rc < 0)
 		return rc;
 	return impact_child_wait(status, pid);
+}
+
+static double monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Non-blocking: 1 and *status when `pid` has exited, 0 if not yet, -1 on error. */
+static int try_wait(pid_t pid, int *status)
+{
+	int st;
+	pid_t r = waitpid(pid, &st, WNOHANG);
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		return errno == EINTR ? 0 : -1;
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+	return 1;
+}
+
+int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
+                              const impact_child_limits *lim)
+{
+	double start = monotonic_s(), stop_at = 0;
+	int interrupts_seen = 0, r;
+	bool stopping = false, killed = false;
+
+	*end = IMPACT_CHILD_EXITED;
+	for (;;) {
+		r = try_wait(pid, status);
+		if (r < 0)
+			return impact_error_from_errno(errno, "cannot wait for process %d", (int)pid);
+		if (r > 0)
+			return 0;
+		if (!stopping && lim->timeout_s > 0 && monotonic_s() - start >= lim->timeout_s) {
+			*end = IMPACT_CHILD_TIMED_OUT;
+			stopping = true;
+		}
+		if (lim->interrupted && *lim->interrupted > interrupts_seen) {
+			interrupts_seen = *lim->interrupted;
+			if (!stopping) {
+				*end = IMPACT_CHILD_INTERRUPTED;
+				stopping = true;
+			} else {
+				stop_at = monotonic_s(); /* a second Ctrl-C: no more grace */
+			}
+		}
+		if (stopping && !stop_at) {
+			kill(-pid, SIGINT);
+			stop_at = monotonic_s() + lim->grace_s;
+		}
+		if (stopping && !killed && monotonic_s() >= stop_at) {
+			kill(-pid, SIGKILL);
+			killed = true;
+		}
+		nap_ms(20);
+	}
 }

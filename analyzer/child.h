@@ -10,6 +10,7 @@
 
 #include "buf.h"
 
+#include <signal.h>
 #include <sys/types.h>
 
 typedef struct impact_child_opts {
@@ -32,5 +33,28 @@ int impact_child_wait(int *status, pid_t pid);
 /* start + wait (+ capture). */
 int impact_child_run(int *status, const char *const *argv,
                      const impact_child_opts *opts);
+
+/* How a bounded wait ended. */
+typedef enum impact_child_end {
+	IMPACT_CHILD_EXITED = 0,    /* on its own */
+	IMPACT_CHILD_TIMED_OUT,     /* the deadline passed: stopped */
+	IMPACT_CHILD_INTERRUPTED,   /* *interrupted was set (Ctrl-C): stopped */
+} impact_child_end;
+
+typedef struct impact_child_limits {
+	double timeout_s;                    /* 0 = none */
+	double grace_s;                      /* between SIGINT and SIGKILL */
+	volatile const sig_atomic_t *interrupted; /* polled; NULL = never */
+} impact_child_limits;
+
+/*
+ * Wait for `pid`, the leader of its own process group (new_session), until
+ * it exits, the deadline passes or *interrupted is set. Then the group is
+ * stopped politely: SIGINT, up to grace seconds for teardown, SIGKILL (a
+ * second interrupt skips the grace). *status gets the exit code or 128 +
+ * signal; *end how it ended.
+ */
+int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
+                              const impact_child_limits *limits);
 
 #endif

@@ -1,0 +1,142 @@
+"""The runner: time limits, process hygiene, results, the last-failed
+store, CI formats and exit codes, with real pytest in real repositories."""
+import json
+import os
+import time
+
+import pytest
+
+
+def out(r):
+    return r.stdout.decode(errors="replace")
+
+
+def err(r):
+    return r.stderr.decode(errors="replace")
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture
+def proj(repo):
+    repo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def f():\n    return 1\n",
+        "tests/test_core.py": "from pkg.core import f\n\n\ndef test_f():\n    assert f() == 1\n",
+    })
+    repo.commit("base")
+    return repo
+
+
+def add_test(repo, name, body):
+    repo.write(f"tests/{name}", body)
+    repo.commit(f"add {name}")
+
+
+def test_timeout_stops_a_test_that_ignores_sigint(proj):
+    add_test(proj, "test_stuck.py",
+             "import signal, time\n\n\ndef test_stuck():\n"
+             "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    time.sleep(60)\n")
+    t = time.monotonic()
+    r = proj.impact("HEAD", "--timeout", "2", "--grace", "1")
+    assert r.returncode == 4, err(r)
+    assert time.monotonic() - t < 30
+    assert "timed out after 2 s" in err(r)
+    assert "SIGKILL" in err(r)
+
+
+def test_orphans_are_reaped(proj, tmp_path):
+    pids = tmp_path / "pids"
+    add_test(proj, "test_orphan.py",
+             "import subprocess\n\n\ndef test_leaves_children():\n"
+             f"    a = subprocess.Popen(['sleep', '300'])\n"
+             f"    b = subprocess.Popen(['sleep', '301'], start_new_session=True)\n"
+             f"    open({str(pids)!r}, 'w').write(f'{{a.pid}} {{b.pid}}')\n")
+    r = proj.impact("HEAD")
+    assert r.returncode == 0, out(r) + err(r)
+    assert "reaped 2 stray processes" in err(r)
+    for pid in map(int, pids.read_text().split()):
+        assert not alive(pid)
+
+
+def test_report_names_the_likely_cause(proj):
+    proj.write("pkg/core.py", "def f():\n    return 2\n")
+    proj.commit("break")
+    r = proj.impact("HEAD")
+    assert r.returncode == 1
+    e = err(r)
+    assert "impact: 0 passed, 1 failed, 0 errors, 0 skipped, 0 xfailed" in e
+    assert "FAILED tests/test_core.py::test_f" in e
+    assert "likely caused by this change: pkg/core.py" in e
+    assert "assert 2 == 1" in e
+
+
+def test_unrelated_failure_is_called_so(proj):
+    # The full suite runs (config change): a failing test no change reaches.
+    add_test(proj, "test_env.py", "def test_env():\n    assert False, 'environment'\n")
+    proj.write("pyproject.toml", "[project]\nname = 'p'\n")
+    proj.commit("config")
+    r = proj.impact("HEAD", "--", "-p", "no:randomly")
+    assert r.returncode == 1
+    assert "not reached by this change" in err(r)
+
+
+def test_last_failed_and_the_store(proj):
+    proj.write("pkg/core.py", "def f():\n    return 2\n")
+    proj.commit("break")
+    assert proj.impact("HEAD").returncode == 1
+    store = json.loads((proj.path / ".git" / "impact" / "last-run.json").read_text())
+    assert store["version"] == 1 and store["exit_code"] == 1
+    assert store["commit"] == proj.git("rev-parse", "HEAD").strip()
+    assert store["counts"]["failed"] == 1
+    assert [f["nodeid"] for f in store["failures"]] == ["tests/test_core.py::test_f"]
+    r = proj.impact("--last-failed")
+    assert r.returncode == 1 and "tests/test_core.py::test_f" in err(r)
+    proj.write("pkg/core.py", "def f():\n    return 1\n")  # fixed, uncommitted
+    r = proj.impact("--last-failed")
+    assert r.returncode == 0, err(r)
+    r = proj.impact("--last-failed")
+    assert r.returncode == 0 and "nothing failed" in err(r)
+
+
+def test_last_failed_without_history(proj):
+    r = proj.impact("--last-failed")
+    assert r.returncode == 0 and "nothing to rerun" in err(r)
+
+
+def test_junitxml_and_github_format(proj, tmp_path):
+    proj.write("pkg/core.py", "def f():\n    return 2\n")
+    proj.commit("break")
+    xml = tmp_path / "report.xml"
+    r = proj.impact("HEAD", "--junitxml", str(xml), "--format", "github")
+    assert r.returncode == 1
+    assert "<testcase" in xml.read_text()
+    assert "::error file=tests/test_core.py" in out(r)
+
+
+@pytest.mark.parametrize("body,code", [
+    ("def test_ok():\n    assert True\n", 0),
+    ("def test_bad():\n    assert False\n", 1),
+    ("import nonexistent_module_xyz\n\n\ndef test_x():\n    pass\n", 3),
+])
+def test_exit_codes(proj, body, code):
+    add_test(proj, "test_case.py", body)
+    r = proj.impact("HEAD")
+    assert r.returncode == code, out(r) + err(r)
+
+
+def test_usage_error_exit_code(proj):
+    assert proj.impact("--timeout", "soon").returncode == 2
+
+
+def test_pytest_args_pass_through(proj):
+    add_test(proj, "test_two.py", "def test_a():\n    pass\n\n\ndef test_b():\n    pass\n")
+    r = proj.impact("HEAD", "--", "-k", "test_b", "-v")
+    assert r.returncode == 0
+    assert "test_b PASSED" in out(r) and "test_a PASSED" not in out(r)
