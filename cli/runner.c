@@ -19,6 +19,7 @@
 #include "child.h"
 #include "interp.h"
 #include "junit.h"
+#include "preflight.h"
 #include "reap.h"
 #include "run.h"
 
@@ -268,6 +269,26 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	}
 	if (!o->quiet)
 		fprintf(stderr, "impact: python: %s\n", python.why);
+	if (!o->no_preflight) {
+		impact_strlist pkgs = { 0 };
+		/* A linked worktree has its own git dir under the common one. */
+		bool worktree = strcmp(git_repository_commondir(cli->repo),
+		                       git_repository_path(cli->repo)) != 0;
+		if (ctx)
+			impact_preflight_packages(&pkgs, ctx->project);
+		rc = impact_preflight_import(&python, cli->workdir, &pkgs, false);
+		if (rc == 0 && worktree)
+			rc = impact_preflight_import(&python, cli->workdir, &pkgs, true);
+		if (rc == 0)
+			rc = impact_preflight_collect(&python, cli->workdir,
+			                              (const char *const *)targets.items, targets.n,
+			                              (const char *const *)args, nargs);
+		impact_strlist_release(&pkgs);
+		if (rc < 0) {
+			exit_code = impact_cli_fail(rc);
+			goto done;
+		}
+	}
 
 	impact_buf_printf(&runid, "%d-%ld", (int)getpid(), (long)started);
 	impact_buf_printf(&marker, "IMPACT_RUN_ID=%s", runid.ptr);

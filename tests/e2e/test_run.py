@@ -140,3 +140,64 @@ def test_pytest_args_pass_through(proj):
     r = proj.impact("HEAD", "--", "-k", "test_b", "-v")
     assert r.returncode == 0
     assert "test_b PASSED" in out(r) and "test_a PASSED" not in out(r)
+
+
+# --- pre-flight and the interpreter ----------------------------------------
+
+def test_collection_error_names_the_file(proj):
+    add_test(proj, "test_broken.py", "import no_such_module_abc\n\n\ndef test_x():\n    pass\n")
+    r = proj.impact("HEAD")
+    assert r.returncode == 3
+    assert "collection failed" in err(r)
+    assert "tests/test_broken.py" in err(r) and "no_such_module_abc" in err(r)
+    # Without the check pytest reports it itself; still exit 3.
+    assert proj.impact("HEAD", "--no-preflight").returncode == 3
+
+
+def test_import_smoke_check(proj):
+    proj.write("pkg/__init__.py", "raise RuntimeError('broken package init')\n")
+    proj.commit("break the package")
+    r = proj.impact("HEAD")
+    assert r.returncode == 3
+    assert "import check failed" in err(r) and "broken package init" in err(r)
+
+
+def make_venv(where):
+    import subprocess, sys
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(where)], check=True)
+    return where / "bin" / "python"
+
+
+def test_worktree_venv_choice(proj):
+    proj.write(".gitignore", ".venv/\n")
+    proj.commit("ignore venv")
+    make_venv(proj.path / ".venv")
+    r = proj.impact("HEAD~1", env={"IMPACT_PYTHON": ""})
+    assert "the work tree's .venv" in err(r), err(r)
+    assert r.returncode == 0, out(r) + err(r)
+
+
+def test_virtual_env_and_path_choice(proj, tmp_path):
+    py = make_venv(tmp_path / "venv")
+    r = proj.impact("HEAD", env={"IMPACT_PYTHON": "", "VIRTUAL_ENV": str(tmp_path / "venv")})
+    assert "the active virtualenv" in err(r) and str(py) in err(r)
+    assert r.returncode == 0, out(r) + err(r)
+    r = proj.impact("HEAD", env={"IMPACT_PYTHON": ""})
+    assert "python on PATH that has pytest" in err(r)
+    assert r.returncode == 0
+
+
+def test_linked_worktree_importing_the_main_checkout_is_stopped(proj, tmp_path):
+    import glob
+    py = make_venv(tmp_path / "venv")
+    site = glob.glob(str(tmp_path / "venv" / "lib" / "python3*" / "site-packages"))[0]
+    # An "editable install" of the main checkout.
+    with open(f"{site}/main-checkout.pth", "w") as f:
+        f.write(str(proj.path) + "\n")
+    wt = tmp_path / "wt"
+    proj.git("worktree", "add", "-q", str(wt), "-b", "feature")
+    (wt / "pkg" / "core.py").write_text("def f():\n    return 1  # worktree\n")
+    r = proj.impact("HEAD", cwd=wt, env={"IMPACT_PYTHON": str(py)})
+    assert r.returncode == 3, out(r) + err(r)
+    assert "not from this worktree" in err(r)
+    assert "UV_PROJECT_ENVIRONMENT=py3" in err(r)
