@@ -201,3 +201,41 @@ def test_linked_worktree_importing_the_main_checkout_is_stopped(proj, tmp_path):
     assert r.returncode == 3, out(r) + err(r)
     assert "not from this worktree" in err(r)
     assert "UV_PROJECT_ENVIRONMENT=py3" in err(r)
+
+
+def test_ctrl_c_is_forwarded_politely(proj, tmp_path):
+    import signal, subprocess
+    marker = tmp_path / "teardown-ran"
+    started = tmp_path / "started"
+    add_test(proj, "test_slow.py",
+             "import time\n\n\ndef test_slow():\n"
+             f"    open({str(started)!r}, 'w').write('yes')\n"
+             "    try:\n        time.sleep(60)\n"
+             f"    finally:\n        open({str(marker)!r}, 'w').write('yes')\n")
+    p = subprocess.Popen(proj.impact_argv("HEAD", "--no-preflight"), cwd=proj.path, env=proj.env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists()
+    p.send_signal(signal.SIGINT)
+    o, e = p.communicate(timeout=60)
+    assert p.returncode == 130, e.decode()
+    assert "interrupted" in e.decode()
+    assert marker.read_text() == "yes"  # the test's teardown ran: SIGINT, not SIGKILL
+
+
+def test_uv_project_choice(proj, tmp_path):
+    # A stand-in for uv that runs `uv run python ARGS` as the suite's python.
+    import sys
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    uv = bindir / "uv"
+    uv.write_text(f"#!/bin/sh\n[ \"$1\" = run ] && [ \"$2\" = python ] || exit 9\nshift 2\nexec {sys.executable} \"$@\"\n")
+    uv.chmod(0o755)
+    proj.write("uv.lock", "version = 1\n")
+    proj.commit("uv project")
+    proj.write("pkg/core.py", "def f():\n    return 1  # x\n")
+    r = proj.impact(env={"IMPACT_PYTHON": "", "PATH": f"{bindir}:{os.environ['PATH']}"})
+    assert "uv run python" in err(r), err(r)
+    assert r.returncode == 0, out(r) + err(r)
