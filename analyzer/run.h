@@ -1,10 +1,9 @@
 /*
- * run.h - run the selected tests with pytest.
+ * run.h - pytest's command line for the selected tests.
  *
- * Owns building pytest's argv (interpreter, -m pytest, default flags,
- * targets, the user's arguments after `--`) and running it in the work
- * tree. It never touches the index, refs or tracked files: it only starts
- * pytest, whose own effects are the tests'.
+ * Owns building pytest's argv: interpreter, -m pytest, default flags, the
+ * user's arguments after `--`, then the targets. Starting it, limits and
+ * hygiene are cli/runner.c's, through child.c and reap.c.
  */
 #ifndef IMPACT_RUN_H
 #define IMPACT_RUN_H
@@ -22,14 +21,7 @@ typedef struct impact_run_opts {
 	size_t nextra;
 } impact_run_opts;
 
-/* The argv that impact_run_pytest would run (for display and tests). */
+/* Append pytest's argv for `opts` to `out` (owned strings, no NULL at the end). */
 void impact_run_argv(impact_strlist *out, const impact_run_opts *opts);
-
-/*
- * Run pytest in the foreground, output passed through. *exit_code gets
- * pytest's exit status. Returns IMPACT_EPYTHON if the interpreter cannot
- * be started.
- */
-int impact_run_pytest(int *exit_code, const impact_run_opts *opts);
 
 #endif
