@@ -1,4 +1,10 @@
-/* config.c - placeholder until the rules work lands: built-in defaults only. */
+/*
+ * config.c - impact's own configuration (see config.h).
+ *
+ * Not written yet (the rules work): every project gets the built-in
+ * defaults, which select.c applies directly. The contract in config.h is
+ * what select.c and the runner will read.
+ */
 #include "config.h"
 
 #include "buildinfo.h"

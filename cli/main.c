@@ -26,10 +26,6 @@ typedef struct impact_cmd {
 static const impact_cmd commands[] = {
 	{ "cache", cmd_cache, NEEDS_REPO, "the parse cache: 'impact cache stats', 'impact cache clear'" },
 	{ "demo", cmd_demo, 0, "build a sample project in a temporary repository and show impact on it" },
-	{ "hook", cmd_hook, NEEDS_REPO, "(run by git) the work of one installed hook" },
-	{ "hooks", cmd_hooks, NEEDS_REPO, "install, remove or show impact's git hooks" },
-	{ "rules", cmd_rules, NEEDS_REPO, "check the configuration: 'impact rules check'" },
-	{ "status", cmd_status, NEEDS_REPO, "the last run: commit, counts, failures, log" },
 };
 
 static void usage(FILE *out)
