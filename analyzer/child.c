@@ -57,6 +57,8 @@ static int start(pid_t *pid, const char *const *argv, const impact_child_opts *o
 	if (opts && opts->quiet) {
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	} else if (opts && opts->stdout_to_stderr) {
+		posix_spawn_file_actions_adddup2(&fa, 2, 1);
 	} else if (capture_fd >= 0) {
 		posix_spawn_file_actions_adddup2(&fa, capture_fd, 1);
 		posix_spawn_file_actions_adddup2(&fa, capture_fd, 2);

@@ -17,6 +17,7 @@ typedef struct impact_child_opts {
 	const char *cwd;            /* NULL = inherit */
 	const char *const *env_add; /* "NAME=value" entries added to the environment; NULL-terminated, or NULL */
 	bool quiet;                 /* stdout and stderr to /dev/null */
+	bool stdout_to_stderr;      /* the child's stdout goes to our stderr */
 	bool new_session;           /* setsid(): the child leads its own process group */
 	impact_buf *capture;        /* if set, stdout+stderr are captured here */
 } impact_child_opts;

@@ -8,6 +8,8 @@
  */
 #include "cli.h"
 
+#include <jansson.h>
+
 #include "cache.h"
 #include "diff.h"
 #include "gate.h"
@@ -268,6 +270,23 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		goto done;
 	}
 
+	if (o.run_opts.json && (!changes->n || (!sel->ntests && (!sel->full_suite || shard_n)))) {
+		/* --json --run with nothing to run: the selection, and "run": null. */
+		json_t *doc;
+		char *text;
+		impact_buf_truncate(&out, 0);
+		if ((rc = impact_report_json(&out, &ctx, false)) < 0) {
+			exit_code = impact_cli_fail(rc);
+			goto done;
+		}
+		doc = json_loads(out.ptr, 0, NULL);
+		json_object_set_new(doc, "run", json_null());
+		text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		json_decref(doc);
+	}
 	if (!changes->n) {
 		fprintf(stderr, "impact: no changes between %s and %s: nothing to run\n",
 		        range.old_label, range.new_label);

@@ -136,13 +136,11 @@ static void iso_utc(char *out, size_t n, time_t t)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void write_last_run(git_repository *repo, const impact_report_ctx *ctx,
-                           const impact_results *res, const impact_strlist *ids,
-                           time_t started, double duration, int exit_code,
-                           const char *log)
+/* The run's outcome as JSON: last-run.json, and "run" in --json --run. New reference. */
+static json_t *run_json(const impact_report_ctx *ctx, const impact_results *res,
+                        const impact_strlist *ids, time_t started, double duration,
+                        int exit_code, const char *log)
 {
-	char *path = state_path(repo, "last-run.json"), *tmp;
-	impact_buf tmpp = IMPACT_BUF_INIT;
 	json_t *doc = json_object(), *counts = json_object(), *fails = json_array();
 	char when[32];
 
@@ -185,15 +183,43 @@ static void write_last_run(git_repository *repo, const impact_report_ctx *ctx,
 	}
 	json_object_set_new(doc, "failures", fails);
 	json_object_set_new(doc, "log", log ? json_string(log) : json_null());
+	return doc;
+}
+
+/* last-run.json, replaced atomically (write a temporary file, rename it). */
+static void write_last_run(git_repository *repo, json_t *doc)
+{
+	char *path = state_path(repo, "last-run.json"), *tmp;
+	impact_buf tmpp = IMPACT_BUF_INIT;
+
 	impact_buf_printf(&tmpp, "%s.%d.tmp", path, (int)getpid());
 	tmp = tmpp.ptr;
 	if (json_dump_file(doc, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0)
 		;
 	else
 		unlink(tmp);
-	json_decref(doc);
 	impact_buf_release(&tmpp);
 	free(path);
+}
+
+/* --json --run: the selection's JSON with the run's outcome as "run", on stdout. */
+static void print_json_with_run(const impact_report_ctx *ctx, json_t *run)
+{
+	impact_buf sel = IMPACT_BUF_INIT;
+	json_t *doc = NULL;
+	char *text;
+	if (ctx && impact_report_json(&sel, ctx, false) == 0)
+		doc = json_loads(sel.ptr, 0, NULL);
+	if (!doc)
+		doc = json_object();
+	json_object_set(doc, "run", run);
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text) {
+		printf("%s\n", text);
+		free(text);
+	}
+	json_decref(doc);
+	impact_buf_release(&sel);
 }
 
 /* pytest's exit status and how the run ended, as impact's exit code. */
@@ -324,6 +350,7 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	co.cwd = cli->workdir;
 	co.env_add = env_add;
 	co.new_session = true;
+	co.stdout_to_stderr = o->json; /* stdout carries only the JSON */
 	lim.timeout_s = o->timeout ? o->timeout : config && config->timeout ? config->timeout
 	                : targets.n == 1 ? 120 : 600;
 	lim.grace_s = o->grace ? o->grace : 5;
@@ -422,12 +449,18 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 			fprintf(stderr, "    likely caused by this change: %s\n", cause);
 		else if (ctx)
 			fprintf(stderr, "    not reached by this change: possibly flaky or environmental\n");
-		if (o->format && !strcmp(o->format, "github"))
+		if (o->format && !strcmp(o->format, "github") && !o->json)
 			printf("::error file=%s,line=%u::%s %s\n", tc->file ? tc->file : "",
 			       tc->line, ids.items[i], tc->message ? tc->message : "failed");
 	}
-	write_last_run(cli->repo, ctx, &res, &ids, started, (impact_now_ms() - t0) / 1000.0,
-	               exit_code, NULL);
+	{
+		json_t *run = run_json(ctx, &res, &ids, started, (impact_now_ms() - t0) / 1000.0,
+		                       exit_code, NULL);
+		write_last_run(cli->repo, run);
+		if (o->json)
+			print_json_with_run(ctx, run);
+		json_decref(run);
+	}
 done:
 	free(junit_path);
 	impact_buf_release(&runid);

@@ -239,3 +239,22 @@ def test_uv_project_choice(proj, tmp_path):
     r = proj.impact(env={"IMPACT_PYTHON": "", "PATH": f"{bindir}:{os.environ['PATH']}"})
     assert "uv run python" in err(r), err(r)
     assert r.returncode == 0, out(r) + err(r)
+
+
+def test_json_with_results(proj):
+    proj.write("pkg/core.py", "def f():\n    return 2\n")
+    proj.commit("break")
+    r = proj.impact("HEAD", "--json", "--run")
+    assert r.returncode == 1
+    doc = json.loads(out(r))  # stdout is only the JSON; pytest's output went to stderr
+    assert [t["path"] for t in doc["selected"]] == ["tests/test_core.py"]
+    assert doc["run"]["counts"]["failed"] == 1
+    assert doc["run"]["failures"][0]["nodeid"] == "tests/test_core.py::test_f"
+    assert "short test summary" in err(r) or "FAILED" in err(r)
+    # Nothing to run: still one JSON object.
+    proj.write("README.md", "# docs\n")
+    proj.commit("docs")
+    r = proj.impact("HEAD", "--json", "--run")
+    assert r.returncode == 0
+    doc = json.loads(out(r))
+    assert doc["selected"] == [] and doc["run"] is None
