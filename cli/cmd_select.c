@@ -126,6 +126,10 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_STRING, 0, "junitxml", &o.run_opts.junitxml, "path", "also write pytest's JUnit XML report there" },
 		{ IMPACT_OPT_STRING, 0, "format", &o.run_opts.format, "text|github", "report format; github adds ::error annotations" },
 		{ IMPACT_OPT_FLAG, 'q', "quiet", &o.run_opts.quiet, NULL, "fewer messages on stderr" },
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL,
+		  "exit codes: 0 passed or nothing to run, 1 test failures, 2 usage or configuration\n"
+		  "error, 3 collection/import error or interpreter problem, 4 timeout, 130 Ctrl-C.\n"
+		  "Other commands: 'impact help'." },
 		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
 	};
 	char **pos = NULL, **rest = NULL;

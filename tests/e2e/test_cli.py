@@ -320,3 +320,11 @@ def test_doctest_modules_are_targets(repo):
     repo.write("pkg/plain.py", "from pkg.calc import add\n\nX = add(1, 1)  # x\n")
     repo.commit("d")
     assert repo.listing("HEAD") == ["tests/test_plain.py"]
+
+
+def test_help_documents_exit_codes(repo):
+    r = repo.impact("--help")
+    assert r.returncode == 0
+    text = out(r)
+    assert "--list" in text and "--timeout" in text
+    assert "4 timeout" in text and "3 collection/import error" in text
