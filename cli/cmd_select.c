@@ -187,6 +187,13 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		goto done;
 	}
 	spec = npos ? pos[0] : NULL;
+	if (o.run_opts.workers && strcmp(o.run_opts.workers, "auto") &&
+	    strspn(o.run_opts.workers, "0123456789") != strlen(o.run_opts.workers)) {
+		fprintf(stderr, "impact: error: -n takes a number of processes or 'auto', not '%s'\n",
+		        o.run_opts.workers);
+		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
+	}
 	if (o.shard && (rc = impact_shard_parse(&shard_k, &shard_n, o.shard)) < 0) {
 		exit_code = impact_cli_fail(rc);
 		goto done;

@@ -222,6 +222,30 @@ static void print_json_with_run(const impact_report_ctx *ctx, json_t *run)
 	impact_buf_release(&sel);
 }
 
+/* Can `py` import `module`? (One interpreter start.) */
+static bool python_can_import(const impact_python *py, const char *workdir, const char *module)
+{
+	impact_strlist argv = { 0 };
+	impact_child_opts co = { 0 };
+	impact_buf code = IMPACT_BUF_INIT;
+	int status = 1;
+	for (size_t i = 0; i < py->argv.n; i++)
+		impact_strlist_push(&argv, py->argv.items[i]);
+	impact_buf_printf(&code, "import %s", module);
+	impact_strlist_push(&argv, "-c");
+	impact_strlist_push(&argv, code.ptr);
+	impact_strlist_push(&argv, "");
+	free(argv.items[argv.n - 1]);
+	argv.items[argv.n - 1] = NULL;
+	co.cwd = workdir;
+	co.quiet = true;
+	if (impact_child_run(&status, (const char *const *)argv.items, &co) < 0)
+		status = 1;
+	impact_strlist_release(&argv);
+	impact_buf_release(&code);
+	return status == 0;
+}
+
 /* pytest's exit status and how the run ended, as impact's exit code. */
 static int exit_code_of(int pytest_code, impact_child_end end, const impact_results *res)
 {
@@ -337,6 +361,16 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	ro.extra = (const char *const *)args;
 	ro.nextra = nargs;
 	impact_run_argv(&argv, &ro);
+	if (o->workers) {
+		if (python_can_import(&python, cli->workdir, "xdist")) {
+			impact_strlist_push(&argv, "-n");
+			impact_strlist_push(&argv, o->workers);
+		} else {
+			fprintf(stderr, "impact: pytest-xdist is not importable in %s: running serially "
+			        "(install it there: python -m pip install pytest-xdist, or apt-get install "
+			        "python3-pytest-xdist)\n", python.argv.items[0]);
+		}
+	}
 	if (!o->quiet)
 		print_command(&argv);
 	/* Results for impact: after the user's flags, so it is not mistaken for a target. */

@@ -258,3 +258,21 @@ def test_json_with_results(proj):
     assert r.returncode == 0
     doc = json.loads(out(r))
     assert doc["selected"] == [] and doc["run"] is None
+
+
+def test_workers_with_and_without_xdist(proj, tmp_path):
+    add_test(proj, "test_many.py", "".join(f"def test_{i}():\n    pass\n\n\n" for i in range(6)))
+    r = proj.impact("HEAD", "-n", "2")
+    assert r.returncode == 0, out(r) + err(r)
+    assert "-n 2" in err(r) and "6 passed" in out(r)
+    # An interpreter without xdist: said, and the run is serial.
+    import sys
+    wrapper = tmp_path / "python-without-xdist"
+    wrapper.write_text("#!/bin/sh\n"
+                       "[ \"$1\" = -c ] && [ \"$2\" = 'import xdist' ] && exit 1\n"
+                       f"exec {sys.executable} \"$@\"\n")
+    wrapper.chmod(0o755)
+    r = proj.impact("HEAD", "-n", "2", env={"IMPACT_PYTHON": str(wrapper)})
+    assert r.returncode == 0, out(r) + err(r)
+    assert "pytest-xdist is not importable" in err(r) and "-n 2" not in err(r)
+    assert proj.impact("HEAD", "-n", "lots").returncode == 2
