@@ -56,7 +56,7 @@ typedef struct impact_selection {
 
 /* How to select; zero-initialised = the defaults. */
 typedef struct impact_select_opts {
-	bool no_smart;  /* rules alone, no import graph (--no-smart) */
+	bool no_smart;  /* rules alone, no import graph (--no-smart, with the rules work) */
 } impact_select_opts;
 
 /*

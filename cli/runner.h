@@ -17,7 +17,7 @@ typedef struct impact_runner_opts {
 	bool no_preflight;       /* --no-preflight */
 	bool no_default_flags;   /* --no-default-flags */
 	bool last_failed;        /* --last-failed: rerun the previous run's failures */
-	bool retry_flaky;        /* --retry-flaky */
+	bool retry_flaky;        /* --retry-flaky (with known-flaky rules: not yet) */
 	bool json;               /* --json with --run: JSON report with results on stdout */
 	bool quiet;              /* -q */
 	unsigned timeout;        /* --timeout SECONDS; 0 = default */
