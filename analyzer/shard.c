@@ -86,3 +86,37 @@ void impact_order_by_path(impact_selection *sel, const impact_project *p)
 	if (sel->ntests)
 		qsort_r(sel->tests, sel->ntests, sizeof(*sel->tests), by_path, (void *)p);
 }
+
+typedef struct ranked {
+	impact_selected t;
+	bool failed_last;
+	uint32_t failures;
+	size_t pos;
+} ranked;
+
+static int failures_first(const void *a, const void *b)
+{
+	const ranked *x = a, *y = b;
+	if (x->failed_last != y->failed_last)
+		return x->failed_last ? -1 : 1;
+	if (x->failures != y->failures)
+		return x->failures > y->failures ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+void impact_order_failures_first(impact_selection *sel, const bool *failed_last,
+                                 const uint32_t *failures)
+{
+	ranked *r = impact_xcalloc(sel->ntests ? sel->ntests : 1, sizeof(*r));
+	for (size_t i = 0; i < sel->ntests; i++) {
+		r[i].t = sel->tests[i];
+		r[i].failed_last = failed_last[i];
+		r[i].failures = failures[i];
+		r[i].pos = i;
+	}
+	if (sel->ntests)
+		qsort(r, sel->ntests, sizeof(*r), failures_first);
+	for (size_t i = 0; i < sel->ntests; i++)
+		sel->tests[i] = r[i].t;
+	free(r);
+}

@@ -22,6 +22,14 @@ int impact_shard_parse(unsigned *k, unsigned *n, const char *spec);
 void impact_shard_apply(impact_selection *sel, const impact_project *project,
                         unsigned k, unsigned n, const double *weights);
 
+/*
+ * Put tests whose file failed in its last run first, then those that
+ * failed most often, keeping the given order otherwise (stable).
+ * `failed_last` and `failures` are by index in sel->tests.
+ */
+void impact_order_failures_first(impact_selection *sel, const bool *failed_last,
+                                 const uint32_t *failures);
+
 /* Reorder `sel` by path alone (--order=path). */
 void impact_order_by_path(impact_selection *sel, const impact_project *project);
 

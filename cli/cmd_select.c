@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "diff.h"
 #include "gate.h"
+#include "history.h"
 #include "opts.h"
 #include "path.h"
 #include "project.h"
@@ -74,6 +75,62 @@ static impact_cache *open_cache(git_repository *repo, bool quiet)
 		            impact_error_last());
 	free(path);
 	return cache;
+}
+
+/* Failures first, from the run history (cctrial's rule); no history, no change. */
+static void order_by_history(impact_selection *sel, const impact_project *p, git_repository *repo)
+{
+	impact_history *h = NULL;
+	bool *failed_last;
+	uint32_t *failures;
+	if (!sel->ntests || impact_history_open(&h, repo) < 0)
+		return;
+	failed_last = impact_xcalloc(sel->ntests, sizeof(bool));
+	failures = impact_xcalloc(sel->ntests, sizeof(uint32_t));
+	for (size_t i = 0; i < sel->ntests; i++) {
+		impact_file_history fh;
+		if (impact_history_file(h, p->files[sel->tests[i].file].path, &fh) == 0) {
+			failed_last[i] = fh.failed_last;
+			failures[i] = fh.failures;
+		}
+	}
+	impact_order_failures_first(sel, failed_last, failures);
+	free(failed_last);
+	free(failures);
+	impact_history_close(h);
+}
+
+/*
+ * Per project file, its recorded duration for balancing shards: unknown
+ * files weigh the mean of the known ones; NULL (equal weights) without history.
+ */
+static double *history_weights(const impact_selection *sel, const impact_project *p,
+                               git_repository *repo)
+{
+	impact_history *h = NULL;
+	double *w, sum = 0;
+	size_t known = 0;
+	bool *have;
+	if (impact_history_open(&h, repo) < 0)
+		return NULL;
+	w = impact_xcalloc((size_t)p->nfiles + 1, sizeof(double));
+	have = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	for (size_t i = 0; i < sel->ntests; i++) {
+		impact_file_history fh;
+		uint32_t id = sel->tests[i].file;
+		if (impact_history_file(h, p->files[id].path, &fh) == 0 && fh.known) {
+			w[id] = fh.seconds > 0.001 ? fh.seconds : 0.001;
+			have[id] = true;
+			sum += w[id];
+			known++;
+		}
+	}
+	for (size_t i = 0; i < sel->ntests; i++)
+		if (!have[sel->tests[i].file])
+			w[sel->tests[i].file] = known ? sum / (double)known : 1.0;
+	free(have);
+	impact_history_close(h);
+	return w;
 }
 
 /* --last-failed: no selection, the runner reruns what failed before. */
@@ -247,8 +304,12 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 
 	if (o.order && !strcmp(o.order, "path"))
 		impact_order_by_path(sel, project);
+	else
+		order_by_history(sel, project, cli->repo);
 	if (shard_n) {
-		impact_shard_apply(sel, project, shard_k, shard_n, NULL);
+		double *weights = history_weights(sel, project, cli->repo);
+		impact_shard_apply(sel, project, shard_k, shard_n, weights);
+		free(weights);
 		/* A shard of the full suite still runs explicit files: its own part only. */
 		o.run_opts.explicit_targets = true;
 	}

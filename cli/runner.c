@@ -17,6 +17,7 @@
 #include "runner.h"
 
 #include "child.h"
+#include "history.h"
 #include "interp.h"
 #include "junit.h"
 #include "preflight.h"
@@ -486,6 +487,21 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 		if (o->format && !strcmp(o->format, "github") && !o->json)
 			printf("::error file=%s,line=%u::%s %s\n", tc->file ? tc->file : "",
 			       tc->line, ids.items[i], tc->message ? tc->message : "failed");
+	}
+	{
+		impact_history *hist = NULL;
+		if (res.n && impact_history_open(&hist, cli->repo) == 0) {
+			const char **files = impact_xcalloc(res.n, sizeof(char *));
+			const char *commit = ctx && !git_oid_is_zero(&ctx->range->new_commit)
+			                     ? git_oid_tostr_s(&ctx->range->new_commit) : NULL;
+			for (size_t i = 0; i < res.n; i++)
+				files[i] = res.cases[i].file;
+			if (impact_history_record(hist, commit, &res, (const char *const *)ids.items,
+			                          files) < 0 && !o->quiet)
+				fprintf(stderr, "impact: warning: %s\n", impact_error_last());
+			free(files);
+			impact_history_close(hist);
+		}
 	}
 	{
 		json_t *run = run_json(ctx, &res, &ids, started, (impact_now_ms() - t0) / 1000.0,

@@ -1,0 +1,130 @@
+/*
+ * history.c - the run history in SQLite (see history.h).
+ */
+#include "history.h"
+
+#include "buf.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct impact_history {
+	sqlite3 *db;
+};
+
+int impact_history_open(impact_history **out, git_repository *repo)
+{
+	static const char schema[] =
+		"PRAGMA journal_mode=WAL;"
+		"PRAGMA synchronous=NORMAL;"
+		"CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, commit_id TEXT, started INTEGER);"
+		"CREATE TABLE IF NOT EXISTS results(run INTEGER, nodeid TEXT, file TEXT,"
+		" outcome INTEGER, seconds REAL);"
+		"CREATE INDEX IF NOT EXISTS results_file ON results(file, run);";
+	impact_buf path = IMPACT_BUF_INIT;
+	impact_history *h = impact_xcalloc(1, sizeof(*h));
+	int rc = 0;
+
+	*out = NULL;
+	impact_buf_printf(&path, "%simpact", git_repository_commondir(repo));
+	mkdir(path.ptr, 0777);
+	impact_buf_puts(&path, "/history.sqlite");
+	if (sqlite3_open_v2(path.ptr, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(h->db, 5000) != SQLITE_OK ||
+	    sqlite3_exec(h->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = impact_error_set(IMPACT_ERROR, "cannot open the run history '%s': %s", path.ptr,
+		                      h->db ? sqlite3_errmsg(h->db) : "out of memory");
+		impact_history_close(h);
+		h = NULL;
+	}
+	impact_buf_release(&path);
+	*out = h;
+	return rc;
+}
+
+void impact_history_close(impact_history *h)
+{
+	if (!h)
+		return;
+	sqlite3_close(h->db);
+	free(h);
+}
+
+int impact_history_record(impact_history *h, const char *commit,
+                          const impact_results *res, const char *const *ids,
+                          const char *const *files)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 run;
+	int rc = IMPACT_ERROR;
+
+	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto done;
+	if (sqlite3_prepare_v2(h->db, "INSERT INTO runs(commit_id, started) VALUES(?, ?)", -1, &st, NULL) != SQLITE_OK)
+		goto rollback;
+	sqlite3_bind_text(st, 1, commit, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto rollback;
+	sqlite3_finalize(st);
+	st = NULL;
+	run = sqlite3_last_insert_rowid(h->db);
+	if (sqlite3_prepare_v2(h->db, "INSERT INTO results VALUES(?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		goto rollback;
+	for (size_t i = 0; i < res->n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, run);
+		sqlite3_bind_text(st, 2, ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, files[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, (int)res->cases[i].outcome);
+		sqlite3_bind_double(st, 5, res->cases[i].time);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto rollback;
+	}
+	if (sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		rc = 0;
+	goto done;
+rollback:
+	sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+done:
+	sqlite3_finalize(st);
+	if (rc)
+		impact_error_set(IMPACT_ERROR, "cannot record the run history: %s", sqlite3_errmsg(h->db));
+	return rc;
+}
+
+int impact_history_file(impact_history *h, const char *file, impact_file_history *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* The last run that included the file: did it fail, how long did it take. */
+	if (sqlite3_prepare_v2(h->db,
+	        "SELECT max(outcome IN (1, 2)), sum(seconds) FROM results WHERE file = ?1 AND run ="
+	        " (SELECT max(run) FROM results WHERE file = ?1)", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		out->known = true;
+		out->failed_last = sqlite3_column_int(st, 0) != 0;
+		out->seconds = sqlite3_column_double(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(h->db, "SELECT count(*) FROM results WHERE file = ? AND outcome IN (1, 2)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out->failures = (uint32_t)sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+fail:
+	rc = impact_error_set(IMPACT_ERROR, "cannot read the run history: %s", sqlite3_errmsg(h->db));
+	sqlite3_finalize(st);
+	return rc;
+}
