@@ -57,6 +57,9 @@ static int start(pid_t *pid, const char *const *argv, const impact_child_opts *o
 	if (opts && opts->quiet) {
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	} else if (opts && opts->output_fd > 0) {
+		posix_spawn_file_actions_adddup2(&fa, opts->output_fd, 1);
+		posix_spawn_file_actions_adddup2(&fa, opts->output_fd, 2);
 	} else if (opts && opts->stdout_to_stderr) {
 		posix_spawn_file_actions_adddup2(&fa, 2, 1);
 	} else if (capture_fd >= 0) {
@@ -163,6 +166,18 @@ static int try_wait(pid_t pid, int *status)
 	return 1;
 }
 
+/* Pass on whatever output is ready, without blocking. */
+static void drain(const impact_child_limits *lim)
+{
+	char chunk[8192];
+	ssize_t n;
+	if (lim->output_fd <= 0)
+		return;
+	while ((n = read(lim->output_fd, chunk, sizeof(chunk))) > 0)
+		if (lim->on_output)
+			lim->on_output(chunk, (size_t)n, lim->payload);
+}
+
 int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
                               const impact_child_limits *lim)
 {
@@ -172,11 +187,16 @@ int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
 
 	*end = IMPACT_CHILD_EXITED;
 	for (;;) {
+		drain(lim);
+		if (lim->on_tick)
+			lim->on_tick(lim->payload);
 		r = try_wait(pid, status);
 		if (r < 0)
 			return impact_error_from_errno(errno, "cannot wait for process %d", (int)pid);
-		if (r > 0)
+		if (r > 0) {
+			drain(lim); /* what it wrote last; never waits for EOF (orphans may hold it) */
 			return 0;
+		}
 		if (!stopping && lim->timeout_s > 0 && monotonic_s() - start >= lim->timeout_s) {
 			*end = IMPACT_CHILD_TIMED_OUT;
 			stopping = true;

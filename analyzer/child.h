@@ -18,6 +18,7 @@ typedef struct impact_child_opts {
 	const char *const *env_add; /* "NAME=value" entries added to the environment; NULL-terminated, or NULL */
 	bool quiet;                 /* stdout and stderr to /dev/null */
 	bool stdout_to_stderr;      /* the child's stdout goes to our stderr */
+	int output_fd;              /* > 0: the child's stdout and stderr go to this fd */
 	bool new_session;           /* setsid(): the child leads its own process group */
 	impact_buf *capture;        /* if set, stdout+stderr are captured here */
 } impact_child_opts;
@@ -46,6 +47,10 @@ typedef struct impact_child_limits {
 	double timeout_s;                    /* 0 = none */
 	double grace_s;                      /* between SIGINT and SIGKILL */
 	volatile const sig_atomic_t *interrupted; /* polled; NULL = never */
+	int output_fd;                       /* > 0: read the child's output from here */
+	void (*on_output)(const char *data, size_t n, void *payload);
+	void (*on_tick)(void *payload);      /* each poll, about every 20 ms */
+	void *payload;
 } impact_child_limits;
 
 /*

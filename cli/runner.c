@@ -20,11 +20,13 @@
 #include "history.h"
 #include "interp.h"
 #include "junit.h"
+#include "live.h"
 #include "preflight.h"
 #include "reap.h"
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -282,6 +284,9 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	impact_child_opts co = { 0 };
 	impact_child_limits lim = { 0 };
 	impact_child_end end = IMPACT_CHILD_EXITED;
+	impact_live *live = NULL;
+	char *log_path = NULL;
+	int pipefd[2] = { -1, -1 }, log_fd = -1;
 	struct sigaction sa, old_int, old_term;
 	char *junit_path = NULL;
 	const char *env_add[2];
@@ -391,6 +396,24 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	lim.grace_s = o->grace ? o->grace : 5;
 	lim.interrupted = &interrupts;
 
+	/*
+	 * On a terminal, pytest's output goes to a log and one status line
+	 * shows the progress; the report below prints the failures.
+	 */
+	if (isatty(STDERR_FILENO) && !o->json && !o->quiet) {
+		log_path = state_path(cli->repo, "last-run.log");
+		log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (log_fd >= 0 && pipe2(pipefd, O_CLOEXEC) == 0) {
+			fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+			co.output_fd = pipefd[1];
+			live = impact_live_new(log_fd, !getenv("NO_COLOR"));
+			lim.output_fd = pipefd[0];
+			lim.on_output = impact_live_output;
+			lim.on_tick = impact_live_tick;
+			lim.payload = live;
+		}
+	}
+
 	impact_reap_become_subreaper();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
@@ -400,8 +423,15 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	fflush(stdout);
 	fflush(stderr);
 	rc = impact_child_start(&pid, (const char *const *)argv.items, &co);
+	if (pipefd[1] >= 0) {
+		close(pipefd[1]);
+		pipefd[1] = -1;
+	}
 	if (rc == 0)
 		rc = impact_child_wait_limited(&code, &end, pid, &lim);
+	impact_live_finish(live);
+	if (live)
+		fprintf(stderr, "impact: pytest's output: %s\n", log_path);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc < 0) {
@@ -505,13 +535,21 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	}
 	{
 		json_t *run = run_json(ctx, &res, &ids, started, (impact_now_ms() - t0) / 1000.0,
-		                       exit_code, NULL);
+		                       exit_code, live ? log_path : NULL);
 		write_last_run(cli->repo, run);
 		if (o->json)
 			print_json_with_run(ctx, run);
 		json_decref(run);
 	}
 done:
+	impact_live_free(live);
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	if (log_fd >= 0)
+		close(log_fd);
+	free(log_path);
 	free(junit_path);
 	impact_buf_release(&runid);
 	impact_buf_release(&marker);

@@ -276,3 +276,25 @@ def test_workers_with_and_without_xdist(proj, tmp_path):
     assert r.returncode == 0, out(r) + err(r)
     assert "pytest-xdist is not importable" in err(r) and "-n 2" not in err(r)
     assert proj.impact("HEAD", "-n", "lots").returncode == 2
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_live_status_line_on_a_terminal(proj, no_color):
+    import shlex, subprocess
+    add_test(proj, "test_paced.py",
+             "import time\n\n\n" + "".join(f"def test_{i}():\n    time.sleep(0.4)\n\n\n" for i in range(4)))
+    env = dict(proj.env)
+    env.pop("NO_COLOR", None)
+    if no_color:
+        env["NO_COLOR"] = "1"
+    cmd = " ".join(shlex.quote(a) for a in proj.impact_argv("HEAD"))
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], cwd=proj.path, env=env,
+                       capture_output=True, timeout=120)
+    text = r.stdout.decode(errors="replace")
+    assert "\r\x1b[K" in text                       # a line redrawn in place
+    assert "tests/test_paced.py" in text            # the current test file
+    assert any(f"{k} passed, 0 failed" in text for k in (1, 2, 3))  # counts move
+    assert "pytest's output: " in text
+    assert ("\x1b[32m" in text) != no_color         # colour only without NO_COLOR
+    log = (proj.path / ".git" / "impact" / "last-run.log").read_text()
+    assert "4 passed" in log
