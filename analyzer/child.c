@@ -10,7 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,8 +70,21 @@ static int start(pid_t *pid, const char *const *argv, const impact_child_opts *o
 		posix_spawn_file_actions_adddup2(&fa, capture_fd, 2);
 		posix_spawn_file_actions_addclose(&fa, capture_fd);
 	}
-	if (opts && opts->new_session)
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+	{
+		sigset_t def, none;
+		short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+		sigemptyset(&def);
+		sigaddset(&def, SIGINT);
+		sigaddset(&def, SIGTERM);
+		sigaddset(&def, SIGQUIT);
+		sigaddset(&def, SIGPIPE);
+		sigemptyset(&none);
+		posix_spawnattr_setsigdefault(&attr, &def);
+		posix_spawnattr_setsigmask(&attr, &none);
+		if (opts && opts->new_session)
+			flags |= POSIX_SPAWN_SETSID;
+		posix_spawnattr_setflags(&attr, flags);
+	}
 	if (opts && opts->env_add)
 		env = build_env(opts->env_add);
 	err = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv,
@@ -140,6 +156,13 @@ int impact_child_run(int *status, const char *const *argv,
 	return impact_child_wait(status, pid);
 }
 
+const char *const *impact_child_argv(impact_strlist *list)
+{
+	IMPACT_GROW(list->items, list->alloc, list->n + 1);
+	list->items[list->n] = NULL;
+	return (const char *const *)list->items;
+}
+
 static double monotonic_s(void)
 {
 	struct timespec ts;
@@ -178,11 +201,41 @@ static void drain(const impact_child_limits *lim)
 			lim->on_output(chunk, (size_t)n, lim->payload);
 }
 
+/* A descriptor that becomes readable when `pid` exits (Linux >= 5.3), or -1. */
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	IMPACT_UNUSED(pid);
+	return -1;
+#endif
+}
+
+/*
+ * Sleep up to `ms`, waking early when the child exits (`pidfd`) or has
+ * written to a pipe (`out_fd`, when it is one: a regular file is always
+ * "readable" and is read on the next turn anyway).
+ */
+static void nap_for(int pidfd, int out_fd, long ms)
+{
+	struct pollfd p[2];
+	nfds_t n = 0;
+	struct stat st;
+	if (pidfd >= 0)
+		p[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	if (out_fd > 0 && fstat(out_fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		p[n++] = (struct pollfd){ .fd = out_fd, .events = POLLIN };
+	if (!n || poll(p, n, (int)ms) < 0)
+		nap_ms(ms);
+}
+
 int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
                               const impact_child_limits *lim)
 {
 	double start = monotonic_s(), stop_at = 0;
-	int interrupts_seen = 0, r;
+	int interrupts_seen = 0, r, rc = 0;
+	int pidfd = open_pidfd(pid);
 	bool stopping = false, killed = false;
 
 	*end = IMPACT_CHILD_EXITED;
@@ -191,21 +244,26 @@ int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
 		if (lim->on_tick)
 			lim->on_tick(lim->payload);
 		r = try_wait(pid, status);
-		if (r < 0)
-			return impact_error_from_errno(errno, "cannot wait for process %d", (int)pid);
+		if (r < 0) {
+			rc = impact_error_from_errno(errno, "cannot wait for process %d", (int)pid);
+			break;
+		}
 		if (r > 0) {
 			drain(lim); /* what it wrote last; never waits for EOF (orphans may hold it) */
-			return 0;
+			break;
 		}
 		if (!stopping && lim->timeout_s > 0 && monotonic_s() - start >= lim->timeout_s) {
 			*end = IMPACT_CHILD_TIMED_OUT;
 			stopping = true;
 		}
 		if (lim->interrupted && *lim->interrupted > interrupts_seen) {
+			int news = *lim->interrupted - interrupts_seen;
 			interrupts_seen = *lim->interrupted;
 			if (!stopping) {
 				*end = IMPACT_CHILD_INTERRUPTED;
 				stopping = true;
+				if (news > 1) /* two Ctrl-C before we looked: no grace either */
+					stop_at = monotonic_s();
 			} else {
 				stop_at = monotonic_s(); /* a second Ctrl-C: no more grace */
 			}
@@ -215,9 +273,52 @@ int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
 			stop_at = monotonic_s() + lim->grace_s;
 		}
 		if (stopping && !killed && monotonic_s() >= stop_at) {
+			kill(-pid, SIGINT); /* no-op if sent; makes "stop_at = now" paths polite first */
 			kill(-pid, SIGKILL);
 			killed = true;
 		}
-		nap_ms(20);
+		nap_for(pidfd, lim->output_fd, 20);
 	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return rc;
+}
+
+static void capture_output(const char *data, size_t n, void *payload)
+{
+	impact_buf *out = payload;
+	if (out->size < ((size_t)16 << 20))
+		impact_buf_put(out, data, n);
+}
+
+int impact_child_capture(int *status, impact_child_end *end, pid_t *pid,
+                         impact_buf *out, const char *const *argv,
+                         const impact_child_opts *opts,
+                         const impact_child_limits *limits)
+{
+	impact_child_opts co = opts ? *opts : (impact_child_opts){ 0 };
+	impact_child_limits lim = limits ? *limits : (impact_child_limits){ 0 };
+	int fds[2] = { -1, -1 }, rc;
+
+	*end = IMPACT_CHILD_EXITED;
+	*pid = 0;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return impact_error_from_errno(errno, "cannot create a pipe");
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	co.quiet = false;
+	co.stdout_to_stderr = false;
+	co.capture = NULL;
+	co.output_fd = fds[1];
+	co.new_session = true;
+	rc = impact_child_start(pid, argv, &co);
+	close(fds[1]);
+	if (rc == 0) {
+		lim.output_fd = fds[0];
+		lim.on_output = capture_output;
+		lim.on_tick = NULL;
+		lim.payload = out;
+		rc = impact_child_wait_limited(status, end, *pid, &lim);
+	}
+	close(fds[0]);
+	return rc;
 }

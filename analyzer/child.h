@@ -3,12 +3,18 @@
  *
  * Owns posix_spawn usage: file names may hold any byte, so arguments are
  * passed as they are. Optionally in a directory of its own, with extra
- * environment variables, with stdout/stderr sent to /dev/null or a file.
+ * environment variables, with stdout/stderr sent to /dev/null or a file,
+ * in a session of its own, and bounded in time with a polite stop. A
+ * child starts with SIGINT, SIGTERM, SIGQUIT and SIGPIPE at their
+ * defaults and no signal blocked, whatever impact inherited: a shell
+ * starts background jobs with SIGINT ignored, and a pytest that ignores
+ * SIGINT could only be killed, never stopped politely.
  */
 #ifndef IMPACT_CHILD_H
 #define IMPACT_CHILD_H
 
 #include "buf.h"
+#include "pytestcfg.h"
 
 #include <signal.h>
 #include <sys/types.h>
@@ -36,6 +42,12 @@ int impact_child_wait(int *status, pid_t pid);
 int impact_child_run(int *status, const char *const *argv,
                      const impact_child_opts *opts);
 
+/*
+ * `list` as an argv: its items followed by a NULL (not counted in
+ * list->n). Borrowed from `list`; valid until it changes.
+ */
+const char *const *impact_child_argv(impact_strlist *list);
+
 /* How a bounded wait ended. */
 typedef enum impact_child_end {
 	IMPACT_CHILD_EXITED = 0,    /* on its own */
@@ -62,5 +74,16 @@ typedef struct impact_child_limits {
  */
 int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
                               const impact_child_limits *limits);
+
+/*
+ * Start argv in a session of its own, capture its stdout and stderr into
+ * `out` (at most 16 MiB are kept), and wait under `limits` (its output
+ * fields are ignored). *pid gets the child's pid (its session id, for
+ * reaping what it leaves). Errors as impact_child_start.
+ */
+int impact_child_capture(int *status, impact_child_end *end, pid_t *pid,
+                         impact_buf *out, const char *const *argv,
+                         const impact_child_opts *opts,
+                         const impact_child_limits *limits);
 
 #endif

@@ -4,6 +4,9 @@
  * Explicit choices ($IMPACT_PYTHON, config, a project venv) are taken as
  * they are: if they lack pytest, the pre-flight check says so rather than
  * silently running another Python. Only the last resort, PATH, is probed.
+ * A relative $IMPACT_PYTHON is taken from impact's current directory, a
+ * relative configured one from the work tree root (where the
+ * configuration lives).
  */
 #include "interp.h"
 
@@ -25,6 +28,20 @@ static void set(impact_python *out, const char *why, const char *a0,
 	if (a2)
 		impact_strlist_push(&out->argv, a2);
 	out->why = impact_xstrdup(why);
+}
+
+/*
+ * `path` made absolute against `base` when it is relative and has a '/'
+ * (a bare name is looked up in PATH when started). The child starts in
+ * the work tree, so "py313/bin/python" must not be left to mean
+ * something else there. Into `out` (cleared first).
+ */
+static void absolute(impact_buf *out, const char *path, const char *base)
+{
+	impact_buf_clear(out);
+	if (path[0] != '/' && strchr(path, '/') && base)
+		impact_buf_printf(out, "%s/", base);
+	impact_buf_puts(out, path);
 }
 
 /* Does `python -c "import pytest"` succeed? */
@@ -61,20 +78,25 @@ int impact_python_choose(impact_python *out, const char *workdir,
 	impact_buf path = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
 	impact_strlist cands = { 0 };
 	const char *env;
+	char *cwd = NULL;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((env = getenv("IMPACT_PYTHON")) && *env) {
-		impact_buf_printf(&why, "%s (from $IMPACT_PYTHON)", env);
-		set(out, why.ptr, env, NULL, NULL);
+		cwd = getcwd(NULL, 0);
+		absolute(&path, env, cwd);
+		impact_buf_printf(&why, "%s (from $IMPACT_PYTHON)", path.ptr);
+		set(out, why.ptr, path.ptr, NULL, NULL);
 		goto done;
 	}
 	if (configured && *configured) {
-		impact_buf_printf(&why, "%s (from the configuration's 'python')", configured);
-		set(out, why.ptr, configured, NULL, NULL);
+		absolute(&path, configured, workdir);
+		impact_buf_printf(&why, "%s (from the configuration's 'python')", path.ptr);
+		set(out, why.ptr, path.ptr, NULL, NULL);
 		goto done;
 	}
 	if (workdir) {
+		impact_buf_clear(&path);
 		impact_buf_printf(&path, "%s/.venv/bin/python", workdir);
 		if (is_executable(path.ptr)) {
 			impact_buf_printf(&why, "%s (the work tree's .venv)", path.ptr);
@@ -123,6 +145,7 @@ int impact_python_choose(impact_python *out, const char *workdir,
 	                      "no Python interpreter found: create .venv in the work tree, "
 	                      "activate a virtualenv, or set IMPACT_PYTHON=/path/to/python");
 done:
+	free(cwd);
 	impact_strlist_release(&cands);
 	impact_buf_release(&path);
 	impact_buf_release(&why);

@@ -1,237 +1,485 @@
 /*
  * preflight.c - import and collection checks before a run (see preflight.h).
+ *
+ * The interpreter check is one Python start (a few tens of milliseconds
+ * plus the packages' own import time), printing one JSON object per line.
+ * pytest is looked up, not imported (importing it costs ~150 ms; a pytest
+ * that is found but broken fails the collection check, which says why).
+ * Where a package comes from is asked with importlib.util.find_spec, which
+ * locates a top-level module without running it, after dropping the
+ * current folder from sys.path: what answers then is what the environment
+ * provides (site-packages, .pth files, editable-install finders,
+ * PYTHONPATH), which is what a subprocess started elsewhere would import.
+ * A package that is not found at all is no error: pytest may put its
+ * folder on sys.path itself, and the collection check will tell.
  */
 #include "preflight.h"
 
-#include "child.h"
-#include "path.h"
+#include <dirent.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/*
- * Print each package's location, one "name<TAB>path" line, and the
- * version. With a first argument "-t", a package that does not import is
- * printed with an empty path instead of failing (the worktree check only
- * cares about packages installed in the environment).
- */
-static const char import_script[] =
-	"import importlib, sys\n"
-	"print('version\\t%d%d' % sys.version_info[:2])\n"
-	"tolerant = sys.argv[1] == '-t'\n"
-	"for name in sys.argv[2:]:\n"
+static const char python_script[] =
+	"import importlib, importlib.util, json, os, sys\n"
+	"def out(**kw):\n"
+	"    print(json.dumps(kw), flush=True)\n"
+	"def text(s):\n"
+	"    return ' '.join(str(s).encode('utf-8', 'surrogateescape').decode('utf-8', 'replace').split())\n"
+	"def err(e):\n"
+	"    return text('%s: %s' % (type(e).__name__, e))\n"
+	"out(k='version', v='%d%d' % sys.version_info[:2])\n"
+	"mode, names = sys.argv[1], sys.argv[2:]\n"
+	"if 'p' in mode:\n"
 	"    try:\n"
-	"        m = importlib.import_module(name)\n"
-	"    except Exception:\n"
-	"        if not tolerant:\n"
-	"            raise\n"
-	"        print('%s\\t' % name)\n"
-	"        continue\n"
-	"    f = getattr(m, '__file__', None) or next(iter(getattr(m, '__path__', [])), '')\n"
-	"    print('%s\\t%s' % (name, f))\n";
+	"        found = importlib.util.find_spec('pytest') is not None\n"
+	"    except BaseException:\n"
+	"        found = False\n"
+	"    out(k='pytest' if found else 'nopytest', v='' if found else 'No module named pytest')\n"
+	"if 'w' in mode:\n"
+	"    saved, here = list(sys.path), os.getcwd()\n"
+	"    sys.path[:] = [p for p in sys.path if p not in ('', '.', here)]\n"
+	"    for name in names:\n"
+	"        try:\n"
+	"            spec = importlib.util.find_spec(name)\n"
+	"        except BaseException:\n"
+	"            spec = None\n"
+	"        where = ''\n"
+	"        if spec is not None:\n"
+	"            where = spec.origin if spec.origin not in (None, 'namespace') else ''\n"
+	"            if not where and spec.submodule_search_locations:\n"
+	"                where = list(spec.submodule_search_locations)[0]\n"
+	"        if where:\n"
+	"            where = os.path.realpath(where)\n"
+	"        out(k='where', n=name, v=text(where) if where else '')\n"
+	"    sys.path[:] = saved\n"
+	"    importlib.invalidate_caches()\n"
+	"if 's' in mode:\n"
+	"    for name in names:\n"
+	"        try:\n"
+	"            importlib.import_module(name)\n"
+	"            out(k='import', n=name, v='')\n"
+	"        except ModuleNotFoundError as e:\n"
+	"            out(k='import', n=name, v='' if e.name == name else err(e), missing=e.name == name)\n"
+	"        except BaseException as e:\n"
+	"            out(k='import', n=name, v=err(e))\n";
 
-static bool is_identifier(const char *s, size_t n)
+static bool is_identifier(const char *s)
 {
-	if (!n || (s[0] >= '0' && s[0] <= '9'))
+	if (!*s || (s[0] >= '0' && s[0] <= '9'))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
+	for (; *s; s++) {
+		char c = *s;
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
 			return false;
 	}
 	return true;
 }
 
-void impact_preflight_packages(impact_strlist *out, const impact_project *p)
+static bool is_test_name(const char *name)
 {
-	for (uint32_t i = 0; i < p->nfiles; i++) {
-		const char *path = p->files[i].path, *name;
-		size_t n;
-		if (p->files[i].flags & (IMPACT_PF_GHOST | IMPACT_PF_VIRTUAL))
+	static const char *const skip[] = { "docs", "doc", "examples", "example", "benchmarks", "bench" };
+	size_t n = strlen(name);
+	if (!strncmp(name, "test", 4) || !strncmp(name, "_test", 5))
+		return true;
+	if (n > 5 && !strcmp(name + n - 5, "_test"))
+		return true;
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(skip); i++)
+		if (!strcmp(name, skip[i]))
+			return true;
+	return false;
+}
+
+/* Does folder `dir` hold non-test code: a module other than tests and conftest, or a non-empty __init__.py? */
+static bool has_code(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool code = false;
+	impact_buf p = IMPACT_BUF_INIT;
+	if (!d)
+		return false;
+	while (!code && (de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		size_t len = strlen(n);
+		struct stat st;
+		if (len < 4 || strcmp(n + len - 3, ".py") || !strcmp(n, "conftest.py") ||
+		    !strncmp(n, "test_", 5) || (len > 8 && !strcmp(n + len - 8, "_test.py")))
 			continue;
-		if (!strncmp(path, "src/", 4))
-			path += 4;
-		name = path;
-		n = strcspn(name, "/");
-		if (strcmp(name + n, "/__init__.py") || !is_identifier(name, n))
+		if (!strcmp(n, "__init__.py")) {
+			impact_buf_clear(&p);
+			impact_buf_printf(&p, "%s/%s", dir, n);
+			code = stat(p.ptr, &st) == 0 && st.st_size > 0;
 			continue;
-		if (!strncmp(name, "test", 4) || !strncmp(name, "_test", 5) ||
-		    (n == 4 && !memcmp(name, "docs", 4)) || (n == 8 && !memcmp(name, "examples", 8)))
-			continue;
-		{
-			char *pkg = impact_xstrndup(name, n);
-			bool dup = false;
-			for (size_t k = 0; k < out->n && !dup; k++)
-				dup = !strcmp(out->items[k], pkg);
-			if (!dup)
-				impact_strlist_push(out, pkg);
-			free(pkg);
 		}
+		code = true;
 	}
+	closedir(d);
+	impact_buf_release(&p);
+	return code;
 }
 
-/* argv = python prefix + rest, NULL-terminated, in `argv` (owned strings). */
-static void build_argv(impact_strlist *argv, const impact_python *py,
-                       const char *const *rest, size_t nrest)
+static void packages_in(impact_strlist *out, const char *base)
 {
-	for (size_t i = 0; i < py->argv.n; i++)
-		impact_strlist_push(argv, py->argv.items[i]);
-	for (size_t i = 0; i < nrest; i++)
-		impact_strlist_push(argv, rest[i]);
-	impact_strlist_push(argv, "");
-	free(argv->items[argv->n - 1]);
-	argv->items[argv->n - 1] = NULL;
+	DIR *d = opendir(base);
+	struct dirent *de;
+	impact_buf p = IMPACT_BUF_INIT;
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+		bool dup = false;
+		if (!is_identifier(name) || is_test_name(name))
+			continue;
+		impact_buf_clear(&p);
+		impact_buf_printf(&p, "%s/%s/__init__.py", base, name);
+		if (access(p.ptr, F_OK) != 0)
+			continue;
+		impact_buf_truncate(&p, p.size - strlen("/__init__.py"));
+		if (!has_code(p.ptr))
+			continue;
+		for (size_t k = 0; k < out->n && !dup; k++)
+			dup = !strcmp(out->items[k], name);
+		if (!dup)
+			impact_strlist_push(out, name);
+	}
+	closedir(d);
+	impact_buf_release(&p);
 }
 
-/* The last non-empty line of `text`, into `out`. */
-static void last_line(impact_buf *out, const char *text)
+static int cmp_str(const void *a, const void *b)
 {
-	const char *end = text + strlen(text), *start;
-	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	impact_buf_put(out, start, (size_t)(end - start));
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int impact_preflight_import(const impact_python *py, const char *workdir,
-                            const impact_strlist *pkgs, bool worktree)
+void impact_preflight_packages(impact_strlist *out, const char *workdir)
 {
-	impact_strlist argv = { 0 }, rest = { 0 };
-	impact_buf output = IMPACT_BUF_INIT, msg = IMPACT_BUF_INIT, prefix = IMPACT_BUF_INIT;
+	impact_buf src = IMPACT_BUF_INIT;
+	size_t first = out->n;
+	packages_in(out, workdir);
+	impact_buf_printf(&src, "%s/src", workdir);
+	packages_in(out, src.ptr);
+	impact_buf_release(&src);
+	qsort(out->items + first, out->n - first, sizeof(char *), cmp_str);
+}
+
+/* Run argv with the limits, capturing its output. IMPACT_ERROR when stopped. */
+static int run_captured(impact_preflight *pf, impact_strlist *argv, impact_buf *output, int *status)
+{
 	impact_child_opts co = { 0 };
-	char version[16] = "3";
+	pid_t pid;
+	int rc;
+	co.cwd = pf->workdir;
+	co.env_add = pf->env_add;
+	rc = impact_child_capture(status, &pf->end, &pid, output, impact_child_argv(argv), &co,
+	                          pf->limits);
+	if (rc == IMPACT_ENOTFOUND)
+		return impact_error_set(IMPACT_EPYTHON, "cannot start '%s': it does not exist (set "
+		                        "IMPACT_PYTHON to a Python that has pytest)", argv->items[0]);
+	if (rc < 0)
+		return rc;
+	if (pf->end != IMPACT_CHILD_EXITED)
+		return impact_error_set(IMPACT_ERROR, "the pre-flight check was %s",
+		                        pf->end == IMPACT_CHILD_TIMED_OUT ? "stopped at the time limit"
+		                                                          : "interrupted");
+	return 0;
+}
+
+/* Does `path` (real) lie inside `dir` (real)? */
+static bool inside(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+int impact_preflight_python(impact_preflight *pf, const impact_strlist *pkgs,
+                            bool worktree, bool smoke)
+{
+	impact_strlist argv = { 0 };
+	impact_buf output = IMPACT_BUF_INIT, bad = IMPACT_BUF_INIT, mode = IMPACT_BUF_INIT;
+	char *realwd = NULL;
+	const char *outside = NULL, *outside_where = NULL, *nopytest = NULL;
+	json_t **docs = NULL;
+	size_t ndocs = 0, adocs = 0;
 	int status = 0, rc = 0;
 
-	if (!pkgs->n)
-		return 0;
-	impact_strlist_push(&rest, "-c");
-	impact_strlist_push(&rest, import_script);
-	impact_strlist_push(&rest, worktree ? "-t" : "-s");
-	for (size_t i = 0; i < pkgs->n; i++)
-		impact_strlist_push(&rest, pkgs->items[i]);
-	build_argv(&argv, py, (const char *const *)rest.items, rest.n);
-	/*
-	 * The smoke check runs where pytest will (the work tree on sys.path);
-	 * the worktree check from a neutral folder, so only what is installed
-	 * in the environment answers.
-	 */
-	co.cwd = worktree ? "/" : workdir;
-	co.capture = &output;
-	rc = impact_child_run(&status, (const char *const *)argv.items, &co);
-	if (rc < 0)
+	if (!pf->custom_command)
+		impact_buf_putc(&mode, 'p');
+	if (worktree && pkgs->n)
+		impact_buf_putc(&mode, 'w');
+	if (smoke && pkgs->n)
+		impact_buf_putc(&mode, 's');
+	if (!mode.size)
 		goto done;
-	if (status != 0) {
-		last_line(&msg, output.ptr);
+	for (size_t i = 0; i < pf->python->argv.n; i++)
+		impact_strlist_push(&argv, pf->python->argv.items[i]);
+	impact_strlist_push(&argv, "-c");
+	impact_strlist_push(&argv, python_script);
+	impact_strlist_push(&argv, mode.ptr);
+	for (size_t i = 0; i < pkgs->n; i++)
+		impact_strlist_push(&argv, pkgs->items[i]);
+	if ((rc = run_captured(pf, &argv, &output, &status)) < 0)
+		goto done;
+
+	realwd = realpath(pf->workdir, NULL);
+	for (const char *line = output.ptr; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		json_t *doc = len && *line == '{' ? json_loadb(line, len, 0, NULL) : NULL;
+		const char *k = json_string_value(json_object_get(doc, "k"));
+		const char *n = json_string_value(json_object_get(doc, "n"));
+		const char *v = json_string_value(json_object_get(doc, "v"));
+		line += len + (nl ? 1 : 0);
+		if (!doc)
+			continue;
+		IMPACT_PUSH(docs, ndocs, adocs, doc);
+		if (!k || !v)
+			continue;
+		if (!strcmp(k, "version"))
+			snprintf(pf->version, sizeof(pf->version), "%s", v);
+		else if (!strcmp(k, "nopytest"))
+			nopytest = v;
+		else if (!strcmp(k, "where") && n && *v && !outside &&
+		         !inside(v, realwd ? realwd : pf->workdir)) {
+			outside = n;
+			outside_where = v;
+		} else if (!strcmp(k, "import") && n && *v) {
+			impact_buf_printf(&bad, "%s'%s' raises %s", bad.size ? "; " : "", n, v);
+		}
+	}
+	if (!pf->version[0]) {
+		impact_buf msg = IMPACT_BUF_INIT;
+		const char *end = output.ptr + output.size, *start;
+		while (end > output.ptr && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		start = end;
+		while (start > output.ptr && start[-1] != '\n')
+			start--;
+		impact_buf_put(&msg, start, (size_t)(end - start));
+		rc = impact_error_set(IMPACT_EPYTHON, "'%s' does not run as a Python interpreter "
+		                      "(exit %d%s%s): set IMPACT_PYTHON to a working one",
+		                      pf->python->argv.items[0], status, msg.size ? ": " : "", msg.ptr);
+		impact_buf_release(&msg);
+	} else if (nopytest) {
+		rc = impact_error_set(IMPACT_EPYTHON,
+		                      "pytest is not importable in '%s' (%s): install it there "
+		                      "('%s -m pip install pytest', or for Debian's python3 'apt-get "
+		                      "install python3-pytest'), or set IMPACT_PYTHON to a Python that has it",
+		                      pf->python->argv.items[0], nopytest, pf->python->argv.items[0]);
+	} else if (outside) {
+		const char *v = pf->version;
+		rc = impact_error_set(IMPACT_EPYTHON,
+		                      "in this linked worktree '%s', package '%s' imports from '%s', "
+		                      "outside it (most likely the main checkout's editable install): "
+		                      "tests and the subprocesses they start would run that code, not "
+		                      "this branch's. Create a worktree-local environment: "
+		                      "UV_PROJECT_ENVIRONMENT=py%s uv sync, then run impact with "
+		                      "IMPACT_PYTHON=py%s/bin/python (without uv: python3 -m venv .venv "
+		                      "&& .venv/bin/pip install -e .)",
+		                      pf->workdir, outside, outside_where, v, v);
+	} else if (bad.size) {
 		rc = impact_error_set(IMPACT_EPYTHON,
 		                      "import check failed: %s (fix the import error, or install the "
-		                      "project in %s; --no-preflight skips this check)",
-		                      msg.size ? msg.ptr : "no output", py->argv.items[0]);
-		goto done;
-	}
-	impact_buf_printf(&prefix, "%s/", workdir);
-	for (const char *line = output.ptr; *line;) {
-		const char *nl = strchr(line, '\n'), *tab = strchr(line, '\t');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		if (tab && tab < line + len) {
-			char *name = impact_xstrndup(line, (size_t)(tab - line));
-			char *where = impact_xstrndup(tab + 1, len - (size_t)(tab - line) - 1);
-			if (!strcmp(name, "version"))
-				snprintf(version, sizeof(version), "%s", where);
-			else if (worktree && *where && strncmp(where, prefix.ptr, prefix.size) && !rc)
-				rc = impact_error_set(IMPACT_EPYTHON,
-				                      "'%s' imports from '%s', not from this worktree '%s': its "
-				                      "tests would run the main checkout's code. Create a "
-				                      "worktree-local environment: UV_PROJECT_ENVIRONMENT=py%s uv sync "
-				                      "(then IMPACT_PYTHON=py%s/bin/python), or python3 -m venv .venv && "
-				                      ".venv/bin/pip install -e .", name, where, workdir, version, version);
-			free(name);
-			free(where);
-		}
-		line += len + (nl ? 1 : 0);
+		                      "project's dependencies in '%s'; --no-preflight skips this check)",
+		                      bad.ptr, pf->python->argv.items[0]);
 	}
 done:
+	for (size_t i = 0; i < ndocs; i++)
+		json_decref(docs[i]);
+	free(docs);
+	free(realwd);
 	impact_strlist_release(&argv);
-	impact_strlist_release(&rest);
 	impact_buf_release(&output);
-	impact_buf_release(&msg);
-	impact_buf_release(&prefix);
+	impact_buf_release(&bad);
+	impact_buf_release(&mode);
 	return rc;
 }
 
-int impact_preflight_collect(const impact_python *py, const char *workdir,
+void impact_collect_errors_release(impact_collect_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		free(errs->v[i].file);
+		free(errs->v[i].error);
+	}
+	free(errs->v);
+	memset(errs, 0, sizeof(*errs));
+}
+
+/* `path` relative to the work tree when inside it (absolute or not), into `out`. */
+static void repo_relative(impact_buf *out, const char *path, size_t len, const char *workdir)
+{
+	char *realwd = realpath(workdir, NULL);
+	const char *dirs[2] = { workdir, realwd };
+	impact_buf_clear(out);
+	impact_buf_put(out, path, len);
+	for (int i = 0; i < 2; i++) {
+		size_t n = dirs[i] ? strlen(dirs[i]) : 0;
+		if (n && out->size > n + 1 && !strncmp(out->ptr, dirs[i], n) && out->ptr[n] == '/') {
+			memmove(out->ptr, out->ptr + n + 1, out->size - n);
+			out->size -= n + 1;
+			break;
+		}
+	}
+	free(realwd);
+}
+
+static void add_error(impact_collect_errors *errs, const impact_buf *file, uint32_t line,
+                      const impact_buf *error)
+{
+	impact_collect_error e;
+	e.file = impact_xstrdup(file->ptr);
+	e.line = line;
+	e.error = impact_xstrdup(error->size ? error->ptr : "cannot be collected");
+	IMPACT_PUSH(errs->v, errs->n, errs->alloc, e);
+}
+
+/*
+ * Read pytest's error sections. Each starts with "____ ERROR collecting
+ * tests/test_x.py ____" or "ImportError while loading conftest '/abs/conftest.py'."
+ * and holds "E   <error>" lines (the last one says what) and
+ * "tests/test_x.py:12: in <module>" lines (the last one in that file says
+ * where). A SyntaxError says where in an 'E     File "...", line N' line.
+ * A target that does not exist is "ERROR: file or directory not found: x"
+ * or, for a node id, "ERROR: not found: x".
+ */
+static void parse_errors(impact_collect_errors *errs, const char *output, const char *workdir)
+{
+	impact_buf file = IMPACT_BUF_INIT, error = IMPACT_BUF_INIT;
+	uint32_t line_no = 0;
+	bool open = false;
+
+	for (const char *line = output;;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *coll = memmem(line, len, "ERROR collecting ", 17);
+		const char *conf = len > 36 && !strncmp(line, "ImportError while loading conftest '", 36)
+		                   ? line + 36 : NULL;
+		const char *nf = len > 36 && !strncmp(line, "ERROR: file or directory not found: ", 36)
+		                 ? line + 36 : len > 18 && !strncmp(line, "ERROR: not found: ", 18)
+		                 ? line + 18 : NULL;
+		bool section_end = !*line || coll || conf || nf || (len > 3 && !strncmp(line, "===", 3));
+
+		if (section_end && open) {
+			add_error(errs, &file, line_no, &error);
+			open = false;
+		}
+		if (!*line)
+			break;
+		if (coll || conf) {
+			const char *name = coll ? coll + 17 : conf, *stop = name;
+			while (stop < line + len && *stop != (coll ? ' ' : '\''))
+				stop++;
+			repo_relative(&file, name, (size_t)(stop - name), workdir);
+			impact_buf_clear(&error);
+			line_no = 0;
+			open = true;
+		} else if (nf) {
+			/* "ERROR: not found: a.py::t\n(no name 'a.py::t' in any of [...])" */
+			impact_buf_clear(&file);
+			impact_buf_put(&file, nf, (size_t)(line + len - nf));
+			impact_buf_sets(&error, "not found (renamed or removed?)");
+			line_no = 0;
+			open = true;
+		} else if (open && len > 4 && !strncmp(line, "E ", 2)) {
+			const char *t = line + 1, *fl;
+			while (t < line + len && *t == ' ')
+				t++;
+			fl = memmem(t, (size_t)(line + len - t), "\", line ", 8);
+			if (!strncmp(t, "File \"", 6) && fl) {
+				line_no = (uint32_t)strtoul(fl + 8, NULL, 10);
+			} else {
+				impact_buf_clear(&error);
+				impact_buf_put(&error, t, (size_t)(line + len - t));
+			}
+		} else if (open && file.size && len > file.size + 2 &&
+		           !strncmp(line, file.ptr, file.size) && line[file.size] == ':') {
+			unsigned long n = strtoul(line + file.size + 1, NULL, 10);
+			if (n > 0 && n < UINT32_MAX)
+				line_no = (uint32_t)n;
+		}
+		line += len + (nl ? 1 : 0);
+	}
+	impact_buf_release(&file);
+	impact_buf_release(&error);
+}
+
+/* The first line of `output` that holds `needle`, into `out` (cleared first). */
+static bool line_with(impact_buf *out, const char *output, const char *needle)
+{
+	const char *hit = strstr(output, needle), *start, *end;
+	impact_buf_clear(out);
+	if (!hit)
+		return false;
+	start = hit;
+	while (start > output && start[-1] != '\n')
+		start--;
+	end = strchr(hit, '\n');
+	impact_buf_put(out, start, end ? (size_t)(end - start) : strlen(start));
+	return true;
+}
+
+int impact_preflight_collect(impact_preflight *pf, impact_collect_errors *errs,
                              const char *const *targets, size_t ntargets,
                              const char *const *extra, size_t nextra)
 {
-	impact_strlist argv = { 0 }, rest = { 0 };
-	impact_buf output = IMPACT_BUF_INIT, msg = IMPACT_BUF_INIT;
-	impact_child_opts co = { 0 };
+	impact_strlist argv = { 0 };
+	impact_buf output = IMPACT_BUF_INIT, msg = IMPACT_BUF_INIT, line = IMPACT_BUF_INIT;
 	int status = 0, rc;
 
-	impact_strlist_push(&rest, "-m");
-	impact_strlist_push(&rest, "pytest");
-	impact_strlist_push(&rest, "--collect-only");
-	impact_strlist_push(&rest, "-q");
-	impact_strlist_push(&rest, "-p");
-	impact_strlist_push(&rest, "no:cacheprovider");
+	for (size_t i = 0; i < pf->pytest->n; i++)
+		impact_strlist_push(&argv, pf->pytest->items[i]);
+	impact_strlist_push(&argv, "--collect-only");
+	impact_strlist_push(&argv, "-q");
 	for (size_t i = 0; i < nextra; i++)
-		impact_strlist_push(&rest, extra[i]);
+		impact_strlist_push(&argv, extra[i]);
 	for (size_t i = 0; i < ntargets; i++)
-		impact_strlist_push(&rest, targets[i]);
-	build_argv(&argv, py, (const char *const *)rest.items, rest.n);
-	co.cwd = workdir;
-	co.capture = &output;
-	rc = impact_child_run(&status, (const char *const *)argv.items, &co);
+		impact_strlist_push(&argv, targets[i]);
+	rc = run_captured(pf, &argv, &output, &status);
 	if (rc < 0 || status == 0 || status == 5)
 		goto done;
 	if (strstr(output.ptr, "No module named pytest")) {
 		rc = impact_error_set(IMPACT_EPYTHON,
-		                      "pytest is not installed in '%s': install it there (python -m pip "
+		                      "pytest is not importable in '%s': install it there (python -m pip "
 		                      "install pytest), or set IMPACT_PYTHON to a Python that has it",
-		                      py->argv.items[0]);
+		                      argv.items[0]);
 		goto done;
 	}
-	/*
-	 * Each "____ ERROR collecting tests/test_x.py ____" section ends with
-	 * "E   <the error>" lines: report the file and its last such line.
-	 */
-	{
-		impact_buf file = IMPACT_BUF_INIT, error = IMPACT_BUF_INIT;
-		for (const char *line = output.ptr;; ) {
-			const char *nl = strchr(line, '\n');
-			size_t len = nl ? (size_t)(nl - line) : strlen(line);
-			const char *coll = memmem(line, len, "ERROR collecting ", 17);
-			bool section_end = !*line || coll || (len > 3 && !strncmp(line, "===", 3));
-			if (section_end && file.size) {
-				impact_buf_printf(&msg, "\n  %s: %s", file.ptr,
-				                  error.size ? error.ptr : "cannot be collected");
-				impact_buf_clear(&file);
-				impact_buf_clear(&error);
-			}
-			if (!*line)
-				break;
-			if (coll) {
-				const char *name = coll + 17, *stop = name;
-				while (stop < line + len && *stop != ' ')
-					stop++;
-				impact_buf_put(&file, name, (size_t)(stop - name));
-			} else if (file.size && len > 4 && !strncmp(line, "E   ", 4)) {
-				impact_buf_clear(&error);
-				impact_buf_put(&error, line + 4, len - 4);
-			}
-			line += len + (nl ? 1 : 0);
-		}
-		impact_buf_release(&file);
-		impact_buf_release(&error);
+	parse_errors(errs, output.ptr, pf->workdir);
+	if (!errs->n && (line_with(&line, output.ptr, "error: unrecognized arguments") ||
+	                 line_with(&line, output.ptr, "ERROR: usage:"))) {
+		rc = impact_error_set(IMPACT_EINVALID, "pytest rejects the arguments: %s "
+		                      "(check what follows '--')", line.ptr);
+		goto done;
 	}
-	if (!msg.size)
-		last_line(&msg, output.ptr);
+	if (!errs->n && line_with(&line, output.ptr, "INTERNALERROR>")) {
+		rc = impact_error_set(IMPACT_EPYTHON, "pytest failed with an internal error while "
+		                      "collecting: %s", line.ptr);
+		goto done;
+	}
+	for (size_t i = 0; i < errs->n; i++) {
+		impact_buf_printf(&msg, "\n  %s", errs->v[i].file);
+		if (errs->v[i].line)
+			impact_buf_printf(&msg, ":%u", errs->v[i].line);
+		impact_buf_printf(&msg, ": %s", errs->v[i].error);
+	}
+	if (!errs->n) {
+		const char *end = output.ptr + output.size, *start;
+		while (end > output.ptr && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		start = end;
+		while (start > output.ptr && start[-1] != '\n')
+			start--;
+		impact_buf_putc(&msg, ' ');
+		impact_buf_put(&msg, start, (size_t)(end - start));
+	}
 	rc = impact_error_set(IMPACT_EPYTHON,
-	                      "collection failed (pytest exit %d), fix this before running tests "
-	                      "(--no-preflight skips the check):%s%s", status,
-	                      msg.ptr[0] == '\n' ? "" : " ", msg.ptr);
+	                      "collection failed (pytest exit %d); fix this before running tests "
+	                      "(--no-preflight skips the check):%s", status, msg.ptr);
 done:
 	impact_strlist_release(&argv);
-	impact_strlist_release(&rest);
 	impact_buf_release(&output);
 	impact_buf_release(&msg);
+	impact_buf_release(&line);
 	return rc;
 }

@@ -1,9 +1,11 @@
 /*
  * reap.c - find and stop the processes a test run left (see reap.h).
  *
- * Linux /proc: field 6 of /proc/<pid>/stat is the session id; the
- * environment is NUL-separated in /proc/<pid>/environ (readable for our
- * own processes). Processes that exit meanwhile are simply gone.
+ * Linux /proc: fields 3-6 of /proc/<pid>/stat are state, ppid, pgrp and
+ * session; the environment is NUL-separated in /proc/<pid>/environ
+ * (readable for our own processes). Processes that exit meanwhile are
+ * simply gone. Each pass reads /proc afresh: a process may fork during
+ * the grace window, and its child is the run's too.
  */
 #include "reap.h"
 
@@ -22,22 +24,38 @@ void impact_reap_become_subreaper(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
-static pid_t session_of(pid_t pid)
+typedef struct proc {
+	pid_t pid, ppid, sid;
+	bool zombie, member;
+} proc;
+
+typedef struct procs {
+	proc *v;
+	size_t n, alloc;
+} procs;
+
+static bool read_stat(proc *out, pid_t pid)
 {
 	impact_buf b = IMPACT_BUF_INIT, path = IMPACT_BUF_INIT;
-	pid_t sid = -1;
+	bool ok = false;
 	impact_buf_printf(&path, "/proc/%d/stat", (int)pid);
 	if (impact_buf_read_file(&b, path.ptr, 1 << 16) == 0) {
-		/* "pid (comm) state ppid pgrp session ...": comm may hold spaces. */
+		/* "pid (comm) state ppid pgrp session ...": comm may hold spaces and ')'. */
 		const char *close = strrchr(b.ptr, ')');
 		int ppid, pgrp, session;
 		char state;
-		if (close && sscanf(close + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) == 4)
-			sid = session;
+		if (close && sscanf(close + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) == 4) {
+			out->pid = pid;
+			out->ppid = ppid;
+			out->sid = session;
+			out->zombie = state == 'Z' || state == 'X';
+			out->member = false;
+			ok = true;
+		}
 	}
 	impact_buf_release(&b);
 	impact_buf_release(&path);
-	return sid;
+	return ok;
 }
 
 static bool has_marker(pid_t pid, const char *marker)
@@ -58,24 +76,44 @@ static bool has_marker(pid_t pid, const char *marker)
 	return hit;
 }
 
-static void collect(impact_u32vec *out, pid_t sid, const char *marker)
+/* Every process, with `member` set for the run's. */
+static void scan(procs *out, pid_t sid, const char *marker)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	pid_t self = getpid();
+	bool grew = true;
+
 	out->n = 0;
 	if (!d)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 1 || pid == self)
+		proc p;
+		if (*end || pid <= 1 || pid == self || !read_stat(&p, (pid_t)pid))
 			continue;
-		if ((sid > 0 && session_of((pid_t)pid) == sid) ||
-		    (marker && has_marker((pid_t)pid, marker)))
-			impact_u32vec_push(out, (uint32_t)pid);
+		p.member = (sid > 0 && p.sid == sid) || p.ppid == self ||
+		           (marker && !p.zombie && has_marker(p.pid, marker));
+		IMPACT_PUSH(out->v, out->n, out->alloc, p);
 	}
 	closedir(d);
+	/* Descendants of members are members (few members: a short inner loop). */
+	while (grew) {
+		impact_u32vec members = { 0 };
+		grew = false;
+		for (size_t i = 0; i < out->n; i++)
+			if (out->v[i].member)
+				impact_u32vec_push(&members, (uint32_t)out->v[i].pid);
+		for (size_t i = 0; members.n && i < out->n; i++) {
+			if (out->v[i].member)
+				continue;
+			for (size_t k = 0; k < members.n && !out->v[i].member; k++)
+				if (members.v[k] == (uint32_t)out->v[i].ppid)
+					out->v[i].member = grew = true;
+		}
+		impact_u32vec_release(&members);
+	}
 }
 
 static void reap_zombies(void)
@@ -84,30 +122,66 @@ static void reap_zombies(void)
 		;
 }
 
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Live members not seen before get SIGINT (and SIGCONT) and are
+ * remembered in `seen`; with `kill_all`, every live member gets SIGKILL.
+ * Returns how many are alive.
+ */
+static size_t signal_members(const procs *ps, bool kill_all, impact_u32vec *seen)
+{
+	size_t alive = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		const proc *p = &ps->v[i];
+		bool known = false;
+		if (!p->member || p->zombie)
+			continue;
+		alive++;
+		for (size_t k = 0; k < seen->n && !known; k++)
+			known = seen->v[k] == (uint32_t)p->pid;
+		if (!known) {
+			impact_u32vec_push(seen, (uint32_t)p->pid);
+			kill(p->pid, SIGINT);
+			kill(p->pid, SIGCONT);
+		}
+		if (kill_all)
+			kill(p->pid, SIGKILL);
+	}
+	return alive;
+}
+
 int impact_reap_run(size_t *count, pid_t sid, const char *marker, double grace_s)
 {
-	impact_u32vec pids = { 0 };
-	struct timespec nap = { 0, 50 * 1000000L };
+	procs ps = { 0 };
+	impact_u32vec seen = { 0 };
 	double waited = 0;
+	size_t alive;
 
-	*count = 0;
 	reap_zombies();
-	collect(&pids, sid, marker);
-	*count = pids.n;
-	for (size_t i = 0; i < pids.n; i++)
-		kill((pid_t)pids.v[i], SIGINT);
-	while (pids.n && waited < grace_s) {
-		nanosleep(&nap, NULL);
+	scan(&ps, sid, marker);
+	alive = signal_members(&ps, false, &seen);
+	while (alive && waited < grace_s) {
+		nap_ms(50);
 		waited += 0.05;
 		reap_zombies();
-		collect(&pids, sid, marker);
+		scan(&ps, sid, marker);
+		alive = signal_members(&ps, false, &seen);
 	}
-	for (size_t i = 0; i < pids.n; i++)
-		kill((pid_t)pids.v[i], SIGKILL);
-	if (pids.n) {
-		nanosleep(&nap, NULL);
+	for (int round = 0; alive && round < 40; round++) {
+		signal_members(&ps, true, &seen);
+		nap_ms(50);
 		reap_zombies();
+		scan(&ps, sid, marker);
+		alive = signal_members(&ps, false, &seen);
 	}
-	impact_u32vec_release(&pids);
+	reap_zombies();
+	*count = seen.n;
+	free(ps.v);
+	impact_u32vec_release(&seen);
 	return 0;
 }

@@ -1,20 +1,135 @@
 /*
- * run.c - pytest's command line for the selection (see run.h).
+ * run.c - pytest's command and its surroundings (see run.h).
+ *
+ * The plugin's folder goes at the end of PYTHONPATH so that nothing of
+ * the user's is shadowed; its one module has a name no project uses.
  */
 #include "run.h"
 
+#include "buildinfo.h"
+
+#include <unistd.h>
+
+void impact_run_pytest(impact_strlist *out, const impact_python *python,
+                       const impact_strlist *test_command)
+{
+	if (test_command && test_command->n) {
+		for (size_t i = 0; i < test_command->n; i++)
+			impact_strlist_push(out, test_command->items[i]);
+		return;
+	}
+	for (size_t i = 0; i < python->argv.n; i++)
+		impact_strlist_push(out, python->argv.items[i]);
+	impact_strlist_push(out, "-m");
+	impact_strlist_push(out, "pytest");
+}
 
 void impact_run_argv(impact_strlist *out, const impact_run_opts *o)
 {
-	for (size_t i = 0; i < o->python->argv.n; i++)
-		impact_strlist_push(out, o->python->argv.items[i]);
-	impact_strlist_push(out, "-m");
-	impact_strlist_push(out, "pytest");
-	for (size_t i = 0; i < o->ndefault_flags; i++)
-		impact_strlist_push(out, o->default_flags[i]);
+	impact_run_pytest(out, o->python, o->test_command);
+	for (size_t i = 0; i < o->nflags; i++)
+		impact_strlist_push(out, o->flags[i]);
 	for (size_t i = 0; i < o->nextra; i++)
 		impact_strlist_push(out, o->extra[i]);
-	/* Targets after the user's flags, behind no "--": pytest takes them as paths. */
 	for (size_t i = 0; i < o->ntargets; i++)
 		impact_strlist_push(out, o->targets[i]);
+}
+
+void impact_run_argv_private(impact_strlist *out, const char *plugin_dir,
+                             const char *junit_path)
+{
+	impact_buf arg = IMPACT_BUF_INIT;
+	if (plugin_dir) {
+		impact_strlist_push(out, "-p");
+		impact_strlist_push(out, IMPACT_RUN_PLUGIN);
+	}
+	impact_buf_printf(&arg, "--junitxml=%s", junit_path);
+	impact_strlist_push(out, arg.ptr);
+	impact_buf_release(&arg);
+}
+
+void impact_run_default_flags(impact_strlist *out, const impact_config *config, bool none)
+{
+	static const char *const builtin[] = { "-x", "--tb=short", "--no-header" };
+	if (none)
+		return;
+	if (config && config->has_default_args) {
+		for (size_t i = 0; i < config->default_args.n; i++)
+			impact_strlist_push(out, config->default_args.items[i]);
+		return;
+	}
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(builtin); i++)
+		impact_strlist_push(out, builtin[i]);
+}
+
+unsigned impact_run_time_limit(unsigned option, const impact_config *config,
+                               const char *const *targets, size_t ntargets)
+{
+	size_t files = 0;
+	if (option)
+		return option;
+	if (config && config->timeout)
+		return config->timeout;
+	/* Distinct files: "a.py::t1" and "a.py::t2" are one file. */
+	for (size_t i = 0; i < ntargets && files < 2; i++) {
+		const char *sep = strstr(targets[i], "::");
+		size_t len = sep ? (size_t)(sep - targets[i]) : strlen(targets[i]);
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++) {
+			const char *ks = strstr(targets[k], "::");
+			size_t klen = ks ? (size_t)(ks - targets[k]) : strlen(targets[k]);
+			seen = klen == len && !memcmp(targets[k], targets[i], len);
+		}
+		if (!seen)
+			files++;
+	}
+	return files == 1 ? 120 : 600;
+}
+
+static char *plugin_in(const char *datadir)
+{
+	impact_buf p = IMPACT_BUF_INIT;
+	char *dir = NULL;
+	if (!datadir || !*datadir)
+		return NULL;
+	impact_buf_printf(&p, "%s/python/" IMPACT_RUN_PLUGIN ".py", datadir);
+	if (access(p.ptr, R_OK) == 0) {
+		impact_buf_truncate(&p, p.size - strlen("/" IMPACT_RUN_PLUGIN ".py"));
+		dir = impact_buf_detach(&p);
+	}
+	impact_buf_release(&p);
+	return dir;
+}
+
+char *impact_run_plugin_dir(void)
+{
+	const char *env = getenv("IMPACT_DATA_DIR");
+	char *dir;
+	if (env)
+		return plugin_in(env);
+	dir = plugin_in(IMPACT_DATA_DIR);
+	if (!dir)
+		dir = plugin_in(IMPACT_SOURCE_DATA_DIR);
+	return dir;
+}
+
+void impact_run_env(impact_strlist *out, const char *run_id,
+                    const char *plugin_dir, const char *events_path)
+{
+	impact_buf e = IMPACT_BUF_INIT;
+	const char *pp = getenv("PYTHONPATH");
+	impact_buf_printf(&e, "IMPACT_RUN_ID=%s", run_id);
+	impact_strlist_push(out, e.ptr);
+	if (plugin_dir && events_path) {
+		impact_buf_clear(&e);
+		impact_buf_printf(&e, "IMPACT_EVENTS=%s", events_path);
+		impact_strlist_push(out, e.ptr);
+		impact_buf_clear(&e);
+		if (pp && *pp)
+			impact_buf_printf(&e, "PYTHONPATH=%s:%s", pp, plugin_dir);
+		else
+			impact_buf_printf(&e, "PYTHONPATH=%s", plugin_dir);
+		impact_strlist_push(out, e.ptr);
+	}
+	impact_buf_release(&e);
 }

@@ -1,22 +1,33 @@
 /*
  * runner.c - run the selection like a careful engineer would (see runner.h).
  *
- * pytest runs in its own session under a time limit (120 s for one test
- * file, 600 s for more, --timeout to change), stopped politely when it
- * expires or on Ctrl-C: SIGINT to its process group, a grace window for
- * teardown, then SIGKILL. Whatever the run left behind (its session, or
- * anything carrying its IMPACT_RUN_ID marker) is reaped the same way.
- * Results come from pytest's JUnit XML; the report names, for each
- * failure, the change its test file's import chain reaches, if any. The
- * outcome is kept in <common git dir>/impact/last-run.json for
- * --last-failed and `impact status`.
+ * The order of things: choose the interpreter and say which and why;
+ * pre-flight (pytest importable, inside a linked worktree the packages
+ * must come from it, an import smoke check, a collection check), each
+ * stopping the run with one clear error; then pytest in its own session
+ * under a time limit, stopped politely (SIGINT to its process group, a
+ * grace window, SIGKILL) on expiry or Ctrl-C; then everything the run
+ * left behind is reaped the same way. Results come from pytest's JUnit
+ * XML, completed by impact's pytest plugin when it is installed (exact
+ * node ids, xpassed, the test running when the run was stopped, and the
+ * live status line on a terminal). A known-flaky failure does not fail
+ * the run; when pytest stopped at one (-x) the tests it did not reach
+ * are run, and with --retry-flaky the flaky test itself once more. The
+ * outcome is written to last-run.json (runrecord.c) for --last-failed,
+ * `impact status` and the hooks.
  *
- * The one static here is the signal flag: a handler can only set a
- * volatile sig_atomic_t.
+ * impact writes nothing in the work tree, the index or the refs: its
+ * files live under <common git dir>/impact/ (the JUnit XML and event
+ * file of a round, removed afterwards; last-run.json; last-run.log).
+ *
+ * The one static is the signal flag: a handler can only set a volatile
+ * sig_atomic_t, and nothing can be handed to it.
  */
 #include "runner.h"
 
 #include "child.h"
+#include "events.h"
+#include "flaky.h"
 #include "history.h"
 #include "interp.h"
 #include "junit.h"
@@ -24,6 +35,8 @@
 #include "preflight.h"
 #include "reap.h"
 #include "run.h"
+#include "runrecord.h"
+#include "runreport.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +51,40 @@ static volatile sig_atomic_t interrupts;
 static void on_interrupt(int sig)
 {
 	IMPACT_UNUSED(sig);
-	interrupts++;
+	interrupts = interrupts + 1;
 }
+
+enum { MAX_ROUNDS = 4 };
+
+typedef struct runner {
+	impact_cli *cli;
+	const impact_runner_opts *o;
+	const impact_report_ctx *ctx;
+	const impact_config *config;
+	const char *const *args;
+	size_t nargs;
+	const char *workers;         /* -n, when the interpreter has pytest-xdist */
+	impact_python python;
+	impact_strlist pytest;       /* pytest's command prefix */
+	impact_strlist flags;        /* the default flags chosen */
+	char *plugin_dir;            /* NULL: the plugin is not installed */
+	impact_buf run_id, marker;   /* "<pid>-<ns>", "IMPACT_RUN_ID=<pid>-<ns>" */
+	impact_child_limits lim;
+	unsigned limit_s;            /* the run's time limit (all rounds) */
+	double t0, run_t0;           /* impact_now_ms(): start, first round's start */
+	time_t started;
+	char *log_path;              /* pytest's output on a terminal, or NULL */
+	bool log_started;
+	impact_results res;          /* every round, merged by node id */
+	impact_strlist remaining;    /* collected but not run in the last round */
+	impact_collect_errors collect;
+	int rounds;
+	/* What happened beyond test outcomes, over all rounds: */
+	bool timed_out, interrupted;
+	impact_run_notes notes;
+} runner;
+
+/* --- small helpers ------------------------------------------------------ */
 
 static void print_command(const impact_strlist *argv)
 {
@@ -57,173 +102,476 @@ static void print_command(const impact_strlist *argv)
 	impact_buf_release(&line);
 }
 
-/* <common git dir>/impact/<name>, creating the folder. */
-static char *state_path(git_repository *repo, const char *name)
+/* The file part of a node id, into `out`. */
+static void file_of(impact_buf *out, const char *id)
 {
-	impact_buf p = IMPACT_BUF_INIT;
-	impact_buf_printf(&p, "%simpact", git_repository_commondir(repo));
-	mkdir(p.ptr, 0777);
-	impact_buf_printf(&p, "/%s", name);
-	return impact_buf_detach(&p);
+	const char *sep = strstr(id, "::");
+	impact_buf_clear(out);
+	impact_buf_put(out, id, sep ? (size_t)(sep - id) : strlen(id));
 }
 
-/* The previous run's failed node ids, from last-run.json. */
-static int last_failures(impact_strlist *out, git_repository *repo)
+/* A --junitxml given after `--`: pytest would lose it to impact's own; kept by impact. */
+static const char *user_junitxml(const runner *r)
 {
-	char *path = state_path(repo, "last-run.json");
-	json_error_t jerr;
-	json_t *doc = json_load_file(path, 0, &jerr), *fails;
-	int rc = 0;
+	for (size_t i = 0; i < r->nargs; i++) {
+		const char *a = r->args[i];
+		if (!strncmp(a, "--junitxml=", 11) || !strncmp(a, "--junit-xml=", 12))
+			return strchr(a, '=') + 1;
+		if ((!strcmp(a, "--junitxml") || !strcmp(a, "--junit-xml")) && i + 1 < r->nargs)
+			return r->args[i + 1];
+	}
+	return NULL;
+}
 
-	if (!doc) {
-		rc = access(path, F_OK) == 0
-		     ? impact_error_set(IMPACT_EINVALID, "'%s' is damaged (%s): run impact once without --last-failed",
-		                        path, jerr.text)
-		     : impact_error_set(IMPACT_ENOTFOUND, "no previous run is recorded in '%s'", path);
+static void keep_junit(const char *path, const impact_buf *xml)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fwrite(xml->ptr, 1, xml->size, f) != xml->size || fflush(f) != 0)
+		fprintf(stderr, "impact: warning: cannot write '%s': %s\n", path, strerror(errno));
+	if (f)
+		fclose(f);
+}
+
+/* --- one pytest run ------------------------------------------------------- */
+
+typedef struct feed {
+	impact_events *ev;
+	impact_live *live;  /* NULL off a terminal */
+	impact_buf line;
+} feed;
+
+/* Events replayed to the status line in the form of pytest -v lines, which live.c reads. */
+static void on_event(impact_event_kind kind, const char *id, impact_outcome outcome, void *payload)
+{
+	static const char *const words[] = { "PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS" };
+	feed *f = payload;
+	if (!f->live || !id || (kind != IMPACT_EVENT_BEGIN && kind != IMPACT_EVENT_DONE))
+		return;
+	impact_buf_clear(&f->line);
+	if (kind == IMPACT_EVENT_BEGIN)
+		impact_buf_printf(&f->line, "%s\n", id);
+	else
+		impact_buf_printf(&f->line, "%s %s\n", id,
+		                  outcome < IMPACT_OUTCOME_COUNT ? words[outcome] : "ERROR");
+	impact_live_output(f->line.ptr, f->line.size, f->live);
+}
+
+static void on_events(const char *data, size_t n, void *payload)
+{
+	feed *f = payload;
+	impact_events_feed(f->ev, data, n, on_event, f);
+}
+
+static void on_tick(void *payload)
+{
+	feed *f = payload;
+	if (f->live)
+		impact_live_tick(f->live);
+}
+
+/* The files that ran, to turn JUnit classnames into node ids without the plugin. */
+static void ran_files(impact_strlist *out, const runner *r, const impact_strlist *targets)
+{
+	impact_buf f = IMPACT_BUF_INIT;
+	for (size_t i = 0; i < targets->n; i++) {
+		file_of(&f, targets->items[i]);
+		impact_strlist_push(out, f.ptr);
+	}
+	if (r->ctx && !targets->n)
+		for (size_t i = 0; i < r->ctx->selection->ntests; i++)
+			impact_strlist_push(out, r->ctx->project->files[r->ctx->selection->tests[i].file].path);
+	impact_buf_release(&f);
+}
+
+/*
+ * Node ids for the records the plugin did not name. Records of one class
+ * come together: the match against the files is made once per classname.
+ */
+static void fill_nodeids(impact_results *res, const runner *r, const impact_strlist *targets)
+{
+	impact_strlist ran = { 0 };
+	impact_buf id = IMPACT_BUF_INIT, prefix = IMPACT_BUF_INIT;
+	const char *prev_cls = NULL, *file = NULL;
+	ran_files(&ran, r, targets);
+	for (size_t i = 0; i < res->n; i++) {
+		impact_testcase *tc = &res->cases[i];
+		if (tc->nodeid)
+			continue;
+		impact_buf_clear(&id);
+		if (!tc->collect_error && prev_cls && !strcmp(prev_cls, tc->classname)) {
+			impact_buf_printf(&id, "%s::%s", prefix.ptr, tc->name);
+		} else {
+			impact_junit_nodeid(&id, tc, (const char *const *)ran.items, ran.n, &file);
+			prev_cls = tc->collect_error ? NULL : tc->classname;
+			impact_buf_clear(&prefix);
+			impact_buf_put(&prefix, id.ptr, id.size - strlen(tc->name) - 2 * !tc->collect_error);
+		}
+		tc->nodeid = impact_xstrdup(id.ptr);
+		if (!tc->file && file)
+			tc->file = impact_xstrdup(file);
+	}
+	impact_strlist_release(&ran);
+	impact_buf_release(&id);
+	impact_buf_release(&prefix);
+}
+
+/* The test that was running when the run was stopped or crashed, as a failed record. */
+static void add_current(impact_results *res, const runner *r, const impact_events *ev,
+                        const char *why)
+{
+	impact_testcase tc = { 0 };
+	impact_buf id = IMPACT_BUF_INIT, file = IMPACT_BUF_INIT;
+	if (!ev->current)
+		return;
+	impact_events_workdir_id(&id, ev, r->cli->workdir, ev->current);
+	file_of(&file, id.ptr);
+	tc.classname = "";
+	tc.name = id.ptr;
+	tc.nodeid = id.ptr;
+	tc.file = file.ptr;
+	tc.outcome = IMPACT_OUTCOME_FAILED;
+	tc.message = (char *)why;
+	impact_results_add(res, &tc);
+	impact_buf_release(&id);
+	impact_buf_release(&file);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Collected but not reported: what a stop (-x, --maxfail) left out, relative to the work tree. */
+static void not_run(impact_strlist *out, const runner *r, const impact_events *ev)
+{
+	impact_buf id = IMPACT_BUF_INIT;
+	const char **done = impact_xcalloc(ev->ntests + 1, sizeof(char *));
+	for (size_t k = 0; k < ev->ntests; k++)
+		done[k] = ev->tests[k].id;
+	qsort(done, ev->ntests, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < ev->collected.n; i++) {
+		const char *key = ev->collected.items[i];
+		if (ev->ntests && bsearch(&key, done, ev->ntests, sizeof(char *), cmp_str))
+			continue;
+		impact_events_workdir_id(&id, ev, r->cli->workdir, key);
+		impact_strlist_push(out, id.ptr);
+	}
+	free(done);
+	impact_buf_release(&id);
+}
+
+/* Classify how pytest ended, beyond the test outcomes of `res`. */
+static void note_ending(runner *r, int code, impact_child_end end, impact_results *res,
+                        const impact_events *ev)
+{
+	impact_buf why = IMPACT_BUF_INIT;
+	bool collect_errors = false;
+	for (size_t i = 0; i < res->n; i++)
+		collect_errors = collect_errors || res->cases[i].collect_error;
+	if (end == IMPACT_CHILD_INTERRUPTED) {
+		r->interrupted = true;
+	} else if (end == IMPACT_CHILD_TIMED_OUT) {
+		r->timed_out = true;
+		impact_buf_printf(&why, "timed out: still running when the %u s limit passed", r->limit_s);
+		add_current(res, r, ev, why.ptr);
+	} else if (code >= 128) {
+		r->notes.crash_signal = code - 128;
+		impact_buf_printf(&why, "crashed pytest (signal %d)", code - 128);
+		add_current(res, r, ev, why.ptr);
+	} else if (code == 1 && !res->counts[IMPACT_OUTCOME_FAILED] && !res->counts[IMPACT_OUTCOME_ERROR]) {
+		r->notes.unexplained = true;
+	} else if (code == 2 && !collect_errors) {
+		r->notes.stopped_inside = true;
+	} else if (code == 3) {
+		r->notes.internal_error = true;
+	} else if (code == 4) {
+		r->notes.usage_error = true;
+	} else if (code == 5) {
+		r->notes.nothing_collected = true;
+	} else if (code > 5) {
+		r->notes.unexplained = true;
+	}
+	impact_results_recount(res);
+	impact_buf_release(&why);
+}
+
+/*
+ * Run pytest once on `targets` (a rerun when `rerun`): its records are
+ * merged into r->res. Fails only when pytest cannot be started.
+ */
+static int run_round(runner *r, const impact_strlist *targets, bool rerun)
+{
+	const impact_runner_opts *o = r->o;
+	impact_strlist argv = { 0 }, env = { 0 };
+	impact_results res = { 0 };
+	impact_events ev;
+	impact_buf xml = IMPACT_BUF_INIT, name = IMPACT_BUF_INIT;
+	impact_run_opts ro = { 0 };
+	impact_child_opts co = { 0 };
+	impact_child_limits lim = r->lim;
+	impact_child_end end = IMPACT_CHILD_EXITED;
+	feed fd = { NULL, NULL, IMPACT_BUF_INIT };
+	char *junit_path = NULL, *events_path = NULL;
+	int events_fd = -1, log_fd = -1, pipefd[2] = { -1, -1 };
+	bool on_tty = isatty(STDERR_FILENO) && !o->json && !o->quiet;
+	double elapsed;
+	int code = 0, rc;
+	pid_t pid = 0;
+
+	impact_events_init(&ev);
+	fd.ev = &ev;
+	impact_buf_printf(&name, "run-%s-%d.xml", r->run_id.ptr, r->rounds);
+	junit_path = impact_runrecord_path(r->cli->repo, name.ptr);
+	if (r->plugin_dir) {
+		impact_buf_clear(&name);
+		impact_buf_printf(&name, "run-%s-%d.events", r->run_id.ptr, r->rounds);
+		events_path = impact_runrecord_path(r->cli->repo, name.ptr);
+		events_fd = open(events_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	}
+
+	ro.python = &r->python;
+	ro.test_command = r->config ? &r->config->test_command : NULL;
+	ro.flags = (const char *const *)r->flags.items;
+	ro.nflags = r->flags.n;
+	ro.extra = r->args;
+	ro.nextra = r->nargs;
+	ro.targets = (const char *const *)targets->items;
+	ro.ntargets = targets->n;
+	impact_run_argv(&argv, &ro);
+	if (r->workers) {
+		impact_strlist_push(&argv, "-n");
+		impact_strlist_push(&argv, r->workers);
+	}
+	if (!o->quiet)
+		print_command(&argv);
+	impact_run_argv_private(&argv, events_fd >= 0 ? r->plugin_dir : NULL, junit_path);
+	impact_run_env(&env, r->run_id.ptr, events_fd >= 0 ? r->plugin_dir : NULL, events_path);
+
+	co.cwd = r->cli->workdir;
+	co.env_add = impact_child_argv(&env);
+	co.new_session = true;
+	co.stdout_to_stderr = o->json; /* stdout carries only the JSON */
+	if (events_fd >= 0) {
+		lim.output_fd = events_fd;
+		lim.on_output = on_events;
+		lim.on_tick = on_tick;
+		lim.payload = &fd;
+	}
+	/*
+	 * On a terminal pytest's output goes to a log and one status line
+	 * shows the progress; the report prints the failures. The status comes
+	 * from the plugin's events, else from pytest's output read on a pipe.
+	 */
+	if (on_tty) {
+		if (!r->log_path)
+			r->log_path = impact_runrecord_path(r->cli->repo, "last-run.log");
+		log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND |
+		              (r->log_started ? 0 : O_TRUNC), 0644);
+		r->log_started = true;
+		if (log_fd >= 0 && events_fd >= 0) {
+			co.output_fd = log_fd;
+			fd.live = impact_live_new(-1, !getenv("NO_COLOR"));
+		} else if (log_fd >= 0 && pipe2(pipefd, O_CLOEXEC) == 0) {
+			fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+			co.output_fd = pipefd[1];
+			fd.live = impact_live_new(log_fd, !getenv("NO_COLOR"));
+			lim.output_fd = pipefd[0];
+			lim.on_output = impact_live_output;
+			lim.on_tick = impact_live_tick;
+			lim.payload = fd.live;
+		}
+	}
+
+	elapsed = r->run_t0 ? (impact_now_ms() - r->run_t0) / 1000.0 : 0;
+	if (!r->run_t0)
+		r->run_t0 = impact_now_ms();
+	lim.timeout_s = (double)r->limit_s - elapsed;
+	if (lim.timeout_s < 1)
+		lim.timeout_s = 1;
+	fflush(stdout);
+	fflush(stderr);
+	rc = impact_child_start(&pid, impact_child_argv(&argv), &co);
+	if (pipefd[1] >= 0) {
+		close(pipefd[1]);
+		pipefd[1] = -1;
+	}
+	if (rc == 0)
+		rc = impact_child_wait_limited(&code, &end, pid, &lim);
+	impact_live_finish(fd.live);
+	if (rc < 0) {
+		if (rc == IMPACT_ENOTFOUND)
+			rc = impact_error_set(IMPACT_EPYTHON, "cannot start '%s': set IMPACT_PYTHON to a "
+			                      "Python that has pytest", argv.items[0]);
 		goto done;
 	}
-	fails = json_object_get(doc, "failures");
-	for (size_t i = 0; i < json_array_size(fails); i++) {
-		const char *id = json_string_value(json_object_get(json_array_get(fails, i), "nodeid"));
-		if (id)
-			impact_strlist_push(out, id);
+	r->rounds++;
+	if (end == IMPACT_CHILD_TIMED_OUT)
+		fprintf(stderr, "impact: timed out after %u s: pytest's process group got SIGINT, then "
+		        "SIGKILL after %.0f s of grace (--timeout to allow more)\n", r->limit_s, lim.grace_s);
+	else if (end == IMPACT_CHILD_INTERRUPTED)
+		fprintf(stderr, "impact: interrupted: pytest's process group got SIGINT%s\n",
+		        interrupts > 1 ? ", then SIGKILL (second interrupt)" : " and its grace window");
+	{
+		size_t n = 0;
+		impact_reap_run(&n, pid, r->marker.ptr, lim.grace_s);
+		r->notes.reaped += n;
 	}
+
+	if (impact_buf_read_file(&xml, junit_path, (size_t)1 << 30) == 0 &&
+	    impact_junit_parse(&res, xml.ptr, xml.size) < 0 && !o->quiet)
+		fprintf(stderr, "impact: warning: cannot read all of pytest's results: %s\n",
+		        impact_error_last());
+	if (r->rounds == 1 && xml.size) {
+		const char *keep = o->junitxml ? o->junitxml : user_junitxml(r);
+		if (keep)
+			keep_junit(keep, &xml);
+	}
+	impact_events_apply(&ev, &res, r->cli->workdir);
+	fill_nodeids(&res, r, targets);
+	note_ending(r, code, end, &res, &ev);
+	impact_flaky_mark(&res, r->config);
+	impact_strlist_release(&r->remaining);
+	/* Only a stop at a known-flaky failure leads to running the rest. */
+	if (code == 1 && end == IMPACT_CHILD_EXITED && res.counts[IMPACT_OUTCOME_FAILED] +
+	    res.counts[IMPACT_OUTCOME_ERROR] > impact_flaky_real_failures(&res) &&
+	    !impact_flaky_real_failures(&res))
+		not_run(&r->remaining, r, &ev);
+	impact_flaky_merge(&r->res, &res, rerun);
+	if (ev.bad_lines && !o->quiet)
+		fprintf(stderr, "impact: warning: %zu unreadable line%s from impact's pytest plugin\n",
+		        ev.bad_lines, ev.bad_lines == 1 ? "" : "s");
 done:
-	json_decref(doc);
-	free(path);
+	impact_live_free(fd.live);
+	impact_buf_release(&fd.line);
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	if (log_fd >= 0)
+		close(log_fd);
+	if (events_fd >= 0)
+		close(events_fd);
+	if (events_path)
+		unlink(events_path);
+	unlink(junit_path);
+	free(events_path);
+	free(junit_path);
+	impact_events_release(&ev);
+	impact_results_release(&res);
+	impact_buf_release(&xml);
+	impact_buf_release(&name);
+	impact_strlist_release(&argv);
+	impact_strlist_release(&env);
 	return rc;
 }
 
-/* The change that test file `file` reaches, or NULL. Borrowed. */
-static const char *likely_cause(const impact_report_ctx *ctx, const char *file)
+/* --- the report ----------------------------------------------------------- */
+
+static int exit_code_of(const runner *r)
 {
-	impact_u32vec chain = { 0 };
-	const char *cause = NULL;
-	uint32_t id;
-	if (!ctx || !file)
-		return NULL;
-	id = impact_project_find(ctx->project, file);
-	if (id == IMPACT_STRPOOL_NONE)
-		return NULL;
-	impact_selection_chain(ctx->selection, id, &chain);
-	if (chain.n)
-		cause = ctx->project->files[chain.v[chain.n - 1]].path;
-	impact_u32vec_release(&chain);
-	return cause;
+	bool collect_errors = false;
+	for (size_t i = 0; i < r->res.n; i++)
+		collect_errors = collect_errors || r->res.cases[i].collect_error;
+	if (r->interrupted)
+		return 130;
+	if (r->timed_out)
+		return IMPACT_EXIT_TIMEOUT;
+	if (r->notes.usage_error)
+		return IMPACT_EXIT_USAGE;
+	if (collect_errors || r->notes.internal_error)
+		return IMPACT_EXIT_PYTHON;
+	if (impact_flaky_real_failures(&r->res) || r->notes.unexplained || r->notes.stopped_inside)
+		return IMPACT_EXIT_FAILED;
+	return IMPACT_EXIT_OK;
 }
 
-static void print_traceback(const char *text)
+/* --- the record ----------------------------------------------------------- */
+
+/* Collection errors found by the pre-flight check, as records (for the report's JSON and the store). */
+static void collect_records(runner *r)
 {
-	/* The last lines say the most: where it broke and the error. */
-	size_t lines = 0, len = strlen(text);
-	const char *start = text + len;
-	while (start > text && lines < 10) {
-		start--;
-		if (*start == '\n' && start + 1 < text + len)
-			lines++;
+	for (size_t i = 0; i < r->collect.n; i++) {
+		impact_testcase tc = { 0 };
+		tc.classname = "";
+		tc.name = r->collect.v[i].file;
+		tc.nodeid = r->collect.v[i].file;
+		tc.file = r->collect.v[i].file;
+		tc.line = r->collect.v[i].line;
+		tc.outcome = IMPACT_OUTCOME_ERROR;
+		tc.message = r->collect.v[i].error;
+		tc.collect_error = true;
+		impact_results_add(&r->res, &tc);
 	}
-	if (start > text)
-		start++;
-	for (const char *s = start; *s;) {
-		const char *nl = strchr(s, '\n');
-		int n = nl ? (int)(nl - s) : (int)strlen(s);
-		fprintf(stderr, "    | %.*s\n", n, s);
-		s = nl ? nl + 1 : s + n;
+	impact_results_recount(&r->res);
+}
+
+static void record_history(const runner *r)
+{
+	impact_history *hist = NULL;
+	const char **ids, **files;
+	const char *commit;
+	if (!r->res.n || impact_history_open(&hist, r->cli->repo) < 0)
+		return;
+	ids = impact_xcalloc(r->res.n, sizeof(char *));
+	files = impact_xcalloc(r->res.n, sizeof(char *));
+	commit = r->ctx && !git_oid_is_zero(&r->ctx->range->new_commit)
+	         ? git_oid_tostr_s(&r->ctx->range->new_commit) : NULL;
+	for (size_t i = 0; i < r->res.n; i++) {
+		ids[i] = r->res.cases[i].nodeid ? r->res.cases[i].nodeid : r->res.cases[i].name;
+		files[i] = r->res.cases[i].file;
 	}
+	if (impact_history_record(hist, commit, &r->res, ids, files) < 0 && !r->o->quiet)
+		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
+	free(ids);
+	free(files);
+	impact_history_close(hist);
 }
 
-static void iso_utc(char *out, size_t n, time_t t)
+/* last-run.json, and with --json --run the selection's JSON with "run" on stdout. */
+static void record(const runner *r, int exit_code, const char *prev_range)
 {
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
+	impact_runrecord rec = { 0 };
+	impact_buf range = IMPACT_BUF_INIT, sel = IMPACT_BUF_INIT;
+	char commit[GIT_OID_HEXSZ + 1] = "";
+	json_t *run, *doc = NULL;
 
-/* The run's outcome as JSON: last-run.json, and "run" in --json --run. New reference. */
-static json_t *run_json(const impact_report_ctx *ctx, const impact_results *res,
-                        const impact_strlist *ids, time_t started, double duration,
-                        int exit_code, const char *log)
-{
-	json_t *doc = json_object(), *counts = json_object(), *fails = json_array();
-	char when[32];
-
-	json_object_set_new(doc, "version", json_integer(1));
-	if (ctx && !git_oid_is_zero(&ctx->range->new_commit))
-		json_object_set_new(doc, "commit", json_string(git_oid_tostr_s(&ctx->range->new_commit)));
-	else
-		json_object_set_new(doc, "commit", json_null());
-	if (ctx) {
-		impact_buf r = IMPACT_BUF_INIT;
-		impact_buf_printf(&r, "%s..%s", ctx->range->old_label, ctx->range->new_label);
-		json_object_set_new(doc, "range", json_string(r.ptr));
-		impact_buf_release(&r);
+	if (r->ctx && !git_oid_is_zero(&r->ctx->range->new_commit)) {
+		git_oid_tostr(commit, sizeof(commit), &r->ctx->range->new_commit);
+		rec.commit = commit;
+	}
+	if (r->ctx) {
+		impact_buf_printf(&range, "%s..%s", r->ctx->range->old_label, r->ctx->range->new_label);
+		rec.range = range.ptr;
 	} else {
-		json_object_set_new(doc, "range", json_string("--last-failed"));
+		rec.range = prev_range; /* --last-failed: the failures belong to that range */
 	}
-	iso_utc(when, sizeof(when), started);
-	json_object_set_new(doc, "started", json_string(when));
-	json_object_set_new(doc, "duration_s", json_real(duration));
-	json_object_set_new(doc, "exit_code", json_integer(exit_code));
-	json_object_set_new(counts, "passed", json_integer((json_int_t)res->counts[IMPACT_OUTCOME_PASSED]));
-	json_object_set_new(counts, "failed", json_integer((json_int_t)res->counts[IMPACT_OUTCOME_FAILED]));
-	json_object_set_new(counts, "errors", json_integer((json_int_t)res->counts[IMPACT_OUTCOME_ERROR]));
-	json_object_set_new(counts, "skipped", json_integer((json_int_t)res->counts[IMPACT_OUTCOME_SKIPPED]));
-	json_object_set_new(counts, "xfailed", json_integer((json_int_t)res->counts[IMPACT_OUTCOME_XFAILED]));
-	json_object_set_new(counts, "xpassed", json_integer(0));
-	json_object_set_new(doc, "counts", counts);
-	for (size_t i = 0; i < res->n; i++) {
-		const impact_testcase *tc = &res->cases[i];
-		json_t *f;
-		if (tc->outcome != IMPACT_OUTCOME_FAILED && tc->outcome != IMPACT_OUTCOME_ERROR)
-			continue;
-		f = json_object();
-		json_object_set_new(f, "nodeid", json_string(ids->items[i]));
-		json_object_set_new(f, "file", tc->file ? json_string(tc->file) : json_null());
-		json_object_set_new(f, "line", json_integer(tc->line));
-		json_object_set_new(f, "message", tc->message ? json_string(tc->message) : json_null());
-		json_object_set_new(f, "flaky", json_false());
-		json_array_append_new(fails, f);
-	}
-	json_object_set_new(doc, "failures", fails);
-	json_object_set_new(doc, "log", log ? json_string(log) : json_null());
-	return doc;
-}
-
-/* last-run.json, replaced atomically (write a temporary file, rename it). */
-static void write_last_run(git_repository *repo, json_t *doc)
-{
-	char *path = state_path(repo, "last-run.json"), *tmp;
-	impact_buf tmpp = IMPACT_BUF_INIT;
-
-	impact_buf_printf(&tmpp, "%s.%d.tmp", path, (int)getpid());
-	tmp = tmpp.ptr;
-	if (json_dump_file(doc, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0)
-		;
-	else
-		unlink(tmp);
-	impact_buf_release(&tmpp);
-	free(path);
-}
-
-/* --json --run: the selection's JSON with the run's outcome as "run", on stdout. */
-static void print_json_with_run(const impact_report_ctx *ctx, json_t *run)
-{
-	impact_buf sel = IMPACT_BUF_INIT;
-	json_t *doc = NULL;
-	char *text;
-	if (ctx && impact_report_json(&sel, ctx, false) == 0)
-		doc = json_loads(sel.ptr, 0, NULL);
-	if (!doc)
-		doc = json_object();
-	json_object_set(doc, "run", run);
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text) {
-		printf("%s\n", text);
+	rec.started = r->started;
+	rec.duration_s = (impact_now_ms() - r->t0) / 1000.0;
+	rec.exit_code = exit_code;
+	rec.results = &r->res;
+	rec.log = r->log_started ? r->log_path : NULL;
+	run = impact_runrecord_json(&rec);
+	if (impact_runrecord_write(r->cli->repo, run) < 0)
+		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
+	if (r->o->json) {
+		char *text;
+		if (r->ctx && impact_report_json(&sel, r->ctx, false) == 0)
+			doc = json_loads(sel.ptr, 0, NULL);
+		if (!doc)
+			doc = json_object();
+		json_object_set(doc, "run", run);
+		text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (text)
+			printf("%s\n", text);
 		free(text);
+		json_decref(doc);
 	}
-	json_decref(doc);
+	json_decref(run);
+	impact_buf_release(&range);
 	impact_buf_release(&sel);
 }
+
+/* --- the whole run -------------------------------------------------------- */
 
 /* Can `py` import `module`? (One interpreter start.) */
 static bool python_can_import(const impact_python *py, const char *workdir, const char *module)
@@ -237,328 +585,245 @@ static bool python_can_import(const impact_python *py, const char *workdir, cons
 	impact_buf_printf(&code, "import %s", module);
 	impact_strlist_push(&argv, "-c");
 	impact_strlist_push(&argv, code.ptr);
-	impact_strlist_push(&argv, "");
-	free(argv.items[argv.n - 1]);
-	argv.items[argv.n - 1] = NULL;
 	co.cwd = workdir;
 	co.quiet = true;
-	if (impact_child_run(&status, (const char *const *)argv.items, &co) < 0)
+	if (impact_child_run(&status, impact_child_argv(&argv), &co) < 0)
 		status = 1;
 	impact_strlist_release(&argv);
 	impact_buf_release(&code);
 	return status == 0;
 }
 
-/* pytest's exit status and how the run ended, as impact's exit code. */
-static int exit_code_of(int pytest_code, impact_child_end end, const impact_results *res)
+/* The pre-flight checks. 0, or the exit code to stop with (the message printed). */
+static int preflight(runner *r, const impact_strlist *targets)
 {
-	if (end == IMPACT_CHILD_TIMED_OUT)
-		return IMPACT_EXIT_TIMEOUT;
-	if (end == IMPACT_CHILD_INTERRUPTED)
-		return 130;
-	switch (pytest_code) {
-	case 0: return IMPACT_EXIT_OK;
-	case 1: return IMPACT_EXIT_FAILED;
-	case 2: /* interrupted by pytest itself: collection errors */
-	case 3: /* internal error */
-		return IMPACT_EXIT_PYTHON;
-	case 4: return IMPACT_EXIT_USAGE;
-	case 5: return IMPACT_EXIT_OK; /* nothing collected: said in the report */
-	default:
-		return res->counts[IMPACT_OUTCOME_FAILED] ? IMPACT_EXIT_FAILED : IMPACT_EXIT_PYTHON;
+	impact_strlist pkgs = { 0 }, env = { 0 };
+	impact_preflight pf = { 0 };
+	bool worktree = strcmp(git_repository_commondir(r->cli->repo),
+	                       git_repository_path(r->cli->repo)) != 0;
+	double t = impact_now_ms(), t1;
+	size_t reaped = 0;
+	int rc;
+
+	impact_strlist_push(&env, r->marker.ptr);
+	pf.python = &r->python;
+	pf.pytest = &r->pytest;
+	pf.custom_command = r->config && r->config->test_command.n;
+	pf.workdir = r->cli->workdir;
+	pf.env_add = impact_child_argv(&env);
+	pf.limits = &r->lim;
+	impact_preflight_packages(&pkgs, r->cli->workdir);
+	rc = impact_preflight_python(&pf, &pkgs, worktree, true);
+	t1 = impact_now_ms();
+	if (rc == 0)
+		rc = impact_preflight_collect(&pf, &r->collect, (const char *const *)targets->items,
+		                              targets->n, r->args, r->nargs);
+	if (rc < 0) /* before reaping, which may set messages of its own */
+		fprintf(stderr, "impact: error: %s\n", impact_error_last());
+	impact_reap_run(&reaped, 0, r->marker.ptr, r->lim.grace_s);
+	r->notes.reaped += reaped;
+	if (rc == 0 && !r->o->quiet && getenv("IMPACT_TIMINGS"))
+		fprintf(stderr, "impact: pre-flight took %.0f ms (interpreter and imports %.0f ms, "
+		        "collection %.0f ms)\n", impact_now_ms() - t, t1 - t, impact_now_ms() - t1);
+	if (rc < 0) {
+		rc = pf.end == IMPACT_CHILD_INTERRUPTED ? 130
+		     : pf.end == IMPACT_CHILD_TIMED_OUT ? IMPACT_EXIT_TIMEOUT
+		     : impact_cli_exit_code(rc == IMPACT_ERROR ? IMPACT_EPYTHON : rc);
+		if (pf.end == IMPACT_CHILD_TIMED_OUT)
+			r->timed_out = true;
+		collect_records(r);
 	}
+	impact_strlist_release(&pkgs);
+	impact_strlist_release(&env);
+	return rc;
+}
+
+static const char *exit_meaning(int code)
+{
+	switch (code) {
+	case IMPACT_EXIT_OK: return "passed";
+	case IMPACT_EXIT_FAILED: return "test failures";
+	case IMPACT_EXIT_USAGE: return "usage or configuration error";
+	case IMPACT_EXIT_PYTHON: return "collection/import error or interpreter problem";
+	case IMPACT_EXIT_TIMEOUT: return "timeout";
+	case 130: return "interrupted";
+	default: return "error";
+	}
+}
+
+/*
+ * The targets: the selection's files (none for a full suite: pytest's own
+ * collection), or the previous run's failures. Returns 0; 1 when there is
+ * nothing to run (said); an IMPACT_E* code when last-run.json is damaged.
+ */
+static int targets_of(impact_strlist *out, char **prev_range, const runner *r)
+{
+	const impact_report_ctx *ctx = r->ctx;
+	int rc = 0, prev_exit = 0;
+
+	if (ctx) {
+		const impact_selection *sel = ctx->selection;
+		if (!sel->full_suite || r->o->explicit_targets)
+			for (size_t i = 0; i < sel->ntests; i++)
+				impact_strlist_push(out, ctx->project->files[sel->tests[i].file].path);
+		goto done;
+	}
+	rc = impact_runrecord_read_failed(out, prev_range, &prev_exit, r->cli->repo);
+	if (rc == IMPACT_ENOTFOUND) {
+		fprintf(stderr, "impact: %s: nothing to rerun\n", impact_error_last());
+		rc = 1;
+	} else if (rc < 0) {
+		/* the caller says it */
+	} else if (!out->n && prev_exit != IMPACT_EXIT_OK && prev_exit != IMPACT_EXIT_FAILED) {
+		fprintf(stderr, "impact: the previous run ended with exit %d (%s) and recorded no failed "
+		        "test: nothing to rerun; run 'impact' again\n", prev_exit, exit_meaning(prev_exit));
+		rc = 1;
+	} else if (!out->n) {
+		fprintf(stderr, "impact: nothing failed in the previous run: nothing to rerun\n");
+		rc = 1;
+	} else if (!r->o->quiet) {
+		fprintf(stderr, "impact: rerunning the %zu test%s that failed in the previous run\n",
+		        out->n, out->n == 1 ? "" : "s");
+	}
+done:
+	return rc;
 }
 
 int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
                       const impact_report_ctx *ctx, const impact_config *config,
                       char **args, size_t nargs)
 {
-	static const char *const default_flags[] = { "-x", "--tb=short", "--no-header" };
-	const impact_selection *sel = ctx ? ctx->selection : NULL;
-	impact_python python = { 0 };
-	impact_strlist targets = { 0 }, argv = { 0 }, ids = { 0 };
-	impact_run_opts ro = { 0 };
-	impact_results res = { 0 };
-	impact_buf runid = IMPACT_BUF_INIT, marker = IMPACT_BUF_INIT, xml = IMPACT_BUF_INIT;
-	impact_buf junit_arg = IMPACT_BUF_INIT;
-	impact_child_opts co = { 0 };
-	impact_child_limits lim = { 0 };
-	impact_child_end end = IMPACT_CHILD_EXITED;
-	impact_live *live = NULL;
-	char *log_path = NULL;
-	int pipefd[2] = { -1, -1 }, log_fd = -1;
-	struct sigaction sa, old_int, old_term;
-	char *junit_path = NULL;
-	const char *env_add[2];
-	time_t started = time(NULL);
-	double t0 = impact_now_ms();
-	size_t reaped = 0;
-	pid_t pid = 0;
-	int rc, code = 0, exit_code = IMPACT_EXIT_OK;
+	runner r = { 0 };
+	impact_strlist targets = { 0 };
+	impact_buf text = IMPACT_BUF_INIT;
+	struct sigaction sa, old_int, old_term, old_hup;
+	struct timespec now;
+	char *prev_range = NULL;
+	int rc, exit_code = IMPACT_EXIT_OK;
+	bool record_it = false;
 
-	if (!cli->workdir) {
-		fprintf(stderr, "impact: error: a bare repository has no work tree to run tests in: "
-		        "use --list, --explain or --json\n");
-		return IMPACT_EXIT_USAGE;
-	}
-	if (!ctx) {
-		rc = last_failures(&targets, cli->repo);
-		if (rc < 0) {
-			exit_code = rc == IMPACT_ENOTFOUND ? (fprintf(stderr, "impact: %s: nothing to rerun\n",
-			                                              impact_error_last()), IMPACT_EXIT_OK)
-			                                   : impact_cli_fail(rc);
-			goto done;
-		}
-		if (!targets.n) {
-			fprintf(stderr, "impact: nothing failed in the previous run: nothing to rerun\n");
-			goto done;
-		}
-	} else if (!sel->full_suite || o->explicit_targets) {
-		for (size_t i = 0; i < sel->ntests; i++)
-			impact_strlist_push(&targets, ctx->project->files[sel->tests[i].file].path);
-	}
+	r.cli = cli;
+	r.o = o;
+	r.ctx = ctx;
+	r.config = config;
+	r.args = (const char *const *)args;
+	r.nargs = nargs;
+	r.t0 = impact_now_ms();
+	r.started = time(NULL);
+	impact_buf_init(&r.run_id);
+	impact_buf_init(&r.marker);
 
-	rc = impact_python_choose(&python, cli->workdir, config ? config->python : NULL);
-	if (rc < 0) {
-		exit_code = impact_cli_fail(rc);
-		goto done;
-	}
-	if (!o->quiet)
-		fprintf(stderr, "impact: python: %s\n", python.why);
-	if (!o->no_preflight) {
-		impact_strlist pkgs = { 0 };
-		/* A linked worktree has its own git dir under the common one. */
-		bool worktree = strcmp(git_repository_commondir(cli->repo),
-		                       git_repository_path(cli->repo)) != 0;
-		if (ctx)
-			impact_preflight_packages(&pkgs, ctx->project);
-		rc = impact_preflight_import(&python, cli->workdir, &pkgs, false);
-		if (rc == 0 && worktree)
-			rc = impact_preflight_import(&python, cli->workdir, &pkgs, true);
-		if (rc == 0)
-			rc = impact_preflight_collect(&python, cli->workdir,
-			                              (const char *const *)targets.items, targets.n,
-			                              (const char *const *)args, nargs);
-		impact_strlist_release(&pkgs);
-		if (rc < 0) {
-			exit_code = impact_cli_fail(rc);
-			goto done;
-		}
-	}
-
-	impact_buf_printf(&runid, "%d-%ld", (int)getpid(), (long)started);
-	impact_buf_printf(&marker, "IMPACT_RUN_ID=%s", runid.ptr);
-	{
-		impact_buf name = IMPACT_BUF_INIT;
-		impact_buf_printf(&name, "run-%s.xml", runid.ptr);
-		junit_path = state_path(cli->repo, name.ptr);
-		impact_buf_release(&name);
-	}
-	impact_buf_printf(&junit_arg, "--junitxml=%s", junit_path);
-
-	ro.workdir = cli->workdir;
-	ro.python = &python;
-	if (!o->no_default_flags) {
-		ro.default_flags = default_flags;
-		ro.ndefault_flags = IMPACT_ARRAY_SIZE(default_flags);
-	}
-	ro.targets = (const char *const *)targets.items;
-	ro.ntargets = targets.n;
-	ro.extra = (const char *const *)args;
-	ro.nextra = nargs;
-	impact_run_argv(&argv, &ro);
-	if (o->workers) {
-		if (python_can_import(&python, cli->workdir, "xdist")) {
-			impact_strlist_push(&argv, "-n");
-			impact_strlist_push(&argv, o->workers);
-		} else {
-			fprintf(stderr, "impact: pytest-xdist is not importable in %s: running serially "
-			        "(install it there: python -m pip install pytest-xdist, or apt-get install "
-			        "python3-pytest-xdist)\n", python.argv.items[0]);
-		}
-	}
-	if (!o->quiet)
-		print_command(&argv);
-	/* Results for impact: after the user's flags, so it is not mistaken for a target. */
-	impact_strlist_push(&argv, junit_arg.ptr);
-	impact_strlist_push(&argv, "");
-	free(argv.items[argv.n - 1]);
-	argv.items[argv.n - 1] = NULL;
-
-	env_add[0] = marker.ptr;
-	env_add[1] = NULL;
-	co.cwd = cli->workdir;
-	co.env_add = env_add;
-	co.new_session = true;
-	co.stdout_to_stderr = o->json; /* stdout carries only the JSON */
-	lim.timeout_s = o->timeout ? o->timeout : config && config->timeout ? config->timeout
-	                : targets.n == 1 ? 120 : 600;
-	lim.grace_s = o->grace ? o->grace : 5;
-	lim.interrupted = &interrupts;
-
-	/*
-	 * On a terminal, pytest's output goes to a log and one status line
-	 * shows the progress; the report below prints the failures.
-	 */
-	if (isatty(STDERR_FILENO) && !o->json && !o->quiet) {
-		log_path = state_path(cli->repo, "last-run.log");
-		log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (log_fd >= 0 && pipe2(pipefd, O_CLOEXEC) == 0) {
-			fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-			co.output_fd = pipefd[1];
-			live = impact_live_new(log_fd, !getenv("NO_COLOR"));
-			lim.output_fd = pipefd[0];
-			lim.on_output = impact_live_output;
-			lim.on_tick = impact_live_tick;
-			lim.payload = live;
-		}
-	}
-
-	impact_reap_become_subreaper();
+	interrupts = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	fflush(stdout);
-	fflush(stderr);
-	rc = impact_child_start(&pid, (const char *const *)argv.items, &co);
-	if (pipefd[1] >= 0) {
-		close(pipefd[1]);
-		pipefd[1] = -1;
+	sigaction(SIGHUP, &sa, &old_hup);
+
+	if (!cli->workdir) {
+		fprintf(stderr, "impact: error: a bare repository has no work tree to run tests in: "
+		        "use --list, --explain or --json\n");
+		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
 	}
-	if (rc == 0)
-		rc = impact_child_wait_limited(&code, &end, pid, &lim);
-	impact_live_finish(live);
-	if (live)
-		fprintf(stderr, "impact: pytest's output: %s\n", log_path);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	rc = targets_of(&targets, &prev_range, &r);
+	if (rc != 0) {
+		exit_code = rc > 0 ? IMPACT_EXIT_OK : impact_cli_fail(rc);
+		goto done;
+	}
+	record_it = true;
+	rc = impact_python_choose(&r.python, cli->workdir, config ? config->python : NULL);
 	if (rc < 0) {
-		if (rc == IMPACT_ENOTFOUND)
-			rc = impact_error_set(IMPACT_EPYTHON, "cannot start '%s': set IMPACT_PYTHON to a "
-			                      "Python that has pytest", python.argv.items[0]);
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
-	if (end == IMPACT_CHILD_TIMED_OUT)
-		fprintf(stderr, "impact: timed out after %.0f s: pytest was sent SIGINT, then SIGKILL "
-		        "after %.0f s of grace (--timeout to allow more)\n", lim.timeout_s, lim.grace_s);
-	else if (end == IMPACT_CHILD_INTERRUPTED)
-		fprintf(stderr, "impact: interrupted: pytest was stopped (SIGINT, then SIGKILL)\n");
-	impact_reap_run(&reaped, pid, marker.ptr, lim.grace_s);
-	if (reaped)
-		fprintf(stderr, "impact: reaped %zu stray process%s left by the run\n", reaped,
-		        reaped == 1 ? "" : "es");
+	if (!o->quiet)
+		fprintf(stderr, "impact: python: %s\n", r.python.why);
 
-	if (impact_buf_read_file(&xml, junit_path, (size_t)1 << 30) == 0 &&
-	    impact_junit_parse(&res, xml.ptr, xml.size) < 0 && !o->quiet)
-		fprintf(stderr, "impact: warning: cannot read pytest's results: %s\n", impact_error_last());
-	if (o->junitxml && xml.size) {
-		FILE *f = fopen(o->junitxml, "w");
-		if (!f || fwrite(xml.ptr, 1, xml.size, f) != xml.size)
-			fprintf(stderr, "impact: warning: cannot write '%s': %s\n", o->junitxml, strerror(errno));
-		if (f)
-			fclose(f);
-	}
-	unlink(junit_path);
+	clock_gettime(CLOCK_REALTIME, &now);
+	impact_buf_printf(&r.run_id, "%d-%lld%09ld", (int)getpid(), (long long)now.tv_sec, now.tv_nsec);
+	impact_buf_printf(&r.marker, "IMPACT_RUN_ID=%s", r.run_id.ptr);
+	impact_run_pytest(&r.pytest, &r.python, config ? &config->test_command : NULL);
+	impact_run_default_flags(&r.flags, config, o->no_default_flags);
+	r.plugin_dir = impact_run_plugin_dir();
+	r.limit_s = impact_run_time_limit(o->timeout, config, (const char *const *)targets.items,
+	                                  targets.n);
+	r.lim.timeout_s = r.limit_s;
+	r.lim.grace_s = o->grace ? o->grace : 5;
+	r.lim.interrupted = &interrupts;
+	impact_reap_become_subreaper();
 
-	exit_code = exit_code_of(code, end, &res);
-	{
-		/* The test files that ran, to turn JUnit classnames into node ids. */
-		impact_strlist ran = { 0 };
-		const char *const *files;
-		size_t nfiles;
-		for (size_t i = 0; i < targets.n; i++) {
-			const char *sep = strstr(targets.items[i], "::");
-			char *f = sep ? impact_xstrndup(targets.items[i], (size_t)(sep - targets.items[i]))
-			              : impact_xstrdup(targets.items[i]);
-			impact_strlist_push(&ran, f);
-			free(f);
+	if (!o->no_preflight && (exit_code = preflight(&r, &targets)) != 0)
+		goto done;
+	r.workers = o->workers;
+	if (o->workers && !python_can_import(&r.python, cli->workdir, "xdist")) {
+		fprintf(stderr, "impact: pytest-xdist is not importable in %s: running serially "
+		        "(install it there: python -m pip install pytest-xdist, or apt-get install "
+		        "python3-pytest-xdist)\n", r.python.argv.items[0]);
+		r.workers = NULL;
+	}
+
+	for (bool rerun = false; r.rounds < MAX_ROUNDS;) {
+		impact_strlist next = { 0 };
+		bool retrying, continuing;
+		rc = run_round(&r, &targets, rerun);
+		if (rc < 0) {
+			exit_code = impact_cli_fail(rc);
+			goto done;
 		}
-		if (ctx && !ran.n) /* full suite: every test file of the project */
-			for (size_t i = 0; i < sel->ntests; i++)
-				impact_strlist_push(&ran, ctx->project->files[sel->tests[i].file].path);
-		files = (const char *const *)ran.items;
-		nfiles = ran.n;
-		for (size_t i = 0; i < res.n; i++) {
-			impact_buf id = IMPACT_BUF_INIT;
-			const char *file = NULL;
-			impact_junit_nodeid(&id, &res.cases[i], files, nfiles, &file);
-			impact_strlist_push(&ids, id.ptr);
-			impact_buf_release(&id);
-			if (!res.cases[i].file && file)
-				res.cases[i].file = impact_xstrdup(file);
+		if (!r.interrupted && !r.timed_out && !interrupts && !r.notes.crash_signal &&
+		    !r.notes.usage_error && !r.notes.internal_error && !r.notes.stopped_inside)
+			impact_flaky_next(&next, &r.res, &r.remaining, o->retry_flaky, &retrying,
+			                  &continuing);
+		if (!next.n) {
+			impact_strlist_release(&next);
+			break;
 		}
-		impact_strlist_release(&ran);
+		if (!o->quiet)
+			fprintf(stderr, "impact: %s%s%s\n",
+			        continuing ? "pytest stopped at a known-flaky failure: running the tests it did not reach" : "",
+			        continuing && retrying ? "; " : "",
+			        retrying ? "retrying the failed known-flaky tests once (--retry-flaky)" : "");
+		impact_strlist_release(&targets);
+		targets = next;
+		rerun = true;
 	}
-	fprintf(stderr, "impact: %zu passed, %zu failed, %zu errors, %zu skipped, %zu xfailed in %.1f s\n",
-	        res.counts[IMPACT_OUTCOME_PASSED], res.counts[IMPACT_OUTCOME_FAILED],
-	        res.counts[IMPACT_OUTCOME_ERROR], res.counts[IMPACT_OUTCOME_SKIPPED],
-	        res.counts[IMPACT_OUTCOME_XFAILED], (impact_now_ms() - t0) / 1000.0);
-	if (code == 5)
-		fprintf(stderr, "impact: pytest collected no test from the selection\n");
-	for (size_t i = 0; i < res.n; i++) {
-		const impact_testcase *tc = &res.cases[i];
-		const char *cause;
-		if (tc->outcome != IMPACT_OUTCOME_FAILED && tc->outcome != IMPACT_OUTCOME_ERROR)
-			continue;
-		fprintf(stderr, "%s %s\n", tc->outcome == IMPACT_OUTCOME_FAILED ? "FAILED" : "ERROR",
-		        ids.items[i]);
-		if (tc->text)
-			print_traceback(tc->text);
-		else if (tc->message)
-			fprintf(stderr, "    | %s\n", tc->message);
-		cause = likely_cause(ctx, tc->file);
-		if (cause)
-			fprintf(stderr, "    likely caused by this change: %s\n", cause);
-		else if (ctx)
-			fprintf(stderr, "    not reached by this change: possibly flaky or environmental\n");
-		if (o->format && !strcmp(o->format, "github") && !o->json)
-			printf("::error file=%s,line=%u::%s %s\n", tc->file ? tc->file : "",
-			       tc->line, ids.items[i], tc->message ? tc->message : "failed");
+	r.notes.seconds = (impact_now_ms() - r.t0) / 1000.0;
+	impact_runreport_text(&text, &r.res, ctx, &r.notes);
+	fputs(text.ptr, stderr);
+	if (o->format && !strcmp(o->format, "github")) {
+		/* With --json, stdout is the JSON: the annotations go to stderr (GitHub reads both). */
+		impact_buf_clear(&text);
+		impact_runreport_github(&text, &r.res);
+		fputs(text.ptr, o->json ? stderr : stdout);
 	}
-	{
-		impact_history *hist = NULL;
-		if (res.n && impact_history_open(&hist, cli->repo) == 0) {
-			const char **files = impact_xcalloc(res.n, sizeof(char *));
-			const char *commit = ctx && !git_oid_is_zero(&ctx->range->new_commit)
-			                     ? git_oid_tostr_s(&ctx->range->new_commit) : NULL;
-			for (size_t i = 0; i < res.n; i++)
-				files[i] = res.cases[i].file;
-			if (impact_history_record(hist, commit, &res, (const char *const *)ids.items,
-			                          files) < 0 && !o->quiet)
-				fprintf(stderr, "impact: warning: %s\n", impact_error_last());
-			free(files);
-			impact_history_close(hist);
-		}
-	}
-	{
-		json_t *run = run_json(ctx, &res, &ids, started, (impact_now_ms() - t0) / 1000.0,
-		                       exit_code, live ? log_path : NULL);
-		write_last_run(cli->repo, run);
-		if (o->json)
-			print_json_with_run(ctx, run);
-		json_decref(run);
-	}
+	exit_code = exit_code_of(&r);
+	record_history(&r);
 done:
-	impact_live_free(live);
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	if (log_fd >= 0)
-		close(log_fd);
-	free(log_path);
-	free(junit_path);
-	impact_buf_release(&runid);
-	impact_buf_release(&marker);
-	impact_buf_release(&xml);
-	impact_buf_release(&junit_arg);
-	impact_results_release(&res);
+	if (record_it) {
+		if (r.collect.n && !o->quiet)
+			fprintf(stderr, "impact: %zu file%s did not collect: the tests did not run\n",
+			        r.collect.n, r.collect.n == 1 ? "" : "s");
+		if (r.log_started && !o->quiet)
+			fprintf(stderr, "impact: pytest's output: %s\n", r.log_path);
+		record(&r, exit_code, prev_range);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	free(prev_range);
+	impact_buf_release(&text);
+	free(r.plugin_dir);
+	free(r.log_path);
+	impact_buf_release(&r.run_id);
+	impact_buf_release(&r.marker);
+	impact_strlist_release(&r.pytest);
+	impact_strlist_release(&r.flags);
+	impact_strlist_release(&r.remaining);
+	impact_collect_errors_release(&r.collect);
+	impact_results_release(&r.res);
+	impact_python_release(&r.python);
 	impact_strlist_release(&targets);
-	impact_strlist_release(&argv);
-	impact_strlist_release(&ids);
-	impact_python_release(&python);
 	return exit_code;
 }

@@ -3,8 +3,19 @@
  *
  * Owns everything between "these tests are selected" and the exit code:
  * the interpreter choice, the pre-flight checks, pytest's command line,
- * time limits, process hygiene, results, the report, the last-failed
- * store and known-flaky handling. cmd_select.c calls it after selecting.
+ * time limits, process hygiene, results, the report, the last-run record
+ * and --last-failed, and known-flaky handling. cmd_select.c calls it
+ * after selecting.
+ *
+ * Exit codes (cli.h): 0 all selected tests passed (known-flaky failures
+ * do not count), nothing was selected, or pytest collected nothing (its
+ * exit 5); 1 test failures (also: a test crashed pytest, or stopped the
+ * run from inside: pytest's exit 2 without collection errors); 2 usage or
+ * configuration error, pytest's own usage error (its exit 4) included; 3
+ * a collection or import error (pytest's exit 2 with collection errors),
+ * or an interpreter problem (pytest missing, the worktree importing the
+ * main checkout, pytest's internal error: its exit 3); 4 the time limit;
+ * 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
  */
 #ifndef IMPACT_RUNNER_H
 #define IMPACT_RUNNER_H
@@ -17,7 +28,7 @@ typedef struct impact_runner_opts {
 	bool no_preflight;       /* --no-preflight */
 	bool no_default_flags;   /* --no-default-flags */
 	bool last_failed;        /* --last-failed: rerun the previous run's failures */
-	bool retry_flaky;        /* --retry-flaky (with known-flaky rules: not yet) */
+	bool retry_flaky;        /* --retry-flaky: rerun a failing known-flaky test once */
 	bool json;               /* --json with --run: JSON report with results on stdout */
 	bool quiet;              /* -q */
 	unsigned timeout;        /* --timeout SECONDS; 0 = default */
@@ -31,7 +42,7 @@ typedef struct impact_runner_opts {
 /*
  * Run the tests `ctx` selected (ctx is NULL with --last-failed), with
  * `args` (after `--`) passed to pytest. Prints progress and the report;
- * returns an IMPACT_EXIT_* code.
+ * returns an IMPACT_EXIT_* code (or 130).
  */
 int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
                       const impact_report_ctx *ctx, const impact_config *config,

@@ -1,0 +1,151 @@
+/*
+ * runreport.c - a run's results in words (see runreport.h).
+ *
+ * The traceback shown is the last lines of what pytest recorded with the
+ * run's --tb style: with --tb=short they are where the test broke and the
+ * error, which is what a reader needs first; the whole of it is in
+ * pytest's own output.
+ */
+#include "runreport.h"
+
+enum { TRACEBACK_LINES = 12 };
+
+/* The change that test file `file` reaches, or NULL. Borrowed from ctx. */
+static const char *likely_cause(const impact_report_ctx *ctx, const char *file)
+{
+	impact_u32vec chain = { 0 };
+	const char *cause = NULL;
+	uint32_t id;
+	if (!ctx || !file)
+		return NULL;
+	id = impact_project_find(ctx->project, file);
+	if (id == IMPACT_STRPOOL_NONE)
+		return NULL;
+	impact_selection_chain(ctx->selection, id, &chain);
+	if (chain.n)
+		cause = ctx->project->files[chain.v[chain.n - 1]].path;
+	impact_u32vec_release(&chain);
+	return cause;
+}
+
+static void traceback_tail(impact_buf *out, const char *text)
+{
+	size_t lines = 0, len = strlen(text);
+	const char *start = text + len;
+	while (start > text && lines < TRACEBACK_LINES) {
+		start--;
+		if (*start == '\n' && start + 1 < text + len)
+			lines++;
+	}
+	if (start > text)
+		start++;
+	for (const char *s = start; *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		impact_buf_puts(out, "    | ");
+		impact_buf_put(out, s, n);
+		impact_buf_putc(out, '\n');
+		s += n + (nl ? 1 : 0);
+	}
+}
+
+void impact_runreport_text(impact_buf *out, const impact_results *res,
+                           const impact_report_ctx *ctx, const impact_run_notes *notes)
+{
+	size_t flaky_failed = 0;
+	for (size_t i = 0; i < res->n; i++)
+		if (res->cases[i].flaky && impact_outcome_is_failure(res->cases[i].outcome))
+			flaky_failed++;
+	impact_buf_printf(out, "impact: %zu passed, %zu failed, %zu errors, %zu skipped, %zu xfailed, "
+	                  "%zu xpassed in %.1f s", res->counts[IMPACT_OUTCOME_PASSED],
+	                  res->counts[IMPACT_OUTCOME_FAILED], res->counts[IMPACT_OUTCOME_ERROR],
+	                  res->counts[IMPACT_OUTCOME_SKIPPED], res->counts[IMPACT_OUTCOME_XFAILED],
+	                  res->counts[IMPACT_OUTCOME_XPASSED], notes->seconds);
+	if (flaky_failed)
+		impact_buf_printf(out, " (%zu of the failures known flaky)", flaky_failed);
+	impact_buf_putc(out, '\n');
+	if (notes->reaped)
+		impact_buf_printf(out, "impact: reaped %zu stray process%s left by the run\n",
+		                  notes->reaped, notes->reaped == 1 ? "" : "es");
+	if (notes->nothing_collected && !res->n)
+		impact_buf_puts(out, "impact: pytest collected no test from the selection\n");
+	if (notes->unexplained)
+		impact_buf_puts(out, "impact: pytest reported failures impact could not read: see its "
+		                "output above\n");
+	if (notes->stopped_inside)
+		impact_buf_puts(out, "impact: the run was stopped from inside (a test raised "
+		                "KeyboardInterrupt or called pytest.exit)\n");
+	if (notes->internal_error)
+		impact_buf_puts(out, "impact: pytest failed with an internal error (see INTERNALERROR above)\n");
+	if (notes->usage_error)
+		impact_buf_puts(out, "impact: pytest rejected its command line or could not load a "
+		                "conftest.py (its exit 4): see its message above\n");
+	if (notes->crash_signal)
+		impact_buf_printf(out, "impact: pytest died of signal %d\n", notes->crash_signal);
+
+	for (size_t i = 0; i < res->n; i++) {
+		const impact_testcase *tc = &res->cases[i];
+		const char *cause;
+		if (!impact_outcome_is_failure(tc->outcome))
+			continue;
+		impact_buf_printf(out, "%s ", tc->outcome == IMPACT_OUTCOME_FAILED ? "FAILED" : "ERROR");
+		impact_report_quote_path(out, tc->nodeid ? tc->nodeid : tc->name);
+		impact_buf_printf(out, "%s%s\n", tc->collect_error ? " (collection)" : "",
+		                  tc->retried ? " (on retry)" : "");
+		if (tc->text)
+			traceback_tail(out, tc->text);
+		else if (tc->message)
+			traceback_tail(out, tc->message);
+		cause = likely_cause(ctx, tc->file);
+		if (tc->flaky)
+			impact_buf_printf(out, "    known flaky (%s): does not fail the run\n", tc->flaky);
+		else if (cause)
+			impact_buf_printf(out, "    likely caused by this change: %s\n", cause);
+		else if (ctx)
+			impact_buf_puts(out, "    not reached by this change: possibly flaky or environmental\n");
+	}
+	for (size_t i = 0; i < res->n; i++)
+		if (res->cases[i].flaky && !impact_outcome_is_failure(res->cases[i].outcome))
+			impact_buf_printf(out, "impact: %s failed, then passed on retry: known flaky (%s)\n",
+			                  res->cases[i].nodeid, res->cases[i].flaky);
+}
+
+/* GitHub's workflow-command escaping: data, and (`property`) a property value. */
+static void gh_escape(impact_buf *out, const char *s, bool property)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '%': impact_buf_puts(out, "%25"); break;
+		case '\r': impact_buf_puts(out, "%0D"); break;
+		case '\n': impact_buf_puts(out, "%0A"); break;
+		case ':': impact_buf_puts(out, property ? "%3A" : ":"); break;
+		case ',': impact_buf_puts(out, property ? "%2C" : ","); break;
+		default: impact_buf_putc(out, *s);
+		}
+	}
+}
+
+void impact_runreport_github(impact_buf *out, const impact_results *res)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		const impact_testcase *tc = &res->cases[i];
+		uint32_t at;
+		if (!impact_outcome_is_failure(tc->outcome))
+			continue;
+		at = impact_testcase_failure_line(tc);
+		impact_buf_puts(out, tc->flaky ? "::warning file=" : "::error file=");
+		gh_escape(out, tc->file ? tc->file : "", true);
+		if (at)
+			impact_buf_printf(out, ",line=%u", at);
+		impact_buf_puts(out, "::");
+		if (tc->flaky) {
+			impact_buf_puts(out, "known flaky (");
+			gh_escape(out, tc->flaky, false);
+			impact_buf_puts(out, "): ");
+		}
+		gh_escape(out, tc->nodeid ? tc->nodeid : tc->name, false);
+		impact_buf_putc(out, ' ');
+		gh_escape(out, tc->message ? tc->message : impact_outcome_name(tc->outcome), false);
+		impact_buf_putc(out, '\n');
+	}
+}
