@@ -100,11 +100,21 @@ static void set_path(json_t *obj, const char *key, const char *path)
 	}
 }
 
+static void set_where(json_t *obj, const impact_config_where *w)
+{
+	if (!w->file)
+		return;
+	json_object_set_new(obj, "file", json_str(w->file));
+	json_object_set_new(obj, "line", json_integer(w->line));
+	json_object_set_new(obj, "col", json_integer(w->col));
+	json_object_set_new(obj, "builtin", json_boolean(w->builtin));
+}
+
 int impact_report_list(impact_buf *out, const impact_report_ctx *ctx, bool nul)
 {
 	const impact_selection *sel = ctx->selection;
 	for (size_t i = 0; i < sel->ntests; i++) {
-		impact_buf_puts(out, ctx->project->files[sel->tests[i].file].path);
+		impact_buf_puts(out, sel->tests[i].target);
 		impact_buf_putc(out, nul ? '\0' : '\n');
 	}
 	return 0;
@@ -154,6 +164,26 @@ static void explain_chain(impact_buf *out, const impact_report_ctx *ctx,
 	impact_buf_printf(out, " (%s)", seed_status(ctx, p->files[chain->v[chain->n - 1]].path));
 }
 
+/* " (rule 'name' at file:line:col: matched by path)" */
+static void explain_rule(impact_buf *out, const impact_report_ctx *ctx, const impact_selected *s)
+{
+	if (s->reason == IMPACT_SELECT_ALWAYS) {
+		impact_buf_puts(out, " (always: ");
+		impact_config_where_format(out, &s->spec->where);
+		impact_buf_puts(out, ")");
+		return;
+	}
+	impact_buf_printf(out, " (rule '%s', ", ctx->config ? ctx->config->rules[s->rule].name : "?");
+	if (ctx->config)
+		impact_config_where_format(out, &ctx->config->rules[s->rule].where);
+	if (s->by) {
+		impact_buf_puts(out, ": ");
+		impact_report_quote_path(out, impact_change_path(s->by));
+		impact_buf_printf(out, " %s", impact_change_status_name(s->by->status));
+	}
+	impact_buf_puts(out, ")");
+}
+
 int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 {
 	const impact_selection *sel = ctx->selection;
@@ -178,14 +208,29 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 			nfull++;
 			continue;
 		}
-		impact_selection_chain(sel, s->file, &chain);
-		if (s->reason == IMPACT_SELECT_CHANGED_TEST) {
-			impact_report_quote_path(out, p->files[s->file].path);
-			impact_buf_printf(out, " (changed test file: %s)\n",
-			                  seed_status(ctx, p->files[s->file].path));
+		if (s->file != IMPACT_STRPOOL_NONE)
+			impact_selection_chain(sel, s->file, &chain);
+		else
+			chain.n = 0;
+		if (s->reason == IMPACT_SELECT_REACHES && chain.n) {
+			explain_chain(out, ctx, &chain);
+			impact_buf_puts(out, "\n");
 			continue;
 		}
-		explain_chain(out, ctx, &chain);
+		impact_report_quote_path(out, s->target);
+		if (s->reason == IMPACT_SELECT_RULE || s->reason == IMPACT_SELECT_ALWAYS) {
+			explain_rule(out, ctx, s);
+			if (chain.n > 1) {
+				impact_buf_puts(out, "; also reaches it: ");
+				explain_chain(out, ctx, &chain);
+			}
+			impact_buf_puts(out, "\n");
+			continue;
+		}
+		if (s->reason == IMPACT_SELECT_CHANGED_TEST) {
+			impact_buf_printf(out, " (changed test file: %s)\n", seed_status(ctx, s->target));
+			continue;
+		}
 		impact_buf_puts(out, "\n");
 	}
 	if (nfull)
@@ -202,8 +247,8 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 			impact_buf_puts(out, "ignored: ");
 			impact_report_quote_path(out, path);
 			impact_buf_printf(out, " (%s)\n", info->reason);
-		} else if (info->cls != IMPACT_CLASS_MODULE && info->cls != IMPACT_CLASS_TEST &&
-		           sel->full_reason && strncmp(sel->full_reason, path, strlen(path))) {
+		} else if ((info->cls == IMPACT_CLASS_FULL || info->cls == IMPACT_CLASS_OTHER ||
+		            info->cls == IMPACT_CLASS_SUBMODULE) && sel->full_change != info) {
 			impact_buf_puts(out, "also full suite: ");
 			impact_report_quote_path(out, path);
 			impact_buf_printf(out, " (%s)\n", info->reason);
@@ -212,6 +257,11 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 	for (size_t i = 0; i < p->warnings.n; i++) {
 		impact_buf_puts(out, "warning: ");
 		impact_report_quote_path(out, p->warnings.items[i]);
+		impact_buf_puts(out, "\n");
+	}
+	for (size_t i = 0; i < sel->warnings.n; i++) {
+		impact_buf_puts(out, "warning: ");
+		impact_report_quote_path(out, sel->warnings.items[i]);
 		impact_buf_puts(out, "\n");
 	}
 	impact_u32vec_release(&chain);
@@ -224,6 +274,8 @@ static const char *reason_name(impact_select_reason r)
 	case IMPACT_SELECT_CHANGED_TEST: return "changed-test";
 	case IMPACT_SELECT_REACHES: return "reaches-change";
 	case IMPACT_SELECT_FULL_SUITE: return "full-suite";
+	case IMPACT_SELECT_RULE: return "rule";
+	case IMPACT_SELECT_ALWAYS: return "always";
 	}
 	return "?";
 }
@@ -256,6 +308,12 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 		json_object_set_new(o, "class", json_string(impact_change_class_name(info->cls)));
 		json_object_set_new(o, "reason", json_string(info->reason));
 		json_object_set_new(o, "tests", json_integer(info->ntests));
+		if (info->pattern) {
+			json_t *pat = json_object();
+			json_object_set_new(pat, "glob", json_str(info->pattern->text));
+			set_where(pat, &info->pattern->where);
+			json_object_set_new(o, "pattern", pat);
+		}
 		json_array_append_new(changed, o);
 	}
 	json_object_set_new(root, "changed", changed);
@@ -265,13 +323,30 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 	for (size_t i = 0; i < sel->ntests; i++) {
 		const impact_selected *s = &sel->tests[i];
 		json_t *o = json_object(), *jc = json_array();
-		set_path(o, "path", p->files[s->file].path);
+		set_path(o, "path", impact_selected_path(p, s));
+		if (strcmp(s->target, impact_selected_path(p, s)))
+			set_path(o, "target", s->target);
 		json_object_set_new(o, "reason", json_string(reason_name(s->reason)));
+		if (s->reason == IMPACT_SELECT_RULE && ctx->config) {
+			json_t *r = json_object();
+			json_object_set_new(r, "name", json_str(ctx->config->rules[s->rule].name));
+			set_where(r, &ctx->config->rules[s->rule].where);
+			if (s->by)
+				set_path(r, "matched", impact_change_path(s->by));
+			json_object_set_new(o, "rule", r);
+		} else if (s->reason == IMPACT_SELECT_ALWAYS) {
+			json_t *r = json_object();
+			set_where(r, &s->spec->where);
+			json_object_set_new(o, "always", r);
+		}
 		if (s->dist == UINT32_MAX)
 			json_object_set_new(o, "distance", json_null());
 		else
 			json_object_set_new(o, "distance", json_integer(s->dist));
-		impact_selection_chain(sel, s->file, &chain);
+		if (s->file != IMPACT_STRPOOL_NONE)
+			impact_selection_chain(sel, s->file, &chain);
+		else
+			chain.n = 0;
 		for (size_t k = 0; k < chain.n; k++) {
 			json_t *hop = json_object();
 			set_path(hop, "path", p->files[chain.v[k]].path);
@@ -292,6 +367,8 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 	json_object_set_new(root, "selected", tests);
 	for (size_t i = 0; i < p->warnings.n; i++)
 		json_array_append_new(warnings, json_str(p->warnings.items[i]));
+	for (size_t i = 0; i < sel->warnings.n; i++)
+		json_array_append_new(warnings, json_str(sel->warnings.items[i]));
 	json_object_set_new(root, "warnings", warnings);
 
 	{

@@ -1,110 +1,297 @@
 /*
- * select.c - classify changes, walk the graph back to tests, order them
- * (see select.h).
+ * select.c - classify changes by the rules, walk the graph back to tests,
+ * add what the rules name, order them (see select.h).
  *
- * The built-in classification is deliberately conservative: dependency
- * and configuration files force the full suite, a short list of
- * documentation is ignored, and any other non-Python change also forces
- * the full suite with its reason. TYPE_CHECKING-only imports are not
- * followed: they never execute, so they cannot break a test at run time.
+ * Classification follows the configuration (config.h): `full-suite-on`
+ * first, then `ignore`, then what the file is: a Python module follows the
+ * import graph, a test selects itself, anything else is covered by a
+ * mapping rule or falls to `unmatched` (default: the full suite, with its
+ * reason). Mapping rules add their tests on top of smart mode, or alone
+ * with --no-smart. TYPE_CHECKING-only imports are not followed: they never
+ * execute, so they cannot break a test at run time.
  */
 #include "select.h"
 
 #include "path.h"
 
-#include <fnmatch.h>
+enum { GROUP_RULE = 0, GROUP_CHANGED, GROUP_GRAPH, GROUP_REST };
 
-
-
-/* Files whose change can alter any test's outcome: dependencies, packaging, pytest config. */
-static const char *const full_suite_names[] = {
-	"pyproject.toml", "setup.cfg", "setup.py", "tox.ini", "pytest.ini",
-	".pytest.ini", "pytest.toml", ".pytest.toml", "requirements*.txt",
-	"constraints*.txt", "*.lock", "Pipfile", ".python-version",
-};
-
-static const char *const doc_names[] = {
-	"*.md", "*.rst", "*.adoc", "LICENSE*", "LICENCE*", "COPYING*",
-	"AUTHORS*", "CHANGELOG*", "CHANGES*", "NEWS*", "HISTORY*",
-};
-
-static bool match_any(const char *const *pats, size_t n, const char *name)
+static void describe_pattern(impact_buf *out, const char *list, const impact_pattern *pat)
 {
-	for (size_t i = 0; i < n; i++)
-		if (fnmatch(pats[i], name, 0) == 0)
-			return true;
-	return false;
+	impact_buf_printf(out, "matches %s '%s' (", list, pat->text);
+	impact_config_where_format(out, &pat->where);
+	impact_buf_puts(out, ")");
 }
 
-static impact_change_class classify_path(const impact_project *p, const char *path,
-                                         const char **reason)
+static const impact_rule *first_rule(const impact_config *cfg, const char *path)
 {
-	const char *base = impact_path_base(path);
+	for (size_t i = 0; i < cfg->nrules; i++)
+		if (impact_patterns_match(&cfg->rules[i].paths, path))
+			return &cfg->rules[i];
+	return NULL;
+}
+
+static void set_unmatched(impact_change_info *info, const impact_config *cfg, const char *what)
+{
+	impact_buf why = IMPACT_BUF_INIT;
+	switch (cfg->unmatched) {
+	case IMPACT_UNMATCHED_FULL:
+		info->cls = IMPACT_CLASS_OTHER;
+		impact_buf_printf(&why, "%s: running the full suite to be safe", what);
+		break;
+	case IMPACT_UNMATCHED_IGNORE:
+		info->cls = IMPACT_CLASS_IGNORED;
+		impact_buf_printf(&why, "%s; unmatched = \"ignore\"", what);
+		break;
+	case IMPACT_UNMATCHED_WARN:
+		info->cls = IMPACT_CLASS_UNMATCHED;
+		impact_buf_printf(&why, "%s; unmatched = \"warn\": nothing selected for it", what);
+		break;
+	}
+	if (cfg->where_unmatched.file) {
+		impact_buf_puts(&why, " (unmatched set at ");
+		impact_config_where_format(&why, &cfg->where_unmatched);
+		impact_buf_puts(&why, ")");
+	}
+	free(info->reason);
+	info->reason = impact_buf_detach(&why);
+}
+
+/* Classify one side's path into `info` (cls, reason, pattern). */
+static void classify_path(impact_change_info *info, const impact_project *p,
+                          const impact_config *cfg, const char *path, bool no_smart)
+{
+	impact_buf why = IMPACT_BUF_INIT;
+	const impact_pattern *pat;
+	const impact_rule *rule = first_rule(cfg, path);
 	bool py = impact_path_has_suffix(path, ".py");
 
-	if (!strcmp(path, "conftest.py")) {
-		*reason = "the root conftest.py applies to every test";
-		return IMPACT_CLASS_FULL;
-	}
-	if (match_any(full_suite_names, IMPACT_ARRAY_SIZE(full_suite_names), base) ||
-	    (!strncmp(path, "requirements/", 13) && impact_path_has_suffix(path, ".txt"))) {
-		*reason = "dependency or configuration file: every test may be affected";
-		return IMPACT_CLASS_FULL;
-	}
-	if (py) {
+	info->pattern = NULL;
+	if ((pat = impact_patterns_match(&cfg->full_suite_on, path))) {
+		info->cls = IMPACT_CLASS_FULL;
+		info->pattern = pat;
+		describe_pattern(&why, "full-suite-on", pat);
+	} else if ((pat = impact_patterns_match(&cfg->ignore, path))) {
+		info->cls = IMPACT_CLASS_IGNORED;
+		info->pattern = pat;
+		describe_pattern(&why, "ignore", pat);
+	} else if (py) {
 		uint32_t id = impact_project_find(p, path);
 		if (id != IMPACT_STRPOOL_NONE && (p->files[id].flags & IMPACT_PF_TEST)) {
-			*reason = "test module";
-			return IMPACT_CLASS_TEST;
+			info->cls = IMPACT_CLASS_TEST;
+			impact_buf_puts(&why, "test module");
+		} else if (no_smart && !rule) {
+			free(info->reason);
+			info->reason = NULL;
+			set_unmatched(info, cfg, "Python module no rule covers (--no-smart)");
+			return;
+		} else {
+			info->cls = IMPACT_CLASS_MODULE;
+			impact_buf_puts(&why, "Python module");
 		}
-		*reason = "Python module";
-		return IMPACT_CLASS_MODULE;
+	} else if (rule) {
+		info->cls = IMPACT_CLASS_RULE;
+		impact_buf_printf(&why, "covered by rule '%s' (", rule->name);
+		impact_config_where_format(&why, &rule->where);
+		impact_buf_puts(&why, ")");
+	} else {
+		set_unmatched(info, cfg, "not Python and no rule covers it");
+		return;
 	}
-	if (match_any(doc_names, IMPACT_ARRAY_SIZE(doc_names), base) ||
-	    !strncmp(path, "docs/", 5) || !strncmp(path, "doc/", 4)) {
-		*reason = "documentation: no test runs it";
-		return IMPACT_CLASS_IGNORED;
-	}
-	*reason = "not Python and no rule covers it: running the full suite to be safe";
-	return IMPACT_CLASS_OTHER;
+	free(info->reason);
+	info->reason = impact_buf_detach(&why);
 }
 
-static void classify(impact_change_info *info, const impact_project *p)
+/* How much a class forces: a rename is as strong as its stronger side. */
+static int strength(impact_change_class cls)
+{
+	switch (cls) {
+	case IMPACT_CLASS_FULL: case IMPACT_CLASS_OTHER: case IMPACT_CLASS_SUBMODULE: return 3;
+	case IMPACT_CLASS_MODULE: case IMPACT_CLASS_TEST: case IMPACT_CLASS_RULE: return 2;
+	case IMPACT_CLASS_UNMATCHED: return 1;
+	case IMPACT_CLASS_IGNORED: return 0;
+	}
+	return 3;
+}
+
+static void classify(impact_change_info *info, const impact_project *p,
+                     const impact_config *cfg, bool no_smart)
 {
 	const impact_change *c = info->change;
 	const char *path = impact_change_path(c);
-	const char *r1 = NULL, *r2 = NULL;
-	impact_change_class k1, k2;
 
 	if (c->old_mode == IMPACT_MODE_GITLINK || c->new_mode == IMPACT_MODE_GITLINK) {
 		info->cls = IMPACT_CLASS_SUBMODULE;
-		info->reason = "submodule changed: impact does not look inside submodules, running the full suite";
+		info->reason = impact_xstrdup("submodule changed: impact does not look inside "
+		                              "submodules, running the full suite");
 		return;
 	}
-	k1 = classify_path(p, path, &r1);
-	info->cls = k1;
-	info->reason = r1;
-	/* A rename is as strong as its stronger side (moving a doc into the code counts). */
+	classify_path(info, p, cfg, path, no_smart);
 	if (c->old_path && c->new_path && strcmp(c->old_path, c->new_path)) {
-		k2 = classify_path(p, c->old_path, &r2);
-		if ((k2 == IMPACT_CLASS_FULL || k2 == IMPACT_CLASS_OTHER) &&
-		    k1 != IMPACT_CLASS_FULL) {
-			info->cls = k2;
-			info->reason = r2;
-		} else if (k1 == IMPACT_CLASS_IGNORED && k2 != IMPACT_CLASS_IGNORED) {
-			info->cls = k2;
-			info->reason = r2;
+		impact_change_info old = { 0 };
+		old.change = c;
+		classify_path(&old, p, cfg, c->old_path, no_smart);
+		if (strength(old.cls) > strength(info->cls)) {
+			free(info->reason);
+			*info = old;
+			info->change = c;
+		} else {
+			free(old.reason);
 		}
 	}
+}
+
+/* ---- the list being built ------------------------------------------------ */
+
+typedef struct builder {
+	impact_selection *sel;
+	const impact_project *p;
+	uint32_t *whole;      /* per file id: index+1 of its whole-file entry, 0 none */
+	uint32_t seq;
+} builder;
+
+static void add(builder *b, uint32_t file, const char *target, impact_select_reason reason,
+                uint8_t group, int32_t rule, const impact_change *by, const impact_testspec *spec,
+                bool nodeid)
+{
+	impact_selection *sel = b->sel;
+	impact_selected s = { 0 };
+
+	if (file != IMPACT_STRPOOL_NONE && b->whole[file]) {
+		impact_selected *e = &sel->tests[b->whole[file] - 1];
+		if (group < e->group) { /* e.g. a rule names a test the graph reached */
+			e->group = group;
+			e->reason = reason;
+			e->rule = rule;
+			e->by = by;
+			e->spec = spec;
+			e->seq = b->seq++;
+		}
+		return;
+	}
+	if (nodeid || file == IMPACT_STRPOOL_NONE) {
+		for (size_t i = 0; i < sel->ntests; i++)
+			if (!strcmp(sel->tests[i].target, target))
+				return;
+	}
+	s.file = file;
+	s.target = target;
+	s.dist = file != IMPACT_STRPOOL_NONE && file < sel->reach.n ? sel->reach.dist[file] : UINT32_MAX;
+	s.reason = reason;
+	s.group = group;
+	s.rule = rule;
+	s.by = by;
+	s.spec = spec;
+	s.seq = b->seq++;
+	IMPACT_PUSH(sel->tests, sel->ntests, sel->alloc, s);
+	if (file != IMPACT_STRPOOL_NONE && !nodeid)
+		b->whole[file] = (uint32_t)sel->ntests;
+}
+
+static void warn_missing(impact_selection *sel, const impact_testspec *spec, const char *who)
+{
+	impact_buf w = IMPACT_BUF_INIT;
+	impact_config_where_format(&w, &spec->where);
+	impact_buf_printf(&w, ": %s names '%s', which matches no file of the repository; "
+	                  "fix the entry (`impact rules check` lists them all)", who, spec->text);
+	for (size_t i = 0; i < sel->warnings.n; i++)
+		if (!strcmp(sel->warnings.items[i], w.ptr)) {
+			impact_buf_release(&w);
+			return;
+		}
+	impact_strlist_push(&sel->warnings, w.ptr);
+	impact_buf_release(&w);
+}
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && path[n] == '/';
+}
+
+/* Add what `spec` names; false when it names nothing. */
+static bool add_spec(builder *b, const impact_testspec *spec, impact_select_reason reason,
+                     uint8_t group, int32_t rule, const impact_change *by)
+{
+	const impact_project *p = b->p;
+	bool any = false;
+
+	switch (spec->kind) {
+	case IMPACT_TESTSPEC_NODEID: {
+		size_t flen = (size_t)(strstr(spec->text, "::") - spec->text);
+		char *file = impact_xstrndup(spec->text, flen);
+		uint32_t id = impact_project_find(p, file);
+		if (id != IMPACT_STRPOOL_NONE && !(p->files[id].flags & IMPACT_PF_GHOST)) {
+			add(b, id, spec->text, reason, group, rule, by, spec, true);
+			any = true;
+		} else if (impact_snapshot_find(p->snap, file)) {
+			add(b, IMPACT_STRPOOL_NONE, spec->text, reason, group, rule, by, spec, true);
+			any = true;
+		}
+		free(file);
+		break;
+	}
+	case IMPACT_TESTSPEC_PATH: {
+		uint32_t id = impact_project_find(p, spec->text);
+		if (id != IMPACT_STRPOOL_NONE) {
+			if (!(p->files[id].flags & IMPACT_PF_GHOST)) {
+				add(b, id, p->files[id].path, reason, group, rule, by, spec, false);
+				any = true;
+			}
+			break;
+		}
+		if (impact_snapshot_find(p->snap, spec->text)) {
+			add(b, IMPACT_STRPOOL_NONE, spec->text, reason, group, rule, by, spec, false);
+			any = true;
+			break;
+		}
+		if (impact_snapshot_has_dir(p->snap, spec->text)) {
+			for (uint32_t i = 0; i < p->nfiles; i++)
+				if ((p->files[i].flags & IMPACT_PF_TEST) && !(p->files[i].flags & IMPACT_PF_GHOST) &&
+				    under(p->files[i].path, spec->text)) {
+					add(b, i, p->files[i].path, reason, group, rule, by, spec, false);
+					any = true;
+				}
+			if (!any) /* no Python test in it: let pytest collect what is there */
+				add(b, IMPACT_STRPOOL_NONE, spec->text, reason, group, rule, by, spec, false);
+			any = true;
+		}
+		break;
+	}
+	case IMPACT_TESTSPEC_GLOB:
+		for (uint32_t i = 0; i < p->nfiles; i++)
+			if ((p->files[i].flags & IMPACT_PF_TEST) && !(p->files[i].flags & IMPACT_PF_GHOST) &&
+			    impact_glob_matches(spec->glob, p->files[i].path)) {
+				add(b, i, p->files[i].path, reason, group, rule, by, spec, false);
+				any = true;
+			}
+		break;
+	}
+	return any;
 }
 
 static int cmp_selected(const void *a, const void *b, void *payload)
 {
 	const impact_selected *x = a, *y = b;
 	const impact_project *p = payload;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->group == GROUP_RULE && x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
 	if (x->dist != y->dist)
 		return x->dist < y->dist ? -1 : 1;
-	return strcmp(p->files[x->file].path, p->files[y->file].path);
+	{
+		int c = strcmp(impact_selected_path(p, x), impact_selected_path(p, y));
+		return c ? c : strcmp(x->target, y->target);
+	}
+}
+
+static int no_file(impact_buf *out, const char *path, void *payload)
+{
+	IMPACT_UNUSED(out);
+	IMPACT_UNUSED(path);
+	IMPACT_UNUSED(payload);
+	return IMPACT_ENOTFOUND;
 }
 
 int impact_select(impact_selection **out, const impact_project *p,
@@ -112,26 +299,57 @@ int impact_select(impact_selection **out, const impact_project *p,
                   const impact_select_opts *opts)
 {
 	impact_selection *sel = impact_xcalloc(1, sizeof(*sel));
+	impact_config *defaults = NULL;
 	impact_u32vec seeds = { 0 };
-	size_t talloc = 0;
+	const impact_change **rule_by;
+	builder b = { 0 };
+	bool no_smart = opts && opts->no_smart;
 	double t0 = impact_now_ms();
+	int rc;
 
-	IMPACT_UNUSED(config);
-	IMPACT_UNUSED(opts);
+	*out = NULL;
+	if (!config) {
+		if ((rc = impact_config_load(&defaults, no_file, NULL, NULL)) < 0) {
+			free(sel);
+			return rc;
+		}
+		config = defaults;
+	}
+	rule_by = impact_xcalloc(config->nrules + 1, sizeof(*rule_by));
 	sel->nchanges = changes->n;
 	sel->changes = impact_xcalloc(changes->n ? changes->n : 1, sizeof(*sel->changes));
 	for (size_t i = 0; i < changes->n; i++) {
 		impact_change_info *info = &sel->changes[i];
 		const impact_change *c = &changes->changes[i];
 		info->change = c;
-		classify(info, p);
-		if ((info->cls == IMPACT_CLASS_FULL || info->cls == IMPACT_CLASS_OTHER ||
-		     info->cls == IMPACT_CLASS_SUBMODULE) && !sel->full_suite) {
+		classify(info, p, config, no_smart);
+		if (strength(info->cls) == 3 && !sel->full_suite) {
 			impact_buf why = IMPACT_BUF_INIT;
 			impact_buf_printf(&why, "%s: %s", impact_change_path(c), info->reason);
 			sel->full_suite = true;
 			sel->full_reason = impact_buf_detach(&why);
+			sel->full_change = info;
 		}
+		if (info->cls == IMPACT_CLASS_UNMATCHED) {
+			impact_buf w = IMPACT_BUF_INIT;
+			impact_buf_printf(&w, "%s: %s", impact_change_path(c), info->reason);
+			impact_strlist_push(&sel->warnings, w.ptr);
+			impact_buf_release(&w);
+		}
+		/* Mapping rules, on either side of the change (not for ignored files). */
+		if (info->cls != IMPACT_CLASS_IGNORED && info->cls != IMPACT_CLASS_SUBMODULE) {
+			for (size_t r = 0; r < config->nrules; r++) {
+				const impact_patterns *paths = &config->rules[r].paths;
+				if ((c->new_path && impact_patterns_match(paths, c->new_path)) ||
+				    (c->old_path && impact_patterns_match(paths, c->old_path))) {
+					info->nrules++;
+					if (!rule_by[r])
+						rule_by[r] = c;
+				}
+			}
+		}
+		if (info->cls == IMPACT_CLASS_IGNORED || info->cls == IMPACT_CLASS_UNMATCHED)
+			continue;
 		/* Every changed Python path on either side seeds the walk. */
 		if (c->new_path && c->new_mode != IMPACT_MODE_GITLINK) {
 			uint32_t id = impact_project_find(p, c->new_path);
@@ -145,21 +363,74 @@ int impact_select(impact_selection **out, const impact_project *p,
 		}
 	}
 
-	impact_graph_dependents(&sel->reach, p->graph, seeds.v, seeds.n,
-	                        1u << IMPACT_EDGE_TYPE_CHECKING);
+	/* --no-smart: the changed files themselves, no walk beyond them. */
+	if (no_smart) {
+		impact_graph_dependents(&sel->reach, p->graph, NULL, 0, 0);
+		for (size_t i = 0; i < seeds.n; i++)
+			if (p->files[seeds.v[i]].flags & IMPACT_PF_TEST)
+				sel->reach.dist[seeds.v[i]] = 0;
+	} else {
+		impact_graph_dependents(&sel->reach, p->graph, seeds.v, seeds.n,
+		                        1u << IMPACT_EDGE_TYPE_CHECKING);
+	}
 
+	b.sel = sel;
+	b.p = p;
+	b.whole = impact_xcalloc((size_t)p->nfiles + 1, sizeof(*b.whole));
+	/* 1. Tests of matching rules, in the configuration's order. */
+	for (size_t r = 0; r < config->nrules; r++) {
+		const impact_rule *rule = &config->rules[r];
+		if (!rule_by[r])
+			continue;
+		for (size_t k = 0; k < rule->ntests; k++)
+			if (!add_spec(&b, &rule->tests[k], IMPACT_SELECT_RULE,
+			              rule->first ? GROUP_RULE : GROUP_GRAPH, (int32_t)r, rule_by[r]))
+				warn_missing(sel, &rule->tests[k], "a rule");
+	}
+	/* 2. What the graph reaches: changed tests, then by distance. */
 	for (uint32_t id = 0; id < p->nfiles; id++) {
-		impact_selected s;
-		if (!(p->files[id].flags & IMPACT_PF_TEST))
+		uint32_t dist = sel->reach.dist[id];
+		if (!(p->files[id].flags & IMPACT_PF_TEST) || (p->files[id].flags & IMPACT_PF_GHOST) ||
+		    dist == UINT32_MAX)
 			continue;
-		s.file = id;
-		s.dist = sel->reach.dist[id];
-		if (s.dist == UINT32_MAX && !sel->full_suite)
-			continue;
-		s.reason = s.dist == 0 ? IMPACT_SELECT_CHANGED_TEST :
-		           s.dist == UINT32_MAX ? IMPACT_SELECT_FULL_SUITE :
-		           IMPACT_SELECT_REACHES;
-		IMPACT_PUSH(sel->tests, sel->ntests, talloc, s);
+		add(&b, id, p->files[id].path, dist == 0 ? IMPACT_SELECT_CHANGED_TEST : IMPACT_SELECT_REACHES,
+		    dist == 0 ? GROUP_CHANGED : GROUP_GRAPH, -1, NULL, NULL, false);
+	}
+	/* 3. `always`, whenever anything changed. */
+	for (size_t k = 0; changes->n && k < config->nalways; k++)
+		if (!add_spec(&b, &config->always[k], IMPACT_SELECT_ALWAYS, GROUP_REST, -1, NULL))
+			warn_missing(sel, &config->always[k], "'always'");
+	/* 4. The rest of the suite when it is forced. */
+	if (sel->full_suite)
+		for (uint32_t id = 0; id < p->nfiles; id++)
+			if ((p->files[id].flags & IMPACT_PF_TEST) && !(p->files[id].flags & IMPACT_PF_GHOST))
+				add(&b, id, p->files[id].path, IMPACT_SELECT_FULL_SUITE, GROUP_REST, -1, NULL,
+				    NULL, false);
+
+	/* A node id inside a file that is selected whole is redundant (its rank moves to the file). */
+	{
+		size_t w = 0;
+		for (size_t i = 0; i < sel->ntests; i++) {
+			impact_selected *s = &sel->tests[i], *whole;
+			if (s->file == IMPACT_STRPOOL_NONE || !b.whole[s->file] || b.whole[s->file] - 1 == i)
+				continue;
+			whole = &sel->tests[b.whole[s->file] - 1];
+			if (s->group < whole->group) {
+				const char *target = whole->target;
+				uint32_t dist = whole->dist;
+				*whole = *s;
+				whole->target = target;
+				whole->dist = dist;
+			}
+		}
+		for (size_t i = 0; i < sel->ntests; i++) {
+			impact_selected *s = &sel->tests[i];
+			if (s->file != IMPACT_STRPOOL_NONE && b.whole[s->file] &&
+			    &sel->tests[b.whole[s->file] - 1] != s)
+				continue;
+			sel->tests[w++] = *s;
+		}
+		sel->ntests = w;
 	}
 	if (sel->ntests)
 		qsort_r(sel->tests, sel->ntests, sizeof(*sel->tests), cmp_selected, (void *)p);
@@ -169,9 +440,11 @@ int impact_select(impact_selection **out, const impact_project *p,
 		impact_u32vec chain = { 0 };
 		for (size_t t = 0; t < sel->ntests; t++) {
 			uint32_t seed;
-			if (sel->tests[t].dist == UINT32_MAX)
+			if (sel->tests[t].dist == UINT32_MAX || sel->tests[t].file == IMPACT_STRPOOL_NONE)
 				continue;
 			impact_selection_chain(sel, sel->tests[t].file, &chain);
+			if (!chain.n)
+				continue;
 			seed = chain.v[chain.n - 1];
 			for (size_t i = 0; i < sel->nchanges; i++) {
 				const impact_change *c = sel->changes[i].change;
@@ -186,10 +459,18 @@ int impact_select(impact_selection **out, const impact_project *p,
 		impact_u32vec_release(&chain);
 	}
 
+	free(b.whole);
+	free(rule_by);
 	impact_u32vec_release(&seeds);
+	impact_config_free(defaults);
 	sel->ms_select = impact_now_ms() - t0;
 	*out = sel;
 	return 0;
+}
+
+const char *impact_selected_path(const impact_project *p, const impact_selected *s)
+{
+	return s->file != IMPACT_STRPOOL_NONE ? p->files[s->file].path : s->target;
 }
 
 void impact_selection_chain(const impact_selection *sel, uint32_t file,
@@ -209,7 +490,10 @@ void impact_selection_free(impact_selection *sel)
 {
 	if (!sel)
 		return;
+	for (size_t i = 0; i < sel->nchanges; i++)
+		free(sel->changes[i].reason);
 	free(sel->changes);
+	impact_strlist_release(&sel->warnings);
 	free(sel->tests);
 	free(sel->full_reason);
 	impact_reach_release(&sel->reach);
@@ -225,6 +509,8 @@ const char *impact_change_class_name(impact_change_class cls)
 	case IMPACT_CLASS_IGNORED: return "ignored";
 	case IMPACT_CLASS_OTHER: return "other";
 	case IMPACT_CLASS_SUBMODULE: return "submodule";
+	case IMPACT_CLASS_RULE: return "rule";
+	case IMPACT_CLASS_UNMATCHED: return "unmatched";
 	}
 	return "?";
 }

@@ -4,9 +4,11 @@
  * Owns the decisions: how each changed file is classified (Python module,
  * test, a file that forces the full suite, documentation to ignore,
  * anything else), which tests the changed modules reach through the
- * graph, why each test was chosen, and the order they run in (changed
- * test files first, then by import distance, ties by path). When it is
- * unsure it selects more and says why.
+ * graph and the rules, why each test was chosen, and the order they run
+ * in: tests of matching rules first (config order), then changed test
+ * files, then by import distance (ties by path), then `always` and what
+ * only the full suite brings. When it is unsure it selects more and says
+ * why.
  */
 #ifndef IMPACT_SELECT_H
 #define IMPACT_SELECT_H
@@ -18,45 +20,61 @@
 typedef enum impact_change_class {
 	IMPACT_CLASS_MODULE = 0,   /* a Python module: tests reaching it are selected */
 	IMPACT_CLASS_TEST,         /* a test module (selected itself) */
-	IMPACT_CLASS_FULL,         /* forces the full suite (config, dependencies) */
-	IMPACT_CLASS_IGNORED,      /* documentation and the like: selects nothing */
-	IMPACT_CLASS_OTHER,        /* not Python, no rule: full suite (safe default) */
+	IMPACT_CLASS_FULL,         /* forces the full suite (full-suite-on) */
+	IMPACT_CLASS_IGNORED,      /* `ignore`, or unmatched = "ignore": selects nothing */
+	IMPACT_CLASS_OTHER,        /* not Python, no rule, unmatched = "full": full suite */
 	IMPACT_CLASS_SUBMODULE,    /* a gitlink: not followed, full suite */
+	IMPACT_CLASS_RULE,         /* not Python; a mapping rule covers it */
+	IMPACT_CLASS_UNMATCHED,    /* not Python, no rule, unmatched = "warn": a warning */
 } impact_change_class;
 
 typedef struct impact_change_info {
 	const impact_change *change; /* borrowed from the changeset */
 	impact_change_class cls;
-	const char *reason;          /* static text: why this class */
+	char *reason;                /* owned: why this class, naming the rule or glob */
+	const impact_pattern *pattern; /* the full-suite-on/ignore glob that decided, or NULL */
 	uint32_t ntests;             /* tests this change selected through the graph */
+	uint32_t nrules;             /* mapping rules its paths matched */
 } impact_change_info;
 
 typedef enum impact_select_reason {
 	IMPACT_SELECT_CHANGED_TEST = 0, /* the test file itself changed */
 	IMPACT_SELECT_REACHES,          /* it runs code that changed */
 	IMPACT_SELECT_FULL_SUITE,       /* only because the full suite was forced */
+	IMPACT_SELECT_RULE,             /* a mapping rule names it */
+	IMPACT_SELECT_ALWAYS,           /* `always` names it */
 } impact_select_reason;
 
 typedef struct impact_selected {
-	uint32_t file;   /* project file id */
-	uint32_t dist;   /* import distance to a change; UINT32_MAX if none */
+	uint32_t file;       /* project file id; IMPACT_STRPOOL_NONE for a target that
+	                        is not a Python file impact knows (a directory, a data file) */
+	const char *target;  /* what pytest is given: a file, a directory or a node id;
+	                        borrowed from the project or the configuration */
+	uint32_t dist;       /* import distance to a change; UINT32_MAX if none */
 	impact_select_reason reason;
+	int32_t rule;        /* RULE: index in config->rules; else -1 */
+	const impact_change *by; /* RULE: the first change the rule matched */
+	const impact_testspec *spec; /* RULE, ALWAYS: the entry that named it */
+	uint8_t group;       /* ordering group: rules first, changed tests, graph, the rest */
+	uint32_t seq;        /* order within the group for rules (config order) */
 } impact_selected;
 
 typedef struct impact_selection {
 	impact_change_info *changes; /* one per changeset entry, same order */
 	size_t nchanges;
 	impact_selected *tests;      /* in run order */
-	size_t ntests;
+	size_t ntests, alloc;
 	bool full_suite;
 	char *full_reason;           /* owned: the first reason the suite is full */
+	const impact_change_info *full_change; /* the change behind it, or NULL */
+	impact_strlist warnings;     /* rules naming missing tests, unmatched files */
 	impact_reach reach;          /* the walk, for chains */
 	double ms_select;
 } impact_selection;
 
 /* How to select; zero-initialised = the defaults. */
 typedef struct impact_select_opts {
-	bool no_smart;  /* rules alone, no import graph (--no-smart, with the rules work) */
+	bool no_smart;  /* --no-smart: rules alone, no import graph */
 } impact_select_opts;
 
 /*
@@ -76,6 +94,9 @@ void impact_selection_free(impact_selection *sel);
  */
 void impact_selection_chain(const impact_selection *sel, uint32_t file,
                             impact_u32vec *out);
+
+/* The path of the file behind selected test `s` (a node id's file part is the file). */
+const char *impact_selected_path(const impact_project *project, const impact_selected *s);
 
 const char *impact_change_class_name(impact_change_class cls);
 const char *impact_change_status_name(impact_change_status status);

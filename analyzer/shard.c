@@ -49,10 +49,11 @@ void impact_shard_apply(impact_selection *sel, const impact_project *p,
 	unsigned char *mine = impact_xcalloc(sel->ntests ? sel->ntests : 1, 1);
 	size_t w = 0;
 
+	IMPACT_UNUSED(p);
 	for (size_t i = 0; i < sel->ntests; i++) {
 		items[i].pos = i;
-		items[i].path = p->files[sel->tests[i].file].path;
-		items[i].weight = weights ? weights[sel->tests[i].file] : 1.0;
+		items[i].path = sel->tests[i].target;
+		items[i].weight = weights ? weights[i] : 1.0;
 	}
 	if (sel->ntests)
 		qsort(items, sel->ntests, sizeof(*items), heavier_first);
@@ -78,7 +79,8 @@ static int by_path(const void *a, const void *b, void *payload)
 {
 	const impact_project *p = payload;
 	const impact_selected *x = a, *y = b;
-	return strcmp(p->files[x->file].path, p->files[y->file].path);
+	int c = strcmp(impact_selected_path(p, x), impact_selected_path(p, y));
+	return c ? c : strcmp(x->target, y->target);
 }
 
 void impact_order_by_path(impact_selection *sel, const impact_project *p)

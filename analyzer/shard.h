@@ -17,7 +17,8 @@ int impact_shard_parse(unsigned *k, unsigned *n, const char *spec);
 
 /*
  * Keep in `sel` only the tests of shard k of n, in their run order.
- * `weights` (by project file id) may be NULL for equal weights.
+ * `weights` (one per selected test, in the selection's order) may be NULL
+ * for equal weights.
  */
 void impact_shard_apply(impact_selection *sel, const impact_project *project,
                         unsigned k, unsigned n, const double *weights);

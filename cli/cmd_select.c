@@ -89,7 +89,7 @@ static void order_by_history(impact_selection *sel, const impact_project *p, git
 	failures = impact_xcalloc(sel->ntests, sizeof(uint32_t));
 	for (size_t i = 0; i < sel->ntests; i++) {
 		impact_file_history fh;
-		if (impact_history_file(h, p->files[sel->tests[i].file].path, &fh) == 0) {
+		if (impact_history_file(h, impact_selected_path(p, &sel->tests[i]), &fh) == 0) {
 			failed_last[i] = fh.failed_last;
 			failures[i] = fh.failures;
 		}
@@ -101,8 +101,9 @@ static void order_by_history(impact_selection *sel, const impact_project *p, git
 }
 
 /*
- * Per project file, its recorded duration for balancing shards: unknown
- * files weigh the mean of the known ones; NULL (equal weights) without history.
+ * Per selected test, its file's recorded duration for balancing shards:
+ * unknown files weigh the mean of the known ones; NULL (equal weights)
+ * without history.
  */
 static double *history_weights(const impact_selection *sel, const impact_project *p,
                                git_repository *repo)
@@ -113,21 +114,20 @@ static double *history_weights(const impact_selection *sel, const impact_project
 	bool *have;
 	if (impact_history_open(&h, repo) < 0)
 		return NULL;
-	w = impact_xcalloc((size_t)p->nfiles + 1, sizeof(double));
-	have = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	w = impact_xcalloc(sel->ntests + 1, sizeof(double));
+	have = impact_xcalloc(sel->ntests + 1, sizeof(bool));
 	for (size_t i = 0; i < sel->ntests; i++) {
 		impact_file_history fh;
-		uint32_t id = sel->tests[i].file;
-		if (impact_history_file(h, p->files[id].path, &fh) == 0 && fh.known) {
-			w[id] = fh.seconds > 0.001 ? fh.seconds : 0.001;
-			have[id] = true;
-			sum += w[id];
+		if (impact_history_file(h, impact_selected_path(p, &sel->tests[i]), &fh) == 0 && fh.known) {
+			w[i] = fh.seconds > 0.001 ? fh.seconds : 0.001;
+			have[i] = true;
+			sum += w[i];
 			known++;
 		}
 	}
 	for (size_t i = 0; i < sel->ntests; i++)
-		if (!have[sel->tests[i].file])
-			w[sel->tests[i].file] = known ? sum / (double)known : 1.0;
+		if (!have[i])
+			w[i] = known ? sum / (double)known : 1.0;
 	free(have);
 	impact_history_close(h);
 	return w;
@@ -166,6 +166,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_FLAG, 'e', "explain", &o.explain, NULL, "why each test was selected (shortest chain to a change)" },
 		{ IMPACT_OPT_FLAG, 0, "json", &o.json, NULL, "one JSON object: changes, selection, chains, timings (with --run: and results)" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "selecting" },
+		{ IMPACT_OPT_FLAG, 0, "no-smart", &o.no_smart, NULL, "rules alone: no import graph (changed tests still run)" },
 		{ IMPACT_OPT_UINT, 0, "threads", &o.threads, "n", "parse with n threads (default: all CPUs)" },
 		{ IMPACT_OPT_FLAG, 0, "no-cache", &o.no_cache, NULL, "parse every file, neither reading nor writing the parse cache" },
 		{ IMPACT_OPT_STRING, 0, "shard", &o.shard, "K/N", "keep part K of N disjoint, balanced parts (a CI matrix)" },
@@ -174,6 +175,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_FLAG, 0, "run", &o.run, NULL, "run even with --json" },
 		{ IMPACT_OPT_FLAG, 0, "last-failed", &o.run_opts.last_failed, NULL, "rerun the previous run's failures" },
 		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o.run_opts.no_preflight, NULL, "skip the import and collection checks" },
+		{ IMPACT_OPT_FLAG, 0, "retry-flaky", &o.run_opts.retry_flaky, NULL, "rerun a failing known-flaky test once" },
 		{ IMPACT_OPT_FLAG, 0, "no-default-flags", &o.run_opts.no_default_flags, NULL, "do not add -x --tb=short --no-header" },
 		{ IMPACT_OPT_UINT, 0, "timeout", &o.run_opts.timeout, "seconds", "stop the run after this long (default 120 for one file, 600 for more)" },
 		{ IMPACT_OPT_UINT, 0, "grace", &o.run_opts.grace, "seconds", "teardown time between SIGINT and SIGKILL (default 5)" },

@@ -179,7 +179,7 @@ static void ran_files(impact_strlist *out, const runner *r, const impact_strlist
 	}
 	if (r->ctx && !targets->n)
 		for (size_t i = 0; i < r->ctx->selection->ntests; i++)
-			impact_strlist_push(out, r->ctx->project->files[r->ctx->selection->tests[i].file].path);
+			impact_strlist_push(out, impact_selected_path(r->ctx->project, &r->ctx->selection->tests[i]));
 	impact_buf_release(&f);
 }
 
@@ -652,6 +652,29 @@ static const char *exit_meaning(int code)
 }
 
 /*
+ * A full suite is pytest's own collection (no targets), unless rules put
+ * files first: then those files, followed by what pytest would collect
+ * (testpaths, else the root); pytest skips a path it already collected.
+ */
+static void full_suite_targets(impact_strlist *out, const impact_report_ctx *ctx)
+{
+	const impact_selection *sel = ctx->selection;
+	const impact_pytestcfg *pc = &ctx->project->cfg;
+	for (size_t i = 0; i < sel->ntests; i++) {
+		const impact_selected *s = &sel->tests[i];
+		if (s->reason == IMPACT_SELECT_RULE && s->group == 0 && s->file != IMPACT_STRPOOL_NONE &&
+		    !strcmp(s->target, ctx->project->files[s->file].path))
+			impact_strlist_push(out, s->target);
+	}
+	if (!out->n)
+		return;
+	for (size_t i = 0; i < pc->testpaths.n; i++)
+		impact_strlist_push(out, pc->testpaths.items[i]);
+	if (!pc->testpaths.n)
+		impact_strlist_push(out, ".");
+}
+
+/*
  * The targets: the selection's files (none for a full suite: pytest's own
  * collection), or the previous run's failures. Returns 0; 1 when there is
  * nothing to run (said); an IMPACT_E* code when last-run.json is damaged.
@@ -663,9 +686,12 @@ static int targets_of(impact_strlist *out, char **prev_range, const runner *r)
 
 	if (ctx) {
 		const impact_selection *sel = ctx->selection;
-		if (!sel->full_suite || r->o->explicit_targets)
+		if (!sel->full_suite || r->o->explicit_targets) {
 			for (size_t i = 0; i < sel->ntests; i++)
-				impact_strlist_push(out, ctx->project->files[sel->tests[i].file].path);
+				impact_strlist_push(out, sel->tests[i].target);
+		} else {
+			full_suite_targets(out, ctx);
+		}
 		goto done;
 	}
 	rc = impact_runrecord_read_failed(out, prev_range, &prev_exit, r->cli->repo);
