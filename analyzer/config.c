@@ -519,6 +519,18 @@ static int load_text(loader *ld, const char *label, bool builtin, const char *te
 		rc = load_table(&c, t, pyproject || t != doc->root ? "[tool.impact]" : c.file);
 	}
 	impact_toml_free(doc);
+	/* Sources list in the order they apply: what this file extends came first. */
+	{
+		impact_strlist *src = &ld->cfg->sources;
+		size_t i = 0;
+		while (i < src->n && src->items[i] != c.file)
+			i++;
+		if (i < src->n) {
+			char *self = src->items[i];
+			memmove(&src->items[i], &src->items[i + 1], (src->n - i - 1) * sizeof(char *));
+			src->items[src->n - 1] = self;
+		}
+	}
 	return rc;
 }
 

@@ -323,9 +323,12 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	ctx.config = config;
 	ctx.ms_total = impact_now_ms() - t0;
 
-	if (!quiet)
+	if (!quiet) {
 		for (size_t i = 0; i < project->warnings.n; i++)
 			fprintf(stderr, "impact: warning: %s\n", project->warnings.items[i]);
+		for (size_t i = 0; i < sel->warnings.n; i++)
+			fprintf(stderr, "impact: warning: %s\n", sel->warnings.items[i]);
+	}
 
 	if ((o.list || o.explain || o.json) && !o.run) {
 		if (o.list)

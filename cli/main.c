@@ -26,6 +26,7 @@ typedef struct impact_cmd {
 static const impact_cmd commands[] = {
 	{ "cache", cmd_cache, NEEDS_REPO, "the parse cache: 'impact cache stats', 'impact cache clear'" },
 	{ "demo", cmd_demo, 0, "build a sample project in a temporary repository and show impact on it" },
+	{ "rules", cmd_rules, NEEDS_REPO, "the configuration: 'impact rules check', 'impact rules show'" },
 };
 
 static void usage(FILE *out)

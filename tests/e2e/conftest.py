@@ -28,6 +28,8 @@ def _git_env(home):
         IMPACT_PYTHON=sys.executable,
         NO_COLOR="1",
         PYTHONDONTWRITEBYTECODE="1",
+        # The shipped rule sets of this source tree, not an installed copy.
+        IMPACT_RULES_DIR=str(Path(__file__).resolve().parents[2] / "rules"),
     )
     env.pop("GIT_DIR", None)
     env.pop("GIT_WORK_TREE", None)
