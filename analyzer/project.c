@@ -235,6 +235,48 @@ static void add_evidence(impact_project *p)
 	impact_buf_release(&cand);
 }
 
+void impact_project_path_referrers(const impact_project *p, const char *path,
+                                   impact_u32vec *ids, impact_u32vec *lines)
+{
+	impact_buf dir = IMPACT_BUF_INIT, cand = IMPACT_BUF_INIT;
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		const impact_pyfacts *facts = p->files[id].facts;
+		if (p->files[id].flags & IMPACT_PF_GHOST)
+			continue;
+		for (size_t i = 0; facts && i < facts->nstrings; i++) {
+			const impact_strref *sr = &facts->strings[i];
+			bool hit = false;
+			if (sr->kind != IMPACT_STRREF_PATH)
+				continue;
+			{
+				const char *slash = strrchr(p->files[id].path, '/');
+				impact_buf_clear(&dir);
+				if (slash)
+					impact_buf_put(&dir, p->files[id].path, (size_t)(slash - p->files[id].path));
+			}
+			for (;;) {
+				if (impact_path_join(&cand, dir.ptr, sr->text) && cand.size &&
+				    !strncmp(path, cand.ptr, cand.size) &&
+				    (path[cand.size] == '\0' || path[cand.size] == '/'))
+					hit = true;
+				if (hit || !dir.size)
+					break;
+				{
+					char *up = strrchr(dir.ptr, '/');
+					impact_buf_truncate(&dir, up ? (size_t)(up - dir.ptr) : 0);
+				}
+			}
+			if (hit) {
+				impact_u32vec_push(ids, id);
+				impact_u32vec_push(lines, sr->line);
+				break;
+			}
+		}
+	}
+	impact_buf_release(&dir);
+	impact_buf_release(&cand);
+}
+
 static void add_edges(impact_project *p)
 {
 	impact_u32vec targets = { 0 };
@@ -427,6 +469,7 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 		for (uint32_t k = 0; k < p->nfiles; k++)
 			impact_graph_add(p->graph, p->nfiles, k, IMPACT_EDGE_UNKNOWN, 0);
 	impact_graph_freeze(p->graph);
+	impact_collectors_find(&p->collectors, p);
 	p->ms_graph = impact_now_ms() - t0;
 
 	*out = p;
@@ -453,5 +496,6 @@ void impact_project_free(impact_project *p)
 	impact_strlist_release(&p->warnings);
 	impact_resolver_free(p->resolver);
 	impact_graph_free(p->graph);
+	impact_collectors_release(&p->collectors);
 	free(p);
 }

@@ -13,6 +13,7 @@
 #ifndef IMPACT_PROJECT_H
 #define IMPACT_PROJECT_H
 
+#include "collect.h"
 #include "graph.h"
 #include "parse.h"
 #include "pytestcfg.h"
@@ -47,6 +48,7 @@ typedef struct impact_project {
 	impact_resolver *resolver;
 	impact_graph *graph;
 	impact_strlist warnings;    /* one line each: syntax errors, unreadable files */
+	impact_collectors collectors; /* pytest_collect_file hooks and what they collect */
 	double ms_parse, ms_graph;  /* timings */
 	size_t parsed, from_cache;  /* files parsed now / taken from the cache */
 } impact_project;
@@ -69,6 +71,15 @@ void impact_project_free(impact_project *project);
 
 /* The id of `path`, or IMPACT_STRPOOL_NONE. */
 uint32_t impact_project_find(const impact_project *project, const char *path);
+
+/*
+ * The modules holding a string literal that names `path` or a folder above
+ * it (string evidence, resolved as for modules: from the module's folder
+ * up to the root), with the line of the first such string: who reads a
+ * data file. Appended to `ids` and `lines`.
+ */
+void impact_project_path_referrers(const impact_project *project, const char *path,
+                                   impact_u32vec *ids, impact_u32vec *lines);
 
 /* Milliseconds since an arbitrary point, for phase timings. */
 double impact_now_ms(void);

@@ -144,6 +144,15 @@ static const char *seed_status(const impact_report_ctx *ctx, const char *path)
 	return impact_change_status_name(c->status);
 }
 
+/* Why seed `id` started the walk: its change, or a note (a data file it names). */
+static const char *seed_label(const impact_report_ctx *ctx, uint32_t id)
+{
+	const impact_selection *sel = ctx->selection;
+	if (sel->seed_notes && sel->seed_notes[id])
+		return sel->seed_notes[id];
+	return seed_status(ctx, ctx->project->files[id].path);
+}
+
 static void explain_chain(impact_buf *out, const impact_report_ctx *ctx,
                           const impact_u32vec *chain)
 {
@@ -161,7 +170,9 @@ static void explain_chain(impact_buf *out, const impact_report_ctx *ctx,
 			impact_report_quote_path(out, p->files[id].path);
 		}
 	}
-	impact_buf_printf(out, " (%s)", seed_status(ctx, p->files[chain->v[chain->n - 1]].path));
+	impact_buf_puts(out, " (");
+	impact_report_quote_path(out, seed_label(ctx, chain->v[chain->n - 1]));
+	impact_buf_puts(out, ")");
 }
 
 /* " (rule 'name' at file:line:col: matched by path)" */
@@ -208,10 +219,26 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 			nfull++;
 			continue;
 		}
-		if (s->file != IMPACT_STRPOOL_NONE)
-			impact_selection_chain(sel, s->file, &chain);
+		if (s->anchor != IMPACT_STRPOOL_NONE)
+			impact_selection_chain(sel, s->anchor, &chain);
 		else
 			chain.n = 0;
+		if (s->collector) {
+			impact_report_quote_path(out, s->target);
+			impact_buf_puts(out, " [collected by ");
+			impact_report_quote_path(out, p->files[s->collector->module].path);
+			impact_buf_printf(out, ":%u pytest_collect_file]", s->collector->hook_line);
+			if (s->reason == IMPACT_SELECT_CHANGED_TEST) {
+				impact_buf_printf(out, " (changed: %s)\n", seed_status(ctx, s->target));
+				continue;
+			}
+			if (chain.n) {
+				impact_buf_puts(out, " <- ");
+				explain_chain(out, ctx, &chain);
+			}
+			impact_buf_puts(out, "\n");
+			continue;
+		}
 		if (s->reason == IMPACT_SELECT_REACHES && chain.n) {
 			explain_chain(out, ctx, &chain);
 			impact_buf_puts(out, "\n");
@@ -343,10 +370,16 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 			json_object_set_new(o, "distance", json_null());
 		else
 			json_object_set_new(o, "distance", json_integer(s->dist));
-		if (s->file != IMPACT_STRPOOL_NONE)
-			impact_selection_chain(sel, s->file, &chain);
+		if (s->anchor != IMPACT_STRPOOL_NONE)
+			impact_selection_chain(sel, s->anchor, &chain);
 		else
 			chain.n = 0;
+		if (s->collector) {
+			json_t *cb = json_object();
+			set_path(cb, "path", p->files[s->collector->module].path);
+			json_object_set_new(cb, "line", json_integer(s->collector->hook_line));
+			json_object_set_new(o, "collected_by", cb);
+		}
 		for (size_t k = 0; k < chain.n; k++) {
 			json_t *hop = json_object();
 			set_path(hop, "path", p->files[chain.v[k]].path);
@@ -358,7 +391,7 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 			}
 			if (k + 1 == chain.n)
 				json_object_set_new(hop, "status",
-				                    json_string(seed_status(ctx, p->files[chain.v[k]].path)));
+				                    json_str(seed_label(ctx, chain.v[k])));
 			json_array_append_new(jc, hop);
 		}
 		json_object_set_new(o, "chain", jc);

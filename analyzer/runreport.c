@@ -13,19 +13,9 @@ enum { TRACEBACK_LINES = 12 };
 /* The change that test file `file` reaches, or NULL. Borrowed from ctx. */
 static const char *likely_cause(const impact_report_ctx *ctx, const char *file)
 {
-	impact_u32vec chain = { 0 };
-	const char *cause = NULL;
-	uint32_t id;
 	if (!ctx || !file)
 		return NULL;
-	id = impact_project_find(ctx->project, file);
-	if (id == IMPACT_STRPOOL_NONE)
-		return NULL;
-	impact_selection_chain(ctx->selection, id, &chain);
-	if (chain.n)
-		cause = ctx->project->files[chain.v[chain.n - 1]].path;
-	impact_u32vec_release(&chain);
-	return cause;
+	return impact_selection_cause(ctx->selection, ctx->project, file);
 }
 
 static void traceback_tail(impact_buf *out, const char *text)

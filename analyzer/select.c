@@ -58,9 +58,23 @@ static void set_unmatched(impact_change_info *info, const impact_config *cfg, co
 }
 
 /* Classify one side's path into `info` (cls, reason, pattern). */
-static void classify_path(impact_change_info *info, const impact_project *p,
-                          const impact_config *cfg, const char *path, bool no_smart)
+static const impact_collector *collector_of(const impact_project *p, const char *path)
 {
+	for (size_t i = 0; i < p->collectors.n; i++)
+		if (impact_collector_collects(&p->collectors.v[i], path))
+			return &p->collectors.v[i];
+	return NULL;
+}
+
+/*
+ * Classify one side's path into `info` (cls, reason, pattern). The modules
+ * that read a data file (string evidence) are appended to `readers`.
+ */
+static void classify_path(impact_change_info *info, const impact_project *p,
+                          const impact_config *cfg, const char *path, bool no_smart,
+                          impact_u32vec *readers, impact_u32vec *lines)
+{
+	const impact_collector *col;
 	impact_buf why = IMPACT_BUF_INIT;
 	const impact_pattern *pat;
 	const impact_rule *rule = first_rule(cfg, path);
@@ -94,9 +108,26 @@ static void classify_path(impact_change_info *info, const impact_project *p,
 		impact_buf_printf(&why, "covered by rule '%s' (", rule->name);
 		impact_config_where_format(&why, &rule->where);
 		impact_buf_puts(&why, ")");
+	} else if ((col = collector_of(p, path))) {
+		info->cls = IMPACT_CLASS_COLLECTED;
+		impact_buf_puts(&why, "collected as a test by ");
+		impact_buf_printf(&why, "%s:%u (pytest_collect_file)", p->files[col->module].path,
+		                  col->hook_line);
 	} else {
-		set_unmatched(info, cfg, "not Python and no rule covers it");
-		return;
+		size_t before = readers->n;
+		if (!no_smart)
+			impact_project_path_referrers(p, path, readers, lines);
+		if (readers->n == before) {
+			set_unmatched(info, cfg, "not Python and no rule covers it");
+			return;
+		}
+		info->cls = IMPACT_CLASS_DATA;
+		info->nreaders = (uint32_t)(readers->n - before);
+		impact_buf_printf(&why, "a data file: named in a string in %s:%u",
+		                  p->files[readers->v[before]].path, lines->v[before]);
+		if (info->nreaders > 1)
+			impact_buf_printf(&why, " and %u more module%s", info->nreaders - 1,
+			                  info->nreaders == 2 ? "" : "s");
 	}
 	free(info->reason);
 	info->reason = impact_buf_detach(&why);
@@ -107,7 +138,8 @@ static int strength(impact_change_class cls)
 {
 	switch (cls) {
 	case IMPACT_CLASS_FULL: case IMPACT_CLASS_OTHER: case IMPACT_CLASS_SUBMODULE: return 3;
-	case IMPACT_CLASS_MODULE: case IMPACT_CLASS_TEST: case IMPACT_CLASS_RULE: return 2;
+	case IMPACT_CLASS_MODULE: case IMPACT_CLASS_TEST: case IMPACT_CLASS_RULE:
+	case IMPACT_CLASS_COLLECTED: case IMPACT_CLASS_DATA: return 2;
 	case IMPACT_CLASS_UNMATCHED: return 1;
 	case IMPACT_CLASS_IGNORED: return 0;
 	}
@@ -115,7 +147,8 @@ static int strength(impact_change_class cls)
 }
 
 static void classify(impact_change_info *info, const impact_project *p,
-                     const impact_config *cfg, bool no_smart)
+                     const impact_config *cfg, bool no_smart,
+                     impact_u32vec *readers, impact_u32vec *lines)
 {
 	const impact_change *c = info->change;
 	const char *path = impact_change_path(c);
@@ -126,11 +159,11 @@ static void classify(impact_change_info *info, const impact_project *p,
 		                              "submodules, running the full suite");
 		return;
 	}
-	classify_path(info, p, cfg, path, no_smart);
+	classify_path(info, p, cfg, path, no_smart, readers, lines);
 	if (c->old_path && c->new_path && strcmp(c->old_path, c->new_path)) {
 		impact_change_info old = { 0 };
 		old.change = c;
-		classify_path(&old, p, cfg, c->old_path, no_smart);
+		classify_path(&old, p, cfg, c->old_path, no_smart, readers, lines);
 		if (strength(old.cls) > strength(info->cls)) {
 			free(info->reason);
 			*info = old;
@@ -175,6 +208,7 @@ static void add(builder *b, uint32_t file, const char *target, impact_select_rea
 				return;
 	}
 	s.file = file;
+	s.anchor = file;
 	s.target = target;
 	s.dist = file != IMPACT_STRPOOL_NONE && file < sel->reach.n ? sel->reach.dist[file] : UINT32_MAX;
 	s.reason = reason;
@@ -270,6 +304,52 @@ static bool add_spec(builder *b, const impact_testspec *spec, impact_select_reas
 	return any;
 }
 
+/*
+ * The folders holding what collector `col` collects, when its module (or
+ * the conftest bringing it in) reaches a change: pytest collects them
+ * through the hook. A folder below another one kept is left out.
+ */
+static void add_collected(builder *b, const impact_collector *col, bool full_suite)
+{
+	const impact_project *p = b->p;
+	impact_selection *sel = b->sel;
+	uint32_t anchor = col->module, dist = sel->reach.dist[col->module];
+	impact_buf last = IMPACT_BUF_INIT, dir = IMPACT_BUF_INIT;
+	size_t n = impact_snapshot_count(p->snap);
+
+	if (sel->reach.dist[col->scope] < dist) {
+		anchor = col->scope;
+		dist = sel->reach.dist[col->scope];
+	}
+	if (dist == UINT32_MAX && !full_suite)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *path = impact_snapshot_entry(p->snap, i)->path;
+		const char *slash;
+		if (!impact_collector_collects(col, path))
+			continue;
+		slash = strrchr(path, '/');
+		impact_buf_clear(&dir);
+		impact_buf_put(&dir, path, slash ? (size_t)(slash - path) : 0);
+		if (!dir.size)
+			impact_buf_puts(&dir, ".");
+		/* Entries are sorted: a folder below the last kept one follows it. */
+		if (last.size && (!strcmp(dir.ptr, last.ptr) || !strcmp(last.ptr, ".") ||
+		                  (!strncmp(dir.ptr, last.ptr, last.size) && dir.ptr[last.size] == '/')))
+			continue;
+		impact_buf_sets(&last, dir.ptr);
+		impact_strlist_push(&sel->owned, dir.ptr);
+		add(b, IMPACT_STRPOOL_NONE, sel->owned.items[sel->owned.n - 1],
+		    dist == UINT32_MAX ? IMPACT_SELECT_FULL_SUITE : IMPACT_SELECT_REACHES,
+		    dist == UINT32_MAX ? GROUP_REST : GROUP_GRAPH, -1, NULL, NULL, false);
+		sel->tests[sel->ntests - 1].anchor = anchor;
+		sel->tests[sel->ntests - 1].dist = dist == UINT32_MAX ? dist : dist + 1;
+		sel->tests[sel->ntests - 1].collector = col;
+	}
+	impact_buf_release(&last);
+	impact_buf_release(&dir);
+}
+
 static int cmp_selected(const void *a, const void *b, void *payload)
 {
 	const impact_selected *x = a, *y = b;
@@ -300,7 +380,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 {
 	impact_selection *sel = impact_xcalloc(1, sizeof(*sel));
 	impact_config *defaults = NULL;
-	impact_u32vec seeds = { 0 };
+	impact_u32vec seeds = { 0 }, readers = { 0 }, lines = { 0 };
 	const impact_change **rule_by;
 	builder b = { 0 };
 	bool no_smart = opts && opts->no_smart;
@@ -321,8 +401,29 @@ int impact_select(impact_selection **out, const impact_project *p,
 	for (size_t i = 0; i < changes->n; i++) {
 		impact_change_info *info = &sel->changes[i];
 		const impact_change *c = &changes->changes[i];
+		size_t r0 = readers.n;
 		info->change = c;
-		classify(info, p, config, no_smart);
+		classify(info, p, config, no_smart, &readers, &lines);
+		if (info->cls != IMPACT_CLASS_DATA) { /* a stronger class won: not read as data */
+			readers.n = r0;
+			lines.n = r0;
+		}
+		for (size_t k = r0; k < readers.n; k++) {
+			impact_buf note = IMPACT_BUF_INIT;
+			if (!sel->seed_notes) {
+				sel->seed_notes = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
+				sel->seed_data = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
+			}
+			if (sel->seed_notes[readers.v[k]])
+				continue;
+			sel->seed_data[readers.v[k]] = impact_change_path(c);
+			impact_buf_puts(&note, "names ");
+			impact_buf_puts(&note, impact_change_path(c));
+			impact_buf_printf(&note, " (%s) in a string, line %u",
+			                  impact_change_status_name(c->status), lines.v[k]);
+			sel->seed_notes[readers.v[k]] = impact_buf_detach(&note);
+			impact_u32vec_push(&seeds, readers.v[k]);
+		}
 		if (strength(info->cls) == 3 && !sel->full_suite) {
 			impact_buf why = IMPACT_BUF_INIT;
 			impact_buf_printf(&why, "%s: %s", impact_change_path(c), info->reason);
@@ -387,15 +488,29 @@ int impact_select(impact_selection **out, const impact_project *p,
 			              rule->first ? GROUP_RULE : GROUP_GRAPH, (int32_t)r, rule_by[r]))
 				warn_missing(sel, &rule->tests[k], "a rule");
 	}
-	/* 2. What the graph reaches: changed tests, then by distance. */
+	/* 2. Changed files that are tests (collected ones too), then what the graph reaches, by distance. */
+	for (size_t i = 0; i < sel->nchanges; i++) {
+		const impact_change_info *info = &sel->changes[i];
+		const impact_change *c = info->change;
+		if (info->cls == IMPACT_CLASS_COLLECTED && c->new_path &&
+		    c->status != IMPACT_CHANGE_DELETED) {
+			add(&b, IMPACT_STRPOOL_NONE, c->new_path, IMPACT_SELECT_CHANGED_TEST, GROUP_CHANGED,
+			    -1, NULL, NULL, false);
+			sel->tests[sel->ntests - 1].collector = collector_of(p, c->new_path);
+		}
+	}
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		uint32_t dist = sel->reach.dist[id];
+		bool changed = dist == 0 && !(sel->seed_notes && sel->seed_notes[id]);
 		if (!(p->files[id].flags & IMPACT_PF_TEST) || (p->files[id].flags & IMPACT_PF_GHOST) ||
 		    dist == UINT32_MAX)
 			continue;
-		add(&b, id, p->files[id].path, dist == 0 ? IMPACT_SELECT_CHANGED_TEST : IMPACT_SELECT_REACHES,
-		    dist == 0 ? GROUP_CHANGED : GROUP_GRAPH, -1, NULL, NULL, false);
+		add(&b, id, p->files[id].path, changed ? IMPACT_SELECT_CHANGED_TEST : IMPACT_SELECT_REACHES,
+		    changed ? GROUP_CHANGED : GROUP_GRAPH, -1, NULL, NULL, false);
 	}
+	/* Files collected by a hook whose module reaches a change: their folders. */
+	for (size_t i = 0; i < p->collectors.n; i++)
+		add_collected(&b, &p->collectors.v[i], sel->full_suite);
 	/* 3. `always`, whenever anything changed. */
 	for (size_t k = 0; changes->n && k < config->nalways; k++)
 		if (!add_spec(&b, &config->always[k], IMPACT_SELECT_ALWAYS, GROUP_REST, -1, NULL))
@@ -440,9 +555,9 @@ int impact_select(impact_selection **out, const impact_project *p,
 		impact_u32vec chain = { 0 };
 		for (size_t t = 0; t < sel->ntests; t++) {
 			uint32_t seed;
-			if (sel->tests[t].dist == UINT32_MAX || sel->tests[t].file == IMPACT_STRPOOL_NONE)
+			if (sel->tests[t].dist == UINT32_MAX || sel->tests[t].anchor == IMPACT_STRPOOL_NONE)
 				continue;
-			impact_selection_chain(sel, sel->tests[t].file, &chain);
+			impact_selection_chain(sel, sel->tests[t].anchor, &chain);
 			if (!chain.n)
 				continue;
 			seed = chain.v[chain.n - 1];
@@ -462,10 +577,47 @@ int impact_select(impact_selection **out, const impact_project *p,
 	free(b.whole);
 	free(rule_by);
 	impact_u32vec_release(&seeds);
+	impact_u32vec_release(&readers);
+	impact_u32vec_release(&lines);
 	impact_config_free(defaults);
 	sel->ms_select = impact_now_ms() - t0;
 	*out = sel;
 	return 0;
+}
+
+static const char *cause_of_chain(const impact_selection *sel, const impact_project *p,
+                                  uint32_t id)
+{
+	impact_u32vec chain = { 0 };
+	const char *cause = NULL;
+	impact_selection_chain(sel, id, &chain);
+	if (chain.n) {
+		uint32_t seed = chain.v[chain.n - 1];
+		cause = sel->seed_data && sel->seed_data[seed] ? sel->seed_data[seed] : p->files[seed].path;
+	}
+	impact_u32vec_release(&chain);
+	return cause;
+}
+
+const char *impact_selection_cause(const impact_selection *sel, const impact_project *p,
+                                   const char *file)
+{
+	uint32_t id = impact_project_find(p, file);
+	if (id != IMPACT_STRPOOL_NONE)
+		return cause_of_chain(sel, p, id);
+	for (size_t i = 0; i < sel->ntests; i++) {
+		const impact_selected *s = &sel->tests[i];
+		size_t n = strlen(s->target);
+		if (s->file != IMPACT_STRPOOL_NONE || !s->collector)
+			continue;
+		if (!strcmp(s->target, file))
+			return s->reason == IMPACT_SELECT_CHANGED_TEST ? s->target :
+			       s->anchor != IMPACT_STRPOOL_NONE ? cause_of_chain(sel, p, s->anchor) : NULL;
+		if ((!strcmp(s->target, ".") || (!strncmp(file, s->target, n) && file[n] == '/')) &&
+		    s->anchor != IMPACT_STRPOOL_NONE)
+			return cause_of_chain(sel, p, s->anchor);
+	}
+	return NULL;
 }
 
 const char *impact_selected_path(const impact_project *p, const impact_selected *s)
@@ -494,6 +646,12 @@ void impact_selection_free(impact_selection *sel)
 		free(sel->changes[i].reason);
 	free(sel->changes);
 	impact_strlist_release(&sel->warnings);
+	impact_strlist_release(&sel->owned);
+	if (sel->seed_notes)
+		for (size_t i = 0; i < sel->reach.n; i++)
+			free(sel->seed_notes[i]);
+	free(sel->seed_notes);
+	free((void *)sel->seed_data);
 	free(sel->tests);
 	free(sel->full_reason);
 	impact_reach_release(&sel->reach);
@@ -511,6 +669,8 @@ const char *impact_change_class_name(impact_change_class cls)
 	case IMPACT_CLASS_SUBMODULE: return "submodule";
 	case IMPACT_CLASS_RULE: return "rule";
 	case IMPACT_CLASS_UNMATCHED: return "unmatched";
+	case IMPACT_CLASS_COLLECTED: return "collected";
+	case IMPACT_CLASS_DATA: return "data";
 	}
 	return "?";
 }

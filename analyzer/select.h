@@ -26,6 +26,8 @@ typedef enum impact_change_class {
 	IMPACT_CLASS_SUBMODULE,    /* a gitlink: not followed, full suite */
 	IMPACT_CLASS_RULE,         /* not Python; a mapping rule covers it */
 	IMPACT_CLASS_UNMATCHED,    /* not Python, no rule, unmatched = "warn": a warning */
+	IMPACT_CLASS_COLLECTED,    /* a file a pytest_collect_file hook makes a test */
+	IMPACT_CLASS_DATA,         /* not Python; string literals name it: who reads it */
 } impact_change_class;
 
 typedef struct impact_change_info {
@@ -35,6 +37,7 @@ typedef struct impact_change_info {
 	const impact_pattern *pattern; /* the full-suite-on/ignore glob that decided, or NULL */
 	uint32_t ntests;             /* tests this change selected through the graph */
 	uint32_t nrules;             /* mapping rules its paths matched */
+	uint32_t nreaders;           /* DATA: modules whose strings name it */
 } impact_change_info;
 
 typedef enum impact_select_reason {
@@ -55,6 +58,9 @@ typedef struct impact_selected {
 	int32_t rule;        /* RULE: index in config->rules; else -1 */
 	const impact_change *by; /* RULE: the first change the rule matched */
 	const impact_testspec *spec; /* RULE, ALWAYS: the entry that named it */
+	uint32_t anchor;     /* the project file whose chain explains it (a collected
+	                        directory: its collector), or IMPACT_STRPOOL_NONE */
+	const impact_collector *collector; /* set when a collector makes it a test */
 	uint8_t group;       /* ordering group: rules first, changed tests, graph, the rest */
 	uint32_t seq;        /* order within the group for rules (config order) */
 } impact_selected;
@@ -68,6 +74,9 @@ typedef struct impact_selection {
 	char *full_reason;           /* owned: the first reason the suite is full */
 	const impact_change_info *full_change; /* the change behind it, or NULL */
 	impact_strlist warnings;     /* rules naming missing tests, unmatched files */
+	char **seed_notes;           /* per file id: why it is a seed though unchanged, or NULL */
+	const char **seed_data;      /* per file id: the data file it names (borrowed), or NULL */
+	impact_strlist owned;        /* private: target strings the selection made */
 	impact_reach reach;          /* the walk, for chains */
 	double ms_select;
 } impact_selection;
@@ -94,6 +103,14 @@ void impact_selection_free(impact_selection *sel);
  */
 void impact_selection_chain(const impact_selection *sel, uint32_t file,
                             impact_u32vec *out);
+
+/*
+ * The changed path that test file `file` (any path pytest reports, a
+ * collected file included) is selected through, or NULL when the
+ * selection does not link it to a change.
+ */
+const char *impact_selection_cause(const impact_selection *sel, const impact_project *project,
+                                   const char *file);
 
 /* The path of the file behind selected test `s` (a node id's file part is the file). */
 const char *impact_selected_path(const impact_project *project, const impact_selected *s);

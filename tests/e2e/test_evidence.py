@@ -98,3 +98,171 @@ def test_table_and_siblings(repo, change):
     repo.write(change, (repo.path / change).read_text() + "# touched\n")
     repo.commit("touch")
     assert repo.listing("HEAD") == ["tests/test_loader.py"]
+
+
+# ---- custom collection (pytest_collect_file) ----------------------------------
+
+COLLECTING = {
+    "pkg/__init__.py": "",
+    "pkg/calc.py": "def evaluate(expr):\n    a, op, b = expr.split()\n"
+                   "    return {'+': int(a) + int(b), '*': int(a) * int(b)}[op]\n",
+    "pkg/other.py": "X = 1\n",
+    "tests/test_other.py": "from pkg.other import X\n\n\ndef test_x():\n    assert X == 1\n",
+    "tests/snippets/conftest.py": (
+        "import pytest\n\nfrom pkg.calc import evaluate\n\n\n"
+        "def pytest_collect_file(parent, file_path):\n"
+        "    if file_path.suffix == '.txt':\n"
+        "        return SnippetFile.from_parent(parent, path=file_path)\n\n\n"
+        "class SnippetFile(pytest.File):\n"
+        "    def collect(self):\n"
+        "        for i, line in enumerate(self.path.read_text().splitlines()):\n"
+        "            expr, want = line.split('=')\n"
+        "            yield SnippetItem.from_parent(self, name=f'line{i}', expr=expr, want=int(want))\n\n\n"
+        "class SnippetItem(pytest.Item):\n"
+        "    def __init__(self, *, expr, want, **kw):\n"
+        "        super().__init__(**kw)\n"
+        "        self.expr, self.want = expr, want\n\n"
+        "    def runtest(self):\n"
+        "        assert evaluate(self.expr) == self.want\n"),
+    "tests/snippets/add.txt": "1 + 2 =3\n",
+    "tests/snippets/deep/mul.txt": "2 * 3 =6\n",
+    "tests/snippets/README.md": "snippets\n",
+    "tests/snippets/notes.rst": "not collected\n",
+}
+
+
+def test_collected_file_changed_is_its_own_target(repo):
+    commit_base(repo, COLLECTING)
+    repo.write("tests/snippets/add.txt", "1 + 2 =4\n")
+    repo.commit("break a snippet")
+    assert repo.listing("HEAD~1..") == ["tests/snippets/add.txt"]
+    r = repo.impact("--explain", "HEAD~1..")
+    assert ("tests/snippets/add.txt [collected by tests/snippets/conftest.py:6 pytest_collect_file]"
+            in r.stdout.decode())
+    r = repo.impact("HEAD~1..")
+    assert r.returncode == 1
+    assert "add.txt" in r.stderr.decode()
+    assert "likely caused by this change: tests/snippets/add.txt" in r.stderr.decode()
+
+
+def test_code_the_collector_reaches_selects_collected_folders(repo):
+    commit_base(repo, COLLECTING)
+    repo.write("pkg/calc.py", "def evaluate(expr):\n    return 0\n")
+    repo.commit("break the evaluator")
+    sel = repo.listing("HEAD~1..")
+    assert sel == ["tests/snippets"]
+    j = __import__("json").loads(repo.impact("--json", "HEAD~1..").stdout)
+    t = j["selected"][0]
+    assert t["collected_by"] == {"path": "tests/snippets/conftest.py", "line": 6}
+    assert [h["path"] for h in t["chain"]] == ["tests/snippets/conftest.py", "pkg/calc.py"]
+    assert j["changed"][0]["tests"] == 1
+    assert "no test reaches" not in repo.impact("--explain", "HEAD~1..").stdout.decode()
+    r = repo.impact("HEAD~1..")
+    assert r.returncode == 1
+    assert "likely caused by this change: pkg/calc.py" in r.stderr.decode()
+
+
+def test_collector_suffix_limits_what_is_a_test(repo):
+    commit_base(repo, COLLECTING)
+    repo.write("tests/snippets/notes.rst", "changed\n")
+    repo.commit("docs")
+    # .rst is documentation (ignored by default), and not collected.
+    assert repo.listing("HEAD~1..") == []
+
+
+def test_suffixes_from_endswith_and_globs(repo):
+    files = dict(COLLECTING)
+    files["tests/snippets/conftest.py"] = (
+        "import pytest\n\n\n"
+        "def pytest_collect_file(parent, file_path):\n"
+        "    name = file_path.name\n"
+        "    if name.endswith(('_spec.yaml', '.yml')) or file_path.match('*.cases'):\n"
+        "        return None\n")
+    files["tests/snippets/a_spec.yaml"] = "x: 1\n"
+    files["tests/snippets/b.cases"] = "1\n"
+    files["tests/snippets/c.json"] = "{}\n"
+    commit_base(repo, files)
+    for path, selected in [("tests/snippets/a_spec.yaml", True), ("tests/snippets/b.cases", True)]:
+        repo.write(path, "changed: 1\n")
+        repo.commit("c")
+        assert repo.listing("HEAD~1..") == ([path] if selected else [])
+    # c.json is not collected: a non-Python file no rule covers -> full suite.
+    repo.write("tests/snippets/c.json", "[]\n")
+    repo.commit("c")
+    j = __import__("json").loads(repo.impact("--json", "HEAD~1..").stdout)
+    assert j["full_suite"]
+
+
+def test_collector_without_visible_suffix_collects_everything_there(repo):
+    files = dict(COLLECTING)
+    files["tests/snippets/conftest.py"] = (
+        "import pytest\n\nKINDS = ['txt']\n\n\n"
+        "def pytest_collect_file(parent, file_path):\n"
+        "    if file_path.suffix[1:] in KINDS:\n"
+        "        return None\n")
+    commit_base(repo, files)
+    repo.write("tests/snippets/notes.rst", "changed\n")
+    repo.commit("c")
+    # No suffix visible in the hook: every non-Python file below is a test,
+    # even one the default rules would ignore? No: ignore comes first.
+    assert repo.listing("HEAD~1..") == []
+    repo.write("tests/snippets/data.bin", b"\x00\x01")
+    repo.commit("c")
+    assert repo.listing("HEAD~1..") == ["tests/snippets/data.bin"]
+
+
+def test_collector_in_a_plugin_module(repo):
+    files = {k: v for k, v in COLLECTING.items() if k != "tests/snippets/conftest.py"}
+    files["tests/snippets/conftest.py"] = "pytest_plugins = ['snipplug']\n"
+    files["snipplug.py"] = COLLECTING["tests/snippets/conftest.py"]
+    commit_base(repo, files)
+    repo.write("pkg/calc.py", "def evaluate(expr):\n    return 0\n")
+    repo.commit("break")
+    assert repo.listing("HEAD~1..") == ["tests/snippets"]
+
+
+# ---- data files read by path ---------------------------------------------------
+
+DATA = {
+    "pkg/__init__.py": "",
+    "pkg/schema.py": "import json\nfrom pathlib import Path\n\n"
+                     "SCHEMA = Path(__file__).parent / 'schemas' / 'v1.json'\n\n\n"
+                     "def load():\n    return json.loads(SCHEMA.read_text())\n",
+    "pkg/schemas/v1.json": '{"version": 1}\n',
+    "tests/test_schema.py": "from pkg.schema import load\n\n\ndef test_v():\n    assert load()['version'] == 1\n",
+    "tests/test_golden.py": "from pathlib import Path\n\nGOLDEN = Path(__file__).parent / 'golden'\n\n\n"
+                            "def test_golden():\n    assert (GOLDEN / 'out.txt').read_text() == 'ok\\n'\n",
+    "tests/golden/out.txt": "ok\n",
+    "tests/test_unrelated.py": "def test_u():\n    assert True\n",
+}
+
+
+def test_data_file_selects_its_readers(repo):
+    commit_base(repo, DATA)
+    repo.write("pkg/schemas/v1.json", '{"version": 2}\n')
+    repo.commit("break the schema")
+    assert repo.listing("HEAD~1..") == ["tests/test_schema.py"]
+    out = repo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "names pkg/schemas/v1.json (modified) in a string, line 4" in out
+    r = repo.impact("HEAD~1..")
+    assert r.returncode == 1
+    assert "likely caused by this change: pkg/schemas/v1.json" in r.stderr.decode()
+
+
+def test_golden_file_selects_the_test_naming_its_folder(repo):
+    commit_base(repo, DATA)
+    repo.write("tests/golden/out.txt", "changed\n")
+    repo.commit("break the golden file")
+    assert repo.listing("HEAD~1..") == ["tests/test_golden.py"]
+    j = __import__("json").loads(repo.impact("--json", "HEAD~1..").stdout)
+    assert j["changed"][0]["class"] == "data"
+    assert j["selected"][0]["reason"] == "reaches-change"
+    assert repo.impact("HEAD~1..").returncode == 1
+
+
+def test_data_file_nobody_names_runs_the_full_suite(repo):
+    commit_base(repo, DATA)
+    repo.write("assets/logo.svg", "<svg/>\n")
+    repo.commit("new asset")
+    j = __import__("json").loads(repo.impact("--json", "HEAD~1..").stdout)
+    assert j["full_suite"]

@@ -141,9 +141,11 @@ def test_rule_naming_missing_test_warns_not_fails(proj):
 
 def test_negated_path_in_rule(proj):
     repo = proj('unmatched = "ignore"\n'
-                '[[rule]]\npaths = ["data/**", "!data/README"]\ntests = ["tests/test_data.py"]\n')
-    change(repo, "data/README", "about the data\n")
+                '[[rule]]\npaths = ["tools/**", "!tools/README"]\ntests = ["tests/test_data.py"]\n')
+    change(repo, "tools/README", "about the tools\n")
     assert repo.listing("HEAD~1..") == []
+    change(repo, "tools/build.sh", "echo 3\n")
+    assert repo.listing("HEAD~1..") == ["tests/test_data.py"]
 
 
 # ---- full-suite-on, ignore, always, unmatched ----------------------------------
