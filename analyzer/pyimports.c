@@ -109,6 +109,19 @@ enum kind {
 	K_INTEGER,
 	K_NONE,
 	K_COMMENT,
+	K_DECORATED,
+	K_DECORATOR,
+	K_PARAMETERS,
+	K_LAMBDA_PARAMETERS,
+	K_DEFAULT_PARAM,
+	K_TYPED_PARAM,
+	K_TYPED_DEFAULT_PARAM,
+	K_SPLAT_PATTERN,
+	K_GLOBAL,
+	K_NONLOCAL,
+	K_PATTERN_LIST,
+	K_TUPLE_PATTERN,
+	K_LIST_PATTERN,
 };
 
 static const struct {
@@ -153,6 +166,20 @@ static const struct {
 	{ "integer", K_INTEGER },
 	{ "none", K_NONE },
 	{ "comment", K_COMMENT },
+	{ "decorated_definition", K_DECORATED },
+	{ "decorator", K_DECORATOR },
+	{ "parameters", K_PARAMETERS },
+	{ "lambda_parameters", K_LAMBDA_PARAMETERS },
+	{ "default_parameter", K_DEFAULT_PARAM },
+	{ "typed_parameter", K_TYPED_PARAM },
+	{ "typed_default_parameter", K_TYPED_DEFAULT_PARAM },
+	{ "list_splat_pattern", K_SPLAT_PATTERN },
+	{ "dictionary_splat_pattern", K_SPLAT_PATTERN },
+	{ "global_statement", K_GLOBAL },
+	{ "nonlocal_statement", K_NONLOCAL },
+	{ "pattern_list", K_PATTERN_LIST },
+	{ "tuple_pattern", K_TUPLE_PATTERN },
+	{ "list_pattern", K_LIST_PATTERN },
 };
 
 struct impact_pyparser {
@@ -162,7 +189,8 @@ struct impact_pyparser {
 	uint32_t nsymbols;
 	TSFieldId f_name, f_alias, f_module_name, f_body, f_condition,
 		f_consequence, f_alternative, f_function, f_arguments,
-		f_attribute, f_left, f_right, f_argument, f_value, f_operator;
+		f_attribute, f_left, f_right, f_argument, f_value, f_operator,
+		f_parameters, f_superclasses, f_definition, f_object, f_type, f_return_type;
 };
 
 static TSFieldId field_id(const TSLanguage *lang, const char *name)
@@ -220,6 +248,12 @@ impact_pyparser *impact_pyparser_new(void)
 	p->f_argument = field_id(lang, "argument");
 	p->f_value = field_id(lang, "value");
 	p->f_operator = field_id(lang, "operator");
+	p->f_parameters = field_id(lang, "parameters");
+	p->f_superclasses = field_id(lang, "superclasses");
+	p->f_definition = field_id(lang, "definition");
+	p->f_object = field_id(lang, "object");
+	p->f_type = field_id(lang, "type");
+	p->f_return_type = field_id(lang, "return_type");
 	return p;
 }
 
@@ -246,6 +280,8 @@ void impact_pyfacts_free(impact_pyfacts *facts)
 	if (facts->arena) {
 		free(facts->imports);
 		free(facts->strings);
+		free(facts->symbols);
+		free(facts->refs);
 		arena_free(facts->arena);
 	}
 	free(facts);
@@ -1874,6 +1910,546 @@ static void scan_strings(impact_pyfacts *facts, arena *a, const char *src, size_
 	}
 }
 
+/* ---- symbols and references (precise selection) ------------------------ */
+
+/*
+ * A second walk, over the whole tree (the import walk skips what cannot
+ * hold an import; references are everywhere). Iterative, with a heap
+ * stack of contexts: the symbol that owns what is read (a function or
+ * method; NONE = module-level code), the class whose body it is in (for
+ * method names), whether it is inside a function, and whether parameter
+ * names are being read (they are PARAM references of `param_of`).
+ */
+
+typedef struct sctx {
+	TSNode node;
+	uint32_t owner;     /* symbol reading it, or IMPACT_SYMBOL_NONE */
+	uint32_t cls;       /* enclosing class symbol (not inside a function), or NONE */
+	uint32_t param_of;  /* reading parameters of this symbol, or NONE */
+	uint32_t start_row; /* a decorated definition's first row, or UINT32_MAX */
+	uint8_t in_function;
+	uint8_t fixture;    /* decorated with a fixture decorator */
+} sctx;
+
+typedef struct symwalk {
+	walker *w;
+	sctx *stack;
+	size_t n, alloc;
+	size_t asyms, arefs;
+	/* (owner, kind, text) already recorded: open addressing on refs indexes */
+	uint32_t *seen;
+	size_t nseen_buckets, nseen;
+	impact_buf name;
+} symwalk;
+
+static uint32_t row1(TSPoint p)
+{
+	return p.row + 1;
+}
+
+/* Last row a node covers (an end at column 0 belongs to the row before). */
+static uint32_t end_row1(TSNode n)
+{
+	TSPoint e = ts_node_end_point(n), s = ts_node_start_point(n);
+	if (e.column == 0 && e.row > s.row)
+		return e.row;
+	return e.row + 1;
+}
+
+static uint64_t ref_hash(uint32_t owner, uint8_t kind, const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull ^ owner ^ ((uint64_t)kind << 40);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static void sw_rehash(symwalk *sw);
+
+static void add_ref(symwalk *sw, uint32_t owner, uint8_t kind, const char *text, size_t len)
+{
+	impact_pyfacts *f = sw->w->facts;
+	uint64_t h;
+	size_t mask;
+	impact_symref r;
+
+	if (!len || len > 4096)
+		return;
+	if ((sw->nseen + 1) * 2 > sw->nseen_buckets)
+		sw_rehash(sw);
+	mask = sw->nseen_buckets - 1;
+	h = ref_hash(owner, kind, text, len) & mask;
+	while (sw->seen[h] != UINT32_MAX) {
+		const impact_symref *o = &f->refs[sw->seen[h]];
+		if (o->symbol == owner && o->kind == kind && !strncmp(o->text, text, len) && !o->text[len])
+			return;
+		h = (h + 1) & mask;
+	}
+	r.text = arena_strndup(sw->w->arena, text, len);
+	r.symbol = owner;
+	r.kind = kind;
+	IMPACT_PUSH(f->refs, f->nrefs, sw->arefs, r);
+	sw->seen[h] = (uint32_t)(f->nrefs - 1);
+	sw->nseen++;
+}
+
+static void sw_rehash(symwalk *sw)
+{
+	impact_pyfacts *f = sw->w->facts;
+	size_t nb = sw->nseen_buckets ? sw->nseen_buckets * 2 : 256;
+	while (nb < 2 * (f->nrefs + 1))
+		nb *= 2;
+	free(sw->seen);
+	sw->seen = impact_xmalloc(nb * sizeof(uint32_t));
+	memset(sw->seen, 0xff, nb * sizeof(uint32_t));
+	sw->nseen_buckets = nb;
+	sw->nseen = 0;
+	for (size_t i = 0; i < f->nrefs; i++) {
+		const impact_symref *r = &f->refs[i];
+		size_t h = ref_hash(r->symbol, r->kind, r->text, strlen(r->text)) & (nb - 1);
+		while (sw->seen[h] != UINT32_MAX)
+			h = (h + 1) & (nb - 1);
+		sw->seen[h] = (uint32_t)i;
+		sw->nseen++;
+	}
+}
+
+static void sw_push(symwalk *sw, TSNode n, const sctx *like)
+{
+	sctx c;
+	if (ts_node_is_null(n))
+		return;
+	c = *like;
+	c.node = n;
+	IMPACT_PUSH(sw->stack, sw->n, sw->alloc, c);
+}
+
+/*
+ * Push the named children of `n` (last first, so they pop in order).
+ * Through a cursor: ts_node_named_child(n, k) walks k siblings, which
+ * would make a module of 70000 top-level lines quadratic.
+ */
+static void sw_push_children(symwalk *sw, TSNode n, const sctx *like)
+{
+	TSTreeCursor cur;
+	size_t first = sw->n;
+	if (!ts_node_child_count(n))
+		return;
+	cur = ts_tree_cursor_new(n);
+	if (ts_tree_cursor_goto_first_child(&cur)) {
+		do {
+			TSNode ch = ts_tree_cursor_current_node(&cur);
+			if (ts_node_is_named(ch))
+				sw_push(sw, ch, like);
+		} while (ts_tree_cursor_goto_next_sibling(&cur));
+	}
+	ts_tree_cursor_delete(&cur);
+	/* Reverse what was pushed. */
+	for (size_t a = first, b = sw->n; b > a + 1; a++, b--) {
+		sctx t = sw->stack[a];
+		sw->stack[a] = sw->stack[b - 1];
+		sw->stack[b - 1] = t;
+	}
+}
+
+static uint32_t add_symbol(symwalk *sw, const sctx *c, TSNode n, uint8_t kind, const char *name,
+                           size_t len)
+{
+	impact_pyfacts *f = sw->w->facts;
+	impact_symbol s = { 0 };
+	impact_buf_clear(&sw->name);
+	if (c->cls != IMPACT_SYMBOL_NONE) {
+		impact_buf_puts(&sw->name, f->symbols[c->cls].name);
+		impact_buf_putc(&sw->name, '.');
+	}
+	impact_buf_put(&sw->name, name, len);
+	s.name = arena_strndup(sw->w->arena, sw->name.ptr, sw->name.size);
+	s.parent = c->cls;
+	s.def_line = row1(ts_node_start_point(n));
+	s.start_line = c->start_row != UINT32_MAX ? c->start_row + 1 : s.def_line;
+	s.end_line = end_row1(n);
+	s.kind = kind;
+	if (len > 4 && !memcmp(name, "__", 2) && !memcmp(name + len - 2, "__", 2))
+		s.flags |= IMPACT_SYMBOL_DUNDER;
+	IMPACT_PUSH(f->symbols, f->nsymbols, sw->asyms, s);
+	return (uint32_t)(f->nsymbols - 1);
+}
+
+/* The decorator's callee ends with `fixture` (pytest.fixture, fixture(...)). */
+static bool is_fixture_decorator(walker *w, TSNode dec)
+{
+	TSNode e = ts_node_named_child(dec, 0);
+	size_t len;
+	const char *t;
+	if (ts_node_is_null(e))
+		return false;
+	if (kind_of(w, e) == K_CALL)
+		e = ts_node_child_by_field_id(e, w->p->f_function);
+	if (ts_node_is_null(e))
+		return false;
+	if (kind_of(w, e) == K_ATTRIBUTE)
+		e = ts_node_child_by_field_id(e, w->p->f_attribute);
+	if (ts_node_is_null(e))
+		return false;
+	t = node_text(w, e, &len);
+	return len == 7 && !memcmp(t, "fixture", 7);
+}
+
+static void mark_symbol_dynamic(symwalk *sw, uint32_t owner)
+{
+	if (owner == IMPACT_SYMBOL_NONE)
+		sw->w->facts->flags |= IMPACT_PYFACTS_DYNAMIC_CODE;
+	else
+		sw->w->facts->symbols[owner].flags |= IMPACT_SYMBOL_DYNAMIC;
+}
+
+/* A call that can reach code by a computed name. */
+static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
+{
+	walker *w = sw->w;
+	TSNode fn = ts_node_child_by_field_id(call, w->p->f_function);
+	TSNode args = ts_node_child_by_field_id(call, w->p->f_arguments);
+	const char *t;
+	size_t len;
+	if (ts_node_is_null(fn))
+		return;
+	if (kind_of(w, fn) == K_ATTRIBUTE)
+		fn = ts_node_child_by_field_id(fn, w->p->f_attribute);
+	if (ts_node_is_null(fn) || kind_of(w, fn) != K_IDENTIFIER)
+		return;
+	t = node_text(w, fn, &len);
+#define IS(s) (len == sizeof(s) - 1 && !memcmp(t, s, len))
+	if (IS("globals") || IS("locals") || IS("vars") || IS("exec") || IS("eval")) {
+		mark_symbol_dynamic(sw, owner);
+	} else if (IS("getattr") || IS("import_module") || IS("__import__")) {
+		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, IS("getattr") ? 1 : 0);
+		if (!ts_node_is_null(a) && kind_of(w, a) != K_STRING && kind_of(w, a) != K_CONCAT_STRING &&
+		    kind_of(w, a) != K_KEYWORD_ARGUMENT)
+			mark_symbol_dynamic(sw, owner);
+	}
+#undef IS
+}
+
+/* An attribute chain: a CHAIN from a name, else ATTRs and the base is walked. */
+static void do_attribute(symwalk *sw, TSNode n, const sctx *c)
+{
+	walker *w = sw->w;
+	TSNode parts[64], base = n;
+	size_t np = 0;
+	while (kind_of(w, base) == K_ATTRIBUTE && np < 64) {
+		parts[np++] = ts_node_child_by_field_id(base, w->p->f_attribute);
+		base = ts_node_child_by_field_id(base, w->p->f_object);
+		if (ts_node_is_null(base))
+			return;
+	}
+	if (kind_of(w, base) == K_IDENTIFIER && np < 64) {
+		size_t len;
+		const char *t = node_text(w, base, &len);
+		impact_buf_clear(&w->text);
+		impact_buf_put(&w->text, t, len);
+		for (size_t k = np; k-- > 0;) {
+			if (ts_node_is_null(parts[k]))
+				continue;
+			t = node_text(w, parts[k], &len);
+			impact_buf_putc(&w->text, '.');
+			impact_buf_put(&w->text, t, len);
+		}
+		add_ref(sw, c->owner, IMPACT_SYMREF_CHAIN, w->text.ptr, w->text.size);
+		return;
+	}
+	for (size_t k = 0; k < np; k++) {
+		size_t len;
+		const char *t;
+		if (ts_node_is_null(parts[k]))
+			continue;
+		t = node_text(w, parts[k], &len);
+		add_ref(sw, c->owner, IMPACT_SYMREF_ATTR, t, len);
+	}
+	sw_push(sw, base, c);
+}
+
+/* Assignment targets: names at module level become symbols; elsewhere they are stores. */
+static void do_targets(symwalk *sw, TSNode n, const sctx *c, TSNode stmt)
+{
+	walker *w = sw->w;
+	uint8_t k = kind_of(w, n);
+	if (k == K_IDENTIFIER) {
+		if (!c->in_function && c->cls == IMPACT_SYMBOL_NONE && c->owner == IMPACT_SYMBOL_NONE) {
+			size_t len;
+			const char *t = node_text(w, n, &len);
+			sctx top = *c;
+			top.start_row = UINT32_MAX;
+			(void)add_symbol(sw, &top, stmt, IMPACT_SYMBOL_ASSIGN, t, len);
+		}
+		return;
+	}
+	if (k == K_PATTERN_LIST || k == K_TUPLE_PATTERN || k == K_LIST_PATTERN || k == K_TUPLE ||
+	    k == K_LIST || k == K_EXPR_LIST || k == K_PAREN || k == K_SPLAT_PATTERN) {
+		uint32_t m = ts_node_named_child_count(n);
+		for (uint32_t i = 0; i < m; i++)
+			do_targets(sw, ts_node_named_child(n, i), c, stmt);
+		return;
+	}
+	sw_push(sw, n, c); /* x.attr = ..., x[i] = ...: reads x */
+}
+
+/* Parameters of symbol c->param_of: names are PARAM refs; defaults and annotations belong to c->owner. */
+static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of)
+{
+	walker *w = sw->w;
+	uint32_t m = ts_node_named_child_count(params);
+	for (uint32_t i = 0; i < m; i++) {
+		TSNode p = ts_node_named_child(params, i), name = p;
+		uint8_t k = kind_of(w, p);
+		if (k == K_DEFAULT_PARAM || k == K_TYPED_DEFAULT_PARAM) {
+			name = ts_node_child_by_field_id(p, w->p->f_name);
+			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_value), c);
+			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), c);
+		} else if (k == K_TYPED_PARAM) {
+			name = ts_node_named_child(p, 0);
+			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), c);
+		}
+		if (!ts_node_is_null(name) && kind_of(w, name) == K_SPLAT_PATTERN)
+			name = ts_node_named_child(name, 0);
+		if (!ts_node_is_null(name) && kind_of(w, name) == K_IDENTIFIER && of != IMPACT_SYMBOL_NONE) {
+			size_t len;
+			const char *t = node_text(w, name, &len);
+			add_ref(sw, of, IMPACT_SYMREF_PARAM, t, len);
+		}
+	}
+}
+
+static void do_function(symwalk *sw, TSNode n, const sctx *c)
+{
+	walker *w = sw->w;
+	TSNode name = ts_node_child_by_field_id(n, w->p->f_name);
+	TSNode params = ts_node_child_by_field_id(n, w->p->f_parameters);
+	TSNode ret = ts_node_child_by_field_id(n, w->p->f_return_type);
+	TSNode body = ts_node_child_by_field_id(n, w->p->f_body);
+	sctx inner = *c;
+	uint32_t sym = IMPACT_SYMBOL_NONE;
+
+	if (!c->in_function && !ts_node_is_null(name)) {
+		impact_pyfacts *f = w->facts;
+		size_t len;
+		const char *t = node_text(w, name, &len);
+		TSNode first = ts_node_child(n, 0);
+		uint32_t sig_end;
+		sym = add_symbol(sw, c, n, c->cls != IMPACT_SYMBOL_NONE ? IMPACT_SYMBOL_METHOD
+		                                                        : IMPACT_SYMBOL_FUNCTION, t, len);
+		if (!ts_node_is_null(first) && ts_node_end_byte(first) - ts_node_start_byte(first) == 5 &&
+		    !memcmp(w->src + ts_node_start_byte(first), "async", 5))
+			f->symbols[sym].flags |= IMPACT_SYMBOL_ASYNC;
+		if (c->fixture)
+			f->symbols[sym].flags |= IMPACT_SYMBOL_FIXTURE;
+		sig_end = f->symbols[sym].def_line;
+		if (!ts_node_is_null(params) && end_row1(params) > sig_end)
+			sig_end = end_row1(params);
+		if (!ts_node_is_null(ret) && end_row1(ret) > sig_end)
+			sig_end = end_row1(ret);
+		if (!ts_node_is_null(body)) {
+			f->symbols[sym].body_start_line = row1(ts_node_start_point(body));
+			f->symbols[sym].body_end_line = end_row1(body);
+			if (f->symbols[sym].body_start_line <= sig_end)
+				f->symbols[sym].flags |= IMPACT_SYMBOL_ONE_LINER;
+		} else {
+			f->symbols[sym].flags |= IMPACT_SYMBOL_ONE_LINER;
+		}
+		if (c->cls == IMPACT_SYMBOL_NONE && len == 11 && !memcmp(t, "__getattr__", 11))
+			f->flags |= IMPACT_PYFACTS_MODULE_GETATTR;
+	}
+	inner.start_row = UINT32_MAX;
+	inner.fixture = 0;
+	/* The body runs when called: it belongs to the new symbol (or the enclosing one). */
+	if (!ts_node_is_null(body)) {
+		sctx b = inner;
+		b.in_function = 1;
+		b.cls = IMPACT_SYMBOL_NONE;
+		if (sym != IMPACT_SYMBOL_NONE)
+			b.owner = sym;
+		sw_push(sw, body, &b);
+	}
+	sw_push(sw, ret, &inner);
+	if (!ts_node_is_null(params))
+		do_parameters(sw, params, &inner, sym != IMPACT_SYMBOL_NONE ? sym : c->owner);
+}
+
+static void do_class(symwalk *sw, TSNode n, const sctx *c)
+{
+	walker *w = sw->w;
+	TSNode name = ts_node_child_by_field_id(n, w->p->f_name);
+	TSNode supers = ts_node_child_by_field_id(n, w->p->f_superclasses);
+	TSNode body = ts_node_child_by_field_id(n, w->p->f_body);
+	sctx inner = *c;
+	inner.start_row = UINT32_MAX;
+	inner.fixture = 0;
+	if (!c->in_function && !ts_node_is_null(name)) {
+		size_t len;
+		const char *t = node_text(w, name, &len);
+		uint32_t sym = add_symbol(sw, c, n, IMPACT_SYMBOL_CLASS, t, len);
+		sctx b = inner;
+		b.cls = sym;
+		sw_push(sw, body, &b);
+	} else {
+		sw_push(sw, body, &inner);
+	}
+	sw_push(sw, supers, &inner);
+}
+
+static void collect_symbols(walker *w, TSNode root)
+{
+	symwalk sw;
+	sctx top = { 0 };
+
+	memset(&sw, 0, sizeof(sw));
+	sw.w = w;
+	impact_buf_init(&sw.name);
+	sw.asyms = w->facts->nsymbols;
+	sw.arefs = w->facts->nrefs;
+	if (w->facts->nrefs)
+		sw_rehash(&sw);
+	top.owner = top.cls = top.param_of = IMPACT_SYMBOL_NONE;
+	top.start_row = UINT32_MAX;
+	sw_push(&sw, root, &top);
+	while (sw.n) {
+		sctx c = sw.stack[--sw.n];
+		TSNode n = c.node;
+		uint8_t k = kind_of(w, n);
+		switch (k) {
+		case K_COMMENT: case K_STRING: case K_CONCAT_STRING: case K_IMPORT:
+		case K_IMPORT_FROM: case K_FUTURE_IMPORT: case K_GLOBAL: case K_NONLOCAL:
+		case K_INTEGER: case K_NONE:
+			break;
+		case K_IDENTIFIER: {
+			size_t len;
+			const char *t = node_text(w, n, &len);
+			add_ref(&sw, c.owner, IMPACT_SYMREF_NAME, t, len);
+			break;
+		}
+		case K_ATTRIBUTE:
+			do_attribute(&sw, n, &c);
+			break;
+		case K_CALL:
+			check_dynamic_call(&sw, n, c.owner);
+			sw_push_children(&sw, n, &c);
+			break;
+		case K_KEYWORD_ARGUMENT:
+			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_value), &c);
+			break;
+		case K_DECORATED: {
+			TSNode def = ts_node_child_by_field_id(n, w->p->f_definition);
+			uint32_t m = ts_node_named_child_count(n);
+			sctx d = c;
+			d.start_row = ts_node_start_point(n).row;
+			d.fixture = 0;
+			for (uint32_t i = 0; i < m; i++) {
+				TSNode ch = ts_node_named_child(n, i);
+				if (kind_of(w, ch) == K_DECORATOR && is_fixture_decorator(w, ch))
+					d.fixture = 1;
+			}
+			sw_push(&sw, def, &d);
+			for (uint32_t i = m; i-- > 0;) {
+				TSNode ch = ts_node_named_child(n, i);
+				if (kind_of(w, ch) == K_DECORATOR)
+					sw_push(&sw, ch, &c);
+			}
+			break;
+		}
+		case K_FUNCTION:
+			do_function(&sw, n, &c);
+			break;
+		case K_CLASS:
+			do_class(&sw, n, &c);
+			break;
+		case K_LAMBDA: {
+			TSNode params = ts_node_child_by_field_id(n, w->p->f_parameters);
+			sctx b = c;
+			b.in_function = 1;
+			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_body), &b);
+			if (!ts_node_is_null(params))
+				do_parameters(&sw, params, &c, IMPACT_SYMBOL_NONE);
+			break;
+		}
+		case K_ASSIGNMENT: case K_AUG_ASSIGNMENT: {
+			TSNode left = ts_node_child_by_field_id(n, w->p->f_left);
+			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_right), &c);
+			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_type), &c);
+			if (!ts_node_is_null(left)) {
+				if (k == K_AUG_ASSIGNMENT)
+					sw_push(&sw, left, &c); /* x += 1 reads x */
+				else
+					do_targets(&sw, left, &c, n);
+			}
+			break;
+		}
+		default:
+			sw_push_children(&sw, n, &c);
+			break;
+		}
+	}
+	free(sw.stack);
+	free(sw.seen);
+	impact_buf_release(&sw.name);
+}
+
+/* Each import inside a function or method body belongs to it. */
+static void attribute_imports(impact_pyfacts *f)
+{
+	for (size_t i = 0; i < f->nimports; i++) {
+		impact_import *imp = &f->imports[i];
+		imp->symbol = IMPACT_SYMBOL_NONE;
+		if (!(imp->flags & IMPACT_IMPORT_IN_FUNCTION))
+			continue;
+		for (size_t k = 0; k < f->nsymbols; k++) {
+			const impact_symbol *s = &f->symbols[k];
+			if ((s->kind == IMPACT_SYMBOL_FUNCTION || s->kind == IMPACT_SYMBOL_METHOD) &&
+			    s->def_line <= imp->line && imp->line <= s->end_line)
+				imp->symbol = (uint32_t)k;
+		}
+	}
+}
+
+bool impact_pyfacts_classify_lines(const impact_pyfacts *f, const uint32_t (*ranges)[2],
+                                   size_t n, impact_u32vec *call_time)
+{
+	bool import_time = false;
+	if (!n)
+		return false;
+	if (f->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE))
+		return true;
+	for (size_t r = 0; r < n; r++) {
+		for (uint32_t line = ranges[r][0]; line <= ranges[r][1] && line; line++) {
+			uint32_t owner = IMPACT_SYMBOL_NONE;
+			for (size_t k = 0; k < f->nsymbols; k++) {
+				const impact_symbol *s = &f->symbols[k];
+				if ((s->kind == IMPACT_SYMBOL_FUNCTION || s->kind == IMPACT_SYMBOL_METHOD) &&
+				    !(s->flags & IMPACT_SYMBOL_ONE_LINER) &&
+				    s->body_start_line <= line && line <= s->body_end_line)
+					owner = (uint32_t)k; /* later = inner (a method after its class) */
+			}
+			if (owner == IMPACT_SYMBOL_NONE) {
+				import_time = true;
+				/* A long range past every symbol need not be walked line by line. */
+				if (ranges[r][1] - line > 100000)
+					break;
+				continue;
+			}
+			{
+				bool have = false;
+				for (size_t i = 0; i < call_time->n && !have; i++)
+					have = call_time->v[i] == owner;
+				if (!have)
+					impact_u32vec_push(call_time, owner);
+			}
+			/* Skip to the end of this body. */
+			if (f->symbols[owner].body_end_line >= ranges[r][1])
+				break;
+			line = f->symbols[owner].body_end_line;
+		}
+	}
+	return import_time;
+}
+
 int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
                            const char *src, size_t len)
 {
@@ -1962,6 +2538,7 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 		root = ts_tree_root_node(tree);
 		w.piece_first = facts->nimports;
 		walk(&w, root);
+		collect_symbols(&w, root);
 		if (ts_node_has_error(root)) {
 			facts->flags |= IMPACT_PYFACTS_SYNTAX_ERROR;
 			if (!error_found && first_error(root, &at)) {
@@ -1978,9 +2555,12 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 	if (too_large || gave_up) {
 		/* Unknown: nothing half-read is reported. */
 		facts->nimports = 0;
+		facts->nsymbols = 0;
+		facts->nrefs = 0;
 		facts->flags = IMPACT_PYFACTS_TOO_LARGE | (facts->flags & IMPACT_PYFACTS_DOCTEST);
 		facts->error_line = facts->error_col = 0;
 	}
+	attribute_imports(facts);
 	if (facts->nimports < w.alloc) {
 		facts->imports = facts->nimports
 			? impact_xreallocarray(facts->imports, facts->nimports, sizeof(*facts->imports))
@@ -2013,10 +2593,13 @@ done:
 /*
  * Little-endian: "IPF" + version byte, u32 flags, u32 error_line,
  * u32 error_col, u32 nimports, u32 nstrings, then per import u8 kind,
- * u8 flags, u16 level, u32 line and three strings (module, name, asname),
- * each a u32 length (UINT32_MAX = NULL) and its bytes; then per string
- * evidence u8 kind, u32 line, one string; last a u32 FNV-1a of all bytes
- * before it, so a torn or damaged record is never taken for facts.
+ * u8 flags, u16 level, u32 line, u32 symbol and three strings (module,
+ * name, asname), each a u32 length (UINT32_MAX = NULL) and its bytes; then
+ * per string evidence u8 kind, u32 line, one string; then u32 nsymbols,
+ * u32 nrefs, per symbol u8 kind, u8 flags, six u32 (parent, start, end,
+ * def, body start, body end lines) and its name, per reference u8 kind,
+ * u32 symbol and its text; last a u32 FNV-1a of all bytes before it, so a
+ * torn or damaged record is never taken for facts.
  */
 
 static void put_u32(impact_buf *b, uint32_t v)
@@ -2062,6 +2645,7 @@ int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
 		                          (unsigned char)(im->level >> 8) };
 		impact_buf_put(out, head, 4);
 		put_u32(out, im->line);
+		put_u32(out, im->symbol);
 		put_str(out, im->module);
 		put_str(out, im->name);
 		put_str(out, im->asname);
@@ -2070,6 +2654,25 @@ int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
 		impact_buf_putc(out, (char)facts->strings[i].kind);
 		put_u32(out, facts->strings[i].line);
 		put_str(out, facts->strings[i].text);
+	}
+	put_u32(out, (uint32_t)facts->nsymbols);
+	put_u32(out, (uint32_t)facts->nrefs);
+	for (size_t i = 0; i < facts->nsymbols; i++) {
+		const impact_symbol *sy = &facts->symbols[i];
+		impact_buf_putc(out, (char)sy->kind);
+		impact_buf_putc(out, (char)sy->flags);
+		put_u32(out, sy->parent);
+		put_u32(out, sy->start_line);
+		put_u32(out, sy->end_line);
+		put_u32(out, sy->def_line);
+		put_u32(out, sy->body_start_line);
+		put_u32(out, sy->body_end_line);
+		put_str(out, sy->name);
+	}
+	for (size_t i = 0; i < facts->nrefs; i++) {
+		impact_buf_putc(out, (char)facts->refs[i].kind);
+		put_u32(out, facts->refs[i].symbol);
+		put_str(out, facts->refs[i].text);
 	}
 	put_u32(out, fnv1a((const unsigned char *)out->ptr + start, out->size - start));
 	return out->size - start > UINT32_MAX
@@ -2132,29 +2735,43 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 	r.end = p + len - 4;
 	{
 		uint32_t hdr[5];
+		size_t avail;
 		for (int k = 0; k < 5; k++)
 			hdr[k] = get_u32(&r);
 		n = hdr[3];
 		m = hdr[4];
-		/* Each import takes at least 20 encoded bytes, each string 9. */
-		if (r.bad || n > (size_t)(r.end - r.p) / 20 || m > (size_t)(r.end - r.p) / 9)
+		avail = (size_t)(r.end - r.p);
+		/*
+		 * Each import takes at least 24 encoded bytes, each string 9, each
+		 * symbol 30, each reference 9; the symbol and reference counts sit
+		 * after the strings, and every byte there is accounted for by the
+		 * block size below (the encoded bytes bound everything).
+		 */
+		if (r.bad || n > avail / 24 || m > avail / 9)
 			return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
 		/*
-		 * One block: the facts, the imports, the string evidence, then
-		 * the text, which needs at most the encoded bytes plus a NUL for
-		 * each of 3n + m strings.
+		 * One block: the facts, the imports, the string evidence, the
+		 * symbols and references (at most avail / 9 of them together), then
+		 * the text, which needs at most the encoded bytes plus a NUL per
+		 * string.
 		 */
+		size_t nrec = avail / 9 + 1;
 		size_t head = sizeof(*f) + (size_t)n * sizeof(impact_import) +
 		              (size_t)m * sizeof(impact_strref);
-		f = impact_xcalloc(1, head + (size_t)(r.end - r.p) + 3 * (size_t)n + m + 1);
+		size_t tail = nrec * (sizeof(impact_symbol) > sizeof(impact_symref) ? sizeof(impact_symbol)
+		                                                                     : sizeof(impact_symref));
+		f = impact_xcalloc(1, head + tail + avail + 3 * (size_t)n + m + nrec + 1);
 		f->imports = (impact_import *)(f + 1);
 		f->strings = (impact_strref *)(f->imports + n);
+		f->symbols = (impact_symbol *)(f->strings + m);
 		f->flags = hdr[0];
 		f->error_line = hdr[1];
 		f->error_col = hdr[2];
 	}
 	{
-		char *dst = (char *)(f->strings + m);
+		size_t nrec = (size_t)(r.end - r.p) / 9 + 1;
+		char *dst = (char *)f->symbols + nrec * (sizeof(impact_symbol) > sizeof(impact_symref)
+		                                         ? sizeof(impact_symbol) : sizeof(impact_symref));
 		for (uint32_t i = 0; i < n && !r.bad; i++) {
 			impact_import *im = &f->imports[i];
 			if (r.end - r.p < 4) {
@@ -2166,6 +2783,7 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 			im->level = (uint16_t)(r.p[2] | r.p[3] << 8);
 			r.p += 4;
 			im->line = get_u32(&r);
+			im->symbol = get_u32(&r);
 			im->module = get_str(&r, &dst);
 			im->name = get_str(&r, &dst);
 			im->asname = get_str(&r, &dst);
@@ -2188,6 +2806,61 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 		}
 		if (!m)
 			f->strings = NULL;
+		/* Symbols, then references, in the record area after the strings. */
+		{
+			uint32_t ns = r.bad ? 0 : get_u32(&r), nr = r.bad ? 0 : get_u32(&r);
+			size_t rec = sizeof(impact_symbol) > sizeof(impact_symref) ? sizeof(impact_symbol)
+			                                                           : sizeof(impact_symref);
+			if (r.bad || (size_t)ns + nr > nrec || ns > (size_t)(r.end - r.p) / 30 ||
+			    nr > (size_t)(r.end - r.p) / 9) {
+				r.bad = true;
+				ns = nr = 0;
+			}
+			f->refs = (impact_symref *)((char *)f->symbols + (size_t)ns * rec);
+			for (uint32_t i = 0; i < ns && !r.bad; i++) {
+				impact_symbol *sy = &f->symbols[i];
+				if (r.end - r.p < 2) {
+					r.bad = true;
+					break;
+				}
+				sy->kind = r.p[0];
+				sy->flags = r.p[1];
+				r.p += 2;
+				sy->parent = get_u32(&r);
+				sy->start_line = get_u32(&r);
+				sy->end_line = get_u32(&r);
+				sy->def_line = get_u32(&r);
+				sy->body_start_line = get_u32(&r);
+				sy->body_end_line = get_u32(&r);
+				sy->name = get_str(&r, &dst);
+				if (!sy->name || sy->kind > IMPACT_SYMBOL_ASSIGN ||
+				    (sy->parent != IMPACT_SYMBOL_NONE && sy->parent >= i))
+					r.bad = true;
+				f->nsymbols = i + 1;
+			}
+			for (uint32_t i = 0; i < nr && !r.bad; i++) {
+				impact_symref *sr = &f->refs[i];
+				if (r.end - r.p < 1) {
+					r.bad = true;
+					break;
+				}
+				sr->kind = *r.p++;
+				sr->symbol = get_u32(&r);
+				sr->text = get_str(&r, &dst);
+				if (!sr->text || sr->kind > IMPACT_SYMREF_PARAM ||
+				    (sr->symbol != IMPACT_SYMBOL_NONE && sr->symbol >= ns))
+					r.bad = true;
+				f->nrefs = i + 1;
+			}
+			if (!ns)
+				f->symbols = NULL;
+			if (!nr)
+				f->refs = NULL;
+		}
+		/* Imports point at symbols that exist. */
+		for (uint32_t i = 0; i < f->nimports && !r.bad; i++)
+			if (f->imports[i].symbol != IMPACT_SYMBOL_NONE && f->imports[i].symbol >= f->nsymbols)
+				r.bad = true;
 	}
 	if (r.bad || r.p != r.end) {
 		impact_pyfacts_free(f);

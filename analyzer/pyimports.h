@@ -49,11 +49,14 @@ enum {
 	IMPACT_IMPORT_IN_CLASS = 1 << 3,
 };
 
+#define IMPACT_SYMBOL_NONE UINT32_MAX
+
 typedef struct impact_import {
 	const char *module; /* dotted name as written, no leading dots; borrowed */
 	const char *name;   /* FROM: the imported name or "*"; else NULL */
 	const char *asname; /* the `as` alias, or NULL */
 	uint32_t line;      /* 1-based line of the statement, call or plugin string */
+	uint32_t symbol;    /* the function or method whose body runs it, or IMPACT_SYMBOL_NONE */
 	uint16_t level;     /* leading dots of a relative import; 0 = absolute */
 	uint8_t kind;       /* impact_import_kind */
 	uint8_t flags;      /* IMPACT_IMPORT_* bits */
@@ -77,6 +80,56 @@ typedef struct impact_strref {
 	uint8_t kind;     /* impact_strref_kind */
 } impact_strref;
 
+/*
+ * The symbols of a module, for precise selection: top-level functions,
+ * classes, methods (of classes at any class depth: "Outer.Inner.m") and
+ * top-level assignments. Nested functions and lambdas are part of their
+ * enclosing function or method. Lines are 1-based, as diff hunks give them.
+ */
+typedef enum impact_symbol_kind {
+	IMPACT_SYMBOL_FUNCTION = 0,
+	IMPACT_SYMBOL_CLASS,
+	IMPACT_SYMBOL_METHOD,
+	IMPACT_SYMBOL_ASSIGN,
+} impact_symbol_kind;
+
+enum {
+	IMPACT_SYMBOL_ASYNC = 1 << 0,
+	IMPACT_SYMBOL_FIXTURE = 1 << 1,   /* a decorator whose last name is `fixture` */
+	IMPACT_SYMBOL_DUNDER = 1 << 2,    /* __name__ */
+	IMPACT_SYMBOL_ONE_LINER = 1 << 3, /* the body starts on the signature's last line */
+	/* Calls globals()/locals()/vars()/exec/eval, getattr(x, non-literal) or
+	 * imports by a non-literal name: may reach anything. */
+	IMPACT_SYMBOL_DYNAMIC = 1 << 4,
+};
+
+typedef struct impact_symbol {
+	const char *name;     /* qualified within the module: "f", "C", "C.m"; borrowed */
+	uint32_t parent;      /* the enclosing class for a method or class, else IMPACT_SYMBOL_NONE */
+	uint32_t start_line;  /* first line, decorators included */
+	uint32_t end_line;
+	uint32_t def_line;    /* the `def`/`class` line */
+	uint32_t body_start_line, body_end_line; /* functions and methods: the body block */
+	uint8_t kind;         /* impact_symbol_kind */
+	uint8_t flags;        /* IMPACT_SYMBOL_* */
+} impact_symbol;
+
+typedef enum impact_symref_kind {
+	IMPACT_SYMREF_NAME = 0, /* a bare name read: `helper` */
+	IMPACT_SYMREF_CHAIN,    /* an attribute chain from a name: `termui.progressbar`, `self.x` */
+	IMPACT_SYMREF_ATTR,     /* an attribute of something that is not a name: `f().render` */
+	IMPACT_SYMREF_PARAM,    /* a parameter name (pytest injects fixtures by it) */
+} impact_symref_kind;
+
+/* A name some code uses; one record per (symbol, kind, text). */
+typedef struct impact_symref {
+	const char *text;   /* borrowed */
+	uint32_t symbol;    /* the function/method/class using it, or IMPACT_SYMBOL_NONE:
+	                       module-level code (statements, class bodies, decorators,
+	                       default values, base classes) */
+	uint8_t kind;       /* impact_symref_kind */
+} impact_symref;
+
 enum {
 	/* tree-sitter found an ERROR or MISSING node; imports are still listed. */
 	IMPACT_PYFACTS_SYNTAX_ERROR = 1 << 0,
@@ -99,6 +152,10 @@ enum {
 	 * byte search, so it errs on the side of "has doctests".
 	 */
 	IMPACT_PYFACTS_DOCTEST = 1 << 4,
+	/* A module-level `def __getattr__`: any attribute may be computed. */
+	IMPACT_PYFACTS_MODULE_GETATTR = 1 << 5,
+	/* Module-level code uses exec/eval/globals()/getattr(x, non-literal). */
+	IMPACT_PYFACTS_DYNAMIC_CODE = 1 << 6,
 };
 
 #define IMPACT_PYFACTS_MAX_SOURCE ((size_t)64 << 20)
@@ -108,6 +165,10 @@ typedef struct impact_pyfacts {
 	size_t nimports;
 	impact_strref *strings; /* string evidence, in source order */
 	size_t nstrings;
+	impact_symbol *symbols; /* in source order; a class before its methods */
+	size_t nsymbols;
+	impact_symref *refs;    /* grouped by symbol in walk order */
+	size_t nrefs;
 	uint32_t flags;       /* IMPACT_PYFACTS_* bits */
 	uint32_t error_line;  /* first syntax error, 1-based; 0 if none */
 	uint32_t error_col;   /* 1-based byte column */
@@ -157,11 +218,25 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 void impact_pyfacts_free(impact_pyfacts *facts);
 
 /*
+ * Classify changed lines of this module (`ranges`: n [first, last] pairs,
+ * 1-based, inclusive). A line inside the body of a function or method
+ * (after its signature) is a call-time change of it: its index is
+ * appended to `call_time` once. Any other line (module-level code,
+ * decorators, signatures, class bodies, one-line definitions, lines
+ * between definitions) is an import-time change: the result is true. The
+ * caller classifies the old side's lines against the old facts and the new
+ * side's against the new facts (a pure insertion has new lines only). With
+ * IMPACT_PYFACTS_SYNTAX_ERROR or _TOO_LARGE set, every line is import-time.
+ */
+bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (*ranges)[2],
+                                   size_t n, impact_u32vec *call_time);
+
+/*
  * The version of what is extracted and how it is encoded. Bump it with
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 3
+#define IMPACT_PYFACTS_VERSION 4
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

@@ -8,6 +8,8 @@
  */
 #include "report.h"
 
+#include "precise.h"
+
 #include <jansson.h>
 
 /* Length of the valid UTF-8 sequence at s, or 0 if invalid. */
@@ -239,6 +241,14 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 			impact_buf_puts(out, "\n");
 			continue;
 		}
+		if (s->reason == IMPACT_SELECT_REACHES && sel->precise && s->file != IMPACT_STRPOOL_NONE &&
+		    sel->precise->why[s->file] && (!chain.n || sel->precise->hops[s->file] <= s->dist)) {
+			impact_report_quote_path(out, s->target);
+			impact_buf_puts(out, " (references: ");
+			impact_report_quote_path(out, sel->precise->why[s->file]);
+			impact_buf_puts(out, ")\n");
+			continue;
+		}
 		if (s->reason == IMPACT_SELECT_REACHES && chain.n) {
 			explain_chain(out, ctx, &chain);
 			impact_buf_puts(out, "\n");
@@ -266,7 +276,14 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 	for (size_t i = 0; i < sel->nchanges; i++) {
 		const impact_change_info *info = &sel->changes[i];
 		const char *path = impact_change_path(info->change);
-		if (info->cls == IMPACT_CLASS_MODULE && !info->ntests) {
+		if (info->precise) {
+			impact_buf_puts(out, "change: ");
+			impact_report_quote_path(out, path);
+			impact_buf_puts(out, ": ");
+			impact_report_quote_path(out, info->precise);
+			impact_buf_puts(out, "\n");
+		}
+		if (info->cls == IMPACT_CLASS_MODULE && !info->ntests && !info->precise) {
 			impact_buf_puts(out, "note: no test reaches ");
 			impact_report_quote_path(out, path);
 			impact_buf_printf(out, " (%s)\n", impact_change_status_name(info->change->status));
@@ -335,6 +352,8 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 		json_object_set_new(o, "class", json_string(impact_change_class_name(info->cls)));
 		json_object_set_new(o, "reason", json_string(info->reason));
 		json_object_set_new(o, "tests", json_integer(info->ntests));
+		if (info->precise)
+			json_object_set_new(o, "precise", json_str(info->precise));
 		if (info->pattern) {
 			json_t *pat = json_object();
 			json_object_set_new(pat, "glob", json_str(info->pattern->text));
@@ -374,6 +393,8 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 			impact_selection_chain(sel, s->anchor, &chain);
 		else
 			chain.n = 0;
+		if (sel->precise && s->file != IMPACT_STRPOOL_NONE && sel->precise->why[s->file])
+			json_object_set_new(o, "references", json_str(sel->precise->why[s->file]));
 		if (s->collector) {
 			json_t *cb = json_object();
 			set_path(cb, "path", p->files[s->collector->module].path);

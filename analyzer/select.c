@@ -13,6 +13,7 @@
 #include "select.h"
 
 #include "path.h"
+#include "precise.h"
 
 enum { GROUP_RULE = 0, GROUP_CHANGED, GROUP_GRAPH, GROUP_REST };
 
@@ -383,6 +384,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 	impact_u32vec seeds = { 0 }, readers = { 0 }, lines = { 0 };
 	const impact_change **rule_by;
 	builder b = { 0 };
+	bool *is_changed = NULL;
 	bool no_smart = opts && opts->no_smart;
 	double t0 = impact_now_ms();
 	int rc;
@@ -470,9 +472,41 @@ int impact_select(impact_selection **out, const impact_project *p,
 		for (size_t i = 0; i < seeds.n; i++)
 			if (p->files[seeds.v[i]].flags & IMPACT_PF_TEST)
 				sel->reach.dist[seeds.v[i]] = 0;
+	} else if (opts && opts->precise && opts->repo) {
+		/* Precise: the modules and functions the changes reach (precise.h). */
+		impact_changeset sub = { 0 };
+		impact_u32vec extra = { 0 };
+		sub.changes = impact_xcalloc(changes->n + 1, sizeof(*sub.changes));
+		for (size_t i = 0; i < sel->nchanges; i++) {
+			impact_change_class k = sel->changes[i].cls;
+			if (k == IMPACT_CLASS_MODULE || k == IMPACT_CLASS_TEST)
+				sub.changes[sub.n++] = changes->changes[i];
+		}
+		for (size_t i = 0; i < seeds.n; i++)
+			if (sel->seed_notes && sel->seed_notes[seeds.v[i]])
+				impact_u32vec_push(&extra, seeds.v[i]);
+		impact_precise_run(&sel->precise, p, &sub, opts->repo, opts->cache,
+		                   1u << IMPACT_EDGE_TYPE_CHECKING, extra.v, extra.n);
+		sel->reach = sel->precise->reach;
+		memset(&sel->precise->reach, 0, sizeof(sel->precise->reach));
+		/* Notes per change, in the selection's order. */
+		for (size_t i = 0, k = 0; i < sel->nchanges && k < sub.n; i++)
+			if (sel->changes[i].cls == IMPACT_CLASS_MODULE || sel->changes[i].cls == IMPACT_CLASS_TEST)
+				sel->changes[i].precise = sel->precise->change_note[k++];
+		free(sub.changes);
+		impact_u32vec_release(&extra);
 	} else {
 		impact_graph_dependents(&sel->reach, p->graph, seeds.v, seeds.n,
 		                        1u << IMPACT_EDGE_TYPE_CHECKING);
+	}
+	is_changed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	for (size_t i = 0; i < changes->n; i++) {
+		const impact_change *c = &changes->changes[i];
+		uint32_t id;
+		if (c->new_path && (id = impact_project_find(p, c->new_path)) != IMPACT_STRPOOL_NONE)
+			is_changed[id] = true;
+		if (c->old_path && (id = impact_project_find(p, c->old_path)) != IMPACT_STRPOOL_NONE)
+			is_changed[id] = true;
 	}
 
 	b.sel = sel;
@@ -501,7 +535,9 @@ int impact_select(impact_selection **out, const impact_project *p,
 	}
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		uint32_t dist = sel->reach.dist[id];
-		bool changed = dist == 0 && !(sel->seed_notes && sel->seed_notes[id]);
+		bool changed = dist == 0 && is_changed[id];
+		if (sel->precise && sel->precise->hops[id] < dist)
+			dist = sel->precise->hops[id];
 		if (!(p->files[id].flags & IMPACT_PF_TEST) || (p->files[id].flags & IMPACT_PF_GHOST) ||
 		    dist == UINT32_MAX)
 			continue;
@@ -575,6 +611,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 	}
 
 	free(b.whole);
+	free(is_changed);
 	free(rule_by);
 	impact_u32vec_release(&seeds);
 	impact_u32vec_release(&readers);
@@ -603,8 +640,12 @@ const char *impact_selection_cause(const impact_selection *sel, const impact_pro
                                    const char *file)
 {
 	uint32_t id = impact_project_find(p, file);
-	if (id != IMPACT_STRPOOL_NONE)
-		return cause_of_chain(sel, p, id);
+	if (id != IMPACT_STRPOOL_NONE) {
+		const char *cause = cause_of_chain(sel, p, id);
+		if (!cause && sel->precise && sel->precise->origin[id] != UINT32_MAX)
+			cause = p->files[sel->precise->origin[id]].path;
+		return cause;
+	}
 	for (size_t i = 0; i < sel->ntests; i++) {
 		const impact_selected *s = &sel->tests[i];
 		size_t n = strlen(s->target);
@@ -651,6 +692,7 @@ void impact_selection_free(impact_selection *sel)
 		for (size_t i = 0; i < sel->reach.n; i++)
 			free(sel->seed_notes[i]);
 	free(sel->seed_notes);
+	impact_precise_free(sel->precise);
 	free((void *)sel->seed_data);
 	free(sel->tests);
 	free(sel->full_reason);

@@ -38,6 +38,8 @@ typedef struct impact_change_info {
 	uint32_t ntests;             /* tests this change selected through the graph */
 	uint32_t nrules;             /* mapping rules its paths matched */
 	uint32_t nreaders;           /* DATA: modules whose strings name it */
+	const char *precise;         /* precise mode: how the change was classified
+	                                ("call-time change of f"), or NULL; borrowed */
 } impact_change_info;
 
 typedef enum impact_select_reason {
@@ -77,6 +79,7 @@ typedef struct impact_selection {
 	char **seed_notes;           /* per file id: why it is a seed though unchanged, or NULL */
 	const char **seed_data;      /* per file id: the data file it names (borrowed), or NULL */
 	impact_strlist owned;        /* private: target strings the selection made */
+	struct impact_precise *precise; /* the precise mode's walk, or NULL (--coarse) */
 	impact_reach reach;          /* the walk, for chains */
 	double ms_select;
 } impact_selection;
@@ -84,6 +87,9 @@ typedef struct impact_selection {
 /* How to select; zero-initialised = the defaults. */
 typedef struct impact_select_opts {
 	bool no_smart;  /* --no-smart: rules alone, no import graph */
+	bool precise;   /* call-time changes select by references (default; --coarse: off) */
+	git_repository *repo;  /* for the old sides of modified modules (precise) */
+	impact_cache *cache;   /* parse cache for those, or NULL */
 } impact_select_opts;
 
 /*

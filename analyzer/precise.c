@@ -1,0 +1,840 @@
+/*
+ * precise.c - call-time and import-time changes, and the walks that
+ * follow them (see precise.h).
+ *
+ * Nodes are the symbols of every module (functions, classes, methods,
+ * assignments) plus one "module-level code" node per module. A target is
+ * a (module, name) pair that some code may use: a changed function, a
+ * symbol that calls it, or a name another module binds to it (`from m
+ * import f as g` makes (importer, "g") a target too, which is how
+ * re-export chains through __init__.py are followed). For each target,
+ * the references that can mean it are found through an index by name
+ * (last component), then checked against the referencing module's
+ * bindings. The walk only grows sets, so it ends.
+ */
+#include "precise.h"
+
+#include "hunks.h"
+#include "path.h"
+
+#include <git2.h>
+
+#define NONE UINT32_MAX
+#define MAX_CHAIN_PARTS 16
+#define MAX_FOLLOW 8
+
+/* ---- facts adapter (the extractor's names, in one place) ----------------- */
+
+static size_t nsyms(const impact_pyfacts *f) { return f ? f->nsymbols : 0; }
+static const impact_symbol *sym(const impact_pyfacts *f, uint32_t i) { return &f->symbols[i]; }
+static size_t nrefs(const impact_pyfacts *f) { return f ? f->nrefs : 0; }
+static const impact_symref *ref(const impact_pyfacts *f, size_t i) { return &f->refs[i]; }
+static uint32_t ref_owner(const impact_symref *r) { return r->symbol == IMPACT_SYMBOL_NONE ? NONE : r->symbol; }
+static uint32_t import_owner(const impact_import *imp) { return imp->symbol == IMPACT_SYMBOL_NONE ? NONE : imp->symbol; }
+
+/* ---- small containers ------------------------------------------------------ */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* name -> list of (file, index) */
+typedef struct entry {
+	const char *key;
+	uint32_t file, index;
+	uint32_t next; /* next entry with the same bucket, NONE ends */
+} entry;
+
+typedef struct index {
+	uint32_t *buckets;
+	size_t nbuckets;
+	entry *v;
+	size_t n, alloc;
+} index_t;
+
+static void index_init(index_t *ix, size_t expect)
+{
+	ix->nbuckets = 1024;
+	while (ix->nbuckets < expect)
+		ix->nbuckets <<= 1;
+	ix->buckets = impact_xmalloc(ix->nbuckets * sizeof(uint32_t));
+	memset(ix->buckets, 0xff, ix->nbuckets * sizeof(uint32_t));
+}
+
+static void index_add(index_t *ix, const char *key, size_t keylen, uint32_t file, uint32_t idx,
+                      impact_strlist *owned)
+{
+	entry e;
+	uint64_t h;
+	char *k = NULL;
+	if (key[keylen]) { /* a component inside a chain: own a copy */
+		k = impact_xstrndup(key, keylen);
+		impact_strlist_push(owned, k);
+		free(k);
+		key = owned->items[owned->n - 1];
+	}
+	h = hash_str(key) & (ix->nbuckets - 1);
+	e.key = key;
+	e.file = file;
+	e.index = idx;
+	e.next = ix->buckets[h];
+	IMPACT_PUSH(ix->v, ix->n, ix->alloc, e);
+	ix->buckets[h] = (uint32_t)(ix->n - 1);
+}
+
+static uint32_t index_first(const index_t *ix, const char *key)
+{
+	uint32_t i = ix->buckets[hash_str(key) & (ix->nbuckets - 1)];
+	while (i != NONE && strcmp(ix->v[i].key, key))
+		i = ix->v[i].next;
+	return i;
+}
+
+static uint32_t index_next(const index_t *ix, uint32_t i)
+{
+	const char *key = ix->v[i].key;
+	for (i = ix->v[i].next; i != NONE && strcmp(ix->v[i].key, key); i = ix->v[i].next)
+		;
+	return i;
+}
+
+static void index_release(index_t *ix)
+{
+	free(ix->buckets);
+	free(ix->v);
+}
+
+/* ---- the walk's state -------------------------------------------------- */
+
+typedef struct target {
+	uint32_t file;
+	const char *name;
+	uint32_t node; /* the node that made it a target */
+} target;
+
+typedef struct walker {
+	const impact_project *p;
+	uint32_t skip_kinds;
+	uint32_t *base;       /* per file: first node id; the module node is base + nsyms */
+	uint32_t nnodes;
+	uint32_t *from;       /* per node: the node it was reached from (NONE: a change) */
+	uint8_t *hit;         /* per node */
+	uint8_t *used;        /* per node: some reference means it (through any binding) */
+	uint8_t *unnamed_done;
+	uint32_t *hop;        /* per node: hops from a change */
+	const char **label;   /* per node: why a changed node changed (borrowed), or NULL */
+	bool *seed;           /* per file: import-time changed (module seed) */
+	bool *any_hit;        /* per file: some symbol of it was reached */
+	bool new_seed;
+	index_t refs;         /* last name component -> (file, ref index) */
+	index_t binds;        /* imported name -> (file, import index) */
+	impact_strlist owned;
+	target *queue;
+	size_t nqueue, aqueue, qhead;
+	/* seen targets: open addressing on (file, name) */
+	target *seen;
+	size_t nseen_buckets, nseen;
+	impact_u32vec tmp;
+} walker;
+
+static uint32_t node_of(const walker *w, uint32_t file, uint32_t s)
+{
+	return w->base[file] + (s == NONE ? (uint32_t)nsyms(w->p->files[file].facts) : s);
+}
+
+static uint32_t file_of_node(const walker *w, uint32_t node)
+{
+	uint32_t lo = 0, hi = w->p->nfiles;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (w->base[mid] <= node)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const char *last_part(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot ? dot + 1 : name;
+}
+
+static bool seen_add(walker *w, uint32_t file, const char *name)
+{
+	uint64_t h;
+	if (w->nseen * 2 >= w->nseen_buckets) {
+		target *old = w->seen;
+		size_t nold = w->nseen_buckets;
+		w->nseen_buckets = nold ? nold * 2 : 1024;
+		w->seen = impact_xcalloc(w->nseen_buckets, sizeof(*w->seen));
+		w->nseen = 0;
+		for (size_t i = 0; i < nold; i++)
+			if (old[i].name)
+				seen_add(w, old[i].file, old[i].name);
+		free(old);
+	}
+	h = (hash_str(name) ^ (file * 0x9e3779b97f4a7c15ull)) & (w->nseen_buckets - 1);
+	while (w->seen[h].name) {
+		if (w->seen[h].file == file && !strcmp(w->seen[h].name, name))
+			return false;
+		h = (h + 1) & (w->nseen_buckets - 1);
+	}
+	w->seen[h].file = file;
+	w->seen[h].name = name;
+	w->nseen++;
+	return true;
+}
+
+static void push_target(walker *w, uint32_t file, const char *name, uint32_t node)
+{
+	target t = { file, name, node };
+	if (!seen_add(w, file, name))
+		return;
+	IMPACT_PUSH(w->queue, w->nqueue, w->aqueue, t);
+}
+
+static void make_seed(walker *w, uint32_t file)
+{
+	if (!w->seed[file]) {
+		w->seed[file] = true;
+		w->new_seed = true;
+	}
+}
+
+/* Node `node` (of `file`, symbol `s`) is reached from `via`. */
+static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
+{
+	uint32_t node = node_of(w, file, s);
+	const impact_pyfile *f = &w->p->files[file];
+	if (w->hit[node])
+		return;
+	w->hit[node] = 1;
+	w->from[node] = via;
+	w->hop[node] = via == NONE ? 0 : w->hop[via] + 1;
+	w->any_hit[file] = true;
+	if (s == NONE || (f->flags & IMPACT_PF_CONFTEST) || !f->facts) {
+		/* Module-level code runs it at import, or a conftest's fixtures
+		 * reach every test in scope: the module is import-time changed. */
+		make_seed(w, file);
+		return;
+	}
+	if (f->flags & IMPACT_PF_TEST)
+		return; /* the test module is selected; tests are not called */
+	{
+		const impact_symbol *sy = sym(f->facts, s);
+		push_target(w, file, sy->name, node);
+		/* A dunder runs without being named: whoever names the class. */
+		if ((sy->flags & IMPACT_SYMBOL_DUNDER) && sy->parent != IMPACT_SYMBOL_NONE)
+			push_target(w, file, sym(f->facts, sy->parent)->name, node);
+	}
+}
+
+/* ---- bindings: what a name means in a module ---------------------------- */
+
+typedef struct binding {
+	uint32_t file;      /* module file, or NONE */
+	char name[256];     /* "" = the module itself; else a (qualified) attribute */
+	const char *dotted; /* the module's dotted name as imported (for submodules) */
+	uint32_t level;
+} binding;
+
+static uint32_t module_file(walker *w, uint32_t importer, const char *dotted, uint32_t level)
+{
+	impact_import imp = { 0 };
+	unsigned how = 0;
+	imp.module = dotted;
+	imp.level = (uint16_t)level;
+	imp.kind = IMPACT_IMPORT_MODULE;
+	w->tmp.n = 0;
+	if (!impact_resolver_resolve(w->p->resolver, importer, &imp, &w->tmp, &how))
+		return NONE;
+	return w->tmp.v[w->tmp.n - 1];
+}
+
+/* The binding of bare name `head` in file `y`; false when unbound (a local, self, a builtin). */
+static bool bind_head(walker *w, uint32_t y, const char *head, size_t hlen, binding *b,
+                      impact_buf *dotted)
+{
+	const impact_pyfacts *f = w->p->files[y].facts;
+	for (size_t i = 0; i < nsyms(f); i++) {
+		const impact_symbol *s = sym(f, (uint32_t)i);
+		if (s->parent == IMPACT_SYMBOL_NONE && strlen(s->name) == hlen && !memcmp(s->name, head, hlen)) {
+			b->file = y;
+			snprintf(b->name, sizeof(b->name), "%s", s->name);
+			return true;
+		}
+	}
+	for (size_t i = 0; f && i < f->nimports; i++) {
+		const impact_import *imp = &f->imports[i];
+		const char *bound;
+		size_t blen;
+		if (imp->flags & IMPACT_IMPORT_TYPE_CHECKING)
+			continue;
+		if (imp->kind == IMPACT_IMPORT_MODULE) {
+			bound = imp->asname ? imp->asname : imp->module;
+			blen = imp->asname ? strlen(bound) : strcspn(bound, ".");
+			if (blen != hlen || memcmp(bound, head, hlen))
+				continue;
+			impact_buf_clear(dotted);
+			if (imp->asname)
+				impact_buf_puts(dotted, imp->module);
+			else
+				impact_buf_put(dotted, head, hlen);
+			b->file = module_file(w, y, dotted->ptr, 0);
+			b->name[0] = '\0';
+			b->level = 0;
+			return b->file != NONE;
+		}
+		if (imp->kind == IMPACT_IMPORT_FROM && imp->name && strcmp(imp->name, "*")) {
+			bound = imp->asname ? imp->asname : imp->name;
+			if (strlen(bound) != hlen || memcmp(bound, head, hlen))
+				continue;
+			impact_buf_clear(dotted);
+			impact_buf_puts(dotted, imp->module);
+			if (dotted->size)
+				impact_buf_putc(dotted, '.');
+			impact_buf_puts(dotted, imp->name);
+			b->level = imp->level;
+			b->file = module_file(w, y, dotted->ptr, imp->level);
+			if (b->file != NONE) {
+				b->name[0] = '\0';
+				return true;
+			}
+			b->file = module_file(w, y, imp->module, imp->level);
+			if (b->file == NONE && !*imp->module && imp->level)
+				return false;
+			snprintf(b->name, sizeof(b->name), "%s", imp->name);
+			return b->file != NONE;
+		}
+	}
+	return false;
+}
+
+/*
+ * Does reference `r` of file `y` (a chain, a name, an attribute or a
+ * parameter) mean target `t`?
+ */
+static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t)
+{
+	const char *tl = last_part(t->name);
+	switch (r->kind) {
+	case IMPACT_SYMREF_NAME:
+		return y == t->file && !strcmp(r->text, t->name);
+	case IMPACT_SYMREF_ATTR:
+		return !strcmp(r->text, tl);
+	case IMPACT_SYMREF_PARAM: {
+		const impact_pyfacts *f = w->p->files[t->file].facts;
+		for (size_t i = 0; i < nsyms(f); i++)
+			if (!strcmp(sym(f, (uint32_t)i)->name, t->name))
+				return (sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_FIXTURE) && !strcmp(r->text, tl);
+		return false;
+	}
+	case IMPACT_SYMREF_CHAIN: {
+		const char *parts[MAX_CHAIN_PARTS];
+		size_t lens[MAX_CHAIN_PARTS], n = 0, k = 1;
+		impact_buf dotted = IMPACT_BUF_INIT;
+		binding b = { 0 };
+		bool ok = false;
+		for (const char *s = r->text; n < MAX_CHAIN_PARTS;) {
+			const char *dot = strchr(s, '.');
+			parts[n] = s;
+			lens[n++] = dot ? (size_t)(dot - s) : strlen(s);
+			if (!dot)
+				break;
+			s = dot + 1;
+		}
+		if (bind_head(w, y, parts[0], lens[0], &b, &dotted)) {
+			ok = b.file == t->file && !strcmp(b.name, t->name);
+			for (; k < n && !ok; k++) {
+				if (!b.name[0]) {
+					/* A module: a submodule of it, or one of its names. */
+					uint32_t sub;
+					impact_buf_putc(&dotted, '.');
+					impact_buf_put(&dotted, parts[k], lens[k]);
+					sub = module_file(w, y, dotted.ptr, b.level);
+					if (sub != NONE) {
+						b.file = sub;
+						continue;
+					}
+					snprintf(b.name, sizeof(b.name), "%.*s", (int)lens[k], parts[k]);
+				} else {
+					/* A name of a module: a class's attribute, or unknown from here. */
+					const impact_pyfacts *f = w->p->files[b.file].facts;
+					size_t have = strlen(b.name);
+					bool is_class = false;
+					for (size_t i = 0; i < nsyms(f) && !is_class; i++)
+						is_class = sym(f, (uint32_t)i)->kind == IMPACT_SYMBOL_CLASS &&
+						           !strcmp(sym(f, (uint32_t)i)->name, b.name);
+					if (!is_class || have + 1 + lens[k] >= sizeof(b.name))
+						break;
+					snprintf(b.name + have, sizeof(b.name) - have, ".%.*s", (int)lens[k], parts[k]);
+				}
+				ok = b.file == t->file && !strcmp(b.name, t->name);
+			}
+		}
+		/* An object of unknown type: its attribute names match any symbol so named. */
+		for (; k < n && !ok; k++)
+			ok = k > 0 && lens[k] == strlen(tl) && !memcmp(parts[k], tl, lens[k]);
+		impact_buf_release(&dotted);
+		return ok;
+	}
+	}
+	return false;
+}
+
+/* ---- building the indexes ------------------------------------------------ */
+
+static void build_indexes(walker *w)
+{
+	const impact_project *p = w->p;
+	size_t total = 0;
+	for (uint32_t id = 0; id < p->nfiles; id++)
+		total += nrefs(p->files[id].facts);
+	index_init(&w->refs, total);
+	index_init(&w->binds, p->nfiles * 4);
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		const impact_pyfacts *f = p->files[id].facts;
+		if (!f || (p->files[id].flags & IMPACT_PF_GHOST))
+			continue;
+		for (size_t i = 0; i < nrefs(f); i++) {
+			const impact_symref *r = ref(f, i);
+			if (r->kind != IMPACT_SYMREF_CHAIN) {
+				index_add(&w->refs, r->text, strlen(r->text), id, (uint32_t)i, &w->owned);
+				continue;
+			}
+			/* A chain under each of its parts, the head included. */
+			for (const char *s = r->text;;) {
+				const char *dot = strchr(s, '.');
+				size_t len = dot ? (size_t)(dot - s) : strlen(s);
+				index_add(&w->refs, s, len, id, (uint32_t)i, &w->owned);
+				if (!dot)
+					break;
+				s = dot + 1;
+			}
+		}
+		for (size_t i = 0; i < f->nimports; i++) {
+			const impact_import *imp = &f->imports[i];
+			if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !(imp->flags & IMPACT_IMPORT_TYPE_CHECKING))
+				index_add(&w->binds, imp->name, strlen(imp->name), id, (uint32_t)i, &w->owned);
+		}
+	}
+}
+
+/* ---- the walks -------------------------------------------------------------- */
+
+/* Names another module binds to target t: (importer, alias) targets. */
+static void follow_bindings(walker *w, const target *t)
+{
+	const impact_project *p = w->p;
+	const char *tl = t->name;
+	if (strchr(tl, '.'))
+		return; /* a method: imported with its class */
+	for (uint32_t e = index_first(&w->binds, tl); e != NONE; e = index_next(&w->binds, e)) {
+		uint32_t y = w->binds.v[e].file;
+		const impact_import *imp = &p->files[y].facts->imports[w->binds.v[e].index];
+		if (module_file(w, y, imp->module, imp->level) != t->file)
+			continue;
+		push_target(w, y, imp->asname ? imp->asname : imp->name, t->node);
+	}
+	/* Star imports re-export public names. */
+	if (tl[0] != '_') {
+		for (uint32_t y = 0; y < p->nfiles; y++) {
+			const impact_pyfacts *f = p->files[y].facts;
+			for (size_t i = 0; f && i < f->nimports; i++) {
+				const impact_import *imp = &f->imports[i];
+				if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !strcmp(imp->name, "*") &&
+				    module_file(w, y, imp->module, imp->level) == t->file)
+					push_target(w, y, tl, t->node);
+			}
+		}
+	}
+}
+
+/* Process one target: reach every symbol whose references may mean it. */
+static size_t process(walker *w, const target *t)
+{
+	const impact_project *p = w->p;
+	size_t matches = 0;
+	const char *key = last_part(t->name);
+	for (uint32_t e = index_first(&w->refs, key); e != NONE; e = index_next(&w->refs, e)) {
+		uint32_t y = w->refs.v[e].file;
+		const impact_symref *r = ref(p->files[y].facts, w->refs.v[e].index);
+		if (!ref_means(w, y, r, t))
+			continue;
+		matches++;
+		reach(w, y, ref_owner(r), t->node);
+	}
+	follow_bindings(w, t);
+	return matches;
+}
+
+static void run_queue(walker *w)
+{
+	while (w->qhead < w->nqueue) {
+		target t = w->queue[w->qhead++];
+		if (process(w, &t))
+			w->used[t.node] = 1;
+	}
+}
+
+/*
+ * A reached function that nothing names, under any binding, is called
+ * by name (a hook, a callback a decorator registers, an entry point) or
+ * not at all: its module counts as changed at import time.
+ */
+static void unnamed_functions(walker *w)
+{
+	const impact_project *p = w->p;
+	for (size_t i = 0; i < w->nqueue; i++) {
+		uint32_t node = w->queue[i].node, file;
+		if (w->used[node] || w->unnamed_done[node])
+			continue;
+		w->unnamed_done[node] = 1;
+		file = file_of_node(w, node);
+		if (!(p->files[file].flags & IMPACT_PF_TEST))
+			make_seed(w, file);
+	}
+}
+
+/* Functions that use exec/eval/globals()/getattr(x, name): reached when their module or one it imports was. */
+static void dynamic_functions(walker *w)
+{
+	const impact_project *p = w->p;
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		const impact_pyfacts *f = p->files[y].facts;
+		bool near = w->any_hit[y];
+		size_t n;
+		const impact_edge *e;
+		if (!f)
+			continue;
+		if (!near) {
+			e = impact_graph_out(p->graph, y, &n);
+			for (size_t k = 0; k < n && !near; k++)
+				near = e[k].to < p->nfiles && w->any_hit[e[k].to];
+		}
+		if (!near)
+			continue;
+		for (size_t i = 0; i < nsyms(f); i++)
+			if ((sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_DYNAMIC) &&
+			    !w->hit[node_of(w, y, (uint32_t)i)])
+				reach(w, y, (uint32_t)i, NONE);
+	}
+}
+
+/* Functions that import an import-time changed module in their body. */
+static void lazy_importers(walker *w, const impact_reach *mods)
+{
+	const impact_project *p = w->p;
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		const impact_pyfacts *f = p->files[y].facts;
+		for (size_t i = 0; f && i < f->nimports; i++) {
+			const impact_import *imp = &f->imports[i];
+			uint32_t owner = import_owner(imp);
+			unsigned how = 0;
+			if (owner == NONE || (imp->flags & IMPACT_IMPORT_TYPE_CHECKING) ||
+			    w->hit[node_of(w, y, owner)])
+				continue;
+			w->tmp.n = 0;
+			impact_resolver_resolve(p->resolver, y, imp, &w->tmp, &how);
+			for (size_t k = 0; k < w->tmp.n; k++)
+				if (mods->dist[w->tmp.v[k]] != UINT32_MAX) {
+					reach(w, y, owner, NONE);
+					w->label[node_of(w, y, owner)] = "imports an import-time changed module";
+					break;
+				}
+		}
+	}
+}
+
+/* ---- classification ------------------------------------------------------- */
+
+static int read_blob(impact_buf *out, git_repository *repo, const git_oid *oid)
+{
+	git_blob *blob = NULL;
+	int rc = git_blob_lookup(&blob, repo, oid);
+	if (rc < 0)
+		return impact_error_from_git(rc, "cannot read the old side of a change");
+	impact_buf_put(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return 0;
+}
+
+static int old_facts(impact_pyfacts **out, git_repository *repo, impact_cache *cache,
+                     const git_oid *oid, const impact_buf *src, impact_pyparser **parser)
+{
+	impact_buf cached = IMPACT_BUF_INIT;
+	int rc;
+	if (cache && impact_cache_get(cache, oid, &cached) == 0 &&
+	    impact_pyfacts_decode(out, cached.ptr, cached.size) == 0) {
+		impact_buf_release(&cached);
+		return 0;
+	}
+	impact_buf_release(&cached);
+	impact_error_clear();
+	IMPACT_UNUSED(repo);
+	if (!*parser && !(*parser = impact_pyparser_new()))
+		return IMPACT_ERROR;
+	rc = impact_pyfacts_extract(out, *parser, src->ptr ? src->ptr : "", src->size);
+	return rc;
+}
+
+/* Append to `why` the names of the symbols in `list`. */
+static void name_list(impact_buf *why, const impact_pyfacts *f, const impact_u32vec *list)
+{
+	for (size_t i = 0; i < list->n && i < 5; i++)
+		impact_buf_printf(why, "%s%s", i ? ", " : "", sym(f, list->v[i])->name);
+	if (list->n > 5)
+		impact_buf_printf(why, " and %zu more", list->n - 5);
+}
+
+/*
+ * One modified module: seed it (import-time) or make its changed
+ * functions targets (call-time). Returns the note for --explain.
+ */
+static char *classify_change(walker *w, const impact_change *c, git_repository *repo,
+                             impact_cache *cache, impact_pyparser **parser)
+{
+	const impact_project *p = w->p;
+	uint32_t id = c->new_path ? impact_project_find(p, c->new_path) : NONE;
+	impact_buf old_src = IMPACT_BUF_INIT, new_src = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
+	impact_lines old_l = { 0 }, new_l = { 0 };
+	impact_u32vec old_syms = { 0 }, new_syms = { 0 };
+	impact_pyfacts *of = NULL;
+	const impact_pyfacts *nf;
+	const impact_pyfile *file;
+	bool import_time = true;
+	const char *reason = NULL;
+
+	if (id == NONE)
+		return NULL;
+	file = &p->files[id];
+	nf = file->facts;
+	if (c->status != IMPACT_CHANGE_MODIFIED || !c->old_path || strcmp(c->old_path, c->new_path))
+		reason = "added, deleted or renamed";
+	else if (file->flags & (IMPACT_PF_CONFTEST | IMPACT_PF_TEST))
+		reason = NULL; /* tests run themselves; conftests reach their whole scope */
+	else if (!nf || (nf->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE)))
+		reason = "its new side could not be read symbol by symbol";
+	else if (!file->entry || read_blob(&old_src, repo, &c->old_oid) < 0 ||
+	         impact_snapshot_read(&new_src, p->snap, file->entry) < 0 ||
+	         old_facts(&of, repo, cache, &c->old_oid, &old_src, parser) < 0)
+		reason = "a side could not be read";
+	else if (of->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE))
+		reason = "its old side could not be read symbol by symbol";
+	else if (impact_hunks_compute(&old_l, &new_l, old_src.ptr ? old_src.ptr : "", old_src.size,
+	                              new_src.ptr ? new_src.ptr : "", new_src.size) < 0)
+		reason = "its diff failed";
+	else {
+		bool o = impact_pyfacts_classify_lines(of, (const uint32_t (*)[2])old_l.v, old_l.n, &old_syms);
+		bool n = impact_pyfacts_classify_lines(nf, (const uint32_t (*)[2])new_l.v, new_l.n, &new_syms);
+		import_time = o || n;
+		if (import_time)
+			reason = "module-level code, a signature, a decorator or a class body changed";
+	}
+	impact_error_clear();
+
+	if (file->flags & (IMPACT_PF_CONFTEST | IMPACT_PF_TEST)) {
+		make_seed(w, id);
+	} else if (import_time) {
+		make_seed(w, id);
+		impact_buf_printf(&why, "import-time change (%s)", reason ? reason : "changed");
+	} else {
+		/* Old-side names: a function body changed in place keeps its name. */
+		for (size_t i = 0; i < old_syms.n; i++) {
+			const char *name = sym(of, old_syms.v[i])->name;
+			bool found = false;
+			for (size_t k = 0; k < nsyms(nf) && !found; k++)
+				if (!strcmp(sym(nf, (uint32_t)k)->name, name)) {
+					found = true;
+					impact_u32vec_push(&new_syms, (uint32_t)k);
+				}
+			if (!found)
+				make_seed(w, id);
+		}
+		impact_buf_puts(&why, "call-time change of ");
+		name_list(&why, nf, &new_syms);
+		for (size_t i = 0; i < new_syms.n; i++) {
+			uint32_t node = node_of(w, id, new_syms.v[i]);
+			const impact_symbol *s = sym(nf, new_syms.v[i]);
+			if (w->hit[node])
+				continue;
+			w->hit[node] = 1;
+			w->from[node] = NONE;
+			w->hop[node] = 0;
+			w->label[node] = "body changed";
+			w->any_hit[id] = true;
+			if ((s->flags & IMPACT_SYMBOL_DYNAMIC) || !strncmp(s->name, "pytest_", 7)) {
+				make_seed(w, id); /* called by name, or calls by name */
+				continue;
+			}
+			push_target(w, id, s->name, node);
+			if ((s->flags & IMPACT_SYMBOL_DUNDER) && s->parent != IMPACT_SYMBOL_NONE)
+				push_target(w, id, sym(nf, s->parent)->name, node);
+		}
+	}
+	impact_pyfacts_free(of);
+	impact_buf_release(&old_src);
+	impact_buf_release(&new_src);
+	impact_lines_release(&old_l);
+	impact_lines_release(&new_l);
+	impact_u32vec_release(&old_syms);
+	impact_u32vec_release(&new_syms);
+	return why.size ? impact_buf_detach(&why) : (impact_buf_release(&why), NULL);
+}
+
+/* "tests/test_a.py:test_x -> pkg/api.py:run -> pkg/core.py:helper (body changed)" */
+static char *chain_text(const walker *w, uint32_t node)
+{
+	impact_buf b = IMPACT_BUF_INIT;
+	for (unsigned k = 0; node != NONE && k < 64; k++) {
+		uint32_t file = file_of_node(w, node);
+		const impact_pyfacts *f = w->p->files[file].facts;
+		uint32_t s = node - w->base[file];
+		if (k)
+			impact_buf_puts(&b, " -> ");
+		impact_buf_printf(&b, "%s:%s", w->p->files[file].path,
+		                  s < nsyms(f) ? sym(f, s)->name : "<module>");
+		if (w->from[node] == NONE)
+			impact_buf_printf(&b, " (%s)", w->label[node] ? w->label[node] : "changed");
+		node = w->from[node];
+	}
+	return impact_buf_detach(&b);
+}
+
+int impact_precise_run(impact_precise **out, const impact_project *p,
+                       const impact_changeset *changes, git_repository *repo,
+                       impact_cache *cache, uint32_t skip_kinds,
+                       const uint32_t *extra_seeds, size_t nextra)
+{
+	impact_precise *pr = impact_xcalloc(1, sizeof(*pr));
+	walker w = { 0 };
+	impact_pyparser *parser = NULL;
+	impact_u32vec seeds = { 0 };
+	uint32_t n = 0;
+
+	w.p = p;
+	w.skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
+	w.base = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		w.base[id] = n;
+		n += (uint32_t)nsyms(p->files[id].facts) + 1;
+	}
+	w.base[p->nfiles] = n;
+	w.nnodes = n;
+	w.from = impact_xmalloc(((size_t)n + 1) * sizeof(uint32_t));
+	w.hop = impact_xcalloc((size_t)n + 1, sizeof(uint32_t));
+	w.hit = impact_xcalloc((size_t)n + 1, 1);
+	w.used = impact_xcalloc((size_t)n + 1, 1);
+	w.unnamed_done = impact_xcalloc((size_t)n + 1, 1);
+	w.label = impact_xcalloc((size_t)n + 1, sizeof(char *));
+	w.seed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	w.any_hit = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	memset(w.from, 0xff, ((size_t)n + 1) * sizeof(uint32_t));
+	build_indexes(&w);
+
+	pr->nchanges = changes->n;
+	pr->change_note = impact_xcalloc(changes->n + 1, sizeof(char *));
+	for (size_t i = 0; i < changes->n; i++) {
+		const impact_change *c = &changes->changes[i];
+		uint32_t old_id;
+		if (c->new_path && impact_path_has_suffix(c->new_path, ".py") &&
+		    c->new_mode != IMPACT_MODE_GITLINK)
+			pr->change_note[i] = classify_change(&w, c, repo, cache, &parser);
+		/* The gone side of a rename or deletion: its importers are seeds. */
+		if (c->old_path && (!c->new_path || strcmp(c->old_path, c->new_path)) &&
+		    (old_id = impact_project_find(p, c->old_path)) != IMPACT_STRPOOL_NONE)
+			make_seed(&w, old_id);
+	}
+	impact_pyparser_free(parser);
+	for (size_t i = 0; i < nextra; i++)
+		make_seed(&w, extra_seeds[i]);
+
+	/* Alternate the two walks until neither adds anything. */
+	for (;;) {
+		w.new_seed = false;
+		run_queue(&w);
+		dynamic_functions(&w);
+		run_queue(&w);
+		seeds.n = 0;
+		for (uint32_t id = 0; id < p->nfiles; id++)
+			if (w.seed[id])
+				impact_u32vec_push(&seeds, id);
+		impact_reach_release(&pr->reach);
+		impact_graph_dependents(&pr->reach, p->graph, seeds.v, seeds.n, w.skip_kinds);
+		lazy_importers(&w, &pr->reach);
+		run_queue(&w);
+		unnamed_functions(&w);
+		if (!w.new_seed)
+			break;
+	}
+
+	pr->seed = w.seed;
+	pr->nfiles = p->nfiles + 1;
+	w.seed = NULL;
+	pr->hops = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	pr->why = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
+	pr->origin = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	memset(pr->origin, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	for (uint32_t id = 0; id <= p->nfiles; id++) {
+		uint32_t best = NONE, bestn = NONE;
+		pr->hops[id] = UINT32_MAX;
+		if (id == p->nfiles || !(p->files[id].flags & IMPACT_PF_TEST))
+			continue;
+		for (uint32_t node = w.base[id]; node < w.base[id + 1]; node++)
+			if (w.hit[node] && (best == NONE || w.hop[node] < best)) {
+				best = w.hop[node];
+				bestn = node;
+			}
+		if (bestn != NONE) {
+			uint32_t root = bestn;
+			while (w.from[root] != NONE)
+				root = w.from[root];
+			pr->hops[id] = best + 1;
+			pr->why[id] = chain_text(&w, bestn);
+			pr->origin[id] = file_of_node(&w, root);
+		}
+	}
+
+	impact_u32vec_release(&seeds);
+	impact_u32vec_release(&w.tmp);
+	index_release(&w.refs);
+	index_release(&w.binds);
+	impact_strlist_release(&w.owned);
+	free(w.queue);
+	free(w.seen);
+	free(w.base);
+	free(w.from);
+	free(w.hop);
+	free(w.hit);
+	free(w.used);
+	free(w.unnamed_done);
+	free((void *)w.label);
+	free(w.seed);
+	free(w.any_hit);
+	*out = pr;
+	return 0;
+}
+
+void impact_precise_free(impact_precise *pr)
+{
+	if (!pr)
+		return;
+	if (pr->why)
+		for (uint32_t i = 0; i < pr->nfiles; i++)
+			free(pr->why[i]);
+	impact_reach_release(&pr->reach);
+	for (size_t i = 0; i < pr->nchanges; i++)
+		free(pr->change_note[i]);
+	free(pr->change_note);
+	free(pr->why);
+	free(pr->origin);
+	free(pr->hops);
+	free(pr->seed);
+	free(pr);
+}

@@ -1,0 +1,59 @@
+/*
+ * precise.h - select by what a test can reach, not by whole modules.
+ *
+ * Owns the precise mode: which changes of a modified module are
+ * import-time (module-level code, signatures, decorators, class bodies:
+ * anything importing the module may break) and which are call-time (a
+ * function body: only code that calls it may break); the walk from
+ * call-time changes backwards through references (a function, who names
+ * it, who names those, ... up to test functions, fixtures and test
+ * modules); and the walk of the import-time graph, where a function-level
+ * import belongs to its function, not to its module. The two walks feed
+ * each other until nothing new is reached: a module-level reference to a
+ * changed function makes its module import-time changed; an import-time
+ * change reaches the functions that import the module lazily.
+ *
+ * Where Python is dynamic it over-approximates, and says so: an attribute
+ * name on an object of unknown type matches every symbol of that name; a
+ * changed dunder method reaches everything that names its class; a
+ * function nobody names (a hook, a callback registered by a framework) and
+ * a function using exec/eval/globals()/getattr(x, non-literal) fall back
+ * to the module; a syntax error, a conftest, a renamed or added module is
+ * import-time.
+ */
+#ifndef IMPACT_PRECISE_H
+#define IMPACT_PRECISE_H
+
+#include "cache.h"
+#include "diff.h"
+#include "project.h"
+
+typedef struct impact_precise {
+	impact_reach reach;   /* the import-time walk from the final module seeds */
+	uint32_t *hops;       /* per file id: reference hops from a change to this test
+	                         module, UINT32_MAX when no reference reaches it */
+	char **why;           /* per file id: the reference chain as text (owned), or NULL */
+	uint32_t *origin;     /* per file id: the changed module the chain starts at, or UINT32_MAX */
+	char **change_note;   /* per changeset entry: how the change was classified (owned), or NULL */
+	bool *seed;           /* per file id: a module seed (import-time changed) */
+	size_t nchanges;
+	uint32_t nfiles;      /* entries of the per-file arrays */
+} impact_precise;
+
+/*
+ * Run the precise mode for `changes` on `project` (the new side). Old
+ * sides of modified modules are read from `repo` by blob id and parsed
+ * (through `cache` when given). `skip_kinds` are edge kinds never
+ * followed (TYPE_CHECKING); `extra_seeds` are modules to take as
+ * import-time changed besides the changes (readers of a changed data
+ * file). Returns 0 and *out (free with
+ * impact_precise_free); on an error reading a side, the module is taken
+ * as import-time changed and the run goes on.
+ */
+int impact_precise_run(impact_precise **out, const impact_project *project,
+                       const impact_changeset *changes, git_repository *repo,
+                       impact_cache *cache, uint32_t skip_kinds,
+                       const uint32_t *extra_seeds, size_t nextra);
+void impact_precise_free(impact_precise *pr);
+
+#endif

@@ -1,0 +1,189 @@
+"""Precise selection: call-time changes select by references, import-time
+changes by imports, and nothing that fails is ever left out.
+
+The project is built so that the module-level import graph reaches every
+test (a re-exporting __init__, a conftest importing the package), as in
+real libraries. Each case breaks one thing, runs the whole suite with
+pytest to learn which test files really fail, and checks that the
+precise selection holds all of them, and (where it should) fewer files
+than --coarse.
+"""
+import re
+import subprocess
+import sys
+
+import pytest
+
+LIB = {
+    "lib/__init__.py": "from .core import add, Greeter\nfrom .util import *\n",
+    "lib/core.py": (
+        "from .util import twice\n\n\n"
+        "def add(a, b):\n    return a + b\n\n\n"
+        "def double_add(a, b):\n    return twice(add(a, b))\n\n\n"
+        "class Greeter:\n"
+        "    def __init__(self, name):\n        self.name = name\n\n"
+        "    def greet(self):\n        return 'hi ' + self.name\n\n"
+        "    def __eq__(self, other):\n        return self.name == other.name\n\n\n"
+        "class Loud(Greeter):\n"
+        "    def greet(self):\n        return super().greet().upper()\n"),
+    "lib/util.py": (
+        "__all__ = ['twice', 'shout', 'make_two']\n\n\n"
+        "def twice(x):\n    return 2 * x\n\n\n"
+        "def shout(s):\n    return s.upper() + '!'\n\n\n"
+        "def make_two():\n    return 2\n"),
+    "lib/cli.py": "def main(argv):\n    from lib import render\n    return render.page(argv)\n",
+    "lib/render.py": ("def page(argv):\n    return 'page:' + ','.join(argv)\n\n\n"
+                      "def unused_helper():\n    return 0\n"),
+    "lib/events.py": (
+        "HANDLERS = {}\n\n\n"
+        "def on(name):\n    def deco(f):\n        HANDLERS[name] = f\n        return f\n    return deco\n\n\n"
+        "def fire(name, *args):\n    return HANDLERS[name](*args)\n"),
+    "lib/plugins.py": ("from lib.events import on\n\n\n"
+                       "@on('sum')\ndef handle_sum(a, b):\n    return a + b\n"),
+    "tests/conftest.py": ("import pytest\n\nfrom lib.util import make_two\n\n\n"
+                          "@pytest.fixture\ndef two():\n    return make_two()\n"),
+    "tests/test_add.py": "from lib import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+    "tests/test_double.py": ("from lib.core import double_add\n\n\n"
+                             "def test_double():\n    assert double_add(1, 2) == 6\n"),
+    "tests/test_greet.py": "import lib\n\n\ndef test_greet():\n    assert lib.Greeter('a').greet() == 'hi a'\n",
+    "tests/test_loud.py": ("from lib.core import Loud\n\n\n"
+                           "def test_loud():\n    assert Loud('a').greet() == 'HI A'\n"),
+    "tests/test_eq.py": ("from lib.core import Greeter\n\n\n"
+                         "def test_eq():\n    assert Greeter('a') == Greeter('a')\n"),
+    "tests/test_shout.py": "from lib import shout\n\n\ndef test_shout():\n    assert shout('a') == 'A!'\n",
+    "tests/test_cli.py": "from lib.cli import main\n\n\ndef test_main():\n    assert main(['x']) == 'page:x'\n",
+    "tests/test_events.py": ("import lib.plugins\nfrom lib.events import fire\n\n\n"
+                             "def test_fire():\n    assert fire('sum', 1, 2) == 3\n"),
+    "tests/test_fixture.py": "def test_two(two):\n    assert two == 2\n",
+    "tests/test_nothing.py": "import lib\n\n\ndef test_nothing():\n    assert lib\n",
+}
+
+ALL = sorted(p for p in LIB if p.startswith("tests/test_"))
+
+BOOM = "raise RuntimeError('broken')"
+
+
+def break_body(src, header, indent="    "):
+    """Insert a raising first statement into the body after `header`."""
+    i = src.index(header)
+    j = src.index("\n", i) + 1
+    return src[:j] + indent + BOOM + "\n" + src[j:]
+
+
+def failing_files(repo):
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider",
+                        "-p", "no:randomly"], cwd=repo.path, env=repo.env, capture_output=True)
+    out = r.stdout.decode(errors="replace")
+    return sorted({m.group(1) for m in re.finditer(r"^(?:FAILED|ERROR) (\S+?\.py)", out, re.M)})
+
+
+@pytest.fixture
+def lib(repo):
+    repo.write_many(LIB)
+    repo.commit("base")
+    assert failing_files(repo) == []
+    return repo
+
+
+CASES = [
+    # name, file, transform, the precise selection (None: only "misses
+    # nothing"), and whether it must be narrower than --coarse
+    ("function_body_through_reexport", "lib/core.py",
+     lambda s: break_body(s, "def add(a, b):"), ["tests/test_add.py", "tests/test_double.py"], True),
+    ("star_reexport", "lib/util.py",
+     lambda s: break_body(s, "def shout(s):"), ["tests/test_shout.py"], True),
+    ("method_and_override", "lib/core.py",
+     lambda s: break_body(s, "    def greet(self):\n        return 'hi", indent="        "),
+     ["tests/test_greet.py", "tests/test_loud.py"], True),
+    ("lazy_import_callee", "lib/render.py",
+     lambda s: break_body(s, "def page(argv):"), ["tests/test_cli.py"], False),
+    ("lazily_imported_module_level", "lib/render.py",
+     lambda s: s + "\nCONSTANT = 1 / 0\n", ["tests/test_cli.py"], False),
+    ("registered_callback_nobody_names", "lib/plugins.py",
+     lambda s: break_body(s, "def handle_sum(a, b):"), ["tests/test_events.py"], False),
+    ("decorator_factory_runs_at_import", "lib/events.py",
+     lambda s: break_body(s, "def on(name):"), None, False),
+    ("conftest_fixture_helper", "lib/util.py",
+     lambda s: break_body(s, "def make_two():"), None, False),
+    ("dunder_method", "lib/core.py",
+     lambda s: break_body(s, "    def __eq__(self, other):", indent="        "), None, False),
+]
+
+
+@pytest.mark.parametrize("name, path, transform, expected, narrower", CASES,
+                         ids=[c[0] for c in CASES])
+def test_precise_never_misses_and_narrows(lib, name, path, transform, expected, narrower):
+    src = (lib.path / path).read_text()
+    lib.write(path, transform(src))
+    lib.commit(name)
+    failing = failing_files(lib)
+    assert failing, "the mutation must break something"
+    precise = lib.listing("HEAD~1..")
+    coarse = lib.listing("--coarse", "HEAD~1..")
+    missed = sorted(set(failing) - set(precise))
+    assert not missed, f"precise mode missed {missed} (selected {precise})"
+    assert set(precise) <= set(coarse)
+    if expected is not None:
+        assert sorted(precise) == sorted(expected)
+    if narrower:
+        assert len(precise) < len(coarse)
+
+
+def test_coarse_selects_everything_here(lib):
+    lib.write("lib/core.py", break_body(LIB["lib/core.py"], "def add(a, b):"))
+    lib.commit("x")
+    assert sorted(lib.listing("--coarse", "HEAD~1..")) == ALL
+
+
+def test_explain_shows_the_reference_chain(lib):
+    lib.write("lib/core.py", break_body(LIB["lib/core.py"], "def add(a, b):"))
+    lib.commit("x")
+    out = lib.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "change: lib/core.py: call-time change of add" in out
+    assert "tests/test_double.py (references: tests/test_double.py:test_double -> " \
+           "lib/core.py:double_add -> lib/core.py:add (body changed))" in out
+    j = __import__("json").loads(lib.impact("--json", "HEAD~1..").stdout)
+    assert j["changed"][0]["precise"] == "call-time change of add"
+    refs = {t["path"]: t.get("references") for t in j["selected"]}
+    assert refs["tests/test_add.py"].endswith("lib/core.py:add (body changed)")
+
+
+def test_run_names_the_cause_of_a_reference_selected_failure(lib):
+    lib.write("lib/core.py", break_body(LIB["lib/core.py"], "def add(a, b):"))
+    lib.commit("x")
+    r = lib.impact("HEAD~1..")
+    assert r.returncode == 1
+    assert "likely caused by this change: lib/core.py" in r.stderr.decode()
+
+
+def test_signature_change_is_import_time(lib):
+    lib.write("lib/util.py", LIB["lib/util.py"].replace("def shout(s):", "def shout(s, t=1):"))
+    lib.commit("x")
+    assert sorted(lib.listing("HEAD~1..")) == ALL
+    out = lib.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "import-time change" in out
+
+
+def test_working_tree_change_is_precise_too(lib):
+    lib.write("lib/render.py", break_body(LIB["lib/render.py"], "def page(argv):"))
+    assert lib.listing() == ["tests/test_cli.py"]
+
+
+def test_syntax_error_falls_back_to_the_module(lib):
+    lib.write("lib/render.py", LIB["lib/render.py"].replace("return 0", "return (0"))
+    lib.commit("x")
+    assert lib.listing("HEAD~1..") == ["tests/test_cli.py"]
+    lib.write("lib/util.py", LIB["lib/util.py"].replace("return 2 * x", "return (2 * x"))
+    lib.commit("y")
+    assert sorted(lib.listing("HEAD~1..")) == ALL
+
+
+def test_dynamic_function_falls_back(lib):
+    lib.write("lib/render.py", LIB["lib/render.py"] +
+              "\n\ndef by_name(name):\n    return globals()[name]()\n")
+    lib.commit("x")
+    lib.write("lib/render.py", (lib.path / "lib/render.py").read_text().replace(
+        "return globals()[name]()", "return globals()[name]() or 1"))
+    lib.commit("y")
+    # Uses globals(): treated as its module changing at import time.
+    assert lib.listing("HEAD~1..") == ["tests/test_cli.py"]

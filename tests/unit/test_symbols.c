@@ -1,0 +1,336 @@
+/*
+ * test_symbols.c - the symbols and references extracted for precise
+ * selection, the call-time/import-time classifier, and their round trip
+ * through the cache encoding. Each case is a source and the expected
+ * rendering of its symbols ("kind name lines flags") and references
+ * ("owner kind text").
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "pyimports.h"
+
+static const char *kind_name(uint8_t k)
+{
+	static const char *const names[] = { "function", "class", "method", "assign" };
+	return k < 4 ? names[k] : "?";
+}
+
+static void render_symbols(impact_buf *out, const impact_pyfacts *f)
+{
+	for (size_t i = 0; i < f->nsymbols; i++) {
+		const impact_symbol *s = &f->symbols[i];
+		impact_buf_printf(out, "%s %s %u-%u", kind_name(s->kind), s->name, s->start_line, s->end_line);
+		if (s->kind == IMPACT_SYMBOL_FUNCTION || s->kind == IMPACT_SYMBOL_METHOD)
+			impact_buf_printf(out, " def=%u body=%u-%u", s->def_line, s->body_start_line,
+			                  s->body_end_line);
+		if (s->parent != IMPACT_SYMBOL_NONE)
+			impact_buf_printf(out, " in=%s", f->symbols[s->parent].name);
+		if (s->flags & IMPACT_SYMBOL_ASYNC) impact_buf_puts(out, " async");
+		if (s->flags & IMPACT_SYMBOL_FIXTURE) impact_buf_puts(out, " fixture");
+		if (s->flags & IMPACT_SYMBOL_DUNDER) impact_buf_puts(out, " dunder");
+		if (s->flags & IMPACT_SYMBOL_ONE_LINER) impact_buf_puts(out, " one-liner");
+		if (s->flags & IMPACT_SYMBOL_DYNAMIC) impact_buf_puts(out, " dynamic");
+		impact_buf_puts(out, "\n");
+	}
+}
+
+/* References of one owner ("" = module level), sorted for stable comparison. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void render_refs(impact_buf *out, const impact_pyfacts *f, const char *owner)
+{
+	static const char *const kinds[] = { "name", "chain", "attr", "param" };
+	char **lines = calloc(f->nrefs + 1, sizeof(char *));
+	size_t n = 0;
+	for (size_t i = 0; i < f->nrefs; i++) {
+		const impact_symref *r = &f->refs[i];
+		const char *o = r->symbol == IMPACT_SYMBOL_NONE ? "" : f->symbols[r->symbol].name;
+		impact_buf b = IMPACT_BUF_INIT;
+		if (strcmp(o, owner))
+			continue;
+		impact_buf_printf(&b, "%s %s", kinds[r->kind], r->text);
+		lines[n++] = impact_buf_detach(&b);
+	}
+	qsort(lines, n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		impact_buf_printf(out, "%s\n", lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+}
+
+static impact_pyfacts *extract(const char *src)
+{
+	impact_pyparser *p = impact_pyparser_new();
+	impact_pyfacts *f = NULL;
+	assert_non_null(p);
+	assert_int_equal(impact_pyfacts_extract(&f, p, src, strlen(src)), 0);
+	impact_pyparser_free(p);
+	return f;
+}
+
+static void expect_symbols(const char *src, const char *want)
+{
+	impact_pyfacts *f = extract(src);
+	impact_buf got = IMPACT_BUF_INIT;
+	render_symbols(&got, f);
+	assert_string_equal(got.ptr ? got.ptr : "", want);
+	impact_buf_release(&got);
+	impact_pyfacts_free(f);
+}
+
+static void expect_refs(const char *src, const char *owner, const char *want)
+{
+	impact_pyfacts *f = extract(src);
+	impact_buf got = IMPACT_BUF_INIT;
+	render_refs(&got, f, owner);
+	assert_string_equal(got.ptr ? got.ptr : "", want);
+	impact_buf_release(&got);
+	impact_pyfacts_free(f);
+}
+
+static void test_functions_and_classes(void **state)
+{
+	(void)state;
+	expect_symbols("import os\n\n\ndef f(a,\n      b=1):\n    x = 1\n    return x\n\n\n"
+	               "async def g(): return 2\n\n\n"
+	               "@decorate\n@pytest.fixture(scope='module')\ndef fix():\n    pass\n",
+	               "function f 4-7 def=4 body=6-7\n"
+	               "function g 10-10 def=10 body=10-10 async one-liner\n"
+	               "function fix 13-16 def=15 body=16-16 fixture\n");
+	expect_symbols("class C(Base):\n    attr = 1\n\n    def m(self):\n        return 1\n\n"
+	               "    class Inner:\n        def deep(self):\n            pass\n\n"
+	               "    def __eq__(self, o):\n        return True\n",
+	               "class C 1-12\n"
+	               "method C.m 4-5 def=4 body=5-5 in=C\n"
+	               "class C.Inner 7-9 in=C\n"
+	               "method C.Inner.deep 8-9 def=8 body=9-9 in=C.Inner\n"
+	               "method C.__eq__ 11-12 def=11 body=12-12 in=C dunder\n");
+}
+
+static void test_nested_and_assignments(void **state)
+{
+	(void)state;
+	expect_symbols("def outer():\n    def inner():\n        return 1\n    class Local:\n        pass\n"
+	               "    return inner\n\n"
+	               "X = 1\nA, (B, C) = 1, (2, 3)\nY: int = 2\nobj.attr = 3\nZ += 1\n",
+	               "function outer 1-6 def=1 body=2-6\n"
+	               "assign X 8-8\nassign A 9-9\nassign B 9-9\nassign C 9-9\nassign Y 10-10\n");
+	expect_symbols("def __getattr__(name):\n    return globals()[name]\n",
+	               "function __getattr__ 1-2 def=1 body=2-2 dunder dynamic\n");
+}
+
+static void test_references(void **state)
+{
+	(void)state;
+	static const char src[] =
+		"from pkg import termui\n"
+		"DEFAULT = make()\n\n\n"
+		"@register('x')\n"
+		"def run(count, verbose=DEFAULT_V, *args, fix: int = 3, **kw):\n"
+		"    from . import helpers\n"
+		"    bar = termui.progressbar(count)\n"
+		"    helpers.deep.call(key=value)\n"
+		"    self.render()\n"
+		"    get().attr.more\n"
+		"    items[0].name\n"
+		"    lam = lambda q: q + outer_name\n"
+		"    def nested():\n"
+		"        return inner_ref\n"
+		"    return bar\n";
+	expect_refs(src, "run",
+	            "attr attr\nattr more\nattr name\n"
+	            "chain helpers.deep.call\nchain self.render\nchain termui.progressbar\n"
+	            "name bar\nname count\nname get\nname inner_ref\nname items\nname outer_name\n"
+	            "name q\nname value\n"
+	            "param args\nparam count\nparam fix\nparam kw\nparam verbose\n");
+	expect_refs(src, "", "name DEFAULT_V\nname int\nname make\nname register\n");
+}
+
+static void test_dynamic_markers(void **state)
+{
+	(void)state;
+	expect_symbols("def a(mod, n):\n    return getattr(mod, n)\n\n\n"
+	               "def b(mod):\n    return getattr(mod, 'x')\n\n\n"
+	               "def c(s):\n    exec(s)\n\n\n"
+	               "def d(n):\n    return importlib.import_module(n)\n\n\n"
+	               "def e():\n    return importlib.import_module('lit')\n",
+	               "function a 1-2 def=1 body=2-2 dynamic\n"
+	               "function b 5-6 def=5 body=6-6\n"
+	               "function c 9-10 def=9 body=10-10 dynamic\n"
+	               "function d 13-14 def=13 body=14-14 dynamic\n"
+	               "function e 17-18 def=17 body=18-18\n");
+}
+
+static void test_imports_belong_to_functions(void **state)
+{
+	impact_pyfacts *f = extract("import a\n\n\ndef f():\n    import b\n\n\n"
+	                            "class C:\n    import c\n\n    def m(self):\n        from d import e\n");
+	(void)state;
+	assert_int_equal(f->nimports, 4);
+	assert_int_equal(f->imports[0].symbol, IMPACT_SYMBOL_NONE);
+	assert_string_equal(f->symbols[f->imports[1].symbol].name, "f");
+	assert_int_equal(f->imports[2].symbol, IMPACT_SYMBOL_NONE);
+	assert_string_equal(f->symbols[f->imports[3].symbol].name, "C.m");
+	impact_pyfacts_free(f);
+}
+
+typedef struct ccase {
+	const char *name;
+	uint32_t first, last;
+	bool import_time;
+	const char *call_time; /* names, comma-separated */
+} ccase;
+
+static void test_classify(void **state)
+{
+	static const char src[] =
+		"import os\n"                        /* 1 */
+		"\n"                                 /* 2 */
+		"@deco\n"                            /* 3 */
+		"def f(a,\n"                         /* 4 */
+		"      b):\n"                        /* 5 */
+		"    \"\"\"Doc.\"\"\"\n"             /* 6 */
+		"    x = a\n"                        /* 7 */
+		"    def inner():\n"                 /* 8 */
+		"        return x\n"                 /* 9 */
+		"    return inner\n"                 /* 10 */
+		"\n"                                 /* 11 */
+		"\n"                                 /* 12 */
+		"class C:\n"                         /* 13 */
+		"    attr = 1\n"                     /* 14 */
+		"\n"                                 /* 15 */
+		"    def m(self):\n"                 /* 16 */
+		"        return 1\n"                 /* 17 */
+		"\n"                                 /* 18 */
+		"\n"                                 /* 19 */
+		"def one(): return 1\n";             /* 20 */
+	static const ccase cases[] = {
+		{ "body_line", 7, 7, false, "f" },
+		{ "docstring", 6, 6, false, "f" },
+		{ "nested_function", 9, 9, false, "f" },
+		{ "decorator", 3, 3, true, "" },
+		{ "signature", 4, 4, true, "" },
+		{ "multiline_signature", 5, 5, true, "" },
+		{ "class_body", 14, 14, true, "" },
+		{ "method_body", 17, 17, false, "C.m" },
+		{ "method_def", 16, 16, true, "" },
+		{ "between", 11, 12, true, "" },
+		{ "one_liner", 20, 20, true, "" },
+		{ "module_level", 1, 1, true, "" },
+		{ "spanning_header_and_body", 5, 7, true, "f" },
+		{ "two_functions", 7, 17, true, "f,C.m" },
+		{ "past_the_end", 30, 40, true, "" },
+	};
+	impact_pyfacts *f = extract(src);
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t r[1][2] = { { cases[i].first, cases[i].last } };
+		impact_u32vec ct = { 0 };
+		impact_buf names = IMPACT_BUF_INIT;
+		bool it = impact_pyfacts_classify_lines(f, (const uint32_t (*)[2])r, 1, &ct);
+		for (size_t k = 0; k < ct.n; k++)
+			impact_buf_printf(&names, "%s%s", k ? "," : "", f->symbols[ct.v[k]].name);
+		if (it != cases[i].import_time || strcmp(names.ptr ? names.ptr : "", cases[i].call_time))
+			fail_msg("%s: import_time %d, call-time '%s'", cases[i].name, it,
+			         names.ptr ? names.ptr : "");
+		impact_buf_release(&names);
+		impact_u32vec_release(&ct);
+	}
+	{
+		impact_u32vec ct = { 0 };
+		assert_false(impact_pyfacts_classify_lines(f, NULL, 0, &ct));
+	}
+	impact_pyfacts_free(f);
+}
+
+static void test_syntax_error_is_import_time(void **state)
+{
+	impact_pyfacts *f = extract("def f():\n    return (1\n");
+	uint32_t r[1][2] = { { 2, 2 } };
+	impact_u32vec ct = { 0 };
+	(void)state;
+	assert_true(impact_pyfacts_classify_lines(f, (const uint32_t (*)[2])r, 1, &ct));
+	impact_u32vec_release(&ct);
+	impact_pyfacts_free(f);
+}
+
+static void test_round_trip_and_damage(void **state)
+{
+	impact_pyfacts *f = extract("import a\n\n\nclass C:\n    def m(self, fx):\n        from b import c\n"
+	                            "        return c.d(self.e)\n\n\nX = C()\n");
+	impact_pyfacts *g = NULL;
+	impact_buf enc = IMPACT_BUF_INIT, a = IMPACT_BUF_INIT, b = IMPACT_BUF_INIT;
+	(void)state;
+	assert_int_equal(impact_pyfacts_encode(&enc, f), 0);
+	assert_int_equal(impact_pyfacts_decode(&g, enc.ptr, enc.size), 0);
+	render_symbols(&a, f);
+	render_symbols(&b, g);
+	render_refs(&a, f, "C.m");
+	render_refs(&b, g, "C.m");
+	render_refs(&a, f, "");
+	render_refs(&b, g, "");
+	assert_string_equal(a.ptr, b.ptr);
+	assert_int_equal(g->nimports, f->nimports);
+	for (size_t i = 0; i < f->nimports; i++)
+		assert_int_equal(g->imports[i].symbol, f->imports[i].symbol);
+	impact_pyfacts_free(g);
+	/* Every truncation and every flipped byte is rejected, never a crash. */
+	for (size_t n = 0; n < enc.size; n++) {
+		g = NULL;
+		assert_int_not_equal(impact_pyfacts_decode(&g, enc.ptr, n), 0);
+		assert_null(g);
+	}
+	for (size_t i = 4; i < enc.size; i++) {
+		enc.ptr[i] ^= 0x41;
+		g = NULL;
+		if (impact_pyfacts_decode(&g, enc.ptr, enc.size) == 0)
+			impact_pyfacts_free(g); /* a checksum collision: still well-formed */
+		enc.ptr[i] ^= 0x41;
+	}
+	impact_buf_release(&enc);
+	impact_buf_release(&a);
+	impact_buf_release(&b);
+	impact_pyfacts_free(f);
+}
+
+static void test_many_top_level_lines(void **state)
+{
+	/* 70000 top-level statements: linear, and every one is a symbol. */
+	impact_buf src = IMPACT_BUF_INIT;
+	impact_pyfacts *f;
+	(void)state;
+	for (int i = 0; i < 70000; i++)
+		impact_buf_printf(&src, "V%d = f%d\n", i, i % 7);
+	f = extract(src.ptr);
+	if (!(f->flags & IMPACT_PYFACTS_TOO_LARGE)) {
+		assert_int_equal(f->nsymbols, 70000);
+		assert_string_equal(f->symbols[69999].name, "V69999");
+		assert_int_equal(f->symbols[69999].start_line, 70000);
+	}
+	impact_pyfacts_free(f);
+	impact_buf_release(&src);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_functions_and_classes),
+		cmocka_unit_test(test_nested_and_assignments),
+		cmocka_unit_test(test_references),
+		cmocka_unit_test(test_dynamic_markers),
+		cmocka_unit_test(test_imports_belong_to_functions),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_syntax_error_is_import_time),
+		cmocka_unit_test(test_round_trip_and_damage),
+		cmocka_unit_test(test_many_top_level_lines),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
