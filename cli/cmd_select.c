@@ -23,7 +23,7 @@
 #include "shard.h"
 
 typedef struct select_opts {
-	bool staged, list, nul, explain, json, run, no_smart, gate, no_cache;
+	bool staged, list, nul, explain, json, run, no_smart, gate, no_cache, coarse;
 	const char *shard, *order;
 	unsigned threads;
 	impact_runner_opts run_opts;
@@ -159,7 +159,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to compare" },
 		{ IMPACT_OPT_FLAG, 0, "staged", &o.staged, NULL, "the index against HEAD (what 'git commit' would record)" },
-		{ IMPACT_OPT_FLAG, 0, "gate", &o.gate, NULL, "a CI or merge gate over the range given (e.g. origin/main...HEAD)" },
+		{ IMPACT_OPT_FLAG, 0, "gate", &o.gate, NULL, "a CI or merge gate: the range given, else from the merge base with origin/HEAD, origin/main or main" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to print instead of running" },
 		{ IMPACT_OPT_FLAG, 'l', "list", &o.list, NULL, "the selected test files, one per line, in run order" },
 		{ IMPACT_OPT_FLAG, 'z', NULL, &o.nul, NULL, "with --list: end each path with NUL, not newline" },
@@ -167,6 +167,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_FLAG, 0, "json", &o.json, NULL, "one JSON object: changes, selection, chains, timings (with --run: and results)" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "selecting" },
 		{ IMPACT_OPT_FLAG, 0, "no-smart", &o.no_smart, NULL, "rules alone: no import graph (changed tests still run)" },
+		{ IMPACT_OPT_FLAG, 0, "coarse", &o.coarse, NULL, "whole modules: any change selects every test importing the module" },
 		{ IMPACT_OPT_UINT, 0, "threads", &o.threads, "n", "parse with n threads (default: all CPUs)" },
 		{ IMPACT_OPT_FLAG, 0, "no-cache", &o.no_cache, NULL, "parse every file, neither reading nor writing the parse cache" },
 		{ IMPACT_OPT_STRING, 0, "shard", &o.shard, "K/N", "keep part K of N disjoint, balanced parts (a CI matrix)" },
@@ -298,6 +299,9 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	if (!o.no_cache)
 		popts.cache = cache = open_cache(cli->repo, quiet);
 	sopts.no_smart = o.no_smart;
+	sopts.precise = !o.coarse;
+	sopts.repo = cli->repo;
+	sopts.cache = cache;
 	if ((rc = impact_project_build(&project, snap, &popts)) < 0 ||
 	    (rc = impact_select(&sel, project, changes, config, &sopts)) < 0) {
 		exit_code = impact_cli_fail(rc);
