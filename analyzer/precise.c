@@ -128,6 +128,7 @@ typedef struct walker {
 	uint32_t *hop;        /* per node: hops from a change */
 	const char **label;   /* per node: why a changed node changed (borrowed), or NULL */
 	bool *seed;           /* per file: import-time changed (module seed) */
+	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
 	bool *any_hit;        /* per file: some symbol of it was reached */
 	bool new_seed;
 	index_t refs;         /* last name component -> (file, ref index) */
@@ -199,10 +200,11 @@ static void push_target(walker *w, uint32_t file, const char *name, uint32_t nod
 	IMPACT_PUSH(w->queue, w->nqueue, w->aqueue, t);
 }
 
-static void make_seed(walker *w, uint32_t file)
+static void make_seed(walker *w, uint32_t file, uint32_t via)
 {
 	if (!w->seed[file]) {
 		w->seed[file] = true;
+		w->seed_via[file] = via;
 		w->new_seed = true;
 	}
 }
@@ -221,7 +223,7 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 	if (s == NONE || (f->flags & IMPACT_PF_CONFTEST) || !f->facts) {
 		/* Module-level code runs it at import, or a conftest's fixtures
 		 * reach every test in scope: the module is import-time changed. */
-		make_seed(w, file);
+		make_seed(w, file, node);
 		return;
 	}
 	if (f->flags & IMPACT_PF_TEST)
@@ -251,9 +253,27 @@ static uint32_t module_file(walker *w, uint32_t importer, const char *dotted, ui
 	imp.module = dotted;
 	imp.level = (uint16_t)level;
 	imp.kind = IMPACT_IMPORT_MODULE;
+	const char *last, *path, *base;
+	size_t n;
 	w->tmp.n = 0;
 	if (!impact_resolver_resolve(w->p->resolver, importer, &imp, &w->tmp, &how))
 		return NONE;
+	/* Only a module of exactly that name: not the part of it that exists. */
+	last = strrchr(dotted, '.');
+	last = last ? last + 1 : dotted;
+	n = strlen(last);
+	path = w->p->files[w->tmp.v[w->tmp.n - 1]].path;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (!n || (!strcmp(base, "__init__.py") && base > path)) {
+		const char *end = base - 1, *start = end;
+		while (start > path && start[-1] != '/')
+			start--;
+		if (n && ((size_t)(end - start) != n || memcmp(start, last, n)))
+			return NONE;
+	} else if (strncmp(base, last, n) || strcmp(base + n, ".py")) {
+		return NONE;
+	}
 	return w->tmp.v[w->tmp.n - 1];
 }
 
@@ -498,7 +518,7 @@ static void unnamed_functions(walker *w)
 		w->unnamed_done[node] = 1;
 		file = file_of_node(w, node);
 		if (!(p->files[file].flags & IMPACT_PF_TEST))
-			make_seed(w, file);
+			make_seed(w, file, w->hit[node] ? node : NONE);
 	}
 }
 
@@ -640,9 +660,9 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 	impact_error_clear();
 
 	if (file->flags & (IMPACT_PF_CONFTEST | IMPACT_PF_TEST)) {
-		make_seed(w, id);
+		make_seed(w, id, NONE);
 	} else if (import_time) {
-		make_seed(w, id);
+		make_seed(w, id, NONE);
 		impact_buf_printf(&why, "import-time change (%s)", reason ? reason : "changed");
 	} else {
 		/* Old-side names: a function body changed in place keeps its name. */
@@ -651,11 +671,15 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 			bool found = false;
 			for (size_t k = 0; k < nsyms(nf) && !found; k++)
 				if (!strcmp(sym(nf, (uint32_t)k)->name, name)) {
+					bool have = false;
 					found = true;
-					impact_u32vec_push(&new_syms, (uint32_t)k);
+					for (size_t j = 0; j < new_syms.n && !have; j++)
+						have = new_syms.v[j] == (uint32_t)k;
+					if (!have)
+						impact_u32vec_push(&new_syms, (uint32_t)k);
 				}
 			if (!found)
-				make_seed(w, id);
+				make_seed(w, id, NONE);
 		}
 		impact_buf_puts(&why, "call-time change of ");
 		name_list(&why, nf, &new_syms);
@@ -670,7 +694,7 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 			w->label[node] = "body changed";
 			w->any_hit[id] = true;
 			if ((s->flags & IMPACT_SYMBOL_DYNAMIC) || !strncmp(s->name, "pytest_", 7)) {
-				make_seed(w, id); /* called by name, or calls by name */
+				make_seed(w, id, NONE); /* called by name, or calls by name */
 				continue;
 			}
 			push_target(w, id, s->name, node);
@@ -735,6 +759,8 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	w.label = impact_xcalloc((size_t)n + 1, sizeof(char *));
 	w.seed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	w.any_hit = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	w.seed_via = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	memset(w.seed_via, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	memset(w.from, 0xff, ((size_t)n + 1) * sizeof(uint32_t));
 	build_indexes(&w);
 
@@ -749,11 +775,11 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 		/* The gone side of a rename or deletion: its importers are seeds. */
 		if (c->old_path && (!c->new_path || strcmp(c->old_path, c->new_path)) &&
 		    (old_id = impact_project_find(p, c->old_path)) != IMPACT_STRPOOL_NONE)
-			make_seed(&w, old_id);
+			make_seed(&w, old_id, NONE);
 	}
 	impact_pyparser_free(parser);
 	for (size_t i = 0; i < nextra; i++)
-		make_seed(&w, extra_seeds[i]);
+		make_seed(&w, extra_seeds[i], NONE);
 
 	/* Alternate the two walks until neither adds anything. */
 	for (;;) {
@@ -776,6 +802,23 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 
 	pr->seed = w.seed;
 	pr->nfiles = p->nfiles + 1;
+	pr->seed_why = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
+	pr->seed_hops = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
+	pr->seed_origin = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	memset(pr->seed_origin, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	for (uint32_t id = 0; id < p->nfiles; id++)
+		if (w.seed[id] && w.seed_via[id] != NONE) {
+			impact_buf b = IMPACT_BUF_INIT;
+			char *chain = chain_text(&w, w.seed_via[id]);
+			uint32_t root = w.seed_via[id];
+			impact_buf_printf(&b, "runs changed code: %s", chain);
+			free(chain);
+			pr->seed_why[id] = impact_buf_detach(&b);
+			pr->seed_hops[id] = w.hop[w.seed_via[id]] + 1;
+			while (w.from[root] != NONE)
+				root = w.from[root];
+			pr->seed_origin[id] = file_of_node(&w, root);
+		}
 	w.seed = NULL;
 	pr->hops = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	pr->why = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
@@ -817,6 +860,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	free((void *)w.label);
 	free(w.seed);
 	free(w.any_hit);
+	free(w.seed_via);
 	*out = pr;
 	return 0;
 }
@@ -825,9 +869,15 @@ void impact_precise_free(impact_precise *pr)
 {
 	if (!pr)
 		return;
-	if (pr->why)
-		for (uint32_t i = 0; i < pr->nfiles; i++)
+	for (uint32_t i = 0; i < pr->nfiles; i++) {
+		if (pr->why)
 			free(pr->why[i]);
+		if (pr->seed_why)
+			free(pr->seed_why[i]);
+	}
+	free(pr->seed_why);
+	free(pr->seed_origin);
+	free(pr->seed_hops);
 	impact_reach_release(&pr->reach);
 	for (size_t i = 0; i < pr->nchanges; i++)
 		free(pr->change_note[i]);

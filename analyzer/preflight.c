@@ -161,7 +161,8 @@ void impact_preflight_packages(impact_strlist *out, const char *workdir)
 	impact_buf_printf(&src, "%s/src", workdir);
 	packages_in(out, src.ptr);
 	impact_buf_release(&src);
-	qsort(out->items + first, out->n - first, sizeof(char *), cmp_str);
+	if (out->n > first) /* qsort(NULL, 0, ...) is undefined */
+		qsort(out->items + first, out->n - first, sizeof(char *), cmp_str);
 }
 
 /* Run argv with the limits, capturing its output. IMPACT_ERROR when stopped. */

@@ -283,7 +283,7 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 			impact_report_quote_path(out, info->precise);
 			impact_buf_puts(out, "\n");
 		}
-		if (info->cls == IMPACT_CLASS_MODULE && !info->ntests && !info->precise) {
+		if (info->cls == IMPACT_CLASS_MODULE && !info->ntests) {
 			impact_buf_puts(out, "note: no test reaches ");
 			impact_report_quote_path(out, path);
 			impact_buf_printf(out, " (%s)\n", impact_change_status_name(info->change->status));

@@ -385,6 +385,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 	const impact_change **rule_by;
 	builder b = { 0 };
 	bool *is_changed = NULL;
+	uint32_t *tdist = NULL;
 	bool no_smart = opts && opts->no_smart;
 	double t0 = impact_now_ms();
 	int rc;
@@ -495,6 +496,19 @@ int impact_select(impact_selection **out, const impact_project *p,
 				sel->changes[i].precise = sel->precise->change_note[k++];
 		free(sub.changes);
 		impact_u32vec_release(&extra);
+		/* Unchanged modules the precise walk made seeds: say why. */
+		for (uint32_t id = 0; id < p->nfiles; id++) {
+			if (!sel->precise->seed_why[id])
+				continue;
+			if (!sel->seed_notes) {
+				sel->seed_notes = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
+				sel->seed_data = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
+			}
+			if (!sel->seed_notes[id]) {
+				sel->seed_notes[id] = impact_xstrdup(sel->precise->seed_why[id]);
+				sel->seed_data[id] = p->files[sel->precise->seed_origin[id]].path;
+			}
+		}
 	} else {
 		impact_graph_dependents(&sel->reach, p->graph, seeds.v, seeds.n,
 		                        1u << IMPACT_EDGE_TYPE_CHECKING);
@@ -533,9 +547,19 @@ int impact_select(impact_selection **out, const impact_project *p,
 			sel->tests[sel->ntests - 1].collector = collector_of(p, c->new_path);
 		}
 	}
+	tdist = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	memset(tdist, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		uint32_t dist = sel->reach.dist[id];
 		bool changed = dist == 0 && is_changed[id];
+		/* A seed the precise walk made is as far as its references from the change. */
+		if (sel->precise && dist != UINT32_MAX && (p->files[id].flags & IMPACT_PF_TEST)) {
+			impact_u32vec ch = { 0 };
+			impact_selection_chain(sel, id, &ch);
+			if (ch.n)
+				dist += sel->precise->seed_hops[ch.v[ch.n - 1]];
+			impact_u32vec_release(&ch);
+		}
 		if (sel->precise && sel->precise->hops[id] < dist)
 			dist = sel->precise->hops[id];
 		if (!(p->files[id].flags & IMPACT_PF_TEST) || (p->files[id].flags & IMPACT_PF_GHOST) ||
@@ -543,6 +567,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 			continue;
 		add(&b, id, p->files[id].path, changed ? IMPACT_SELECT_CHANGED_TEST : IMPACT_SELECT_REACHES,
 		    changed ? GROUP_CHANGED : GROUP_GRAPH, -1, NULL, NULL, false);
+		tdist[id] = dist;
 	}
 	/* Files collected by a hook whose module reaches a change: their folders. */
 	for (size_t i = 0; i < p->collectors.n; i++)
@@ -558,6 +583,10 @@ int impact_select(impact_selection **out, const impact_project *p,
 				add(&b, id, p->files[id].path, IMPACT_SELECT_FULL_SUITE, GROUP_REST, -1, NULL,
 				    NULL, false);
 
+	/* Distances as the precise walk measures them (references, then imports). */
+	for (size_t i = 0; sel->precise && i < sel->ntests; i++)
+		if (sel->tests[i].file != IMPACT_STRPOOL_NONE && tdist[sel->tests[i].file] != UINT32_MAX)
+			sel->tests[i].dist = tdist[sel->tests[i].file];
 	/* A node id inside a file that is selected whole is redundant (its rank moves to the file). */
 	{
 		size_t w = 0;
@@ -594,9 +623,17 @@ int impact_select(impact_selection **out, const impact_project *p,
 			if (sel->tests[t].dist == UINT32_MAX || sel->tests[t].anchor == IMPACT_STRPOOL_NONE)
 				continue;
 			impact_selection_chain(sel, sel->tests[t].anchor, &chain);
-			if (!chain.n)
+			if (chain.n && sel->seed_data && sel->seed_data[chain.v[chain.n - 1]])
+				seed = impact_project_find(p, sel->seed_data[chain.v[chain.n - 1]]);
+			else if (chain.n)
+				seed = chain.v[chain.n - 1];
+			else if (sel->precise && sel->tests[t].file != IMPACT_STRPOOL_NONE &&
+			         sel->precise->origin[sel->tests[t].file] != UINT32_MAX)
+				seed = sel->precise->origin[sel->tests[t].file];
+			else
 				continue;
-			seed = chain.v[chain.n - 1];
+			if (seed == IMPACT_STRPOOL_NONE)
+				continue;
 			for (size_t i = 0; i < sel->nchanges; i++) {
 				const impact_change *c = sel->changes[i].change;
 				const char *sp = p->files[seed].path;
@@ -612,6 +649,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 
 	free(b.whole);
 	free(is_changed);
+	free(tdist);
 	free(rule_by);
 	impact_u32vec_release(&seeds);
 	impact_u32vec_release(&readers);
