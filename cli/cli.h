@@ -36,6 +36,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli);
 int cmd_demo(int argc, char **argv, impact_cli *cli);
 int cmd_cache(int argc, char **argv, impact_cli *cli);
 int cmd_rules(int argc, char **argv, impact_cli *cli);
+int cmd_audit(int argc, char **argv, impact_cli *cli);
 
 /* "impact: error: <message>" on stderr, for an IMPACT_E* code; returns the exit code. */
 int impact_cli_fail(int code);
