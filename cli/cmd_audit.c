@@ -127,11 +127,11 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 	sigaction(SIGHUP, &old_hup, NULL);
 
 	if (rep.interrupted) {
+		/* What was done so far is still worth seeing. */
 		fprintf(stderr, "impact: audit interrupted: its temporary checkouts are removed\n");
 		exit_code = 130;
-		goto done;
-	}
-	if (rc < 0) {
+		rc = 0;
+	} else if (rc < 0) {
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
