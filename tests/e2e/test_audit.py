@@ -316,6 +316,7 @@ def test_ctrl_c_removes_the_checkouts(repo, tmpdir_env, tmp_path):
     assert p.returncode == 130, e.decode()
     assert leftovers(tmpdir_env) == []
     assert repo.git("status", "--porcelain") == ""
+    assert "interrupted: the audit is incomplete" in o.decode()  # what was done, reported
 
 
 def test_timeout_is_reported_not_hidden(repo):
@@ -333,3 +334,46 @@ def test_timeout_is_reported_not_hidden(repo):
     r = repo.impact("audit", "--mutate", "1", "--timeout", "4", "--grace", "1")
     assert r.returncode == 4, out(r) + err(r)
     assert "incomplete: timed out after 4 s" in out(r)
+
+
+def test_git_works_in_the_checkout(repo):
+    """Each run's checkout is a repository at the commit: tests may use git."""
+    repo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/m.py": "def f():\n    return 1\n",
+        "tests/test_m.py": "from pkg.m import f\n\n\ndef test_f():\n    assert f() == 1\n",
+        "tests/test_git.py": (
+            "import subprocess\n\n\ndef test_checkout_is_its_head():\n"
+            "    git = lambda *a: subprocess.run(['git', *a], capture_output=True, text=True)\n"
+            "    assert git('cat-file', '-t', 'HEAD').stdout.strip() == 'commit'\n"
+            "    r = git('diff', '--quiet', 'HEAD', '--', 'pkg', 'tests')\n"
+            "    assert r.returncode == 0, r.stdout + r.stderr\n"),
+    })
+    repo.commit("git")
+    doc = audit_json(repo, "--mutate", "1")
+    assert doc["baseline_failing"] == []
+    (m,) = doc["modules"]
+    assert m["path"] == "pkg/m.py"
+    assert m["failing"] == ["tests/test_m.py"] and m["other_failing"] == []
+
+
+def test_an_editable_install_of_the_checkout_does_not_hide_the_mutant(repo, tmp_path):
+    """A src/ layout installed in editable mode (a .pth naming the user's
+    src/) must not answer for the checkout's own code."""
+    repo.write_many({
+        "pyproject.toml": '[project]\nname = "lib"\nversion = "0"\n',
+        "src/lib/__init__.py": "",
+        "src/lib/a.py": "def a():\n    return 1\n",
+        "tests/test_a.py": "from lib.a import a\n\n\ndef test_a():\n    assert a() == 1\n",
+    })
+    repo.commit("src layout")
+    venv = tmp_path / "venv"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", "--system-site-packages",
+                    str(venv)], check=True)
+    site = next(venv.glob("lib/python3*/site-packages"))
+    (site / "_editable_lib.pth").write_text(str(repo.path / "src") + "\n")
+    py = str(venv / "bin" / "python")
+    assert subprocess.run([py, "-c", "import lib, pytest"], cwd=tmp_path).returncode == 0
+    doc = audit_json(repo, "--mutate", "1", env={"IMPACT_PYTHON": py})
+    (m,) = doc["modules"]
+    assert m["path"] == "src/lib/a.py" and m["failing"] == ["tests/test_a.py"]
