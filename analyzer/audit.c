@@ -22,8 +22,12 @@
  * included) whose message or traceback holds the marker, of a test not
  * already failing unmutated. In a full audit: a failure at the commit that
  * was not one at its parent, known-flaky failures (the configuration's
- * list) aside. A failing file is covered when the selection runs each of
- * its failing tests (auditrun.c).
+ * list) aside. A collection error pinned on a conftest.py or __init__.py
+ * fails every test file under its folder, and a pytest that stops before
+ * running any test (a conftest that does not import, with the marker in
+ * its output) every test file in that conftest's folder, or all of them.
+ * A failing file is covered when the selection runs each of its failing
+ * tests (auditrun.c).
  */
 #include "audit.h"
 
@@ -63,6 +67,7 @@ typedef struct audit {
 	impact_buf run_id;
 	impact_suite_env env;
 	unsigned runs;               /* suite runs so far: names their checkouts */
+	impact_strlist baseline_ran; /* mutate: test files with a record in the run at HEAD */
 	bool preflight_done;
 } audit;
 
@@ -320,30 +325,181 @@ static int project_of(audit *a, impact_project **project, impact_snapshot *snap,
 	return 0;
 }
 
+/* Every test file under folder `dir` ("" for all) as a whole-file unit. */
+static void add_folder(impact_strlist *files, impact_strlist *ids, const char *dir,
+                       const impact_strlist *tests)
+{
+	size_t n = strlen(dir);
+	for (size_t i = 0; i < tests->n; i++) {
+		const char *t = tests->items[i];
+		if (!n || (!strncmp(t, dir, n) && t[n] == '/')) {
+			impact_strlist_push(files, t);
+			impact_strlist_push(ids, "");
+		}
+	}
+}
+
+static bool has_tests_under(const impact_strlist *tests, const char *dir)
+{
+	size_t n = strlen(dir);
+	for (size_t i = 0; n && i < tests->n; i++)
+		if (!strncmp(tests->items[i], dir, n) && tests->items[i][n] == '/')
+			return true;
+	return false;
+}
+
 /*
- * Fill `rec` from a run and the selection: what failed (by `marker`, or
- * anything not in `exclude`), what the selection runs, and what it
- * misses.
+ * The first frame of `text` (a traceback) running a repo-relative
+ * conftest.py or __init__.py at import ("tests/sub/conftest.py:3: in
+ * <module>"): its folder into `out`. False when there is none.
+ */
+static bool importing_folder(impact_buf *out, const char *text)
+{
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n'), *in = strstr(line, ": in <module>"), *colon;
+		const char *p = line;
+		if (in && (!nl || in < nl)) {
+			while (*p == ' ')
+				p++;
+			for (colon = in; colon > p && colon[-1] >= '0' && colon[-1] <= '9'; colon--)
+				;
+			if (colon > p && colon[-1] == ':' && *p != '/' && *p != '<') {
+				impact_buf file = IMPACT_BUF_INIT;
+				const char *base;
+				impact_buf_put(&file, p, (size_t)(colon - 1 - p));
+				base = impact_path_base(file.ptr);
+				if (!strcmp(base, "conftest.py") || !strcmp(base, "__init__.py")) {
+					impact_path_dir(out, file.ptr);
+					impact_buf_release(&file);
+					return true;
+				}
+				impact_buf_release(&file);
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * The failing unit(s) of failed record `tc`: its test file and node id,
+ * or, for a collection error no test file is named for, every test file
+ * in the folder it kept from running. That is the folder of the
+ * conftest.py or __init__.py it names or whose import its traceback
+ * shows, or the folder it names; all test files when none can be told.
+ */
+static void add_units(impact_strlist *files, impact_strlist *ids, const impact_testcase *tc,
+                      const impact_strlist *tests)
+{
+	const char *file = tc->file ? tc->file : "";
+	const char *base = impact_path_base(file);
+	impact_buf dir = IMPACT_BUF_INIT;
+
+	if (impact_audit_has(tests, file)) {
+		impact_strlist_push(files, file);
+		impact_strlist_push(ids, tc->nodeid ? tc->nodeid : "");
+		return;
+	}
+	if (!strcmp(base, "conftest.py") || !strcmp(base, "__init__.py"))
+		impact_path_dir(&dir, file);
+	else if (has_tests_under(tests, file))
+		impact_buf_puts(&dir, file);
+	else if (*file && !tc->collect_error)
+		goto as_is; /* a test pytest collects from another kind of file */
+	else if (!tc->text || !importing_folder(&dir, tc->text))
+		impact_buf_clear(&dir);
+	add_folder(files, ids, dir.ptr, tests);
+	impact_buf_release(&dir);
+	return;
+as_is:
+	impact_strlist_push(files, file);
+	impact_strlist_push(ids, tc->nodeid ? tc->nodeid : "");
+	impact_buf_release(&dir);
+}
+
+/* The test files with a record in `r` (sorted), appended to `out`. */
+static void files_ran(impact_strlist *out, const impact_suite_result *r)
+{
+	for (size_t i = 0; i < r->res.n; i++)
+		if (r->res.cases[i].file && !r->res.cases[i].collect_error)
+			impact_strlist_push(out, r->res.cases[i].file);
+	impact_audit_sort_unique(out);
+}
+
+/*
+ * Fill `rec` from a run and the selection: what failed (with `marker`, or
+ * anything not in `exclude` and not known flaky), what the selection
+ * runs, and what it misses. A pytest that stopped before running any test
+ * (a conftest.py that does not import, a hook that raised), with the
+ * marker in its output when there is one, fails every test file in that
+ * conftest's folder, or all of them. Test files that ran in the reference
+ * run (`ran_before`) but have no record now and are not failing did not
+ * run: the record is then incomplete.
  */
 static void compare(impact_audit_record *rec, const impact_suite_result *run,
                     const impact_audit_selection *sel, const impact_strlist *test_files,
-                    const char *marker, const impact_strlist *exclude)
+                    const char *marker, const impact_strlist *exclude,
+                    const impact_strlist *ran_before)
 {
-	impact_strlist all_files = { 0 };
+	impact_strlist ufiles = { 0 }, uids = { 0 }, all_files = { 0 }, ran = { 0 };
+	impact_buf why = IMPACT_BUF_INIT;
+	size_t not_run = 0;
+	const char *example = NULL;
 
-	impact_suite_failures(&rec->failing, &rec->failing_tests, run, marker, exclude, !marker);
 	for (size_t i = 0; i < run->res.n; i++) {
 		const impact_testcase *tc = &run->res.cases[i];
-		if (impact_audit_has(&rec->failing_tests, tc->nodeid) &&
-		    !impact_audit_covers(sel, tc->file, tc->nodeid))
-			impact_strlist_push(&rec->missed, tc->file);
+		if (!impact_outcome_is_failure(tc->outcome) || (!marker && tc->flaky) ||
+		    impact_audit_has(exclude, tc->nodeid))
+			continue;
+		if (marker && !(tc->message && strstr(tc->message, marker)) &&
+		    !(tc->text && strstr(tc->text, marker)))
+			continue;
+		add_units(&ufiles, &uids, tc, test_files);
+	}
+	if (impact_suite_broke(run) && (!marker || run->log_has_watch)) {
+		impact_buf_printf(&why, "pytest stopped before running the tests (exit %d)",
+		                  run->exit_code);
+		if (run->broken_conftest) {
+			impact_buf dir = IMPACT_BUF_INIT;
+			impact_buf_printf(&why, ": '%s' does not import", run->broken_conftest);
+			impact_path_dir(&dir, run->broken_conftest);
+			add_folder(&ufiles, &uids, dir.ptr, test_files);
+			impact_buf_release(&dir);
+		} else {
+			add_folder(&ufiles, &uids, "", test_files);
+		}
+		rec->stopped = impact_buf_detach(&why);
+	}
+	for (size_t i = 0; i < ufiles.n; i++) {
+		const char *id = uids.items[i];
+		if (!impact_audit_covers(sel, ufiles.items[i], *id ? id : NULL))
+			impact_strlist_push(&rec->missed, ufiles.items[i]);
+		impact_strlist_push(&rec->failing, ufiles.items[i]);
+		if (*id)
+			impact_strlist_push(&rec->failing_tests, id);
 	}
 	impact_audit_sort_unique(&rec->missed);
+	impact_audit_sort_unique(&rec->failing);
+	impact_audit_sort_unique(&rec->failing_tests);
 	if (marker) {
 		impact_suite_failures(&all_files, NULL, run, NULL, exclude, false);
 		for (size_t i = 0; i < all_files.n; i++)
 			if (!impact_audit_has(&rec->failing, all_files.items[i]))
 				impact_strlist_push(&rec->other, all_files.items[i]);
+	}
+	files_ran(&ran, run);
+	for (size_t i = 0; ran_before && i < ran_before->n; i++) {
+		const char *f = ran_before->items[i];
+		if (!impact_audit_has(&ran, f) && !impact_audit_has(&rec->failing, f)) {
+			not_run++;
+			example = example ? example : f;
+		}
+	}
+	if (not_run && (impact_suite_ran(run) || rec->stopped)) {
+		impact_buf_clear(&why);
+		impact_buf_printf(&why, "%zu test file%s that ran unmutated did not run (%s%s)", not_run,
+		                  not_run == 1 ? "" : "s", example, not_run > 1 ? ", ..." : "");
+		rec->incomplete = impact_buf_detach(&why);
 	}
 	for (size_t i = 0; i < test_files->n; i++) {
 		const char *f = test_files->items[i];
@@ -360,7 +516,11 @@ static void compare(impact_audit_record *rec, const impact_suite_result *run,
 	rec->test_files = test_files->n;
 	rec->full_suite = sel->full_suite;
 	rec->full_reason = sel->full_reason ? impact_xstrdup(sel->full_reason) : NULL;
+	impact_strlist_release(&ufiles);
+	impact_strlist_release(&uids);
 	impact_strlist_release(&all_files);
+	impact_strlist_release(&ran);
+	impact_buf_release(&why);
 }
 
 /* --- mutate ---------------------------------------------------------------- */
@@ -391,12 +551,13 @@ static int audit_mutant(audit *a, impact_audit_record *rec, const char *src, siz
 	}
 	if ((rc = suite_at(a, &run, &commit, test_files)) < 0)
 		goto done;
-	if (!impact_suite_ran(&run)) {
+	compare(rec, &run, &sel, test_files, a->rep->marker, &a->rep->baseline_failing,
+	        &a->baseline_ran);
+	if (!impact_suite_ran(&run) && !rec->stopped) {
 		impact_buf_clear(&msg);
 		why_unfinished(&msg, a, &run);
 		rec->incomplete = impact_buf_detach(&msg);
 	}
-	compare(rec, &run, &sel, test_files, a->rep->marker, &a->rep->baseline_failing);
 done:
 	rec->seconds = (impact_now_ms() - t0) / 1000.0;
 	impact_audit_selection_release(&sel);
@@ -441,6 +602,7 @@ static int baseline(audit *a, const impact_strlist *test_files)
 		goto done;
 	}
 	impact_suite_failures(NULL, &a->rep->baseline_failing, &run, NULL, NULL, false);
+	files_ran(&a->baseline_ran, &run);
 	say(a, "HEAD: %zu passed, %zu failed, %zu errors, %zu skipped in %.1f s%s",
 	    run.res.counts[IMPACT_OUTCOME_PASSED], run.res.counts[IMPACT_OUTCOME_FAILED],
 	    run.res.counts[IMPACT_OUTCOME_ERROR], run.res.counts[IMPACT_OUTCOME_SKIPPED],
@@ -601,7 +763,7 @@ static int audit_commit(audit *a, impact_audit_record *rec, git_commit *c,
 {
 	impact_suite_result at_parent = { 0 }, at_commit = { 0 };
 	impact_audit_selection sel = { 0 };
-	impact_strlist tests = { 0 }, parent_failing = { 0 }, all_new = { 0 };
+	impact_strlist tests = { 0 }, parent_failing = { 0 }, all_new = { 0 }, parent_ran = { 0 };
 	impact_project *project = NULL;
 	impact_snapshot *snap = NULL;
 	git_tree *tree = NULL;
@@ -655,12 +817,13 @@ static int audit_commit(audit *a, impact_audit_record *rec, git_commit *c,
 	say(a, "running the full suite at %.7s %s", rec->commit, rec->subject);
 	if ((rc = suite_at(a, &at_commit, git_commit_id(c), &tests)) < 0)
 		goto done;
-	if (!impact_suite_ran(&at_commit)) {
+	impact_suite_failures(NULL, &parent_failing, &at_parent, NULL, NULL, false);
+	files_ran(&parent_ran, &at_parent);
+	compare(rec, &at_commit, &sel, &tests, NULL, &parent_failing, &parent_ran);
+	if (!impact_suite_ran(&at_commit) && !rec->stopped) {
 		why_unfinished(&why, a, &at_commit);
 		rec->incomplete = impact_buf_detach(&why);
 	}
-	impact_suite_failures(NULL, &parent_failing, &at_parent, NULL, NULL, false);
-	compare(rec, &at_commit, &sel, &tests, NULL, &parent_failing);
 	impact_suite_failures(NULL, &all_new, &at_commit, NULL, NULL, false);
 	for (size_t i = 0; i < all_new.n; i++)
 		rec->already_failing += impact_audit_has(&parent_failing, all_new.items[i]);
@@ -675,6 +838,7 @@ done:
 	impact_audit_selection_release(&sel);
 	impact_strlist_release(&tests);
 	impact_strlist_release(&parent_failing);
+	impact_strlist_release(&parent_ran);
 	impact_strlist_release(&all_new);
 	impact_project_free(project);
 	impact_snapshot_free(snap);
@@ -787,6 +951,7 @@ static int setup(audit *a)
 	a->env.test_command = &a->config->test_command;
 	a->env.scratch = a->scratch;
 	a->env.run_id = a->run_id.ptr;
+	a->env.watch = a->o->mode == IMPACT_AUDIT_MUTATE ? a->rep->marker : NULL;
 	a->env.limits.timeout_s = impact_run_time_limit(a->o->timeout, a->config, NULL, 0);
 	a->env.limits.grace_s = a->o->grace ? a->o->grace : 5;
 	a->env.limits.interrupted = a->o->interrupted;
@@ -832,6 +997,7 @@ done:
 	if (a.scratch && impact_scratch_rmtree(a.scratch) < 0)
 		say(&a, "warning: %s", impact_error_last());
 	free(a.scratch);
+	impact_strlist_release(&a.baseline_ran);
 	impact_buf_release(&a.run_id);
 	impact_python_release(&a.python);
 	impact_cache_close(a.cache);
@@ -854,6 +1020,7 @@ static void record_release(impact_audit_record *r)
 	free(r->full_reason);
 	free(r->skipped);
 	free(r->incomplete);
+	free(r->stopped);
 }
 
 void impact_audit_report_release(impact_audit_report *rep)

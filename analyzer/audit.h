@@ -73,6 +73,8 @@ typedef struct impact_audit_record {
 	char *full_reason;
 	char *skipped;              /* not audited, and why; NULL when audited */
 	char *incomplete;           /* the suite did not run to its end, and why; or NULL */
+	char *stopped;              /* pytest stopped before any test ran (its failing files
+	                               are then those the stop keeps from running), or NULL */
 	double seconds;
 } impact_audit_record;
 

@@ -98,6 +98,11 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 		}
 		if (r->full_suite)
 			impact_buf_puts(out, " [full suite]");
+		if (r->stopped) {
+			impact_buf_puts(out, " [");
+			quoted(out, r->stopped);
+			impact_buf_putc(out, ']');
+		}
 		if (r->incomplete) {
 			impact_buf_puts(out, " [incomplete: ");
 			quoted(out, r->incomplete);
@@ -156,11 +161,12 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 		                  "modules define no function, %zu could not be mutated\n", t.audited,
 		                  rep->requested, rep->no_function, rep->candidates, nskipped);
 	if (t.incomplete)
-		impact_buf_printf(out, "\n%zu run%s did not finish: what they reported is counted, "
-		                  "the rest is unverified\n", t.incomplete, t.incomplete == 1 ? "" : "s");
+		impact_buf_printf(out, "\n%zu run%s did not finish or did not run every test file "
+		                  "(see [incomplete]): what ran is counted, the rest is unverified\n",
+		                  t.incomplete, t.incomplete == 1 ? "" : "s");
 	impact_buf_printf(out, "\n%s\n", rep->interrupted ? "interrupted: the audit is incomplete"
 	                  : t.missed ? "MISSED: the selection left out tests that fail"
-	                  : t.incomplete ? "no miss seen, but not every run finished"
+	                  : t.incomplete ? "no miss seen, but not every test file could be checked"
 	                  : "no miss: every failing test file was selected");
 }
 
@@ -223,6 +229,7 @@ static json_t *record_json(const impact_audit_record *r, bool mutate)
 		json_object_set_new(o, "other_failing", jlist(&r->other));
 	else
 		json_object_set_new(o, "already_failing", json_integer((json_int_t)r->already_failing));
+	json_object_set_new(o, "stopped", jstr(r->stopped));
 	json_object_set_new(o, "incomplete", jstr(r->incomplete));
 	json_object_set_new(o, "seconds", json_real(r->seconds));
 	return o;

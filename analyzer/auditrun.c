@@ -67,28 +67,62 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The last lines of the file at `path`, or NULL. */
-static char *tail_of(const char *path)
+/* The last lines of `b`, or NULL when it is empty. */
+static char *tail_of(const impact_buf *b)
 {
-	impact_buf b = IMPACT_BUF_INIT;
 	const char *start;
+	size_t size = b->size;
 	int lines = 0;
-	char *out;
-	if (impact_buf_read_file(&b, path, (size_t)1 << 30) < 0 || !b.size) {
-		impact_buf_release(&b);
+	while (size && (b->ptr[size - 1] == '\n' || b->ptr[size - 1] == ' '))
+		size--;
+	if (!size)
 		return NULL;
-	}
-	while (b.size && (b.ptr[b.size - 1] == '\n' || b.ptr[b.size - 1] == ' '))
-		b.size--;
-	start = b.ptr + b.size;
-	while (start > b.ptr && (size_t)(b.ptr + b.size - start) < LOG_TAIL_BYTES) {
+	start = b->ptr + size;
+	while (start > b->ptr && (size_t)(b->ptr + size - start) < LOG_TAIL_BYTES) {
 		if (start[-1] == '\n' && ++lines >= LOG_TAIL_LINES)
 			break;
 		start--;
 	}
-	out = impact_xstrndup(start, (size_t)(b.ptr + b.size - start));
-	impact_buf_release(&b);
-	return out;
+	return impact_xstrndup(start, (size_t)(b->ptr + size - start));
+}
+
+/*
+ * What pytest's output at `path` says: its last lines, whether it holds
+ * `watch`, and the conftest.py that failed to import before any test ran
+ * ("ImportError while loading conftest '<path>'.", which pytest prints for
+ * any exception there), relative to `checkout`.
+ */
+static void read_log(impact_suite_result *out, const char *path, const char *checkout,
+                     const char *watch)
+{
+	static const char needle[] = "while loading conftest '";
+	impact_buf log = IMPACT_BUF_INIT;
+	const char *at, *end;
+
+	if (impact_buf_read_file(&log, path, (size_t)1 << 30) < 0) {
+		impact_buf_release(&log);
+		return;
+	}
+	out->log_tail = tail_of(&log);
+	out->log_has_watch = watch && *watch && memmem(log.ptr, log.size, watch, strlen(watch));
+	at = memmem(log.ptr, log.size, needle, sizeof(needle) - 1);
+	end = at ? memchr(at + sizeof(needle) - 1, '\'', log.size - (size_t)(at - log.ptr) -
+	                                                 (sizeof(needle) - 1)) : NULL;
+	if (end) {
+		/* pytest may print the checkout's real path. */
+		char *real = realpath(checkout, NULL);
+		const char *dirs[2] = { checkout, real };
+		at += sizeof(needle) - 1;
+		for (int i = 0; i < 2 && !out->broken_conftest; i++) {
+			size_t clen = dirs[i] ? strlen(dirs[i]) : 0;
+			if (clen && (size_t)(end - at) > clen + 1 && !memcmp(at, dirs[i], clen) &&
+			    at[clen] == '/')
+				out->broken_conftest = impact_xstrndup(at + clen + 1,
+				                                       (size_t)(end - at) - clen - 1);
+		}
+		free(real);
+	}
+	impact_buf_release(&log);
 }
 
 /* Node ids and files for every record: from the record's file (xunit1), else by classname. */
@@ -192,7 +226,7 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 		impact_junit_parse(&out->res, xml.ptr, xml.size); /* keeps what it read of a damaged file */
 	name_records(&out->res, test_files, ntest_files);
 	impact_results_recount(&out->res);
-	out->log_tail = tail_of(log.ptr);
+	read_log(out, log.ptr, checkout, env->watch);
 done:
 	out->seconds = (now_ms() - t0) / 1000.0;
 	if (log_fd >= 0)
@@ -213,12 +247,18 @@ void impact_suite_result_release(impact_suite_result *r)
 {
 	impact_results_release(&r->res);
 	free(r->log_tail);
+	free(r->broken_conftest);
 	memset(r, 0, sizeof(*r));
 }
 
 bool impact_suite_ran(const impact_suite_result *r)
 {
 	return r->end == IMPACT_CHILD_EXITED && (r->exit_code == 0 || r->exit_code == 1);
+}
+
+bool impact_suite_broke(const impact_suite_result *r)
+{
+	return r->end == IMPACT_CHILD_EXITED && r->exit_code >= 2 && r->exit_code <= 4;
 }
 
 void impact_suite_failures(impact_strlist *files, impact_strlist *ids,

@@ -30,6 +30,7 @@ typedef struct impact_suite_env {
 	const impact_strlist *test_command;  /* the configuration's; NULL or empty: python -m pytest */
 	const char *scratch;                 /* the audit's temporary folder: XML and logs go there */
 	const char *run_id;                  /* IMPACT_RUN_ID=<run_id>-<k> marks each run's processes */
+	const char *watch;                   /* text to look for in pytest's output, or NULL */
 	impact_child_limits limits;          /* timeout_s, grace_s, interrupted; the rest unused */
 } impact_suite_env;
 
@@ -39,6 +40,9 @@ typedef struct impact_suite_result {
 	impact_child_end end;  /* exited, timed out, interrupted */
 	size_t reaped;         /* processes the run left behind */
 	char *log_tail;        /* the last lines pytest printed; owned */
+	bool log_has_watch;    /* pytest's output holds env->watch */
+	char *broken_conftest; /* the conftest.py that did not import before any test ran
+	                          (repo-relative; owned), or NULL */
 	double seconds;
 } impact_suite_result;
 
@@ -55,6 +59,12 @@ void impact_suite_result_release(impact_suite_result *r);
 
 /* True when pytest ran to its end on its own: exit 0 (passed) or 1 (failures). */
 bool impact_suite_ran(const impact_suite_result *r);
+/*
+ * True when pytest stopped on its own before running the tests: exit 2
+ * (interrupted), 3 (internal error: a hook raised) or 4 (a conftest.py
+ * that does not import, or arguments it rejects).
+ */
+bool impact_suite_broke(const impact_suite_result *r);
 
 /*
  * The failed and errored records of `r` whose node id is not in `exclude`

@@ -8,8 +8,9 @@
  * Progress goes to stderr, the report (text, or JSON with --json) to
  * stdout. Exit codes: 0 no miss, 1 a miss, 2 usage error, 3 the unmutated
  * suite (or, with --full, the one before the first commit) does not run to
- * its end or no interpreter has pytest, 4 no miss but a run did not finish
- * (time limit), 130 interrupted. The temporary checkouts are removed on
+ * its end or no interpreter has pytest, 4 no miss but some test files could
+ * not be checked (a run hit its time limit, or a mutant kept test files
+ * from running), 130 interrupted. The temporary checkouts are removed on
  * every one of these paths, Ctrl-C included.
  *
  * The one static is the signal flag: a handler can only set a volatile
@@ -64,7 +65,7 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		  "happens in a temporary checkout, removed afterwards.\n"
 		  "exit codes: 0 no miss, 1 a failing test file was not selected, 2 usage error,\n"
 		  "3 the unmutated suite does not run cleanly or no interpreter has pytest,\n"
-		  "4 no miss but a run did not finish, 130 Ctrl-C." },
+		  "4 no miss but some test files could not be checked (time limit), 130 Ctrl-C." },
 		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
 	};
 	char **pos = NULL, **rest = NULL;

@@ -377,3 +377,36 @@ def test_an_editable_install_of_the_checkout_does_not_hide_the_mutant(repo, tmp_
     doc = audit_json(repo, "--mutate", "1", env={"IMPACT_PYTHON": py})
     (m,) = doc["modules"]
     assert m["path"] == "src/lib/a.py" and m["failing"] == ["tests/test_a.py"]
+
+
+def test_a_conftest_that_no_longer_imports_fails_the_tests_in_its_folder(repo):
+    """A mutant that breaks tests/conftest.py's import stops pytest before any
+    test runs: every test under tests/ counts as failing, and is selected."""
+    repo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/registry.py": ("def register(f):\n    return f\n\n\n@register\n"
+                            "def plugin():\n    return 1\n"),
+        "pkg/other.py": "def g():\n    return 2\n",
+        "tests/conftest.py": "import pkg.registry\n",
+        "tests/test_a.py": "def test_a():\n    assert True\n",
+        "tests/sub/conftest.py": "from pkg.other import g\n\nVALUE = g()\n",
+        "tests/sub/test_b.py": "def test_b():\n    assert True\n",
+        "tests/sub/test_c.py": "def test_c():\n    assert True\n",
+        "other/test_d.py": "def test_d():\n    assert True\n",
+    })
+    repo.commit("conftests")
+    doc = audit_json(repo, "--mutate", "2", code=4)  # other/ did not run: unverified
+    mods = {m["path"]: m for m in doc["modules"]}
+    reg = mods["pkg/registry.py"]
+    assert reg["failing"] == ["tests/sub/test_b.py", "tests/sub/test_c.py", "tests/test_a.py"]
+    assert reg["missed"] == [] and "tests/conftest.py' does not import" in reg["stopped"]
+    assert reg["incomplete"] == "1 test file that ran unmutated did not run (other/test_d.py)"
+    # A conftest deeper down fails to import during collection: its folder's tests fail.
+    # (pytest 7 then collects nothing else, pytest 8 the rest: unverified or not.)
+    other = mods["pkg/other.py"]
+    assert other["failing"] == ["tests/sub/test_b.py", "tests/sub/test_c.py"]
+    assert other["missed"] == [] and other["stopped"] is None
+    assert other["incomplete"] in (None, "2 test files that ran unmutated did not run "
+                                         "(other/test_d.py, ...)")
+    r = repo.impact("audit", "--mutate", "2")
+    assert r.returncode == 4 and "not every test file could be checked" in out(r)
