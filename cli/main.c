@@ -24,6 +24,7 @@ typedef struct impact_cmd {
 } impact_cmd;
 
 static const impact_cmd commands[] = {
+	{ "audit", cmd_audit, NEEDS_REPO, "check that the selection misses no failing test: 'impact audit --mutate 5'" },
 	{ "cache", cmd_cache, NEEDS_REPO, "the parse cache: 'impact cache stats', 'impact cache clear'" },
 	{ "demo", cmd_demo, 0, "build a sample project in a temporary repository and show impact on it" },
 	{ "hook", cmd_hook, NEEDS_REPO, "what git's hooks call: 'impact hook <name> [args]' (installed by 'impact hooks')" },

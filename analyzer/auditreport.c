@@ -1,0 +1,288 @@
+/*
+ * auditreport.c - the audit's report, for people and as JSON (see audit.h).
+ *
+ * Text: a header, one line per module or commit with the numbers first
+ * (so columns line up whatever the path), the totals, then the misses by
+ * name, the skipped ones with their reason, and the tests left out
+ * because they already failed. Paths go through impact_report_quote_path:
+ * one path is always one line. JSON: strings must be UTF-8, so a path
+ * that is not is written in that same quoted form (\xNN), as report.c's
+ * *_escaped keys are.
+ *
+ * Precision is the share of the selected files that fail: failing files
+ * the selection runs / selected files, which is failing / selected when
+ * nothing is missed (a missed file is failing but not selected, and
+ * must not lift precision). The selected share is selected / all test
+ * files. With nothing selected, precision is undefined (null, "-"),
+ * never a made-up 0 or 1.
+ */
+#include "audit.h"
+
+#include "report.h"
+
+#include <jansson.h>
+
+static void quoted(impact_buf *out, const char *s)
+{
+	impact_report_quote_path(out, s ? s : "");
+}
+
+static void ratio(impact_buf *out, size_t num, size_t den, bool percent)
+{
+	if (!den)
+		impact_buf_puts(out, "-");
+	else if (percent)
+		impact_buf_printf(out, "%.0f%%", 100.0 * (double)num / (double)den);
+	else
+		impact_buf_printf(out, "%.2f", (double)num / (double)den);
+}
+
+static void cell(impact_buf *out, const char *text, int width)
+{
+	impact_buf_printf(out, "%*s  ", width, text);
+}
+
+static void numbers(impact_buf *out, size_t failing, size_t selected, size_t missed,
+                    size_t tests)
+{
+	impact_buf t = IMPACT_BUF_INIT;
+	impact_buf_printf(out, "%7zu  %8zu  %6zu  ", failing, selected, missed);
+	ratio(&t, failing - missed, selected, false);
+	cell(out, t.ptr, 9);
+	impact_buf_clear(&t);
+	ratio(&t, selected, tests, true);
+	cell(out, t.ptr, 5);
+	impact_buf_release(&t);
+}
+
+void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
+{
+	impact_audit_totals t;
+	bool mutate = rep->mode == IMPACT_AUDIT_MUTATE;
+	size_t nskipped = 0;
+
+	impact_audit_totals_of(&t, rep);
+	if (mutate)
+		impact_buf_printf(out, "impact audit --mutate %u --seed %llu: mutants of %.7s, %zu "
+		                  "test files, %zu non-test modules ranked", rep->requested,
+		                  (unsigned long long)rep->seed, rep->head, rep->test_files,
+		                  rep->candidates);
+	else {
+		impact_buf_puts(out, "impact audit --full ");
+		quoted(out, rep->range);
+	}
+	if (rep->select_args.n) {
+		impact_buf_puts(out, "; selection options:");
+		for (size_t i = 0; i < rep->select_args.n; i++) {
+			impact_buf_putc(out, ' ');
+			quoted(out, rep->select_args.items[i]);
+		}
+	}
+	impact_buf_puts(out, "\n\n");
+	impact_buf_printf(out, "%7s  %8s  %6s  %9s  %5s  %s\n", "failing", "selected", "missed",
+	                  "precision", "share", mutate ? "module (third, importers, functions)"
+	                                              : "commit");
+	for (size_t i = 0; i < rep->n; i++) {
+		const impact_audit_record *r = &rep->records[i];
+		if (r->skipped) {
+			nskipped++;
+			continue;
+		}
+		numbers(out, r->failing.n, r->selected.n, r->missed.n, r->test_files);
+		if (mutate) {
+			quoted(out, r->path);
+			impact_buf_printf(out, " (%s, %u, %zu)", r->band, r->importers, r->functions);
+		} else {
+			impact_buf_printf(out, "%.7s ", r->commit);
+			quoted(out, r->subject);
+		}
+		if (r->full_suite)
+			impact_buf_puts(out, " [full suite]");
+		if (r->stopped) {
+			impact_buf_puts(out, " [");
+			quoted(out, r->stopped);
+			impact_buf_putc(out, ']');
+		}
+		if (r->incomplete) {
+			impact_buf_puts(out, " [incomplete: ");
+			quoted(out, r->incomplete);
+			impact_buf_putc(out, ']');
+		}
+		impact_buf_putc(out, '\n');
+	}
+	numbers(out, t.failing, t.selected, t.missed, t.test_files);
+	impact_buf_printf(out, "total (%zu %s%s)\n", t.audited,
+	                  mutate ? "module" : "commit", t.audited == 1 ? "" : "s");
+
+	if (t.missed) {
+		impact_buf_puts(out, "\nmissed (failed, but the selection does not run them):\n");
+		for (size_t i = 0; i < rep->n; i++) {
+			const impact_audit_record *r = &rep->records[i];
+			for (size_t k = 0; !r->skipped && k < r->missed.n; k++) {
+				impact_buf_puts(out, "  ");
+				quoted(out, r->missed.items[k]);
+				if (mutate) {
+					impact_buf_puts(out, " failed with the marker when every function of ");
+					quoted(out, r->path);
+					impact_buf_puts(out, " raises\n");
+				} else {
+					impact_buf_printf(out, " newly failing at %.7s\n", r->commit);
+				}
+			}
+		}
+	}
+	if (nskipped) {
+		impact_buf_puts(out, "\nskipped:\n");
+		for (size_t i = 0; i < rep->n; i++) {
+			const impact_audit_record *r = &rep->records[i];
+			if (!r->skipped)
+				continue;
+			impact_buf_puts(out, "  ");
+			if (mutate)
+				quoted(out, r->path);
+			else
+				impact_buf_printf(out, "%.7s", r->commit);
+			impact_buf_puts(out, ": ");
+			quoted(out, r->skipped);
+			impact_buf_putc(out, '\n');
+		}
+	}
+	if (rep->baseline_failing.n) {
+		impact_buf_printf(out, "\nalready failing at HEAD, left out of the comparison (%zu):\n",
+		                  rep->baseline_failing.n);
+		for (size_t i = 0; i < rep->baseline_failing.n; i++) {
+			impact_buf_puts(out, "  ");
+			quoted(out, rep->baseline_failing.items[i]);
+			impact_buf_putc(out, '\n');
+		}
+	}
+	if (mutate && t.audited < rep->requested && !rep->interrupted)
+		impact_buf_printf(out, "\nonly %zu of %u modules audited: %zu of the %zu non-test "
+		                  "modules define no function, %zu could not be mutated\n", t.audited,
+		                  rep->requested, rep->no_function, rep->candidates, nskipped);
+	if (t.incomplete)
+		impact_buf_printf(out, "\n%zu run%s did not finish or did not run every test file "
+		                  "(see [incomplete]): what ran is counted, the rest is unverified\n",
+		                  t.incomplete, t.incomplete == 1 ? "" : "s");
+	impact_buf_printf(out, "\n%s\n", rep->interrupted ? "interrupted: the audit is incomplete"
+	                  : t.missed ? "MISSED: the selection left out tests that fail"
+	                  : t.incomplete ? "no miss seen, but not every test file could be checked"
+	                  : "no miss: every failing test file was selected");
+}
+
+/* --- JSON ------------------------------------------------------------------- */
+
+static json_t *jstr(const char *s)
+{
+	json_t *j;
+	impact_buf esc = IMPACT_BUF_INIT;
+	if (!s)
+		return json_null();
+	if ((j = json_string(s)))
+		return j;
+	impact_report_quote_path(&esc, s);
+	j = json_string(esc.ptr);
+	impact_buf_release(&esc);
+	return j ? j : json_null();
+}
+
+static json_t *jlist(const impact_strlist *l)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(a, jstr(l->items[i]));
+	return a;
+}
+
+static json_t *jratio(size_t num, size_t den)
+{
+	return den ? json_real((double)num / (double)den) : json_null();
+}
+
+static json_t *record_json(const impact_audit_record *r, bool mutate)
+{
+	json_t *o = json_object();
+	if (mutate) {
+		json_object_set_new(o, "path", jstr(r->path));
+		json_object_set_new(o, "third", json_string(r->band));
+		json_object_set_new(o, "importers", json_integer(r->importers));
+		json_object_set_new(o, "functions", json_integer((json_int_t)r->functions));
+		json_object_set_new(o, "mutant_commit", r->commit[0] ? json_string(r->commit) : json_null());
+	} else {
+		json_object_set_new(o, "commit", json_string(r->commit));
+		json_object_set_new(o, "subject", jstr(r->subject));
+	}
+	json_object_set_new(o, "skipped", jstr(r->skipped));
+	if (r->skipped)
+		return o;
+	json_object_set_new(o, "failing", jlist(&r->failing));
+	json_object_set_new(o, "failing_tests", jlist(&r->failing_tests));
+	json_object_set_new(o, "selected", json_integer((json_int_t)r->selected.n));
+	json_object_set_new(o, "selected_files", jlist(&r->selected));
+	json_object_set_new(o, "test_files", json_integer((json_int_t)r->test_files));
+	json_object_set_new(o, "full_suite", json_boolean(r->full_suite));
+	json_object_set_new(o, "full_suite_reason", jstr(r->full_reason));
+	json_object_set_new(o, "missed", jlist(&r->missed));
+	json_object_set_new(o, "precision", jratio(r->failing.n - r->missed.n, r->selected.n));
+	json_object_set_new(o, "selected_share", jratio(r->selected.n, r->test_files));
+	if (mutate)
+		json_object_set_new(o, "other_failing", jlist(&r->other));
+	else
+		json_object_set_new(o, "already_failing", json_integer((json_int_t)r->already_failing));
+	json_object_set_new(o, "stopped", jstr(r->stopped));
+	json_object_set_new(o, "incomplete", jstr(r->incomplete));
+	json_object_set_new(o, "seconds", json_real(r->seconds));
+	return o;
+}
+
+int impact_audit_report_json(impact_buf *out, const impact_audit_report *rep)
+{
+	bool mutate = rep->mode == IMPACT_AUDIT_MUTATE;
+	json_t *root = json_object(), *recs = json_array(), *totals = json_object();
+	impact_audit_totals t;
+	char *text;
+	int rc = 0;
+
+	impact_audit_totals_of(&t, rep);
+	json_object_set_new(root, "version", json_integer(1));
+	json_object_set_new(root, "mode", json_string(mutate ? "mutate" : "full"));
+	if (mutate) {
+		json_object_set_new(root, "head", json_string(rep->head));
+		json_object_set_new(root, "seed", json_integer((json_int_t)rep->seed));
+		json_object_set_new(root, "requested", json_integer(rep->requested));
+		json_object_set_new(root, "marker", jstr(rep->marker));
+		json_object_set_new(root, "test_files", json_integer((json_int_t)rep->test_files));
+		json_object_set_new(root, "candidates", json_integer((json_int_t)rep->candidates));
+		json_object_set_new(root, "no_function", json_integer((json_int_t)rep->no_function));
+		json_object_set_new(root, "baseline_failing", jlist(&rep->baseline_failing));
+		json_object_set_new(root, "baseline_seconds", json_real(rep->baseline_seconds));
+	} else {
+		json_object_set_new(root, "range", jstr(rep->range));
+	}
+	json_object_set_new(root, "python", jstr(rep->python));
+	json_object_set_new(root, "selection_args", jlist(&rep->select_args));
+	for (size_t i = 0; i < rep->n; i++)
+		json_array_append_new(recs, record_json(&rep->records[i], mutate));
+	json_object_set_new(root, mutate ? "modules" : "commits", recs);
+	json_object_set_new(totals, "audited", json_integer((json_int_t)t.audited));
+	json_object_set_new(totals, "failing", json_integer((json_int_t)t.failing));
+	json_object_set_new(totals, "selected", json_integer((json_int_t)t.selected));
+	json_object_set_new(totals, "missed", json_integer((json_int_t)t.missed));
+	json_object_set_new(totals, "test_files", json_integer((json_int_t)t.test_files));
+	json_object_set_new(totals, "precision", jratio(t.failing - t.missed, t.selected));
+	json_object_set_new(totals, "selected_share", jratio(t.selected, t.test_files));
+	json_object_set_new(totals, "incomplete", json_integer((json_int_t)t.incomplete));
+	json_object_set_new(root, "totals", totals);
+	json_object_set_new(root, "interrupted", json_boolean(rep->interrupted));
+
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	if (!text) {
+		rc = impact_error_set(IMPACT_ERROR, "cannot render the audit's JSON report");
+	} else {
+		impact_buf_puts(out, text);
+		impact_buf_putc(out, '\n');
+		free(text);
+	}
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,158 @@
+/*
+ * cmd_audit.c - `impact audit`: check on this repository that the
+ * selection misses no test a change breaks (audit.c does the work).
+ *
+ *     impact audit --mutate N [--seed S] [--json] [-- <selection options>]
+ *     impact audit --full <revspec> [--json] [-- <selection options>]
+ *
+ * Progress goes to stderr, the report (text, or JSON with --json) to
+ * stdout. Exit codes: 0 no miss, 1 a miss, 2 usage error, 3 the unmutated
+ * suite (or, with --full, the one before the first commit) does not run to
+ * its end or no interpreter has pytest, 4 no miss but some test files could
+ * not be checked (a run hit its time limit, or a mutant kept test files
+ * from running), 130 interrupted. The temporary checkouts are removed on
+ * every one of these paths, Ctrl-C included.
+ *
+ * The one static is the signal flag: a handler can only set a volatile
+ * sig_atomic_t, and nothing can be handed to it (as in runner.c).
+ */
+#include "cli.h"
+
+#include "audit.h"
+#include "opts.h"
+
+#include <limits.h>
+#include <signal.h>
+
+static volatile sig_atomic_t interrupts;
+
+static void on_interrupt(int sig)
+{
+	IMPACT_UNUSED(sig);
+	interrupts = interrupts + 1;
+}
+
+static const char usage_line[] =
+	"impact audit (--mutate <N> [--seed <S>] | --full <revspec>) [options] [-- <selection options>]";
+
+static void progress(const char *line, void *payload)
+{
+	IMPACT_UNUSED(payload);
+	fprintf(stderr, "impact: audit: %s\n", line);
+}
+
+int cmd_audit(int argc, char **argv, impact_cli *cli)
+{
+	unsigned mutate = UINT_MAX, seed = 0;
+	const char *full = NULL;
+	bool json = false, quiet = false, no_cache = false;
+	impact_audit_opts ao = { 0 };
+	const impact_opt opts[] = {
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to audit" },
+		{ IMPACT_OPT_UINT, 0, "mutate", &mutate, "N", "N modules, each with every function raising a marker" },
+		{ IMPACT_OPT_UINT, 0, "seed", &seed, "S", "the sample of modules (default 0: the same sample each time)" },
+		{ IMPACT_OPT_STRING, 0, "full", &full, "revspec", "each commit of a range (first parent) against its parent" },
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "how" },
+		{ IMPACT_OPT_FLAG, 0, "json", &json, NULL, "the report as one JSON object on stdout" },
+		{ IMPACT_OPT_UINT, 0, "timeout", &ao.timeout, "seconds", "limit of each full-suite run (default 600)" },
+		{ IMPACT_OPT_UINT, 0, "grace", &ao.grace, "seconds", "teardown time between SIGINT and SIGKILL (default 5)" },
+		{ IMPACT_OPT_UINT, 0, "threads", &ao.threads, "n", "parse with n threads (default: all CPUs)" },
+		{ IMPACT_OPT_FLAG, 0, "no-cache", &no_cache, NULL, "parse every file, without the parse cache" },
+		{ IMPACT_OPT_FLAG, 'q', "quiet", &quiet, NULL, "no progress on stderr" },
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL,
+		  "Options after '--' go to each selection ('impact --json <commit> <options>'), e.g.\n"
+		  "'-- --no-cache'. The work tree, index, HEAD and refs are never touched: each run\n"
+		  "happens in a temporary checkout, removed afterwards.\n"
+		  "exit codes: 0 no miss, 1 a failing test file was not selected, 2 usage error,\n"
+		  "3 the unmutated suite does not run cleanly or no interpreter has pytest,\n"
+		  "4 no miss but some test files could not be checked (time limit), 130 Ctrl-C." },
+		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
+	};
+	char **pos = NULL, **rest = NULL;
+	size_t npos = 0, nrest = 0;
+	impact_audit_report rep = { 0 };
+	impact_audit_totals t;
+	impact_buf out = IMPACT_BUF_INIT;
+	struct sigaction sa, old_int, old_term, old_hup;
+	int rc, exit_code = IMPACT_EXIT_OK;
+
+	rc = impact_opts_parse(opts, usage_line, argc, argv, &pos, &npos, &rest, &nrest);
+	if (rc > 0)
+		return IMPACT_EXIT_OK;
+	if (rc < 0)
+		return IMPACT_EXIT_USAGE;
+	if (npos) {
+		fprintf(stderr, "impact audit: unexpected argument '%s' (--full takes the range: "
+		        "--full %s; selection options go after '--')\nusage: %s\n", pos[0], pos[0],
+		        usage_line);
+		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
+	}
+	if ((mutate != UINT_MAX) == (full != NULL)) {
+		fprintf(stderr, "impact audit: give one of --mutate N and --full <revspec>\nusage: %s\n",
+		        usage_line);
+		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
+	}
+	if (mutate == 0) {
+		fprintf(stderr, "impact audit: --mutate takes a number of modules above 0\n");
+		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
+	}
+	if (seed && full) {
+		fprintf(stderr, "impact audit: --seed goes with --mutate only\n");
+		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
+	}
+
+	ao.mode = full ? IMPACT_AUDIT_FULL : IMPACT_AUDIT_MUTATE;
+	ao.mutate = full ? 0 : mutate;
+	ao.seed = seed;
+	ao.revspec = full;
+	ao.select_args = (const char *const *)rest;
+	ao.nselect_args = nrest;
+	ao.no_cache = no_cache;
+	ao.interrupted = &interrupts;
+	ao.progress = quiet ? NULL : progress;
+
+	interrupts = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	rc = impact_audit_run(&rep, cli->repo, &ao);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+
+	if (rep.interrupted) {
+		/* What was done so far is still worth seeing. */
+		fprintf(stderr, "impact: audit interrupted: its temporary checkouts are removed\n");
+		exit_code = 130;
+		rc = 0;
+	} else if (rc < 0) {
+		exit_code = impact_cli_fail(rc);
+		goto done;
+	}
+	if (json)
+		rc = impact_audit_report_json(&out, &rep);
+	else
+		impact_audit_report_text(&out, &rep);
+	if (rc < 0) {
+		exit_code = impact_cli_fail(rc);
+		goto done;
+	}
+	if (out.size && fwrite(out.ptr, 1, out.size, stdout) != out.size)
+		exit_code = IMPACT_EXIT_USAGE;
+	impact_audit_totals_of(&t, &rep);
+	if (exit_code == IMPACT_EXIT_OK)
+		exit_code = t.missed ? IMPACT_EXIT_FAILED : t.incomplete ? IMPACT_EXIT_TIMEOUT
+		                                                         : IMPACT_EXIT_OK;
+done:
+	impact_audit_report_release(&rep);
+	impact_buf_release(&out);
+	free(pos);
+	return exit_code;
+}
