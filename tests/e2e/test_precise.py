@@ -15,7 +15,10 @@ import sys
 import pytest
 
 LIB = {
-    "lib/__init__.py": "from .core import add, Greeter\nfrom .util import *\n",
+    "lib/__init__.py": "from .core import add, Greeter\nfrom .util import *\nfrom .extra import triple\n",
+    "lib/extra.py": "def triple(x):\n    return 3 * x\n\n\ndef neg(x):\n    return -x\n",
+    "tests/test_extra.py": "from lib import triple\nfrom lib.extra import neg\n\n\n"
+                           "def test_triple():\n    assert triple(neg(1)) == -3\n",
     "lib/core.py": (
         "from .util import twice\n\n\n"
         "def add(a, b):\n    return a + b\n\n\n"
@@ -187,3 +190,22 @@ def test_dynamic_function_falls_back(lib):
     lib.commit("y")
     # Uses globals(): treated as its module changing at import time.
     assert lib.listing("HEAD~1..") == ["tests/test_cli.py"]
+
+
+def test_audit_precise_has_no_miss_and_beats_coarse(lib):
+    """The safety check, built into the product: every function of a
+    sample of modules broken at once; every failing test file must be
+    selected. Precise and coarse side by side on the same mutants."""
+    import json as _json
+
+    def audit(*extra):
+        r = lib.impact("audit", "--mutate", "20", "--json", *extra)
+        assert r.returncode == 0, r.stderr.decode(errors="replace")
+        return _json.loads(r.stdout)
+
+    precise = audit()
+    coarse = audit("--", "--coarse")
+    assert precise["totals"]["missed"] == 0 and coarse["totals"]["missed"] == 0
+    assert precise["totals"]["audited"] == coarse["totals"]["audited"] >= 6
+    assert precise["totals"]["selected"] < coarse["totals"]["selected"]
+    assert precise["totals"]["precision"] > coarse["totals"]["precision"]
