@@ -517,8 +517,20 @@ static void unnamed_functions(walker *w)
 			continue;
 		w->unnamed_done[node] = 1;
 		file = file_of_node(w, node);
-		if (!(p->files[file].flags & IMPACT_PF_TEST))
-			make_seed(w, file, w->hit[node] ? node : NONE);
+		if (p->files[file].flags & IMPACT_PF_TEST)
+			continue;
+		{
+			/* A method runs on an instance: whoever names its class (as for dunders). */
+			const impact_pyfacts *f = p->files[file].facts;
+			uint32_t s = node - w->base[file];
+			if (f && s < nsyms(f) && sym(f, s)->kind == IMPACT_SYMBOL_METHOD &&
+			    sym(f, s)->parent != IMPACT_SYMBOL_NONE &&
+			    !(sym(f, s)->flags & IMPACT_SYMBOL_DYNAMIC)) {
+				push_target(w, file, sym(f, sym(f, s)->parent)->name, node);
+				continue;
+			}
+		}
+		make_seed(w, file, w->hit[node] ? node : NONE);
 	}
 }
 
@@ -796,7 +808,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 		lazy_importers(&w, &pr->reach);
 		run_queue(&w);
 		unnamed_functions(&w);
-		if (!w.new_seed)
+		if (!w.new_seed && w.qhead == w.nqueue)
 			break;
 	}
 

@@ -16,6 +16,14 @@ import pytest
 
 LIB = {
     "lib/__init__.py": "from .core import add, Greeter\nfrom .util import *\nfrom .extra import triple\n",
+    "lib/visit.py": ("class Visitor:\n"
+                     "    def visit(self, kind):\n        return getattr(self, 'visit_' + kind)()\n\n"
+                     "    def visit_a(self):\n        return 'a'\n\n\n"
+                     "class Other:\n    def run(self):\n        return 1\n"),
+    "tests/test_visit.py": ("from lib.visit import Visitor\n\n\n"
+                            "def test_visit():\n    assert Visitor().visit('a') == 'a'\n"),
+    "tests/test_other.py": ("from lib.visit import Other\n\n\n"
+                            "def test_other():\n    assert Other().run() == 1\n"),
     "lib/extra.py": "def triple(x):\n    return 3 * x\n\n\ndef neg(x):\n    return -x\n",
     "tests/test_extra.py": "from lib import triple\nfrom lib.extra import neg\n\n\n"
                            "def test_triple():\n    assert triple(neg(1)) == -3\n",
@@ -104,6 +112,8 @@ CASES = [
      lambda s: s + "\nCONSTANT = 1 / 0\n", ["tests/test_cli.py"], False),
     ("registered_callback_nobody_names", "lib/plugins.py",
      lambda s: break_body(s, "def handle_sum(a, b):"), ["tests/test_events.py"], False),
+    ("method_called_by_computed_name", "lib/visit.py",
+     lambda s: break_body(s, "    def visit_a(self):", indent="        "), ["tests/test_visit.py"], False),
     ("decorator_factory_runs_at_import", "lib/events.py",
      lambda s: break_body(s, "def on(name):"), None, False),
     ("conftest_fixture_helper", "lib/util.py",
