@@ -337,6 +337,26 @@ static bool bind_head(walker *w, uint32_t y, const char *head, size_t hlen, bind
 }
 
 /*
+ * Can code of file `y` hold target `t` as an attribute of an object of
+ * unknown type? A method or class attribute: anywhere (instances travel).
+ * A module's own function: only where that module can be at hand as an
+ * object: in itself, or in a module that imports it (statically, lazily,
+ * by a literal or non-literal dynamic import, by a string naming it).
+ */
+static bool attr_may_mean(const walker *w, uint32_t y, const target *t)
+{
+	size_t n;
+	const impact_edge *e;
+	if (strchr(t->name, '.') || y == t->file)
+		return true;
+	e = impact_graph_out(w->p->graph, y, &n);
+	for (size_t k = 0; k < n; k++)
+		if (e[k].to == t->file || e[k].to == w->p->nfiles)
+			return true;
+	return false;
+}
+
+/*
  * Does reference `r` of file `y` (a chain, a name, an attribute or a
  * parameter) mean target `t`?
  */
@@ -347,7 +367,7 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 	case IMPACT_SYMREF_NAME:
 		return y == t->file && !strcmp(r->text, t->name);
 	case IMPACT_SYMREF_ATTR:
-		return !strcmp(r->text, tl);
+		return !strcmp(r->text, tl) && attr_may_mean(w, y, t);
 	case IMPACT_SYMREF_PARAM: {
 		const impact_pyfacts *f = w->p->files[t->file].facts;
 		for (size_t i = 0; i < nsyms(f); i++)
@@ -400,7 +420,8 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 		}
 		/* An object of unknown type: its attribute names match any symbol so named. */
 		for (; k < n && !ok; k++)
-			ok = k > 0 && lens[k] == strlen(tl) && !memcmp(parts[k], tl, lens[k]);
+			ok = k > 0 && lens[k] == strlen(tl) && !memcmp(parts[k], tl, lens[k]) &&
+			     attr_may_mean(w, y, t);
 		impact_buf_release(&dotted);
 		return ok;
 	}
