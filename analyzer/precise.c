@@ -349,10 +349,20 @@ static bool attr_may_mean(const walker *w, uint32_t y, const target *t)
 	const impact_edge *e;
 	if (strchr(t->name, '.') || y == t->file)
 		return true;
+	/* Within two imports (a module reached as another module's attribute). */
 	e = impact_graph_out(w->p->graph, y, &n);
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
+		size_t m;
+		const impact_edge *e2;
 		if (e[k].to == t->file || e[k].to == w->p->nfiles)
 			return true;
+		if (e[k].to >= w->p->nfiles)
+			continue;
+		e2 = impact_graph_out(w->p->graph, e[k].to, &m);
+		for (size_t j = 0; j < m; j++)
+			if (e2[j].to == t->file)
+				return true;
+	}
 	return false;
 }
 
@@ -378,6 +388,7 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 	case IMPACT_SYMREF_CHAIN: {
 		const char *parts[MAX_CHAIN_PARTS];
 		size_t lens[MAX_CHAIN_PARTS], n = 0, k = 1;
+		unsigned follows = 0;
 		impact_buf dotted = IMPACT_BUF_INIT;
 		binding b = { 0 };
 		bool ok = false;
@@ -404,13 +415,29 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 					}
 					snprintf(b.name, sizeof(b.name), "%.*s", (int)lens[k], parts[k]);
 				} else {
-					/* A name of a module: a class's attribute, or unknown from here. */
+					/* A name of a module: a class's attribute, a name the module
+					 * imported (followed), or unknown from here. */
 					const impact_pyfacts *f = w->p->files[b.file].facts;
 					size_t have = strlen(b.name);
-					bool is_class = false;
-					for (size_t i = 0; i < nsyms(f) && !is_class; i++)
-						is_class = sym(f, (uint32_t)i)->kind == IMPACT_SYMBOL_CLASS &&
-						           !strcmp(sym(f, (uint32_t)i)->name, b.name);
+					bool is_class = false, defined = false;
+					for (size_t i = 0; i < nsyms(f) && !is_class; i++) {
+						const impact_symbol *sy = sym(f, (uint32_t)i);
+						if (!strcmp(sy->name, b.name)) {
+							defined = true;
+							is_class = sy->kind == IMPACT_SYMBOL_CLASS;
+						}
+					}
+					if (!defined && follows < MAX_FOLLOW && !strchr(b.name, '.')) {
+						binding nb = { 0 };
+						char name[sizeof(b.name)];
+						snprintf(name, sizeof(name), "%s", b.name);
+						if (bind_head(w, b.file, name, strlen(name), &nb, &dotted)) {
+							follows++;
+							b = nb;
+							k--; /* this part again, from the binding */
+							continue;
+						}
+					}
 					if (!is_class || have + 1 + lens[k] >= sizeof(b.name))
 						break;
 					snprintf(b.name + have, sizeof(b.name) - have, ".%.*s", (int)lens[k], parts[k]);

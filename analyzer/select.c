@@ -386,6 +386,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 	builder b = { 0 };
 	bool *is_changed = NULL;
 	uint32_t *tdist = NULL;
+	impact_reach coarse = { 0 };
 	bool no_smart = opts && opts->no_smart;
 	double t0 = impact_now_ms();
 	int rc;
@@ -488,6 +489,9 @@ int impact_select(impact_selection **out, const impact_project *p,
 				impact_u32vec_push(&extra, seeds.v[i]);
 		impact_precise_run(&sel->precise, p, &sub, opts->repo, opts->cache,
 		                   1u << IMPACT_EDGE_TYPE_CHECKING, extra.v, extra.n);
+		/* What whole-module selection reaches bounds it: never more than --coarse. */
+		impact_graph_dependents(&coarse, p->graph, seeds.v, seeds.n,
+		                        1u << IMPACT_EDGE_TYPE_CHECKING);
 		sel->reach = sel->precise->reach;
 		memset(&sel->precise->reach, 0, sizeof(sel->precise->reach));
 		/* Notes per change, in the selection's order. */
@@ -562,6 +566,8 @@ int impact_select(impact_selection **out, const impact_project *p,
 		}
 		if (sel->precise && sel->precise->hops[id] < dist)
 			dist = sel->precise->hops[id];
+		if (sel->precise && coarse.dist && coarse.dist[id] == UINT32_MAX)
+			dist = UINT32_MAX;
 		if (!(p->files[id].flags & IMPACT_PF_TEST) || (p->files[id].flags & IMPACT_PF_GHOST) ||
 		    dist == UINT32_MAX)
 			continue;
@@ -650,6 +656,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 	free(b.whole);
 	free(is_changed);
 	free(tdist);
+	impact_reach_release(&coarse);
 	free(rule_by);
 	impact_u32vec_release(&seeds);
 	impact_u32vec_release(&readers);
