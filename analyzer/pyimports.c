@@ -2198,16 +2198,22 @@ static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of
 {
 	walker *w = sw->w;
 	uint32_t m = ts_node_named_child_count(params);
+	/* Annotations only name types (no call at definition): they belong to
+	 * the function, so a class they name does not make its module change
+	 * at import. Default values run at definition: the enclosing code's. */
+	sctx ann = *c;
+	if (of != IMPACT_SYMBOL_NONE)
+		ann.owner = of;
 	for (uint32_t i = 0; i < m; i++) {
 		TSNode p = ts_node_named_child(params, i), name = p;
 		uint8_t k = kind_of(w, p);
 		if (k == K_DEFAULT_PARAM || k == K_TYPED_DEFAULT_PARAM) {
 			name = ts_node_child_by_field_id(p, w->p->f_name);
 			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_value), c);
-			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), c);
+			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
 		} else if (k == K_TYPED_PARAM) {
 			name = ts_node_named_child(p, 0);
-			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), c);
+			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
 		}
 		if (!ts_node_is_null(name) && kind_of(w, name) == K_SPLAT_PATTERN)
 			name = ts_node_named_child(name, 0);
@@ -2269,7 +2275,12 @@ static void do_function(symwalk *sw, TSNode n, const sctx *c)
 			b.owner = sym;
 		sw_push(sw, body, &b);
 	}
-	sw_push(sw, ret, &inner);
+	{
+		sctx r = inner;
+		if (sym != IMPACT_SYMBOL_NONE)
+			r.owner = sym;
+		sw_push(sw, ret, &r);
+	}
 	if (!ts_node_is_null(params))
 		do_parameters(sw, params, &inner, sym != IMPACT_SYMBOL_NONE ? sym : c->owner);
 }
@@ -2372,8 +2383,11 @@ static void collect_symbols(walker *w, TSNode root)
 		}
 		case K_ASSIGNMENT: case K_AUG_ASSIGNMENT: {
 			TSNode left = ts_node_child_by_field_id(n, w->p->f_left);
+			sctx ann = c;
+			if (!c.in_function && c.cls != IMPACT_SYMBOL_NONE)
+				ann.owner = c.cls; /* `x: Foo` in a class body names a type for the class */
 			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_right), &c);
-			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_type), &c);
+			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_type), &ann);
 			if (!ts_node_is_null(left)) {
 				if (k == K_AUG_ASSIGNMENT)
 					sw_push(&sw, left, &c); /* x += 1 reads x */

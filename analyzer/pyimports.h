@@ -126,7 +126,8 @@ typedef struct impact_symref {
 	const char *text;   /* borrowed */
 	uint32_t symbol;    /* the function/method/class using it, or IMPACT_SYMBOL_NONE:
 	                       module-level code (statements, class bodies, decorators,
-	                       default values, base classes) */
+	                       default values, base classes). A function's annotations
+	                       are its own; a class body's annotations the class's. */
 	uint8_t kind;       /* impact_symref_kind */
 } impact_symref;
 
@@ -236,7 +237,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 4
+#define IMPACT_PYFACTS_VERSION 5
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the
