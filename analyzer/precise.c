@@ -166,6 +166,37 @@ static const char *last_part(const char *name)
 	return dot ? dot + 1 : name;
 }
 
+/*
+ * Method names every dict, list, set, str or file also has. `x.update()`
+ * on an object of unknown type is far more often one of those than the
+ * repository's method: such a method is instead reached through its class
+ * (whoever can hold an instance names the class, or calls what does), as
+ * for dunders.
+ */
+static bool common_method_name(const char *name)
+{
+	static const char *const names[] = {
+		"add", "append", "clear", "close", "copy", "count", "decode", "discard",
+		"encode", "endswith", "extend", "find", "flush", "format", "get", "index",
+		"insert", "items", "join", "keys", "lower", "pop", "popitem", "read",
+		"readline", "remove", "replace", "reverse", "setdefault", "sort", "split",
+		"startswith", "strip", "update", "upper", "values", "write",
+	};
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(names); i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+static bool via_class(const char *target_name)
+{
+	const char *m = last_part(target_name);
+	size_t n = strlen(m);
+	bool dunder = n > 4 && !strncmp(m, "__", 2) && !strcmp(m + n - 2, "__");
+	return strchr(target_name, '.') && (dunder || common_method_name(m));
+}
+
+
 static bool seen_add(walker *w, uint32_t file, const char *name)
 {
 	uint64_t h;
@@ -232,7 +263,8 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 		const impact_symbol *sy = sym(f->facts, s);
 		push_target(w, file, sy->name, node);
 		/* A dunder runs without being named: whoever names the class. */
-		if ((sy->flags & IMPACT_SYMBOL_DUNDER) && sy->parent != IMPACT_SYMBOL_NONE)
+		if (((sy->flags & IMPACT_SYMBOL_DUNDER) || via_class(sy->name)) &&
+		    sy->parent != IMPACT_SYMBOL_NONE)
 			push_target(w, file, sym(f->facts, sy->parent)->name, node);
 	}
 }
@@ -347,6 +379,8 @@ static bool attr_may_mean(const walker *w, uint32_t y, const target *t)
 {
 	size_t n;
 	const impact_edge *e;
+	if (via_class(t->name))
+		return false;
 	if (strchr(t->name, '.') || y == t->file)
 		return true;
 	/* Within two imports (a module reached as another module's attribute). */
@@ -758,7 +792,8 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 				continue;
 			}
 			push_target(w, id, s->name, node);
-			if ((s->flags & IMPACT_SYMBOL_DUNDER) && s->parent != IMPACT_SYMBOL_NONE)
+			if (((s->flags & IMPACT_SYMBOL_DUNDER) || via_class(s->name)) &&
+			    s->parent != IMPACT_SYMBOL_NONE)
 				push_target(w, id, sym(nf, s->parent)->name, node);
 		}
 	}
