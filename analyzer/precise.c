@@ -636,8 +636,11 @@ static void dynamic_functions(walker *w)
 			continue;
 		for (size_t i = 0; i < nsyms(f); i++)
 			if ((sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_DYNAMIC) &&
-			    !w->hit[node_of(w, y, (uint32_t)i)])
+			    !w->hit[node_of(w, y, (uint32_t)i)]) {
 				reach(w, y, (uint32_t)i, NONE);
+				w->label[node_of(w, y, (uint32_t)i)] =
+					"calls by a computed name (exec, eval, globals(), getattr) near a change";
+			}
 	}
 }
 
