@@ -1746,6 +1746,8 @@ static void plan_pieces(const walker *w, piece **out, size_t *npieces,
 
 /* ---- extraction ------------------------------------------------------- */
 
+static bool id_char(unsigned char c);
+
 static void index_keywords(const char *s, size_t len, uint32_t **out, size_t *n)
 {
 	static const char *const words[] = { "import", "pytest" };
@@ -1755,7 +1757,20 @@ static void index_keywords(const char *s, size_t len, uint32_t **out, size_t *n)
 	for (int k = 0; k < 2; k++) {
 		const char *p = s, *end = s + len, *hit;
 		while (p < end && (hit = memmem(p, (size_t)(end - p), words[k], 6))) {
-			IMPACT_PUSH(pos[k], npos[k], alloc[k], (uint32_t)(hit - s));
+			/*
+			 * "import" inside a longer name (`gmp_import`, `importer`) can
+			 * start no import: only the word itself, `__import__` and
+			 * `import_module` can. A table of such names is then no reason
+			 * to read a giant literal. Every "pytest" counts.
+			 */
+			size_t at = (size_t)(hit - s), after = at + 6;
+			bool before_id = at > 0 && id_char((unsigned char)s[at - 1]);
+			bool after_id = after < len && id_char((unsigned char)s[after]);
+			bool dunder = at >= 2 && !memcmp(s + at - 2, "__", 2) && len - after >= 2 &&
+			              !memcmp(s + after, "__", 2);
+			bool module = len - after >= 7 && !memcmp(s + after, "_module", 7);
+			if (k == 1 || (!before_id && !after_id) || dunder || (!before_id && module))
+				IMPACT_PUSH(pos[k], npos[k], alloc[k], (uint32_t)at);
 			p = hit + 1;
 		}
 	}
