@@ -396,7 +396,8 @@ int impact_mutate(impact_mutator *m, impact_buf *out, size_t *nfunctions,
 		                      nbad, nfound);
 		goto done;
 	}
-	qsort(p.v, p.n, sizeof(*p.v), cmp_insertion);
+	if (p.n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(p.v, p.n, sizeof(*p.v), cmp_insertion);
 	write_mutant(&mutant, &p, src, len, raise.ptr);
 
 	/* The mutant must parse, with as many functions, each now starting with the raise. */
