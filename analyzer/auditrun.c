@@ -10,6 +10,8 @@
  */
 #include "auditrun.h"
 
+#include "child.h"
+
 #include "reap.h"
 #include "run.h"
 
@@ -293,7 +295,6 @@ static int spawn_to_files(pid_t *pid, const char *const *argv, const char *out_p
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t def, none;
 	int err;
 
 	posix_spawn_file_actions_init(&fa);
@@ -301,16 +302,7 @@ static int spawn_to_files(pid_t *pid, const char *const *argv, const char *out_p
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	sigemptyset(&def);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGQUIT);
-	sigaddset(&def, SIGPIPE);
-	sigemptyset(&none);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-	                                POSIX_SPAWN_SETSID);
+	impact_child_spawnattr(&attr, true);
 	err = posix_spawn(pid, argv[0], &fa, &attr, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);

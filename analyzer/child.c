@@ -70,21 +70,7 @@ static int start(pid_t *pid, const char *const *argv, const impact_child_opts *o
 		posix_spawn_file_actions_adddup2(&fa, capture_fd, 2);
 		posix_spawn_file_actions_addclose(&fa, capture_fd);
 	}
-	{
-		sigset_t def, none;
-		short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
-		sigemptyset(&def);
-		sigaddset(&def, SIGINT);
-		sigaddset(&def, SIGTERM);
-		sigaddset(&def, SIGQUIT);
-		sigaddset(&def, SIGPIPE);
-		sigemptyset(&none);
-		posix_spawnattr_setsigdefault(&attr, &def);
-		posix_spawnattr_setsigmask(&attr, &none);
-		if (opts && opts->new_session)
-			flags |= POSIX_SPAWN_SETSID;
-		posix_spawnattr_setflags(&attr, flags);
-	}
+	impact_child_spawnattr(&attr, opts && opts->new_session);
 	if (opts && opts->env_add)
 		env = build_env(opts->env_add);
 	err = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv,
@@ -174,6 +160,24 @@ static void nap_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
+}
+
+
+void impact_child_spawnattr(posix_spawnattr_t *attr, bool new_session)
+{
+	sigset_t def, none;
+	short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+	sigemptyset(&def);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGQUIT);
+	sigaddset(&def, SIGPIPE);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(attr, &def);
+	posix_spawnattr_setsigmask(attr, &none);
+	if (new_session)
+		flags |= POSIX_SPAWN_SETSID;
+	posix_spawnattr_setflags(attr, flags);
 }
 
 /* Non-blocking: 1 and *status when `pid` has exited, 0 if not yet, -1 on error. */

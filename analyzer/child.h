@@ -17,6 +17,7 @@
 #include "pytestcfg.h"
 
 #include <signal.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 typedef struct impact_child_opts {
@@ -85,5 +86,12 @@ int impact_child_capture(int *status, impact_child_end *end, pid_t *pid,
                          impact_buf *out, const char *const *argv,
                          const impact_child_opts *opts,
                          const impact_child_limits *limits);
+
+/*
+ * Set `attr` for a child: SIGINT, SIGTERM, SIGQUIT and SIGPIPE back to
+ * their defaults and nothing blocked (impact may have them ignored or
+ * blocked), in a new session when `new_session`.
+ */
+void impact_child_spawnattr(posix_spawnattr_t *attr, bool new_session);
 
 #endif
