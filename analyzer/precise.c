@@ -22,6 +22,7 @@
 #define NONE UINT32_MAX
 #define MAX_CHAIN_PARTS 16
 #define MAX_FOLLOW 8
+#define MAX_TARGETS 2000
 
 /* ---- facts adapter (the extractor's names, in one place) ----------------- */
 
@@ -45,6 +46,7 @@ static uint64_t hash_str(const char *s)
 /* name -> list of (file, index) */
 typedef struct entry {
 	const char *key;
+	uint64_t hash;
 	uint32_t file, index;
 	uint32_t next; /* next entry with the same bucket, NONE ends */
 } entry;
@@ -77,7 +79,8 @@ static void index_add(index_t *ix, const char *key, size_t keylen, uint32_t file
 		free(k);
 		key = owned->items[owned->n - 1];
 	}
-	h = hash_str(key) & (ix->nbuckets - 1);
+	e.hash = hash_str(key);
+	h = e.hash & (ix->nbuckets - 1);
 	e.key = key;
 	e.file = file;
 	e.index = idx;
@@ -88,8 +91,9 @@ static void index_add(index_t *ix, const char *key, size_t keylen, uint32_t file
 
 static uint32_t index_first(const index_t *ix, const char *key)
 {
-	uint32_t i = ix->buckets[hash_str(key) & (ix->nbuckets - 1)];
-	while (i != NONE && strcmp(ix->v[i].key, key))
+	uint64_t h = hash_str(key);
+	uint32_t i = ix->buckets[h & (ix->nbuckets - 1)];
+	while (i != NONE && (ix->v[i].hash != h || strcmp(ix->v[i].key, key)))
 		i = ix->v[i].next;
 	return i;
 }
@@ -97,7 +101,9 @@ static uint32_t index_first(const index_t *ix, const char *key)
 static uint32_t index_next(const index_t *ix, uint32_t i)
 {
 	const char *key = ix->v[i].key;
-	for (i = ix->v[i].next; i != NONE && strcmp(ix->v[i].key, key); i = ix->v[i].next)
+	uint64_t h = ix->v[i].hash;
+	for (i = ix->v[i].next; i != NONE && (ix->v[i].hash != h || strcmp(ix->v[i].key, key));
+	     i = ix->v[i].next)
 		;
 	return i;
 }
@@ -140,6 +146,12 @@ typedef struct walker {
 	target *seen;
 	size_t nseen_buckets, nseen;
 	impact_u32vec tmp;
+	struct memo *memo;    /* bind_head's answers */
+	impact_u32vec lazy;   /* (function node, module file) pairs of function-level imports */
+	bool lazy_done;
+	bool gave_up;
+	const uint32_t *bound; /* per file: UINT32_MAX = out of the whole-module reach */
+	size_t nmemo, amemo;
 } walker;
 
 static uint32_t node_of(const walker *w, uint32_t file, uint32_t s)
@@ -188,12 +200,17 @@ static bool common_method_name(const char *name)
 	return false;
 }
 
-static bool via_class(const char *target_name)
+/* A method name reached through its class: a dunder, or a dict/list/str name. */
+static bool via_class_name(const char *m)
 {
-	const char *m = last_part(target_name);
 	size_t n = strlen(m);
 	bool dunder = n > 4 && !strncmp(m, "__", 2) && !strcmp(m + n - 2, "__");
-	return strchr(target_name, '.') && (dunder || common_method_name(m));
+	return dunder || common_method_name(m);
+}
+
+static bool via_class(const char *target_name)
+{
+	return strchr(target_name, '.') && via_class_name(last_part(target_name));
 }
 
 
@@ -245,7 +262,7 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 {
 	uint32_t node = node_of(w, file, s);
 	const impact_pyfile *f = &w->p->files[file];
-	if (w->hit[node])
+	if (w->hit[node] || (w->bound && w->bound[file] == UINT32_MAX))
 		return;
 	w->hit[node] = 1;
 	w->from[node] = via;
@@ -278,6 +295,16 @@ typedef struct binding {
 	uint32_t level;
 } binding;
 
+typedef struct memo {
+	uint64_t hash;
+	const char *head; /* borrowed from the facts */
+	size_t hlen;
+	uint32_t file;
+	bool used, bound;
+	binding b;
+	const char *dotted; /* owned by walker.owned */
+} memo;
+
 static uint32_t module_file(walker *w, uint32_t importer, const char *dotted, uint32_t level)
 {
 	impact_import imp = { 0 };
@@ -309,9 +336,65 @@ static uint32_t module_file(walker *w, uint32_t importer, const char *dotted, ui
 	return w->tmp.v[w->tmp.n - 1];
 }
 
-/* The binding of bare name `head` in file `y`; false when unbound (a local, self, a builtin). */
+static bool bind_head_uncached(walker *w, uint32_t y, const char *head, size_t hlen, binding *b,
+                               impact_buf *dotted);
+
+/*
+ * The binding of bare name `head` in file `y`; false when unbound (a
+ * local, self, a builtin). Remembered per (file, name): the same heads
+ * (`self`, `os`, a module alias) come back for every reference of a file.
+ */
 static bool bind_head(walker *w, uint32_t y, const char *head, size_t hlen, binding *b,
                       impact_buf *dotted)
+{
+	uint64_t h = 1469598103934665603ull ^ (y * 0x9e3779b97f4a7c15ull);
+	size_t mask, i;
+	memo *m;
+	for (size_t k = 0; k < hlen; k++)
+		h = (h ^ (unsigned char)head[k]) * 1099511628211ull;
+	if (w->nmemo * 2 >= w->amemo) {
+		memo *old = w->memo;
+		size_t nold = w->amemo;
+		w->amemo = nold ? nold * 2 : 4096;
+		w->memo = impact_xcalloc(w->amemo, sizeof(*w->memo));
+		for (size_t k = 0; k < nold; k++)
+			if (old[k].used) {
+				size_t j = old[k].hash & (w->amemo - 1);
+				while (w->memo[j].used)
+					j = (j + 1) & (w->amemo - 1);
+				w->memo[j] = old[k];
+			}
+		free(old);
+	}
+	mask = w->amemo - 1;
+	for (i = h & mask; w->memo[i].used; i = (i + 1) & mask) {
+		m = &w->memo[i];
+		if (m->hash == h && m->file == y && m->hlen == hlen && !memcmp(m->head, head, hlen)) {
+			if (!m->bound)
+				return false;
+			*b = m->b;
+			impact_buf_sets(dotted, m->dotted);
+			return true;
+		}
+	}
+	m = &w->memo[i];
+	m->used = true;
+	m->hash = h;
+	m->file = y;
+	m->head = head;
+	m->hlen = hlen;
+	m->bound = bind_head_uncached(w, y, head, hlen, &m->b, dotted);
+	impact_strlist_push(&w->owned, dotted->ptr ? dotted->ptr : "");
+	m->dotted = w->owned.items[w->owned.n - 1];
+	w->nmemo++;
+	if (!m->bound)
+		return false;
+	*b = m->b;
+	return true;
+}
+
+static bool bind_head_uncached(walker *w, uint32_t y, const char *head, size_t hlen, binding *b,
+                               impact_buf *dotted)
 {
 	const impact_pyfacts *f = w->p->files[y].facts;
 	for (size_t i = 0; i < nsyms(f); i++) {
@@ -506,6 +589,9 @@ static void build_indexes(walker *w)
 			continue;
 		for (size_t i = 0; i < nrefs(f); i++) {
 			const impact_symref *r = ref(f, i);
+			/* `.update()`, `.__exit__()` on an unknown object never match (via_class). */
+			if (r->kind == IMPACT_SYMREF_ATTR && via_class_name(r->text))
+				continue;
 			if (r->kind != IMPACT_SYMREF_CHAIN) {
 				index_add(&w->refs, r->text, strlen(r->text), id, (uint32_t)i, &w->owned);
 				continue;
@@ -566,7 +652,10 @@ static size_t process(walker *w, const target *t)
 	const char *key = last_part(t->name);
 	for (uint32_t e = index_first(&w->refs, key); e != NONE; e = index_next(&w->refs, e)) {
 		uint32_t y = w->refs.v[e].file;
-		const impact_symref *r = ref(p->files[y].facts, w->refs.v[e].index);
+		const impact_symref *r;
+		if (w->bound && w->bound[y] == UINT32_MAX)
+			continue;
+		r = ref(p->files[y].facts, w->refs.v[e].index);
 		if (!ref_means(w, y, r, t))
 			continue;
 		matches++;
@@ -578,7 +667,13 @@ static size_t process(walker *w, const target *t)
 
 static void run_queue(walker *w)
 {
-	while (w->qhead < w->nqueue) {
+	while (w->qhead < w->nqueue && !w->gave_up) {
+		if (w->qhead >= MAX_TARGETS) {
+			/* Reaching this much is reaching nearly everything: stop, and let
+			 * whole-module selection answer (it bounds this walk anyway). */
+			w->gave_up = true;
+			return;
+		}
 		target t = w->queue[w->qhead++];
 		if (process(w, &t))
 			w->used[t.node] = 1;
@@ -648,24 +743,35 @@ static void dynamic_functions(walker *w)
 static void lazy_importers(walker *w, const impact_reach *mods)
 {
 	const impact_project *p = w->p;
-	for (uint32_t y = 0; y < p->nfiles; y++) {
-		const impact_pyfacts *f = p->files[y].facts;
-		for (size_t i = 0; f && i < f->nimports; i++) {
-			const impact_import *imp = &f->imports[i];
-			uint32_t owner = import_owner(imp);
-			unsigned how = 0;
-			if (owner == NONE || (imp->flags & IMPACT_IMPORT_TYPE_CHECKING) ||
-			    w->hit[node_of(w, y, owner)])
+	/* Resolved once: (file, owning function, module) of every function-level import. */
+	if (!w->lazy_done) {
+		w->lazy_done = true;
+		for (uint32_t y = 0; y < p->nfiles; y++) {
+			const impact_pyfacts *f = p->files[y].facts;
+			if (w->bound && w->bound[y] == UINT32_MAX)
 				continue;
-			w->tmp.n = 0;
-			impact_resolver_resolve(p->resolver, y, imp, &w->tmp, &how);
-			for (size_t k = 0; k < w->tmp.n; k++)
-				if (mods->dist[w->tmp.v[k]] != UINT32_MAX) {
-					reach(w, y, owner, NONE);
-					w->label[node_of(w, y, owner)] = "imports an import-time changed module";
-					break;
+			for (size_t i = 0; f && i < f->nimports; i++) {
+				const impact_import *imp = &f->imports[i];
+				uint32_t owner = import_owner(imp);
+				unsigned how = 0;
+				if (owner == NONE || (imp->flags & IMPACT_IMPORT_TYPE_CHECKING))
+					continue;
+				w->tmp.n = 0;
+				impact_resolver_resolve(p->resolver, y, imp, &w->tmp, &how);
+				for (size_t k = 0; k < w->tmp.n; k++) {
+					impact_u32vec_push(&w->lazy, node_of(w, y, owner));
+					impact_u32vec_push(&w->lazy, w->tmp.v[k]);
 				}
+			}
 		}
+	}
+	for (size_t i = 0; i + 1 < w->lazy.n; i += 2) {
+		uint32_t node = w->lazy.v[i], mod = w->lazy.v[i + 1], y;
+		if (w->hit[node] || mods->dist[mod] == UINT32_MAX)
+			continue;
+		y = file_of_node(w, node);
+		reach(w, y, node - w->base[y], NONE);
+		w->label[node] = "imports an import-time changed module";
 	}
 }
 
@@ -832,7 +938,7 @@ static char *chain_text(const walker *w, uint32_t node)
 int impact_precise_run(impact_precise **out, const impact_project *p,
                        const impact_changeset *changes, git_repository *repo,
                        impact_cache *cache, uint32_t skip_kinds,
-                       const uint32_t *extra_seeds, size_t nextra)
+                       const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound)
 {
 	impact_precise *pr = impact_xcalloc(1, sizeof(*pr));
 	walker w = { 0 };
@@ -841,6 +947,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	uint32_t n = 0;
 
 	w.p = p;
+	w.bound = bound;
 	w.skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
 	w.base = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
 	for (uint32_t id = 0; id < p->nfiles; id++) {
@@ -894,10 +1001,11 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 		lazy_importers(&w, &pr->reach);
 		run_queue(&w);
 		unnamed_functions(&w);
-		if (!w.new_seed && w.qhead == w.nqueue)
+		if (w.gave_up || (!w.new_seed && w.qhead == w.nqueue))
 			break;
 	}
 
+	pr->gave_up = w.gave_up;
 	pr->seed = w.seed;
 	pr->nfiles = p->nfiles + 1;
 	pr->seed_why = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
@@ -949,6 +1057,8 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	impact_strlist_release(&w.owned);
 	free(w.queue);
 	free(w.seen);
+	free(w.memo);
+	impact_u32vec_release(&w.lazy);
 	free(w.base);
 	free(w.from);
 	free(w.hop);

@@ -41,6 +41,7 @@ typedef struct impact_precise {
 	uint32_t *seed_hops;  /* per file id: reference hops from the change to such a seed, else 0 */
 	size_t nchanges;
 	uint32_t nfiles;      /* entries of the per-file arrays */
+	bool gave_up;         /* the walk reached too much to be worth it: use whole modules */
 } impact_precise;
 
 /*
@@ -49,14 +50,16 @@ typedef struct impact_precise {
  * (through `cache` when given). `skip_kinds` are edge kinds never
  * followed (TYPE_CHECKING); `extra_seeds` are modules to take as
  * import-time changed besides the changes (readers of a changed data
- * file). Returns 0 and *out (free with
+ * file). `bound` (per file id, may be NULL) is the whole-module walk's
+ * distances: a file it does not reach cannot lead a change to a test, so
+ * the walks never enter it. Returns 0 and *out (free with
  * impact_precise_free); on an error reading a side, the module is taken
  * as import-time changed and the run goes on.
  */
 int impact_precise_run(impact_precise **out, const impact_project *project,
                        const impact_changeset *changes, git_repository *repo,
                        impact_cache *cache, uint32_t skip_kinds,
-                       const uint32_t *extra_seeds, size_t nextra);
+                       const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound);
 void impact_precise_free(impact_precise *pr);
 
 #endif

@@ -487,13 +487,23 @@ int impact_select(impact_selection **out, const impact_project *p,
 		for (size_t i = 0; i < seeds.n; i++)
 			if (sel->seed_notes && sel->seed_notes[seeds.v[i]])
 				impact_u32vec_push(&extra, seeds.v[i]);
-		impact_precise_run(&sel->precise, p, &sub, opts->repo, opts->cache,
-		                   1u << IMPACT_EDGE_TYPE_CHECKING, extra.v, extra.n);
 		/* What whole-module selection reaches bounds it: never more than --coarse. */
 		impact_graph_dependents(&coarse, p->graph, seeds.v, seeds.n,
 		                        1u << IMPACT_EDGE_TYPE_CHECKING);
-		sel->reach = sel->precise->reach;
-		memset(&sel->precise->reach, 0, sizeof(sel->precise->reach));
+		impact_precise_run(&sel->precise, p, &sub, opts->repo, opts->cache,
+		                   1u << IMPACT_EDGE_TYPE_CHECKING, extra.v, extra.n, coarse.dist);
+		if (sel->precise->gave_up) {
+			/* Precise reached nearly everything: whole-module selection, said. */
+			impact_strlist_push(&sel->warnings, "precise selection reached too many functions "
+			                    "to be worth it; whole modules decided (as --coarse)");
+			sel->reach = coarse;
+			memset(&coarse, 0, sizeof(coarse));
+			for (uint32_t id = 0; id < p->nfiles; id++)
+				sel->precise->hops[id] = UINT32_MAX;
+		} else {
+			sel->reach = sel->precise->reach;
+			memset(&sel->precise->reach, 0, sizeof(sel->precise->reach));
+		}
 		/* Notes per change, in the selection's order. */
 		for (size_t i = 0, k = 0; i < sel->nchanges && k < sub.n; i++)
 			if (sel->changes[i].cls == IMPACT_CLASS_MODULE || sel->changes[i].cls == IMPACT_CLASS_TEST)
@@ -566,7 +576,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 		}
 		if (sel->precise && sel->precise->hops[id] < dist)
 			dist = sel->precise->hops[id];
-		if (sel->precise && coarse.dist && coarse.dist[id] == UINT32_MAX)
+		if (sel->precise && !sel->precise->gave_up && coarse.dist && coarse.dist[id] == UINT32_MAX)
 			dist = UINT32_MAX;
 		if (!(p->files[id].flags & IMPACT_PF_TEST) || (p->files[id].flags & IMPACT_PF_GHOST) ||
 		    dist == UINT32_MAX)
