@@ -150,6 +150,7 @@ typedef struct walker {
 	impact_u32vec lazy;   /* (function node, module file) pairs of function-level imports */
 	bool lazy_done;
 	bool gave_up;
+	bool indexed;
 	const uint32_t *bound; /* per file: UINT32_MAX = out of the whole-module reach */
 	size_t nmemo, amemo;
 } walker;
@@ -649,6 +650,10 @@ static size_t process(walker *w, const target *t)
 {
 	const impact_project *p = w->p;
 	size_t matches = 0;
+	if (!w->indexed) { /* only a walk that has targets needs them */
+		w->indexed = true;
+		build_indexes(w);
+	}
 	const char *key = last_part(t->name);
 	for (uint32_t e = index_first(&w->refs, key); e != NONE; e = index_next(&w->refs, e)) {
 		uint32_t y = w->refs.v[e].file;
@@ -967,7 +972,6 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	w.seed_via = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	memset(w.seed_via, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	memset(w.from, 0xff, ((size_t)n + 1) * sizeof(uint32_t));
-	build_indexes(&w);
 
 	pr->nchanges = changes->n;
 	pr->change_note = impact_xcalloc(changes->n + 1, sizeof(char *));
@@ -1052,8 +1056,10 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 
 	impact_u32vec_release(&seeds);
 	impact_u32vec_release(&w.tmp);
-	index_release(&w.refs);
-	index_release(&w.binds);
+	if (w.indexed) {
+		index_release(&w.refs);
+		index_release(&w.binds);
+	}
 	impact_strlist_release(&w.owned);
 	free(w.queue);
 	free(w.seen);
