@@ -563,14 +563,19 @@ static bool set_name_ok(const char *name)
 	return *name && *name != '.';
 }
 
-/* A shipped set: $IMPACT_RULES_DIR or the given dir, the installed dir, then the compiled-in copy. */
+/*
+ * A shipped set: from the given dir or $IMPACT_RULES_DIR when one is named
+ * (it replaces the installed dir, so a build tree's tests never read an
+ * older installed copy), else from the installed dir; then the compiled-in
+ * copy.
+ */
 static int load_set(loader *ld, const char *name, const impact_config_where *from)
 {
-	const char *dirs[3];
+	const char *dir;
 	const char *env = getenv("IMPACT_RULES_DIR");
 	impact_buf path = IMPACT_BUF_INIT, text = IMPACT_BUF_INIT, label = IMPACT_BUF_INIT;
 	const char *builtin;
-	size_t blen = 0, nd = 0;
+	size_t blen = 0;
 	bool skip;
 	int rc;
 
@@ -579,20 +584,10 @@ static int load_set(loader *ld, const char *name, const impact_config_where *fro
 		               "the repository must contain '/' or end in .toml", name);
 	if ((rc = chain_guard(ld, name, from, &skip)) < 0 || skip)
 		return rc;
-	if (ld->rules_dir)
-		dirs[nd++] = ld->rules_dir;
-	else if (env && *env)
-		dirs[nd++] = env;
-	dirs[nd++] = impact_config_rules_dir();
-	rc = IMPACT_ENOTFOUND;
-	for (size_t i = 0; i < nd && rc == IMPACT_ENOTFOUND; i++) {
-		impact_buf_clear(&path);
-		impact_buf_printf(&path, "%s/%s.toml", dirs[i], name);
-		impact_buf_clear(&text);
-		rc = impact_buf_read_file(&text, path.ptr, MAX_CONFIG_SIZE);
-		if (rc == 0)
-			impact_buf_sets(&label, path.ptr);
-	}
+	dir = ld->rules_dir ? ld->rules_dir : env && *env ? env : impact_config_rules_dir();
+	impact_buf_printf(&path, "%s/%s.toml", dir, name);
+	if ((rc = impact_buf_read_file(&text, path.ptr, MAX_CONFIG_SIZE)) == 0)
+		impact_buf_sets(&label, path.ptr);
 	if (rc == IMPACT_ENOTFOUND && (builtin = impact_config_builtin_set(name, &blen))) {
 		impact_buf_clear(&text);
 		impact_buf_put(&text, builtin, blen);

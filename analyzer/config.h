@@ -102,8 +102,8 @@ typedef struct impact_config {
 
 /*
  * Load the configuration through `read` (repo-relative paths), with shipped
- * rule sets looked up in `rules_dir` (NULL: $IMPACT_RULES_DIR, then the
- * installed directory, then the copies compiled into impact). With no
+ * rule sets looked up in `rules_dir` (NULL: $IMPACT_RULES_DIR, or when that
+ * is unset the installed directory), then in the copies compiled into impact. With no
  * configuration at all, *out holds the built-in defaults (rules/default.toml).
  * Malformed TOML, unknown keys and wrong types fail with IMPACT_EINVALID,
  * "file:line:col: what is wrong (and how to fix it)". Returns 0 and *out
