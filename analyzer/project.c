@@ -370,7 +370,7 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	impact_parse_job *jobs = NULL;
 	uint32_t *job_file = NULL;
 	size_t njobs = 0, nalloc = 0, falloc = 0, njf = 0, jfalloc = 0;
-	size_t n = impact_snapshot_count(snap);
+	size_t n;
 	int rc;
 	double t0;
 
@@ -378,10 +378,11 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	p->snap = snap;
 	p->paths = impact_strpool_new();
 	rc = impact_pytestcfg_load(&p->cfg, impact_snapshot_reader, snap);
-	if (rc < 0)
+	if (rc < 0 || (rc = impact_snapshot_list(snap)) < 0)
 		goto done;
 
 	/* Files: every .py blob or symlink of the snapshot, then the ghosts. */
+	n = impact_snapshot_count(snap);
 	for (size_t i = 0; i < n; i++) {
 		const impact_entry *e = impact_snapshot_entry(snap, i);
 		impact_pyfile f = { 0 };

@@ -14,6 +14,12 @@
  * read from the index blob, since their absence on disk is not a deletion.
  * Untracked directories that are repositories of their own are not listed:
  * git would add them as gitlinks, but there is nothing of them to analyse.
+ *
+ * A TREE snapshot is listed lazily: a run that finds its project in the
+ * cache only looks up a few paths (configuration files, the changed
+ * files), which git_tree_entry_bypath answers without walking 50,000
+ * entries. The first call that needs the whole list (count, entry,
+ * has_dir) walks the tree once.
  */
 #include "snapshot.h"
 
@@ -38,6 +44,9 @@ typedef struct building {
 struct impact_snapshot {
 	impact_snapshot_kind kind;
 	git_repository *repo; /* borrowed */
+	git_tree *tree;       /* TREE: owned; listed on first need (see listed) */
+	bool listed;          /* entries hold the whole snapshot */
+	int list_error;       /* TREE: listing failed (entries then empty) */
 	impact_entry *entries;
 	unsigned char *flags; /* ENTRY_* per entry */
 	size_t n;
@@ -466,7 +475,9 @@ int impact_snapshot_open(impact_snapshot **out, git_repository *repo,
 	s->repo = repo;
 	switch (kind) {
 	case IMPACT_SNAPSHOT_TREE:
-		rc = open_tree(s, tree);
+		rc = tree ? git_object_dup((git_object **)&s->tree, (git_object *)tree) : 0;
+		if (rc < 0)
+			rc = impact_error_from_git(rc, "cannot open tree %s", git_oid_tostr_s(git_tree_id(tree)));
 		break;
 	case IMPACT_SNAPSHOT_INDEX:
 		rc = open_index(s);
@@ -482,8 +493,35 @@ int impact_snapshot_open(impact_snapshot **out, git_repository *repo,
 		impact_snapshot_free(s);
 		return rc;
 	}
+	s->listed = kind != IMPACT_SNAPSHOT_TREE || !s->tree;
 	*out = s;
 	return 0;
+}
+
+/*
+ * List a lazy TREE snapshot now. The snapshot is logically constant: this
+ * only fills in what it stands for. A listing error (a damaged object
+ * database) leaves it empty and is reported by impact_snapshot_error.
+ */
+static void ensure_listed(const impact_snapshot *cs)
+{
+	impact_snapshot *s = (impact_snapshot *)cs;
+	if (s->listed)
+		return;
+	s->listed = true;
+	if ((s->list_error = open_tree(s, s->tree)) < 0)
+		s->n = 0;
+}
+
+int impact_snapshot_list(impact_snapshot *s)
+{
+	ensure_listed(s);
+	return s->list_error;
+}
+
+const git_tree *impact_snapshot_tree(const impact_snapshot *s)
+{
+	return s->kind == IMPACT_SNAPSHOT_TREE ? s->tree : NULL;
 }
 
 void impact_snapshot_free(impact_snapshot *s)
@@ -491,6 +529,7 @@ void impact_snapshot_free(impact_snapshot *s)
 	if (!s)
 		return;
 	impact_arena_release(&s->arena);
+	git_tree_free(s->tree);
 	free(s->entries);
 	free(s->flags);
 	free(s);
@@ -503,11 +542,13 @@ impact_snapshot_kind impact_snapshot_kind_of(const impact_snapshot *s)
 
 size_t impact_snapshot_count(const impact_snapshot *s)
 {
+	ensure_listed(s);
 	return s->n;
 }
 
 const impact_entry *impact_snapshot_entry(const impact_snapshot *s, size_t i)
 {
+	ensure_listed(s);
 	return i < s->n ? &s->entries[i] : NULL;
 }
 
@@ -525,10 +566,37 @@ static size_t lower_bound(const impact_snapshot *s, const char *path)
 	return lo;
 }
 
+/* One path of a tree not listed yet; the entry lives in the arena. */
+static const impact_entry *find_in_tree(const impact_snapshot *cs, const char *path)
+{
+	impact_snapshot *s = (impact_snapshot *)cs;
+	git_tree_entry *te = NULL;
+	impact_entry *e;
+	git_filemode_t mode;
+
+	if (!*path || git_tree_entry_bypath(&te, s->tree, path) < 0)
+		return NULL;
+	mode = git_tree_entry_filemode_raw(te);
+	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE &&
+	    mode != GIT_FILEMODE_LINK && mode != GIT_FILEMODE_COMMIT) {
+		git_tree_entry_free(te);
+		return NULL;
+	}
+	e = impact_arena_alloc(&s->arena, sizeof(*e));
+	e->path = arena_strdup(s, path, strlen(path), NULL, 0);
+	git_oid_cpy(&e->oid, git_tree_entry_id(te));
+	e->mode = (uint32_t)mode;
+	git_tree_entry_free(te);
+	return e;
+}
+
 const impact_entry *impact_snapshot_find(const impact_snapshot *s,
                                          const char *path)
 {
-	size_t i = lower_bound(s, path);
+	size_t i;
+	if (!s->listed)
+		return find_in_tree(s, path);
+	i = lower_bound(s, path);
 	return i < s->n && !strcmp(s->entries[i].path, path) ? &s->entries[i] : NULL;
 }
 
@@ -538,6 +606,7 @@ bool impact_snapshot_has_dir(const impact_snapshot *s, const char *dir)
 	size_t i;
 	bool found;
 
+	ensure_listed(s);
 	if (!*dir)
 		return s->n > 0;
 	if (impact_buf_puts(&prefix, dir) < 0 || impact_buf_putc(&prefix, '/') < 0) {

@@ -48,6 +48,16 @@ int impact_snapshot_open(impact_snapshot **out, git_repository *repo,
 
 void impact_snapshot_free(impact_snapshot *snap);
 
+/*
+ * A TREE snapshot is listed on first need (count, entry, has_dir; find
+ * looks single paths up in the tree until then). List it now: 0, or the
+ * error listing met (the snapshot is then empty). Other kinds: 0.
+ */
+int impact_snapshot_list(impact_snapshot *snap);
+
+/* The tree of a TREE snapshot (borrowed), else NULL. */
+const git_tree *impact_snapshot_tree(const impact_snapshot *snap);
+
 impact_snapshot_kind impact_snapshot_kind_of(const impact_snapshot *snap);
 size_t impact_snapshot_count(const impact_snapshot *snap);
 /* Entry i in path order; borrowed, lives as long as the snapshot. */

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-IMPACT, FLOOR, GEN = sys.argv[1:4]
+IMPACT, FLOOR, GEN = (os.path.abspath(a) for a in sys.argv[1:4])
 RUNS = int(os.environ.get("IMPACT_BENCH_RUNS", "5"))
 SIZES = [int(s) for s in os.environ.get("IMPACT_BENCH_SIZES", "1000,10000,50000").split(",") if s]
 ROOT = os.environ.get("IMPACT_BENCH_DIR", "/tmp/impact-bench")
@@ -98,6 +98,15 @@ def build_debian():
     return repo
 
 
+def collect_ms(repo):
+    ms, _, code = timed([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                         "-p", "no:cacheprovider"], repo)
+    if code != 0:
+        sys.exit(f"bench: pytest --collect-only failed in {repo} (exit {code}); "
+                 f"{sys.executable} needs pytest (apt-get install python3-pytest)")
+    return ms
+
+
 def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
@@ -123,9 +132,7 @@ def measure(name, repo, collect):
     floor = float(p.stdout)
     coll = float("nan")
     if collect:
-        coll = median([timed([sys.executable, "-m", "pytest", "--collect-only", "-q",
-                              "-p", "no:cacheprovider"], repo)[0]
-                       for _ in range(1 if len(files) > 20000 else min(runs, 3))])
+        coll = median([collect_ms(repo) for _ in range(1 if len(files) > 20000 else min(runs, 3))])
     return dict(name=name, files=len(files), diff=median(diff), cold=median(cold),
                 warm=median(warm), floor=floor, collect=coll, rss=rss)
 
