@@ -12,14 +12,47 @@ typedef struct pool {
 	size_t n;
 	atomic_size_t next;
 	impact_snapshot *snap;
-	pthread_mutex_t read_lock;
+	pthread_mutex_t read_lock;  /* the snapshot's reads, and the cache's writes */
+	impact_cache *cache;        /* slim: each worker stores what it parsed */
+	bool slim;
+	bool cache_failed;          /* under read_lock: stop writing */
 } pool;
+
+/*
+ * Slim mode: store the whole facts in the cache when there is one (one
+ * write transaction for the pool, writes serialised on the lock) and keep
+ * only the slim copy, so that a cold run over 50,000 modules never holds
+ * every module's symbols at once. Whoever needs symbols reloads them
+ * (impact_project_facts: from the cache, or by parsing again).
+ */
+static void keep_slim(pool *p, impact_parse_job *job, impact_buf *enc)
+{
+	impact_pyfacts *slim;
+	bool stored = false;
+
+	if (p->cache && !git_oid_is_zero(&job->entry->oid) &&
+	    !(job->facts->flags & IMPACT_PYFACTS_TOO_LARGE)) {
+		impact_buf_clear(enc);
+		if (impact_pyfacts_encode(enc, job->facts) == 0) {
+			pthread_mutex_lock(&p->read_lock);
+			if (!p->cache_failed) {
+				stored = impact_cache_put(p->cache, &job->entry->oid, enc->ptr, enc->size) == 0;
+				p->cache_failed = !stored;
+			}
+			pthread_mutex_unlock(&p->read_lock);
+		}
+	}
+	job->stored = stored;
+	slim = impact_pyfacts_slim(job->facts);
+	impact_pyfacts_free(job->facts);
+	job->facts = slim;
+}
 
 static void *worker(void *arg)
 {
 	pool *p = arg;
 	impact_pyparser *parser = impact_pyparser_new();
-	impact_buf src = IMPACT_BUF_INIT;
+	impact_buf src = IMPACT_BUF_INIT, enc = IMPACT_BUF_INIT;
 	char *no_parser = parser ? NULL : impact_xstrdup(impact_error_last());
 
 	for (;;) {
@@ -52,16 +85,19 @@ static void *worker(void *arg)
 		if (rc < 0) {
 			job->error = rc;
 			job->message = impact_xstrdup(impact_error_last());
+		} else if (p->slim) {
+			keep_slim(p, job, &enc);
 		}
 	}
 	impact_buf_release(&src);
+	impact_buf_release(&enc);
 	impact_pyparser_free(parser);
 	free(no_parser);
 	return NULL;
 }
 
 /* Fill what the cache has; the cache only ever costs a miss. */
-static void from_cache(impact_parse_job *jobs, size_t n, impact_cache *cache)
+static void from_cache(impact_parse_job *jobs, size_t n, impact_cache *cache, bool slim)
 {
 	impact_buf value = IMPACT_BUF_INIT;
 	impact_cache_read_begin(cache);
@@ -72,7 +108,8 @@ static void from_cache(impact_parse_job *jobs, size_t n, impact_cache *cache)
 		impact_buf_clear(&value);
 		if (impact_cache_get(cache, oid, &value) != 0)
 			continue;
-		if (impact_pyfacts_decode(&jobs[i].facts, value.ptr, value.size) == 0)
+		if ((slim ? impact_pyfacts_decode_slim : impact_pyfacts_decode)(
+			    &jobs[i].facts, value.ptr, value.size) == 0)
 			jobs[i].cached = true;
 		else
 			impact_cache_forget(cache, oid);
@@ -89,7 +126,7 @@ static void to_cache(impact_parse_job *jobs, size_t n, impact_cache *cache)
 	for (size_t i = 0; i < n; i++) {
 		const impact_parse_job *j = &jobs[i];
 		/* A parse that ran out of time may succeed next time: not kept. */
-		if (j->cached || !j->facts || j->error || git_oid_is_zero(&j->entry->oid) ||
+		if (j->cached || j->stored || !j->facts || j->error || git_oid_is_zero(&j->entry->oid) ||
 		    (j->facts->flags & IMPACT_PYFACTS_TOO_LARGE))
 			continue;
 		impact_buf_clear(&value);
@@ -102,7 +139,7 @@ static void to_cache(impact_parse_job *jobs, size_t n, impact_cache *cache)
 }
 
 int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
-                     unsigned nthreads, impact_cache *cache)
+                     unsigned nthreads, impact_cache *cache, bool slim)
 {
 	size_t todo = n;
 	pool p;
@@ -117,7 +154,7 @@ int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
 		                        impact_error_last());
 	impact_pyparser_free(probe);
 	if (cache) {
-		from_cache(jobs, n, cache);
+		from_cache(jobs, n, cache, slim);
 		todo = 0;
 		for (size_t i = 0; i < n; i++)
 			todo += !jobs[i].facts;
@@ -138,6 +175,9 @@ int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
 	atomic_init(&p.next, 0);
 	p.snap = snap;
 	pthread_mutex_init(&p.read_lock, NULL);
+	p.slim = slim;
+	p.cache = slim && cache && todo && impact_cache_begin(cache) == 0 ? cache : NULL;
+	p.cache_failed = false;
 
 	for (unsigned t = 1; t < nthreads; t++)
 		if (pthread_create(&threads[started], NULL, worker, &p) == 0)
@@ -146,7 +186,9 @@ int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
 	pthread_mutex_destroy(&p.read_lock);
-	if (cache && todo)
+	if (p.cache)
+		impact_cache_commit(cache);
+	else if (cache && todo)
 		to_cache(jobs, n, cache);
 	return 0;
 }

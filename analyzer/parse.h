@@ -21,17 +21,20 @@ typedef struct impact_parse_job {
 	int error;                 /* out: 0, or the IMPACT_E* code of a read error */
 	char *message;             /* out: the error message, owned; NULL if none */
 	bool cached;               /* out: the facts came from the cache */
+	bool stored;               /* out: parsed now and stored in the cache */
 } impact_parse_job;
 
 /*
  * Fill every job: from `cache` (may be NULL) by blob id when it has them,
  * else by reading and parsing, storing what was parsed back into the
  * cache. `nthreads` 0 = one per online CPU. Per-file read errors are
- * recorded in the job, not returned; returns IMPACT_ERROR only when
+ * recorded in the job, not returned. `slim`: keep only impact_pyfacts_slim
+ * copies (what was parsed is stored whole in the cache first, so the rest
+ * can be reloaded by blob id). Returns IMPACT_ERROR only when
  * parsing is impossible (the grammar does not load).
  */
 int impact_parse_run(impact_parse_job *jobs, size_t n, impact_snapshot *snap,
-                     unsigned nthreads, impact_cache *cache);
+                     unsigned nthreads, impact_cache *cache, bool slim);
 /* Free what the jobs own (facts, messages). */
 void impact_parse_jobs_release(impact_parse_job *jobs, size_t n);
 

@@ -29,6 +29,7 @@
 static size_t nsyms(const impact_pyfacts *f) { return f ? f->nsymbols : 0; }
 static const impact_symbol *sym(const impact_pyfacts *f, uint32_t i) { return &f->symbols[i]; }
 static size_t nrefs(const impact_pyfacts *f) { return f ? f->nrefs : 0; }
+
 static const impact_symref *ref(const impact_pyfacts *f, size_t i) { return &f->refs[i]; }
 static uint32_t ref_owner(const impact_symref *r) { return r->symbol == IMPACT_SYMBOL_NONE ? NONE : r->symbol; }
 static uint32_t import_owner(const impact_import *imp) { return imp->symbol == IMPACT_SYMBOL_NONE ? NONE : imp->symbol; }
@@ -155,9 +156,26 @@ typedef struct walker {
 	size_t nmemo, amemo;
 } walker;
 
+/*
+ * The facts of a file as the walk sees them: whole inside the whole-module
+ * reach (loaded on first use), slim (no symbols) outside it, where nothing
+ * the walk finds can count. The same with or without a cache.
+ */
+static bool in_bound(const walker *w, uint32_t file)
+{
+	return !w->bound || w->bound[file] != UINT32_MAX;
+}
+
+static const impact_pyfacts *facts_of(const walker *w, uint32_t file)
+{
+	if (file >= w->p->nfiles)
+		return NULL;
+	return in_bound(w, file) ? impact_project_facts(w->p, file) : w->p->files[file].facts;
+}
+
 static uint32_t node_of(const walker *w, uint32_t file, uint32_t s)
 {
-	return w->base[file] + (s == NONE ? (uint32_t)nsyms(w->p->files[file].facts) : s);
+	return w->base[file] + (s == NONE ? w->base[file + 1] - w->base[file] - 1 : s);
 }
 
 static uint32_t file_of_node(const walker *w, uint32_t node)
@@ -261,15 +279,20 @@ static void make_seed(walker *w, uint32_t file, uint32_t via)
 /* Node `node` (of `file`, symbol `s`) is reached from `via`. */
 static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 {
-	uint32_t node = node_of(w, file, s);
+	uint32_t node;
 	const impact_pyfile *f = &w->p->files[file];
-	if (w->hit[node] || (w->bound && w->bound[file] == UINT32_MAX))
+	const impact_pyfacts *ff;
+	if (!in_bound(w, file))
+		return;
+	node = node_of(w, file, s);
+	ff = facts_of(w, file);
+	if (w->hit[node])
 		return;
 	w->hit[node] = 1;
 	w->from[node] = via;
 	w->hop[node] = via == NONE ? 0 : w->hop[via] + 1;
 	w->any_hit[file] = true;
-	if (s == NONE || (f->flags & IMPACT_PF_CONFTEST) || !f->facts) {
+	if (s == NONE || (f->flags & IMPACT_PF_CONFTEST) || !ff) {
 		/* Module-level code runs it at import, or a conftest's fixtures
 		 * reach every test in scope: the module is import-time changed. */
 		make_seed(w, file, node);
@@ -278,12 +301,12 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 	if (f->flags & IMPACT_PF_TEST)
 		return; /* the test module is selected; tests are not called */
 	{
-		const impact_symbol *sy = sym(f->facts, s);
+		const impact_symbol *sy = sym(ff, s);
 		push_target(w, file, sy->name, node);
 		/* A dunder runs without being named: whoever names the class. */
 		if (((sy->flags & IMPACT_SYMBOL_DUNDER) || via_class(sy->name)) &&
 		    sy->parent != IMPACT_SYMBOL_NONE)
-			push_target(w, file, sym(f->facts, sy->parent)->name, node);
+			push_target(w, file, sym(ff, sy->parent)->name, node);
 	}
 }
 
@@ -397,7 +420,7 @@ static bool bind_head(walker *w, uint32_t y, const char *head, size_t hlen, bind
 static bool bind_head_uncached(walker *w, uint32_t y, const char *head, size_t hlen, binding *b,
                                impact_buf *dotted)
 {
-	const impact_pyfacts *f = w->p->files[y].facts;
+	const impact_pyfacts *f = facts_of(w, y);
 	for (size_t i = 0; i < nsyms(f); i++) {
 		const impact_symbol *s = sym(f, (uint32_t)i);
 		if (s->parent == IMPACT_SYMBOL_NONE && strlen(s->name) == hlen && !memcmp(s->name, head, hlen)) {
@@ -497,7 +520,7 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 	case IMPACT_SYMREF_ATTR:
 		return !strcmp(r->text, tl) && attr_may_mean(w, y, t);
 	case IMPACT_SYMREF_PARAM: {
-		const impact_pyfacts *f = w->p->files[t->file].facts;
+		const impact_pyfacts *f = facts_of(w, t->file);
 		for (size_t i = 0; i < nsyms(f); i++)
 			if (!strcmp(sym(f, (uint32_t)i)->name, t->name))
 				return (sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_FIXTURE) && !strcmp(r->text, tl);
@@ -535,7 +558,7 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 				} else {
 					/* A name of a module: a class's attribute, a name the module
 					 * imported (followed), or unknown from here. */
-					const impact_pyfacts *f = w->p->files[b.file].facts;
+					const impact_pyfacts *f = facts_of(w, b.file);
 					size_t have = strlen(b.name);
 					bool is_class = false, defined = false;
 					for (size_t i = 0; i < nsyms(f) && !is_class; i++) {
@@ -581,11 +604,11 @@ static void build_indexes(walker *w)
 	const impact_project *p = w->p;
 	size_t total = 0;
 	for (uint32_t id = 0; id < p->nfiles; id++)
-		total += nrefs(p->files[id].facts);
+		total += nrefs(facts_of(w, id));
 	index_init(&w->refs, total);
 	index_init(&w->binds, p->nfiles * 4);
 	for (uint32_t id = 0; id < p->nfiles; id++) {
-		const impact_pyfacts *f = p->files[id].facts;
+		const impact_pyfacts *f = facts_of(w, id);
 		if (!f || (p->files[id].flags & IMPACT_PF_GHOST))
 			continue;
 		for (size_t i = 0; i < nrefs(f); i++) {
@@ -626,7 +649,7 @@ static void follow_bindings(walker *w, const target *t)
 		return; /* a method: imported with its class */
 	for (uint32_t e = index_first(&w->binds, tl); e != NONE; e = index_next(&w->binds, e)) {
 		uint32_t y = w->binds.v[e].file;
-		const impact_import *imp = &p->files[y].facts->imports[w->binds.v[e].index];
+		const impact_import *imp = &facts_of(w, y)->imports[w->binds.v[e].index];
 		if (module_file(w, y, imp->module, imp->level) != t->file)
 			continue;
 		push_target(w, y, imp->asname ? imp->asname : imp->name, t->node);
@@ -634,7 +657,7 @@ static void follow_bindings(walker *w, const target *t)
 	/* Star imports re-export public names. */
 	if (tl[0] != '_') {
 		for (uint32_t y = 0; y < p->nfiles; y++) {
-			const impact_pyfacts *f = p->files[y].facts;
+			const impact_pyfacts *f = facts_of(w, y);
 			for (size_t i = 0; f && i < f->nimports; i++) {
 				const impact_import *imp = &f->imports[i];
 				if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !strcmp(imp->name, "*") &&
@@ -648,7 +671,6 @@ static void follow_bindings(walker *w, const target *t)
 /* Process one target: reach every symbol whose references may mean it. */
 static size_t process(walker *w, const target *t)
 {
-	const impact_project *p = w->p;
 	size_t matches = 0;
 	if (!w->indexed) { /* only a walk that has targets needs them */
 		w->indexed = true;
@@ -660,7 +682,7 @@ static size_t process(walker *w, const target *t)
 		const impact_symref *r;
 		if (w->bound && w->bound[y] == UINT32_MAX)
 			continue;
-		r = ref(p->files[y].facts, w->refs.v[e].index);
+		r = ref(facts_of(w, y), w->refs.v[e].index);
 		if (!ref_means(w, y, r, t))
 			continue;
 		matches++;
@@ -703,7 +725,7 @@ static void unnamed_functions(walker *w)
 			continue;
 		{
 			/* A method runs on an instance: whoever names its class (as for dunders). */
-			const impact_pyfacts *f = p->files[file].facts;
+			const impact_pyfacts *f = facts_of(w, file);
 			uint32_t s = node - w->base[file];
 			if (f && s < nsyms(f) && sym(f, s)->kind == IMPACT_SYMBOL_METHOD &&
 			    sym(f, s)->parent != IMPACT_SYMBOL_NONE &&
@@ -721,11 +743,11 @@ static void dynamic_functions(walker *w)
 {
 	const impact_project *p = w->p;
 	for (uint32_t y = 0; y < p->nfiles; y++) {
-		const impact_pyfacts *f = p->files[y].facts;
+		const impact_pyfacts *f;
 		bool near = w->any_hit[y];
 		size_t n;
 		const impact_edge *e;
-		if (!f)
+		if (!in_bound(w, y) || !(f = facts_of(w, y)))
 			continue;
 		if (!near) {
 			e = impact_graph_out(p->graph, y, &n);
@@ -752,9 +774,10 @@ static void lazy_importers(walker *w, const impact_reach *mods)
 	if (!w->lazy_done) {
 		w->lazy_done = true;
 		for (uint32_t y = 0; y < p->nfiles; y++) {
-			const impact_pyfacts *f = p->files[y].facts;
-			if (w->bound && w->bound[y] == UINT32_MAX)
+			const impact_pyfacts *f;
+			if (!in_bound(w, y))
 				continue;
+			f = facts_of(w, y);
 			for (size_t i = 0; f && i < f->nimports; i++) {
 				const impact_import *imp = &f->imports[i];
 				uint32_t owner = import_owner(imp);
@@ -842,7 +865,7 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 	if (id == NONE)
 		return NULL;
 	file = &p->files[id];
-	nf = file->facts;
+	nf = facts_of(w, id);
 	if (c->status != IMPACT_CHANGE_MODIFIED || !c->old_path || strcmp(c->old_path, c->new_path))
 		reason = "added, deleted or renamed";
 	else if (file->flags & (IMPACT_PF_CONFTEST | IMPACT_PF_TEST))
@@ -927,7 +950,7 @@ static char *chain_text(const walker *w, uint32_t node)
 	impact_buf b = IMPACT_BUF_INIT;
 	for (unsigned k = 0; node != NONE && k < 64; k++) {
 		uint32_t file = file_of_node(w, node);
-		const impact_pyfacts *f = w->p->files[file].facts;
+		const impact_pyfacts *f = facts_of(w, file);
 		uint32_t s = node - w->base[file];
 		if (k)
 			impact_buf_puts(&b, " -> ");
@@ -951,13 +974,15 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	impact_u32vec seeds = { 0 };
 	uint32_t n = 0;
 
+	uint32_t lost0 = p->facts_lost;
+
 	w.p = p;
 	w.bound = bound;
 	w.skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
 	w.base = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		w.base[id] = n;
-		n += (uint32_t)nsyms(p->files[id].facts) + 1;
+		n += (uint32_t)nsyms(in_bound(&w, id) ? facts_of(&w, id) : NULL) + 1;
 	}
 	w.base[p->nfiles] = n;
 	w.nnodes = n;
@@ -1009,7 +1034,9 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 			break;
 	}
 
-	pr->gave_up = w.gave_up;
+	/* A file that could not be read again has no symbols to answer with. */
+	pr->facts_lost = p->facts_lost != lost0;
+	pr->gave_up = w.gave_up || pr->facts_lost;
 	pr->seed = w.seed;
 	pr->nfiles = p->nfiles + 1;
 	pr->seed_why = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));

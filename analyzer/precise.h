@@ -41,7 +41,9 @@ typedef struct impact_precise {
 	uint32_t *seed_hops;  /* per file id: reference hops from the change to such a seed, else 0 */
 	size_t nchanges;
 	uint32_t nfiles;      /* entries of the per-file arrays */
-	bool gave_up;         /* the walk reached too much to be worth it: use whole modules */
+	bool gave_up;         /* the walk reached too much to be worth it, or lost facts:
+	                         use whole modules */
+	bool facts_lost;      /* a file's symbols could not be reloaded (unreadable now) */
 } impact_precise;
 
 /*

@@ -415,14 +415,15 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 		else if (impact_testfiles_is_conftest(&p->cfg, f->path))
 			f->flags |= IMPACT_PF_CONFTEST;
 		if (!(f->flags & IMPACT_PF_SYMLINK)) {
-			impact_parse_job job = { f->entry, NULL, 0, NULL, false };
+			impact_parse_job job = { .entry = f->entry };
 			IMPACT_PUSH(jobs, njobs, nalloc, job);
 			IMPACT_PUSH(job_file, njf, jfalloc, id);
 		}
 	}
 
 	t0 = impact_now_ms();
-	rc = impact_parse_run(jobs, njobs, snap, opts->nthreads, opts->cache);
+	p->cache = opts->cache;
+	rc = impact_parse_run(jobs, njobs, snap, opts->nthreads, opts->cache, true);
 	if (rc < 0)
 		goto done;
 	p->ms_parse = impact_now_ms() - t0;
@@ -484,10 +485,46 @@ done:
 	return rc;
 }
 
+const impact_pyfacts *impact_project_facts(const impact_project *cp, uint32_t id)
+{
+	impact_project *p = (impact_project *)cp; /* logically const: loads on demand */
+	impact_pyfile *f;
+	impact_pyfacts *full = NULL;
+	impact_buf bytes = IMPACT_BUF_INIT;
+
+	if (id >= p->nfiles)
+		return NULL;
+	f = &p->files[id];
+	if (!f->facts || !(f->facts->flags & IMPACT_PYFACTS_SLIM))
+		return f->facts;
+	/* The cache has them (that is when they were slimmed), unless it lost them since. */
+	if (p->cache && impact_cache_get(p->cache, &f->entry->oid, &bytes) == 0 &&
+	    impact_pyfacts_decode(&full, bytes.ptr, bytes.size) < 0)
+		full = NULL;
+	if (!full) {
+		impact_buf_clear(&bytes);
+		if (!p->parser)
+			p->parser = impact_pyparser_new();
+		if (!p->parser || impact_snapshot_read(&bytes, p->snap, f->entry) < 0 ||
+		    impact_pyfacts_extract(&full, p->parser, bytes.ptr ? bytes.ptr : "", bytes.size) < 0)
+			full = NULL;
+	}
+	impact_buf_release(&bytes);
+	if (!full) {
+		/* Unreadable now: callers that need symbols must not trust the slim facts. */
+		p->facts_lost++;
+		return f->facts;
+	}
+	impact_pyfacts_free(f->facts);
+	f->facts = full;
+	return full;
+}
+
 void impact_project_free(impact_project *p)
 {
 	if (!p)
 		return;
+	impact_pyparser_free(p->parser);
 	for (uint32_t i = 0; i < p->nfiles; i++)
 		impact_pyfacts_free(p->files[i].facts);
 	free(p->files);

@@ -49,6 +49,9 @@ typedef struct impact_project {
 	impact_graph *graph;
 	impact_strlist warnings;    /* one line each: syntax errors, unreadable files */
 	impact_collectors collectors; /* pytest_collect_file hooks and what they collect */
+	impact_cache *cache;        /* borrowed: where slim facts are reloaded from */
+	impact_pyparser *parser;    /* made on demand to reload facts the cache lost */
+	uint32_t facts_lost;        /* reloads that failed (the file became unreadable) */
 	double ms_parse, ms_graph;  /* timings */
 	size_t parsed, from_cache;  /* files parsed now / taken from the cache */
 } impact_project;
@@ -68,6 +71,17 @@ typedef struct impact_project_opts {
 int impact_project_build(impact_project **out, impact_snapshot *snap,
                          const impact_project_opts *opts);
 void impact_project_free(impact_project *project);
+
+/*
+ * The whole facts of file `id` (symbols and references included):
+ * files[id].facts are slim (IMPACT_PYFACTS_SLIM: imports and strings only,
+ * all the graph needs), and the rest is loaded here on first use, from the
+ * cache or by parsing the file again. NULL when the file was not parsed.
+ * When the file cannot be read again, the slim facts come back and
+ * facts_lost counts it: symbol-level answers are then unsafe. Not
+ * thread-safe; the project is logically constant.
+ */
+const impact_pyfacts *impact_project_facts(const impact_project *project, uint32_t id);
 
 /* The id of `path`, or IMPACT_STRPOOL_NONE. */
 uint32_t impact_project_find(const impact_project *project, const char *path);

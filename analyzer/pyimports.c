@@ -2663,7 +2663,7 @@ int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
 	size_t start = out->size;
 	impact_buf_put(out, "IPF", 3);
 	impact_buf_putc(out, (char)IMPACT_PYFACTS_VERSION);
-	put_u32(out, facts->flags);
+	put_u32(out, facts->flags & ~(uint32_t)IMPACT_PYFACTS_SLIM);
 	put_u32(out, facts->error_line);
 	put_u32(out, facts->error_col);
 	put_u32(out, (uint32_t)facts->nimports);
@@ -2895,6 +2895,166 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 				r.bad = true;
 	}
 	if (r.bad || r.p != r.end) {
+		impact_pyfacts_free(f);
+		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged");
+	}
+	*out = f;
+	return 0;
+}
+
+static size_t text_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+/* Copy `s` to *dst (advancing it); NULL stays NULL. */
+static const char *slim_text(char **dst, const char *s)
+{
+	size_t n;
+	char *d;
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
+	d = *dst;
+	memcpy(d, s, n);
+	*dst += n;
+	return d;
+}
+
+impact_pyfacts *impact_pyfacts_slim(const impact_pyfacts *facts)
+{
+	size_t text = 0, head;
+	impact_pyfacts *f;
+	char *dst;
+
+	for (size_t i = 0; i < facts->nimports; i++)
+		text += text_size(facts->imports[i].module) + text_size(facts->imports[i].name) +
+		        text_size(facts->imports[i].asname);
+	for (size_t i = 0; i < facts->nstrings; i++)
+		text += text_size(facts->strings[i].text);
+	head = sizeof(*f) + facts->nimports * sizeof(impact_import) +
+	       facts->nstrings * sizeof(impact_strref);
+	f = impact_xcalloc(1, head + text);
+	f->imports = facts->nimports ? (impact_import *)(f + 1) : NULL;
+	f->strings = facts->nstrings ? (impact_strref *)((impact_import *)(f + 1) + facts->nimports) : NULL;
+	f->nimports = facts->nimports;
+	f->nstrings = facts->nstrings;
+	f->flags = facts->flags | IMPACT_PYFACTS_SLIM;
+	f->error_line = facts->error_line;
+	f->error_col = facts->error_col;
+	dst = (char *)f + head;
+	for (size_t i = 0; i < facts->nimports; i++) {
+		impact_import *im = &f->imports[i];
+		*im = facts->imports[i];
+		im->symbol = IMPACT_SYMBOL_NONE;
+		im->module = slim_text(&dst, facts->imports[i].module);
+		im->name = slim_text(&dst, facts->imports[i].name);
+		im->asname = slim_text(&dst, facts->imports[i].asname);
+	}
+	for (size_t i = 0; i < facts->nstrings; i++) {
+		f->strings[i] = facts->strings[i];
+		f->strings[i].text = slim_text(&dst, facts->strings[i].text);
+	}
+	return f;
+}
+
+/* Skip one encoded string; its size with the NUL (0 for NULL) goes to *text. */
+static void skip_str(reader *r, size_t *text)
+{
+	uint32_t n = get_u32(r);
+	if (r->bad || n == UINT32_MAX)
+		return;
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		return;
+	}
+	r->p += n;
+	*text += (size_t)n + 1;
+}
+
+int impact_pyfacts_decode_slim(impact_pyfacts **out, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint32_t hdr[5], n, m;
+	size_t text = 0, head;
+	impact_pyfacts *f;
+	char *dst;
+	reader r;
+
+	*out = NULL;
+	if (len < 4 + 20 + 4 || memcmp(p, "IPF", 3) || p[3] != IMPACT_PYFACTS_VERSION)
+		return impact_error_set(IMPACT_EINVALID, "not encoded facts of this version");
+	r.p = p + len - 4;
+	r.end = p + len;
+	r.bad = false;
+	if (get_u32(&r) != fnv1a(p, len - 4))
+		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (checksum)");
+	r.p = p + 4;
+	r.end = p + len - 4;
+	for (int k = 0; k < 5; k++)
+		hdr[k] = get_u32(&r);
+	n = hdr[3];
+	m = hdr[4];
+	if (r.bad || n > (size_t)(r.end - r.p) / 24 || m > (size_t)(r.end - r.p) / 9)
+		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
+	/* Measure the imports and strings: exactly what the slim copy holds. */
+	{
+		reader s = r;
+		for (uint32_t i = 0; i < n && !s.bad; i++) {
+			if (s.end - s.p < 12) {
+				s.bad = true;
+				break;
+			}
+			s.p += 12;
+			skip_str(&s, &text);
+			skip_str(&s, &text);
+			skip_str(&s, &text);
+		}
+		for (uint32_t i = 0; i < m && !s.bad; i++) {
+			if (s.end - s.p < 5) {
+				s.bad = true;
+				break;
+			}
+			s.p += 5;
+			skip_str(&s, &text);
+		}
+		if (s.bad)
+			return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged");
+	}
+	head = sizeof(*f) + (size_t)n * sizeof(impact_import) + (size_t)m * sizeof(impact_strref);
+	f = impact_xcalloc(1, head + text + 1);
+	f->imports = n ? (impact_import *)(f + 1) : NULL;
+	f->strings = m ? (impact_strref *)((impact_import *)(f + 1) + n) : NULL;
+	f->flags = (hdr[0] & ~(uint32_t)IMPACT_PYFACTS_SLIM) | IMPACT_PYFACTS_SLIM;
+	f->error_line = hdr[1];
+	f->error_col = hdr[2];
+	dst = (char *)f + head;
+	for (uint32_t i = 0; i < n && !r.bad; i++) {
+		impact_import *im = &f->imports[i];
+		im->kind = r.p[0];
+		im->flags = r.p[1];
+		im->level = (uint16_t)(r.p[2] | r.p[3] << 8);
+		r.p += 4;
+		im->line = get_u32(&r);
+		(void)get_u32(&r); /* the owning symbol: not in slim facts */
+		im->symbol = IMPACT_SYMBOL_NONE;
+		im->module = get_str(&r, &dst);
+		im->name = get_str(&r, &dst);
+		im->asname = get_str(&r, &dst);
+		if (!im->module)
+			r.bad = true;
+		f->nimports = i + 1;
+	}
+	for (uint32_t i = 0; i < m && !r.bad; i++) {
+		impact_strref *sr = &f->strings[i];
+		sr->kind = *r.p++;
+		sr->line = get_u32(&r);
+		sr->text = get_str(&r, &dst);
+		if (!sr->text || sr->kind > IMPACT_STRREF_PATH)
+			r.bad = true;
+		f->nstrings = i + 1;
+	}
+	if (r.bad) {
 		impact_pyfacts_free(f);
 		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged");
 	}

@@ -157,6 +157,12 @@ enum {
 	IMPACT_PYFACTS_MODULE_GETATTR = 1 << 5,
 	/* Module-level code uses exec/eval/globals()/getattr(x, non-literal). */
 	IMPACT_PYFACTS_DYNAMIC_CODE = 1 << 6,
+	/*
+	 * In memory only (never encoded): imports, strings and flags without
+	 * the symbols and references (impact_pyfacts_slim). A caller that
+	 * needs symbols reloads the whole facts.
+	 */
+	IMPACT_PYFACTS_SLIM = 1 << 7,
 };
 
 #define IMPACT_PYFACTS_MAX_SOURCE ((size_t)64 << 20)
@@ -251,5 +257,16 @@ int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts);
  * crash. Returns 0 and *out (free with impact_pyfacts_free).
  */
 int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len);
+
+/*
+ * A compact copy of `facts` without symbols and references (flag
+ * IMPACT_PYFACTS_SLIM; imports' `symbol` fields are then meaningless):
+ * what the module graph needs, at a fraction of the memory. One block,
+ * free with impact_pyfacts_free. Never NULL.
+ */
+impact_pyfacts *impact_pyfacts_slim(const impact_pyfacts *facts);
+
+/* impact_pyfacts_decode straight to the slim copy, never holding the rest. */
+int impact_pyfacts_decode_slim(impact_pyfacts **out, const void *data, size_t len);
 
 #endif

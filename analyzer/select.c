@@ -494,8 +494,11 @@ int impact_select(impact_selection **out, const impact_project *p,
 		                   1u << IMPACT_EDGE_TYPE_CHECKING, extra.v, extra.n, coarse.dist);
 		if (sel->precise->gave_up) {
 			/* Precise reached nearly everything: whole-module selection, said. */
-			impact_strlist_push(&sel->warnings, "precise selection reached too many functions "
-			                    "to be worth it; whole modules decided (as --coarse)");
+			impact_strlist_push(&sel->warnings, sel->precise->facts_lost
+			                    ? "a module could not be read again for its functions; whole "
+			                      "modules decided (as --coarse)"
+			                    : "precise selection reached too many functions "
+			                      "to be worth it; whole modules decided (as --coarse)");
 			sel->reach = coarse;
 			memset(&coarse, 0, sizeof(coarse));
 			for (uint32_t id = 0; id < p->nfiles; id++)
