@@ -33,33 +33,13 @@ char *impact_bgrun_path(git_repository *repo, const char *name)
 	return impact_buf_detach(&p);
 }
 
-/* Write `data` to `path` through a temporary file renamed into place. */
-static int replace_file(const char *path, const char *data, size_t len)
-{
-	impact_buf tmp = IMPACT_BUF_INIT;
-	int fd, rc = 0;
-	impact_buf_printf(&tmp, "%s.%d.tmp", path, (int)getpid());
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) < 0) {
-		rc = impact_error_from_errno(errno, "cannot write '%s'", tmp.ptr);
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp.ptr);
-	} else if (rename(tmp.ptr, path) < 0) {
-		rc = impact_error_from_errno(errno, "cannot replace '%s'", path);
-		unlink(tmp.ptr);
-	}
-	impact_buf_release(&tmp);
-	return rc;
-}
-
 int impact_bgrun_want(git_repository *repo, const char *token)
 {
 	char *path = impact_bgrun_path(repo, "bg.want");
 	impact_buf text = IMPACT_BUF_INIT;
 	int rc;
 	impact_buf_printf(&text, "%s\n", token);
-	rc = replace_file(path, text.ptr, text.size);
+	rc = impact_file_replace(path, text.ptr, text.size);
 	impact_buf_release(&text);
 	free(path);
 	return rc;
@@ -236,7 +216,7 @@ int impact_bgrun_state_write(git_repository *repo, const impact_bgrun_state *st)
 	}
 	set_string(doc, "log", st->log);
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	rc = text ? replace_file(path, text, strlen(text))
+	rc = text ? impact_file_replace(path, text, strlen(text))
 	          : impact_error_set(IMPACT_ERROR, "cannot encode '%s'", path);
 	free(text);
 	json_decref(doc);

@@ -174,3 +174,47 @@ done:
 	close(fd);
 	return rc;
 }
+
+int impact_file_replace(const char *path, const void *data, size_t len)
+{
+	impact_buf tmp = IMPACT_BUF_INIT;
+	const char *d = data;
+	size_t done = 0;
+	int fd, rc = 0;
+
+	impact_buf_printf(&tmp, "%s.%d.tmp", path, (int)getpid());
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	while (fd >= 0 && done < len) {
+		ssize_t w = write(fd, d + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (fd < 0 || done < len || close(fd) < 0) {
+		rc = impact_error_from_errno(errno ? errno : EIO, "cannot write '%s'", tmp.ptr);
+		if (fd >= 0 && done < len)
+			close(fd);
+		unlink(tmp.ptr);
+	} else if (rename(tmp.ptr, path) < 0) {
+		rc = impact_error_from_errno(errno, "cannot replace '%s'", path);
+		unlink(tmp.ptr);
+	}
+	impact_buf_release(&tmp);
+	return rc;
+}
+
+void impact_strlist_push(impact_strlist *l, const char *s)
+{
+	IMPACT_PUSH(l->items, l->n, l->alloc, impact_xstrdup(s));
+}
+
+void impact_strlist_release(impact_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = l->alloc = 0;
+}

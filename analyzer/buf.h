@@ -51,4 +51,20 @@ int impact_buf_sets(impact_buf *b, const char *s);
  */
 int impact_buf_read_file(impact_buf *b, const char *path, size_t max);
 
+/* A list of owned strings. */
+typedef struct impact_strlist {
+	char **items; /* owned, NUL-terminated */
+	size_t n, alloc;
+} impact_strlist;
+
+void impact_strlist_push(impact_strlist *l, const char *s);
+void impact_strlist_release(impact_strlist *l);
+
+/*
+ * Write `data` to `path` through a temporary file in the same folder
+ * renamed into place: a reader sees the old file or the new one, never a
+ * part, and a crash leaves at most a stray "<path>.<pid>.tmp".
+ */
+int impact_file_replace(const char *path, const void *data, size_t len);
+
 #endif

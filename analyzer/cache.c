@@ -2,15 +2,24 @@
  * cache.c - the SQLite parse cache (see cache.h).
  *
  * Schema: facts(oid BLOB PRIMARY KEY, data BLOB) WITHOUT ROWID, and
- * meta(key, value) holding the value version. Prepared statements are
+ * meta(key, value) holding the value version.
+ *
+ * Module graphs of trees are files beside the database,
+ * graphs/<tree id>, written through a rename and read through mmap: a
+ * graph is megabytes, which SQLite would hand over by walking and copying
+ * a chain of overflow pages on every run. The last PROJECTS_KEPT used
+ * (by modification time, refreshed on each read) are kept. Prepared statements are
  * kept for the life of the handle. SQLITE_CORRUPT / SQLITE_NOTADB while
  * opening means the file is not a usable store: it is removed and made
  * anew once. Later errors switch the cache off for the run.
  */
 #include "cache.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +63,18 @@ static void finalize_all(impact_cache *c)
 	c->db = NULL;
 }
 
+/* "<folder of the database>/graphs[/<hex of tree>]". */
+static void graph_path(impact_buf *out, const char *dbpath, const git_oid *tree)
+{
+	const char *slash = strrchr(dbpath, '/');
+	impact_buf_clear(out);
+	if (slash)
+		impact_buf_put(out, dbpath, (size_t)(slash - dbpath + 1));
+	impact_buf_puts(out, "graphs");
+	if (tree)
+		impact_buf_printf(out, "/%s", git_oid_tostr_s(tree));
+}
+
 int impact_cache_remove(const char *path)
 {
 	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
@@ -64,6 +85,27 @@ int impact_cache_remove(const char *path)
 		impact_buf_printf(&p, "%s%s", path, suffixes[i]);
 		if (unlink(p.ptr) < 0 && errno != ENOENT && !rc)
 			rc = impact_error_from_errno(errno, "cannot remove '%s'", p.ptr);
+	}
+	/* The kept module graphs, and their folder. */
+	{
+		impact_buf dir = IMPACT_BUF_INIT;
+		DIR *d;
+		struct dirent *de;
+		graph_path(&dir, path, NULL);
+		d = opendir(dir.ptr);
+		while (d && (de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			impact_buf_clear(&p);
+			impact_buf_printf(&p, "%s/%s", dir.ptr, de->d_name);
+			if (unlink(p.ptr) < 0 && errno != ENOENT && !rc)
+				rc = impact_error_from_errno(errno, "cannot remove '%s'", p.ptr);
+		}
+		if (d)
+			closedir(d);
+		if (rmdir(dir.ptr) < 0 && errno != ENOENT && !rc)
+			rc = impact_error_from_errno(errno, "cannot remove '%s'", dir.ptr);
+		impact_buf_release(&dir);
 	}
 	impact_buf_release(&p);
 	return rc;
@@ -237,6 +279,133 @@ int impact_cache_commit(impact_cache *c)
 	return 0;
 }
 
+int impact_cache_read_project(impact_cache *c, const git_oid *tree,
+                              int (*fn)(const void *data, size_t len, void *payload),
+                              void *payload)
+{
+	impact_buf path = IMPACT_BUF_INIT;
+	struct stat st;
+	void *map;
+	int fd, rc;
+
+	if (!c || c->off)
+		return IMPACT_ENOTFOUND;
+	graph_path(&path, c->path, tree);
+	fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+	impact_buf_release(&path);
+	if (fd < 0)
+		return IMPACT_ENOTFOUND;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		return IMPACT_ENOTFOUND;
+	}
+	futimens(fd, NULL); /* used now: kept longer */
+	close(fd);
+	rc = fn(map, (size_t)st.st_size, payload);
+	munmap(map, (size_t)st.st_size);
+	return rc;
+}
+
+/* Module graphs kept: a handful of branches' heads and their parents. */
+#define PROJECTS_KEPT 8
+
+/* Drop all but the PROJECTS_KEPT most recently used graphs. */
+static void prune_graphs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	impact_buf p = IMPACT_BUF_INIT;
+	struct item { struct timespec t; char name[64]; } *v = NULL;
+	size_t n = 0, alloc = 0;
+
+	while (d && (de = readdir(d)) != NULL) {
+		struct stat st;
+		struct item it;
+		if (strlen(de->d_name) != GIT_OID_HEXSZ)
+			continue;
+		impact_buf_clear(&p);
+		impact_buf_printf(&p, "%s/%s", dir, de->d_name);
+		if (stat(p.ptr, &st) < 0)
+			continue;
+		it.t = st.st_mtim;
+		snprintf(it.name, sizeof(it.name), "%s", de->d_name);
+		IMPACT_PUSH(v, n, alloc, it);
+	}
+	if (d)
+		closedir(d);
+	while (n > PROJECTS_KEPT) {
+		size_t oldest = 0;
+		for (size_t i = 1; i < n; i++)
+			if (v[i].t.tv_sec < v[oldest].t.tv_sec ||
+			    (v[i].t.tv_sec == v[oldest].t.tv_sec && v[i].t.tv_nsec < v[oldest].t.tv_nsec))
+				oldest = i;
+		impact_buf_clear(&p);
+		impact_buf_printf(&p, "%s/%s", dir, v[oldest].name);
+		unlink(p.ptr);
+		v[oldest] = v[--n];
+	}
+	free(v);
+	impact_buf_release(&p);
+}
+
+int impact_cache_put_project(impact_cache *c, const git_oid *tree, const void *data, size_t len)
+{
+	impact_buf path = IMPACT_BUF_INIT;
+	int rc;
+	if (!c || c->off)
+		return IMPACT_ERROR;
+	graph_path(&path, c->path, NULL);
+	if (mkdir(path.ptr, 0777) < 0 && errno != EEXIST) {
+		rc = impact_error_from_errno(errno, "cannot create '%s'", path.ptr);
+	} else {
+		graph_path(&path, c->path, tree);
+		rc = impact_file_replace(path.ptr, data, len);
+		graph_path(&path, c->path, NULL);
+		if (rc == 0)
+			prune_graphs(path.ptr);
+	}
+	impact_buf_release(&path);
+	/* Not kept is only a slower next run: no warning. */
+	return rc;
+}
+
+void impact_cache_forget_project(impact_cache *c, const git_oid *tree)
+{
+	impact_buf path = IMPACT_BUF_INIT;
+	if (!c)
+		return;
+	graph_path(&path, c->path, tree);
+	unlink(path.ptr);
+	impact_buf_release(&path);
+	set_warning(c, "cache '%s': a damaged entry was dropped%s", "");
+}
+
+/* Count and size of the kept graphs. */
+static void graph_stats(const char *dbpath, uint64_t *n, uint64_t *bytes)
+{
+	impact_buf dir = IMPACT_BUF_INIT, p = IMPACT_BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	graph_path(&dir, dbpath, NULL);
+	d = opendir(dir.ptr);
+	while (d && (de = readdir(d)) != NULL) {
+		struct stat st;
+		if (strlen(de->d_name) != GIT_OID_HEXSZ)
+			continue;
+		impact_buf_clear(&p);
+		impact_buf_printf(&p, "%s/%s", dir.ptr, de->d_name);
+		if (stat(p.ptr, &st) == 0) {
+			(*n)++;
+			*bytes += (uint64_t)st.st_size;
+		}
+	}
+	if (d)
+		closedir(d);
+	impact_buf_release(&dir);
+	impact_buf_release(&p);
+}
+
 void impact_cache_forget(impact_cache *c, const git_oid *oid)
 {
 	if (!c || c->off)
@@ -274,6 +443,8 @@ int impact_cache_stats_get(impact_cache *c, impact_cache_stats *out)
 		out->entries = (uint64_t)sqlite3_column_int64(st, 0);
 		out->value_bytes = (uint64_t)sqlite3_column_int64(st, 1);
 		out->version = (uint32_t)sqlite3_column_int(st, 2);
+		graph_stats(c->path, &out->projects, &out->project_bytes);
+		out->file_bytes += out->project_bytes;
 		rc = 0;
 	} else {
 		rc = impact_error_set(IMPACT_ERROR, "cannot read the cache '%s': %s",

@@ -49,6 +49,20 @@ int impact_cache_put(impact_cache *cache, const git_oid *oid, const void *data,
                      size_t len);
 int impact_cache_commit(impact_cache *cache);
 
+/*
+ * The module graph of a tree (projcache.c's encoding), kept for the last
+ * few trees analysed. read: `fn` gets the bytes in place (valid during the
+ * call only) and its return is returned; IMPACT_ENOTFOUND, or IMPACT_ERROR
+ * as for get. put: its own transaction; drops the least recently stored
+ * beyond the few. forget: a damaged one.
+ */
+int impact_cache_read_project(impact_cache *cache, const git_oid *tree,
+                              int (*fn)(const void *data, size_t len, void *payload),
+                              void *payload);
+int impact_cache_put_project(impact_cache *cache, const git_oid *tree, const void *data,
+                             size_t len);
+void impact_cache_forget_project(impact_cache *cache, const git_oid *tree);
+
 /* Drop an entry found to be damaged. */
 void impact_cache_forget(impact_cache *cache, const git_oid *oid);
 
@@ -60,6 +74,7 @@ typedef struct impact_cache_stats {
 	uint64_t value_bytes;
 	uint64_t file_bytes;   /* the database and its WAL on disk */
 	uint32_t version;
+	uint64_t projects, project_bytes; /* module graphs of trees */
 	uint64_t hits, misses; /* of this process */
 } impact_cache_stats;
 

@@ -428,11 +428,95 @@ static int compare_change(const void *a, const void *b)
 	return (x->status > y->status) - (x->status < y->status);
 }
 
+/* Past this many changed paths, a pathspec costs more than it saves. */
+#define MAX_PATHSPEC 4096
+
+typedef struct pathlist {
+	impact_strlist paths;
+	bool overflow;
+} pathlist;
+
+static int tree_paths(pathlist *out, git_repository *repo, const git_oid *tree, const char *prefix);
+
+/* `prefix` + `name`, and every blob below it when it is a tree. */
+static int entry_paths(pathlist *out, git_repository *repo, const char *prefix,
+                       const git_tree_entry *e)
+{
+	impact_buf path = IMPACT_BUF_INIT;
+	int rc = 0;
+	impact_buf_printf(&path, "%s%s", prefix, git_tree_entry_name(e));
+	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+		impact_buf_putc(&path, '/');
+		rc = tree_paths(out, repo, git_tree_entry_id(e), path.ptr);
+	} else if (out->paths.n >= MAX_PATHSPEC) {
+		out->overflow = true;
+	} else {
+		impact_strlist_push(&out->paths, path.ptr);
+	}
+	impact_buf_release(&path);
+	return rc;
+}
+
+static int tree_paths(pathlist *out, git_repository *repo, const git_oid *id, const char *prefix)
+{
+	git_tree *t = NULL;
+	int err = git_tree_lookup(&t, repo, id);
+	for (size_t i = 0; err == 0 && !out->overflow && t && i < git_tree_entrycount(t); i++)
+		err = entry_paths(out, repo, prefix, git_tree_entry_byindex(t, i));
+	git_tree_free(t);
+	return err;
+}
+
+/*
+ * The paths where trees `a` and `b` differ, skipping subtrees with the
+ * same id: a commit touching one file of 50,000 reads a few trees.
+ * libgit2's tree diff walks every entry of both trees unless a pathspec
+ * names the paths, so this list becomes that pathspec.
+ */
+static int changed_paths(pathlist *out, git_repository *repo, const git_tree *a,
+                         const git_tree *b, const char *prefix)
+{
+	size_t na = a ? git_tree_entrycount(a) : 0, nb = b ? git_tree_entrycount(b) : 0;
+	impact_buf sub = IMPACT_BUF_INIT;
+	int err = 0;
+
+	for (size_t i = 0; i < na && !err && !out->overflow; i++) {
+		const git_tree_entry *ea = git_tree_entry_byindex(a, i);
+		const git_tree_entry *eb = b ? git_tree_entry_byname(b, git_tree_entry_name(ea)) : NULL;
+		if (eb && git_tree_entry_filemode_raw(ea) == git_tree_entry_filemode_raw(eb) &&
+		    git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)))
+			continue;
+		if (eb && git_tree_entry_type(ea) == GIT_OBJECT_TREE &&
+		    git_tree_entry_type(eb) == GIT_OBJECT_TREE) {
+			git_tree *ta = NULL, *tb = NULL;
+			impact_buf_clear(&sub);
+			impact_buf_printf(&sub, "%s%s/", prefix, git_tree_entry_name(ea));
+			if ((err = git_tree_lookup(&ta, repo, git_tree_entry_id(ea))) == 0 &&
+			    (err = git_tree_lookup(&tb, repo, git_tree_entry_id(eb))) == 0)
+				err = changed_paths(out, repo, ta, tb, sub.ptr);
+			git_tree_free(ta);
+			git_tree_free(tb);
+			continue;
+		}
+		err = entry_paths(out, repo, prefix, ea);
+		if (!err && eb)
+			err = entry_paths(out, repo, prefix, eb);
+	}
+	for (size_t i = 0; i < nb && !err && !out->overflow; i++) {
+		const git_tree_entry *eb = git_tree_entry_byindex(b, i);
+		if (!a || !git_tree_entry_byname(a, git_tree_entry_name(eb)))
+			err = entry_paths(out, repo, prefix, eb);
+	}
+	impact_buf_release(&sub);
+	return err;
+}
+
 static int make_diff(git_diff **out, git_repository *repo,
                      const impact_range *range)
 {
 	git_diff_options opts;
 	git_index *index = NULL;
+	pathlist changed = { { 0 }, false };
 	int err = 0;
 
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
@@ -442,8 +526,22 @@ static int make_diff(git_diff **out, git_repository *repo,
 
 	switch (range->new_kind) {
 	case IMPACT_SNAPSHOT_TREE:
+		/* The exact paths as a pathspec (when there are not too many). */
+		if (changed_paths(&changed, repo, range->old_tree, range->new_tree, "") == 0 &&
+		    !changed.overflow) {
+			if (!changed.paths.n) {
+				impact_strlist_release(&changed.paths);
+				/* Nothing differs: an empty diff, still from libgit2. */
+				impact_strlist_push(&changed.paths, "\x01impact-no-such-path");
+			}
+			opts.pathspec.strings = changed.paths.items;
+			opts.pathspec.count = changed.paths.n;
+			opts.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH;
+		}
+		git_error_clear();
 		err = git_diff_tree_to_tree(out, repo, range->old_tree,
 		                            range->new_tree, &opts);
+		impact_strlist_release(&changed.paths);
 		break;
 	case IMPACT_SNAPSHOT_INDEX:
 		if (git_repository_is_bare(repo))

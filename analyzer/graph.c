@@ -119,6 +119,25 @@ static void sort_edges(impact_graph *g)
 	free(start);
 }
 
+void impact_graph_reserve(impact_graph *g, size_t nedges)
+{
+	if (g->frozen || nedges <= g->alloc)
+		return;
+	g->edges = impact_xreallocarray(g->edges, nedges, sizeof(*g->edges));
+	g->alloc = nedges;
+}
+
+/* Edges already in frozen order: (from, to) strictly increasing (a cached graph). */
+static bool in_frozen_order(const impact_graph *g)
+{
+	for (size_t i = 1; i < g->nedges; i++) {
+		const impact_edge *a = &g->edges[i - 1], *b = &g->edges[i];
+		if (a->from > b->from || (a->from == b->from && a->to >= b->to))
+			return false;
+	}
+	return true;
+}
+
 void impact_graph_freeze(impact_graph *g)
 {
 	size_t i, w = 0;
@@ -126,15 +145,19 @@ void impact_graph_freeze(impact_graph *g)
 
 	if (g->frozen)
 		return;
-	sort_edges(g);
-	/* After sorting, the first of each (from, to) run is the strongest. */
-	for (i = 0; i < g->nedges; i++) {
-		if (w && g->edges[w - 1].from == g->edges[i].from &&
-		    g->edges[w - 1].to == g->edges[i].to)
-			continue;
-		g->edges[w++] = g->edges[i];
+	if (in_frozen_order(g)) {
+		w = g->nedges;
+	} else {
+		sort_edges(g);
+		/* After sorting, the first of each (from, to) run is the strongest. */
+		for (i = 0; i < g->nedges; i++) {
+			if (w && g->edges[w - 1].from == g->edges[i].from &&
+			    g->edges[w - 1].to == g->edges[i].to)
+				continue;
+			g->edges[w++] = g->edges[i];
+		}
+		g->nedges = w;
 	}
-	g->nedges = w;
 
 	g->out_start = impact_xcalloc((size_t)g->n + 1, sizeof(uint32_t));
 	g->in_start = impact_xcalloc((size_t)g->n + 1, sizeof(uint32_t));

@@ -46,7 +46,13 @@ void impact_graph_free(impact_graph *g);
 /* Add an edge; duplicates (same from, to) keep the strongest kind. Not after freeze. */
 void impact_graph_add(impact_graph *g, uint32_t from, uint32_t to,
                       impact_edge_kind kind, uint32_t line);
-/* Build the adjacency rows; call once, after the last add. */
+/* Room for `nedges` edges in all, before adding them. */
+void impact_graph_reserve(impact_graph *g, size_t nedges);
+/*
+ * Build the adjacency rows; call once, after the last add. Edges added in
+ * frozen order (as impact_graph_out lists them, node by node) are taken
+ * as they are: no sort.
+ */
 void impact_graph_freeze(impact_graph *g);
 
 uint32_t impact_graph_nodes(const impact_graph *g);

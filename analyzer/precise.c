@@ -170,7 +170,8 @@ static const impact_pyfacts *facts_of(const walker *w, uint32_t file)
 {
 	if (file >= w->p->nfiles)
 		return NULL;
-	return in_bound(w, file) ? impact_project_facts(w->p, file) : w->p->files[file].facts;
+	return in_bound(w, file) ? impact_project_facts(w->p, file)
+	                         : impact_project_slim_facts(w->p, file);
 }
 
 static uint32_t node_of(const walker *w, uint32_t file, uint32_t s)
@@ -339,7 +340,7 @@ static uint32_t module_file(walker *w, uint32_t importer, const char *dotted, ui
 	const char *last, *path, *base;
 	size_t n;
 	w->tmp.n = 0;
-	if (!impact_resolver_resolve(w->p->resolver, importer, &imp, &w->tmp, &how))
+	if (!impact_resolver_resolve(impact_project_resolver(w->p), importer, &imp, &w->tmp, &how))
 		return NONE;
 	/* Only a module of exactly that name: not the part of it that exists. */
 	last = strrchr(dotted, '.');
@@ -603,13 +604,18 @@ static void build_indexes(walker *w)
 {
 	const impact_project *p = w->p;
 	size_t total = 0;
+	/*
+	 * Only files inside the whole-module reach: a reference elsewhere
+	 * never counts (process), and a module binding a changed name imports
+	 * its module, so it is inside.
+	 */
 	for (uint32_t id = 0; id < p->nfiles; id++)
-		total += nrefs(facts_of(w, id));
+		total += in_bound(w, id) ? nrefs(facts_of(w, id)) : 0;
 	index_init(&w->refs, total);
 	index_init(&w->binds, p->nfiles * 4);
 	for (uint32_t id = 0; id < p->nfiles; id++) {
-		const impact_pyfacts *f = facts_of(w, id);
-		if (!f || (p->files[id].flags & IMPACT_PF_GHOST))
+		const impact_pyfacts *f;
+		if (!in_bound(w, id) || !(f = facts_of(w, id)) || (p->files[id].flags & IMPACT_PF_GHOST))
 			continue;
 		for (size_t i = 0; i < nrefs(f); i++) {
 			const impact_symref *r = ref(f, i);
@@ -657,7 +663,8 @@ static void follow_bindings(walker *w, const target *t)
 	/* Star imports re-export public names. */
 	if (tl[0] != '_') {
 		for (uint32_t y = 0; y < p->nfiles; y++) {
-			const impact_pyfacts *f = facts_of(w, y);
+			/* A star import of t's module imports it: inside the reach. */
+			const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
 			for (size_t i = 0; f && i < f->nimports; i++) {
 				const impact_import *imp = &f->imports[i];
 				if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !strcmp(imp->name, "*") &&
@@ -785,7 +792,7 @@ static void lazy_importers(walker *w, const impact_reach *mods)
 				if (owner == NONE || (imp->flags & IMPACT_IMPORT_TYPE_CHECKING))
 					continue;
 				w->tmp.n = 0;
-				impact_resolver_resolve(p->resolver, y, imp, &w->tmp, &how);
+				impact_resolver_resolve(impact_project_resolver(p), y, imp, &w->tmp, &how);
 				for (size_t k = 0; k < w->tmp.n; k++) {
 					impact_u32vec_push(&w->lazy, node_of(w, y, owner));
 					impact_u32vec_push(&w->lazy, w->tmp.v[k]);

@@ -11,6 +11,7 @@
 #include "project.h"
 
 #include "path.h"
+#include "projcache.h"
 
 #include "testfiles.h"
 
@@ -240,7 +241,7 @@ void impact_project_path_referrers(const impact_project *p, const char *path,
 {
 	impact_buf dir = IMPACT_BUF_INIT, cand = IMPACT_BUF_INIT;
 	for (uint32_t id = 0; id < p->nfiles; id++) {
-		const impact_pyfacts *facts = p->files[id].facts;
+		const impact_pyfacts *facts = impact_project_slim_facts(p, id);
 		if (p->files[id].flags & IMPACT_PF_GHOST)
 			continue;
 		for (size_t i = 0; facts && i < facts->nstrings; i++) {
@@ -363,6 +364,55 @@ static void add_edges(impact_project *p)
 	impact_buf_release(&path);
 }
 
+static int decode_cached(const void *data, size_t len, void *payload)
+{
+	return impact_projcache_decode(payload, data, len);
+}
+
+/*
+ * The graph of this tree from the cache: a project with no facts in
+ * memory (loaded per file on demand). False on a miss or a damaged entry
+ * (dropped, said once by the cache): the caller builds as usual. On
+ * success *out is a new project (`p` is freed) and the caller owns it.
+ */
+static bool load_cached(impact_project **out, impact_project *p, impact_cache *cache)
+{
+	const git_oid *tree = git_tree_id(impact_snapshot_tree(p->snap));
+	double t0 = impact_now_ms();
+	impact_project *q;
+	int rc;
+
+	/* Decode into a fresh project: a damaged entry leaves nothing behind in `p`. */
+	q = impact_xcalloc(1, sizeof(*q));
+	q->snap = p->snap;
+	q->paths = impact_strpool_new();
+	q->cache = cache;
+	q->lazy = true;
+	rc = impact_cache_read_project(cache, tree, decode_cached, q);
+	if (rc < 0) {
+		if (rc == IMPACT_EINVALID)
+			impact_cache_forget_project(cache, tree);
+		impact_project_free(q);
+		return false;
+	}
+	q->cfg = p->cfg;
+	memset(&p->cfg, 0, sizeof(p->cfg));
+	q->graph_cached = true;
+	q->ms_graph = impact_now_ms() - t0;
+	impact_project_free(p);
+	*out = q;
+	return true;
+}
+
+static void store_cached(const impact_project *p, impact_cache *cache)
+{
+	impact_buf bytes = IMPACT_BUF_INIT;
+	if (impact_projcache_encode(&bytes, p) == 0)
+		impact_cache_put_project(cache, git_tree_id(impact_snapshot_tree(p->snap)),
+		                         bytes.ptr, bytes.size);
+	impact_buf_release(&bytes);
+}
+
 int impact_project_build(impact_project **out, impact_snapshot *snap,
                          const impact_project_opts *opts)
 {
@@ -377,8 +427,14 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	*out = NULL;
 	p->snap = snap;
 	p->paths = impact_strpool_new();
+	p->cache = opts->cache;
 	rc = impact_pytestcfg_load(&p->cfg, impact_snapshot_reader, snap);
-	if (rc < 0 || (rc = impact_snapshot_list(snap)) < 0)
+	if (rc < 0)
+		goto done;
+	if (opts->cache && !opts->nghosts && impact_snapshot_tree(snap) &&
+	    load_cached(out, p, opts->cache))
+		return 0;
+	if ((rc = impact_snapshot_list(snap)) < 0)
 		goto done;
 
 	/* Files: every .py blob or symlink of the snapshot, then the ghosts. */
@@ -473,6 +529,8 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	impact_graph_freeze(p->graph);
 	impact_collectors_find(&p->collectors, p);
 	p->ms_graph = impact_now_ms() - t0;
+	if (opts->cache && impact_projcache_storable(p))
+		store_cached(p, opts->cache);
 
 	*out = p;
 	p = NULL;
@@ -485,6 +543,38 @@ done:
 	return rc;
 }
 
+/* A file of a cached graph whose facts are not in memory yet but can be had. */
+static bool lazy_loadable(const impact_project *p, const impact_pyfile *f)
+{
+	return p->lazy && !f->facts && f->entry &&
+	       !(f->flags & (IMPACT_PF_SYMLINK | IMPACT_PF_UNKNOWN | IMPACT_PF_GHOST));
+}
+
+const impact_pyfacts *impact_project_slim_facts(const impact_project *cp, uint32_t id)
+{
+	impact_project *p = (impact_project *)cp; /* logically const: loads on demand */
+	impact_pyfile *f;
+	impact_buf bytes = IMPACT_BUF_INIT;
+
+	if (id >= p->nfiles)
+		return NULL;
+	f = &p->files[id];
+	if (!lazy_loadable(p, f))
+		return f->facts;
+	if (p->cache && impact_cache_get(p->cache, &f->entry->oid, &bytes) == 0 &&
+	    impact_pyfacts_decode_slim(&f->facts, bytes.ptr, bytes.size) == 0) {
+		impact_buf_release(&bytes);
+		return f->facts;
+	}
+	impact_buf_release(&bytes);
+	/* Not in the cache (any more): the whole facts, parsed again. */
+	if (!impact_project_facts(p, id) || !f->facts) {
+		p->facts_lost++;
+		return NULL;
+	}
+	return f->facts;
+}
+
 const impact_pyfacts *impact_project_facts(const impact_project *cp, uint32_t id)
 {
 	impact_project *p = (impact_project *)cp; /* logically const: loads on demand */
@@ -495,7 +585,7 @@ const impact_pyfacts *impact_project_facts(const impact_project *cp, uint32_t id
 	if (id >= p->nfiles)
 		return NULL;
 	f = &p->files[id];
-	if (!f->facts || !(f->facts->flags & IMPACT_PYFACTS_SLIM))
+	if (f->facts ? !(f->facts->flags & IMPACT_PYFACTS_SLIM) : !lazy_loadable(p, f))
 		return f->facts;
 	/* The cache has them (that is when they were slimmed), unless it lost them since. */
 	if (p->cache && impact_cache_get(p->cache, &f->entry->oid, &bytes) == 0 &&
@@ -515,9 +605,23 @@ const impact_pyfacts *impact_project_facts(const impact_project *cp, uint32_t id
 		p->facts_lost++;
 		return f->facts;
 	}
+	if (full->flags & IMPACT_PYFACTS_TOO_LARGE) {
+		/* Parsed again and still too large (a cached graph marks it unknown). */
+		impact_pyfacts_free(full);
+		return f->facts;
+	}
 	impact_pyfacts_free(f->facts);
 	f->facts = full;
 	return full;
+}
+
+impact_resolver *impact_project_resolver(const impact_project *cp)
+{
+	impact_project *p = (impact_project *)cp; /* logically const: made on demand */
+	if (!p->resolver)
+		p->resolver = impact_resolver_new(p->paths, p->nfiles,
+		                                  (const char *const *)p->roots.items, p->roots.n);
+	return p->resolver;
 }
 
 void impact_project_free(impact_project *p)
@@ -525,6 +629,7 @@ void impact_project_free(impact_project *p)
 	if (!p)
 		return;
 	impact_pyparser_free(p->parser);
+	free(p->entries);
 	for (uint32_t i = 0; i < p->nfiles; i++)
 		impact_pyfacts_free(p->files[i].facts);
 	free(p->files);

@@ -45,11 +45,14 @@ typedef struct impact_project {
 	impact_pyfile *files;         /* nfiles + 1: files[nfiles] is the virtual node */
 	uint32_t nfiles;
 	impact_strlist roots;       /* global import roots used */
-	impact_resolver *resolver;
+	impact_resolver *resolver;  /* NULL until impact_project_resolver makes it */
 	impact_graph *graph;
 	impact_strlist warnings;    /* one line each: syntax errors, unreadable files */
 	impact_collectors collectors; /* pytest_collect_file hooks and what they collect */
 	impact_cache *cache;        /* borrowed: where slim facts are reloaded from */
+	impact_entry *entries;      /* a cached graph's files (owned); else entries are the snapshot's */
+	bool lazy;                  /* facts are loaded per file on demand (a cached graph) */
+	bool graph_cached;          /* the graph came from the cache: nothing was parsed */
 	impact_pyparser *parser;    /* made on demand to reload facts the cache lost */
 	uint32_t facts_lost;        /* reloads that failed (the file became unreadable) */
 	double ms_parse, ms_graph;  /* timings */
@@ -82,6 +85,15 @@ void impact_project_free(impact_project *project);
  * thread-safe; the project is logically constant.
  */
 const impact_pyfacts *impact_project_facts(const impact_project *project, uint32_t id);
+
+/*
+ * Imports and strings of file `id` (slim or whole facts): in memory after
+ * a build, loaded on demand from a cached graph. NULL when not parsed.
+ */
+const impact_pyfacts *impact_project_slim_facts(const impact_project *project, uint32_t id);
+
+/* The resolver of the project's files and roots, made on first use. */
+impact_resolver *impact_project_resolver(const impact_project *project);
 
 /* The id of `path`, or IMPACT_STRPOOL_NONE. */
 uint32_t impact_project_find(const impact_project *project, const char *path);

@@ -15,20 +15,6 @@
 #include "path.h"
 #include "toml.h"
 
-void impact_strlist_push(impact_strlist *l, const char *s)
-{
-	IMPACT_PUSH(l->items, l->n, l->alloc, impact_xstrdup(s));
-}
-
-void impact_strlist_release(impact_strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = l->alloc = 0;
-}
-
 static void strlist_clear(impact_strlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)

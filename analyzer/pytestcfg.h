@@ -22,14 +22,6 @@
 typedef int (*impact_file_reader)(impact_buf *out, const char *path,
                                   void *payload);
 
-typedef struct impact_strlist {
-	char **items; /* owned, NUL-terminated */
-	size_t n, alloc;
-} impact_strlist;
-
-void impact_strlist_push(impact_strlist *l, const char *s);
-void impact_strlist_release(impact_strlist *l);
-
 typedef enum impact_import_mode {
 	IMPACT_IMPORT_MODE_PREPEND = 0,
 	IMPACT_IMPORT_MODE_APPEND,

@@ -45,8 +45,10 @@ int cmd_cache(int argc, char **argv, impact_cli *cli)
 	if (warning)
 		fprintf(stderr, "impact: warning: %s\n", warning);
 	printf("path:     %s\nentries:  %llu parsed modules\nvalues:   %.1f KiB\n"
+	       "graphs:   %llu trees, %.1f KiB\n"
 	       "on disk:  %.1f KiB\nversion:  %u (extractor %u)\n",
 	       path, (unsigned long long)st.entries, (double)st.value_bytes / 1024.0,
+	       (unsigned long long)st.projects, (double)st.project_bytes / 1024.0,
 	       (double)st.file_bytes / 1024.0, st.version, IMPACT_PYFACTS_VERSION);
 done:
 	impact_cache_close(cache);
