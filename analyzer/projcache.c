@@ -24,7 +24,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 1
+#define PROJCACHE_VERSION 2
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -97,6 +97,7 @@ int impact_projcache_encode(impact_buf *out, const impact_project *p)
 		impact_buf_put(out, f->entry->oid.id, GIT_OID_RAWSZ);
 		put_u32(out, f->entry->mode);
 		put_u32(out, f->flags);
+		put_u32(out, f->sig);
 	}
 	put_u32(out, p->files[p->nfiles].flags);
 	put_list(out, &p->roots);
@@ -214,14 +215,14 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len)
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is of another tree");
 
 	n = get_u32(&r);
-	if (r.bad || n > (size_t)(r.end - r.p) / (4 + GIT_OID_RAWSZ + 8))
+	if (r.bad || n > (size_t)(r.end - r.p) / (4 + GIT_OID_RAWSZ + 12))
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (files)");
 	p->entries = impact_xcalloc((size_t)n + 1, sizeof(*p->entries));
 	p->files = impact_xcalloc((size_t)n + 1, sizeof(*p->files));
 	for (uint32_t id = 0; id < n && !r.bad; id++) {
 		const char *path = get_str(&r, &tmp);
 		const unsigned char *oid = get_bytes(&r, GIT_OID_RAWSZ);
-		uint32_t mode = get_u32(&r), flags = get_u32(&r);
+		uint32_t mode = get_u32(&r), flags = get_u32(&r), sig = get_u32(&r);
 		impact_pyfile *f = &p->files[id];
 		if (r.bad)
 			break;
@@ -236,6 +237,7 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len)
 		p->entries[id].mode = mode;
 		f->entry = &p->entries[id];
 		f->flags = flags & ~(uint32_t)(IMPACT_PF_GHOST | IMPACT_PF_VIRTUAL);
+		f->sig = sig;
 		p->nfiles = id + 1;
 	}
 	if (!r.bad) {

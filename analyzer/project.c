@@ -151,91 +151,6 @@ static void edges_to_folder(impact_project *p, uint32_t nreal, uint32_t from,
 	impact_buf_release(&prefix);
 }
 
-/*
- * What a module reaches without an import statement (string evidence):
- * a string spelling a dotted module of the repository, or a path to a
- * module or a folder of modules (tried against the file's own folder, its
- * ancestors and the root, as Path(__file__).parent / "x" and
- * "examples/x.py" both mean). A module that imports by a non-literal name
- * depends on every module some string of the repository names, or, if
- * none, on every module of its own package.
- */
-static void add_evidence(impact_project *p)
-{
-	uint32_t nreal = 0;
-	impact_u32vec targets = { 0 }, named = { 0 };
-	bool *is_named = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
-	impact_buf dir = IMPACT_BUF_INIT, cand = IMPACT_BUF_INIT;
-
-	while (nreal < p->nfiles && !(p->files[nreal].flags & IMPACT_PF_GHOST))
-		nreal++;
-	for (uint32_t id = 0; id < nreal; id++) {
-		const impact_pyfacts *facts = p->files[id].facts;
-		for (size_t i = 0; facts && i < facts->nstrings; i++) {
-			const impact_strref *sr = &facts->strings[i];
-			if (sr->kind == IMPACT_STRREF_MODULE) {
-				impact_import imp = { 0 };
-				unsigned how = 0;
-				imp.module = sr->text;
-				imp.kind = IMPACT_IMPORT_MODULE;
-				targets.n = 0;
-				impact_resolver_resolve(p->resolver, id, &imp, &targets, &how);
-				for (size_t k = 0; k < targets.n; k++) {
-					impact_graph_add(p->graph, id, targets.v[k], IMPACT_EDGE_STRING_MODULE, sr->line);
-					if (!is_named[targets.v[k]]) {
-						is_named[targets.v[k]] = true;
-						impact_u32vec_push(&named, targets.v[k]);
-					}
-				}
-				continue;
-			}
-			/* A path: from the file's folder up to the root. */
-			{
-				const char *slash = strrchr(p->files[id].path, '/');
-				impact_buf_clear(&dir);
-				if (slash)
-					impact_buf_put(&dir, p->files[id].path, (size_t)(slash - p->files[id].path));
-			}
-			for (;;) {
-				if (impact_path_join(&cand, dir.ptr, sr->text) && cand.size) {
-					uint32_t t = impact_project_find(p, cand.ptr);
-					if (t != IMPACT_STRPOOL_NONE && t < nreal &&
-					    !(p->files[t].flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)))
-						impact_graph_add(p->graph, id, t, IMPACT_EDGE_STRING_PATH, sr->line);
-					else if (impact_resolver_is_dir(p->resolver, cand.ptr))
-						edges_to_folder(p, nreal, id, cand.ptr, IMPACT_EDGE_STRING_PATH, sr->line);
-				}
-				if (!dir.size)
-					break;
-				{
-					char *up = strrchr(dir.ptr, '/');
-					impact_buf_truncate(&dir, up ? (size_t)(up - dir.ptr) : 0);
-				}
-			}
-		}
-	}
-	for (uint32_t id = 0; id < nreal; id++) {
-		const impact_pyfacts *facts = p->files[id].facts;
-		if (!facts || !(facts->flags & IMPACT_PYFACTS_DYNAMIC_IMPORT))
-			continue;
-		if (named.n) {
-			for (size_t k = 0; k < named.n; k++)
-				impact_graph_add(p->graph, id, named.v[k], IMPACT_EDGE_DYNAMIC_ANY, 0);
-		} else {
-			const char *slash = strrchr(p->files[id].path, '/');
-			impact_buf_clear(&dir);
-			if (slash)
-				impact_buf_put(&dir, p->files[id].path, (size_t)(slash - p->files[id].path));
-			edges_to_folder(p, nreal, id, dir.ptr, IMPACT_EDGE_DYNAMIC_ANY, 0);
-		}
-	}
-	free(is_named);
-	impact_u32vec_release(&targets);
-	impact_u32vec_release(&named);
-	impact_buf_release(&dir);
-	impact_buf_release(&cand);
-}
-
 void impact_project_path_referrers(const impact_project *p, const char *path,
                                    impact_u32vec *ids, impact_u32vec *lines)
 {
@@ -278,80 +193,158 @@ void impact_project_path_referrers(const impact_project *p, const char *path,
 	impact_buf_release(&cand);
 }
 
-static void add_edges(impact_project *p)
+/*
+ * The edges of one file, everything but the non-literal dynamic imports
+ * (those need every file's strings first: add_dynamic). One function for
+ * the whole build and for patching a cached graph file by file.
+ *
+ * Running a module runs its package's __init__.py chain; a module impact
+ * could not parse points at the virtual node; a .py symlink runs its
+ * target; imports resolve to files; a test runs the conftest.py files
+ * from the root down to its folder and the -p plugins of addopts.
+ *
+ * String evidence is what a module reaches without an import statement:
+ * a string spelling a dotted module of the repository, or a path to a
+ * module or a folder of modules (tried against the file's own folder, its
+ * ancestors and the root, as Path(__file__).parent / "x" and
+ * "examples/x.py" both mean). The modules strings name are collected in
+ * x->named for add_dynamic.
+ */
+typedef struct edge_ctx {
+	uint32_t nreal;            /* files before the ghosts */
+	impact_u32vec plugins;     /* -p plugins of addopts, resolved */
+	impact_u32vec targets;
+	impact_buf path, dir, cand;
+	bool *is_named;            /* NULL: not collecting */
+	impact_u32vec named;
+} edge_ctx;
+
+static void edge_ctx_init(edge_ctx *x, impact_project *p, bool collect_named)
 {
-	impact_u32vec targets = { 0 };
-	impact_u32vec plugins = { 0 };
-	impact_buf path = IMPACT_BUF_INIT;
+	memset(x, 0, sizeof(*x));
+	impact_buf_init(&x->path);
+	impact_buf_init(&x->dir);
+	impact_buf_init(&x->cand);
+	while (x->nreal < p->nfiles && !(p->files[x->nreal].flags & IMPACT_PF_GHOST))
+		x->nreal++;
+	for (size_t i = 0; i < p->cfg.plugins.n; i++)
+		impact_resolver_resolve_name(impact_project_resolver(p), p->cfg.plugins.items[i],
+		                             &x->plugins);
+	if (collect_named)
+		x->is_named = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+}
 
-	for (uint32_t id = 0; id < p->nfiles; id++) {
-		impact_pyfile *f = &p->files[id];
-		const impact_pyfacts *facts = f->facts;
+static void edge_ctx_release(edge_ctx *x)
+{
+	impact_u32vec_release(&x->plugins);
+	impact_u32vec_release(&x->targets);
+	impact_u32vec_release(&x->named);
+	impact_buf_release(&x->path);
+	impact_buf_release(&x->dir);
+	impact_buf_release(&x->cand);
+	free(x->is_named);
+}
 
-		/* Running a module of a package runs its __init__.py chain. */
-		const char *s = f->path;
-		const char *end = strrchr(s, '/');
-		while (end) {
-			impact_buf_clear(&path);
-			impact_buf_put(&path, s, (size_t)(end - s));
-			impact_buf_puts(&path, "/__init__.py");
-			uint32_t init = impact_project_find(p, path.ptr);
-			if (init == IMPACT_STRPOOL_NONE)
-				break;
-			impact_graph_add(p->graph, id, init, IMPACT_EDGE_PACKAGE, 0);
-			impact_buf_truncate(&path, (size_t)(end - s));
-			end = memrchr(s, '/', (size_t)(end - s));
-		}
-
-		if (f->flags & IMPACT_PF_UNKNOWN) {
-			impact_graph_add(p->graph, id, p->nfiles, IMPACT_EDGE_UNKNOWN, 0);
-			continue;
-		}
-		if (f->flags & IMPACT_PF_SYMLINK) {
-			impact_buf target = IMPACT_BUF_INIT;
-			if (impact_snapshot_read(&target, p->snap, f->entry) == 0 &&
-			    normalise_link(&path, f->path, target.ptr)) {
-				uint32_t to = impact_project_find(p, path.ptr);
-				if (to != IMPACT_STRPOOL_NONE)
-					impact_graph_add(p->graph, id, to, IMPACT_EDGE_SYMLINK, 0);
+static void string_edges(impact_project *p, edge_ctx *x, uint32_t id, const impact_pyfacts *facts)
+{
+	impact_resolver *r = impact_project_resolver(p);
+	for (size_t i = 0; facts && i < facts->nstrings; i++) {
+		const impact_strref *sr = &facts->strings[i];
+		if (sr->kind == IMPACT_STRREF_MODULE) {
+			impact_import imp = { 0 };
+			unsigned how = 0;
+			imp.module = sr->text;
+			imp.kind = IMPACT_IMPORT_MODULE;
+			x->targets.n = 0;
+			impact_resolver_resolve(r, id, &imp, &x->targets, &how);
+			for (size_t k = 0; k < x->targets.n; k++) {
+				uint32_t t = x->targets.v[k];
+				impact_graph_add(p->graph, id, t, IMPACT_EDGE_STRING_MODULE, sr->line);
+				if (x->is_named && !x->is_named[t]) {
+					x->is_named[t] = true;
+					impact_u32vec_push(&x->named, t);
+				}
 			}
-			impact_buf_release(&target);
 			continue;
 		}
-		if (!facts)
-			continue;
+		/* A path: from the file's folder up to the root. */
+		impact_path_dir(&x->dir, p->files[id].path);
+		for (;;) {
+			if (impact_path_join(&x->cand, x->dir.ptr, sr->text) && x->cand.size) {
+				uint32_t t = impact_project_find(p, x->cand.ptr);
+				if (t != IMPACT_STRPOOL_NONE && t < x->nreal &&
+				    !(p->files[t].flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)))
+					impact_graph_add(p->graph, id, t, IMPACT_EDGE_STRING_PATH, sr->line);
+				else if (impact_resolver_is_dir(r, x->cand.ptr))
+					edges_to_folder(p, x->nreal, id, x->cand.ptr, IMPACT_EDGE_STRING_PATH, sr->line);
+			}
+			if (!x->dir.size)
+				break;
+			{
+				char *up = strrchr(x->dir.ptr, '/');
+				impact_buf_truncate(&x->dir, up ? (size_t)(up - x->dir.ptr) : 0);
+			}
+		}
+	}
+}
+
+static void file_edges(impact_project *p, edge_ctx *x, uint32_t id)
+{
+	impact_pyfile *f = &p->files[id];
+	const impact_pyfacts *facts = f->facts;
+	impact_buf *path = &x->path;
+	const char *s = f->path, *end = strrchr(s, '/');
+
+	while (end) {
+		impact_buf_clear(path);
+		impact_buf_put(path, s, (size_t)(end - s));
+		impact_buf_puts(path, "/__init__.py");
+		uint32_t init = impact_project_find(p, path->ptr);
+		if (init == IMPACT_STRPOOL_NONE)
+			break;
+		impact_graph_add(p->graph, id, init, IMPACT_EDGE_PACKAGE, 0);
+		end = memrchr(s, '/', (size_t)(end - s));
+	}
+
+	if (f->flags & IMPACT_PF_UNKNOWN) {
+		impact_graph_add(p->graph, id, p->nfiles, IMPACT_EDGE_UNKNOWN, 0);
+	} else if (f->flags & IMPACT_PF_SYMLINK) {
+		impact_buf target = IMPACT_BUF_INIT;
+		if (impact_snapshot_read(&target, p->snap, f->entry) == 0 &&
+		    normalise_link(path, f->path, target.ptr)) {
+			uint32_t to = impact_project_find(p, path->ptr);
+			if (to != IMPACT_STRPOOL_NONE)
+				impact_graph_add(p->graph, id, to, IMPACT_EDGE_SYMLINK, 0);
+		}
+		impact_buf_release(&target);
+	} else if (facts) {
 		for (size_t i = 0; i < facts->nimports; i++) {
 			const impact_import *imp = &facts->imports[i];
 			unsigned how = 0;
 			impact_edge_kind kind = edge_kind_of(imp);
-			targets.n = 0;
-			impact_resolver_resolve(p->resolver, id, imp, &targets, &how);
+			x->targets.n = 0;
+			impact_resolver_resolve(impact_project_resolver(p), id, imp, &x->targets, &how);
 			if ((how & IMPACT_RESOLVED_FALLBACK) && kind != IMPACT_EDGE_TYPE_CHECKING)
 				kind = IMPACT_EDGE_FALLBACK;
-			for (size_t k = 0; k < targets.n; k++)
-				impact_graph_add(p->graph, id, targets.v[k], kind, imp->line);
+			for (size_t k = 0; k < x->targets.n; k++)
+				impact_graph_add(p->graph, id, x->targets.v[k], kind, imp->line);
 		}
 	}
 
 	/* pytest runs every conftest.py from the rootdir down to a test's directory. */
-	for (size_t i = 0; i < p->cfg.plugins.n; i++)
-		impact_resolver_resolve_name(p->resolver, p->cfg.plugins.items[i], &plugins);
-	for (uint32_t id = 0; id < p->nfiles; id++) {
-		impact_pyfile *f = &p->files[id];
+	if (f->flags & IMPACT_PF_TEST) {
 		const char *slash;
-		if (!(f->flags & IMPACT_PF_TEST))
-			continue;
-		for (size_t k = 0; k < plugins.n; k++)
-			impact_graph_add(p->graph, id, plugins.v[k], IMPACT_EDGE_ADDOPTS_PLUGIN, 0);
-		impact_buf_sets(&path, f->path);
-		while ((slash = strrchr(path.ptr, '/')) != NULL) {
-			impact_buf_truncate(&path, (size_t)(slash - path.ptr));
-			size_t keep = path.size;
-			impact_buf_puts(&path, "/conftest.py");
-			uint32_t c = impact_project_find(p, path.ptr);
+		for (size_t k = 0; k < x->plugins.n; k++)
+			impact_graph_add(p->graph, id, x->plugins.v[k], IMPACT_EDGE_ADDOPTS_PLUGIN, 0);
+		impact_buf_sets(path, f->path);
+		while ((slash = strrchr(path->ptr, '/')) != NULL) {
+			impact_buf_truncate(path, (size_t)(slash - path->ptr));
+			size_t keep = path->size;
+			impact_buf_puts(path, "/conftest.py");
+			uint32_t c = impact_project_find(p, path->ptr);
 			if (c != IMPACT_STRPOOL_NONE)
 				impact_graph_add(p->graph, id, c, IMPACT_EDGE_CONFTEST, 0);
-			impact_buf_truncate(&path, keep);
+			impact_buf_truncate(path, keep);
 		}
 		{
 			uint32_t c = impact_project_find(p, "conftest.py");
@@ -359,9 +352,68 @@ static void add_edges(impact_project *p)
 				impact_graph_add(p->graph, id, c, IMPACT_EDGE_CONFTEST, 0);
 		}
 	}
-	impact_u32vec_release(&targets);
-	impact_u32vec_release(&plugins);
-	impact_buf_release(&path);
+
+	if (id < x->nreal)
+		string_edges(p, x, id, facts);
+}
+
+/*
+ * A module that imports by a non-literal name depends on every module
+ * some string of the repository names, or, if none, on every module of
+ * its own package.
+ */
+static void add_dynamic(impact_project *p, edge_ctx *x)
+{
+	for (uint32_t id = 0; id < x->nreal; id++) {
+		const impact_pyfacts *facts = p->files[id].facts;
+		if (!facts || !(facts->flags & IMPACT_PYFACTS_DYNAMIC_IMPORT))
+			continue;
+		if (x->named.n) {
+			for (size_t k = 0; k < x->named.n; k++)
+				impact_graph_add(p->graph, id, x->named.v[k], IMPACT_EDGE_DYNAMIC_ANY, 0);
+		} else {
+			impact_path_dir(&x->dir, p->files[id].path);
+			edges_to_folder(p, x->nreal, id, x->dir.ptr, IMPACT_EDGE_DYNAMIC_ANY, 0);
+		}
+	}
+}
+
+/*
+ * What a change to a file's facts can do beyond that file's own edges:
+ * the modules its strings name (every non-literal dynamic import depends
+ * on them), its flags (dynamic import, collect hook, doctests, parse
+ * trouble with its warning). Equal signatures mean the file's new facts
+ * only change its own out-edges.
+ */
+static uint32_t global_signature(const impact_pyfacts *facts)
+{
+	uint32_t h = 2166136261u;
+	const uint32_t keep = IMPACT_PYFACTS_DYNAMIC_IMPORT | IMPACT_PYFACTS_COLLECT_HOOK |
+	                      IMPACT_PYFACTS_DOCTEST | IMPACT_PYFACTS_SYNTAX_ERROR |
+	                      IMPACT_PYFACTS_TOO_LARGE;
+	if (!facts)
+		return 0;
+	h = (h ^ (facts->flags & keep)) * 16777619u;
+	for (size_t i = 0; i < facts->nstrings; i++) {
+		if (facts->strings[i].kind != IMPACT_STRREF_MODULE)
+			continue;
+		for (const char *c = facts->strings[i].text; *c; c++)
+			h = (h ^ (unsigned char)*c) * 16777619u;
+		h = (h ^ 0xffu) * 16777619u;
+	}
+	return h ? h : 1;
+}
+
+static void add_edges(impact_project *p)
+{
+	edge_ctx x;
+	edge_ctx_init(&x, p, true);
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		file_edges(p, &x, id);
+		p->files[id].sig = global_signature(p->files[id].facts);
+	}
+	add_dynamic(p, &x);
+	edge_ctx_release(&x);
 }
 
 static int decode_cached(const void *data, size_t len, void *payload)
@@ -517,12 +569,9 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 
 	t0 = impact_now_ms();
 	add_roots(p);
-	p->resolver = impact_resolver_new(p->paths, p->nfiles,
-	                                  (const char *const *)p->roots.items, p->roots.n);
 	add_unknown_node(p);
 	p->graph = impact_graph_new(p->nfiles + 1);
 	add_edges(p);
-	add_evidence(p);
 	if (p->files[p->nfiles].flags & IMPACT_PF_VIRTUAL)
 		for (uint32_t k = 0; k < p->nfiles; k++)
 			impact_graph_add(p->graph, p->nfiles, k, IMPACT_EDGE_UNKNOWN, 0);

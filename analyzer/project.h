@@ -36,6 +36,7 @@ typedef struct impact_pyfile {
 	const impact_entry *entry;  /* NULL for ghosts; borrowed from the snapshot */
 	impact_pyfacts *facts;      /* NULL when not parsed; owned by the project */
 	uint32_t flags;             /* IMPACT_PF_* */
+	uint32_t sig;               /* what its facts mean beyond its own edges (project.c) */
 } impact_pyfile;
 
 typedef struct impact_project {
