@@ -68,6 +68,18 @@ void impact_graph_add(impact_graph *g, uint32_t from, uint32_t to,
 	IMPACT_PUSH(g->edges, g->nedges, g->alloc, e);
 }
 
+void impact_graph_add_edges(impact_graph *g, const impact_edge *edges, size_t n)
+{
+	if (g->frozen || !n)
+		return;
+	impact_graph_reserve(g, g->nedges + n);
+	for (size_t i = 0; i < n; i++) {
+		const impact_edge *e = &edges[i];
+		if (e->from != e->to && e->from < g->n && e->to < g->n)
+			g->edges[g->nedges++] = *e;
+	}
+}
+
 static int cmp_edge(const void *a, const void *b)
 {
 	const impact_edge *x = a, *y = b;

@@ -46,6 +46,8 @@ void impact_graph_free(impact_graph *g);
 /* Add an edge; duplicates (same from, to) keep the strongest kind. Not after freeze. */
 void impact_graph_add(impact_graph *g, uint32_t from, uint32_t to,
                       impact_edge_kind kind, uint32_t line);
+/* Add many edges at once (as impact_graph_add each). */
+void impact_graph_add_edges(impact_graph *g, const impact_edge *edges, size_t n);
 /* Room for `nedges` edges in all, before adding them. */
 void impact_graph_reserve(impact_graph *g, size_t nedges);
 /*

@@ -85,6 +85,13 @@ int impact_projcache_encode(impact_buf *out, const impact_project *p)
 
 	if (!impact_projcache_storable(p))
 		return impact_error_set(IMPACT_EINVALID, "only a tree's graph without ghosts is kept");
+	/* One allocation: paths and their ids, then 13 bytes an edge. */
+	{
+		size_t est = 64 + impact_graph_edge_count(p->graph) * 13;
+		for (uint32_t id = 0; id < p->nfiles; id++)
+			est += strlen(p->files[id].path) + 4 + GIT_OID_RAWSZ + 12;
+		impact_buf_grow(out, est);
+	}
 	impact_buf_put(out, "IPG", 3);
 	impact_buf_putc(out, (char)PROJCACHE_VERSION);
 	put_u32(out, IMPACT_PYFACTS_VERSION);
@@ -192,11 +199,11 @@ static void get_list(reader *r, impact_strlist *l, impact_buf *tmp)
 	}
 }
 
-int impact_projcache_decode(impact_project *p, const void *data, size_t len)
+int impact_projcache_decode(impact_project *p, const void *data, size_t len,
+                            const git_oid *tree)
 {
 	const unsigned char *d = data;
 	impact_buf tmp = IMPACT_BUF_INIT;
-	const git_tree *tree = impact_snapshot_tree(p->snap);
 	uint32_t n, nedges, ncol;
 	reader r;
 
@@ -211,7 +218,7 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len)
 	r.p = d + 4;
 	r.end = d + len - 4;
 	if (get_u32(&r) != IMPACT_PYFACTS_VERSION ||
-	    memcmp(get_bytes(&r, GIT_OID_RAWSZ), git_tree_id(tree)->id, GIT_OID_RAWSZ))
+	    memcmp(get_bytes(&r, GIT_OID_RAWSZ), tree->id, GIT_OID_RAWSZ))
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is of another tree");
 
 	n = get_u32(&r);

@@ -18,10 +18,11 @@ bool impact_projcache_storable(const impact_project *p);
 int impact_projcache_encode(impact_buf *out, const impact_project *p);
 
 /*
- * Fill `p` (new: snap, paths and cfg set, nothing else) from `data`.
- * IMPACT_EINVALID when the bytes are damaged, of another version or of
- * another tree than p->snap's; `p` is then partly filled: free it.
+ * Fill `p` (new: snap and paths set, nothing else) from `data`, the graph
+ * of `tree`. IMPACT_EINVALID when the bytes are damaged, of another
+ * version or of another tree; `p` is then partly filled: free it.
  */
-int impact_projcache_decode(impact_project *p, const void *data, size_t len);
+int impact_projcache_decode(impact_project *p, const void *data, size_t len,
+                            const git_oid *tree);
 
 #endif

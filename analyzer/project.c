@@ -416,40 +416,213 @@ static void add_edges(impact_project *p)
 	edge_ctx_release(&x);
 }
 
+typedef struct decode_job {
+	impact_project *p;
+	const git_oid *tree;
+} decode_job;
+
 static int decode_cached(const void *data, size_t len, void *payload)
 {
-	return impact_projcache_decode(payload, data, len);
+	decode_job *j = payload;
+	return impact_projcache_decode(j->p, data, len, j->tree);
 }
 
 /*
- * The graph of this tree from the cache: a project with no facts in
- * memory (loaded per file on demand). False on a miss or a damaged entry
- * (dropped, said once by the cache): the caller builds as usual. On
- * success *out is a new project (`p` is freed) and the caller owns it.
+ * The cached graph of `tree` as a new project over p's snapshot, with no
+ * facts in memory (loaded per file on demand), or NULL on a miss or a
+ * damaged entry (dropped, said once by the cache).
  */
-static bool load_cached(impact_project **out, impact_project *p, impact_cache *cache)
+static impact_project *read_cached(impact_project *p, impact_cache *cache, const git_oid *tree)
 {
-	const git_oid *tree = git_tree_id(impact_snapshot_tree(p->snap));
-	double t0 = impact_now_ms();
-	impact_project *q;
+	impact_project *q = impact_xcalloc(1, sizeof(*q));
+	decode_job j = { q, tree };
 	int rc;
 
-	/* Decode into a fresh project: a damaged entry leaves nothing behind in `p`. */
-	q = impact_xcalloc(1, sizeof(*q));
 	q->snap = p->snap;
 	q->paths = impact_strpool_new();
 	q->cache = cache;
 	q->lazy = true;
-	rc = impact_cache_read_project(cache, tree, decode_cached, q);
+	rc = impact_cache_read_project(cache, tree, decode_cached, &j);
 	if (rc < 0) {
 		if (rc == IMPACT_EINVALID)
 			impact_cache_forget_project(cache, tree);
 		impact_project_free(q);
-		return false;
+		return NULL;
 	}
 	q->cfg = p->cfg;
 	memset(&p->cfg, 0, sizeof(p->cfg));
 	q->graph_cached = true;
+	return q;
+}
+
+/* The graph of this very tree from the cache: nothing to parse or resolve. */
+static bool load_cached(impact_project **out, impact_project *p, impact_cache *cache)
+{
+	double t0 = impact_now_ms();
+	impact_project *q = read_cached(p, cache, git_tree_id(impact_snapshot_tree(p->snap)));
+	if (!q)
+		return false;
+	q->ms_graph = impact_now_ms() - t0;
+	impact_project_free(p);
+	*out = q;
+	return true;
+}
+
+/* pytest reads its configuration from these (and conftest.py, a .py file). */
+static bool pytest_config_name(const char *base)
+{
+	static const char *const names[] = { "pytest.ini", ".pytest.ini", "pyproject.toml",
+	                                     "tox.ini", "setup.cfg" };
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(names); i++)
+		if (!strcmp(base, names[i]))
+			return true;
+	return false;
+}
+
+/* A patch touches at most this many modules; more is a build on all cores. */
+#define MAX_PATCHED 256
+
+/*
+ * Can the graph of the change's old tree become this tree's by redoing
+ * the changed files' own edges? Only when every change modifies a file in
+ * place (no file comes or goes: those move what imports resolve to), no
+ * pytest configuration or conftest.py changes, and few modules change.
+ */
+static bool patchable(const impact_changeset *cs)
+{
+	size_t npy = 0;
+	for (size_t i = 0; i < cs->n; i++) {
+		const impact_change *c = &cs->changes[i];
+		const char *base;
+		if (c->status != IMPACT_CHANGE_MODIFIED || !c->old_path || !c->new_path ||
+		    strcmp(c->old_path, c->new_path) || c->old_mode != c->new_mode ||
+		    c->new_mode == IMPACT_MODE_GITLINK)
+			return false;
+		base = impact_path_base(c->new_path);
+		if (pytest_config_name(base))
+			return false;
+		if (!impact_path_has_suffix(c->new_path, ".py"))
+			continue;
+		if (c->new_mode == IMPACT_MODE_LINK || !strcmp(base, "conftest.py") || ++npy > MAX_PATCHED)
+			return false;
+	}
+	return true;
+}
+
+/* The slim facts of blob `e` of the snapshot: from the cache, or parsed (and stored). */
+static impact_pyfacts *facts_for_patch(impact_project *p, const impact_entry *e)
+{
+	impact_buf bytes = IMPACT_BUF_INIT;
+	impact_pyfacts *full = NULL, *slim = NULL;
+
+	if (impact_cache_get(p->cache, &e->oid, &bytes) == 0 &&
+	    impact_pyfacts_decode_slim(&slim, bytes.ptr, bytes.size) == 0) {
+		impact_buf_release(&bytes);
+		p->from_cache++;
+		return slim;
+	}
+	impact_buf_clear(&bytes);
+	if (!p->parser)
+		p->parser = impact_pyparser_new();
+	if (p->parser && impact_snapshot_read(&bytes, p->snap, e) == 0 &&
+	    impact_pyfacts_extract(&full, p->parser, bytes.ptr ? bytes.ptr : "", bytes.size) == 0) {
+		impact_buf_clear(&bytes);
+		if (!(full->flags & IMPACT_PYFACTS_TOO_LARGE) &&
+		    impact_pyfacts_encode(&bytes, full) == 0 && impact_cache_begin(p->cache) == 0) {
+			impact_cache_put(p->cache, &e->oid, bytes.ptr, bytes.size);
+			impact_cache_commit(p->cache);
+		}
+		slim = impact_pyfacts_slim(full);
+		impact_pyfacts_free(full);
+		p->parsed++;
+	}
+	impact_buf_release(&bytes);
+	return slim;
+}
+
+/*
+ * This tree's graph from the old tree's, for a change patchable() allows:
+ * the changed modules' new facts, and their own out-edges made again
+ * (file_edges); every other edge is kept. A module whose new facts mean
+ * more than its own edges (another signature: strings naming modules, a
+ * dynamic import, a collect hook, doctests, a syntax error) makes it a
+ * full build instead. The result is what a full build gives: the e2e
+ * suite compares them.
+ */
+static bool patch_cached(impact_project **out, impact_project *p, const impact_project_opts *opts)
+{
+	const impact_changeset *cs = opts->changes;
+	double t0 = impact_now_ms();
+	impact_project *q;
+	impact_graph *old;
+	impact_u32vec ids = { 0 };
+	bool ok = true;
+	edge_ctx x;
+
+	if (!cs || !opts->base_tree || !patchable(cs) ||
+	    !(q = read_cached(p, opts->cache, git_tree_id(opts->base_tree))))
+		return false;
+	for (size_t i = 0; i < cs->n && ok; i++) {
+		const impact_change *c = &cs->changes[i];
+		uint32_t id;
+		impact_pyfile *f;
+		if (!impact_path_has_suffix(c->new_path, ".py"))
+			continue;
+		id = impact_project_find(q, c->new_path);
+		if (id == IMPACT_STRPOOL_NONE) {
+			ok = false;
+			break;
+		}
+		f = &q->files[id];
+		q->entries[id].oid = c->new_oid;
+		if ((f->flags & (IMPACT_PF_UNKNOWN | IMPACT_PF_SYMLINK)) ||
+		    !(f->facts = facts_for_patch(q, f->entry)) ||
+		    (f->facts->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE |
+		                        IMPACT_PYFACTS_DYNAMIC_IMPORT | IMPACT_PYFACTS_COLLECT_HOOK)) ||
+		    global_signature(f->facts) != f->sig)
+			ok = false;
+		impact_u32vec_push(&ids, id);
+	}
+	if (!ok) {
+		/* The old tree's graph stays as it was; build this one in full. */
+		memcpy(&p->cfg, &q->cfg, sizeof(p->cfg));
+		memset(&q->cfg, 0, sizeof(q->cfg));
+		impact_u32vec_release(&ids);
+		impact_project_free(q);
+		return false;
+	}
+
+	/*
+	 * The changed modules' edges made again (in a graph of their own),
+	 * then every node's edges in node order, old or new: already in
+	 * frozen order, so the freeze sorts nothing.
+	 */
+	{
+		impact_graph *fresh = impact_graph_new(q->nfiles + 1);
+		bool *changed = impact_xcalloc((size_t)q->nfiles + 1, sizeof(bool));
+		old = q->graph;
+		q->graph = fresh;
+		edge_ctx_init(&x, q, false);
+		for (size_t i = 0; i < ids.n; i++) {
+			changed[ids.v[i]] = true;
+			file_edges(q, &x, ids.v[i]);
+		}
+		edge_ctx_release(&x);
+		impact_graph_freeze(fresh);
+		q->graph = impact_graph_new(q->nfiles + 1);
+		impact_graph_reserve(q->graph, impact_graph_edge_count(old) + impact_graph_edge_count(fresh));
+		for (uint32_t id = 0; id <= q->nfiles; id++) {
+			size_t n;
+			const impact_edge *e = impact_graph_out(changed[id] ? fresh : old, id, &n);
+			impact_graph_add_edges(q->graph, e, n);
+		}
+		impact_graph_freeze(q->graph);
+		impact_graph_free(old);
+		impact_graph_free(fresh);
+		free(changed);
+	}
+	impact_u32vec_release(&ids);
+	q->graph_patched = true;
 	q->ms_graph = impact_now_ms() - t0;
 	impact_project_free(p);
 	*out = q;
@@ -483,9 +656,14 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	rc = impact_pytestcfg_load(&p->cfg, impact_snapshot_reader, snap);
 	if (rc < 0)
 		goto done;
-	if (opts->cache && !opts->nghosts && impact_snapshot_tree(snap) &&
-	    load_cached(out, p, opts->cache))
-		return 0;
+	if (opts->cache && !opts->nghosts && impact_snapshot_tree(snap)) {
+		if (load_cached(out, p, opts->cache))
+			return 0;
+		if (patch_cached(out, p, opts)) {
+			store_cached(*out, opts->cache);
+			return 0;
+		}
+	}
 	if ((rc = impact_snapshot_list(snap)) < 0)
 		goto done;
 

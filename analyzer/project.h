@@ -14,6 +14,7 @@
 #define IMPACT_PROJECT_H
 
 #include "collect.h"
+#include "diff.h"
 #include "graph.h"
 #include "parse.h"
 #include "pytestcfg.h"
@@ -54,6 +55,7 @@ typedef struct impact_project {
 	impact_entry *entries;      /* a cached graph's files (owned); else entries are the snapshot's */
 	bool lazy;                  /* facts are loaded per file on demand (a cached graph) */
 	bool graph_cached;          /* the graph came from the cache: nothing was parsed */
+	bool graph_patched;         /* ... the old tree's, with the changed modules' edges redone */
 	impact_pyparser *parser;    /* made on demand to reload facts the cache lost */
 	uint32_t facts_lost;        /* reloads that failed (the file became unreadable) */
 	double ms_parse, ms_graph;  /* timings */
@@ -65,6 +67,13 @@ typedef struct impact_project_opts {
 	size_t nghosts;
 	unsigned nthreads;          /* 0 = all CPUs */
 	impact_cache *cache;        /* parse cache, or NULL; borrowed */
+	/*
+	 * The other side of the change and what changed (both borrowed, may be
+	 * NULL): with a cache holding that tree's graph, a change that only
+	 * modifies files in place patches it instead of building anew.
+	 */
+	const git_tree *base_tree;
+	const impact_changeset *changes;
 } impact_project_opts;
 
 /*

@@ -296,6 +296,8 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	popts.ghosts = (const char *const *)ghosts.items;
 	popts.nghosts = ghosts.n;
 	popts.nthreads = o.threads;
+	popts.base_tree = range.old_tree;
+	popts.changes = changes;
 	if (!o.no_cache)
 		popts.cache = cache = open_cache(cli->repo, quiet);
 	sopts.no_smart = o.no_smart;
