@@ -10,11 +10,15 @@ packages install under /usr/lib/python3/dist-packages committed as one
 apt-get install python3-django python3-sympy python3-twisted).
 
 Figures (milliseconds unless said): `git diff --name-only` of the change
-(the floor for reading a change), impact cold (cache cleared) and warm
-(cache hit, one file changed), the parse-only floor (tree-sitter parse of
-every Python file on one thread), `pytest --collect-only -q` where tests
-collect, and impact's peak RSS. Repositories are built once and kept in
-$IMPACT_BENCH_DIR (default /tmp/impact-bench).
+(the floor for reading a change); impact cold (cache cleared); warm, the
+post-commit case: the cache holds what a run on the parent commit left
+(its blobs' facts and its tree's module graph) and the new commit changes
+one module, so impact patches the parent's graph; same tree: the very
+range again (the graph of the new tree is cached); the parse-only floor
+(tree-sitter parse of every Python file on one thread); `pytest
+--collect-only -q` where tests collect; impact's peak RSS over all runs.
+Repositories are built once and kept in $IMPACT_BENCH_DIR (default
+/tmp/impact-bench).
 """
 import os
 import shutil
@@ -115,16 +119,35 @@ def measure(name, repo, collect):
     files = py_files(repo)
     runs = RUNS if len(files) < 20000 else max(1, RUNS // 2)
     diff = [timed(["git", "diff", "--name-only", "HEAD~1", "HEAD"], repo)[0] for _ in range(runs)]
-    cold, warm, rss = [], [], 0.0
+    # The new tree's graph, as the cache keeps it (see analyzer/cache.c).
+    head_graph = os.path.join(repo, ".git", "impact", "graphs", subprocess.run(
+        ["git", "rev-parse", "HEAD^{tree}"], cwd=repo, capture_output=True, text=True,
+        check=True).stdout.strip())
+    cold, warm, same, rss = [], [], [], 0.0
+
+    def impact(*args):
+        ms, mb, code = timed([IMPACT, *args], repo)
+        if code != 0:
+            sys.exit(f"bench: impact {' '.join(args)} failed on {name} (exit {code})")
+        return ms, mb
+
     for _ in range(runs):
         subprocess.run([IMPACT, "-C", repo, "cache", "clear"], env=ENV,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ms, mb, code = timed([IMPACT, "--list", "HEAD~1.."], repo)
-        if code != 0:
-            sys.exit(f"bench: impact failed on {name} (exit {code})")
+        ms, mb = impact("--list", "HEAD~1..")
         cold.append(ms)
         rss = max(rss, mb)
-        ms, mb, _ = timed([IMPACT, "--list", "HEAD~1.."], repo)
+        ms, mb = impact("--list", "HEAD~1..")
+        same.append(ms)
+        rss = max(rss, mb)
+    # Post-commit: the parent was analysed (its commit against its own parent), not HEAD.
+    subprocess.run([IMPACT, "-C", repo, "cache", "clear"], env=ENV,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    impact("--list", "HEAD~1")
+    for _ in range(runs):
+        if os.path.exists(head_graph):
+            os.unlink(head_graph)
+        ms, mb = impact("--list", "HEAD~1..")
         warm.append(ms)
         rss = max(rss, mb)
     p = subprocess.run([FLOOR], input=b"\0".join(f.encode() for f in files),
@@ -134,7 +157,7 @@ def measure(name, repo, collect):
     if collect:
         coll = median([collect_ms(repo) for _ in range(1 if len(files) > 20000 else min(runs, 3))])
     return dict(name=name, files=len(files), diff=median(diff), cold=median(cold),
-                warm=median(warm), floor=floor, collect=coll, rss=rss)
+                warm=median(warm), same=median(same), floor=floor, collect=coll, rss=rss)
 
 
 def main():
@@ -145,13 +168,14 @@ def main():
     deb = build_debian()
     if deb:
         rows.append(measure("debian dist-packages", deb, collect=False))
-    hdr = ("corpus", "py files", "git diff", "cold", "warm", "parse floor",
+    hdr = ("corpus", "py files", "git diff", "cold", "warm", "same tree", "parse floor",
            "collect", "RSS MB", "warm/collect", "warm/diff", "cold/floor")
     print(f"impact benchmark: medians of {RUNS} runs, milliseconds; {os.cpu_count()} CPUs")
     print(" | ".join(hdr))
     for r in rows:
         print(" | ".join([
             r["name"], str(r["files"]), f"{r['diff']:.1f}", f"{r['cold']:.1f}", f"{r['warm']:.1f}",
+            f"{r['same']:.1f}",
             f"{r['floor']:.1f}", f"{r['collect']:.0f}", f"{r['rss']:.1f}",
             f"{r['warm'] / r['collect']:.4f}" if r["collect"] == r["collect"] else "-",
             f"{r['warm'] / r['diff']:.1f}", f"{r['cold'] / r['floor']:.2f}"]))

@@ -37,6 +37,28 @@ def _git_env(home):
     return env
 
 
+# Options after which a selection (--list / --explain) must not depend on
+# the cache: every such run of every scenario is repeated with --no-cache.
+_SELECTING = {"--list", "--explain"}
+_NOT_PURE = {"--run", "--no-cache", "--last-failed", "--gate"}
+
+
+def _check_cache_agrees(args, cwd, env, r):
+    """The parse cache and the cached module graphs never change an answer."""
+    words = [a for a in args if isinstance(a, str)]
+    if not (_SELECTING & set(words)) or (_NOT_PURE & set(words)) or "--" in words:
+        return
+    if words and not words[0].startswith("-") and words[0] in {"audit", "cache", "demo", "hook",
+                                                               "hooks", "rules", "status"}:
+        return
+    lead = list(args[:2]) if words[:1] == ["-C"] else []  # -C comes first
+    u = subprocess.run([IMPACT_BIN, *lead, "--no-cache", *args[len(lead):]], cwd=cwd, env=env,
+                       capture_output=True, timeout=300)
+    assert (u.returncode, u.stdout) == (r.returncode, r.stdout), (
+        "impact %s: the cached answer differs from --no-cache:\n%s\n---\n%s" % (
+            " ".join(words), r.stdout.decode(errors="replace"), u.stdout.decode(errors="replace")))
+
+
 class Repo:
     """A real git repository holding a small Python project."""
 
@@ -87,8 +109,10 @@ class Repo:
         e = dict(self.env)
         if env:
             e.update(env)
-        return subprocess.run([IMPACT_BIN, *args], cwd=cwd or self.path, env=e,
-                              capture_output=True, timeout=300)
+        r = subprocess.run([IMPACT_BIN, *args], cwd=cwd or self.path, env=e,
+                           capture_output=True, timeout=300)
+        _check_cache_agrees(args, cwd or self.path, e, r)
+        return r
 
     def listing(self, *args):
         """impact --list: the selected test files, asserting success."""
