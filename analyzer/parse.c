@@ -43,6 +43,9 @@ static void keep_slim(pool *p, impact_parse_job *job, impact_buf *enc)
 		}
 	}
 	job->stored = stored;
+	/* Unread modules have nothing but flags: kept as they are, never reloaded. */
+	if (job->facts->flags & IMPACT_PYFACTS_TOO_LARGE)
+		return;
 	slim = impact_pyfacts_slim(job->facts);
 	impact_pyfacts_free(job->facts);
 	job->facts = slim;

@@ -981,8 +981,6 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	impact_u32vec seeds = { 0 };
 	uint32_t n = 0;
 
-	uint32_t lost0 = p->facts_lost;
-
 	w.p = p;
 	w.bound = bound;
 	w.skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
@@ -1042,7 +1040,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	}
 
 	/* A file that could not be read again has no symbols to answer with. */
-	pr->facts_lost = p->facts_lost != lost0;
+	pr->facts_lost = p->facts_lost != 0;
 	pr->gave_up = w.gave_up || pr->facts_lost;
 	pr->seed = w.seed;
 	pr->nfiles = p->nfiles + 1;

@@ -827,14 +827,14 @@ const impact_pyfacts *impact_project_facts(const impact_project *cp, uint32_t id
 			full = NULL;
 	}
 	impact_buf_release(&bytes);
-	if (!full) {
-		/* Unreadable now: callers that need symbols must not trust the slim facts. */
-		p->facts_lost++;
-		return f->facts;
-	}
-	if (full->flags & IMPACT_PYFACTS_TOO_LARGE) {
-		/* Parsed again and still too large (a cached graph marks it unknown). */
+	if (!full || (full->flags & IMPACT_PYFACTS_TOO_LARGE)) {
+		/*
+		 * Unreadable now (or too large this time): callers that need
+		 * symbols must not trust the slim facts. Said once, not retried.
+		 */
 		impact_pyfacts_free(full);
+		p->facts_lost++;
+		f->facts->flags &= ~(uint32_t)IMPACT_PYFACTS_SLIM;
 		return f->facts;
 	}
 	impact_pyfacts_free(f->facts);

@@ -57,7 +57,8 @@ typedef struct impact_project {
 	bool graph_cached;          /* the graph came from the cache: nothing was parsed */
 	bool graph_patched;         /* ... the old tree's, with the changed modules' edges redone */
 	impact_pyparser *parser;    /* made on demand to reload facts the cache lost */
-	uint32_t facts_lost;        /* reloads that failed (the file became unreadable) */
+	uint32_t facts_lost;        /* reloads that failed (the file became unreadable): the
+	                               slim facts stand, and symbol-level answers are unsafe */
 	double ms_parse, ms_graph;  /* timings */
 	size_t parsed, from_cache;  /* files parsed now / taken from the cache */
 } impact_project;
