@@ -981,6 +981,8 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	impact_u32vec seeds = { 0 };
 	uint32_t n = 0;
 
+	/* One read transaction for every facts lookup of the walk (one lock, not one each). */
+	impact_cache_read_begin(p->cache);
 	w.p = p;
 	w.bound = bound;
 	w.skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
@@ -1107,6 +1109,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	free(w.seed);
 	free(w.any_hit);
 	free(w.seed_via);
+	impact_cache_read_end(p->cache);
 	*out = pr;
 	return 0;
 }
