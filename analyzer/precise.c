@@ -23,6 +23,8 @@
 #define MAX_CHAIN_PARTS 16
 #define MAX_FOLLOW 8
 #define MAX_TARGETS 2000
+/* Changed Python modules past which the walk is not tried (see impact_precise_run). */
+#define MAX_CHANGES 1000
 
 /* ---- facts adapter (the extractor's names, in one place) ----------------- */
 
@@ -168,10 +170,14 @@ static bool in_bound(const walker *w, uint32_t file)
 
 static const impact_pyfacts *facts_of(const walker *w, uint32_t file)
 {
+	const impact_pyfacts *f;
 	if (file >= w->p->nfiles)
 		return NULL;
-	return in_bound(w, file) ? impact_project_facts(w->p, file)
-	                         : impact_project_slim_facts(w->p, file);
+	/* The loaded cases inline: this runs for every reference the walk looks at. */
+	f = w->p->files[file].facts;
+	if (in_bound(w, file))
+		return f && !(f->flags & IMPACT_PYFACTS_SLIM) ? f : impact_project_facts(w->p, file);
+	return f || !w->p->lazy ? f : impact_project_slim_facts(w->p, file);
 }
 
 static uint32_t node_of(const walker *w, uint32_t file, uint32_t s)
@@ -986,10 +992,17 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	w.p = p;
 	w.bound = bound;
 	w.skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
+	/*
+	 * A change to thousands of modules (a first commit, a mass reformat)
+	 * reaches past MAX_TARGETS anyway: give up before loading every
+	 * module's symbols to find that out.
+	 */
+	pr->too_many_changes = changes->n > MAX_CHANGES;
+	w.gave_up = pr->too_many_changes;
 	w.base = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		w.base[id] = n;
-		n += (uint32_t)nsyms(in_bound(&w, id) ? facts_of(&w, id) : NULL) + 1;
+		n += (uint32_t)nsyms(!w.gave_up && in_bound(&w, id) ? facts_of(&w, id) : NULL) + 1;
 	}
 	w.base[p->nfiles] = n;
 	w.nnodes = n;
@@ -1007,7 +1020,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 
 	pr->nchanges = changes->n;
 	pr->change_note = impact_xcalloc(changes->n + 1, sizeof(char *));
-	for (size_t i = 0; i < changes->n; i++) {
+	for (size_t i = 0; i < changes->n && !w.gave_up; i++) {
 		const impact_change *c = &changes->changes[i];
 		uint32_t old_id;
 		if (c->new_path && impact_path_has_suffix(c->new_path, ".py") &&
@@ -1023,7 +1036,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 		make_seed(&w, extra_seeds[i], NONE);
 
 	/* Alternate the two walks until neither adds anything. */
-	for (;;) {
+	while (!w.gave_up) {
 		w.new_seed = false;
 		run_queue(&w);
 		dynamic_functions(&w);

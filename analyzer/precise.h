@@ -44,6 +44,7 @@ typedef struct impact_precise {
 	bool gave_up;         /* the walk reached too much to be worth it, or lost facts:
 	                         use whole modules */
 	bool facts_lost;      /* a file's symbols could not be reloaded (unreadable now) */
+	bool too_many_changes; /* more changed modules than a walk is worth: not walked */
 } impact_precise;
 
 /*

@@ -2745,10 +2745,74 @@ static const char *get_str(reader *r, char **dst)
 	return s;
 }
 
+/* Skip one encoded string, adding its decoded size (with the NUL) to *text. */
+static void measure_str(reader *r, size_t *text)
+{
+	uint32_t n = get_u32(r);
+	if (r->bad || n == UINT32_MAX)
+		return;
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		return;
+	}
+	r->p += n;
+	*text += (size_t)n + 1;
+}
+
+/*
+ * Walk the encoding after the header (imports, strings, symbol and
+ * reference counts, symbols, references) as impact_pyfacts_decode will,
+ * adding up the text it will copy. -1 when the bytes do not add up.
+ */
+static int measure_facts(reader r, uint32_t n, uint32_t m, size_t *text, uint32_t *ns,
+                         uint32_t *nr)
+{
+	for (uint32_t i = 0; i < n && !r.bad; i++) {
+		if (r.end - r.p < 12) {
+			r.bad = true;
+			break;
+		}
+		r.p += 12;
+		measure_str(&r, text);
+		measure_str(&r, text);
+		measure_str(&r, text);
+	}
+	for (uint32_t i = 0; i < m && !r.bad; i++) {
+		if (r.end - r.p < 5) {
+			r.bad = true;
+			break;
+		}
+		r.p += 5;
+		measure_str(&r, text);
+	}
+	*ns = get_u32(&r);
+	*nr = get_u32(&r);
+	if (r.bad || *ns > (size_t)(r.end - r.p) / 30 || *nr > (size_t)(r.end - r.p) / 9)
+		return -1;
+	for (uint32_t i = 0; i < *ns && !r.bad; i++) {
+		if (r.end - r.p < 26) {
+			r.bad = true;
+			break;
+		}
+		r.p += 26;
+		measure_str(&r, text);
+	}
+	for (uint32_t i = 0; i < *nr && !r.bad; i++) {
+		if (r.end - r.p < 5) {
+			r.bad = true;
+			break;
+		}
+		r.p += 5;
+		measure_str(&r, text);
+	}
+	return r.bad ? -1 : 0;
+}
+
 int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	impact_pyfacts *f = NULL;
+	char *dst;
 	reader r;
 	uint32_t n, m;
 
@@ -2779,31 +2843,30 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 		if (r.bad || n > avail / 24 || m > avail / 9)
 			return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
 		/*
-		 * One block: the facts, the imports, the string evidence, the
-		 * symbols and references (at most avail / 9 of them together), then
-		 * the text, which needs at most the encoded bytes plus a NUL per
-		 * string.
+		 * One block of exactly the size needed: the facts, the imports, the
+		 * string evidence, the symbols, the references, then their text
+		 * (measured first: sizing by the worst case held several times the
+		 * bytes, which a precise walk over thousands of modules felt).
 		 */
-		size_t nrec = avail / 9 + 1;
-		size_t head = sizeof(*f) + (size_t)n * sizeof(impact_import) +
-		              (size_t)m * sizeof(impact_strref);
-		size_t tail = nrec * (sizeof(impact_symbol) > sizeof(impact_symref) ? sizeof(impact_symbol)
-		                                                                     : sizeof(impact_symref));
-		/* Not zeroed: every field below is written before it is read, and
-		 * clearing several times the record's size costs more than decoding. */
-		f = impact_xmalloc(head + tail + avail + 3 * (size_t)n + m + nrec + 1);
+		size_t text = 0, head;
+		uint32_t ns = 0, nr = 0;
+		if (measure_facts(r, n, m, &text, &ns, &nr) < 0)
+			return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged");
+		head = sizeof(*f) + (size_t)n * sizeof(impact_import) + (size_t)m * sizeof(impact_strref) +
+		       (size_t)ns * sizeof(impact_symbol) + (size_t)nr * sizeof(impact_symref);
+		/* Not zeroed: every field below is written before it is read. */
+		f = impact_xmalloc(head + text + 1);
 		memset(f, 0, sizeof(*f));
 		f->imports = (impact_import *)(f + 1);
 		f->strings = (impact_strref *)(f->imports + n);
 		f->symbols = (impact_symbol *)(f->strings + m);
+		f->refs = (impact_symref *)(f->symbols + ns);
 		f->flags = hdr[0];
 		f->error_line = hdr[1];
 		f->error_col = hdr[2];
+		dst = (char *)f + head;
 	}
 	{
-		size_t nrec = (size_t)(r.end - r.p) / 9 + 1;
-		char *dst = (char *)f->symbols + nrec * (sizeof(impact_symbol) > sizeof(impact_symref)
-		                                         ? sizeof(impact_symbol) : sizeof(impact_symref));
 		for (uint32_t i = 0; i < n && !r.bad; i++) {
 			impact_import *im = &f->imports[i];
 			if (r.end - r.p < 4) {
@@ -2840,15 +2903,15 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 			f->strings = NULL;
 		/* Symbols, then references, in the record area after the strings. */
 		{
+			impact_symbol *const syms = f->symbols;
+			impact_symref *const refs = f->refs;
 			uint32_t ns = r.bad ? 0 : get_u32(&r), nr = r.bad ? 0 : get_u32(&r);
-			size_t rec = sizeof(impact_symbol) > sizeof(impact_symref) ? sizeof(impact_symbol)
-			                                                           : sizeof(impact_symref);
-			if (r.bad || (size_t)ns + nr > nrec || ns > (size_t)(r.end - r.p) / 30 ||
-			    nr > (size_t)(r.end - r.p) / 9) {
+			/* The measured counts: the same bytes, so the same numbers. */
+			if (r.bad || (impact_symbol *)refs != syms + ns ||
+			    (char *)(refs + nr) > (char *)dst) {
 				r.bad = true;
 				ns = nr = 0;
 			}
-			f->refs = (impact_symref *)((char *)f->symbols + (size_t)ns * rec);
 			for (uint32_t i = 0; i < ns && !r.bad; i++) {
 				impact_symbol *sy = &f->symbols[i];
 				if (r.end - r.p < 2) {

@@ -497,6 +497,9 @@ int impact_select(impact_selection **out, const impact_project *p,
 			impact_strlist_push(&sel->warnings, sel->precise->facts_lost
 			                    ? "a module could not be read again for its functions; whole "
 			                      "modules decided (as --coarse)"
+			                    : sel->precise->too_many_changes
+			                    ? "too many changed modules for function-level selection; "
+			                      "whole modules decided (as --coarse)"
 			                    : "precise selection reached too many functions "
 			                      "to be worth it; whole modules decided (as --coarse)");
 			sel->reach = coarse;
