@@ -219,3 +219,20 @@ def test_audit_precise_has_no_miss_and_beats_coarse(lib):
     assert precise["totals"]["audited"] == coarse["totals"]["audited"] >= 6
     assert precise["totals"]["selected"] < coarse["totals"]["selected"]
     assert precise["totals"]["precision"] > coarse["totals"]["precision"]
+
+
+def test_thousands_of_changed_modules_decide_by_whole_modules(repo):
+    """A first commit of 1200 modules: no function-level walk, said, and
+    the same tests as --coarse (a walk would only give up, slowly)."""
+    files = {"pkg/__init__.py": ""}
+    for i in range(1200):
+        files[f"pkg/m{i}.py"] = f"def f{i}():\n    return {i}\n"
+    files["tests/test_a.py"] = "from pkg.m7 import f7\n\ndef test_a():\n    assert f7() == 7\n"
+    files["tests/test_b.py"] = "def test_b():\n    assert True\n"
+    repo.write_many(files)
+    repo.commit("everything at once")
+    r = repo.impact("--list", "HEAD")
+    assert r.returncode == 0, r.stderr
+    assert "too many changed modules" in r.stderr.decode()
+    assert repo.listing("HEAD") == repo.listing("--coarse", "HEAD")
+    assert "tests/test_a.py" in repo.listing("HEAD")
