@@ -177,25 +177,37 @@ done:
 
 int impact_file_replace(const char *path, const void *data, size_t len)
 {
+	impact_file_part part = { data, len };
+	return impact_file_replace_parts(path, &part, 1);
+}
+
+int impact_file_replace_parts(const char *path, const impact_file_part *parts, size_t nparts)
+{
 	impact_buf tmp = IMPACT_BUF_INIT;
-	const char *d = data;
-	size_t done = 0;
-	int fd, rc = 0;
+	int fd, rc = 0, err = 0;
 
 	impact_buf_printf(&tmp, "%s.%d.tmp", path, (int)getpid());
 	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	while (fd >= 0 && done < len) {
-		ssize_t w = write(fd, d + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
+	if (fd < 0)
+		err = errno;
+	for (size_t i = 0; fd >= 0 && !err && i < nparts; i++) {
+		const char *d = parts[i].data;
+		size_t done = 0;
+		while (done < parts[i].len) {
+			ssize_t w = write(fd, d + done, parts[i].len - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				err = w < 0 ? errno : EIO;
+				break;
+			}
+			done += (size_t)w;
+		}
 	}
-	if (fd < 0 || done < len || close(fd) < 0) {
-		rc = impact_error_from_errno(errno ? errno : EIO, "cannot write '%s'", tmp.ptr);
-		if (fd >= 0 && done < len)
-			close(fd);
+	if (fd >= 0 && close(fd) < 0 && !err)
+		err = errno;
+	if (err) {
+		rc = impact_error_from_errno(err, "cannot write '%s'", tmp.ptr);
 		unlink(tmp.ptr);
 	} else if (rename(tmp.ptr, path) < 0) {
 		rc = impact_error_from_errno(errno, "cannot replace '%s'", path);

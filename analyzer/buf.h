@@ -67,4 +67,11 @@ void impact_strlist_release(impact_strlist *l);
  */
 int impact_file_replace(const char *path, const void *data, size_t len);
 
+/* The same, the file's bytes being `parts` one after the other. */
+typedef struct impact_file_part {
+	const void *data;
+	size_t len;
+} impact_file_part;
+int impact_file_replace_parts(const char *path, const impact_file_part *parts, size_t nparts);
+
 #endif

@@ -279,15 +279,15 @@ int impact_cache_commit(impact_cache *c)
 	return 0;
 }
 
-int impact_cache_read_project(impact_cache *c, const git_oid *tree,
-                              int (*fn)(const void *data, size_t len, void *payload),
-                              void *payload)
+int impact_cache_map_project(impact_cache *c, const git_oid *tree, void **map, size_t *len)
 {
 	impact_buf path = IMPACT_BUF_INIT;
 	struct stat st;
-	void *map;
-	int fd, rc;
+	void *m;
+	int fd;
 
+	*map = NULL;
+	*len = 0;
 	if (!c || c->off)
 		return IMPACT_ENOTFOUND;
 	graph_path(&path, c->path, tree);
@@ -296,15 +296,21 @@ int impact_cache_read_project(impact_cache *c, const git_oid *tree,
 	if (fd < 0)
 		return IMPACT_ENOTFOUND;
 	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
-	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
 		close(fd);
 		return IMPACT_ENOTFOUND;
 	}
 	futimens(fd, NULL); /* used now: kept longer */
 	close(fd);
-	rc = fn(map, (size_t)st.st_size, payload);
-	munmap(map, (size_t)st.st_size);
-	return rc;
+	*map = m;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+void impact_cache_unmap(void *map, size_t len)
+{
+	if (map)
+		munmap(map, len);
 }
 
 /* Module graphs kept: a handful of branches' heads and their parents. */
@@ -349,7 +355,8 @@ static void prune_graphs(const char *dir)
 	impact_buf_release(&p);
 }
 
-int impact_cache_put_project(impact_cache *c, const git_oid *tree, const void *data, size_t len)
+int impact_cache_put_project(impact_cache *c, const git_oid *tree, const impact_file_part *parts,
+                             size_t nparts)
 {
 	impact_buf path = IMPACT_BUF_INIT;
 	int rc;
@@ -360,7 +367,7 @@ int impact_cache_put_project(impact_cache *c, const git_oid *tree, const void *d
 		rc = impact_error_from_errno(errno, "cannot create '%s'", path.ptr);
 	} else {
 		graph_path(&path, c->path, tree);
-		rc = impact_file_replace(path.ptr, data, len);
+		rc = impact_file_replace_parts(path.ptr, parts, nparts);
 		graph_path(&path, c->path, NULL);
 		if (rc == 0)
 			prune_graphs(path.ptr);

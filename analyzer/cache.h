@@ -51,16 +51,15 @@ int impact_cache_commit(impact_cache *cache);
 
 /*
  * The module graph of a tree (projcache.c's encoding), kept for the last
- * few trees analysed. read: `fn` gets the bytes in place (valid during the
- * call only) and its return is returned; IMPACT_ENOTFOUND, or IMPACT_ERROR
- * as for get. put: its own transaction; drops the least recently stored
- * beyond the few. forget: a damaged one.
+ * few trees analysed, as files. map: 0 and the file mapped read-only in
+ * *map / *len (the caller unmaps it with impact_cache_unmap once nothing
+ * points into it), or IMPACT_ENOTFOUND. put: written through a rename;
+ * drops the least recently used beyond the few. forget: a damaged one.
  */
-int impact_cache_read_project(impact_cache *cache, const git_oid *tree,
-                              int (*fn)(const void *data, size_t len, void *payload),
-                              void *payload);
-int impact_cache_put_project(impact_cache *cache, const git_oid *tree, const void *data,
-                             size_t len);
+int impact_cache_map_project(impact_cache *cache, const git_oid *tree, void **map, size_t *len);
+void impact_cache_unmap(void *map, size_t len);
+int impact_cache_put_project(impact_cache *cache, const git_oid *tree,
+                             const impact_file_part *parts, size_t nparts);
 void impact_cache_forget_project(impact_cache *cache, const git_oid *tree);
 
 /* Drop an entry found to be damaged. */

@@ -16,6 +16,7 @@ struct impact_graph {
 	uint32_t *in_start;   /* n + 1 offsets into in_edges */
 	uint32_t *in_edges;   /* edge indices grouped by `to` */
 	bool frozen;
+	bool borrowed;        /* the four arrays belong to someone else (a mapped file) */
 };
 
 /* Stronger kinds win when one pair is linked twice: a plain import beats a
@@ -52,6 +53,10 @@ void impact_graph_free(impact_graph *g)
 {
 	if (!g)
 		return;
+	if (g->borrowed) {
+		free(g);
+		return;
+	}
 	free(g->edges);
 	free(g->out_start);
 	free(g->in_start);
@@ -62,7 +67,7 @@ void impact_graph_free(impact_graph *g)
 void impact_graph_add(impact_graph *g, uint32_t from, uint32_t to,
                       impact_edge_kind kind, uint32_t line)
 {
-	impact_edge e = { from, to, line, (uint8_t)kind };
+	impact_edge e = { from, to, line, (uint8_t)kind, { 0, 0, 0 } };
 	if (from == to || from >= g->n || to >= g->n || g->frozen)
 		return;
 	IMPACT_PUSH(g->edges, g->nedges, g->alloc, e);
@@ -189,6 +194,37 @@ void impact_graph_freeze(impact_graph *g)
 		g->in_edges[fill[g->edges[i].to]++] = (uint32_t)i;
 	free(fill);
 	g->frozen = true;
+}
+
+impact_graph *impact_graph_borrow(const impact_graph_arrays *a)
+{
+	impact_graph *g;
+	/* Rows must be well-formed; the bytes themselves were checked by the owner. */
+	if (!a->out_start || !a->in_start || a->out_start[0] || a->in_start[0] ||
+	    a->out_start[a->n] != a->nedges || a->in_start[a->n] != a->nedges)
+		return NULL;
+	for (uint32_t k = 0; k < a->n; k++)
+		if (a->out_start[k] > a->out_start[k + 1] || a->in_start[k] > a->in_start[k + 1])
+			return NULL;
+	g = impact_xcalloc(1, sizeof(*g));
+	g->n = a->n;
+	g->edges = (impact_edge *)a->edges;
+	g->nedges = g->alloc = a->nedges;
+	g->out_start = (uint32_t *)a->out_start;
+	g->in_start = (uint32_t *)a->in_start;
+	g->in_edges = (uint32_t *)a->in_edges;
+	g->frozen = g->borrowed = true;
+	return g;
+}
+
+void impact_graph_get_arrays(const impact_graph *g, impact_graph_arrays *out)
+{
+	out->n = g->n;
+	out->nedges = g->frozen ? g->nedges : 0;
+	out->edges = g->edges;
+	out->out_start = g->out_start;
+	out->in_start = g->in_start;
+	out->in_edges = g->in_edges;
 }
 
 uint32_t impact_graph_nodes(const impact_graph *g)

@@ -36,6 +36,7 @@ typedef struct impact_edge {
 	uint32_t from, to;
 	uint32_t line; /* 1-based line in `from`, 0 if none */
 	uint8_t kind;  /* impact_edge_kind */
+	uint8_t pad[3]; /* zero: an edge has no unset bytes (graphs are written to files) */
 } impact_edge;
 
 typedef struct impact_graph impact_graph;
@@ -46,6 +47,28 @@ void impact_graph_free(impact_graph *g);
 /* Add an edge; duplicates (same from, to) keep the strongest kind. Not after freeze. */
 void impact_graph_add(impact_graph *g, uint32_t from, uint32_t to,
                       impact_edge_kind kind, uint32_t line);
+/*
+ * A frozen graph's arrays: edges in (from, to) order, the n + 1 row
+ * starts of out- and in-edges, and in_edges (edge indices grouped by
+ * `to`). What projcache.c writes to a file and maps back.
+ */
+typedef struct impact_graph_arrays {
+	uint32_t n;
+	size_t nedges;
+	const impact_edge *edges;
+	const uint32_t *out_start, *in_start, *in_edges;
+} impact_graph_arrays;
+
+/* The arrays of frozen `g`, borrowed (nedges 0 when not frozen). */
+void impact_graph_get_arrays(const impact_graph *g, impact_graph_arrays *out);
+
+/*
+ * A frozen graph over arrays someone else owns (and keeps alive and
+ * unchanged until impact_graph_free): nothing is copied. NULL when the
+ * row starts are not well-formed.
+ */
+impact_graph *impact_graph_borrow(const impact_graph_arrays *arrays);
+
 /* Add many edges at once (as impact_graph_add each). */
 void impact_graph_add_edges(impact_graph *g, const impact_edge *edges, size_t n);
 /* Room for `nedges` edges in all, before adding them. */

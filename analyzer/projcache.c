@@ -10,11 +10,16 @@
  * collectors. Facts stay in the facts table and are loaded per file when
  * something needs them (the precise walk, data-file readers).
  *
- * Encoding: "IPG", a version byte, the facts version, the tree id, then
- * counted sections of little-endian u32s and length-prefixed strings, and
- * a checksum over everything before it. Anything that does not
- * add up is IMPACT_EINVALID (a miss, the entry dropped): never a wrong
- * graph.
+ * Layout: a fixed header ("IPG", a version byte, the facts version, the
+ * tree id, a byte-order probe, the head's length, the node and edge
+ * counts, the edge size); the head (counted sections of little-endian u32s
+ * and length-prefixed strings: files, roots, warnings, collectors, padded
+ * to 8 bytes); then the frozen graph's four arrays exactly as they are in
+ * memory, so that a run uses them where the file is mapped, touching only
+ * the pages its walk reads; then a checksum of the head and of each array.
+ * The checksum is verified before anything is believed; anything that
+ * does not add up is IMPACT_EINVALID (a miss, the entry dropped): never a
+ * wrong graph.
  */
 #include "projcache.h"
 
@@ -24,9 +29,13 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 2
+#define PROJCACHE_VERSION 4
+/* Written natively: a file from a machine of another byte order is a miss. */
+#define BYTE_ORDER_PROBE 0x01020304u
 
 /* ---- writing ------------------------------------------------------------ */
+
+#define HEADER_SIZE 56
 
 static void put_u32(impact_buf *b, uint32_t v)
 {
@@ -53,8 +62,9 @@ static void put_list(impact_buf *b, const impact_strlist *l)
  * A check of the bytes, not a defence against forgery: eight bytes a step
  * (a byte at a time was a tenth of a warm run on megabytes of graph).
  */
-static uint32_t checksum(const unsigned char *p, size_t n)
+static uint32_t checksum(const void *data, size_t n)
 {
+	const unsigned char *p = data;
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
 	size_t i = 0;
 	for (; i + 8 <= n; i += 8) {
@@ -69,6 +79,15 @@ static uint32_t checksum(const unsigned char *p, size_t n)
 	return (uint32_t)h;
 }
 
+/* The checksum of the parts: of their checksums, in order. */
+static uint32_t checksum_parts(const impact_file_part *parts, size_t n)
+{
+	uint32_t sums[IMPACT_PROJCACHE_PARTS];
+	for (size_t i = 0; i < n && i < IMPACT_PROJCACHE_PARTS; i++)
+		sums[i] = checksum(parts[i].data, parts[i].len);
+	return checksum(sums, n * sizeof(uint32_t));
+}
+
 bool impact_projcache_storable(const impact_project *p)
 {
 	for (uint32_t id = 0; id < p->nfiles; id++)
@@ -78,65 +97,76 @@ bool impact_projcache_storable(const impact_project *p)
 	       impact_snapshot_tree(p->snap) != NULL;
 }
 
-int impact_projcache_encode(impact_buf *out, const impact_project *p)
+int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 {
-	size_t start = out->size, nedges = 0;
+	impact_buf *head = &out->head;
 	const git_tree *tree = impact_snapshot_tree(p->snap);
+	impact_graph_arrays a;
+	uint32_t probe = BYTE_ORDER_PROBE, esize = (uint32_t)sizeof(impact_edge), zero = 0;
+	uint32_t nodes, sum;
+	uint64_t ne;
 
 	if (!impact_projcache_storable(p))
 		return impact_error_set(IMPACT_EINVALID, "only a tree's graph without ghosts is kept");
-	/* One allocation: paths and their ids, then 13 bytes an edge. */
+	impact_graph_get_arrays(p->graph, &a);
+	nodes = a.n;
+	ne = a.nedges;
 	{
-		size_t est = 64 + impact_graph_edge_count(p->graph) * 13;
+		size_t est = HEADER_SIZE + 64;
 		for (uint32_t id = 0; id < p->nfiles; id++)
 			est += strlen(p->files[id].path) + 4 + GIT_OID_RAWSZ + 12;
-		impact_buf_grow(out, est);
+		impact_buf_grow(head, est);
 	}
-	impact_buf_put(out, "IPG", 3);
-	impact_buf_putc(out, (char)PROJCACHE_VERSION);
-	put_u32(out, IMPACT_PYFACTS_VERSION);
-	impact_buf_put(out, git_tree_id(tree)->id, GIT_OID_RAWSZ);
+	impact_buf_put(head, "IPG", 3);
+	impact_buf_putc(head, (char)PROJCACHE_VERSION);
+	put_u32(head, IMPACT_PYFACTS_VERSION);
+	impact_buf_put(head, git_tree_id(tree)->id, GIT_OID_RAWSZ);
+	impact_buf_put(head, &probe, 4);
+	impact_buf_put(head, &zero, 4); /* the head's length, below */
+	impact_buf_put(head, &nodes, 4);
+	impact_buf_put(head, &ne, 8);
+	impact_buf_put(head, &esize, 4);
+	impact_buf_put(head, &zero, 4);
+	if (head->size != HEADER_SIZE)
+		return impact_error_set(IMPACT_ERROR, "module graph header of %zu bytes", head->size);
 
-	put_u32(out, p->nfiles);
+	put_u32(head, p->nfiles);
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		const impact_pyfile *f = &p->files[id];
-		put_str(out, f->path);
-		impact_buf_put(out, f->entry->oid.id, GIT_OID_RAWSZ);
-		put_u32(out, f->entry->mode);
-		put_u32(out, f->flags);
-		put_u32(out, f->sig);
+		put_str(head, f->path);
+		impact_buf_put(head, f->entry->oid.id, GIT_OID_RAWSZ);
+		put_u32(head, f->entry->mode);
+		put_u32(head, f->flags);
+		put_u32(head, f->sig);
 	}
-	put_u32(out, p->files[p->nfiles].flags);
-	put_list(out, &p->roots);
-	put_list(out, &p->warnings);
-
-	for (uint32_t id = 0; id <= p->nfiles; id++) {
-		size_t n;
-		impact_graph_out(p->graph, id, &n);
-		nedges += n;
-	}
-	put_u32(out, (uint32_t)nedges);
-	for (uint32_t id = 0; id <= p->nfiles; id++) {
-		size_t n;
-		const impact_edge *e = impact_graph_out(p->graph, id, &n);
-		for (size_t k = 0; k < n; k++) {
-			put_u32(out, e[k].from);
-			put_u32(out, e[k].to);
-			put_u32(out, e[k].line);
-			impact_buf_putc(out, (char)e[k].kind);
-		}
-	}
-
-	put_u32(out, (uint32_t)p->collectors.n);
+	put_u32(head, p->files[p->nfiles].flags);
+	put_list(head, &p->roots);
+	put_list(head, &p->warnings);
+	put_u32(head, (uint32_t)p->collectors.n);
 	for (size_t i = 0; i < p->collectors.n; i++) {
 		const impact_collector *c = &p->collectors.v[i];
-		put_u32(out, c->module);
-		put_u32(out, c->scope);
-		put_u32(out, c->hook_line);
-		put_str(out, c->dir);
-		put_list(out, &c->suffixes);
+		put_u32(head, c->module);
+		put_u32(head, c->scope);
+		put_u32(head, c->hook_line);
+		put_str(head, c->dir);
+		put_list(head, &c->suffixes);
 	}
-	put_u32(out, checksum((const unsigned char *)out->ptr + start, out->size - start));
+	while (head->size % 8)
+		impact_buf_putc(head, 0);
+	{
+		uint32_t hl = (uint32_t)head->size;
+		memcpy(head->ptr + 32, &hl, 4);
+	}
+
+	out->parts[0] = (impact_file_part){ head->ptr, head->size };
+	out->parts[1] = (impact_file_part){ a.edges, a.nedges * sizeof(impact_edge) };
+	out->parts[2] = (impact_file_part){ a.out_start, ((size_t)nodes + 1) * 4 };
+	out->parts[3] = (impact_file_part){ a.in_start, ((size_t)nodes + 1) * 4 };
+	out->parts[4] = (impact_file_part){ a.in_edges, a.nedges * 4 };
+	sum = checksum_parts(out->parts, 5);
+	memcpy(out->trailer, &sum, 4);
+	out->parts[5] = (impact_file_part){ out->trailer, 4 };
+	out->nparts = IMPACT_PROJCACHE_PARTS;
 	return 0;
 }
 
@@ -204,25 +234,44 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 {
 	const unsigned char *d = data;
 	impact_buf tmp = IMPACT_BUF_INIT;
-	uint32_t n, nedges, ncol;
+	impact_file_part parts[5];
+	impact_graph_arrays a;
+	uint32_t n, ncol, probe, head_len, nodes, esize, sum;
+	uint64_t ne;
 	reader r;
 
-	if (!tree || len < 4 + 4 + GIT_OID_RAWSZ + 4 || memcmp(d, "IPG", 3) ||
-	    d[3] != PROJCACHE_VERSION)
+	if (len < HEADER_SIZE + 4 || memcmp(d, "IPG", 3) || d[3] != PROJCACHE_VERSION)
 		return impact_error_set(IMPACT_EINVALID, "not a module graph of this version");
-	r.p = d + len - 4;
-	r.end = d + len;
-	r.bad = false;
-	if (get_u32(&r) != checksum(d, len - 4))
+	memcpy(&probe, d + 28, 4);
+	memcpy(&head_len, d + 32, 4);
+	memcpy(&nodes, d + 36, 4);
+	memcpy(&ne, d + 40, 8);
+	memcpy(&esize, d + 48, 4);
+	memcpy(&sum, d + len - 4, 4);
+	/* Every size first, then the checksum, then the contents. */
+	if (probe != BYTE_ORDER_PROBE || esize != sizeof(impact_edge) || head_len % 8 ||
+	    head_len < HEADER_SIZE || !nodes || head_len > len ||
+	    ne > (len - head_len) / (sizeof(impact_edge) + 4) ||
+	    (uint64_t)len != (uint64_t)head_len + ne * (sizeof(impact_edge) + 4) +
+	                     ((uint64_t)nodes + 1) * 8 + 4)
+		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (sizes)");
+	parts[0] = (impact_file_part){ d, head_len };
+	parts[1] = (impact_file_part){ d + head_len, (size_t)ne * sizeof(impact_edge) };
+	parts[2] = (impact_file_part){ (const char *)parts[1].data + parts[1].len, ((size_t)nodes + 1) * 4 };
+	parts[3] = (impact_file_part){ (const char *)parts[2].data + parts[2].len, ((size_t)nodes + 1) * 4 };
+	parts[4] = (impact_file_part){ (const char *)parts[3].data + parts[3].len, (size_t)ne * 4 };
+	if (checksum_parts(parts, 5) != sum)
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (checksum)");
 	r.p = d + 4;
-	r.end = d + len - 4;
+	r.end = d + head_len;
+	r.bad = false;
 	if (get_u32(&r) != IMPACT_PYFACTS_VERSION ||
 	    memcmp(get_bytes(&r, GIT_OID_RAWSZ), tree->id, GIT_OID_RAWSZ))
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is of another tree");
+	r.p = d + HEADER_SIZE;
 
 	n = get_u32(&r);
-	if (r.bad || n > (size_t)(r.end - r.p) / (4 + GIT_OID_RAWSZ + 12))
+	if (r.bad || n + 1 != nodes || n > (size_t)(r.end - r.p) / (4 + GIT_OID_RAWSZ + 12))
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (files)");
 	p->entries = impact_xcalloc((size_t)n + 1, sizeof(*p->entries));
 	p->files = impact_xcalloc((size_t)n + 1, sizeof(*p->files));
@@ -253,25 +302,6 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 	}
 	get_list(&r, &p->roots, &tmp);
 	get_list(&r, &p->warnings, &tmp);
-
-	nedges = get_u32(&r);
-	if (r.bad || nedges > (size_t)(r.end - r.p) / 13) {
-		impact_buf_release(&tmp);
-		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (edges)");
-	}
-	p->graph = impact_graph_new(n + 1);
-	impact_graph_reserve(p->graph, nedges);
-	for (uint32_t i = 0; i < nedges && !r.bad; i++) {
-		uint32_t from = get_u32(&r), to = get_u32(&r), line = get_u32(&r);
-		const unsigned char *kind = get_bytes(&r, 1);
-		if (r.bad || from > n || to > n || *kind >= IMPACT_EDGE_KIND_COUNT) {
-			r.bad = true;
-			break;
-		}
-		impact_graph_add(p->graph, from, to, (impact_edge_kind)*kind, line);
-	}
-	impact_graph_freeze(p->graph);
-
 	ncol = get_u32(&r);
 	if (ncol > (size_t)(r.end - r.p) / 16)
 		r.bad = true;
@@ -289,7 +319,21 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 		IMPACT_PUSH(p->collectors.v, p->collectors.n, p->collectors.alloc, c);
 	}
 	impact_buf_release(&tmp);
-	if (r.bad || r.p != r.end)
+	/* Only padding up to the arrays. */
+	while (!r.bad && r.p < r.end)
+		if (*r.p++)
+			r.bad = true;
+	if (r.bad)
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged");
+
+	/* The graph's arrays, used where they lie (the mapping outlives the graph). */
+	a.n = nodes;
+	a.nedges = (size_t)ne;
+	a.edges = parts[1].data;
+	a.out_start = parts[2].data;
+	a.in_start = parts[3].data;
+	a.in_edges = parts[4].data;
+	if (!(p->graph = impact_graph_borrow(&a)))
+		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (rows)");
 	return 0;
 }

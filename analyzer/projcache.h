@@ -14,13 +14,28 @@
 /* Whether `p` can be kept: a TREE snapshot's project with no ghosts. */
 bool impact_projcache_storable(const impact_project *p);
 
-/* Append the encoding of `p` (storable) to `out`. */
-int impact_projcache_encode(impact_buf *out, const impact_project *p);
+/*
+ * The encoding of a project: the file is parts[0..nparts) one after the
+ * other. The head is in `head`; the graph's arrays are borrowed from the
+ * project's graph (write before changing or freeing it).
+ */
+#define IMPACT_PROJCACHE_PARTS 6
+typedef struct impact_projcache_out {
+	impact_buf head;           /* init with IMPACT_BUF_INIT; release after writing */
+	unsigned char trailer[4];
+	impact_file_part parts[IMPACT_PROJCACHE_PARTS];
+	size_t nparts;
+} impact_projcache_out;
+
+/* Encode `p` (storable) into `out`. */
+int impact_projcache_encode(impact_projcache_out *out, const impact_project *p);
 
 /*
  * Fill `p` (new: snap and paths set, nothing else) from `data`, the graph
- * of `tree`. IMPACT_EINVALID when the bytes are damaged, of another
- * version or of another tree; `p` is then partly filled: free it.
+ * of `tree`. The graph's arrays are used in place: `data` must stay
+ * mapped, unchanged, until p->graph is freed, and be 8-aligned.
+ * IMPACT_EINVALID when the bytes are damaged, of another version or of
+ * another tree; `p` is then partly filled: free it.
  */
 int impact_projcache_decode(impact_project *p, const void *data, size_t len,
                             const git_oid *tree);

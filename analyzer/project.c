@@ -416,36 +416,29 @@ static void add_edges(impact_project *p)
 	edge_ctx_release(&x);
 }
 
-typedef struct decode_job {
-	impact_project *p;
-	const git_oid *tree;
-} decode_job;
-
-static int decode_cached(const void *data, size_t len, void *payload)
-{
-	decode_job *j = payload;
-	return impact_projcache_decode(j->p, data, len, j->tree);
-}
-
 /*
  * The cached graph of `tree` as a new project over p's snapshot, with no
  * facts in memory (loaded per file on demand), or NULL on a miss or a
- * damaged entry (dropped, said once by the cache).
+ * damaged entry (dropped, said once by the cache). The project keeps the
+ * file mapped: its graph's arrays are read in place.
  */
 static impact_project *read_cached(impact_project *p, impact_cache *cache, const git_oid *tree)
 {
-	impact_project *q = impact_xcalloc(1, sizeof(*q));
-	decode_job j = { q, tree };
-	int rc;
+	impact_project *q;
+	void *map = NULL;
+	size_t len = 0;
 
+	if (impact_cache_map_project(cache, tree, &map, &len) < 0)
+		return NULL;
+	q = impact_xcalloc(1, sizeof(*q));
 	q->snap = p->snap;
 	q->paths = impact_strpool_new();
 	q->cache = cache;
 	q->lazy = true;
-	rc = impact_cache_read_project(cache, tree, decode_cached, &j);
-	if (rc < 0) {
-		if (rc == IMPACT_EINVALID)
-			impact_cache_forget_project(cache, tree);
+	q->graph_map = map;
+	q->graph_map_len = len;
+	if (impact_projcache_decode(q, map, len, tree) < 0) {
+		impact_cache_forget_project(cache, tree);
 		impact_project_free(q);
 		return NULL;
 	}
@@ -619,6 +612,9 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 		impact_graph_freeze(q->graph);
 		impact_graph_free(old);
 		impact_graph_free(fresh);
+		/* The old tree's file held the old graph's arrays only. */
+		impact_cache_unmap(q->graph_map, q->graph_map_len);
+		q->graph_map = NULL;
 		free(changed);
 	}
 	impact_u32vec_release(&ids);
@@ -631,11 +627,11 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 
 static void store_cached(const impact_project *p, impact_cache *cache)
 {
-	impact_buf bytes = IMPACT_BUF_INIT;
-	if (impact_projcache_encode(&bytes, p) == 0)
+	impact_projcache_out enc = { .head = IMPACT_BUF_INIT };
+	if (impact_projcache_encode(&enc, p) == 0)
 		impact_cache_put_project(cache, git_tree_id(impact_snapshot_tree(p->snap)),
-		                         bytes.ptr, bytes.size);
-	impact_buf_release(&bytes);
+		                         enc.parts, enc.nparts);
+	impact_buf_release(&enc.head);
 }
 
 int impact_project_build(impact_project **out, impact_snapshot *snap,
@@ -866,6 +862,7 @@ void impact_project_free(impact_project *p)
 	impact_strlist_release(&p->warnings);
 	impact_resolver_free(p->resolver);
 	impact_graph_free(p->graph);
+	impact_cache_unmap(p->graph_map, p->graph_map_len); /* after the graph borrowing it */
 	impact_collectors_release(&p->collectors);
 	free(p);
 }

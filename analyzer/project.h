@@ -54,6 +54,8 @@ typedef struct impact_project {
 	impact_cache *cache;        /* borrowed: where slim facts are reloaded from */
 	impact_entry *entries;      /* a cached graph's files (owned); else entries are the snapshot's */
 	bool lazy;                  /* facts are loaded per file on demand (a cached graph) */
+	void *graph_map;            /* the mapped graph file the graph's arrays are in, or NULL */
+	size_t graph_map_len;
 	bool graph_cached;          /* the graph came from the cache: nothing was parsed */
 	bool graph_patched;         /* ... the old tree's, with the changed modules' edges redone */
 	impact_pyparser *parser;    /* made on demand to reload facts the cache lost */
