@@ -1,0 +1,652 @@
+"""Module graphs kept per tree, end to end.
+
+impact stores the module graph of a range's new side, when that side is a
+commit tree, as <git common dir>/impact/graphs/<tree id>. The next run on
+the same tree reads it back; a run whose old side's graph is stored and
+whose change only modifies modules in place patches that graph; anything
+else builds in full. Whatever path a run takes, its answer must be
+byte-identical to `--no-cache`.
+
+Which path a run took is not printed, so `build_mode` finds out from the
+parse cache: with cache.sqlite removed (the graphs kept), a full build
+parses, and stores, every module of the tree, while a patch parses only the
+changed ones. It runs on a copy of the cache state and puts the original
+back, so the run that is checked sees the cache exactly as left by the
+previous run.
+"""
+import json
+import shutil
+import subprocess
+
+import pytest
+
+# The project of these tests: a package whose modules import each other,
+# one test file per module, a conftest, pytest configuration in
+# pyproject.toml, a module naming another in a string.
+BASE = {
+    "pyproject.toml": '[project]\nname = "app"\nversion = "0"\n\n'
+                      '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
+    "README.md": "# app\n",
+    "data/levels.json": '{"level": 1}\n',
+    "app/__init__.py": "",
+    "app/config.py": "DEFAULTS = {'level': 1}\n\n\ndef get(key):\n    return DEFAULTS[key]\n",
+    "app/models.py": "from app.config import get\n\n\nclass Model:\n"
+                     "    def level(self):\n        return get('level')\n",
+    "app/storage.py": "from app import models\n\n\ndef save(m):\n"
+                      "    return isinstance(m, models.Model) and m.level()\n",
+    "app/views.py": "from app.storage import save\nfrom app.models import Model\n\n\n"
+                    "def render():\n    return save(Model())\n",
+    "app/registry.py": "HANDLERS = ['app.views']\n\n\ndef handlers():\n    return list(HANDLERS)\n",
+    "app/util/__init__.py": "",
+    "app/util/text.py": "def shout(s):\n    return s.upper()\n",
+    "app/util/numbers.py": "def double(x):\n    return 2 * x\n",
+    "tests/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef one():\n    return 1\n",
+    "tests/test_config.py": "from app.config import get\n\n\ndef test_get(one):\n"
+                            "    assert get('level') == one\n",
+    "tests/test_models.py": "from app.models import Model\n\n\ndef test_level():\n"
+                            "    assert Model().level() == 1\n",
+    "tests/test_storage.py": "from app.storage import save\nfrom app.models import Model\n\n\n"
+                             "def test_save():\n    assert save(Model()) == 1\n",
+    "tests/test_views.py": "from app import views\n\n\ndef test_render():\n"
+                           "    assert views.render() == 1\n",
+    "tests/test_registry.py": "from app.registry import handlers\n\n\ndef test_handlers():\n"
+                              "    assert handlers() == ['app.views']\n",
+    "tests/test_text.py": "from app.util.text import shout\n\n\ndef test_shout():\n"
+                          "    assert shout('a') == 'A'\n",
+    "tests/test_numbers.py": "from app.util.numbers import double\n\n\ndef test_double():\n"
+                             "    assert double(2) == 4\n",
+}
+
+
+# ---- helpers ---------------------------------------------------------------
+
+def impact_dir(repo):
+    return repo.path / ".git" / "impact"
+
+
+def graphs_dir(repo):
+    return impact_dir(repo) / "graphs"
+
+
+def graph_names(repo):
+    d = graphs_dir(repo)
+    return {p.name for p in d.iterdir()} if d.is_dir() else set()
+
+
+def graph_state(repo):
+    """Every graph file with its mtime and bytes: what a run left."""
+    d = graphs_dir(repo)
+    if not d.is_dir():
+        return {}
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in d.iterdir()}
+
+
+def tree_of(repo, rev="HEAD"):
+    return repo.git("rev-parse", rev + "^{tree}").strip()
+
+
+def run_ok(repo, *args):
+    r = repo.impact(*args)
+    err = r.stderr.decode(errors="replace")
+    assert r.returncode == 0, (args, r.returncode, err)
+    return r.stdout.decode(errors="surrogateescape"), err
+
+
+def json_doc(repo, *args):
+    out, err = run_ok(repo, "--json", *args)
+    doc = json.loads(out)
+    doc.pop("timings_ms")
+    return doc
+
+
+def cache_entries(repo):
+    out, _ = run_ok(repo, "cache", "stats")
+    return int(out.split("entries:")[1].split()[0])
+
+
+def graphs_line(repo):
+    out, _ = run_ok(repo, "cache", "stats")
+    return next(l for l in out.splitlines() if l.startswith("graphs:"))
+
+
+def py_blobs(repo, rev="HEAD"):
+    """Distinct blob ids of the .py files of rev's tree."""
+    out = repo.git("ls-tree", "-r", rev)
+    blobs = set()
+    for line in out.splitlines():
+        meta, path = line.split("\t", 1)
+        mode, kind, oid = meta.split()
+        if kind == "blob" and mode != "120000" and path.endswith(".py"):
+            blobs.add(oid)
+    return blobs
+
+
+def changed_py(repo, rng):
+    old, new = rng.split("..")
+    out = repo.git("diff", "--name-only", "--no-renames", old, new or "HEAD")
+    return [p for p in out.splitlines() if p.endswith(".py")]
+
+
+def build_mode(repo, *args, rng="HEAD~1.."):
+    """'patch' or 'full': how `impact <args> <rng>` makes the graph of the
+    range's new tree, with the graphs as they are now. The cache state is
+    put back as it was, mtimes included, so the run checked afterwards is
+    the one that would have happened."""
+    d = impact_dir(repo)
+    keep = repo.path.parent / "impact-state-kept"
+    if keep.exists():
+        shutil.rmtree(keep)
+    shutil.copytree(d, keep)  # copy2: mtimes kept, the LRU order too
+    try:
+        for p in d.glob("cache.sqlite*"):
+            p.unlink()
+        new_tree = tree_of(repo, rng.split("..")[1] or "HEAD")
+        had = (graphs_dir(repo) / new_tree).exists()
+        assert not had, "the new tree's graph is stored already: nothing to patch or build"
+        run_ok(repo, *args, rng)
+        parsed = cache_entries(repo)
+    finally:
+        shutil.rmtree(d)
+        shutil.copytree(keep, d)
+        shutil.rmtree(keep)
+    nblobs = len(py_blobs(repo, rng.split("..")[1] or "HEAD"))
+    nchanged = len(changed_py(repo, rng))
+    if parsed >= nblobs:
+        return "full"
+    if parsed <= nchanged:
+        return "patch"
+    raise AssertionError(f"cannot tell: {parsed} modules parsed, {nblobs} in the tree, "
+                         f"{nchanged} changed")
+
+
+def same_as_uncached(repo, rng="HEAD~1.."):
+    """Run impact on rng with the cache, then without: --explain and --json
+    must agree, and --no-cache must leave the graphs alone. A second cached
+    run on the same tree reads the stored graph back: the file is not
+    written again (graphs are written through a rename: a new inode).
+    Returns the first run's stdout and stderr."""
+    out, err = run_ok(repo, "--explain", rng)
+    g = graphs_dir(repo) / tree_of(repo, rng.split("..")[1] or "HEAD")
+    stored = g.stat().st_ino if g.exists() else None
+    names = graph_names(repo)
+    doc = json_doc(repo, rng)  # the graph just stored, read back
+    if stored is not None:
+        assert g.stat().st_ino == stored, "the stored graph was not read back"
+        assert graph_names(repo) == names
+    before = graph_state(repo)
+    ref, _ = run_ok(repo, "--no-cache", "--explain", rng)
+    refdoc = json_doc(repo, "--no-cache", rng)
+    assert graph_state(repo) == before, "--no-cache touched the graphs"
+    assert out == ref
+    assert doc == refdoc
+    return out, err
+
+
+def make_base(repo, files=BASE):
+    repo.write_many(files)
+    repo.commit("base")
+    run_ok(repo, "--list", "HEAD")  # root commit: the base tree's graph, in full
+    assert graph_names(repo) == {tree_of(repo)}
+
+
+# ---- 1. the post-commit chain ---------------------------------------------
+
+# (message, {path: new content}, how the graph must be made)
+CHAIN = [
+    ("storage imports numbers, not models",
+     {"app/storage.py": "from app.util import numbers\n\n\ndef save(m):\n"
+                        "    return numbers.double(m.level()) // 2\n"},
+     "patch"),
+    ("a lazy import inside a function",
+     {"app/util/text.py": "def shout(s):\n    from app.config import get\n"
+                          "    return s.upper() * get('level')\n"},
+     "patch"),
+    ("registry edited around its module-naming string",
+     {"app/registry.py": "import os\n\n\nHANDLERS = ['app.views']\n\n\n"
+                         "def handlers():\n    return [h for h in HANDLERS if h]\n"},
+     "patch"),
+    ("a test and a module in another folder",
+     {"tests/test_views.py": "from app import views\nfrom app.util.text import shout\n\n\n"
+                             "def test_render():\n    assert views.render() == 1\n\n\n"
+                             "def test_shout():\n    assert shout('v') == 'V'\n",
+      "app/util/numbers.py": "try:\n    from app import models\nexcept ImportError:\n"
+                             "    models = None\n\n\ndef double(x):\n    return 2 * x\n"},
+     "patch"),
+    ("a path string and a data file",
+     {"app/models.py": "import os\n\nfrom app.config import get\n\n"
+                       "HELPER = os.path.join(os.path.dirname(__file__), 'util/text.py')\n\n\n"
+                       "class Model:\n    def level(self):\n        return get('level')\n",
+      "data/levels.json": '{"level": 1, "more": true}\n'},
+     "patch"),
+    ("a string naming a module: its signature changes",
+     {"app/config.py": "DEFAULTS = {'level': 1}\nPLUGIN = 'app.util.numbers'\n\n\n"
+                       "def get(key):\n    return DEFAULTS[key]\n"},
+     "full"),
+    ("views drops storage for a type-checking import",
+     {"app/views.py": "from typing import TYPE_CHECKING\n\nfrom app.models import Model\n\n"
+                      "if TYPE_CHECKING:\n    from app.storage import save\n\n\n"
+                      "def render():\n    return Model().level()\n"},
+     "patch"),
+    ("only a non-Python file",
+     {"README.md": "# app\n\nmore words\n"},
+     "patch"),
+    ("two modules and two tests at once",
+     {"app/storage.py": "from app import models\nfrom app.util.text import shout\n\n\n"
+                        "def save(m):\n    return isinstance(m, models.Model) and m.level()\n",
+      "app/config.py": "DEFAULTS = {'level': 1}\nPLUGIN = 'app.util.numbers'\n\n\n"
+                       "def get(key):\n    from app.util import numbers\n"
+                       "    return numbers.double(DEFAULTS[key]) // 2\n",
+      "tests/test_storage.py": "from app.storage import save\nfrom app.models import Model\n\n\n"
+                               "def test_save():\n    assert save(Model()) == 1  # again\n",
+      "tests/test_text.py": "from app.util import text\n\n\ndef test_shout():\n"
+                            "    assert text.shout('a') == 'A'\n"},
+     "patch"),
+]
+
+
+def test_post_commit_chain_patches_and_matches_uncached(repo):
+    make_base(repo)
+    for message, files, mode in CHAIN:
+        repo.write_many(files)
+        repo.commit(message)
+        assert build_mode(repo, "--explain") == mode, message
+        out, err = same_as_uncached(repo)
+        assert "warning:" not in err
+        assert out.strip(), message
+        assert tree_of(repo) in graph_names(repo), message
+
+
+def test_patched_graph_equals_a_full_build(repo):
+    """The graph a patch stores is the bytes a full build of that tree stores."""
+    make_base(repo)
+    for message, files, mode in CHAIN:
+        repo.write_many(files)
+        repo.commit(message)
+        run_ok(repo, "--list", "HEAD~1..")
+        tree = tree_of(repo)
+        patched = (graphs_dir(repo) / tree).read_bytes()
+        # The same tree built in full: nothing but this tree's graph gone.
+        kept = {n: (graphs_dir(repo) / n).read_bytes() for n in graph_names(repo) - {tree}}
+        run_ok(repo, "cache", "clear")
+        run_ok(repo, "--list", "HEAD~1..")
+        assert (graphs_dir(repo) / tree).read_bytes() == patched, message
+        for n, data in kept.items():
+            (graphs_dir(repo) / n).write_bytes(data)
+
+
+# ---- 2. changes that must build in full ------------------------------------
+
+def _add_module(repo):
+    # views already tries to import app.extra: its edges change although
+    # views.py does not.
+    repo.write("app/extra.py", "EXTRA = 1\n")
+
+
+def _delete_module(repo):
+    repo.remove("app/util/text.py")
+
+
+def _rename_module(repo):
+    repo.rename("app/util/numbers.py", "app/util/nums.py")
+
+
+def _edit_conftest(repo):
+    repo.write("tests/conftest.py", "import pytest\n\nfrom app.util.numbers import double\n\n\n"
+                                    "@pytest.fixture\ndef one():\n    return double(1) // 2\n")
+
+
+def _edit_pytest_config(repo):
+    repo.write("pyproject.toml", '[project]\nname = "app"\nversion = "0"\n\n'
+                                 '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+                                 'python_files = ["test_*.py", "check_*.py"]\n')
+
+
+def _edit_setup_cfg(repo):
+    repo.write("setup.cfg", "[metadata]\nname = app\n# edited\n")
+
+
+def _dynamic_import(repo):
+    repo.write("app/registry.py", "import importlib\n\nHANDLERS = ['app.views']\n\n\n"
+                                  "def handlers():\n    return [importlib.import_module(h) and h "
+                                  "for h in HANDLERS]\n")
+
+
+def _syntax_error(repo):
+    repo.write("app/models.py", "from app.config import get\n\n\nclass Model(:\n"
+                                "    def level(self):\n        return get('level')\n")
+
+
+def _collect_hook(repo):
+    repo.write("app/util/text.py", "def shout(s):\n    return s.upper()\n\n\n"
+                                   "def pytest_collect_file(file_path, parent):\n    return None\n")
+
+
+def _add_data_file(repo):
+    repo.write("data/more.json", "{}\n")
+
+
+def _edit_dynamic_importer(repo):
+    # plugins keeps its non-literal import_module; views, which it reaches
+    # through it, changes too.
+    repo.write("app/plugins.py", "import importlib\n\n\ndef load(name):\n"
+                                 "    mod = importlib.import_module(name)\n    return mod\n")
+    repo.write("app/views.py", BASE_FULL["app/views.py"] + "\n\ndef title():\n    return 'v'\n")
+
+
+def _edit_collect_hook(repo):
+    repo.write("app/hooks.py", "def pytest_collect_file(file_path, parent):\n"
+                               "    return None  # edited\n")
+
+
+def _new_module_string(repo):
+    repo.write("app/util/numbers.py", "NAME = 'app.config'\n\n\ndef double(x):\n    return 2 * x\n")
+
+
+def _drop_module_string(repo):
+    repo.write("app/registry.py", "HANDLERS = []\n\n\ndef handlers():\n    return ['app' + '.views']\n")
+
+
+BASE_FULL = dict(BASE)
+BASE_FULL.update({
+    "app/views.py": "from app.storage import save\nfrom app.models import Model\n\n"
+                    "try:\n    from app import extra\nexcept ImportError:\n    extra = None\n\n\n"
+                    "def render():\n    return save(Model())\n",
+    "app/broken.py": "def f(:\n    return 1\n",
+    "tests/check_more.py": "from app.util.numbers import double\n\n\ndef test_more():\n"
+                           "    assert double(1) == 2\n",
+    "setup.cfg": "[metadata]\nname = app\n",
+    "app/plugins.py": "import importlib\n\n\ndef load(name):\n"
+                      "    return importlib.import_module(name)\n",
+    "app/hooks.py": "def pytest_collect_file(file_path, parent):\n    return None\n",
+    "tests/test_plugins.py": "from app.plugins import load\n\n\ndef test_load():\n"
+                             "    assert load('app.views').render() == 1\n",
+})
+
+
+def _fix_syntax_error(repo):
+    repo.write("app/broken.py", "def f():\n    return 1\n")
+
+
+def _keep_syntax_error(repo):
+    repo.write("app/broken.py", "import app.config\n\ndef f(:\n    return 2\n")
+
+
+FULL_CASES = {
+    "add-module": _add_module,
+    "delete-module": _delete_module,
+    "rename-module": _rename_module,
+    "conftest": _edit_conftest,
+    "pytest-config": _edit_pytest_config,
+    "setup-cfg": _edit_setup_cfg,
+    "dynamic-import": _dynamic_import,
+    "syntax-error": _syntax_error,
+    "syntax-error-fixed": _fix_syntax_error,
+    "syntax-error-kept": _keep_syntax_error,
+    "collect-hook": _collect_hook,
+    "collect-hook-kept": _edit_collect_hook,
+    "dynamic-import-kept": _edit_dynamic_importer,
+    "add-data-file": _add_data_file,
+    "module-string-added": _new_module_string,
+    "module-string-dropped": _drop_module_string,
+}
+
+
+# A change that removes a path (delete, rename) gives the graph "ghost"
+# nodes for the old paths, and impact keeps no graph with ghosts: see
+# test_graph_is_stored_after_a_removal.
+REMOVES = {"delete-module", "rename-module"}
+
+
+@pytest.mark.parametrize("case", sorted(FULL_CASES))
+def test_unpatchable_change_builds_in_full(repo, case):
+    make_base(repo, BASE_FULL)
+    FULL_CASES[case](repo)
+    repo.commit(case)
+    assert build_mode(repo, "--explain") == "full"
+    same_as_uncached(repo)
+    if case not in REMOVES:
+        assert tree_of(repo) in graph_names(repo)
+
+
+def test_in_place_change_of_the_same_base_is_patched(repo):
+    """The control of the cases above: their base is patchable."""
+    make_base(repo, BASE_FULL)
+    repo.write("app/util/numbers.py", "from app import config\n\n\ndef double(x):\n"
+                                      "    return 2 * x * config.get('level')\n")
+    repo.commit("in place")
+    assert build_mode(repo, "--explain") == "patch"
+    same_as_uncached(repo)
+    assert tree_of(repo) in graph_names(repo)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "impact keeps no graph for a tree reached by a change that deletes or "
+    "renames a file: the graph has ghost nodes (impact_projcache_storable "
+    "refuses it) and load/patch are skipped when there are ghosts, so the "
+    "new tree's graph is never stored and the next commit builds in full"))
+@pytest.mark.parametrize("case", sorted(REMOVES))
+def test_graph_is_stored_after_a_removal(repo, case):
+    make_base(repo, BASE_FULL)
+    FULL_CASES[case](repo)
+    repo.commit(case)
+    same_as_uncached(repo)
+    assert tree_of(repo) in graph_names(repo)
+
+
+def test_more_than_256_modules_build_in_full(repo):
+    files = dict(BASE)
+    for i in range(257):
+        files[f"app/many/m{i:03}.py"] = f"V = {i}\n"
+    files["app/many/__init__.py"] = ""
+    files["tests/test_many.py"] = ("from app.many import m000, m256\n\n\n"
+                                   "def test_many():\n    assert m256.V - m000.V == 256\n")
+    make_base(repo, files)
+    for i in range(257):
+        repo.write(f"app/many/m{i:03}.py", f"V = {i}  # edited\n")
+    repo.commit("257 modules")
+    assert build_mode(repo, "--explain") == "full"
+    same_as_uncached(repo)
+    # 256 are still patched.
+    for i in range(256):
+        repo.write(f"app/many/m{i:03}.py", f"V = {i}  # edited again\n")
+    repo.commit("256 modules")
+    assert build_mode(repo, "--explain") == "patch"
+    same_as_uncached(repo)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "pytest 9's pytest.toml and .pytest.toml are read by pytestcfg.c (first in "
+    "precedence) but are missing from pytest_config_name() in analyzer/project.c: "
+    "an in-place edit of one is patched, and the graph keeps the test flags "
+    "(python_files), plugin edges and roots of the old configuration; the "
+    "stale graph is stored under the new tree and later runs patch from it"))
+@pytest.mark.parametrize("name", ["pytest.toml", ".pytest.toml"])
+def test_pytest_toml_edit_builds_in_full(repo, name):
+    files = dict(BASE)
+    files[name] = '[pytest]\ntestpaths = ["tests"]\npython_files = ["test_*.py"]\n'
+    files["tests/check_more.py"] = ("from app.util.numbers import double\n\n\n"
+                                    "def test_more():\n    assert double(2) == 4\n")
+    make_base(repo, files)
+    # check_*.py become tests, and the module they import changes.
+    repo.write(name, '[pytest]\ntestpaths = ["tests"]\npython_files = ["test_*.py", "check_*.py"]\n')
+    repo.write("app/util/numbers.py", "def double(x):\n    return x + x\n")
+    repo.commit("config and numbers")
+    assert "tests/check_more.py" in repo.listing("--no-cache", "HEAD~1..")
+    # The next commit changes numbers.py alone: patched from the graph above.
+    for step in ("config and numbers", "numbers alone"):
+        if step == "numbers alone":
+            repo.write("app/util/numbers.py", "def double(x):\n    return x * 2\n")
+            repo.commit(step)
+        assert repo.listing("HEAD~1..") == repo.listing("--no-cache", "HEAD~1.."), step
+        same_as_uncached(repo)
+
+
+# ---- 3. a damaged graph ----------------------------------------------------
+
+def _damage(path):
+    data = bytearray(path.read_bytes())
+    mid = len(data) // 2
+    for i in range(mid - 8, mid + 8):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    return bytes(data)
+
+
+def test_damaged_graph_of_the_tree_is_dropped_and_rewritten(repo):
+    make_base(repo)
+    repo.write_many(CHAIN[0][1])
+    repo.commit("c")
+    good, err = run_ok(repo, "--explain", "HEAD~1..")
+    assert "warning:" not in err
+    g = graphs_dir(repo) / tree_of(repo)
+    size = g.stat().st_size
+    damaged = _damage(g)
+    assert g.stat().st_size == size
+
+    out, err = same_as_uncached(repo)
+    assert out == good
+    assert err.count("warning:") == 1, err
+    assert err.count("a damaged entry was dropped") == 1, err
+    assert g.exists() and g.read_bytes() != damaged  # written again
+
+    out, err = run_ok(repo, "--explain", "HEAD~1..")
+    assert out == good and "warning:" not in err
+
+
+def test_damaged_graph_of_the_old_tree_is_dropped(repo):
+    """The graph a patch would start from is damaged: dropped, built in full."""
+    make_base(repo)
+    base = graphs_dir(repo) / tree_of(repo)
+    repo.write_many(CHAIN[0][1])
+    repo.commit("c")
+    ref, _ = run_ok(repo, "--no-cache", "--explain", "HEAD~1..")
+    _damage(base)
+    out, err = run_ok(repo, "--explain", "HEAD~1..")
+    assert out == ref
+    assert err.count("warning:") == 1, err
+    assert err.count("a damaged entry was dropped") == 1, err
+    assert not base.exists()
+    assert graph_names(repo) == {tree_of(repo)}
+    out, err = run_ok(repo, "--explain", "HEAD~1..")
+    assert out == ref and "warning:" not in err
+
+
+# ---- 4. stats and clear ----------------------------------------------------
+
+def test_stats_counts_graphs_and_clear_removes_them(repo):
+    repo.write_many(BASE)
+    repo.commit("base")
+    repo.write_many(CHAIN[0][1])
+    repo.commit("c")
+    assert graphs_line(repo).split()[:3] == ["graphs:", "0", "trees,"]
+    run_ok(repo, "--list", "HEAD~1..")
+    line = graphs_line(repo)
+    assert line.startswith("graphs:   1 trees, "), line
+    size = (graphs_dir(repo) / tree_of(repo)).stat().st_size
+    assert line == "graphs:   1 trees, %.1f KiB" % (size / 1024.0)
+    out, _ = run_ok(repo, "cache", "clear")
+    assert out.startswith("removed ")
+    assert not graphs_dir(repo).exists()
+    assert not (impact_dir(repo) / "cache.sqlite").exists()
+    assert graphs_line(repo).split()[:3] == ["graphs:", "0", "trees,"]
+
+
+# ---- 5. pruning ------------------------------------------------------------
+
+def test_at_most_eight_graphs_are_kept(repo):
+    repo.write_many(BASE)
+    repo.commit("base")
+    trees = []
+    for i in range(10):
+        repo.write("app/util/numbers.py", f"def double(x):\n    return 2 * x + {i} - {i}\n")
+        repo.commit(f"c{i}")
+        same_as_uncached(repo)
+        trees.append(tree_of(repo))
+        assert len(graph_names(repo)) <= 8
+    assert len(set(trees)) == 10
+    # The least recently used go: the last eight trees stay.
+    assert graph_names(repo) == set(trees[-8:])
+    assert graphs_line(repo).startswith("graphs:   8 trees, ")
+
+
+def test_pruning_keeps_the_recently_read(repo):
+    """Reading a graph makes it recent: an old tree read again outlives newer ones."""
+    repo.write_many(BASE)
+    repo.commit("base")
+    trees = []
+    for i in range(8):
+        repo.write("app/util/numbers.py", f"def double(x):\n    return 2 * x + {i} - {i}\n")
+        repo.commit(f"c{i}")
+        run_ok(repo, "--list", "HEAD~1..")
+        trees.append(tree_of(repo))
+    assert graph_names(repo) == set(trees)
+    first = repo.git("rev-list", "--reverse", "HEAD").split()[1]
+    run_ok(repo, "--list", first)  # reads trees[0]'s graph
+    repo.write("app/util/numbers.py", "def double(x):\n    return x + x\n")
+    repo.commit("c8")
+    run_ok(repo, "--list", "HEAD~1..")
+    assert graph_names(repo) == set(trees[:1] + trees[2:] + [tree_of(repo)])
+
+
+# ---- shared by processes and worktrees -------------------------------------
+
+def test_concurrent_runs_store_one_good_graph(repo):
+    make_base(repo)
+    repo.write_many(CHAIN[0][1])
+    repo.commit("c")
+    ref, _ = run_ok(repo, "--no-cache", "--explain", "HEAD~1..")
+    procs = [subprocess.Popen(repo.impact_argv("--explain", "HEAD~1.."), cwd=repo.path,
+                              env=repo.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(6)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    assert {o[0].decode() for o in outs} == {ref}
+    assert not any(b"warning:" in o[1] for o in outs), [o[1] for o in outs]
+    assert graph_names(repo) == {tree_of(repo, "HEAD~1"), tree_of(repo)}
+    out, err = run_ok(repo, "--explain", "HEAD~1..")
+    assert out == ref and "warning:" not in err
+
+
+def test_linked_worktree_shares_the_graphs(repo, tmp_path):
+    make_base(repo)
+    wt = tmp_path / "wt"
+    repo.git("worktree", "add", "-q", str(wt), "-b", "other")
+    (wt / "app/util/numbers.py").write_text("def double(x):\n    return x + x\n")
+    repo.git("-C", str(wt), "commit", "-q", "-am", "in the worktree")
+    r = repo.impact("--explain", "HEAD~1..", cwd=wt)
+    assert r.returncode == 0, r.stderr
+    new_tree = repo.git("-C", str(wt), "rev-parse", "HEAD^{tree}").strip()
+    # Kept in the common git dir, patched from the base graph stored by the main worktree.
+    assert graph_names(repo) == {tree_of(repo), new_tree}
+    ref = repo.impact("--no-cache", "--explain", "HEAD~1..", cwd=wt)
+    assert r.stdout == ref.stdout
+
+
+# ---- 6. sides that are not trees -------------------------------------------
+
+def test_worktree_and_index_runs_store_no_graph(repo):
+    make_base(repo)
+    repo.write_many(CHAIN[0][1])
+    repo.commit("c")
+    run_ok(repo, "--list", "HEAD~1..")
+    trees = {tree_of(repo, "HEAD~1"), tree_of(repo)}
+    assert graph_names(repo) == trees
+    before = graph_names(repo)
+
+    # Staged: storage imports text now, text changes too.
+    repo.write("app/storage.py", "from app.util import numbers, text\n\n\ndef save(m):\n"
+                                 "    return numbers.double(m.level()) // 2 + len(text.shout(''))\n")
+    repo.write("app/util/text.py", "def shout(s):\n    return s.upper()  # staged\n")
+    repo.git("add", "-A")
+    # Unstaged on top: a new module and a lazy import of it.
+    repo.write("app/extra.py", "EXTRA = 1\n")
+    repo.write("app/models.py", BASE["app/models.py"] + "\n\ndef extra():\n"
+                                "    from app import extra\n    return extra.EXTRA\n")
+    repo.remove("app/util/numbers.py")
+
+    for args in (["--staged"], []):
+        out, err = run_ok(repo, "--explain", *args)
+        ref, _ = run_ok(repo, "--no-cache", "--explain", *args)
+        assert out == ref, args
+        assert json_doc(repo, *args) == json_doc(repo, "--no-cache", *args), args
+        assert graph_names(repo) == before, args
