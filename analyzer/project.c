@@ -461,17 +461,6 @@ static bool load_cached(impact_project **out, impact_project *p, impact_cache *c
 	return true;
 }
 
-/* pytest reads its configuration from these (and conftest.py, a .py file). */
-static bool pytest_config_name(const char *base)
-{
-	static const char *const names[] = { "pytest.ini", ".pytest.ini", "pyproject.toml",
-	                                     "tox.ini", "setup.cfg" };
-	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(names); i++)
-		if (!strcmp(base, names[i]))
-			return true;
-	return false;
-}
-
 /* A patch touches at most this many modules; more is a build on all cores. */
 #define MAX_PATCHED 256
 
@@ -492,7 +481,7 @@ static bool patchable(const impact_changeset *cs)
 		    c->new_mode == IMPACT_MODE_GITLINK)
 			return false;
 		base = impact_path_base(c->new_path);
-		if (pytest_config_name(base))
+		if (impact_pytestcfg_is_config_name(base))
 			return false;
 		if (!impact_path_has_suffix(c->new_path, ".py"))
 			continue;

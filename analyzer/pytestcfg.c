@@ -15,6 +15,18 @@
 #include "path.h"
 #include "toml.h"
 
+bool impact_pytestcfg_is_config_name(const char *base)
+{
+	/* Every file impact_pytestcfg_load may read (keep in step with it). */
+	static const char *const names[] = { "pytest.toml", ".pytest.toml", "pytest.ini",
+	                                     ".pytest.ini", "pyproject.toml", "tox.ini",
+	                                     "setup.cfg" };
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(names); i++)
+		if (!strcmp(base, names[i]))
+			return true;
+	return false;
+}
+
 static void strlist_clear(impact_strlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)

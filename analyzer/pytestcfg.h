@@ -56,4 +56,10 @@ void impact_pytestcfg_release(impact_pytestcfg *cfg);
  */
 int impact_shlex_split(impact_strlist *out, const char *s);
 
+/*
+ * Whether a file of this base name can hold pytest's configuration (any
+ * folder: a change to one may change what impact_pytestcfg_load reads).
+ */
+bool impact_pytestcfg_is_config_name(const char *base);
+
 #endif
