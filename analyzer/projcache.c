@@ -240,8 +240,11 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 	uint64_t ne;
 	reader r;
 
-	if (len < HEADER_SIZE + 4 || memcmp(d, "IPG", 3) || d[3] != PROJCACHE_VERSION)
-		return impact_error_set(IMPACT_EINVALID, "not a module graph of this version");
+	/* Another version's graph (an upgrade) is a plain miss: rewritten, not "damaged". */
+	if (len >= 4 && !memcmp(d, "IPG", 3) && d[3] != PROJCACHE_VERSION)
+		return impact_error_set(IMPACT_ENOTFOUND, "a module graph of another version");
+	if (len < HEADER_SIZE + 4 || memcmp(d, "IPG", 3))
+		return impact_error_set(IMPACT_EINVALID, "not a module graph");
 	memcpy(&probe, d + 28, 4);
 	memcpy(&head_len, d + 32, 4);
 	memcpy(&nodes, d + 36, 4);

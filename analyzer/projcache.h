@@ -34,8 +34,8 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p);
  * Fill `p` (new: snap and paths set, nothing else) from `data`, the graph
  * of `tree`. The graph's arrays are used in place: `data` must stay
  * mapped, unchanged, until p->graph is freed, and be 8-aligned.
- * IMPACT_EINVALID when the bytes are damaged, of another version or of
- * another tree; `p` is then partly filled: free it.
+ * IMPACT_ENOTFOUND for another format version; IMPACT_EINVALID when the
+ * bytes are damaged or of another tree. `p` is then partly filled: free it.
  */
 int impact_projcache_decode(impact_project *p, const void *data, size_t len,
                             const git_oid *tree);

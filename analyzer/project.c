@@ -427,6 +427,7 @@ static impact_project *read_cached(impact_project *p, impact_cache *cache, const
 	impact_project *q;
 	void *map = NULL;
 	size_t len = 0;
+	int rc;
 
 	if (impact_cache_map_project(cache, tree, &map, &len) < 0)
 		return NULL;
@@ -437,8 +438,9 @@ static impact_project *read_cached(impact_project *p, impact_cache *cache, const
 	q->lazy = true;
 	q->graph_map = map;
 	q->graph_map_len = len;
-	if (impact_projcache_decode(q, map, len, tree) < 0) {
-		impact_cache_forget_project(cache, tree);
+	if ((rc = impact_projcache_decode(q, map, len, tree)) < 0) {
+		if (rc == IMPACT_EINVALID)
+			impact_cache_forget_project(cache, tree); /* says so, once */
 		impact_project_free(q);
 		return NULL;
 	}

@@ -507,6 +507,22 @@ def test_damaged_graph_of_the_tree_is_dropped_and_rewritten(repo):
     assert out == good and "warning:" not in err
 
 
+def test_graph_of_another_format_version_is_a_quiet_miss(repo):
+    """After an upgrade, old graphs are rebuilt without a "damaged" warning."""
+    make_base(repo)
+    repo.write_many(CHAIN[0][1])
+    repo.commit("c")
+    good, _ = run_ok(repo, "--explain", "HEAD~1..")
+    g = graphs_dir(repo) / tree_of(repo)
+    data = bytearray(g.read_bytes())
+    data[3] = (data[3] + 1) % 256  # the format version byte
+    g.write_bytes(bytes(data))
+    out, err = run_ok(repo, "--explain", "HEAD~1..")
+    assert out == good
+    assert "warning:" not in err, err
+    assert g.read_bytes()[3] != data[3]  # written again in this version
+
+
 def test_damaged_graph_of_the_old_tree_is_dropped(repo):
     """The graph a patch would start from is damaged: dropped, built in full."""
     make_base(repo)
