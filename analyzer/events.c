@@ -259,8 +259,14 @@ void impact_events_apply(const impact_events *ev, impact_results *res, const cha
 		impact_buf_printf(&id, "%s%s", prefix.ptr, t->id);
 		free(tc->nodeid);
 		tc->nodeid = impact_xstrdup(id.ptr);
-		if (!tc->file) {
+		{
+			/*
+			 * The file from the node id, which is relative to the repository
+			 * here: the XML's `file` attribute (xunit1) is relative to pytest's
+			 * rootdir, and the history must match the selection's paths.
+			 */
 			char *sep = strstr(id.ptr, "::");
+			free(tc->file);
 			tc->file = sep ? impact_xstrndup(id.ptr, (size_t)(sep - id.ptr)) : impact_xstrdup(id.ptr);
 		}
 		if (!tc->line)

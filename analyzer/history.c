@@ -14,6 +14,13 @@ struct impact_history {
 	sqlite3 *db;
 };
 
+/*
+ * results.outcome: an impact_outcome, or this for a failure the
+ * configuration lists as known flaky (it did not fail the run, so it does
+ * not move its file first next time; its duration still counts).
+ */
+#define OUTCOME_KNOWN_FLAKY 100
+
 int impact_history_open(impact_history **out, git_repository *repo)
 {
 	static const char schema[] =
@@ -79,7 +86,8 @@ int impact_history_record(impact_history *h, const char *commit,
 		sqlite3_bind_int64(st, 1, run);
 		sqlite3_bind_text(st, 2, ids[i], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, files[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, (int)res->cases[i].outcome);
+		/* A known-flaky failure did not fail the run: not a failure to order by. */
+		sqlite3_bind_int(st, 4, res->cases[i].flaky ? OUTCOME_KNOWN_FLAKY : (int)res->cases[i].outcome);
 		sqlite3_bind_double(st, 5, res->cases[i].time);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto rollback;
@@ -115,7 +123,8 @@ int impact_history_file(impact_history *h, const char *file, impact_file_history
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(h->db, "SELECT count(*) FROM results WHERE file = ? AND outcome IN (1, 2)",
+	/* Runs it failed in, not failed results: one run of many broken tests is one failure. */
+	if (sqlite3_prepare_v2(h->db, "SELECT count(DISTINCT run) FROM results WHERE file = ? AND outcome IN (1, 2)",
 	                       -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);

@@ -31,7 +31,7 @@ int impact_history_record(impact_history *h, const char *commit,
 typedef struct impact_file_history {
 	bool known;          /* some run included this file */
 	bool failed_last;    /* a test of it failed in the last run that included it */
-	uint32_t failures;   /* failed or errored results over all runs */
+	uint32_t failures;   /* runs in which it failed or errored (known-flaky failures aside) */
 	double seconds;      /* its tests' total duration in that last run */
 } impact_file_history;
 

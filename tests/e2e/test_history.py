@@ -45,3 +45,81 @@ def test_shards_balance_recorded_durations(repo):
     slow_part = [p for p in parts if "tests/test_slow.py" in p][0]
     assert slow_part == ["tests/test_slow.py"]  # the slow file alone balances the rest
     assert sorted(parts[0] + parts[1]) == sorted(files)
+
+
+def _three_files(repo, extra=None):
+    files = {"pkg/__init__.py": "", "pkg/core.py": "def f(x):\n    return x + 1\n"}
+    for name in "xyz":
+        files[f"tests/test_{name}.py"] = "from pkg.core import f\n\n\n" + "".join(
+            f"def test_{name}{i}():\n    assert f({i}) == {i + 1}\n\n\n" for i in range(3))
+    files.update(extra or {})
+    repo.write_many(files)
+    repo.commit("base")
+
+
+def _break(repo, path, tests):
+    """A commit where `tests` of `path` fail, a run, then the fix and a run."""
+    body = repo.path.joinpath(path).read_text()
+    for t in tests:
+        body = body.replace(f"def {t}():\n    assert", f"def {t}():\n    assert False and")
+    good = repo.path.joinpath(path).read_text()
+    repo.write(path, body)
+    repo.commit("break " + path)
+    assert repo.impact("HEAD", "--no-default-flags").returncode == 1
+    repo.write(path, good)
+    repo.commit("fix " + path)
+    assert repo.impact("HEAD", "--no-default-flags").returncode == 0
+
+
+def test_failing_most_often_counts_runs_not_failed_results(repo):
+    _three_files(repo)
+    _break(repo, "tests/test_x.py", ["test_x0", "test_x1", "test_x2"])  # 1 run, 3 results
+    _break(repo, "tests/test_y.py", ["test_y0"])                          # 2 runs, 1 result each
+    _break(repo, "tests/test_y.py", ["test_y1"])
+    repo.write("pkg/core.py", "def f(x):\n    return x + 1  # same\n")
+    repo.commit("touch core")
+    order = repo.listing("HEAD")
+    assert order.index("tests/test_y.py") < order.index("tests/test_x.py"), order
+
+
+def test_known_flaky_failure_does_not_move_its_file_first(repo):
+    _three_files(repo, {
+        ".impact.toml": '[[flaky]]\ntest = "tests/test_z.py::test_znet"\n'
+                        'errors = ["ConnectionError"]\n',
+        "tests/test_z.py": "import os\n\nfrom pkg.core import f\n\n\ndef test_znet():\n"
+                           "    if os.environ.get('NET_DOWN'):\n"
+                           "        raise ConnectionError('down')\n"
+                           "    assert f(1) == 2\n",
+    })
+    repo.write("pkg/core.py", "def f(x):\n    return x + 1  # a\n")
+    repo.commit("a")
+    r = repo.impact("HEAD", "--no-default-flags", env={"NET_DOWN": "1"})
+    assert r.returncode == 0, r.stderr  # known flaky: the run passes
+    repo.write("pkg/core.py", "def f(x):\n    return x + 1  # b\n")
+    repo.commit("b")
+    order = repo.listing("HEAD")
+    assert "tests/test_z.py" in order and order[0] != "tests/test_z.py", order
+
+
+def test_history_matches_when_pytest_rootdir_is_a_subfolder(repo):
+    """xunit1 writes `file` relative to pytest's rootdir: the history keeps
+    repository paths, as the selection has them."""
+    repo.write_many({
+        "py/pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+                            'junit_family = "xunit1"\npythonpath = ["."]\n',
+        "py/pkg/__init__.py": "",
+        "py/pkg/core.py": "def f(x):\n    return x + 1\n",
+        "py/tests/test_a.py": "from pkg.core import f\n\n\ndef test_a():\n    assert f(1) == 2\n",
+        "py/tests/test_b.py": "from pkg.core import f\n\n\ndef test_b():\n    assert f(2) == 3\n",
+        "py/tests/test_c.py": "from pkg.core import f\n\n\ndef test_c():\n    assert f(3) == 5\n",
+    })
+    repo.commit("base")
+    repo.write("py/pkg/core.py", "def f(x):\n    return x + 1  # a\n")
+    repo.commit("a")
+    assert repo.impact("HEAD", "--no-default-flags").returncode == 1
+    db = sqlite3.connect(repo.path / ".git" / "impact" / "history.sqlite")
+    files = {row[0] for row in db.execute("SELECT file FROM results")}
+    assert files == {"py/tests/test_a.py", "py/tests/test_b.py", "py/tests/test_c.py"}, files
+    repo.write("py/pkg/core.py", "def f(x):\n    return x + 1  # b\n")
+    repo.commit("b")
+    assert repo.listing("HEAD")[0] == "py/tests/test_c.py"
