@@ -1,5 +1,6 @@
 /*
- * cache.h - parse results kept across runs, keyed by git blob id.
+ * cache.h - parse results kept across runs, keyed by git blob id, and
+ * module graphs keyed by tree id.
  *
  * Owns the on-disk store: a SQLite database in WAL mode under the common
  * git directory (<commondir>/impact/cache.sqlite), so every branch and
@@ -10,6 +11,10 @@
  * write. A damaged store is deleted and rebuilt with one warning. The
  * cache can only ever cost a miss: every failure after opening turns it
  * off for the run, with a warning, and the analysis goes on.
+ *
+ * Graphs (projcache.c's bytes) are files beside the database,
+ * <commondir>/impact/graphs/<tree id>, replaced through a rename and
+ * mapped read-only, the last few used kept.
  */
 #ifndef IMPACT_CACHE_H
 #define IMPACT_CACHE_H
