@@ -117,8 +117,13 @@ static int try_open(impact_cache *c, uint32_t version)
 	static const char schema[] =
 		"PRAGMA journal_mode=WAL;"
 		"PRAGMA synchronous=NORMAL;"
-		/* Read pages through a mapping, not a pread() each: 5x on a warm run. */
-		"PRAGMA mmap_size=1073741824;"
+		/*
+		 * No mapping: a warm run reads only the facts the precise walk needs,
+		 * and pages a mapping touched (a cold run's inserts touch most of the
+		 * file) stayed resident: 1.4 s / 170 MB instead of 2.3 s / 228 MB on
+		 * dist-packages. SQLite's own page cache is bounded below.
+		 */
+		"PRAGMA mmap_size=0;"
 		"PRAGMA cache_size=-16384;"
 		"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);"
 		"CREATE TABLE IF NOT EXISTS facts(oid BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;";
