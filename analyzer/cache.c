@@ -340,7 +340,7 @@ static void prune_graphs(const char *dir)
 		if (stat(p.ptr, &st) < 0)
 			continue;
 		it.t = st.st_mtim;
-		snprintf(it.name, sizeof(it.name), "%s", de->d_name);
+		memcpy(it.name, de->d_name, GIT_OID_HEXSZ + 1); /* length checked above */
 		IMPACT_PUSH(v, n, alloc, it);
 	}
 	if (d)
