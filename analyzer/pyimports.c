@@ -2808,6 +2808,30 @@ static int measure_facts(reader r, uint32_t n, uint32_t m, size_t *text, uint32_
 	return r.bad ? -1 : 0;
 }
 
+/*
+ * Check the magic, version and checksum of encoded facts and read the five
+ * header words (flags, error line and column, import and string counts),
+ * leaving *r on what follows. 0, or IMPACT_EINVALID.
+ */
+static int open_facts(reader *r, uint32_t hdr[5], const unsigned char *p, size_t len)
+{
+	if (len < 4 + 20 + 4 || memcmp(p, "IPF", 3) || p[3] != IMPACT_PYFACTS_VERSION)
+		return impact_error_set(IMPACT_EINVALID, "not encoded facts of this version");
+	r->p = p + len - 4;
+	r->end = p + len;
+	r->bad = false;
+	if (get_u32(r) != fnv1a(p, len - 4))
+		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (checksum)");
+	r->p = p + 4;
+	r->end = p + len - 4;
+	for (int k = 0; k < 5; k++)
+		hdr[k] = get_u32(r);
+	/* Each import takes at least 24 encoded bytes, each string 9. */
+	if (r->bad || hdr[3] > (size_t)(r->end - r->p) / 24 || hdr[4] > (size_t)(r->end - r->p) / 9)
+		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
+	return 0;
+}
+
 int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -2817,31 +2841,12 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 	uint32_t n, m;
 
 	*out = NULL;
-	if (len < 4 + 20 + 4 || memcmp(p, "IPF", 3) || p[3] != IMPACT_PYFACTS_VERSION)
-		return impact_error_set(IMPACT_EINVALID, "not encoded facts of this version");
-	r.p = p + len - 4;
-	r.end = p + len;
-	r.bad = false;
-	if (get_u32(&r) != fnv1a(p, len - 4))
-		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (checksum)");
-	r.p = p + 4;
-	r.end = p + len - 4;
 	{
 		uint32_t hdr[5];
-		size_t avail;
-		for (int k = 0; k < 5; k++)
-			hdr[k] = get_u32(&r);
+		if (open_facts(&r, hdr, p, len) < 0)
+			return IMPACT_EINVALID;
 		n = hdr[3];
 		m = hdr[4];
-		avail = (size_t)(r.end - r.p);
-		/*
-		 * Each import takes at least 24 encoded bytes, each string 9, each
-		 * symbol 30, each reference 9; the symbol and reference counts sit
-		 * after the strings, and every byte there is accounted for by the
-		 * block size below (the encoded bytes bound everything).
-		 */
-		if (r.bad || n > avail / 24 || m > avail / 9)
-			return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
 		/*
 		 * One block of exactly the size needed: the facts, the imports, the
 		 * string evidence, the symbols, the references, then their text
@@ -3021,20 +3026,6 @@ impact_pyfacts *impact_pyfacts_slim(const impact_pyfacts *facts)
 	return f;
 }
 
-/* Skip one encoded string; its size with the NUL (0 for NULL) goes to *text. */
-static void skip_str(reader *r, size_t *text)
-{
-	uint32_t n = get_u32(r);
-	if (r->bad || n == UINT32_MAX)
-		return;
-	if ((size_t)(r->end - r->p) < n) {
-		r->bad = true;
-		return;
-	}
-	r->p += n;
-	*text += (size_t)n + 1;
-}
-
 int impact_pyfacts_decode_slim(impact_pyfacts **out, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -3045,21 +3036,10 @@ int impact_pyfacts_decode_slim(impact_pyfacts **out, const void *data, size_t le
 	reader r;
 
 	*out = NULL;
-	if (len < 4 + 20 + 4 || memcmp(p, "IPF", 3) || p[3] != IMPACT_PYFACTS_VERSION)
-		return impact_error_set(IMPACT_EINVALID, "not encoded facts of this version");
-	r.p = p + len - 4;
-	r.end = p + len;
-	r.bad = false;
-	if (get_u32(&r) != fnv1a(p, len - 4))
-		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (checksum)");
-	r.p = p + 4;
-	r.end = p + len - 4;
-	for (int k = 0; k < 5; k++)
-		hdr[k] = get_u32(&r);
+	if (open_facts(&r, hdr, p, len) < 0)
+		return IMPACT_EINVALID;
 	n = hdr[3];
 	m = hdr[4];
-	if (r.bad || n > (size_t)(r.end - r.p) / 24 || m > (size_t)(r.end - r.p) / 9)
-		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (count)");
 	/* Measure the imports and strings: exactly what the slim copy holds. */
 	{
 		reader s = r;
@@ -3069,9 +3049,9 @@ int impact_pyfacts_decode_slim(impact_pyfacts **out, const void *data, size_t le
 				break;
 			}
 			s.p += 12;
-			skip_str(&s, &text);
-			skip_str(&s, &text);
-			skip_str(&s, &text);
+			measure_str(&s, &text);
+			measure_str(&s, &text);
+			measure_str(&s, &text);
 		}
 		for (uint32_t i = 0; i < m && !s.bad; i++) {
 			if (s.end - s.p < 5) {
@@ -3079,7 +3059,7 @@ int impact_pyfacts_decode_slim(impact_pyfacts **out, const void *data, size_t le
 				break;
 			}
 			s.p += 5;
-			skip_str(&s, &text);
+			measure_str(&s, &text);
 		}
 		if (s.bad)
 			return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged");
