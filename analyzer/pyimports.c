@@ -2809,6 +2809,50 @@ static int measure_facts(reader r, uint32_t n, uint32_t m, size_t *text, uint32_
 }
 
 /*
+ * The imports and string evidence of encoded facts into f->imports and
+ * f->strings (room for n and m), text copied to *dst. `slim`: imports'
+ * owning symbols are dropped (slim facts have no symbols).
+ */
+static void get_imports_strings(reader *r, impact_pyfacts *f, uint32_t n, uint32_t m, char **dst,
+                                bool slim)
+{
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		impact_import *im = &f->imports[i];
+		if (r->end - r->p < 4) {
+			r->bad = true;
+			break;
+		}
+		im->kind = r->p[0];
+		im->flags = r->p[1];
+		im->level = (uint16_t)(r->p[2] | r->p[3] << 8);
+		r->p += 4;
+		im->line = get_u32(r);
+		im->symbol = get_u32(r);
+		if (slim)
+			im->symbol = IMPACT_SYMBOL_NONE;
+		im->module = get_str(r, dst);
+		im->name = get_str(r, dst);
+		im->asname = get_str(r, dst);
+		if (!im->module)
+			r->bad = true;
+		f->nimports = i + 1;
+	}
+	for (uint32_t i = 0; i < m && !r->bad; i++) {
+		impact_strref *sr = &f->strings[i];
+		if (r->end - r->p < 1) {
+			r->bad = true;
+			break;
+		}
+		sr->kind = *r->p++;
+		sr->line = get_u32(r);
+		sr->text = get_str(r, dst);
+		if (!sr->text || sr->kind > IMPACT_STRREF_PATH)
+			r->bad = true;
+		f->nstrings = i + 1;
+	}
+}
+
+/*
  * Check the magic, version and checksum of encoded facts and read the five
  * header words (flags, error line and column, import and string counts),
  * leaving *r on what follows. 0, or IMPACT_EINVALID.
@@ -2872,38 +2916,7 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 		dst = (char *)f + head;
 	}
 	{
-		for (uint32_t i = 0; i < n && !r.bad; i++) {
-			impact_import *im = &f->imports[i];
-			if (r.end - r.p < 4) {
-				r.bad = true;
-				break;
-			}
-			im->kind = r.p[0];
-			im->flags = r.p[1];
-			im->level = (uint16_t)(r.p[2] | r.p[3] << 8);
-			r.p += 4;
-			im->line = get_u32(&r);
-			im->symbol = get_u32(&r);
-			im->module = get_str(&r, &dst);
-			im->name = get_str(&r, &dst);
-			im->asname = get_str(&r, &dst);
-			if (!im->module)
-				r.bad = true;
-			f->nimports = i + 1;
-		}
-		for (uint32_t i = 0; i < m && !r.bad; i++) {
-			impact_strref *sr = &f->strings[i];
-			if (r.end - r.p < 1) {
-				r.bad = true;
-				break;
-			}
-			sr->kind = *r.p++;
-			sr->line = get_u32(&r);
-			sr->text = get_str(&r, &dst);
-			if (!sr->text || sr->kind > IMPACT_STRREF_PATH)
-				r.bad = true;
-			f->nstrings = i + 1;
-		}
+		get_imports_strings(&r, f, n, m, &dst, false);
 		if (!m)
 			f->strings = NULL;
 		/* Symbols, then references, in the record area after the strings. */
@@ -3072,31 +3085,7 @@ int impact_pyfacts_decode_slim(impact_pyfacts **out, const void *data, size_t le
 	f->error_line = hdr[1];
 	f->error_col = hdr[2];
 	dst = (char *)f + head;
-	for (uint32_t i = 0; i < n && !r.bad; i++) {
-		impact_import *im = &f->imports[i];
-		im->kind = r.p[0];
-		im->flags = r.p[1];
-		im->level = (uint16_t)(r.p[2] | r.p[3] << 8);
-		r.p += 4;
-		im->line = get_u32(&r);
-		(void)get_u32(&r); /* the owning symbol: not in slim facts */
-		im->symbol = IMPACT_SYMBOL_NONE;
-		im->module = get_str(&r, &dst);
-		im->name = get_str(&r, &dst);
-		im->asname = get_str(&r, &dst);
-		if (!im->module)
-			r.bad = true;
-		f->nimports = i + 1;
-	}
-	for (uint32_t i = 0; i < m && !r.bad; i++) {
-		impact_strref *sr = &f->strings[i];
-		sr->kind = *r.p++;
-		sr->line = get_u32(&r);
-		sr->text = get_str(&r, &dst);
-		if (!sr->text || sr->kind > IMPACT_STRREF_PATH)
-			r.bad = true;
-		f->nstrings = i + 1;
-	}
+	get_imports_strings(&r, f, n, m, &dst, true);
 	if (r.bad) {
 		impact_pyfacts_free(f);
 		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged");
