@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "buf.h"
+#include "planout.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -120,29 +121,33 @@ done:
 	return rc;
 }
 
-static int run_step(const char *dir, const char *title, const char *const *args)
+/*
+ * One step of the demo: print the command a user would type, then plan
+ * and show (or run) it through the library, as that command does.
+ */
+static int run_step(const char *dir, const char *title, const char *spec, bool explain)
 {
 	impact_cli cli = { 0 };
-	char *argv[8];
-	int n = 0, rc;
-	impact_buf shown = IMPACT_BUF_INIT;
+	impact_plan *plan = NULL;
+	impact_plan_opts po = { 0 };
+	impact_runner_opts ro = { 0 };
+	int rc;
 
-	argv[n++] = "select";
-	for (const char *const *a = args; *a && n < 7; a++) {
-		argv[n++] = (char *)*a;
-		impact_buf_printf(&shown, " %s", *a);
-	}
-	argv[n] = NULL;
-	printf("\n== %s\n$ impact%s\n", title, shown.ptr);
+	printf("\n== %s\n$ impact%s%s%s\n", title, explain ? " --explain" : "",
+	       spec ? " " : "", spec ? spec : "");
 	fflush(stdout);
 	cli.dir = dir;
-	rc = cmd_select(n, argv, &cli);
+	po.spec = spec;
+	po.rules_dir = impact_planout_rules_dir();
+	if ((rc = impact_planout_build(&plan, &cli, &po, false)) == IMPACT_EXIT_OK)
+		rc = explain ? impact_planout_print(plan, IMPACT_VIEW_EXPLAIN)
+		             : impact_planout_run(&cli, plan, &po, &ro, NULL, 0);
+	impact_planout_free(plan, false);
 	fflush(stdout);
 	fflush(stderr);
 	if (cli.repo)
 		git_repository_free(cli.repo);
 	free((char *)cli.workdir);
-	impact_buf_release(&shown);
 	return rc;
 }
 
@@ -195,21 +200,17 @@ int cmd_demo(int argc, char **argv, impact_cli *cli)
 	       "  HEAD    docs: how to run the tests             (README.md)\n", dir);
 
 	{
-		const char *s1[] = { "--explain", "HEAD~1", NULL };
-		const char *s2[] = { "HEAD~1", NULL };
-		const char *s3[] = { "--explain", "HEAD", NULL };
-		const char *s4[] = { "--explain", NULL };
-		const char *s5[] = { NULL };
-		failures += run_step(dir, "which tests can the pricing commit break, and why?", s1) != 0;
-		failures += run_step(dir, "run them", s2) != 0;
-		failures += run_step(dir, "a documentation-only commit selects nothing", s3) != 0;
+		failures += run_step(dir, "which tests can the pricing commit break, and why?",
+		                     "HEAD~1", true) != 0;
+		failures += run_step(dir, "run them", "HEAD~1", false) != 0;
+		failures += run_step(dir, "a documentation-only commit selects nothing", "HEAD", true) != 0;
 		if ((rc = write_file(dir, "shop/inventory.py",
 		                     "STOCK = {\"apple\": 3, \"pear\": 0}\n\n\n"
 		                     "def in_stock(name):\n    return STOCK.get(name, 0) >= 0  # oops\n")) < 0)
 			goto fail;
 		printf("\n(now an uncommitted edit breaks shop/inventory.py)\n");
-		failures += run_step(dir, "uncommitted changes against HEAD", s4) != 0;
-		code = run_step(dir, "run them: the failure is reported", s5);
+		failures += run_step(dir, "uncommitted changes against HEAD", NULL, true) != 0;
+		code = run_step(dir, "run them: the failure is reported", NULL, false);
 		if (code != IMPACT_EXIT_FAILED)
 			failures++;
 	}

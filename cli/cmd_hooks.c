@@ -17,7 +17,8 @@
  * The background run is this binary again (`impact hook background`),
  * detached in its own session with stdin from /dev/null and its output in
  * <common git dir>/impact/post-commit.log; bgrun.c keeps it to one run per
- * repository. Tests always run in-process through cmd_select, so a hook
+ * repository. Tests always run in-process through the library's plan
+ * (impact_plan_build, shown and run by planout.c), so a hook
  * run is exactly an `impact <revspec>` run.
  */
 #include "cli.h"
@@ -30,6 +31,7 @@
 #include "hooks.h"
 #include "lastrun.h"
 #include "opts.h"
+#include "planout.h"
 #include "pytestcfg.h"
 
 #include <errno.h>
@@ -379,13 +381,22 @@ done:
 	return rc;
 }
 
-/* Run the selection for `spec` (NULL: --staged) in this process, as `impact <spec>` would. */
+/* Plan and run the selection for `spec` (NULL: the index), as `impact <spec>` would. */
 static int test_range(impact_cli *cli, const char *spec)
 {
-	char *args[3] = { "select", NULL, NULL };
-	args[1] = spec ? (char *)spec : "--staged";
+	impact_plan *plan = NULL;
+	impact_plan_opts po = { 0 };
+	impact_runner_opts ro = { 0 };
+	int code;
+
 	fflush(stdout);
-	return cmd_select(2, args, cli);
+	po.spec = spec;
+	po.staged = !spec;
+	po.rules_dir = impact_planout_rules_dir();
+	if ((code = impact_planout_build(&plan, cli, &po, false)) == IMPACT_EXIT_OK)
+		code = impact_planout_run(cli, plan, &po, &ro, NULL, 0);
+	impact_planout_free(plan, false);
+	return code;
 }
 
 /* ---- the background run ---- */

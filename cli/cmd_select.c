@@ -1,26 +1,17 @@
 /*
  * cmd_select.c - the default command: `impact [options] [<revspec>] [-- <pytest args>]`.
  *
- * Reads the change (diff.c), builds the module graph of the new side
- * (project.c), selects the tests (select.c), then lists, explains, prints
- * JSON, or runs them (run.c). Diagnostics go to stderr; stdout carries
+ * Parses the options, asks the library for the plan (analyzer/plan.c:
+ * range, changes, graph, selection, order, shard), then lists, explains,
+ * prints JSON, or runs it (planout.c, runner.c). Diagnostics go to stderr; stdout carries
  * only what was asked for, so `pytest $(impact --list HEAD~1..)` works.
  */
 #include "cli.h"
 
-#include <jansson.h>
-
-#include "cache.h"
-#include "diff.h"
-#include "gate.h"
-#include "history.h"
 #include "opts.h"
-#include "path.h"
-#include "project.h"
-#include "report.h"
-#include "runner.h"
-#include "select.h"
+#include "planout.h"
 #include "shard.h"
+#include "snapshot.h"
 
 typedef struct select_opts {
 	bool staged, list, nul, explain, json, run, no_smart, gate, no_cache, coarse;
@@ -32,107 +23,6 @@ typedef struct select_opts {
 static const char usage_line[] =
 	"impact [-C <dir>] [options] [<revspec>] [-- <pytest args>]";
 
-static int write_out(const impact_buf *b)
-{
-	if (b->size && fwrite(b->ptr, 1, b->size, stdout) != b->size)
-		return -1;
-	return 0;
-}
-
-
-/* Old paths of Python files the change removed: the ghosts of the graph. */
-static void collect_ghosts(impact_strlist *out, const impact_changeset *cs)
-{
-	for (size_t i = 0; i < cs->n; i++) {
-		const impact_change *c = &cs->changes[i];
-		if (!c->old_path || !impact_path_has_suffix(c->old_path, ".py"))
-			continue;
-		if (c->status == IMPACT_CHANGE_DELETED ||
-		    (c->status == IMPACT_CHANGE_RENAMED && strcmp(c->old_path, c->new_path)))
-			impact_strlist_push(out, c->old_path);
-	}
-}
-
-
-static const char *rules_dir(void)
-{
-	const char *env = getenv("IMPACT_RULES_DIR");
-	return env && *env ? env : NULL;
-}
-
-/*
- * The parse cache of this repository, or NULL (no cache is no error: the
- * run parses everything and says why once).
- */
-static impact_cache *open_cache(git_repository *repo, bool quiet)
-{
-	impact_cache *cache = NULL;
-	char *path = NULL;
-	/* A warning from opening (damage) stays in the cache, printed once at the end. */
-	if ((impact_cache_default_path(&path, repo) < 0 ||
-	     impact_cache_open(&cache, path, IMPACT_PYFACTS_VERSION, NULL) < 0) && !quiet)
-		fprintf(stderr, "impact: warning: running without the parse cache: %s\n",
-		            impact_error_last());
-	free(path);
-	return cache;
-}
-
-/* Failures first, from the run history (cctrial's rule); no history, no change. */
-static void order_by_history(impact_selection *sel, const impact_project *p, git_repository *repo)
-{
-	impact_history *h = NULL;
-	bool *failed_last;
-	uint32_t *failures;
-	if (!sel->ntests || impact_history_open(&h, repo) < 0)
-		return;
-	failed_last = impact_xcalloc(sel->ntests, sizeof(bool));
-	failures = impact_xcalloc(sel->ntests, sizeof(uint32_t));
-	for (size_t i = 0; i < sel->ntests; i++) {
-		impact_file_history fh;
-		if (impact_history_file(h, impact_selected_path(p, &sel->tests[i]), &fh) == 0) {
-			failed_last[i] = fh.failed_last;
-			failures[i] = fh.failures;
-		}
-	}
-	impact_order_failures_first(sel, failed_last, failures);
-	free(failed_last);
-	free(failures);
-	impact_history_close(h);
-}
-
-/*
- * Per selected test, its file's recorded duration for balancing shards:
- * unknown files weigh the mean of the known ones; NULL (equal weights)
- * without history.
- */
-static double *history_weights(const impact_selection *sel, const impact_project *p,
-                               git_repository *repo)
-{
-	impact_history *h = NULL;
-	double *w, sum = 0;
-	size_t known = 0;
-	bool *have;
-	if (impact_history_open(&h, repo) < 0)
-		return NULL;
-	w = impact_xcalloc(sel->ntests + 1, sizeof(double));
-	have = impact_xcalloc(sel->ntests + 1, sizeof(bool));
-	for (size_t i = 0; i < sel->ntests; i++) {
-		impact_file_history fh;
-		if (impact_history_file(h, impact_selected_path(p, &sel->tests[i]), &fh) == 0 && fh.known) {
-			w[i] = fh.seconds > 0.001 ? fh.seconds : 0.001;
-			have[i] = true;
-			sum += w[i];
-			known++;
-		}
-	}
-	for (size_t i = 0; i < sel->ntests; i++)
-		if (!have[i])
-			w[i] = known ? sum / (double)known : 1.0;
-	free(have);
-	impact_history_close(h);
-	return w;
-}
-
 /* --last-failed: no selection, the runner reruns what failed before. */
 static int last_failed(select_opts *o, impact_cli *cli, char **rest, size_t nrest)
 {
@@ -142,7 +32,7 @@ static int last_failed(select_opts *o, impact_cli *cli, char **rest, size_t nres
 
 	if ((rc = impact_cli_open_repo(cli)) < 0 ||
 	    (rc = impact_snapshot_open(&snap, cli->repo, IMPACT_SNAPSHOT_WORKDIR, NULL)) < 0 ||
-	    (rc = impact_config_load(&config, impact_snapshot_reader, snap, rules_dir())) < 0) {
+	    (rc = impact_config_load(&config, impact_snapshot_reader, snap, impact_planout_rules_dir())) < 0) {
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
@@ -192,22 +82,9 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	};
 	char **pos = NULL, **rest = NULL;
 	size_t npos = 0, nrest = 0;
-	impact_range range = { 0 };
-	impact_changeset *changes = NULL;
-	impact_snapshot *snap = NULL;
-	impact_project *project = NULL;
-	impact_selection *sel = NULL;
-	impact_config *config = NULL;
-	impact_cache *cache = NULL;
-	impact_strlist ghosts = { 0 };
-	impact_buf out = IMPACT_BUF_INIT;
-	impact_report_ctx ctx = { 0 };
-	impact_project_opts popts = { 0 };
-	impact_select_opts sopts = { 0 };
+	impact_plan *plan = NULL;
+	impact_plan_opts po = { 0 };
 	const char *spec;
-	char *gate_spec = NULL, *gate_why = NULL;
-	unsigned shard_k = 0, shard_n = 0;
-	double t0 = impact_now_ms(), t1;
 	int rc, exit_code = IMPACT_EXIT_OK;
 	bool quiet;
 
@@ -252,7 +129,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
-	if (o.shard && (rc = impact_shard_parse(&shard_k, &shard_n, o.shard)) < 0) {
+	if (o.shard && (rc = impact_shard_parse(&po.shard_k, &po.shard_n, o.shard)) < 0) {
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
@@ -262,149 +139,26 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		goto done;
 	}
 
-	if (o.gate) {
-		if (o.staged) {
-			fprintf(stderr, "impact: error: --gate compares commits and does not go with --staged\n");
-			exit_code = IMPACT_EXIT_USAGE;
-			goto done;
-		}
-		if ((rc = impact_cli_open_repo(cli)) < 0 ||
-		    (rc = impact_gate_range(&gate_spec, &gate_why, cli->repo, spec)) < 0) {
-			exit_code = impact_cli_fail(rc);
-			goto done;
-		}
-		spec = gate_spec;
-		if (!quiet)
-			fprintf(stderr, "impact: gate: %s (%s)\n", spec, gate_why);
-	}
-
-	if ((rc = impact_cli_open_repo(cli)) < 0 ||
-	    (rc = impact_range_parse(&range, cli->repo, spec, o.staged)) < 0 ||
-	    (rc = impact_diff_compute(&changes, cli->repo, &range)) < 0) {
-		exit_code = impact_cli_fail(rc);
+	po.spec = spec;
+	po.staged = o.staged;
+	po.gate = o.gate;
+	po.no_smart = o.no_smart;
+	po.coarse = o.coarse;
+	po.no_cache = o.no_cache;
+	po.threads = o.threads;
+	po.order_by_path = o.order && !strcmp(o.order, "path");
+	po.rules_dir = impact_planout_rules_dir();
+	if ((exit_code = impact_planout_build(&plan, cli, &po, quiet)) != IMPACT_EXIT_OK)
 		goto done;
-	}
-	t1 = impact_now_ms();
-	ctx.ms_diff = t1 - t0;
-
-	if ((rc = impact_snapshot_open(&snap, cli->repo, range.new_kind, range.new_tree)) < 0 ||
-	    (rc = impact_config_load(&config, impact_snapshot_reader, snap, rules_dir())) < 0) {
-		exit_code = impact_cli_fail(rc);
-		goto done;
-	}
-	collect_ghosts(&ghosts, changes);
-	popts.ghosts = (const char *const *)ghosts.items;
-	popts.nghosts = ghosts.n;
-	popts.nthreads = o.threads;
-	popts.base_tree = range.old_tree;
-	popts.changes = changes;
-	if (!o.no_cache)
-		popts.cache = cache = open_cache(cli->repo, quiet);
-	sopts.no_smart = o.no_smart;
-	sopts.precise = !o.coarse;
-	sopts.repo = cli->repo;
-	sopts.cache = cache;
-	if ((rc = impact_project_build(&project, snap, &popts)) < 0 ||
-	    (rc = impact_select(&sel, project, changes, config, &sopts)) < 0) {
-		exit_code = impact_cli_fail(rc);
-		goto done;
-	}
-
-	if (o.order && !strcmp(o.order, "path"))
-		impact_order_by_path(sel, project);
-	else
-		order_by_history(sel, project, cli->repo);
-	if (shard_n) {
-		double *weights = history_weights(sel, project, cli->repo);
-		impact_shard_apply(sel, project, shard_k, shard_n, weights);
-		free(weights);
-		/* A shard of the full suite still runs explicit files: its own part only. */
-		o.run_opts.explicit_targets = true;
-	}
-
-	ctx.range = &range;
-	ctx.changes = changes;
-	ctx.project = project;
-	ctx.selection = sel;
-	ctx.config = config;
-	ctx.ms_total = impact_now_ms() - t0;
-
-	if (!quiet) {
-		for (size_t i = 0; i < project->warnings.n; i++)
-			fprintf(stderr, "impact: warning: %s\n", project->warnings.items[i]);
-		for (size_t i = 0; i < sel->warnings.n; i++)
-			fprintf(stderr, "impact: warning: %s\n", sel->warnings.items[i]);
-	}
-
 	if ((o.list || o.explain || o.json) && !o.run) {
-		if (o.list)
-			rc = impact_report_list(&out, &ctx, o.nul);
-		else if (o.explain)
-			rc = impact_report_explain(&out, &ctx);
-		else
-			rc = impact_report_json(&out, &ctx, true);
-		if (rc < 0) {
-			exit_code = impact_cli_fail(rc);
-			goto done;
-		}
-		write_out(&out);
+		impact_plan_view view = o.list ? (o.nul ? IMPACT_VIEW_LIST_NUL : IMPACT_VIEW_LIST)
+		                      : o.explain ? IMPACT_VIEW_EXPLAIN : IMPACT_VIEW_JSON;
+		exit_code = impact_planout_print(plan, view);
 		goto done;
 	}
-
-	if (o.run_opts.json && (!changes->n || (!sel->ntests && (!sel->full_suite || shard_n)))) {
-		/* --json --run with nothing to run: the selection, and "run": null. */
-		json_t *doc;
-		char *text;
-		impact_buf_truncate(&out, 0);
-		if ((rc = impact_report_json(&out, &ctx, false)) < 0) {
-			exit_code = impact_cli_fail(rc);
-			goto done;
-		}
-		doc = json_loads(out.ptr, 0, NULL);
-		json_object_set_new(doc, "run", json_null());
-		text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (text)
-			printf("%s\n", text);
-		free(text);
-		json_decref(doc);
-	}
-	if (!changes->n) {
-		fprintf(stderr, "impact: no changes between %s and %s: nothing to run\n",
-		        range.old_label, range.new_label);
-		goto done;
-	}
-	if (!sel->ntests && (!sel->full_suite || shard_n)) {
-		if (shard_n) {
-			fprintf(stderr, "impact: shard %u/%u is empty: nothing to run\n", shard_k, shard_n);
-			goto done;
-		}
-		fprintf(stderr, "impact: %zu changed file%s, no test reaches them: nothing to run "
-		        "(see 'impact --explain')\n", changes->n, changes->n == 1 ? "" : "s");
-		goto done;
-	}
-	if (!quiet) {
-		if (sel->full_suite)
-			fprintf(stderr, "impact: full suite: %s\n", sel->full_reason);
-		else
-			fprintf(stderr, "impact: %zu changed file%s (%s..%s), %zu test file%s selected\n",
-			        changes->n, changes->n == 1 ? "" : "s", range.old_label,
-			        range.new_label, sel->ntests, sel->ntests == 1 ? "" : "s");
-	}
-	exit_code = impact_runner_run(cli, &o.run_opts, &ctx, config, rest, nrest);
+	exit_code = impact_planout_run(cli, plan, &po, &o.run_opts, rest, nrest);
 done:
-	impact_buf_release(&out);
-	impact_strlist_release(&ghosts);
-	impact_selection_free(sel);
-	impact_project_free(project);
-	impact_config_free(config);
-	if (cache && impact_cache_warning(cache) && !quiet)
-		fprintf(stderr, "impact: warning: %s\n", impact_cache_warning(cache));
-	impact_cache_close(cache);
-	impact_snapshot_free(snap);
-	impact_changeset_free(changes);
-	impact_range_release(&range);
-	free(gate_spec);
-	free(gate_why);
+	impact_planout_free(plan, quiet);
 	free(pos);
 	return exit_code;
 }
