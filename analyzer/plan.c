@@ -13,6 +13,7 @@
 #include "history.h"
 #include "path.h"
 #include "project.h"
+#include "records.h"
 #include "select.h"
 #include "shard.h"
 
@@ -97,7 +98,33 @@ static int plan_select(impact_plan *plan, git_repository *repo, const impact_pla
 	sopts.precise = !o->coarse;
 	sopts.repo = repo;
 	sopts.cache = plan->cache;
+	sopts.all = o->all;
 	return impact_select(&plan->selection, plan->project, plan->changes, plan->config, &sopts);
+}
+
+/*
+ * Phase 3b: recorded dependencies narrow (or widen) the selection. Only
+ * in the default mode: --coarse and --no-smart are static by definition.
+ * A store that cannot be read is said, and selection stays static.
+ */
+static void plan_records(impact_plan *plan, git_repository *repo, const impact_plan_opts *o)
+{
+	impact_records *rec = NULL;
+	impact_buf w = IMPACT_BUF_INIT;
+	int rc;
+	if (o->no_records || o->coarse || o->no_smart || o->all || plan->selection->full_suite)
+		return;
+	rc = impact_records_open(&rec, repo, false);
+	if (rc == IMPACT_ENOTFOUND)
+		return;
+	if (rc < 0 || impact_records_apply(rec, plan->selection, plan->project, plan->changes, repo,
+	                                   plan->range.old_tree, plan->snapshot, plan->cache,
+	                                   &plan->notes) < 0) {
+		impact_buf_printf(&w, "recorded dependencies not used: %s", impact_error_last());
+		impact_strlist_push(&plan->notes, w.ptr);
+	}
+	impact_buf_release(&w);
+	impact_records_close(rec);
 }
 
 /* Failures first, from the run history (cctrial's rule); no history, no change. */
@@ -191,6 +218,7 @@ int impact_plan_build(impact_plan **out, git_repository *repo, const impact_plan
 	if ((rc = plan_project(plan, repo, opts)) < 0 ||
 	    (rc = plan_select(plan, repo, opts)) < 0)
 		goto done;
+	plan_records(plan, repo, opts);
 	plan_order(plan, repo, opts);
 
 	for (size_t i = 0; i < plan->project->warnings.n; i++)
@@ -220,7 +248,7 @@ const char *impact_plan_cache_warning(const impact_plan *plan)
 bool impact_plan_is_empty(const impact_plan *plan)
 {
 	const impact_selection *sel = plan->selection;
-	return !plan->changes->n || (!sel->ntests && !sel->full_suite);
+	return (!plan->changes->n && !sel->full_suite) || (!sel->ntests && !sel->full_suite);
 }
 
 void impact_plan_free(impact_plan *plan)

@@ -28,6 +28,8 @@ typedef struct impact_plan_opts {
 	bool no_smart;         /* rules alone, no import graph */
 	bool coarse;           /* whole modules, no precise walk */
 	bool no_cache;         /* neither read nor write the parse cache */
+	bool no_records;       /* static selection only: ignore recorded dependencies */
+	bool all;              /* the whole suite, whatever changed (impact --all) */
 	unsigned threads;      /* parse threads; 0 = all CPUs */
 	bool order_by_path;    /* run order by path, not failures first */
 	unsigned shard_k, shard_n; /* keep part k of n (1-based); n = 0: no sharding */

@@ -241,6 +241,13 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 			impact_buf_puts(out, "\n");
 			continue;
 		}
+		if (s->evidence) {
+			impact_report_quote_path(out, s->target);
+			impact_buf_puts(out, " (");
+			impact_report_quote_path(out, s->evidence);
+			impact_buf_puts(out, ")\n");
+			continue;
+		}
 		if (s->reason == IMPACT_SELECT_REACHES && sel->precise && s->file != IMPACT_STRPOOL_NONE &&
 		    sel->precise->why[s->file] && (!chain.n || sel->precise->hops[s->file] <= s->dist)) {
 			impact_report_quote_path(out, s->target);
@@ -273,6 +280,11 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 	if (nfull)
 		impact_buf_printf(out, "%zu more test file%s run only because of the full suite\n",
 		                  nfull, nfull == 1 ? "" : "s");
+	if (sel->records_used)
+		impact_buf_printf(out, "records: %zu test file%s decided by what they executed at their "
+		                  "last run (%zu dropped, %zu added; --no-records for static only)\n",
+		                  sel->records_used, sel->records_used == 1 ? "" : "s",
+		                  sel->records_dropped, sel->records_added);
 	for (size_t i = 0; i < sel->nchanges; i++) {
 		const impact_change_info *info = &sel->changes[i];
 		const char *path = impact_change_path(info->change);
@@ -373,6 +385,8 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 		if (strcmp(s->target, impact_selected_path(p, s)))
 			set_path(o, "target", s->target);
 		json_object_set_new(o, "reason", json_string(reason_name(s->reason)));
+		if (s->evidence)
+			json_object_set_new(o, "evidence", json_str(s->evidence));
 		if (s->reason == IMPACT_SELECT_RULE && ctx->config) {
 			json_t *r = json_object();
 			json_object_set_new(r, "name", json_str(ctx->config->rules[s->rule].name));

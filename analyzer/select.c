@@ -367,6 +367,39 @@ static int cmp_selected(const void *a, const void *b, void *payload)
 	}
 }
 
+void impact_selection_set_evidence(impact_selection *sel, size_t index, const char *evidence)
+{
+	impact_strlist_push(&sel->owned, evidence);
+	sel->tests[index].evidence = sel->owned.items[sel->owned.n - 1];
+}
+
+void impact_selection_add_reached(impact_selection *sel, const impact_project *p,
+                                  uint32_t file, const char *evidence)
+{
+	impact_selected s = { 0 };
+	s.file = file;
+	s.anchor = file;
+	s.target = p->files[file].path;
+	s.dist = UINT32_MAX - 1;
+	s.reason = IMPACT_SELECT_REACHES;
+	s.group = GROUP_GRAPH;
+	s.rule = -1;
+	IMPACT_PUSH(sel->tests, sel->ntests, sel->alloc, s);
+	impact_selection_set_evidence(sel, sel->ntests - 1, evidence);
+}
+
+void impact_selection_remove(impact_selection *sel, size_t index)
+{
+	memmove(&sel->tests[index], &sel->tests[index + 1],
+	        (sel->ntests - index - 1) * sizeof(sel->tests[0]));
+	sel->ntests--;
+}
+
+void impact_selection_reorder(impact_selection *sel, const impact_project *p)
+{
+	qsort_r(sel->tests, sel->ntests, sizeof(sel->tests[0]), cmp_selected, (void *)p);
+}
+
 static int no_file(impact_buf *out, const char *path, void *payload)
 {
 	IMPACT_UNUSED(out);
@@ -599,6 +632,10 @@ int impact_select(impact_selection **out, const impact_project *p,
 		if (!add_spec(&b, &config->always[k], IMPACT_SELECT_ALWAYS, GROUP_REST, -1, NULL))
 			warn_missing(sel, &config->always[k], "'always'");
 	/* 4. The rest of the suite when it is forced. */
+	if (opts && opts->all && !sel->full_suite) {
+		sel->full_suite = true;
+		sel->full_reason = impact_xstrdup("--all: the whole suite was asked for");
+	}
 	if (sel->full_suite)
 		for (uint32_t id = 0; id < p->nfiles; id++)
 			if ((p->files[id].flags & IMPACT_PF_TEST) && !(p->files[id].flags & IMPACT_PF_GHOST))

@@ -63,6 +63,8 @@ typedef struct impact_selected {
 	uint32_t anchor;     /* the project file whose chain explains it (a collected
 	                        directory: its collector), or IMPACT_STRPOOL_NONE */
 	const impact_collector *collector; /* set when a collector makes it a test */
+	const char *evidence; /* recorded dependencies: what the record says, or NULL
+	                         (borrowed from the selection) */
 	uint8_t group;       /* ordering group: rules first, changed tests, graph, the rest */
 	uint32_t seq;        /* order within the group for rules (config order) */
 } impact_selected;
@@ -82,12 +84,16 @@ typedef struct impact_selection {
 	struct impact_precise *precise; /* the precise mode's walk, or NULL (--coarse) */
 	impact_reach reach;          /* the walk, for chains */
 	double ms_select;
+	size_t records_used;         /* tests files whose records decided (records.h) */
+	size_t records_dropped;      /* of those, the static selection's that records dropped */
+	size_t records_added;        /* and those records added */
 } impact_selection;
 
 /* How to select; zero-initialised = the defaults. */
 typedef struct impact_select_opts {
 	bool no_smart;  /* --no-smart: rules alone, no import graph */
 	bool precise;   /* call-time changes select by references (default; --coarse: off) */
+	bool all;       /* --all: the whole suite, whatever changed */
 	git_repository *repo;  /* for the old sides of modified modules (precise) */
 	impact_cache *cache;   /* parse cache for those, or NULL */
 } impact_select_opts;
@@ -120,6 +126,18 @@ const char *impact_selection_cause(const impact_selection *sel, const impact_pro
 
 /* The path of the file behind selected test `s` (a node id's file part is the file). */
 const char *impact_selected_path(const impact_project *project, const impact_selected *s);
+
+/*
+ * Edits for recorded dependencies (records.c): append test file `file`
+ * as reached (records found it executed a change), or remove the test at
+ * `index`; `evidence` is copied. Run order is kept by
+ * impact_selection_reorder, which sorts as impact_select does.
+ */
+void impact_selection_add_reached(impact_selection *sel, const impact_project *project,
+                                  uint32_t file, const char *evidence);
+void impact_selection_set_evidence(impact_selection *sel, size_t index, const char *evidence);
+void impact_selection_remove(impact_selection *sel, size_t index);
+void impact_selection_reorder(impact_selection *sel, const impact_project *project);
 
 const char *impact_change_class_name(impact_change_class cls);
 const char *impact_change_status_name(impact_change_status status);

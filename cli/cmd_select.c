@@ -14,7 +14,7 @@
 #include "snapshot.h"
 
 typedef struct select_opts {
-	bool staged, list, nul, explain, json, run, no_smart, gate, no_cache, coarse;
+	bool staged, list, nul, explain, json, run, no_smart, gate, no_cache, coarse, all, no_records;
 	const char *shard, *order;
 	unsigned threads;
 	impact_runner_opts run_opts;
@@ -49,6 +49,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to compare" },
 		{ IMPACT_OPT_FLAG, 0, "staged", &o.staged, NULL, "the index against HEAD (what 'git commit' would record)" },
+		{ IMPACT_OPT_FLAG, 0, "all", &o.all, NULL, "the whole suite, whatever changed (and record what each test executes)" },
 		{ IMPACT_OPT_FLAG, 0, "gate", &o.gate, NULL, "a CI or merge gate: the range given, else from the merge base with origin/HEAD, origin/main or main" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to print instead of running" },
 		{ IMPACT_OPT_FLAG, 'l', "list", &o.list, NULL, "the selected test files, one per line, in run order" },
@@ -58,6 +59,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "selecting" },
 		{ IMPACT_OPT_FLAG, 0, "no-smart", &o.no_smart, NULL, "rules alone: no import graph (changed tests still run)" },
 		{ IMPACT_OPT_FLAG, 0, "coarse", &o.coarse, NULL, "whole modules: any change selects every test importing the module" },
+		{ IMPACT_OPT_FLAG, 0, "no-records", &o.no_records, NULL, "static selection only: ignore what tests executed at their last run" },
 		{ IMPACT_OPT_UINT, 0, "threads", &o.threads, "n", "parse with n threads (default: all CPUs)" },
 		{ IMPACT_OPT_FLAG, 0, "no-cache", &o.no_cache, NULL, "parse every file, neither reading nor writing the parse cache" },
 		{ IMPACT_OPT_STRING, 0, "shard", &o.shard, "K/N", "keep part K of N disjoint, balanced parts (a CI matrix)" },
@@ -65,6 +67,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running" },
 		{ IMPACT_OPT_FLAG, 0, "run", &o.run, NULL, "run even with --json" },
 		{ IMPACT_OPT_FLAG, 0, "last-failed", &o.run_opts.last_failed, NULL, "rerun the previous run's failures" },
+		{ IMPACT_OPT_FLAG, 0, "no-record", &o.run_opts.no_record, NULL, "do not record what the tests execute" },
 		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o.run_opts.no_preflight, NULL, "skip the import and collection checks" },
 		{ IMPACT_OPT_FLAG, 0, "retry-flaky", &o.run_opts.retry_flaky, NULL, "rerun a failing known-flaky test once" },
 		{ IMPACT_OPT_FLAG, 0, "no-default-flags", &o.run_opts.no_default_flags, NULL, "do not add -x --tb=short --no-header" },
@@ -145,6 +148,8 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	po.no_smart = o.no_smart;
 	po.coarse = o.coarse;
 	po.no_cache = o.no_cache;
+	po.no_records = o.no_records;
+	po.all = o.all;
 	po.threads = o.threads;
 	po.order_by_path = o.order && !strcmp(o.order, "path");
 	po.rules_dir = impact_planout_rules_dir();

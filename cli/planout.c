@@ -98,9 +98,9 @@ int impact_planout_run(impact_cli *cli, const impact_plan *plan, const impact_pl
 	/* A shard of the full suite still runs explicit files: its own part only. */
 	if (po->shard_n)
 		o.explicit_targets = true;
-	if (o.json && (!changes->n || nothing))
+	if (o.json && ((!changes->n && !po->all) || nothing))
 		print_json_no_run(plan);
-	if (!changes->n) {
+	if (!changes->n && !po->all) {
 		fprintf(stderr, "impact: no changes between %s and %s: nothing to run\n",
 		        plan->range.old_label, plan->range.new_label);
 		return IMPACT_EXIT_OK;

@@ -34,6 +34,7 @@
 #include "live.h"
 #include "preflight.h"
 #include "reap.h"
+#include "recording.h"
 #include "run.h"
 #include "runrecord.h"
 #include "runreport.h"
@@ -82,6 +83,7 @@ typedef struct runner {
 	/* What happened beyond test outcomes, over all rounds: */
 	bool timed_out, interrupted;
 	impact_run_notes notes;
+	impact_recording recording;  /* recorded dependencies (recording.h) */
 } runner;
 
 /* --- small helpers ------------------------------------------------------ */
@@ -346,6 +348,8 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 		print_command(&argv);
 	impact_run_argv_private(&argv, events_fd >= 0 ? r->plugin_dir : NULL, junit_path);
 	impact_run_env(&env, r->run_id.ptr, events_fd >= 0 ? r->plugin_dir : NULL, events_path);
+	if (events_fd >= 0)
+		impact_recording_round(&r->recording, r->run_id.ptr, r->rounds, &env);
 
 	co.cwd = r->cli->workdir;
 	co.env_add = impact_child_argv(&env);
@@ -437,6 +441,19 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	    !impact_flaky_real_failures(&res))
 		not_run(&r->remaining, r, &ev);
 	impact_flaky_merge(&r->res, &res, rerun);
+	if (r->recording.sink) {
+		impact_strlist left = { 0 }, files = { 0 };
+		impact_buf f = IMPACT_BUF_INIT;
+		not_run(&left, r, &ev);
+		for (size_t i = 0; i < left.n; i++) {
+			file_of(&f, left.items[i]);
+			impact_strlist_push(&files, f.ptr);
+		}
+		impact_recording_collect(&r->recording, &files);
+		impact_buf_release(&f);
+		impact_strlist_release(&left);
+		impact_strlist_release(&files);
+	}
 	if (ev.bad_lines && !o->quiet)
 		fprintf(stderr, "impact: warning: %zu unreadable line%s from impact's pytest plugin\n",
 		        ev.bad_lines, ev.bad_lines == 1 ? "" : "s");
@@ -780,6 +797,7 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	r.lim.interrupted = &interrupts;
 	impact_reap_become_subreaper();
 
+	impact_recording_init(&r.recording, cli, o->no_record, o->quiet, r.args, r.nargs);
 	if (!o->no_preflight && (exit_code = preflight(&r, &targets)) != 0)
 		goto done;
 	r.workers = o->workers;
@@ -851,5 +869,6 @@ done:
 	impact_results_release(&r.res);
 	impact_python_release(&r.python);
 	impact_strlist_release(&targets);
+	impact_recording_release(&r.recording);
 	return exit_code;
 }

@@ -36,6 +36,7 @@ typedef struct impact_runner_opts {
 	const char *workers;     /* -n N|auto, or NULL */
 	const char *junitxml;    /* --junitxml PATH: keep pytest's JUnit XML there */
 	const char *format;      /* --format github: annotations for CI; NULL = text */
+	bool no_record;          /* --no-record: do not record what the tests executed */
 	bool explicit_targets;   /* pass the selected files even for a full suite (--shard) */
 } impact_runner_opts;
 

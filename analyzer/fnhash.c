@@ -1,0 +1,203 @@
+/*
+ * fnhash.c - token fingerprints of functions and of import-time code
+ * (see fnhash.h).
+ *
+ * A small lexer walks the lines chosen, tracking string literals (single,
+ * double, triple-quoted, with escapes) so that a '#' or spaces inside a
+ * string are content, not a comment or layout. Bracket depth is tracked
+ * so that a continuation line's indentation is layout, while a logical
+ * line's indentation is structure. FNV-1a (64-bit) over the normalised
+ * bytes: this is change detection, not security.
+ */
+#include "fnhash.h"
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+typedef struct lexer {
+	uint64_t h;
+	int quote;      /* 0, or the quote char of the open string */
+	bool triple;
+	int depth;      /* open brackets */
+	bool pending_space;
+} lexer;
+
+static void feed(lexer *lx, unsigned char c)
+{
+	lx->h ^= c;
+	lx->h *= FNV_PRIME;
+}
+
+/*
+ * Feed one line (without its newline) into the fingerprint. Returns
+ * nothing: state carries across lines (strings and brackets span lines).
+ */
+static void feed_line(lexer *lx, const char *s, size_t n)
+{
+	size_t i = 0;
+	bool wrote = false;
+	/* Indentation counts only at the start of a logical line. */
+	if (!lx->quote && !lx->depth) {
+		size_t k = 0;
+		while (k < n && (s[k] == ' ' || s[k] == '\t'))
+			k++;
+		if (k == n || s[k] == '#')
+			return; /* blank or comment-only: layout */
+		feed(lx, '\n');
+		for (size_t j = 0; j < k; j++)
+			feed(lx, (unsigned char)s[j]);
+		i = k;
+	} else if (lx->quote) {
+		feed(lx, '\n'); /* a newline inside a string is content */
+	}
+	lx->pending_space = false;
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (lx->quote) {
+			feed(lx, c);
+			if (c == '\\' && i + 1 < n) {
+				feed(lx, (unsigned char)s[++i]);
+				continue;
+			}
+			if (c == lx->quote) {
+				if (!lx->triple) {
+					lx->quote = 0;
+				} else if (i + 2 < n + 0 && s[i + 1] == lx->quote && s[i + 2] == lx->quote) {
+					feed(lx, c);
+					feed(lx, c);
+					i += 2;
+					lx->quote = 0;
+					lx->triple = false;
+				}
+			}
+			wrote = true;
+			continue;
+		}
+		if (c == '#')
+			break;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
+			lx->pending_space = wrote;
+			continue;
+		}
+		if (lx->pending_space) {
+			feed(lx, ' ');
+			lx->pending_space = false;
+		}
+		if (c == '"' || c == '\'') {
+			lx->quote = c;
+			lx->triple = i + 2 < n && s[i + 1] == (char)c && s[i + 2] == (char)c;
+			feed(lx, c);
+			if (lx->triple) {
+				feed(lx, c);
+				feed(lx, c);
+				i += 2;
+			}
+		} else {
+			if (c == '(' || c == '[' || c == '{')
+				lx->depth++;
+			else if ((c == ')' || c == ']' || c == '}') && lx->depth > 0)
+				lx->depth--;
+			feed(lx, c);
+		}
+		wrote = true;
+	}
+	/* A one-quote string cannot span lines (without a backslash): close it. */
+	if (lx->quote && !lx->triple && !(n && s[n - 1] == '\\'))
+		lx->quote = 0;
+}
+
+/* Byte offsets of each line start: starts[k] is line k+1; starts[nlines] = len. */
+static size_t *line_starts(const char *src, size_t len, size_t *nlines)
+{
+	size_t n = 1, k = 1;
+	size_t *starts;
+	for (size_t i = 0; i < len; i++)
+		n += src[i] == '\n';
+	starts = impact_xmalloc((n + 1) * sizeof(size_t));
+	starts[0] = 0;
+	for (size_t i = 0; i < len; i++)
+		if (src[i] == '\n')
+			starts[k++] = i + 1;
+	starts[n] = len;
+	*nlines = n;
+	return starts;
+}
+
+static void feed_lines(lexer *lx, const char *src, const size_t *starts, size_t nlines,
+                       uint32_t from, uint32_t to)
+{
+	for (uint32_t l = from; l <= to && l >= 1 && l <= nlines; l++) {
+		size_t b = starts[l - 1], e = starts[l];
+		if (e > b && src[e - 1] == '\n')
+			e--;
+		feed_line(lx, src + b, e - b);
+	}
+}
+
+static bool is_function(const impact_symbol *s)
+{
+	return s->kind == IMPACT_SYMBOL_FUNCTION || s->kind == IMPACT_SYMBOL_METHOD;
+}
+
+void impact_fnhashes_compute(impact_fnhashes *out, const char *src, size_t len,
+                             const impact_pyfacts *facts)
+{
+	size_t nlines;
+	size_t *starts = line_starts(src, len, &nlines);
+	bool *in_body = impact_xcalloc(nlines + 2, sizeof(bool));
+	lexer lx;
+
+	out->n = facts->nsymbols;
+	out->fn = impact_xcalloc(facts->nsymbols + 1, sizeof(uint64_t));
+	for (size_t i = 0; i < facts->nsymbols; i++) {
+		const impact_symbol *s = &facts->symbols[i];
+		if (!is_function(s))
+			continue;
+		memset(&lx, 0, sizeof(lx));
+		lx.h = FNV_OFFSET;
+		feed_lines(&lx, src, starts, nlines, s->start_line, s->end_line);
+		out->fn[i] = lx.h ? lx.h : 1;
+		/* A one-liner's body shares the signature's line: it stays import-time. */
+		if (!(s->flags & IMPACT_SYMBOL_ONE_LINER) && s->body_start_line)
+			for (uint32_t l = s->body_start_line; l <= s->body_end_line && l <= nlines; l++)
+				in_body[l] = true;
+	}
+	/* Module code: every line outside function bodies, as runs of lines. */
+	memset(&lx, 0, sizeof(lx));
+	lx.h = FNV_OFFSET;
+	for (uint32_t l = 1; l <= nlines; l++) {
+		if (in_body[l]) {
+			/* Keep the strings and brackets of a body from leaking out. */
+			lx.quote = 0;
+			lx.triple = false;
+			lx.depth = 0;
+			continue;
+		}
+		feed_lines(&lx, src, starts, nlines, l, l);
+	}
+	/* Facts flags that change what an import does count too. */
+	feed(&lx, (unsigned char)(facts->flags & 0x7f));
+	out->module = lx.h ? lx.h : 1;
+	free(in_body);
+	free(starts);
+}
+
+void impact_fnhashes_release(impact_fnhashes *h)
+{
+	free(h->fn);
+	h->fn = NULL;
+	h->n = 0;
+}
+
+uint32_t impact_fnhash_owner(const impact_pyfacts *facts, uint32_t line)
+{
+	uint32_t best = IMPACT_SYMBOL_NONE;
+	for (size_t i = 0; i < facts->nsymbols; i++) {
+		const impact_symbol *s = &facts->symbols[i];
+		if (!is_function(s) || line < s->start_line || line > s->end_line)
+			continue;
+		/* Symbols come in source order, outer before inner: the last match is innermost. */
+		best = (uint32_t)i;
+	}
+	return best;
+}

@@ -1,0 +1,594 @@
+/*
+ * records.c - the store of recorded dependencies and its ingest from the
+ * recorder's sink (see records.h; selection with records is recselect.c).
+ *
+ * Tables: func (path, qualified name, fingerprint: one row per distinct
+ * triple), fset (a sorted array of func ids, stored once per distinct
+ * set, found by a 64-bit digest), rec (per test file: tree, fset, the
+ * non-Python files it ran code from), modimp (per module: the fset of
+ * what ran while it was imported). A store of another version is
+ * emptied and rebuilt quietly.
+ */
+#include "records.h"
+
+#include "fnhash.h"
+#include "records_private.h"
+#include "path.h"
+#include "runrecord.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS func (id INTEGER PRIMARY KEY, path TEXT NOT NULL,"
+	"  qual TEXT NOT NULL, hash INTEGER NOT NULL, UNIQUE (path, qual, hash));"
+	"CREATE TABLE IF NOT EXISTS fset (id INTEGER PRIMARY KEY, digest INTEGER UNIQUE NOT NULL,"
+	"  ids BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS rec (file TEXT PRIMARY KEY, tree BLOB NOT NULL,"
+	"  fset INTEGER NOT NULL, deps TEXT NOT NULL, ntests INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS modimp (path TEXT PRIMARY KEY, fset INTEGER NOT NULL);";
+
+static int db_error(impact_records *rec, const char *what)
+{
+	return impact_error_set(IMPACT_ERROR, "recorded dependencies '%s': cannot %s: %s; "
+	                        "'impact records clear' starts them anew", rec->path, what,
+	                        sqlite3_errmsg(rec->db));
+}
+
+char *impact_records_path(git_repository *repo)
+{
+	return impact_runrecord_path(repo, "records.db");
+}
+
+/* The version row, or a store emptied for this version. */
+static int check_version(impact_records *rec)
+{
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+	if (sqlite3_prepare_v2(rec->db, "SELECT v FROM meta WHERE k = 'version'", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		ok = !strcmp((const char *)sqlite3_column_text(st, 0), IMPACT_RECORDS_VERSION);
+	sqlite3_finalize(st);
+	if (ok)
+		return 0;
+	if (sqlite3_exec(rec->db,
+	                 "DELETE FROM func; DELETE FROM fset; DELETE FROM rec; DELETE FROM modimp;"
+	                 "INSERT OR REPLACE INTO meta VALUES ('version', '" IMPACT_RECORDS_VERSION "');",
+	                 NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(rec, "reset its tables");
+	return 0;
+}
+
+int impact_records_open(impact_records **out, git_repository *repo, bool create)
+{
+	impact_records *rec = impact_xcalloc(1, sizeof(*rec));
+	struct stat sb;
+	int rc = 0;
+
+	*out = NULL;
+	rec->path = impact_records_path(repo);
+	if (!create && stat(rec->path, &sb) != 0) {
+		rc = impact_error_set(IMPACT_ENOTFOUND, "no recorded dependencies yet ('impact --all' records them)");
+		goto done;
+	}
+	if (sqlite3_open_v2(rec->path, &rec->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(rec->db, 5000) != SQLITE_OK ||
+	    sqlite3_exec(rec->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_error(rec, "open");
+		goto done;
+	}
+	rc = check_version(rec);
+done:
+	if (rc < 0) {
+		impact_records_close(rec);
+		return rc;
+	}
+	*out = rec;
+	return 0;
+}
+
+void impact_records_close(impact_records *rec)
+{
+	if (!rec)
+		return;
+	sqlite3_close(rec->db);
+	free(rec->path);
+	free(rec);
+}
+
+/* ---- ingest ---------------------------------------------------------------- */
+
+/* One repository file seen in the sink: its facts and fingerprints on disk. */
+typedef struct seen_file {
+	char *rel;              /* repository path */
+	bool py, ok;            /* a Python file read and parsed */
+	impact_pyfacts *facts;
+	impact_fnhashes hashes;
+} seen_file;
+
+/* What a test file's tests executed, over the run. */
+typedef struct test_file {
+	char *rel;
+	impact_u32vec funcs;    /* func ids */
+	impact_strlist deps;    /* non-Python files */
+	char *opaque;           /* why it cannot be recorded, or NULL */
+	size_t ntests;
+} test_file;
+
+typedef struct ingest {
+	impact_records *rec;
+	const impact_records_run *run;
+	impact_pyparser *parser;
+	json_t *file_index;     /* abs path -> index in files */
+	seen_file *files;
+	size_t nfiles, afiles;
+	json_t *test_index;     /* rel path -> index in tests */
+	test_file *tests;
+	size_t ntests, atests;
+	sqlite3_stmt *ins_func, *get_func;
+	bool failed;
+} ingest;
+
+/* The repository path of absolute `abs`, or NULL when it is outside the work tree. */
+static const char *rel_of(const ingest *in, const char *abs)
+{
+	size_t n = strlen(in->run->workdir);
+	if (strncmp(abs, in->run->workdir, n) || abs[n] != '/' || !abs[n + 1])
+		return NULL;
+	return abs + n + 1;
+}
+
+static seen_file *seen(ingest *in, const char *abs)
+{
+	json_t *ix = json_object_get(in->file_index, abs);
+	seen_file f = { 0 };
+	const char *rel;
+	if (ix)
+		return &in->files[json_integer_value(ix)];
+	rel = rel_of(in, abs);
+	if (!rel)
+		return NULL;
+	f.rel = impact_xstrdup(rel);
+	f.py = impact_path_has_suffix(rel, ".py");
+	if (f.py) {
+		impact_buf src = IMPACT_BUF_INIT;
+		impact_buf path = IMPACT_BUF_INIT;
+		impact_buf_printf(&path, "%s/%s", in->run->workdir, rel);
+		if (impact_buf_read_file(&src, path.ptr, IMPACT_PYFACTS_MAX_SOURCE) == 0 &&
+		    impact_pyfacts_extract(&f.facts, in->parser, src.ptr ? src.ptr : "", src.size) == 0 &&
+		    !(f.facts->flags & IMPACT_PYFACTS_TOO_LARGE)) {
+			impact_fnhashes_compute(&f.hashes, src.ptr ? src.ptr : "", src.size, f.facts);
+			f.ok = true;
+		}
+		impact_buf_release(&src);
+		impact_buf_release(&path);
+	}
+	IMPACT_PUSH(in->files, in->nfiles, in->afiles, f);
+	json_object_set_new(in->file_index, abs, json_integer((json_int_t)in->nfiles - 1));
+	return &in->files[in->nfiles - 1];
+}
+
+static int64_t func_id(ingest *in, const char *path, const char *qual, uint64_t hash)
+{
+	int64_t id = -1;
+	sqlite3_reset(in->ins_func);
+	sqlite3_bind_text(in->ins_func, 1, path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(in->ins_func, 2, qual, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(in->ins_func, 3, (int64_t)hash);
+	if (sqlite3_step(in->ins_func) != SQLITE_DONE)
+		in->failed = true;
+	sqlite3_reset(in->get_func);
+	sqlite3_bind_text(in->get_func, 1, path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(in->get_func, 2, qual, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(in->get_func, 3, (int64_t)hash);
+	if (sqlite3_step(in->get_func) == SQLITE_ROW)
+		id = sqlite3_column_int64(in->get_func, 0);
+	else
+		in->failed = true;
+	return id;
+}
+
+/*
+ * Add what [abs path, first line] stands for to `funcs` (or `deps` for a
+ * non-Python file). False when it cannot be known (the file could not be
+ * read): the record would be incomplete.
+ */
+static bool add_code(ingest *in, impact_u32vec *funcs, impact_strlist *deps, json_t *entry)
+{
+	const char *abs = json_string_value(json_array_get(entry, 0));
+	json_int_t line = json_integer_value(json_array_get(entry, 1));
+	seen_file *f;
+	uint32_t sym;
+	int64_t id;
+	if (!abs || !(f = seen(in, abs)))
+		return true; /* outside the repository: not a dependency */
+	if (!f->py) {
+		for (size_t i = 0; i < deps->n; i++)
+			if (!strcmp(deps->items[i], f->rel))
+				return true;
+		impact_strlist_push(deps, f->rel);
+		return true;
+	}
+	if (!f->ok)
+		return false;
+	sym = impact_fnhash_owner(f->facts, line > 0 ? (uint32_t)line : 0);
+	id = sym == IMPACT_SYMBOL_NONE
+	     ? func_id(in, f->rel, IMPACT_FNHASH_MODULE, f->hashes.module)
+	     : func_id(in, f->rel, f->facts->symbols[sym].name, f->hashes.fn[sym]);
+	if (id < 0)
+		return false;
+	impact_u32vec_push(funcs, (uint32_t)id);
+	return true;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Sort and deduplicate. */
+static void uniq(impact_u32vec *v)
+{
+	size_t k = 0;
+	qsort(v->v, v->n, sizeof(uint32_t), cmp_u32);
+	for (size_t i = 0; i < v->n; i++)
+		if (!k || v->v[k - 1] != v->v[i])
+			v->v[k++] = v->v[i];
+	v->n = k;
+}
+
+/* The id of the set `v` (sorted, unique), stored once. -1 on failure. */
+static int64_t fset_id(impact_records *rec, const impact_u32vec *v)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	sqlite3_stmt *st = NULL;
+	int64_t id = -1;
+	for (size_t i = 0; i < v->n; i++) {
+		h ^= v->v[i];
+		h *= 0x100000001b3ULL;
+	}
+	if (sqlite3_prepare_v2(rec->db, "INSERT OR IGNORE INTO fset (digest, ids) VALUES (?, ?)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)h);
+	sqlite3_bind_blob(st, 2, v->n ? (const void *)v->v : "", (int)(v->n * sizeof(uint32_t)),
+	                  SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_prepare_v2(rec->db, "SELECT id FROM fset WHERE digest = ?", -1, &st,
+		                       NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, (int64_t)h);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				id = sqlite3_column_int64(st, 0);
+		}
+	}
+	sqlite3_finalize(st);
+	return id;
+}
+
+static test_file *test_file_of(ingest *in, const char *rel)
+{
+	json_t *ix = json_object_get(in->test_index, rel);
+	test_file t = { 0 };
+	if (ix)
+		return &in->tests[json_integer_value(ix)];
+	t.rel = impact_xstrdup(rel);
+	IMPACT_PUSH(in->tests, in->ntests, in->atests, t);
+	json_object_set_new(in->test_index, rel, json_integer((json_int_t)in->ntests - 1));
+	return &in->tests[in->ntests - 1];
+}
+
+static void ingest_test(ingest *in, json_t *line)
+{
+	const char *path = json_string_value(json_object_get(line, "path"));
+	const char *opaque = json_string_value(json_object_get(line, "opaque"));
+	const char *rel = path ? rel_of(in, path) : NULL;
+	const char *lists[] = { "fns", "kept" };
+	json_t *files = json_object_get(line, "files"), *e;
+	test_file *t;
+	size_t i;
+	if (!rel)
+		return;
+	t = test_file_of(in, rel);
+	t->ntests++;
+	if (opaque && !t->opaque)
+		t->opaque = impact_xstrdup(opaque);
+	for (size_t k = 0; k < IMPACT_ARRAY_SIZE(lists); k++)
+		json_array_foreach(json_object_get(line, lists[k]), i, e)
+			if (!add_code(in, &t->funcs, &t->deps, e) && !t->opaque)
+				t->opaque = impact_xstrdup("ran code impact could not read again");
+	json_array_foreach(files, i, e) {
+		json_t *pair = json_pack("[s, i]", json_string_value(e) ? json_string_value(e) : "", 0);
+		add_code(in, &t->funcs, &t->deps, pair);
+		json_decref(pair);
+	}
+}
+
+static void ingest_import(ingest *in, json_t *line)
+{
+	const char *module = json_string_value(json_object_get(line, "module"));
+	const char *rel = module ? rel_of(in, module) : NULL;
+	impact_u32vec funcs = { 0 };
+	impact_strlist deps = { 0 };
+	sqlite3_stmt *st = NULL;
+	json_t *e;
+	size_t i;
+	int64_t set;
+	if (!rel)
+		return;
+	json_array_foreach(json_object_get(line, "fns"), i, e)
+		add_code(in, &funcs, &deps, e);
+	uniq(&funcs);
+	set = fset_id(in->rec, &funcs);
+	if (set >= 0 &&
+	    sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO modimp VALUES (?, ?)", -1, &st,
+	                       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, rel, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, set);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			in->failed = true;
+	}
+	sqlite3_finalize(st);
+	impact_u32vec_release(&funcs);
+	impact_strlist_release(&deps);
+}
+
+/* One tests-<pid>.jsonl file of the sink. */
+static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
+{
+	impact_buf text = IMPACT_BUF_INIT;
+	char *p, *nl;
+	if (impact_buf_read_file(&text, path, (size_t)1 << 30) < 0 || !text.ptr)
+		goto done;
+	for (p = text.ptr; *p; p = nl ? nl + 1 : p + strlen(p)) {
+		json_t *line;
+		const char *kind;
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!(line = json_loads(p, 0, NULL)))
+			continue;
+		kind = json_string_value(json_object_get(line, "kind"));
+		if (json_object_get(line, "disabled")) {
+			impact_buf w = IMPACT_BUF_INIT;
+			impact_buf_printf(&w, "nothing recorded in this run: %s",
+			                  json_string_value(json_object_get(line, "disabled"))
+			                  ? json_string_value(json_object_get(line, "disabled")) : "the recorder stepped back");
+			impact_strlist_push(notes, w.ptr);
+			impact_buf_release(&w);
+		} else if (kind && !strcmp(kind, "test")) {
+			ingest_test(in, line);
+		} else if (kind && !strcmp(kind, "import")) {
+			ingest_import(in, line);
+		}
+		json_decref(line);
+		if (!nl)
+			break;
+	}
+done:
+	impact_buf_release(&text);
+}
+
+static bool is_incomplete(const impact_records_run *run, const char *rel)
+{
+	for (size_t i = 0; i < run->nincomplete; i++)
+		if (!strcmp(run->incomplete[i], rel))
+			return true;
+	return false;
+}
+
+/* Write the test files' records: complete ones replace, opaque ones drop. */
+static void store_tests(ingest *in)
+{
+	sqlite3_stmt *put = NULL, *del = NULL;
+	if (sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO rec VALUES (?, ?, ?, ?, ?)", -1,
+	                       &put, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(in->rec->db, "DELETE FROM rec WHERE file = ?", -1, &del,
+	                       NULL) != SQLITE_OK) {
+		in->failed = true;
+		goto done;
+	}
+	for (size_t i = 0; i < in->ntests; i++) {
+		test_file *t = &in->tests[i];
+		impact_buf deps = IMPACT_BUF_INIT;
+		int64_t set;
+		if (t->opaque || !in->run->tree) {
+			sqlite3_reset(del);
+			sqlite3_bind_text(del, 1, t->rel, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(del) != SQLITE_DONE)
+				in->failed = true;
+			continue;
+		}
+		if (is_incomplete(in->run, t->rel))
+			continue;
+		uniq(&t->funcs);
+		if ((set = fset_id(in->rec, &t->funcs)) < 0) {
+			in->failed = true;
+			continue;
+		}
+		for (size_t k = 0; k < t->deps.n; k++)
+			impact_buf_printf(&deps, "%s%s", k ? "\n" : "", t->deps.items[k]);
+		sqlite3_reset(put);
+		sqlite3_bind_text(put, 1, t->rel, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(put, 2, in->run->tree->id, GIT_OID_RAWSZ, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(put, 3, set);
+		sqlite3_bind_text(put, 4, deps.ptr ? deps.ptr : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(put, 5, (int64_t)t->ntests);
+		if (sqlite3_step(put) != SQLITE_DONE)
+			in->failed = true;
+		impact_buf_release(&deps);
+	}
+done:
+	sqlite3_finalize(put);
+	sqlite3_finalize(del);
+}
+
+static void ingest_release(ingest *in)
+{
+	for (size_t i = 0; i < in->nfiles; i++) {
+		free(in->files[i].rel);
+		impact_pyfacts_free(in->files[i].facts);
+		impact_fnhashes_release(&in->files[i].hashes);
+	}
+	free(in->files);
+	for (size_t i = 0; i < in->ntests; i++) {
+		free(in->tests[i].rel);
+		impact_u32vec_release(&in->tests[i].funcs);
+		impact_strlist_release(&in->tests[i].deps);
+		free(in->tests[i].opaque);
+	}
+	free(in->tests);
+	json_decref(in->file_index);
+	json_decref(in->test_index);
+	sqlite3_finalize(in->ins_func);
+	sqlite3_finalize(in->get_func);
+	impact_pyparser_free(in->parser);
+}
+
+int impact_records_ingest(impact_records *rec, git_repository *repo,
+                          const impact_records_run *run, impact_strlist *notes)
+{
+	ingest in = { 0 };
+	DIR *d = NULL;
+	struct dirent *de;
+	impact_strlist names = { 0 };
+	int rc = 0;
+	IMPACT_UNUSED(repo);
+
+	in.rec = rec;
+	in.run = run;
+	in.file_index = json_object();
+	in.test_index = json_object();
+	if (!(in.parser = impact_pyparser_new()))
+		return IMPACT_ERROR;
+	if (!(d = opendir(run->sink)))
+		goto done; /* nothing recorded (the plugin was not loaded) */
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "tests-", 6) && impact_path_has_suffix(de->d_name, ".jsonl"))
+			impact_strlist_push(&names, de->d_name);
+	closedir(d);
+	if (!names.n)
+		goto done;
+	if (sqlite3_exec(rec->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rec->db, "INSERT OR IGNORE INTO func (path, qual, hash) VALUES (?, ?, ?)",
+	                       -1, &in.ins_func, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rec->db, "SELECT id FROM func WHERE path = ? AND qual = ? AND hash = ?",
+	                       -1, &in.get_func, NULL) != SQLITE_OK) {
+		rc = db_error(rec, "write");
+		goto done;
+	}
+	for (size_t i = 0; i < names.n; i++) {
+		impact_buf path = IMPACT_BUF_INIT;
+		impact_buf_printf(&path, "%s/%s", run->sink, names.items[i]);
+		ingest_file(&in, path.ptr, notes);
+		impact_buf_release(&path);
+	}
+	store_tests(&in);
+	if (in.failed || sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_error(rec, "write");
+		sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+done:
+	impact_strlist_release(&names);
+	ingest_release(&in);
+	return rc;
+}
+
+/* ---- stats, clear, export, import ------------------------------------------ */
+
+static size_t count(impact_records *rec, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	if (sqlite3_prepare_v2(rec->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int impact_records_stats_get(impact_records *rec, impact_records_stats *out)
+{
+	struct stat sb;
+	memset(out, 0, sizeof(*out));
+	out->files = count(rec, "SELECT COUNT(*) FROM rec");
+	out->tests = count(rec, "SELECT COALESCE(SUM(ntests), 0) FROM rec");
+	out->functions = count(rec, "SELECT COUNT(*) FROM func");
+	out->sets = count(rec, "SELECT COUNT(*) FROM fset");
+	out->modules = count(rec, "SELECT COUNT(*) FROM modimp");
+	out->bytes = stat(rec->path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	return 0;
+}
+
+int impact_records_clear(git_repository *repo)
+{
+	char *path = impact_records_path(repo);
+	int rc = 0;
+	if (unlink(path) != 0 && errno != ENOENT)
+		rc = impact_error_from_errno(errno, "cannot remove '%s'", path);
+	free(path);
+	return rc;
+}
+
+int impact_records_export(git_repository *repo, const char *path)
+{
+	impact_records *rec = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	if ((rc = impact_records_open(&rec, repo, false)) < 0)
+		return rc;
+	unlink(path);
+	if (sqlite3_prepare_v2(rec->db, "VACUUM INTO ?", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = impact_error_set(IMPACT_ERROR, "cannot export the records to '%s': %s",
+		                      path, sqlite3_errmsg(rec->db));
+	sqlite3_finalize(st);
+	impact_records_close(rec);
+	return rc;
+}
+
+int impact_records_import(git_repository *repo, const char *path)
+{
+	sqlite3 *src = NULL;
+	impact_records *rec = NULL;
+	sqlite3_backup *bk;
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+	int rc = 0;
+
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		rc = impact_error_set(IMPACT_EINVALID, "cannot read records from '%s': %s",
+		                      path, sqlite3_errmsg(src));
+		goto done;
+	}
+	if (sqlite3_prepare_v2(src, "SELECT v FROM meta WHERE k = 'version'", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		ok = !strcmp((const char *)sqlite3_column_text(st, 0), IMPACT_RECORDS_VERSION);
+	sqlite3_finalize(st);
+	if (!ok) {
+		rc = impact_error_set(IMPACT_EINVALID, "'%s' holds no records of this impact (%s); "
+		                      "export them with 'impact records export' of the same version",
+		                      path, IMPACT_RECORDS_VERSION);
+		goto done;
+	}
+	if ((rc = impact_records_open(&rec, repo, true)) < 0)
+		goto done;
+	if (!(bk = sqlite3_backup_init(rec->db, "main", src, "main")) ||
+	    sqlite3_backup_step(bk, -1) != SQLITE_DONE) {
+		rc = db_error(rec, "import");
+	}
+	if (bk)
+		sqlite3_backup_finish(bk);
+done:
+	impact_records_close(rec);
+	sqlite3_close(src);
+	return rc;
+}

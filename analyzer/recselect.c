@@ -1,0 +1,540 @@
+/*
+ * recselect.c - selection narrowed (and widened) by recorded dependencies
+ * (impact_records_apply, see records.h).
+ *
+ * For the change A..B it computes the changed functions (fingerprints of
+ * A's and B's sides differ, or one side lacks it) and the import-time
+ * changed modules (their module fingerprint differs; added, deleted or
+ * renamed; unreadable; a module whose import ran a changed function; a
+ * reader of a changed data file), then walks the import graph from the
+ * latter. A test file the static selection reached is kept when that walk
+ * reaches it or when it has no usable record; otherwise its record
+ * decides: kept when it executed a changed function or ran code from a
+ * changed non-Python file, dropped when not. A record is usable when it
+ * was made on A's tree, or on a tree R from which A differs only in ways
+ * that do not touch it: no import-time change in R..A its imports reach,
+ * no function it executed changed, no file it ran code from changed.
+ */
+#include "records.h"
+
+#include "fnhash.h"
+#include "path.h"
+#include "precise.h"
+#include "records_private.h"
+
+#include <jansson.h>
+
+/* Records usable only when a tree R is this close to A. */
+#define MAX_STALE_MODULES 500
+
+/* The fingerprints of one side of a Python file, or !ok when unreadable. */
+typedef struct side {
+	bool ok;
+	impact_pyfacts *facts;
+	impact_fnhashes h;
+} side;
+
+static void side_read(side *s, impact_pyparser *parser, const impact_buf *src)
+{
+	memset(s, 0, sizeof(*s));
+	if (impact_pyfacts_extract(&s->facts, parser, src->ptr ? src->ptr : "", src->size) < 0)
+		return;
+	if (s->facts->flags & (IMPACT_PYFACTS_TOO_LARGE | IMPACT_PYFACTS_SYNTAX_ERROR))
+		return;
+	impact_fnhashes_compute(&s->h, src->ptr ? src->ptr : "", src->size, s->facts);
+	s->ok = true;
+}
+
+static void side_release(side *s)
+{
+	impact_pyfacts_free(s->facts);
+	impact_fnhashes_release(&s->h);
+}
+
+static int blob_of(impact_buf *out, git_repository *repo, const git_tree *tree, const char *path)
+{
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int rc;
+	if (!tree)
+		return IMPACT_ENOTFOUND;
+	if ((rc = git_tree_entry_bypath(&e, tree, path)) < 0)
+		return rc == GIT_ENOTFOUND ? IMPACT_ENOTFOUND : impact_error_from_git(rc, "cannot read '%s'", path);
+	if ((rc = git_blob_lookup(&blob, repo, git_tree_entry_id(e))) == 0)
+		impact_buf_put(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	return rc < 0 ? impact_error_from_git(rc, "cannot read '%s'", path) : 0;
+}
+
+/* What differs between two sides of the repository. */
+typedef struct delta {
+	json_t *funcs;      /* "path\nqual" -> true: changed functions (and "<module>") */
+	json_t *files;      /* non-Python paths changed */
+	impact_u32vec seeds; /* project ids of import-time changed modules */
+	bool failed;        /* too large or unreadable to judge */
+} delta;
+
+static void delta_init(delta *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->funcs = json_object();
+	d->files = json_object();
+}
+
+static void delta_release(delta *d)
+{
+	json_decref(d->funcs);
+	json_decref(d->files);
+	impact_u32vec_release(&d->seeds);
+}
+
+static void mark(json_t *set, const char *path, const char *qual)
+{
+	impact_buf k = IMPACT_BUF_INIT;
+	impact_buf_printf(&k, "%s\n%s", path, qual);
+	json_object_set_new(set, k.ptr, json_true());
+	impact_buf_release(&k);
+}
+
+static void seed(delta *d, const impact_project *p, const char *path)
+{
+	uint32_t id = path ? impact_project_find(p, path) : IMPACT_STRPOOL_NONE;
+	if (id != IMPACT_STRPOOL_NONE)
+		impact_u32vec_push(&d->seeds, id);
+}
+
+/* Every function of a side as changed (a side that is gone or replaced). */
+static void mark_all(delta *d, const char *path, const side *s)
+{
+	mark(d->funcs, path, IMPACT_FNHASH_MODULE);
+	for (size_t i = 0; s->ok && i < s->facts->nsymbols; i++)
+		if (s->h.fn[i])
+			mark(d->funcs, path, s->facts->symbols[i].name);
+}
+
+/* Compare the two sides of a Python module at `path`. */
+static void compare(delta *d, const impact_project *p, const char *path, const side *a,
+                    const side *b)
+{
+	if (!a->ok || !b->ok || a->h.module != b->h.module) {
+		seed(d, p, path);
+		mark(d->funcs, path, IMPACT_FNHASH_MODULE);
+	}
+	if (!a->ok || !b->ok) {
+		mark_all(d, path, a);
+		mark_all(d, path, b);
+		return;
+	}
+	for (size_t i = 0; i < a->facts->nsymbols; i++) {
+		bool same = false;
+		if (!a->h.fn[i])
+			continue;
+		for (size_t k = 0; k < b->facts->nsymbols && !same; k++)
+			same = b->h.fn[k] == a->h.fn[i] &&
+			       !strcmp(b->facts->symbols[k].name, a->facts->symbols[i].name);
+		if (!same)
+			mark(d->funcs, path, a->facts->symbols[i].name);
+	}
+	for (size_t k = 0; k < b->facts->nsymbols; k++)
+		if (b->h.fn[k])
+			for (size_t i = 0, found = 0; !found; i++) {
+				if (i == a->facts->nsymbols) {
+					mark(d->funcs, path, b->facts->symbols[k].name);
+					break;
+				}
+				found = !strcmp(a->facts->symbols[i].name, b->facts->symbols[k].name);
+			}
+}
+
+/* Reads one side of a path: a tree, or the new side's snapshot. */
+typedef struct reader {
+	git_repository *repo;
+	const git_tree *tree;      /* or NULL with snap */
+	impact_snapshot *snap;
+} reader;
+
+static int read_side(impact_buf *out, const reader *r, const char *path)
+{
+	if (r->snap)
+		return impact_snapshot_reader(out, path, r->snap);
+	return blob_of(out, r->repo, r->tree, path);
+}
+
+/* One changed path (old_path on the old side, new_path on the new). */
+static void delta_add(delta *d, const impact_project *p, impact_pyparser *parser,
+                      const reader *ra, const reader *rb, const char *old_path,
+                      const char *new_path)
+{
+	bool old_py = old_path && impact_path_has_suffix(old_path, ".py");
+	bool new_py = new_path && impact_path_has_suffix(new_path, ".py");
+	impact_buf a = IMPACT_BUF_INIT, b = IMPACT_BUF_INIT;
+	side sa = { 0 }, sb = { 0 };
+	bool ha, hb;
+
+	if (old_path && !old_py)
+		json_object_set_new(d->files, old_path, json_true());
+	if (new_path && !new_py)
+		json_object_set_new(d->files, new_path, json_true());
+	if (!old_py && !new_py)
+		return;
+	ha = old_py && read_side(&a, ra, old_path) == 0;
+	hb = new_py && read_side(&b, rb, new_path) == 0;
+	if (ha)
+		side_read(&sa, parser, &a);
+	if (hb)
+		side_read(&sb, parser, &b);
+	if (ha && hb && !strcmp(old_path, new_path)) {
+		compare(d, p, new_path, &sa, &sb);
+	} else {
+		/* Added, deleted, renamed: import-time on both sides, every function changed. */
+		if (old_py) {
+			seed(d, p, old_path);
+			mark_all(d, old_path, &sa);
+		}
+		if (new_py) {
+			seed(d, p, new_path);
+			mark_all(d, new_path, &sb);
+		}
+	}
+	side_release(&sa);
+	side_release(&sb);
+	impact_buf_release(&a);
+	impact_buf_release(&b);
+}
+
+/* Ids of func rows whose (path, qual) is in `funcs`; a bool per id. */
+static bool *func_marks(impact_records *rec, const json_t *funcs, int64_t *maxid)
+{
+	sqlite3_stmt *st = NULL;
+	bool *marks;
+	impact_buf k = IMPACT_BUF_INIT;
+	*maxid = 0;
+	if (sqlite3_prepare_v2(rec->db, "SELECT MAX(id) FROM func", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		*maxid = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	marks = impact_xcalloc((size_t)*maxid + 1, sizeof(bool));
+	if (sqlite3_prepare_v2(rec->db, "SELECT id, path, qual FROM func", -1, &st, NULL) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(st, 0);
+			impact_buf_clear(&k);
+			impact_buf_printf(&k, "%s\n%s", sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+			if (id >= 0 && id <= *maxid && json_object_get(funcs, k.ptr))
+				marks[id] = true;
+		}
+	sqlite3_finalize(st);
+	impact_buf_release(&k);
+	return marks;
+}
+
+/* The name of func `id` as "path:qual" (caller frees), for evidence. */
+static char *func_name(impact_records *rec, uint32_t id)
+{
+	sqlite3_stmt *st = NULL;
+	impact_buf b = IMPACT_BUF_INIT;
+	if (sqlite3_prepare_v2(rec->db, "SELECT path, qual FROM func WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			impact_buf_printf(&b, "%s:%s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (!b.ptr)
+		impact_buf_puts(&b, "?");
+	return impact_buf_detach(&b);
+}
+
+/* One test file's record. */
+typedef struct record {
+	char *file;
+	git_oid tree;
+	uint32_t *ids;
+	size_t nids;
+	char *deps;        /* newline-separated */
+	int usable;        /* -1 unknown, 0 no, 1 yes */
+	const char *why_not;
+} record;
+
+/* The first dep of `r` changed in `files`, or NULL. */
+static const char *dep_changed(const record *r, const json_t *files, impact_buf *tmp)
+{
+	const char *p = r->deps;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		impact_buf_clear(tmp);
+		impact_buf_put(tmp, p, n);
+		if (json_object_get(files, tmp->ptr))
+			return tmp->ptr;
+		p = nl ? nl + 1 : p + n;
+	}
+	return NULL;
+}
+
+/* The first of r's functions marked, or UINT32_MAX. */
+static uint32_t executed(const record *r, const bool *marks, int64_t maxid)
+{
+	for (size_t i = 0; i < r->nids; i++)
+		if ((int64_t)r->ids[i] <= maxid && marks[r->ids[i]])
+			return r->ids[i];
+	return UINT32_MAX;
+}
+
+static void load_records(impact_records *rec, record **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	size_t alloc = 0;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(rec->db, "SELECT rec.file, rec.tree, fset.ids, rec.deps FROM rec "
+	                       "JOIN fset ON fset.id = rec.fset", -1, &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		record r = { 0 };
+		int nb = sqlite3_column_bytes(st, 2);
+		if (sqlite3_column_bytes(st, 1) != GIT_OID_RAWSZ)
+			continue;
+		r.file = impact_xstrdup((const char *)sqlite3_column_text(st, 0));
+		git_oid_fromraw(&r.tree, sqlite3_column_blob(st, 1));
+		r.nids = (size_t)nb / sizeof(uint32_t);
+		r.ids = impact_xmalloc(r.nids * sizeof(uint32_t) + 1);
+		if (r.nids)
+			memcpy(r.ids, sqlite3_column_blob(st, 2), r.nids * sizeof(uint32_t));
+		r.deps = impact_xstrdup((const char *)sqlite3_column_text(st, 3));
+		r.usable = -1;
+		IMPACT_PUSH(*out, *n, alloc, r);
+	}
+	sqlite3_finalize(st);
+}
+
+/* Modules whose import ran a changed function: import-time changed. */
+static void import_seeds(impact_records *rec, delta *d, const impact_project *p,
+                         const bool *marks, int64_t maxid)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(rec->db, "SELECT modimp.path, fset.ids FROM modimp JOIN fset "
+	                       "ON fset.id = modimp.fset", -1, &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const uint32_t *ids = sqlite3_column_blob(st, 1);
+		size_t n = (size_t)sqlite3_column_bytes(st, 1) / sizeof(uint32_t);
+		for (size_t i = 0; i < n; i++) {
+			uint32_t id;
+			memcpy(&id, &ids[i], sizeof(id));
+			if ((int64_t)id <= maxid && marks[id]) {
+				seed(d, p, (const char *)sqlite3_column_text(st, 0));
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+/* The delta between two trees (R and A), for records made on R. */
+static void tree_delta(delta *d, git_repository *repo, const impact_project *p,
+                       impact_pyparser *parser, const git_tree *r, const git_tree *a)
+{
+	git_diff *diff = NULL;
+	git_diff_options o;
+	reader ra = { repo, r, NULL }, rb = { repo, a, NULL };
+	size_t npy = 0;
+	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
+	if (git_diff_tree_to_tree(&diff, repo, (git_tree *)r, (git_tree *)a, &o) < 0) {
+		d->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff) && !d->failed; i++) {
+		const git_diff_delta *dd = git_diff_get_delta(diff, i);
+		const char *op = dd->status == GIT_DELTA_ADDED ? NULL : dd->old_file.path;
+		const char *np = dd->status == GIT_DELTA_DELETED ? NULL : dd->new_file.path;
+		if (++npy > MAX_STALE_MODULES)
+			d->failed = true;
+		else
+			delta_add(d, p, parser, &ra, &rb, op, np);
+	}
+	git_diff_free(diff);
+}
+
+/* Is record `r` shown to describe A? Caches per tree R in `trees`. */
+typedef struct stale_tree {
+	git_oid id;
+	delta d;
+	impact_reach reach;
+	bool *marks;
+	int64_t maxid;
+} stale_tree;
+
+static void judge(record *r, impact_records *rec, git_repository *repo, const impact_project *p,
+                  impact_pyparser *parser, const git_tree *a, stale_tree **trees, size_t *ntrees,
+                  size_t *atrees)
+{
+	stale_tree *t = NULL;
+	uint32_t file = impact_project_find(p, r->file);
+	impact_buf tmp = IMPACT_BUF_INIT;
+	if (a && !git_oid_cmp(&r->tree, git_tree_id(a))) {
+		r->usable = 1;
+		return;
+	}
+	if (!a) {
+		r->usable = 0;
+		r->why_not = "the old side has no tree";
+		return;
+	}
+	for (size_t i = 0; i < *ntrees; i++)
+		if (!git_oid_cmp(&(*trees)[i].id, &r->tree))
+			t = &(*trees)[i];
+	if (!t) {
+		stale_tree nt;
+		git_tree *rt = NULL;
+		memset(&nt, 0, sizeof(nt));
+		nt.id = r->tree;
+		delta_init(&nt.d);
+		if (git_tree_lookup(&rt, repo, &r->tree) < 0)
+			nt.d.failed = true;
+		else
+			tree_delta(&nt.d, repo, p, parser, rt, a);
+		git_tree_free(rt);
+		impact_graph_dependents(&nt.reach, p->graph, nt.d.seeds.v, nt.d.seeds.n, 0);
+		nt.marks = func_marks(rec, nt.d.funcs, &nt.maxid);
+		IMPACT_PUSH(*trees, *ntrees, *atrees, nt);
+		t = &(*trees)[*ntrees - 1];
+	}
+	r->usable = 0;
+	if (t->d.failed)
+		r->why_not = "its tree is gone or too far from the old side";
+	else if (file == IMPACT_STRPOOL_NONE || (file < t->reach.n && t->reach.dist[file] != UINT32_MAX))
+		r->why_not = "an import-time change since its run reaches it";
+	else if (executed(r, t->marks, t->maxid) != UINT32_MAX)
+		r->why_not = "a function it executed changed since its run";
+	else if (dep_changed(r, t->d.files, &tmp))
+		r->why_not = "a file it ran code from changed since its run";
+	else
+		r->usable = 1;
+	impact_buf_release(&tmp);
+}
+
+/* Evidence for a test kept or added by its record. */
+static char *evidence(impact_records *rec, const record *r, uint32_t fn, const char *dep)
+{
+	impact_buf b = IMPACT_BUF_INIT;
+	char sha[8];
+	git_oid_tostr(sha, sizeof(sha), &r->tree);
+	if (fn != UINT32_MAX) {
+		char *name = func_name(rec, fn);
+		impact_buf_printf(&b, "executed %s in its run at %s (changed)", name, sha);
+		free(name);
+	} else {
+		impact_buf_printf(&b, "ran code from %s in its run at %s (changed)", dep, sha);
+	}
+	return impact_buf_detach(&b);
+}
+
+int impact_records_apply(impact_records *rec, impact_selection *sel,
+                         const impact_project *p, const impact_changeset *changes,
+                         git_repository *repo, const git_tree *old_tree,
+                         impact_snapshot *new_side, impact_cache *cache, impact_strlist *notes)
+{
+	impact_pyparser *parser = NULL;
+	delta d;
+	impact_reach reach = { 0 };
+	record *recs = NULL;
+	size_t nrecs = 0, ntrees = 0, atrees = 0;
+	stale_tree *trees = NULL;
+	bool *marks = NULL, *selected = NULL;
+	int64_t maxid = 0;
+	reader ra = { repo, old_tree, NULL }, rb = { repo, NULL, new_side };
+	impact_buf tmp = IMPACT_BUF_INIT;
+	int rc = 0;
+	IMPACT_UNUSED(cache);
+
+	delta_init(&d);
+	if (sel->full_suite || !changes->n)
+		goto done;
+	load_records(rec, &recs, &nrecs);
+	if (!nrecs)
+		goto done;
+	if (!(parser = impact_pyparser_new())) {
+		rc = IMPACT_ERROR;
+		goto done;
+	}
+	for (size_t i = 0; i < changes->n; i++) {
+		const impact_change *c = &changes->changes[i];
+		delta_add(&d, p, parser, &ra, &rb, c->old_path, c->new_path);
+	}
+	marks = func_marks(rec, d.funcs, &maxid);
+	import_seeds(rec, &d, p, marks, maxid);
+	/* The precise walk's import-time seeds (module code naming a changed function). */
+	for (uint32_t id = 0; sel->precise && id < sel->precise->nfiles && id < p->nfiles; id++)
+		if (sel->precise->seed[id])
+			impact_u32vec_push(&d.seeds, id);
+	/* Readers of changed data files are import-time seeds of the static walk. */
+	for (uint32_t id = 0; sel->seed_notes && id < p->nfiles; id++)
+		if (sel->seed_notes[id])
+			impact_u32vec_push(&d.seeds, id);
+	impact_graph_dependents(&reach, p->graph, d.seeds.v, d.seeds.n, 0);
+
+	selected = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	for (size_t i = 0; i < sel->ntests; i++)
+		if (sel->tests[i].file != IMPACT_STRPOOL_NONE)
+			selected[sel->tests[i].file] = true;
+
+	for (size_t k = 0; k < nrecs; k++) {
+		record *r = &recs[k];
+		uint32_t file = impact_project_find(p, r->file), fn;
+		const char *dep;
+		size_t at = SIZE_MAX;
+		if (file == IMPACT_STRPOOL_NONE || !(p->files[file].flags & IMPACT_PF_TEST) ||
+		    (p->files[file].flags & IMPACT_PF_GHOST))
+			continue;
+		for (size_t i = 0; selected[file] && i < sel->ntests; i++)
+			if (sel->tests[i].file == file && !strcmp(sel->tests[i].target, p->files[file].path))
+				at = i;
+		/* Kept statically: named by a rule, changed, or reached at import time. */
+		if (selected[file] && (at == SIZE_MAX || sel->tests[at].reason != IMPACT_SELECT_REACHES))
+			continue;
+		if (file < reach.n && reach.dist[file] != UINT32_MAX)
+			continue;
+		judge(r, rec, repo, p, parser, old_tree, &trees, &ntrees, &atrees);
+		if (!r->usable)
+			continue;
+		sel->records_used++;
+		fn = executed(r, marks, maxid);
+		dep = fn == UINT32_MAX ? dep_changed(r, d.files, &tmp) : NULL;
+		if (fn != UINT32_MAX || dep) {
+			char *ev = evidence(rec, r, fn, dep);
+			if (at != SIZE_MAX) {
+				impact_selection_set_evidence(sel, at, ev);
+			} else {
+				impact_selection_add_reached(sel, p, file, ev);
+				sel->records_added++;
+			}
+			free(ev);
+		} else if (at != SIZE_MAX) {
+			impact_selection_remove(sel, at);
+			sel->records_dropped++;
+		}
+	}
+	impact_selection_reorder(sel, p);
+done:
+	if (d.failed && notes)
+		impact_strlist_push(notes, "recorded dependencies not used: the change could not be read");
+	impact_buf_release(&tmp);
+	for (size_t i = 0; i < nrecs; i++) {
+		free(recs[i].file);
+		free(recs[i].ids);
+		free(recs[i].deps);
+	}
+	free(recs);
+	for (size_t i = 0; i < ntrees; i++) {
+		delta_release(&trees[i].d);
+		impact_reach_release(&trees[i].reach);
+		free(trees[i].marks);
+	}
+	free(trees);
+	free(marks);
+	free(selected);
+	impact_reach_release(&reach);
+	delta_release(&d);
+	impact_pyparser_free(parser);
+	return rc;
+}
