@@ -263,6 +263,40 @@ PROJECT = {
             exec(compile("def g():\\n    return 3\\nout = g()", "<generated>", "exec"), ns)
             return ns["out"]
         """,
+    "pkg/twin_a.py": """
+        def same():
+            return 1
+        """,
+    "pkg/twin_b.py": """
+        def same():
+            return 1
+        """,
+    "tests/test_twin.py": """
+        from pkg import twin_a, twin_b
+
+
+        def test_a():
+            assert twin_a.same() == 1
+
+
+        def test_b():
+            assert twin_b.same() == 1
+        """,
+    # identical modules: their code objects compare equal, their files differ
+    "tests/test_same1.py": """
+        from pkg import twin_a
+
+
+        def test_same():
+            assert twin_a.same()
+        """,
+    "tests/test_same2.py": """
+        from pkg import twin_a
+
+
+        def test_same():
+            assert twin_a.same()
+        """,
     "templates/t.html": """
         out = 1 + 1
         """,
@@ -423,7 +457,7 @@ def test_records_each_rule(python, project):
                 assert isinstance(line, int)
                 assert "impact_record" not in path and "impact_pytest_plugin" not in path
         assert not (set(map(tuple, rec["fns"])) & set(map(tuple, rec["kept"])))
-    assert len(tests) == 23, sorted(tests)
+    assert len(tests) == 27, sorted(tests)
 
     # a duck-typed call: the render that ran, not the other one
     duck = tests["tests/test_duck.py::test_circle"]
@@ -470,6 +504,19 @@ def test_records_each_rule(python, project):
         assert P("pkg/registry.py", "register") not in fns(rec), rec["id"]
     assert str(project / "tests/conftest.py") in imports
     assert P("tests/test_registry.py", "test_table") in fns(tests["tests/test_registry.py::test_table"])
+
+    # equal code objects in different files stay apart
+    a, b = fn(project, "pkg/twin_a.py", "same"), fn(project, "pkg/twin_b.py", "same")
+    assert a in fns(tests["tests/test_twin.py::test_a"]) and b not in fns(tests["tests/test_twin.py::test_a"])
+    assert b in fns(tests["tests/test_twin.py::test_b"]) and a not in fns(tests["tests/test_twin.py::test_b"])
+    for n in (1, 2):
+        rec = tests["tests/test_same%d.py::test_same" % n]
+        assert rec["path"] == str(project / ("tests/test_same%d.py" % n))
+        assert module(project, "tests/test_same%d.py" % n) in fns(rec)
+        assert module(project, "tests/test_same%d.py" % (3 - n)) not in fns(rec)
+        assert fn(project, "tests/test_same%d.py" % n, "test_same") in fns(rec)
+        assert fn(project, "tests/test_same%d.py" % (3 - n), "test_same") not in fns(rec)
+    assert not any("/tests/" in m for m in imports if not m.endswith("conftest.py")), sorted(imports)
 
     # a thread
     th = tests["tests/test_thread.py::test_thread"]
@@ -533,7 +580,7 @@ def test_xdist_workers_each_record(python, project):
     assert sorted(o[1]["worker"] for o in others) == ["gw0", "gw1"]
     pids = {o[0] for o in others}
     assert all(n.startswith("tests-") and n.endswith(".jsonl") for n in pids)
-    assert len(tests) == 23
+    assert len(tests) == 27
     for t in ("tests/test_db.py::test_one", "tests/test_db.py::test_two"):
         assert fn(project, "pkg/db.py", "connect") in fns(tests[t])
     for n in (1, 2, 3):

@@ -55,9 +55,12 @@ _IGNORE, _FUNC, _MODULE, _FILE = 0, 1, 2, 3
 
 _root = None          # root + os.sep
 _root_real = None     # its realpath + os.sep, when that differs
-_kind = {}            # code -> _IGNORE/_FUNC/_MODULE/_FILE
-_key = {}             # code -> (path, firstlineno) for recorded ones
-_cur = {}             # the current sink's fns: code -> first caller code (or None)
+# Code objects compare by value, not by file (two identical modules are
+# equal), so everything is keyed by id(code); _alive keeps those alive.
+_kind = {}            # id(code) -> _IGNORE/_FUNC/_MODULE/_FILE
+_alive = []           # every classified code object
+_key = {}             # id(code) -> (path, firstlineno) for recorded ones
+_cur = {}             # the current sink's fns: id(code) -> id of its first caller (or None)
 _stack = []           # open sinks, innermost last
 _collecting = None    # path of the file being collected, if any
 _active = False
@@ -101,14 +104,21 @@ def _classify(code):
         if p is None or p in _SELF_FILES or p.startswith(_SELF_DIRS):
             return _IGNORE
         if p.endswith(".py"):
-            _key[code] = (p, code.co_firstlineno)
+            _key[id(code)] = (p, code.co_firstlineno)
             return _MODULE if code.co_name == "<module>" else _FUNC
         if os.path.isfile(p):
-            _key[code] = (p, code.co_firstlineno)
+            _key[id(code)] = (p, code.co_firstlineno)
             return _FILE
     except Exception:
         pass
     return _IGNORE
+
+
+def _remember(code):
+    k = _classify(code)
+    _alive.append(code)
+    _kind[id(code)] = k
+    return k
 
 
 def _caller(frame):
@@ -118,11 +128,12 @@ def _caller(frame):
     kind = _kind
     while f is not None and n < 64:
         c = f.f_code
-        k = kind.get(c)
+        i = id(c)
+        k = kind.get(i)
         if k is None:
-            k = kind[c] = _classify(c)
+            k = _remember(c)
         if k:
-            return c
+            return i
         f = f.f_back
         n += 1
     return None
@@ -176,7 +187,7 @@ _import_stack = []     # import sinks open, innermost last
 
 
 def _begin_import(code):
-    p = _key[code][0]
+    p = _key[id(code)][0]
     s = _Sink("import", p, code)
     _import_stack.append(s)
     if _mon is not None:
@@ -186,7 +197,7 @@ def _begin_import(code):
         except Exception:
             pass
     push(s)
-    s.fns[code] = None
+    s.fns[id(code)] = None
 
 
 def _end_import(s):
@@ -227,22 +238,23 @@ def mark_opaque(reason):
 # ---------------------------------------------------------------- tracers
 
 def _on_start(code, offset):
-    k = _kind.get(code)
+    i = id(code)
+    k = _kind.get(i)
     if k is None:
-        k = _kind[code] = _classify(code)
+        k = _remember(code)
     if k:
-        if k == _MODULE and _key[code][0] != _collecting:
+        if k == _MODULE and _key[i][0] != _collecting:
             try:
                 _begin_import(code)
             except Exception:
                 pass
             return _DISABLE
         d = _cur
-        if code not in d:
+        if i not in d:
             try:
-                d[code] = _caller(sys._getframe(1))
+                d[i] = _caller(sys._getframe(1))
             except Exception:
-                d[code] = None
+                d[i] = None
     return _DISABLE
 
 
@@ -298,11 +310,12 @@ class _ModuleLocal:
 def _make_trace(chain):
     def _trace(frame, event, arg):
         code = frame.f_code
-        k = _kind.get(code)
+        i = id(code)
+        k = _kind.get(i)
         if k is None:
-            k = _kind[code] = _classify(code)
+            k = _remember(code)
         if k:
-            if k == _MODULE and _key[code][0] != _collecting:
+            if k == _MODULE and _key[i][0] != _collecting:
                 inner = None
                 if chain is not None:
                     try:
@@ -315,11 +328,11 @@ def _make_trace(chain):
                 except Exception:
                     return inner
             d = _cur
-            if code not in d:
+            if i not in d:
                 try:
-                    d[code] = _caller(frame)
+                    d[i] = _caller(frame)
                 except Exception:
-                    d[code] = None
+                    d[i] = None
         if chain is not None:
             return chain(frame, event, arg)
         return None
