@@ -10,10 +10,11 @@ CALLS Python calls. Then, for each interpreter found (Debian's python3,
 pyenv's 3.12 and 3.13 with Debian's pytest on PYTHONPATH), runs the suite
 plainly (`-p impact_pytest_plugin`, no IMPACT_RECORD) and recorded
 (IMPACT_RECORD set), RUNS times each alternately, and prints the median
-wall times and their ratio. Environment: IMPACT_BENCH_RUNS (5),
+wall and CPU times (user + system of the pytest process) and their ratios. Environment: IMPACT_BENCH_RUNS (5),
 IMPACT_BENCH_CALLS (20000), IMPACT_BENCH_TESTS (30 files).
 """
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -92,16 +93,19 @@ def run(py, root, sink):
         for f in os.listdir(sink):
             os.unlink(os.path.join(sink, f))
         env.update(IMPACT_RECORD=sink, IMPACT_RECORD_ROOT=str(root))
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     r = subprocess.run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
                         "impact_pytest_plugin", "-W", "ignore::DeprecationWarning", "tests"],
                        cwd=str(root), env=env, capture_output=True)
     dt = time.monotonic() - t0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
     if r.returncode != 0:
         sys.exit("pytest failed:\n" + r.stdout.decode()[-3000:] + r.stderr.decode()[-3000:])
     if sink and not any(f.startswith("tests-") for f in os.listdir(sink)):
         sys.exit("the recorded run left no record in " + sink)
-    return dt
+    return dt, cpu
 
 
 def main():
@@ -113,15 +117,18 @@ def main():
     try:
         print("call-heavy suite: %d test files x 10 tests, ~%d calls per test, %d runs each"
               % (TESTS, CALLS, RUNS))
-        print("%-18s %10s %10s %8s" % ("interpreter", "plain s", "recorded s", "ratio"))
+        print("%-18s %9s %9s %6s   %9s %9s %6s" % ("interpreter", "wall", "recorded", "ratio",
+                                                     "cpu", "recorded", "ratio"))
         for name, py in interpreters():
             run(py, root, None)  # warm the file cache
             plain, rec = [], []
             for _ in range(RUNS):
                 plain.append(run(py, root, None))
                 rec.append(run(py, root, sink))
-            p, q = statistics.median(plain), statistics.median(rec)
-            print("%-18s %10.3f %10.3f %7.2fx" % (name, p, q, q / p))
+            p, q = (statistics.median(x[0] for x in v) for v in (plain, rec))
+            pc, qc = (statistics.median(x[1] for x in v) for v in (plain, rec))
+            print("%-18s %8.3fs %8.3fs %5.2fx   %8.3fs %8.3fs %5.2fx"
+                  % (name, p, q, q / p, pc, qc, qc / pc))
     finally:
         shutil.rmtree(sink, ignore_errors=True)
 

@@ -307,35 +307,52 @@ class _ModuleLocal:
         return self
 
 
+def _trace_slow(frame, i, k, chain, event, arg):
+    code = frame.f_code
+    if k is None:
+        k = _remember(code)
+    if k:
+        if k == _MODULE and _key[i][0] != _collecting:
+            inner = None
+            if chain is not None:
+                try:
+                    inner = chain(frame, event, arg)
+                except Exception:
+                    inner = None
+            try:
+                _begin_import(code)
+                return _ModuleLocal(_import_stack[-1], inner)
+            except Exception:
+                return inner
+        d = _cur
+        if i not in d:
+            try:
+                d[i] = _caller(frame)
+            except Exception:
+                d[i] = None
+    if chain is not None:
+        return chain(frame, event, arg)
+    return None
+
+
 def _make_trace(chain):
-    def _trace(frame, event, arg):
-        code = frame.f_code
-        i = id(code)
-        k = _kind.get(i)
-        if k is None:
-            k = _remember(code)
-        if k:
-            if k == _MODULE and _key[i][0] != _collecting:
-                inner = None
-                if chain is not None:
-                    try:
-                        inner = chain(frame, event, arg)
-                    except Exception:
-                        inner = None
-                try:
-                    _begin_import(code)
-                    return _ModuleLocal(_import_stack[-1], inner)
-                except Exception:
-                    return inner
-            d = _cur
-            if i not in d:
-                try:
-                    d[i] = _caller(frame)
-                except Exception:
-                    d[i] = None
-        if chain is not None:
+    # The hot path (code seen before, outside the repository or already in
+    # this sink) is a few lookups; everything else goes to _trace_slow.
+    if chain is None:
+        def _trace(frame, event, arg, _get=_kind.get, _id=id):
+            i = _id(frame.f_code)
+            k = _get(i)
+            if k == 0 or (k == 1 and i in _cur):
+                return None
+            return _trace_slow(frame, i, k, None, event, arg)
+        return _trace
+
+    def _trace(frame, event, arg, _get=_kind.get, _id=id):
+        i = _id(frame.f_code)
+        k = _get(i)
+        if k == 0 or (k == 1 and i in _cur):
             return chain(frame, event, arg)
-        return None
+        return _trace_slow(frame, i, k, chain, event, arg)
     return _trace
 
 
