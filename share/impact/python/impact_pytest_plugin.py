@@ -22,6 +22,9 @@ only observes: it implements no hook that can change an outcome, every
 error of its own is swallowed, and without ``$IMPACT_EVENTS`` (or in a
 pytest-xdist worker, whose reports reach the controller anyway) it does
 nothing at all.
+
+With ``$IMPACT_RECORD`` set it also starts impact_record, which writes what
+each test executed into that directory (also in xdist workers).
 """
 import json
 import os
@@ -105,7 +108,24 @@ class _Reporter:
         self.fd = -1
 
 
+def pytest_load_initial_conftests(early_config, parser, args):
+    # Recording ($IMPACT_RECORD, see impact_record.py) starts before the
+    # initial conftests are imported, so their import time is recorded too.
+    if os.environ.get("IMPACT_RECORD"):
+        try:
+            import impact_record
+            impact_record.early_start()
+        except Exception:
+            pass
+
+
 def pytest_configure(config):
+    if os.environ.get("IMPACT_RECORD"):
+        try:
+            import impact_record
+            impact_record.configure(config)
+        except Exception:
+            pass
     path = os.environ.get(_VAR)
     if not path or hasattr(config, "workerinput"):
         return

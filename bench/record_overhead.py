@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""What recording costs: plain pytest against pytest with impact's recorder.
+
+    record_overhead.py [DIR]
+
+Generates a call-heavy suite in DIR (default $IMPACT_BENCH_DIR/record, or
+/tmp/impact-bench/record): MODULES modules of FUNCS small functions that
+call each other, TESTS test files of 10 tests, each test making about
+CALLS Python calls. Then, for each interpreter found (Debian's python3,
+pyenv's 3.12 and 3.13 with Debian's pytest on PYTHONPATH), runs the suite
+plainly (`-p impact_pytest_plugin`, no IMPACT_RECORD) and recorded
+(IMPACT_RECORD set), RUNS times each alternately, and prints the median
+wall and CPU times (user + system of the pytest process) and their ratios. Environment: IMPACT_BENCH_RUNS (5),
+IMPACT_BENCH_CALLS (20000), IMPACT_BENCH_TESTS (30 files).
+"""
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PLUGIN_DIR = HERE.parent / "share" / "impact" / "python"
+DIST = "/usr/lib/python3/dist-packages"
+RUNS = int(os.environ.get("IMPACT_BENCH_RUNS", "5"))
+CALLS = int(os.environ.get("IMPACT_BENCH_CALLS", "20000"))
+TESTS = int(os.environ.get("IMPACT_BENCH_TESTS", "30"))
+MODULES, FUNCS = 20, 20
+
+
+def generate(root):
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "lib").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "lib" / "__init__.py").write_text("")
+    for m in range(MODULES):
+        src = ["import functools\n"]
+        for f in range(FUNCS):
+            nxt = "f%d(x - 1)" % ((f + 1) % FUNCS)
+            src.append("def f%d(x):\n    if x <= 0:\n        return %d\n    return %s + 1\n\n"
+                       % (f, f, nxt))
+        src.append("class Shape:\n    def __init__(self, n):\n        self.n = n\n"
+                   "    def area(self):\n        return self.n * helper(self.n)\n\n"
+                   "def helper(n):\n    return (lambda k: k + 1)(n)\n\n"
+                   "@functools.lru_cache(maxsize=None)\ndef table(n):\n"
+                   "    return [f0(i % 5) for i in range(n)]\n")
+        (root / "lib" / ("m%d.py" % m)).write_text("".join(src))
+    reps = max(1, CALLS // 30)
+    for t in range(TESTS):
+        mods = [(t + k) % MODULES for k in range(3)]
+        src = ["import pytest\n"]
+        src += ["from lib import m%d\n" % m for m in mods]
+        src.append("\n@pytest.fixture(scope='module')\ndef shapes():\n"
+                   "    return [m%d.Shape(i) for i in range(50)]\n" % mods[0])
+        for k in range(10):
+            m = mods[k % 3]
+            src.append("\ndef test_%d(shapes):\n    total = 0\n    for i in range(%d):\n"
+                       "        total += m%d.f%d(8) + shapes[i %% 50].area()\n"
+                       "    total += len(m%d.table(10))\n    assert total > 0\n"
+                       % (k, reps, m, k % FUNCS, m))
+        (root / "tests" / ("test_t%d.py" % t)).write_text("".join(src))
+
+
+def interpreters():
+    out = [("python3 (Debian)", "/usr/bin/python3")]
+    pyenv = Path.home() / ".pyenv" / "versions"
+    for v in ("3.12", "3.13"):
+        found = sorted(pyenv.glob(v + ".*/bin/python")) if pyenv.is_dir() else []
+        if found:
+            out.append((found[-1].parent.parent.name, str(found[-1])))
+    usable = []
+    for name, py in out:
+        r = subprocess.run([py, "-c", "import pytest"], capture_output=True,
+                           env=dict(os.environ, PYTHONPATH=DIST))
+        if r.returncode == 0:
+            usable.append((name, py))
+        else:
+            print("%-18s skipped: no pytest" % name)
+    return usable
+
+
+def run(py, root, sink):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PLUGIN_DIR), DIST]),
+               PYTHONDONTWRITEBYTECODE="1")
+    for k in ("IMPACT_EVENTS", "IMPACT_RECORD", "IMPACT_RECORD_ROOT", "PYTEST_ADDOPTS"):
+        env.pop(k, None)
+    if sink:
+        for f in os.listdir(sink):
+            os.unlink(os.path.join(sink, f))
+        env.update(IMPACT_RECORD=sink, IMPACT_RECORD_ROOT=str(root))
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    r = subprocess.run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+                        "impact_pytest_plugin", "-W", "ignore::DeprecationWarning", "tests"],
+                       cwd=str(root), env=env, capture_output=True)
+    dt = time.monotonic() - t0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+    if r.returncode != 0:
+        sys.exit("pytest failed:\n" + r.stdout.decode()[-3000:] + r.stderr.decode()[-3000:])
+    if sink and not any(f.startswith("tests-") for f in os.listdir(sink)):
+        sys.exit("the recorded run left no record in " + sink)
+    return dt, cpu
+
+
+def main():
+    base = Path(sys.argv[1] if len(sys.argv) > 1 else
+                os.path.join(os.environ.get("IMPACT_BENCH_DIR", "/tmp/impact-bench"), "record"))
+    root = base / "suite"
+    generate(root)
+    sink = tempfile.mkdtemp(prefix="impact-record-")
+    try:
+        print("call-heavy suite: %d test files x 10 tests, ~%d calls per test, %d runs each"
+              % (TESTS, CALLS, RUNS))
+        print("%-18s %9s %9s %6s   %9s %9s %6s" % ("interpreter", "wall", "recorded", "ratio",
+                                                     "cpu", "recorded", "ratio"))
+        for name, py in interpreters():
+            run(py, root, None)  # warm the file cache
+            plain, rec = [], []
+            for _ in range(RUNS):
+                plain.append(run(py, root, None))
+                rec.append(run(py, root, sink))
+            p, q = (statistics.median(x[0] for x in v) for v in (plain, rec))
+            pc, qc = (statistics.median(x[1] for x in v) for v in (plain, rec))
+            print("%-18s %8.3fs %8.3fs %5.2fx   %8.3fs %8.3fs %5.2fx"
+                  % (name, p, q, q / p, pc, qc, qc / pc))
+    finally:
+        shutil.rmtree(sink, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

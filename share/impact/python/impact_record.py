@@ -1,0 +1,853 @@
+"""impact's recorder: which of the repository's functions each test executed.
+
+Started by impact_pytest_plugin when ``$IMPACT_RECORD`` names a sink
+directory (impact creates and removes it); ``$IMPACT_RECORD_ROOT`` is the
+repository's work-tree root. Every recording process (the pytest process,
+or each pytest-xdist worker, never the xdist controller) writes
+``$IMPACT_RECORD/tests-<pid>.jsonl`` at session end, through a temporary
+name in the same directory and ``os.replace``:
+
+    {"v":1,"rootdir":"/abs/rootdir","python":"3.12.1","tracer":"monitoring","worker":null}
+    {"kind":"import","module":"/abs/pkg/mod.py","fns":[["/abs/pkg/util.py",12]]}
+    {"kind":"test","id":"<nodeid>","path":"/abs/tests/test_x.py","fns":[...],
+     "kept":[...],"files":["/abs/templates/t.html"],"opaque":null}
+
+or, when recording cannot run at all, the single line
+``{"v":1,"disabled":"<why>"}``.
+
+``fns`` entries are ``[co_filename, co_firstlineno]`` of code objects whose
+file is a Python file under the root (lambdas, comprehensions and nested
+functions as themselves: the reader maps lines to the enclosing function);
+``files`` are the other files under the root that named executed code (a
+compiled template). Attribution:
+
+- a test gets what ran during its setup, call and teardown, plus what the
+  setup of each fixture it uses executed (whenever and for whichever test
+  that setup ran), plus what ran while its file was collected;
+- what ran while a repository module was imported (its body, class bodies,
+  decorators, everything they called) goes to that module's ``import``
+  line, never to a test;
+- ``kept``: F first ran under caller C in test T, T was the first test of
+  the process to run C, no later test ran F, C ran again in a later test U:
+  U keeps F's result (a cache filled once), so U gets F and what F called
+  in T;
+- a test that started a process nothing recorded is ``opaque``.
+
+Tracing: on Python >= 3.12 ``sys.monitoring`` (one PY_START callback that
+returns DISABLE, re-armed with ``restart_events()`` at each boundary), on
+older ones ``sys.settrace``/``threading.settrace`` that handles ``call``
+events only and chains whatever tracer was there (coverage keeps working).
+Recording never changes an outcome: every error of its own is swallowed.
+"""
+import json
+import os
+import sys
+import threading
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_SELF_FILES = set()
+for _n in ("impact_record.py", "impact_pytest_plugin.py"):
+    _SELF_FILES.add(os.path.join(_HERE, _n))
+_SELF_DIRS = (os.path.join(_HERE, "impact_child") + os.sep,)
+
+# Classification of a code object.
+_IGNORE, _FUNC, _MODULE, _FILE = 0, 1, 2, 3
+
+_root = None          # root + os.sep
+_root_real = None     # its realpath + os.sep, when that differs
+# Code objects compare by value, not by file (two identical modules are
+# equal), so everything is keyed by id(code); _alive keeps those alive.
+_kind = {}            # id(code) -> _IGNORE/_FUNC/_MODULE/_FILE
+_alive = []           # every classified code object
+_key = {}             # id(code) -> (path, firstlineno) for recorded ones
+_cur = {}             # the current sink's fns: id(code) -> id of its first caller (or None)
+_stack = []           # open sinks, innermost last
+_collecting = None    # path of the file being collected, if any
+_active = False
+_mon = None           # sys.monitoring, when used
+_tool = None
+_restart = lambda: None  # sys.monitoring.restart_events once started
+
+
+class _Sink:
+    __slots__ = ("fns", "opaque", "kind", "name", "code")
+
+    def __init__(self, kind, name=None, code=None):
+        self.fns = {}
+        self.opaque = None
+        self.kind = kind
+        self.name = name
+        self.code = code
+
+
+def _noop():
+    pass
+
+
+def _norm(path):
+    """An absolute path under the root, in the root's spelling, or None."""
+    if not os.path.isabs(path):
+        path = os.path.abspath(path)
+    if path.startswith(_root):
+        return path
+    if _root_real and path.startswith(_root_real):
+        return _root + path[len(_root_real):]
+    return None
+
+
+def _classify(code):
+    fn = code.co_filename
+    if not fn or fn[0] == "<":
+        return _IGNORE
+    try:
+        p = _norm(fn)
+        if p is None or p in _SELF_FILES or p.startswith(_SELF_DIRS):
+            return _IGNORE
+        if p.endswith(".py"):
+            _key[id(code)] = (p, code.co_firstlineno)
+            return _MODULE if code.co_name == "<module>" else _FUNC
+        if os.path.isfile(p):
+            _key[id(code)] = (p, code.co_firstlineno)
+            return _FILE
+    except Exception:
+        pass
+    return _IGNORE
+
+
+def _remember(code):
+    k = _classify(code)
+    _alive.append(code)
+    _kind[id(code)] = k
+    return k
+
+
+def _caller(frame):
+    """The nearest repository code object up the stack from frame."""
+    f = frame.f_back
+    n = 0
+    kind = _kind
+    while f is not None and n < 64:
+        c = f.f_code
+        i = id(c)
+        k = kind.get(i)
+        if k is None:
+            k = _remember(c)
+        if k:
+            return i
+        f = f.f_back
+        n += 1
+    return None
+
+
+# ---------------------------------------------------------------- sinks
+
+def _top():
+    return _stack[-1] if _stack else None
+
+
+def push(sink):
+    global _cur
+    _stack.append(sink)
+    _cur = sink.fns
+    _restart()
+
+
+def pop(sink):
+    """Close sink (normally the innermost); what a fixture ran joins its parent."""
+    global _cur
+    for i in range(len(_stack) - 1, -1, -1):
+        if _stack[i] is sink:
+            del _stack[i]
+            if sink.kind == "fixture" and i > 0:
+                parent = _stack[i - 1]
+                d = parent.fns
+                for c, caller in sink.fns.items():
+                    if c not in d:
+                        d[c] = caller
+                if sink.opaque and not parent.opaque:
+                    parent.opaque = sink.opaque
+            break
+    _cur = _stack[-1].fns if _stack else {}
+    _restart()
+
+
+def replace_base(sink):
+    """Make sink the outermost one (a test's, or the idle one between tests)."""
+    global _cur
+    if _stack:
+        _stack[0] = sink
+    else:
+        _stack.append(sink)
+    _cur = _stack[-1].fns
+    _restart()
+
+
+_imports = {}          # module path -> fns dict
+_import_stack = []     # import sinks open, innermost last
+
+
+def _begin_import(code):
+    p = _key[id(code)][0]
+    s = _Sink("import", p, code)
+    _import_stack.append(s)
+    if _mon is not None:
+        try:
+            _mon.set_local_events(_tool, code, _mon.events.PY_RETURN)
+            _mon.set_events(_tool, _mon.events.PY_START | _mon.events.PY_UNWIND)
+        except Exception:
+            pass
+    push(s)
+    s.fns[id(code)] = None
+
+
+def _end_import(s):
+    try:
+        _import_stack.remove(s)
+    except ValueError:
+        return
+    d = _imports.setdefault(s.name, {})
+    for c, caller in s.fns.items():
+        if c not in d:
+            d[c] = caller
+    if _mon is not None:
+        try:
+            _mon.set_local_events(_tool, s.code, 0)
+            if not _import_stack:
+                _mon.set_events(_tool, _mon.events.PY_START)
+        except Exception:
+            pass
+    if s.opaque:
+        # a process started at import time: whichever test imported it
+        for t in reversed(_stack):
+            if t.kind in ("test", "fixture", "collect") and t is not s:
+                t.opaque = t.opaque or s.opaque
+                break
+    pop(s)
+
+
+def mark_opaque(reason):
+    for s in reversed(_stack):
+        if s.kind != "import":
+            if not s.opaque:
+                s.opaque = reason
+            return
+    if _stack and not _stack[-1].opaque:
+        _stack[-1].opaque = reason
+
+
+# ---------------------------------------------------------------- tracers
+
+def _on_start(code, offset):
+    i = id(code)
+    k = _kind.get(i)
+    if k is None:
+        k = _remember(code)
+    if k:
+        if k == _MODULE and _key[i][0] != _collecting:
+            try:
+                _begin_import(code)
+            except Exception:
+                pass
+            return _DISABLE
+        d = _cur
+        if i not in d:
+            try:
+                d[i] = _caller(sys._getframe(1))
+            except Exception:
+                d[i] = None
+    return _DISABLE
+
+
+def _on_return(code, offset, retval):
+    if _import_stack and _import_stack[-1].code is code:
+        try:
+            _end_import(_import_stack[-1])
+        except Exception:
+            pass
+
+
+def _on_unwind(code, offset, exc):
+    if _import_stack:
+        for s in reversed(_import_stack):
+            if s.code is code:
+                try:
+                    _end_import(s)
+                except Exception:
+                    pass
+                break
+
+
+_DISABLE = None
+_prev_trace = None
+_prev_thread_trace = None
+
+
+class _ModuleLocal:
+    """Local tracer of a repository module's frame: notices its end."""
+    __slots__ = ("sink", "inner")
+
+    def __init__(self, sink, inner):
+        self.sink = sink
+        self.inner = inner
+
+    def __call__(self, frame, event, arg):
+        if event == "return":
+            try:
+                _end_import(self.sink)
+            except Exception:
+                pass
+        inner = self.inner
+        if inner is not None:
+            try:
+                inner = self.inner = inner(frame, event, arg)
+            except Exception:
+                inner = self.inner = None
+        if event == "return":
+            return None
+        return self
+
+
+def _trace_slow(frame, i, k, chain, event, arg):
+    code = frame.f_code
+    if k is None:
+        k = _remember(code)
+    if k:
+        if k == _MODULE and _key[i][0] != _collecting:
+            inner = None
+            if chain is not None:
+                try:
+                    inner = chain(frame, event, arg)
+                except Exception:
+                    inner = None
+            try:
+                _begin_import(code)
+                return _ModuleLocal(_import_stack[-1], inner)
+            except Exception:
+                return inner
+        d = _cur
+        if i not in d:
+            try:
+                d[i] = _caller(frame)
+            except Exception:
+                d[i] = None
+    if chain is not None:
+        return chain(frame, event, arg)
+    return None
+
+
+def _make_trace(chain):
+    # The hot path (code seen before, outside the repository or already in
+    # this sink) is a few lookups; everything else goes to _trace_slow.
+    if chain is None:
+        def _trace(frame, event, arg, _get=_kind.get, _id=id):
+            i = _id(frame.f_code)
+            k = _get(i)
+            if k == 0 or (k == 1 and i in _cur):
+                return None
+            return _trace_slow(frame, i, k, None, event, arg)
+        return _trace
+
+    def _trace(frame, event, arg, _get=_kind.get, _id=id):
+        i = _id(frame.f_code)
+        k = _get(i)
+        if k == 0 or (k == 1 and i in _cur):
+            return chain(frame, event, arg)
+        return _trace_slow(frame, i, k, chain, event, arg)
+    return _trace
+
+
+_trace_fn = None
+_thread_trace_fn = None
+
+
+# ---------------------------------------------------------------- processes
+
+_patched = []
+
+
+def _which(prog):
+    try:
+        prog = os.fsdecode(prog)
+        if os.sep in prog:
+            return os.path.abspath(prog)
+        import shutil
+        return shutil.which(prog) or prog
+    except Exception:
+        return str(prog)
+
+
+def _patch(owner, name, make):
+    orig = getattr(owner, name, None)
+    if orig is None:
+        return
+    try:
+        setattr(owner, name, make(orig))
+        _patched.append((owner, name, orig))
+    except Exception:
+        pass
+
+
+def _install_process_hooks():
+    import subprocess
+
+    def wrap_execute_child(orig):
+        def _execute_child(self, args, executable, *rest, **kw):
+            try:
+                shell = rest[-6] if len(rest) >= 6 else False
+            except Exception:
+                shell = False
+            try:
+                if executable is not None:
+                    prog = executable
+                elif isinstance(args, (str, bytes, os.PathLike)):
+                    prog = "/bin/sh" if shell else args
+                else:
+                    prog = "/bin/sh" if shell else list(args)[0]
+                mark_opaque("started %s: not recorded" % _which(prog))
+            except Exception:
+                mark_opaque("started a process: not recorded")
+            return orig(self, args, executable, *rest, **kw)
+        return _execute_child
+
+    _patch(subprocess.Popen, "_execute_child", wrap_execute_child)
+
+    def wrap_fork(orig, what):
+        def fork(*a, **kw):
+            mark_opaque("%s: not recorded" % what)
+            return orig(*a, **kw)
+        return fork
+
+    _patch(os, "fork", lambda o: wrap_fork(o, "forked a process"))
+    _patch(os, "forkpty", lambda o: wrap_fork(o, "forked a process"))
+
+    def wrap_spawn(orig):
+        def spawn(path, *a, **kw):
+            mark_opaque("started %s: not recorded" % _which(path))
+            return orig(path, *a, **kw)
+        return spawn
+
+    for n in ("posix_spawn", "posix_spawnp", "execv", "execve", "spawnv", "spawnve",
+              "spawnvp", "spawnvpe"):
+        _patch(os, n, wrap_spawn)
+    try:
+        import multiprocessing.process as mpp
+
+        def wrap_start(orig):
+            def start(self, *a, **kw):
+                mark_opaque("started a multiprocessing process: not recorded")
+                return orig(self, *a, **kw)
+            return start
+        _patch(mpp.BaseProcess, "start", wrap_start)
+    except Exception:
+        pass
+
+
+def _uninstall_process_hooks():
+    while _patched:
+        owner, name, orig = _patched.pop()
+        try:
+            setattr(owner, name, orig)
+        except Exception:
+            pass
+
+
+# ---------------------------------------------------------------- start / stop
+
+_tracer = None
+_disabled = None
+
+
+def start():
+    """Start tracing (idempotent). Returns False when recording is off."""
+    global _root, _root_real, _active, _mon, _tool, _restart, _DISABLE, _tracer
+    global _disabled, _trace_fn, _thread_trace_fn, _prev_trace, _prev_thread_trace
+    if _active or _disabled:
+        return _active
+    root = os.environ.get("IMPACT_RECORD_ROOT") or os.getcwd()
+    root = os.path.abspath(root).rstrip(os.sep)
+    _root = root + os.sep
+    real = os.path.realpath(root).rstrip(os.sep) + os.sep
+    _root_real = real if real != _root else None
+    replace_base(_Sink("idle"))
+    if sys.version_info >= (3, 12):
+        mon = sys.monitoring
+        tool = None
+        for t in (mon.PROFILER_ID, 3, 4, mon.OPTIMIZER_ID, mon.COVERAGE_ID, mon.DEBUGGER_ID):
+            if mon.get_tool(t) is None:
+                tool = t
+                break
+        if tool is None:
+            held = ", ".join(sorted(set(str(mon.get_tool(t)) for t in range(6))))
+            _disabled = "no free sys.monitoring tool id (held by %s)" % held
+            return False
+        mon.use_tool_id(tool, "impact")
+        _mon, _tool, _DISABLE = mon, tool, mon.DISABLE
+        _restart = mon.restart_events
+        mon.register_callback(tool, mon.events.PY_START, _on_start)
+        mon.register_callback(tool, mon.events.PY_RETURN, _on_return)
+        mon.register_callback(tool, mon.events.PY_UNWIND, _on_unwind)
+        mon.set_events(tool, mon.events.PY_START)
+        _tracer = "monitoring"
+    else:
+        _restart = _noop
+        _prev_trace = sys.gettrace()
+        _prev_thread_trace = getattr(threading, "_trace_hook", None)
+        _trace_fn = _make_trace(_prev_trace)
+        _thread_trace_fn = (_trace_fn if _prev_thread_trace is _prev_trace
+                            else _make_trace(_prev_thread_trace))
+        sys.settrace(_trace_fn)
+        threading.settrace(_thread_trace_fn)
+        _tracer = "setprofile"
+    _install_process_hooks()
+    _active = True
+    return True
+
+
+def tracer_intact():
+    """False when someone replaced our trace function (its record is partial)."""
+    if not _active or _mon is not None:
+        return True
+    return sys.gettrace() is _trace_fn
+
+
+def stop():
+    global _active, _cur
+    if not _active:
+        return
+    _active = False
+    _uninstall_process_hooks()
+    if _mon is not None:
+        try:
+            _mon.set_events(_tool, 0)
+            for ev in (_mon.events.PY_START, _mon.events.PY_RETURN, _mon.events.PY_UNWIND):
+                _mon.register_callback(_tool, ev, None)
+            for s in _import_stack:
+                try:
+                    _mon.set_local_events(_tool, s.code, 0)
+                except Exception:
+                    pass
+            _mon.free_tool_id(_tool)
+        except Exception:
+            pass
+    else:
+        try:
+            if sys.gettrace() is _trace_fn:
+                sys.settrace(_prev_trace)
+            if getattr(threading, "_trace_hook", None) is _thread_trace_fn:
+                threading.settrace(_prev_thread_trace)
+        except Exception:
+            pass
+    _cur = {}
+
+
+# ---------------------------------------------------------------- pytest side
+
+def _fixturedefs(item):
+    out = []
+    try:
+        info = getattr(item, "_fixtureinfo", None)
+        n2d = getattr(info, "name2fixturedefs", None) or {}
+        for name in getattr(item, "fixturenames", ()) or ():
+            out.extend(n2d.get(name, ()) or ())
+    except Exception:
+        pass
+    return out
+
+
+def _path_of(node):
+    p = getattr(node, "path", None)
+    if p is None:
+        p = getattr(node, "fspath", None)
+    if p is None:
+        return None
+    p = os.path.abspath(str(p))
+    q = _norm(p) if _root else None
+    return q or p
+
+
+def _hookimpl(**kw):
+    """Marks a hook; pytest.hookimpl is applied when pytest is there (configure)."""
+    def mark(f):
+        f._impact_hookimpl = kw
+        return f
+    return mark
+
+
+class Recorder:
+    """The pytest plugin part: sinks follow pytest's phases."""
+
+    def __init__(self, config, sinkdir):
+        self.config = config
+        self.sinkdir = sinkdir
+        wi = getattr(config, "workerinput", None)
+        self.worker = wi.get("workerid") if isinstance(wi, dict) else None
+        self.fixtures = {}      # fixturedef -> _Sink
+        self.collected = {}     # file path -> fns dict
+        self.tests = []         # [nodeid, path, raw fns, extra fns, opaque]
+        self.written = False
+
+    # collection: what runs while a file is collected belongs to its tests
+    @_hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_make_collect_report(self, collector):
+        global _collecting
+        sink = None
+        prev = _collecting
+        try:
+            import pytest
+            pkg = getattr(pytest, "Package", None)
+            if (isinstance(collector, (pytest.File, pytest.Class))
+                    and not (pkg is not None and isinstance(collector, pkg))):
+                p = _path_of(collector)
+                if p:
+                    sink = _Sink("collect", p)
+                    _collecting = p
+                    push(sink)
+        except Exception:
+            sink = None
+        try:
+            yield
+        finally:
+            if sink is not None:
+                try:
+                    _collecting = prev
+                    pop(sink)
+                    d = self.collected.setdefault(sink.name, [{}, None])
+                    for c, caller in sink.fns.items():
+                        d[0].setdefault(c, caller)
+                    if sink.opaque and not d[1]:
+                        d[1] = sink.opaque
+                except Exception:
+                    pass
+
+
+    @_hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        sink = None
+        try:
+            sink = self.fixtures.get(fixturedef)
+            fresh = _Sink("fixture", fixturedef)
+            push(fresh)
+        except Exception:
+            fresh = None
+        try:
+            yield
+        finally:
+            if fresh is not None:
+                try:
+                    pop(fresh)
+                    if sink is None:
+                        self.fixtures[fixturedef] = fresh
+                    else:
+                        for c, caller in fresh.fns.items():
+                            sink.fns.setdefault(c, caller)
+                        sink.opaque = sink.opaque or fresh.opaque
+                except Exception:
+                    pass
+
+
+    @_hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        sink = _Sink("test", getattr(item, "nodeid", ""))
+        try:
+            replace_base(sink)
+        except Exception:
+            pass
+        self._requested = []
+        try:
+            yield
+        finally:
+            try:
+                self._finish_test(item, sink)
+            except Exception:
+                pass
+
+
+    @_hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        # fixtures obtained at setup, also by getfixturevalue
+        try:
+            req = getattr(item, "_request", None)
+            defs = getattr(req, "_fixture_defs", None) or {}
+            self._requested = list(defs.values())
+        except Exception:
+            pass
+        yield
+
+
+    def _finish_test(self, item, sink):
+        replace_base(_Sink("idle"))
+        extra = {}
+        opaque = sink.opaque
+        seen = set()
+        for fd in _fixturedefs(item) + list(getattr(self, "_requested", ()) or ()):
+            if id(fd) in seen:
+                continue
+            seen.add(id(fd))
+            fs = self.fixtures.get(fd)
+            if fs is None:
+                continue
+            for c in fs.fns:
+                extra[c] = None
+            opaque = opaque or fs.opaque
+        path = _path_of(item)
+        coll = self.collected.get(path)
+        if coll is not None:
+            for c in coll[0]:
+                extra[c] = None
+            opaque = opaque or coll[1]
+        if not tracer_intact():
+            opaque = opaque or "the trace function was replaced during the run: not recorded"
+        self.tests.append([item.nodeid, path, sink.fns, extra, opaque])
+
+    @_hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        self.write()
+
+
+    def pytest_unconfigure(self, config):
+        self.write()
+
+    # ------------------------------------------------------------ output
+
+    def _keys(self, codes):
+        fns, files = set(), set()
+        for c in codes:
+            k = _key.get(c)
+            if k is None:
+                continue
+            if _kind.get(c) == _FILE:
+                files.add(k[0])
+            else:
+                fns.add(k)
+        return fns, files
+
+    def kept(self):
+        """Per test index, the code objects it kept from an earlier test."""
+        tests = self.tests
+        first_run = {}      # code -> index of the first test that ran it
+        last_run = {}       # code -> index of the last test that ran it
+        runs = {}           # code -> indexes of tests that ran it
+        for i, t in enumerate(tests):
+            for c in t[2]:
+                first_run.setdefault(c, i)
+                last_run[c] = i
+                runs.setdefault(c, []).append(i)
+        out = {}
+        for i, t in enumerate(tests):
+            raw = t[2]
+            children = None
+            for f, c in raw.items():
+                if c is None or last_run.get(f) != i or first_run.get(c) != i:
+                    continue
+                later = [j for j in runs.get(c, ()) if j > i]
+                if not later:
+                    continue
+                if children is None:
+                    children = {}
+                    for g, gc in raw.items():
+                        if gc is not None:
+                            children.setdefault(gc, []).append(g)
+                closure, todo = set(), [f]
+                while todo:
+                    g = todo.pop()
+                    if g in closure:
+                        continue
+                    closure.add(g)
+                    todo.extend(children.get(g, ()))
+                for j in later:
+                    out.setdefault(j, set()).update(closure)
+        return out
+
+    def lines(self):
+        yield {"v": 1, "rootdir": str(getattr(self.config, "rootpath", None)
+                                     or self.config.rootdir),
+               "python": "%d.%d.%d" % sys.version_info[:3], "tracer": _tracer,
+               "worker": self.worker}
+        for mod in sorted(_imports):
+            fns, _files = self._keys(_imports[mod])
+            yield {"kind": "import", "module": mod, "fns": sorted([list(k) for k in fns])}
+        kept = self.kept()
+        for i, (nodeid, path, raw, extra, opaque) in enumerate(self.tests):
+            codes = set(raw)
+            codes.update(extra)
+            fns, files = self._keys(codes)
+            kfns, kfiles = self._keys(kept.get(i, ()))
+            kfns -= fns
+            files |= kfiles
+            yield {"kind": "test", "id": nodeid, "path": path,
+                   "fns": sorted([list(k) for k in fns]),
+                   "kept": sorted([list(k) for k in kfns]),
+                   "files": sorted(files), "opaque": opaque}
+
+    def write(self):
+        if self.written:
+            return
+        self.written = True
+        try:
+            stop()
+        except Exception:
+            pass
+        try:
+            lines = list(self.lines())
+        except Exception as e:
+            lines = [{"v": 1, "disabled": "recorder failed: %s" % type(e).__name__}]
+        write_lines(self.sinkdir, lines)
+
+
+def write_lines(sinkdir, lines):
+    try:
+        final = os.path.join(sinkdir, "tests-%d.jsonl" % os.getpid())
+        tmp = os.path.join(sinkdir, ".tests-%d.jsonl.tmp" % os.getpid())
+        data = "".join(json.dumps(l, ensure_ascii=True, separators=(",", ":")) + "\n"
+                       for l in lines).encode("ascii")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+    except Exception:
+        pass
+
+
+def early_start():
+    """From the plugin's first hook: trace conftest imports too."""
+    if not os.environ.get("IMPACT_RECORD"):
+        return
+    try:
+        start()
+    except Exception:
+        pass
+
+
+def configure(config):
+    """From the plugin's pytest_configure: record this process, or step back."""
+    sinkdir = os.environ.get("IMPACT_RECORD")
+    if not sinkdir:
+        return
+    try:
+        controller = (not hasattr(config, "workerinput")
+                      and (getattr(config.option, "dist", "no") or "no") != "no"
+                      and getattr(config.option, "numprocesses", None))
+        if controller:
+            # an xdist controller runs no test: its workers record
+            stop()
+            return
+        start()
+        if _disabled:
+            write_lines(sinkdir, [{"v": 1, "disabled": _disabled}])
+            return
+        import pytest
+        for name, f in list(vars(Recorder).items()):
+            kw = getattr(f, "_impact_hookimpl", None)
+            if kw is not None and not hasattr(f, "pytest_impl"):
+                pytest.hookimpl(**kw)(f)
+        config.pluginmanager.register(Recorder(config, sinkdir), "impact-record")
+    except Exception:
+        try:
+            stop()
+        except Exception:
+            pass

@@ -1,0 +1,676 @@
+"""The recorder (share/impact/python/impact_record.py) inside real pytest runs.
+
+No impact binary and no git here: each test writes a small project in a
+temporary directory, runs real pytest on it with the plugin loaded
+(``-p impact_pytest_plugin``), ``$IMPACT_RECORD`` naming a sink directory
+and ``$IMPACT_RECORD_ROOT`` the project, and reads the JSONL records the
+run left there (the format is described in impact_record.py). Every test
+runs on each interpreter found: Debian's python3, and pyenv's 3.12 and 3.13
+with Debian's pytest on PYTHONPATH (sys.monitoring there).
+"""
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SOURCE_ROOT = Path(os.environ.get("IMPACT_SOURCE_ROOT") or Path(__file__).resolve().parents[2])
+PLUGIN_DIR = SOURCE_ROOT / "share" / "impact" / "python"
+DIST = "/usr/lib/python3/dist-packages"
+PYENV = Path.home() / ".pyenv" / "versions"
+
+_CANDIDATES = [("debian", "/usr/bin/python3")]
+for _v in ("3.12", "3.13"):
+    _found = sorted(PYENV.glob(_v + ".*/bin/python")) if PYENV.is_dir() else []
+    _CANDIDATES.append((_v, str(_found[-1]) if _found else PYENV / (_v + ".missing")))
+
+
+def _usable(py):
+    if not os.path.exists(str(py)):
+        return False
+    r = subprocess.run([str(py), "-c", "import pytest, xdist"], capture_output=True,
+                       env=dict(os.environ, PYTHONPATH=DIST))
+    return r.returncode == 0
+
+
+_USABLE = {}
+
+
+@pytest.fixture(params=[c[0] for c in _CANDIDATES])
+def python(request):
+    py = dict(_CANDIDATES)[request.param]
+    if request.param not in _USABLE:
+        _USABLE[request.param] = _usable(py)
+    if not _USABLE[request.param]:
+        pytest.skip("%s: no interpreter with pytest and xdist at %s" % (request.param, py))
+    return str(py)
+
+
+def _env(project, sink, extra=None):
+    env = dict(os.environ)
+    for k in ("IMPACT_EVENTS", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "COV_CORE_SOURCE",
+              "PYTEST_XDIST_WORKER", "PYTEST_CURRENT_TEST"):
+        env.pop(k, None)
+    env["PYTHONPATH"] = os.pathsep.join([str(PLUGIN_DIR), DIST])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if sink is not None:
+        env["IMPACT_RECORD"] = str(sink)
+        env["IMPACT_RECORD_ROOT"] = str(project)
+    else:
+        env.pop("IMPACT_RECORD", None)
+        env.pop("IMPACT_RECORD_ROOT", None)
+    env.update(extra or {})
+    return env
+
+
+def run_pytest(python, project, *args, record=True, plugins=(), extra_env=None):
+    """Run pytest on project; returns (completed process, records by test id, other lines)."""
+    sink = project.parent / (project.name + "-sink")
+    if sink.exists():
+        for f in sink.iterdir():
+            f.unlink()
+    else:
+        sink.mkdir()
+    argv = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    for p in plugins:
+        argv += ["-p", p]
+    argv += ["-p", "impact_pytest_plugin", *args]
+    r = subprocess.run(argv, cwd=str(project), capture_output=True, timeout=300,
+                       env=_env(project, sink if record else None, extra_env))
+    files = sorted(sink.iterdir())
+    tests, others = {}, []
+    for f in files:
+        lines = [json.loads(l) for l in f.read_text().splitlines()]
+        assert lines, f
+        others.append((f.name, lines[0], [l for l in lines[1:] if l.get("kind") != "test"]))
+        for l in lines[1:]:
+            if l.get("kind") == "test":
+                assert l["id"] not in tests, l["id"]
+                tests[l["id"]] = l
+    return r, tests, others
+
+
+def write(project, files):
+    for rel, text in files.items():
+        p = project / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text).lstrip("\n"))
+
+
+def fn(project, rel, name):
+    """[absolute path, co_firstlineno] of the function or class `name` in rel."""
+    path = project / rel
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and node.name == name:
+            lines = [node.lineno] + [d.lineno for d in node.decorator_list]
+            return [str(path), min(lines)]
+    raise AssertionError("no %s in %s" % (name, rel))
+
+
+def module(project, rel):
+    return [str(project / rel), 1]
+
+
+# ---------------------------------------------------------------- a project
+
+PROJECT = {
+    "pkg/__init__.py": "",
+    "pkg/shapes.py": """
+        def draw(obj):
+            return obj.render()
+
+
+        class Circle:
+            def render(self):
+                return "circle"
+
+
+        class Square:
+            def render(self):
+                return "square"
+        """,
+    "pkg/db.py": """
+        def connect():
+            return {"rows": rows()}
+
+
+        def rows():
+            return [1, 2]
+
+
+        def query(conn):
+            return len(conn["rows"])
+        """,
+    "pkg/data.py": """
+        def cases():
+            return [1, 2, 3]
+
+
+        def more():
+            return ["a", "b"]
+
+
+        def check(n):
+            return n > 0
+        """,
+    "pkg/helpers.py": """
+        def build():
+            return {k: k * 2 for k in range(3)}
+
+
+        def unused():
+            return 0
+        """,
+    "pkg/registry.py": """
+        from pkg.helpers import build
+
+        TABLE = build()
+
+
+        def register(f):
+            return f
+
+
+        @register
+        def entry():
+            return 1
+        """,
+    "pkg/work.py": """
+        import threading
+
+
+        def in_thread(out):
+            out.append(deep())
+
+
+        def deep():
+            return 7
+
+
+        def spawn():
+            out = []
+            t = threading.Thread(target=in_thread, args=(out,))
+            t.start()
+            t.join()
+            return out
+        """,
+    "pkg/cache.py": """
+        import functools
+
+        _table = {}
+
+
+        def load(name):
+            return parse(name)
+
+
+        def parse(name):
+            return name.upper()
+
+
+        def get(name):
+            if name not in _table:
+                _table[name] = load(name)
+            return _table[name]
+
+
+        @functools.lru_cache(maxsize=None)
+        def compiled():
+            return [x * 3 for x in range(4)]
+
+
+        def use():
+            return compiled()[1]
+
+
+        def compile_tokens():
+            return ("a", "b")
+
+
+        class Lexer:
+            tokens = None
+
+            def __init__(self):
+                if Lexer.tokens is None:
+                    Lexer.tokens = compile_tokens()
+
+
+        def solo():
+            return 5
+        """,
+    "pkg/tmpl.py": """
+        import os
+
+
+        def render(name):
+            path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "templates", name)
+            with open(path) as f:
+                code = compile(f.read(), path, "exec")
+            ns = {}
+            exec(code, ns)
+            return ns["out"]
+
+
+        def generated():
+            ns = {}
+            exec(compile("def g():\\n    return 3\\nout = g()", "<generated>", "exec"), ns)
+            return ns["out"]
+        """,
+    "pkg/twin_a.py": """
+        def same():
+            return 1
+        """,
+    "pkg/twin_b.py": """
+        def same():
+            return 1
+        """,
+    "tests/test_twin.py": """
+        from pkg import twin_a, twin_b
+
+
+        def test_a():
+            assert twin_a.same() == 1
+
+
+        def test_b():
+            assert twin_b.same() == 1
+        """,
+    # identical modules: their code objects compare equal, their files differ
+    "tests/test_same1.py": """
+        from pkg import twin_a
+
+
+        def test_same():
+            assert twin_a.same()
+        """,
+    "tests/test_same2.py": """
+        from pkg import twin_a
+
+
+        def test_same():
+            assert twin_a.same()
+        """,
+    "templates/t.html": """
+        out = 1 + 1
+        """,
+    "tests/conftest.py": """
+        import pytest
+        from pkg import db
+
+
+        @pytest.fixture(scope="session")
+        def conn():
+            return db.connect()
+        """,
+    "tests/test_duck.py": """
+        from pkg import shapes
+
+
+        def test_circle():
+            assert shapes.draw(shapes.Circle()) == "circle"
+        """,
+    "tests/test_db.py": """
+        from pkg import db
+
+
+        def test_one(conn):
+            assert db.query(conn) == 2
+
+
+        def test_two(conn):
+            assert conn["rows"]
+        """,
+    "tests/test_param.py": """
+        import pytest
+        from pkg import data
+
+
+        def pytest_generate_tests(metafunc):
+            if "word" in metafunc.fixturenames:
+                metafunc.parametrize("word", data.more())
+
+
+        @pytest.mark.parametrize("n", data.cases())
+        def test_n(n):
+            assert data.check(n)
+
+
+        def test_word(word):
+            assert word
+        """,
+    "tests/test_registry.py": """
+        from pkg import registry
+
+
+        def test_table():
+            assert registry.TABLE[2] == 4
+        """,
+    "tests/test_thread.py": """
+        from pkg import work
+
+
+        def test_thread():
+            assert work.spawn() == [7]
+        """,
+    "tests/test_proc.py": """
+        import subprocess
+        import sys
+
+
+        def test_subprocess():
+            subprocess.run([sys.executable, "-c", "pass"], check=True)
+
+
+        def test_no_process():
+            pass
+        """,
+    "tests/test_kept.py": """
+        from pkg import cache
+
+
+        def test_k1():
+            assert cache.get("a") == "A"
+
+
+        def test_k2():
+            assert cache.get("a") == "A"
+
+
+        def test_k3():
+            assert cache.get("a") == "A"
+
+
+        def test_l1():
+            assert cache.use() == 3
+
+
+        def test_l2():
+            assert cache.use() == 3
+
+
+        def test_lex1():
+            assert cache.Lexer().tokens
+
+
+        def test_lex2():
+            assert cache.Lexer().tokens
+
+
+        def test_solo():
+            assert cache.solo() == 5
+
+
+        def test_after_solo():
+            assert cache.use() == 3
+        """,
+    "tests/test_tmpl.py": """
+        from pkg import tmpl
+
+
+        def test_template():
+            assert tmpl.render("t.html") == 2
+
+
+        def test_generated():
+            assert tmpl.generated() == 3
+        """,
+}
+
+
+@pytest.fixture
+def project(tmp_path):
+    p = tmp_path / "proj"
+    write(p, PROJECT)
+    return p
+
+
+def fns(rec):
+    return [list(x) for x in rec["fns"]]
+
+
+def test_records_each_rule(python, project):
+    r, tests, others = run_pytest(python, project)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    assert len(others) == 1
+    name, head, extra = others[0]
+    assert name == "tests-%s.jsonl" % name.split("-")[1].split(".")[0]
+    assert head["v"] == 1 and head["rootdir"] == str(project) and head["worker"] is None
+    assert head["tracer"] == ("monitoring" if "/.pyenv/" in python else "setprofile")
+    assert head["python"].count(".") == 2
+    P = lambda rel, name: fn(project, rel, name)  # noqa: E731
+
+    # every record well formed: sorted, unique, absolute, in the project
+    for rec in tests.values():
+        assert set(rec) == {"kind", "id", "path", "fns", "kept", "files", "opaque"}
+        for key in ("fns", "kept"):
+            assert rec[key] == sorted(rec[key])
+            assert len({tuple(x) for x in rec[key]}) == len(rec[key])
+            for path, line in rec[key]:
+                assert path.startswith(str(project) + os.sep) and path.endswith(".py")
+                assert isinstance(line, int)
+                assert "impact_record" not in path and "impact_pytest_plugin" not in path
+        assert not (set(map(tuple, rec["fns"])) & set(map(tuple, rec["kept"])))
+    assert len(tests) == 27, sorted(tests)
+
+    # a duck-typed call: the render that ran, not the other one
+    duck = tests["tests/test_duck.py::test_circle"]
+    assert duck["path"] == str(project / "tests/test_duck.py")
+    assert P("pkg/shapes.py", "draw") in fns(duck)
+    assert P("pkg/shapes.py", "render") in fns(duck)  # Circle.render: the first render
+    square = [str(project / "pkg/shapes.py"), 11]
+    assert fn(project, "pkg/shapes.py", "Square")[1] == 10
+    assert square not in fns(duck)
+    assert P("tests/test_duck.py", "test_circle") in fns(duck)
+
+    # a session fixture: set up once, both tests that use it get its setup
+    for t in ("tests/test_db.py::test_one", "tests/test_db.py::test_two"):
+        assert P("pkg/db.py", "connect") in fns(tests[t]), t
+        assert P("pkg/db.py", "rows") in fns(tests[t]), t
+        assert P("tests/conftest.py", "conn") in fns(tests[t]), t
+    assert P("pkg/db.py", "query") in fns(tests["tests/test_db.py::test_one"])
+    assert P("pkg/db.py", "query") not in fns(tests["tests/test_db.py::test_two"])
+    assert P("pkg/db.py", "connect") not in fns(duck)
+
+    # collection: parametrize arguments and pytest_generate_tests, for every test of the file
+    for n in (1, 2, 3):
+        rec = tests["tests/test_param.py::test_n[%d]" % n]
+        assert P("pkg/data.py", "cases") in fns(rec)
+        assert P("pkg/data.py", "more") in fns(rec)
+        assert P("pkg/data.py", "check") in fns(rec)
+        assert module(project, "tests/test_param.py") in fns(rec)
+    for w in ("a", "b"):
+        rec = tests["tests/test_param.py::test_word[%s]" % w]
+        assert P("pkg/data.py", "cases") in fns(rec)
+        assert P("tests/test_param.py", "pytest_generate_tests") in fns(rec)
+        assert P("pkg/data.py", "check") not in fns(rec)
+
+    # import time: under the module imported, not under any test
+    imports = {l["module"]: l for l in extra if l["kind"] == "import"}
+    reg = imports[str(project / "pkg/registry.py")]
+    assert set(reg) == {"kind", "module", "fns"}
+    assert P("pkg/helpers.py", "build") in reg["fns"]
+    assert P("pkg/registry.py", "register") in reg["fns"]
+    assert module(project, "pkg/registry.py") in reg["fns"]
+    assert P("pkg/helpers.py", "unused") not in reg["fns"]
+    for rec in tests.values():
+        assert P("pkg/helpers.py", "build") not in fns(rec), rec["id"]
+        assert P("pkg/registry.py", "register") not in fns(rec), rec["id"]
+    assert str(project / "tests/conftest.py") in imports
+    assert P("tests/test_registry.py", "test_table") in fns(tests["tests/test_registry.py::test_table"])
+
+    # equal code objects in different files stay apart
+    a, b = fn(project, "pkg/twin_a.py", "same"), fn(project, "pkg/twin_b.py", "same")
+    assert a in fns(tests["tests/test_twin.py::test_a"]) and b not in fns(tests["tests/test_twin.py::test_a"])
+    assert b in fns(tests["tests/test_twin.py::test_b"]) and a not in fns(tests["tests/test_twin.py::test_b"])
+    for n in (1, 2):
+        rec = tests["tests/test_same%d.py::test_same" % n]
+        assert rec["path"] == str(project / ("tests/test_same%d.py" % n))
+        assert module(project, "tests/test_same%d.py" % n) in fns(rec)
+        assert module(project, "tests/test_same%d.py" % (3 - n)) not in fns(rec)
+        assert fn(project, "tests/test_same%d.py" % n, "test_same") in fns(rec)
+        assert fn(project, "tests/test_same%d.py" % (3 - n), "test_same") not in fns(rec)
+    assert not any("/tests/" in m for m in imports if not m.endswith("conftest.py")), sorted(imports)
+
+    # a thread
+    th = tests["tests/test_thread.py::test_thread"]
+    assert P("pkg/work.py", "in_thread") in fns(th) and P("pkg/work.py", "deep") in fns(th)
+
+    # a process: opaque, with what it started
+    sp = tests["tests/test_proc.py::test_subprocess"]
+    assert sp["opaque"] and sp["opaque"].startswith("started ") and sp["opaque"].endswith(
+        ": not recorded"), sp["opaque"]
+    assert os.path.basename(sys.executable).split(".")[0][:6] in sp["opaque"] or "python" in sp["opaque"]
+    assert tests["tests/test_proc.py::test_no_process"]["opaque"] is None
+    assert duck["opaque"] is None
+
+    # once-per-process code: later tests keep what the first one filled
+    k = {n: tests["tests/test_kept.py::" + n] for n in (
+        "test_k1", "test_k2", "test_k3", "test_l1", "test_l2", "test_lex1", "test_lex2",
+        "test_solo", "test_after_solo")}
+    load, parse, get = (P("pkg/cache.py", n) for n in ("load", "parse", "get"))
+    assert load in fns(k["test_k1"]) and parse in fns(k["test_k1"])
+    assert k["test_k1"]["kept"] == []
+    for n in ("test_k2", "test_k3"):
+        assert get in fns(k[n]) and load not in fns(k[n])
+        assert load in k[n]["kept"] and parse in k[n]["kept"], (n, k[n])
+    compiled, use = P("pkg/cache.py", "compiled"), P("pkg/cache.py", "use")
+    assert compiled in fns(k["test_l1"])
+    for n in ("test_l2", "test_after_solo"):
+        assert use in fns(k[n]) and compiled not in fns(k[n])
+        assert compiled in k[n]["kept"], (n, k[n])
+    ct = P("pkg/cache.py", "compile_tokens")
+    assert ct in fns(k["test_lex1"]) and ct in k["test_lex2"]["kept"]
+    solo = P("pkg/cache.py", "solo")
+    assert solo in fns(k["test_solo"])
+    for rec in tests.values():
+        assert solo not in rec["kept"]
+        if rec["id"].startswith("tests/test_kept.py::test_l") or rec["id"].endswith("lex1"):
+            assert load not in rec["kept"]
+    assert ct not in k["test_l2"]["kept"] and load not in k["test_lex2"]["kept"]
+
+    # code named after a repository file that is not Python: the file
+    tm = tests["tests/test_tmpl.py::test_template"]
+    assert tm["files"] == [str(project / "templates/t.html")]
+    assert P("pkg/tmpl.py", "render") in fns(tm)
+    gen = tests["tests/test_tmpl.py::test_generated"]
+    assert gen["files"] == [] and P("pkg/tmpl.py", "generated") in fns(gen)
+    for rec in tests.values():
+        if rec is not tm:
+            assert rec["files"] == []
+
+
+def test_without_impact_events_and_without_record(python, project):
+    """No IMPACT_RECORD: nothing written, the run unchanged."""
+    r, tests, others = run_pytest(python, project, record=False)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    assert tests == {} and others == []
+
+
+def test_xdist_workers_each_record(python, project):
+    r, tests, others = run_pytest(python, project, "-n", "2")
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    assert len(others) == 2, [o[0] for o in others]
+    assert sorted(o[1]["worker"] for o in others) == ["gw0", "gw1"]
+    pids = {o[0] for o in others}
+    assert all(n.startswith("tests-") and n.endswith(".jsonl") for n in pids)
+    assert len(tests) == 27
+    for t in ("tests/test_db.py::test_one", "tests/test_db.py::test_two"):
+        assert fn(project, "pkg/db.py", "connect") in fns(tests[t])
+    for n in (1, 2, 3):
+        assert fn(project, "pkg/data.py", "cases") in fns(tests["tests/test_param.py::test_n[%d]" % n])
+    assert tests["tests/test_proc.py::test_subprocess"]["opaque"]
+    # each worker is its own process: what it imported, under the module
+    for name, head, extra in others:
+        mods = {l["module"] for l in extra}
+        assert str(project / "tests/conftest.py") in mods
+
+
+def test_filterwarnings_error(python, tmp_path):
+    """Recording adds no warning: a project that turns warnings into errors runs the same."""
+    p = tmp_path / "strict"
+    write(p, {
+        "pytest.ini": """
+            [pytest]
+            filterwarnings =
+                error
+            """,
+        "lib/__init__.py": "",
+        "lib/core.py": """
+            import warnings
+
+
+            def add(a, b):
+                return a + b
+
+
+            def noisy():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    warnings.warn("inside", UserWarning)
+                return 1
+            """,
+        "tests/test_strict.py": """
+            import gc
+            import subprocess
+            import sys
+
+            from lib import core
+
+
+            def test_add():
+                assert core.add(1, 2) == 3
+
+
+            def test_noisy():
+                assert core.noisy() == 1
+
+
+            def test_proc():
+                subprocess.run([sys.executable, "-c", "pass"], check=True)
+                gc.collect()
+            """,
+    })
+    plain, _, _ = run_pytest(python, p, record=False)
+    r, tests, others = run_pytest(python, p, "-W", "error")
+    assert r.returncode == plain.returncode, r.stdout.decode() + r.stderr.decode()
+    if "/.pyenv/" not in python:  # Debian's pytest 7.2 warns by itself on 3.12+
+        assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+        out = r.stdout.decode() + r.stderr.decode()
+        assert "warning" not in out.lower(), out
+        assert fn(p, "lib/core.py", "add") in fns(tests["tests/test_strict.py::test_add"])
+        assert len(tests) == 3
+
+
+def test_monitoring_ids_taken(python, tmp_path):
+    """All sys.monitoring tool ids held (coverage, a debugger...): record nothing, say why."""
+    if "/.pyenv/" not in python:
+        pytest.skip("sys.monitoring is Python >= 3.12")
+    p = tmp_path / "held"
+    write(p, {
+        "grab_ids.py": """
+            import sys
+            for i in range(6):
+                if sys.monitoring.get_tool(i) is None:
+                    sys.monitoring.use_tool_id(i, "someone")
+            """,
+        "tests/test_x.py": """
+            def test_x():
+                pass
+            """,
+    })
+    r, tests, others = run_pytest(python, p, plugins=["grab_ids"],
+                                  extra_env={"PYTHONPATH": os.pathsep.join(
+                                      [str(p), str(PLUGIN_DIR), DIST])})
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    assert tests == {}
+    assert len(others) == 1
+    head = others[0][1]
+    assert set(head) == {"v", "disabled"} and head["v"] == 1
+    assert "someone" in head["disabled"]
