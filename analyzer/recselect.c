@@ -19,7 +19,6 @@
 
 #include "fnhash.h"
 #include "path.h"
-#include "precise.h"
 #include "records_private.h"
 
 #include <jansson.h>
@@ -463,13 +462,9 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	}
 	marks = func_marks(rec, d.funcs, &maxid);
 	import_seeds(rec, &d, p, marks, maxid);
-	/* The precise walk's import-time seeds (module code naming a changed function). */
-	for (uint32_t id = 0; sel->precise && id < sel->precise->nfiles && id < p->nfiles; id++)
-		if (sel->precise->seed[id])
-			impact_u32vec_push(&d.seeds, id);
 	/* Readers of changed data files are import-time seeds of the static walk. */
-	for (uint32_t id = 0; sel->seed_notes && id < p->nfiles; id++)
-		if (sel->seed_notes[id])
+	for (uint32_t id = 0; sel->seed_data && id < p->nfiles; id++)
+		if (sel->seed_data[id] && !impact_path_has_suffix(sel->seed_data[id], ".py"))
 			impact_u32vec_push(&d.seeds, id);
 	impact_graph_dependents(&reach, p->graph, d.seeds.v, d.seeds.n, 0);
 

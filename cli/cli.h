@@ -38,6 +38,7 @@ int cmd_cache(int argc, char **argv, impact_cli *cli);
 int cmd_rules(int argc, char **argv, impact_cli *cli);
 int cmd_hook(int argc, char **argv, impact_cli *cli);
 int cmd_hooks(int argc, char **argv, impact_cli *cli);
+int cmd_records(int argc, char **argv, impact_cli *cli);
 int cmd_status(int argc, char **argv, impact_cli *cli);
 int cmd_audit(int argc, char **argv, impact_cli *cli);
 

@@ -30,6 +30,7 @@ static const impact_cmd commands[] = {
 	{ "hook", cmd_hook, NEEDS_REPO, "what git's hooks call: 'impact hook <name> [args]' (installed by 'impact hooks')" },
 	{ "hooks", cmd_hooks, NEEDS_REPO, "'impact hooks install|uninstall|status': post-commit, pre-merge-commit, pre-push" },
 	{ "rules", cmd_rules, NEEDS_REPO, "the configuration: 'impact rules check', 'impact rules show'" },
+	{ "records", cmd_records, NEEDS_REPO, "recorded dependencies: 'impact records stats|clear|export F|import F'" },
 	{ "status", cmd_status, NEEDS_REPO, "the last run: commit, counts, failures, log; a background run in progress" },
 };
 

@@ -114,7 +114,7 @@ def fn(project, rel, name):
 
 
 def module(project, rel):
-    return [str(project / rel), 1]
+    return [str(project / rel), 0]  # module code is line 0
 
 
 # ---------------------------------------------------------------- a project

@@ -28,9 +28,10 @@ compiled template). Attribution:
   decorators, everything they called) goes to that module's ``import``
   line, never to a test;
 - ``kept``: F first ran under caller C in test T, T was the first test of
-  the process to run C, no later test ran F, C ran again in a later test U:
-  U keeps F's result (a cache filled once), so U gets F and what F called
-  in T;
+  the process to run C, no later test ran F, C ran again in a later test U
+  that was not seen calling something else from the call site that called
+  F in T (that is dispatch, not a cache): U keeps F's result (a cache
+  filled once), so U gets F and what F called in T;
 - a test that started a process nothing recorded is ``opaque``.
 
 Tracing: on Python >= 3.12 ``sys.monitoring`` (one PY_START callback that
@@ -104,8 +105,12 @@ def _classify(code):
         if p is None or p in _SELF_FILES or p.startswith(_SELF_DIRS):
             return _IGNORE
         if p.endswith(".py"):
+            # Module code is line 0: a function may start on line 1 too.
+            if code.co_name == "<module>":
+                _key[id(code)] = (p, 0)
+                return _MODULE
             _key[id(code)] = (p, code.co_firstlineno)
-            return _MODULE if code.co_name == "<module>" else _FUNC
+            return _FUNC
         if os.path.isfile(p):
             _key[id(code)] = (p, code.co_firstlineno)
             return _FILE
@@ -122,7 +127,8 @@ def _remember(code):
 
 
 def _caller(frame):
-    """The nearest repository code object up the stack from frame."""
+    """The nearest repository code object up the stack from frame, with the
+    line it was at (the call site): (id of its code, line), or None."""
     f = frame.f_back
     n = 0
     kind = _kind
@@ -133,7 +139,7 @@ def _caller(frame):
         if k is None:
             k = _remember(c)
         if k:
-            return i
+            return (i, f.f_lineno)
         f = f.f_back
         n += 1
     return None
@@ -732,21 +738,29 @@ class Recorder:
                 first_run.setdefault(c, i)
                 last_run[c] = i
                 runs.setdefault(c, []).append(i)
+        # The call sites each test was seen calling from: a later test whose
+        # C called something else from the very site that called F
+        # dispatched elsewhere (obj.render() on another type); it did not
+        # keep F's result.
+        sites = [set(t[2].values()) for t in tests]
         out = {}
         for i, t in enumerate(tests):
             raw = t[2]
             children = None
-            for f, c in raw.items():
-                if c is None or last_run.get(f) != i or first_run.get(c) != i:
+            for f, cl in raw.items():
+                if cl is None:
                     continue
-                later = [j for j in runs.get(c, ()) if j > i]
+                c = cl[0]
+                if last_run.get(f) != i or first_run.get(c) != i:
+                    continue
+                later = [j for j in runs.get(c, ()) if j > i and cl not in sites[j]]
                 if not later:
                     continue
                 if children is None:
                     children = {}
                     for g, gc in raw.items():
                         if gc is not None:
-                            children.setdefault(gc, []).append(g)
+                            children.setdefault(gc[0], []).append(g)
                 closure, todo = set(), [f]
                 while todo:
                     g = todo.pop()

@@ -1,0 +1,68 @@
+/*
+ * cmd_records.c - `impact records stats|clear|export FILE|import FILE`:
+ * look at, drop, save or restore the recorded dependencies (records.h).
+ * export/import let a CI job restore what an earlier job recorded.
+ */
+#include "cli.h"
+
+#include "records.h"
+
+static int usage(FILE *out)
+{
+	fprintf(out, "usage: impact records stats          test files, functions and size of the records\n"
+	             "       impact records clear          delete them (the next 'impact --all' records anew)\n"
+	             "       impact records export <file>  save them to <file> (for a CI cache)\n"
+	             "       impact records import <file>  replace them with <file>'s\n");
+	return out == stdout ? IMPACT_EXIT_OK : IMPACT_EXIT_USAGE;
+}
+
+static int stats(impact_cli *cli)
+{
+	impact_records *rec = NULL;
+	impact_records_stats st;
+	int rc = impact_records_open(&rec, cli->repo, false);
+	if (rc == IMPACT_ENOTFOUND) {
+		printf("no recorded dependencies yet: 'impact --all' (or any run) records them\n");
+		return IMPACT_EXIT_OK;
+	}
+	if (rc < 0 || (rc = impact_records_stats_get(rec, &st)) < 0) {
+		impact_records_close(rec);
+		return impact_cli_fail(rc);
+	}
+	printf("records:   %zu test files (%zu tests)\nfunctions: %zu distinct, in %zu distinct sets\n"
+	       "imports:   %zu modules\non disk:   %.1f KiB\nversion:   %s\n",
+	       st.files, st.tests, st.functions, st.sets, st.modules, (double)st.bytes / 1024.0,
+	       IMPACT_RECORDS_VERSION);
+	impact_records_close(rec);
+	return IMPACT_EXIT_OK;
+}
+
+int cmd_records(int argc, char **argv, impact_cli *cli)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+	int rc;
+	if (!sub)
+		return usage(stderr);
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
+		return usage(stdout);
+	if (!strcmp(sub, "stats") && argc == 2)
+		return stats(cli);
+	if (!strcmp(sub, "clear") && argc == 2) {
+		if ((rc = impact_records_clear(cli->repo)) < 0)
+			return impact_cli_fail(rc);
+		printf("recorded dependencies removed\n");
+		return IMPACT_EXIT_OK;
+	}
+	if (!strcmp(sub, "export") && argc == 3) {
+		if ((rc = impact_records_export(cli->repo, argv[2])) < 0)
+			return impact_cli_fail(rc);
+		return IMPACT_EXIT_OK;
+	}
+	if (!strcmp(sub, "import") && argc == 3) {
+		if ((rc = impact_records_import(cli->repo, argv[2])) < 0)
+			return impact_cli_fail(rc);
+		return IMPACT_EXIT_OK;
+	}
+	fprintf(stderr, "impact records: unknown subcommand or arguments\n");
+	return usage(stderr);
+}
