@@ -2,7 +2,7 @@
  * cmd_audit.c - `impact audit`: check on this repository that the
  * selection misses no test a change breaks (audit.c does the work).
  *
- *     impact audit --mutate N [--seed S] [--json] [-- <selection options>]
+ *     impact audit --mutate N [--functions] [--seed S] [--json] [-- <selection options>]
  *     impact audit --full <revspec> [--json] [-- <selection options>]
  *
  * Progress goes to stderr, the report (text, or JSON with --json) to
@@ -33,7 +33,7 @@ static void on_interrupt(int sig)
 }
 
 static const char usage_line[] =
-	"impact audit (--mutate <N> [--seed <S>] | --full <revspec>) [options] [-- <selection options>]";
+	"impact audit (--mutate <N> [--functions] [--seed <S>] | --full <revspec>) [options] [-- <selection options>]";
 
 static void progress(const char *line, void *payload)
 {
@@ -45,12 +45,13 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 {
 	unsigned mutate = UINT_MAX, seed = 0;
 	const char *full = NULL;
-	bool json = false, quiet = false, no_cache = false;
+	bool json = false, quiet = false, no_cache = false, functions = false;
 	impact_audit_opts ao = { 0 };
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to audit" },
 		{ IMPACT_OPT_UINT, 0, "mutate", &mutate, "N", "N modules, each with every function raising a marker" },
-		{ IMPACT_OPT_UINT, 0, "seed", &seed, "S", "the sample of modules (default 0: the same sample each time)" },
+		{ IMPACT_OPT_FLAG, 0, "functions", &functions, NULL, "with --mutate: N mutants of one function or method each" },
+		{ IMPACT_OPT_UINT, 0, "seed", &seed, "S", "the sample (default 0: the same sample each time)" },
 		{ IMPACT_OPT_STRING, 0, "full", &full, "revspec", "each commit of a range (first parent) against its parent" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "how" },
 		{ IMPACT_OPT_FLAG, 0, "json", &json, NULL, "the report as one JSON object on stdout" },
@@ -95,12 +96,13 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		goto done;
 	}
 	if (mutate == 0) {
-		fprintf(stderr, "impact audit: --mutate takes a number of modules above 0\n");
+		fprintf(stderr, "impact audit: --mutate takes a number of mutants above 0\n");
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
-	if (seed && full) {
-		fprintf(stderr, "impact audit: --seed goes with --mutate only\n");
+	if ((seed || functions) && full) {
+		fprintf(stderr, "impact audit: --%s goes with --mutate only\n",
+		        functions ? "functions" : "seed");
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
@@ -108,6 +110,7 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 	ao.mode = full ? IMPACT_AUDIT_FULL : IMPACT_AUDIT_MUTATE;
 	ao.mutate = full ? 0 : mutate;
 	ao.seed = seed;
+	ao.functions = functions;
 	ao.revspec = full;
 	ao.select_args = (const char *const *)rest;
 	ao.nselect_args = nrest;
