@@ -144,9 +144,9 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 	}
 	numbers(out, t.failing, t.selected, t.missed, t.test_files);
 	if (rep->functions)
-		impact_buf_printf(out, "total (%zu mutant%s that break a test)\n",
-		                  t.audited - t.breaks_nothing,
-		                  t.audited - t.breaks_nothing == 1 ? "" : "s");
+		impact_buf_printf(out, "total (%zu %s a test)\n", t.audited - t.breaks_nothing,
+		                  t.audited - t.breaks_nothing == 1 ? "mutant that breaks"
+		                                                    : "mutants that break");
 	else
 		impact_buf_printf(out, "total (%zu %s%s)\n", t.audited,
 		                  mutate ? "module" : "commit", t.audited == 1 ? "" : "s");
