@@ -57,7 +57,8 @@
 
 /* What one audit holds while it runs. */
 typedef struct audit {
-	const impact_audit_opts *o;
+	const impact_audit_opts *o;  /* points to `opts` */
+	impact_audit_opts opts;      /* the caller's, completed from the configuration */
 	impact_audit_report *rep;
 	git_repository *repo;
 	const char *repo_dir;        /* the work tree, or the git folder of a bare repository */
@@ -1103,6 +1104,34 @@ static char *new_marker(void)
 	return impact_buf_detach(&m);
 }
 
+/*
+ * A mutate audit with no count takes it from the configuration's [audit]
+ * table, with `functions` (either side turns it on) and the seed (unless
+ * given). IMPACT_EINVALID when the table names no count.
+ */
+static int from_config(audit *a)
+{
+	impact_buf where = IMPACT_BUF_INIT;
+	if (a->opts.mode != IMPACT_AUDIT_MUTATE || a->opts.mutate)
+		return 0;
+	if (!a->config->audit_mutate)
+		return impact_error_set(IMPACT_EINVALID, "give one of --mutate N and --full <revspec>, "
+		                        "or set 'mutate' in the [audit] table of .impact.toml "
+		                        "([tool.impact.audit] in pyproject.toml)");
+	a->opts.mutate = a->config->audit_mutate;
+	a->opts.functions = a->opts.functions || a->config->audit_functions;
+	if (!a->opts.seed_given)
+		a->opts.seed = a->config->audit_seed;
+	a->rep->requested = a->opts.mutate;
+	a->rep->functions = a->opts.functions;
+	a->rep->seed = a->opts.seed;
+	impact_config_where_format(&where, &a->config->where_audit);
+	say(a, "from the configuration (%s): --mutate %u%s --seed %llu", where.ptr, a->opts.mutate,
+	    a->opts.functions ? " --functions" : "", (unsigned long long)a->opts.seed);
+	impact_buf_release(&where);
+	return 0;
+}
+
 /* HEAD, its tree, snapshot, configuration, the cache, the interpreter. */
 static int setup(audit *a)
 {
@@ -1127,6 +1156,8 @@ static int setup(audit *a)
 	if ((rc = impact_snapshot_open(&a->snap, a->repo, IMPACT_SNAPSHOT_TREE, a->head_tree)) < 0 ||
 	    (rc = impact_config_load(&a->config, impact_snapshot_reader, a->snap,
 	                             rules && *rules ? rules : NULL)) < 0)
+		goto done;
+	if ((rc = from_config(a)) < 0)
 		goto done;
 	if (!a->o->no_cache &&
 	    (impact_cache_default_path(&cache_path, a->repo) < 0 ||
@@ -1173,7 +1204,8 @@ int impact_audit_run(impact_audit_report *rep, git_repository *repo,
 	rep->marker = new_marker();
 	for (size_t i = 0; i < o->nselect_args; i++)
 		impact_strlist_push(&rep->select_args, o->select_args[i]);
-	a.o = o;
+	a.opts = *o;
+	a.o = &a.opts;
 	a.rep = rep;
 	a.repo = repo;
 	impact_buf_init(&a.run_id);
@@ -1190,7 +1222,7 @@ int impact_audit_run(impact_audit_report *rep, git_repository *repo,
 	if (o->mode == IMPACT_AUDIT_FULL)
 		rc = audit_full(&a);
 	else
-		rc = o->functions ? audit_functions(&a) : audit_mutate(&a);
+		rc = a.opts.functions ? audit_functions(&a) : audit_mutate(&a);
 done:
 	if (a.scratch && impact_scratch_rmtree(a.scratch) < 0)
 		say(&a, "warning: %s", impact_error_last());

@@ -45,8 +45,10 @@ typedef enum impact_audit_mode {
 
 typedef struct impact_audit_opts {
 	impact_audit_mode mode;
-	unsigned mutate;                 /* mutate: how many modules (> 0) */
+	unsigned mutate;                 /* mutate: how many mutants; 0 = the configuration's
+	                                    [audit] table says (mutate, functions, seed) */
 	uint64_t seed;                   /* mutate: the sample's seed */
+	bool seed_given;                 /* `seed` is the caller's, not to take from [audit] */
 	bool functions;                  /* mutate: one function per mutant, not one module */
 	const char *revspec;             /* full: the range */
 	const char *const *select_args;  /* options for the selection (after `--`) */

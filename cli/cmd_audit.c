@@ -4,6 +4,7 @@
  *
  *     impact audit --mutate N [--functions] [--seed S] [--json] [-- <selection options>]
  *     impact audit --full <revspec> [--json] [-- <selection options>]
+ *     impact audit [--json] ...     (the [audit] table of the configuration says)
  *
  * Progress goes to stderr, the report (text, or JSON with --json) to
  * stdout. Exit codes: 0 no miss, 1 a miss, 2 usage error, 3 the unmutated
@@ -43,7 +44,7 @@ static void progress(const char *line, void *payload)
 
 int cmd_audit(int argc, char **argv, impact_cli *cli)
 {
-	unsigned mutate = UINT_MAX, seed = 0;
+	unsigned mutate = UINT_MAX, seed = UINT_MAX;
 	const char *full = NULL;
 	bool json = false, quiet = false, no_cache = false, functions = false;
 	impact_audit_opts ao = { 0 };
@@ -61,6 +62,8 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_FLAG, 0, "no-cache", &no_cache, NULL, "parse every file, without the parse cache" },
 		{ IMPACT_OPT_FLAG, 'q', "quiet", &quiet, NULL, "no progress on stderr" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL,
+		  "With neither --mutate nor --full, the [audit] table of .impact.toml ([tool.impact.audit]\n"
+		  "in pyproject.toml: mutate = N, functions = true, seed = S) says what to run.\n"
 		  "Options after '--' go to each selection ('impact --json <commit> <options>'), e.g.\n"
 		  "'-- --no-cache'. The work tree, index, HEAD and refs are never touched: each run\n"
 		  "happens in a temporary checkout, removed afterwards.\n"
@@ -89,7 +92,7 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
-	if ((mutate != UINT_MAX) == (full != NULL)) {
+	if (mutate != UINT_MAX && full) {
 		fprintf(stderr, "impact audit: give one of --mutate N and --full <revspec>\nusage: %s\n",
 		        usage_line);
 		exit_code = IMPACT_EXIT_USAGE;
@@ -100,7 +103,7 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
-	if ((seed || functions) && full) {
+	if ((seed != UINT_MAX || functions) && full) {
 		fprintf(stderr, "impact audit: --%s goes with --mutate only\n",
 		        functions ? "functions" : "seed");
 		exit_code = IMPACT_EXIT_USAGE;
@@ -108,8 +111,9 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 	}
 
 	ao.mode = full ? IMPACT_AUDIT_FULL : IMPACT_AUDIT_MUTATE;
-	ao.mutate = full ? 0 : mutate;
-	ao.seed = seed;
+	ao.mutate = full || mutate == UINT_MAX ? 0 : mutate; /* 0: the configuration's [audit] */
+	ao.seed = seed == UINT_MAX ? 0 : seed;
+	ao.seed_given = seed != UINT_MAX;
 	ao.functions = functions;
 	ao.revspec = full;
 	ao.select_args = (const char *const *)rest;

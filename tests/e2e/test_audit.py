@@ -551,3 +551,28 @@ def test_functions_goes_with_mutate_only(repo):
     repo.commit("shop")
     r = repo.impact("audit", "--full", "HEAD", "--functions")
     assert r.returncode == 2 and "--functions goes with --mutate only" in err(r)
+
+
+def test_functions_from_tool_impact_audit(repo):
+    repo.write_many(SHOP)
+    repo.write("pyproject.toml", "[tool.impact.audit]\nmutate = 2\nfunctions = true\nseed = 1\n")
+    repo.commit("shop with its audit")
+    doc = audit_json(repo)
+    assert doc["functions"] is True and doc["requested"] == 2 and doc["seed"] == 1
+    first = [(m["path"], m["function"]) for m in doc["mutants"]]
+    assert len(first) == 2
+    # The command line's seed wins over the table's; the same seed, the same draw.
+    again = audit_json(repo, "--seed", "1")
+    assert [(m["path"], m["function"]) for m in again["mutants"]] == first
+    r = repo.impact("audit", "--mutate", "1", "-q")
+    assert r.returncode == 0 and "mutants of" in out(r) and "function (path" not in out(r)
+    assert "from the configuration (pyproject.toml:1:1): --mutate 2 --functions --seed 1" in err(
+        repo.impact("audit"))
+
+
+def test_without_a_mode_or_an_audit_table(repo):
+    repo.write_many(SHOP)
+    repo.commit("shop")
+    r = repo.impact("audit", "--functions")
+    assert r.returncode == 2 and out(r) == ""
+    assert "give one of --mutate N and --full <revspec>, or set 'mutate' in the [audit]" in err(r)
