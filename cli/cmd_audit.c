@@ -50,7 +50,7 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 	impact_audit_opts ao = { 0 };
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to audit" },
-		{ IMPACT_OPT_UINT, 0, "mutate", &mutate, "N", "N modules, each with every function raising a marker" },
+		{ IMPACT_OPT_UINT, 0, "mutate", &mutate, "N", "N mutants: modules with every function raising a marker" },
 		{ IMPACT_OPT_FLAG, 0, "functions", &functions, NULL, "with --mutate: N mutants of one function or method each" },
 		{ IMPACT_OPT_UINT, 0, "seed", &seed, "S", "the sample (default 0: the same sample each time)" },
 		{ IMPACT_OPT_STRING, 0, "full", &full, "revspec", "each commit of a range (first parent) against its parent" },
