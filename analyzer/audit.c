@@ -28,6 +28,11 @@
  * its output) every test file in that conftest's folder, or all of them.
  * A failing file is covered when the selection runs each of its failing
  * tests (auditrun.c).
+ *
+ * With --functions the draw is over functions, not modules: every
+ * candidate (mutate.h) of every non-test module, listed by path and
+ * source order, shuffled whole with the seed's splitmix64 stream, so a
+ * module weighs as much as its functions. The thirds play no part there.
  */
 #include "audit.h"
 
@@ -52,7 +57,8 @@
 
 /* What one audit holds while it runs. */
 typedef struct audit {
-	const impact_audit_opts *o;
+	const impact_audit_opts *o;  /* points to `opts` */
+	impact_audit_opts opts;      /* the caller's, completed from the configuration */
 	impact_audit_report *rep;
 	git_repository *repo;
 	const char *repo_dir;        /* the work tree, or the git folder of a bare repository */
@@ -536,8 +542,14 @@ static int audit_mutant(audit *a, impact_audit_record *rec, const char *src, siz
 	double t0 = impact_now_ms();
 	int rc;
 
-	impact_buf_printf(&msg, "impact audit: every function of %s raises\n\n"
-	                  "A mutant made by 'impact audit --mutate'; no ref points to it.\n", rec->path);
+	if (rec->function)
+		impact_buf_printf(&msg, "impact audit: %s (line %u of %s) raises\n\n"
+		                  "A mutant made by 'impact audit --mutate --functions'; no ref points "
+		                  "to it.\n", rec->function, rec->line, rec->path);
+	else
+		impact_buf_printf(&msg, "impact audit: every function of %s raises\n\n"
+		                  "A mutant made by 'impact audit --mutate'; no ref points to it.\n",
+		                  rec->path);
 	if ((rc = impact_scratch_commit_file(&commit, a->repo, &a->head, rec->path, src, len,
 	                                     msg.ptr)) < 0)
 		goto done;
@@ -569,11 +581,16 @@ done:
 static void say_record(const audit *a, const impact_audit_record *r, size_t i, size_t n)
 {
 	impact_buf line = IMPACT_BUF_INIT;
-	impact_buf_printf(&line, "[%zu/%zu] %s (%s third, imported by %u, %zu function%s): "
-	                  "%zu failing, %zu selected%s, %zu missed", i, n, r->path, r->band,
-	                  r->importers, r->functions, r->functions == 1 ? "" : "s",
-	                  r->failing.n, r->selected.n, r->full_suite ? " (full suite)" : "",
-	                  r->missed.n);
+	if (r->function)
+		impact_buf_printf(&line, "[%zu/%zu] %s:%u %s: %zu failing, %zu selected%s, %zu missed",
+		                  i, n, r->path, r->line, r->function, r->failing.n, r->selected.n,
+		                  r->full_suite ? " (full suite)" : "", r->missed.n);
+	else
+		impact_buf_printf(&line, "[%zu/%zu] %s (%s third, imported by %u, %zu function%s): "
+		                  "%zu failing, %zu selected%s, %zu missed", i, n, r->path, r->band,
+		                  r->importers, r->functions, r->functions == 1 ? "" : "s",
+		                  r->failing.n, r->selected.n, r->full_suite ? " (full suite)" : "",
+		                  r->missed.n);
 	for (size_t k = 0; k < r->missed.n; k++)
 		impact_buf_printf(&line, "%s%s", k ? ", " : ": ", r->missed.items[k]);
 	if (r->incomplete)
@@ -710,6 +727,184 @@ done:
 	free(cands);
 	free(order);
 	free(band);
+	return rc;
+}
+
+/* --- one function at a time ---------------------------------------------------- */
+
+/* A candidate of the single-function draw: candidate `fn` of module `file`. */
+typedef struct fn_candidate {
+	uint32_t file;      /* index in the project's files */
+	uint32_t fn;        /* index in the module's impact_mutate_functions list */
+	uint32_t line;
+	const char *path;   /* borrowed from the project */
+	char *qualname;     /* owned */
+} fn_candidate;
+
+typedef struct fn_candidates {
+	fn_candidate *v;
+	size_t n, alloc;
+} fn_candidates;
+
+static int cmp_candidate_path(const void *x, const void *y)
+{
+	return strcmp(((const candidate *)x)->path, ((const candidate *)y)->path);
+}
+
+/*
+ * Every function candidate of the non-test modules, by path then source
+ * order. A module that cannot be parsed becomes a skipped record with its
+ * reason; *nmodules counts the modules looked at.
+ */
+static int list_functions(audit *a, fn_candidates *out, size_t *nmodules, impact_mutator *m,
+                          const impact_project *project)
+{
+	candidate *mods = NULL;
+	size_t nmods = 0;
+	impact_buf src = IMPACT_BUF_INIT;
+	int rc = 0;
+
+	rank_modules(&mods, &nmods, project);
+	if (nmods)
+		qsort(mods, nmods, sizeof(*mods), cmp_candidate_path);
+	*nmodules = nmods;
+	for (size_t i = 0; i < nmods; i++) {
+		impact_mutate_fns fns = { 0 };
+		impact_buf_clear(&src);
+		if ((rc = impact_snapshot_read(&src, a->snap, project->files[mods[i].file].entry)) < 0)
+			goto done;
+		if (impact_mutate_functions(m, &fns, src.ptr, src.size) < 0) {
+			impact_audit_record *rec = new_record(a->rep);
+			rec->path = impact_xstrdup(mods[i].path);
+			rec->skipped = impact_xstrdup(impact_error_last());
+			say(a, "skipped %s: %s", mods[i].path, rec->skipped);
+		} else if (!fns.n) {
+			a->rep->no_function++;
+		}
+		for (size_t k = 0; k < fns.n; k++) {
+			fn_candidate c;
+			c.file = mods[i].file;
+			c.fn = (uint32_t)k;
+			c.line = fns.v[k].line;
+			c.path = mods[i].path;
+			c.qualname = fns.v[k].qualname;
+			fns.v[k].qualname = NULL; /* now the candidate's */
+			IMPACT_PUSH(out->v, out->n, out->alloc, c);
+		}
+		impact_mutate_fns_release(&fns);
+	}
+done:
+	free(mods);
+	impact_buf_release(&src);
+	return rc;
+}
+
+static void fn_candidates_release(fn_candidates *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].qualname);
+	free(l->v);
+}
+
+static int audit_functions(audit *a)
+{
+	impact_project *project = NULL;
+	impact_strlist test_files = { 0 };
+	impact_audit_selection check = { 0 };
+	impact_mutator *m = NULL;
+	impact_buf src = IMPACT_BUF_INIT, mutant = IMPACT_BUF_INIT;
+	fn_candidates cands = { 0 };
+	size_t *order = NULL, done_n = 0, nmodules = 0, want;
+	uint64_t state = a->o->seed;
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc;
+
+	if ((rc = project_of(a, &project, a->snap, &test_files)) < 0)
+		goto done;
+	a->rep->test_files = test_files.n;
+	if (!test_files.n) {
+		rc = impact_error_set(IMPACT_EINVALID, "HEAD (%.7s) has no test files pytest would "
+		                      "collect (its python_files patterns, default test_*.py and "
+		                      "*_test.py, under its testpaths): nothing to audit", a->rep->head);
+		goto done;
+	}
+	git_oid_tostr(hex, sizeof(hex), &a->head);
+	if ((rc = impact_audit_select(&check, a->repo_dir, hex, a->o->select_args,
+	                              a->o->nselect_args, a->scratch, &a->env.limits)) < 0) {
+		if (interrupted(a))
+			rc = stop_interrupted(a);
+		goto done;
+	}
+	if (!(m = impact_mutator_new())) {
+		rc = IMPACT_ERROR;
+		goto done;
+	}
+	if ((rc = list_functions(a, &cands, &nmodules, m, project)) < 0)
+		goto done;
+	a->rep->candidates = nmodules;
+	a->rep->function_candidates = cands.n;
+	if (!cands.n) {
+		rc = impact_error_set(IMPACT_EINVALID, "HEAD (%.7s) has no module-level function or "
+		                      "method outside its tests: nothing to mutate", a->rep->head);
+		goto done;
+	}
+	say(a, "%zu functions and methods in %zu non-test modules", cands.n, nmodules);
+	if ((rc = baseline(a, &test_files)) < 0)
+		goto done;
+
+	/* A uniform draw: the candidates shuffled (Fisher-Yates) from the seed. */
+	order = impact_xcalloc(cands.n, sizeof(size_t));
+	for (size_t i = 0; i < cands.n; i++)
+		order[i] = i;
+	for (size_t i = cands.n; i > 1; i--) {
+		size_t j = (size_t)(splitmix64(&state) % i), t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	want = a->o->mutate < cands.n ? a->o->mutate : cands.n;
+	for (size_t i = 0; i < cands.n && done_n < a->o->mutate; i++) {
+		const fn_candidate *c = &cands.v[order[i]];
+		impact_audit_record *rec;
+
+		if (interrupted(a)) {
+			rc = stop_interrupted(a);
+			goto done;
+		}
+		impact_buf_clear(&src);
+		impact_buf_clear(&mutant);
+		if ((rc = impact_snapshot_read(&src, a->snap, project->files[c->file].entry)) < 0)
+			goto done;
+		rc = impact_mutate_function(m, &mutant, src.ptr, src.size, a->rep->marker, c->fn);
+		rec = new_record(a->rep);
+		rec->path = impact_xstrdup(c->path);
+		rec->function = impact_xstrdup(c->qualname);
+		rec->line = c->line;
+		rec->functions = 1;
+		if (rc < 0) {
+			rec->skipped = impact_xstrdup(impact_error_last());
+			say(a, "skipped %s:%u %s: %s", c->path, c->line, c->qualname, rec->skipped);
+			rc = 0;
+			continue;
+		}
+		done_n++;
+		if ((rc = audit_mutant(a, rec, mutant.ptr, mutant.size, &test_files)) < 0) {
+			if (a->rep->interrupted)
+				rec->skipped = impact_xstrdup("interrupted");
+			goto done;
+		}
+		say_record(a, rec, done_n, want);
+	}
+	if (done_n < a->o->mutate)
+		say(a, "only %zu of the %zu functions could be mutated", done_n, cands.n);
+done:
+	impact_audit_selection_release(&check);
+	impact_mutator_free(m);
+	impact_project_free(project);
+	impact_strlist_release(&test_files);
+	impact_buf_release(&src);
+	impact_buf_release(&mutant);
+	fn_candidates_release(&cands);
+	free(order);
 	return rc;
 }
 
@@ -909,6 +1104,34 @@ static char *new_marker(void)
 	return impact_buf_detach(&m);
 }
 
+/*
+ * A mutate audit with no count takes it from the configuration's [audit]
+ * table, with `functions` (either side turns it on) and the seed (unless
+ * given). IMPACT_EINVALID when the table names no count.
+ */
+static int from_config(audit *a)
+{
+	impact_buf where = IMPACT_BUF_INIT;
+	if (a->opts.mode != IMPACT_AUDIT_MUTATE || a->opts.mutate)
+		return 0;
+	if (!a->config->audit_mutate)
+		return impact_error_set(IMPACT_EINVALID, "give one of --mutate N and --full <revspec>, "
+		                        "or set 'mutate' in the [audit] table of .impact.toml "
+		                        "([tool.impact.audit] in pyproject.toml)");
+	a->opts.mutate = a->config->audit_mutate;
+	a->opts.functions = a->opts.functions || a->config->audit_functions;
+	if (!a->opts.seed_given)
+		a->opts.seed = a->config->audit_seed;
+	a->rep->requested = a->opts.mutate;
+	a->rep->functions = a->opts.functions;
+	a->rep->seed = a->opts.seed;
+	impact_config_where_format(&where, &a->config->where_audit);
+	say(a, "from the configuration (%s): --mutate %u%s --seed %llu", where.ptr, a->opts.mutate,
+	    a->opts.functions ? " --functions" : "", (unsigned long long)a->opts.seed);
+	impact_buf_release(&where);
+	return 0;
+}
+
 /* HEAD, its tree, snapshot, configuration, the cache, the interpreter. */
 static int setup(audit *a)
 {
@@ -933,6 +1156,8 @@ static int setup(audit *a)
 	if ((rc = impact_snapshot_open(&a->snap, a->repo, IMPACT_SNAPSHOT_TREE, a->head_tree)) < 0 ||
 	    (rc = impact_config_load(&a->config, impact_snapshot_reader, a->snap,
 	                             rules && *rules ? rules : NULL)) < 0)
+		goto done;
+	if ((rc = from_config(a)) < 0)
 		goto done;
 	if (!a->o->no_cache &&
 	    (impact_cache_default_path(&cache_path, a->repo) < 0 ||
@@ -974,11 +1199,13 @@ int impact_audit_run(impact_audit_report *rep, git_repository *repo,
 	rep->mode = o->mode;
 	rep->seed = o->seed;
 	rep->requested = o->mutate;
+	rep->functions = o->mode == IMPACT_AUDIT_MUTATE && o->functions;
 	rep->range = o->revspec ? impact_xstrdup(o->revspec) : NULL;
 	rep->marker = new_marker();
 	for (size_t i = 0; i < o->nselect_args; i++)
 		impact_strlist_push(&rep->select_args, o->select_args[i]);
-	a.o = o;
+	a.opts = *o;
+	a.o = &a.opts;
 	a.rep = rep;
 	a.repo = repo;
 	impact_buf_init(&a.run_id);
@@ -992,7 +1219,10 @@ int impact_audit_run(impact_audit_report *rep, git_repository *repo,
 
 	if ((rc = setup(&a)) < 0)
 		goto done;
-	rc = o->mode == IMPACT_AUDIT_MUTATE ? audit_mutate(&a) : audit_full(&a);
+	if (o->mode == IMPACT_AUDIT_FULL)
+		rc = audit_full(&a);
+	else
+		rc = a.opts.functions ? audit_functions(&a) : audit_mutate(&a);
 done:
 	if (a.scratch && impact_scratch_rmtree(a.scratch) < 0)
 		say(&a, "warning: %s", impact_error_last());
@@ -1011,6 +1241,7 @@ done:
 static void record_release(impact_audit_record *r)
 {
 	free(r->path);
+	free(r->function);
 	free(r->subject);
 	impact_strlist_release(&r->failing);
 	impact_strlist_release(&r->failing_tests);
@@ -1036,6 +1267,11 @@ void impact_audit_report_release(impact_audit_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
+bool impact_audit_breaks_nothing(const impact_audit_report *rep, const impact_audit_record *r)
+{
+	return rep->functions && !r->skipped && !r->failing.n && !r->incomplete && !r->stopped;
+}
+
 void impact_audit_totals_of(impact_audit_totals *out, const impact_audit_report *rep)
 {
 	memset(out, 0, sizeof(*out));
@@ -1044,6 +1280,10 @@ void impact_audit_totals_of(impact_audit_totals *out, const impact_audit_report 
 		if (r->skipped)
 			continue;
 		out->audited++;
+		if (impact_audit_breaks_nothing(rep, r)) {
+			out->breaks_nothing++;
+			continue;
+		}
 		out->failing += r->failing.n;
 		out->selected += r->selected.n;
 		out->missed += r->missed.n;

@@ -12,6 +12,11 @@
  *    The suite runs once at HEAD first: tests already failing there are
  *    left out of every comparison and named; a suite that does not run
  *    to its end at HEAD stops the audit (IMPACT_EPYTHON).
+ *    With `functions`, each mutant breaks one function instead: the
+ *    candidates are the module-level functions and methods of those
+ *    modules (mutate.h), drawn uniformly with the seed, one raise each.
+ *    Mutants whose failing files are none are counted and listed apart
+ *    from the totals.
  *  - full: for each commit of a range (first parent), the full suite at
  *    the commit and at its parent; every test failing at the commit and
  *    not at its parent (known-flaky ones aside) must be selected.
@@ -40,8 +45,11 @@ typedef enum impact_audit_mode {
 
 typedef struct impact_audit_opts {
 	impact_audit_mode mode;
-	unsigned mutate;                 /* mutate: how many modules (> 0) */
+	unsigned mutate;                 /* mutate: how many mutants; 0 = the configuration's
+	                                    [audit] table says (mutate, functions, seed) */
 	uint64_t seed;                   /* mutate: the sample's seed */
+	bool seed_given;                 /* `seed` is the caller's, not to take from [audit] */
+	bool functions;                  /* mutate: one function per mutant, not one module */
 	const char *revspec;             /* full: the range */
 	const char *const *select_args;  /* options for the selection (after `--`) */
 	size_t nselect_args;
@@ -57,6 +65,8 @@ typedef struct impact_audit_opts {
 /* One audited module (mutate) or commit (full). */
 typedef struct impact_audit_record {
 	char *path;                 /* mutate: the module; full: NULL */
+	char *function;             /* functions: the qualified name ("Model.value"), or NULL */
+	uint32_t line;              /* functions: the line of its `def` */
 	char *subject;              /* full: the commit's subject line */
 	char commit[GIT_OID_HEXSZ + 1]; /* the mutant commit, or the audited commit */
 	const char *band;           /* mutate: "top", "middle" or "bottom" third */
@@ -90,6 +100,8 @@ typedef struct impact_audit_report {
 	size_t test_files;          /* at HEAD (mutate) */
 	size_t candidates;          /* mutate: non-test modules ranked */
 	size_t no_function;         /* mutate: sampled modules passed over, defining no function */
+	bool functions;             /* mutate: single-function mutants */
+	size_t function_candidates; /* functions: the functions drawn from */
 	impact_strlist baseline_failing; /* mutate: node ids failing at HEAD, left out */
 	double baseline_seconds;
 	impact_audit_record *records;
@@ -111,9 +123,20 @@ int impact_audit_run(impact_audit_report *report, git_repository *repo,
                      const impact_audit_opts *opts);
 void impact_audit_report_release(impact_audit_report *report);
 
-/* Totals over the audited records (skipped ones aside). */
+/*
+ * True for a single-function mutant that was audited and broke nothing:
+ * no failing file, a complete run. Such mutants are counted apart.
+ */
+bool impact_audit_breaks_nothing(const impact_audit_report *report,
+                                 const impact_audit_record *r);
+
+/*
+ * Totals over the audited records (skipped ones aside). With `functions`,
+ * those that break nothing count in `audited` and `breaks_nothing` only,
+ * not in the sums the ratios come from.
+ */
 typedef struct impact_audit_totals {
-	size_t audited, failing, selected, missed, test_files, incomplete;
+	size_t audited, failing, selected, missed, test_files, incomplete, breaks_nothing;
 } impact_audit_totals;
 
 void impact_audit_totals_of(impact_audit_totals *out, const impact_audit_report *report);

@@ -15,6 +15,12 @@
  * must not lift precision). The selected share is selected / all test
  * files. With nothing selected, precision is undefined (null, "-"),
  * never a made-up 0 or 1.
+ *
+ * Single-function mutants (--functions) are rows named "path:line
+ * qualname", each with its failing files under it; those that break no
+ * test are left out of the rows and totals (they would pull precision to
+ * nothing it means) and listed apart. The failing share is failing /
+ * all test files, beside the selected share.
  */
 #include "audit.h"
 
@@ -35,6 +41,16 @@ static void ratio(impact_buf *out, size_t num, size_t den, bool percent)
 		impact_buf_printf(out, "%.0f%%", 100.0 * (double)num / (double)den);
 	else
 		impact_buf_printf(out, "%.2f", (double)num / (double)den);
+}
+
+/* "path:line qualname" of a single-function mutant. */
+static void function_name(impact_buf *out, const impact_audit_record *r)
+{
+	quoted(out, r->path);
+	if (r->function) {
+		impact_buf_printf(out, ":%u ", r->line);
+		quoted(out, r->function);
+	}
 }
 
 static void cell(impact_buf *out, const char *text, int width)
@@ -62,7 +78,13 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 	size_t nskipped = 0;
 
 	impact_audit_totals_of(&t, rep);
-	if (mutate)
+	if (rep->functions)
+		impact_buf_printf(out, "impact audit --mutate %u --functions --seed %llu: "
+		                  "single-function mutants of %.7s, %zu test files, %zu functions and "
+		                  "methods in %zu non-test modules", rep->requested,
+		                  (unsigned long long)rep->seed, rep->head, rep->test_files,
+		                  rep->function_candidates, rep->candidates);
+	else if (mutate)
 		impact_buf_printf(out, "impact audit --mutate %u --seed %llu: mutants of %.7s, %zu "
 		                  "test files, %zu non-test modules ranked", rep->requested,
 		                  (unsigned long long)rep->seed, rep->head, rep->test_files,
@@ -80,16 +102,20 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 	}
 	impact_buf_puts(out, "\n\n");
 	impact_buf_printf(out, "%7s  %8s  %6s  %9s  %5s  %s\n", "failing", "selected", "missed",
-	                  "precision", "share", mutate ? "module (third, importers, functions)"
-	                                              : "commit");
+	                  "precision", "share", rep->functions ? "function (path:line name)"
+	                  : mutate ? "module (third, importers, functions)" : "commit");
 	for (size_t i = 0; i < rep->n; i++) {
 		const impact_audit_record *r = &rep->records[i];
 		if (r->skipped) {
 			nskipped++;
 			continue;
 		}
+		if (impact_audit_breaks_nothing(rep, r))
+			continue;
 		numbers(out, r->failing.n, r->selected.n, r->missed.n, r->test_files);
-		if (mutate) {
+		if (r->function) {
+			function_name(out, r);
+		} else if (mutate) {
 			quoted(out, r->path);
 			impact_buf_printf(out, " (%s, %u, %zu)", r->band, r->importers, r->functions);
 		} else {
@@ -109,10 +135,40 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 			impact_buf_putc(out, ']');
 		}
 		impact_buf_putc(out, '\n');
+		for (size_t k = 0; r->function && k < r->failing.n; k++) {
+			impact_buf_puts(out, k ? ", " : "          failing: ");
+			quoted(out, r->failing.items[k]);
+			if (k + 1 == r->failing.n)
+				impact_buf_putc(out, '\n');
+		}
 	}
 	numbers(out, t.failing, t.selected, t.missed, t.test_files);
-	impact_buf_printf(out, "total (%zu %s%s)\n", t.audited,
-	                  mutate ? "module" : "commit", t.audited == 1 ? "" : "s");
+	if (rep->functions)
+		impact_buf_printf(out, "total (%zu %s a test)\n", t.audited - t.breaks_nothing,
+		                  t.audited - t.breaks_nothing == 1 ? "mutant that breaks"
+		                                                    : "mutants that break");
+	else
+		impact_buf_printf(out, "total (%zu %s%s)\n", t.audited,
+		                  mutate ? "module" : "commit", t.audited == 1 ? "" : "s");
+	if (rep->functions) {
+		impact_buf_puts(out, "failing share: ");
+		ratio(out, t.failing, t.test_files, true);
+		impact_buf_puts(out, " of the test files fail per mutant, ");
+		ratio(out, t.selected, t.test_files, true);
+		impact_buf_puts(out, " are selected\n");
+	}
+	if (t.breaks_nothing) {
+		impact_buf_printf(out, "\nbreak no test (%zu of %zu mutants; left out of the totals):\n",
+		                  t.breaks_nothing, t.audited);
+		for (size_t i = 0; i < rep->n; i++) {
+			const impact_audit_record *r = &rep->records[i];
+			if (!impact_audit_breaks_nothing(rep, r))
+				continue;
+			impact_buf_puts(out, "  ");
+			function_name(out, r);
+			impact_buf_printf(out, " (%zu selected)\n", r->selected.n);
+		}
+	}
 
 	if (t.missed) {
 		impact_buf_puts(out, "\nmissed (failed, but the selection does not run them):\n");
@@ -121,7 +177,11 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 			for (size_t k = 0; !r->skipped && k < r->missed.n; k++) {
 				impact_buf_puts(out, "  ");
 				quoted(out, r->missed.items[k]);
-				if (mutate) {
+				if (r->function) {
+					impact_buf_puts(out, " failed with the marker when ");
+					function_name(out, r);
+					impact_buf_puts(out, " raises\n");
+				} else if (mutate) {
 					impact_buf_puts(out, " failed with the marker when every function of ");
 					quoted(out, r->path);
 					impact_buf_puts(out, " raises\n");
@@ -138,7 +198,9 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 			if (!r->skipped)
 				continue;
 			impact_buf_puts(out, "  ");
-			if (mutate)
+			if (r->function)
+				function_name(out, r);
+			else if (mutate)
 				quoted(out, r->path);
 			else
 				impact_buf_printf(out, "%.7s", r->commit);
@@ -156,7 +218,11 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 			impact_buf_putc(out, '\n');
 		}
 	}
-	if (mutate && t.audited < rep->requested && !rep->interrupted)
+	if (rep->functions && t.audited < rep->requested && !rep->interrupted)
+		impact_buf_printf(out, "\nonly %zu of %u mutants audited: %zu functions and methods "
+		                  "to draw from, %zu skipped\n", t.audited, rep->requested,
+		                  rep->function_candidates, nskipped);
+	else if (mutate && t.audited < rep->requested && !rep->interrupted)
 		impact_buf_printf(out, "\nonly %zu of %u modules audited: %zu of the %zu non-test "
 		                  "modules define no function, %zu could not be mutated\n", t.audited,
 		                  rep->requested, rep->no_function, rep->candidates, nskipped);
@@ -199,10 +265,17 @@ static json_t *jratio(size_t num, size_t den)
 	return den ? json_real((double)num / (double)den) : json_null();
 }
 
-static json_t *record_json(const impact_audit_record *r, bool mutate)
+static json_t *record_json(const impact_audit_report *rep, const impact_audit_record *r,
+                           bool mutate)
 {
 	json_t *o = json_object();
-	if (mutate) {
+	if (rep->functions) {
+		json_object_set_new(o, "path", jstr(r->path));
+		json_object_set_new(o, "function", jstr(r->function));
+		json_object_set_new(o, "line", r->function ? json_integer(r->line) : json_null());
+		json_object_set_new(o, "mutant_commit", r->commit[0] ? json_string(r->commit) : json_null());
+		json_object_set_new(o, "breaks_nothing", json_boolean(impact_audit_breaks_nothing(rep, r)));
+	} else if (mutate) {
 		json_object_set_new(o, "path", jstr(r->path));
 		json_object_set_new(o, "third", json_string(r->band));
 		json_object_set_new(o, "importers", json_integer(r->importers));
@@ -254,6 +327,10 @@ int impact_audit_report_json(impact_buf *out, const impact_audit_report *rep)
 		json_object_set_new(root, "test_files", json_integer((json_int_t)rep->test_files));
 		json_object_set_new(root, "candidates", json_integer((json_int_t)rep->candidates));
 		json_object_set_new(root, "no_function", json_integer((json_int_t)rep->no_function));
+		json_object_set_new(root, "functions", json_boolean(rep->functions));
+		if (rep->functions)
+			json_object_set_new(root, "function_candidates",
+			                    json_integer((json_int_t)rep->function_candidates));
 		json_object_set_new(root, "baseline_failing", jlist(&rep->baseline_failing));
 		json_object_set_new(root, "baseline_seconds", json_real(rep->baseline_seconds));
 	} else {
@@ -262,8 +339,24 @@ int impact_audit_report_json(impact_buf *out, const impact_audit_report *rep)
 	json_object_set_new(root, "python", jstr(rep->python));
 	json_object_set_new(root, "selection_args", jlist(&rep->select_args));
 	for (size_t i = 0; i < rep->n; i++)
-		json_array_append_new(recs, record_json(&rep->records[i], mutate));
-	json_object_set_new(root, mutate ? "modules" : "commits", recs);
+		json_array_append_new(recs, record_json(rep, &rep->records[i], mutate));
+	json_object_set_new(root, rep->functions ? "mutants" : mutate ? "modules" : "commits", recs);
+	if (rep->functions) {
+		json_t *quiet = json_array();
+		for (size_t i = 0; i < rep->n; i++) {
+			const impact_audit_record *r = &rep->records[i];
+			json_t *q;
+			if (!impact_audit_breaks_nothing(rep, r))
+				continue;
+			q = json_object();
+			json_object_set_new(q, "path", jstr(r->path));
+			json_object_set_new(q, "function", jstr(r->function));
+			json_object_set_new(q, "line", json_integer(r->line));
+			json_object_set_new(q, "selected", json_integer((json_int_t)r->selected.n));
+			json_array_append_new(quiet, q);
+		}
+		json_object_set_new(root, "breaks_nothing", quiet);
+	}
 	json_object_set_new(totals, "audited", json_integer((json_int_t)t.audited));
 	json_object_set_new(totals, "failing", json_integer((json_int_t)t.failing));
 	json_object_set_new(totals, "selected", json_integer((json_int_t)t.selected));
@@ -271,6 +364,9 @@ int impact_audit_report_json(impact_buf *out, const impact_audit_report *rep)
 	json_object_set_new(totals, "test_files", json_integer((json_int_t)t.test_files));
 	json_object_set_new(totals, "precision", jratio(t.failing - t.missed, t.selected));
 	json_object_set_new(totals, "selected_share", jratio(t.selected, t.test_files));
+	json_object_set_new(totals, "failing_share", jratio(t.failing, t.test_files));
+	if (rep->functions)
+		json_object_set_new(totals, "breaks_nothing", json_integer((json_int_t)t.breaks_nothing));
 	json_object_set_new(totals, "incomplete", json_integer((json_int_t)t.incomplete));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "interrupted", json_boolean(rep->interrupted));

@@ -384,7 +384,44 @@ static int do_extends(const ctx *c, const impact_toml_value *v, void *payload)
 }
 
 #define TOP_KEYS "extends, defaults, rule, flaky, full-suite-on, ignore, always, unmatched, " \
-                 "python, default-args, timeout, test-command"
+                 "python, default-args, timeout, test-command, audit"
+
+/* [audit] (in pyproject.toml [tool.impact.audit]): `impact audit`'s own defaults. */
+static int load_audit(const ctx *c, const impact_toml_value *t)
+{
+	impact_config *cfg = c->ld->cfg;
+	impact_config_where w = at(c, t);
+	int rc = 0;
+
+	if (t->kind != IMPACT_TOML_TABLE)
+		return fail_at(&w, "'audit' must be a table ([audit] with mutate, functions, seed), "
+		               "not %s", type_name(t));
+	cfg->where_audit = w;
+	for (size_t i = 0; i < t->u.tbl.n && rc == 0; i++) {
+		const impact_toml_kv *kv = &t->u.tbl.kv[i];
+		const impact_toml_value *v = kv->value;
+		impact_config_where vw = at(c, v);
+		if (key_is(kv->key, "mutate")) {
+			if (v->kind != IMPACT_TOML_INTEGER || v->u.i <= 0 || v->u.i > 1000000)
+				rc = fail_at(&vw, "'audit.mutate' must be a number of mutants from 1 to 1000000");
+			else
+				cfg->audit_mutate = (unsigned)v->u.i;
+		} else if (key_is(kv->key, "functions")) {
+			if (v->kind != IMPACT_TOML_BOOL)
+				rc = fail_at(&vw, "'audit.functions' must be true or false, not %s", type_name(v));
+			else
+				cfg->audit_functions = v->u.b;
+		} else if (key_is(kv->key, "seed")) {
+			if (v->kind != IMPACT_TOML_INTEGER || v->u.i < 0 || v->u.i > UINT32_MAX)
+				rc = fail_at(&vw, "'audit.seed' must be a whole number from 0 to 4294967295");
+			else
+				cfg->audit_seed = (uint64_t)v->u.i;
+		} else {
+			rc = unknown_key(c, kv, "audit", "mutate, functions, seed");
+		}
+	}
+	return rc;
+}
 
 /*
  * The keys of one configuration table. `extends` is handled first
@@ -470,6 +507,8 @@ static int load_table(const ctx *c, const impact_toml_value *t, const char *wher
 			rc = each_string(c, kv, false, add_string, &cfg->test_command);
 			if (rc == 0 && !cfg->test_command.n)
 				rc = fail_at(&vw, "'test-command' is empty; give the argv, e.g. [\"python\", \"-m\", \"pytest\"]");
+		} else if (key_is(kv->key, "audit")) {
+			rc = load_audit(c, v);
 		} else {
 			rc = unknown_key(c, kv, where, TOP_KEYS);
 		}

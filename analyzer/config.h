@@ -93,6 +93,14 @@ typedef struct impact_config {
 	bool has_default_args;          /* set, possibly to an empty list */
 	unsigned timeout;               /* seconds */
 	impact_strlist test_command;    /* argv replacing `python -m pytest` */
+	/*
+	 * [audit]: what `impact audit` runs when the command line names
+	 * neither --mutate nor --full. audit_mutate 0 = not set.
+	 */
+	unsigned audit_mutate;
+	bool audit_functions;
+	uint64_t audit_seed;
+	impact_config_where where_audit;
 	/* Where each single value was written, for messages (file NULL: default). */
 	impact_config_where where_python, where_timeout, where_unmatched,
 	                    where_default_args, where_test_command;

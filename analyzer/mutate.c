@@ -354,6 +354,43 @@ static void write_mutant(impact_buf *out, const plan *p, const char *src, size_t
 	impact_buf_put(out, src + at, len - at);
 }
 
+/*
+ * Check `src` can be mutated (size, the tree-sitter guard) and parse it
+ * without an error into *tree (the caller's). IMPACT_EINVALID with the
+ * report's reason when it cannot.
+ */
+static int parse_clean(impact_mutator *m, TSTree **tree, const char *src, size_t len)
+{
+	impact_buf where = IMPACT_BUF_INIT;
+	int rc = 0;
+
+	*tree = NULL;
+	if (len > IMPACT_MUTATE_MAX_SOURCE) {
+		rc = impact_error_set(IMPACT_EINVALID, "too large to mutate (%zu bytes, over %zu)",
+		                      len, IMPACT_MUTATE_MAX_SOURCE);
+		goto done;
+	}
+	if (IMPACT_TS_CHILD_COUNT_GUARD && token_bound(src, len) > GUARD_MAX_UNITS) {
+		rc = impact_error_set(IMPACT_EINVALID, "too large to mutate safely with this "
+		                      "tree-sitter runtime (up to %zu tokens, over %u)",
+		                      token_bound(src, len), GUARD_MAX_UNITS);
+		goto done;
+	}
+	if (!(*tree = parse(m, src, len))) {
+		rc = IMPACT_EINVALID;
+		goto done;
+	}
+	if (ts_node_has_error(ts_tree_root_node(*tree))) {
+		error_where(&where, ts_tree_root_node(*tree));
+		rc = impact_error_set(IMPACT_EINVALID, "syntax error at %s", where.ptr);
+		ts_tree_delete(*tree);
+		*tree = NULL;
+	}
+done:
+	impact_buf_release(&where);
+	return rc;
+}
+
 int impact_mutate(impact_mutator *m, impact_buf *out, size_t *nfunctions,
                   const char *src, size_t len, const char *marker)
 {
@@ -369,26 +406,8 @@ int impact_mutate(impact_mutator *m, impact_buf *out, size_t *nfunctions,
 		                      marker);
 		goto done;
 	}
-	if (len > IMPACT_MUTATE_MAX_SOURCE) {
-		rc = impact_error_set(IMPACT_EINVALID, "too large to mutate (%zu bytes, over %zu)",
-		                      len, IMPACT_MUTATE_MAX_SOURCE);
+	if ((rc = parse_clean(m, &tree, src, len)) < 0)
 		goto done;
-	}
-	if (IMPACT_TS_CHILD_COUNT_GUARD && token_bound(src, len) > GUARD_MAX_UNITS) {
-		rc = impact_error_set(IMPACT_EINVALID, "too large to mutate safely with this "
-		                      "tree-sitter runtime (up to %zu tokens, over %u)",
-		                      token_bound(src, len), GUARD_MAX_UNITS);
-		goto done;
-	}
-	if (!(tree = parse(m, src, len))) {
-		rc = IMPACT_EINVALID;
-		goto done;
-	}
-	if (ts_node_has_error(ts_tree_root_node(tree))) {
-		error_where(&where, ts_tree_root_node(tree));
-		rc = impact_error_set(IMPACT_EINVALID, "syntax error at %s", where.ptr);
-		goto done;
-	}
 	impact_buf_printf(&raise, "raise RuntimeError(\"%s\")", marker);
 	walk_functions(&p, &nfound, &nbad, ts_tree_root_node(tree), src, raise.ptr);
 	if (nbad) {
@@ -434,4 +453,162 @@ done:
 	impact_buf_release(&mutant);
 	impact_buf_release(&where);
 	return rc;
+}
+
+/* --- one function at a time -------------------------------------------------- */
+
+typedef struct nodes {
+	TSNode *v;
+	size_t n, alloc;
+} nodes;
+
+/*
+ * The candidates of the tree, in source order: every function_definition
+ * with no function_definition above it (module-level functions, methods
+ * of classes at any depth of classes, those under `if`/`try` at module
+ * level), never one nested in a function.
+ */
+static void candidate_nodes(nodes *out, TSNode root)
+{
+	TSTreeCursor cur = ts_tree_cursor_new(root);
+	for (;;) {
+		TSNode node = ts_tree_cursor_current_node(&cur);
+		bool fn = is_type(node, "function_definition");
+		if (fn)
+			IMPACT_PUSH(out->v, out->n, out->alloc, node);
+		if (!fn && ts_tree_cursor_goto_first_child(&cur))
+			continue;
+		while (!ts_tree_cursor_goto_next_sibling(&cur)) {
+			if (!ts_tree_cursor_goto_parent(&cur)) {
+				ts_tree_cursor_delete(&cur);
+				return;
+			}
+		}
+	}
+}
+
+static void append_name(impact_buf *out, TSNode def, const char *src)
+{
+	TSNode name = ts_node_child_by_field_name(def, "name", 4);
+	if (ts_node_is_null(name))
+		impact_buf_puts(out, "?");
+	else
+		impact_buf_put(out, src + ts_node_start_byte(name),
+		               ts_node_end_byte(name) - ts_node_start_byte(name));
+}
+
+/* "Outer.Inner.method": the enclosing classes' names, then the function's. Caller frees. */
+static char *qualified_name(TSNode fn, const char *src)
+{
+	impact_buf q = IMPACT_BUF_INIT, part = IMPACT_BUF_INIT;
+	append_name(&q, fn, src);
+	for (TSNode p = ts_node_parent(fn); !ts_node_is_null(p); p = ts_node_parent(p)) {
+		if (!is_type(p, "class_definition"))
+			continue;
+		impact_buf_clear(&part);
+		append_name(&part, p, src);
+		impact_buf_putc(&part, '.');
+		impact_buf_put(&part, q.ptr, q.size);
+		impact_buf_clear(&q);
+		impact_buf_put(&q, part.ptr, part.size);
+	}
+	impact_buf_release(&part);
+	return impact_buf_detach(&q);
+}
+
+int impact_mutate_functions(impact_mutator *m, impact_mutate_fns *out, const char *src,
+                            size_t len)
+{
+	TSTree *tree = NULL;
+	nodes c = { 0 };
+	int rc;
+
+	if ((rc = parse_clean(m, &tree, src, len)) < 0)
+		goto done;
+	candidate_nodes(&c, ts_tree_root_node(tree));
+	for (size_t i = 0; i < c.n; i++) {
+		impact_mutate_fn f;
+		f.qualname = qualified_name(c.v[i], src);
+		f.line = ts_node_start_point(c.v[i]).row + 1;
+		IMPACT_PUSH(out->v, out->n, out->alloc, f);
+	}
+done:
+	if (tree)
+		ts_tree_delete(tree);
+	free(c.v);
+	return rc;
+}
+
+void impact_mutate_fns_release(impact_mutate_fns *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].qualname);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int impact_mutate_function(impact_mutator *m, impact_buf *out, const char *src, size_t len,
+                           const char *marker, size_t index)
+{
+	impact_buf raise = IMPACT_BUF_INIT, mutant = IMPACT_BUF_INIT, where = IMPACT_BUF_INIT;
+	TSTree *tree = NULL, *check = NULL;
+	nodes before = { 0 }, after = { 0 };
+	plan p = { 0 };
+	size_t nfound = 0, nbad = 0, nfound_again = 0;
+	int rc = 0;
+
+	if (!marker_ok(marker)) {
+		rc = impact_error_set(IMPACT_EINVALID, "bad marker '%s': letters, digits and '-_.:' only",
+		                      marker);
+		goto done;
+	}
+	if ((rc = parse_clean(m, &tree, src, len)) < 0)
+		goto done;
+	candidate_nodes(&before, ts_tree_root_node(tree));
+	if (index >= before.n) {
+		rc = impact_error_set(IMPACT_EINVALID, "no function %zu in the module (it has %zu)",
+		                      index + 1, before.n);
+		goto done;
+	}
+	impact_buf_printf(&raise, "raise RuntimeError(\"%s\")", marker);
+	walk_functions(NULL, &nfound, &nbad, ts_tree_root_node(tree), src, raise.ptr);
+	if (!plan_function(&p, before.v[index], src)) {
+		rc = impact_error_set(IMPACT_ERROR, "the function has no body impact can find");
+		goto done;
+	}
+	write_mutant(&mutant, &p, src, len, raise.ptr);
+
+	/* The mutant must parse, with as many functions, only this one starting with the raise. */
+	if (!(check = parse(m, mutant.ptr, mutant.size))) {
+		rc = IMPACT_EINVALID;
+		goto done;
+	}
+	if (ts_node_has_error(ts_tree_root_node(check))) {
+		error_where(&where, ts_tree_root_node(check));
+		rc = impact_error_set(IMPACT_ERROR, "the mutant would not parse (at %s of the "
+		                      "mutant): a layout impact does not handle", where.ptr);
+		goto done;
+	}
+	walk_functions(NULL, &nfound_again, &nbad, ts_tree_root_node(check), mutant.ptr, raise.ptr);
+	candidate_nodes(&after, ts_tree_root_node(check));
+	if (nfound_again != nfound || nfound_again - nbad != 1 || after.n != before.n ||
+	    !starts_with_raise(after.v[index], mutant.ptr, raise.ptr)) {
+		rc = impact_error_set(IMPACT_ERROR, "the mutant holds %zu functions (%zu starting "
+		                      "with the raise), the module %zu: a layout impact does not "
+		                      "handle", nfound_again, nfound_again - nbad, nfound);
+		goto done;
+	}
+	rc = impact_buf_put(out, mutant.ptr, mutant.size);
+done:
+	if (tree)
+		ts_tree_delete(tree);
+	if (check)
+		ts_tree_delete(check);
+	free(before.v);
+	free(after.v);
+	free(p.v);
+	impact_buf_release(&raise);
+	impact_buf_release(&mutant);
+	impact_buf_release(&where);
+	return rc < 0 ? rc : 0;
 }

@@ -2,8 +2,9 @@
  * cmd_audit.c - `impact audit`: check on this repository that the
  * selection misses no test a change breaks (audit.c does the work).
  *
- *     impact audit --mutate N [--seed S] [--json] [-- <selection options>]
+ *     impact audit --mutate N [--functions] [--seed S] [--json] [-- <selection options>]
  *     impact audit --full <revspec> [--json] [-- <selection options>]
+ *     impact audit [--json] ...     (the [audit] table of the configuration says)
  *
  * Progress goes to stderr, the report (text, or JSON with --json) to
  * stdout. Exit codes: 0 no miss, 1 a miss, 2 usage error, 3 the unmutated
@@ -33,7 +34,7 @@ static void on_interrupt(int sig)
 }
 
 static const char usage_line[] =
-	"impact audit (--mutate <N> [--seed <S>] | --full <revspec>) [options] [-- <selection options>]";
+	"impact audit (--mutate <N> [--functions] [--seed <S>] | --full <revspec>) [options] [-- <selection options>]";
 
 static void progress(const char *line, void *payload)
 {
@@ -43,14 +44,15 @@ static void progress(const char *line, void *payload)
 
 int cmd_audit(int argc, char **argv, impact_cli *cli)
 {
-	unsigned mutate = UINT_MAX, seed = 0;
+	unsigned mutate = UINT_MAX, seed = UINT_MAX;
 	const char *full = NULL;
-	bool json = false, quiet = false, no_cache = false;
+	bool json = false, quiet = false, no_cache = false, functions = false;
 	impact_audit_opts ao = { 0 };
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to audit" },
-		{ IMPACT_OPT_UINT, 0, "mutate", &mutate, "N", "N modules, each with every function raising a marker" },
-		{ IMPACT_OPT_UINT, 0, "seed", &seed, "S", "the sample of modules (default 0: the same sample each time)" },
+		{ IMPACT_OPT_UINT, 0, "mutate", &mutate, "N", "N mutants: modules with every function raising a marker" },
+		{ IMPACT_OPT_FLAG, 0, "functions", &functions, NULL, "with --mutate: N mutants of one function or method each" },
+		{ IMPACT_OPT_UINT, 0, "seed", &seed, "S", "the sample (default 0: the same sample each time)" },
 		{ IMPACT_OPT_STRING, 0, "full", &full, "revspec", "each commit of a range (first parent) against its parent" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "how" },
 		{ IMPACT_OPT_FLAG, 0, "json", &json, NULL, "the report as one JSON object on stdout" },
@@ -60,6 +62,8 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_FLAG, 0, "no-cache", &no_cache, NULL, "parse every file, without the parse cache" },
 		{ IMPACT_OPT_FLAG, 'q', "quiet", &quiet, NULL, "no progress on stderr" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL,
+		  "With neither --mutate nor --full, the [audit] table of .impact.toml ([tool.impact.audit]\n"
+		  "in pyproject.toml: mutate = N, functions = true, seed = S) says what to run.\n"
 		  "Options after '--' go to each selection ('impact --json <commit> <options>'), e.g.\n"
 		  "'-- --no-cache'. The work tree, index, HEAD and refs are never touched: each run\n"
 		  "happens in a temporary checkout, removed afterwards.\n"
@@ -88,26 +92,29 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
-	if ((mutate != UINT_MAX) == (full != NULL)) {
+	if (mutate != UINT_MAX && full) {
 		fprintf(stderr, "impact audit: give one of --mutate N and --full <revspec>\nusage: %s\n",
 		        usage_line);
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
 	if (mutate == 0) {
-		fprintf(stderr, "impact audit: --mutate takes a number of modules above 0\n");
+		fprintf(stderr, "impact audit: --mutate takes a number of mutants above 0\n");
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
-	if (seed && full) {
-		fprintf(stderr, "impact audit: --seed goes with --mutate only\n");
+	if ((seed != UINT_MAX || functions) && full) {
+		fprintf(stderr, "impact audit: --%s goes with --mutate only\n",
+		        functions ? "functions" : "seed");
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
 
 	ao.mode = full ? IMPACT_AUDIT_FULL : IMPACT_AUDIT_MUTATE;
-	ao.mutate = full ? 0 : mutate;
-	ao.seed = seed;
+	ao.mutate = full || mutate == UINT_MAX ? 0 : mutate; /* 0: the configuration's [audit] */
+	ao.seed = seed == UINT_MAX ? 0 : seed;
+	ao.seed_given = seed != UINT_MAX;
+	ao.functions = functions;
 	ao.revspec = full;
 	ao.select_args = (const char *const *)rest;
 	ao.nselect_args = nrest;

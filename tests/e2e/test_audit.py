@@ -5,7 +5,10 @@ What must hold: no miss where impact sees every dependency, the miss named
 and exit 1 where it cannot (a module exec()'d from a path computed at run
 time), the user's work tree, index, refs and worktrees untouched, the
 sample fixed by the seed, --full on a range with a breaking commit, and a
-clear error and exit code for each way it cannot start.
+clear error and exit code for each way it cannot start. With --functions:
+one function per mutant, what each test file really needs (checked against
+the same mutant run by hand), the draw fixed by the seed, and a function no
+test sees listed apart.
 """
 import json
 import os
@@ -410,3 +413,166 @@ def test_a_conftest_that_no_longer_imports_fails_the_tests_in_its_folder(repo):
                                          "(other/test_d.py, ...)")
     r = repo.impact("audit", "--mutate", "2")
     assert r.returncode == 4 and "not every test file could be checked" in out(r)
+
+
+# --- one function at a time (--functions) -------------------------------------
+
+# Every test file needs shop/core.py, each for its own functions; `unused`
+# no test calls; `rate` is nested in `tax`, so not a candidate of its own.
+SHOP = {
+    "shop/__init__.py": "",
+    "shop/core.py": (
+        "def price(x):\n    return x * 2\n\n\n"
+        "def tax(x):\n    def rate():\n        return 1\n    return x + rate()\n\n\n"
+        "def unused():\n    return 0\n\n\n"
+        "class Cart:\n"
+        "    def __init__(self):\n        self.items = []\n\n"
+        "    def add(self, x):\n        self.items.append(x)\n        return self\n\n"
+        "    def total(self):\n        return sum(price(i) for i in self.items)\n"),
+    "tests/test_price.py": "from shop.core import price\n\n\ndef test_price():\n"
+                           "    assert price(2) == 4\n",
+    "tests/test_tax.py": "from shop.core import tax\n\n\ndef test_tax():\n    assert tax(1) == 2\n",
+    "tests/test_cart.py": "from shop.core import Cart\n\n\ndef test_cart():\n"
+                          "    assert Cart().add(1).total() == 2\n",
+}
+SHOP_TESTS = sorted(p for p in SHOP if p.startswith("tests/"))
+# What really fails when that one function raises.
+SHOP_NEEDS = {
+    ("shop/core.py", 1, "price"): ["tests/test_cart.py", "tests/test_price.py"],
+    ("shop/core.py", 5, "tax"): ["tests/test_tax.py"],
+    ("shop/core.py", 11, "unused"): [],
+    ("shop/core.py", 16, "Cart.__init__"): ["tests/test_cart.py"],
+    ("shop/core.py", 19, "Cart.add"): ["tests/test_cart.py"],
+    ("shop/core.py", 23, "Cart.total"): ["tests/test_cart.py"],
+}
+
+
+def failing_by_hand(tmp_path, name, files):
+    """Write `files` to a fresh folder, run pytest there, return the failing test files."""
+    d = tmp_path / name
+    for rel, content in files.items():
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_text(content)
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider"],
+                       cwd=d, capture_output=True, env={**os.environ, "PYTHONPATH": str(d)})
+    lines = r.stdout.decode().splitlines()
+    return sorted({l.split()[1].split("::")[0] for l in lines if l.startswith("FAILED ")})
+
+
+def test_functions_show_what_each_test_file_needs(repo, tmp_path, tmpdir_env):
+    repo.write_many(SHOP)
+    repo.commit("shop")
+    # One whole-module mutant: every test file fails, every one is selected.
+    whole = audit_json(repo, "--mutate", "1")
+    (core,) = [m for m in whole["modules"] if m["path"] == "shop/core.py"]
+    assert core["functions"] == 7  # the nested `rate` too
+    assert core["failing"] == SHOP_TESTS and core["selected_files"] == SHOP_TESTS
+
+    doc = audit_json(repo, "--mutate", "10", "--functions", env={"TMPDIR": str(tmpdir_env)})
+    assert doc["functions"] is True and doc["function_candidates"] == 6
+    assert doc["candidates"] == 2  # shop/__init__.py and shop/core.py
+    muts = {(m["path"], m["line"], m["function"]): m for m in doc["mutants"]}
+    assert sorted(muts) == sorted(SHOP_NEEDS)  # N above the candidates: each one once
+    for key, m in muts.items():
+        assert m["failing"] == SHOP_NEEDS[key], key
+        assert m["missed"] == [] and m["skipped"] is None and m["incomplete"] is None
+        assert set(m["failing"]) <= set(m["selected_files"])
+        assert m["breaks_nothing"] is (key[2] == "unused")
+        # The mutant changes that one function only: one line added, none removed.
+        diff = repo.git("diff", "-U0", doc["head"], m["mutant_commit"])
+        added = [l for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")]
+        removed = [l for l in diff.splitlines() if l.startswith("-") and not l.startswith("---")]
+        assert len(added) == 1 and doc["marker"] in added[0]
+        assert removed == []
+        assert f"@@ -{key[1]},0 +{key[1] + 1} @@" in diff  # right under its `def`
+        # An independent count: the same mutant run by hand.
+        mutant = repo.git("show", f"{m['mutant_commit']}:shop/core.py")
+        assert failing_by_hand(tmp_path, key[2], {**SHOP, "shop/core.py": mutant}) == m["failing"]
+    assert doc["breaks_nothing"] == [{"path": "shop/core.py", "function": "unused", "line": 11,
+                                      "selected": muts[("shop/core.py", 11, "unused")]["selected"]}]
+    t = doc["totals"]
+    assert t["audited"] == 6 and t["breaks_nothing"] == 1 and t["missed"] == 0
+    assert t["failing"] == 6 and t["test_files"] == 15  # 5 mutants that break a test
+    assert t["failing_share"] == pytest.approx(6 / 15, abs=1e-5)
+    assert t["precision"] == pytest.approx(6 / t["selected"], abs=1e-5)
+    assert t["selected_share"] == pytest.approx(t["selected"] / 15, abs=1e-5)
+    assert leftovers(tmpdir_env) == []
+
+
+def test_functions_text_report(repo):
+    repo.write_many(SHOP)
+    repo.commit("shop")
+    r = repo.impact("audit", "--mutate", "6", "--functions")
+    assert r.returncode == 0, out(r) + err(r)
+    text = out(r)
+    assert "single-function mutants of" in text
+    assert "6 functions and methods in 2 non-test modules" in text
+    assert "function (path:line name)" in text
+    assert ("shop/core.py:1 price\n          failing: tests/test_cart.py, tests/test_price.py\n"
+            in text)
+    assert "total (5 mutants that break a test)" in text
+    assert "failing share: 40% of the test files fail per mutant" in text
+    assert "break no test (1 of 6 mutants; left out of the totals):\n  shop/core.py:11 unused" in text
+    assert "no miss: every failing test file was selected" in text
+    assert "[6/6]" in err(r) and "shop/core.py:19 Cart.add" in err(r)
+
+
+def test_functions_seed_fixes_the_draw(repo):
+    repo.write_many(SHOP)
+    repo.commit("shop")
+
+    def draw(seed):
+        doc = audit_json(repo, "--mutate", "3", "--functions", "--seed", str(seed))
+        assert doc["seed"] == seed and doc["totals"]["audited"] == 3
+        return [(m["path"], m["function"]) for m in doc["mutants"]]
+
+    first = draw(1)
+    assert draw(1) == first
+    assert len(set(first)) == 3
+    assert any(draw(s) != first for s in (2, 3))
+
+
+def test_functions_miss_is_named_by_function(repo):
+    repo.write_many(HIDDEN)
+    repo.commit("hidden")
+    r = repo.impact("audit", "--mutate", "5", "--functions")
+    assert r.returncode == 1, out(r) + err(r)
+    assert ("tests/test_exec.py failed with the marker when scripts/mod.py:1 compute raises"
+            in out(r))
+    doc = audit_json(repo, "--mutate", "5", "--functions", code=1)
+    muts = {m["function"]: m for m in doc["mutants"]}
+    assert sorted(muts) == ["compute", "f"]
+    assert muts["compute"]["missed"] == ["tests/test_exec.py"]
+    assert muts["f"]["failing"] == ["tests/test_core.py"] and muts["f"]["missed"] == []
+
+
+def test_functions_goes_with_mutate_only(repo):
+    repo.write_many(SHOP)
+    repo.commit("shop")
+    r = repo.impact("audit", "--full", "HEAD", "--functions")
+    assert r.returncode == 2 and "--functions goes with --mutate only" in err(r)
+
+
+def test_functions_from_tool_impact_audit(repo):
+    repo.write_many(SHOP)
+    repo.write("pyproject.toml", "[tool.impact.audit]\nmutate = 2\nfunctions = true\nseed = 1\n")
+    repo.commit("shop with its audit")
+    doc = audit_json(repo)
+    assert doc["functions"] is True and doc["requested"] == 2 and doc["seed"] == 1
+    first = [(m["path"], m["function"]) for m in doc["mutants"]]
+    assert len(first) == 2
+    # The command line's seed wins over the table's; the same seed, the same draw.
+    again = audit_json(repo, "--seed", "1")
+    assert [(m["path"], m["function"]) for m in again["mutants"]] == first
+    r = repo.impact("audit", "--mutate", "1", "-q")
+    assert r.returncode == 0 and "mutants of" in out(r) and "function (path" not in out(r)
+    assert "from the configuration (pyproject.toml:1:1): --mutate 2 --functions --seed 1" in err(
+        repo.impact("audit"))
+
+
+def test_without_a_mode_or_an_audit_table(repo):
+    repo.write_many(SHOP)
+    repo.commit("shop")
+    r = repo.impact("audit", "--functions")
+    assert r.returncode == 2 and out(r) == ""
+    assert "give one of --mutate N and --full <revspec>, or set 'mutate' in the [audit]" in err(r)

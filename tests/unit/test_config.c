@@ -162,6 +162,28 @@ static void test_run_settings(void **state)
 	impact_config_free(cfg);
 }
 
+/* [tool.impact.audit]: what `impact audit` runs with neither --mutate nor --full. */
+static void test_audit_table(void **state)
+{
+	static const file files[] = {
+		{ "pyproject.toml",
+		  "[tool.impact]\ntimeout = 60\n\n[tool.impact.audit]\nmutate = 12\nfunctions = true\n"
+		  "seed = 7\n" },
+		{ NULL, NULL } };
+	static const file none[] = { { ".impact.toml", "timeout = 60\n" }, { NULL, NULL } };
+	impact_config *cfg = load_ok(files);
+	(void)state;
+	assert_int_equal(cfg->audit_mutate, 12);
+	assert_true(cfg->audit_functions);
+	assert_int_equal(cfg->audit_seed, 7);
+	assert_int_equal(cfg->where_audit.line, 4);
+	impact_config_free(cfg);
+	cfg = load_ok(none);
+	assert_int_equal(cfg->audit_mutate, 0);
+	assert_false(cfg->audit_functions);
+	impact_config_free(cfg);
+}
+
 static void test_empty_default_args(void **state)
 {
 	static const file files[] = { { ".impact.toml", "default-args = []\n" }, { NULL, NULL } };
@@ -192,6 +214,11 @@ static const ecase errors[] = {
 	{ "timeout_zero", "timeout = 0\n", "'timeout' must be a whole number" },
 	{ "timeout_float", "timeout = 1.5\n", "'timeout' must be a whole number" },
 	{ "python_empty", "python = \"\"\n", "'python' is empty" },
+	{ "audit_not_table", "audit = 3\n", "'audit' must be a table" },
+	{ "audit_mutate_zero", "[audit]\nmutate = 0\n", "'audit.mutate' must be a number of mutants" },
+	{ "audit_functions_type", "[audit]\nfunctions = \"yes\"\n", "'audit.functions' must be true or false" },
+	{ "audit_seed_negative", "[audit]\nseed = -1\n", "'audit.seed' must be a whole number" },
+	{ "audit_unknown", "[audit]\nfunction = true\n", ".impact.toml:2:1: unknown key 'function' in audit (known keys: mutate, functions, seed)" },
 	{ "command_string", "test-command = \"pytest\"\n", "impact runs no shell" },
 	{ "command_empty", "test-command = []\n", "'test-command' is empty" },
 	{ "extends_missing_set", "extends = [\"nope\"]\n", "no rule set named 'nope'" },
@@ -288,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_false),
 		cmocka_unit_test(test_run_settings),
 		cmocka_unit_test(test_empty_default_args),
+		cmocka_unit_test(test_audit_table),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_flaky_naming),
 		cmocka_unit_test(test_flaky_match_errors),

@@ -7,6 +7,10 @@
  * substring of its message. R below is the statement the mutator inserts
  * for the marker "M". Each case runs as its own cmocka test named
  * mutate__<name>; adding a case is adding an entry to `cases`.
+ *
+ * The single-function mutant has a table of its own (`fcases`, tests
+ * named mutate_function__<name>): a source, its candidates as
+ * "name@line" in order, and one index with its exact mutant.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -278,11 +282,156 @@ static void mutate__reuse(void **state)
 	impact_mutator_free(m);
 }
 
+/* --- one function at a time ------------------------------------------------- */
+
+typedef struct fcase {
+	const char *name;
+	const char *src;
+	const char *candidates; /* "name@line ..." in source order; NULL when listing fails */
+	size_t index;           /* the candidate to mutate */
+	const char *want;       /* its mutant; NULL with `error` set */
+	int error;
+	const char *message;
+} fcase;
+
+#define NESTED_HEAD \
+	"import functools\n\n" \
+	"def outer(x):\n"
+#define NESTED_OUTER \
+	"    def inner():\n" \
+	"        return x\n" \
+	"    return inner()\n\n" \
+	"class A:\n" \
+	"    '''doc'''\n" \
+	"    @property\n" \
+	"    def v(self):\n" \
+	"        return 1\n\n" \
+	"    @v.setter\n"
+#define NESTED_SETTER_HEAD "    def v(self, x): "
+#define NESTED_SETTER_TAIL "self.x = x\n\n" \
+	"    class B:\n" \
+	"        async def m(self):\n" \
+	"            '''doc'''\n"
+#define NESTED_M_BODY "            await self.n()\n\n"
+#define NESTED_TAIL \
+	"if True:\n" \
+	"    def cond():\n" \
+	"        class Local:\n" \
+	"            def hidden(self): pass\n" \
+	"        return Local\n" \
+	"f = lambda: 1\n"
+#define NESTED_SRC NESTED_HEAD NESTED_OUTER NESTED_SETTER_HEAD NESTED_SETTER_TAIL \
+	NESTED_M_BODY NESTED_TAIL
+#define NESTED_CANDIDATES "outer@3 A.v@11 A.v@15 A.B.m@18 cond@23"
+
+static const fcase fcases[] = {
+	{ "module_level", NESTED_SRC, NESTED_CANDIDATES, 0,
+	  NESTED_HEAD "    " R "\n" NESTED_OUTER NESTED_SETTER_HEAD NESTED_SETTER_TAIL
+	  NESTED_M_BODY NESTED_TAIL, 0, NULL },
+	{ "one_line_setter", NESTED_SRC, NESTED_CANDIDATES, 2,
+	  NESTED_HEAD NESTED_OUTER NESTED_SETTER_HEAD R "; " NESTED_SETTER_TAIL
+	  NESTED_M_BODY NESTED_TAIL, 0, NULL },
+	{ "method_of_nested_class", NESTED_SRC, NESTED_CANDIDATES, 3,
+	  NESTED_HEAD NESTED_OUTER NESTED_SETTER_HEAD NESTED_SETTER_TAIL
+	  "            " R "\n" NESTED_M_BODY NESTED_TAIL, 0, NULL },
+	{ "docstring_only_crlf", "class C:\r\n    def f(self):\r\n        '''d'''\r\n"
+	  "def g():\r\n\tpass\r\n", "C.f@2 g@4", 0,
+	  "class C:\r\n    def f(self):\r\n        '''d'''; " R "\r\n"
+	  "def g():\r\n\tpass\r\n", 0, NULL },
+	{ "tab_indent", "class C:\r\n    def f(self):\r\n        '''d'''\r\n"
+	  "def g():\r\n\tpass\r\n", "C.f@2 g@4", 1,
+	  "class C:\r\n    def f(self):\r\n        '''d'''\r\n"
+	  "def g():\r\n\t" R "\r\n\tpass\r\n", 0, NULL },
+	{ "no_function", "X = 1\nclass C:\n    y = 2\n", "", 0, NULL, IMPACT_EINVALID,
+	  "no function 1 in the module (it has 0)" },
+	{ "index_past_the_end", "def f(): pass\n", "f@1", 1, NULL, IMPACT_EINVALID,
+	  "no function 2 in the module (it has 1)" },
+	{ "syntax_error", "def f(:\n    pass\n", NULL, 0, NULL, IMPACT_EINVALID,
+	  "syntax error at line 1" },
+};
+
+static void run_fcase(void **state)
+{
+	const fcase *c = *state;
+	impact_mutator *m = impact_mutator_new();
+	impact_mutate_fns fns = { 0 };
+	impact_buf names = IMPACT_BUF_INIT, out = IMPACT_BUF_INIT;
+	int rc;
+
+	assert_non_null(m);
+	rc = impact_mutate_functions(m, &fns, c->src, strlen(c->src));
+	if (!c->candidates) {
+		assert_int_equal(rc, c->error);
+		assert_int_equal(fns.n, 0);
+	} else {
+		assert_int_equal(rc, 0);
+		impact_buf_puts(&names, "");
+		for (size_t i = 0; i < fns.n; i++)
+			impact_buf_printf(&names, "%s%s@%u", i ? " " : "", fns.v[i].qualname,
+			                  fns.v[i].line);
+		assert_string_equal(names.ptr, c->candidates);
+	}
+	impact_buf_puts(&out, "kept:");
+	rc = impact_mutate_function(m, &out, c->src, strlen(c->src), "M", c->index);
+	if (c->error) {
+		assert_int_equal(rc, c->error);
+		assert_non_null(strstr(impact_error_last(), c->message));
+		assert_string_equal(out.ptr, "kept:"); /* untouched on failure */
+	} else {
+		if (rc != 0)
+			print_error("case %s: %s\n", c->name, impact_error_last());
+		assert_int_equal(rc, 0);
+		if (strcmp(out.ptr + 5, c->want))
+			print_error("case %s:\n--- want\n%s\n--- got\n%s\n", c->name, c->want,
+			            out.ptr + 5);
+		assert_string_equal(out.ptr + 5, c->want);
+	}
+	impact_mutate_fns_release(&fns);
+	impact_buf_release(&names);
+	impact_buf_release(&out);
+	impact_mutator_free(m);
+}
+
+/*
+ * Every candidate in turn: exactly one raise, on the line after its `def`
+ * (or on that line for a one-line body), where the whole-module mutant
+ * raises in all seven functions, nested ones included.
+ */
+static void mutate_function__each_once(void **state)
+{
+	impact_mutator *m = impact_mutator_new();
+	impact_mutate_fns fns = { 0 };
+	impact_buf all = IMPACT_BUF_INIT;
+	const char *src = NESTED_SRC;
+	size_t nall = 0;
+	(void)state;
+	assert_int_equal(impact_mutate(m, &all, &nall, src, strlen(src), "M"), 0);
+	assert_int_equal(nall, 7);
+	assert_int_equal(impact_mutate_functions(m, &fns, src, strlen(src)), 0);
+	assert_int_equal(fns.n, 5);
+	for (size_t i = 0; i < fns.n; i++) {
+		impact_buf one = IMPACT_BUF_INIT;
+		const char *at, *p;
+		uint32_t line = 1;
+		assert_int_equal(impact_mutate_function(m, &one, src, strlen(src), "M", i), 0);
+		assert_non_null(at = strstr(one.ptr, R));
+		assert_null(strstr(at + 1, R));
+		for (p = one.ptr; p < at; p++)
+			line += *p == '\n';
+		assert_true(line == fns.v[i].line || line == fns.v[i].line + 1 ||
+		            (line == fns.v[i].line + 2 && strstr(fns.v[i].qualname, "B.m")));
+		impact_buf_release(&one);
+	}
+	impact_mutate_fns_release(&fns);
+	impact_buf_release(&all);
+	impact_mutator_free(m);
+}
+
 int main(void)
 {
-	size_t n = IMPACT_ARRAY_SIZE(cases), ntests = 0;
-	struct CMUnitTest *tests = impact_xcalloc(n + 2, sizeof(*tests));
-	char **names = impact_xcalloc(n, sizeof(*names));
+	size_t n = IMPACT_ARRAY_SIZE(cases), nf = IMPACT_ARRAY_SIZE(fcases), ntests = 0;
+	struct CMUnitTest *tests = impact_xcalloc(n + nf + 3, sizeof(*tests));
+	char **names = impact_xcalloc(n + nf, sizeof(*names));
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -294,10 +443,20 @@ int main(void)
 		tests[ntests].initial_state = (void *)&cases[i];
 		ntests++;
 	}
+	for (size_t i = 0; i < nf; i++) {
+		impact_buf name = IMPACT_BUF_INIT;
+		impact_buf_printf(&name, "mutate_function__%s", fcases[i].name);
+		names[n + i] = impact_buf_detach(&name);
+		tests[ntests].name = names[n + i];
+		tests[ntests].test_func = run_fcase;
+		tests[ntests].initial_state = (void *)&fcases[i];
+		ntests++;
+	}
 	tests[ntests++] = (struct CMUnitTest)cmocka_unit_test(mutate__twice);
+	tests[ntests++] = (struct CMUnitTest)cmocka_unit_test(mutate_function__each_once);
 	tests[ntests++] = (struct CMUnitTest)cmocka_unit_test(mutate__reuse);
 	rc = _cmocka_run_group_tests("mutate", tests, ntests, NULL, NULL);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n + nf; i++)
 		free(names[i]);
 	free(names);
 	free(tests);
