@@ -45,12 +45,15 @@
 #include "mutate.h"
 #include "path.h"
 #include "preflight.h"
+#include "records.h"
 #include "project.h"
 #include "reap.h"
 #include "run.h"
 #include "scratch.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +78,10 @@ typedef struct audit {
 	unsigned runs;               /* suite runs so far: names their checkouts */
 	impact_strlist baseline_ran; /* mutate: test files with a record in the run at HEAD */
 	bool preflight_done;
+	impact_strlist sel_args;     /* the selection's options: the caller's, plus --no-records
+	                                unless the audit is of records */
+	impact_strlist static_args;  /* records: the caller's plus --no-records */
+	char *plugin_dir;            /* records: impact's pytest plugin folder */
 } audit;
 
 static void say(const audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -223,6 +230,37 @@ static void sample_order(size_t **order, uint8_t **band, size_t n, uint64_t seed
  * The first run also checks the interpreter (pytest there) and that the
  * checkout's own packages are what imports.
  */
+/*
+ * The recorded run's sink into the repository's records, as made on
+ * `commit`'s tree in the checkout `dir` (before the checkout goes).
+ */
+static int ingest_records(audit *a, const git_oid *commit, const char *dir)
+{
+	impact_records *store = NULL;
+	impact_records_run run = { 0 };
+	impact_strlist notes = { 0 };
+	impact_records_stats st;
+	git_commit *c = NULL;
+	git_oid tree;
+	int rc;
+	if ((rc = git_commit_lookup(&c, a->repo, commit)) < 0)
+		return impact_error_from_git(rc, "cannot read the audited commit");
+	tree = *git_commit_tree_id(c);
+	git_commit_free(c);
+	run.sink = a->env.record_sink;
+	run.workdir = dir;
+	run.tree = &tree;
+	if ((rc = impact_records_open(&store, a->repo, true)) == 0 &&
+	    (rc = impact_records_ingest(store, a->repo, &run, &notes)) == 0 &&
+	    impact_records_stats_get(store, &st) == 0)
+		say(a, "records: %zu test files recorded at HEAD", st.files);
+	for (size_t i = 0; i < notes.n; i++)
+		say(a, "warning: %s", notes.items[i]);
+	impact_strlist_release(&notes);
+	impact_records_close(store);
+	return rc;
+}
+
 static int suite_at(audit *a, impact_suite_result *out, const git_oid *commit,
                     const impact_strlist *test_files)
 {
@@ -280,6 +318,8 @@ static int suite_at(audit *a, impact_suite_result *out, const git_oid *commit,
 	}
 	rc = impact_suite_run(out, &a->env, dir.ptr, k, (const char *const *)test_files->items,
 	                      test_files->n);
+	if (rc == 0 && a->env.record_sink)
+		rc = ingest_records(a, commit, dir.ptr);
 	impact_flaky_mark(&out->res, a->config);
 	if (rc == 0 && out->end == IMPACT_CHILD_INTERRUPTED)
 		rc = stop_interrupted(a);
@@ -531,11 +571,34 @@ static void compare(impact_audit_record *rec, const impact_suite_result *run,
 
 /* --- mutate ---------------------------------------------------------------- */
 
+/*
+ * The static selection's figures beside the records': how many test files
+ * it selects and how many of rec's failing files it leaves out.
+ */
+static void compare_static(impact_audit_record *rec, const impact_audit_selection *stat,
+                           const impact_strlist *test_files)
+{
+	rec->static_selected = stat->full_suite ? test_files->n : stat->targets.n;
+	rec->static_missed = 0;
+	if (stat->full_suite)
+		return;
+	for (size_t i = 0; i < rec->failing.n; i++) {
+		bool in = false;
+		for (size_t k = 0; k < stat->targets.n && !in; k++) {
+			const char *t = stat->targets.items[k];
+			size_t n = strlen(t);
+			in = !strcmp(t, rec->failing.items[i]) ||
+			     (!strncmp(t, rec->failing.items[i], n) && n && t[n - 1] == '/');
+		}
+		rec->static_missed += !in;
+	}
+}
+
 /* Audit one mutant: commit, select, run, compare. */
 static int audit_mutant(audit *a, impact_audit_record *rec, const char *src, size_t len,
                         const impact_strlist *test_files)
 {
-	impact_audit_selection sel = { 0 };
+	impact_audit_selection sel = { 0 }, stat = { 0 };
 	impact_suite_result run = { 0 };
 	impact_buf msg = IMPACT_BUF_INIT;
 	git_oid commit;
@@ -555,8 +618,12 @@ static int audit_mutant(audit *a, impact_audit_record *rec, const char *src, siz
 		goto done;
 	git_oid_tostr(rec->commit, sizeof(rec->commit), &commit);
 	if ((rc = impact_audit_select(&sel, a->repo_dir, rec->commit,
-	                              a->o->select_args, a->o->nselect_args, a->scratch,
-	                              &a->env.limits)) < 0) {
+	                              (const char *const *)a->sel_args.items, a->sel_args.n,
+	                              a->scratch, &a->env.limits)) < 0 ||
+	    (a->o->records &&
+	     (rc = impact_audit_select(&stat, a->repo_dir, rec->commit,
+	                               (const char *const *)a->static_args.items, a->static_args.n,
+	                               a->scratch, &a->env.limits)) < 0)) {
 		if (interrupted(a))
 			rc = stop_interrupted(a);
 		goto done;
@@ -565,6 +632,8 @@ static int audit_mutant(audit *a, impact_audit_record *rec, const char *src, siz
 		goto done;
 	compare(rec, &run, &sel, test_files, a->rep->marker, &a->rep->baseline_failing,
 	        &a->baseline_ran);
+	if (a->o->records)
+		compare_static(rec, &stat, test_files);
 	if (!impact_suite_ran(&run) && !rec->stopped) {
 		impact_buf_clear(&msg);
 		why_unfinished(&msg, a, &run);
@@ -573,6 +642,7 @@ static int audit_mutant(audit *a, impact_audit_record *rec, const char *src, siz
 done:
 	rec->seconds = (impact_now_ms() - t0) / 1000.0;
 	impact_audit_selection_release(&sel);
+	impact_audit_selection_release(&stat);
 	impact_suite_result_release(&run);
 	impact_buf_release(&msg);
 	return rc;
@@ -607,8 +677,21 @@ static int baseline(audit *a, const impact_strlist *test_files)
 	impact_buf why = IMPACT_BUF_INIT;
 	int rc;
 
-	say(a, "running the full suite at HEAD (%.7s) first", a->rep->head);
-	if ((rc = suite_at(a, &run, &a->head, test_files)) < 0)
+	say(a, "running the full suite at HEAD (%.7s) first%s", a->rep->head,
+	    a->o->records ? ", recording what each test executes" : "");
+	if (a->o->records) {
+		impact_buf_printf(&why, "%s/records-sink", a->scratch);
+		if (mkdir(why.ptr, 0700) != 0) {
+			rc = impact_error_from_errno(errno, "cannot create '%s'", why.ptr);
+			goto done;
+		}
+		a->env.record_sink = why.ptr;
+		a->env.plugin_dir = a->plugin_dir;
+	}
+	rc = suite_at(a, &run, &a->head, test_files);
+	a->env.record_sink = NULL;
+	impact_buf_clear(&why);
+	if (rc < 0)
 		goto done;
 	a->rep->baseline_seconds = run.seconds;
 	if (!impact_suite_ran(&run)) {
@@ -656,8 +739,8 @@ static int audit_mutate(audit *a)
 		goto done;
 	}
 	git_oid_tostr(hex, sizeof(hex), &a->head);
-	if ((rc = impact_audit_select(&check, a->repo_dir, hex, a->o->select_args,
-	                              a->o->nselect_args, a->scratch, &a->env.limits)) < 0) {
+	if ((rc = impact_audit_select(&check, a->repo_dir, hex, (const char *const *)a->sel_args.items,
+	                              a->sel_args.n, a->scratch, &a->env.limits)) < 0) {
 		if (interrupted(a))
 			rc = stop_interrupted(a);
 		goto done;
@@ -829,8 +912,8 @@ static int audit_functions(audit *a)
 		goto done;
 	}
 	git_oid_tostr(hex, sizeof(hex), &a->head);
-	if ((rc = impact_audit_select(&check, a->repo_dir, hex, a->o->select_args,
-	                              a->o->nselect_args, a->scratch, &a->env.limits)) < 0) {
+	if ((rc = impact_audit_select(&check, a->repo_dir, hex, (const char *const *)a->sel_args.items,
+	                              a->sel_args.n, a->scratch, &a->env.limits)) < 0) {
 		if (interrupted(a))
 			rc = stop_interrupted(a);
 		goto done;
@@ -980,8 +1063,8 @@ static int audit_commit(audit *a, impact_audit_record *rec, git_commit *c,
 	if ((rc = impact_snapshot_open(&snap, a->repo, IMPACT_SNAPSHOT_TREE, tree)) < 0 ||
 	    (rc = project_of(a, &project, snap, &tests)) < 0)
 		goto done;
-	if ((rc = impact_audit_select(&sel, a->repo_dir, rec->commit, a->o->select_args,
-	                              a->o->nselect_args, a->scratch, &a->env.limits)) < 0) {
+	if ((rc = impact_audit_select(&sel, a->repo_dir, rec->commit, (const char *const *)a->sel_args.items,
+	                              a->sel_args.n, a->scratch, &a->env.limits)) < 0) {
 		if (interrupted(a))
 			rc = stop_interrupted(a);
 		goto done;
@@ -1172,6 +1255,19 @@ static int setup(audit *a)
 	clock_gettime(CLOCK_REALTIME, &now);
 	impact_buf_printf(&a->run_id, "%d-%lld%09ld", (int)getpid(), (long long)now.tv_sec,
 	                  now.tv_nsec);
+	for (size_t i = 0; i < a->o->nselect_args; i++) {
+		impact_strlist_push(&a->sel_args, a->o->select_args[i]);
+		impact_strlist_push(&a->static_args, a->o->select_args[i]);
+	}
+	impact_strlist_push(&a->static_args, "--no-records");
+	if (!a->o->records)
+		impact_strlist_push(&a->sel_args, "--no-records");
+	else if (!(a->plugin_dir = impact_run_plugin_dir())) {
+		rc = impact_error_set(IMPACT_EINVALID, "--records needs impact's pytest plugin, which "
+		                      "is not installed: run install.sh, or set IMPACT_DATA_DIR");
+		goto done;
+	}
+	a->rep->with_records = a->o->records;
 	a->env.python = &a->python;
 	a->env.test_command = &a->config->test_command;
 	a->env.scratch = a->scratch;
@@ -1228,6 +1324,9 @@ done:
 		say(&a, "warning: %s", impact_error_last());
 	free(a.scratch);
 	impact_strlist_release(&a.baseline_ran);
+	impact_strlist_release(&a.sel_args);
+	impact_strlist_release(&a.static_args);
+	free(a.plugin_dir);
 	impact_buf_release(&a.run_id);
 	impact_python_release(&a.python);
 	impact_cache_close(a.cache);
@@ -1287,6 +1386,8 @@ void impact_audit_totals_of(impact_audit_totals *out, const impact_audit_report 
 		out->failing += r->failing.n;
 		out->selected += r->selected.n;
 		out->missed += r->missed.n;
+		out->static_selected += r->static_selected;
+		out->static_missed += r->static_missed;
 		out->test_files += r->test_files;
 		out->incomplete += r->incomplete != NULL;
 	}

@@ -50,6 +50,8 @@ typedef struct impact_audit_opts {
 	uint64_t seed;                   /* mutate: the sample's seed */
 	bool seed_given;                 /* `seed` is the caller's, not to take from [audit] */
 	bool functions;                  /* mutate: one function per mutant, not one module */
+	bool records;                    /* mutate: record the unmutated run, select with records
+	                                    (static figures beside them); else static only */
 	const char *revspec;             /* full: the range */
 	const char *const *select_args;  /* options for the selection (after `--`) */
 	size_t nselect_args;
@@ -80,6 +82,8 @@ typedef struct impact_audit_record {
 	size_t test_files;          /* test files in all */
 	size_t already_failing;     /* full: failing at the parent too (left out) */
 	bool full_suite;            /* the selection was the full suite */
+	size_t static_selected;     /* records: what static selection (--no-records) selected */
+	size_t static_missed;       /*   and missed of the failing files */
 	char *full_reason;
 	char *skipped;              /* not audited, and why; NULL when audited */
 	char *incomplete;           /* the suite did not run to its end, and why; or NULL */
@@ -101,6 +105,7 @@ typedef struct impact_audit_report {
 	size_t candidates;          /* mutate: non-test modules ranked */
 	size_t no_function;         /* mutate: sampled modules passed over, defining no function */
 	bool functions;             /* mutate: single-function mutants */
+	bool with_records;          /* mutate: selection with records (static beside it) */
 	size_t function_candidates; /* functions: the functions drawn from */
 	impact_strlist baseline_failing; /* mutate: node ids failing at HEAD, left out */
 	double baseline_seconds;
@@ -137,6 +142,7 @@ bool impact_audit_breaks_nothing(const impact_audit_report *report,
  */
 typedef struct impact_audit_totals {
 	size_t audited, failing, selected, missed, test_files, incomplete, breaks_nothing;
+	size_t static_selected, static_missed; /* records: the static figures */
 } impact_audit_totals;
 
 void impact_audit_totals_of(impact_audit_totals *out, const impact_audit_report *report);

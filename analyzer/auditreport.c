@@ -157,6 +157,22 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 		ratio(out, t.selected, t.test_files, true);
 		impact_buf_puts(out, " are selected\n");
 	}
+	if (rep->with_records) {
+		/* The same mutants, selected without records: the figures side by side. */
+		impact_buf_puts(out, "with records:    precision ");
+		ratio(out, t.failing - t.missed, t.selected, false);
+		impact_buf_puts(out, ", selected share ");
+		ratio(out, t.selected, t.test_files, true);
+		impact_buf_printf(out, ", %zu missed\n", t.missed);
+		impact_buf_puts(out, "static (no records): precision ");
+		ratio(out, t.failing - t.static_missed, t.static_selected, false);
+		impact_buf_puts(out, ", selected share ");
+		ratio(out, t.static_selected, t.test_files, true);
+		impact_buf_printf(out, ", %zu missed\n", t.static_missed);
+		impact_buf_puts(out, "failing share: ");
+		ratio(out, t.failing, t.test_files, true);
+		impact_buf_putc(out, '\n');
+	}
 	if (t.breaks_nothing) {
 		impact_buf_printf(out, "\nbreak no test (%zu of %zu mutants; left out of the totals):\n",
 		                  t.breaks_nothing, t.audited);
@@ -298,6 +314,10 @@ static json_t *record_json(const impact_audit_report *rep, const impact_audit_re
 	json_object_set_new(o, "missed", jlist(&r->missed));
 	json_object_set_new(o, "precision", jratio(r->failing.n - r->missed.n, r->selected.n));
 	json_object_set_new(o, "selected_share", jratio(r->selected.n, r->test_files));
+	if (rep->with_records) {
+		json_object_set_new(o, "static_selected", json_integer((json_int_t)r->static_selected));
+		json_object_set_new(o, "static_missed", json_integer((json_int_t)r->static_missed));
+	}
 	if (mutate)
 		json_object_set_new(o, "other_failing", jlist(&r->other));
 	else
@@ -365,6 +385,15 @@ int impact_audit_report_json(impact_buf *out, const impact_audit_report *rep)
 	json_object_set_new(totals, "precision", jratio(t.failing - t.missed, t.selected));
 	json_object_set_new(totals, "selected_share", jratio(t.selected, t.test_files));
 	json_object_set_new(totals, "failing_share", jratio(t.failing, t.test_files));
+	if (rep->with_records) {
+		json_t *st = json_object();
+		json_object_set_new(st, "selected", json_integer((json_int_t)t.static_selected));
+		json_object_set_new(st, "missed", json_integer((json_int_t)t.static_missed));
+		json_object_set_new(st, "precision", jratio(t.failing - t.static_missed, t.static_selected));
+		json_object_set_new(st, "selected_share", jratio(t.static_selected, t.test_files));
+		json_object_set_new(totals, "static", st);
+		json_object_set_new(root, "records", json_true());
+	}
 	if (rep->functions)
 		json_object_set_new(totals, "breaks_nothing", json_integer((json_int_t)t.breaks_nothing));
 	json_object_set_new(totals, "incomplete", json_integer((json_int_t)t.incomplete));

@@ -187,6 +187,16 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 	impact_buf_clear(&arg);
 	impact_buf_printf(&arg, "--junitxml=%s", junit.ptr);
 	impact_strlist_push(&argv, arg.ptr);
+	if (env->record_sink && env->plugin_dir) {
+		impact_strlist_push(&argv, "-p");
+		impact_strlist_push(&argv, IMPACT_RUN_PLUGIN);
+		impact_buf_clear(&arg);
+		impact_buf_printf(&arg, "IMPACT_RECORD=%s", env->record_sink);
+		impact_strlist_push(&envl, arg.ptr);
+		impact_buf_clear(&arg);
+		impact_buf_printf(&arg, "IMPACT_RECORD_ROOT=%s", checkout);
+		impact_strlist_push(&envl, arg.ptr);
+	}
 
 	impact_buf_printf(&marker, "IMPACT_RUN_ID=%s-%u", env->run_id, k);
 	impact_strlist_push(&envl, marker.ptr);
@@ -199,6 +209,8 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 	impact_buf_clear(&xml);
 	if (pp && *pp)
 		impact_buf_printf(&arg, ":%s", pp);
+	if (env->record_sink && env->plugin_dir)
+		impact_buf_printf(&arg, ":%s", env->plugin_dir);
 	impact_strlist_push(&envl, arg.ptr);
 
 	co.cwd = checkout;

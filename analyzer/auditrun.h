@@ -32,6 +32,8 @@ typedef struct impact_suite_env {
 	const char *run_id;                  /* IMPACT_RUN_ID=<run_id>-<k> marks each run's processes */
 	const char *watch;                   /* text to look for in pytest's output, or NULL */
 	impact_child_limits limits;          /* timeout_s, grace_s, interrupted; the rest unused */
+	const char *plugin_dir;              /* with record_sink: impact's pytest plugin folder */
+	const char *record_sink;             /* record what each test executes there (records.h), or NULL */
 } impact_suite_env;
 
 typedef struct impact_suite_result {

@@ -2,7 +2,7 @@
  * cmd_audit.c - `impact audit`: check on this repository that the
  * selection misses no test a change breaks (audit.c does the work).
  *
- *     impact audit --mutate N [--functions] [--seed S] [--json] [-- <selection options>]
+ *     impact audit --mutate N [--functions] [--records] [--seed S] [--json] [-- <selection options>]
  *     impact audit --full <revspec> [--json] [-- <selection options>]
  *     impact audit [--json] ...     (the [audit] table of the configuration says)
  *
@@ -46,12 +46,13 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 {
 	unsigned mutate = UINT_MAX, seed = UINT_MAX;
 	const char *full = NULL;
-	bool json = false, quiet = false, no_cache = false, functions = false;
+	bool json = false, quiet = false, no_cache = false, functions = false, records = false;
 	impact_audit_opts ao = { 0 };
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "what to audit" },
 		{ IMPACT_OPT_UINT, 0, "mutate", &mutate, "N", "N mutants: modules with every function raising a marker" },
 		{ IMPACT_OPT_FLAG, 0, "functions", &functions, NULL, "with --mutate: N mutants of one function or method each" },
+		{ IMPACT_OPT_FLAG, 0, "records", &records, NULL, "with --mutate: record the unmutated run, select with records, static figures beside" },
 		{ IMPACT_OPT_UINT, 0, "seed", &seed, "S", "the sample (default 0: the same sample each time)" },
 		{ IMPACT_OPT_STRING, 0, "full", &full, "revspec", "each commit of a range (first parent) against its parent" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "how" },
@@ -103,6 +104,10 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
+	if (records && full) {
+		fprintf(stderr, "impact audit: error: --records goes with --mutate, not --full\n");
+		return IMPACT_EXIT_USAGE;
+	}
 	if ((seed != UINT_MAX || functions) && full) {
 		fprintf(stderr, "impact audit: --%s goes with --mutate only\n",
 		        functions ? "functions" : "seed");
@@ -115,6 +120,7 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 	ao.seed = seed == UINT_MAX ? 0 : seed;
 	ao.seed_given = seed != UINT_MAX;
 	ao.functions = functions;
+	ao.records = records;
 	ao.revspec = full;
 	ao.select_args = (const char *const *)rest;
 	ao.nselect_args = nrest;
