@@ -377,10 +377,10 @@ done:
 	impact_buf_release(&text);
 }
 
-static bool is_incomplete(const impact_records_run *run, const char *rel)
+static bool listed(const char *const *list, size_t n, const char *rel)
 {
-	for (size_t i = 0; i < run->nincomplete; i++)
-		if (!strcmp(run->incomplete[i], rel))
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], rel))
 			return true;
 	return false;
 }
@@ -400,14 +400,15 @@ static void store_tests(ingest *in)
 		test_file *t = &in->tests[i];
 		impact_buf deps = IMPACT_BUF_INIT;
 		int64_t set;
-		if (t->opaque || !in->run->tree) {
+		if (t->opaque || !in->run->tree ||
+		    listed(in->run->failed, in->run->nfailed, t->rel)) {
 			sqlite3_reset(del);
 			sqlite3_bind_text(del, 1, t->rel, -1, SQLITE_TRANSIENT);
 			if (sqlite3_step(del) != SQLITE_DONE)
 				in->failed = true;
 			continue;
 		}
-		if (is_incomplete(in->run, t->rel))
+		if (listed(in->run->incomplete, in->run->nincomplete, t->rel))
 			continue;
 		uniq(&t->funcs);
 		if ((set = fset_id(in->rec, &t->funcs)) < 0) {

@@ -49,6 +49,8 @@ typedef struct impact_records_run {
 	const git_oid *tree;         /* the tree the work tree held, or NULL: unknown (not stored) */
 	const char *const *incomplete; /* test files (repository paths) with collected tests that did not run */
 	size_t nincomplete;
+	const char *const *failed;   /* test files with a failed test: their records are dropped */
+	size_t nfailed;
 	impact_cache *cache;         /* parse cache, or NULL */
 } impact_records_run;
 

@@ -118,7 +118,8 @@ static void remove_tree(const char *dir)
 	impact_buf_release(&p);
 }
 
-void impact_recording_collect(impact_recording *rec, const impact_strlist *incomplete)
+void impact_recording_collect(impact_recording *rec, const impact_strlist *incomplete,
+                              const impact_strlist *failed)
 {
 	impact_records *store = NULL;
 	impact_records_run run = { 0 };
@@ -130,6 +131,8 @@ void impact_recording_collect(impact_recording *rec, const impact_strlist *incom
 	run.tree = &rec->tree;
 	run.incomplete = (const char *const *)incomplete->items;
 	run.nincomplete = incomplete->n;
+	run.failed = (const char *const *)failed->items;
+	run.nfailed = failed->n;
 	if (impact_records_open(&store, rec->repo, true) < 0 ||
 	    impact_records_ingest(store, rec->repo, &run, &notes) < 0) {
 		if (!rec->quiet)

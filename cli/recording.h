@@ -38,10 +38,12 @@ void impact_recording_round(impact_recording *rec, const char *run_id, int round
 
 /*
  * Ingest the round's sink (test files in `incomplete`, repository paths,
- * had collected tests that did not run) and remove it. Problems are said
+ * had collected tests that did not run; in `failed`, a test failed: its
+ * record is dropped) and remove it. Problems are said
  * on stderr; the run's outcome is never changed by them.
  */
-void impact_recording_collect(impact_recording *rec, const impact_strlist *incomplete);
+void impact_recording_collect(impact_recording *rec, const impact_strlist *incomplete,
+                              const impact_strlist *failed);
 
 void impact_recording_release(impact_recording *rec);
 

@@ -442,17 +442,23 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 		not_run(&r->remaining, r, &ev);
 	impact_flaky_merge(&r->res, &res, rerun);
 	if (r->recording.sink) {
-		impact_strlist left = { 0 }, files = { 0 };
+		impact_strlist left = { 0 }, files = { 0 }, failed = { 0 };
 		impact_buf f = IMPACT_BUF_INIT;
 		not_run(&left, r, &ev);
 		for (size_t i = 0; i < left.n; i++) {
 			file_of(&f, left.items[i]);
 			impact_strlist_push(&files, f.ptr);
 		}
-		impact_recording_collect(&r->recording, &files);
+		/* A test that failed stopped where it failed: its record would be short. */
+		for (size_t i = 0; i < res.n; i++)
+			if (res.cases[i].file && (res.cases[i].outcome == IMPACT_OUTCOME_FAILED ||
+			                          res.cases[i].outcome == IMPACT_OUTCOME_ERROR))
+				impact_strlist_push(&failed, res.cases[i].file);
+		impact_recording_collect(&r->recording, &files, &failed);
 		impact_buf_release(&f);
 		impact_strlist_release(&left);
 		impact_strlist_release(&files);
+		impact_strlist_release(&failed);
 	}
 	if (ev.bad_lines && !o->quiet)
 		fprintf(stderr, "impact: warning: %zu unreadable line%s from impact's pytest plugin\n",

@@ -317,7 +317,7 @@ def test_doctest_modules_are_targets(repo):
     assert r.returncode == 0, out(r) + err(r)
     assert "2 passed" in out(r)
     # plain.py has no doctest: a change to it selects only the test.
-    repo.write("pkg/plain.py", "from pkg.calc import add\n\nX = add(1, 1)  # x\n")
+    repo.write("pkg/plain.py", "from pkg.calc import add\n\nX = add(1, 1) + 0\n")
     repo.commit("d")
     assert repo.listing("HEAD") == ["tests/test_plain.py"]
 
