@@ -43,6 +43,7 @@ import json
 import os
 import sys
 import threading
+import time
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _SELF_FILES = set()
@@ -63,6 +64,9 @@ _key = {}             # id(code) -> (path, firstlineno) for recorded ones
 _cur = {}             # the current sink's fns: id(code) -> id of its first caller (or None)
 _stack = []           # open sinks, innermost last
 _collecting = None    # path of the file being collected, if any
+_no_imports = False   # a child: everything it runs is its test's, imports too
+_child = None         # a child's _ChildOut, None in the recording pytest process
+_sinkdir = None
 _active = False
 _mon = None           # sys.monitoring, when used
 _tool = None
@@ -70,11 +74,12 @@ _restart = lambda: None  # sys.monitoring.restart_events once started
 
 
 class _Sink:
-    __slots__ = ("fns", "opaque", "kind", "name", "code")
+    __slots__ = ("fns", "opaque", "kind", "name", "code", "procs")
 
     def __init__(self, kind, name=None, code=None):
         self.fns = {}
         self.opaque = None
+        self.procs = []     # (pid or None, reason): processes started
         self.kind = kind
         self.name = name
         self.code = code
@@ -166,6 +171,7 @@ def pop(sink):
                         d[c] = caller
                 if sink.opaque and not parent.opaque:
                     parent.opaque = sink.opaque
+                parent.procs.extend(sink.procs)
             break
     _cur = _stack[-1].fns if _stack else {}
     _restart()
@@ -216,23 +222,43 @@ def _end_import(s):
                 _mon.set_events(_tool, _mon.events.PY_START)
         except Exception:
             pass
-    if s.opaque:
+    if s.opaque or s.procs:
         # a process started at import time: whichever test imported it
         for t in reversed(_stack):
-            if t.kind in ("test", "fixture", "collect") and t is not s:
+            if t.kind != "import":
                 t.opaque = t.opaque or s.opaque
+                t.procs.extend(s.procs)
                 break
     pop(s)
 
 
-def mark_opaque(reason):
+_pid_sink = {}         # pid of a process started here -> the sink that started it
+
+
+def started(pid, reason):
+    """A process started: the innermost test, fixture or collection owns it.
+
+    Its record (proc-<pid>.jsonl, when it is Python with the start-up hook)
+    joins that sink's at the end; without one, the owner is opaque."""
+    if _child is not None:
+        _child.line({"spawn": pid, "what": reason})
+        return
+    target = None
     for s in reversed(_stack):
         if s.kind != "import":
-            if not s.opaque:
-                s.opaque = reason
-            return
-    if _stack and not _stack[-1].opaque:
-        _stack[-1].opaque = reason
+            target = s
+            break
+    if target is None and _stack:
+        target = _stack[-1]
+    if target is None:
+        return
+    target.procs.append((pid, reason))
+    if pid:
+        _pid_sink.setdefault(pid, target)
+
+
+def mark_opaque(reason):
+    started(None, reason)
 
 
 # ---------------------------------------------------------------- tracers
@@ -243,7 +269,7 @@ def _on_start(code, offset):
     if k is None:
         k = _remember(code)
     if k:
-        if k == _MODULE and _key[i][0] != _collecting:
+        if k == _MODULE and not _no_imports and _key[i][0] != _collecting:
             try:
                 _begin_import(code)
             except Exception:
@@ -312,7 +338,7 @@ def _trace_slow(frame, i, k, chain, event, arg):
     if k is None:
         k = _remember(code)
     if k:
-        if k == _MODULE and _key[i][0] != _collecting:
+        if k == _MODULE and not _no_imports and _key[i][0] != _collecting:
             inner = None
             if chain is not None:
                 try:
@@ -403,39 +429,71 @@ def _install_process_hooks():
                     prog = "/bin/sh" if shell else args
                 else:
                     prog = "/bin/sh" if shell else list(args)[0]
-                mark_opaque("started %s: not recorded" % _which(prog))
+                reason = "started %s: not recorded" % _which(prog)
             except Exception:
-                mark_opaque("started a process: not recorded")
-            return orig(self, args, executable, *rest, **kw)
+                reason = "started a process: not recorded"
+            r = orig(self, args, executable, *rest, **kw)
+            try:
+                started(getattr(self, "pid", None), reason)
+            except Exception:
+                pass
+            return r
         return _execute_child
 
     _patch(subprocess.Popen, "_execute_child", wrap_execute_child)
 
-    def wrap_fork(orig, what):
+    def wrap_fork(orig):
         def fork(*a, **kw):
-            mark_opaque("%s: not recorded" % what)
-            return orig(*a, **kw)
+            r = orig(*a, **kw)
+            try:
+                pid = r[0] if isinstance(r, tuple) else r
+                if pid:
+                    started(pid, "forked a process: not recorded")
+            except Exception:
+                pass
+            return r
         return fork
 
-    _patch(os, "fork", lambda o: wrap_fork(o, "forked a process"))
-    _patch(os, "forkpty", lambda o: wrap_fork(o, "forked a process"))
+    _patch(os, "fork", wrap_fork)
+    _patch(os, "forkpty", wrap_fork)
 
     def wrap_spawn(orig):
         def spawn(path, *a, **kw):
-            mark_opaque("started %s: not recorded" % _which(path))
-            return orig(path, *a, **kw)
+            r = orig(path, *a, **kw)
+            try:
+                started(r, "started %s: not recorded" % _which(path))
+            except Exception:
+                pass
+            return r
         return spawn
 
-    for n in ("posix_spawn", "posix_spawnp", "execv", "execve", "spawnv", "spawnve",
-              "spawnvp", "spawnvpe"):
+    for n in ("posix_spawn", "posix_spawnp"):
         _patch(os, n, wrap_spawn)
+
+    def wrap_exec(orig):
+        # the process becomes another program: a child says so first
+        def exec_(path, *a, **kw):
+            try:
+                if _child is not None:
+                    _child.line({"exec": "started %s: not recorded" % _which(path)})
+            except Exception:
+                pass
+            return orig(path, *a, **kw)
+        return exec_
+
+    for n in ("execv", "execve"):
+        _patch(os, n, wrap_exec)
     try:
         import multiprocessing.process as mpp
 
         def wrap_start(orig):
             def start(self, *a, **kw):
-                mark_opaque("started a multiprocessing process: not recorded")
-                return orig(self, *a, **kw)
+                r = orig(self, *a, **kw)
+                try:
+                    started(self.pid, "started a multiprocessing process: not recorded")
+                except Exception:
+                    pass
+                return r
             return start
         _patch(mpp.BaseProcess, "start", wrap_start)
     except Exception:
@@ -449,6 +507,200 @@ def _uninstall_process_hooks():
             setattr(owner, name, orig)
         except Exception:
             pass
+
+
+# ---------------------------------------------------------------- children
+
+CHILD_DIR = os.path.join(_HERE, "impact_child")
+_CHILD_FLAG = "IMPACT_RECORD_CHILDREN"
+_old_pythonpath = None
+
+
+class _ChildOut:
+    """A child's proc-<pid>.jsonl: appended a line at a time (O_APPEND), so
+    a child that ends in os._exit or SIGKILL has left what it ran so far."""
+
+    def __init__(self, sinkdir):
+        self.sinkdir = sinkdir
+        self.fd = -1
+        self.open()
+
+    def open(self):
+        old = self.fd
+        self.pid = os.getpid()
+        path = os.path.join(self.sinkdir, "proc-%d.jsonl" % self.pid)
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if old >= 0:
+            try:
+                os.close(old)
+            except OSError:
+                pass
+        self.line({"proc": self.pid, "ppid": os.getppid(), "start": round(time.time(), 6)})
+
+    def line(self, obj):
+        try:
+            os.write(self.fd, (json.dumps(obj, ensure_ascii=True, separators=(",", ":"))
+                               + "\n").encode("ascii"))
+        except Exception:
+            pass
+
+
+class _Appending(dict):
+    """A child's sink: each first execution is written as it happens."""
+    __slots__ = ()
+
+    def __setitem__(self, i, caller):
+        dict.__setitem__(self, i, caller)
+        k = _key.get(i)
+        if k is not None and _child is not None:
+            if _kind.get(i) == _FILE:
+                _child.line({"file": k[0]})
+            else:
+                _child.line({"fn": [k[0], k[1]]})
+
+
+def _child_sink():
+    s = _Sink("child")
+    s.fns = _Appending()
+    return s
+
+
+def _after_fork():
+    """In a forked child: record into its own proc file from here on."""
+    global _child, _no_imports
+    if not _active:
+        return
+    try:
+        if _child is None:
+            _child = _ChildOut(_sinkdir)
+        else:
+            _child.open()
+        _no_imports = True
+        del _stack[:]
+        del _import_stack[:]
+        replace_base(_child_sink())
+    except Exception:
+        pass
+
+
+def _export_hook():
+    """Children inherit the start-up hook (impact_child/ on PYTHONPATH)."""
+    global _old_pythonpath
+    old = os.environ.get("PYTHONPATH")
+    parts = old.split(os.pathsep) if old else []
+    if CHILD_DIR in parts:
+        return
+    _old_pythonpath = (old,)
+    os.environ["PYTHONPATH"] = os.pathsep.join([CHILD_DIR] + parts)
+    os.environ[_CHILD_FLAG] = "1"
+
+
+def _unexport_hook():
+    global _old_pythonpath
+    if _old_pythonpath is None:
+        return
+    old = _old_pythonpath[0]
+    _old_pythonpath = None
+    if old is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = old
+    os.environ.pop(_CHILD_FLAG, None)
+
+
+def start_child():
+    """From impact_child/sitecustomize.py, in a process a recorded test started."""
+    global _child, _no_imports, _sinkdir
+    sinkdir = os.environ.get("IMPACT_RECORD")
+    if not sinkdir or _active or _child is not None:
+        return
+    try:
+        _sinkdir = sinkdir
+        _child = _ChildOut(sinkdir)
+        _no_imports = True
+        if not start():
+            _child.line({"disabled": _disabled or "not started"})
+            return
+        replace_base(_child_sink())
+    except Exception:
+        pass
+
+
+def read_children(sinkdir):
+    """proc-*.jsonl of the run: pid -> {"ppid", "fns", "files", "spawns", "recorded", "what"}."""
+    procs = {}
+    try:
+        names = os.listdir(sinkdir)
+    except OSError:
+        return procs
+    for n in names:
+        if not (n.startswith("proc-") and n.endswith(".jsonl")):
+            continue
+        try:
+            with open(os.path.join(sinkdir, n), "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        p = None
+        for raw in data.split(b"\n"):
+            try:
+                obj = json.loads(raw.decode("ascii"))
+            except Exception:
+                continue  # a torn last line
+            if not isinstance(obj, dict):
+                continue
+            if "proc" in obj:
+                pid = int(obj["proc"])
+                p = procs.get(pid)
+                if p is None:
+                    p = procs[pid] = {"ppid": int(obj.get("ppid") or 0), "fns": set(),
+                                      "files": set(), "spawns": [], "recorded": True,
+                                      "what": None}
+                p["recorded"] = True
+            elif p is None:
+                continue
+            elif "fn" in obj:
+                p["fns"].add((obj["fn"][0], int(obj["fn"][1])))
+            elif "file" in obj:
+                p["files"].add(obj["file"])
+            elif "spawn" in obj:
+                p["spawns"].append((obj["spawn"], obj.get("what")))
+            elif "exec" in obj:
+                p["recorded"] = False
+                p["what"] = obj["exec"]
+            elif "disabled" in obj:
+                p["recorded"] = False
+                p["what"] = "a child could not record: %s" % obj["disabled"]
+    return procs
+
+
+def children_of(procs_started, procs):
+    """What the processes a sink started (and theirs) executed, and whether
+    all were recorded: (fns, files, reason or None)."""
+    fns, files, reason = set(), set(), None
+    todo = list(procs_started)
+    seen = set()
+    kids = {}
+    for pid, p in procs.items():
+        kids.setdefault(p["ppid"], []).append(pid)
+    while todo:
+        pid, what = todo.pop()
+        if pid in seen:
+            continue
+        if pid is not None:
+            seen.add(pid)
+        p = procs.get(pid) if pid is not None else None
+        if p is None:
+            reason = reason or what or "started a process: not recorded"
+            continue
+        if not p["recorded"]:
+            reason = reason or p["what"] or what
+        fns |= p["fns"]
+        files |= p["files"]
+        todo.extend(p["spawns"])
+        for k in kids.get(pid, ()):
+            todo.append((k, None))
+    return fns, files, reason
 
 
 # ---------------------------------------------------------------- start / stop
@@ -499,8 +751,29 @@ def start():
         threading.settrace(_thread_trace_fn)
         _tracer = "setprofile"
     _install_process_hooks()
+    global _sinkdir
+    _sinkdir = _sinkdir or os.environ.get("IMPACT_RECORD")
+    if _child is None:
+        try:
+            _export_hook()
+        except Exception:
+            pass
+    try:
+        if hasattr(os, "register_at_fork") and not _fork_hooked:
+            _hook_fork()
+    except Exception:
+        pass
     _active = True
     return True
+
+
+_fork_hooked = False
+
+
+def _hook_fork():
+    global _fork_hooked
+    os.register_at_fork(after_in_child=_after_fork)
+    _fork_hooked = True
 
 
 def tracer_intact():
@@ -516,6 +789,10 @@ def stop():
         return
     _active = False
     _uninstall_process_hooks()
+    try:
+        _unexport_hook()
+    except Exception:
+        pass
     if _mon is not None:
         try:
             _mon.set_events(_tool, 0)
@@ -611,11 +888,12 @@ class Recorder:
                 try:
                     _collecting = prev
                     pop(sink)
-                    d = self.collected.setdefault(sink.name, [{}, None])
+                    d = self.collected.setdefault(sink.name, [{}, None, []])
                     for c, caller in sink.fns.items():
                         d[0].setdefault(c, caller)
                     if sink.opaque and not d[1]:
                         d[1] = sink.opaque
+                    d[2].extend(sink.procs)
                 except Exception:
                     pass
 
@@ -641,6 +919,7 @@ class Recorder:
                         for c, caller in fresh.fns.items():
                             sink.fns.setdefault(c, caller)
                         sink.opaque = sink.opaque or fresh.opaque
+                        sink.procs.extend(fresh.procs)
                 except Exception:
                     pass
 
@@ -678,6 +957,7 @@ class Recorder:
         replace_base(_Sink("idle"))
         extra = {}
         opaque = sink.opaque
+        procs = list(sink.procs)
         seen = set()
         for fd in _fixturedefs(item) + list(getattr(self, "_requested", ()) or ()):
             if id(fd) in seen:
@@ -689,15 +969,17 @@ class Recorder:
             for c in fs.fns:
                 extra[c] = None
             opaque = opaque or fs.opaque
+            procs.extend(fs.procs)
         path = _path_of(item)
         coll = self.collected.get(path)
         if coll is not None:
             for c in coll[0]:
                 extra[c] = None
             opaque = opaque or coll[1]
+            procs.extend(coll[2])
         if not tracer_intact():
             opaque = opaque or "the trace function was replaced during the run: not recorded"
-        self.tests.append([item.nodeid, path, sink.fns, extra, opaque])
+        self.tests.append([item.nodeid, path, sink.fns, extra, opaque, procs])
 
     @_hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
@@ -767,10 +1049,18 @@ class Recorder:
             fns, _files = self._keys(_imports[mod])
             yield {"kind": "import", "module": mod, "fns": sorted([list(k) for k in fns])}
         kept = self.kept()
-        for i, (nodeid, path, raw, extra, opaque) in enumerate(self.tests):
+        children = read_children(self.sinkdir) if any(t[5] for t in self.tests) else {}
+        for i, (nodeid, path, raw, extra, opaque, procs) in enumerate(self.tests):
             codes = set(raw)
             codes.update(extra)
             fns, files = self._keys(codes)
+            if procs:
+                # what the processes it started ran (caches stay in their
+                # process: never evidence for kept)
+                cfns, cfiles, reason = children_of(procs, children)
+                fns |= cfns
+                files |= cfiles
+                opaque = opaque or reason
             kfns, kfiles = self._keys(kept.get(i, ()))
             kfns -= fns
             files |= kfiles
@@ -780,8 +1070,8 @@ class Recorder:
                    "files": sorted(files), "opaque": opaque}
 
     def write(self):
-        if self.written:
-            return
+        if self.written or _child is not None:
+            return  # a forked copy of this process writes no tests file
         self.written = True
         try:
             stop()
@@ -836,6 +1126,8 @@ def configure(config):
             # an xdist controller runs no test: its workers record
             stop()
             return
+        if _child is not None:
+            return  # pytest run by a recorded test: its record is the test's
         start()
         if _disabled:
             write_lines(sinkdir, [{"v": 1, "disabled": _disabled}])
