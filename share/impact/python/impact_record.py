@@ -39,10 +39,8 @@ older ones ``sys.settrace``/``threading.settrace`` that handles ``call``
 events only and chains whatever tracer was there (coverage keeps working).
 Recording never changes an outcome: every error of its own is swallowed.
 """
-import json
 import os
 import sys
-import threading
 import time
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,6 +81,11 @@ class _Sink:
         self.kind = kind
         self.name = name
         self.code = code
+
+
+def _json():
+    import json
+    return json
 
 
 def _noop():
@@ -232,7 +235,6 @@ def _end_import(s):
     pop(s)
 
 
-_pid_sink = {}         # pid of a process started here -> the sink that started it
 
 
 def started(pid, reason):
@@ -253,8 +255,6 @@ def started(pid, reason):
     if target is None:
         return
     target.procs.append((pid, reason))
-    if pid:
-        _pid_sink.setdefault(pid, target)
 
 
 def mark_opaque(reason):
@@ -414,33 +414,34 @@ def _patch(owner, name, make):
 
 
 def _install_process_hooks():
-    import subprocess
+    # Every way a process starts comes down to these: subprocess and
+    # multiprocessing's spawn and forkserver call _posixsubprocess.fork_exec
+    # (or os.posix_spawn), fork and pty use os.fork/forkpty. Nothing is
+    # imported for it (a child's start-up stays cheap).
+    try:
+        import _posixsubprocess
 
-    def wrap_execute_child(orig):
-        def _execute_child(self, args, executable, *rest, **kw):
-            try:
-                shell = rest[-6] if len(rest) >= 6 else False
-            except Exception:
-                shell = False
-            try:
-                if executable is not None:
-                    prog = executable
-                elif isinstance(args, (str, bytes, os.PathLike)):
-                    prog = "/bin/sh" if shell else args
-                else:
-                    prog = "/bin/sh" if shell else list(args)[0]
-                reason = "started %s: not recorded" % _which(prog)
-            except Exception:
-                reason = "started a process: not recorded"
-            r = orig(self, args, executable, *rest, **kw)
-            try:
-                started(getattr(self, "pid", None), reason)
-            except Exception:
-                pass
-            return r
-        return _execute_child
-
-    _patch(subprocess.Popen, "_execute_child", wrap_execute_child)
+        def wrap_fork_exec(orig):
+            def fork_exec(*a, **kw):
+                pid = orig(*a, **kw)
+                try:
+                    argv = a[0]
+                    prog = argv[0] if argv else (a[1][0] if a[1] else "a process")
+                    started(pid, "started %s: not recorded" % _which(prog))
+                except Exception:
+                    try:
+                        started(pid, "started a process: not recorded")
+                    except Exception:
+                        pass
+                return pid
+            return fork_exec
+        _patch(_posixsubprocess, "fork_exec", wrap_fork_exec)
+        # subprocess binds it at its import (from _posixsubprocess import ...)
+        sp = sys.modules.get("subprocess")
+        if sp is not None and getattr(sp, "_fork_exec", None) is not None:
+            _patch(sp, "_fork_exec", wrap_fork_exec)
+    except Exception:
+        pass
 
     def wrap_fork(orig):
         def fork(*a, **kw):
@@ -483,21 +484,6 @@ def _install_process_hooks():
 
     for n in ("execv", "execve"):
         _patch(os, n, wrap_exec)
-    try:
-        import multiprocessing.process as mpp
-
-        def wrap_start(orig):
-            def start(self, *a, **kw):
-                r = orig(self, *a, **kw)
-                try:
-                    started(self.pid, "started a multiprocessing process: not recorded")
-                except Exception:
-                    pass
-                return r
-            return start
-        _patch(mpp.BaseProcess, "start", wrap_start)
-    except Exception:
-        pass
 
 
 def _uninstall_process_hooks():
@@ -539,7 +525,7 @@ class _ChildOut:
 
     def line(self, obj):
         try:
-            os.write(self.fd, (json.dumps(obj, ensure_ascii=True, separators=(",", ":"))
+            os.write(self.fd, (_json().dumps(obj, ensure_ascii=True, separators=(",", ":"))
                                + "\n").encode("ascii"))
         except Exception:
             pass
@@ -644,7 +630,7 @@ def read_children(sinkdir):
         p = None
         for raw in data.split(b"\n"):
             try:
-                obj = json.loads(raw.decode("ascii"))
+                obj = _json().loads(raw.decode("ascii"))
             except Exception:
                 continue  # a torn last line
             if not isinstance(obj, dict):
@@ -743,6 +729,7 @@ def start():
     else:
         _restart = _noop
         _prev_trace = sys.gettrace()
+        import threading
         _prev_thread_trace = getattr(threading, "_trace_hook", None)
         _trace_fn = _make_trace(_prev_trace)
         _thread_trace_fn = (_trace_fn if _prev_thread_trace is _prev_trace
@@ -810,6 +797,7 @@ def stop():
         try:
             if sys.gettrace() is _trace_fn:
                 sys.settrace(_prev_trace)
+            import threading
             if getattr(threading, "_trace_hook", None) is _thread_trace_fn:
                 threading.settrace(_prev_thread_trace)
         except Exception:
@@ -1088,6 +1076,7 @@ def write_lines(sinkdir, lines):
     try:
         final = os.path.join(sinkdir, "tests-%d.jsonl" % os.getpid())
         tmp = os.path.join(sinkdir, ".tests-%d.jsonl.tmp" % os.getpid())
+        json = _json()
         data = "".join(json.dumps(l, ensure_ascii=True, separators=(",", ":")) + "\n"
                        for l in lines).encode("ascii")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
