@@ -114,8 +114,11 @@ def hook_cost(py, sink):
     off, and with the hook recording (what a child that runs no project code pays)."""
     child = str(PLUGIN_DIR / "impact_child")
     base = dict(os.environ)
-    for k in ("IMPACT_RECORD", "IMPACT_RECORD_ROOT", "IMPACT_RECORD_CHILDREN", "PYTHONPATH"):
+    for k in ("IMPACT_RECORD", "IMPACT_RECORD_ROOT", "IMPACT_RECORD_CHILDREN", "PYTHONPATH",
+              "PYTHONDONTWRITEBYTECODE"):
         base.pop(k, None)
+    # bytecode cached, as an installed copy has it (compiling impact_record.py
+    # where no __pycache__ can be written costs about 20 ms more per child)
     envs = [("plain", base),
             ("hook, off", dict(base, PYTHONPATH=child)),
             ("hook, recording", dict(base, PYTHONPATH=child, IMPACT_RECORD=sink,

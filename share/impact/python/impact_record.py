@@ -525,10 +525,29 @@ class _ChildOut:
 
     def line(self, obj):
         try:
-            os.write(self.fd, (_json().dumps(obj, ensure_ascii=True, separators=(",", ":"))
-                               + "\n").encode("ascii"))
+            os.write(self.fd, (_dumps(obj) + "\n").encode("ascii"))
         except Exception:
             pass
+
+
+def _dumps(obj):
+    """Compact JSON of the small objects a child writes, without importing
+    json (a child's start-up) unless a string needs escaping."""
+    if isinstance(obj, str):
+        if obj.isprintable() and obj.isascii() and '"' not in obj and "\\" not in obj:
+            return '"' + obj + '"'
+        return _json().dumps(obj, ensure_ascii=True)
+    if obj is None:
+        return "null"
+    if isinstance(obj, bool):
+        return "true" if obj else "false"
+    if isinstance(obj, (int, float)):
+        return repr(obj)
+    if isinstance(obj, (list, tuple)):
+        return "[" + ",".join(_dumps(x) for x in obj) + "]"
+    if isinstance(obj, dict):
+        return "{" + ",".join(_dumps(str(k)) + ":" + _dumps(v) for k, v in obj.items()) + "}"
+    return _json().dumps(obj, ensure_ascii=True)
 
 
 class _Appending(dict):
