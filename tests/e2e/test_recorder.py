@@ -582,7 +582,7 @@ def test_without_impact_events_and_without_record(python, project):
 
 
 def test_xdist_workers_each_record(python, project):
-    r, tests, others = run_pytest(python, project, "-n", "2")
+    r, tests, others = run_pytest(python, project, "-n", "2", "--dist", "loadfile")
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
     assert len(others) == 2, [o[0] for o in others]
     assert sorted(o[1]["worker"] for o in others) == ["gw0", "gw1"]
@@ -594,6 +594,11 @@ def test_xdist_workers_each_record(python, project):
     for n in (1, 2, 3):
         assert fn(project, "pkg/data.py", "cases") in fns(tests["tests/test_param.py::test_n[%d]" % n])
     assert tests["tests/test_proc.py::test_subprocess"]["opaque"]
+    assert tests["tests/test_proc.py::test_python_child"]["opaque"] is None
+    # the kept rule per worker (a file's tests stay on one worker with loadfile)
+    load = fn(project, "pkg/cache.py", "load")
+    assert load in fns(tests["tests/test_kept.py::test_k1"])
+    assert load in tests["tests/test_kept.py::test_k2"]["kept"]
     # each worker is its own process: what it imported, under the module
     for name, head, extra in others:
         mods = {l["module"] for l in extra}

@@ -593,10 +593,9 @@ def _export_hook():
     global _old_pythonpath
     old = os.environ.get("PYTHONPATH")
     parts = old.split(os.pathsep) if old else []
-    if CHILD_DIR in parts:
-        return
-    _old_pythonpath = (old,)
-    os.environ["PYTHONPATH"] = os.pathsep.join([CHILD_DIR] + parts)
+    _old_pythonpath = (old, os.environ.get(_CHILD_FLAG))
+    if CHILD_DIR not in parts:  # impact may have put it there already
+        os.environ["PYTHONPATH"] = os.pathsep.join([CHILD_DIR] + parts)
     os.environ[_CHILD_FLAG] = "1"
 
 
@@ -604,13 +603,13 @@ def _unexport_hook():
     global _old_pythonpath
     if _old_pythonpath is None:
         return
-    old = _old_pythonpath[0]
+    old, flag = _old_pythonpath
     _old_pythonpath = None
-    if old is None:
-        os.environ.pop("PYTHONPATH", None)
-    else:
-        os.environ["PYTHONPATH"] = old
-    os.environ.pop(_CHILD_FLAG, None)
+    for k, v in (("PYTHONPATH", old), (_CHILD_FLAG, flag)):
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def start_child():
