@@ -845,8 +845,18 @@ def test_child_hook_changes_nothing(python, tmp_path):
                                      check=True, capture_output=True).stdout
                 path = json.loads(out)
                 assert not any(x.rstrip("/").endswith("impact_child") for x in path), path
+
+
+            def test_child_env():
+                out = subprocess.run([sys.executable, "-c",
+                                      "import json, os; print(json.dumps(dict(os.environ)))"],
+                                     check=True, capture_output=True).stdout
+                env = json.loads(out)
+                assert "impact_child" not in env.get("PYTHONPATH", ""), env
+                assert "IMPACT_RECORD_CHILDREN" not in env
             """,
     })
     r, tests, others = run_pytest(python, p)
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
     assert tests["tests/test_env.py::test_child_path"]["opaque"] is None
+    assert tests["tests/test_env.py::test_child_env"]["opaque"] is None

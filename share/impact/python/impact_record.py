@@ -423,6 +423,11 @@ def _install_process_hooks():
 
         def wrap_fork_exec(orig):
             def fork_exec(*a, **kw):
+                if _child is not None and len(a) > 5:
+                    try:
+                        a = a[:5] + (_hooked_env(a[5]),) + a[6:]
+                    except Exception:
+                        pass
                 pid = orig(*a, **kw)
                 try:
                     argv = a[0]
@@ -460,6 +465,14 @@ def _install_process_hooks():
 
     def wrap_spawn(orig):
         def spawn(path, *a, **kw):
+            if _child is not None:
+                try:
+                    if len(a) > 1:
+                        a = (a[0], _hooked_env_map(a[1])) + tuple(a[2:])
+                    elif "env" in kw:
+                        kw["env"] = _hooked_env_map(kw["env"])
+                except Exception:
+                    pass
             r = orig(path, *a, **kw)
             try:
                 started(r, "started %s: not recorded" % _which(path))
@@ -612,6 +625,58 @@ def _unexport_hook():
             os.environ[k] = v
 
 
+_child_env = None     # a child: what its own children get back (PYTHONPATH, flag)
+
+
+def _unhook_env():
+    """A child's environment as it would be without impact; what was taken
+    out goes back into its own children's (_hooked_env)."""
+    global _child_env
+    old = os.environ.get("PYTHONPATH")
+    if old is None or _CHILD_FLAG not in os.environ:
+        return
+    parts = old.split(os.pathsep)
+    rest = [p for p in parts if p != CHILD_DIR]
+    _child_env = (old, os.environ[_CHILD_FLAG])
+    if rest:
+        os.environ["PYTHONPATH"] = os.pathsep.join(rest)
+    else:
+        del os.environ["PYTHONPATH"]
+    del os.environ[_CHILD_FLAG]
+
+
+def _hooked_env(env):
+    """The environment a child passes to a process it starts, with the
+    start-up hook put back when that environment still records."""
+    if _child_env is None:
+        return env
+    if env is None:
+        env = [k + b"=" + v for k, v in os.environb.items()]
+    elif not any(e.startswith(b"IMPACT_RECORD=") for e in env):
+        return env  # an environment of its own: not recorded, so opaque
+    out = [e for e in env if not e.startswith((b"PYTHONPATH=", _CHILD_FLAG.encode() + b"="))]
+    cur = None
+    for e in env:
+        if e.startswith(b"PYTHONPATH="):
+            cur = e[len(b"PYTHONPATH="):]
+    parts = [os.fsencode(CHILD_DIR)] + ([p for p in cur.split(os.pathsep.encode())
+                                         if p != os.fsencode(CHILD_DIR)] if cur else [])
+    out.append(b"PYTHONPATH=" + os.pathsep.encode().join(parts))
+    out.append(_CHILD_FLAG.encode() + b"=" + os.fsencode(_child_env[1]))
+    return out
+
+
+def _hooked_env_map(env):
+    """_hooked_env for os.posix_spawn's mapping."""
+    if _child_env is None:
+        return env
+    if env is None:  # 3.13: inherit
+        env = os.environ
+    items = [(os.fsencode(k), os.fsencode(v)) for k, v in env.items()]
+    out = _hooked_env([k + b"=" + v for k, v in items])
+    return dict(e.split(b"=", 1) for e in out)
+
+
 def start_child():
     """From impact_child/sitecustomize.py, in a process a recorded test started."""
     global _child, _no_imports, _sinkdir
@@ -621,6 +686,10 @@ def start_child():
     try:
         _sinkdir = sinkdir
         _child = _ChildOut(sinkdir)
+        try:
+            _unhook_env()
+        except Exception:
+            pass
         _no_imports = True
         if not start():
             _child.line({"disabled": _disabled or "not started"})
