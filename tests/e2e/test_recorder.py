@@ -794,6 +794,15 @@ CHILD_PROJECT = {
             p.start()
             p.join()
             assert p.exitcode == 0
+
+
+        def test_forkserver_again():
+            # the forkserver is up already: this child is forked by it, not by us
+            ctx = multiprocessing.get_context("forkserver")
+            p = ctx.Process(target=dyn.run, args=("alpha",))
+            p.start()
+            p.join()
+            assert p.exitcode == 0
         """,
 }
 
@@ -822,6 +831,7 @@ def test_children_record(python, tmp_path):
     has("test_fork_alpha", "gamma", lacks=("alpha", "beta"))
     for m in ("spawn", "forkserver", "fork"):
         has("test_mp[%s]" % m, "beta", "run", lacks=("alpha", "gamma"))
+    has("test_forkserver_again", "alpha", "run", lacks=("beta", "gamma"))
     # the child ran the import of pkg.dyn: the test's, and the parent's kept rule ignores it
     for rec in tests.values():
         assert rec["kept"] == []

@@ -31,7 +31,24 @@ compiled template). Attribution:
   the process to run C, no later test ran F, C ran again in a later test U:
   U keeps F's result (a cache filled once), so U gets F and what F called
   in T;
-- a test that started a process nothing recorded is ``opaque``.
+- processes: the recording process puts impact_child/ (a sitecustomize)
+  first on its children's PYTHONPATH with IMPACT_RECORD_CHILDREN=1; every
+  Python process a test starts (subprocess, multiprocessing spawn,
+  forkserver and fork, os.fork, os.posix_spawn, pexpect) then records
+  itself into ``proc-<pid>.jsonl``: ``{"proc":pid,"ppid":ppid,"start":t}``
+  first thing, then ``{"fn":[path,line]}`` / ``{"file":path}`` as each runs
+  for the first time (appended a line at a time, so os._exit or SIGKILL
+  lose nothing already run), ``{"spawn":pid,"what":reason}`` for its own
+  children, ``{"exec":reason}`` when it becomes another program. At session
+  end the recording process joins each child, by pid and then the ppid
+  chain, to the test, fixture or collection that started it (the one
+  running in this process then; never an id from the environment). What
+  children ran counts in ``fns``/``files``, never for ``kept`` (caches stay
+  in their process). A test is ``opaque`` ("started /usr/bin/node: not
+  recorded") when a process it started, or one of theirs, left no record.
+
+The header's ``tracer`` says "setprofile" for the call-only trace function
+of Python <= 3.11 (sys.settrace, which costs less than sys.setprofile).
 
 Tracing: on Python >= 3.12 ``sys.monitoring`` (one PY_START callback that
 returns DISABLE, re-armed with ``restart_events()`` at each boundary), on
@@ -499,6 +516,29 @@ def _install_process_hooks():
         _patch(os, n, wrap_exec)
 
 
+def patch_multiprocessing():
+    """Process.start, once multiprocessing is imported (never imported for
+    it): a forkserver's child is started by no call in this process."""
+    mpp = sys.modules.get("multiprocessing.process")
+    if mpp is None or not _active or _child is not None:
+        return
+    base = getattr(mpp, "BaseProcess", None)
+    if base is None or getattr(base.start, "_impact", False):
+        return
+
+    def wrap_start(orig):
+        def start(self, *a, **kw):
+            r = orig(self, *a, **kw)
+            try:
+                started(self.pid, "started a multiprocessing process: not recorded")
+            except Exception:
+                pass
+            return r
+        start._impact = True
+        return start
+    _patch(base, "start", wrap_start)
+
+
 def _uninstall_process_hooks():
     while _patched:
         owner, name, orig = _patched.pop()
@@ -747,7 +787,7 @@ def read_children(sinkdir):
     return procs
 
 
-def children_of(procs_started, procs):
+def children_of(procs_started, procs, direct=()):
     """What the processes a sink started (and theirs) executed, and whether
     all were recorded: (fns, files, reason or None)."""
     fns, files, reason = set(), set(), None
@@ -770,9 +810,10 @@ def children_of(procs_started, procs):
             reason = reason or p["what"] or what
         fns |= p["fns"]
         files |= p["files"]
-        todo.extend(p["spawns"])
+        todo.extend(x for x in p["spawns"] if x[0] not in direct)
         for k in kids.get(pid, ()):
-            todo.append((k, None))
+            if k not in direct:  # a forkserver's child belongs to whoever asked for it
+                todo.append((k, None))
     return fns, files, reason
 
 
@@ -1003,6 +1044,7 @@ class Recorder:
     def pytest_runtest_protocol(self, item, nextitem):
         sink = _Sink("test", getattr(item, "nodeid", ""))
         try:
+            patch_multiprocessing()
             replace_base(sink)
         except Exception:
             pass
@@ -1125,6 +1167,7 @@ class Recorder:
             yield {"kind": "import", "module": mod, "fns": sorted([list(k) for k in fns])}
         kept = self.kept()
         children = read_children(self.sinkdir) if any(t[5] for t in self.tests) else {}
+        direct = set(pid for t in self.tests for pid, _ in t[5] if pid)
         for i, (nodeid, path, raw, extra, opaque, procs) in enumerate(self.tests):
             codes = set(raw)
             codes.update(extra)
@@ -1132,7 +1175,7 @@ class Recorder:
             if procs:
                 # what the processes it started ran (caches stay in their
                 # process: never evidence for kept)
-                cfns, cfiles, reason = children_of(procs, children)
+                cfns, cfiles, reason = children_of(procs, children, direct)
                 fns |= cfns
                 files |= cfiles
                 opaque = opaque or reason
