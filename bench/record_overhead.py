@@ -10,7 +10,8 @@ CALLS Python calls. Then, for each interpreter found (Debian's python3,
 pyenv's 3.12 and 3.13 with Debian's pytest on PYTHONPATH), runs the suite
 plainly (`-p impact_pytest_plugin`, no IMPACT_RECORD) and recorded
 (IMPACT_RECORD set), RUNS times each alternately, and prints the median
-wall and CPU times (user + system of the pytest process) and their ratios. Environment: IMPACT_BENCH_RUNS (5),
+wall and CPU times (user + system of the pytest process) and their ratios;
+then what the children's start-up hook costs a `python -c pass`. Environment: IMPACT_BENCH_RUNS (5),
 IMPACT_BENCH_CALLS (20000), IMPACT_BENCH_TESTS (30 files).
 """
 import os
@@ -108,6 +109,31 @@ def run(py, root, sink):
     return dt, cpu
 
 
+def hook_cost(py, sink):
+    """`python -c pass`: plain, with the child hook on PYTHONPATH but recording
+    off, and with the hook recording (what a child that runs no project code pays)."""
+    child = str(PLUGIN_DIR / "impact_child")
+    base = dict(os.environ)
+    for k in ("IMPACT_RECORD", "IMPACT_RECORD_ROOT", "IMPACT_RECORD_CHILDREN", "PYTHONPATH",
+              "PYTHONDONTWRITEBYTECODE"):
+        base.pop(k, None)
+    # bytecode cached, as an installed copy has it (compiling impact_record.py
+    # where no __pycache__ can be written costs about 20 ms more per child)
+    envs = [("plain", base),
+            ("hook, off", dict(base, PYTHONPATH=child)),
+            ("hook, recording", dict(base, PYTHONPATH=child, IMPACT_RECORD=sink,
+                                     IMPACT_RECORD_ROOT=sink, IMPACT_RECORD_CHILDREN="1"))]
+    out = []
+    for name, env in envs:
+        times = []
+        for _ in range(max(10, RUNS * 4)):
+            t0 = time.monotonic()
+            subprocess.run([py, "-c", "pass"], env=env, check=True)
+            times.append(time.monotonic() - t0)
+        out.append((name, statistics.median(times) * 1000))
+    return out
+
+
 def main():
     base = Path(sys.argv[1] if len(sys.argv) > 1 else
                 os.path.join(os.environ.get("IMPACT_BENCH_DIR", "/tmp/impact-bench"), "record"))
@@ -119,6 +145,7 @@ def main():
               % (TESTS, CALLS, RUNS))
         print("%-18s %9s %9s %6s   %9s %9s %6s" % ("interpreter", "wall", "recorded", "ratio",
                                                      "cpu", "recorded", "ratio"))
+        costs = []
         for name, py in interpreters():
             run(py, root, None)  # warm the file cache
             plain, rec = [], []
@@ -129,6 +156,10 @@ def main():
             pc, qc = (statistics.median(x[1] for x in v) for v in (plain, rec))
             print("%-18s %8.3fs %8.3fs %5.2fx   %8.3fs %8.3fs %5.2fx"
                   % (name, p, q, q / p, pc, qc, qc / pc))
+            costs.append((name, hook_cost(py, sink)))
+        print("\n`python -c pass`, median ms (the start-up hook of recorded children)")
+        for name, row in costs:
+            print("%-18s " % name + "   ".join("%s %.1f" % (k, v) for k, v in row))
     finally:
         shutil.rmtree(sink, ignore_errors=True)
 

@@ -81,7 +81,9 @@ def run_pytest(python, project, *args, record=True, plugins=(), extra_env=None):
     argv += ["-p", "impact_pytest_plugin", *args]
     r = subprocess.run(argv, cwd=str(project), capture_output=True, timeout=300,
                        env=_env(project, sink if record else None, extra_env))
-    files = sorted(sink.iterdir())
+    files = sorted(f for f in sink.iterdir() if f.name.startswith("tests-"))
+    for f in sink.iterdir():
+        assert f.name.startswith(("tests-", "proc-")), f.name
     tests, others = {}, []
     for f in files:
         lines = [json.loads(l) for l in f.read_text().splitlines()]
@@ -365,6 +367,10 @@ PROJECT = {
 
 
         def test_subprocess():
+            subprocess.run(["true"], check=True)
+
+
+        def test_python_child():
             subprocess.run([sys.executable, "-c", "pass"], check=True)
 
 
@@ -457,7 +463,7 @@ def test_records_each_rule(python, project):
                 assert isinstance(line, int)
                 assert "impact_record" not in path and "impact_pytest_plugin" not in path
         assert not (set(map(tuple, rec["fns"])) & set(map(tuple, rec["kept"])))
-    assert len(tests) == 27, sorted(tests)
+    assert len(tests) == 28, sorted(tests)
 
     # a duck-typed call: the render that ran, not the other one
     duck = tests["tests/test_duck.py::test_circle"]
@@ -526,7 +532,9 @@ def test_records_each_rule(python, project):
     sp = tests["tests/test_proc.py::test_subprocess"]
     assert sp["opaque"] and sp["opaque"].startswith("started ") and sp["opaque"].endswith(
         ": not recorded"), sp["opaque"]
-    assert os.path.basename(sys.executable).split(".")[0][:6] in sp["opaque"] or "python" in sp["opaque"]
+    assert sp["opaque"].endswith("/true: not recorded"), sp["opaque"]
+    # a Python child with the start-up hook recorded itself (it ran no project code)
+    assert tests["tests/test_proc.py::test_python_child"]["opaque"] is None
     assert tests["tests/test_proc.py::test_no_process"]["opaque"] is None
     assert duck["opaque"] is None
 
@@ -574,18 +582,23 @@ def test_without_impact_events_and_without_record(python, project):
 
 
 def test_xdist_workers_each_record(python, project):
-    r, tests, others = run_pytest(python, project, "-n", "2")
+    r, tests, others = run_pytest(python, project, "-n", "2", "--dist", "loadfile")
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
     assert len(others) == 2, [o[0] for o in others]
     assert sorted(o[1]["worker"] for o in others) == ["gw0", "gw1"]
     pids = {o[0] for o in others}
     assert all(n.startswith("tests-") and n.endswith(".jsonl") for n in pids)
-    assert len(tests) == 27
+    assert len(tests) == 28
     for t in ("tests/test_db.py::test_one", "tests/test_db.py::test_two"):
         assert fn(project, "pkg/db.py", "connect") in fns(tests[t])
     for n in (1, 2, 3):
         assert fn(project, "pkg/data.py", "cases") in fns(tests["tests/test_param.py::test_n[%d]" % n])
     assert tests["tests/test_proc.py::test_subprocess"]["opaque"]
+    assert tests["tests/test_proc.py::test_python_child"]["opaque"] is None
+    # the kept rule per worker (a file's tests stay on one worker with loadfile)
+    load = fn(project, "pkg/cache.py", "load")
+    assert load in fns(tests["tests/test_kept.py::test_k1"])
+    assert load in tests["tests/test_kept.py::test_k2"]["kept"]
     # each worker is its own process: what it imported, under the module
     for name, head, extra in others:
         mods = {l["module"] for l in extra}
@@ -674,3 +687,186 @@ def test_monitoring_ids_taken(python, tmp_path):
     head = others[0][1]
     assert set(head) == {"v", "disabled"} and head["v"] == 1
     assert "someone" in head["disabled"]
+
+
+# ---------------------------------------------------------------- children
+
+CHILD_PROJECT = {
+    "pkg/__init__.py": "",
+    "pkg/dyn.py": """
+        import os
+
+
+        def alpha():
+            return "a"
+
+
+        def beta():
+            return "b"
+
+
+        def gamma():
+            return "g"
+
+
+        def run(name):
+            return globals()[name]()
+
+
+        def run_and_exit(name):
+            run(name)
+            os._exit(0)
+
+
+        def run_and_hang(name, ready):
+            run(name)
+            with open(ready, "w") as f:
+                f.write("1")
+            import time
+            time.sleep(60)
+        """,
+    "tests/test_children.py": """
+        import multiprocessing
+        import os
+        import signal
+        import subprocess
+        import sys
+        import time
+
+        import pytest
+
+        from pkg import dyn
+
+        ENV = dict(os.environ)   # built once at import time: goes stale for a test id
+        CODE = "import sys; from pkg import dyn; dyn.run(sys.argv[1])"
+
+
+        def child(name):
+            subprocess.run([sys.executable, "-c", CODE, name], check=True, env=ENV)
+
+
+        def test_sub_alpha():
+            child("alpha")
+
+
+        def test_sub_beta():
+            child("beta")
+
+
+        def test_grandchild_gamma():
+            inner = "import subprocess, sys; subprocess.run([sys.executable, '-c', %r, 'gamma'], check=True)" % CODE
+            subprocess.run([sys.executable, "-c", inner], check=True)
+
+
+        def test_os_exit():
+            subprocess.run([sys.executable, "-c",
+                            "import sys; from pkg import dyn; dyn.run_and_exit(sys.argv[1])", "alpha"],
+                           check=True)
+
+
+        def test_sigkill(tmp_path):
+            ready = str(tmp_path / "ready")
+            p = subprocess.Popen([sys.executable, "-c",
+                                  "import sys; from pkg import dyn; dyn.run_and_hang(sys.argv[1], sys.argv[2])",
+                                  "beta", ready])
+            for _ in range(600):
+                if os.path.exists(ready):
+                    break
+                time.sleep(0.05)
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+
+
+        def test_fork_alpha():
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    dyn.run("gamma")
+                finally:
+                    os._exit(0)
+            os.waitpid(pid, 0)
+
+
+        @pytest.mark.parametrize("method", ["spawn", "forkserver", "fork"])
+        def test_mp(method):
+            ctx = multiprocessing.get_context(method)
+            p = ctx.Process(target=dyn.run, args=("beta",))
+            p.start()
+            p.join()
+            assert p.exitcode == 0
+
+
+        def test_forkserver_again():
+            # the forkserver is up already: this child is forked by it, not by us
+            ctx = multiprocessing.get_context("forkserver")
+            p = ctx.Process(target=dyn.run, args=("alpha",))
+            p.start()
+            p.join()
+            assert p.exitcode == 0
+        """,
+}
+
+
+def test_children_record(python, tmp_path):
+    p = tmp_path / "kids"
+    write(p, CHILD_PROJECT)
+    r, tests, others = run_pytest(python, p, "-p", "no:randomly")
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    D = lambda name: fn(p, "pkg/dyn.py", name)  # noqa: E731
+    T = lambda name: tests["tests/test_children.py::" + name]  # noqa: E731
+
+    def has(name, *want, lacks=()):
+        rec = T(name)
+        assert rec["opaque"] is None, (name, rec["opaque"])
+        for w in want:
+            assert D(w) in fns(rec), (name, w, rec)
+        for w in lacks:
+            assert D(w) not in fns(rec), (name, w, rec)
+
+    has("test_sub_alpha", "alpha", "run", lacks=("beta", "gamma"))
+    has("test_sub_beta", "beta", "run", lacks=("alpha", "gamma"))
+    has("test_grandchild_gamma", "gamma", lacks=("alpha", "beta"))
+    has("test_os_exit", "alpha", "run_and_exit", lacks=("beta", "gamma"))
+    has("test_sigkill", "beta", "run_and_hang", lacks=("alpha", "gamma"))
+    has("test_fork_alpha", "gamma", lacks=("alpha", "beta"))
+    for m in ("spawn", "forkserver", "fork"):
+        has("test_mp[%s]" % m, "beta", "run", lacks=("alpha", "gamma"))
+    has("test_forkserver_again", "alpha", "run", lacks=("beta", "gamma"))
+    # the child ran the import of pkg.dyn: the test's, and the parent's kept rule ignores it
+    for rec in tests.values():
+        assert rec["kept"] == []
+    # one file per recorded test process, children in their own files
+    assert len(others) == 1
+
+
+def test_child_hook_changes_nothing(python, tmp_path):
+    """A child's sys.path and output are what they would be without the hook."""
+    p = tmp_path / "quiet"
+    write(p, {
+        "tests/test_env.py": """
+            import json
+            import subprocess
+            import sys
+
+
+            def test_child_path():
+                out = subprocess.run([sys.executable, "-c",
+                                      "import json, sys; print(json.dumps(sys.path))"],
+                                     check=True, capture_output=True).stdout
+                path = json.loads(out)
+                assert not any(x.rstrip("/").endswith("impact_child") for x in path), path
+
+
+            def test_child_env():
+                out = subprocess.run([sys.executable, "-c",
+                                      "import json, os; print(json.dumps(dict(os.environ)))"],
+                                     check=True, capture_output=True).stdout
+                env = json.loads(out)
+                assert "impact_child" not in env.get("PYTHONPATH", ""), env
+                assert "IMPACT_RECORD_CHILDREN" not in env
+            """,
+    })
+    r, tests, others = run_pytest(python, p)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    assert tests["tests/test_env.py::test_child_path"]["opaque"] is None
+    assert tests["tests/test_env.py::test_child_env"]["opaque"] is None

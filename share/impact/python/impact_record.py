@@ -32,7 +32,24 @@ compiled template). Attribution:
   that was not seen calling something else from the call site that called
   F in T (that is dispatch, not a cache): U keeps F's result (a cache
   filled once), so U gets F and what F called in T;
-- a test that started a process nothing recorded is ``opaque``.
+- processes: the recording process puts impact_child/ (a sitecustomize)
+  first on its children's PYTHONPATH with IMPACT_RECORD_CHILDREN=1; every
+  Python process a test starts (subprocess, multiprocessing spawn,
+  forkserver and fork, os.fork, os.posix_spawn, pexpect) then records
+  itself into ``proc-<pid>.jsonl``: ``{"proc":pid,"ppid":ppid,"start":t}``
+  first thing, then ``{"fn":[path,line]}`` / ``{"file":path}`` as each runs
+  for the first time (appended a line at a time, so os._exit or SIGKILL
+  lose nothing already run), ``{"spawn":pid,"what":reason}`` for its own
+  children, ``{"exec":reason}`` when it becomes another program. At session
+  end the recording process joins each child, by pid and then the ppid
+  chain, to the test, fixture or collection that started it (the one
+  running in this process then; never an id from the environment). What
+  children ran counts in ``fns``/``files``, never for ``kept`` (caches stay
+  in their process). A test is ``opaque`` ("started /usr/bin/node: not
+  recorded") when a process it started, or one of theirs, left no record.
+
+The header's ``tracer`` says "setprofile" for the call-only trace function
+of Python <= 3.11 (sys.settrace, which costs less than sys.setprofile).
 
 Tracing: on Python >= 3.12 ``sys.monitoring`` (one PY_START callback that
 returns DISABLE, re-armed with ``restart_events()`` at each boundary), on
@@ -40,10 +57,9 @@ older ones ``sys.settrace``/``threading.settrace`` that handles ``call``
 events only and chains whatever tracer was there (coverage keeps working).
 Recording never changes an outcome: every error of its own is swallowed.
 """
-import json
 import os
 import sys
-import threading
+import time
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _SELF_FILES = set()
@@ -64,6 +80,9 @@ _key = {}             # id(code) -> (path, firstlineno) for recorded ones
 _cur = {}             # the current sink's fns: id(code) -> id of its first caller (or None)
 _stack = []           # open sinks, innermost last
 _collecting = None    # path of the file being collected, if any
+_no_imports = False   # a child: everything it runs is its test's, imports too
+_child = None         # a child's _ChildOut, None in the recording pytest process
+_sinkdir = None
 _active = False
 _mon = None           # sys.monitoring, when used
 _tool = None
@@ -71,14 +90,20 @@ _restart = lambda: None  # sys.monitoring.restart_events once started
 
 
 class _Sink:
-    __slots__ = ("fns", "opaque", "kind", "name", "code")
+    __slots__ = ("fns", "opaque", "kind", "name", "code", "procs")
 
     def __init__(self, kind, name=None, code=None):
         self.fns = {}
         self.opaque = None
+        self.procs = []     # (pid or None, reason): processes started
         self.kind = kind
         self.name = name
         self.code = code
+
+
+def _json():
+    import json
+    return json
 
 
 def _noop():
@@ -172,6 +197,7 @@ def pop(sink):
                         d[c] = caller
                 if sink.opaque and not parent.opaque:
                     parent.opaque = sink.opaque
+                parent.procs.extend(sink.procs)
             break
     _cur = _stack[-1].fns if _stack else {}
     _restart()
@@ -222,23 +248,40 @@ def _end_import(s):
                 _mon.set_events(_tool, _mon.events.PY_START)
         except Exception:
             pass
-    if s.opaque:
+    if s.opaque or s.procs:
         # a process started at import time: whichever test imported it
         for t in reversed(_stack):
-            if t.kind in ("test", "fixture", "collect") and t is not s:
+            if t.kind != "import":
                 t.opaque = t.opaque or s.opaque
+                t.procs.extend(s.procs)
                 break
     pop(s)
 
 
-def mark_opaque(reason):
+
+
+def started(pid, reason):
+    """A process started: the innermost test, fixture or collection owns it.
+
+    Its record (proc-<pid>.jsonl, when it is Python with the start-up hook)
+    joins that sink's at the end; without one, the owner is opaque."""
+    if _child is not None:
+        _child.line({"spawn": pid, "what": reason})
+        return
+    target = None
     for s in reversed(_stack):
         if s.kind != "import":
-            if not s.opaque:
-                s.opaque = reason
-            return
-    if _stack and not _stack[-1].opaque:
-        _stack[-1].opaque = reason
+            target = s
+            break
+    if target is None and _stack:
+        target = _stack[-1]
+    if target is None:
+        return
+    target.procs.append((pid, reason))
+
+
+def mark_opaque(reason):
+    started(None, reason)
 
 
 # ---------------------------------------------------------------- tracers
@@ -249,7 +292,7 @@ def _on_start(code, offset):
     if k is None:
         k = _remember(code)
     if k:
-        if k == _MODULE and _key[i][0] != _collecting:
+        if k == _MODULE and not _no_imports and _key[i][0] != _collecting:
             try:
                 _begin_import(code)
             except Exception:
@@ -318,7 +361,7 @@ def _trace_slow(frame, i, k, chain, event, arg):
     if k is None:
         k = _remember(code)
     if k:
-        if k == _MODULE and _key[i][0] != _collecting:
+        if k == _MODULE and not _no_imports and _key[i][0] != _collecting:
             inner = None
             if chain is not None:
                 try:
@@ -394,58 +437,112 @@ def _patch(owner, name, make):
 
 
 def _install_process_hooks():
-    import subprocess
+    # Every way a process starts comes down to these: subprocess and
+    # multiprocessing's spawn and forkserver call _posixsubprocess.fork_exec
+    # (or os.posix_spawn), fork and pty use os.fork/forkpty. Nothing is
+    # imported for it (a child's start-up stays cheap).
+    try:
+        import _posixsubprocess
 
-    def wrap_execute_child(orig):
-        def _execute_child(self, args, executable, *rest, **kw):
-            try:
-                shell = rest[-6] if len(rest) >= 6 else False
-            except Exception:
-                shell = False
-            try:
-                if executable is not None:
-                    prog = executable
-                elif isinstance(args, (str, bytes, os.PathLike)):
-                    prog = "/bin/sh" if shell else args
-                else:
-                    prog = "/bin/sh" if shell else list(args)[0]
-                mark_opaque("started %s: not recorded" % _which(prog))
-            except Exception:
-                mark_opaque("started a process: not recorded")
-            return orig(self, args, executable, *rest, **kw)
-        return _execute_child
+        def wrap_fork_exec(orig):
+            def fork_exec(*a, **kw):
+                if _child is not None and len(a) > 5:
+                    try:
+                        a = a[:5] + (_hooked_env(a[5]),) + a[6:]
+                    except Exception:
+                        pass
+                pid = orig(*a, **kw)
+                try:
+                    argv = a[0]
+                    prog = argv[0] if argv else (a[1][0] if a[1] else "a process")
+                    started(pid, "started %s: not recorded" % _which(prog))
+                except Exception:
+                    try:
+                        started(pid, "started a process: not recorded")
+                    except Exception:
+                        pass
+                return pid
+            return fork_exec
+        _patch(_posixsubprocess, "fork_exec", wrap_fork_exec)
+        # subprocess binds it at its import (from _posixsubprocess import ...)
+        sp = sys.modules.get("subprocess")
+        if sp is not None and getattr(sp, "_fork_exec", None) is not None:
+            _patch(sp, "_fork_exec", wrap_fork_exec)
+    except Exception:
+        pass
 
-    _patch(subprocess.Popen, "_execute_child", wrap_execute_child)
-
-    def wrap_fork(orig, what):
+    def wrap_fork(orig):
         def fork(*a, **kw):
-            mark_opaque("%s: not recorded" % what)
-            return orig(*a, **kw)
+            r = orig(*a, **kw)
+            try:
+                pid = r[0] if isinstance(r, tuple) else r
+                if pid:
+                    started(pid, "forked a process: not recorded")
+            except Exception:
+                pass
+            return r
         return fork
 
-    _patch(os, "fork", lambda o: wrap_fork(o, "forked a process"))
-    _patch(os, "forkpty", lambda o: wrap_fork(o, "forked a process"))
+    _patch(os, "fork", wrap_fork)
+    _patch(os, "forkpty", wrap_fork)
 
     def wrap_spawn(orig):
         def spawn(path, *a, **kw):
-            mark_opaque("started %s: not recorded" % _which(path))
-            return orig(path, *a, **kw)
+            if _child is not None:
+                try:
+                    if len(a) > 1:
+                        a = (a[0], _hooked_env_map(a[1])) + tuple(a[2:])
+                    elif "env" in kw:
+                        kw["env"] = _hooked_env_map(kw["env"])
+                except Exception:
+                    pass
+            r = orig(path, *a, **kw)
+            try:
+                started(r, "started %s: not recorded" % _which(path))
+            except Exception:
+                pass
+            return r
         return spawn
 
-    for n in ("posix_spawn", "posix_spawnp", "execv", "execve", "spawnv", "spawnve",
-              "spawnvp", "spawnvpe"):
+    for n in ("posix_spawn", "posix_spawnp"):
         _patch(os, n, wrap_spawn)
-    try:
-        import multiprocessing.process as mpp
 
-        def wrap_start(orig):
-            def start(self, *a, **kw):
-                mark_opaque("started a multiprocessing process: not recorded")
-                return orig(self, *a, **kw)
-            return start
-        _patch(mpp.BaseProcess, "start", wrap_start)
-    except Exception:
-        pass
+    def wrap_exec(orig):
+        # the process becomes another program: a child says so first
+        def exec_(path, *a, **kw):
+            try:
+                if _child is not None:
+                    _child.line({"exec": "started %s: not recorded" % _which(path)})
+            except Exception:
+                pass
+            return orig(path, *a, **kw)
+        return exec_
+
+    for n in ("execv", "execve"):
+        _patch(os, n, wrap_exec)
+
+
+def patch_multiprocessing():
+    """Process.start, once multiprocessing is imported (never imported for
+    it): a forkserver's child is started by no call in this process."""
+    mpp = sys.modules.get("multiprocessing.process")
+    if mpp is None or not _active or _child is not None:
+        return
+    base = getattr(mpp, "BaseProcess", None)
+    if base is None or getattr(base.start, "_impact", False):
+        return
+
+    def wrap_start(orig):
+        def start(self, *a, **kw):
+            r = orig(self, *a, **kw)
+            try:
+                started(self.pid, "started a multiprocessing process: not recorded")
+            except Exception:
+                pass
+            return r
+        start._impact = True
+        return start
+    _patch(base, "start", wrap_start)
 
 
 def _uninstall_process_hooks():
@@ -455,6 +552,275 @@ def _uninstall_process_hooks():
             setattr(owner, name, orig)
         except Exception:
             pass
+
+
+# ---------------------------------------------------------------- children
+
+CHILD_DIR = os.path.join(_HERE, "impact_child")
+_CHILD_FLAG = "IMPACT_RECORD_CHILDREN"
+_old_pythonpath = None
+
+
+class _ChildOut:
+    """A child's proc-<pid>.jsonl: appended a line at a time (O_APPEND), so
+    a child that ends in os._exit or SIGKILL has left what it ran so far."""
+
+    def __init__(self, sinkdir):
+        self.sinkdir = sinkdir
+        self.fd = -1
+        self.open()
+
+    def open(self):
+        old = self.fd
+        self.pid = os.getpid()
+        path = os.path.join(self.sinkdir, "proc-%d.jsonl" % self.pid)
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if old >= 0:
+            try:
+                os.close(old)
+            except OSError:
+                pass
+        self.line({"proc": self.pid, "ppid": os.getppid(), "start": round(time.time(), 6)})
+
+    def line(self, obj):
+        try:
+            os.write(self.fd, (_dumps(obj) + "\n").encode("ascii"))
+        except Exception:
+            pass
+
+
+def _dumps(obj):
+    """Compact JSON of the small objects a child writes, without importing
+    json (a child's start-up) unless a string needs escaping."""
+    if isinstance(obj, str):
+        if obj.isprintable() and obj.isascii() and '"' not in obj and "\\" not in obj:
+            return '"' + obj + '"'
+        return _json().dumps(obj, ensure_ascii=True)
+    if obj is None:
+        return "null"
+    if isinstance(obj, bool):
+        return "true" if obj else "false"
+    if isinstance(obj, (int, float)):
+        return repr(obj)
+    if isinstance(obj, (list, tuple)):
+        return "[" + ",".join(_dumps(x) for x in obj) + "]"
+    if isinstance(obj, dict):
+        return "{" + ",".join(_dumps(str(k)) + ":" + _dumps(v) for k, v in obj.items()) + "}"
+    return _json().dumps(obj, ensure_ascii=True)
+
+
+class _Appending(dict):
+    """A child's sink: each first execution is written as it happens."""
+    __slots__ = ()
+
+    def __setitem__(self, i, caller):
+        dict.__setitem__(self, i, caller)
+        k = _key.get(i)
+        if k is not None and _child is not None:
+            if _kind.get(i) == _FILE:
+                _child.line({"file": k[0]})
+            else:
+                _child.line({"fn": [k[0], k[1]]})
+
+
+def _child_sink():
+    s = _Sink("child")
+    s.fns = _Appending()
+    return s
+
+
+def _after_fork():
+    """In a forked child: record into its own proc file from here on."""
+    global _child, _no_imports
+    if not _active:
+        return
+    try:
+        if _child is None:
+            _child = _ChildOut(_sinkdir)
+        else:
+            _child.open()
+        _no_imports = True
+        del _stack[:]
+        del _import_stack[:]
+        replace_base(_child_sink())
+    except Exception:
+        pass
+
+
+def _export_hook():
+    """Children inherit the start-up hook (impact_child/ on PYTHONPATH)."""
+    global _old_pythonpath
+    old = os.environ.get("PYTHONPATH")
+    parts = old.split(os.pathsep) if old else []
+    _old_pythonpath = (old, os.environ.get(_CHILD_FLAG))
+    if CHILD_DIR not in parts:  # impact may have put it there already
+        os.environ["PYTHONPATH"] = os.pathsep.join([CHILD_DIR] + parts)
+    os.environ[_CHILD_FLAG] = "1"
+
+
+def _unexport_hook():
+    global _old_pythonpath
+    if _old_pythonpath is None:
+        return
+    old, flag = _old_pythonpath
+    _old_pythonpath = None
+    for k, v in (("PYTHONPATH", old), (_CHILD_FLAG, flag)):
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+_child_env = None     # a child: what its own children get back (PYTHONPATH, flag)
+
+
+def _unhook_env():
+    """A child's environment as it would be without impact; what was taken
+    out goes back into its own children's (_hooked_env)."""
+    global _child_env
+    old = os.environ.get("PYTHONPATH")
+    if old is None or _CHILD_FLAG not in os.environ:
+        return
+    parts = old.split(os.pathsep)
+    rest = [p for p in parts if p != CHILD_DIR]
+    _child_env = (old, os.environ[_CHILD_FLAG])
+    if rest:
+        os.environ["PYTHONPATH"] = os.pathsep.join(rest)
+    else:
+        del os.environ["PYTHONPATH"]
+    del os.environ[_CHILD_FLAG]
+
+
+def _hooked_env(env):
+    """The environment a child passes to a process it starts, with the
+    start-up hook put back when that environment still records."""
+    if _child_env is None:
+        return env
+    if env is None:
+        env = [k + b"=" + v for k, v in os.environb.items()]
+    elif not any(e.startswith(b"IMPACT_RECORD=") for e in env):
+        return env  # an environment of its own: not recorded, so opaque
+    out = [e for e in env if not e.startswith((b"PYTHONPATH=", _CHILD_FLAG.encode() + b"="))]
+    cur = None
+    for e in env:
+        if e.startswith(b"PYTHONPATH="):
+            cur = e[len(b"PYTHONPATH="):]
+    parts = [os.fsencode(CHILD_DIR)] + ([p for p in cur.split(os.pathsep.encode())
+                                         if p != os.fsencode(CHILD_DIR)] if cur else [])
+    out.append(b"PYTHONPATH=" + os.pathsep.encode().join(parts))
+    out.append(_CHILD_FLAG.encode() + b"=" + os.fsencode(_child_env[1]))
+    return out
+
+
+def _hooked_env_map(env):
+    """_hooked_env for os.posix_spawn's mapping."""
+    if _child_env is None:
+        return env
+    if env is None:  # 3.13: inherit
+        env = os.environ
+    items = [(os.fsencode(k), os.fsencode(v)) for k, v in env.items()]
+    out = _hooked_env([k + b"=" + v for k, v in items])
+    return dict(e.split(b"=", 1) for e in out)
+
+
+def start_child():
+    """From impact_child/sitecustomize.py, in a process a recorded test started."""
+    global _child, _no_imports, _sinkdir
+    sinkdir = os.environ.get("IMPACT_RECORD")
+    if not sinkdir or _active or _child is not None:
+        return
+    try:
+        _sinkdir = sinkdir
+        _child = _ChildOut(sinkdir)
+        try:
+            _unhook_env()
+        except Exception:
+            pass
+        _no_imports = True
+        if not start():
+            _child.line({"disabled": _disabled or "not started"})
+            return
+        replace_base(_child_sink())
+    except Exception:
+        pass
+
+
+def read_children(sinkdir):
+    """proc-*.jsonl of the run: pid -> {"ppid", "fns", "files", "spawns", "recorded", "what"}."""
+    procs = {}
+    try:
+        names = os.listdir(sinkdir)
+    except OSError:
+        return procs
+    for n in names:
+        if not (n.startswith("proc-") and n.endswith(".jsonl")):
+            continue
+        try:
+            with open(os.path.join(sinkdir, n), "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        p = None
+        for raw in data.split(b"\n"):
+            try:
+                obj = _json().loads(raw.decode("ascii"))
+            except Exception:
+                continue  # a torn last line
+            if not isinstance(obj, dict):
+                continue
+            if "proc" in obj:
+                pid = int(obj["proc"])
+                p = procs.get(pid)
+                if p is None:
+                    p = procs[pid] = {"ppid": int(obj.get("ppid") or 0), "fns": set(),
+                                      "files": set(), "spawns": [], "recorded": True,
+                                      "what": None}
+                p["recorded"] = True
+            elif p is None:
+                continue
+            elif "fn" in obj:
+                p["fns"].add((obj["fn"][0], int(obj["fn"][1])))
+            elif "file" in obj:
+                p["files"].add(obj["file"])
+            elif "spawn" in obj:
+                p["spawns"].append((obj["spawn"], obj.get("what")))
+            elif "exec" in obj:
+                p["recorded"] = False
+                p["what"] = obj["exec"]
+            elif "disabled" in obj:
+                p["recorded"] = False
+                p["what"] = "a child could not record: %s" % obj["disabled"]
+    return procs
+
+
+def children_of(procs_started, procs, direct=()):
+    """What the processes a sink started (and theirs) executed, and whether
+    all were recorded: (fns, files, reason or None)."""
+    fns, files, reason = set(), set(), None
+    todo = list(procs_started)
+    seen = set()
+    kids = {}
+    for pid, p in procs.items():
+        kids.setdefault(p["ppid"], []).append(pid)
+    while todo:
+        pid, what = todo.pop()
+        if pid in seen:
+            continue
+        if pid is not None:
+            seen.add(pid)
+        p = procs.get(pid) if pid is not None else None
+        if p is None:
+            reason = reason or what or "started a process: not recorded"
+            continue
+        if not p["recorded"]:
+            reason = reason or p["what"] or what
+        fns |= p["fns"]
+        files |= p["files"]
+        todo.extend(x for x in p["spawns"] if x[0] not in direct)
+        for k in kids.get(pid, ()):
+            if k not in direct:  # a forkserver's child belongs to whoever asked for it
+                todo.append((k, None))
+    return fns, files, reason
 
 
 # ---------------------------------------------------------------- start / stop
@@ -497,6 +863,7 @@ def start():
     else:
         _restart = _noop
         _prev_trace = sys.gettrace()
+        import threading
         _prev_thread_trace = getattr(threading, "_trace_hook", None)
         _trace_fn = _make_trace(_prev_trace)
         _thread_trace_fn = (_trace_fn if _prev_thread_trace is _prev_trace
@@ -505,8 +872,29 @@ def start():
         threading.settrace(_thread_trace_fn)
         _tracer = "setprofile"
     _install_process_hooks()
+    global _sinkdir
+    _sinkdir = _sinkdir or os.environ.get("IMPACT_RECORD")
+    if _child is None:
+        try:
+            _export_hook()
+        except Exception:
+            pass
+    try:
+        if hasattr(os, "register_at_fork") and not _fork_hooked:
+            _hook_fork()
+    except Exception:
+        pass
     _active = True
     return True
+
+
+_fork_hooked = False
+
+
+def _hook_fork():
+    global _fork_hooked
+    os.register_at_fork(after_in_child=_after_fork)
+    _fork_hooked = True
 
 
 def tracer_intact():
@@ -522,6 +910,10 @@ def stop():
         return
     _active = False
     _uninstall_process_hooks()
+    try:
+        _unexport_hook()
+    except Exception:
+        pass
     if _mon is not None:
         try:
             _mon.set_events(_tool, 0)
@@ -539,6 +931,7 @@ def stop():
         try:
             if sys.gettrace() is _trace_fn:
                 sys.settrace(_prev_trace)
+            import threading
             if getattr(threading, "_trace_hook", None) is _thread_trace_fn:
                 threading.settrace(_prev_thread_trace)
         except Exception:
@@ -617,11 +1010,12 @@ class Recorder:
                 try:
                     _collecting = prev
                     pop(sink)
-                    d = self.collected.setdefault(sink.name, [{}, None])
+                    d = self.collected.setdefault(sink.name, [{}, None, []])
                     for c, caller in sink.fns.items():
                         d[0].setdefault(c, caller)
                     if sink.opaque and not d[1]:
                         d[1] = sink.opaque
+                    d[2].extend(sink.procs)
                 except Exception:
                     pass
 
@@ -647,6 +1041,7 @@ class Recorder:
                         for c, caller in fresh.fns.items():
                             sink.fns.setdefault(c, caller)
                         sink.opaque = sink.opaque or fresh.opaque
+                        sink.procs.extend(fresh.procs)
                 except Exception:
                     pass
 
@@ -655,6 +1050,7 @@ class Recorder:
     def pytest_runtest_protocol(self, item, nextitem):
         sink = _Sink("test", getattr(item, "nodeid", ""))
         try:
+            patch_multiprocessing()
             replace_base(sink)
         except Exception:
             pass
@@ -684,6 +1080,7 @@ class Recorder:
         replace_base(_Sink("idle"))
         extra = {}
         opaque = sink.opaque
+        procs = list(sink.procs)
         seen = set()
         for fd in _fixturedefs(item) + list(getattr(self, "_requested", ()) or ()):
             if id(fd) in seen:
@@ -695,15 +1092,17 @@ class Recorder:
             for c in fs.fns:
                 extra[c] = None
             opaque = opaque or fs.opaque
+            procs.extend(fs.procs)
         path = _path_of(item)
         coll = self.collected.get(path)
         if coll is not None:
             for c in coll[0]:
                 extra[c] = None
             opaque = opaque or coll[1]
+            procs.extend(coll[2])
         if not tracer_intact():
             opaque = opaque or "the trace function was replaced during the run: not recorded"
-        self.tests.append([item.nodeid, path, sink.fns, extra, opaque])
+        self.tests.append([item.nodeid, path, sink.fns, extra, opaque, procs])
 
     @_hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
@@ -781,10 +1180,19 @@ class Recorder:
             fns, _files = self._keys(_imports[mod])
             yield {"kind": "import", "module": mod, "fns": sorted([list(k) for k in fns])}
         kept = self.kept()
-        for i, (nodeid, path, raw, extra, opaque) in enumerate(self.tests):
+        children = read_children(self.sinkdir) if any(t[5] for t in self.tests) else {}
+        direct = set(pid for t in self.tests for pid, _ in t[5] if pid)
+        for i, (nodeid, path, raw, extra, opaque, procs) in enumerate(self.tests):
             codes = set(raw)
             codes.update(extra)
             fns, files = self._keys(codes)
+            if procs:
+                # what the processes it started ran (caches stay in their
+                # process: never evidence for kept)
+                cfns, cfiles, reason = children_of(procs, children, direct)
+                fns |= cfns
+                files |= cfiles
+                opaque = opaque or reason
             kfns, kfiles = self._keys(kept.get(i, ()))
             kfns -= fns
             files |= kfiles
@@ -794,8 +1202,8 @@ class Recorder:
                    "files": sorted(files), "opaque": opaque}
 
     def write(self):
-        if self.written:
-            return
+        if self.written or _child is not None:
+            return  # a forked copy of this process writes no tests file
         self.written = True
         try:
             stop()
@@ -812,6 +1220,7 @@ def write_lines(sinkdir, lines):
     try:
         final = os.path.join(sinkdir, "tests-%d.jsonl" % os.getpid())
         tmp = os.path.join(sinkdir, ".tests-%d.jsonl.tmp" % os.getpid())
+        json = _json()
         data = "".join(json.dumps(l, ensure_ascii=True, separators=(",", ":")) + "\n"
                        for l in lines).encode("ascii")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
@@ -850,6 +1259,8 @@ def configure(config):
             # an xdist controller runs no test: its workers record
             stop()
             return
+        if _child is not None:
+            return  # pytest run by a recorded test: its record is the test's
         start()
         if _disabled:
             write_lines(sinkdir, [{"v": 1, "disabled": _disabled}])
