@@ -29,6 +29,7 @@ static const impact_cmd commands[] = {
 	{ "demo", cmd_demo, 0, "build a sample project in a temporary repository and show impact on it" },
 	{ "hook", cmd_hook, NEEDS_REPO, "what git's hooks call: 'impact hook <name> [args]' (installed by 'impact hooks')" },
 	{ "hooks", cmd_hooks, NEEDS_REPO, "'impact hooks install|uninstall|status': post-commit, pre-merge-commit, pre-push" },
+	{ "plugin", cmd_plugin, NEEDS_REPO, "'impact plugin install|uninstall|status': 'pytest --impact' in the project's python" },
 	{ "rules", cmd_rules, NEEDS_REPO, "the configuration: 'impact rules check', 'impact rules show'" },
 	{ "status", cmd_status, NEEDS_REPO, "the last run: commit, counts, failures, log; a background run in progress" },
 };
