@@ -96,12 +96,19 @@ def _ask_impact(revspec, root):
 
 
 def _explain_line(sel):
-    """One selected test file and why, as `impact --explain` says it."""
+    """One selected test file and why, in the words of `impact --explain`."""
     chain = sel.get("chain") or []
     reason = sel.get("reason")
+    path = sel["path"]
+    if sel.get("references"):
+        return "%s (references: %s)" % (path, sel["references"])
     if reason == "changed-test":
         status = chain[0].get("status") if chain else None
-        return "%s (changed test file%s)" % (sel["path"], ": " + status if status else "")
+        return "%s (changed test file%s)" % (path, ": " + status if status else "")
+    if sel.get("rule"):
+        return "%s (rule %s)" % (path, sel["rule"].get("name") or "?")
+    if sel.get("always"):
+        return "%s (always)" % path
     if len(chain) > 1:
         parts = []
         for hop in chain:
@@ -110,7 +117,7 @@ def _explain_line(sel):
                 p += " (%s)" % hop["status"]
             parts.append(p)
         return " <- ".join(parts)
-    return "%s (%s)" % (sel["path"], reason or "selected")
+    return "%s (%s)" % (path, reason or "selected")
 
 
 def pytest_configure(config):
