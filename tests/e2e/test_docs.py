@@ -58,3 +58,91 @@ def test_man_page_has_every_option_command_and_section():
     assert "impact %s" % subprocess.run([IMPACT_BIN, "--version"], capture_output=True,
                                         check=True).stdout.decode().split()[1] in text
     assert "last-run.json" in text and "cache.sqlite" in text
+
+
+# ---- completions: each script loaded by its own shell, in a real repository ----
+
+COMPLETIONS = BUILD / "share" / "completions" if BUILD else None
+
+
+@pytest.fixture
+def branchy(repo):
+    """A repository with branches main and feature-x and a tag v1."""
+    repo.write("pkg/a.py", "A = 1\n")
+    repo.commit("one")
+    repo.git("branch", "feature-x")
+    repo.git("tag", "v1")
+    return repo
+
+
+def bash_complete(repo, *words):
+    script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _impact; '
+              'printf "%s\\n" "${COMPREPLY[@]}"')
+    r = subprocess.run(["bash", "--norc", "-c", script, "_", str(COMPLETIONS / "impact"), *words],
+                       cwd=repo.path, env=repo.env, capture_output=True, timeout=60)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    return [l for l in r.stdout.decode().splitlines() if l]
+
+
+@pytest.mark.skipif(not shutil.which("bash"), reason="bash is not installed")
+def test_bash_completion(branchy):
+    assert set(help_options()) <= set(bash_complete(branchy, "impact", "--"))
+    assert bash_complete(branchy, "impact", "--li") == ["--list"]
+    assert bash_complete(branchy, "impact", "--order", "") == ["nearest", "path"]
+    assert bash_complete(branchy, "impact", "plugin", "") == ["install", "uninstall", "status"]
+    assert bash_complete(branchy, "impact", "hooks", "st") == ["status"]
+    first = bash_complete(branchy, "impact", "")
+    assert set(commands()) | {"main", "feature-x", "v1", "HEAD"} == set(first)
+    assert bash_complete(branchy, "impact", "fea") == ["feature-x"]
+    assert bash_complete(branchy, "impact", "HEAD~1..fea") == ["HEAD~1..feature-x"]
+    assert bash_complete(branchy, "impact", "main...v") == ["main...v1"]
+    assert bash_complete(branchy, "impact", "-q", "main..", "--", "pk") == ["pkg"]
+
+
+def zsh(repo, script):
+    r = subprocess.run(["zsh", "-f", "-c", script, "_", str(COMPLETIONS)], cwd=repo.path,
+                       env=repo.env, capture_output=True, timeout=60)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    return r.stdout.decode()
+
+
+@pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
+def test_zsh_completion(branchy, tmp_path):
+    # compinit finds it on fpath and binds it to impact, as an installed copy is.
+    out = zsh(branchy, 'fpath=("$1" $fpath); autoload -Uz compinit; '
+                       'compinit -u -d %s/zcompdump; print -r -- $_comps[impact]' % tmp_path)
+    assert out.strip() == "_impact"
+    # The function itself, with the completion builtins recording what they are given.
+    stubs = ('compadd() { print -r -- "compadd ${(j: :)@}" }; '
+             '_describe() { local -a a; a=("${(@P)4}"); print -r -- describe ${a%%:*} }; '
+             '_files() { print -r -- files }; fpath=("$1" $fpath); autoload -Uz _impact; ')
+
+    def complete(*words):
+        w = " ".join("'%s'" % x for x in words)
+        return zsh(branchy, stubs + "words=(%s); CURRENT=%d; _impact" % (w, len(words)))
+
+    assert "--list" in complete("impact", "--li").split()
+    assert complete("impact", "--order", "").strip() == "compadd -- nearest path"
+    assert complete("impact", "plugin", "").strip() == "compadd -- install uninstall status"
+    first = complete("impact", "")
+    assert "describe " + " ".join(commands()) in first
+    assert set(complete("impact", "HEAD~1..f").split("compadd -- ")[1].split()) == {
+        "HEAD~1..HEAD", "HEAD~1..feature-x", "HEAD~1..main", "HEAD~1..v1"}
+    assert complete("impact", "main..", "--", "x").strip() == "files"
+
+
+@pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
+def test_fish_completion(branchy):
+    def complete(line):
+        r = subprocess.run(["fish", "--no-config", "-c", 'source $argv[1]; complete -C"$argv[2]"',
+                            str(COMPLETIONS / "impact.fish"), line],
+                           cwd=branchy.path, env=branchy.env, capture_output=True, timeout=60)
+        assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+        return sorted(l.split("\t")[0] for l in r.stdout.decode().splitlines())
+
+    assert complete("impact --li") == ["--list"]
+    assert set(help_options()) <= set(complete("impact --"))
+    assert complete("impact --order ") == ["nearest", "path"]
+    assert complete("impact plugin ") == ["install", "status", "uninstall"]
+    assert set(commands()) | {"HEAD", "main", "feature-x", "v1"} == set(complete("impact "))
+    assert complete("impact HEAD~1..fea") == ["HEAD~1..feature-x"]
