@@ -27,6 +27,7 @@ static const impact_cmd commands[] = {
 	{ "audit", cmd_audit, NEEDS_REPO, "check that the selection misses no failing test: 'impact audit --mutate 5'" },
 	{ "cache", cmd_cache, NEEDS_REPO, "the parse cache: 'impact cache stats', 'impact cache clear'" },
 	{ "demo", cmd_demo, 0, "build a sample project in a temporary repository and show impact on it" },
+	{ "graph", cmd_graph, NEEDS_REPO, "the files between the changes and the selected tests: 'impact graph HEAD~1.. --format dot|json|html'" },
 	{ "hook", cmd_hook, NEEDS_REPO, "what git's hooks call: 'impact hook <name> [args]' (installed by 'impact hooks')" },
 	{ "hooks", cmd_hooks, NEEDS_REPO, "'impact hooks install|uninstall|status': post-commit, pre-merge-commit, pre-push" },
 	{ "plugin", cmd_plugin, NEEDS_REPO, "'impact plugin install|uninstall|status': 'pytest --impact' in the project's python" },
