@@ -65,6 +65,7 @@ static void line_event(impact_events *ev, const char *line, size_t len,
 		kind = IMPACT_EVENT_FINISH;
 		ev->finished = true;
 		ev->status = (int)json_integer_value(json_object_get(doc, "status"));
+		ev->maxfail = json_is_true(json_object_get(doc, "maxfail"));
 	} else if (!id) {
 		ev->bad_lines++;
 		goto done;

@@ -12,7 +12,10 @@
  * node ids, xpassed, the test running when the run was stopped, and the
  * live status line on a terminal). A known-flaky failure does not fail
  * the run; when pytest stopped at one (-x) the tests it did not reach
- * are run, and with --retry-flaky the flaky test itself once more. The
+ * are run, and with --retry-flaky the flaky test itself once more. A run
+ * is complete only when every collected test reported: one that ended
+ * early (a test calling os._exit(0) or pytest.exit(returncode=0), a
+ * crash, a lost xdist worker) fails, naming the tests that never ran. The
  * outcome is written to last-run.json (runrecord.c) for --last-failed,
  * `impact status` and the hooks.
  *
@@ -77,6 +80,7 @@ typedef struct runner {
 	bool log_started;
 	impact_results res;          /* every round, merged by node id */
 	impact_strlist remaining;    /* collected but not run in the last round */
+	impact_strlist never_ran;    /* collected, never reported, not explained by a stop */
 	impact_collect_errors collect;
 	int rounds;
 	/* What happened beyond test outcomes, over all rounds: */
@@ -260,6 +264,56 @@ static void not_run(impact_strlist *out, const runner *r, const impact_events *e
 	impact_buf_release(&id);
 }
 
+/*
+ * Did every collected test report? When not, and no failure that pytest
+ * stopped at (-x, --maxfail), no time limit and no interrupt explains it,
+ * the run is incomplete: why into r->notes.incomplete, the tests into
+ * r->never_ran, and the test that was running when pytest ended into
+ * `res` as failed. Without the plugin's events only a pytest that exited 0
+ * without writing its JUnit XML is known to have ended early.
+ */
+static void check_complete(runner *r, int code, impact_child_end end, impact_results *res,
+                           const impact_events *ev, bool have_xml)
+{
+	impact_strlist missing = { 0 };
+	bool stopped_at_failure;
+	if (end != IMPACT_CHILD_EXITED)
+		return;
+	if (!ev->started) {
+		if (code == 0 && !have_xml)
+			r->notes.incomplete = "pytest exited 0 without writing its results (a test or "
+			                      "plugin ended the interpreter)";
+		return;
+	}
+	stopped_at_failure = ev->finished && ev->maxfail &&
+	                     res->counts[IMPACT_OUTCOME_FAILED] + res->counts[IMPACT_OUTCOME_ERROR];
+	if (stopped_at_failure)
+		return;
+	not_run(&missing, r, ev);
+	if (!ev->finished && code < 128) /* a signal's victim is recorded by note_ending */
+		add_current(res, r, ev, "pytest ended while this test ran (os._exit, or a plugin "
+		            "ending the interpreter): its session never finished");
+	impact_results_recount(res);
+	{
+		impact_buf cur = IMPACT_BUF_INIT;
+		if (ev->current)
+			impact_events_workdir_id(&cur, ev, r->cli->workdir, ev->current);
+		for (size_t i = 0; i < missing.n; i++)
+			if (!ev->current || strcmp(cur.ptr, missing.items[i]))
+				impact_strlist_push(&r->never_ran, missing.items[i]);
+		impact_buf_release(&cur);
+	}
+	if (code >= 128)
+		r->notes.incomplete = "pytest died of a signal";
+	else if (missing.n && ev->finished)
+		r->notes.incomplete = "pytest's session ended before every collected test ran "
+		                      "(pytest.exit, or a lost pytest-xdist worker)";
+	else if (missing.n || !ev->finished)
+		r->notes.incomplete = "pytest ended without finishing its session (a test or plugin "
+		                      "ended the interpreter, e.g. os._exit)";
+	impact_strlist_release(&missing);
+}
+
 /* Classify how pytest ended, beyond the test outcomes of `res`. */
 static void note_ending(runner *r, int code, impact_child_end end, impact_results *res,
                         const impact_events *ev)
@@ -429,6 +483,7 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	impact_events_apply(&ev, &res, r->cli->workdir);
 	fill_nodeids(&res, r, targets);
 	note_ending(r, code, end, &res, &ev);
+	check_complete(r, code, end, &res, &ev, xml.size > 0);
 	impact_flaky_mark(&res, r->config);
 	impact_strlist_release(&r->remaining);
 	/* Only a stop at a known-flaky failure leads to running the rest. */
@@ -480,7 +535,8 @@ static int exit_code_of(const runner *r)
 		return IMPACT_EXIT_USAGE;
 	if (collect_errors || r->notes.internal_error)
 		return IMPACT_EXIT_PYTHON;
-	if (impact_flaky_real_failures(&r->res) || r->notes.unexplained || r->notes.stopped_inside)
+	if (impact_flaky_real_failures(&r->res) || r->notes.unexplained || r->notes.stopped_inside ||
+	    r->notes.crash_signal || r->notes.incomplete)
 		return IMPACT_EXIT_FAILED;
 	return IMPACT_EXIT_OK;
 }
@@ -799,7 +855,8 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 			goto done;
 		}
 		if (!r.interrupted && !r.timed_out && !interrupts && !r.notes.crash_signal &&
-		    !r.notes.usage_error && !r.notes.internal_error && !r.notes.stopped_inside)
+		    !r.notes.usage_error && !r.notes.internal_error && !r.notes.stopped_inside &&
+		    !r.notes.incomplete)
 			impact_flaky_next(&next, &r.res, &r.remaining, o->retry_flaky, &retrying,
 			                  &continuing);
 		if (!next.n) {
@@ -816,6 +873,7 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 		rerun = true;
 	}
 	r.notes.seconds = (impact_now_ms() - r.t0) / 1000.0;
+	r.notes.never_ran = &r.never_ran;
 	impact_runreport_text(&text, &r.res, ctx, &r.notes);
 	fputs(text.ptr, stderr);
 	if (o->format && !strcmp(o->format, "github")) {
@@ -847,6 +905,7 @@ done:
 	impact_strlist_release(&r.pytest);
 	impact_strlist_release(&r.flags);
 	impact_strlist_release(&r.remaining);
+	impact_strlist_release(&r.never_ran);
 	impact_collect_errors_release(&r.collect);
 	impact_results_release(&r.res);
 	impact_python_release(&r.python);

@@ -1,0 +1,90 @@
+"""Hostile inputs (issue 19): no false green, no silently empty selection,
+no test file name that pytest's argv reads as something else.
+
+Every case is a real git repository, the real impact binary and real
+pytest (the interpreter running this suite), as in test_run.py.
+"""
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "share" / "impact"
+
+
+def out(r):
+    return r.stdout.decode(errors="replace")
+
+
+def err(r):
+    return r.stderr.decode(errors="replace")
+
+
+def last_run(repo):
+    return json.loads((repo.path / ".git" / "impact" / "last-run.json").read_text())
+
+
+@pytest.fixture
+def proj(repo):
+    repo.env["IMPACT_DATA_DIR"] = str(DATA_DIR)
+    repo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def f():\n    return 1\n",
+        "tests/test_core.py": "from pkg.core import f\n\n\ndef test_f():\n    assert f() == 1\n",
+    })
+    repo.commit("base")
+    return repo
+
+
+# --- 1. a run that ends before every selected test reported ---------------
+
+EARLY_END = [
+    # A test ends the interpreter with status 0 before a failing test runs.
+    ("os_exit", "import os\n\n\ndef test_a():\n    os._exit(0)\n\n\n"
+                "def test_b():\n    assert False\n", []),
+    # pytest.exit with status 0: pytest's own session ends early.
+    ("pytest_exit", "import pytest\n\n\ndef test_a():\n    pytest.exit('bye', returncode=0)\n\n\n"
+                    "def test_b():\n    assert False\n", []),
+    # A segfault in "C code" with the next test never reached.
+    ("segfault", "import ctypes\n\n\ndef test_a():\n    ctypes.string_at(0)\n\n\n"
+                 "def test_b():\n    assert False\n", []),
+    # A worker of pytest-xdist that ends itself; no worker may replace it.
+    ("xdist_worker", "import os\n\n\ndef test_a():\n    os._exit(0)\n\n\n"
+                     "def test_b():\n    assert False\n",
+     ["-n", "1", "--", "--max-worker-restart=0"]),
+]
+
+
+@pytest.mark.parametrize("plugin", [True, False])
+@pytest.mark.parametrize("name,body,args", EARLY_END, ids=[c[0] for c in EARLY_END])
+def test_a_run_that_ends_early_is_no_success(proj, tmp_path, name, body, args, plugin):
+    if not plugin:  # JUnit XML alone: still never a success
+        if name == "pytest_exit":
+            pytest.skip("without the plugin a finished session's XML cannot say what was collected")
+        proj.env["IMPACT_DATA_DIR"] = str(tmp_path / "empty")
+    proj.write("tests/test_early.py", body)
+    proj.commit("early")
+    r = proj.impact("HEAD", "--no-default-flags", *args)
+    assert r.returncode not in (0, 2), out(r) + err(r)
+    assert last_run(proj)["exit_code"] == r.returncode
+    if plugin:
+        assert "tests/test_early.py::test_b" in err(r), err(r)
+        assert "never ran" in err(r), err(r)
+
+
+def test_a_stop_at_a_failure_is_no_incomplete_run(proj):
+    proj.write("tests/test_stop.py", "def test_a():\n    assert 0\n\n\ndef test_b():\n    pass\n")
+    proj.commit("stop")
+    r = proj.impact("HEAD")  # -x by default
+    assert r.returncode == 1, out(r) + err(r)
+    assert "incomplete" not in err(r)
+
+
+def test_a_complete_run_stays_green(proj):
+    proj.write("tests/test_fine.py", "def test_a():\n    pass\n\n\ndef test_b():\n    pass\n")
+    proj.commit("fine")
+    r = proj.impact("HEAD", "-n", "2")
+    assert r.returncode == 0, out(r) + err(r)
+    assert "never ran" not in err(r)
+
