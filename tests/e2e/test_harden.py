@@ -88,3 +88,35 @@ def test_a_complete_run_stays_green(proj):
     assert r.returncode == 0, out(r) + err(r)
     assert "never ran" not in err(r)
 
+
+# --- 2. an index with merge conflicts has no single tree ---------------------
+
+@pytest.fixture
+def conflicted(proj):
+    """A merge stopped on a conflict in pkg/core.py, which tests/test_core.py imports."""
+    proj.write("tests/test_other.py", "def test_o():\n    pass\n")
+    proj.commit("other")
+    proj.git("checkout", "-q", "-b", "side")
+    proj.write("pkg/core.py", "def f():\n    return 2\n")
+    proj.commit("side")
+    proj.git("checkout", "-q", "main")
+    proj.write("pkg/core.py", "def f():\n    return 3\n")
+    proj.commit("main")
+    assert proj.git("merge", "side", check=False) is not None
+    assert "UU pkg/core.py" in proj.git("status", "--short")
+    return proj
+
+
+@pytest.mark.parametrize("args", [["--staged", "--list"], ["--staged", "--explain"],
+                                  ["--staged", "--json"], ["--staged"]])
+def test_staged_during_a_conflicted_merge_is_refused(conflicted, args):
+    before = conflicted.state()
+    r = conflicted.impact(*args)
+    assert r.returncode == 2, out(r) + err(r)
+    assert "conflict" in err(r) and "pkg/core.py" in err(r), err(r)
+    assert out(r) == ""
+    assert conflicted.state() == before
+
+
+def test_the_working_tree_during_a_conflicted_merge_still_selects(conflicted):
+    assert "tests/test_core.py" in conflicted.listing()
