@@ -102,9 +102,11 @@ void impact_runreport_text(impact_buf *out, const impact_results *res,
 		cause = likely_cause(ctx, tc->file);
 		if (tc->flaky)
 			impact_buf_printf(out, "    known flaky (%s): does not fail the run\n", tc->flaky);
-		else if (cause)
-			impact_buf_printf(out, "    likely caused by this change: %s\n", cause);
-		else if (ctx)
+		else if (cause) {
+			impact_buf_puts(out, "    likely caused by this change: ");
+			impact_report_quote_path(out, cause);
+			impact_buf_putc(out, '\n');
+		} else if (ctx)
 			impact_buf_puts(out, "    not reached by this change: possibly flaky or environmental\n");
 	}
 	for (size_t i = 0; i < res->n; i++)

@@ -71,6 +71,7 @@ typedef struct runner {
 	impact_strlist pytest;       /* pytest's command prefix */
 	impact_strlist flags;        /* the default flags chosen */
 	char *plugin_dir;            /* NULL: the plugin is not installed */
+	bool no_junit;               /* a target is not UTF-8: the plugin's events are the record */
 	impact_buf run_id, marker;   /* "<pid>-<ns>", "IMPACT_RUN_ID=<pid>-<ns>" */
 	impact_child_limits lim;
 	unsigned limit_s;            /* the run's time limit (all rounds) */
@@ -391,6 +392,7 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	ro.nextra = r->nargs;
 	ro.targets = (const char *const *)targets->items;
 	ro.ntargets = targets->n;
+	ro.workdir = r->cli->workdir;
 	impact_run_argv(&argv, &ro);
 	if (r->workers) {
 		impact_strlist_push(&argv, "-n");
@@ -398,7 +400,13 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	}
 	if (!o->quiet)
 		print_command(&argv);
-	impact_run_argv_private(&argv, events_fd >= 0 ? r->plugin_dir : NULL, junit_path);
+	if (r->no_junit && events_fd >= 0) {
+		/* Its cache of node ids fails on a non-UTF-8 one, as the JUnit XML does. */
+		impact_strlist_push(&argv, "-p");
+		impact_strlist_push(&argv, "no:cacheprovider");
+	}
+	impact_run_argv_private(&argv, events_fd >= 0 ? r->plugin_dir : NULL,
+	                        r->no_junit && events_fd >= 0 ? NULL : junit_path);
 	impact_run_env(&env, r->run_id.ptr, events_fd >= 0 ? r->plugin_dir : NULL, events_path);
 
 	co.cwd = r->cli->workdir;
@@ -653,7 +661,7 @@ static bool python_can_import(const impact_python *py, const char *workdir, cons
 /* The pre-flight checks. 0, or the exit code to stop with (the message printed). */
 static int preflight(runner *r, const impact_strlist *targets)
 {
-	impact_strlist pkgs = { 0 }, env = { 0 };
+	impact_strlist pkgs = { 0 }, env = { 0 }, args = { 0 };
 	impact_preflight pf = { 0 };
 	bool worktree = strcmp(git_repository_commondir(r->cli->repo),
 	                       git_repository_path(r->cli->repo)) != 0;
@@ -671,9 +679,11 @@ static int preflight(runner *r, const impact_strlist *targets)
 	impact_preflight_packages(&pkgs, r->cli->workdir);
 	rc = impact_preflight_python(&pf, &pkgs, worktree, true);
 	t1 = impact_now_ms();
+	impact_run_target_args(&args, NULL, r->cli->workdir, (const char *const *)targets->items,
+	                       targets->n);
 	if (rc == 0)
-		rc = impact_preflight_collect(&pf, &r->collect, (const char *const *)targets->items,
-		                              targets->n, r->args, r->nargs);
+		rc = impact_preflight_collect(&pf, &r->collect, (const char *const *)args.items,
+		                              args.n, r->args, r->nargs);
 	if (rc < 0) /* before reaping, which may set messages of its own */
 		fprintf(stderr, "impact: error: %s\n", impact_error_last());
 	impact_reap_run(&reaped, 0, r->marker.ptr, r->lim.grace_s);
@@ -691,6 +701,56 @@ static int preflight(runner *r, const impact_strlist *targets)
 	}
 	impact_strlist_release(&pkgs);
 	impact_strlist_release(&env);
+	impact_strlist_release(&args);
+	return rc;
+}
+
+/*
+ * Targets pytest cannot take as they are (impact_run_target_args): said,
+ * with what runs instead. A target that is not UTF-8 breaks pytest's
+ * JUnit XML writer (an INTERNALERROR at the end of the run): the run goes
+ * without it, on the plugin's events, or is refused without the plugin.
+ * 0, or the exit code to stop with (said).
+ */
+static int say_unsafe_targets(runner *r, const impact_strlist *targets)
+{
+	impact_strlist args = { 0 }, unsafe = { 0 };
+	impact_buf line = IMPACT_BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < targets->n; i++) {
+		size_t before = unsafe.n;
+		impact_strlist_release(&args);
+		impact_run_target_args(&args, &unsafe, r->cli->workdir,
+		                       (const char *const *)&targets->items[i], 1);
+		if (!r->no_junit && !impact_report_is_utf8(targets->items[i])) {
+			impact_buf_clear(&line);
+			impact_report_quote_path(&line, targets->items[i]);
+			if (!r->plugin_dir) {
+				fprintf(stderr, "impact: error: pytest cannot write its JUnit XML for '%s' "
+				        "(a file name that is not UTF-8) and impact's pytest plugin is not "
+				        "installed to record the run instead: rename the file\n", line.ptr);
+				rc = IMPACT_EXIT_USAGE;
+				break;
+			}
+			r->no_junit = true;
+			if (!r->o->quiet)
+				fprintf(stderr, "impact: '%s' is not a UTF-8 name, which pytest's JUnit XML "
+				        "cannot hold (nor pytest's cache): the run goes without both, "
+				        "recorded by impact's plugin (no tracebacks in the report: see "
+				        "pytest's output)\n", line.ptr);
+		}
+		if (unsafe.n == before || r->o->quiet)
+			continue;
+		impact_buf_clear(&line);
+		impact_report_quote_path(&line, targets->items[i]);
+		impact_buf_puts(&line, "' as an argument (it reads '::' as a node id and '[' as a "
+		                "parameter id, with no escape): running its folder '");
+		impact_report_quote_path(&line, args.items[0]);
+		fprintf(stderr, "impact: pytest cannot take '%s' instead\n", line.ptr);
+	}
+	impact_strlist_release(&args);
+	impact_strlist_release(&unsafe);
+	impact_buf_release(&line);
 	return rc;
 }
 
@@ -836,6 +896,8 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	r.lim.interrupted = &interrupts;
 	impact_reap_become_subreaper();
 
+	if ((exit_code = say_unsafe_targets(&r, &targets)) != 0)
+		goto done;
 	if (!o->no_preflight && (exit_code = preflight(&r, &targets)) != 0)
 		goto done;
 	r.workers = o->workers;

@@ -120,3 +120,51 @@ def test_staged_during_a_conflicted_merge_is_refused(conflicted, args):
 
 def test_the_working_tree_during_a_conflicted_merge_still_selects(conflicted):
     assert "tests/test_core.py" in conflicted.listing()
+
+
+# --- 3. test file names that pytest's argv would read as something else ----
+
+FAILING = b"def test_x():\n    assert 0, 'ran'\n"
+NAMES = [b"-x_test.py", b"--co_test.py", b"@args_test.py", b"tests/test_a::b.py",
+         b"tests/test_[ab]*?.py", b"tests/test_\xff\xfe.py", b"we[ird]/test_deep.py"]
+
+
+@pytest.mark.parametrize("name", NAMES, ids=[n.decode(errors="replace") for n in NAMES])
+def test_a_selected_file_runs_whatever_its_name(proj, name):
+    proj.write(name, FAILING)
+    proj.commit("odd name")
+    before = proj.state()
+    r = proj.impact("HEAD", "--no-default-flags")
+    shown = name.decode(errors="surrogateescape").encode("utf-8", "surrogateescape")
+    quoted = "".join(chr(b) if b < 0x80 else "\\x%02x" % b for b in shown).encode()
+    assert r.returncode == 1, out(r) + err(r)  # the file ran, and its failure fails the run
+    assert b"FAILED " + quoted + b"::test_x" in r.stderr, err(r)
+    counts = last_run(proj)["counts"]
+    assert counts["failed"] == 1, counts  # once
+    if b"::" in name or b"[" in name:  # no escape in pytest: its folder runs, and it is said
+        assert "as an argument" in err(r) and "running its folder" in err(r), err(r)
+    else:  # exactly that file
+        assert counts["passed"] == 0, counts
+    assert proj.state() == before
+
+
+def test_a_folder_run_for_an_odd_name_runs_each_file_once(proj):
+    proj.write("tests/test_b::c.py", FAILING.decode())
+    proj.write("tests/test_plain.py", FAILING.decode())
+    proj.commit("two")
+    r = proj.impact("HEAD", "--no-default-flags")
+    assert r.returncode == 1, out(r) + err(r)
+    assert "cannot take 'tests/test_b::c.py' as an argument" in err(r)
+    assert "running its folder 'tests'" in err(r)
+    counts = last_run(proj)["counts"]
+    # tests/ holds test_core.py (passes) and the two failing files, each run once.
+    assert (counts["failed"], counts["passed"]) == (2, 1), counts
+
+
+def test_a_non_utf8_name_without_the_plugin_is_refused(proj, tmp_path):
+    proj.env["IMPACT_DATA_DIR"] = str(tmp_path / "empty")
+    proj.write(b"tests/test_\xff.py", FAILING)
+    proj.commit("odd")
+    r = proj.impact("HEAD")
+    assert r.returncode == 2, out(r) + err(r)
+    assert "tests/test_\\xff.py" in err(r) and "not UTF-8" in err(r), err(r)

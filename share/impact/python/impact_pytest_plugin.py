@@ -17,7 +17,9 @@ non-strict XPASS, which pytest's JUnit XML records as a plain pass);
 ``maxfail`` says pytest stopped on purpose after failures (-x, --maxfail),
 the one reason a finished run leaves collected tests unreported;
 ``line`` is the 1-based line of the test's definition, or null. Node ids
-are relative to ``rootdir``, as pytest's are.
+are relative to ``rootdir``, as pytest's are. An ``id`` or ``rootdir`` that
+is not valid UTF-8 (a file name's raw bytes) comes as ``id_hex`` or
+``rootdir_hex``: its bytes in hex, since a JSON string cannot hold them.
 
 Why a file and not a pipe: a write to a regular file never blocks, so a
 run whose impact has stopped reading (or died) is unaffected. The plugin
@@ -34,6 +36,14 @@ import pytest
 _VAR = "IMPACT_EVENTS"
 
 
+def _utf8(text):
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeError:
+        return False
+
+
 class _Reporter:
     def __init__(self, path, rootdir):
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -45,6 +55,13 @@ class _Reporter:
         if self.fd < 0:
             return
         try:
+            for key in ("id", "rootdir"):
+                value = event.get(key)
+                if isinstance(value, str) and not _utf8(value):
+                    # A non-UTF-8 file name (surrogate escapes): JSON has no
+                    # string for it, so its bytes go as hex.
+                    del event[key]
+                    event[key + "_hex"] = value.encode("utf-8", "surrogateescape").hex()
             line = json.dumps(event, ensure_ascii=True) + "\n"
             os.write(self.fd, line.encode("ascii", "backslashreplace"))
         except Exception:
