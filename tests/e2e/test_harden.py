@@ -168,3 +168,35 @@ def test_a_non_utf8_name_without_the_plugin_is_refused(proj, tmp_path):
     r = proj.impact("HEAD")
     assert r.returncode == 2, out(r) + err(r)
     assert "tests/test_\\xff.py" in err(r) and "not UTF-8" in err(r), err(r)
+
+
+# --- 4. argument checking and messages --------------------------------------
+
+@pytest.mark.parametrize("args,words", [
+    (["--list", ""], ["empty argument"]),
+    (["--list", "--format", "xml"], ["--format", "'xml'", "text", "github"]),
+    (["--list", "--format="], ["--format", "text", "github"]),
+    (["--list", "--order", "random"], ["--order", "'random'", "nearest", "path"]),
+])
+def test_option_values_outside_their_set_are_usage_errors(proj, args, words):
+    r = proj.impact(*args)
+    assert r.returncode == 2, out(r) + err(r)
+    assert out(r) == ""
+    for w in words:
+        assert w in err(r), err(r)
+
+
+def test_option_values_inside_their_set_still_work(proj):
+    assert proj.impact("--list", "--order", "path").returncode == 0
+    assert proj.impact("--list", "--format", "github").returncode == 0
+
+
+def test_a_missing_directory_is_called_so(proj, tmp_path):
+    r = proj.impact("-C", str(tmp_path / "does" / "not" / "exist"), "--list")
+    assert r.returncode == 2, out(r) + err(r)
+    assert "does not exist" in err(r) and "not in a git repository" not in err(r), err(r)
+    f = tmp_path / "a-file"
+    f.write_text("")
+    r = proj.impact("-C", str(f), "--list")
+    assert r.returncode == 2 and "not a directory" in err(r), err(r)
+
