@@ -143,8 +143,21 @@ int impact_hook_inspect(impact_hook_info *out, const char *dir, const char *name
 		goto done;
 	}
 	out->state = IMPACT_HOOK_FOREIGN;
-	if (!S_ISREG(st.st_mode))
-		goto done; /* impact writes plain files; a symlink is somebody's */
+	if (!S_ISREG(st.st_mode)) {
+		/*
+		 * A symlink to a regular file is somebody's hook, moved aside like
+		 * any other; anything else (a FIFO, where reading would block, a
+		 * folder, a dangling link) is nobody's hook to move or replace.
+		 */
+		if (!S_ISLNK(st.st_mode) || stat(out->path, &st) < 0 || !S_ISREG(st.st_mode))
+			rc = impact_error_set(IMPACT_EINVALID, "'%s' is not a regular file (%s): impact "
+			                      "will not read, move or replace it; remove it, then run "
+			                      "'impact hooks install' again", out->path,
+			                      S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode)
+			                      ? "a folder" : S_ISLNK(st.st_mode) ? "a dangling symlink"
+			                      : "a special file");
+		goto done;
+	}
 	rc = impact_buf_read_file(&text, out->path, MAX_HOOK_SIZE);
 	if (rc < 0)
 		goto done;

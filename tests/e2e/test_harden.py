@@ -200,3 +200,26 @@ def test_a_missing_directory_is_called_so(proj, tmp_path):
     r = proj.impact("-C", str(f), "--list")
     assert r.returncode == 2 and "not a directory" in err(r), err(r)
 
+
+# --- 5. hooks: a hook path that is no regular file --------------------------
+
+@pytest.mark.parametrize("kind", ["fifo", "dir", "dangling"])
+def test_hooks_install_refuses_a_hook_that_is_no_regular_file(proj, kind):
+    import os
+    hooks = proj.path / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    target = hooks / "post-commit"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "dir":
+        target.mkdir()
+    else:
+        target.symlink_to(hooks / "nowhere")
+    try:
+        r = subprocess.run(proj.impact_argv("hooks", "install"), cwd=proj.path, env=proj.env,
+                           capture_output=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("impact hooks install hung on a %s" % kind)
+    assert r.returncode == 2, out(r) + err(r)
+    assert "post-commit" in err(r) and "not a regular file" in err(r), err(r)
+    assert os.path.lexists(target) and not (hooks / "post-commit.impact-saved").exists()
