@@ -267,7 +267,8 @@ static void not_run(impact_strlist *out, const runner *r, const impact_events *e
 
 /*
  * Did every collected test report? When not, and no failure that pytest
- * stopped at (-x, --maxfail), no time limit and no interrupt explains it,
+ * stopped at (-x, --maxfail) and no interrupt explains it (a time limit
+ * does not: the run is incomplete, and which tests never ran is said),
  * the run is incomplete: why into r->notes.incomplete, the tests into
  * r->never_ran, and the test that was running when pytest ended into
  * `res` as failed. Without the plugin's events only a pytest that exited 0
@@ -278,9 +279,11 @@ static void check_complete(runner *r, int code, impact_child_end end, impact_res
 {
 	impact_strlist missing = { 0 };
 	bool stopped_at_failure;
-	if (end != IMPACT_CHILD_EXITED)
-		return;
+	if (end == IMPACT_CHILD_INTERRUPTED)
+		return; /* the user stopped it, and knows */
 	if (!ev->started) {
+		if (end == IMPACT_CHILD_TIMED_OUT)
+			return;
 		if (code == 0 && !have_xml)
 			r->notes.incomplete = "pytest exited 0 without writing its results (a test or "
 			                      "plugin ended the interpreter)";
@@ -291,7 +294,8 @@ static void check_complete(runner *r, int code, impact_child_end end, impact_res
 	if (stopped_at_failure)
 		return;
 	not_run(&missing, r, ev);
-	if (!ev->finished && code < 128) /* a signal's victim is recorded by note_ending */
+	/* A timeout's or a signal's victim is recorded by note_ending. */
+	if (end == IMPACT_CHILD_EXITED && !ev->finished && code < 128)
 		add_current(res, r, ev, "pytest ended while this test ran (os._exit, or a plugin "
 		            "ending the interpreter): its session never finished");
 	impact_results_recount(res);
@@ -304,7 +308,9 @@ static void check_complete(runner *r, int code, impact_child_end end, impact_res
 				impact_strlist_push(&r->never_ran, missing.items[i]);
 		impact_buf_release(&cur);
 	}
-	if (code >= 128)
+	if (end == IMPACT_CHILD_TIMED_OUT)
+		r->notes.incomplete = missing.n ? "the time limit ended it" : NULL;
+	else if (code >= 128)
 		r->notes.incomplete = "pytest died of a signal";
 	else if (missing.n && ev->finished)
 		r->notes.incomplete = "pytest's session ended before every collected test ran "
