@@ -30,6 +30,34 @@ static void strip_trailing_slashes(impact_buf *b)
 		impact_buf_truncate(b, b->size - 1);
 }
 
+int impact_hooks_dir_tracked(bool *out, git_repository *repo, const char *dir)
+{
+	const char *wd = git_repository_workdir(repo);
+	git_index *index = NULL;
+	impact_buf rel = IMPACT_BUF_INIT;
+	size_t n = wd ? strlen(wd) : 0, pos;
+	int err, rc = 0;
+
+	*out = false;
+	/* wd ends with '/'; dir has no trailing slash. */
+	if (!wd || strncmp(dir, wd, n) || !dir[n])
+		goto done;
+	impact_buf_printf(&rel, "%s/", dir + n);
+	err = git_repository_index(&index, repo);
+	if (err == 0)
+		err = git_index_read(index, 0);
+	if (err < 0) {
+		rc = impact_error_from_git(err, "cannot read the index");
+		goto done;
+	}
+	*out = git_index_find_prefix(&pos, index, rel.ptr) == 0;
+	git_error_clear();
+done:
+	git_index_free(index);
+	impact_buf_release(&rel);
+	return rc;
+}
+
 int impact_hooks_dir(char **dir, const char **why, git_repository *repo)
 {
 	git_config *cfg = NULL;

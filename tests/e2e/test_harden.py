@@ -223,3 +223,19 @@ def test_hooks_install_refuses_a_hook_that_is_no_regular_file(proj, kind):
     assert r.returncode == 2, out(r) + err(r)
     assert "post-commit" in err(r) and "not a regular file" in err(r), err(r)
     assert os.path.lexists(target) and not (hooks / "post-commit.impact-saved").exists()
+
+
+def test_hooks_install_into_a_tracked_hooks_path_needs_force(proj):
+    proj.write(".githooks/pre-commit", "#!/bin/sh\nexit 0\n")
+    proj.commit("shared hooks")
+    proj.git("config", "core.hooksPath", ".githooks")
+    r = proj.impact("hooks", "install")
+    assert r.returncode == 2, out(r) + err(r)
+    assert ".githooks" in err(r) and "--force" in err(r) and "tracked" in err(r), err(r)
+    assert not (proj.path / ".githooks" / "post-commit").exists()
+    r = proj.impact("hooks", "install", "--force")
+    assert r.returncode == 0, err(r)
+    assert (proj.path / ".githooks" / "post-commit").exists()
+    assert "changes to commit" in err(r)
+    r = proj.impact("hooks", "uninstall")
+    assert r.returncode == 0, err(r)
