@@ -199,6 +199,8 @@ int impact_hook_inspect(impact_hook_info *out, const char *dir, const char *name
 		}
 	}
 done:
+	if (rc < 0) /* nothing for the caller to free (releasing again is harmless) */
+		impact_hook_info_release(out);
 	impact_buf_release(&p);
 	impact_buf_release(&text);
 	return rc;
