@@ -549,6 +549,10 @@ static int make_diff(git_diff **out, git_repository *repo,
 		err = git_repository_index(&index, repo);
 		if (err == 0)
 			err = git_index_read(index, 0);
+		if (err == 0 && impact_snapshot_index_resolved(index) < 0) {
+			git_index_free(index);
+			return IMPACT_EINVALID;
+		}
 		if (err == 0)
 			err = git_diff_tree_to_index(out, repo, range->old_tree, index,
 			                             &opts);

@@ -41,22 +41,57 @@ static impact_outcome outcome_of(const char *s)
 	return IMPACT_OUTCOME_ERROR;
 }
 
+/*
+ * String field `key` of `doc`, or its "<key>_hex" form (the bytes of a
+ * non-UTF-8 name) decoded into `scratch`; NULL when neither is there or
+ * the hex is damaged (or decodes to a NUL).
+ */
+static const char *str_field(impact_buf *scratch, json_t *doc, const char *key)
+{
+	const char *s = json_string_value(json_object_get(doc, key)), *hex;
+	size_t n;
+	if (s)
+		return s;
+	impact_buf_clear(scratch);
+	impact_buf_printf(scratch, "%s_hex", key);
+	hex = json_string_value(json_object_get(doc, scratch->ptr));
+	impact_buf_clear(scratch);
+	if (!hex || (n = strlen(hex)) % 2)
+		return NULL;
+	for (size_t i = 0; i < n; i += 2) {
+		unsigned v = 0;
+		for (size_t k = 0; k < 2; k++) {
+			char c = hex[i + k];
+			unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+			           : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+			if (d == 16)
+				return NULL;
+			v = v * 16 + d;
+		}
+		if (!v)
+			return NULL;
+		impact_buf_putc(scratch, (char)v);
+	}
+	return scratch->ptr;
+}
+
 static void line_event(impact_events *ev, const char *line, size_t len,
                        impact_events_fn fn, void *payload)
 {
 	json_t *doc = json_loadb(line, len, 0, NULL);
+	impact_buf idbuf = IMPACT_BUF_INIT, rootbuf = IMPACT_BUF_INIT;
 	const char *e, *id;
 	impact_event_kind kind;
 	impact_outcome outcome = IMPACT_OUTCOME_PASSED;
 
 	e = json_string_value(json_object_get(doc, "e"));
-	id = json_string_value(json_object_get(doc, "id"));
+	id = str_field(&idbuf, doc, "id");
 	if (!e) {
 		ev->bad_lines++;
 		goto done;
 	}
 	if (!strcmp(e, "start")) {
-		const char *root = json_string_value(json_object_get(doc, "rootdir"));
+		const char *root = str_field(&rootbuf, doc, "rootdir");
 		kind = IMPACT_EVENT_START;
 		ev->started = true;
 		free(ev->rootdir);
@@ -65,6 +100,7 @@ static void line_event(impact_events *ev, const char *line, size_t len,
 		kind = IMPACT_EVENT_FINISH;
 		ev->finished = true;
 		ev->status = (int)json_integer_value(json_object_get(doc, "status"));
+		ev->maxfail = json_is_true(json_object_get(doc, "maxfail"));
 	} else if (!id) {
 		ev->bad_lines++;
 		goto done;
@@ -99,6 +135,8 @@ static void line_event(impact_events *ev, const char *line, size_t len,
 		fn(kind, kind == IMPACT_EVENT_START || kind == IMPACT_EVENT_FINISH ? NULL : id,
 		   outcome, payload);
 done:
+	impact_buf_release(&idbuf);
+	impact_buf_release(&rootbuf);
 	json_decref(doc);
 }
 

@@ -41,6 +41,7 @@ typedef struct impact_events {
 	bool started;            /* pytest's session started (the plugin ran) */
 	bool finished;           /* and finished normally */
 	int status;              /* pytest's exit status from "finish" */
+	bool maxfail;            /* and it stopped after failures on purpose (-x, --maxfail) */
 	char *rootdir;           /* owned, or NULL */
 	impact_strlist collected;
 	impact_event_test *tests;/* finished tests and collection errors, in order */

@@ -11,6 +11,7 @@
 
 #include "path.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,15 +19,18 @@ static bool file_has(const char *path, const char *const *needles, size_t n,
                      const char **found)
 {
 	impact_buf text = IMPACT_BUF_INIT;
-	FILE *f = fopen(path, "r");
+	/* Never blocking: a FIFO at a hook's path would hang a plain open(). */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
 	bool hit = false;
-	if (f) {
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		char chunk[4096];
-		size_t got;
-		while (text.size < 65536 && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			impact_buf_put(&text, chunk, got);
-		fclose(f);
+		ssize_t got;
+		while (text.size < 65536 && (got = read(fd, chunk, sizeof(chunk))) > 0)
+			impact_buf_put(&text, chunk, (size_t)got);
 	}
+	if (fd >= 0)
+		close(fd);
 	for (size_t i = 0; i < n && !hit; i++) {
 		/* Content may hold NULs: search the whole buffer. */
 		if (memmem(text.ptr, text.size, needles[i], strlen(needles[i]))) {

@@ -30,6 +30,34 @@ static void strip_trailing_slashes(impact_buf *b)
 		impact_buf_truncate(b, b->size - 1);
 }
 
+int impact_hooks_dir_tracked(bool *out, git_repository *repo, const char *dir)
+{
+	const char *wd = git_repository_workdir(repo);
+	git_index *index = NULL;
+	impact_buf rel = IMPACT_BUF_INIT;
+	size_t n = wd ? strlen(wd) : 0, pos;
+	int err, rc = 0;
+
+	*out = false;
+	/* wd ends with '/'; dir has no trailing slash. */
+	if (!wd || strncmp(dir, wd, n) || !dir[n])
+		goto done;
+	impact_buf_printf(&rel, "%s/", dir + n);
+	err = git_repository_index(&index, repo);
+	if (err == 0)
+		err = git_index_read(index, 0);
+	if (err < 0) {
+		rc = impact_error_from_git(err, "cannot read the index");
+		goto done;
+	}
+	*out = git_index_find_prefix(&pos, index, rel.ptr) == 0;
+	git_error_clear();
+done:
+	git_index_free(index);
+	impact_buf_release(&rel);
+	return rc;
+}
+
 int impact_hooks_dir(char **dir, const char **why, git_repository *repo)
 {
 	git_config *cfg = NULL;
@@ -143,8 +171,21 @@ int impact_hook_inspect(impact_hook_info *out, const char *dir, const char *name
 		goto done;
 	}
 	out->state = IMPACT_HOOK_FOREIGN;
-	if (!S_ISREG(st.st_mode))
-		goto done; /* impact writes plain files; a symlink is somebody's */
+	if (!S_ISREG(st.st_mode)) {
+		/*
+		 * A symlink to a regular file is somebody's hook, moved aside like
+		 * any other; anything else (a FIFO, where reading would block, a
+		 * folder, a dangling link) is nobody's hook to move or replace.
+		 */
+		if (!S_ISLNK(st.st_mode) || stat(out->path, &st) < 0 || !S_ISREG(st.st_mode))
+			rc = impact_error_set(IMPACT_EINVALID, "'%s' is not a regular file (%s): impact "
+			                      "will not read, move or replace it; remove it, then run "
+			                      "'impact hooks install' again", out->path,
+			                      S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode)
+			                      ? "a folder" : S_ISLNK(st.st_mode) ? "a dangling symlink"
+			                      : "a special file");
+		goto done;
+	}
 	rc = impact_buf_read_file(&text, out->path, MAX_HOOK_SIZE);
 	if (rc < 0)
 		goto done;
@@ -158,6 +199,8 @@ int impact_hook_inspect(impact_hook_info *out, const char *dir, const char *name
 		}
 	}
 done:
+	if (rc < 0) /* nothing for the caller to free (releasing again is harmless) */
+		impact_hook_info_release(out);
 	impact_buf_release(&p);
 	impact_buf_release(&text);
 	return rc;

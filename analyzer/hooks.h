@@ -33,6 +33,14 @@ extern const size_t impact_hook_count;
  */
 int impact_hooks_dir(char **dir, const char **why, git_repository *repo);
 
+/*
+ * Does the index track a file inside `dir` (a hooks folder, absolute)?
+ * *out false when `dir` lies outside the work tree or the repository is
+ * bare. Writing there changes the repository for everyone who clones it.
+ * Fails only when the index cannot be read.
+ */
+int impact_hooks_dir_tracked(bool *out, git_repository *repo, const char *dir);
+
 typedef enum impact_hook_state {
 	IMPACT_HOOK_ABSENT = 0, /* no file of that name */
 	IMPACT_HOOK_OURS,       /* impact's wrapper */

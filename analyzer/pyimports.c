@@ -1846,7 +1846,8 @@ static int classify_literal(const char *s, size_t n)
 		else if (!id_char(c) && c != '.' && c != '-')
 			path = false;
 	}
-	if (slash && (strstr(s, "//") || memmem(s, n, "://", 3)))
+	/* s is a literal inside the source, not NUL-terminated at n: memmem, never strstr. */
+	if (slash && (memmem(s, n, "//", 2) || memmem(s, n, "://", 3)))
 		path = false;
 	if (dotted && parts >= 2 && !is_file_ext(s + last_dot + 1, n - last_dot - 1))
 		return IMPACT_STRREF_MODULE;

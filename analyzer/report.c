@@ -34,6 +34,15 @@ static size_t utf8_len(const unsigned char *s)
 	return 0;
 }
 
+bool impact_report_is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t n; *p; p += n)
+		if ((n = utf8_len(p)) == 0)
+			return false;
+	return true;
+}
+
 void impact_report_quote_path(impact_buf *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

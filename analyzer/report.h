@@ -35,4 +35,7 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
  */
 void impact_report_quote_path(impact_buf *out, const char *s);
 
+/* Is `s` valid UTF-8 (a path pytest can name in its JUnit XML)? */
+bool impact_report_is_utf8(const char *s);
+
 #endif

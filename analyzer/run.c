@@ -8,7 +8,121 @@
 
 #include "buildinfo.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Is `len` bytes of `path` a file (or anything) under `workdir`? */
+static bool exists_in(const char *workdir, const char *path, size_t len)
+{
+	impact_buf full = IMPACT_BUF_INIT;
+	struct stat st;
+	bool ok;
+	impact_buf_printf(&full, "%s/", workdir);
+	impact_buf_put(&full, path, len);
+	ok = lstat(full.ptr, &st) == 0;
+	impact_buf_release(&full);
+	return ok;
+}
+
+/* Does `path` (its first `len` bytes) hold what pytest reads as other than a path? */
+static bool unsafe_path(const char *path, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (path[i] == '[' || (path[i] == ':' && i + 1 < len && path[i + 1] == ':'))
+			return true;
+	return false;
+}
+
+static bool has_item(const impact_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->items[i], s))
+			return true;
+	return false;
+}
+
+/*
+ * `target` as pytest's argument into `arg` (cleared first); into `folder`
+ * the folder (no "./") that replaces it when pytest cannot take its path.
+ * True in that case.
+ */
+static bool target_arg(impact_buf *arg, impact_buf *folder, const char *workdir,
+                       const char *target)
+{
+	size_t flen = strlen(target), dlen;
+	const char *sep = strstr(target, "::");
+
+	impact_buf_clear(arg);
+	impact_buf_clear(folder);
+	/* The file part: the whole target when it names a file, else up to a "::" that ends one. */
+	if (sep && !(workdir && exists_in(workdir, target, flen))) {
+		flen = (size_t)(sep - target);
+		for (const char *p = sep; workdir && p; p = strstr(p + 2, "::")) {
+			if (exists_in(workdir, target, (size_t)(p - target))) {
+				flen = (size_t)(p - target);
+				break;
+			}
+		}
+	}
+	if (!unsafe_path(target, flen)) {
+		if (target[0] == '-' || target[0] == '@')
+			impact_buf_puts(arg, "./");
+		impact_buf_puts(arg, target);
+		return false;
+	}
+	/* The nearest folder above it without "::" or "[". */
+	for (dlen = flen;;) {
+		while (dlen > 0 && target[dlen - 1] != '/')
+			dlen--;
+		if (dlen == 0 || !unsafe_path(target, dlen - 1))
+			break;
+		dlen--;
+	}
+	if (dlen > 1)
+		impact_buf_put(folder, target, dlen - 1);
+	else
+		impact_buf_puts(folder, ".");
+	if (folder->ptr[0] == '-' || folder->ptr[0] == '@')
+		impact_buf_puts(arg, "./");
+	impact_buf_puts(arg, folder->ptr);
+	return true;
+}
+
+/* Is repository path `path` inside `folder` ("." holds everything)? */
+static bool inside(const char *path, const char *folder)
+{
+	size_t n = strlen(folder);
+	return !strcmp(folder, ".") || (!strncmp(path, folder, n) && path[n] == '/');
+}
+
+void impact_run_target_args(impact_strlist *out, impact_strlist *unsafe, const char *workdir,
+                            const char *const *targets, size_t ntargets)
+{
+	impact_buf arg = IMPACT_BUF_INIT, folder = IMPACT_BUF_INIT;
+	impact_strlist folders = { 0 };
+
+	for (size_t i = 0; i < ntargets; i++)
+		if (target_arg(&arg, &folder, workdir, targets[i]) && !has_item(&folders, folder.ptr))
+			impact_strlist_push(&folders, folder.ptr);
+	for (size_t i = 0; i < ntargets; i++) {
+		bool covered = false;
+		if (target_arg(&arg, &folder, workdir, targets[i])) {
+			if (unsafe)
+				impact_strlist_push(unsafe, targets[i]);
+			if (!has_item(out, arg.ptr))
+				impact_strlist_push(out, arg.ptr);
+			continue;
+		}
+		/* pytest would collect a file twice, from its folder and by its name. */
+		for (size_t k = 0; k < folders.n && !covered; k++)
+			covered = inside(targets[i], folders.items[k]);
+		if (!covered)
+			impact_strlist_push(out, arg.ptr);
+	}
+	impact_strlist_release(&folders);
+	impact_buf_release(&arg);
+	impact_buf_release(&folder);
+}
 
 void impact_run_pytest(impact_strlist *out, const impact_python *python,
                        const impact_strlist *test_command)
@@ -31,8 +145,7 @@ void impact_run_argv(impact_strlist *out, const impact_run_opts *o)
 		impact_strlist_push(out, o->flags[i]);
 	for (size_t i = 0; i < o->nextra; i++)
 		impact_strlist_push(out, o->extra[i]);
-	for (size_t i = 0; i < o->ntargets; i++)
-		impact_strlist_push(out, o->targets[i]);
+	impact_run_target_args(out, NULL, o->workdir, o->targets, o->ntargets);
 }
 
 void impact_run_argv_private(impact_strlist *out, const char *plugin_dir,
@@ -43,8 +156,10 @@ void impact_run_argv_private(impact_strlist *out, const char *plugin_dir,
 		impact_strlist_push(out, "-p");
 		impact_strlist_push(out, IMPACT_RUN_PLUGIN);
 	}
-	impact_buf_printf(&arg, "--junitxml=%s", junit_path);
-	impact_strlist_push(out, arg.ptr);
+	if (junit_path) {
+		impact_buf_printf(&arg, "--junitxml=%s", junit_path);
+		impact_strlist_push(out, arg.ptr);
+	}
 	impact_buf_release(&arg);
 }
 

@@ -28,7 +28,24 @@ typedef struct impact_run_opts {
 	size_t nextra;
 	const char *const *targets;         /* files or node ids; none = pytest's own collection */
 	size_t ntargets;
+	const char *workdir;                /* where pytest runs (impact_run_target_args) */
 } impact_run_opts;
+
+/*
+ * The one way targets (repository paths, or node ids "path::rest") become
+ * arguments of pytest run in `workdir`, appended to `out`: each path is
+ * what pytest reads as that file. A path starting with '-' or '@' gets
+ * "./" (else an option, or an argument file for pytest >= 8.2). pytest
+ * has no escape for "::" (node id separator) or "[" (start of a parameter
+ * id) in a path: such a target becomes the nearest folder above it that
+ * pytest can take ("." at worst), once, which runs more and never less;
+ * the original target is appended to `unsafe` (may be NULL) for the
+ * caller to say so, and other targets inside that folder are left out
+ * (pytest would run them twice). `workdir` (may be NULL) tells which "::"
+ * ends the file part when a file's own name holds one. Cannot fail.
+ */
+void impact_run_target_args(impact_strlist *out, impact_strlist *unsafe, const char *workdir,
+                            const char *const *targets, size_t ntargets);
 
 /* `<python> -m pytest`, or the configured test_command, appended to `out`. */
 void impact_run_pytest(impact_strlist *out, const impact_python *python,
@@ -37,14 +54,16 @@ void impact_run_pytest(impact_strlist *out, const impact_python *python,
 /*
  * The command as the user should see it, appended to `out`: pytest, the
  * default flags, the user's arguments, then the targets (after the user's
- * flags, behind no "--", so pytest takes them as paths).
+ * flags, behind no "--", so pytest takes them as paths), each through
+ * impact_run_target_args.
  */
 void impact_run_argv(impact_strlist *out, const impact_run_opts *opts);
 
 /*
  * What impact appends for itself: `-p impact_pytest_plugin` when
  * `plugin_dir` is not NULL, and `--junitxml=<junit_path>` (last, so it
- * wins over a user's own --junitxml, which the runner honours itself).
+ * wins over a user's own --junitxml, which the runner honours itself)
+ * when `junit_path` is not NULL.
  */
 void impact_run_argv_private(impact_strlist *out, const char *plugin_dir,
                              const char *junit_path);

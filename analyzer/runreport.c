@@ -72,6 +72,19 @@ void impact_runreport_text(impact_buf *out, const impact_results *res,
 		                "conftest.py (its exit 4): see its message above\n");
 	if (notes->crash_signal)
 		impact_buf_printf(out, "impact: pytest died of signal %d\n", notes->crash_signal);
+	if (notes->incomplete) {
+		size_t n = notes->never_ran ? notes->never_ran->n : 0;
+		impact_buf_printf(out, "impact: error: the run is incomplete: %s", notes->incomplete);
+		if (n)
+			impact_buf_printf(out, "; %zu selected test%s never ran:", n, n == 1 ? "" : "s");
+		for (size_t i = 0; i < n && i < 20; i++) {
+			impact_buf_putc(out, ' ');
+			impact_report_quote_path(out, notes->never_ran->items[i]);
+		}
+		if (n > 20)
+			impact_buf_printf(out, " (and %zu more)", n - 20);
+		impact_buf_putc(out, '\n');
+	}
 
 	for (size_t i = 0; i < res->n; i++) {
 		const impact_testcase *tc = &res->cases[i];
@@ -89,9 +102,11 @@ void impact_runreport_text(impact_buf *out, const impact_results *res,
 		cause = likely_cause(ctx, tc->file);
 		if (tc->flaky)
 			impact_buf_printf(out, "    known flaky (%s): does not fail the run\n", tc->flaky);
-		else if (cause)
-			impact_buf_printf(out, "    likely caused by this change: %s\n", cause);
-		else if (ctx)
+		else if (cause) {
+			impact_buf_puts(out, "    likely caused by this change: ");
+			impact_report_quote_path(out, cause);
+			impact_buf_putc(out, '\n');
+		} else if (ctx)
 			impact_buf_puts(out, "    not reached by this change: possibly flaky or environmental\n");
 	}
 	for (size_t i = 0; i < res->n; i++)

@@ -26,6 +26,13 @@ typedef struct impact_run_notes {
 	bool internal_error;      /* pytest's exit 3 */
 	bool usage_error;         /* pytest's exit 4 */
 	int crash_signal;         /* pytest died of this signal, or 0 */
+	/*
+	 * The run ended before every collected test reported: why (static
+	 * text), or NULL; and the tests that never ran (borrowed, may be
+	 * NULL or empty when impact's plugin was not there to say).
+	 */
+	const char *incomplete;
+	const impact_strlist *never_ran;
 } impact_run_notes;
 
 /*

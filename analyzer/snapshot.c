@@ -217,6 +217,12 @@ static int open_index(impact_snapshot *s)
 	err = load_index(&items, &n, s, &index);
 	if (err < 0)
 		return err;
+	err = impact_snapshot_index_resolved(index);
+	if (err < 0) {
+		free(items);
+		git_index_free(index);
+		return err;
+	}
 	/* INDEX reads everything from blobs, whatever skip-worktree says. */
 	for (size_t i = 0; i < n; i++)
 		items[i].flags = 0;
@@ -227,6 +233,34 @@ static int open_index(impact_snapshot *s)
 }
 
 /* ---- WORKDIR ---- */
+
+int impact_snapshot_index_resolved(git_index *index)
+{
+	size_t count = git_index_entrycount(index), conflicted = 0;
+	const char *first = NULL, *prev = NULL;
+	for (size_t i = 0; i < count; i++) {
+		const git_index_entry *ie = git_index_get_byindex(index, i);
+		if (!ie || GIT_INDEX_ENTRY_STAGE(ie) == 0)
+			continue;
+		/* A conflicted path has up to three stage entries, next to each other. */
+		if (!prev || strcmp(prev, ie->path))
+			conflicted++;
+		prev = ie->path;
+		if (!first)
+			first = ie->path;
+	}
+	if (!conflicted)
+		return 0;
+	if (conflicted == 1)
+		return impact_error_set(IMPACT_EINVALID, "the index has an unresolved merge conflict "
+		                        "in '%s': it has no single tree to compare; resolve it and "
+		                        "'git add' it, or leave out --staged to compare the working tree",
+		                        first);
+	return impact_error_set(IMPACT_EINVALID, "the index has unresolved merge conflicts in '%s' "
+	                        "and %zu more: it has no single tree to compare; resolve them and "
+	                        "'git add' them, or leave out --staged to compare the working tree",
+	                        first, conflicted - 1);
+}
 
 int impact_snapshot_bare_error(git_repository *repo)
 {

@@ -87,6 +87,15 @@ int impact_snapshot_read(impact_buf *out, impact_snapshot *snap,
  */
 int impact_snapshot_reader(impact_buf *out, const char *path, void *payload);
 
+/*
+ * 0 when `index` has no conflicted path; else IMPACT_EINVALID with a
+ * message naming the first one: an index in the middle of a merge has no
+ * single tree, and its "ours" stage alone would hide the other side's
+ * change (a silently smaller selection). Used by every reader of an
+ * INDEX snapshot; a WORKDIR one compares the files on disk instead.
+ */
+int impact_snapshot_index_resolved(git_index *index);
+
 /* Set "'<path>' is a bare repository; give a revision range ..." and return IMPACT_EINVALID. */
 int impact_snapshot_bare_error(git_repository *repo);
 

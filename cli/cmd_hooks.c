@@ -74,7 +74,7 @@ static const char *change_words(impact_hook_change c)
 
 static int hooks_install(int argc, char **argv, impact_cli *cli)
 {
-	bool post_commit = false, pre_merge = false, pre_push = false;
+	bool post_commit = false, pre_merge = false, pre_push = false, force = false, tracked = false;
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_FLAG, 0, "post-commit", &post_commit, NULL,
 		  "test each commit in the background (with post-rewrite: one run after a rebase)" },
@@ -82,6 +82,8 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 		  "block a merge commit whose affected tests fail" },
 		{ IMPACT_OPT_FLAG, 0, "pre-push", &pre_push, NULL,
 		  "block a push whose affected tests fail" },
+		{ IMPACT_OPT_FLAG, 0, "force", &force, NULL,
+		  "install even into a tracked core.hooksPath folder (changes it for every clone)" },
 		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
 	};
 	const char *names[4];
@@ -93,12 +95,12 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 	int rc, exit_code = IMPACT_EXIT_OK;
 
 	rc = impact_opts_parse(opts, "impact hooks install [--post-commit] [--pre-merge-commit] "
-	                       "[--pre-push]", argc, argv, &pos, &npos, &rest, &nrest);
+	                       "[--pre-push] [--force]", argc, argv, &pos, &npos, &rest, &nrest);
 	if (rc != 0)
 		return rc > 0 ? IMPACT_EXIT_OK : IMPACT_EXIT_USAGE;
 	if (npos || nrest) {
 		fprintf(stderr, "impact hooks install: takes only --post-commit, --pre-merge-commit, "
-		        "--pre-push\n");
+		        "--pre-push, --force\n");
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
@@ -113,10 +115,21 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 	if (pre_push)
 		names[n++] = "pre-push";
 
-	if ((rc = impact_hooks_dir(&dir, &why, cli->repo)) < 0) {
+	if ((rc = impact_hooks_dir(&dir, &why, cli->repo)) < 0 ||
+	    (rc = impact_hooks_dir_tracked(&tracked, cli->repo, dir)) < 0) {
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
+	if (tracked && !force) {
+		fprintf(stderr, "impact: error: core.hooksPath is '%s', a folder with tracked files: "
+		        "hooks written there change the repository for everyone who clones it; "
+		        "add impact to those hooks by hand, or pass --force\n", dir);
+		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
+	}
+	if (tracked)
+		fprintf(stderr, "impact: warning: '%s' has tracked files: the hooks written there are "
+		        "changes to commit (--force)\n", dir);
 	exe = impact_self_exe();
 	if (!exe) {
 		fprintf(stderr, "impact: warning: cannot tell where this impact binary is: the hooks "

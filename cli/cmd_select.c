@@ -63,7 +63,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_UINT, 0, "threads", &o.threads, "n", "parse with n threads (default: all CPUs)" },
 		{ IMPACT_OPT_FLAG, 0, "no-cache", &o.no_cache, NULL, "parse every file, neither reading nor writing the parse cache" },
 		{ IMPACT_OPT_STRING, 0, "shard", &o.shard, "K/N", "keep part K of N disjoint, balanced parts (a CI matrix)" },
-		{ IMPACT_OPT_STRING, 0, "order", &o.order, "nearest|path", "run order: nearest to the change first (default), or by path" },
+		{ IMPACT_OPT_CHOICE, 0, "order", &o.order, "nearest|path", "run order: nearest to the change first (default), or by path" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running" },
 		{ IMPACT_OPT_FLAG, 0, "run", &o.run, NULL, "run even with --json" },
 		{ IMPACT_OPT_FLAG, 0, "last-failed", &o.run_opts.last_failed, NULL, "rerun the previous run's failures" },
@@ -75,7 +75,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_UINT, 0, "grace", &o.run_opts.grace, "seconds", "teardown time between SIGINT and SIGKILL (default 5)" },
 		{ IMPACT_OPT_STRING, 'n', "workers", &o.run_opts.workers, "n|auto", "run on n processes with pytest-xdist" },
 		{ IMPACT_OPT_STRING, 0, "junitxml", &o.run_opts.junitxml, "path", "also write pytest's JUnit XML report there" },
-		{ IMPACT_OPT_STRING, 0, "format", &o.run_opts.format, "text|github", "report format; github adds ::error annotations" },
+		{ IMPACT_OPT_CHOICE, 0, "format", &o.run_opts.format, "text|github", "report format; github adds ::error annotations" },
 		{ IMPACT_OPT_FLAG, 'q', "quiet", &o.run_opts.quiet, NULL, "fewer messages on stderr" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL,
 		  "exit codes: 0 passed or nothing to run, 1 test failures, 2 usage or configuration\n"

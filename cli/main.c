@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NEEDS_REPO (1u << 0)
@@ -91,10 +92,16 @@ int impact_cli_open_repo(impact_cli *cli)
 {
 	const char *start = cli->dir ? cli->dir : ".";
 	const char *wd;
+	struct stat st;
 	int rc;
 
 	if (cli->repo)
 		return 0;
+	if (stat(start, &st) < 0)
+		return impact_error_set(IMPACT_EINVALID, "cannot use '%s': %s", start,
+		                        errno == ENOENT ? "the directory does not exist" : strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return impact_error_set(IMPACT_EINVALID, "cannot use '%s': it is not a directory", start);
 	rc = git_repository_open_ext(&cli->repo, start, 0, NULL);
 	if (rc == GIT_ENOTFOUND)
 		return impact_error_set(IMPACT_EINVALID,

@@ -27,11 +27,26 @@ void impact_opts_help(FILE *out, const char *usage, const impact_opt *opts)
 			impact_buf_printf(&left, "-%c", o->short_name);
 		else
 			impact_buf_printf(&left, "    --%s", o->long_name);
-		if (o->kind == IMPACT_OPT_STRING || o->kind == IMPACT_OPT_UINT)
+		if (o->kind == IMPACT_OPT_STRING || o->kind == IMPACT_OPT_UINT ||
+		    o->kind == IMPACT_OPT_CHOICE)
 			impact_buf_printf(&left, " <%s>", o->argname ? o->argname : "value");
 		fprintf(out, "    %-26s %s\n", left.ptr, o->help);
 		impact_buf_release(&left);
 	}
+}
+
+/* Is `value` one of the '|'-separated words of `words`? */
+static bool one_of(const char *words, const char *value)
+{
+	size_t n = strlen(value);
+	for (const char *w = words; w && *w;) {
+		const char *bar = strchr(w, '|');
+		size_t len = bar ? (size_t)(bar - w) : strlen(w);
+		if (n && len == n && !memcmp(w, value, n))
+			return true;
+		w = bar ? bar + 1 : NULL;
+	}
+	return false;
 }
 
 int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
@@ -62,7 +77,8 @@ int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
 	/* '-': positionals come back in order as 1; ':': a missing value is ':'. */
 	impact_buf_puts(&shorts, "-:h");
 	for (const impact_opt *o = opts; o->kind != IMPACT_OPT_END; o++, nopts++) {
-		bool arg = o->kind == IMPACT_OPT_STRING || o->kind == IMPACT_OPT_UINT;
+		bool arg = o->kind == IMPACT_OPT_STRING || o->kind == IMPACT_OPT_UINT ||
+		           o->kind == IMPACT_OPT_CHOICE;
 		if (o->kind == IMPACT_OPT_GROUP)
 			continue;
 		if (o->short_name) {
@@ -88,6 +104,13 @@ int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
 	while ((c = getopt_long(cut, argv, shorts.ptr, lo, &idx)) != -1) {
 		const impact_opt *o = NULL;
 		if (c == 1) {
+			/* An empty argument names nothing: never read as "none given". */
+			if (!*argv[optind - 1]) {
+				fprintf(stderr, "impact %s: an empty argument ('') names nothing: leave it "
+				        "out, or give a value\n", argv[0]);
+				rc = -1;
+				goto done;
+			}
 			IMPACT_PUSH(*pos, *npos, palloc, argv[optind - 1]);
 			continue;
 		}
@@ -121,6 +144,15 @@ int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
 			*(bool *)o->target = true;
 			break;
 		case IMPACT_OPT_STRING:
+			*(const char **)o->target = optarg;
+			break;
+		case IMPACT_OPT_CHOICE:
+			if (!one_of(o->argname, optarg)) {
+				fprintf(stderr, "impact %s: --%s takes one of %s, not '%s'\n", argv[0],
+				        o->long_name ? o->long_name : "?", o->argname, optarg);
+				rc = -1;
+				goto done;
+			}
 			*(const char **)o->target = optarg;
 			break;
 		case IMPACT_OPT_UINT: {

@@ -12,6 +12,7 @@ typedef enum impact_opt_kind {
 	IMPACT_OPT_FLAG,   /* bool *target = true */
 	IMPACT_OPT_STRING, /* const char **target = the argument */
 	IMPACT_OPT_UINT,   /* unsigned *target = the argument, checked */
+	IMPACT_OPT_CHOICE, /* const char **target = the argument, one of argname's "a|b|c" */
 	IMPACT_OPT_GROUP,  /* a heading in --help */
 } impact_opt_kind;
 
@@ -20,7 +21,7 @@ typedef struct impact_opt {
 	char short_name;       /* 0 if none */
 	const char *long_name; /* NULL if none */
 	void *target;
-	const char *argname;   /* shown in help for STRING/UINT */
+	const char *argname;   /* shown in help for STRING/UINT; CHOICE: the allowed words, '|'-separated */
 	const char *help;
 } impact_opt;
 

@@ -12,7 +12,10 @@
  * node ids, xpassed, the test running when the run was stopped, and the
  * live status line on a terminal). A known-flaky failure does not fail
  * the run; when pytest stopped at one (-x) the tests it did not reach
- * are run, and with --retry-flaky the flaky test itself once more. The
+ * are run, and with --retry-flaky the flaky test itself once more. A run
+ * is complete only when every collected test reported: one that ended
+ * early (a test calling os._exit(0) or pytest.exit(returncode=0), a
+ * crash, a lost xdist worker) fails, naming the tests that never ran. The
  * outcome is written to last-run.json (runrecord.c) for --last-failed,
  * `impact status` and the hooks.
  *
@@ -69,6 +72,7 @@ typedef struct runner {
 	impact_strlist pytest;       /* pytest's command prefix */
 	impact_strlist flags;        /* the default flags chosen */
 	char *plugin_dir;            /* NULL: the plugin is not installed */
+	bool no_junit;               /* a target is not UTF-8: the plugin's events are the record */
 	impact_buf run_id, marker;   /* "<pid>-<ns>", "IMPACT_RUN_ID=<pid>-<ns>" */
 	impact_child_limits lim;
 	unsigned limit_s;            /* the run's time limit (all rounds) */
@@ -78,6 +82,7 @@ typedef struct runner {
 	bool log_started;
 	impact_results res;          /* every round, merged by node id */
 	impact_strlist remaining;    /* collected but not run in the last round */
+	impact_strlist never_ran;    /* collected, never reported, not explained by a stop */
 	impact_collect_errors collect;
 	int rounds;
 	/* What happened beyond test outcomes, over all rounds: */
@@ -262,6 +267,62 @@ static void not_run(impact_strlist *out, const runner *r, const impact_events *e
 	impact_buf_release(&id);
 }
 
+/*
+ * Did every collected test report? When not, and no failure that pytest
+ * stopped at (-x, --maxfail) and no interrupt explains it (a time limit
+ * does not: the run is incomplete, and which tests never ran is said),
+ * the run is incomplete: why into r->notes.incomplete, the tests into
+ * r->never_ran, and the test that was running when pytest ended into
+ * `res` as failed. Without the plugin's events only a pytest that exited 0
+ * without writing its JUnit XML is known to have ended early.
+ */
+static void check_complete(runner *r, int code, impact_child_end end, impact_results *res,
+                           const impact_events *ev, bool have_xml)
+{
+	impact_strlist missing = { 0 };
+	bool stopped_at_failure;
+	if (end == IMPACT_CHILD_INTERRUPTED)
+		return; /* the user stopped it, and knows */
+	if (!ev->started) {
+		if (end == IMPACT_CHILD_TIMED_OUT)
+			return;
+		if (code == 0 && !have_xml)
+			r->notes.incomplete = "pytest exited 0 without writing its results (a test or "
+			                      "plugin ended the interpreter)";
+		return;
+	}
+	stopped_at_failure = ev->finished && ev->maxfail &&
+	                     res->counts[IMPACT_OUTCOME_FAILED] + res->counts[IMPACT_OUTCOME_ERROR];
+	if (stopped_at_failure)
+		return;
+	not_run(&missing, r, ev);
+	/* A timeout's or a signal's victim is recorded by note_ending. */
+	if (end == IMPACT_CHILD_EXITED && !ev->finished && code < 128)
+		add_current(res, r, ev, "pytest ended while this test ran (os._exit, or a plugin "
+		            "ending the interpreter): its session never finished");
+	impact_results_recount(res);
+	{
+		impact_buf cur = IMPACT_BUF_INIT;
+		if (ev->current)
+			impact_events_workdir_id(&cur, ev, r->cli->workdir, ev->current);
+		for (size_t i = 0; i < missing.n; i++)
+			if (!ev->current || strcmp(cur.ptr, missing.items[i]))
+				impact_strlist_push(&r->never_ran, missing.items[i]);
+		impact_buf_release(&cur);
+	}
+	if (end == IMPACT_CHILD_TIMED_OUT)
+		r->notes.incomplete = missing.n ? "the time limit ended it" : NULL;
+	else if (code >= 128)
+		r->notes.incomplete = "pytest died of a signal";
+	else if (missing.n && ev->finished)
+		r->notes.incomplete = "pytest's session ended before every collected test ran "
+		                      "(pytest.exit, or a lost pytest-xdist worker)";
+	else if (missing.n || !ev->finished)
+		r->notes.incomplete = "pytest ended without finishing its session (a test or plugin "
+		                      "ended the interpreter, e.g. os._exit)";
+	impact_strlist_release(&missing);
+}
+
 /* Classify how pytest ended, beyond the test outcomes of `res`. */
 static void note_ending(runner *r, int code, impact_child_end end, impact_results *res,
                         const impact_events *ev)
@@ -339,6 +400,7 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	ro.nextra = r->nargs;
 	ro.targets = (const char *const *)targets->items;
 	ro.ntargets = targets->n;
+	ro.workdir = r->cli->workdir;
 	impact_run_argv(&argv, &ro);
 	if (r->workers) {
 		impact_strlist_push(&argv, "-n");
@@ -346,7 +408,13 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	}
 	if (!o->quiet)
 		print_command(&argv);
-	impact_run_argv_private(&argv, events_fd >= 0 ? r->plugin_dir : NULL, junit_path);
+	if (r->no_junit && events_fd >= 0) {
+		/* Its cache of node ids fails on a non-UTF-8 one, as the JUnit XML does. */
+		impact_strlist_push(&argv, "-p");
+		impact_strlist_push(&argv, "no:cacheprovider");
+	}
+	impact_run_argv_private(&argv, events_fd >= 0 ? r->plugin_dir : NULL,
+	                        r->no_junit && events_fd >= 0 ? NULL : junit_path);
 	impact_run_env(&env, r->run_id.ptr, events_fd >= 0 ? r->plugin_dir : NULL, events_path);
 	if (events_fd >= 0)
 		impact_recording_round(&r->recording, r->run_id.ptr, r->rounds, &env);
@@ -433,6 +501,7 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	impact_events_apply(&ev, &res, r->cli->workdir);
 	fill_nodeids(&res, r, targets);
 	note_ending(r, code, end, &res, &ev);
+	check_complete(r, code, end, &res, &ev, xml.size > 0);
 	impact_flaky_mark(&res, r->config);
 	impact_strlist_release(&r->remaining);
 	/* Only a stop at a known-flaky failure leads to running the rest. */
@@ -503,7 +572,8 @@ static int exit_code_of(const runner *r)
 		return IMPACT_EXIT_USAGE;
 	if (collect_errors || r->notes.internal_error)
 		return IMPACT_EXIT_PYTHON;
-	if (impact_flaky_real_failures(&r->res) || r->notes.unexplained || r->notes.stopped_inside)
+	if (impact_flaky_real_failures(&r->res) || r->notes.unexplained || r->notes.stopped_inside ||
+	    r->notes.crash_signal || r->notes.incomplete)
 		return IMPACT_EXIT_FAILED;
 	return IMPACT_EXIT_OK;
 }
@@ -620,7 +690,7 @@ static bool python_can_import(const impact_python *py, const char *workdir, cons
 /* The pre-flight checks. 0, or the exit code to stop with (the message printed). */
 static int preflight(runner *r, const impact_strlist *targets)
 {
-	impact_strlist pkgs = { 0 }, env = { 0 };
+	impact_strlist pkgs = { 0 }, env = { 0 }, args = { 0 };
 	impact_preflight pf = { 0 };
 	bool worktree = strcmp(git_repository_commondir(r->cli->repo),
 	                       git_repository_path(r->cli->repo)) != 0;
@@ -638,9 +708,11 @@ static int preflight(runner *r, const impact_strlist *targets)
 	impact_preflight_packages(&pkgs, r->cli->workdir);
 	rc = impact_preflight_python(&pf, &pkgs, worktree, true);
 	t1 = impact_now_ms();
+	impact_run_target_args(&args, NULL, r->cli->workdir, (const char *const *)targets->items,
+	                       targets->n);
 	if (rc == 0)
-		rc = impact_preflight_collect(&pf, &r->collect, (const char *const *)targets->items,
-		                              targets->n, r->args, r->nargs);
+		rc = impact_preflight_collect(&pf, &r->collect, (const char *const *)args.items,
+		                              args.n, r->args, r->nargs);
 	if (rc < 0) /* before reaping, which may set messages of its own */
 		fprintf(stderr, "impact: error: %s\n", impact_error_last());
 	impact_reap_run(&reaped, 0, r->marker.ptr, r->lim.grace_s);
@@ -658,6 +730,56 @@ static int preflight(runner *r, const impact_strlist *targets)
 	}
 	impact_strlist_release(&pkgs);
 	impact_strlist_release(&env);
+	impact_strlist_release(&args);
+	return rc;
+}
+
+/*
+ * Targets pytest cannot take as they are (impact_run_target_args): said,
+ * with what runs instead. A target that is not UTF-8 breaks pytest's
+ * JUnit XML writer (an INTERNALERROR at the end of the run): the run goes
+ * without it, on the plugin's events, or is refused without the plugin.
+ * 0, or the exit code to stop with (said).
+ */
+static int say_unsafe_targets(runner *r, const impact_strlist *targets)
+{
+	impact_strlist args = { 0 }, unsafe = { 0 };
+	impact_buf line = IMPACT_BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < targets->n; i++) {
+		size_t before = unsafe.n;
+		impact_strlist_release(&args);
+		impact_run_target_args(&args, &unsafe, r->cli->workdir,
+		                       (const char *const *)&targets->items[i], 1);
+		if (!r->no_junit && !impact_report_is_utf8(targets->items[i])) {
+			impact_buf_clear(&line);
+			impact_report_quote_path(&line, targets->items[i]);
+			if (!r->plugin_dir) {
+				fprintf(stderr, "impact: error: pytest cannot write its JUnit XML for '%s' "
+				        "(a file name that is not UTF-8) and impact's pytest plugin is not "
+				        "installed to record the run instead: rename the file\n", line.ptr);
+				rc = IMPACT_EXIT_USAGE;
+				break;
+			}
+			r->no_junit = true;
+			if (!r->o->quiet)
+				fprintf(stderr, "impact: '%s' is not a UTF-8 name, which pytest's JUnit XML "
+				        "cannot hold (nor pytest's cache): the run goes without both, "
+				        "recorded by impact's plugin (no tracebacks in the report: see "
+				        "pytest's output)\n", line.ptr);
+		}
+		if (unsafe.n == before || r->o->quiet)
+			continue;
+		impact_buf_clear(&line);
+		impact_report_quote_path(&line, targets->items[i]);
+		impact_buf_puts(&line, "' as an argument (it reads '::' as a node id and '[' as a "
+		                "parameter id, with no escape): running its folder '");
+		impact_report_quote_path(&line, args.items[0]);
+		fprintf(stderr, "impact: pytest cannot take '%s' instead\n", line.ptr);
+	}
+	impact_strlist_release(&args);
+	impact_strlist_release(&unsafe);
+	impact_buf_release(&line);
 	return rc;
 }
 
@@ -803,6 +925,8 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	r.lim.interrupted = &interrupts;
 	impact_reap_become_subreaper();
 
+	if ((exit_code = say_unsafe_targets(&r, &targets)) != 0)
+		goto done;
 	impact_recording_init(&r.recording, cli, o->no_record, o->quiet, r.args, r.nargs);
 	if (!o->no_preflight && (exit_code = preflight(&r, &targets)) != 0)
 		goto done;
@@ -823,7 +947,8 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 			goto done;
 		}
 		if (!r.interrupted && !r.timed_out && !interrupts && !r.notes.crash_signal &&
-		    !r.notes.usage_error && !r.notes.internal_error && !r.notes.stopped_inside)
+		    !r.notes.usage_error && !r.notes.internal_error && !r.notes.stopped_inside &&
+		    !r.notes.incomplete)
 			impact_flaky_next(&next, &r.res, &r.remaining, o->retry_flaky, &retrying,
 			                  &continuing);
 		if (!next.n) {
@@ -840,6 +965,7 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 		rerun = true;
 	}
 	r.notes.seconds = (impact_now_ms() - r.t0) / 1000.0;
+	r.notes.never_ran = &r.never_ran;
 	impact_runreport_text(&text, &r.res, ctx, &r.notes);
 	fputs(text.ptr, stderr);
 	if (o->format && !strcmp(o->format, "github")) {
@@ -871,6 +997,7 @@ done:
 	impact_strlist_release(&r.pytest);
 	impact_strlist_release(&r.flags);
 	impact_strlist_release(&r.remaining);
+	impact_strlist_release(&r.never_ran);
 	impact_collect_errors_release(&r.collect);
 	impact_results_release(&r.res);
 	impact_python_release(&r.python);

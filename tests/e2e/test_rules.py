@@ -469,3 +469,19 @@ def test_tractor_rules_check_on_its_layout(tractor):
     r = tractor.impact("rules", "show")
     assert r.returncode == 0
     assert "examples" in out(r) and "test_docs_examples.py" in out(r)
+
+
+def test_tractor_rules_follow_a_moved_test_file(repo):
+    """The real tractor moved test_multi_program.py into tests/discovery/ (issue 19)."""
+    repo.env["IMPACT_DATA_DIR"] = str(DATA_DIR)
+    repo.write_many({**TRACTOR,
+                     "tractor/spawn/__init__.py": "",
+                     "tractor/spawn/_spawn.py": "def spawn():\n    return 1\n",
+                     "tests/discovery/test_multi_program.py": "def test_multi():\n    pass\n"})
+    repo.commit("tractor-like, current layout")
+    change(repo, "tractor/spawn/_spawn.py", "def spawn():\n    return 2\n")
+    r = repo.impact("--list", "HEAD~1..")
+    assert r.returncode == 0, err(r)
+    assert "test_multi_program" not in err(r), err(r)  # no "matches no file" warning
+    sel = out(r).split()
+    assert sel[:2] == ["tests/test_spawning.py", "tests/discovery/test_multi_program.py"], sel

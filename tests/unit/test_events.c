@@ -164,6 +164,28 @@ static void events__garbage_never_crashes(void **state)
 	impact_events_release(&ev);
 }
 
+/* A non-UTF-8 name comes as hex; the finish event says whether pytest stopped on purpose. */
+static void events__hex_ids_and_maxfail(void **state)
+{
+	static const char text[] =
+		"{\"e\": \"start\", \"rootdir_hex\": \"2fff\"}\n"
+		"{\"e\": \"collected\", \"id_hex\": \"745fff3a3a78\"}\n"
+		"{\"e\": \"collected\", \"id_hex\": \"7g\"}\n"
+		"{\"e\": \"collected\", \"id_hex\": \"0041\"}\n"
+		"{\"e\": \"finish\", \"status\": 1, \"maxfail\": true}\n";
+	impact_events ev;
+	(void)state;
+	impact_events_init(&ev);
+	impact_events_feed(&ev, text, sizeof(text) - 1, NULL, NULL);
+	assert_string_equal(ev.rootdir, "/\xff");
+	assert_int_equal(ev.collected.n, 1);
+	assert_string_equal(ev.collected.items[0], "t_\xff::x");
+	assert_int_equal(ev.bad_lines, 2); /* damaged hex, a NUL byte */
+	assert_true(ev.finished);
+	assert_true(ev.maxfail);
+	impact_events_release(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +193,7 @@ int main(void)
 		cmocka_unit_test(events__complete_junit),
 		cmocka_unit_test(events__rootdir_below_the_work_tree),
 		cmocka_unit_test(events__garbage_never_crashes),
+		cmocka_unit_test(events__hex_ids_and_maxfail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

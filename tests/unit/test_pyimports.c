@@ -965,6 +965,9 @@ static const scase string_cases[] = {
 	{ "file_names_are_paths", "a = 'setup.py'\nb = 'conf.yaml'\n", "P:setup.py@1 P:conf.yaml@2" },
 	{ "duplicates_once", "a = 'pkg.a'\nb = 'pkg.a'\n", "M:pkg.a@1" },
 	{ "unterminated_no_crash", "a = 'pkg.a\nb = \"pkg.b\"\n", "M:pkg.b@2" },
+	/* A "//" later in the file is no part of the literal (the fuzzer's find). */
+	{ "later_double_slash_is_not_in_the_literal", "a = 'data/x.txt'\nb = 'c//d'\n",
+	  "P:data/x.txt@1" },
 };
 
 static void test_string_evidence(void **state)

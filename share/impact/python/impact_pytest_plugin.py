@@ -6,15 +6,20 @@ JSON object per line to that file as the run goes:
 
     {"e": "start", "rootdir": "/abs/rootdir"}
     {"e": "collected", "id": "tests/test_x.py::test_y"}     one per item
+                                        (with pytest-xdist: the first worker's)
     {"e": "begin", "id": "..."}                              a test starts
     {"e": "done", "id": "...", "outcome": "passed", "dur": 0.01, "line": 12}
     {"e": "collecterror", "id": "tests/test_z.py"}
-    {"e": "finish", "status": 1}
+    {"e": "finish", "status": 1, "maxfail": true}
 
 ``outcome`` is one of passed, failed, error, skipped, xfailed, xpassed (a
 non-strict XPASS, which pytest's JUnit XML records as a plain pass);
+``maxfail`` says pytest stopped on purpose after failures (-x, --maxfail),
+the one reason a finished run leaves collected tests unreported;
 ``line`` is the 1-based line of the test's definition, or null. Node ids
-are relative to ``rootdir``, as pytest's are.
+are relative to ``rootdir``, as pytest's are. An ``id`` or ``rootdir`` that
+is not valid UTF-8 (a file name's raw bytes) comes as ``id_hex`` or
+``rootdir_hex``: its bytes in hex, since a JSON string cannot hold them.
 
 Why a file and not a pipe: a write to a regular file never blocks, so a
 run whose impact has stopped reading (or died) is unaffected. The plugin
@@ -29,19 +34,37 @@ each test executed into that directory (also in xdist workers).
 import json
 import os
 
+import pytest
+
 _VAR = "IMPACT_EVENTS"
+
+
+def _utf8(text):
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeError:
+        return False
 
 
 class _Reporter:
     def __init__(self, path, rootdir):
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self.tests = {}
+        self.collected = False
         self.emit(e="start", rootdir=str(rootdir))
 
     def emit(self, **event):
         if self.fd < 0:
             return
         try:
+            for key in ("id", "rootdir"):
+                value = event.get(key)
+                if isinstance(value, str) and not _utf8(value):
+                    # A non-UTF-8 file name (surrogate escapes): JSON has no
+                    # string for it, so its bytes go as hex.
+                    del event[key]
+                    event[key + "_hex"] = value.encode("utf-8", "surrogateescape").hex()
             line = json.dumps(event, ensure_ascii=True) + "\n"
             os.write(self.fd, line.encode("ascii", "backslashreplace"))
         except Exception:
@@ -49,10 +72,26 @@ class _Reporter:
 
     def pytest_collection_finish(self, session):
         try:
-            for item in session.items:
-                self.emit(e="collected", id=item.nodeid)
+            self._collected(item.nodeid for item in session.items)
         except Exception:
             pass
+
+    # Under pytest-xdist the controller collects nothing itself: every
+    # worker reports the same ids (xdist refuses to run when they differ).
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        try:
+            self._collected(ids)
+        except Exception:
+            pass
+
+    def _collected(self, ids):
+        ids = list(ids)
+        if self.collected or not ids:
+            return
+        self.collected = True
+        for nodeid in ids:
+            self.emit(e="collected", id=nodeid)
 
     def pytest_collectreport(self, report):
         try:
@@ -100,7 +139,11 @@ class _Reporter:
             pass
 
     def pytest_sessionfinish(self, session, exitstatus):
-        self.emit(e="finish", status=int(exitstatus))
+        try:
+            maxfail = bool(session.shouldfail)
+        except Exception:
+            maxfail = False
+        self.emit(e="finish", status=int(exitstatus), maxfail=maxfail)
         try:
             os.close(self.fd)
         except Exception:

@@ -1,0 +1,160 @@
+
+"""impact's pytest plugin: tell impact what happens, change nothing.
+
+impact loads it with ``-p impact_pytest_plugin`` (this folder on
+PYTHONPATH) and names a file in ``$IMPACT_EVENTS``; the plugin appends one
+JSON object per line to that file as the run goes:
+
+    {"e": "start", "rootdir": "/abs/rootdir"}
+    {"e": "collected", "id": "tests/test_x.py::test_y"}     one per item
+                                        (with pytest-xdist: the first worker's)
+    {"e": "begin", "id": "..."}                              a test starts
+    {"e": "done", "id": "...", "outcome": "passed", "dur": 0.01, "line": 12}
+    {"e": "collecterror", "id": "tests/test_z.py"}
+    {"e": "finish", "status": 1, "maxfail": true}
+
+``outcome`` is one of passed, failed, error, skipped, xfailed, xpassed (a
+non-strict XPASS, which pytest's JUnit XML records as a plain pass);
+``maxfail`` says pytest stopped on purpose after failures (-x, --maxfail),
+the one reason a finished run leaves collected tests unreported;
+``line`` is the 1-based line of the test's definition, or null. Node ids
+are relative to ``rootdir``, as pytest's are. An ``id`` or ``rootdir`` that
+is not valid UTF-8 (a file name's raw bytes) comes as ``id_hex`` or
+``rootdir_hex``: its bytes in hex, since a JSON string cannot hold them.
+
+Why a file and not a pipe: a write to a regular file never blocks, so a
+run whose impact has stopped reading (or died) is unaffected. The plugin
+only observes: it implements no hook that can change an outcome, every
+error of its own is swallowed, and without ``$IMPACT_EVENTS`` (or in a
+pytest-xdist worker, whose reports reach the controller anyway) it does
+nothing at all.
+"""
+import json
+import os
+
+import pytest
+
+_VAR = "IMPACT_EVENTS"
+
+
+def _utf8(text):
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeError:
+        return False
+
+
+class _Reporter:
+    def __init__(self, path, rootdir):
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self.tests = {}
+        self.collected = False
+        self.emit(e="start", rootdir=str(rootdir))
+
+    def emit(self, **event):
+        if self.fd < 0:
+            return
+        try:
+            for key in ("id", "rootdir"):
+                value = event.get(key)
+                if isinstance(value, str) and not _utf8(value):
+                    # A non-UTF-8 file name (surrogate escapes): JSON has no
+                    # string for it, so its bytes go as hex.
+                    del event[key]
+                    event[key + "_hex"] = value.encode("utf-8", "surrogateescape").hex()
+            line = json.dumps(event, ensure_ascii=True) + "\n"
+            os.write(self.fd, line.encode("ascii", "backslashreplace"))
+        except Exception:
+            pass
+
+    def pytest_collection_finish(self, session):
+        try:
+            self._collected(item.nodeid for item in session.items)
+        except Exception:
+            pass
+
+    # Under pytest-xdist the controller collects nothing itself: every
+    # worker reports the same ids (xdist refuses to run when they differ).
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        try:
+            self._collected(ids)
+        except Exception:
+            pass
+
+    def _collected(self, ids):
+        ids = list(ids)
+        if self.collected or not ids:
+            return
+        self.collected = True
+        for nodeid in ids:
+            self.emit(e="collected", id=nodeid)
+
+    def pytest_collectreport(self, report):
+        try:
+            if report.failed:
+                self.emit(e="collecterror", id=report.nodeid)
+        except Exception:
+            pass
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.emit(e="begin", id=nodeid)
+
+    def pytest_runtest_logreport(self, report):
+        try:
+            st = self.tests.setdefault(report.nodeid, {"outcome": None, "dur": 0.0})
+            st["dur"] += float(getattr(report, "duration", 0) or 0)
+            xfail = hasattr(report, "wasxfail")
+            cur = st["outcome"]
+            if report.when == "call":
+                if report.passed:
+                    new = "xpassed" if xfail else "passed"
+                elif report.failed:
+                    new = "failed"
+                else:
+                    new = "xfailed" if xfail else "skipped"
+                if cur in (None, "passed"):
+                    st["outcome"] = new
+            elif report.failed:
+                # setup or teardown: an error, unless the call already failed
+                if cur in (None, "passed", "xpassed", "skipped", "xfailed"):
+                    st["outcome"] = "error"
+            elif report.skipped and cur is None:
+                st["outcome"] = "xfailed" if xfail else "skipped"
+        except Exception:
+            pass
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        try:
+            st = self.tests.pop(nodeid, None) or {"outcome": "passed", "dur": 0.0}
+            line = None
+            if location and location[1] is not None:
+                line = int(location[1]) + 1
+            self.emit(e="done", id=nodeid, outcome=st["outcome"] or "passed",
+                      dur=round(st["dur"], 6), line=line)
+        except Exception:
+            pass
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        try:
+            maxfail = bool(session.shouldfail)
+        except Exception:
+            maxfail = False
+        self.emit(e="finish", status=int(exitstatus), maxfail=maxfail)
+        try:
+            os.close(self.fd)
+        except Exception:
+            pass
+        self.fd = -1
+
+
+def pytest_configure(config):
+    path = os.environ.get(_VAR)
+    if not path or hasattr(config, "workerinput"):
+        return
+    try:
+        rootdir = getattr(config, "rootpath", None) or config.rootdir
+        config.pluginmanager.register(_Reporter(path, rootdir), "impact-events")
+    except Exception:
+        pass
