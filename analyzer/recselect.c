@@ -306,11 +306,31 @@ static void load_records(impact_records *rec, record **out, size_t *n)
 	sqlite3_finalize(st);
 }
 
-/* Modules whose import ran a changed function: import-time changed. */
+/*
+ * Modules whose import ran a changed function: import-time changed. A
+ * changed module whose import was never recorded (imported before the
+ * recorder started, or in a process nothing followed) cannot be shown
+ * to run nothing changed at import time: it is import-time changed too.
+ */
 static void import_seeds(impact_records *rec, delta *d, const impact_project *p,
-                         const bool *marks, int64_t maxid)
+                         const bool *marks, int64_t maxid, const impact_changeset *changes)
 {
 	sqlite3_stmt *st = NULL;
+	for (size_t i = 0; i < changes->n; i++) {
+		const char *path = changes->changes[i].new_path;
+		bool known = false;
+		if (!path || !impact_path_has_suffix(path, ".py"))
+			continue;
+		if (sqlite3_prepare_v2(rec->db, "SELECT 1 FROM modimp WHERE path = ?", -1, &st,
+		                       NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+			known = sqlite3_step(st) == SQLITE_ROW;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (!known)
+			seed(d, p, path);
+	}
 	if (sqlite3_prepare_v2(rec->db, "SELECT modimp.path, fset.ids FROM modimp JOIN fset "
 	                       "ON fset.id = modimp.fset", -1, &st, NULL) != SQLITE_OK)
 		return;
@@ -461,7 +481,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 		delta_add(&d, p, parser, &ra, &rb, c->old_path, c->new_path);
 	}
 	marks = func_marks(rec, d.funcs, &maxid);
-	import_seeds(rec, &d, p, marks, maxid);
+	import_seeds(rec, &d, p, marks, maxid, changes);
 	/* Readers of changed data files are import-time seeds of the static walk. */
 	for (uint32_t id = 0; sel->seed_data && id < p->nfiles; id++)
 		if (sel->seed_data[id] && !impact_path_has_suffix(sel->seed_data[id], ".py"))
