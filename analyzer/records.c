@@ -528,6 +528,18 @@ int impact_records_stats_get(impact_records *rec, impact_records_stats *out)
 	return 0;
 }
 
+size_t impact_records_count_at(impact_records *rec, const git_oid *tree)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	if (sqlite3_prepare_v2(rec->db, "SELECT COUNT(*) FROM rec WHERE tree = ?", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_blob(st, 1, tree->id, GIT_OID_RAWSZ, SQLITE_TRANSIENT) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 int impact_records_clear(git_repository *repo)
 {
 	char *path = impact_records_path(repo);

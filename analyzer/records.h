@@ -69,6 +69,9 @@ typedef struct impact_records_stats {
 
 int impact_records_stats_get(impact_records *rec, impact_records_stats *out);
 
+/* Test files whose record was made on `tree` (usable as they are for a change from it). */
+size_t impact_records_count_at(impact_records *rec, const git_oid *tree);
+
 /* Remove the store. 0 also when there was none. */
 int impact_records_clear(git_repository *repo);
 /* Copy the store to `path` (a consistent snapshot), or replace it from `path`. */

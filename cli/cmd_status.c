@@ -10,6 +10,8 @@
  */
 #include "cli.h"
 
+#include "records.h"
+
 #include "bgrun.h"
 #include "buf.h"
 #include "lastrun.h"
@@ -67,6 +69,27 @@ static void print_last_run(const impact_lastrun *lr, const char *log)
 	}
 	if (log)
 		printf("log: %s\n", log);
+}
+
+/* How many test files have records, and how many of them were made on HEAD's tree. */
+static void print_records(impact_cli *cli)
+{
+	impact_records *rec = NULL;
+	impact_records_stats st;
+	git_object *head = NULL;
+	size_t at_head = 0;
+	if (impact_records_open(&rec, cli->repo, false) < 0) {
+		printf("records: none yet ('impact --all' records what each test executes)\n");
+		return;
+	}
+	if (impact_records_stats_get(rec, &st) == 0) {
+		if (git_revparse_single(&head, cli->repo, "HEAD^{tree}") == 0)
+			at_head = impact_records_count_at(rec, git_object_id(head));
+		printf("records: %zu test files recorded, %zu of them at HEAD's tree "
+		       "(the others are checked against each change)\n", st.files, at_head);
+	}
+	git_object_free(head);
+	impact_records_close(rec);
 }
 
 int cmd_status(int argc, char **argv, impact_cli *cli)
@@ -130,6 +153,7 @@ int cmd_status(int argc, char **argv, impact_cli *cli)
 			       "(a newer commit superseded it, or it was killed)\n",
 			       bg.commit ? bg.commit : "-");
 	}
+	print_records(cli);
 	if (rc_lr == 0)
 		impact_lastrun_release(&lr);
 	if (rc_bg == 0)

@@ -205,6 +205,8 @@ def test_records_export_import_and_clear(rrepo, tmp_path):
     rrepo.commit("shapes")
     stats = record_all(rrepo)
     assert "2 test files" in stats
+    st = rrepo.impact("status")
+    assert b"records: 2 test files recorded, 2 of them at HEAD's tree" in st.stdout, st.stdout
     dump = tmp_path / "records.db"
     assert rrepo.impact("records", "export", str(dump)).returncode == 0
     assert rrepo.impact("records", "clear").returncode == 0
