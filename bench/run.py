@@ -119,7 +119,7 @@ def measure(name, repo, collect):
     files = py_files(repo)
     runs = RUNS if len(files) < 20000 else max(1, RUNS // 2)
     diff = [timed(["git", "diff", "--name-only", "HEAD~1", "HEAD"], repo)[0] for _ in range(runs)]
-    # The new tree's graph, as the cache keeps it (see analyzer/cache.c).
+    # The new tree's graph, as the cache keeps it (see analyzer/graph/cache.c).
     head_graph = os.path.join(repo, ".git", "impact", "graphs", subprocess.run(
         ["git", "rev-parse", "HEAD^{tree}"], cwd=repo, capture_output=True, text=True,
         check=True).stdout.strip())
