@@ -127,7 +127,21 @@ static void read_log(impact_suite_result *out, const char *path, const char *che
 	impact_buf_release(&log);
 }
 
-/* Node ids and files for every record: from the record's file (xunit1), else by classname. */
+/*
+ * Node ids and files for every record. xunit1's `file` attribute is where
+ * the test function is defined; the classname names the module pytest
+ * collected it from. They differ for a method inherited from a mixin (a
+ * base class in the tests' __init__.py or a helper module): the test file
+ * that ran it is then the one whose module the classname names, and a
+ * failure there must not be pinned on the mixin's file (an __init__.py
+ * would stand for its whole folder). Without a `file`, by classname alone.
+ */
+static bool names_file(const impact_buf *id, const char *file)
+{
+	size_t n = strlen(file);
+	return !strncmp(id->ptr, file, n) && (id->ptr[n] == '\0' || !strncmp(id->ptr + n, "::", 2));
+}
+
 static void name_records(impact_results *res, const char *const *test_files, size_t n)
 {
 	impact_buf id = IMPACT_BUF_INIT;
@@ -138,8 +152,23 @@ static void name_records(impact_results *res, const char *const *test_files, siz
 			continue;
 		impact_buf_clear(&id);
 		if (tc->file) {
+			/* The record's file when the classname names it (the usual case). */
 			one[0] = tc->file;
 			impact_junit_nodeid(&id, tc, one, 1, &file);
+			if (!names_file(&id, tc->file) && n) {
+				/* Inherited: the test file whose module the classname names. */
+				impact_buf alt = IMPACT_BUF_INIT;
+				const char *f = NULL;
+				impact_junit_nodeid(&alt, tc, test_files, n, &f);
+				if (f && f != tc->file && names_file(&alt, f)) {
+					impact_buf tmp = id;
+					id = alt;
+					alt = tmp;
+					free(tc->file);
+					tc->file = impact_xstrdup(f);
+				}
+				impact_buf_release(&alt);
+			}
 		} else {
 			impact_junit_nodeid(&id, tc, test_files, n, &file);
 		}

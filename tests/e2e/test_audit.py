@@ -546,6 +546,35 @@ def test_functions_miss_is_named_by_function(repo):
     assert muts["f"]["failing"] == ["tests/test_core.py"] and muts["f"]["missed"] == []
 
 
+# Test methods inherited from a mixin in the tests' package __init__.py: the
+# failure of an inherited method belongs to the test file that ran it, not
+# to tests/__init__.py (which would stand for every test file of tests/).
+MIXIN = {
+    "lib/__init__.py": "",
+    "lib/kinds.py": ("class Base:\n    def get(self):\n        return 1\n\n\n"
+                     "class Fast(Base):\n    def get(self):\n        return 2\n"),
+    "tests/__init__.py": ("class GetMixin:\n    Kind = None\n    want = None\n\n"
+                          "    def test_get(self):\n        assert self.Kind().get() == self.want\n"),
+    "tests/test_base.py": ("from lib.kinds import Base\n\nfrom . import GetMixin\n\n\n"
+                           "class TestBase(GetMixin):\n    Kind = Base\n    want = 1\n"),
+    "tests/test_fast.py": ("from lib.kinds import Fast\n\nfrom . import GetMixin\n\n\n"
+                           "class TestFast(GetMixin):\n    Kind = Fast\n    want = 2\n"),
+    "tests/test_other.py": "def test_other():\n    assert True\n",
+}
+
+
+def test_an_inherited_test_fails_in_the_file_that_ran_it(repo):
+    repo.write_many(MIXIN)
+    repo.commit("mixin")
+    doc = audit_json(repo, "--mutate", "5", "--functions", "--records")
+    muts = {m["function"]: m for m in doc["mutants"]}
+    assert muts["Fast.get"]["failing"] == ["tests/test_fast.py"], muts["Fast.get"]
+    assert muts["Fast.get"]["failing_tests"] == ["tests/test_fast.py::TestFast::test_get"]
+    assert muts["Base.get"]["failing"] == ["tests/test_base.py"], muts["Base.get"]
+    for m in muts.values():
+        assert m["missed"] == [], m
+
+
 def test_functions_goes_with_mutate_only(repo):
     repo.write_many(SHOP)
     repo.commit("shop")
