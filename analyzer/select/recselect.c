@@ -448,6 +448,17 @@ static char *evidence(impact_records *rec, const record *r, uint32_t fn, const c
 	return impact_buf_detach(&b);
 }
 
+/* Evidence for a test the static walk selected whose record could not speak for it. */
+static void not_used(impact_selection *sel, size_t at, const record *r, const char *why)
+{
+	impact_buf b = IMPACT_BUF_INIT;
+	char sha[8];
+	git_oid_tostr(sha, sizeof(sha), &r->tree);
+	impact_buf_printf(&b, "its record (run at %s) not used: %s", sha, why ? why : "unknown");
+	impact_selection_set_record_note(sel, at, b.ptr);
+	impact_buf_release(&b);
+}
+
 int impact_records_apply(impact_records *rec, impact_selection *sel,
                          const impact_project *p, const impact_changeset *changes,
                          git_repository *repo, const git_tree *old_tree,
@@ -507,11 +518,17 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 		/* Kept statically: named by a rule, changed, or reached at import time. */
 		if (selected[file] && (at == SIZE_MAX || sel->tests[at].reason != IMPACT_SELECT_REACHES))
 			continue;
-		if (file < reach.n && reach.dist[file] != UINT32_MAX)
+		if (file < reach.n && reach.dist[file] != UINT32_MAX) {
+			if (at != SIZE_MAX)
+				not_used(sel, at, r, "an import-time change reaches it");
 			continue;
+		}
 		judge(r, rec, repo, p, parser, old_tree, &trees, &ntrees, &atrees);
-		if (!r->usable)
+		if (!r->usable) {
+			if (at != SIZE_MAX)
+				not_used(sel, at, r, r->why_not);
 			continue;
+		}
 		sel->records_used++;
 		fn = executed(r, marks, maxid);
 		dep = fn == UINT32_MAX ? dep_changed(r, d.files, &tmp) : NULL;

@@ -206,6 +206,70 @@ static void explain_rule(impact_buf *out, const impact_report_ctx *ctx, const im
 	impact_buf_puts(out, ")");
 }
 
+/* One selected test file's line(s) of --explain: why the static walk, a rule or a record chose it. */
+static void explain_test(impact_buf *out, const impact_report_ctx *ctx, const impact_selected *s,
+                         impact_u32vec *chain)
+{
+	const impact_selection *sel = ctx->selection;
+	const impact_project *p = ctx->project;
+
+	if (s->anchor != IMPACT_STRPOOL_NONE)
+		impact_selection_chain(sel, s->anchor, chain);
+	else
+		chain->n = 0;
+	if (s->collector) {
+		impact_report_quote_path(out, s->target);
+		impact_buf_puts(out, " [collected by ");
+		impact_report_quote_path(out, p->files[s->collector->module].path);
+		impact_buf_printf(out, ":%u pytest_collect_file]", s->collector->hook_line);
+		if (s->reason == IMPACT_SELECT_CHANGED_TEST) {
+			impact_buf_printf(out, " (changed: %s)\n", seed_status(ctx, s->target));
+			return;
+		}
+		if (chain->n) {
+			impact_buf_puts(out, " <- ");
+			explain_chain(out, ctx, chain);
+		}
+		impact_buf_puts(out, "\n");
+		return;
+	}
+	if (s->evidence) {
+		impact_report_quote_path(out, s->target);
+		impact_buf_puts(out, " (");
+		impact_report_quote_path(out, s->evidence);
+		impact_buf_puts(out, ")\n");
+		return;
+	}
+	if (s->reason == IMPACT_SELECT_REACHES && sel->precise && s->file != IMPACT_STRPOOL_NONE &&
+	    sel->precise->why[s->file] && (!chain->n || sel->precise->hops[s->file] <= s->dist)) {
+		impact_report_quote_path(out, s->target);
+		impact_buf_puts(out, " (references: ");
+		impact_report_quote_path(out, sel->precise->why[s->file]);
+		impact_buf_puts(out, ")\n");
+		return;
+	}
+	if (s->reason == IMPACT_SELECT_REACHES && chain->n) {
+		explain_chain(out, ctx, chain);
+		impact_buf_puts(out, "\n");
+		return;
+	}
+	impact_report_quote_path(out, s->target);
+	if (s->reason == IMPACT_SELECT_RULE || s->reason == IMPACT_SELECT_ALWAYS) {
+		explain_rule(out, ctx, s);
+		if (chain->n > 1) {
+			impact_buf_puts(out, "; also reaches it: ");
+			explain_chain(out, ctx, chain);
+		}
+		impact_buf_puts(out, "\n");
+		return;
+	}
+	if (s->reason == IMPACT_SELECT_CHANGED_TEST) {
+		impact_buf_printf(out, " (changed test file: %s)\n", seed_status(ctx, s->target));
+		return;
+	}
+	impact_buf_puts(out, "\n");
+}
+
 int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 {
 	const impact_selection *sel = ctx->selection;
@@ -230,61 +294,12 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 			nfull++;
 			continue;
 		}
-		if (s->anchor != IMPACT_STRPOOL_NONE)
-			impact_selection_chain(sel, s->anchor, &chain);
-		else
-			chain.n = 0;
-		if (s->collector) {
-			impact_report_quote_path(out, s->target);
-			impact_buf_puts(out, " [collected by ");
-			impact_report_quote_path(out, p->files[s->collector->module].path);
-			impact_buf_printf(out, ":%u pytest_collect_file]", s->collector->hook_line);
-			if (s->reason == IMPACT_SELECT_CHANGED_TEST) {
-				impact_buf_printf(out, " (changed: %s)\n", seed_status(ctx, s->target));
-				continue;
-			}
-			if (chain.n) {
-				impact_buf_puts(out, " <- ");
-				explain_chain(out, ctx, &chain);
-			}
+		explain_test(out, ctx, s, &chain);
+		if (s->record_note) {
+			impact_buf_puts(out, "  ");
+			impact_report_quote_path(out, s->record_note);
 			impact_buf_puts(out, "\n");
-			continue;
 		}
-		if (s->evidence) {
-			impact_report_quote_path(out, s->target);
-			impact_buf_puts(out, " (");
-			impact_report_quote_path(out, s->evidence);
-			impact_buf_puts(out, ")\n");
-			continue;
-		}
-		if (s->reason == IMPACT_SELECT_REACHES && sel->precise && s->file != IMPACT_STRPOOL_NONE &&
-		    sel->precise->why[s->file] && (!chain.n || sel->precise->hops[s->file] <= s->dist)) {
-			impact_report_quote_path(out, s->target);
-			impact_buf_puts(out, " (references: ");
-			impact_report_quote_path(out, sel->precise->why[s->file]);
-			impact_buf_puts(out, ")\n");
-			continue;
-		}
-		if (s->reason == IMPACT_SELECT_REACHES && chain.n) {
-			explain_chain(out, ctx, &chain);
-			impact_buf_puts(out, "\n");
-			continue;
-		}
-		impact_report_quote_path(out, s->target);
-		if (s->reason == IMPACT_SELECT_RULE || s->reason == IMPACT_SELECT_ALWAYS) {
-			explain_rule(out, ctx, s);
-			if (chain.n > 1) {
-				impact_buf_puts(out, "; also reaches it: ");
-				explain_chain(out, ctx, &chain);
-			}
-			impact_buf_puts(out, "\n");
-			continue;
-		}
-		if (s->reason == IMPACT_SELECT_CHANGED_TEST) {
-			impact_buf_printf(out, " (changed test file: %s)\n", seed_status(ctx, s->target));
-			continue;
-		}
-		impact_buf_puts(out, "\n");
 	}
 	if (nfull)
 		impact_buf_printf(out, "%zu more test file%s run only because of the full suite\n",
@@ -396,6 +411,8 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 		json_object_set_new(o, "reason", json_string(reason_name(s->reason)));
 		if (s->evidence)
 			json_object_set_new(o, "evidence", json_str(s->evidence));
+		if (s->record_note)
+			json_object_set_new(o, "record_not_used", json_str(s->record_note));
 		if (s->reason == IMPACT_SELECT_RULE && ctx->config) {
 			json_t *r = json_object();
 			json_object_set_new(r, "name", json_str(ctx->config->rules[s->rule].name));

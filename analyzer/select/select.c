@@ -367,6 +367,12 @@ static int cmp_selected(const void *a, const void *b, void *payload)
 	}
 }
 
+void impact_selection_set_record_note(impact_selection *sel, size_t index, const char *note)
+{
+	impact_strlist_push(&sel->owned, note);
+	sel->tests[index].record_note = sel->owned.items[sel->owned.n - 1];
+}
+
 void impact_selection_set_evidence(impact_selection *sel, size_t index, const char *evidence)
 {
 	impact_strlist_push(&sel->owned, evidence);

@@ -65,6 +65,8 @@ typedef struct impact_selected {
 	const impact_collector *collector; /* set when a collector makes it a test */
 	const char *evidence; /* recorded dependencies: what the record says, or NULL
 	                         (borrowed from the selection) */
+	const char *record_note; /* why its record could not speak for it, or NULL
+	                            (borrowed from the selection) */
 	uint8_t group;       /* ordering group: rules first, changed tests, graph, the rest */
 	uint32_t seq;        /* order within the group for rules (config order) */
 } impact_selected;
@@ -136,6 +138,8 @@ const char *impact_selected_path(const impact_project *project, const impact_sel
 void impact_selection_add_reached(impact_selection *sel, const impact_project *project,
                                   uint32_t file, const char *evidence);
 void impact_selection_set_evidence(impact_selection *sel, size_t index, const char *evidence);
+/* Why the record of the test at `index` was not used (copied), for --explain. */
+void impact_selection_set_record_note(impact_selection *sel, size_t index, const char *note);
 void impact_selection_remove(impact_selection *sel, size_t index);
 void impact_selection_reorder(impact_selection *sel, const impact_project *project);
 

@@ -84,6 +84,29 @@ def test_duck_typed_call_selects_only_the_test_that_ran_it(rrepo):
     assert "1 dropped" in text
 
 
+def test_explain_says_why_a_record_was_not_used(rrepo):
+    """A record made before a change to what it executed cannot speak for
+    the test: the static walk keeps it, and --explain / --json say why."""
+    rrepo.write_many(SHAPES)
+    rrepo.commit("shapes")
+    record_all(rrepo)
+    rrepo.write("pkg/shapes.py", SHAPES["pkg/shapes.py"].replace("'circle'", "'round'"))
+    rrepo.commit("circle says round (no run since)")
+    rrepo.write("pkg/shapes.py", SHAPES["pkg/shapes.py"].replace("'circle'", "'round'")
+                .replace("'square'", "'SQUARE'"))
+    rrepo.commit("break square")
+    # Range HEAD~1..: the records were made two commits back, and
+    # Circle.render changed in between: test_circle's record is stale.
+    text = explain(rrepo, "HEAD~1..")
+    assert "executed pkg/shapes.py:Square.render in its run at" in text, text
+    assert "not used: a function it executed changed since its run" in text, text
+    r = rrepo.impact("--json", "HEAD~1..")
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    tests = {t["path"]: t for t in json.loads(r.stdout)["selected"]}
+    assert "record_not_used" not in tests["tests/test_square.py"]
+    assert tests["tests/test_circle.py"]["record_not_used"].startswith("its record (run at ")
+
+
 def test_session_fixture_setup_belongs_to_every_test_using_it(rrepo):
     rrepo.write_many({
         "pkg/__init__.py": "",
