@@ -10,6 +10,7 @@
 
 #include "opts.h"
 #include "planout.h"
+#include "records.h"
 #include "shard.h"
 #include "snapshot.h"
 
@@ -87,6 +88,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	size_t npos = 0, nrest = 0;
 	impact_plan *plan = NULL;
 	impact_plan_opts po = { 0 };
+	impact_buf filter = IMPACT_BUF_INIT;
 	const char *spec;
 	int rc, exit_code = IMPACT_EXIT_OK;
 	bool quiet;
@@ -136,12 +138,6 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
-	if (o.order && strcmp(o.order, "nearest") && strcmp(o.order, "path")) {
-		fprintf(stderr, "impact: error: --order takes 'nearest' or 'path', not '%s'\n", o.order);
-		exit_code = IMPACT_EXIT_USAGE;
-		goto done;
-	}
-
 	po.spec = spec;
 	po.staged = o.staged;
 	po.gate = o.gate;
@@ -153,6 +149,11 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	po.threads = o.threads;
 	po.order_by_path = o.order && !strcmp(o.order, "path");
 	po.rules_dir = impact_planout_rules_dir();
+	{
+		const char *partial;
+		impact_records_filter(&filter, &partial, (const char *const *)rest, nrest);
+		po.record_filter = filter.ptr;
+	}
 	if ((exit_code = impact_planout_build(&plan, cli, &po, quiet)) != IMPACT_EXIT_OK)
 		goto done;
 	if ((o.list || o.explain || o.json) && !o.run) {
@@ -164,6 +165,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	exit_code = impact_planout_run(cli, plan, &po, &o.run_opts, rest, nrest);
 done:
 	impact_planout_free(plan, quiet);
+	impact_buf_release(&filter);
 	free(pos);
 	return exit_code;
 }

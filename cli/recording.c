@@ -13,19 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* An argument that makes pytest run part of a file: the record would be partial. */
-static bool deselects(const char *a)
-{
-	static const char *const opts[] = { "-k", "-m", "--lf", "--last-failed", "--deselect",
-	                                    "--sw", "--stepwise", "--ff" };
-	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(opts); i++) {
-		size_t n = strlen(opts[i]);
-		if (!strncmp(a, opts[i], n) && (!a[n] || a[n] == '=' || (n == 2 && a[1] != '-')))
-			return true;
-	}
-	return a[0] != '-' && strstr(a, "::") != NULL;
-}
-
 /* HEAD's tree when no tracked file differs from it in the index or the work tree. */
 static int clean_tree(git_oid *out, git_repository *repo)
 {
@@ -59,13 +46,19 @@ void impact_recording_init(impact_recording *rec, impact_cli *cli, bool off, boo
 		return;
 	}
 	impact_recording_sweep(cli->repo);
-	for (size_t i = 0; i < nargs; i++)
-		if (deselects(args[i])) {
+	{
+		impact_buf key = IMPACT_BUF_INIT;
+		const char *partial = NULL;
+		if (impact_records_filter(&key, &partial, args, nargs) < 0) {
 			impact_buf w = IMPACT_BUF_INIT;
-			impact_buf_printf(&w, "'%s' runs part of the tests, so no dependencies are recorded", args[i]);
+			impact_buf_printf(&w, "'%s' runs part of the tests, so no dependencies are recorded",
+			                  partial);
 			rec->why_not = impact_buf_detach(&w);
+			impact_buf_release(&key);
 			return;
 		}
+		rec->filter = impact_buf_detach(&key);
+	}
 	if (clean_tree(&rec->tree, cli->repo) == 0)
 		rec->have_tree = true;
 	else
@@ -133,6 +126,7 @@ void impact_recording_collect(impact_recording *rec, const impact_strlist *incom
 	run.nincomplete = incomplete->n;
 	run.failed = (const char *const *)failed->items;
 	run.nfailed = failed->n;
+	run.filter = rec->filter;
 	if (impact_records_open(&store, rec->repo, true) < 0 ||
 	    impact_records_ingest(store, rec->repo, &run, &notes) < 0) {
 		if (!rec->quiet)
@@ -155,6 +149,7 @@ void impact_recording_release(impact_recording *rec)
 		remove_tree(rec->sink);
 	free(rec->sink);
 	free(rec->why_not);
+	free(rec->filter);
 	memset(rec, 0, sizeof(*rec));
 }
 

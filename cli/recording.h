@@ -22,6 +22,7 @@ typedef struct impact_recording {
 	git_oid tree;           /* the tree the work tree holds */
 	bool have_tree;
 	char *why_not;          /* why nothing is stored (said once), or NULL */
+	char *filter;           /* the run's -k/-m key (impact_records_filter), or NULL */
 	bool quiet;
 } impact_recording;
 

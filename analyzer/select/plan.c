@@ -119,7 +119,7 @@ static void plan_records(impact_plan *plan, git_repository *repo, const impact_p
 		return;
 	if (rc < 0 || impact_records_apply(rec, plan->selection, plan->project, plan->changes, repo,
 	                                   plan->range.old_tree, plan->snapshot, plan->cache,
-	                                   &plan->notes) < 0) {
+	                                   o->record_filter, &plan->notes) < 0) {
 		impact_buf_printf(&w, "recorded dependencies not used: %s", impact_error_last());
 		impact_strlist_push(&plan->notes, w.ptr);
 	}

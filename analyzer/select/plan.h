@@ -34,6 +34,7 @@ typedef struct impact_plan_opts {
 	bool order_by_path;    /* run order by path, not failures first */
 	unsigned shard_k, shard_n; /* keep part k of n (1-based); n = 0: no sharding */
 	const char *rules_dir; /* folder of rule sets, or NULL: the installed one */
+	const char *record_filter; /* the run's -k/-m (impact_records_filter), NULL = none */
 } impact_plan_opts;
 
 typedef struct impact_plan {

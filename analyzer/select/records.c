@@ -30,7 +30,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS fset (id INTEGER PRIMARY KEY, digest INTEGER UNIQUE NOT NULL,"
 	"  ids BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS rec (file TEXT PRIMARY KEY, tree BLOB NOT NULL,"
-	"  fset INTEGER NOT NULL, deps TEXT NOT NULL, ntests INTEGER NOT NULL);"
+	"  fset INTEGER NOT NULL, deps TEXT NOT NULL, ntests INTEGER NOT NULL,"
+	"  filter TEXT NOT NULL DEFAULT '');"
 	"CREATE TABLE IF NOT EXISTS modimp (path TEXT PRIMARY KEY, fset INTEGER NOT NULL);";
 
 static int db_error(impact_records *rec, const char *what)
@@ -38,6 +39,53 @@ static int db_error(impact_records *rec, const char *what)
 	return impact_error_set(IMPACT_ERROR, "recorded dependencies '%s': cannot %s: %s; "
 	                        "'impact records clear' starts them anew", rec->path, what,
 	                        sqlite3_errmsg(rec->db));
+}
+
+/* "-k"/"-m" with its value (joined, "-kEXPR", "-k=EXPR"): the option letter and the expression. */
+static bool filter_arg(char *opt, const char **value, const char *const *args, size_t n, size_t *i)
+{
+	const char *a = args[*i];
+	if (a[0] != '-' || (a[1] != 'k' && a[1] != 'm'))
+		return false;
+	*opt = a[1];
+	if (a[2] == '=')
+		*value = a + 3;
+	else if (a[2])
+		*value = a + 2;
+	else if (*i + 1 < n)
+		*value = args[++*i];
+	else
+		*value = "";
+	return true;
+}
+
+int impact_records_filter(impact_buf *out, const char **why, const char *const *args, size_t n)
+{
+	static const char *const partial[] = { "--lf", "--last-failed", "--deselect", "--sw",
+	                                       "--stepwise", "--sw-skip", "--stepwise-skip" };
+	impact_buf_clear(out);
+	*why = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *a = args[i], *value;
+		char opt;
+		if (!strcmp(a, "--")) {
+			/* What follows names files and node ids. */
+			for (size_t k = i + 1; k < n && !*why; k++)
+				if (strstr(args[k], "::"))
+					*why = args[k];
+			break;
+		}
+		for (size_t k = 0; k < IMPACT_ARRAY_SIZE(partial) && !*why; k++) {
+			size_t len = strlen(partial[k]);
+			if (!strncmp(a, partial[k], len) && (!a[len] || a[len] == '='))
+				*why = a;
+		}
+		if (a[0] != '-' && strstr(a, "::") && !*why)
+			*why = a;
+		if (filter_arg(&opt, &value, args, n, &i))
+			impact_buf_printf(out, "%s-%c %s", out->size ? "\x1f" : "", opt, value);
+	}
+	return *why ? IMPACT_ENOTFOUND : 0;
 }
 
 char *impact_records_path(git_repository *repo)
@@ -389,7 +437,7 @@ static bool listed(const char *const *list, size_t n, const char *rel)
 static void store_tests(ingest *in)
 {
 	sqlite3_stmt *put = NULL, *del = NULL;
-	if (sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO rec VALUES (?, ?, ?, ?, ?)", -1,
+	if (sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO rec VALUES (?, ?, ?, ?, ?, ?)", -1,
 	                       &put, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(in->rec->db, "DELETE FROM rec WHERE file = ?", -1, &del,
 	                       NULL) != SQLITE_OK) {
@@ -423,6 +471,7 @@ static void store_tests(ingest *in)
 		sqlite3_bind_int64(put, 3, set);
 		sqlite3_bind_text(put, 4, deps.ptr ? deps.ptr : "", -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(put, 5, (int64_t)t->ntests);
+		sqlite3_bind_text(put, 6, in->run->filter ? in->run->filter : "", -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(put) != SQLITE_DONE)
 			in->failed = true;
 		impact_buf_release(&deps);

@@ -32,7 +32,7 @@
 typedef struct impact_records impact_records;
 
 /* The store's format; another is dropped quietly and rebuilt. */
-#define IMPACT_RECORDS_VERSION "impact-records-1"
+#define IMPACT_RECORDS_VERSION "impact-records-2"
 
 /*
  * Open the store of `repo`. With `create`, create it when missing;
@@ -52,7 +52,20 @@ typedef struct impact_records_run {
 	const char *const *failed;   /* test files with a failed test: their records are dropped */
 	size_t nfailed;
 	impact_cache *cache;         /* parse cache, or NULL */
+	const char *filter;          /* the run's -k/-m (impact_records_filter), NULL = none */
 } impact_records_run;
+
+/*
+ * The user's own test filter in pytest arguments `args`, as a key stored
+ * with the records a run makes and compared with the selection's: -k and
+ * -m expressions (what a later run with the same filter runs again), in
+ * `out` ("" when none). A record made under one filter speaks only for
+ * runs with the same filter: both must hold. Returns 0, or
+ * IMPACT_ENOTFOUND with `*why` the argument that runs part of the tests in
+ * a way no later run repeats (--lf, --sw, --deselect, a node id): such a
+ * run records nothing. `out` holds the whole key either way.
+ */
+int impact_records_filter(impact_buf *out, const char **why, const char *const *args, size_t n);
 
 /*
  * Turn the sink's files into records. Returns 0 and appends notes for
@@ -87,12 +100,15 @@ char *impact_records_path(git_repository *repo);
  * call-time changes whose usable record executed none of the changed
  * functions is dropped; a test not selected whose usable record executed
  * one is added. Evidence per test is kept in sel (impact_selection_evidence).
+ * `filter` is the selection's impact_records_filter key (NULL = ""): a
+ * record made under another filter is not used.
  * Appends notes (why records were not used) to `notes`. Returns 0, or a
  * negative code on a git failure (the selection is then unchanged).
  */
 int impact_records_apply(impact_records *rec, impact_selection *sel,
                          const impact_project *project, const impact_changeset *changes,
                          git_repository *repo, const git_tree *old_tree,
-                         impact_snapshot *new_side, impact_cache *cache, impact_strlist *notes);
+                         impact_snapshot *new_side, impact_cache *cache, const char *filter,
+                         impact_strlist *notes);
 
 #endif

@@ -252,6 +252,7 @@ typedef struct record {
 	char *deps;        /* newline-separated */
 	int usable;        /* -1 unknown, 0 no, 1 yes */
 	const char *why_not;
+	char *filter;      /* the -k/-m it was made under ("" none) */
 } record;
 
 /* The first dep of `r` changed in `files`, or NULL. */
@@ -285,7 +286,7 @@ static void load_records(impact_records *rec, record **out, size_t *n)
 	size_t alloc = 0;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(rec->db, "SELECT rec.file, rec.tree, fset.ids, rec.deps FROM rec "
+	if (sqlite3_prepare_v2(rec->db, "SELECT rec.file, rec.tree, fset.ids, rec.deps, rec.filter FROM rec "
 	                       "JOIN fset ON fset.id = rec.fset", -1, &st, NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -300,6 +301,7 @@ static void load_records(impact_records *rec, record **out, size_t *n)
 		if (r.nids)
 			memcpy(r.ids, sqlite3_column_blob(st, 2), r.nids * sizeof(uint32_t));
 		r.deps = impact_xstrdup((const char *)sqlite3_column_text(st, 3));
+		r.filter = impact_xstrdup((const char *)sqlite3_column_text(st, 4));
 		r.usable = -1;
 		IMPACT_PUSH(*out, *n, alloc, r);
 	}
@@ -462,7 +464,8 @@ static void not_used(impact_selection *sel, size_t at, const record *r, const ch
 int impact_records_apply(impact_records *rec, impact_selection *sel,
                          const impact_project *p, const impact_changeset *changes,
                          git_repository *repo, const git_tree *old_tree,
-                         impact_snapshot *new_side, impact_cache *cache, impact_strlist *notes)
+                         impact_snapshot *new_side, impact_cache *cache, const char *filter,
+                         impact_strlist *notes)
 {
 	impact_pyparser *parser = NULL;
 	delta d;
@@ -523,7 +526,13 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 				not_used(sel, at, r, "an import-time change reaches it");
 			continue;
 		}
-		judge(r, rec, repo, p, parser, old_tree, &trees, &ntrees, &atrees);
+		if (strcmp(r->filter ? r->filter : "", filter ? filter : "")) {
+			r->usable = 0;
+			r->why_not = *r->filter ? "it was made under another -k/-m than this selection's"
+			                        : "it was made without the -k/-m of this selection";
+		} else {
+			judge(r, rec, repo, p, parser, old_tree, &trees, &ntrees, &atrees);
+		}
 		if (!r->usable) {
 			if (at != SIZE_MAX)
 				not_used(sel, at, r, r->why_not);
@@ -555,6 +564,7 @@ done:
 		free(recs[i].file);
 		free(recs[i].ids);
 		free(recs[i].deps);
+		free(recs[i].filter);
 	}
 	free(recs);
 	for (size_t i = 0; i < ntrees; i++) {
