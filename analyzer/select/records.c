@@ -5,9 +5,10 @@
  * Tables: func (path, qualified name, fingerprint: one row per distinct
  * triple), fset (a sorted array of func ids, stored once per distinct
  * set, found by a 64-bit digest), rec (per test file: tree, fset, the
- * non-Python files it ran code from), modimp (per module: the fset of
- * what ran while it was imported). A store of another version is
- * emptied and rebuilt quietly.
+ * non-Python files it ran code from or read, the -k/-m it ran under),
+ * modimp (per module: the fset of what ran while it was imported, and
+ * the files read then). A store of another version is dropped and
+ * rebuilt quietly.
  */
 #include "records.h"
 
@@ -32,7 +33,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS rec (file TEXT PRIMARY KEY, tree BLOB NOT NULL,"
 	"  fset INTEGER NOT NULL, deps TEXT NOT NULL, ntests INTEGER NOT NULL,"
 	"  filter TEXT NOT NULL DEFAULT '');"
-	"CREATE TABLE IF NOT EXISTS modimp (path TEXT PRIMARY KEY, fset INTEGER NOT NULL);";
+	"CREATE TABLE IF NOT EXISTS modimp (path TEXT PRIMARY KEY, fset INTEGER NOT NULL,"
+	"  deps TEXT NOT NULL DEFAULT '');";
 
 static int db_error(impact_records *rec, const char *what)
 {
@@ -104,8 +106,13 @@ static int check_version(impact_records *rec)
 	sqlite3_finalize(st);
 	if (ok)
 		return 0;
+	/* Dropped, not emptied: another version's tables may have other columns. */
 	if (sqlite3_exec(rec->db,
-	                 "DELETE FROM func; DELETE FROM fset; DELETE FROM rec; DELETE FROM modimp;"
+	                 "DROP TABLE IF EXISTS func; DROP TABLE IF EXISTS fset;"
+	                 "DROP TABLE IF EXISTS rec; DROP TABLE IF EXISTS modimp;", NULL, NULL,
+	                 NULL) != SQLITE_OK ||
+	    sqlite3_exec(rec->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(rec->db,
 	                 "INSERT OR REPLACE INTO meta VALUES ('version', '" IMPACT_RECORDS_VERSION "');",
 	                 NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(rec, "reset its tables");
@@ -366,6 +373,7 @@ static void ingest_import(ingest *in, json_t *line)
 	const char *rel = module ? rel_of(in, module) : NULL;
 	impact_u32vec funcs = { 0 };
 	impact_strlist deps = { 0 };
+	impact_buf joined = IMPACT_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	json_t *e;
 	size_t i;
@@ -374,19 +382,28 @@ static void ingest_import(ingest *in, json_t *line)
 		return;
 	json_array_foreach(json_object_get(line, "fns"), i, e)
 		add_code(in, &funcs, &deps, e);
+	json_array_foreach(json_object_get(line, "files"), i, e) {
+		json_t *pair = json_pack("[s, i]", json_string_value(e) ? json_string_value(e) : "", 0);
+		add_code(in, &funcs, &deps, pair);
+		json_decref(pair);
+	}
 	uniq(&funcs);
 	set = fset_id(in->rec, &funcs);
+	for (size_t k = 0; k < deps.n; k++)
+		impact_buf_printf(&joined, "%s%s", k ? "\n" : "", deps.items[k]);
 	if (set >= 0 &&
-	    sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO modimp VALUES (?, ?)", -1, &st,
+	    sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO modimp VALUES (?, ?, ?)", -1, &st,
 	                       NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, rel, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, set);
+		sqlite3_bind_text(st, 3, joined.ptr ? joined.ptr : "", -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			in->failed = true;
 	}
 	sqlite3_finalize(st);
 	impact_u32vec_release(&funcs);
 	impact_strlist_release(&deps);
+	impact_buf_release(&joined);
 }
 
 /* One tests-<pid>.jsonl file of the sink. */

@@ -271,6 +271,47 @@ static const char *dep_changed(const record *r, const json_t *files, impact_buf 
 	return NULL;
 }
 
+/* Each path of newline-separated `list` that is in `files`, set in `seen`. */
+static void mark_listed(json_t *seen, const char *list, const json_t *files, impact_buf *tmp)
+{
+	while (list && *list) {
+		const char *nl = strchr(list, '\n');
+		size_t n = nl ? (size_t)(nl - list) : strlen(list);
+		impact_buf_clear(tmp);
+		impact_buf_put(tmp, list, n);
+		if (json_object_get(files, tmp->ptr))
+			json_object_set_new(seen, tmp->ptr, json_true());
+		list = nl ? nl + 1 : list + n;
+	}
+}
+
+/*
+ * Whether each of `files` (changed non-Python paths) was seen read, or
+ * its code run, in some recorded run: by a test (its record's deps) or
+ * while a module was imported (modimp's deps).
+ */
+static bool reads_known(impact_records *rec, const record *recs, size_t nrecs, json_t *files)
+{
+	json_t *seen = json_object(), *v;
+	const char *key;
+	sqlite3_stmt *st = NULL;
+	bool all = true;
+	impact_buf tmp = IMPACT_BUF_INIT;
+	for (size_t k = 0; k < nrecs; k++)
+		mark_listed(seen, recs[k].deps, files, &tmp);
+	if (sqlite3_prepare_v2(rec->db, "SELECT deps FROM modimp WHERE deps != ''", -1, &st,
+	                       NULL) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW)
+			mark_listed(seen, (const char *)sqlite3_column_text(st, 0), files, &tmp);
+	sqlite3_finalize(st);
+	json_object_foreach(files, key, v)
+		if (!json_object_get(seen, key))
+			all = false;
+	json_decref(seen);
+	impact_buf_release(&tmp);
+	return all;
+}
+
 /* The first of r's functions marked, or UINT32_MAX. */
 static uint32_t executed(const record *r, const bool *marks, int64_t maxid)
 {
@@ -333,12 +374,21 @@ static void import_seeds(impact_records *rec, delta *d, const impact_project *p,
 		if (!known)
 			seed(d, p, path);
 	}
-	if (sqlite3_prepare_v2(rec->db, "SELECT modimp.path, fset.ids FROM modimp JOIN fset "
-	                       "ON fset.id = modimp.fset", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(rec->db, "SELECT modimp.path, fset.ids, modimp.deps FROM modimp "
+	                       "JOIN fset ON fset.id = modimp.fset", -1, &st, NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const uint32_t *ids = sqlite3_column_blob(st, 1);
 		size_t n = (size_t)sqlite3_column_bytes(st, 1) / sizeof(uint32_t);
+		record deps = { 0 };
+		impact_buf tmp = IMPACT_BUF_INIT;
+		/* A file read while it was imported changed: import-time changed. */
+		deps.deps = (char *)sqlite3_column_text(st, 2);
+		if (dep_changed(&deps, d->files, &tmp)) {
+			seed(d, p, (const char *)sqlite3_column_text(st, 0));
+			n = 0;
+		}
+		impact_buf_release(&tmp);
 		for (size_t i = 0; i < n; i++) {
 			uint32_t id;
 			memcpy(&id, &ids[i], sizeof(id));
@@ -385,12 +435,18 @@ typedef struct stale_tree {
 	int64_t maxid;
 } stale_tree;
 
+/*
+ * Whether record `r` describes old side `a`: made on it, or on a tree
+ * from which `a` differs only where the test does not reach. `file` is
+ * the project file whose static reach stands for the test (the test
+ * module, or for a collected data file its collector's module) and
+ * `scope` a second one (the collector's conftest), or IMPACT_STRPOOL_NONE.
+ */
 static void judge(record *r, impact_records *rec, git_repository *repo, const impact_project *p,
                   impact_pyparser *parser, const git_tree *a, stale_tree **trees, size_t *ntrees,
-                  size_t *atrees)
+                  size_t *atrees, uint32_t file, uint32_t scope)
 {
 	stale_tree *t = NULL;
-	uint32_t file = impact_project_find(p, r->file);
 	impact_buf tmp = IMPACT_BUF_INIT;
 	if (a && !git_oid_cmp(&r->tree, git_tree_id(a))) {
 		r->usable = 1;
@@ -423,8 +479,12 @@ static void judge(record *r, impact_records *rec, git_repository *repo, const im
 	r->usable = 0;
 	if (t->d.failed)
 		r->why_not = "its tree is gone or too far from the old side";
-	else if (file == IMPACT_STRPOOL_NONE || (file < t->reach.n && t->reach.dist[file] != UINT32_MAX))
+	else if (file == IMPACT_STRPOOL_NONE || (file < t->reach.n && t->reach.dist[file] != UINT32_MAX) ||
+	         (scope != IMPACT_STRPOOL_NONE && scope < t->reach.n &&
+	          t->reach.dist[scope] != UINT32_MAX))
 		r->why_not = "an import-time change since its run reaches it";
+	else if (json_object_get(t->d.files, r->file))
+		r->why_not = "its file changed since its run";
 	else if (executed(r, t->marks, t->maxid) != UINT32_MAX)
 		r->why_not = "a function it executed changed since its run";
 	else if (dep_changed(r, t->d.files, &tmp))
@@ -450,13 +510,143 @@ static char *evidence(impact_records *rec, const record *r, uint32_t fn, const c
 	return impact_buf_detach(&b);
 }
 
+/* What the passes of impact_records_apply share. */
+typedef struct apply_ctx {
+	impact_records *rec;
+	impact_selection *sel;
+	const impact_project *p;
+	git_repository *repo;
+	impact_pyparser *parser;
+	const git_tree *old_tree;
+	record *recs;
+	size_t nrecs;
+	stale_tree **trees;
+	size_t *ntrees, *atrees;
+	const delta *d;
+	const impact_reach *reach;
+	const bool *marks;
+	int64_t maxid;
+	const char *filter;
+} apply_ctx;
+
+static void usable(const apply_ctx *c, record *r, uint32_t file, uint32_t scope)
+{
+	if (r->usable >= 0)
+		return;
+	if (strcmp(r->filter ? r->filter : "", c->filter ? c->filter : "")) {
+		r->usable = 0;
+		r->why_not = *r->filter ? "it was made under another -k/-m than this selection's"
+		                        : "it was made without the -k/-m of this selection";
+		return;
+	}
+	judge(r, c->rec, c->repo, c->p, c->parser, c->old_tree, c->trees, c->ntrees, c->atrees,
+	      file, scope);
+}
+
+static record *record_of(const apply_ctx *c, const char *path)
+{
+	for (size_t k = 0; k < c->nrecs; k++)
+		if (!strcmp(c->recs[k].file, path))
+			return &c->recs[k];
+	return NULL;
+}
+
+static void not_used(impact_selection *sel, size_t at, const record *r, const char *why);
+
+/*
+ * A folder a collector makes tests of (data files turned into items),
+ * reached by a call-time change: when every file it collects there has a
+ * usable record, each speaks for itself. The folder gives way to the files
+ * whose items executed a changed function or ran code from a changed file;
+ * otherwise it stays, and --explain says which file had no usable record.
+ */
+static void narrow_collected(const apply_ctx *c)
+{
+	impact_selection *sel = c->sel;
+	const impact_project *p = c->p;
+	size_t n = impact_snapshot_count(p->snap), ntests = sel->ntests;
+	impact_buf tmp = IMPACT_BUF_INIT;
+
+	for (size_t i = 0; i < ntests; i++) {
+		const impact_selected s = sel->tests[i];
+		const impact_collector *col = s.collector;
+		size_t tlen = strlen(s.target), nfiles = 0;
+		const char *missing = NULL;
+		record *bad = NULL;
+		impact_strlist keep = { 0 }, why = { 0 };
+		if (s.file != IMPACT_STRPOOL_NONE || !col || s.reason != IMPACT_SELECT_REACHES)
+			continue;
+		if ((col->module < c->reach->n && c->reach->dist[col->module] != UINT32_MAX) ||
+		    (col->scope < c->reach->n && c->reach->dist[col->scope] != UINT32_MAX)) {
+			not_used(sel, i, NULL, "an import-time change reaches its collector");
+			continue;
+		}
+		for (size_t e = 0; e < n && !missing && !bad; e++) {
+			const char *path = impact_snapshot_entry(p->snap, e)->path;
+			record *r;
+			uint32_t fn;
+			const char *dep;
+			if (strcmp(s.target, ".") && (strncmp(path, s.target, tlen) || path[tlen] != '/'))
+				continue;
+			if (!impact_collector_collects(col, path))
+				continue;
+			nfiles++;
+			if (!(r = record_of(c, path))) {
+				missing = path;
+				break;
+			}
+			usable(c, r, col->module, col->scope);
+			if (!r->usable) {
+				bad = r;
+				break;
+			}
+			fn = executed(r, c->marks, c->maxid);
+			dep = fn == UINT32_MAX ? dep_changed(r, c->d->files, &tmp) : NULL;
+			if (fn != UINT32_MAX || dep) {
+				char *ev = evidence(c->rec, r, fn, dep);
+				impact_strlist_push(&keep, path);
+				impact_strlist_push(&why, ev);
+				free(ev);
+			}
+		}
+		if (missing || bad || !nfiles) {
+			impact_buf note = IMPACT_BUF_INIT;
+			if (missing)
+				impact_buf_printf(&note, "records not used: '%s' has none", missing);
+			else if (bad)
+				impact_buf_printf(&note, "records not used: '%s': %s", bad->file, bad->why_not);
+			if (note.size)
+				impact_selection_set_record_note(sel, i, note.ptr);
+			impact_buf_release(&note);
+		} else {
+			/* The folder gives way to its files: mark it, then add them. */
+			sel->tests[i].target = NULL;
+			for (size_t k = 0; k < keep.n; k++)
+				impact_selection_add_collected(sel, keep.items[k], col, s.anchor, s.dist,
+				                               why.items[k]);
+			sel->records_used += nfiles;
+			sel->records_dropped += nfiles - keep.n;
+		}
+		impact_strlist_release(&keep);
+		impact_strlist_release(&why);
+	}
+	for (size_t i = 0; i < sel->ntests; i++)
+		if (!sel->tests[i].target)
+			impact_selection_remove(sel, i--);
+	impact_buf_release(&tmp);
+}
+
 /* Evidence for a test the static walk selected whose record could not speak for it. */
 static void not_used(impact_selection *sel, size_t at, const record *r, const char *why)
 {
 	impact_buf b = IMPACT_BUF_INIT;
 	char sha[8];
-	git_oid_tostr(sha, sizeof(sha), &r->tree);
-	impact_buf_printf(&b, "its record (run at %s) not used: %s", sha, why ? why : "unknown");
+	if (r) {
+		git_oid_tostr(sha, sizeof(sha), &r->tree);
+		impact_buf_printf(&b, "its record (run at %s) not used: %s", sha, why ? why : "unknown");
+	} else {
+		impact_buf_printf(&b, "records not used: %s", why);
+	}
 	impact_selection_set_record_note(sel, at, b.ptr);
 	impact_buf_release(&b);
 }
@@ -477,8 +667,11 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	int64_t maxid = 0;
 	reader ra = { repo, old_tree, NULL }, rb = { repo, NULL, new_side };
 	impact_buf tmp = IMPACT_BUF_INIT;
+	apply_ctx ctx;
 	int rc = 0;
 	IMPACT_UNUSED(cache);
+
+	memset(&ctx, 0, sizeof(ctx));
 
 	delta_init(&d);
 	if (sel->full_suite || !changes->n)
@@ -496,12 +689,34 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	}
 	marks = func_marks(rec, d.funcs, &maxid);
 	import_seeds(rec, &d, p, marks, maxid, changes);
-	/* Readers of changed data files are import-time seeds of the static walk. */
-	for (uint32_t id = 0; sel->seed_data && id < p->nfiles; id++)
-		if (sel->seed_data[id] && !impact_path_has_suffix(sel->seed_data[id], ".py"))
-			impact_u32vec_push(&d.seeds, id);
+	/*
+	 * Readers of changed data files (named in a string) are import-time
+	 * seeds of the static walk, unless every changed data file was seen
+	 * read in the recorded runs: then who read it is known, per test and
+	 * per module import, and the reads decide.
+	 */
+	if (!reads_known(rec, recs, nrecs, d.files))
+		for (uint32_t id = 0; sel->seed_data && id < p->nfiles; id++)
+			if (sel->seed_data[id] && !impact_path_has_suffix(sel->seed_data[id], ".py"))
+				impact_u32vec_push(&d.seeds, id);
 	impact_graph_dependents(&reach, p->graph, d.seeds.v, d.seeds.n, 0);
 
+	ctx.rec = rec;
+	ctx.sel = sel;
+	ctx.p = p;
+	ctx.repo = repo;
+	ctx.parser = parser;
+	ctx.old_tree = old_tree;
+	ctx.recs = recs;
+	ctx.nrecs = nrecs;
+	ctx.trees = &trees;
+	ctx.ntrees = &ntrees;
+	ctx.atrees = &atrees;
+	ctx.d = &d;
+	ctx.reach = &reach;
+	ctx.marks = marks;
+	ctx.maxid = maxid;
+	ctx.filter = filter;
 	selected = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	for (size_t i = 0; i < sel->ntests; i++)
 		if (sel->tests[i].file != IMPACT_STRPOOL_NONE)
@@ -526,13 +741,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 				not_used(sel, at, r, "an import-time change reaches it");
 			continue;
 		}
-		if (strcmp(r->filter ? r->filter : "", filter ? filter : "")) {
-			r->usable = 0;
-			r->why_not = *r->filter ? "it was made under another -k/-m than this selection's"
-			                        : "it was made without the -k/-m of this selection";
-		} else {
-			judge(r, rec, repo, p, parser, old_tree, &trees, &ntrees, &atrees);
-		}
+		usable(&ctx, r, file, IMPACT_STRPOOL_NONE);
 		if (!r->usable) {
 			if (at != SIZE_MAX)
 				not_used(sel, at, r, r->why_not);
@@ -555,6 +764,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 			sel->records_dropped++;
 		}
 	}
+	narrow_collected(&ctx);
 	impact_selection_reorder(sel, p);
 done:
 	if (d.failed && notes)

@@ -222,6 +222,12 @@ static void explain_test(impact_buf *out, const impact_report_ctx *ctx, const im
 		impact_buf_puts(out, " [collected by ");
 		impact_report_quote_path(out, p->files[s->collector->module].path);
 		impact_buf_printf(out, ":%u pytest_collect_file]", s->collector->hook_line);
+		if (s->evidence) {
+			impact_buf_puts(out, " (");
+			impact_report_quote_path(out, s->evidence);
+			impact_buf_puts(out, ")\n");
+			return;
+		}
 		if (s->reason == IMPACT_SELECT_CHANGED_TEST) {
 			impact_buf_printf(out, " (changed: %s)\n", seed_status(ctx, s->target));
 			return;

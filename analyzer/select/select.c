@@ -394,6 +394,24 @@ void impact_selection_add_reached(impact_selection *sel, const impact_project *p
 	impact_selection_set_evidence(sel, sel->ntests - 1, evidence);
 }
 
+void impact_selection_add_collected(impact_selection *sel, const char *target,
+                                    const impact_collector *col, uint32_t anchor, uint32_t dist,
+                                    const char *evidence)
+{
+	impact_selected s = { 0 };
+	impact_strlist_push(&sel->owned, target);
+	s.file = IMPACT_STRPOOL_NONE;
+	s.anchor = anchor;
+	s.target = sel->owned.items[sel->owned.n - 1];
+	s.dist = dist;
+	s.reason = IMPACT_SELECT_REACHES;
+	s.group = GROUP_GRAPH;
+	s.rule = -1;
+	s.collector = col;
+	IMPACT_PUSH(sel->tests, sel->ntests, sel->alloc, s);
+	impact_selection_set_evidence(sel, sel->ntests - 1, evidence);
+}
+
 void impact_selection_remove(impact_selection *sel, size_t index)
 {
 	memmove(&sel->tests[index], &sel->tests[index + 1],

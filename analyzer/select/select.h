@@ -140,6 +140,10 @@ void impact_selection_add_reached(impact_selection *sel, const impact_project *p
 void impact_selection_set_evidence(impact_selection *sel, size_t index, const char *evidence);
 /* Why the record of the test at `index` was not used (copied), for --explain. */
 void impact_selection_set_record_note(impact_selection *sel, size_t index, const char *note);
+/* Append `target` (copied), a file collector `col` makes tests of, as reached. */
+void impact_selection_add_collected(impact_selection *sel, const char *target,
+                                    const impact_collector *col, uint32_t anchor, uint32_t dist,
+                                    const char *evidence);
 void impact_selection_remove(impact_selection *sel, size_t index);
 void impact_selection_reorder(impact_selection *sel, const impact_project *project);
 

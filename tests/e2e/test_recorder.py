@@ -500,7 +500,7 @@ def test_records_each_rule(python, project):
     # import time: under the module imported, not under any test
     imports = {l["module"]: l for l in extra if l["kind"] == "import"}
     reg = imports[str(project / "pkg/registry.py")]
-    assert set(reg) == {"kind", "module", "fns"}
+    assert set(reg) == {"kind", "module", "fns", "files"}
     assert P("pkg/helpers.py", "build") in reg["fns"]
     assert P("pkg/registry.py", "register") in reg["fns"]
     assert module(project, "pkg/registry.py") in reg["fns"]

@@ -8,7 +8,8 @@ or each pytest-xdist worker, never the xdist controller) writes
 name in the same directory and ``os.replace``:
 
     {"v":1,"rootdir":"/abs/rootdir","python":"3.12.1","tracer":"monitoring","worker":null}
-    {"kind":"import","module":"/abs/pkg/mod.py","fns":[["/abs/pkg/util.py",12]]}
+    {"kind":"import","module":"/abs/pkg/mod.py","fns":[["/abs/pkg/util.py",12]],
+     "files":["/abs/pkg/table.json"]}
     {"kind":"test","id":"<nodeid>","path":"/abs/tests/test_x.py","fns":[...],
      "kept":[...],"files":["/abs/templates/t.html"],"opaque":null}
 
@@ -19,7 +20,8 @@ or, when recording cannot run at all, the single line
 file is a Python file under the root (lambdas, comprehensions and nested
 functions as themselves: the reader maps lines to the enclosing function);
 ``files`` are the other files under the root that named executed code (a
-compiled template). Attribution:
+compiled template) or were opened for reading (an audit hook on "open":
+data files, templates, fixtures' inputs). Attribution:
 
 - a test gets what ran during its setup, call and teardown, plus what the
   setup of each fixture it uses executed (whenever and for whichever test
@@ -168,6 +170,74 @@ def _caller(frame):
         f = f.f_back
         n += 1
     return None
+
+
+# ---------------------------------------------------------------- file reads
+
+class _Read:
+    """Stands for a repository file that was opened for reading: kept in
+    the sinks like a code object (_FILE), so whoever read it, at import,
+    in a test, in a child process or once for a cache (``kept``: its first
+    caller is the function that opened it), has it in ``files``."""
+    __slots__ = ("path", "__weakref__")
+
+    def __init__(self, path):
+        self.path = path
+
+
+_reads = {}            # absolute path -> its _Read
+_audit_hooked = False
+
+
+def _reads_file(mode, flags):
+    if isinstance(mode, str):
+        return "r" in mode or "+" in mode
+    if isinstance(flags, int):
+        return (flags & 3) != os.O_WRONLY
+    return True
+
+
+def _audit(event, args):
+    """sys.addaudithook: a repository file other than Python source opened
+    for reading. Hooks cannot be removed, so it does nothing unless a
+    recording is active. Never raises (an audit hook that raises aborts
+    the operation)."""
+    if event != "open" or not _active:
+        return
+    try:
+        path = args[0]
+        if isinstance(path, int) or not _reads_file(args[1], args[2] if len(args) > 2 else None):
+            return
+        path = os.fsdecode(path)
+        p = _norm(path)
+        if p is None or p.endswith((".py", ".pyc")) or os.sep + "__pycache__" + os.sep in p:
+            return
+        r = _reads.get(p)
+        if r is None:
+            if not os.path.isfile(p):
+                return
+            r = _Read(p)
+            _reads[p] = r
+            _alive.append(r)
+            i = id(r)
+            _kind[i] = _FILE
+            _key[i] = (p, 0)
+        i = id(r)
+        d = _cur
+        if i not in d:
+            # The function that called open() is the reader: a cache it
+            # fills carries the read along (``kept``).
+            d[i] = _caller(sys._getframe(0))
+    except Exception:
+        pass
+
+
+def _hook_audit():
+    global _audit_hooked
+    if _audit_hooked or not hasattr(sys, "addaudithook"):
+        return
+    sys.addaudithook(_audit)
+    _audit_hooked = True
 
 
 # ---------------------------------------------------------------- sinks
@@ -872,6 +942,10 @@ def start():
         threading.settrace(_thread_trace_fn)
         _tracer = "setprofile"
     _install_process_hooks()
+    try:
+        _hook_audit()
+    except Exception:
+        pass
     global _sinkdir
     _sinkdir = _sinkdir or os.environ.get("IMPACT_RECORD")
     if _child is None:
@@ -1177,8 +1251,9 @@ class Recorder:
                "python": "%d.%d.%d" % sys.version_info[:3], "tracer": _tracer,
                "worker": self.worker}
         for mod in sorted(_imports):
-            fns, _files = self._keys(_imports[mod])
-            yield {"kind": "import", "module": mod, "fns": sorted([list(k) for k in fns])}
+            fns, files = self._keys(_imports[mod])
+            yield {"kind": "import", "module": mod, "fns": sorted([list(k) for k in fns]),
+                   "files": sorted(files)}
         kept = self.kept()
         children = read_children(self.sinkdir) if any(t[5] for t in self.tests) else {}
         direct = set(pid for t in self.tests for pid, _ in t[5] if pid)

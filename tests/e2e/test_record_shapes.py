@@ -1,0 +1,390 @@
+"""Recorded dependencies on the shapes where line-coverage selectors break
+(the import-time use, once-per-process code, a rootdir below the
+repository, the user's own -m/-k, code compiled from files that are not
+Python, data-file items, warnings as errors).
+
+Each scenario is a small real repository of that shape: `impact --all`
+records it, one commit changes something, the suite is run at the new
+commit here to learn which test files really fail, and `impact --list`
+must select exactly those files: no fewer, no more.
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "share" / "impact"
+
+
+@pytest.fixture
+def rrepo(repo):
+    repo.env["IMPACT_DATA_DIR"] = str(DATA_DIR)
+    return repo
+
+
+def failing(repo, *args):
+    """The test files that fail at the work tree's state, relative to the
+    repository, by running pytest here with `args`."""
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "--tb=no", "-rfE", *args], cwd=repo.path, env=repo.env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    root = repo.path
+    m = re.search(r"^rootdir: (.*?)(,|$)", r.stdout, re.M)
+    files = set()
+    for line in r.stdout.splitlines():
+        m2 = re.match(r"(FAILED|ERROR) ([^:\s]+)", line)
+        if m2:
+            files.add(m2.group(2))
+    # Node ids are relative to pytest's rootdir: map them to the repository.
+    rootdir = Path(m.group(1)) if m else root
+    return sorted(str((rootdir / f).resolve().relative_to(root.resolve())) for f in files)
+
+
+def record_all(repo, *extra):
+    r = repo.impact("--all", "-q", *extra)
+    assert r.returncode == 0, (r.stdout.decode(errors="replace") +
+                               r.stderr.decode(errors="replace"))
+    st = repo.impact("records", "stats")
+    assert st.returncode == 0, st.stderr.decode(errors="replace")
+    return st.stdout.decode()
+
+
+def recorded_files(stats):
+    m = re.search(r"records:\s+(\d+) test files", stats)
+    return int(m.group(1)) if m else 0
+
+
+def change(repo, path, old, new):
+    text = (repo.path / path).read_text()
+    assert old in text, (path, old)
+    repo.write(path, text.replace(old, new))
+    repo.commit("change " + path)
+
+
+# --- 1. import-time use ---------------------------------------------------------
+
+def test_a_registry_filled_by_a_decorator_at_import(rrepo):
+    rrepo.write_many({
+        "reg/__init__.py": "",
+        "reg/core.py": ("REGISTRY = {}\n\n\ndef register(name):\n"
+                        "    def deco(f):\n        REGISTRY[name] = f\n        return f\n"
+                        "    return deco\n\n\ndef unrelated():\n    return 1\n"),
+        "reg/plugins.py": ("from reg.core import register\n\n\n@register('up')\n"
+                           "def up(s):\n    return s.upper()\n"),
+        "tests/test_plugins.py": ("import reg.plugins\nfrom reg.core import REGISTRY\n\n\n"
+                                  "def test_registered():\n    assert 'up' in REGISTRY\n"),
+        "tests/test_unrelated.py": ("from reg.core import unrelated\n\n\n"
+                                    "def test_unrelated():\n    assert unrelated() == 1\n"),
+    })
+    rrepo.commit("registry")
+    record_all(rrepo)
+    change(rrepo, "reg/core.py", "REGISTRY[name] = f", "REGISTRY[name.upper()] = f")
+    assert failing(rrepo) == ["tests/test_plugins.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_plugins.py"]
+
+
+# --- 2. once-per-process code ---------------------------------------------------
+
+ONCE = {
+    "lex/__init__.py": "",
+    # A dict filled on first lookup, a class attribute compiled on first
+    # instantiation, an lru_cache body: each runs in the first test only.
+    "lex/tables.py": (
+        "import functools\n\n_TABLES = {}\n\n\n"
+        "def _build(name):\n    return {'name': name, 'size': len(name)}\n\n\n"
+        "def table(name):\n    if name not in _TABLES:\n        _TABLES[name] = _build(name)\n"
+        "    return _TABLES[name]\n\n\n"
+        "class Lexer:\n    _rules = None\n\n    def __init__(self):\n"
+        "        if Lexer._rules is None:\n            Lexer._rules = self._compile()\n\n"
+        "    def _compile(self):\n        return ['word', 'space']\n\n"
+        "    def lex(self, s):\n        return [r for r in self._rules if r]\n\n\n"
+        "@functools.lru_cache(maxsize=None)\n"
+        "def keywords():\n    return frozenset(['if', 'else'])\n\n\n"
+        "def is_keyword(w):\n    return w in keywords()\n\n\n"
+        "def alone():\n    return 'alone'\n"),
+    "tests/test_a.py": (
+        "from lex.tables import table, Lexer, is_keyword\n\n\n"
+        "def test_a():\n    assert table('x')['size'] == 1\n"
+        "    assert Lexer().lex('a') == ['word', 'space']\n    assert is_keyword('if')\n"),
+    "tests/test_b.py": (
+        "from lex.tables import table, Lexer, is_keyword\n\n\n"
+        "def test_b():\n    assert table('x') == {'name': 'x', 'size': 1}\n"
+        "    assert len(Lexer().lex('b')) == 2\n    assert is_keyword('if')\n"),
+    "tests/test_c.py": (
+        "from lex.tables import alone\n\n\ndef test_c():\n    assert alone() == 'alone'\n"),
+    "tests/test_d.py": (
+        "from lex import tables\n\n\ndef test_d():\n    assert tables.alone()\n"),
+}
+
+
+@pytest.mark.parametrize("where, old, new", [
+    ("dict", "'size': len(name)", "'size': len(name) + 1"),
+    ("class attribute", "return ['word', 'space']", "return ['word']"),
+    ("lru_cache", "frozenset(['if', 'else'])", "frozenset(['else'])"),
+])
+@pytest.mark.parametrize("xdist", [False, True])
+def test_once_per_process_code_selects_every_test_using_its_result(rrepo, where, old, new, xdist):
+    if xdist:
+        pytest.importorskip("xdist")
+    rrepo.write_many(ONCE)
+    rrepo.commit("lexer")
+    record_all(rrepo, *(["-n", "2"] if xdist else []))
+    change(rrepo, "lex/tables.py", old, new)
+    want = failing(rrepo)
+    assert "tests/test_a.py" in want and "tests/test_b.py" in want, (where, want)
+    assert rrepo.listing("HEAD~1..") == want, where
+
+
+def test_a_function_only_one_test_needs_stays_that_tests(rrepo):
+    rrepo.write_many(ONCE)
+    rrepo.commit("lexer")
+    record_all(rrepo)
+    change(rrepo, "lex/tables.py", "return 'alone'", "return ''")
+    assert failing(rrepo) == ["tests/test_c.py", "tests/test_d.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_c.py", "tests/test_d.py"]
+
+
+# --- 3. pytest's rootdir below the repository -----------------------------------
+
+def rootdir_project(repo, where):
+    repo.write_many({
+        "shapes/__init__.py": "",
+        "shapes/geo.py": ("def area(w, h):\n    return w * h\n\n\n"
+                          "def perimeter(w, h):\n    return 2 * (w + h)\n"),
+        "tests/test_area.py": "from shapes.geo import area\n\n\ndef test_area():\n    assert area(2, 3) == 6\n",
+        "tests/test_perimeter.py": ("from shapes.geo import perimeter\n\n\n"
+                                    "def test_perimeter():\n    assert perimeter(2, 3) == 10\n"),
+    })
+    if where == "ini in tests/":
+        repo.write("tests/pytest.ini", "[pytest]\npythonpath = ..\n")
+    else:  # --rootdir in the project's addopts
+        repo.write("pytest.ini", "[pytest]\naddopts = --rootdir=tests\n")
+    repo.commit("shapes")
+
+
+@pytest.mark.parametrize("where", ["ini in tests/", "--rootdir"])
+def test_a_rootdir_below_the_repository(rrepo, where):
+    rootdir_project(rrepo, where)
+    stats = record_all(rrepo)
+    assert recorded_files(stats) == 2, stats
+    change(rrepo, "shapes/geo.py", "return w * h", "return w + h")
+    args = ["tests"] if where == "ini in tests/" else []
+    assert failing(rrepo, *args) == ["tests/test_area.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_area.py"]
+
+
+# --- 4. the user's own -m / -k --------------------------------------------------
+
+MARKED = {
+    "calc/__init__.py": "",
+    "calc/ops.py": ("def add(a, b):\n    return a + b\n\n\n"
+                    "def mul(a, b):\n    return a * b\n"),
+    "tests/test_add.py": (
+        "import pytest\nfrom calc.ops import add\n\n\n"
+        "def test_add():\n    assert add(1, 2) == 3\n\n\n"
+        "@pytest.mark.slow\ndef test_add_slow():\n    assert add(10, 20) == 30\n"),
+    "tests/test_mul.py": ("from calc.ops import mul\n\n\n"
+                          "def test_mul():\n    assert mul(2, 3) == 6\n"),
+}
+
+
+@pytest.mark.parametrize("how", ["addopts -m", "command line -k"])
+def test_the_users_selection_composes_with_recording(rrepo, how):
+    rrepo.write_many(MARKED)
+    ini = "[pytest]\nmarkers =\n    slow: slow\n"
+    if how == "addopts -m":
+        ini += "addopts = -m 'not slow'\n"
+    rrepo.write("pytest.ini", ini)
+    rrepo.commit("calc")
+    extra = ["--", "-k", "not slow"] if how == "command line -k" else []
+    stats = record_all(rrepo, *extra)
+    assert recorded_files(stats) == 2, stats
+    change(rrepo, "calc/ops.py", "return a + b", "return a - b")
+    assert failing(rrepo, *extra[1:]) == ["tests/test_add.py"]
+    assert rrepo.listing("HEAD~1..", *extra) == ["tests/test_add.py"]
+    if extra:
+        # Records made under -k speak only for runs with the same -k.
+        r = rrepo.impact("--explain", "HEAD~1..", "--", "-k", "slow")
+        assert b"not used: it was made under another -k/-m than this selection's" in r.stdout
+
+
+# --- 5. code compiled from files that are not Python ----------------------------
+
+TEMPLATES = {
+    "tpl/__init__.py": "",
+    "tpl/engine.py": (
+        "import os\n\nHERE = os.path.dirname(os.path.abspath(__file__))\n\n\n"
+        "def render(name, **ctx):\n"
+        "    path = os.path.join(HERE, 'pages', name + '.page')\n"
+        "    with open(path) as f:\n        src = f.read().strip()\n"
+        "    code = compile('out = ' + repr(src) + '.format(**ctx)\\n', path, 'exec')\n"
+        "    ns = {'ctx': ctx}\n    exec(code, ns)\n    return ns['out']\n"),
+    "tpl/pages/hello.page": "Hello {who}\n",
+    "tpl/pages/bye.page": "Bye {who}\n",
+    "tests/test_hello.py": ("from tpl.engine import render\n\n\n"
+                            "def test_hello():\n    assert render('hel' + 'lo', who='x') == 'Hello x'\n"),
+    "tests/test_bye.py": ("from tpl.engine import render\n\n\n"
+                          "def test_bye():\n    assert render('b' + 'ye', who='x') == 'Bye x'\n"),
+}
+
+
+def test_a_template_selects_the_test_that_ran_it(rrepo):
+    rrepo.write_many(TEMPLATES)
+    rrepo.commit("pages")
+    record_all(rrepo)
+    change(rrepo, "tpl/pages/hello.page", "Hello", "Hi")
+    assert failing(rrepo) == ["tests/test_hello.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_hello.py"]
+
+
+def test_code_from_outside_the_repository_is_ignored(rrepo, tmp_path):
+    """Code compiled under a temporary folder or from <string> is nobody's
+    dependency and never breaks the record."""
+    rrepo.write_many({
+        "gen/__init__.py": "",
+        "gen/make.py": ("import os, tempfile\n\n\ndef make():\n"
+                        "    d = tempfile.mkdtemp()\n    p = os.path.join(d, 'g.py')\n"
+                        "    exec(compile('x = 1\\n', p, 'exec'), {})\n"
+                        "    exec('y = 2', {})\n    return 3\n\n\ndef other():\n    return 4\n"),
+        "tests/test_make.py": "from gen.make import make\n\n\ndef test_make():\n    assert make() == 3\n",
+        "tests/test_other.py": "from gen.make import other\n\n\ndef test_other():\n    assert other() == 4\n",
+    })
+    rrepo.commit("gen")
+    stats = record_all(rrepo)
+    assert recorded_files(stats) == 2, stats
+    change(rrepo, "gen/make.py", "return 3", "return 5")
+    assert failing(rrepo) == ["tests/test_make.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_make.py"]
+
+
+# Data files read with open(): who read them is recorded (an audit hook),
+# in a test, while a module was imported, and once for a cache.
+READS = {
+    "conf/__init__.py": "",
+    "conf/load.py": (
+        "import functools, json, os\n\nHERE = os.path.dirname(os.path.abspath(__file__))\n\n\n"
+        "def load(name):\n    with open(os.path.join(HERE, 'data', name + '.json')) as f:\n"
+        "        return json.load(f)\n\n\n"
+        "@functools.lru_cache(maxsize=None)\ndef settings():\n"
+        "    with open(os.path.join(HERE, 'data', 'settings.json')) as f:\n"
+        "        return json.load(f)\n\n\n"
+        "def setting(k):\n    return settings()[k]\n"),
+    "conf/table.py": (
+        "import json, os\n\nwith open(os.path.join(os.path.dirname(__file__), 'data', 'table.json')) as f:\n"
+        "    TABLE = json.load(f)\n"),
+    "conf/data/red.json": '{"hex": "f00"}\n',
+    "conf/data/blue.json": '{"hex": "00f"}\n',
+    "conf/data/settings.json": '{"debug": false}\n',
+    "conf/data/table.json": '{"rows": 2}\n',
+    "tests/test_red.py": ("from conf.load import load\n\n\n"
+                          "def test_red():\n    assert load('r' + 'ed')['hex'] == 'f00'\n"),
+    "tests/test_blue.py": ("from conf.load import load\n\n\n"
+                           "def test_blue():\n    assert load('bl' + 'ue')['hex'] == '00f'\n"),
+    "tests/test_set1.py": ("from conf.load import setting\n\n\n"
+                           "def test_set1():\n    assert setting('debug') is False\n"),
+    "tests/test_set2.py": ("from conf.load import setting\n\n\n"
+                           "def test_set2():\n    assert not setting('debug')\n"),
+    "tests/test_table.py": ("from conf.table import TABLE\n\n\n"
+                            "def test_table():\n    assert TABLE['rows'] == 2\n"),
+    "tests/test_write.py": (
+        "import os\n\n\ndef test_write(tmp_path):\n"
+        "    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))\n"
+        "    with open(os.path.join(here, 'conf/data/red.json'), 'a'):\n        pass\n"),
+}
+
+
+@pytest.mark.parametrize("path, old, new, want", [
+    ("conf/data/red.json", "f00", "ff0000", ["tests/test_red.py"]),
+    ("conf/data/settings.json", "false", "true", ["tests/test_set1.py", "tests/test_set2.py"]),
+    ("conf/data/table.json", "2", "3", ["tests/test_table.py"]),
+])
+def test_a_data_file_selects_the_tests_that_read_it(rrepo, path, old, new, want):
+    rrepo.write_many(READS)
+    rrepo.commit("conf")
+    record_all(rrepo)
+    change(rrepo, path, old, new)
+    assert failing(rrepo) == want
+    assert rrepo.listing("HEAD~1..") == want
+    # Without records, every reader's tests (static string evidence).
+    assert set(want) <= set(rrepo.listing("--no-records", "HEAD~1.."))
+
+
+def test_a_data_file_nobody_was_seen_reading_stays_static(rrepo):
+    rrepo.write_many(READS)
+    rrepo.write("conf/data/green.json", '{"hex": "0f0"}\n')
+    rrepo.commit("conf")
+    record_all(rrepo)
+    change(rrepo, "conf/data/green.json", "0f0", "00ff00")
+    assert rrepo.listing("HEAD~1..") == rrepo.listing("--no-records", "HEAD~1..")
+
+
+# --- 6. data-file items ---------------------------------------------------------
+
+ITEMS = {
+    "check/__init__.py": "",
+    "check/rules.py": ("def upper(s):\n    return s.upper()\n\n\n"
+                       "def lower(s):\n    return s.lower()\n"),
+    "cases/conftest.py": (
+        "import pytest\nfrom check import rules\n\n\n"
+        "def pytest_collect_file(parent, file_path):\n"
+        "    if file_path.suffix == '.case':\n"
+        "        return CaseFile.from_parent(parent, path=file_path)\n\n\n"
+        "class CaseFile(pytest.File):\n    def collect(self):\n"
+        "        for n, line in enumerate(self.path.read_text().splitlines()):\n"
+        "            fn, arg, want = line.split()\n"
+        "            yield CaseItem.from_parent(self, name=str(n), fn=fn, arg=arg, want=want)\n\n\n"
+        "class CaseItem(pytest.Item):\n    def __init__(self, *, fn, arg, want, **kw):\n"
+        "        super().__init__(**kw)\n        self.fn, self.arg, self.want = fn, arg, want\n\n"
+        "    def runtest(self):\n        assert getattr(rules, self.fn)(self.arg) == self.want\n"),
+    "cases/up.case": "upper a A\nupper b B\n",
+    "cases/low.case": "lower A a\n",
+}
+
+
+def test_data_file_items(rrepo):
+    rrepo.write_many(ITEMS)
+    rrepo.commit("cases")
+    stats = record_all(rrepo)
+    assert recorded_files(stats) == 2, stats
+    # Unchanged, nothing is selected.
+    assert rrepo.listing("HEAD..") == []
+    # A change to code one item executed selects its file.
+    change(rrepo, "check/rules.py", "return s.lower()", "return s")
+    assert failing(rrepo) == ["cases/low.case"]
+    assert rrepo.listing("HEAD~1..") == ["cases/low.case"]
+    assert "(executed check/rules.py:lower in its run at" in rrepo.impact(
+        "--explain", "HEAD~1..").stdout.decode()
+    # A change to one data file selects that file alone.
+    rrepo.git("reset", "-q", "--hard", "HEAD~1")
+    change(rrepo, "cases/up.case", "upper b B", "upper b C")
+    assert failing(rrepo) == ["cases/up.case"]
+    assert rrepo.listing("HEAD~1..") == ["cases/up.case"]
+    # Without records of every file it collects, the folder stays.
+    rrepo.write("cases/new.case", "lower B b\n")
+    rrepo.commit("a new case file, never run")
+    change(rrepo, "check/rules.py", "return s.lower()", "return s")
+    assert rrepo.listing("HEAD~1..") == ["cases"]
+    assert "records not used: 'cases/new.case' has none" in rrepo.impact(
+        "--explain", "HEAD~1..").stdout.decode()
+
+
+# --- 7. warnings as errors ------------------------------------------------------
+
+def test_warnings_as_errors(rrepo):
+    rrepo.write_many({
+        "w/__init__.py": "",
+        "w/m.py": "def f():\n    return 1\n\n\ndef g():\n    return 2\n",
+        "tests/test_f.py": "from w.m import f\n\n\ndef test_f():\n    assert f() == 1\n",
+        "tests/test_g.py": "from w.m import g\n\n\ndef test_g():\n    assert g() == 2\n",
+        "pytest.ini": "[pytest]\nfilterwarnings =\n    error\n",
+    })
+    rrepo.commit("strict")
+    stats = record_all(rrepo)
+    assert recorded_files(stats) == 2, stats
+    change(rrepo, "w/m.py", "return 2", "return 3")
+    assert failing(rrepo) == ["tests/test_g.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_g.py"]
