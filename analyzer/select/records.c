@@ -34,7 +34,8 @@ static const char schema[] =
 	"  fset INTEGER NOT NULL, deps TEXT NOT NULL, ntests INTEGER NOT NULL,"
 	"  filter TEXT NOT NULL DEFAULT '');"
 	"CREATE TABLE IF NOT EXISTS modimp (path TEXT PRIMARY KEY, fset INTEGER NOT NULL,"
-	"  deps TEXT NOT NULL DEFAULT '');";
+	"  deps TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS opaque (file TEXT PRIMARY KEY, why TEXT NOT NULL);";
 
 static int db_error(impact_records *rec, const char *what)
 {
@@ -109,7 +110,8 @@ static int check_version(impact_records *rec)
 	/* Dropped, not emptied: another version's tables may have other columns. */
 	if (sqlite3_exec(rec->db,
 	                 "DROP TABLE IF EXISTS func; DROP TABLE IF EXISTS fset;"
-	                 "DROP TABLE IF EXISTS rec; DROP TABLE IF EXISTS modimp;", NULL, NULL,
+	                 "DROP TABLE IF EXISTS rec; DROP TABLE IF EXISTS modimp;"
+	                 "DROP TABLE IF EXISTS opaque;", NULL, NULL,
 	                 NULL) != SQLITE_OK ||
 	    sqlite3_exec(rec->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(rec->db,
@@ -450,13 +452,20 @@ static bool listed(const char *const *list, size_t n, const char *rel)
 	return false;
 }
 
-/* Write the test files' records: complete ones replace, opaque ones drop. */
+/*
+ * Write the test files' records: complete ones replace, opaque ones drop
+ * (and say why in `opaque`, for --explain).
+ */
 static void store_tests(ingest *in)
 {
-	sqlite3_stmt *put = NULL, *del = NULL;
+	sqlite3_stmt *put = NULL, *del = NULL, *opq = NULL, *clr = NULL;
 	if (sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO rec VALUES (?, ?, ?, ?, ?, ?)", -1,
 	                       &put, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(in->rec->db, "DELETE FROM rec WHERE file = ?", -1, &del,
+	                       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO opaque VALUES (?, ?)", -1, &opq,
+	                       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(in->rec->db, "DELETE FROM opaque WHERE file = ?", -1, &clr,
 	                       NULL) != SQLITE_OK) {
 		in->failed = true;
 		goto done;
@@ -471,6 +480,13 @@ static void store_tests(ingest *in)
 			sqlite3_bind_text(del, 1, t->rel, -1, SQLITE_TRANSIENT);
 			if (sqlite3_step(del) != SQLITE_DONE)
 				in->failed = true;
+			if (t->opaque) {
+				sqlite3_reset(opq);
+				sqlite3_bind_text(opq, 1, t->rel, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(opq, 2, t->opaque, -1, SQLITE_TRANSIENT);
+				if (sqlite3_step(opq) != SQLITE_DONE)
+					in->failed = true;
+			}
 			continue;
 		}
 		if (listed(in->run->incomplete, in->run->nincomplete, t->rel))
@@ -491,11 +507,17 @@ static void store_tests(ingest *in)
 		sqlite3_bind_text(put, 6, in->run->filter ? in->run->filter : "", -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(put) != SQLITE_DONE)
 			in->failed = true;
+		sqlite3_reset(clr);
+		sqlite3_bind_text(clr, 1, t->rel, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(clr) != SQLITE_DONE)
+			in->failed = true;
 		impact_buf_release(&deps);
 	}
 done:
 	sqlite3_finalize(put);
 	sqlite3_finalize(del);
+	sqlite3_finalize(opq);
+	sqlite3_finalize(clr);
 }
 
 static void ingest_release(ingest *in)

@@ -636,6 +636,29 @@ static void narrow_collected(const apply_ctx *c)
 	impact_buf_release(&tmp);
 }
 
+/* Selected test files whose last run could not be recorded say why (started a process...). */
+static void say_opaque(impact_records *rec, impact_selection *sel, const impact_project *p)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(rec->db, "SELECT why FROM opaque WHERE file = ?", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return;
+	for (size_t i = 0; i < sel->ntests; i++) {
+		const char *path = impact_selected_path(p, &sel->tests[i]);
+		if (sel->tests[i].evidence || sel->tests[i].record_note)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			impact_buf b = IMPACT_BUF_INIT;
+			impact_buf_printf(&b, "not recorded: %s", (const char *)sqlite3_column_text(st, 0));
+			impact_selection_set_record_note(sel, i, b.ptr);
+			impact_buf_release(&b);
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 /* Evidence for a test the static walk selected whose record could not speak for it. */
 static void not_used(impact_selection *sel, size_t at, const record *r, const char *why)
 {
@@ -765,6 +788,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 		}
 	}
 	narrow_collected(&ctx);
+	say_opaque(rec, sel, p);
 	impact_selection_reorder(sel, p);
 done:
 	if (d.failed && notes)

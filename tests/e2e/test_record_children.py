@@ -1,0 +1,207 @@
+"""Records follow tests into the processes they start, end to end.
+
+For each way of starting a process, two test files whose children run
+different functions of one module, chosen by a computed name (so the
+static walk keeps both): after `impact --all` recorded them, breaking one
+function selects exactly the test file whose children ran it. The same
+with a grandchild, a child that ends in os._exit and a child killed by
+SIGKILL after it ran the function. A child that is not Python keeps its
+test static, and --explain says why.
+"""
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "share" / "impact"
+
+
+@pytest.fixture
+def rrepo(repo):
+    repo.env["IMPACT_DATA_DIR"] = str(DATA_DIR)
+    return repo
+
+
+def failing(repo):
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "--tb=no", "-rfE"], cwd=repo.path, env=repo.env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    return sorted({m.group(2) for m in re.finditer(r"^(FAILED|ERROR) ([^:\s]+)", r.stdout, re.M)})
+
+
+DYN = textwrap.dedent("""\
+    import os
+    import sys
+
+
+    def alpha():
+        return "a"
+
+
+    def beta():
+        return "b"
+
+
+    def check(name):
+        # by a computed name: no static walk tells which function runs
+        want = name[0]
+        return globals()[name]() == want
+
+
+    def main():
+        sys.exit(0 if check(sys.argv[1]) else 1)
+
+
+    if __name__ == "__main__":
+        main()
+    """)
+
+CODE = "import sys; from pkg import dyn; sys.exit(0 if dyn.check(sys.argv[1]) else 1)"
+
+# How each test file starts its child: a body using NAME ('alpha'/'beta').
+STARTS = {
+    "subprocess": """
+        import subprocess, sys
+        def test_it():
+            assert subprocess.run([sys.executable, "-c", CODE, NAME]).returncode == 0
+        """,
+    "asyncio": """
+        import asyncio, sys
+        def test_it():
+            async def go():
+                p = await asyncio.create_subprocess_exec(sys.executable, "-c", CODE, NAME)
+                return await p.wait()
+            assert asyncio.run(go()) == 0
+        """,
+    "posix_spawn": """
+        import os, sys
+        def test_it():
+            pid = os.posix_spawn(sys.executable, [sys.executable, "-c", CODE, NAME], dict(os.environ))
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+        """,
+    "os.fork": """
+        import os
+        from pkg import dyn
+        def test_it():
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0 if dyn.check(NAME) else 1)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+        """,
+    "multiprocessing spawn": """
+        import multiprocessing, sys
+        from pkg import dyn
+        def run(name):
+            sys.exit(0 if dyn.check(name) else 1)
+        def test_it():
+            p = multiprocessing.get_context("spawn").Process(target=run, args=(NAME,))
+            p.start()
+            p.join()
+            assert p.exitcode == 0
+        """,
+    "multiprocessing forkserver": """
+        import multiprocessing, sys
+        from pkg import dyn
+        def run(name):
+            sys.exit(0 if dyn.check(name) else 1)
+        def test_it():
+            p = multiprocessing.get_context("forkserver").Process(target=run, args=(NAME,))
+            p.start()
+            p.join()
+            assert p.exitcode == 0
+        """,
+    "multiprocessing fork": """
+        import multiprocessing, sys
+        from pkg import dyn
+        def run(name):
+            sys.exit(0 if dyn.check(name) else 1)
+        def test_it():
+            p = multiprocessing.get_context("fork").Process(target=run, args=(NAME,))
+            p.start()
+            p.join()
+            assert p.exitcode == 0
+        """,
+    "grandchild": """
+        import subprocess, sys
+        def test_it():
+            inner = ("import subprocess, sys; sys.exit(subprocess.run([sys.executable, '-c', %r, %r]).returncode)"
+                     % (CODE, NAME))
+            assert subprocess.run([sys.executable, "-c", inner]).returncode == 0
+        """,
+    "os._exit": """
+        import subprocess, sys
+        def test_it():
+            code = "import os, sys; from pkg import dyn; os._exit(0 if dyn.check(sys.argv[1]) else 1)"
+            assert subprocess.run([sys.executable, "-c", code, NAME]).returncode == 0
+        """,
+    "SIGKILL": """
+        import os, signal, subprocess, sys, time
+        def test_it(tmp_path):
+            out = tmp_path / "result"
+            code = ("import sys, time; from pkg import dyn; ok = dyn.check(sys.argv[1]); "
+                    "open(sys.argv[2], 'w').write('ok' if ok else 'bad'); time.sleep(120)")
+            p = subprocess.Popen([sys.executable, "-c", code, NAME, str(out)])
+            try:
+                for _ in range(1200):
+                    if out.exists() and out.read_text():
+                        break
+                    time.sleep(0.05)
+            finally:
+                p.send_signal(signal.SIGKILL)
+                p.wait()
+            assert out.read_text() == "ok"
+        """,
+}
+
+
+def project(start):
+    body = textwrap.dedent(STARTS[start])
+    files = {"pkg/__init__.py": "", "pkg/dyn.py": DYN}
+    for name in ("alpha", "beta"):
+        # The test module imports pkg.dyn too, so the static walk reaches both.
+        files["tests/test_%s.py" % name] = ("from pkg import dyn as _dyn  # noqa: F401\n"
+                                            "CODE = %r\nNAME = %r\n" % (CODE, name)) + body
+    return files
+
+
+@pytest.mark.parametrize("start", sorted(STARTS))
+def test_a_change_selects_the_test_whose_children_ran_it(rrepo, start):
+    rrepo.write_many(project(start))
+    rrepo.commit(start)
+    r = rrepo.impact("--all", "-q")
+    assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    st = rrepo.impact("records", "stats").stdout.decode()
+    assert "records:   2 test files" in st, st
+    text = (rrepo.path / "pkg/dyn.py").read_text().replace('return "a"', 'return "A"')
+    rrepo.write("pkg/dyn.py", text)
+    rrepo.commit("break alpha")
+    assert failing(rrepo) == ["tests/test_alpha.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_alpha.py"]
+    # Static alone keeps both: the name is computed.
+    assert sorted(rrepo.listing("--no-records", "HEAD~1..")) == ["tests/test_alpha.py",
+                                                                 "tests/test_beta.py"]
+
+
+def test_a_child_that_is_not_python_keeps_its_test_static(rrepo):
+    files = project("subprocess")
+    files["tests/test_beta.py"] = (
+        "import subprocess\nfrom pkg import dyn\n\n\ndef test_it():\n"
+        "    subprocess.run(['sh', '-c', 'exit 0'], check=True)\n"
+        "    assert dyn.check('be' + 'ta')\n")
+    rrepo.write_many(files)
+    rrepo.commit("sh")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    text = (rrepo.path / "pkg/dyn.py").read_text().replace('return "a"', 'return "A"')
+    rrepo.write("pkg/dyn.py", text)
+    rrepo.commit("break alpha")
+    assert failing(rrepo) == ["tests/test_alpha.py"]
+    # test_beta started /bin/sh, which records nothing: it stays static.
+    assert sorted(rrepo.listing("HEAD~1..")) == ["tests/test_alpha.py", "tests/test_beta.py"]
+    text = rrepo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert re.search(r"tests/test_beta.py .*\n  not recorded: started \S*sh", text), text
