@@ -1,0 +1,251 @@
+/*
+ * auditcompare.c - what failed under a mutant or at a commit, pinned on
+ * the test files that ran it, and what of it the selection covers (see
+ * audit_private.h). Kept apart because it is the audit's judgement: a
+ * wrong attribution here is a false miss or a false pass.
+ */
+#include "audit_private.h"
+
+#include "auditrun.h"
+#include "cache.h"
+#include "config.h"
+#include "diff.h"
+#include "flaky.h"
+#include "interp.h"
+#include "mutate.h"
+#include "path.h"
+#include "preflight.h"
+#include "records.h"
+#include "project.h"
+#include "reap.h"
+#include "run.h"
+#include "scratch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Every test file under folder `dir` ("" for all) as a whole-file unit. */
+static void add_folder(impact_strlist *files, impact_strlist *ids, const char *dir,
+                       const impact_strlist *tests)
+{
+	size_t n = strlen(dir);
+	for (size_t i = 0; i < tests->n; i++) {
+		const char *t = tests->items[i];
+		if (!n || (!strncmp(t, dir, n) && t[n] == '/')) {
+			impact_strlist_push(files, t);
+			impact_strlist_push(ids, "");
+		}
+	}
+}
+
+static bool has_tests_under(const impact_strlist *tests, const char *dir)
+{
+	size_t n = strlen(dir);
+	for (size_t i = 0; n && i < tests->n; i++)
+		if (!strncmp(tests->items[i], dir, n) && tests->items[i][n] == '/')
+			return true;
+	return false;
+}
+
+/*
+ * The first frame of `text` (a traceback) running a repo-relative
+ * conftest.py or __init__.py at import ("tests/sub/conftest.py:3: in
+ * <module>"): its folder into `out`. False when there is none.
+ */
+static bool importing_folder(impact_buf *out, const char *text)
+{
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n'), *in = strstr(line, ": in <module>"), *colon;
+		const char *p = line;
+		if (in && (!nl || in < nl)) {
+			while (*p == ' ')
+				p++;
+			for (colon = in; colon > p && colon[-1] >= '0' && colon[-1] <= '9'; colon--)
+				;
+			if (colon > p && colon[-1] == ':' && *p != '/' && *p != '<') {
+				impact_buf file = IMPACT_BUF_INIT;
+				const char *base;
+				impact_buf_put(&file, p, (size_t)(colon - 1 - p));
+				base = impact_path_base(file.ptr);
+				if (!strcmp(base, "conftest.py") || !strcmp(base, "__init__.py")) {
+					impact_path_dir(out, file.ptr);
+					impact_buf_release(&file);
+					return true;
+				}
+				impact_buf_release(&file);
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * The failing unit(s) of failed record `tc`: its test file and node id,
+ * or, for a collection error no test file is named for, every test file
+ * in the folder it kept from running. That is the folder of the
+ * conftest.py or __init__.py it names or whose import its traceback
+ * shows, or the folder it names; all test files when none can be told.
+ */
+static void add_units(impact_strlist *files, impact_strlist *ids, const impact_testcase *tc,
+                      const impact_strlist *tests)
+{
+	const char *file = tc->file ? tc->file : "";
+	const char *base = impact_path_base(file);
+	impact_buf dir = IMPACT_BUF_INIT;
+
+	if (impact_audit_has(tests, file)) {
+		impact_strlist_push(files, file);
+		impact_strlist_push(ids, tc->nodeid ? tc->nodeid : "");
+		return;
+	}
+	if (!strcmp(base, "conftest.py") || !strcmp(base, "__init__.py"))
+		impact_path_dir(&dir, file);
+	else if (has_tests_under(tests, file))
+		impact_buf_puts(&dir, file);
+	else if (*file && !tc->collect_error)
+		goto as_is; /* a test pytest collects from another kind of file */
+	else if (!tc->text || !importing_folder(&dir, tc->text))
+		impact_buf_clear(&dir);
+	add_folder(files, ids, dir.ptr, tests);
+	impact_buf_release(&dir);
+	return;
+as_is:
+	impact_strlist_push(files, file);
+	impact_strlist_push(ids, tc->nodeid ? tc->nodeid : "");
+	impact_buf_release(&dir);
+}
+
+/* The test files with a record in `r` (sorted), appended to `out`. */
+void audit_files_ran(impact_strlist *out, const impact_suite_result *r)
+{
+	for (size_t i = 0; i < r->res.n; i++)
+		if (r->res.cases[i].file && !r->res.cases[i].collect_error)
+			impact_strlist_push(out, r->res.cases[i].file);
+	impact_audit_sort_unique(out);
+}
+
+/*
+ * Fill `rec` from a run and the selection: what failed (with `marker`, or
+ * anything not in `exclude` and not known flaky), what the selection
+ * runs, and what it misses. A pytest that stopped before running any test
+ * (a conftest.py that does not import, a hook that raised), with the
+ * marker in its output when there is one, fails every test file in that
+ * conftest's folder, or all of them. Test files that ran in the reference
+ * run (`ran_before`) but have no record now and are not failing did not
+ * run: the record is then incomplete.
+ */
+void audit_compare(impact_audit_record *rec, const impact_suite_result *run,
+                    const impact_audit_selection *sel, const impact_strlist *test_files,
+                    const char *marker, const impact_strlist *exclude,
+                    const impact_strlist *ran_before)
+{
+	impact_strlist ufiles = { 0 }, uids = { 0 }, all_files = { 0 }, ran = { 0 };
+	impact_buf why = IMPACT_BUF_INIT;
+	size_t not_run = 0;
+	const char *example = NULL;
+
+	for (size_t i = 0; i < run->res.n; i++) {
+		const impact_testcase *tc = &run->res.cases[i];
+		if (!impact_outcome_is_failure(tc->outcome) || (!marker && tc->flaky) ||
+		    impact_audit_has(exclude, tc->nodeid))
+			continue;
+		if (marker && !(tc->message && strstr(tc->message, marker)) &&
+		    !(tc->text && strstr(tc->text, marker)))
+			continue;
+		add_units(&ufiles, &uids, tc, test_files);
+	}
+	if (impact_suite_broke(run) && (!marker || run->log_has_watch)) {
+		impact_buf_printf(&why, "pytest stopped before running the tests (exit %d)",
+		                  run->exit_code);
+		if (run->broken_conftest) {
+			impact_buf dir = IMPACT_BUF_INIT;
+			impact_buf_printf(&why, ": '%s' does not import", run->broken_conftest);
+			impact_path_dir(&dir, run->broken_conftest);
+			add_folder(&ufiles, &uids, dir.ptr, test_files);
+			impact_buf_release(&dir);
+		} else {
+			add_folder(&ufiles, &uids, "", test_files);
+		}
+		rec->stopped = impact_buf_detach(&why);
+	}
+	for (size_t i = 0; i < ufiles.n; i++) {
+		const char *id = uids.items[i];
+		if (!impact_audit_covers(sel, ufiles.items[i], *id ? id : NULL))
+			impact_strlist_push(&rec->missed, ufiles.items[i]);
+		impact_strlist_push(&rec->failing, ufiles.items[i]);
+		if (*id)
+			impact_strlist_push(&rec->failing_tests, id);
+	}
+	impact_audit_sort_unique(&rec->missed);
+	impact_audit_sort_unique(&rec->failing);
+	impact_audit_sort_unique(&rec->failing_tests);
+	if (marker) {
+		impact_suite_failures(&all_files, NULL, run, NULL, exclude, false);
+		for (size_t i = 0; i < all_files.n; i++)
+			if (!impact_audit_has(&rec->failing, all_files.items[i]))
+				impact_strlist_push(&rec->other, all_files.items[i]);
+	}
+	audit_files_ran(&ran, run);
+	for (size_t i = 0; ran_before && i < ran_before->n; i++) {
+		const char *f = ran_before->items[i];
+		if (!impact_audit_has(&ran, f) && !impact_audit_has(&rec->failing, f)) {
+			not_run++;
+			example = example ? example : f;
+		}
+	}
+	if (not_run && (impact_suite_ran(run) || rec->stopped)) {
+		impact_buf_clear(&why);
+		impact_buf_printf(&why, "%zu test file%s that ran unmutated did not run (%s%s)", not_run,
+		                  not_run == 1 ? "" : "s", example, not_run > 1 ? ", ..." : "");
+		rec->incomplete = impact_buf_detach(&why);
+	}
+	for (size_t i = 0; i < test_files->n; i++) {
+		const char *f = test_files->items[i];
+		bool yes = impact_audit_covers(sel, f, NULL);
+		/* Some of its tests by node id: the file runs, in part. */
+		for (size_t t = 0; !yes && t < sel->targets.n; t++) {
+			const char *tg = sel->targets.items[t];
+			size_t len = strlen(f);
+			yes = !strncmp(tg, f, len) && !strncmp(tg + len, "::", 2);
+		}
+		if (yes)
+			impact_strlist_push(&rec->selected, f);
+	}
+	rec->test_files = test_files->n;
+	rec->full_suite = sel->full_suite;
+	rec->full_reason = sel->full_reason ? impact_xstrdup(sel->full_reason) : NULL;
+	impact_strlist_release(&ufiles);
+	impact_strlist_release(&uids);
+	impact_strlist_release(&all_files);
+	impact_strlist_release(&ran);
+	impact_buf_release(&why);
+}
+
+/*
+ * The static selection's figures beside the records': how many test files
+ * it selects and how many of rec's failing files it leaves out.
+ */
+void audit_compare_static(impact_audit_record *rec, const impact_audit_selection *stat,
+                           const impact_strlist *test_files)
+{
+	rec->static_selected = stat->full_suite ? test_files->n : stat->targets.n;
+	rec->static_missed = 0;
+	if (stat->full_suite)
+		return;
+	for (size_t i = 0; i < rec->failing.n; i++) {
+		bool in = false;
+		for (size_t k = 0; k < stat->targets.n && !in; k++) {
+			const char *t = stat->targets.items[k];
+			size_t n = strlen(t);
+			in = !strcmp(t, rec->failing.items[i]) ||
+			     (!strncmp(t, rec->failing.items[i], n) && n && t[n - 1] == '/');
+		}
+		rec->static_missed += !in;
+	}
+}
+
