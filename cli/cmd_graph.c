@@ -3,24 +3,17 @@
  * part of the module graph between the changes and the selected tests,
  * to look at instead of read (graphview.c draws it).
  *
- * The selection is computed here the way the default command computes it
- * (diff, configuration, project graph, select) and handed to graphview as
- * the same report `--json` prints, so the picture and --explain agree.
- * That sequence is spelled out a second time here, not shared: the
- * selection pipeline is moving out of cmd_select.c into analyzer/plan.c,
- * and this command should call that once it lands. No tests are run.
+ * The selection is the default command's (impact_plan_build, records
+ * included), handed to graphview as the same report `--json` prints, so
+ * the picture and --explain agree. No tests are run.
  */
 #include "cli.h"
 
-#include "cache.h"
-#include "diff.h"
 #include "graphview.h"
 #include "opts.h"
-#include "path.h"
-#include "project.h"
-#include "pyimports.h"
+#include "plan.h"
+#include "planout.h"
 #include "report.h"
-#include "select.h"
 
 #include <errno.h>
 
@@ -32,70 +25,22 @@ typedef struct graph_opts {
 	const char *format, *output;
 } graph_opts;
 
-/* The selection's report for `spec`, as `impact --json` prints it. */
+/* The selection's report for `spec`, as `impact --json` prints it (records included). */
 static int selection_report(impact_buf *out, impact_cli *cli, const char *spec,
                             const graph_opts *o)
 {
-	impact_range range = { 0 };
-	impact_changeset *changes = NULL;
-	impact_snapshot *snap = NULL;
-	impact_config *config = NULL;
-	impact_project *project = NULL;
-	impact_selection *sel = NULL;
-	impact_cache *cache = NULL;
-	impact_strlist ghosts = { 0 };
-	impact_project_opts popts = { 0 };
-	impact_select_opts sopts = { 0 };
-	impact_report_ctx ctx = { 0 };
-	const char *rules_dir = getenv("IMPACT_RULES_DIR");
-	char *cache_path = NULL;
+	impact_plan_opts po = { 0 };
+	impact_plan *plan = NULL;
 	int rc;
 
-	if ((rc = impact_range_parse(&range, cli->repo, spec, o->staged)) < 0 ||
-	    (rc = impact_diff_compute(&changes, cli->repo, &range)) < 0 ||
-	    (rc = impact_snapshot_open(&snap, cli->repo, range.new_kind, range.new_tree)) < 0 ||
-	    (rc = impact_config_load(&config, impact_snapshot_reader, snap,
-	                             rules_dir && *rules_dir ? rules_dir : NULL)) < 0)
-		goto done;
-	/* Old paths of removed Python files: they still select their importers. */
-	for (size_t i = 0; i < changes->n; i++) {
-		const impact_change *c = &changes->changes[i];
-		if (c->old_path && impact_path_has_suffix(c->old_path, ".py") &&
-		    (c->status == IMPACT_CHANGE_DELETED ||
-		     (c->status == IMPACT_CHANGE_RENAMED && strcmp(c->old_path, c->new_path))))
-			impact_strlist_push(&ghosts, c->old_path);
-	}
-	/* Without the cache the answer is the same, only slower: its failure is not one. */
-	if (!o->no_cache && impact_cache_default_path(&cache_path, cli->repo) == 0 &&
-	    impact_cache_open(&cache, cache_path, IMPACT_PYFACTS_VERSION, NULL) < 0)
-		cache = NULL;
-	popts.ghosts = (const char *const *)ghosts.items;
-	popts.nghosts = ghosts.n;
-	popts.base_tree = range.old_tree;
-	popts.changes = changes;
-	popts.cache = cache;
-	sopts.precise = !o->coarse;
-	sopts.repo = cli->repo;
-	sopts.cache = cache;
-	if ((rc = impact_project_build(&project, snap, &popts)) < 0 ||
-	    (rc = impact_select(&sel, project, changes, config, &sopts)) < 0)
-		goto done;
-	ctx.range = &range;
-	ctx.changes = changes;
-	ctx.project = project;
-	ctx.selection = sel;
-	ctx.config = config;
-	rc = impact_report_json(out, &ctx, false);
-done:
-	impact_selection_free(sel);
-	impact_project_free(project);
-	impact_config_free(config);
-	impact_cache_close(cache);
-	impact_snapshot_free(snap);
-	impact_changeset_free(changes);
-	impact_range_release(&range);
-	impact_strlist_release(&ghosts);
-	free(cache_path);
+	po.spec = spec;
+	po.staged = o->staged;
+	po.coarse = o->coarse;
+	po.no_cache = o->no_cache;
+	po.rules_dir = impact_planout_rules_dir();
+	if ((rc = impact_plan_build(&plan, cli->repo, &po)) == 0)
+		rc = impact_report_json(out, &plan->ctx, false);
+	impact_plan_free(plan);
 	return rc;
 }
 
