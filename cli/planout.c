@@ -68,23 +68,15 @@ int impact_planout_print(const impact_plan *plan, impact_plan_view view)
 /* --json --run with nothing to run: the selection, and "run": null. */
 static int print_json_no_run(const impact_plan *plan)
 {
-	impact_buf out = IMPACT_BUF_INIT;
-	json_t *doc;
+	json_t *doc = impact_report_json_doc(&plan->ctx);
 	char *text;
-	int rc;
-	if ((rc = impact_report_json(&out, &plan->ctx, false)) < 0) {
-		impact_buf_release(&out);
-		return impact_cli_fail(rc);
-	}
-	doc = json_loads(out.ptr, 0, NULL);
 	json_object_set_new(doc, "run", json_null());
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text)
 		printf("%s\n", text);
 	free(text);
 	json_decref(doc);
-	impact_buf_release(&out);
-	return IMPACT_EXIT_OK;
+	return text ? IMPACT_EXIT_OK : impact_cli_fail(impact_error_set(IMPACT_ERROR, "cannot render the JSON report"));
 }
 
 int impact_planout_run(impact_cli *cli, const impact_plan *plan, const impact_plan_opts *po,

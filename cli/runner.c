@@ -624,7 +624,7 @@ static void record_history(const runner *r)
 static void record(const runner *r, int exit_code, const char *prev_range)
 {
 	impact_runrecord rec = { 0 };
-	impact_buf range = IMPACT_BUF_INIT, sel = IMPACT_BUF_INIT;
+	impact_buf range = IMPACT_BUF_INIT;
 	char commit[GIT_OID_HEXSZ + 1] = "";
 	json_t *run, *doc = NULL;
 
@@ -648,10 +648,7 @@ static void record(const runner *r, int exit_code, const char *prev_range)
 		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
 	if (r->o->json) {
 		char *text;
-		if (r->ctx && impact_report_json(&sel, r->ctx, false) == 0)
-			doc = json_loads(sel.ptr, 0, NULL);
-		if (!doc)
-			doc = json_object();
+		doc = r->ctx ? impact_report_json_doc(r->ctx) : json_object();
 		json_object_set(doc, "run", run);
 		text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (text)
@@ -661,7 +658,6 @@ static void record(const runner *r, int exit_code, const char *prev_range)
 	}
 	json_decref(run);
 	impact_buf_release(&range);
-	impact_buf_release(&sel);
 }
 
 /* --- the whole run -------------------------------------------------------- */

@@ -366,15 +366,13 @@ static const char *reason_name(impact_select_reason r)
 	return "?";
 }
 
-int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool pretty)
+json_t *impact_report_json_doc(const impact_report_ctx *ctx)
 {
 	const impact_selection *sel = ctx->selection;
 	const impact_project *p = ctx->project;
 	json_t *root = json_object(), *changed = json_array(), *tests = json_array();
 	json_t *warnings = json_array(), *timings = json_object(), *counts = json_object();
 	impact_u32vec chain = { 0 };
-	char *text;
-	int rc = 0;
 
 	json_object_set_new(root, "version", json_integer(1));
 	if (ctx->range) {
@@ -486,8 +484,15 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 	json_object_set_new(timings, "select", json_real(sel->ms_select));
 	json_object_set_new(timings, "total", json_real(ctx->ms_total));
 	json_object_set_new(root, "timings_ms", timings);
+	impact_u32vec_release(&chain);
+	return root;
+}
 
-	text = json_dumps(root, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER);
+int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool pretty)
+{
+	json_t *root = impact_report_json_doc(ctx);
+	char *text = json_dumps(root, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER);
+	int rc = 0;
 	if (!text) {
 		rc = impact_error_set(IMPACT_ERROR, "cannot render the JSON report");
 	} else {
@@ -496,6 +501,5 @@ int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool prett
 		free(text);
 	}
 	json_decref(root);
-	impact_u32vec_release(&chain);
 	return rc;
 }

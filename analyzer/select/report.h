@@ -12,6 +12,8 @@
 
 #include "select.h"
 
+#include <jansson.h>
+
 typedef struct impact_report_ctx {
 	const impact_range *range;
 	const impact_changeset *changes;
@@ -27,6 +29,8 @@ int impact_report_list(impact_buf *out, const impact_report_ctx *ctx, bool nul);
 int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx);
 /* The JSON object (pretty when `pretty`), ending with a newline. */
 int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool pretty);
+/* The same as a jansson object, for callers that add to it (caller decrefs). */
+json_t *impact_report_json_doc(const impact_report_ctx *ctx);
 
 /*
  * Append `s` to `out` for a terminal: bytes that are not valid UTF-8 or
