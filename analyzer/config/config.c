@@ -531,11 +531,25 @@ const char *impact_config_builtin_set(const char *name, size_t *len)
 	return NULL;
 }
 
-/* Parse `text` as a whole rule set (top-level keys, or a [tool.impact] table). */
-static int load_text(loader *ld, const char *label, bool builtin, const char *text, size_t len,
-                     bool pyproject)
+/*
+ * Parse a configuration file's `text`: refused past MAX_CONFIG_SIZE (a
+ * rule set that large is a mistake, and would only make every run slow).
+ */
+static int parse_config(impact_toml_doc **doc, const char *label, const char *text, size_t len)
 {
-	impact_toml_doc *doc = NULL;
+	*doc = NULL;
+	if (len > MAX_CONFIG_SIZE)
+		return impact_error_set(IMPACT_EINVALID,
+		                        "'%s' is %zu MiB: impact reads configurations up to %zu MiB; "
+		                        "write rules as globs rather than one per file",
+		                        label, len >> 20, MAX_CONFIG_SIZE >> 20);
+	return impact_toml_parse(doc, text, len, label);
+}
+
+/* Load parsed `doc` as a whole rule set (top-level keys, or a [tool.impact] table). */
+static int load_doc(loader *ld, const char *label, bool builtin, const impact_toml_doc *doc,
+                    bool pyproject)
+{
 	const impact_toml_value *t;
 	ctx c;
 	int rc;
@@ -544,8 +558,6 @@ static int load_text(loader *ld, const char *label, bool builtin, const char *te
 	c.ld = ld;
 	c.file = ld->cfg->sources.items[ld->cfg->sources.n - 1];
 	c.builtin = builtin;
-	if ((rc = impact_toml_parse(&doc, text, len, c.file)) < 0)
-		return rc;
 	t = doc->root;
 	if (pyproject || impact_toml_get(doc->root, "tool.impact"))
 		t = impact_toml_get(doc->root, "tool.impact");
@@ -557,7 +569,6 @@ static int load_text(loader *ld, const char *label, bool builtin, const char *te
 	} else {
 		rc = load_table(&c, t, pyproject || t != doc->root ? "[tool.impact]" : c.file);
 	}
-	impact_toml_free(doc);
 	/* Sources list in the order they apply: what this file extends came first. */
 	{
 		impact_strlist *src = &ld->cfg->sources;
@@ -570,6 +581,18 @@ static int load_text(loader *ld, const char *label, bool builtin, const char *te
 			src->items[src->n - 1] = self;
 		}
 	}
+	return rc;
+}
+
+/* Parse `text` and load it as a whole rule set. */
+static int load_text(loader *ld, const char *label, bool builtin, const char *text, size_t len,
+                     bool pyproject)
+{
+	impact_toml_doc *doc = NULL;
+	int rc = parse_config(&doc, label, text, len);
+	if (rc == 0)
+		rc = load_doc(ld, label, builtin, doc, pyproject);
+	impact_toml_free(doc);
 	return rc;
 }
 
@@ -667,15 +690,10 @@ static int load_repo_file(loader *ld, const char *path, const impact_config_wher
 }
 
 /* `defaults = false` in the project's table, read before anything is loaded. */
-static bool wants_defaults(const char *text, size_t len, const char *label, bool pyproject)
+static bool wants_defaults(const impact_toml_doc *doc, bool pyproject)
 {
-	impact_toml_doc *doc = NULL;
 	const impact_toml_value *t;
 	bool yes = true;
-	if (impact_toml_parse(&doc, text, len, label) < 0) {
-		impact_error_clear();
-		return true; /* the real load reports it */
-	}
 	t = pyproject || impact_toml_get(doc->root, "tool.impact") ?
 	    impact_toml_get(doc->root, "tool.impact") : doc->root;
 	if (t && t->kind == IMPACT_TOML_TABLE)
@@ -683,7 +701,6 @@ static bool wants_defaults(const char *text, size_t len, const char *label, bool
 			if (key_is(t->u.tbl.kv[i].key, "defaults") &&
 			    t->u.tbl.kv[i].value->kind == IMPACT_TOML_BOOL)
 				yes = t->u.tbl.kv[i].value->u.b;
-	impact_toml_free(doc);
 	return yes;
 }
 
@@ -692,6 +709,7 @@ int impact_config_load(impact_config **out, impact_file_reader read,
 {
 	loader ld = { 0 };
 	impact_buf text = IMPACT_BUF_INIT;
+	impact_toml_doc *doc = NULL; /* the project's own file, parsed once */
 	const char *own = NULL;
 	bool pyproject = false;
 	int rc;
@@ -710,17 +728,17 @@ int impact_config_load(impact_config **out, impact_file_reader read,
 		impact_buf_clear(&text);
 		rc = read(&text, "pyproject.toml", payload);
 		if (rc == 0) {
-			impact_toml_doc *doc = NULL;
 			/* Only a pyproject with [tool.impact] configures impact. */
-			if (impact_toml_parse(&doc, text.ptr ? text.ptr : "", text.size, "pyproject.toml") == 0 &&
+			if (parse_config(&doc, "pyproject.toml", text.ptr ? text.ptr : "", text.size) == 0 &&
 			    impact_toml_get(doc->root, "tool.impact")) {
 				own = "pyproject.toml";
 				pyproject = true;
-			} else if (!doc) {
+			} else {
 				/* Malformed: pytest's configuration reader reports it. */
 				impact_error_clear();
+				impact_toml_free(doc);
+				doc = NULL;
 			}
-			impact_toml_free(doc);
 		}
 		if (rc == IMPACT_ENOTFOUND)
 			rc = 0;
@@ -730,7 +748,9 @@ int impact_config_load(impact_config **out, impact_file_reader read,
 		goto done;
 	}
 
-	if (!own || wants_defaults(text.ptr ? text.ptr : "", text.size, own, pyproject)) {
+	if (own && !doc && (rc = parse_config(&doc, own, text.ptr ? text.ptr : "", text.size)) < 0)
+		goto done;
+	if (!own || wants_defaults(doc, pyproject)) {
 		impact_config_where w = where_of(NULL, true, 0, 0);
 		if ((rc = load_set(&ld, "default", &w)) < 0)
 			goto done;
@@ -739,10 +759,11 @@ int impact_config_load(impact_config **out, impact_file_reader read,
 		ld.cfg->project_config = true;
 		impact_strlist_push(&ld.loaded, own);
 		impact_strlist_push(&ld.loading, own);
-		rc = load_text(&ld, own, false, text.ptr ? text.ptr : "", text.size, pyproject);
+		rc = load_doc(&ld, own, false, doc, pyproject);
 		chain_pop(&ld);
 	}
 done:
+	impact_toml_free(doc);
 	impact_buf_release(&text);
 	impact_strlist_release(&ld.loaded);
 	impact_strlist_release(&ld.loading);

@@ -33,18 +33,11 @@ enum {
 	T_AOT = 1 << 4,      /* an array of tables (on the array) */
 };
 
-typedef struct tinfo {
-	impact_toml_value *v;
-	unsigned flags;
-} tinfo;
-
 typedef struct parser {
 	const char *src;
 	size_t len;
 	const char *file;
 	arena *a;
-	tinfo *info;
-	size_t ninfo, ainfo;
 	impact_buf tmp;
 	int rc;
 } parser;
@@ -72,16 +65,11 @@ static int fail(parser *p, TSNode n, const char *fmt, const char *arg)
 	return p->rc;
 }
 
+/* The parser's flags of a value (kept in the value: a lookup would be quadratic). */
 static unsigned *flags_of(parser *p, impact_toml_value *v)
 {
-	for (size_t i = 0; i < p->ninfo; i++)
-		if (p->info[i].v == v)
-			return &p->info[i].flags;
-	{
-		tinfo t = { v, 0 };
-		IMPACT_PUSH(p->info, p->ninfo, p->ainfo, t);
-	}
-	return &p->info[p->ninfo - 1].flags;
+	IMPACT_UNUSED(p);
+	return &v->parse_flags;
 }
 
 static impact_toml_value *new_value(parser *p, impact_toml_kind kind, TSNode n)
@@ -98,12 +86,15 @@ static impact_toml_kv *table_add(parser *p, impact_toml_value *t, const char *ke
                                  TSNode at)
 {
 	impact_toml_kv *kv;
-	/* Grow by copying into the arena: tables are small. */
-	impact_toml_kv *items = arena_alloc(p->a, (t->u.tbl.n + 1) * sizeof(*items));
-	if (t->u.tbl.n)
-		memcpy(items, t->u.tbl.kv, t->u.tbl.n * sizeof(*items));
-	t->u.tbl.kv = items;
-	kv = &items[t->u.tbl.n++];
+	size_t n = t->u.tbl.n;
+	/* Grow by copying into the arena, doubling at powers of two (the capacity). */
+	if (n == 0 || (n >= 4 && !(n & (n - 1)))) {
+		impact_toml_kv *items = arena_alloc(p->a, (n ? 2 * n : 4) * sizeof(*items));
+		if (n)
+			memcpy(items, t->u.tbl.kv, n * sizeof(*items));
+		t->u.tbl.kv = items;
+	}
+	kv = &t->u.tbl.kv[t->u.tbl.n++];
 	kv->key = key;
 	kv->line = ts_node_start_point(at).row + 1;
 	kv->col = ts_node_start_point(at).column + 1;
@@ -120,11 +111,15 @@ static impact_toml_kv *table_find(const impact_toml_value *t, const char *key)
 
 static void array_push(parser *p, impact_toml_value *arr, impact_toml_value *v)
 {
-	impact_toml_value **items = arena_alloc(p->a, (arr->u.arr.n + 1) * sizeof(*items));
-	if (arr->u.arr.n)
-		memcpy(items, arr->u.arr.items, arr->u.arr.n * sizeof(*items));
-	items[arr->u.arr.n++] = v;
-	arr->u.arr.items = items;
+	size_t n = arr->u.arr.n;
+	/* Doubling at powers of two, the capacity implied: an array of tables may be long. */
+	if (n == 0 || (n >= 4 && !(n & (n - 1)))) {
+		impact_toml_value **items = arena_alloc(p->a, (n ? 2 * n : 4) * sizeof(*items));
+		if (n)
+			memcpy(items, arr->u.arr.items, n * sizeof(*items));
+		arr->u.arr.items = items;
+	}
+	arr->u.arr.items[arr->u.arr.n++] = v;
 }
 
 static const char *node_text(parser *p, TSNode n, size_t *len)
@@ -374,11 +369,38 @@ static int assign(parser *p, impact_toml_value *table, const char **segs, size_t
 	return 0;
 }
 
+/*
+ * The named children of `n` (caller frees *out). Through a cursor: this
+ * runtime's ts_node_named_child(n, i) walks from the first child, so a
+ * loop over i is quadratic in a document of many tables or a long array.
+ */
+static uint32_t named_children(TSNode n, TSNode **out)
+{
+	TSTreeCursor cur = ts_tree_cursor_new(n);
+	uint32_t count = 0, alloc = 0;
+	*out = NULL;
+	if (ts_tree_cursor_goto_first_child(&cur)) {
+		do {
+			TSNode c = ts_tree_cursor_current_node(&cur);
+			if (ts_node_is_named(c)) {
+				if (count == alloc) {
+					alloc = alloc ? 2 * alloc : 16;
+					*out = impact_xrealloc(*out, alloc * sizeof(**out));
+				}
+				(*out)[count++] = c;
+			}
+		} while (ts_tree_cursor_goto_next_sibling(&cur));
+	}
+	ts_tree_cursor_delete(&cur);
+	return count;
+}
+
 static int convert_pairs(parser *p, TSNode parent, impact_toml_value *table, unsigned depth)
 {
-	uint32_t count = ts_node_named_child_count(parent);
+	TSNode *kids = NULL;
+	uint32_t count = named_children(parent, &kids);
 	for (uint32_t i = 0; i < count && !p->rc; i++) {
-		TSNode pair = ts_node_named_child(parent, i);
+		TSNode pair = kids[i];
 		const char **segs = NULL;
 		TSNode *where = NULL;
 		size_t nseg = 0, aseg = 0, nw = 0, aw = 0;
@@ -398,8 +420,10 @@ static int convert_pairs(parser *p, TSNode parent, impact_toml_value *table, uns
 				have_val = true;
 			}
 		}
-		if (!have_key || !have_val)
-			return fail(p, pair, "a key needs a value", NULL);
+		if (!have_key || !have_val) {
+			fail(p, pair, "a key needs a value", NULL);
+			break;
+		}
 		if (key_segments(p, key, &segs, &nseg, &aseg, &where, &nw, &aw) == 0 && nseg) {
 			v = convert_value(p, val, depth);
 			if (v)
@@ -408,6 +432,7 @@ static int convert_pairs(parser *p, TSNode parent, impact_toml_value *table, uns
 		free(segs);
 		free(where);
 	}
+	free(kids);
 	return p->rc;
 }
 
@@ -449,17 +474,22 @@ static impact_toml_value *convert_value(parser *p, TSNode n, unsigned depth)
 		v = new_value(p, IMPACT_TOML_DATETIME, n);
 		v->u.s = arena_str(p->a, s, len);
 	} else if (!strcmp(t, "array")) {
+		TSNode *kids = NULL;
+		uint32_t count = named_children(n, &kids);
 		v = new_value(p, IMPACT_TOML_ARRAY, n);
-		for (uint32_t i = 0; i < ts_node_named_child_count(n) && !p->rc; i++) {
-			TSNode c = ts_node_named_child(n, i);
+		for (uint32_t i = 0; i < count && !p->rc; i++) {
+			TSNode c = kids[i];
 			impact_toml_value *item;
 			if (!strcmp(ts_node_type(c), "comment"))
 				continue;
 			item = convert_value(p, c, depth + 1);
-			if (!item)
+			if (!item) {
+				free(kids);
 				return NULL;
+			}
 			array_push(p, v, item);
 		}
+		free(kids);
 	} else if (!strcmp(t, "inline_table")) {
 		v = new_value(p, IMPACT_TOML_TABLE, n);
 		if (convert_pairs(p, n, v, depth + 1) < 0)
@@ -632,8 +662,10 @@ int impact_toml_parse(impact_toml_doc **out, const char *src, size_t len,
 	}
 	{
 		impact_toml_value *current = doc->root;
-		for (uint32_t i = 0; i < ts_node_named_child_count(root) && !p.rc; i++) {
-			TSNode c = ts_node_named_child(root, i);
+		TSNode *kids = NULL;
+		uint32_t count = named_children(root, &kids);
+		for (uint32_t i = 0; i < count && !p.rc; i++) {
+			TSNode c = kids[i];
 			const char *t = ts_node_type(c);
 			if (!strcmp(t, "pair")) {
 				/* Pairs before the first header belong to the root. */
@@ -667,13 +699,13 @@ int impact_toml_parse(impact_toml_doc **out, const char *src, size_t len,
 					convert_pairs(&p, c, tbl, 0);
 			}
 		}
+		free(kids);
 	}
 done:
 	if (tree)
 		ts_tree_delete(tree);
 	if (tsp)
 		ts_parser_delete(tsp);
-	free(p.info);
 	impact_buf_release(&p.tmp);
 	if (p.rc) {
 		impact_toml_free(doc);

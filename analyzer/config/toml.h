@@ -35,6 +35,7 @@ typedef struct impact_toml_kv {
 struct impact_toml_value {
 	impact_toml_kind kind;
 	uint32_t line, col; /* where the value starts, 1-based (tables: header) */
+	unsigned parse_flags; /* private to the parser: how a table came to be */
 	union {
 		const char *s; /* STRING (UTF-8, NUL-free), DATETIME */
 		int64_t i;

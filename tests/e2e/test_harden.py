@@ -5,6 +5,7 @@ Every case is a real git repository, the real impact binary and real
 pytest (the interpreter running this suite), as in test_run.py.
 """
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -239,3 +240,31 @@ def test_hooks_install_into_a_tracked_hooks_path_needs_force(proj):
     assert "changes to commit" in err(r)
     r = proj.impact("hooks", "uninstall")
     assert r.returncode == 0, err(r)
+
+
+# --- pathological configuration --------------------------------------------------
+
+def test_a_configuration_past_the_size_limit_is_refused(proj):
+    """16 MiB of rules is a mistake: refused with what to do, not read for minutes."""
+    rule = '[[rule]]\npaths = ["docs/%d/**"]\ntests = ["tests/"]\n\n'
+    with open(proj.path / ".impact.toml", "w") as f:
+        for i in range(17 * 1024 * 1024 // len(rule % 0) + 1):
+            f.write(rule % i)
+    proj.commit("huge rules")
+    r = proj.impact("--list", "HEAD~1..")
+    assert r.returncode == 2, r.stderr
+    err = r.stderr.decode()
+    assert re.search(r"'.impact.toml' is 1[78] MiB: impact reads configurations up to 16 MiB", err), err
+
+
+def test_many_rules_are_read_in_linear_time(proj):
+    """20,000 rules: read and matched in a few seconds at most (it once took
+    minutes and gigabytes: each array push copied the whole array)."""
+    with open(proj.path / ".impact.toml", "w") as f:
+        for i in range(20000):
+            f.write('[[rule]]\npaths = ["docs/%d/**"]\ntests = ["tests/"]\n\n' % i)
+    proj.commit("many rules")
+    r = proj.impact("rules", "check")  # every glob matches no file: said, one by one
+    assert r.returncode == 2 and b"20000 problems found" in r.stderr, r.stderr[-300:]
+    r = proj.impact("--list", "HEAD~1..")
+    assert r.returncode == 0, r.stderr
