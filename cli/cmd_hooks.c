@@ -22,6 +22,7 @@
  * run is exactly an `impact <revspec>` run.
  */
 #include "cli.h"
+#include "clock.h"
 
 #include "bgrun.h"
 #include "child.h"
@@ -432,7 +433,7 @@ static int start_background(impact_cli *cli, const char *hook, const char *spec,
 	                  ts.tv_nsec, spec);
 	if ((rc = impact_bgrun_want(cli->repo, token.ptr)) < 0)
 		goto done;
-	log = impact_bgrun_path(cli->repo, "post-commit.log");
+	log = impact_state_path(cli->repo, "post-commit.log");
 	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (logfd < 0) {
 		rc = impact_error_from_errno(errno, "cannot open the log '%s'", log);
@@ -462,13 +463,6 @@ done:
 	free(log);
 	free(exe);
 	return rc;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void short_oid(char *out, size_t n, const git_oid *id)
@@ -576,7 +570,7 @@ static int run_background(impact_cli *cli, const char *hook, const char *token, 
 			}
 		}
 	}
-	log = impact_bgrun_path(cli->repo, "post-commit.log");
+	log = impact_state_path(cli->repo, "post-commit.log");
 	st.state = "running";
 	st.hook = (char *)hook;
 	st.commit = git_oid_is_zero(&range.new_commit) ? NULL
@@ -594,7 +588,7 @@ static int run_background(impact_cli *cli, const char *hook, const char *token, 
 	fprintf(stderr, "impact: %s run of %s, started %s\n", hook, spec, when);
 	impact_range_release(&range);
 
-	t0 = now_s();
+	t0 = (impact_now_ms() / 1000.0);
 	code = test_range(cli, spec);
 	fflush(stdout);
 	fflush(stderr);
@@ -602,7 +596,7 @@ static int run_background(impact_cli *cli, const char *hook, const char *token, 
 		goto done; /* superseded while running: the newer run reports */
 	st.state = "done";
 	st.exit_code = code;
-	st.duration_s = now_s() - t0;
+	st.duration_s = (impact_now_ms() / 1000.0) - t0;
 	if (impact_bgrun_state_write(cli->repo, &st) < 0)
 		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
 	fprintf(stderr, "impact: %s run of %s finished: exit %d (%s)\n", hook, spec, code,

@@ -75,7 +75,7 @@ void impact_recording_round(impact_recording *rec, const char *run_id, int round
 	if (!rec->repo || !rec->have_tree)
 		return;
 	impact_buf_printf(&name, "rec-%s-%d", run_id, round);
-	rec->sink = impact_runrecord_path(rec->repo, name.ptr);
+	rec->sink = impact_state_path(rec->repo, name.ptr);
 	if (mkdir(rec->sink, 0700) != 0) {
 		free(rec->sink);
 		rec->sink = NULL;
@@ -155,7 +155,7 @@ void impact_recording_release(impact_recording *rec)
 
 void impact_recording_sweep(git_repository *repo)
 {
-	char *dir = impact_runrecord_path(repo, "");
+	char *dir = impact_state_path(repo, "");
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	impact_buf p = IMPACT_BUF_INIT;
@@ -168,7 +168,7 @@ void impact_recording_sweep(git_repository *repo)
 			if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
 				continue;
 			impact_buf_clear(&p);
-			impact_buf_printf(&p, "%s%s", dir, de->d_name);
+			impact_buf_printf(&p, "%s/%s", dir, de->d_name);
 			remove_tree(p.ptr);
 		}
 		closedir(d);

@@ -384,11 +384,11 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	impact_events_init(&ev);
 	fd.ev = &ev;
 	impact_buf_printf(&name, "run-%s-%d.xml", r->run_id.ptr, r->rounds);
-	junit_path = impact_runrecord_path(r->cli->repo, name.ptr);
+	junit_path = impact_state_path(r->cli->repo, name.ptr);
 	if (r->plugin_dir) {
 		impact_buf_clear(&name);
 		impact_buf_printf(&name, "run-%s-%d.events", r->run_id.ptr, r->rounds);
-		events_path = impact_runrecord_path(r->cli->repo, name.ptr);
+		events_path = impact_state_path(r->cli->repo, name.ptr);
 		events_fd = open(events_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	}
 
@@ -436,7 +436,7 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	 */
 	if (on_tty) {
 		if (!r->log_path)
-			r->log_path = impact_runrecord_path(r->cli->repo, "last-run.log");
+			r->log_path = impact_state_path(r->cli->repo, "last-run.log");
 		log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND |
 		              (r->log_started ? 0 : O_TRUNC), 0644);
 		r->log_started = true;

@@ -9,6 +9,7 @@
  * folder (no pipe to drain, whatever their size).
  */
 #include "auditrun.h"
+#include "clock.h"
 
 #include "child.h"
 
@@ -29,13 +30,6 @@ extern char **environ;
 /* How much of pytest's output the result keeps, from its end. */
 #define LOG_TAIL_LINES 20
 #define LOG_TAIL_BYTES 4096
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -192,7 +186,7 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 	impact_child_opts co = { 0 };
 	impact_child_limits lim = env->limits;
 	const char *pp = getenv("PYTHONPATH");
-	double t0 = now_ms();
+	double t0 = impact_now_ms();
 	int log_fd = -1, rc = 0;
 	pid_t pid = 0;
 
@@ -271,7 +265,7 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 	impact_results_recount(&out->res);
 	read_log(out, log.ptr, checkout, env->watch);
 done:
-	out->seconds = (now_ms() - t0) / 1000.0;
+	out->seconds = (impact_now_ms() - t0) / 1000.0;
 	if (log_fd >= 0)
 		close(log_fd);
 	unlink(junit.ptr);

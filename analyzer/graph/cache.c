@@ -14,6 +14,7 @@
  * anew once. Later errors switch the cache off for the run.
  */
 #include "cache.h"
+#include "state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -477,17 +478,20 @@ int impact_cache_stats_get(impact_cache *c, impact_cache_stats *out)
 int impact_cache_default_path(char **out, git_repository *repo)
 {
 	impact_buf p = IMPACT_BUF_INIT;
-	const char *common = git_repository_commondir(repo);
+	char *dir = impact_state_path(repo, "");
+	struct stat st;
 	int rc = 0;
 
 	*out = NULL;
-	impact_buf_printf(&p, "%simpact", common);
-	if (mkdir(p.ptr, 0777) < 0 && errno != EEXIST)
-		rc = impact_error_from_errno(errno, "cannot create '%s'", p.ptr);
-	else {
-		impact_buf_puts(&p, "/cache.sqlite");
+	if (stat(dir, &st) < 0) {
+		rc = impact_error_from_errno(errno, "cannot create '%s'", dir);
+	} else if (!S_ISDIR(st.st_mode)) {
+		rc = impact_error_from_errno(ENOTDIR, "cannot create '%s'", dir);
+	} else {
+		impact_buf_printf(&p, "%s/cache.sqlite", dir);
 		*out = impact_buf_detach(&p);
 	}
+	free(dir);
 	impact_buf_release(&p);
 	return rc;
 }

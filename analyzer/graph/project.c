@@ -17,13 +17,6 @@
 
 #include <time.h>
 
-double impact_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 
 
 /* pytest's DoctestModule skips setup.py and __main__.py, and never enters ignored dirs. */

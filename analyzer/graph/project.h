@@ -15,6 +15,7 @@
 
 #include "collect.h"
 #include "diff.h"
+#include "clock.h"
 #include "graph.h"
 #include "parse.h"
 #include "pytestcfg.h"
@@ -120,7 +121,5 @@ uint32_t impact_project_find(const impact_project *project, const char *path);
 void impact_project_path_referrers(const impact_project *project, const char *path,
                                    impact_u32vec *ids, impact_u32vec *lines);
 
-/* Milliseconds since an arbitrary point, for phase timings. */
-double impact_now_ms(void);
 
 #endif

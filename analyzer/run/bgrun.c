@@ -8,6 +8,7 @@
  * the processes it starts never keep it.
  */
 #include "bgrun.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,18 +25,9 @@ struct impact_bgrun {
 /* How long past the grace period a holder may take to let go. */
 #define HOLDER_DEADLINE_S 30.0
 
-char *impact_bgrun_path(git_repository *repo, const char *name)
-{
-	impact_buf p = IMPACT_BUF_INIT;
-	impact_buf_printf(&p, "%simpact", git_repository_commondir(repo));
-	mkdir(p.ptr, 0777);
-	impact_buf_printf(&p, "/%s", name);
-	return impact_buf_detach(&p);
-}
-
 int impact_bgrun_want(git_repository *repo, const char *token)
 {
-	char *path = impact_bgrun_path(repo, "bg.want");
+	char *path = impact_state_path(repo, "bg.want");
 	impact_buf text = IMPACT_BUF_INIT;
 	int rc;
 	impact_buf_printf(&text, "%s\n", token);
@@ -47,7 +39,7 @@ int impact_bgrun_want(git_repository *repo, const char *token)
 
 bool impact_bgrun_is_current(git_repository *repo, const char *token)
 {
-	char *path = impact_bgrun_path(repo, "bg.want");
+	char *path = impact_state_path(repo, "bg.want");
 	impact_buf text = IMPACT_BUF_INIT;
 	bool current = true; /* nobody asked for anything newer */
 	if (impact_buf_read_file(&text, path, 4096) == 0) {
@@ -79,17 +71,10 @@ static void signal_group(pid_t pid, int sig)
 		kill(pid, sig);
 }
 
-static double monotonic_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int impact_bgrun_acquire(impact_bgrun **out, git_repository *repo, const char *token,
                          double grace)
 {
-	char *path = impact_bgrun_path(repo, "bg.lock");
+	char *path = impact_state_path(repo, "bg.lock");
 	struct timespec nap = { 0, 50 * 1000 * 1000 };
 	pid_t signalled = 0;
 	double since = 0;
@@ -119,7 +104,7 @@ int impact_bgrun_acquire(impact_bgrun **out, git_repository *repo, const char *t
 			goto done;
 		}
 		holder = read_pid(fd);
-		now = monotonic_s();
+		now = (impact_now_ms() / 1000.0);
 		if (holder && holder != signalled) {
 			signal_group(holder, SIGINT);
 			signalled = holder;
@@ -172,7 +157,7 @@ void impact_bgrun_release(impact_bgrun *run)
 
 pid_t impact_bgrun_holder(git_repository *repo)
 {
-	char *path = impact_bgrun_path(repo, "bg.lock");
+	char *path = impact_state_path(repo, "bg.lock");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	pid_t pid = 0;
 	free(path);
@@ -194,7 +179,7 @@ static void set_string(json_t *o, const char *key, const char *value)
 int impact_bgrun_state_write(git_repository *repo, const impact_bgrun_state *st)
 {
 	json_t *doc = json_object();
-	char *path = impact_bgrun_path(repo, "post-commit.json"), *text;
+	char *path = impact_state_path(repo, "post-commit.json"), *text;
 	char when[32];
 	struct tm tm;
 	int rc;
@@ -232,7 +217,7 @@ static char *dup_string(json_t *o, const char *key)
 
 int impact_bgrun_state_read(impact_bgrun_state *out, git_repository *repo)
 {
-	char *path = impact_bgrun_path(repo, "post-commit.json");
+	char *path = impact_state_path(repo, "post-commit.json");
 	json_error_t jerr;
 	json_t *doc;
 	int rc = 0;

@@ -21,11 +21,12 @@
 #include "buf.h"
 
 #include <git2.h>
+
+#include "state.h"
 #include <sys/types.h>
 #include <time.h>
 
 /* "<commondir>/impact/<name>", creating the folder. Caller frees. */
-char *impact_bgrun_path(git_repository *repo, const char *name);
 
 /* Record `token` as the newest run wanted (replaces the file atomically). */
 int impact_bgrun_want(git_repository *repo, const char *token);

@@ -6,6 +6,7 @@
  * a chatty child cannot block on a full pipe.
  */
 #include "child.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -149,13 +150,6 @@ const char *const *impact_child_argv(impact_strlist *list)
 	return (const char *const *)list->items;
 }
 
-static double monotonic_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void nap_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -237,7 +231,7 @@ static void nap_for(int pidfd, int out_fd, long ms)
 int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
                               const impact_child_limits *lim)
 {
-	double start = monotonic_s(), stop_at = 0;
+	double start = (impact_now_ms() / 1000.0), stop_at = 0;
 	int interrupts_seen = 0, r, rc = 0;
 	int pidfd = open_pidfd(pid);
 	bool stopping = false, killed = false;
@@ -256,7 +250,7 @@ int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
 			drain(lim); /* what it wrote last; never waits for EOF (orphans may hold it) */
 			break;
 		}
-		if (!stopping && lim->timeout_s > 0 && monotonic_s() - start >= lim->timeout_s) {
+		if (!stopping && lim->timeout_s > 0 && (impact_now_ms() / 1000.0) - start >= lim->timeout_s) {
 			*end = IMPACT_CHILD_TIMED_OUT;
 			stopping = true;
 		}
@@ -267,16 +261,16 @@ int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
 				*end = IMPACT_CHILD_INTERRUPTED;
 				stopping = true;
 				if (news > 1) /* two Ctrl-C before we looked: no grace either */
-					stop_at = monotonic_s();
+					stop_at = (impact_now_ms() / 1000.0);
 			} else {
-				stop_at = monotonic_s(); /* a second Ctrl-C: no more grace */
+				stop_at = (impact_now_ms() / 1000.0); /* a second Ctrl-C: no more grace */
 			}
 		}
 		if (stopping && !stop_at) {
 			kill(-pid, SIGINT);
-			stop_at = monotonic_s() + lim->grace_s;
+			stop_at = (impact_now_ms() / 1000.0) + lim->grace_s;
 		}
-		if (stopping && !killed && monotonic_s() >= stop_at) {
+		if (stopping && !killed && (impact_now_ms() / 1000.0) >= stop_at) {
 			kill(-pid, SIGINT); /* no-op if sent; makes "stop_at = now" paths polite first */
 			kill(-pid, SIGKILL);
 			killed = true;

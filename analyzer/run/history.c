@@ -2,6 +2,7 @@
  * history.c - the run history in SQLite (see history.h).
  */
 #include "history.h"
+#include "state.h"
 
 #include "buf.h"
 
@@ -35,9 +36,11 @@ int impact_history_open(impact_history **out, git_repository *repo)
 	int rc = 0;
 
 	*out = NULL;
-	impact_buf_printf(&path, "%simpact", git_repository_commondir(repo));
-	mkdir(path.ptr, 0777);
-	impact_buf_puts(&path, "/history.sqlite");
+	{
+		char *p = impact_state_path(repo, "history.sqlite");
+		impact_buf_puts(&path, p);
+		free(p);
+	}
 	if (sqlite3_open_v2(path.ptr, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(h->db, 5000) != SQLITE_OK ||

@@ -68,18 +68,9 @@ json_t *impact_runrecord_json(const impact_runrecord *rec)
 	return doc;
 }
 
-char *impact_runrecord_path(git_repository *repo, const char *name)
-{
-	impact_buf p = IMPACT_BUF_INIT;
-	impact_buf_printf(&p, "%simpact", git_repository_commondir(repo));
-	mkdir(p.ptr, 0777); /* exists already, or the write below says why not */
-	impact_buf_printf(&p, "/%s", name);
-	return impact_buf_detach(&p);
-}
-
 int impact_runrecord_write(git_repository *repo, json_t *doc)
 {
-	char *path = impact_runrecord_path(repo, "last-run.json");
+	char *path = impact_state_path(repo, "last-run.json");
 	impact_buf tmp = IMPACT_BUF_INIT;
 	FILE *f = NULL;
 	int rc = 0;
@@ -112,7 +103,7 @@ done:
 int impact_runrecord_read_failed(impact_strlist *failed, char **range, int *exit_code,
                                  git_repository *repo)
 {
-	char *path = impact_runrecord_path(repo, "last-run.json");
+	char *path = impact_state_path(repo, "last-run.json");
 	json_error_t jerr;
 	json_t *doc = NULL, *fails;
 	const char *r;

@@ -21,6 +21,8 @@
 #include "pytestcfg.h"
 
 #include <git2.h>
+
+#include "state.h"
 #include <jansson.h>
 #include <time.h>
 
@@ -42,7 +44,6 @@ typedef struct impact_runrecord {
 json_t *impact_runrecord_json(const impact_runrecord *rec);
 
 /* "<common git dir>/impact/<name>", creating the folder. Caller frees. */
-char *impact_runrecord_path(git_repository *repo, const char *name);
 
 /* Replace last-run.json with `doc`, atomically. IMPACT_ERROR with the path and errno. */
 int impact_runrecord_write(git_repository *repo, json_t *doc);

@@ -93,7 +93,7 @@ int impact_records_filter(impact_buf *out, const char **why, const char *const *
 
 char *impact_records_path(git_repository *repo)
 {
-	return impact_runrecord_path(repo, "records.db");
+	return impact_state_path(repo, "records.db");
 }
 
 /* The version row, or a store emptied for this version. */
