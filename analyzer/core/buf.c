@@ -178,16 +178,28 @@ done:
 int impact_file_replace(const char *path, const void *data, size_t len)
 {
 	impact_file_part part = { data, len };
-	return impact_file_replace_parts(path, &part, 1);
+	return impact_file_replace_parts_mode(path, &part, 1, 0666);
+}
+
+int impact_file_replace_mode(const char *path, const void *data, size_t len, unsigned mode)
+{
+	impact_file_part part = { data, len };
+	return impact_file_replace_parts_mode(path, &part, 1, mode);
 }
 
 int impact_file_replace_parts(const char *path, const impact_file_part *parts, size_t nparts)
+{
+	return impact_file_replace_parts_mode(path, parts, nparts, 0666);
+}
+
+int impact_file_replace_parts_mode(const char *path, const impact_file_part *parts, size_t nparts,
+                                   unsigned mode)
 {
 	impact_buf tmp = IMPACT_BUF_INIT;
 	int fd, rc = 0, err = 0;
 
 	impact_buf_printf(&tmp, "%s.%d.tmp", path, (int)getpid());
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0)
 		err = errno;
 	for (size_t i = 0; fd >= 0 && !err && i < nparts; i++) {
@@ -204,6 +216,8 @@ int impact_file_replace_parts(const char *path, const impact_file_part *parts, s
 			done += (size_t)w;
 		}
 	}
+	if (fd >= 0 && !err && fsync(fd) < 0 && errno != EINVAL)
+		err = errno; /* EINVAL: a file system without fsync */
 	if (fd >= 0 && close(fd) < 0 && !err)
 		err = errno;
 	if (err) {

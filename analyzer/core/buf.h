@@ -61,11 +61,15 @@ void impact_strlist_push(impact_strlist *l, const char *s);
 void impact_strlist_release(impact_strlist *l);
 
 /*
- * Write `data` to `path` through a temporary file in the same folder
- * renamed into place: a reader sees the old file or the new one, never a
- * part, and a crash leaves at most a stray "<path>.<pid>.tmp".
+ * Write `data` to `path` through a temporary file in the same folder,
+ * flushed to disk (fsync) and renamed into place: a reader sees the old
+ * file or the new one, never a part, also after a crash, which leaves at
+ * most a stray "<path>.<pid>.tmp". The file's mode is 0666 less the umask;
+ * impact_file_replace_mode sets another (0777 for a hook script). The one
+ * atomic replace of the tool: every file impact rewrites goes through it.
  */
 int impact_file_replace(const char *path, const void *data, size_t len);
+int impact_file_replace_mode(const char *path, const void *data, size_t len, unsigned mode);
 
 /* The same, the file's bytes being `parts` one after the other. */
 typedef struct impact_file_part {
@@ -73,5 +77,7 @@ typedef struct impact_file_part {
 	size_t len;
 } impact_file_part;
 int impact_file_replace_parts(const char *path, const impact_file_part *parts, size_t nparts);
+int impact_file_replace_parts_mode(const char *path, const impact_file_part *parts, size_t nparts,
+                                   unsigned mode);
 
 #endif

@@ -237,36 +237,13 @@ static int make_dirs(const char *dir)
 	return rc;
 }
 
-/* Write `text` to `path` through a temporary file renamed into place. */
+/* Write `text` to `path` (executable) through the atomic replace. */
 static int write_hook_file(const char *path, const impact_buf *text)
 {
-	impact_buf tmp = IMPACT_BUF_INIT;
-	int fd = -1, rc = 0;
-
-	impact_buf_printf(&tmp, "%s.impact-tmp%d", path, (int)getpid());
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0777);
-	if (fd < 0) {
-		rc = impact_error_from_errno(errno, "cannot write '%s'", tmp.ptr);
-		goto done;
-	}
-	if (write(fd, text->ptr, text->size) != (ssize_t)text->size || fsync(fd) < 0) {
-		rc = impact_error_from_errno(errno, "cannot write '%s'", tmp.ptr);
-		goto done;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = impact_error_from_errno(errno, "cannot write '%s'", tmp.ptr);
-		goto done;
-	}
-	fd = -1;
-	if (rename(tmp.ptr, path) < 0)
-		rc = impact_error_from_errno(errno, "cannot put the hook in place as '%s'", path);
-done:
-	if (fd >= 0)
-		close(fd);
+	int rc = impact_file_replace_mode(path, text->ptr ? text->ptr : "", text->size, 0777);
 	if (rc < 0)
-		unlink(tmp.ptr);
-	impact_buf_release(&tmp);
+		rc = impact_error_set(rc, "cannot put the hook in place as '%s': %s", path,
+		                      impact_error_last());
 	return rc;
 }
 

@@ -71,31 +71,18 @@ json_t *impact_runrecord_json(const impact_runrecord *rec)
 int impact_runrecord_write(git_repository *repo, json_t *doc)
 {
 	char *path = impact_state_path(repo, "last-run.json");
-	impact_buf tmp = IMPACT_BUF_INIT;
-	FILE *f = NULL;
-	int rc = 0;
-
-	impact_buf_printf(&tmp, "%s.%d.tmp", path, (int)getpid());
-	f = fopen(tmp.ptr, "w");
-	if (!f || json_dumpf(doc, f, JSON_INDENT(2)) < 0 || fputc('\n', f) == EOF ||
-	    fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		rc = impact_error_from_errno(errno, "cannot write '%s'", tmp.ptr);
-		goto done;
+	char *text = json_dumps(doc, JSON_INDENT(2));
+	impact_buf b = IMPACT_BUF_INIT;
+	int rc;
+	if (!text) {
+		rc = impact_error_set(IMPACT_ERROR, "cannot render '%s'", path);
+	} else {
+		impact_buf_puts(&b, text);
+		impact_buf_putc(&b, '\n');
+		rc = impact_file_replace(path, b.ptr, b.size);
 	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		rc = impact_error_from_errno(errno, "cannot write '%s'", tmp.ptr);
-		goto done;
-	}
-	f = NULL;
-	if (rename(tmp.ptr, path) != 0)
-		rc = impact_error_from_errno(errno, "cannot replace '%s'", path);
-done:
-	if (f)
-		fclose(f);
-	if (rc < 0)
-		unlink(tmp.ptr);
-	impact_buf_release(&tmp);
+	free(text);
+	impact_buf_release(&b);
 	free(path);
 	return rc;
 }
