@@ -5,7 +5,7 @@
 #include "recording.h"
 
 #include "records.h"
-#include "runrecord.h"
+#include "lastrun.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -16,7 +16,7 @@
  * is complete only when every collected test reported: one that ended
  * early (a test calling os._exit(0) or pytest.exit(returncode=0), a
  * crash, a lost xdist worker) fails, naming the tests that never ran. The
- * outcome is written to last-run.json (runrecord.c) for --last-failed,
+ * outcome is written to last-run.json (lastrun.c) for --last-failed,
  * `impact status` and the hooks.
  *
  * impact writes nothing in the work tree, the index or the refs: its
@@ -39,7 +39,7 @@
 #include "reap.h"
 #include "recording.h"
 #include "run.h"
-#include "runrecord.h"
+#include "lastrun.h"
 #include "runreport.h"
 
 #include <errno.h>
@@ -623,7 +623,7 @@ static void record_history(const runner *r)
 /* last-run.json, and with --json --run the selection's JSON with "run" on stdout. */
 static void record(const runner *r, int exit_code, const char *prev_range)
 {
-	impact_runrecord rec = { 0 };
+	impact_lastrun_rec rec = { 0 };
 	impact_buf range = IMPACT_BUF_INIT;
 	char commit[GIT_OID_HEXSZ + 1] = "";
 	json_t *run, *doc = NULL;
@@ -643,8 +643,8 @@ static void record(const runner *r, int exit_code, const char *prev_range)
 	rec.exit_code = exit_code;
 	rec.results = &r->res;
 	rec.log = r->log_started ? r->log_path : NULL;
-	run = impact_runrecord_json(&rec);
-	if (impact_runrecord_write(r->cli->repo, run) < 0)
+	run = impact_lastrun_json(&rec);
+	if (impact_lastrun_write(r->cli->repo, run) < 0)
 		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
 	if (r->o->json) {
 		char *text;
@@ -835,7 +835,7 @@ static int targets_of(impact_strlist *out, char **prev_range, const runner *r)
 		}
 		goto done;
 	}
-	rc = impact_runrecord_read_failed(out, prev_range, &prev_exit, r->cli->repo);
+	rc = impact_lastrun_read_failed(out, prev_range, &prev_exit, r->cli->repo);
 	if (rc == IMPACT_ENOTFOUND) {
 		fprintf(stderr, "impact: %s: nothing to rerun\n", impact_error_last());
 		rc = 1;

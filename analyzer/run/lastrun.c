@@ -1,9 +1,9 @@
 /*
- * lastrun.c - last-run.json read back (see lastrun.h).
+ * lastrun.c - last-run.json written and read back (see lastrun.h).
  *
- * Lenient on purpose: a missing key reads as empty or zero, because the
- * record is written by another part of impact that may add keys; only a
- * file that is not JSON, or says another version, is refused.
+ * The reader is lenient about keys (a missing one reads as empty or zero,
+ * so a later writer may add keys) and strict about the rest: a file that
+ * is not a JSON object, or lacks version 1, is refused.
  */
 #include "lastrun.h"
 
@@ -11,6 +11,87 @@
 
 #include <jansson.h>
 #include <unistd.h>
+
+static json_t *string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* jansson refuses strings that are not UTF-8: replace bad bytes, never lose the key. */
+static json_t *text(const char *s)
+{
+	json_t *j;
+	impact_buf b = IMPACT_BUF_INIT;
+	if (!s)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		impact_buf_putc(&b, *p < 0x80 ? (char)*p : '?');
+	j = json_string(b.ptr);
+	impact_buf_release(&b);
+	return j ? j : json_null();
+}
+
+json_t *impact_lastrun_json(const impact_lastrun_rec *rec)
+{
+	json_t *doc = json_object(), *counts = json_object(), *fails = json_array();
+	const impact_results *r = rec->results;
+	char when[32] = "";
+	struct tm tm;
+
+	if (gmtime_r(&rec->started, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(doc, "version", json_integer(1));
+	json_object_set_new(doc, "commit", string_or_null(rec->commit));
+	json_object_set_new(doc, "range", text(rec->range));
+	json_object_set_new(doc, "started", json_string(when));
+	json_object_set_new(doc, "duration_s", json_real(rec->duration_s));
+	json_object_set_new(doc, "exit_code", json_integer(rec->exit_code));
+	json_object_set_new(counts, "passed", json_integer((json_int_t)r->counts[IMPACT_OUTCOME_PASSED]));
+	json_object_set_new(counts, "failed", json_integer((json_int_t)r->counts[IMPACT_OUTCOME_FAILED]));
+	json_object_set_new(counts, "errors", json_integer((json_int_t)r->counts[IMPACT_OUTCOME_ERROR]));
+	json_object_set_new(counts, "skipped", json_integer((json_int_t)r->counts[IMPACT_OUTCOME_SKIPPED]));
+	json_object_set_new(counts, "xfailed", json_integer((json_int_t)r->counts[IMPACT_OUTCOME_XFAILED]));
+	json_object_set_new(counts, "xpassed", json_integer((json_int_t)r->counts[IMPACT_OUTCOME_XPASSED]));
+	json_object_set_new(doc, "counts", counts);
+	for (size_t i = 0; i < r->n; i++) {
+		const impact_testcase *tc = &r->cases[i];
+		json_t *f;
+		if (!impact_outcome_is_failure(tc->outcome))
+			continue;
+		f = json_object();
+		json_object_set_new(f, "nodeid", text(tc->nodeid ? tc->nodeid : tc->name));
+		json_object_set_new(f, "file", text(tc->file));
+		json_object_set_new(f, "line", json_integer(impact_testcase_failure_line(tc)));
+		json_object_set_new(f, "message", text(tc->message));
+		json_object_set_new(f, "flaky", json_boolean(tc->flaky != NULL));
+		json_array_append_new(fails, f);
+	}
+	json_object_set_new(doc, "failures", fails);
+	json_object_set_new(doc, "log", text(rec->log));
+	return doc;
+}
+
+int impact_lastrun_write(git_repository *repo, json_t *doc)
+{
+	char *path = impact_state_path(repo, "last-run.json");
+	char *text = json_dumps(doc, JSON_INDENT(2));
+	impact_buf b = IMPACT_BUF_INIT;
+	int rc;
+	if (!text) {
+		rc = impact_error_set(IMPACT_ERROR, "cannot render '%s'", path);
+	} else {
+		impact_buf_puts(&b, text);
+		impact_buf_putc(&b, '\n');
+		rc = impact_file_replace(path, b.ptr, b.size);
+	}
+	free(text);
+	impact_buf_release(&b);
+	free(path);
+	return rc;
+}
+
 
 static char *dup_string(json_t *o, const char *key)
 {
@@ -32,14 +113,18 @@ int impact_lastrun_read(impact_lastrun *out, git_repository *repo)
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	impact_buf_printf(&path, "%simpact/last-run.json", git_repository_commondir(repo));
+	{
+		char *p = impact_state_path(repo, "last-run.json");
+		impact_buf_puts(&path, p);
+		free(p);
+	}
 	if (access(path.ptr, F_OK) < 0) {
 		rc = impact_error_set(IMPACT_ENOTFOUND, "no run is recorded in '%s' yet", path.ptr);
 		goto done;
 	}
 	doc = json_load_file(path.ptr, 0, &jerr);
 	version = json_object_get(doc, "version");
-	if (!json_is_object(doc) || (version && json_integer_value(version) != 1)) {
+	if (!json_is_object(doc) || !json_is_integer(version) || json_integer_value(version) != 1) {
 		rc = impact_error_set(IMPACT_EINVALID, "'%s' is damaged or of another version (%s): "
 		                      "the next run rewrites it", path.ptr,
 		                      doc ? "version" : jerr.text);
@@ -96,6 +181,25 @@ void impact_lastrun_release(impact_lastrun *run)
 	free(run->started);
 	free(run->log);
 	memset(run, 0, sizeof(*run));
+}
+
+int impact_lastrun_read_failed(impact_strlist *failed, char **range, int *exit_code,
+                               git_repository *repo)
+{
+	impact_lastrun lr;
+	int rc = impact_lastrun_read(&lr, repo);
+	*range = NULL;
+	*exit_code = 0;
+	if (rc == 0) {
+		for (size_t i = 0; i < lr.nfailures; i++)
+			if (*lr.failures[i].nodeid)
+				impact_strlist_push(failed, lr.failures[i].nodeid);
+		*range = lr.range;
+		lr.range = NULL;
+		*exit_code = lr.exit_code;
+	}
+	impact_lastrun_release(&lr);
+	return rc;
 }
 
 const char *impact_lastrun_exit_meaning(int exit_code)

@@ -1,17 +1,51 @@
 /*
- * lastrun.h - reading the record of the last run (last-run.json).
+ * lastrun.h - the record of the last run: last-run.json, written and read
+ * here only.
  *
- * The runner writes <common git dir>/impact/last-run.json after every run
- * (version 1: commit, range, started, duration_s, exit_code, counts,
- * failures, log); `impact status` and the post-commit notification read it
- * back here. Reading only: the writer is the runner.
+ * Owns the file <common git dir>/impact/last-run.json, version 1, exactly
+ *   {"version": 1, "commit": <new side commit id or null>,
+ *    "range": "<old>..<new>", "started": "<ISO 8601 UTC>",
+ *    "duration_s": <float>, "exit_code": <int>,
+ *    "counts": {"passed", "failed", "errors", "skipped", "xfailed", "xpassed"},
+ *    "failures": [{"nodeid", "file", "line", "message", "flaky"}],
+ *    "log": <path of pytest's output, or null>}
+ * written atomically (impact_file_replace), so a reader (`impact status`,
+ * the hooks, --last-failed) never sees half a file. The same object is the
+ * "run" member of `--json --run`. The common directory is shared by every
+ * linked worktree: the last run is the repository's. One reader, one
+ * version rule: another version or a damaged file is IMPACT_EINVALID.
  */
 #ifndef IMPACT_LASTRUN_H
 #define IMPACT_LASTRUN_H
 
 #include "common.h"
+#include "junit.h"
+#include "state.h"
 
 #include <git2.h>
+#include <jansson.h>
+#include <time.h>
+
+/* What the runner writes. */
+typedef struct impact_lastrun_rec {
+	const char *commit;            /* full hex id, or NULL */
+	const char *range;             /* "HEAD~1..HEAD", or NULL */
+	time_t started;
+	double duration_s;
+	int exit_code;
+	const impact_results *results; /* records with node ids; flaky notes */
+	const char *log;               /* or NULL */
+} impact_lastrun_rec;
+
+/*
+ * The record as JSON (a new reference). Failures are the failed and
+ * errored records; "flaky" is true for a known-flaky one; "line" is where
+ * the test failed in its file (0 if unknown).
+ */
+json_t *impact_lastrun_json(const impact_lastrun_rec *rec);
+
+/* Replace last-run.json with `doc`, atomically. IMPACT_ERROR with the path and errno. */
+int impact_lastrun_write(git_repository *repo, json_t *doc);
 
 typedef struct impact_lastrun_failure {
 	char *nodeid, *file, *message; /* owned; file and message may be NULL */
@@ -41,5 +75,13 @@ void impact_lastrun_release(impact_lastrun *run);
 
 /* What an exit code of impact means, in a few words ("test failures"). Static. */
 const char *impact_lastrun_exit_meaning(int exit_code);
+
+/*
+ * What --last-failed needs: the failed node ids (appended to `failed`),
+ * the range (*range, caller frees; NULL if none) and the exit code. The
+ * codes of impact_lastrun_read.
+ */
+int impact_lastrun_read_failed(impact_strlist *failed, char **range, int *exit_code,
+                               git_repository *repo);
 
 #endif

@@ -15,7 +15,7 @@
 #include "fnhash.h"
 #include "records_private.h"
 #include "path.h"
-#include "runrecord.h"
+#include "lastrun.h"
 
 #include <dirent.h>
 #include <errno.h>
