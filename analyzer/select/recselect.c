@@ -33,11 +33,24 @@ typedef struct side {
 	impact_fnhashes h;
 } side;
 
-static void side_read(side *s, impact_pyparser *parser, const impact_buf *src)
+/*
+ * Facts of blob `oid` (when known) from the parse cache, else parsed:
+ * the static walk has usually cached both sides already, and a parse of a
+ * large module costs more than the rest of the records' work.
+ */
+static void side_read(side *s, impact_pyparser *parser, impact_cache *cache, const git_oid *oid,
+                      const impact_buf *src)
 {
+	impact_buf bytes = IMPACT_BUF_INIT;
 	memset(s, 0, sizeof(*s));
-	if (impact_pyfacts_extract(&s->facts, parser, src->ptr ? src->ptr : "", src->size) < 0)
-		return;
+	if (cache && oid && impact_cache_get(cache, oid, &bytes) == 0 &&
+	    impact_pyfacts_decode(&s->facts, bytes.ptr, bytes.size) == 0) {
+		impact_buf_release(&bytes);
+	} else {
+		impact_buf_release(&bytes);
+		if (impact_pyfacts_extract(&s->facts, parser, src->ptr ? src->ptr : "", src->size) < 0)
+			return;
+	}
 	if (s->facts->flags & (IMPACT_PYFACTS_TOO_LARGE | IMPACT_PYFACTS_SYNTAX_ERROR))
 		return;
 	impact_fnhashes_compute(&s->h, src->ptr ? src->ptr : "", src->size, s->facts);
@@ -50,7 +63,8 @@ static void side_release(side *s)
 	impact_fnhashes_release(&s->h);
 }
 
-static int blob_of(impact_buf *out, git_repository *repo, const git_tree *tree, const char *path)
+static int blob_of(impact_buf *out, git_oid *oid, git_repository *repo, const git_tree *tree,
+                   const char *path)
 {
 	git_tree_entry *e = NULL;
 	git_blob *blob = NULL;
@@ -59,6 +73,7 @@ static int blob_of(impact_buf *out, git_repository *repo, const git_tree *tree, 
 		return IMPACT_ENOTFOUND;
 	if ((rc = git_tree_entry_bypath(&e, tree, path)) < 0)
 		return rc == GIT_ENOTFOUND ? IMPACT_ENOTFOUND : impact_error_from_git(rc, "cannot read '%s'", path);
+	git_oid_cpy(oid, git_tree_entry_id(e));
 	if ((rc = git_blob_lookup(&blob, repo, git_tree_entry_id(e))) == 0)
 		impact_buf_put(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
@@ -151,13 +166,20 @@ typedef struct reader {
 	git_repository *repo;
 	const git_tree *tree;      /* or NULL with snap */
 	impact_snapshot *snap;
+	impact_cache *cache;       /* facts by blob id, or NULL */
 } reader;
 
-static int read_side(impact_buf *out, const reader *r, const char *path)
+static int read_side(impact_buf *out, git_oid *oid, const reader *r, const char *path)
 {
-	if (r->snap)
+	if (r->snap) {
+		const impact_entry *e = impact_snapshot_find(r->snap, path);
+		if (e)
+			git_oid_cpy(oid, &e->oid);
+		else
+			memset(oid, 0, sizeof(*oid));
 		return impact_snapshot_reader(out, path, r->snap);
-	return blob_of(out, r->repo, r->tree, path);
+	}
+	return blob_of(out, oid, r->repo, r->tree, path);
 }
 
 /* One changed path (old_path on the old side, new_path on the new). */
@@ -168,6 +190,7 @@ static void delta_add(delta *d, const impact_project *p, impact_pyparser *parser
 	bool old_py = old_path && impact_path_has_suffix(old_path, ".py");
 	bool new_py = new_path && impact_path_has_suffix(new_path, ".py");
 	impact_buf a = IMPACT_BUF_INIT, b = IMPACT_BUF_INIT;
+	git_oid oa, ob;
 	side sa = { 0 }, sb = { 0 };
 	bool ha, hb;
 
@@ -177,12 +200,12 @@ static void delta_add(delta *d, const impact_project *p, impact_pyparser *parser
 		json_object_set_new(d->files, new_path, json_true());
 	if (!old_py && !new_py)
 		return;
-	ha = old_py && read_side(&a, ra, old_path) == 0;
-	hb = new_py && read_side(&b, rb, new_path) == 0;
+	ha = old_py && read_side(&a, &oa, ra, old_path) == 0;
+	hb = new_py && read_side(&b, &ob, rb, new_path) == 0;
 	if (ha)
-		side_read(&sa, parser, &a);
+		side_read(&sa, parser, ra->cache, git_oid_is_zero(&oa) ? NULL : &oa, &a);
 	if (hb)
-		side_read(&sb, parser, &b);
+		side_read(&sb, parser, rb->cache, git_oid_is_zero(&ob) ? NULL : &ob, &b);
 	if (ha && hb && !strcmp(old_path, new_path)) {
 		compare(d, p, new_path, &sa, &sb);
 	} else {
@@ -403,11 +426,12 @@ static void import_seeds(impact_records *rec, delta *d, const impact_project *p,
 
 /* The delta between two trees (R and A), for records made on R. */
 static void tree_delta(delta *d, git_repository *repo, const impact_project *p,
-                       impact_pyparser *parser, const git_tree *r, const git_tree *a)
+                       impact_pyparser *parser, impact_cache *cache, const git_tree *r,
+                       const git_tree *a)
 {
 	git_diff *diff = NULL;
 	git_diff_options o;
-	reader ra = { repo, r, NULL }, rb = { repo, a, NULL };
+	reader ra = { repo, r, NULL, cache }, rb = { repo, a, NULL, cache };
 	size_t npy = 0;
 	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
 	if (git_diff_tree_to_tree(&diff, repo, (git_tree *)r, (git_tree *)a, &o) < 0) {
@@ -443,8 +467,9 @@ typedef struct stale_tree {
  * `scope` a second one (the collector's conftest), or IMPACT_STRPOOL_NONE.
  */
 static void judge(record *r, impact_records *rec, git_repository *repo, const impact_project *p,
-                  impact_pyparser *parser, const git_tree *a, stale_tree **trees, size_t *ntrees,
-                  size_t *atrees, uint32_t file, uint32_t scope)
+                  impact_pyparser *parser, impact_cache *cache, const git_tree *a,
+                  stale_tree **trees, size_t *ntrees, size_t *atrees, uint32_t file,
+                  uint32_t scope)
 {
 	stale_tree *t = NULL;
 	impact_buf tmp = IMPACT_BUF_INIT;
@@ -469,7 +494,7 @@ static void judge(record *r, impact_records *rec, git_repository *repo, const im
 		if (git_tree_lookup(&rt, repo, &r->tree) < 0)
 			nt.d.failed = true;
 		else
-			tree_delta(&nt.d, repo, p, parser, rt, a);
+			tree_delta(&nt.d, repo, p, parser, cache, rt, a);
 		git_tree_free(rt);
 		impact_graph_dependents(&nt.reach, p->graph, nt.d.seeds.v, nt.d.seeds.n, 0);
 		nt.marks = func_marks(rec, nt.d.funcs, &nt.maxid);
@@ -517,6 +542,7 @@ typedef struct apply_ctx {
 	const impact_project *p;
 	git_repository *repo;
 	impact_pyparser *parser;
+	impact_cache *cache;
 	const git_tree *old_tree;
 	record *recs;
 	size_t nrecs;
@@ -539,8 +565,8 @@ static void usable(const apply_ctx *c, record *r, uint32_t file, uint32_t scope)
 		                        : "it was made without the -k/-m of this selection";
 		return;
 	}
-	judge(r, c->rec, c->repo, c->p, c->parser, c->old_tree, c->trees, c->ntrees, c->atrees,
-	      file, scope);
+	judge(r, c->rec, c->repo, c->p, c->parser, c->cache, c->old_tree, c->trees, c->ntrees,
+	      c->atrees, file, scope);
 }
 
 static record *record_of(const apply_ctx *c, const char *path)
@@ -688,11 +714,10 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	stale_tree *trees = NULL;
 	bool *marks = NULL, *selected = NULL;
 	int64_t maxid = 0;
-	reader ra = { repo, old_tree, NULL }, rb = { repo, NULL, new_side };
+	reader ra = { repo, old_tree, NULL, cache }, rb = { repo, NULL, new_side, cache };
 	impact_buf tmp = IMPACT_BUF_INIT;
 	apply_ctx ctx;
 	int rc = 0;
-	IMPACT_UNUSED(cache);
 
 	memset(&ctx, 0, sizeof(ctx));
 
@@ -729,6 +754,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	ctx.p = p;
 	ctx.repo = repo;
 	ctx.parser = parser;
+	ctx.cache = cache;
 	ctx.old_tree = old_tree;
 	ctx.recs = recs;
 	ctx.nrecs = nrecs;
