@@ -237,13 +237,15 @@ void audit_compare_static(impact_audit_record *rec, const impact_audit_selection
 	rec->static_missed = 0;
 	if (stat->full_suite)
 		return;
+	/* Covered as the recorded selection is judged: a folder target covers what is below it. */
 	for (size_t i = 0; i < rec->failing.n; i++) {
-		bool in = false;
-		for (size_t k = 0; k < stat->targets.n && !in; k++) {
-			const char *t = stat->targets.items[k];
-			size_t n = strlen(t);
-			in = !strcmp(t, rec->failing.items[i]) ||
-			     (!strncmp(t, rec->failing.items[i], n) && n && t[n - 1] == '/');
+		const char *f = rec->failing.items[i];
+		size_t n = strlen(f);
+		bool in = impact_audit_covers(stat, f, NULL);
+		for (size_t k = 0; k < rec->failing_tests.n && !in; k++) {
+			const char *id = rec->failing_tests.items[k];
+			if (!strncmp(id, f, n) && !strncmp(id + n, "::", 2))
+				in = impact_audit_covers(stat, f, id);
 		}
 		rec->static_missed += !in;
 	}

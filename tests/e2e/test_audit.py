@@ -575,6 +575,40 @@ def test_an_inherited_test_fails_in_the_file_that_ran_it(repo):
         assert m["missed"] == [], m
 
 
+# Data files a conftest collector turns into items, under their own folders.
+CASES = {
+    "check/__init__.py": "",
+    "check/rules.py": "def upper(s):\n    return s.upper()\n\n\ndef lower(s):\n    return s.lower()\n",
+    "cases/conftest.py": (
+        "import pytest\nfrom check import rules\n\n\n"
+        "def pytest_collect_file(parent, file_path):\n"
+        "    if file_path.suffix == '.case':\n"
+        "        return CaseFile.from_parent(parent, path=file_path)\n\n\n"
+        "class CaseFile(pytest.File):\n    def collect(self):\n"
+        "        for n, line in enumerate(self.path.read_text().splitlines()):\n"
+        "            fn, arg, want = line.split()\n"
+        "            yield CaseItem.from_parent(self, name=str(n), fn=fn, arg=arg, want=want)\n\n\n"
+        "class CaseItem(pytest.Item):\n    def __init__(self, *, fn, arg, want, **kw):\n"
+        "        super().__init__(**kw)\n        self.fn, self.arg, self.want = fn, arg, want\n\n"
+        "    def runtest(self):\n        assert getattr(rules, self.fn)(self.arg) == self.want\n"),
+    "cases/up/a.case": "upper a A\n",
+    "cases/low/b.case": "lower B b\n",
+    "tests/test_plain.py": "from check.rules import upper\n\n\ndef test_up():\n    assert upper('x') == 'X'\n",
+}
+
+
+def test_a_data_file_under_a_selected_folder_is_covered(repo):
+    """Static selection names the collected folder; a failing data file
+    below it is covered, statically and with records."""
+    repo.write_many(CASES)
+    repo.commit("cases")
+    doc = audit_json(repo, "--mutate", "5", "--functions", "--records")
+    for m in doc["mutants"]:
+        assert m["missed"] == [] and m["static_missed"] == 0, m
+    low = [m for m in doc["mutants"] if m["function"] == "lower"][0]
+    assert low["failing"] == ["cases/low/b.case"]
+
+
 def test_functions_goes_with_mutate_only(repo):
     repo.write_many(SHOP)
     repo.commit("shop")
