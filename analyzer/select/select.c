@@ -432,33 +432,18 @@ static int no_file(impact_buf *out, const char *path, void *payload)
 	return IMPACT_ENOTFOUND;
 }
 
-int impact_select(impact_selection **out, const impact_project *p,
-                  const impact_changeset *changes, const impact_config *config,
-                  const impact_select_opts *opts)
+/*
+ * Phase 1: classify each change (module, test, data, full suite, ignored,
+ * ...), note for each rule the first change it matched (`rule_by`), and
+ * push the walk's seeds: changed Python files on either side, and modules
+ * that name a changed data file in a string.
+ */
+static void classify_changes(impact_selection *sel, const impact_project *p,
+                             const impact_changeset *changes, const impact_config *config,
+                             bool no_smart, const impact_change **rule_by, impact_u32vec *seeds)
 {
-	impact_selection *sel = impact_xcalloc(1, sizeof(*sel));
-	impact_config *defaults = NULL;
-	impact_u32vec seeds = { 0 }, readers = { 0 }, lines = { 0 };
-	const impact_change **rule_by;
-	builder b = { 0 };
-	bool *is_changed = NULL;
-	uint32_t *tdist = NULL;
-	impact_reach coarse = { 0 };
-	bool no_smart = opts && opts->no_smart;
-	double t0 = impact_now_ms();
-	int rc;
+	impact_u32vec readers = { 0 }, lines = { 0 };
 
-	*out = NULL;
-	if (!config) {
-		if ((rc = impact_config_load(&defaults, no_file, NULL, NULL)) < 0) {
-			free(sel);
-			return rc;
-		}
-		config = defaults;
-	}
-	rule_by = impact_xcalloc(config->nrules + 1, sizeof(*rule_by));
-	sel->nchanges = changes->n;
-	sel->changes = impact_xcalloc(changes->n ? changes->n : 1, sizeof(*sel->changes));
 	for (size_t i = 0; i < changes->n; i++) {
 		impact_change_info *info = &sel->changes[i];
 		const impact_change *c = &changes->changes[i];
@@ -483,7 +468,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 			impact_buf_printf(&note, " (%s) in a string, line %u",
 			                  impact_change_status_name(c->status), lines.v[k]);
 			sel->seed_notes[readers.v[k]] = impact_buf_detach(&note);
-			impact_u32vec_push(&seeds, readers.v[k]);
+			impact_u32vec_push(seeds, readers.v[k]);
 		}
 		if (strength(info->cls) == 3 && !sel->full_suite) {
 			impact_buf why = IMPACT_BUF_INIT;
@@ -516,21 +501,33 @@ int impact_select(impact_selection **out, const impact_project *p,
 		if (c->new_path && c->new_mode != IMPACT_MODE_GITLINK) {
 			uint32_t id = impact_project_find(p, c->new_path);
 			if (id != IMPACT_STRPOOL_NONE)
-				impact_u32vec_push(&seeds, id);
+				impact_u32vec_push(seeds, id);
 		}
 		if (c->old_path && (!c->new_path || strcmp(c->old_path, c->new_path))) {
 			uint32_t id = impact_project_find(p, c->old_path);
 			if (id != IMPACT_STRPOOL_NONE && (p->files[id].flags & IMPACT_PF_GHOST))
-				impact_u32vec_push(&seeds, id);
+				impact_u32vec_push(seeds, id);
 		}
 	}
+	impact_u32vec_release(&readers);
+	impact_u32vec_release(&lines);
+}
 
+/*
+ * Phase 2: what the seeds reach. --no-smart: the changed files alone;
+ * precise: the modules and functions the changes reach (precise.h),
+ * bounded by what whole-module selection reaches (`coarse`, kept for the
+ * next phase); --coarse: whole modules.
+ */
+static void walk(impact_selection *sel, const impact_project *p, const impact_changeset *changes,
+                 const impact_select_opts *opts, const impact_u32vec *seeds, impact_reach *coarse)
+{
 	/* --no-smart: the changed files themselves, no walk beyond them. */
-	if (no_smart) {
+	if (opts && opts->no_smart) {
 		impact_graph_dependents(&sel->reach, p->graph, NULL, 0, 0);
-		for (size_t i = 0; i < seeds.n; i++)
-			if (p->files[seeds.v[i]].flags & IMPACT_PF_TEST)
-				sel->reach.dist[seeds.v[i]] = 0;
+		for (size_t i = 0; i < seeds->n; i++)
+			if (p->files[seeds->v[i]].flags & IMPACT_PF_TEST)
+				sel->reach.dist[seeds->v[i]] = 0;
 	} else if (opts && opts->precise && opts->repo) {
 		/* Precise: the modules and functions the changes reach (precise.h). */
 		impact_changeset sub = { 0 };
@@ -541,14 +538,14 @@ int impact_select(impact_selection **out, const impact_project *p,
 			if (k == IMPACT_CLASS_MODULE || k == IMPACT_CLASS_TEST)
 				sub.changes[sub.n++] = changes->changes[i];
 		}
-		for (size_t i = 0; i < seeds.n; i++)
-			if (sel->seed_notes && sel->seed_notes[seeds.v[i]])
-				impact_u32vec_push(&extra, seeds.v[i]);
+		for (size_t i = 0; i < seeds->n; i++)
+			if (sel->seed_notes && sel->seed_notes[seeds->v[i]])
+				impact_u32vec_push(&extra, seeds->v[i]);
 		/* What whole-module selection reaches bounds it: never more than --coarse. */
-		impact_graph_dependents(&coarse, p->graph, seeds.v, seeds.n,
+		impact_graph_dependents(coarse, p->graph, seeds->v, seeds->n,
 		                        1u << IMPACT_EDGE_TYPE_CHECKING);
 		impact_precise_run(&sel->precise, p, &sub, opts->repo, opts->cache,
-		                   1u << IMPACT_EDGE_TYPE_CHECKING, extra.v, extra.n, coarse.dist);
+		                   1u << IMPACT_EDGE_TYPE_CHECKING, extra.v, extra.n, coarse->dist);
 		if (sel->precise->gave_up) {
 			/* Precise reached nearly everything: whole-module selection, said. */
 			impact_strlist_push(&sel->warnings, sel->precise->facts_lost
@@ -559,8 +556,8 @@ int impact_select(impact_selection **out, const impact_project *p,
 			                      "whole modules decided (as --coarse)"
 			                    : "precise selection reached too many functions "
 			                      "to be worth it; whole modules decided (as --coarse)");
-			sel->reach = coarse;
-			memset(&coarse, 0, sizeof(coarse));
+			sel->reach = *coarse;
+			memset(coarse, 0, sizeof(*coarse));
 			for (uint32_t id = 0; id < p->nfiles; id++)
 				sel->precise->hops[id] = UINT32_MAX;
 		} else {
@@ -587,29 +584,31 @@ int impact_select(impact_selection **out, const impact_project *p,
 			}
 		}
 	} else {
-		impact_graph_dependents(&sel->reach, p->graph, seeds.v, seeds.n,
+		impact_graph_dependents(&sel->reach, p->graph, seeds->v, seeds->n,
 		                        1u << IMPACT_EDGE_TYPE_CHECKING);
 	}
-	is_changed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
-	for (size_t i = 0; i < changes->n; i++) {
-		const impact_change *c = &changes->changes[i];
-		uint32_t id;
-		if (c->new_path && (id = impact_project_find(p, c->new_path)) != IMPACT_STRPOOL_NONE)
-			is_changed[id] = true;
-		if (c->old_path && (id = impact_project_find(p, c->old_path)) != IMPACT_STRPOOL_NONE)
-			is_changed[id] = true;
-	}
+}
 
-	b.sel = sel;
-	b.p = p;
-	b.whole = impact_xcalloc((size_t)p->nfiles + 1, sizeof(*b.whole));
+/*
+ * Phase 3: the tests, in groups: the rules' tests in the configuration's
+ * order, changed test files, what the walk reached (with its distance in
+ * `tdist`), folders collected by a hook that reaches a change, `always`,
+ * and the rest of the suite when it is forced.
+ */
+static void add_tests(builder *b, const impact_changeset *changes, const impact_config *config,
+                      const impact_change **rule_by, const impact_reach *coarse,
+                      const bool *is_changed, uint32_t *tdist, const impact_select_opts *opts)
+{
+	impact_selection *sel = b->sel;
+	const impact_project *p = b->p;
+
 	/* 1. Tests of matching rules, in the configuration's order. */
 	for (size_t r = 0; r < config->nrules; r++) {
 		const impact_rule *rule = &config->rules[r];
 		if (!rule_by[r])
 			continue;
 		for (size_t k = 0; k < rule->ntests; k++)
-			if (!add_spec(&b, &rule->tests[k], IMPACT_SELECT_RULE,
+			if (!add_spec(b, &rule->tests[k], IMPACT_SELECT_RULE,
 			              rule->first ? GROUP_RULE : GROUP_GRAPH, (int32_t)r, rule_by[r]))
 				warn_missing(sel, &rule->tests[k], "a rule");
 	}
@@ -619,13 +618,11 @@ int impact_select(impact_selection **out, const impact_project *p,
 		const impact_change *c = info->change;
 		if (info->cls == IMPACT_CLASS_COLLECTED && c->new_path &&
 		    c->status != IMPACT_CHANGE_DELETED) {
-			add(&b, IMPACT_STRPOOL_NONE, c->new_path, IMPACT_SELECT_CHANGED_TEST, GROUP_CHANGED,
+			add(b, IMPACT_STRPOOL_NONE, c->new_path, IMPACT_SELECT_CHANGED_TEST, GROUP_CHANGED,
 			    -1, NULL, NULL, false);
 			sel->tests[sel->ntests - 1].collector = collector_of(p, c->new_path);
 		}
 	}
-	tdist = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
-	memset(tdist, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		uint32_t dist = sel->reach.dist[id];
 		bool changed = dist == 0 && is_changed[id];
@@ -639,21 +636,21 @@ int impact_select(impact_selection **out, const impact_project *p,
 		}
 		if (sel->precise && sel->precise->hops[id] < dist)
 			dist = sel->precise->hops[id];
-		if (sel->precise && !sel->precise->gave_up && coarse.dist && coarse.dist[id] == UINT32_MAX)
+		if (sel->precise && !sel->precise->gave_up && coarse->dist && coarse->dist[id] == UINT32_MAX)
 			dist = UINT32_MAX;
 		if (!(p->files[id].flags & IMPACT_PF_TEST) || (p->files[id].flags & IMPACT_PF_GHOST) ||
 		    dist == UINT32_MAX)
 			continue;
-		add(&b, id, p->files[id].path, changed ? IMPACT_SELECT_CHANGED_TEST : IMPACT_SELECT_REACHES,
+		add(b, id, p->files[id].path, changed ? IMPACT_SELECT_CHANGED_TEST : IMPACT_SELECT_REACHES,
 		    changed ? GROUP_CHANGED : GROUP_GRAPH, -1, NULL, NULL, false);
 		tdist[id] = dist;
 	}
 	/* Files collected by a hook whose module reaches a change: their folders. */
 	for (size_t i = 0; i < p->collectors.n; i++)
-		add_collected(&b, &p->collectors.v[i], sel->full_suite);
+		add_collected(b, &p->collectors.v[i], sel->full_suite);
 	/* 3. `always`, whenever anything changed. */
 	for (size_t k = 0; changes->n && k < config->nalways; k++)
-		if (!add_spec(&b, &config->always[k], IMPACT_SELECT_ALWAYS, GROUP_REST, -1, NULL))
+		if (!add_spec(b, &config->always[k], IMPACT_SELECT_ALWAYS, GROUP_REST, -1, NULL))
 			warn_missing(sel, &config->always[k], "'always'");
 	/* 4. The rest of the suite when it is forced. */
 	if (opts && opts->all && !sel->full_suite) {
@@ -663,8 +660,15 @@ int impact_select(impact_selection **out, const impact_project *p,
 	if (sel->full_suite)
 		for (uint32_t id = 0; id < p->nfiles; id++)
 			if ((p->files[id].flags & IMPACT_PF_TEST) && !(p->files[id].flags & IMPACT_PF_GHOST))
-				add(&b, id, p->files[id].path, IMPACT_SELECT_FULL_SUITE, GROUP_REST, -1, NULL,
+				add(b, id, p->files[id].path, IMPACT_SELECT_FULL_SUITE, GROUP_REST, -1, NULL,
 				    NULL, false);
+
+}
+
+/* Phase 4: distances as the precise walk measures them; node ids folded into whole files. */
+static void fold_tests(builder *b, const uint32_t *tdist)
+{
+	impact_selection *sel = b->sel;
 
 	/* Distances as the precise walk measures them (references, then imports). */
 	for (size_t i = 0; sel->precise && i < sel->ntests; i++)
@@ -675,9 +679,9 @@ int impact_select(impact_selection **out, const impact_project *p,
 		size_t w = 0;
 		for (size_t i = 0; i < sel->ntests; i++) {
 			impact_selected *s = &sel->tests[i], *whole;
-			if (s->file == IMPACT_STRPOOL_NONE || !b.whole[s->file] || b.whole[s->file] - 1 == i)
+			if (s->file == IMPACT_STRPOOL_NONE || !b->whole[s->file] || b->whole[s->file] - 1 == i)
 				continue;
-			whole = &sel->tests[b.whole[s->file] - 1];
+			whole = &sel->tests[b->whole[s->file] - 1];
 			if (s->group < whole->group) {
 				const char *target = whole->target;
 				uint32_t dist = whole->dist;
@@ -688,17 +692,18 @@ int impact_select(impact_selection **out, const impact_project *p,
 		}
 		for (size_t i = 0; i < sel->ntests; i++) {
 			impact_selected *s = &sel->tests[i];
-			if (s->file != IMPACT_STRPOOL_NONE && b.whole[s->file] &&
-			    &sel->tests[b.whole[s->file] - 1] != s)
+			if (s->file != IMPACT_STRPOOL_NONE && b->whole[s->file] &&
+			    &sel->tests[b->whole[s->file] - 1] != s)
 				continue;
 			sel->tests[w++] = *s;
 		}
 		sel->ntests = w;
 	}
-	if (sel->ntests)
-		qsort_r(sel->tests, sel->ntests, sizeof(*sel->tests), cmp_selected, (void *)p);
+}
 
-	/* Count, per change, the tests whose chain ends at it. */
+/* Phase 5: count, per change, the tests whose chain ends at it (for --explain's notes). */
+static void count_per_change(impact_selection *sel, const impact_project *p)
+{
 	{
 		impact_u32vec chain = { 0 };
 		for (size_t t = 0; t < sel->ntests; t++) {
@@ -730,14 +735,63 @@ int impact_select(impact_selection **out, const impact_project *p,
 		impact_u32vec_release(&chain);
 	}
 
+}
+
+int impact_select(impact_selection **out, const impact_project *p,
+                  const impact_changeset *changes, const impact_config *config,
+                  const impact_select_opts *opts)
+{
+	impact_selection *sel = impact_xcalloc(1, sizeof(*sel));
+	impact_config *defaults = NULL;
+	impact_u32vec seeds = { 0 };
+	const impact_change **rule_by;
+	builder b = { 0 };
+	bool *is_changed = NULL;
+	uint32_t *tdist = NULL;
+	impact_reach coarse = { 0 };
+	double t0 = impact_now_ms();
+	int rc;
+
+	*out = NULL;
+	if (!config) {
+		if ((rc = impact_config_load(&defaults, no_file, NULL, NULL)) < 0) {
+			free(sel);
+			return rc;
+		}
+		config = defaults;
+	}
+	rule_by = impact_xcalloc(config->nrules + 1, sizeof(*rule_by));
+	sel->nchanges = changes->n;
+	sel->changes = impact_xcalloc(changes->n ? changes->n : 1, sizeof(*sel->changes));
+	classify_changes(sel, p, changes, config, opts && opts->no_smart, rule_by, &seeds);
+	walk(sel, p, changes, opts, &seeds, &coarse);
+
+	is_changed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	for (size_t i = 0; i < changes->n; i++) {
+		const impact_change *c = &changes->changes[i];
+		uint32_t id;
+		if (c->new_path && (id = impact_project_find(p, c->new_path)) != IMPACT_STRPOOL_NONE)
+			is_changed[id] = true;
+		if (c->old_path && (id = impact_project_find(p, c->old_path)) != IMPACT_STRPOOL_NONE)
+			is_changed[id] = true;
+	}
+	b.sel = sel;
+	b.p = p;
+	b.whole = impact_xcalloc((size_t)p->nfiles + 1, sizeof(*b.whole));
+	tdist = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	memset(tdist, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	add_tests(&b, changes, config, rule_by, &coarse, is_changed, tdist, opts);
+	fold_tests(&b, tdist);
+	if (sel->ntests)
+		qsort_r(sel->tests, sel->ntests, sizeof(*sel->tests), cmp_selected, (void *)p);
+	count_per_change(sel, p);
+
 	free(b.whole);
 	free(is_changed);
 	free(tdist);
 	impact_reach_release(&coarse);
 	free(rule_by);
 	impact_u32vec_release(&seeds);
-	impact_u32vec_release(&readers);
-	impact_u32vec_release(&lines);
 	impact_config_free(defaults);
 	sel->ms_select = impact_now_ms() - t0;
 	*out = sel;
