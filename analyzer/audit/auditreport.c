@@ -71,13 +71,11 @@ static void numbers(impact_buf *out, size_t failing, size_t selected, size_t mis
 	impact_buf_release(&t);
 }
 
-void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
+/* The first line: which audit, of what, with which selection options. */
+static void text_header(impact_buf *out, const impact_audit_report *rep)
 {
-	impact_audit_totals t;
 	bool mutate = rep->mode == IMPACT_AUDIT_MUTATE;
-	size_t nskipped = 0;
 
-	impact_audit_totals_of(&t, rep);
 	if (rep->functions)
 		impact_buf_printf(out, "impact audit --mutate %u --functions --seed %llu: "
 		                  "single-function mutants of %.7s, %zu test files, %zu functions and "
@@ -101,6 +99,14 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 		}
 	}
 	impact_buf_puts(out, "\n\n");
+}
+
+/* One row per mutant or commit (skipped ones and those breaking nothing aside); the skipped count. */
+static size_t text_rows(impact_buf *out, const impact_audit_report *rep)
+{
+	bool mutate = rep->mode == IMPACT_AUDIT_MUTATE;
+	size_t nskipped = 0;
+
 	impact_buf_printf(out, "%7s  %8s  %6s  %9s  %5s  %s\n", "failing", "selected", "missed",
 	                  "precision", "share", rep->functions ? "function (path:line name)"
 	                  : mutate ? "module (third, importers, functions)" : "commit");
@@ -142,6 +148,16 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 				impact_buf_putc(out, '\n');
 		}
 	}
+	return nskipped;
+}
+
+/* The totals row and, with records, static and recorded side by side. */
+static void text_totals(impact_buf *out, const impact_audit_report *rep,
+                        const impact_audit_totals *t_)
+{
+	bool mutate = rep->mode == IMPACT_AUDIT_MUTATE;
+	impact_audit_totals t = *t_;
+
 	numbers(out, t.failing, t.selected, t.missed, t.test_files);
 	if (rep->functions)
 		impact_buf_printf(out, "total (%zu %s a test)\n", t.audited - t.breaks_nothing,
@@ -173,6 +189,15 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 		ratio(out, t.failing, t.test_files, true);
 		impact_buf_putc(out, '\n');
 	}
+}
+
+/* What broke nothing, what was missed, what was skipped. */
+static void text_lists(impact_buf *out, const impact_audit_report *rep,
+                       const impact_audit_totals *t_, size_t nskipped)
+{
+	bool mutate = rep->mode == IMPACT_AUDIT_MUTATE;
+	impact_audit_totals t = *t_;
+
 	if (t.breaks_nothing) {
 		impact_buf_printf(out, "\nbreak no test (%zu of %zu mutants; left out of the totals):\n",
 		                  t.breaks_nothing, t.audited);
@@ -225,6 +250,19 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 			impact_buf_putc(out, '\n');
 		}
 	}
+}
+
+void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
+{
+	impact_audit_totals t;
+	bool mutate = rep->mode == IMPACT_AUDIT_MUTATE;
+	size_t nskipped;
+
+	impact_audit_totals_of(&t, rep);
+	text_header(out, rep);
+	nskipped = text_rows(out, rep);
+	text_totals(out, rep, &t);
+	text_lists(out, rep, &t, nskipped);
 	if (rep->baseline_failing.n) {
 		impact_buf_printf(out, "\nalready failing at HEAD, left out of the comparison (%zu):\n",
 		                  rep->baseline_failing.n);
