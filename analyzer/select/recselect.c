@@ -700,6 +700,71 @@ static void not_used(impact_selection *sel, size_t at, const record *r, const ch
 	impact_buf_release(&b);
 }
 
+/*
+ * The test files the static walk reached only through call-time changes,
+ * and those it did not reach: each with a usable record is kept (or
+ * added) when it executed a changed function or ran code from a changed
+ * file, and dropped otherwise. Rules, changed tests and import-time reach
+ * keep theirs; a record that cannot speak says why (--explain).
+ */
+static void narrow_tests(const apply_ctx *c)
+{
+	impact_selection *sel = c->sel;
+	const impact_project *p = c->p;
+	bool *selected;
+	impact_buf tmp = IMPACT_BUF_INIT;
+
+	selected = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	for (size_t i = 0; i < sel->ntests; i++)
+		if (sel->tests[i].file != IMPACT_STRPOOL_NONE)
+			selected[sel->tests[i].file] = true;
+
+	for (size_t k = 0; k < c->nrecs; k++) {
+		record *r = &c->recs[k];
+		uint32_t file = impact_project_find(p, r->file), fn;
+		const char *dep;
+		size_t at = SIZE_MAX;
+		if (file == IMPACT_STRPOOL_NONE || !(p->files[file].flags & IMPACT_PF_TEST) ||
+		    (p->files[file].flags & IMPACT_PF_GHOST))
+			continue;
+		for (size_t i = 0; selected[file] && i < sel->ntests; i++)
+			if (sel->tests[i].file == file && !strcmp(sel->tests[i].target, p->files[file].path))
+				at = i;
+		/* Kept statically: named by a rule, changed, or reached at import time. */
+		if (selected[file] && (at == SIZE_MAX || sel->tests[at].reason != IMPACT_SELECT_REACHES))
+			continue;
+		if (file < c->reach->n && c->reach->dist[file] != UINT32_MAX) {
+			if (at != SIZE_MAX)
+				not_used(sel, at, r, "an import-time change reaches it");
+			continue;
+		}
+		usable(c, r, file, IMPACT_STRPOOL_NONE);
+		if (!r->usable) {
+			if (at != SIZE_MAX)
+				not_used(sel, at, r, r->why_not);
+			continue;
+		}
+		sel->records_used++;
+		fn = executed(r, c->marks, c->maxid);
+		dep = fn == UINT32_MAX ? dep_changed(r, c->d->files, &tmp) : NULL;
+		if (fn != UINT32_MAX || dep) {
+			char *ev = evidence(c->rec, r, fn, dep);
+			if (at != SIZE_MAX) {
+				impact_selection_set_evidence(sel, at, ev);
+			} else {
+				impact_selection_add_reached(sel, p, file, ev);
+				sel->records_added++;
+			}
+			free(ev);
+		} else if (at != SIZE_MAX) {
+			impact_selection_remove(sel, at);
+			sel->records_dropped++;
+		}
+	}
+	free(selected);
+	impact_buf_release(&tmp);
+}
+
 int impact_records_apply(impact_records *rec, impact_selection *sel,
                          const impact_project *p, const impact_changeset *changes,
                          git_repository *repo, const git_tree *old_tree,
@@ -712,10 +777,9 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	record *recs = NULL;
 	size_t nrecs = 0, ntrees = 0, atrees = 0;
 	stale_tree *trees = NULL;
-	bool *marks = NULL, *selected = NULL;
+	bool *marks = NULL;
 	int64_t maxid = 0;
 	reader ra = { repo, old_tree, NULL, cache }, rb = { repo, NULL, new_side, cache };
-	impact_buf tmp = IMPACT_BUF_INIT;
 	apply_ctx ctx;
 	int rc = 0;
 
@@ -766,60 +830,13 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	ctx.marks = marks;
 	ctx.maxid = maxid;
 	ctx.filter = filter;
-	selected = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
-	for (size_t i = 0; i < sel->ntests; i++)
-		if (sel->tests[i].file != IMPACT_STRPOOL_NONE)
-			selected[sel->tests[i].file] = true;
-
-	for (size_t k = 0; k < nrecs; k++) {
-		record *r = &recs[k];
-		uint32_t file = impact_project_find(p, r->file), fn;
-		const char *dep;
-		size_t at = SIZE_MAX;
-		if (file == IMPACT_STRPOOL_NONE || !(p->files[file].flags & IMPACT_PF_TEST) ||
-		    (p->files[file].flags & IMPACT_PF_GHOST))
-			continue;
-		for (size_t i = 0; selected[file] && i < sel->ntests; i++)
-			if (sel->tests[i].file == file && !strcmp(sel->tests[i].target, p->files[file].path))
-				at = i;
-		/* Kept statically: named by a rule, changed, or reached at import time. */
-		if (selected[file] && (at == SIZE_MAX || sel->tests[at].reason != IMPACT_SELECT_REACHES))
-			continue;
-		if (file < reach.n && reach.dist[file] != UINT32_MAX) {
-			if (at != SIZE_MAX)
-				not_used(sel, at, r, "an import-time change reaches it");
-			continue;
-		}
-		usable(&ctx, r, file, IMPACT_STRPOOL_NONE);
-		if (!r->usable) {
-			if (at != SIZE_MAX)
-				not_used(sel, at, r, r->why_not);
-			continue;
-		}
-		sel->records_used++;
-		fn = executed(r, marks, maxid);
-		dep = fn == UINT32_MAX ? dep_changed(r, d.files, &tmp) : NULL;
-		if (fn != UINT32_MAX || dep) {
-			char *ev = evidence(rec, r, fn, dep);
-			if (at != SIZE_MAX) {
-				impact_selection_set_evidence(sel, at, ev);
-			} else {
-				impact_selection_add_reached(sel, p, file, ev);
-				sel->records_added++;
-			}
-			free(ev);
-		} else if (at != SIZE_MAX) {
-			impact_selection_remove(sel, at);
-			sel->records_dropped++;
-		}
-	}
+	narrow_tests(&ctx);
 	narrow_collected(&ctx);
 	say_opaque(rec, sel, p);
 	impact_selection_reorder(sel, p);
 done:
 	if (d.failed && notes)
 		impact_strlist_push(notes, "recorded dependencies not used: the change could not be read");
-	impact_buf_release(&tmp);
 	for (size_t i = 0; i < nrecs; i++) {
 		free(recs[i].file);
 		free(recs[i].ids);
@@ -834,7 +851,6 @@ done:
 	}
 	free(trees);
 	free(marks);
-	free(selected);
 	impact_reach_release(&reach);
 	delta_release(&d);
 	impact_pyparser_free(parser);
