@@ -366,6 +366,67 @@ static const char *reason_name(impact_select_reason r)
 	return "?";
 }
 
+/* One selected test file as JSON: why, how far, through which chain (`chain` is scratch). */
+static json_t *json_selected(const impact_report_ctx *ctx, const impact_selected *s,
+                             impact_u32vec *chain)
+{
+	const impact_selection *sel = ctx->selection;
+	const impact_project *p = ctx->project;
+	json_t *o = json_object(), *jc = json_array();
+	set_path(o, "path", impact_selected_path(p, s));
+	if (strcmp(s->target, impact_selected_path(p, s)))
+		set_path(o, "target", s->target);
+	json_object_set_new(o, "reason", json_string(reason_name(s->reason)));
+	if (s->evidence)
+		json_object_set_new(o, "evidence", json_str(s->evidence));
+	if (s->record_note)
+		json_object_set_new(o, "record_not_used", json_str(s->record_note));
+	if (s->reason == IMPACT_SELECT_RULE && ctx->config) {
+		json_t *r = json_object();
+		json_object_set_new(r, "name", json_str(ctx->config->rules[s->rule].name));
+		set_where(r, &ctx->config->rules[s->rule].where);
+		if (s->by)
+			set_path(r, "matched", impact_change_path(s->by));
+		json_object_set_new(o, "rule", r);
+	} else if (s->reason == IMPACT_SELECT_ALWAYS) {
+		json_t *r = json_object();
+		set_where(r, &s->spec->where);
+		json_object_set_new(o, "always", r);
+	}
+	if (s->dist == UINT32_MAX)
+		json_object_set_new(o, "distance", json_null());
+	else
+		json_object_set_new(o, "distance", json_integer(s->dist));
+	if (s->anchor != IMPACT_STRPOOL_NONE)
+		impact_selection_chain(sel, s->anchor, chain);
+	else
+		chain->n = 0;
+	if (sel->precise && s->file != IMPACT_STRPOOL_NONE && sel->precise->why[s->file])
+		json_object_set_new(o, "references", json_str(sel->precise->why[s->file]));
+	if (s->collector) {
+		json_t *cb = json_object();
+		set_path(cb, "path", p->files[s->collector->module].path);
+		json_object_set_new(cb, "line", json_integer(s->collector->hook_line));
+		json_object_set_new(o, "collected_by", cb);
+	}
+	for (size_t k = 0; k < chain->n; k++) {
+		json_t *hop = json_object();
+		set_path(hop, "path", p->files[chain->v[k]].path);
+		if (k) {
+			const impact_edge *e = sel->reach.via[chain->v[k - 1]];
+			json_object_set_new(hop, "via", json_string(impact_edge_kind_name(e->kind)));
+			if (e->line)
+				json_object_set_new(hop, "line", json_integer(e->line));
+		}
+		if (k + 1 == chain->n)
+			json_object_set_new(hop, "status",
+			                    json_str(seed_label(ctx, chain->v[k])));
+		json_array_append_new(jc, hop);
+	}
+	json_object_set_new(o, "chain", jc);
+	return o;
+}
+
 json_t *impact_report_json_doc(const impact_report_ctx *ctx)
 {
 	const impact_selection *sel = ctx->selection;
@@ -407,60 +468,7 @@ json_t *impact_report_json_doc(const impact_report_ctx *ctx)
 	json_object_set_new(root, "full_suite_reason", json_str(sel->full_reason));
 
 	for (size_t i = 0; i < sel->ntests; i++) {
-		const impact_selected *s = &sel->tests[i];
-		json_t *o = json_object(), *jc = json_array();
-		set_path(o, "path", impact_selected_path(p, s));
-		if (strcmp(s->target, impact_selected_path(p, s)))
-			set_path(o, "target", s->target);
-		json_object_set_new(o, "reason", json_string(reason_name(s->reason)));
-		if (s->evidence)
-			json_object_set_new(o, "evidence", json_str(s->evidence));
-		if (s->record_note)
-			json_object_set_new(o, "record_not_used", json_str(s->record_note));
-		if (s->reason == IMPACT_SELECT_RULE && ctx->config) {
-			json_t *r = json_object();
-			json_object_set_new(r, "name", json_str(ctx->config->rules[s->rule].name));
-			set_where(r, &ctx->config->rules[s->rule].where);
-			if (s->by)
-				set_path(r, "matched", impact_change_path(s->by));
-			json_object_set_new(o, "rule", r);
-		} else if (s->reason == IMPACT_SELECT_ALWAYS) {
-			json_t *r = json_object();
-			set_where(r, &s->spec->where);
-			json_object_set_new(o, "always", r);
-		}
-		if (s->dist == UINT32_MAX)
-			json_object_set_new(o, "distance", json_null());
-		else
-			json_object_set_new(o, "distance", json_integer(s->dist));
-		if (s->anchor != IMPACT_STRPOOL_NONE)
-			impact_selection_chain(sel, s->anchor, &chain);
-		else
-			chain.n = 0;
-		if (sel->precise && s->file != IMPACT_STRPOOL_NONE && sel->precise->why[s->file])
-			json_object_set_new(o, "references", json_str(sel->precise->why[s->file]));
-		if (s->collector) {
-			json_t *cb = json_object();
-			set_path(cb, "path", p->files[s->collector->module].path);
-			json_object_set_new(cb, "line", json_integer(s->collector->hook_line));
-			json_object_set_new(o, "collected_by", cb);
-		}
-		for (size_t k = 0; k < chain.n; k++) {
-			json_t *hop = json_object();
-			set_path(hop, "path", p->files[chain.v[k]].path);
-			if (k) {
-				const impact_edge *e = sel->reach.via[chain.v[k - 1]];
-				json_object_set_new(hop, "via", json_string(impact_edge_kind_name(e->kind)));
-				if (e->line)
-					json_object_set_new(hop, "line", json_integer(e->line));
-			}
-			if (k + 1 == chain.n)
-				json_object_set_new(hop, "status",
-				                    json_str(seed_label(ctx, chain.v[k])));
-			json_array_append_new(jc, hop);
-		}
-		json_object_set_new(o, "chain", jc);
-		json_array_append_new(tests, o);
+		json_array_append_new(tests, json_selected(ctx, &sel->tests[i], &chain));
 	}
 	json_object_set_new(root, "selected", tests);
 	for (size_t i = 0; i < p->warnings.n; i++)
