@@ -49,13 +49,85 @@ static bool one_of(const char *words, const char *value)
 	return false;
 }
 
+/* getopt_long's tables from the option table: `shorts` filled, the long options returned (caller frees). */
+static struct option *getopt_tables(impact_buf *shorts, const impact_opt *opts)
+{
+	struct option *lo = NULL;
+	size_t nopts = 0, nlo = 0, lalloc = 0;
+
+	/* '-': positionals come back in order as 1; ':': a missing value is ':'. */
+	impact_buf_puts(shorts, "-:h");
+	for (const impact_opt *o = opts; o->kind != IMPACT_OPT_END; o++, nopts++) {
+		bool arg = o->kind == IMPACT_OPT_STRING || o->kind == IMPACT_OPT_UINT ||
+		           o->kind == IMPACT_OPT_CHOICE;
+		if (o->kind == IMPACT_OPT_GROUP)
+			continue;
+		if (o->short_name) {
+			impact_buf_putc(shorts, o->short_name);
+			if (arg)
+				impact_buf_putc(shorts, ':');
+		}
+		if (o->long_name) {
+			struct option l = { o->long_name, arg ? required_argument : no_argument,
+			                    NULL, 256 + (int)nopts };
+			IMPACT_PUSH(lo, nlo, lalloc, l);
+		}
+	}
+	{
+		struct option l = { "help", no_argument, NULL, 'h' };
+		struct option end = { NULL, 0, NULL, 0 };
+		IMPACT_PUSH(lo, nlo, lalloc, l);
+		IMPACT_PUSH(lo, nlo, lalloc, end);
+	}
+
+	return lo;
+}
+
+/* Store option `o`'s value (`optarg`) in its target. -1, said, when it is out of its set. */
+static int store(const impact_opt *o, const char *cmd, char *optarg_)
+{
+	char *optarg = optarg_;
+	switch (o->kind) {
+	case IMPACT_OPT_FLAG:
+		*(bool *)o->target = true;
+		break;
+	case IMPACT_OPT_STRING:
+		*(const char **)o->target = optarg;
+		break;
+	case IMPACT_OPT_CHOICE:
+		if (!one_of(o->argname, optarg)) {
+			fprintf(stderr, "impact %s: --%s takes one of %s, not '%s'\n", cmd,
+			        o->long_name ? o->long_name : "?", o->argname, optarg);
+			return -1;
+		}
+		*(const char **)o->target = optarg;
+		break;
+	case IMPACT_OPT_UINT: {
+		char *end;
+		unsigned long v;
+		errno = 0;
+		v = strtoul(optarg, &end, 10);
+		if (errno || !*optarg || *end || optarg[0] == '-' || v > 1000000000ul) {
+			fprintf(stderr, "impact %s: --%s takes a whole number, not '%s'\n",
+			        cmd, o->long_name ? o->long_name : "?", optarg);
+			return -1;
+		}
+		*(unsigned *)o->target = (unsigned)v;
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
 int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
                       char **argv, char ***pos, size_t *npos,
                       char ***rest, size_t *nrest)
 {
 	struct option *lo = NULL;
 	impact_buf shorts = IMPACT_BUF_INIT;
-	size_t nopts = 0, nlo = 0, lalloc = 0, palloc = 0;
+	size_t palloc = 0;
 	int cut = argc, rc = 0, c, idx;
 	bool help = false;
 
@@ -74,30 +146,7 @@ int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
 		*nrest = (size_t)(argc - cut - 1);
 	}
 
-	/* '-': positionals come back in order as 1; ':': a missing value is ':'. */
-	impact_buf_puts(&shorts, "-:h");
-	for (const impact_opt *o = opts; o->kind != IMPACT_OPT_END; o++, nopts++) {
-		bool arg = o->kind == IMPACT_OPT_STRING || o->kind == IMPACT_OPT_UINT ||
-		           o->kind == IMPACT_OPT_CHOICE;
-		if (o->kind == IMPACT_OPT_GROUP)
-			continue;
-		if (o->short_name) {
-			impact_buf_putc(&shorts, o->short_name);
-			if (arg)
-				impact_buf_putc(&shorts, ':');
-		}
-		if (o->long_name) {
-			struct option l = { o->long_name, arg ? required_argument : no_argument,
-			                    NULL, 256 + (int)nopts };
-			IMPACT_PUSH(lo, nlo, lalloc, l);
-		}
-	}
-	{
-		struct option l = { "help", no_argument, NULL, 'h' };
-		struct option end = { NULL, 0, NULL, 0 };
-		IMPACT_PUSH(lo, nlo, lalloc, l);
-		IMPACT_PUSH(lo, nlo, lalloc, end);
-	}
+	lo = getopt_tables(&shorts, opts);
 
 	optind = 0; /* full reset (GNU) */
 	opterr = 0;
@@ -139,38 +188,9 @@ int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
 		}
 		if (!o)
 			continue;
-		switch (o->kind) {
-		case IMPACT_OPT_FLAG:
-			*(bool *)o->target = true;
-			break;
-		case IMPACT_OPT_STRING:
-			*(const char **)o->target = optarg;
-			break;
-		case IMPACT_OPT_CHOICE:
-			if (!one_of(o->argname, optarg)) {
-				fprintf(stderr, "impact %s: --%s takes one of %s, not '%s'\n", argv[0],
-				        o->long_name ? o->long_name : "?", o->argname, optarg);
-				rc = -1;
-				goto done;
-			}
-			*(const char **)o->target = optarg;
-			break;
-		case IMPACT_OPT_UINT: {
-			char *end;
-			unsigned long v;
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || !*optarg || *end || optarg[0] == '-' || v > 1000000000ul) {
-				fprintf(stderr, "impact %s: --%s takes a whole number, not '%s'\n",
-				        argv[0], o->long_name ? o->long_name : "?", optarg);
-				rc = -1;
-				goto done;
-			}
-			*(unsigned *)o->target = (unsigned)v;
-			break;
-		}
-		default:
-			break;
+		if (store(o, argv[0], optarg) < 0) {
+			rc = -1;
+			goto done;
 		}
 	}
 	if (help) {
