@@ -11,6 +11,11 @@
  *   pre-merge-commit  tests the merged index against HEAD; blocks on failure
  *   pre-push          tests what each pushed ref adds; blocks on failure
  *
+ * Each runs in a private checkout of exactly the tree it speaks for (the
+ * commit, the new tip, the merged index written as a tree: planout.c and
+ * analyzer/git/exact.c), so the user's edits in the work tree never change
+ * a verdict; `exact = false` in the configuration keeps the old way.
+ *
  * A hook that was there before impact (<name>.impact-saved) runs first,
  * with the same arguments and stdin; a gate it fails is blocked without
  * testing. IMPACT_SKIP=1 skips impact's part, never the user's own hook.
@@ -394,8 +399,14 @@ done:
 	return rc;
 }
 
-/* Plan and run the selection for `spec` (NULL: the index), as `impact <spec>` would. */
-static int test_range(impact_cli *cli, const char *spec)
+/*
+ * Plan and run the selection for `spec` (NULL: the index), as `impact
+ * --exact <spec>` would: in a private checkout of exactly the tree the
+ * hook speaks for, unless the configuration says `exact = false`; then in
+ * the work tree, and with `require_head` (pre-push) only when that commit
+ * is checked out.
+ */
+static int test_range(impact_cli *cli, const char *spec, bool require_head)
 {
 	impact_plan *plan = NULL;
 	impact_plan_opts po = { 0 };
@@ -406,6 +417,8 @@ static int test_range(impact_cli *cli, const char *spec)
 	po.spec = spec;
 	po.staged = !spec;
 	po.rules_dir = impact_planout_rules_dir();
+	ro.exact = IMPACT_EXACT_AUTO;
+	ro.require_head = require_head;
 	if ((code = impact_planout_build(&plan, cli, &po, false)) == IMPACT_EXIT_OK)
 		code = impact_planout_run(cli, plan, &po, &ro, NULL, 0);
 	impact_planout_free(plan, false);
@@ -595,7 +608,7 @@ static int run_background(impact_cli *cli, const char *hook, const char *token, 
 	impact_range_release(&range);
 
 	t0 = now_s();
-	code = test_range(cli, spec);
+	code = test_range(cli, spec, false);
 	fflush(stdout);
 	fflush(stderr);
 	if (!impact_bgrun_is_current(cli->repo, token))
@@ -661,7 +674,7 @@ static int pre_merge_commit(impact_cli *cli)
 {
 	int code;
 	fprintf(stderr, "impact: pre-merge-commit: testing the merge (the index against HEAD)\n");
-	code = test_range(cli, NULL);
+	code = test_range(cli, NULL, false);
 	if (code != IMPACT_EXIT_OK)
 		fprintf(stderr, "impact: pre-merge-commit: merge not committed: the tests it affects "
 		        "fail (exit %d: %s). The merge is left in the index: fix it and 'git commit', "
@@ -675,8 +688,6 @@ static int pre_push(impact_cli *cli, const char *remote, const impact_buf *input
 	impact_push_ranges ranges = { 0 };
 	impact_strlist done = { 0 };
 	const char *from = getenv("PRE_COMMIT_FROM_REF"), *to = getenv("PRE_COMMIT_TO_REF");
-	git_oid head;
-	bool have_head;
 	int rc, worst = IMPACT_EXIT_OK;
 
 	if (!input->size && to && *to) {
@@ -687,7 +698,7 @@ static int pre_push(impact_cli *cli, const char *remote, const impact_buf *input
 		else
 			impact_buf_puts(&spec, to);
 		fprintf(stderr, "impact: pre-push: testing %s\n", spec.ptr);
-		worst = test_range(cli, spec.ptr);
+		worst = test_range(cli, spec.ptr, true);
 		impact_buf_release(&spec);
 		goto verdict;
 	}
@@ -695,7 +706,6 @@ static int pre_push(impact_cli *cli, const char *remote, const impact_buf *input
 	                             input->ptr, input->size);
 	if (rc < 0)
 		return impact_cli_fail(rc);
-	have_head = git_reference_name_to_id(&head, cli->repo, "HEAD") == 0;
 	for (size_t i = 0; i < ranges.n && worst == IMPACT_EXIT_OK; i++) {
 		const impact_push_range *r = &ranges.items[i];
 		bool seen = false;
@@ -707,13 +717,7 @@ static int pre_push(impact_cli *cli, const char *remote, const impact_buf *input
 		if (seen)
 			continue;
 		impact_strlist_push(&done, r->spec);
-		if (!have_head || !git_oid_equal(&head, &r->local)) {
-			/* pytest runs the working tree: it would test another commit. */
-			fprintf(stderr, "impact: pre-push: %s is not checked out here, so its tests cannot "
-			        "run: not tested (check it out and run 'impact %s')\n", r->local_ref, r->spec);
-			continue;
-		}
-		worst = test_range(cli, r->spec);
+		worst = test_range(cli, r->spec, true);
 	}
 verdict:
 	if (worst != IMPACT_EXIT_OK)

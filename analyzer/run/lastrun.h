@@ -24,6 +24,7 @@ typedef struct impact_lastrun {
 	char *range;    /* "HEAD~1..HEAD"; owned, may be NULL */
 	char *started;  /* ISO 8601 UTC; owned, may be NULL */
 	char *log;      /* pytest's output, when it was kept; owned, may be NULL */
+	char *tested;   /* which tree ran ("commit 1a2b3c4 in a private checkout"); owned, may be NULL */
 	double duration_s;
 	int exit_code;
 	unsigned long passed, failed, errors, skipped, xfailed, xpassed;

@@ -65,6 +65,7 @@ json_t *impact_runrecord_json(const impact_runrecord *rec)
 	}
 	json_object_set_new(doc, "failures", fails);
 	json_object_set_new(doc, "log", text(rec->log));
+	json_object_set_new(doc, "tested", json_string(rec->tested ? rec->tested : "the work tree"));
 	return doc;
 }
 

@@ -7,7 +7,8 @@
  *    "duration_s": <float>, "exit_code": <int>,
  *    "counts": {"passed", "failed", "errors", "skipped", "xfailed", "xpassed"},
  *    "failures": [{"nodeid", "file", "line", "message", "flaky"}],
- *    "log": <path of pytest's output, or null>}
+ *    "log": <path of pytest's output, or null>,
+ *    "tested": "<which tree, e.g. commit 1a2b3c4 in a private checkout>" | "the work tree"}
  * written atomically (a temporary file renamed over it), so a reader
  * (`impact status`, the hooks, --last-failed) never sees half a file.
  * What --last-failed needs is read back here too. The same object is the "run" member of `--json --run`. The
@@ -32,6 +33,7 @@ typedef struct impact_runrecord {
 	int exit_code;
 	const impact_results *results; /* records with node ids; flaky notes */
 	const char *log;               /* or NULL */
+	const char *tested;            /* "commit 1a2b3c4 in a private checkout", or NULL: the work tree */
 } impact_runrecord;
 
 /*
