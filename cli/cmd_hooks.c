@@ -152,15 +152,24 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 			goto done;
 		}
 		if (info.state != IMPACT_HOOK_OURS)
-			m = impact_hookmgr_detect(&evidence, cli->workdir, dir, names[i]);
+			m = impact_hookmgr_owner(&evidence, dir, names[i]);
 		impact_hook_info_release(&info);
 		if (m) {
-			if (!nmanaged[m])
-				fprintf(stderr, "impact: hooks: %s manages this repository's hooks (%s): "
-				        "impact leaves its hooks alone\n", impact_hookmgr_name(m), evidence);
+			fprintf(stderr, "impact: hooks: %s: %s wrote it (%s): left alone\n", names[i],
+			        impact_hookmgr_name(m), evidence);
 			managed_names[m][nmanaged[m]++] = names[i];
 			free(evidence);
 			continue;
+		}
+		if (info.state != IMPACT_HOOK_OURS &&
+		    (m = impact_hookmgr_detect(&evidence, cli->workdir, dir, names[i])) != 0) {
+			/* Configured here, but this hook is not the manager's: impact's goes in. */
+			fprintf(stderr, "impact: hooks: %s is configured here (%s) but did not install "
+			        "%s: impact installs its own there (should %s install that hook later, "
+			        "add impact to its configuration: 'impact hooks status')\n",
+			        impact_hookmgr_name(m), evidence, names[i], impact_hookmgr_name(m));
+			free(evidence);
+			m = IMPACT_HOOKMGR_NONE;
 		}
 		if ((rc = impact_hook_install(&what, dir, names[i], exe)) < 0) {
 			exit_code = impact_cli_fail(rc);
@@ -176,7 +185,6 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 		fprintf(stderr, "impact: to run impact from %s, %s", impact_hookmgr_name((impact_hookmgr)m),
 		        snippet.ptr);
 		impact_buf_release(&snippet);
-		exit_code = IMPACT_EXIT_FAILED;
 	}
 	if (exit_code == IMPACT_EXIT_OK)
 		printf("hooks directory: %s (%s); IMPACT_SKIP=1 skips them for one command\n", dir, why);
@@ -234,8 +242,8 @@ static int hooks_status(impact_cli *cli)
 			if (info.saved)
 				printf("; first runs %s%s", info.saved_path,
 				       info.saved_runnable ? "" : " (not executable: skipped)");
-		} else if ((m = impact_hookmgr_detect(&evidence, cli->workdir, dir,
-		                                      impact_hook_names[i])) != IMPACT_HOOKMGR_NONE) {
+		} else if ((m = impact_hookmgr_owner(&evidence, dir, impact_hook_names[i])) !=
+		           IMPACT_HOOKMGR_NONE) {
 			printf("managed by %s (%s)", impact_hookmgr_name(m), evidence);
 		} else if (info.state == IMPACT_HOOK_FOREIGN) {
 			printf("another hook, not impact's");
