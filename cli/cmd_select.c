@@ -68,7 +68,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running" },
 		{ IMPACT_OPT_FLAG, 0, "run", &o.run, NULL, "run even with --json" },
 		{ IMPACT_OPT_FLAG, 0, "exact", &o.exact, NULL, "run in a private checkout of the new side's tree (without a range: the staged tree)" },
-		{ IMPACT_OPT_FLAG, 0, "no-exact", &o.no_exact, NULL, "--gate in the work tree as it is, not a private checkout" },
+		{ IMPACT_OPT_FLAG, 0, "no-exact", &o.no_exact, NULL, "a gate in the work tree as it is, not in a private checkout" },
 		{ IMPACT_OPT_FLAG, 0, "last-failed", &o.run_opts.last_failed, NULL, "rerun the previous run's failures" },
 		{ IMPACT_OPT_FLAG, 0, "no-record", &o.run_opts.no_record, NULL, "do not record what the tests execute" },
 		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o.run_opts.no_preflight, NULL, "skip the import and collection checks" },
