@@ -355,3 +355,36 @@ def test_hook_runs_leave_the_users_repository_byte_identical(proj, tmp_path):
     s = proj.impact("status")
     assert s.returncode == 0
     assert user_state(proj) == before
+
+
+@pytest.mark.parametrize("stop", ["interrupt", "timeout"])
+def test_copied_files_are_removed_after_ctrl_c_and_timeouts(proj, tmp_path, stop):
+    started, hold = tmp_path / "STARTED", tmp_path / "HOLD"
+    hold.write_text("")
+    proj.write(".gitignore", "local_settings.py\n")
+    proj.write(".impact.toml", 'exact-copy = ["local_settings.py"]\n')
+    proj.write("tests/test_hold.py",
+               "import os, time\n\n\ndef test_hold():\n    import local_settings\n"
+               f"    open({str(started)!r}, 'w').close()\n"
+               f"    while os.path.exists({str(hold)!r}):\n        time.sleep(0.05)\n")
+    proj.commit("a held test")
+    proj.write("local_settings.py", "OK = True\n")
+    copied = state_dir(proj) / "exact" / "tree" / "local_settings.py"
+    argv = proj.impact_argv("--exact", "--no-preflight", "HEAD~1..HEAD")
+    if stop == "timeout":
+        argv[1:1] = ["--timeout", "2", "--grace", "1"]
+    p = subprocess.Popen(argv, cwd=proj.path, env=proj.env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        wait_for(started.exists, "the test to start")
+        assert copied.exists()
+        if stop == "interrupt":
+            p.send_signal(2)
+        _, e = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        hold.unlink()
+    assert p.returncode == (130 if stop == "interrupt" else 4), e.decode()
+    assert not copied.exists()
+    assert (proj.path / "local_settings.py").read_text() == "OK = True\n"
