@@ -80,6 +80,7 @@ static const char *change_words(impact_hook_change c)
 static int hooks_install(int argc, char **argv, impact_cli *cli)
 {
 	bool post_commit = false, pre_merge = false, pre_push = false, force = false, tracked = false;
+	bool configured = false;
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_FLAG, 0, "post-commit", &post_commit, NULL,
 		  "test each commit in the background (with post-rewrite: one run after a rebase)" },
@@ -161,15 +162,16 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 			free(evidence);
 			continue;
 		}
-		if (info.state != IMPACT_HOOK_OURS &&
+		if (info.state != IMPACT_HOOK_OURS && !configured &&
 		    (m = impact_hookmgr_detect(&evidence, cli->workdir, dir, names[i])) != 0) {
 			/* Configured here, but this hook is not the manager's: impact's goes in. */
-			fprintf(stderr, "impact: hooks: %s is configured here (%s) but did not install "
-			        "%s: impact installs its own there (should %s install that hook later, "
-			        "add impact to its configuration: 'impact hooks status')\n",
-			        impact_hookmgr_name(m), evidence, names[i], impact_hookmgr_name(m));
+			fprintf(stderr, "impact: hooks: %s is configured here (%s), but the hooks below "
+			        "are not its own: impact installs there (should %s take one over "
+			        "later, 'impact hooks install' says how to add impact to it)\n",
+			        impact_hookmgr_name(m), evidence, impact_hookmgr_name(m));
 			free(evidence);
 			m = IMPACT_HOOKMGR_NONE;
+			configured = true;
 		}
 		if ((rc = impact_hook_install(&what, dir, names[i], exe)) < 0) {
 			exit_code = impact_cli_fail(rc);

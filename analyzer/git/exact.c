@@ -348,8 +348,24 @@ int impact_exact_checkout(impact_exact *ex, const git_oid *tree, const git_oid *
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
 	if ((grc = git_checkout_tree(ex->priv, (const git_object *)t, &co)) < 0) {
-		rc = impact_error_from_git(grc, "cannot check tree %s out at '%s'", hex, ex->root);
-		goto done;
+		/*
+		 * A checkout damaged (a killed run, objects of its HEAD pruned by
+		 * `git gc`): made again from nothing, once.
+		 */
+		git_tree_free(t);
+		t = NULL;
+		git_repository_free(ex->priv);
+		ex->priv = NULL;
+		impact_scratch_rmtree(ex->root);
+		impact_error_clear();
+		st.created = true;
+		if ((rc = open_private(ex)) < 0)
+			goto done;
+		if ((grc = git_tree_lookup(&t, ex->priv, tree)) < 0 ||
+		    (grc = git_checkout_tree(ex->priv, (const git_object *)t, &co)) < 0) {
+			rc = impact_error_from_git(grc, "cannot check tree %s out at '%s'", hex, ex->root);
+			goto done;
+		}
 	}
 	if (!commit) {
 		if ((rc = commit_tree(&made, ex, t)) < 0)

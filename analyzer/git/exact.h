@@ -28,6 +28,9 @@
  * (`exact-copy`) are copied in and removed again when it is closed; a
  * manifest of them lets the next open remove what a killed run left.
  *
+ * A checkout that cannot be moved (damaged by a killed run, or its HEAD's
+ * objects pruned by `git gc` in the user's repository) is made again.
+ *
  * It materialises the whole tree: a sparse checkout would need a proof
  * that the run reads nothing else (subprocesses, data files, plugins),
  * which impact cannot give in general. Submodules are not checked out,
