@@ -447,12 +447,16 @@ done:
 /* Note `rel` in the manifest before it is made (so a killed run's copy is found). */
 static int note_copied(impact_exact *ex, const char *rel)
 {
+	size_t len;
 	int fd, rc = 0;
+	if (!rel)
+		return 0;
+	len = strlen(rel) + 1; /* with its NUL */
 	impact_strlist_push(&ex->copied, rel);
 	if (!ex->manifest)
 		return 0;
 	fd = open(ex->manifest, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, rel, strlen(rel) + 1) != (ssize_t)(strlen(rel) + 1))
+	if (fd < 0 || write(fd, rel, len) != (ssize_t)len)
 		rc = impact_error_from_errno(errno, "cannot write '%s'", ex->manifest);
 	if (fd >= 0)
 		close(fd);
