@@ -520,7 +520,6 @@ static int load_table(const ctx *c, const impact_toml_value *t, const char *wher
 			cfg->where_timeout = vw;
 		} else if (key_is(kv->key, "test-command")) {
 			impact_strlist_release(&cfg->test_command);
-	impact_strlist_release(&cfg->exact_copy);
 			cfg->where_test_command = vw;
 			if (v->kind == IMPACT_TOML_STRING) {
 				rc = fail_at(&vw, "'test-command' must be an argv list such as [\"python\", \"-m\", \"pytest\"], not a string (impact runs no shell)");
@@ -811,6 +810,7 @@ void impact_config_free(impact_config *cfg)
 	free(cfg->python);
 	impact_strlist_release(&cfg->default_args);
 	impact_strlist_release(&cfg->test_command);
+	impact_strlist_release(&cfg->exact_copy);
 	impact_strlist_release(&cfg->sources);
 	free(cfg);
 }
