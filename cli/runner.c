@@ -67,6 +67,8 @@ typedef struct runner {
 	const char *user_workdir;    /* the user's work tree (interpreter, exact-copy hints) */
 	char *real_root;             /* the private checkout's real path, or NULL */
 	char *preflight_error;       /* the pre-flight's message, for the exact-run hint */
+	const impact_strlist *test_command; /* the configuration's, or exact_command */
+	impact_strlist exact_command;       /* an exact run's `uv run --project <work tree> ...` */
 	const impact_runner_opts *o;
 	const impact_report_ctx *ctx;
 	const impact_config *config;
@@ -498,7 +500,7 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	}
 
 	ro.python = &r->python;
-	ro.test_command = r->config ? &r->config->test_command : NULL;
+	ro.test_command = r->test_command;
 	ro.flags = (const char *const *)r->flags.items;
 	ro.nflags = r->flags.n;
 	ro.extra = r->args;
@@ -811,7 +813,7 @@ static int preflight(runner *r, const impact_strlist *targets)
 	impact_strlist_push(&env, r->marker.ptr);
 	pf.python = &r->python;
 	pf.pytest = &r->pytest;
-	pf.custom_command = r->config && r->config->test_command.n;
+	pf.custom_command = r->test_command && r->test_command->n;
 	pf.workdir = r->cli->workdir;
 	pf.env_add = impact_child_argv(&env);
 	pf.limits = &r->lim;
@@ -1048,7 +1050,17 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	clock_gettime(CLOCK_REALTIME, &now);
 	impact_buf_printf(&r.run_id, "%d-%lld%09ld", (int)getpid(), (long long)now.tv_sec, now.tv_nsec);
 	impact_buf_printf(&r.marker, "IMPACT_RUN_ID=%s", r.run_id.ptr);
-	impact_run_pytest(&r.pytest, &r.python, config ? &config->test_command : NULL);
+	r.test_command = config ? &config->test_command : NULL;
+	if (o->exact_root && r.test_command && r.test_command->n) {
+		/* `uv run pytest`: the user's project environment, not one made in the checkout. */
+		impact_python cmd = { 0 };
+		for (size_t i = 0; i < r.test_command->n; i++)
+			impact_strlist_push(&cmd.argv, r.test_command->items[i]);
+		exact_interpreter(&cmd, cli->workdir);
+		r.exact_command = cmd.argv;
+		r.test_command = &r.exact_command;
+	}
+	impact_run_pytest(&r.pytest, &r.python, r.test_command);
 	impact_run_default_flags(&r.flags, config, o->no_default_flags);
 	r.plugin_dir = impact_run_plugin_dir();
 	r.limit_s = impact_run_time_limit(o->timeout, config, (const char *const *)targets.items,
@@ -1134,6 +1146,7 @@ done:
 	impact_buf_release(&saved_pp);
 	free(r.real_root);
 	free(r.preflight_error);
+	impact_strlist_release(&r.exact_command);
 	free(prev_range);
 	impact_buf_release(&text);
 	free(r.plugin_dir);
