@@ -11,6 +11,11 @@
  *   pre-merge-commit  tests the merged index against HEAD; blocks on failure
  *   pre-push          tests what each pushed ref adds; blocks on failure
  *
+ * Each runs in a private checkout of exactly the tree it speaks for (the
+ * commit, the new tip, the merged index written as a tree: planout.c and
+ * analyzer/git/exact.c), so the user's edits in the work tree never change
+ * a verdict; `exact = false` in the configuration keeps the old way.
+ *
  * A hook that was there before impact (<name>.impact-saved) runs first,
  * with the same arguments and stdin; a gate it fails is blocked without
  * testing. IMPACT_SKIP=1 skips impact's part, never the user's own hook.
@@ -76,6 +81,7 @@ static const char *change_words(impact_hook_change c)
 static int hooks_install(int argc, char **argv, impact_cli *cli)
 {
 	bool post_commit = false, pre_merge = false, pre_push = false, force = false, tracked = false;
+	bool configured = false;
 	const impact_opt opts[] = {
 		{ IMPACT_OPT_FLAG, 0, "post-commit", &post_commit, NULL,
 		  "test each commit in the background (with post-rewrite: one run after a rebase)" },
@@ -148,15 +154,25 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 			goto done;
 		}
 		if (info.state != IMPACT_HOOK_OURS)
-			m = impact_hookmgr_detect(&evidence, cli->workdir, dir, names[i]);
+			m = impact_hookmgr_owner(&evidence, dir, names[i]);
 		impact_hook_info_release(&info);
 		if (m) {
-			if (!nmanaged[m])
-				fprintf(stderr, "impact: hooks: %s manages this repository's hooks (%s): "
-				        "impact leaves its hooks alone\n", impact_hookmgr_name(m), evidence);
+			fprintf(stderr, "impact: hooks: %s: %s wrote it (%s): left alone\n", names[i],
+			        impact_hookmgr_name(m), evidence);
 			managed_names[m][nmanaged[m]++] = names[i];
 			free(evidence);
 			continue;
+		}
+		if (info.state != IMPACT_HOOK_OURS && !configured &&
+		    (m = impact_hookmgr_detect(&evidence, cli->workdir, dir, names[i])) != 0) {
+			/* Configured here, but this hook is not the manager's: impact's goes in. */
+			fprintf(stderr, "impact: hooks: %s is configured here (%s), but the hooks below "
+			        "are not its own: impact installs there (should %s take one over "
+			        "later, 'impact hooks install' says how to add impact to it)\n",
+			        impact_hookmgr_name(m), evidence, impact_hookmgr_name(m));
+			free(evidence);
+			m = IMPACT_HOOKMGR_NONE;
+			configured = true;
 		}
 		if ((rc = impact_hook_install(&what, dir, names[i], exe)) < 0) {
 			exit_code = impact_cli_fail(rc);
@@ -172,7 +188,6 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 		fprintf(stderr, "impact: to run impact from %s, %s", impact_hookmgr_name((impact_hookmgr)m),
 		        snippet.ptr);
 		impact_buf_release(&snippet);
-		exit_code = IMPACT_EXIT_FAILED;
 	}
 	if (exit_code == IMPACT_EXIT_OK)
 		printf("hooks directory: %s (%s); IMPACT_SKIP=1 skips them for one command\n", dir, why);
@@ -230,8 +245,8 @@ static int hooks_status(impact_cli *cli)
 			if (info.saved)
 				printf("; first runs %s%s", info.saved_path,
 				       info.saved_runnable ? "" : " (not executable: skipped)");
-		} else if ((m = impact_hookmgr_detect(&evidence, cli->workdir, dir,
-		                                      impact_hook_names[i])) != IMPACT_HOOKMGR_NONE) {
+		} else if ((m = impact_hookmgr_owner(&evidence, dir, impact_hook_names[i])) !=
+		           IMPACT_HOOKMGR_NONE) {
 			printf("managed by %s (%s)", impact_hookmgr_name(m), evidence);
 		} else if (info.state == IMPACT_HOOK_FOREIGN) {
 			printf("another hook, not impact's");
@@ -395,8 +410,14 @@ done:
 	return rc;
 }
 
-/* Plan and run the selection for `spec` (NULL: the index), as `impact <spec>` would. */
-static int test_range(impact_cli *cli, const char *spec)
+/*
+ * Plan and run the selection for `spec` (NULL: the index), as `impact
+ * --exact <spec>` would: in a private checkout of exactly the tree the
+ * hook speaks for, unless the configuration says `exact = false`; then in
+ * the work tree, and with `require_head` (pre-push) only when that commit
+ * is checked out.
+ */
+static int test_range(impact_cli *cli, const char *spec, bool require_head)
 {
 	impact_plan *plan = NULL;
 	impact_plan_opts po = { 0 };
@@ -407,6 +428,8 @@ static int test_range(impact_cli *cli, const char *spec)
 	po.spec = spec;
 	po.staged = !spec;
 	po.rules_dir = impact_planout_rules_dir();
+	ro.exact = IMPACT_EXACT_AUTO;
+	ro.require_head = require_head;
 	if ((code = impact_planout_build(&plan, cli, &po, false)) == IMPACT_EXIT_OK)
 		code = impact_planout_run(cli, plan, &po, &ro, NULL, 0);
 	impact_planout_free(plan, false);
@@ -589,7 +612,7 @@ static int run_background(impact_cli *cli, const char *hook, const char *token, 
 	impact_range_release(&range);
 
 	t0 = (impact_now_ms() / 1000.0);
-	code = test_range(cli, spec);
+	code = test_range(cli, spec, false);
 	fflush(stdout);
 	fflush(stderr);
 	if (!impact_bgrun_is_current(cli->repo, token))
@@ -655,7 +678,7 @@ static int pre_merge_commit(impact_cli *cli)
 {
 	int code;
 	fprintf(stderr, "impact: pre-merge-commit: testing the merge (the index against HEAD)\n");
-	code = test_range(cli, NULL);
+	code = test_range(cli, NULL, false);
 	if (code != IMPACT_EXIT_OK)
 		fprintf(stderr, "impact: pre-merge-commit: merge not committed: the tests it affects "
 		        "fail (exit %d: %s). The merge is left in the index: fix it and 'git commit', "
@@ -669,8 +692,6 @@ static int pre_push(impact_cli *cli, const char *remote, const impact_buf *input
 	impact_push_ranges ranges = { 0 };
 	impact_strlist done = { 0 };
 	const char *from = getenv("PRE_COMMIT_FROM_REF"), *to = getenv("PRE_COMMIT_TO_REF");
-	git_oid head;
-	bool have_head;
 	int rc, worst = IMPACT_EXIT_OK;
 
 	if (!input->size && to && *to) {
@@ -681,7 +702,7 @@ static int pre_push(impact_cli *cli, const char *remote, const impact_buf *input
 		else
 			impact_buf_puts(&spec, to);
 		fprintf(stderr, "impact: pre-push: testing %s\n", spec.ptr);
-		worst = test_range(cli, spec.ptr);
+		worst = test_range(cli, spec.ptr, true);
 		impact_buf_release(&spec);
 		goto verdict;
 	}
@@ -689,7 +710,6 @@ static int pre_push(impact_cli *cli, const char *remote, const impact_buf *input
 	                             input->ptr, input->size);
 	if (rc < 0)
 		return impact_cli_fail(rc);
-	have_head = git_reference_name_to_id(&head, cli->repo, "HEAD") == 0;
 	for (size_t i = 0; i < ranges.n && worst == IMPACT_EXIT_OK; i++) {
 		const impact_push_range *r = &ranges.items[i];
 		bool seen = false;
@@ -701,13 +721,7 @@ static int pre_push(impact_cli *cli, const char *remote, const impact_buf *input
 		if (seen)
 			continue;
 		impact_strlist_push(&done, r->spec);
-		if (!have_head || !git_oid_equal(&head, &r->local)) {
-			/* pytest runs the working tree: it would test another commit. */
-			fprintf(stderr, "impact: pre-push: %s is not checked out here, so its tests cannot "
-			        "run: not tested (check it out and run 'impact %s')\n", r->local_ref, r->spec);
-			continue;
-		}
-		worst = test_range(cli, r->spec);
+		worst = test_range(cli, r->spec, true);
 	}
 verdict:
 	if (worst != IMPACT_EXIT_OK)

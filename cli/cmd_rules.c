@@ -228,6 +228,14 @@ static void show(const impact_config *cfg)
 			printf(" %s", cfg->test_command.items[i]);
 		printf("\n");
 	}
+	if (cfg->exact_off)
+		printf("exact: false (hooks and --gate test the work tree as it is)\n");
+	if (cfg->exact_copy.n) {
+		printf("exact-copy:");
+		for (size_t i = 0; i < cfg->exact_copy.n; i++)
+			printf(" %s", cfg->exact_copy.items[i]);
+		printf("\n");
+	}
 }
 
 int cmd_rules(int argc, char **argv, impact_cli *cli)

@@ -16,6 +16,7 @@
 
 typedef struct select_opts {
 	bool staged, list, nul, explain, json, run, no_smart, gate, no_cache, coarse, all, no_records;
+	bool exact, no_exact;
 	const char *shard, *order;
 	unsigned threads;
 	impact_runner_opts run_opts;
@@ -67,6 +68,8 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_CHOICE, 0, "order", &o.order, "nearest|path", "run order: nearest to the change first (default), or by path" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running" },
 		{ IMPACT_OPT_FLAG, 0, "run", &o.run, NULL, "run even with --json" },
+		{ IMPACT_OPT_FLAG, 0, "exact", &o.exact, NULL, "run in a private checkout of the new side's tree (without a range: the staged tree)" },
+		{ IMPACT_OPT_FLAG, 0, "no-exact", &o.no_exact, NULL, "a gate in the work tree as it is, not in a private checkout" },
 		{ IMPACT_OPT_FLAG, 0, "last-failed", &o.run_opts.last_failed, NULL, "rerun the previous run's failures" },
 		{ IMPACT_OPT_FLAG, 0, "no-record", &o.run_opts.no_record, NULL, "do not record what the tests execute" },
 		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o.run_opts.no_preflight, NULL, "skip the import and collection checks" },
@@ -117,7 +120,17 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		exit_code = IMPACT_EXIT_USAGE;
 		goto done;
 	}
+	if (o.exact && o.no_exact) {
+		fprintf(stderr, "impact: error: --exact and --no-exact contradict each other: give one\n");
+		exit_code = IMPACT_EXIT_USAGE;
+		goto done;
+	}
 	if (o.run_opts.last_failed) {
+		if (o.exact) {
+			fprintf(stderr, "impact: error: --last-failed reruns in the work tree: it does not go with --exact\n");
+			exit_code = IMPACT_EXIT_USAGE;
+			goto done;
+		}
 		if (npos || o.staged || o.list || o.explain || (o.json && !o.run)) {
 			fprintf(stderr, "impact: error: --last-failed reruns the previous failures and takes no revision or listing option\n");
 			exit_code = IMPACT_EXIT_USAGE;
@@ -139,7 +152,9 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		goto done;
 	}
 	po.spec = spec;
-	po.staged = o.staged;
+	po.staged = o.staged || (o.exact && !spec && !o.gate);
+	o.run_opts.exact = o.exact ? IMPACT_EXACT_YES
+	                   : o.gate && !o.no_exact ? IMPACT_EXACT_AUTO : IMPACT_EXACT_NO;
 	po.gate = o.gate;
 	po.no_smart = o.no_smart;
 	po.coarse = o.coarse;

@@ -54,6 +54,8 @@ static void print_last_run(const impact_lastrun *lr, const char *log)
 	       lr->commit ? lr->commit : "-", lr->range ? lr->range : "?",
 	       lr->started ? lr->started : "?", lr->duration_s,
 	       impact_lastrun_exit_meaning(lr->exit_code), lr->exit_code);
+	if (lr->tested)
+		printf("  tested %s\n", lr->tested);
 	printf("  %lu passed, %lu failed, %lu errors, %lu skipped, %lu xfailed, %lu xpassed\n",
 	       lr->passed, lr->failed, lr->errors, lr->skipped, lr->xfailed, lr->xpassed);
 	for (size_t i = 0; i < lr->nfailures; i++) {

@@ -35,7 +35,7 @@ static int clean_tree(git_oid *out, git_repository *repo)
 }
 
 void impact_recording_init(impact_recording *rec, impact_cli *cli, bool off, bool quiet,
-                           const char *const *args, size_t nargs)
+                           const char *const *args, size_t nargs, const git_oid *exact_tree)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->repo = cli->repo;
@@ -59,7 +59,10 @@ void impact_recording_init(impact_recording *rec, impact_cli *cli, bool off, boo
 		}
 		rec->filter = impact_buf_detach(&key);
 	}
-	if (clean_tree(&rec->tree, cli->repo) == 0)
+	if (exact_tree) {
+		git_oid_cpy(&rec->tree, exact_tree);
+		rec->have_tree = true;
+	} else if (clean_tree(&rec->tree, cli->repo) == 0)
 		rec->have_tree = true;
 	else
 		rec->why_not = impact_xstrdup("the work tree differs from HEAD, so this run's "

@@ -27,11 +27,13 @@ typedef struct impact_recording {
 } impact_recording;
 
 /*
- * Decide whether this run records. Off with `off` (--no-record). Never
+ * Decide whether this run records. Off with `off` (--no-record). An
+ * exact-tree run (cli->workdir a private checkout of `exact_tree`) knows
+ * its tree; any other must be HEAD's, unmodified. Never
  * fails: a problem is said and recording is off.
  */
 void impact_recording_init(impact_recording *rec, impact_cli *cli, bool off, bool quiet,
-                           const char *const *args, size_t nargs);
+                           const char *const *args, size_t nargs, const git_oid *exact_tree);
 
 /* A new sink for round `round`; appends the variables to `env` ("NAME=value"). */
 void impact_recording_round(impact_recording *rec, const char *run_id, int round,

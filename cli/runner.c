@@ -30,6 +30,7 @@
 
 #include "child.h"
 #include "events.h"
+#include "exact.h"
 #include "flaky.h"
 #include "history.h"
 #include "interp.h"
@@ -61,7 +62,13 @@ static void on_interrupt(int sig)
 enum { MAX_ROUNDS = 4 };
 
 typedef struct runner {
-	impact_cli *cli;
+	impact_cli *cli;             /* with an exact run, workdir is the private checkout */
+	impact_cli run_cli;
+	const char *user_workdir;    /* the user's work tree (interpreter, exact-copy hints) */
+	char *real_root;             /* the private checkout's real path, or NULL */
+	char *preflight_error;       /* the pre-flight's message, for the exact-run hint */
+	const impact_strlist *test_command; /* the configuration's, or exact_command */
+	impact_strlist exact_command;       /* an exact run's `uv run --project <work tree> ...` */
 	const impact_runner_opts *o;
 	const impact_report_ctx *ctx;
 	const impact_config *config;
@@ -137,6 +144,106 @@ static void keep_junit(const char *path, const impact_buf *xml)
 		fprintf(stderr, "impact: warning: cannot write '%s': %s\n", path, strerror(errno));
 	if (f)
 		fclose(f);
+}
+
+/* --- exact-tree runs ----------------------------------------------------- */
+
+/* `*s` with the private checkout's paths made repository paths. */
+static void unroot(char **s, const runner *r)
+{
+	const char *roots[2] = { r->o->exact_root, r->real_root };
+	for (int i = 0; i < 2 && *s; i++) {
+		char *t;
+		if (!roots[i] || !strstr(*s, roots[i]))
+			continue;
+		t = impact_exact_unroot(*s, roots[i]);
+		free(*s);
+		*s = t;
+	}
+}
+
+static void unroot_results(const runner *r, impact_results *res)
+{
+	if (!r->o->exact_root)
+		return;
+	for (size_t i = 0; i < res->n; i++) {
+		unroot(&res->cases[i].message, r);
+		unroot(&res->cases[i].text, r);
+		unroot(&res->cases[i].file, r);
+		unroot(&res->cases[i].nodeid, r);
+	}
+}
+
+/*
+ * PYTHONPATH for an exact run: the checkout, its src/ when it has one,
+ * then what the user had. Set in impact's own environment for the run
+ * (every child: pre-flight, pytest, xdist check) and put back after.
+ */
+static void exact_pythonpath(impact_buf *saved, bool *had, const char *root)
+{
+	impact_buf pp = IMPACT_BUF_INIT, src = IMPACT_BUF_INIT;
+	const char *old = getenv("PYTHONPATH");
+	struct stat st;
+	*had = old != NULL;
+	if (old)
+		impact_buf_puts(saved, old);
+	impact_buf_puts(&pp, root);
+	impact_buf_printf(&src, "%s/src", root);
+	if (stat(src.ptr, &st) == 0 && S_ISDIR(st.st_mode))
+		impact_buf_printf(&pp, ":%s", src.ptr);
+	if (old && *old)
+		impact_buf_printf(&pp, ":%s", old);
+	setenv("PYTHONPATH", pp.ptr, 1);
+	impact_buf_release(&pp);
+	impact_buf_release(&src);
+}
+
+/* `uv run python` of the user's project, not of the checkout (which has no environment). */
+static void exact_interpreter(impact_python *py, const char *workdir)
+{
+	impact_strlist argv = { 0 };
+	if (py->argv.n < 2 || strcmp(py->argv.items[1], "run"))
+		return;
+	{
+		const char *a0 = py->argv.items[0], *slash = strrchr(a0, '/');
+		if (strcmp(slash ? slash + 1 : a0, "uv"))
+			return;
+	}
+	impact_strlist_push(&argv, py->argv.items[0]);
+	impact_strlist_push(&argv, "run");
+	impact_strlist_push(&argv, "--project");
+	impact_strlist_push(&argv, workdir);
+	for (size_t i = 2; i < py->argv.n; i++)
+		impact_strlist_push(&argv, py->argv.items[i]);
+	impact_strlist_release(&py->argv);
+	py->argv = argv;
+}
+
+/* A failure that looks like a file the tree lacks and the work tree has: say so, with the fix. */
+static void exact_missing_hint(const runner *r)
+{
+	impact_strlist names = { 0 };
+	impact_buf line = IMPACT_BUF_INIT;
+	const char *root = r->o->exact_root;
+	for (size_t i = 0; i < r->res.n; i++) {
+		const impact_testcase *tc = &r->res.cases[i];
+		if (!impact_outcome_is_failure(tc->outcome))
+			continue;
+		impact_exact_missing_files(&names, tc->message, r->user_workdir, root);
+		impact_exact_missing_files(&names, tc->text, r->user_workdir, root);
+	}
+	for (size_t i = 0; i < r->collect.n; i++)
+		impact_exact_missing_files(&names, r->collect.v[i].error, r->user_workdir, root);
+	impact_exact_missing_files(&names, r->preflight_error, r->user_workdir, root);
+	for (size_t i = 0; i < names.n; i++) {
+		impact_buf_clear(&line);
+		impact_report_quote_path(&line, names.items[i]);
+		fprintf(stderr, "impact: '%s' is in your work tree but not in the tree tested (not "
+		        "committed, or ignored by git): if the tests need it, copy it in with "
+		        "exact-copy = [\"%s\"] in the configuration, or commit it\n", line.ptr, line.ptr);
+	}
+	impact_strlist_release(&names);
+	impact_buf_release(&line);
 }
 
 /* --- one pytest run ------------------------------------------------------- */
@@ -393,7 +500,7 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	}
 
 	ro.python = &r->python;
-	ro.test_command = r->config ? &r->config->test_command : NULL;
+	ro.test_command = r->test_command;
 	ro.flags = (const char *const *)r->flags.items;
 	ro.nflags = r->flags.n;
 	ro.extra = r->args;
@@ -499,6 +606,7 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 			keep_junit(keep, &xml);
 	}
 	impact_events_apply(&ev, &res, r->cli->workdir);
+	unroot_results(r, &res);
 	fill_nodeids(&res, r, targets);
 	note_ending(r, code, end, &res, &ev);
 	check_complete(r, code, end, &res, &ev, xml.size > 0);
@@ -624,7 +732,7 @@ static void record_history(const runner *r)
 static void record(const runner *r, int exit_code, const char *prev_range)
 {
 	impact_lastrun_rec rec = { 0 };
-	impact_buf range = IMPACT_BUF_INIT;
+	impact_buf range = IMPACT_BUF_INIT, tested = IMPACT_BUF_INIT;
 	char commit[GIT_OID_HEXSZ + 1] = "";
 	json_t *run, *doc = NULL;
 
@@ -643,6 +751,9 @@ static void record(const runner *r, int exit_code, const char *prev_range)
 	rec.exit_code = exit_code;
 	rec.results = &r->res;
 	rec.log = r->log_started ? r->log_path : NULL;
+	if (r->o->exact_root)
+		impact_buf_printf(&tested, "%s in a private checkout", r->o->exact_label);
+	rec.tested = r->o->exact_root ? tested.ptr : NULL;
 	run = impact_lastrun_json(&rec);
 	if (impact_lastrun_write(r->cli->repo, run) < 0)
 		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
@@ -658,6 +769,7 @@ static void record(const runner *r, int exit_code, const char *prev_range)
 	}
 	json_decref(run);
 	impact_buf_release(&range);
+	impact_buf_release(&tested);
 }
 
 /* --- the whole run -------------------------------------------------------- */
@@ -697,10 +809,11 @@ static int preflight(runner *r, const impact_strlist *targets)
 	impact_strlist_push(&env, r->marker.ptr);
 	pf.python = &r->python;
 	pf.pytest = &r->pytest;
-	pf.custom_command = r->config && r->config->test_command.n;
+	pf.custom_command = r->test_command && r->test_command->n;
 	pf.workdir = r->cli->workdir;
 	pf.env_add = impact_child_argv(&env);
 	pf.limits = &r->lim;
+	pf.exact = r->o->exact_root != NULL;
 	impact_preflight_packages(&pkgs, r->cli->workdir);
 	rc = impact_preflight_python(&pf, &pkgs, worktree, true);
 	t1 = impact_now_ms();
@@ -709,8 +822,11 @@ static int preflight(runner *r, const impact_strlist *targets)
 	if (rc == 0)
 		rc = impact_preflight_collect(&pf, &r->collect, (const char *const *)args.items,
 		                              args.n, r->args, r->nargs);
-	if (rc < 0) /* before reaping, which may set messages of its own */
+	if (rc < 0) { /* before reaping, which may set messages of its own */
 		fprintf(stderr, "impact: error: %s\n", impact_error_last());
+		free(r->preflight_error);
+		r->preflight_error = impact_xstrdup(impact_error_last());
+	}
 	impact_reap_run(&reaped, 0, r->marker.ptr, r->lim.grace_s);
 	r->notes.reaped += reaped;
 	if (rc == 0 && !r->o->quiet && getenv("IMPACT_TIMINGS"))
@@ -862,14 +978,25 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 {
 	runner r = { 0 };
 	impact_strlist targets = { 0 };
-	impact_buf text = IMPACT_BUF_INIT;
+	impact_buf text = IMPACT_BUF_INIT, saved_pp = IMPACT_BUF_INIT;
+	bool had_pp = false, set_pp = false;
 	struct sigaction sa, old_int, old_term, old_hup;
 	struct timespec now;
 	char *prev_range = NULL;
 	int rc, exit_code = IMPACT_EXIT_OK;
 	bool record_it = false;
 
-	r.cli = cli;
+	r.run_cli = *cli;
+	r.cli = &r.run_cli;
+	r.user_workdir = cli->workdir;
+	if (o->exact_root) {
+		r.run_cli.workdir = o->exact_root;
+		r.real_root = realpath(o->exact_root, NULL);
+		if (r.real_root && !strcmp(r.real_root, o->exact_root)) {
+			free(r.real_root);
+			r.real_root = NULL;
+		}
+	}
 	r.o = o;
 	r.ctx = ctx;
 	r.config = config;
@@ -907,11 +1034,29 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	}
 	if (!o->quiet)
 		fprintf(stderr, "impact: python: %s\n", r.python.why);
+	if (o->exact_root) {
+		exact_interpreter(&r.python, cli->workdir);
+		exact_pythonpath(&saved_pp, &had_pp, o->exact_root);
+		set_pp = true;
+		if (!o->quiet)
+			fprintf(stderr, "impact: testing %s in a private checkout (%s), its code first on "
+			        "PYTHONPATH\n", o->exact_label, o->exact_root);
+	}
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	impact_buf_printf(&r.run_id, "%d-%lld%09ld", (int)getpid(), (long long)now.tv_sec, now.tv_nsec);
 	impact_buf_printf(&r.marker, "IMPACT_RUN_ID=%s", r.run_id.ptr);
-	impact_run_pytest(&r.pytest, &r.python, config ? &config->test_command : NULL);
+	r.test_command = config ? &config->test_command : NULL;
+	if (o->exact_root && r.test_command && r.test_command->n) {
+		/* `uv run pytest`: the user's project environment, not one made in the checkout. */
+		impact_python cmd = { 0 };
+		for (size_t i = 0; i < r.test_command->n; i++)
+			impact_strlist_push(&cmd.argv, r.test_command->items[i]);
+		exact_interpreter(&cmd, cli->workdir);
+		r.exact_command = cmd.argv;
+		r.test_command = &r.exact_command;
+	}
+	impact_run_pytest(&r.pytest, &r.python, r.test_command);
 	impact_run_default_flags(&r.flags, config, o->no_default_flags);
 	r.plugin_dir = impact_run_plugin_dir();
 	r.limit_s = impact_run_time_limit(o->timeout, config, (const char *const *)targets.items,
@@ -923,11 +1068,12 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 
 	if ((exit_code = say_unsafe_targets(&r, &targets)) != 0)
 		goto done;
-	impact_recording_init(&r.recording, cli, o->no_record, o->quiet, r.args, r.nargs);
+	impact_recording_init(&r.recording, r.cli, o->no_record, o->quiet, r.args, r.nargs,
+	                      o->exact_root ? o->exact_tree : NULL);
 	if (!o->no_preflight && (exit_code = preflight(&r, &targets)) != 0)
 		goto done;
 	r.workers = o->workers;
-	if (o->workers && !python_can_import(&r.python, cli->workdir, "xdist")) {
+	if (o->workers && !python_can_import(&r.python, r.cli->workdir, "xdist")) {
 		fprintf(stderr, "impact: pytest-xdist is not importable in %s: running serially "
 		        "(install it there: python -m pip install pytest-xdist, or apt-get install "
 		        "python3-pytest-xdist)\n", r.python.argv.items[0]);
@@ -973,6 +1119,11 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	exit_code = exit_code_of(&r);
 	record_history(&r);
 done:
+	if (record_it && o->exact_root) {
+		if (exit_code != IMPACT_EXIT_OK)
+			exact_missing_hint(&r);
+		fprintf(stderr, "impact: tested %s in a private checkout\n", o->exact_label);
+	}
 	if (record_it) {
 		if (r.collect.n && !o->quiet)
 			fprintf(stderr, "impact: %zu file%s did not collect: the tests did not run\n",
@@ -984,6 +1135,14 @@ done:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	if (set_pp && had_pp)
+		setenv("PYTHONPATH", saved_pp.ptr, 1);
+	else if (set_pp)
+		unsetenv("PYTHONPATH");
+	impact_buf_release(&saved_pp);
+	free(r.real_root);
+	free(r.preflight_error);
+	impact_strlist_release(&r.exact_command);
 	free(prev_range);
 	impact_buf_release(&text);
 	free(r.plugin_dir);

@@ -24,6 +24,13 @@
 #include "config.h"
 #include "report.h"
 
+/* Where a planned run tests (planout.c decides; the runner only sees exact_root). */
+typedef enum impact_exact_mode {
+	IMPACT_EXACT_NO = 0,   /* the work tree: manual `impact A..B`, --no-exact */
+	IMPACT_EXACT_AUTO,     /* hooks and --gate: a private checkout unless `exact = false` */
+	IMPACT_EXACT_YES,      /* --exact */
+} impact_exact_mode;
+
 typedef struct impact_runner_opts {
 	bool no_preflight;       /* --no-preflight */
 	bool no_default_flags;   /* --no-default-flags */
@@ -38,6 +45,18 @@ typedef struct impact_runner_opts {
 	const char *format;      /* --format github: annotations for CI; NULL = text */
 	bool no_record;          /* --no-record: do not record what the tests executed */
 	bool explicit_targets;   /* pass the selected files even for a full suite (--shard) */
+	/*
+	 * An exact-tree run (exactrun.h): pytest runs in this private checkout,
+	 * which goes first on PYTHONPATH (then its src/); the interpreter is
+	 * still chosen for the user's work tree. Paths in the report are the
+	 * repository's. NULL: the work tree.
+	 */
+	impact_exact_mode exact;    /* for planout.c */
+	bool require_head;          /* planout.c: outside a private checkout, test only HEAD's
+	                               commit (pre-push with exact = false) */
+	const char *exact_root;
+	const git_oid *exact_tree;  /* the tree the checkout holds */
+	const char *exact_label;    /* "commit 1a2b3c4", "the staged tree" */
 } impact_runner_opts;
 
 /*

@@ -211,6 +211,27 @@ static int add_string(const ctx *c, const impact_toml_value *v, void *payload)
 	return 0;
 }
 
+/* exact-copy: a path inside the work tree, written relative to its root. */
+static int add_copy_path(const ctx *c, const impact_toml_value *v, void *payload)
+{
+	impact_config_where w = at(c, v);
+	const char *s = v->u.s;
+	size_t n = strlen(s);
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	if (!n || s[0] == '/' || !strcmp(s, ".") || !strncmp(s, "../", 3) || !strcmp(s, "..") ||
+	    strstr(s, "/../") || (n >= 3 && !strncmp(s + n - 3, "/..", 3)) ||
+	    !strncmp(s, ".git/", 5) || !strcmp(s, ".git"))
+		return fail_at(&w, "'exact-copy' entry \"%s\" must be a path inside the work tree, "
+		               "relative to its root (\"local_settings.py\", \"config/.env\")", s);
+	{
+		char *trimmed = impact_xstrndup(s, n);
+		impact_strlist_push(payload, trimmed);
+		free(trimmed);
+	}
+	return 0;
+}
+
 static void testspec_release(impact_testspec *t)
 {
 	free(t->text);
@@ -384,7 +405,7 @@ static int do_extends(const ctx *c, const impact_toml_value *v, void *payload)
 }
 
 #define TOP_KEYS "extends, defaults, rule, flaky, full-suite-on, ignore, always, unmatched, " \
-                 "python, default-args, timeout, test-command, audit"
+                 "python, default-args, timeout, test-command, exact, exact-copy, audit"
 
 /* [audit] (in pyproject.toml [tool.impact.audit]): `impact audit`'s own defaults. */
 static int load_audit(const ctx *c, const impact_toml_value *t)
@@ -507,6 +528,14 @@ static int load_table(const ctx *c, const impact_toml_value *t, const char *wher
 			rc = each_string(c, kv, false, add_string, &cfg->test_command);
 			if (rc == 0 && !cfg->test_command.n)
 				rc = fail_at(&vw, "'test-command' is empty; give the argv, e.g. [\"python\", \"-m\", \"pytest\"]");
+		} else if (key_is(kv->key, "exact")) {
+			if (v->kind != IMPACT_TOML_BOOL)
+				rc = fail_at(&vw, "'exact' must be true or false, not %s", type_name(v));
+			else
+				cfg->exact_off = !v->u.b;
+			cfg->where_exact = vw;
+		} else if (key_is(kv->key, "exact-copy")) {
+			rc = each_string(c, kv, true, add_copy_path, &cfg->exact_copy);
 		} else if (key_is(kv->key, "audit")) {
 			rc = load_audit(c, v);
 		} else {
@@ -802,6 +831,7 @@ void impact_config_free(impact_config *cfg)
 	free(cfg->python);
 	impact_strlist_release(&cfg->default_args);
 	impact_strlist_release(&cfg->test_command);
+	impact_strlist_release(&cfg->exact_copy);
 	impact_strlist_release(&cfg->sources);
 	free(cfg);
 }

@@ -94,6 +94,13 @@ typedef struct impact_config {
 	unsigned timeout;               /* seconds */
 	impact_strlist test_command;    /* argv replacing `python -m pytest` */
 	/*
+	 * Exact-tree runs (hooks, --gate, --exact): `exact = false` keeps them
+	 * in the work tree (exact_off); exact_copy lists untracked files of the
+	 * work tree copied into the private checkout (repo-relative paths).
+	 */
+	bool exact_off;
+	impact_strlist exact_copy;
+	/*
 	 * [audit]: what `impact audit` runs when the command line names
 	 * neither --mutate nor --full. audit_mutate 0 = not set.
 	 */
@@ -103,7 +110,8 @@ typedef struct impact_config {
 	impact_config_where where_audit;
 	/* Where each single value was written, for messages (file NULL: default). */
 	impact_config_where where_python, where_timeout, where_unmatched,
-	                    where_default_args, where_test_command;
+	                    where_default_args, where_test_command,
+	                    where_exact;
 	bool project_config;            /* the project has a configuration of its own */
 	size_t alloc_rules, alloc_flaky, alloc_always; /* private */
 } impact_config;

@@ -50,6 +50,11 @@ static bool exists_at(const char *dir, const char *name, impact_buf *path)
 	return lstat(path->ptr, &st) == 0;
 }
 
+impact_hookmgr impact_hookmgr_owner(char **evidence, const char *hooks_dir, const char *name)
+{
+	return impact_hookmgr_detect(evidence, NULL, hooks_dir, name);
+}
+
 impact_hookmgr impact_hookmgr_detect(char **evidence, const char *workdir,
                                      const char *hooks_dir, const char *name)
 {

@@ -5,6 +5,9 @@
  * manages, and the exact configuration snippet that adds impact to that
  * tool instead. impact never writes into a managed hook: the manager would
  * overwrite it on its next install, or impact would break the manager.
+ * A manager owns only the hook files it wrote (pre-commit installs
+ * `pre-commit` unless asked for other types), so a configuration file at
+ * the work tree root alone does not make a free hook path the manager's.
  */
 #ifndef IMPACT_HOOKMGR_H
 #define IMPACT_HOOKMGR_H
@@ -17,6 +20,13 @@ typedef enum impact_hookmgr {
 	IMPACT_HOOKMGR_LEFTHOOK,
 	IMPACT_HOOKMGR_HUSKY,
 } impact_hookmgr;
+
+/*
+ * Which manager wrote the hook file `name` in `hooks_dir` (its markers),
+ * or owns the whole directory (husky's .husky or .husky/_): what install
+ * must leave alone. *evidence as below.
+ */
+impact_hookmgr impact_hookmgr_owner(char **evidence, const char *hooks_dir, const char *name);
 
 /*
  * Which manager owns hook `name` in `hooks_dir`: markers in the hook file

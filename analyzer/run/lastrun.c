@@ -70,6 +70,7 @@ json_t *impact_lastrun_json(const impact_lastrun_rec *rec)
 	}
 	json_object_set_new(doc, "failures", fails);
 	json_object_set_new(doc, "log", text(rec->log));
+	json_object_set_new(doc, "tested", json_string(rec->tested ? rec->tested : "the work tree"));
 	return doc;
 }
 
@@ -134,6 +135,7 @@ int impact_lastrun_read(impact_lastrun *out, git_repository *repo)
 	out->range = dup_string(doc, "range");
 	out->started = dup_string(doc, "started");
 	out->log = dup_string(doc, "log");
+	out->tested = dup_string(doc, "tested");
 	out->duration_s = json_number_value(json_object_get(doc, "duration_s"));
 	out->exit_code = (int)json_integer_value(json_object_get(doc, "exit_code"));
 	counts = json_object_get(doc, "counts");
@@ -180,6 +182,7 @@ void impact_lastrun_release(impact_lastrun *run)
 	free(run->range);
 	free(run->started);
 	free(run->log);
+	free(run->tested);
 	memset(run, 0, sizeof(*run));
 }
 

@@ -8,7 +8,8 @@
  *    "duration_s": <float>, "exit_code": <int>,
  *    "counts": {"passed", "failed", "errors", "skipped", "xfailed", "xpassed"},
  *    "failures": [{"nodeid", "file", "line", "message", "flaky"}],
- *    "log": <path of pytest's output, or null>}
+ *    "log": <path of pytest's output, or null>,
+ *    "tested": "<which tree, e.g. commit 1a2b3c4 in a private checkout>" | "the work tree"}
  * written atomically (impact_file_replace), so a reader (`impact status`,
  * the hooks, --last-failed) never sees half a file. The same object is the
  * "run" member of `--json --run`. The common directory is shared by every
@@ -35,6 +36,7 @@ typedef struct impact_lastrun_rec {
 	int exit_code;
 	const impact_results *results; /* records with node ids; flaky notes */
 	const char *log;               /* or NULL */
+	const char *tested;            /* "commit 1a2b3c4 in a private checkout", or NULL: the work tree */
 } impact_lastrun_rec;
 
 /*
@@ -58,6 +60,7 @@ typedef struct impact_lastrun {
 	char *range;    /* "HEAD~1..HEAD"; owned, may be NULL */
 	char *started;  /* ISO 8601 UTC; owned, may be NULL */
 	char *log;      /* pytest's output, when it was kept; owned, may be NULL */
+	char *tested;   /* which tree ran ("commit 1a2b3c4 in a private checkout"); owned, may be NULL */
 	double duration_s;
 	int exit_code;
 	unsigned long passed, failed, errors, skipped, xfailed, xpassed;

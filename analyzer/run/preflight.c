@@ -37,9 +37,10 @@ static const char python_script[] =
 	"    except BaseException:\n"
 	"        found = False\n"
 	"    out(k='pytest' if found else 'nopytest', v='' if found else 'No module named pytest')\n"
-	"if 'w' in mode:\n"
+	"if 'w' in mode or 'x' in mode:\n"
 	"    saved, here = list(sys.path), os.getcwd()\n"
-	"    sys.path[:] = [p for p in sys.path if p not in ('', '.', here)]\n"
+	"    drop = ('', '.', here) if 'w' in mode else ('', '.')\n"
+	"    sys.path[:] = [p for p in sys.path if p not in drop]\n"
 	"    for name in names:\n"
 	"        try:\n"
 	"            spec = importlib.util.find_spec(name)\n"
@@ -207,8 +208,8 @@ int impact_preflight_python(impact_preflight *pf, const impact_strlist *pkgs,
 
 	if (!pf->custom_command)
 		impact_buf_putc(&mode, 'p');
-	if (worktree && pkgs->n)
-		impact_buf_putc(&mode, 'w');
+	if ((worktree || pf->exact) && pkgs->n)
+		impact_buf_putc(&mode, pf->exact ? 'x' : 'w');
 	if (smoke && pkgs->n)
 		impact_buf_putc(&mode, 's');
 	if (!mode.size)
@@ -268,6 +269,14 @@ int impact_preflight_python(impact_preflight *pf, const impact_strlist *pkgs,
 		                      "('%s -m pip install pytest', or for Debian's python3 'apt-get "
 		                      "install python3-pytest'), or set IMPACT_PYTHON to a Python that has it",
 		                      pf->python->argv.items[0], nopytest, pf->python->argv.items[0]);
+	} else if (outside && pf->exact) {
+		rc = impact_error_set(IMPACT_EPYTHON,
+		                      "in the private checkout '%s', package '%s' imports from '%s', "
+		                      "outside it, although the checkout is first on PYTHONPATH: the "
+		                      "tests would run that code, not the tree under test. Remove what "
+		                      "puts it first (a sitecustomize, a .pth file that edits sys.path), "
+		                      "or set exact = false to test the work tree",
+		                      pf->workdir, outside, outside_where);
 	} else if (outside) {
 		const char *v = pf->version;
 		rc = impact_error_set(IMPACT_EPYTHON,

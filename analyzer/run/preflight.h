@@ -29,6 +29,8 @@ typedef struct impact_preflight {
 	const char *workdir;
 	const char *const *env_add;         /* the run's marker; NULL-terminated, or NULL */
 	const impact_child_limits *limits;  /* time limit, grace, Ctrl-C flag */
+	bool exact;                         /* workdir is a private checkout, first on PYTHONPATH:
+	                                       each package must come from it, as the run has sys.path */
 	/* Out: */
 	impact_child_end end;               /* how the last check's child ended */
 	char version[8];                    /* "313" for CPython 3.13, once known */

@@ -265,8 +265,9 @@ def test_last_failed_and_the_store(proj):
     assert proj.impact("HEAD").returncode == 1
     store = last_run(proj)
     assert set(store) == {"version", "commit", "range", "started", "duration_s", "exit_code",
-                          "counts", "failures", "log"}
+                          "counts", "failures", "log", "tested"}
     assert store["version"] == 1 and store["exit_code"] == 1 and store["log"] is None
+    assert store["tested"] == "the work tree"
     assert store["commit"] == proj.git("rev-parse", "HEAD").strip()
     assert store["range"] == "HEAD^..HEAD"
     assert store["started"].endswith("Z") and store["duration_s"] > 0

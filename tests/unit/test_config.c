@@ -149,10 +149,14 @@ static void test_run_settings(void **state)
 	static const file files[] = {
 		{ ".impact.toml",
 		  "python = \".venv/bin/python\"\ndefault_args = \"-x -q 'a b'\"\ntimeout = 90\n"
-		  "test-command = [\"uv\", \"run\", \"pytest\"]\n" },
+		  "test-command = [\"uv\", \"run\", \"pytest\"]\n"
+		  "exact = false\nexact-copy = [\"local_settings.py\", \"conf/.env/\"]\n" },
 		{ NULL, NULL } };
 	impact_config *cfg = load_ok(files);
 	(void)state;
+	assert_true(cfg->exact_off);
+	assert_int_equal(cfg->exact_copy.n, 2);
+	assert_string_equal(cfg->exact_copy.items[1], "conf/.env");
 	assert_string_equal(cfg->python, ".venv/bin/python");
 	assert_true(cfg->has_default_args);
 	assert_int_equal(cfg->default_args.n, 3);
@@ -221,6 +225,10 @@ static const ecase errors[] = {
 	{ "audit_unknown", "[audit]\nfunction = true\n", ".impact.toml:2:1: unknown key 'function' in audit (known keys: mutate, functions, seed)" },
 	{ "command_string", "test-command = \"pytest\"\n", "impact runs no shell" },
 	{ "command_empty", "test-command = []\n", "'test-command' is empty" },
+	{ "exact_type", "exact = \"no\"\n", "'exact' must be true or false" },
+	{ "exact_copy_outside", "exact-copy = [\"../secrets\"]\n", "must be a path inside the work tree" },
+	{ "exact_copy_absolute", "exact-copy = [\"/etc/passwd\"]\n", "must be a path inside the work tree" },
+	{ "exact_copy_git", "exact-copy = [\".git/config\"]\n", "must be a path inside the work tree" },
 	{ "extends_missing_set", "extends = [\"nope\"]\n", "no rule set named 'nope'" },
 	{ "extends_bad_name", "extends = [\"a b\"]\n", "is not a rule set name" },
 	{ "extends_missing_file", "extends = [\"ci/x.toml\"]\n", "'ci/x.toml' does not exist in the repository" },
