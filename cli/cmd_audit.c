@@ -42,6 +42,56 @@ static void progress(const char *line, void *payload)
 	fprintf(stderr, "impact: audit: %s\n", line);
 }
 
+/* Options that do not go together: a usage error said, or IMPACT_EXIT_OK. */
+static int check_usage(const char *arg, unsigned mutate, const char *full, unsigned seed,
+                       bool functions, bool records)
+{
+	if (arg) {
+		fprintf(stderr, "impact audit: unexpected argument '%s' (--full takes the range: "
+		        "--full %s; selection options go after '--')\nusage: %s\n", arg, arg,
+		        usage_line);
+		return IMPACT_EXIT_USAGE;
+	}
+	if (mutate != UINT_MAX && full) {
+		fprintf(stderr, "impact audit: give one of --mutate N and --full <revspec>\nusage: %s\n",
+		        usage_line);
+		return IMPACT_EXIT_USAGE;
+	}
+	if (mutate == 0) {
+		fprintf(stderr, "impact audit: --mutate takes a number of mutants above 0\n");
+		return IMPACT_EXIT_USAGE;
+	}
+	if (records && full) {
+		fprintf(stderr, "impact audit: error: --records goes with --mutate, not --full\n");
+		return IMPACT_EXIT_USAGE;
+	}
+	if ((seed != UINT_MAX || functions) && full) {
+		fprintf(stderr, "impact audit: --%s goes with --mutate only\n",
+		        functions ? "functions" : "seed");
+		return IMPACT_EXIT_USAGE;
+	}
+	return IMPACT_EXIT_OK;
+}
+
+/* The audit, with Ctrl-C, SIGTERM and SIGHUP asking it to stop between runs. */
+static int run_audit(impact_audit_report *rep, git_repository *repo, impact_audit_opts *ao)
+{
+	struct sigaction sa, old_int, old_term, old_hup;
+	int rc;
+	interrupts = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	rc = impact_audit_run(rep, repo, ao);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	return rc;
+}
+
 int cmd_audit(int argc, char **argv, impact_cli *cli)
 {
 	unsigned mutate = UINT_MAX, seed = UINT_MAX;
@@ -78,7 +128,6 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 	impact_audit_report rep = { 0 };
 	impact_audit_totals t;
 	impact_buf out = IMPACT_BUF_INIT;
-	struct sigaction sa, old_int, old_term, old_hup;
 	int rc, exit_code = IMPACT_EXIT_OK;
 
 	rc = impact_opts_parse(opts, usage_line, argc, argv, &pos, &npos, &rest, &nrest);
@@ -86,34 +135,9 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		return IMPACT_EXIT_OK;
 	if (rc < 0)
 		return IMPACT_EXIT_USAGE;
-	if (npos) {
-		fprintf(stderr, "impact audit: unexpected argument '%s' (--full takes the range: "
-		        "--full %s; selection options go after '--')\nusage: %s\n", pos[0], pos[0],
-		        usage_line);
-		exit_code = IMPACT_EXIT_USAGE;
+	if ((exit_code = check_usage(npos ? pos[0] : NULL, mutate, full, seed, functions, records)) !=
+	    IMPACT_EXIT_OK)
 		goto done;
-	}
-	if (mutate != UINT_MAX && full) {
-		fprintf(stderr, "impact audit: give one of --mutate N and --full <revspec>\nusage: %s\n",
-		        usage_line);
-		exit_code = IMPACT_EXIT_USAGE;
-		goto done;
-	}
-	if (mutate == 0) {
-		fprintf(stderr, "impact audit: --mutate takes a number of mutants above 0\n");
-		exit_code = IMPACT_EXIT_USAGE;
-		goto done;
-	}
-	if (records && full) {
-		fprintf(stderr, "impact audit: error: --records goes with --mutate, not --full\n");
-		return IMPACT_EXIT_USAGE;
-	}
-	if ((seed != UINT_MAX || functions) && full) {
-		fprintf(stderr, "impact audit: --%s goes with --mutate only\n",
-		        functions ? "functions" : "seed");
-		exit_code = IMPACT_EXIT_USAGE;
-		goto done;
-	}
 
 	ao.mode = full ? IMPACT_AUDIT_FULL : IMPACT_AUDIT_MUTATE;
 	ao.mutate = full || mutate == UINT_MAX ? 0 : mutate; /* 0: the configuration's [audit] */
@@ -128,17 +152,7 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 	ao.interrupted = &interrupts;
 	ao.progress = quiet ? NULL : progress;
 
-	interrupts = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	rc = impact_audit_run(&rep, cli->repo, &ao);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
+	rc = run_audit(&rep, cli->repo, &ao);
 
 	if (rep.interrupted) {
 		/* What was done so far is still worth seeing. */
