@@ -22,7 +22,31 @@
 
 #include "cli.h"
 #include "config.h"
+#include "events.h"
+#include "junit.h"
 #include "report.h"
+
+/*
+ * For a front end that makes many runs and shows them itself (impact
+ * watch): what to run instead of the selection, a hook polled while pytest
+ * runs, and the results handed back. With it the run goes on past failures
+ * (no -x), pytest's output goes to last-run.log, and no report is printed.
+ */
+typedef struct impact_runner_embed {
+	const impact_strlist *targets; /* node ids or files to run; NULL = the selection */
+	/* Polled about every 20 ms while pytest runs: true stops the run politely
+	 * (SIGINT, grace, SIGKILL), as Ctrl-C would, without counting as one. */
+	bool (*tick)(void *payload);
+	/* Each test begun (IMPACT_EVENT_BEGIN) and finished (IMPACT_EVENT_DONE). */
+	void (*on_test)(impact_event_kind kind, const char *id, impact_outcome outcome, void *payload);
+	void *payload;
+	/* Out: every record of the run (the caller releases it), and whether
+	 * tick() stopped it. */
+	impact_results results;
+	bool stopped;
+	char *log_path;                /* pytest's output (owned), or NULL */
+	char *error;                   /* why the pre-flight stopped the run (owned), or NULL */
+} impact_runner_embed;
 
 typedef struct impact_runner_opts {
 	bool no_preflight;       /* --no-preflight */
@@ -38,6 +62,7 @@ typedef struct impact_runner_opts {
 	const char *format;      /* --format github: annotations for CI; NULL = text */
 	bool no_record;          /* --no-record: do not record what the tests executed */
 	bool explicit_targets;   /* pass the selected files even for a full suite (--shard) */
+	impact_runner_embed *embed; /* impact watch's runs, or NULL */
 } impact_runner_opts;
 
 /*
