@@ -60,6 +60,7 @@ typedef struct watcher {
 	size_t nrest;
 	impact_watch *watch;
 	impact_repair loop;
+	impact_strlist saved;    /* every path saved since the loop began, each once */
 	bool json, tty, colour;
 	int state;               /* -1 unknown, 0 green, 1 red */
 	/* The run going on: */
@@ -417,6 +418,29 @@ static json_t *counts_json(const impact_results *res)
 }
 
 /*
+ * The affected step's tests: what the working tree's changes against the
+ * base select, and the tests the import graph leads to from every file
+ * saved since the loop began (a file saved back to its committed content
+ * is no change against the base, but it did change since the loop began).
+ */
+static void affected_targets(impact_strlist *out, const watcher *w, const impact_plan *plan)
+{
+	const impact_selection *sel = plan->selection;
+	impact_strlist reached = { 0 };
+	for (size_t i = 0; i < sel->ntests; i++)
+		impact_strlist_push(out, sel->tests[i].target);
+	impact_plan_reaching(&reached, plan, (const char *const *)w->saved.items, w->saved.n);
+	for (size_t i = 0; i < reached.n; i++) {
+		size_t k = 0;
+		while (k < out->n && strcmp(out->items[k], reached.items[i]))
+			k++;
+		if (k == out->n)
+			impact_strlist_push(out, reached.items[i]);
+	}
+	impact_strlist_release(&reached);
+}
+
+/*
  * Run the loop's current step and say how it went. Returns how it ended
  * for the loop; *exit_out gets the runner's exit code (130: Ctrl-C during
  * the run), *res_out its records and *log_out pytest's output file (both
@@ -456,6 +480,8 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	}
 	if (by_selection)
 		plan_notes(w, plan);
+	if (step == IMPACT_REPAIR_AFFECTED && !plan->selection->full_suite)
+		affected_targets(&targets, w, plan);
 	if (step == IMPACT_REPAIR_ONE)
 		impact_strlist_push(&targets, w->loop.focus);
 	else if (step == IMPACT_REPAIR_FAILED)
@@ -466,7 +492,8 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
 	if (!by_selection) {
 		json_object_set_new(ev, "tests", jlist(&targets));
-	} else if (!po.all && impact_plan_is_empty(plan)) {
+	} else if (!po.all && (step == IMPACT_REPAIR_AFFECTED && !plan->selection->full_suite
+	                       ? !targets.n : impact_plan_is_empty(plan))) {
 		json_decref(ev);
 		if (w->json) {
 			ev = event("result");
@@ -485,8 +512,12 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	} else {
 		json_t *files = json_array();
 		const impact_selection *sel = plan->selection;
-		for (size_t i = 0; i < sel->ntests; i++)
-			json_array_append_new(files, jstr(sel->tests[i].target));
+		if (targets.n)
+			for (size_t i = 0; i < targets.n; i++)
+				json_array_append_new(files, jstr(targets.items[i]));
+		else
+			for (size_t i = 0; i < sel->ntests; i++)
+				json_array_append_new(files, jstr(sel->tests[i].target));
 		json_object_set_new(ev, "files", files);
 		json_object_set_new(ev, "full_suite", json_boolean(sel->full_suite));
 	}
@@ -498,7 +529,7 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	w->t0 = impact_now_ms();
 	w->passed = w->failed = w->skipped = 0;
 	impact_buf_clear(&w->current);
-	em.targets = by_selection ? NULL : &targets;
+	em.targets = targets.n ? &targets : NULL;
 	em.tick = on_tick;
 	em.on_test = on_test;
 	em.payload = w;
@@ -599,6 +630,13 @@ done:
 
 static void say_save(watcher *w, const impact_strlist *paths)
 {
+	for (size_t i = 0; i < paths->n; i++) {
+		size_t k = 0;
+		while (k < w->saved.n && strcmp(w->saved.items[k], paths->items[i]))
+			k++;
+		if (k == w->saved.n)
+			impact_strlist_push(&w->saved, paths->items[i]);
+	}
 	if (w->json) {
 		json_t *ev = event("save");
 		json_object_set_new(ev, "paths", jlist(paths));
@@ -691,7 +729,7 @@ static int loop(watcher *w)
 				return finish(w, rc < 0 ? IMPACT_EXIT_USAGE : 130);
 			continue;
 		}
-		if (exit_code == 130 || stop_requested) {
+		if (exit_code == 130) { /* Ctrl-C during the run (one after it ended waits for the loop's top) */
 			impact_results_release(&res);
 			free(log);
 			return finish(w, 130);
@@ -815,6 +853,7 @@ done:
 	sigaction(SIGHUP, &old_hup, NULL);
 	impact_watch_free(w.watch);
 	impact_repair_release(&w.loop);
+	impact_strlist_release(&w.saved);
 	impact_buf_release(&w.current);
 	free(pos);
 	return exit_code;
