@@ -229,11 +229,10 @@ static void failures_section(impact_buf *out, const char *log)
 	if (!start)
 		goto done;
 	start++;
-	end = strstr(start, " short test summary info ");
-	if (!end)
-		end = start + strlen(start);
-	while (end > start && end[-1] != '\n')
-		end--; /* back to the start of the "=== short test summary ===" line */
+	/* Up to the next "=== ... ===" line, or pytest's "- generated xml file" line. */
+	for (end = start; *end; end = strchr(end, '\n') ? strchr(end, '\n') + 1 : end + strlen(end))
+		if (*end == '=' || (*end == '-' && !strncmp(end + strspn(end, "-"), " generated xml file", 19)))
+			break;
 	impact_buf_put(out, start, (size_t)(end - start) > ((size_t)64 << 10) ? (size_t)64 << 10
 	               : (size_t)(end - start));
 done:

@@ -372,6 +372,20 @@ int impact_watch_poll(impact_watch *w)
 	return rc < 0 ? rc : (int)w->pending.n;
 }
 
+/* A file gone already that the repository does not track. */
+static bool is_temporary(impact_watch *w, const char *rel)
+{
+	impact_buf p = IMPACT_BUF_INIT;
+	struct stat st;
+	bool gone;
+	if (!*rel || rel[strlen(rel) - 1] == '/')
+		return false;
+	abs_path(&p, w, rel);
+	gone = lstat(p.ptr, &st) != 0 && errno == ENOENT;
+	impact_buf_release(&p);
+	return gone && !is_tracked(w, rel);
+}
+
 /* Wait up to `ms` for inotify to have something. */
 static void wait_readable(int fd, int ms)
 {
@@ -403,8 +417,16 @@ int impact_watch_next(impact_watch *w, impact_strlist *out, int settle_ms,
 		if ((rc = impact_watch_poll(w)) < 0)
 			return rc;
 	}
-	for (size_t i = 0; i < w->pending.n; i++)
-		impact_strlist_push(out, w->pending.items[i]);
+	/* An editor's temporary file, written and renamed away within the save,
+	 * is no part of it (said only when nothing else is). */
+	for (size_t i = 0, kept = 0; i < w->pending.n; i++) {
+		const char *rel = w->pending.items[i];
+		bool last = i + 1 == w->pending.n;
+		if (!(last && !kept) && is_temporary(w, rel))
+			continue;
+		impact_strlist_push(out, rel);
+		kept++;
+	}
 	impact_strlist_release(&w->pending);
 	return 1;
 }
