@@ -4,8 +4,9 @@ A real repository (a package and IMPACT_WATCH_TESTS test files importing
 it), a real `impact watch --json`, real pytest. Each sample saves the
 package's module (a plain write, as an editor does) while the loop waits,
 then times the events: the first `test` event (first result) and the
-`result` of the step. Columns per mode: default (pre-flight on) and
---no-preflight (the interpreter start and imports of the run alone).
+`result` of the step. Rows: with and without the prepared interpreter
+(--no-prepare: the run starts its interpreter at the save), with and
+without the pre-flight checks (which start interpreters of their own).
 
     python3 bench/watch_latency.py build/impact
     IMPACT_WATCH_RUNS=5 IMPACT_WATCH_TESTS=20 ...
@@ -76,12 +77,15 @@ def main():
     ntests = int(os.environ.get("IMPACT_WATCH_TESTS", "20"))
     print(f"impact watch: save -> first test result / -> step result, {ntests} test files, "
           f"median of {runs} saves")
-    for label, extra in (("default (pre-flight)", []), ("--no-preflight", ["--no-preflight"])):
+    modes = (("default", []), ("--no-prepare", ["--no-prepare"]),
+             ("--no-preflight", ["--no-preflight"]),
+             ("--no-preflight --no-prepare", ["--no-preflight", "--no-prepare"]))
+    for label, extra in modes:
         with tempfile.TemporaryDirectory() as d:
             root = Path(d)
             make_repo(root, ntests)
             first, step = sample(impact, root, extra, runs)
-        print(f"  {label:24} first result {statistics.median(first) * 1000:7.0f} ms   "
+        print(f"  {label:28} first result {statistics.median(first) * 1000:7.0f} ms   "
               f"step result {statistics.median(step) * 1000:7.0f} ms")
 
 

@@ -28,8 +28,11 @@
 
 #include "child.h"
 #include "opts.h"
+#include "interp.h"
 #include "planout.h"
+#include "prepared.h"
 #include "repair.h"
+#include "run.h"
 #include "watch.h"
 
 #include <jansson.h>
@@ -46,7 +49,7 @@ static void on_stop(int sig)
 }
 
 typedef struct watch_opts {
-	bool all, json, no_notify, no_smart, coarse, no_records, no_cache;
+	bool all, json, no_notify, no_smart, coarse, no_records, no_cache, no_prepare;
 	unsigned settle, threads;
 	impact_runner_opts run;
 } watch_opts;
@@ -61,6 +64,10 @@ typedef struct watcher {
 	impact_watch *watch;
 	impact_repair loop;
 	impact_strlist saved;    /* every path saved since the loop began, each once */
+	impact_prepared *prep;   /* the next run's interpreter, started ahead, or NULL */
+	impact_strlist python;   /* the interpreter the last run chose (its argv), for prep */
+	char *prep_script;       /* impact_prepared.py, or NULL: no preparing */
+	bool ran_prepared;       /* the run going on was handed to the prepared interpreter */
 	bool json, tty, colour;
 	int state;               /* -1 unknown, 0 green, 1 red */
 	/* The run going on: */
@@ -209,6 +216,52 @@ static void on_test(impact_event_kind kind, const char *id, impact_outcome outco
 		json_object_set_new(ev, "outcome", json_string(impact_outcome_name(outcome)));
 		emit(ev);
 	}
+}
+
+/* The runner's spawn hook: the prepared interpreter, when it fits. */
+static int spawn_prepared(pid_t *pid, const char *const *argv, const char *const *env_add,
+                          const char *output, void *payload)
+{
+	watcher *w = payload;
+	int rc = impact_prepared_take(w->prep, pid, argv, env_add, output);
+	w->ran_prepared = rc == 0;
+	return rc;
+}
+
+/* Have a prepared interpreter ready for the next run (when one is known and wanted). */
+static void prepare(watcher *w)
+{
+	if (w->prep && !impact_prepared_spent(w->prep))
+		return;
+	impact_prepared_free(w->prep);
+	w->prep = NULL;
+	if (!w->prep_script || !w->python.n)
+		return;
+	if (impact_prepared_start(&w->prep, &w->python, w->prep_script, w->cli->workdir) < 0)
+		impact_error_clear(); /* the run starts its interpreter itself */
+}
+
+/* Remember the interpreter this plan's runs use, and prepare one. */
+static void prepare_for(watcher *w, const impact_plan *plan)
+{
+	impact_python py = { 0 };
+	if (!w->prep_script || (plan->config && plan->config->test_command.n))
+		return;
+	if (impact_python_choose(&py, w->cli->workdir, plan->config ? plan->config->python : NULL) == 0) {
+		bool same = py.argv.n == w->python.n;
+		for (size_t i = 0; same && i < py.argv.n; i++)
+			same = !strcmp(py.argv.items[i], w->python.items[i]);
+		if (!same) {
+			impact_prepared_free(w->prep);
+			w->prep = NULL;
+			impact_strlist_release(&w->python);
+			for (size_t i = 0; i < py.argv.n; i++)
+				impact_strlist_push(&w->python, py.argv.items[i]);
+		}
+		prepare(w);
+	}
+	impact_error_clear();
+	impact_python_release(&py);
 }
 
 /* --- showing results ------------------------------------------------------ */
@@ -479,6 +532,7 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	}
 	if (by_selection)
 		plan_notes(w, plan);
+	prepare_for(w, plan);
 	if (step == IMPACT_REPAIR_AFFECTED && !plan->selection->full_suite)
 		affected_targets(&targets, w, plan);
 	if (step == IMPACT_REPAIR_ONE)
@@ -532,10 +586,17 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	em.tick = on_tick;
 	em.on_test = on_test;
 	em.payload = w;
+	em.spawn = w->prep_script ? spawn_prepared : NULL;
+	em.keep = impact_prepared_pid(w->prep);
+	w->ran_prepared = false;
 	ro.embed = &em;
 	ro.quiet = true;
 	ro.json = false;
 	*exit_out = impact_runner_run(w->cli, &ro, &plan->ctx, plan->config, w->rest, w->nrest);
+	if (impact_prepared_spent(w->prep)) { /* it became the run, now ended and reaped */
+		impact_prepared_free(w->prep);
+		w->prep = NULL;
+	}
 	erase_status(w);
 	if (em.stopped) {
 		outcome = IMPACT_REPAIR_STOPPED;
@@ -568,6 +629,7 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 		json_object_set_new(ev, "exit", json_integer(*exit_out));
 		json_object_set_new(ev, "counts", counts_json(&em.results));
 		json_object_set_new(ev, "seconds", json_real((impact_now_ms() - w->t0) / 1000.0));
+		json_object_set_new(ev, "prepared", json_boolean(w->ran_prepared));
 		for (size_t i = 0; i < em.results.n; i++) {
 			const impact_testcase *tc = &em.results.cases[i];
 			impact_repair_error e;
@@ -702,6 +764,7 @@ static int loop(watcher *w)
 			} else {
 				say(w, NULL, "waiting for changes...");
 			}
+			prepare(w);
 			rc = next_save(w);
 			if (rc < 0)
 				return finish(w, IMPACT_EXIT_USAGE);
@@ -757,6 +820,7 @@ int cmd_watch(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_FLAG, 0, "json", &o.json, NULL, "one JSON object per line per event on stdout (the default off a terminal)" },
 		{ IMPACT_OPT_FLAG, 0, "no-notify", &o.no_notify, NULL, "no desktop notification (notify-send) when the state turns red or green" },
 		{ IMPACT_OPT_UINT, 0, "settle", &o.settle, "ms", "a burst of writes closer than this is one save (default 100)" },
+		{ IMPACT_OPT_FLAG, 0, "no-prepare", &o.no_prepare, NULL, "start each run's interpreter at the run, not ahead while waiting" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "selecting" },
 		{ IMPACT_OPT_FLAG, 0, "no-smart", &o.no_smart, NULL, "rules alone: no import graph (changed tests still run)" },
 		{ IMPACT_OPT_FLAG, 0, "coarse", &o.coarse, NULL, "whole modules: any change selects every test importing the module" },
@@ -819,6 +883,17 @@ int cmd_watch(int argc, char **argv, impact_cli *cli)
 	w.state = -1;
 	impact_buf_init(&w.current);
 	impact_repair_init(&w.loop, o.all);
+	if (!o.no_prepare) {
+		char *dir = impact_run_plugin_dir();
+		if (dir) {
+			impact_buf p = IMPACT_BUF_INIT;
+			impact_buf_printf(&p, "%s/impact_prepared.py", dir);
+			if (access(p.ptr, R_OK) == 0)
+				w.prep_script = impact_buf_detach(&p);
+			impact_buf_release(&p);
+		}
+		free(dir);
+	}
 
 	stop_requested = 0;
 	memset(&sa, 0, sizeof(sa));
@@ -853,6 +928,9 @@ done:
 	impact_watch_free(w.watch);
 	impact_repair_release(&w.loop);
 	impact_strlist_release(&w.saved);
+	impact_prepared_free(w.prep);
+	impact_strlist_release(&w.python);
+	free(w.prep_script);
 	impact_buf_release(&w.current);
 	free(pos);
 	return exit_code;

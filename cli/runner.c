@@ -92,7 +92,14 @@ typedef struct runner {
 	/* With o->embed: interrupts plus the stops its tick asked for, polled by the wait. */
 	volatile sig_atomic_t stops;
 	int embed_stops;
+	bool keep_spent;             /* embed->keep became a run: reaped like any */
 } runner;
+
+/* The process reaping must leave alone, or 0. */
+static pid_t keep_pid(const runner *r)
+{
+	return r->o->embed && !r->keep_spent ? r->o->embed->keep : 0;
+}
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -494,7 +501,14 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 		lim.timeout_s = 1;
 	fflush(stdout);
 	fflush(stderr);
-	rc = impact_child_start(&pid, impact_child_argv(&argv), &co);
+	rc = IMPACT_ENOTFOUND;
+	if (o->embed && o->embed->spawn && log_fd >= 0 && co.output_fd == log_fd)
+		rc = o->embed->spawn(&pid, impact_child_argv(&argv), co.env_add, r->log_path,
+		                     o->embed->payload);
+	if (rc == 0)
+		r->keep_spent = true; /* the kept process is this run now */
+	else if (rc == IMPACT_ENOTFOUND)
+		rc = impact_child_start(&pid, impact_child_argv(&argv), &co);
 	if (pipefd[1] >= 0) {
 		close(pipefd[1]);
 		pipefd[1] = -1;
@@ -519,7 +533,7 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 		        interrupts > 1 ? ", then SIGKILL (second interrupt)" : " and its grace window");
 	{
 		size_t n = 0;
-		impact_reap_run(&n, pid, r->marker.ptr, lim.grace_s);
+		impact_reap_run_keeping(&n, pid, r->marker.ptr, lim.grace_s, keep_pid(r));
 		r->notes.reaped += n;
 	}
 
@@ -767,7 +781,7 @@ static int preflight(runner *r, const impact_strlist *targets)
 		if (r->o->embed && !r->o->embed->error)
 			r->o->embed->error = impact_xstrdup(impact_error_last());
 	}
-	impact_reap_run(&reaped, 0, r->marker.ptr, r->lim.grace_s);
+	impact_reap_run_keeping(&reaped, 0, r->marker.ptr, r->lim.grace_s, keep_pid(r));
 	r->notes.reaped += reaped;
 	if (rc == 0 && !r->o->quiet && getenv("IMPACT_TIMINGS"))
 		fprintf(stderr, "impact: pre-flight took %.0f ms (interpreter and imports %.0f ms, "

@@ -26,6 +26,8 @@
 #include "junit.h"
 #include "report.h"
 
+#include <sys/types.h>
+
 /*
  * For a front end that makes many runs and shows them itself (impact
  * watch): what to run instead of the selection, a hook polled while pytest
@@ -39,6 +41,13 @@ typedef struct impact_runner_embed {
 	bool (*tick)(void *payload);
 	/* Each test begun (IMPACT_EVENT_BEGIN) and finished (IMPACT_EVENT_DONE). */
 	void (*on_test)(impact_event_kind kind, const char *id, impact_outcome outcome, void *payload);
+	/* Start pytest's command `argv` (with `env_add`, output appended to
+	 * `output`) some faster way (a prepared interpreter): 0 and *pid, or
+	 * IMPACT_ENOTFOUND to have the runner start it as usual. NULL = never. */
+	int (*spawn)(pid_t *pid, const char *const *argv, const char *const *env_add,
+	             const char *output, void *payload);
+	pid_t keep;                    /* a child of impact no reaping may touch (the prepared
+	                                  interpreter, until spawn hands it the run), or 0 */
 	void *payload;
 	/* Out: every record of the run (the caller releases it), and whether
 	 * tick() stopped it. */

@@ -201,9 +201,9 @@ SLOW = {
         "import os, subprocess, sys, time\n"
         "from lib.mode import SLOW\n\n\n"
         "def test_slow():\n"
-        "    child = subprocess.Popen(['sleep', '300'])\n"
-        "    open(os.environ['WATCH_PIDS'], 'a').write(f'{os.getpid()} {child.pid}\\n')\n"
         "    try:\n"
+        "        child = subprocess.Popen(['sleep', '300'])\n"
+        "        open(os.environ['WATCH_PIDS'], 'a').write(f'{os.getpid()} {child.pid}\\n')\n"
         "        if SLOW:\n"
         "            time.sleep(300)\n"
         "    finally:\n"
@@ -221,6 +221,17 @@ def slow_repo(repo, tmp_path):
     return repo
 
 
+def inside_the_test(tmp_path, runs=1):
+    """Wait until the slow test is inside its try block (it wrote its pids), `runs` times."""
+    deadline = time.monotonic() + BOUND
+    pids = tmp_path / "pids"
+    while time.monotonic() < deadline:
+        if pids.exists() and len(pids.read_text().splitlines()) >= runs:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the slow test never started")
+
+
 def alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -233,6 +244,7 @@ def test_save_during_a_run_stops_it_and_starts_over(slow_repo, watch, tmp_path):
     w = watch(slow_repo, "--grace", "10")
     w.next("run", step="start")
     w.next("begin", id="tests/test_slow.py::test_slow")
+    inside_the_test(tmp_path)  # so that its teardown is the test's own
     save(slow_repo, "lib/mode.py", "SLOW = False\n")
     stopped = w.next("stopped")
     assert stopped["step"] == "start" and stopped["why"] == "save"
@@ -255,6 +267,7 @@ def test_save_during_a_run_stops_it_and_starts_over(slow_repo, watch, tmp_path):
 def test_ctrl_c_during_a_run(slow_repo, watch, tmp_path):
     w = watch(slow_repo)
     w.next("begin", id="tests/test_slow.py::test_slow")
+    inside_the_test(tmp_path)
     assert w.interrupt() == 130
     end = w.events[-1]
     assert end["event"] == "end" and end["exit"] == 130
@@ -323,6 +336,26 @@ def test_new_file_and_new_folder(repo, watch):
     res = w.next("result", step="affected")
     assert res["outcome"] == "red"
     assert [f["id"] for f in res["failures"]] == ["tests/deep/er/test_deep.py::test_deep"]
+
+
+@pytest.mark.parametrize("prepare", [True, False])
+def test_prepared_interpreter_runs_the_saved_code(repo, watch, prepare):
+    repo.write_many(DB)
+    repo.commit("init")
+    w = watch(repo, *([] if prepare else ["--no-prepare"]))
+    w.next("wait")
+    for k, content in enumerate([BROKEN_DB, DB["lib/db.py"], BROKEN_DB]):
+        save(repo, "lib/db.py", content)
+        w.next("save")
+        res = w.next("result", step="affected")
+        # The run came from the interpreter prepared while waiting (never
+        # with --no-prepare), and it ran the code as saved, not as it was.
+        assert res["prepared"] is prepare
+        assert res["outcome"] == ("passed" if k == 1 else "red")
+        assert res["counts"]["passed" if k == 1 else "failed"] == 6
+        while w.next()["event"] != "wait":
+            pass
+    assert w.interrupt() == 1
 
 
 def test_syntax_error_is_reported_once(repo, watch):
