@@ -405,3 +405,19 @@ def test_deleted_directory_is_a_save_and_is_rewatched(repo, watch):
     assert w.next("save")["paths"] == ["lib/sub/helper.py"]
     res = w.next("result", step="affected")
     assert [f["id"] for f in res["failures"]] == ["tests/test_sub.py::test_h"]
+
+
+def test_runs_of_the_loop_record_dependencies(repo, watch):
+    # On a clean work tree (HEAD's files) the first run of `--all` is the
+    # whole suite: its test files' dependencies are recorded, as by `impact --all`.
+    repo.write_many(DB)
+    repo.commit("init")
+    assert "no recorded dependencies yet" in repo.impact("records", "stats").stdout.decode()
+    w = watch(repo, "--all")
+    res = w.next("result", step="start")
+    assert res["outcome"] == "passed" and res["counts"]["passed"] == 8
+    w.next("wait")
+    assert w.interrupt() == 0
+    st = repo.impact("records", "stats")
+    assert st.returncode == 0, st.stderr.decode()
+    assert "records:   5 test files (8 tests)" in st.stdout.decode(), st.stdout.decode()
