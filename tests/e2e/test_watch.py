@@ -421,3 +421,80 @@ def test_runs_of_the_loop_record_dependencies(repo, watch):
     st = repo.impact("records", "stats")
     assert st.returncode == 0, st.stderr.decode()
     assert "records:   5 test files (8 tests)" in st.stdout.decode(), st.stdout.decode()
+
+
+class Terminal:
+    """`impact watch` on a pseudo-terminal: what a person sees."""
+
+    def __init__(self, repo, env, *args):
+        import pty
+        self.master, slave = pty.openpty()
+        self.p = subprocess.Popen([IMPACT_BIN, "watch", "--no-notify", *args], cwd=repo.path,
+                                  env=env, stdin=slave, stdout=slave, stderr=slave,
+                                  start_new_session=True)
+        os.close(slave)
+        self.text = b""
+        self.q = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                chunk = b""
+            self.q.put(chunk)
+            if not chunk:
+                return
+
+    def expect(self, needle):
+        """Wait until the screen so far holds `needle` (bytes) after what was matched before."""
+        deadline = time.monotonic() + BOUND
+        while needle not in self.text:
+            left = deadline - time.monotonic()
+            try:
+                chunk = self.q.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                chunk = None
+            if not chunk:
+                raise AssertionError(f"{needle!r} never shown; the screen:\n"
+                                     + self.text.decode(errors="replace"))
+            self.text += chunk
+        at = self.text.index(needle) + len(needle)
+        seen, self.text = self.text[:at], self.text[at:]
+        return seen
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+        os.close(self.master)
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_terminal_screen(repo, colour):
+    repo.write_many(DB)
+    repo.commit("init")
+    env = dict(repo.env)
+    if colour:
+        env.pop("NO_COLOR", None)
+    t = Terminal(repo, env)
+    try:
+        t.expect(b"waiting for changes...")
+        save(repo, "lib/db.py", BROKEN_DB)
+        t.expect(b"impact watch: saved: lib/db.py")
+        screen = t.expect(b"1 group, 6 tests: TypeError in lib/db.py:2 (6 tests)")
+        # The status line was drawn in place (carriage return, erase line), then the
+        # result line, the failure of the test being fixed in full, and the groups.
+        assert b"\r\x1b[K" + (b"\x1b[32m" if colour else b"") + b"impact watch: [affected " in screen
+        assert b"affected: 0 passed, 6 failed, 0 errors, 0 skipped" in screen
+        screen = t.expect(b"waiting for changes...")
+        assert b"--- tests/test_db1.py::test_x1" in screen
+        assert b"E   TypeError: unsupported operand type(s)" in screen
+        assert (b"\x1b[31m" in screen) is colour  # red, unless NO_COLOR
+        t.p.send_signal(signal.SIGINT)
+        screen = t.expect(b"impact watch: stopped (red)")
+        assert b"6 tests still failing:" in screen
+        assert t.p.wait(timeout=BOUND) == 1
+    finally:
+        t.close()
