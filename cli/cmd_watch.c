@@ -8,10 +8,9 @@
  * pre-flight, time limits, reaping, last-run.json, history and records as
  * `impact`), what runs next comes from the repair loop (analyzer/run/
  * repair.h) and what counts as a save from the watcher (analyzer/run/
- * watch.h). This file only ties them together and shows them: a status
- * line in place and the failure being fixed on a terminal, one JSON
- * object per line per event with --json or off a terminal, desktop
- * notifications when the state turns red or green.
+ * watch.h), and the next run's interpreter is started while the loop
+ * waits (analyzer/run/prepared.h). This file ties them together; what is
+ * shown (status line, JSON events, notifications) is watchout.c's.
  *
  * A save while a run goes on stops it politely (the runner's SIGINT,
  * grace, SIGKILL and reaping) and starts the step again over the new
@@ -26,18 +25,16 @@
  */
 #include "cli.h"
 
-#include "child.h"
-#include "opts.h"
 #include "interp.h"
+#include "opts.h"
 #include "planout.h"
 #include "prepared.h"
 #include "repair.h"
 #include "run.h"
 #include "watch.h"
+#include "watchout.h"
 
-#include <jansson.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
@@ -68,117 +65,10 @@ typedef struct watcher {
 	impact_strlist python;   /* the interpreter the last run chose (its argv), for prep */
 	char *prep_script;       /* impact_prepared.py, or NULL: no preparing */
 	bool ran_prepared;       /* the run going on was handed to the prepared interpreter */
-	bool json, tty, colour;
-	int state;               /* -1 unknown, 0 green, 1 red */
-	/* The run going on: */
-	impact_repair_step step;
-	double t0, last_draw;
-	size_t passed, failed, skipped;
-	impact_buf current;
-	bool drawn;
+	impact_watchout out;     /* the screen or the JSON events */
 } watcher;
 
 static const char usage_line[] = "impact watch [<revspec>] [options] [-- <pytest args>]";
-
-/* --- output --------------------------------------------------------------- */
-
-static void emit(json_t *ev)
-{
-	char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-	if (text) {
-		fputs(text, stdout);
-		fputc('\n', stdout);
-		fflush(stdout);
-	}
-	free(text);
-	json_decref(ev);
-}
-
-static json_t *event(const char *name)
-{
-	json_t *ev = json_object();
-	json_object_set_new(ev, "event", json_string(name));
-	return ev;
-}
-
-/* A path or message that may not be UTF-8, as a JSON string. */
-static json_t *jstr(const char *s)
-{
-	json_t *j = json_string(s ? s : "");
-	if (!j) {
-		impact_buf b = IMPACT_BUF_INIT;
-		for (const char *p = s; *p; p++)
-			impact_buf_putc(&b, (unsigned char)*p < 0x80 ? *p : '?');
-		j = json_string(b.ptr);
-		impact_buf_release(&b);
-	}
-	return j;
-}
-
-static json_t *jlist(const impact_strlist *l)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; l && i < l->n; i++)
-		json_array_append_new(a, jstr(l->items[i]));
-	return a;
-}
-
-static void erase_status(watcher *w)
-{
-	if (w->drawn && write(STDERR_FILENO, "\r\033[K", 4) < 0)
-		w->tty = false;
-	w->drawn = false;
-}
-
-/* "impact watch: [one test 1.2s] 3 passed, 1 failed, 0 skipped  tests/test_x.py::test_y" */
-static void draw_status(watcher *w)
-{
-	struct winsize ws;
-	size_t width = 80;
-	impact_buf out = IMPACT_BUF_INIT, text = IMPACT_BUF_INIT;
-	if (!w->tty)
-		return;
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-		width = ws.ws_col;
-	impact_buf_printf(&text, "impact watch: [%s %.1fs] %zu passed, %zu failed, %zu skipped  %s",
-	                  impact_repair_step_name(w->step), (impact_now_ms() - w->t0) / 1000.0,
-	                  w->passed, w->failed, w->skipped, w->current.ptr);
-	if (text.size >= width)
-		impact_buf_truncate(&text, width - 1);
-	impact_buf_puts(&out, "\r\033[K");
-	if (w->colour)
-		impact_buf_puts(&out, w->failed ? "\033[31m" : "\033[32m");
-	impact_buf_put(&out, text.ptr, text.size);
-	if (w->colour)
-		impact_buf_puts(&out, "\033[0m");
-	w->drawn = write(STDERR_FILENO, out.ptr, out.size) >= 0;
-	w->last_draw = impact_now_ms();
-	impact_buf_release(&out);
-	impact_buf_release(&text);
-}
-
-/* A line for people (terminal only); erases the status line first. */
-static void say(watcher *w, const char *colour, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(watcher *w, const char *colour, const char *fmt, ...)
-{
-	va_list ap;
-	if (w->json)
-		return;
-	erase_status(w);
-	if (colour && w->colour)
-		fputs(colour, stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (colour && w->colour)
-		fputs("\033[0m", stderr);
-	fputc('\n', stderr);
-}
-
-#define RED "\033[31m"
-#define GREEN "\033[32m"
-#define BOLD "\033[1m"
 
 /* --- the runner's hooks --------------------------------------------------- */
 
@@ -186,36 +76,15 @@ static bool on_tick(void *payload)
 {
 	watcher *w = payload;
 	int pending = impact_watch_poll(w->watch);
-	if (w->tty && !w->json && impact_now_ms() - w->last_draw >= 100)
-		draw_status(w);
+	if (w->out.tty && !w->out.json && impact_now_ms() - w->out.last_draw >= 100)
+		impact_watchout_status(&w->out);
 	return pending != 0 || stop_requested; /* an error while watching stops too: said later */
 }
 
 static void on_test(impact_event_kind kind, const char *id, impact_outcome outcome, void *payload)
 {
 	watcher *w = payload;
-	json_t *ev;
-	if (kind == IMPACT_EVENT_BEGIN) {
-		impact_buf_sets(&w->current, id);
-		if (w->json) {
-			ev = event("begin");
-			json_object_set_new(ev, "id", jstr(id));
-			emit(ev);
-		}
-		return;
-	}
-	if (outcome == IMPACT_OUTCOME_PASSED || outcome == IMPACT_OUTCOME_XPASSED)
-		w->passed++;
-	else if (impact_outcome_is_failure(outcome))
-		w->failed++;
-	else
-		w->skipped++;
-	if (w->json) {
-		ev = event("test");
-		json_object_set_new(ev, "id", jstr(id));
-		json_object_set_new(ev, "outcome", json_string(impact_outcome_name(outcome)));
-		emit(ev);
-	}
+	impact_watchout_test(&w->out, kind, id, outcome);
 }
 
 /* The runner's spawn hook: the prepared interpreter, when it fits. */
@@ -264,185 +133,17 @@ static void prepare_for(watcher *w, const impact_plan *plan)
 	impact_python_release(&py);
 }
 
-/* --- showing results ------------------------------------------------------ */
-
-/* The FAILURES section of pytest's output in `log` (captured output included), or "". */
-static void failures_section(impact_buf *out, const char *log)
-{
-	impact_buf text = IMPACT_BUF_INIT;
-	const char *start, *end;
-	if (!log || impact_buf_read_file(&text, log, (size_t)4 << 20) < 0)
-		goto done;
-	start = strstr(text.ptr, " FAILURES ");
-	if (!start)
-		start = strstr(text.ptr, " ERRORS ");
-	if (!start)
-		goto done;
-	start = strchr(start, '\n');
-	if (!start)
-		goto done;
-	start++;
-	/* Up to the next "=== ... ===" line, or pytest's "- generated xml file" line. */
-	for (end = start; *end; end = strchr(end, '\n') ? strchr(end, '\n') + 1 : end + strlen(end))
-		if (*end == '=' || (*end == '-' && !strncmp(end + strspn(end, "-"), " generated xml file", 19)))
-			break;
-	impact_buf_put(out, start, (size_t)(end - start) > ((size_t)64 << 10) ? (size_t)64 << 10
-	               : (size_t)(end - start));
-done:
-	impact_buf_release(&text);
-}
-
-static const impact_testcase *find_case(const impact_results *res, const char *id)
-{
-	for (size_t i = 0; id && i < res->n; i++) {
-		const impact_testcase *tc = &res->cases[i];
-		if (impact_outcome_is_failure(tc->outcome) && tc->nodeid && !strcmp(tc->nodeid, id))
-			return tc;
-	}
-	for (size_t i = 0; i < res->n; i++)
-		if (impact_outcome_is_failure(res->cases[i].outcome))
-			return &res->cases[i];
-	return NULL;
-}
-
-static void describe_error(impact_buf *out, const impact_repair_error *e)
-{
-	impact_buf_puts(out, *e->type ? e->type : *e->message ? e->message : "failure");
-	if (*e->frame)
-		impact_buf_printf(out, " in %s", e->frame);
-}
-
-/* The groups still to fix: JSON event, or "3 groups, 41 tests: TypeError in lib/db.py:31 (38 tests), ...". */
-static void show_groups(watcher *w)
-{
-	const impact_repair *l = &w->loop;
-	if (w->json) {
-		json_t *ev = event("groups"), *gs = json_array();
-		for (size_t i = 0; i < l->ngroups; i++) {
-			json_t *g = json_object();
-			json_object_set_new(g, "type", jstr(l->groups[i].error.type));
-			json_object_set_new(g, "message", jstr(l->groups[i].error.message));
-			json_object_set_new(g, "frame", jstr(l->groups[i].error.frame));
-			json_object_set_new(g, "tests", jlist(&l->groups[i].tests));
-			json_array_append_new(gs, g);
-		}
-		json_object_set_new(ev, "groups", gs);
-		json_object_set_new(ev, "tests", json_integer((json_int_t)l->failed.n));
-		json_object_set_new(ev, "focus", l->focus ? jstr(l->focus) : json_null());
-		emit(ev);
-	} else {
-		impact_buf line = IMPACT_BUF_INIT;
-		impact_buf_printf(&line, "%zu group%s, %zu test%s:", l->ngroups, l->ngroups == 1 ? "" : "s",
-		                  l->failed.n, l->failed.n == 1 ? "" : "s");
-		for (size_t i = 0; i < l->ngroups && i < 5; i++) {
-			impact_buf_puts(&line, i ? ", " : " ");
-			describe_error(&line, &l->groups[i].error);
-			impact_buf_printf(&line, " (%zu test%s)", l->groups[i].tests.n,
-			                  l->groups[i].tests.n == 1 ? "" : "s");
-		}
-		if (l->ngroups > 5)
-			impact_buf_printf(&line, ", ... (%zu more)", l->ngroups - 5);
-		say(w, NULL, "%s", line.ptr);
-		impact_buf_release(&line);
-	}
-}
-
-/* The failure of the test being fixed, in full: its traceback and captured output. */
-static void show_focus(watcher *w, const impact_results *res, const char *log)
-{
-	const impact_testcase *tc = find_case(res, w->loop.focus);
-	impact_buf section = IMPACT_BUF_INIT;
-	if (!tc)
-		return;
-	failures_section(&section, log);
-	if (w->json) {
-		json_t *ev = event("failure");
-		impact_repair_error e;
-		impact_repair_error_of(&e, tc);
-		json_object_set_new(ev, "id", jstr(tc->nodeid ? tc->nodeid : tc->name));
-		json_object_set_new(ev, "type", jstr(e.type));
-		json_object_set_new(ev, "message", jstr(tc->message));
-		json_object_set_new(ev, "frame", jstr(e.frame));
-		json_object_set_new(ev, "traceback", jstr(tc->text));
-		json_object_set_new(ev, "output", jstr(section.ptr));
-		emit(ev);
-		impact_repair_error_release(&e);
-	} else {
-		say(w, BOLD, "--- %s", tc->nodeid ? tc->nodeid : tc->name);
-		if (section.size)
-			fputs(section.ptr, stderr);
-		else if (tc->text)
-			fprintf(stderr, "%s\n", tc->text);
-		else if (tc->message)
-			fprintf(stderr, "%s\n", tc->message);
-	}
-	impact_buf_release(&section);
-}
-
-/* notify-send, when present; silent otherwise. */
-static void notify(const watcher *w, const char *title, const char *body)
-{
-	impact_strlist argv = { 0 };
-	impact_child_opts co = { 0 };
-	int status;
-	if (w->o->no_notify)
-		return;
-	impact_strlist_push(&argv, "notify-send");
-	impact_strlist_push(&argv, "--app-name=impact");
-	impact_strlist_push(&argv, title);
-	impact_strlist_push(&argv, body);
-	co.quiet = true;
-	co.cwd = w->cli->workdir;
-	impact_child_run(&status, impact_child_argv(&argv), &co);
-	impact_error_clear();
-	impact_strlist_release(&argv);
-}
-
-static void set_state(watcher *w, bool red)
-{
-	impact_buf body = IMPACT_BUF_INIT;
-	json_t *ev;
-	if (w->state == (int)red)
-		return;
-	w->state = red;
-	if (red && w->loop.ngroups)
-		impact_buf_printf(&body, "%zu test%s failing", w->loop.failed.n,
-		                  w->loop.failed.n == 1 ? "" : "s");
-	else
-		impact_buf_puts(&body, red ? "the run did not complete" : "all tests passed");
-	if (w->json) {
-		ev = event("state");
-		json_object_set_new(ev, "state", json_string(red ? "red" : "green"));
-		json_object_set_new(ev, "summary", jstr(body.ptr));
-		emit(ev);
-	}
-	notify(w, red ? "impact watch: red" : "impact watch: green", body.ptr);
-	impact_buf_release(&body);
-}
-
 /* --- one step ------------------------------------------------------------- */
-
-static void say_error(watcher *w, const char *message)
-{
-	if (w->json) {
-		json_t *ev = event("error");
-		json_object_set_new(ev, "step", json_string(impact_repair_step_name(w->step)));
-		json_object_set_new(ev, "message", jstr(message));
-		emit(ev);
-	} else {
-		say(w, RED, "impact watch: %s", message);
-	}
-}
 
 static void plan_notes(watcher *w, const impact_plan *plan)
 {
 	for (size_t i = 0; i < plan->notes.n; i++) {
-		if (w->json) {
-			json_t *ev = event("warning");
-			json_object_set_new(ev, "message", jstr(plan->notes.items[i]));
-			emit(ev);
+		if (w->out.json) {
+			json_t *ev = impact_watchout_event("warning");
+			json_object_set_new(ev, "message", impact_watchout_str(plan->notes.items[i]));
+			impact_watchout_emit(ev);
 		} else if (!w->o->run.quiet) {
-			say(w, NULL, "impact watch: warning: %s", plan->notes.items[i]);
+			impact_watchout_say(&w->out, NULL, "impact watch: warning: %s", plan->notes.items[i]);
 		}
 	}
 }
@@ -458,15 +159,6 @@ static size_t real_failures(const impact_results *res, bool *all_collect)
 			*all_collect = *all_collect && res->cases[i].collect_error;
 		}
 	return n;
-}
-
-static json_t *counts_json(const impact_results *res)
-{
-	json_t *c = json_object();
-	for (int k = 0; k < IMPACT_OUTCOME_COUNT; k++)
-		json_object_set_new(c, impact_outcome_name((impact_outcome)k),
-		                    json_integer((json_int_t)res->counts[k]));
-	return c;
 }
 
 /*
@@ -516,7 +208,7 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	int rc;
 
 	*exit_out = 0;
-	w->step = step;
+	w->out.step = step;
 	po.spec = w->spec;
 	po.all = step == IMPACT_REPAIR_ALL || (step == IMPACT_REPAIR_START && o->all);
 	po.no_smart = o->no_smart || !by_selection; /* one test, or the failed: no walk needed */
@@ -526,7 +218,7 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	po.threads = o->threads;
 	po.rules_dir = impact_planout_rules_dir();
 	if ((rc = impact_plan_build(&plan, w->cli->repo, &po)) < 0) {
-		say_error(w, impact_error_last());
+		impact_watchout_error(&w->out, impact_error_last());
 		outcome = IMPACT_REPAIR_BROKEN;
 		goto done;
 	}
@@ -541,22 +233,22 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 		for (size_t i = 0; i < w->loop.failed.n; i++)
 			impact_strlist_push(&targets, w->loop.failed.items[i]);
 
-	ev = event("run");
+	ev = impact_watchout_event("run");
 	json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
 	if (!by_selection) {
-		json_object_set_new(ev, "tests", jlist(&targets));
+		json_object_set_new(ev, "tests", impact_watchout_list(&targets));
 	} else if (!po.all && (step == IMPACT_REPAIR_AFFECTED && !plan->selection->full_suite
 	                       ? !targets.n : impact_plan_is_empty(plan))) {
 		json_decref(ev);
-		if (w->json) {
-			ev = event("result");
+		if (w->out.json) {
+			ev = impact_watchout_event("result");
 			json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
 			json_object_set_new(ev, "outcome", json_string("passed"));
 			json_object_set_new(ev, "nothing_to_run", json_true());
 			json_object_set_new(ev, "changes", json_integer((json_int_t)plan->changes->n));
-			emit(ev);
+			impact_watchout_emit(ev);
 		} else {
-			say(w, NULL, "impact watch: %s: %s", impact_repair_step_name(step),
+			impact_watchout_say(&w->out, NULL, "impact watch: %s: %s", impact_repair_step_name(step),
 			    plan->changes->n ? "no test reaches the changes: nothing to run"
 			                     : "no changes: nothing to run");
 		}
@@ -567,21 +259,21 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 		const impact_selection *sel = plan->selection;
 		if (targets.n)
 			for (size_t i = 0; i < targets.n; i++)
-				json_array_append_new(files, jstr(targets.items[i]));
+				json_array_append_new(files, impact_watchout_str(targets.items[i]));
 		else
 			for (size_t i = 0; i < sel->ntests; i++)
-				json_array_append_new(files, jstr(sel->tests[i].target));
+				json_array_append_new(files, impact_watchout_str(sel->tests[i].target));
 		json_object_set_new(ev, "files", files);
 		json_object_set_new(ev, "full_suite", json_boolean(sel->full_suite));
 	}
-	if (w->json)
-		emit(ev);
+	if (w->out.json)
+		impact_watchout_emit(ev);
 	else
 		json_decref(ev);
 
-	w->t0 = impact_now_ms();
-	w->passed = w->failed = w->skipped = 0;
-	impact_buf_clear(&w->current);
+	w->out.t0 = impact_now_ms();
+	w->out.passed = w->out.failed = w->out.skipped = 0;
+	impact_buf_clear(&w->out.current);
 	em.targets = targets.n ? &targets : NULL;
 	em.tick = on_tick;
 	em.on_test = on_test;
@@ -597,16 +289,16 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 		impact_prepared_free(w->prep);
 		w->prep = NULL;
 	}
-	erase_status(w);
+	impact_watchout_erase(&w->out);
 	if (em.stopped) {
 		outcome = IMPACT_REPAIR_STOPPED;
-		if (w->json) {
-			ev = event("stopped");
+		if (w->out.json) {
+			ev = impact_watchout_event("stopped");
 			json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
 			json_object_set_new(ev, "why", json_string("save"));
-			emit(ev);
+			impact_watchout_emit(ev);
 		} else {
-			say(w, NULL, "impact watch: a save during the run: stopped, starting over");
+			impact_watchout_say(&w->out, NULL, "impact watch: a save during the run: stopped, starting over");
 		}
 		goto done;
 	}
@@ -620,15 +312,15 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	else
 		outcome = IMPACT_REPAIR_BROKEN; /* a collection error (a syntax error): said once */
 
-	if (w->json) {
+	if (w->out.json) {
 		json_t *fails = json_array();
-		ev = event("result");
+		ev = impact_watchout_event("result");
 		json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
 		json_object_set_new(ev, "outcome", json_string(outcome == IMPACT_REPAIR_PASSED ? "passed"
 		                    : outcome == IMPACT_REPAIR_RED ? "red" : "broken"));
 		json_object_set_new(ev, "exit", json_integer(*exit_out));
-		json_object_set_new(ev, "counts", counts_json(&em.results));
-		json_object_set_new(ev, "seconds", json_real((impact_now_ms() - w->t0) / 1000.0));
+		json_object_set_new(ev, "counts", impact_watchout_counts(&em.results));
+		json_object_set_new(ev, "seconds", json_real((impact_now_ms() - w->out.t0) / 1000.0));
 		json_object_set_new(ev, "prepared", json_boolean(w->ran_prepared));
 		for (size_t i = 0; i < em.results.n; i++) {
 			const impact_testcase *tc = &em.results.cases[i];
@@ -638,26 +330,26 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 				continue;
 			impact_repair_error_of(&e, tc);
 			f = json_object();
-			json_object_set_new(f, "id", jstr(tc->nodeid ? tc->nodeid : tc->name));
-			json_object_set_new(f, "type", jstr(e.type));
-			json_object_set_new(f, "message", jstr(e.message));
-			json_object_set_new(f, "frame", jstr(e.frame));
+			json_object_set_new(f, "id", impact_watchout_str(tc->nodeid ? tc->nodeid : tc->name));
+			json_object_set_new(f, "type", impact_watchout_str(e.type));
+			json_object_set_new(f, "message", impact_watchout_str(e.message));
+			json_object_set_new(f, "frame", impact_watchout_str(e.frame));
 			json_object_set_new(f, "collect_error", json_boolean(tc->collect_error));
 			if (tc->flaky)
-				json_object_set_new(f, "flaky", jstr(tc->flaky));
+				json_object_set_new(f, "flaky", impact_watchout_str(tc->flaky));
 			json_array_append_new(fails, f);
 			impact_repair_error_release(&e);
 		}
 		json_object_set_new(ev, "failures", fails);
-		emit(ev);
+		impact_watchout_emit(ev);
 	} else {
 		const impact_results *r = &em.results;
-		say(w, outcome == IMPACT_REPAIR_PASSED ? GREEN : RED,
+		impact_watchout_say(&w->out, outcome == IMPACT_REPAIR_PASSED ? IMPACT_WATCHOUT_GREEN : IMPACT_WATCHOUT_RED,
 		    "impact watch: %s: %zu passed, %zu failed, %zu errors, %zu skipped (%.1f s)",
 		    impact_repair_step_name(step), r->counts[IMPACT_OUTCOME_PASSED] +
 		    r->counts[IMPACT_OUTCOME_XPASSED], r->counts[IMPACT_OUTCOME_FAILED],
 		    r->counts[IMPACT_OUTCOME_ERROR], r->counts[IMPACT_OUTCOME_SKIPPED] +
-		    r->counts[IMPACT_OUTCOME_XFAILED], (impact_now_ms() - w->t0) / 1000.0);
+		    r->counts[IMPACT_OUTCOME_XFAILED], (impact_now_ms() - w->out.t0) / 1000.0);
 	}
 	if (outcome == IMPACT_REPAIR_BROKEN && *exit_out != 130) {
 		impact_buf why = IMPACT_BUF_INIT;
@@ -675,7 +367,7 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 			impact_buf_printf(&why, "the run ended with exit %d and no test failure to fix%s%s",
 			                  *exit_out, em.log_path ? ": see " : "",
 			                  em.log_path ? em.log_path : "");
-		say_error(w, why.ptr);
+		impact_watchout_error(&w->out, why.ptr);
 		impact_buf_release(&why);
 	}
 done:
@@ -698,12 +390,12 @@ static void say_save(watcher *w, const impact_strlist *paths)
 		if (k == w->saved.n)
 			impact_strlist_push(&w->saved, paths->items[i]);
 	}
-	if (w->json) {
-		json_t *ev = event("save");
-		json_object_set_new(ev, "paths", jlist(paths));
-		emit(ev);
+	if (w->out.json) {
+		json_t *ev = impact_watchout_event("save");
+		json_object_set_new(ev, "paths", impact_watchout_list(paths));
+		impact_watchout_emit(ev);
 	} else if (paths->n) {
-		say(w, NULL, "impact watch: saved: %s%s", paths->items[0],
+		impact_watchout_say(&w->out, NULL, "impact watch: saved: %s%s", paths->items[0],
 		    paths->n > 1 ? " and more" : "");
 	}
 }
@@ -714,7 +406,7 @@ static int next_save(watcher *w)
 	impact_strlist paths = { 0 };
 	int rc = impact_watch_next(w->watch, &paths, (int)w->o->settle, &stop_requested);
 	if (rc < 0)
-		say_error(w, impact_error_last());
+		impact_watchout_error(&w->out, impact_error_last());
 	else if (rc > 0)
 		say_save(w, &paths);
 	impact_strlist_release(&paths);
@@ -725,21 +417,21 @@ static int next_save(watcher *w)
 static int finish(watcher *w, int exit_code)
 {
 	const impact_repair *l = &w->loop;
-	if (w->json) {
-		json_t *ev = event("end");
+	if (w->out.json) {
+		json_t *ev = impact_watchout_event("end");
 		json_object_set_new(ev, "state", json_string(w->loop.red ? "red" : "green"));
 		json_object_set_new(ev, "exit", json_integer(exit_code));
-		json_object_set_new(ev, "remaining", jlist(&l->failed));
-		emit(ev);
+		json_object_set_new(ev, "remaining", impact_watchout_list(&l->failed));
+		impact_watchout_emit(ev);
 	} else {
 		if (l->failed.n) {
-			say(w, RED, "impact watch: %zu test%s still failing:", l->failed.n,
+			impact_watchout_say(&w->out, IMPACT_WATCHOUT_RED, "impact watch: %zu test%s still failing:", l->failed.n,
 			    l->failed.n == 1 ? "" : "s");
 			for (size_t i = 0; i < l->failed.n; i++)
 				fprintf(stderr, "    %s\n", l->failed.items[i]);
-			show_groups(w);
+			impact_watchout_groups(&w->out, &w->loop);
 		}
-		say(w, NULL, "impact watch: stopped (%s)", exit_code == 130 ? "interrupted during a run"
+		impact_watchout_say(&w->out, NULL, "impact watch: stopped (%s)", exit_code == 130 ? "interrupted during a run"
 		    : w->loop.red ? "red" : "green");
 	}
 	return exit_code;
@@ -757,12 +449,12 @@ static int loop(watcher *w)
 		if (stop_requested)
 			return finish(w, w->loop.red ? IMPACT_EXIT_FAILED : IMPACT_EXIT_OK);
 		if (step == IMPACT_REPAIR_WAIT) {
-			if (w->json) {
-				json_t *ev = event("wait");
+			if (w->out.json) {
+				json_t *ev = impact_watchout_event("wait");
 				json_object_set_new(ev, "resume", json_string(impact_repair_step_name(w->loop.resume)));
-				emit(ev);
+				impact_watchout_emit(ev);
 			} else {
-				say(w, NULL, "waiting for changes...");
+				impact_watchout_say(&w->out, NULL, "waiting for changes...");
 			}
 			prepare(w);
 			rc = next_save(w);
@@ -777,7 +469,7 @@ static int loop(watcher *w)
 		if ((rc = impact_watch_poll(w->watch)) > 0 && next_save(w) < 0)
 			return finish(w, IMPACT_EXIT_USAGE);
 		if (rc < 0) {
-			say_error(w, impact_error_last());
+			impact_watchout_error(&w->out, impact_error_last());
 			return finish(w, IMPACT_EXIT_USAGE);
 		}
 		outcome = run_step(w, &exit_code, &res, &log);
@@ -799,10 +491,10 @@ static int loop(watcher *w)
 		impact_repair_ran(&w->loop, outcome, &res);
 		if (outcome == IMPACT_REPAIR_RED) {
 			if (w->loop.step == IMPACT_REPAIR_WAIT) /* the test being fixed still fails */
-				show_focus(w, &res, log);
-			show_groups(w);
+				impact_watchout_focus(&w->out, &w->loop, &res, log);
+			impact_watchout_groups(&w->out, &w->loop);
 		}
-		set_state(w, w->loop.red);
+		impact_watchout_state(&w->out, w->loop.red, &w->loop);
 		impact_results_release(&res);
 		free(log);
 	}
@@ -877,11 +569,7 @@ int cmd_watch(int argc, char **argv, impact_cli *cli)
 	w.spec = npos ? pos[0] : NULL;
 	w.rest = rest;
 	w.nrest = nrest;
-	w.json = o.json || !isatty(STDOUT_FILENO);
-	w.tty = !w.json && isatty(STDERR_FILENO);
-	w.colour = w.tty && !getenv("NO_COLOR");
-	w.state = -1;
-	impact_buf_init(&w.current);
+	impact_watchout_init(&w.out, o.json || !isatty(STDOUT_FILENO), o.no_notify, cli->workdir);
 	impact_repair_init(&w.loop, o.all);
 	if (!o.no_prepare) {
 		char *dir = impact_run_plugin_dir();
@@ -907,16 +595,16 @@ int cmd_watch(int argc, char **argv, impact_cli *cli)
 		exit_code = impact_cli_fail(rc);
 		goto done;
 	}
-	if (w.json) {
-		json_t *ev = event("start");
-		json_object_set_new(ev, "workdir", jstr(cli->workdir));
-		json_object_set_new(ev, "base", jstr(w.spec ? w.spec : "HEAD"));
+	if (w.out.json) {
+		json_t *ev = impact_watchout_event("start");
+		json_object_set_new(ev, "workdir", impact_watchout_str(cli->workdir));
+		json_object_set_new(ev, "base", impact_watchout_str(w.spec ? w.spec : "HEAD"));
 		json_object_set_new(ev, "all", json_boolean(o.all));
 		json_object_set_new(ev, "folders", json_integer((json_int_t)impact_watch_folders(w.watch)));
 		json_object_set_new(ev, "pid", json_integer((json_int_t)getpid()));
-		emit(ev);
+		impact_watchout_emit(ev);
 	} else {
-		say(&w, NULL, "impact watch: watching %zu folder%s of %s (Ctrl-C to stop)",
+		impact_watchout_say(&w.out, NULL, "impact watch: watching %zu folder%s of %s (Ctrl-C to stop)",
 		    impact_watch_folders(w.watch), impact_watch_folders(w.watch) == 1 ? "" : "s",
 		    cli->workdir);
 	}
@@ -931,7 +619,7 @@ done:
 	impact_prepared_free(w.prep);
 	impact_strlist_release(&w.python);
 	free(w.prep_script);
-	impact_buf_release(&w.current);
+	impact_watchout_release(&w.out);
 	free(pos);
 	return exit_code;
 }
