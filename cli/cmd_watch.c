@@ -162,6 +162,27 @@ static size_t real_failures(const impact_results *res, bool *all_collect)
 }
 
 /*
+ * Did the node ids a run was given name nothing (the test renamed or
+ * removed)? The pre-flight says so per target ("not found"); without it,
+ * pytest's own usage error (exit 4, impact's 2) does.
+ */
+static bool named_nothing(const impact_results *res, int exit_code)
+{
+	bool any = false;
+	if (exit_code == IMPACT_EXIT_USAGE)
+		return true;
+	for (size_t i = 0; i < res->n; i++) {
+		const impact_testcase *tc = &res->cases[i];
+		if (!impact_outcome_is_failure(tc->outcome))
+			continue;
+		if (!tc->collect_error || !tc->message || strncmp(tc->message, "not found", 9))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+/*
  * The affected step's tests: what the working tree's changes against the
  * base select, and the tests the import graph leads to from every file
  * saved since the loop began (a file saved back to its committed content
@@ -309,6 +330,8 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 		outcome = IMPACT_REPAIR_RED;
 	else if (*exit_out == IMPACT_EXIT_OK)
 		outcome = IMPACT_REPAIR_PASSED;
+	else if (!by_selection && named_nothing(&em.results, *exit_out))
+		outcome = IMPACT_REPAIR_STALE;
 	else
 		outcome = IMPACT_REPAIR_BROKEN; /* a collection error (a syntax error): said once */
 
@@ -317,7 +340,8 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 		ev = impact_watchout_event("result");
 		json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
 		json_object_set_new(ev, "outcome", json_string(outcome == IMPACT_REPAIR_PASSED ? "passed"
-		                    : outcome == IMPACT_REPAIR_RED ? "red" : "broken"));
+		                    : outcome == IMPACT_REPAIR_RED ? "red"
+		                    : outcome == IMPACT_REPAIR_STALE ? "stale" : "broken"));
 		json_object_set_new(ev, "exit", json_integer(*exit_out));
 		json_object_set_new(ev, "counts", impact_watchout_counts(&em.results));
 		json_object_set_new(ev, "seconds", json_real((impact_now_ms() - w->out.t0) / 1000.0));
@@ -351,6 +375,9 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 		    r->counts[IMPACT_OUTCOME_ERROR], r->counts[IMPACT_OUTCOME_SKIPPED] +
 		    r->counts[IMPACT_OUTCOME_XFAILED], (impact_now_ms() - w->out.t0) / 1000.0);
 	}
+	if (outcome == IMPACT_REPAIR_STALE)
+		impact_watchout_say(&w->out, NULL, "impact watch: the failing tests are gone as named "
+		                    "(renamed or removed): running what the changes affect");
 	if (outcome == IMPACT_REPAIR_BROKEN && *exit_out != 130) {
 		impact_buf why = IMPACT_BUF_INIT;
 		if (em.error)

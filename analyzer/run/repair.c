@@ -256,6 +256,13 @@ void impact_repair_ran(impact_repair *r, impact_repair_outcome outcome,
 	switch (outcome) {
 	case IMPACT_REPAIR_STOPPED:
 		return; /* the same step again, over the new state */
+	case IMPACT_REPAIR_STALE:
+		/* The failures are known by names that name nothing now: what the
+		 * changes affect runs at once, and its failures are the new groups. */
+		clear_groups(r);
+		r->red = true;
+		r->step = IMPACT_REPAIR_AFFECTED;
+		return;
 	case IMPACT_REPAIR_BROKEN:
 		r->red = true;
 		wait_for(r, step);

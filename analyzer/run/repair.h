@@ -35,6 +35,7 @@ typedef enum impact_repair_outcome {
 	IMPACT_REPAIR_RED,        /* tests failed: the failed records say which */
 	IMPACT_REPAIR_BROKEN,     /* no result to act on (interpreter, usage, time limit) */
 	IMPACT_REPAIR_STOPPED,    /* a save stopped it */
+	IMPACT_REPAIR_STALE,      /* the tests it named are gone (renamed, removed): select afresh */
 } impact_repair_outcome;
 
 /* A failure's error, normalised (owned strings, never NULL once filled). */

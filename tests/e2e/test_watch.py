@@ -498,3 +498,25 @@ def test_terminal_screen(repo, colour):
         assert t.p.wait(timeout=BOUND) == 1
     finally:
         t.close()
+
+
+@pytest.mark.parametrize("preflight", [True, False])
+def test_the_test_being_fixed_renamed(repo, watch, preflight):
+    # The loop waits on one failing test; the user renames it. Its old node
+    # id names nothing now: the loop selects afresh instead of waiting on it.
+    repo.write_many(DB)
+    repo.commit("init")
+    repo.write("tests/test_a_solo.py", "def test_solo():\n    assert 2 + 2 == 5\n")
+    w = watch(repo, *([] if preflight else ["--no-preflight"]))
+    w.next("result", step="start", outcome="red")
+    assert w.next("run", step="one")["tests"] == ["tests/test_a_solo.py::test_solo"]
+    w.next("wait")
+    save(repo, "tests/test_a_solo.py", "def test_renamed():\n    assert 2 + 2 == 5\n")
+    w.next("save")
+    w.next("run", step="one")
+    res = w.next("result", step="one")
+    assert res["outcome"] == "stale", res
+    run = w.next("run")
+    assert run["step"] == "affected" and "tests/test_a_solo.py" in run["files"]
+    w.next("result", step="affected", outcome="red")
+    assert w.next("run", step="one")["tests"] == ["tests/test_a_solo.py::test_renamed"]

@@ -99,6 +99,7 @@ typedef struct loop_case {
 #define R IMPACT_REPAIR_RED
 #define B IMPACT_REPAIR_BROKEN
 #define S IMPACT_REPAIR_STOPPED
+#define X IMPACT_REPAIR_STALE
 #define ONE IMPACT_REPAIR_ONE
 #define FAILED IMPACT_REPAIR_FAILED
 #define AFFECTED IMPACT_REPAIR_AFFECTED
@@ -143,6 +144,12 @@ static const loop_case loop_cases[] = {
 	  { S, { { 0 } }, false, ONE, "t::a", true },
 	  { P, { { 0 } }, false, FAILED, NULL, true },
 	  { S, { { 0 } }, false, FAILED, NULL, true },
+	  END } },
+	{ "tests gone as named: the affected tests run at once, then their failures", false, {
+	  { R, { { "t::old", 'a' } }, false, ONE, "t::old", true },
+	  { R, { { "t::old", 'a' } }, true, ONE, "t::old", true },
+	  { X, { { 0 } }, false, AFFECTED, NULL, true },
+	  { R, { { "t::new", 'a' } }, false, ONE, "t::new", true },
 	  END } },
 	{ "affected failing after green goes to the first step", false, {
 	  { P, { { 0 } }, true, AFFECTED, NULL, false },
