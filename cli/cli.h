@@ -43,6 +43,7 @@ int cmd_status(int argc, char **argv, impact_cli *cli);
 int cmd_audit(int argc, char **argv, impact_cli *cli);
 int cmd_graph(int argc, char **argv, impact_cli *cli);
 int cmd_plugin(int argc, char **argv, impact_cli *cli);
+int cmd_watch(int argc, char **argv, impact_cli *cli);
 
 /* "impact: error: <message>" on stderr, for an IMPACT_E* code; returns the exit code. */
 int impact_cli_fail(int code);

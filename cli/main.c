@@ -35,6 +35,7 @@ static const impact_cmd commands[] = {
 	{ "rules", cmd_rules, NEEDS_REPO, "the configuration: 'impact rules check', 'impact rules show'" },
 	{ "records", cmd_records, NEEDS_REPO, "recorded dependencies: 'impact records stats|clear|export F|import F'" },
 	{ "status", cmd_status, NEEDS_REPO, "the last run: commit, counts, failures, log; a background run in progress" },
+	{ "watch", cmd_watch, NEEDS_REPO, "the repair loop while you edit: rerun the failures at each save, then what changed, then (--all) everything" },
 };
 
 static void usage(FILE *out)

@@ -96,7 +96,17 @@ typedef struct runner {
 	bool timed_out, interrupted;
 	impact_run_notes notes;
 	impact_recording recording;  /* recorded dependencies (recording.h) */
+	/* With o->embed: interrupts plus the stops its tick asked for, polled by the wait. */
+	volatile sig_atomic_t stops;
+	int embed_stops;
+	bool keep_spent;             /* embed->keep became a run: reaped like any */
 } runner;
+
+/* The process reaping must leave alone, or 0. */
+static pid_t keep_pid(const runner *r)
+{
+	return r->o->embed && !r->keep_spent ? r->o->embed->keep : 0;
+}
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -249,6 +259,7 @@ static void exact_missing_hint(const runner *r)
 /* --- one pytest run ------------------------------------------------------- */
 
 typedef struct feed {
+	runner *r;
 	impact_events *ev;
 	impact_live *live;  /* NULL off a terminal */
 	impact_buf line;
@@ -259,6 +270,13 @@ static void on_event(impact_event_kind kind, const char *id, impact_outcome outc
 {
 	static const char *const words[] = { "PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS" };
 	feed *f = payload;
+	const impact_runner_embed *em = f->r->o->embed;
+	if (em && em->on_test && id && (kind == IMPACT_EVENT_BEGIN || kind == IMPACT_EVENT_DONE)) {
+		impact_buf wid = IMPACT_BUF_INIT;
+		impact_events_workdir_id(&wid, f->ev, f->r->cli->workdir, id);
+		em->on_test(kind, wid.ptr, outcome, em->payload);
+		impact_buf_release(&wid);
+	}
 	if (!f->live || !id || (kind != IMPACT_EVENT_BEGIN && kind != IMPACT_EVENT_DONE))
 		return;
 	impact_buf_clear(&f->line);
@@ -279,8 +297,14 @@ static void on_events(const char *data, size_t n, void *payload)
 static void on_tick(void *payload)
 {
 	feed *f = payload;
+	const impact_runner_embed *em = f->r->o->embed;
 	if (f->live)
 		impact_live_tick(f->live);
+	if (em) {
+		if (em->tick && !f->r->embed_stops && em->tick(em->payload))
+			f->r->embed_stops = 1;
+		f->r->stops = interrupts + f->r->embed_stops;
+	}
 }
 
 /* The files that ran, to turn JUnit classnames into node ids without the plugin. */
@@ -480,10 +504,10 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	impact_child_opts co = { 0 };
 	impact_child_limits lim = r->lim;
 	impact_child_end end = IMPACT_CHILD_EXITED;
-	feed fd = { NULL, NULL, IMPACT_BUF_INIT };
+	feed fd = { r, NULL, NULL, IMPACT_BUF_INIT };
 	char *junit_path = NULL, *events_path = NULL;
 	int events_fd = -1, log_fd = -1, pipefd[2] = { -1, -1 };
-	bool on_tty = isatty(STDERR_FILENO) && !o->json && !o->quiet;
+	bool on_tty = isatty(STDERR_FILENO) && !o->json && !o->quiet && !o->embed;
 	double elapsed;
 	int code = 0, rc;
 	pid_t pid = 0;
@@ -536,6 +560,21 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 		lim.on_tick = on_tick;
 		lim.payload = &fd;
 	}
+	if (o->embed) {
+		/* Its own screen: pytest's output to the log; stops come from its tick too. */
+		lim.on_tick = on_tick;
+		lim.payload = &fd;
+		r->stops = interrupts;
+		r->embed_stops = 0;
+		lim.interrupted = &r->stops;
+		if (!r->log_path)
+			r->log_path = impact_state_path(r->cli->repo, "last-run.log");
+		log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND |
+		              (r->log_started ? 0 : O_TRUNC), 0644);
+		r->log_started = true;
+		if (log_fd >= 0)
+			co.output_fd = log_fd;
+	}
 	/*
 	 * On a terminal pytest's output goes to a log and one status line
 	 * shows the progress; the report prints the failures. The status comes
@@ -569,7 +608,14 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 		lim.timeout_s = 1;
 	fflush(stdout);
 	fflush(stderr);
-	rc = impact_child_start(&pid, impact_child_argv(&argv), &co);
+	rc = IMPACT_ENOTFOUND;
+	if (o->embed && o->embed->spawn && log_fd >= 0 && co.output_fd == log_fd)
+		rc = o->embed->spawn(&pid, impact_child_argv(&argv), co.env_add, r->log_path,
+		                     o->embed->payload);
+	if (rc == 0)
+		r->keep_spent = true; /* the kept process is this run now */
+	else if (rc == IMPACT_ENOTFOUND)
+		rc = impact_child_start(&pid, impact_child_argv(&argv), &co);
 	if (pipefd[1] >= 0) {
 		close(pipefd[1]);
 		pipefd[1] = -1;
@@ -587,12 +633,14 @@ static int run_round(runner *r, const impact_strlist *targets, bool rerun)
 	if (end == IMPACT_CHILD_TIMED_OUT)
 		fprintf(stderr, "impact: timed out after %u s: pytest's process group got SIGINT, then "
 		        "SIGKILL after %.0f s of grace (--timeout to allow more)\n", r->limit_s, lim.grace_s);
+	else if (end == IMPACT_CHILD_INTERRUPTED && r->embed_stops && !interrupts)
+		o->embed->stopped = true; /* the front end asked, and says so itself */
 	else if (end == IMPACT_CHILD_INTERRUPTED)
 		fprintf(stderr, "impact: interrupted: pytest's process group got SIGINT%s\n",
 		        interrupts > 1 ? ", then SIGKILL (second interrupt)" : " and its grace window");
 	{
 		size_t n = 0;
-		impact_reap_run(&n, pid, r->marker.ptr, lim.grace_s);
+		impact_reap_run_keeping(&n, pid, r->marker.ptr, lim.grace_s, keep_pid(r));
 		r->notes.reaped += n;
 	}
 
@@ -774,6 +822,21 @@ static void record(const runner *r, int exit_code, const char *prev_range)
 
 /* --- the whole run -------------------------------------------------------- */
 
+/* An embedded run goes on past failures: -x, --exitfirst and --maxfail go. */
+static void drop_stop_flags(impact_strlist *flags)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < flags->n; i++) {
+		const char *f = flags->items[i];
+		if (!strcmp(f, "-x") || !strcmp(f, "--exitfirst") || !strncmp(f, "--maxfail", 9)) {
+			free(flags->items[i]);
+			continue;
+		}
+		flags->items[k++] = flags->items[i];
+	}
+	flags->n = k;
+}
+
 /* Can `py` import `module`? (One interpreter start.) */
 static bool python_can_import(const impact_python *py, const char *workdir, const char *module)
 {
@@ -826,8 +889,10 @@ static int preflight(runner *r, const impact_strlist *targets)
 		fprintf(stderr, "impact: error: %s\n", impact_error_last());
 		free(r->preflight_error);
 		r->preflight_error = impact_xstrdup(impact_error_last());
+		if (r->o->embed && !r->o->embed->error)
+			r->o->embed->error = impact_xstrdup(impact_error_last());
 	}
-	impact_reap_run(&reaped, 0, r->marker.ptr, r->lim.grace_s);
+	impact_reap_run_keeping(&reaped, 0, r->marker.ptr, r->lim.grace_s, keep_pid(r));
 	r->notes.reaped += reaped;
 	if (rc == 0 && !r->o->quiet && getenv("IMPACT_TIMINGS"))
 		fprintf(stderr, "impact: pre-flight took %.0f ms (interpreter and imports %.0f ms, "
@@ -941,6 +1006,11 @@ static int targets_of(impact_strlist *out, char **prev_range, const runner *r)
 	const impact_report_ctx *ctx = r->ctx;
 	int rc = 0, prev_exit = 0;
 
+	if (r->o->embed && r->o->embed->targets) {
+		for (size_t i = 0; i < r->o->embed->targets->n; i++)
+			impact_strlist_push(out, r->o->embed->targets->items[i]);
+		goto done;
+	}
 	if (ctx) {
 		const impact_selection *sel = ctx->selection;
 		if (!sel->full_suite || r->o->explicit_targets) {
@@ -1004,6 +1074,11 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	r.nargs = nargs;
 	r.t0 = impact_now_ms();
 	r.started = time(NULL);
+	if (o->embed) {
+		o->embed->stopped = false;
+		o->embed->log_path = NULL;
+		o->embed->error = NULL;
+	}
 	impact_buf_init(&r.run_id);
 	impact_buf_init(&r.marker);
 
@@ -1058,6 +1133,8 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	}
 	impact_run_pytest(&r.pytest, &r.python, r.test_command);
 	impact_run_default_flags(&r.flags, config, o->no_default_flags);
+	if (o->embed)
+		drop_stop_flags(&r.flags);
 	r.plugin_dir = impact_run_plugin_dir();
 	r.limit_s = impact_run_time_limit(o->timeout, config, (const char *const *)targets.items,
 	                                  targets.n);
@@ -1068,8 +1145,19 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 
 	if ((exit_code = say_unsafe_targets(&r, &targets)) != 0)
 		goto done;
-	impact_recording_init(&r.recording, r.cli, o->no_record, o->quiet, r.args, r.nargs,
-	                      o->exact_root ? o->exact_tree : NULL);
+	{
+		/* Node ids run part of a file: its record would be partial. */
+		impact_strlist rec_args = { 0 };
+		for (size_t i = 0; i < r.nargs; i++)
+			impact_strlist_push(&rec_args, r.args[i]);
+		for (size_t i = 0; o->embed && i < targets.n; i++)
+			if (strstr(targets.items[i], "::"))
+				impact_strlist_push(&rec_args, targets.items[i]);
+		impact_recording_init(&r.recording, r.cli, o->no_record, o->quiet,
+		                      (const char *const *)rec_args.items, rec_args.n,
+		                      o->exact_root ? o->exact_tree : NULL);
+		impact_strlist_release(&rec_args);
+	}
 	if (!o->no_preflight && (exit_code = preflight(&r, &targets)) != 0)
 		goto done;
 	r.workers = o->workers;
@@ -1108,8 +1196,10 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	}
 	r.notes.seconds = (impact_now_ms() - r.t0) / 1000.0;
 	r.notes.never_ran = &r.never_ran;
-	impact_runreport_text(&text, &r.res, ctx, &r.notes);
-	fputs(text.ptr, stderr);
+	if (!o->embed) {
+		impact_runreport_text(&text, &r.res, ctx, &r.notes);
+		fputs(text.ptr, stderr);
+	}
 	if (o->format && !strcmp(o->format, "github")) {
 		/* With --json, stdout is the JSON: the annotations go to stderr (GitHub reads both). */
 		impact_buf_clear(&text);
@@ -1131,6 +1221,13 @@ done:
 		if (r.log_started && !o->quiet)
 			fprintf(stderr, "impact: pytest's output: %s\n", r.log_path);
 		record(&r, exit_code, prev_range);
+	}
+	if (o->embed) {
+		o->embed->results = r.res;
+		memset(&r.res, 0, sizeof(r.res));
+		o->embed->log_path = r.log_started ? r.log_path : NULL;
+		if (r.log_started)
+			r.log_path = NULL;
 	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -22,6 +22,8 @@
 
 #include "cli.h"
 #include "config.h"
+#include "events.h"
+#include "junit.h"
 #include "report.h"
 
 /* Where a planned run tests (planout.c decides; the runner only sees exact_root). */
@@ -30,6 +32,37 @@ typedef enum impact_exact_mode {
 	IMPACT_EXACT_AUTO,     /* hooks and --gate: a private checkout unless `exact = false` */
 	IMPACT_EXACT_YES,      /* --exact */
 } impact_exact_mode;
+
+#include <sys/types.h>
+
+/*
+ * For a front end that makes many runs and shows them itself (impact
+ * watch): what to run instead of the selection, a hook polled while pytest
+ * runs, and the results handed back. With it the run goes on past failures
+ * (no -x), pytest's output goes to last-run.log, and no report is printed.
+ */
+typedef struct impact_runner_embed {
+	const impact_strlist *targets; /* node ids or files to run; NULL = the selection */
+	/* Polled about every 20 ms while pytest runs: true stops the run politely
+	 * (SIGINT, grace, SIGKILL), as Ctrl-C would, without counting as one. */
+	bool (*tick)(void *payload);
+	/* Each test begun (IMPACT_EVENT_BEGIN) and finished (IMPACT_EVENT_DONE). */
+	void (*on_test)(impact_event_kind kind, const char *id, impact_outcome outcome, void *payload);
+	/* Start pytest's command `argv` (with `env_add`, output appended to
+	 * `output`) some faster way (a prepared interpreter): 0 and *pid, or
+	 * IMPACT_ENOTFOUND to have the runner start it as usual. NULL = never. */
+	int (*spawn)(pid_t *pid, const char *const *argv, const char *const *env_add,
+	             const char *output, void *payload);
+	pid_t keep;                    /* a child of impact no reaping may touch (the prepared
+	                                  interpreter, until spawn hands it the run), or 0 */
+	void *payload;
+	/* Out: every record of the run (the caller releases it), and whether
+	 * tick() stopped it. */
+	impact_results results;
+	bool stopped;
+	char *log_path;                /* pytest's output (owned), or NULL */
+	char *error;                   /* why the pre-flight stopped the run (owned), or NULL */
+} impact_runner_embed;
 
 typedef struct impact_runner_opts {
 	bool no_preflight;       /* --no-preflight */
@@ -57,6 +90,8 @@ typedef struct impact_runner_opts {
 	const char *exact_root;
 	const git_oid *exact_tree;  /* the tree the checkout holds */
 	const char *exact_label;    /* "commit 1a2b3c4", "the staged tree" */
+
+	impact_runner_embed *embed; /* impact watch's runs, or NULL */
 } impact_runner_opts;
 
 /*

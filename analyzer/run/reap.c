@@ -77,7 +77,7 @@ static bool has_marker(pid_t pid, const char *marker)
 }
 
 /* Every process, with `member` set for the run's. */
-static void scan(procs *out, pid_t sid, const char *marker)
+static void scan(procs *out, pid_t sid, const char *marker, pid_t keep)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -91,7 +91,8 @@ static void scan(procs *out, pid_t sid, const char *marker)
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		proc p;
-		if (*end || pid <= 1 || pid == self || !read_stat(&p, (pid_t)pid))
+		if (*end || pid <= 1 || pid == self || (keep > 0 && pid == keep) ||
+		    !read_stat(&p, (pid_t)pid))
 			continue;
 		p.member = (sid > 0 && p.sid == sid) || p.ppid == self ||
 		           (marker && !p.zombie && has_marker(p.pid, marker));
@@ -157,26 +158,32 @@ static size_t signal_members(const procs *ps, bool kill_all, impact_u32vec *seen
 
 int impact_reap_run(size_t *count, pid_t sid, const char *marker, double grace_s)
 {
+	return impact_reap_run_keeping(count, sid, marker, grace_s, 0);
+}
+
+int impact_reap_run_keeping(size_t *count, pid_t sid, const char *marker, double grace_s,
+                            pid_t keep)
+{
 	procs ps = { 0 };
 	impact_u32vec seen = { 0 };
 	double waited = 0;
 	size_t alive;
 
 	reap_zombies();
-	scan(&ps, sid, marker);
+	scan(&ps, sid, marker, keep);
 	alive = signal_members(&ps, false, &seen);
 	while (alive && waited < grace_s) {
 		nap_ms(50);
 		waited += 0.05;
 		reap_zombies();
-		scan(&ps, sid, marker);
+		scan(&ps, sid, marker, keep);
 		alive = signal_members(&ps, false, &seen);
 	}
 	for (int round = 0; alive && round < 40; round++) {
 		signal_members(&ps, true, &seen);
 		nap_ms(50);
 		reap_zombies();
-		scan(&ps, sid, marker);
+		scan(&ps, sid, marker, keep);
 		alive = signal_members(&ps, false, &seen);
 	}
 	reap_zombies();

@@ -33,4 +33,11 @@ void impact_reap_become_subreaper(void);
  */
 int impact_reap_run(size_t *count, pid_t sid, const char *marker, double grace_s);
 
+/*
+ * impact_reap_run, leaving the process `keep` (> 0) alone: a child of
+ * impact that belongs to no run (impact watch's prepared interpreter).
+ */
+int impact_reap_run_keeping(size_t *count, pid_t sid, const char *marker, double grace_s,
+                            pid_t keep);
+
 #endif

@@ -245,6 +245,43 @@ const char *impact_plan_cache_warning(const impact_plan *plan)
 	return plan && plan->cache ? impact_cache_warning(plan->cache) : NULL;
 }
 
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void impact_plan_reaching(impact_strlist *out, const impact_plan *plan,
+                          const char *const *paths, size_t npaths)
+{
+	const impact_project *p = plan->project;
+	impact_u32vec seeds = { 0 };
+	impact_reach reach = { 0 };
+	const char **found = NULL;
+	size_t nfound = 0, alloc = 0;
+	if (!p || !p->graph)
+		return;
+	for (size_t i = 0; i < npaths; i++) {
+		uint32_t id = impact_project_find(p, paths[i]);
+		if (id != IMPACT_STRPOOL_NONE && id < p->nfiles)
+			impact_u32vec_push(&seeds, id);
+	}
+	if (!seeds.n)
+		goto done;
+	impact_graph_dependents(&reach, p->graph, seeds.v, seeds.n, 0);
+	for (uint32_t id = 0; id < p->nfiles && id < reach.n; id++)
+		if (reach.dist[id] != UINT32_MAX && (p->files[id].flags & IMPACT_PF_TEST) &&
+		    !(p->files[id].flags & IMPACT_PF_GHOST))
+			IMPACT_PUSH(found, nfound, alloc, p->files[id].path);
+	if (nfound)
+		qsort(found, nfound, sizeof(*found), cmp_path);
+	for (size_t i = 0; i < nfound; i++)
+		impact_strlist_push(out, found[i]);
+done:
+	free(found);
+	impact_reach_release(&reach);
+	impact_u32vec_release(&seeds);
+}
+
 bool impact_plan_is_empty(const impact_plan *plan)
 {
 	const impact_selection *sel = plan->selection;

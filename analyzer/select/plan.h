@@ -71,6 +71,17 @@ void impact_plan_free(impact_plan *plan);
  */
 const char *impact_plan_cache_warning(const impact_plan *plan);
 
+/*
+ * The test files the import graph of the plan's new side leads from
+ * `paths` to (whole modules, conftests and test files included: no
+ * precise walk), appended to `out` in path order, each once. For a
+ * front end that knows more changed files than the range shows (watch
+ * mode: every file saved since the loop began, even one saved back to
+ * its committed content). Paths the project does not know are skipped.
+ */
+void impact_plan_reaching(impact_strlist *out, const impact_plan *plan,
+                          const char *const *paths, size_t npaths);
+
 /* True when the plan has nothing to run: no change, or no test selected. */
 bool impact_plan_is_empty(const impact_plan *plan);
 

@@ -1,0 +1,652 @@
+/*
+ * cmd_watch.c - `impact watch [<revspec>] [options] [-- <pytest args>]`:
+ * the repair loop, while you edit.
+ *
+ * A client of the library and of the runner: each run's selection comes
+ * from impact_plan_build (recomputed at every run, so new edits widen
+ * it), each run goes through impact_runner_run (the same interpreter,
+ * pre-flight, time limits, reaping, last-run.json, history and records as
+ * `impact`), what runs next comes from the repair loop (analyzer/run/
+ * repair.h) and what counts as a save from the watcher (analyzer/run/
+ * watch.h), and the next run's interpreter is started while the loop
+ * waits (analyzer/run/prepared.h). This file ties them together; what is
+ * shown (status line, JSON events, notifications) is watchout.c's.
+ *
+ * A save while a run goes on stops it politely (the runner's SIGINT,
+ * grace, SIGKILL and reaping) and starts the step again over the new
+ * state. Ctrl-C ends the loop: during a run it stops and reaps the run,
+ * then the remaining failures are printed. Exit 0 when the last state was
+ * green, 1 when red, 130 on Ctrl-C during a run.
+ *
+ * It never stages, commits or writes the work tree: it reads it.
+ *
+ * The one static is the signal flag, as in runner.c: a handler can only
+ * set a volatile sig_atomic_t.
+ */
+#include "cli.h"
+
+#include "interp.h"
+#include "opts.h"
+#include "planout.h"
+#include "prepared.h"
+#include "repair.h"
+#include "run.h"
+#include "watch.h"
+#include "watchout.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	IMPACT_UNUSED(sig);
+	stop_requested = 1;
+}
+
+typedef struct watch_opts {
+	bool all, json, no_notify, no_smart, coarse, no_records, no_cache, no_prepare;
+	unsigned settle, threads;
+	impact_runner_opts run;
+} watch_opts;
+
+/* The command's state across runs. */
+typedef struct watcher {
+	impact_cli *cli;
+	const watch_opts *o;
+	const char *spec;
+	char **rest;
+	size_t nrest;
+	impact_watch *watch;
+	impact_repair loop;
+	impact_strlist saved;    /* every path saved since the loop began, each once */
+	impact_prepared *prep;   /* the next run's interpreter, started ahead, or NULL */
+	impact_strlist python;   /* the interpreter the last run chose (its argv), for prep */
+	char *prep_script;       /* impact_prepared.py, or NULL: no preparing */
+	bool ran_prepared;       /* the run going on was handed to the prepared interpreter */
+	impact_watchout out;     /* the screen or the JSON events */
+} watcher;
+
+static const char usage_line[] = "impact watch [<revspec>] [options] [-- <pytest args>]";
+
+/* --- the runner's hooks --------------------------------------------------- */
+
+static bool on_tick(void *payload)
+{
+	watcher *w = payload;
+	int pending = impact_watch_poll(w->watch);
+	if (w->out.tty && !w->out.json && impact_now_ms() - w->out.last_draw >= 100)
+		impact_watchout_status(&w->out);
+	return pending != 0 || stop_requested; /* an error while watching stops too: said later */
+}
+
+static void on_test(impact_event_kind kind, const char *id, impact_outcome outcome, void *payload)
+{
+	watcher *w = payload;
+	impact_watchout_test(&w->out, kind, id, outcome);
+}
+
+/* The runner's spawn hook: the prepared interpreter, when it fits. */
+static int spawn_prepared(pid_t *pid, const char *const *argv, const char *const *env_add,
+                          const char *output, void *payload)
+{
+	watcher *w = payload;
+	int rc = impact_prepared_take(w->prep, pid, argv, env_add, output);
+	w->ran_prepared = rc == 0;
+	return rc;
+}
+
+/* Have a prepared interpreter ready for the next run (when one is known and wanted). */
+static void prepare(watcher *w)
+{
+	if (w->prep && !impact_prepared_spent(w->prep))
+		return;
+	impact_prepared_free(w->prep);
+	w->prep = NULL;
+	if (!w->prep_script || !w->python.n)
+		return;
+	if (impact_prepared_start(&w->prep, &w->python, w->prep_script, w->cli->workdir) < 0)
+		impact_error_clear(); /* the run starts its interpreter itself */
+}
+
+/* Remember the interpreter this plan's runs use, and prepare one. */
+static void prepare_for(watcher *w, const impact_plan *plan)
+{
+	impact_python py = { 0 };
+	if (!w->prep_script || (plan->config && plan->config->test_command.n))
+		return;
+	if (impact_python_choose(&py, w->cli->workdir, plan->config ? plan->config->python : NULL) == 0) {
+		bool same = py.argv.n == w->python.n;
+		for (size_t i = 0; same && i < py.argv.n; i++)
+			same = !strcmp(py.argv.items[i], w->python.items[i]);
+		if (!same) {
+			impact_prepared_free(w->prep);
+			w->prep = NULL;
+			impact_strlist_release(&w->python);
+			for (size_t i = 0; i < py.argv.n; i++)
+				impact_strlist_push(&w->python, py.argv.items[i]);
+		}
+		prepare(w);
+	}
+	impact_error_clear();
+	impact_python_release(&py);
+}
+
+/* --- one step ------------------------------------------------------------- */
+
+static void plan_notes(watcher *w, const impact_plan *plan)
+{
+	for (size_t i = 0; i < plan->notes.n; i++) {
+		if (w->out.json) {
+			json_t *ev = impact_watchout_event("warning");
+			json_object_set_new(ev, "message", impact_watchout_str(plan->notes.items[i]));
+			impact_watchout_emit(ev);
+		} else if (!w->o->run.quiet) {
+			impact_watchout_say(&w->out, NULL, "impact watch: warning: %s", plan->notes.items[i]);
+		}
+	}
+}
+
+/* Failed records that count (not known-flaky), and whether all are collection errors. */
+static size_t real_failures(const impact_results *res, bool *all_collect)
+{
+	size_t n = 0;
+	*all_collect = true;
+	for (size_t i = 0; i < res->n; i++)
+		if (impact_outcome_is_failure(res->cases[i].outcome) && !res->cases[i].flaky) {
+			n++;
+			*all_collect = *all_collect && res->cases[i].collect_error;
+		}
+	return n;
+}
+
+/*
+ * Did the node ids a run was given name nothing (the test renamed or
+ * removed)? The pre-flight says so per target ("not found"); without it,
+ * pytest's own usage error (exit 4, impact's 2) does.
+ */
+static bool named_nothing(const impact_results *res, int exit_code)
+{
+	bool any = false;
+	if (exit_code == IMPACT_EXIT_USAGE)
+		return true;
+	for (size_t i = 0; i < res->n; i++) {
+		const impact_testcase *tc = &res->cases[i];
+		if (!impact_outcome_is_failure(tc->outcome))
+			continue;
+		if (!tc->collect_error || !tc->message || strncmp(tc->message, "not found", 9))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+/*
+ * The affected step's tests: what the working tree's changes against the
+ * base select, and the tests the import graph leads to from every file
+ * saved since the loop began (a file saved back to its committed content
+ * is no change against the base, but it did change since the loop began).
+ */
+static void affected_targets(impact_strlist *out, const watcher *w, const impact_plan *plan)
+{
+	const impact_selection *sel = plan->selection;
+	impact_strlist reached = { 0 };
+	for (size_t i = 0; i < sel->ntests; i++)
+		impact_strlist_push(out, sel->tests[i].target);
+	impact_plan_reaching(&reached, plan, (const char *const *)w->saved.items, w->saved.n);
+	for (size_t i = 0; i < reached.n; i++) {
+		size_t k = 0;
+		while (k < out->n && strcmp(out->items[k], reached.items[i]))
+			k++;
+		if (k == out->n)
+			impact_strlist_push(out, reached.items[i]);
+	}
+	impact_strlist_release(&reached);
+}
+
+/*
+ * Run the loop's current step and say how it went. Returns how it ended
+ * for the loop; *exit_out gets the runner's exit code (130: Ctrl-C during
+ * the run), *res_out its records and *log_out pytest's output file (both
+ * the caller's, possibly empty/NULL).
+ */
+static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results *res_out,
+                                      char **log_out)
+{
+	const watch_opts *o = w->o;
+	impact_plan_opts po = { 0 };
+	impact_plan *plan = NULL;
+	impact_runner_opts ro = o->run;
+	impact_runner_embed em = { 0 };
+	impact_strlist targets = { 0 };
+	impact_repair_step step = w->loop.step;
+	impact_repair_outcome outcome;
+	bool by_selection = step != IMPACT_REPAIR_ONE && step != IMPACT_REPAIR_FAILED;
+	bool all_collect;
+	size_t nfail;
+	json_t *ev;
+	int rc;
+
+	*exit_out = 0;
+	w->out.step = step;
+	po.spec = w->spec;
+	po.all = step == IMPACT_REPAIR_ALL || (step == IMPACT_REPAIR_START && o->all);
+	po.no_smart = o->no_smart || !by_selection; /* one test, or the failed: no walk needed */
+	po.coarse = o->coarse;
+	po.no_records = o->no_records;
+	po.no_cache = o->no_cache;
+	po.threads = o->threads;
+	po.rules_dir = impact_planout_rules_dir();
+	if ((rc = impact_plan_build(&plan, w->cli->repo, &po)) < 0) {
+		impact_watchout_error(&w->out, impact_error_last());
+		outcome = IMPACT_REPAIR_BROKEN;
+		goto done;
+	}
+	if (by_selection)
+		plan_notes(w, plan);
+	prepare_for(w, plan);
+	if (step == IMPACT_REPAIR_AFFECTED && !plan->selection->full_suite)
+		affected_targets(&targets, w, plan);
+	if (step == IMPACT_REPAIR_ONE)
+		impact_strlist_push(&targets, w->loop.focus);
+	else if (step == IMPACT_REPAIR_FAILED)
+		for (size_t i = 0; i < w->loop.failed.n; i++)
+			impact_strlist_push(&targets, w->loop.failed.items[i]);
+
+	ev = impact_watchout_event("run");
+	json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
+	if (!by_selection) {
+		json_object_set_new(ev, "tests", impact_watchout_list(&targets));
+	} else if (!po.all && (step == IMPACT_REPAIR_AFFECTED && !plan->selection->full_suite
+	                       ? !targets.n : impact_plan_is_empty(plan))) {
+		json_decref(ev);
+		if (w->out.json) {
+			ev = impact_watchout_event("result");
+			json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
+			json_object_set_new(ev, "outcome", json_string("passed"));
+			json_object_set_new(ev, "nothing_to_run", json_true());
+			json_object_set_new(ev, "changes", json_integer((json_int_t)plan->changes->n));
+			impact_watchout_emit(ev);
+		} else {
+			impact_watchout_say(&w->out, NULL, "impact watch: %s: %s", impact_repair_step_name(step),
+			    plan->changes->n ? "no test reaches the changes: nothing to run"
+			                     : "no changes: nothing to run");
+		}
+		outcome = IMPACT_REPAIR_PASSED;
+		goto done;
+	} else {
+		json_t *files = json_array();
+		const impact_selection *sel = plan->selection;
+		if (targets.n)
+			for (size_t i = 0; i < targets.n; i++)
+				json_array_append_new(files, impact_watchout_str(targets.items[i]));
+		else
+			for (size_t i = 0; i < sel->ntests; i++)
+				json_array_append_new(files, impact_watchout_str(sel->tests[i].target));
+		json_object_set_new(ev, "files", files);
+		json_object_set_new(ev, "full_suite", json_boolean(sel->full_suite));
+	}
+	if (w->out.json)
+		impact_watchout_emit(ev);
+	else
+		json_decref(ev);
+
+	w->out.t0 = impact_now_ms();
+	w->out.passed = w->out.failed = w->out.skipped = 0;
+	impact_buf_clear(&w->out.current);
+	em.targets = targets.n ? &targets : NULL;
+	em.tick = on_tick;
+	em.on_test = on_test;
+	em.payload = w;
+	em.spawn = w->prep_script ? spawn_prepared : NULL;
+	em.keep = impact_prepared_pid(w->prep);
+	w->ran_prepared = false;
+	ro.embed = &em;
+	ro.quiet = true;
+	ro.json = false;
+	*exit_out = impact_runner_run(w->cli, &ro, &plan->ctx, plan->config, w->rest, w->nrest);
+	if (impact_prepared_spent(w->prep)) { /* it became the run, now ended and reaped */
+		impact_prepared_free(w->prep);
+		w->prep = NULL;
+	}
+	impact_watchout_erase(&w->out);
+	if (em.stopped) {
+		outcome = IMPACT_REPAIR_STOPPED;
+		if (w->out.json) {
+			ev = impact_watchout_event("stopped");
+			json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
+			json_object_set_new(ev, "why", json_string("save"));
+			impact_watchout_emit(ev);
+		} else {
+			impact_watchout_say(&w->out, NULL, "impact watch: a save during the run: stopped, starting over");
+		}
+		goto done;
+	}
+	nfail = real_failures(&em.results, &all_collect);
+	if (*exit_out == 130)
+		outcome = IMPACT_REPAIR_BROKEN;
+	else if (nfail && !all_collect)
+		outcome = IMPACT_REPAIR_RED;
+	else if (*exit_out == IMPACT_EXIT_OK)
+		outcome = IMPACT_REPAIR_PASSED;
+	else if (!by_selection && named_nothing(&em.results, *exit_out))
+		outcome = IMPACT_REPAIR_STALE;
+	else
+		outcome = IMPACT_REPAIR_BROKEN; /* a collection error (a syntax error): said once */
+
+	if (w->out.json) {
+		json_t *fails = json_array();
+		ev = impact_watchout_event("result");
+		json_object_set_new(ev, "step", json_string(impact_repair_step_name(step)));
+		json_object_set_new(ev, "outcome", json_string(outcome == IMPACT_REPAIR_PASSED ? "passed"
+		                    : outcome == IMPACT_REPAIR_RED ? "red"
+		                    : outcome == IMPACT_REPAIR_STALE ? "stale" : "broken"));
+		json_object_set_new(ev, "exit", json_integer(*exit_out));
+		json_object_set_new(ev, "counts", impact_watchout_counts(&em.results));
+		json_object_set_new(ev, "seconds", json_real((impact_now_ms() - w->out.t0) / 1000.0));
+		json_object_set_new(ev, "prepared", json_boolean(w->ran_prepared));
+		for (size_t i = 0; i < em.results.n; i++) {
+			const impact_testcase *tc = &em.results.cases[i];
+			impact_repair_error e;
+			json_t *f;
+			if (!impact_outcome_is_failure(tc->outcome))
+				continue;
+			impact_repair_error_of(&e, tc);
+			f = json_object();
+			json_object_set_new(f, "id", impact_watchout_str(tc->nodeid ? tc->nodeid : tc->name));
+			json_object_set_new(f, "type", impact_watchout_str(e.type));
+			json_object_set_new(f, "message", impact_watchout_str(e.message));
+			json_object_set_new(f, "frame", impact_watchout_str(e.frame));
+			json_object_set_new(f, "collect_error", json_boolean(tc->collect_error));
+			if (tc->flaky)
+				json_object_set_new(f, "flaky", impact_watchout_str(tc->flaky));
+			json_array_append_new(fails, f);
+			impact_repair_error_release(&e);
+		}
+		json_object_set_new(ev, "failures", fails);
+		impact_watchout_emit(ev);
+	} else {
+		const impact_results *r = &em.results;
+		impact_watchout_say(&w->out, outcome == IMPACT_REPAIR_PASSED ? IMPACT_WATCHOUT_GREEN : IMPACT_WATCHOUT_RED,
+		    "impact watch: %s: %zu passed, %zu failed, %zu errors, %zu skipped (%.1f s)",
+		    impact_repair_step_name(step), r->counts[IMPACT_OUTCOME_PASSED] +
+		    r->counts[IMPACT_OUTCOME_XPASSED], r->counts[IMPACT_OUTCOME_FAILED],
+		    r->counts[IMPACT_OUTCOME_ERROR], r->counts[IMPACT_OUTCOME_SKIPPED] +
+		    r->counts[IMPACT_OUTCOME_XFAILED], (impact_now_ms() - w->out.t0) / 1000.0);
+	}
+	if (outcome == IMPACT_REPAIR_STALE)
+		impact_watchout_say(&w->out, NULL, "impact watch: the failing tests are gone as named "
+		                    "(renamed or removed): running what the changes affect");
+	if (outcome == IMPACT_REPAIR_BROKEN && *exit_out != 130) {
+		impact_buf why = IMPACT_BUF_INIT;
+		if (em.error)
+			impact_buf_puts(&why, em.error);
+		else if (nfail)
+			for (size_t i = 0; i < em.results.n; i++) {
+				const impact_testcase *tc = &em.results.cases[i];
+				if (tc->collect_error)
+					impact_buf_printf(&why, "%s%s: %s", why.size ? "; " : "",
+					                  tc->file ? tc->file : tc->name,
+					                  tc->text ? tc->text : tc->message ? tc->message : "");
+			}
+		else
+			impact_buf_printf(&why, "the run ended with exit %d and no test failure to fix%s%s",
+			                  *exit_out, em.log_path ? ": see " : "",
+			                  em.log_path ? em.log_path : "");
+		impact_watchout_error(&w->out, why.ptr);
+		impact_buf_release(&why);
+	}
+done:
+	*res_out = em.results;
+	*log_out = em.log_path;
+	free(em.error);
+	impact_strlist_release(&targets);
+	impact_planout_free(plan, true);
+	return outcome;
+}
+
+/* --- the loop ------------------------------------------------------------- */
+
+static void say_save(watcher *w, const impact_strlist *paths)
+{
+	for (size_t i = 0; i < paths->n; i++) {
+		size_t k = 0;
+		while (k < w->saved.n && strcmp(w->saved.items[k], paths->items[i]))
+			k++;
+		if (k == w->saved.n)
+			impact_strlist_push(&w->saved, paths->items[i]);
+	}
+	if (w->out.json) {
+		json_t *ev = impact_watchout_event("save");
+		json_object_set_new(ev, "paths", impact_watchout_list(paths));
+		impact_watchout_emit(ev);
+	} else if (paths->n) {
+		impact_watchout_say(&w->out, NULL, "impact watch: saved: %s%s", paths->items[0],
+		    paths->n > 1 ? " and more" : "");
+	}
+}
+
+/* Wait for the next save and say it. 1 a save, 0 Ctrl-C, < 0 an error (said). */
+static int next_save(watcher *w)
+{
+	impact_strlist paths = { 0 };
+	int rc = impact_watch_next(w->watch, &paths, (int)w->o->settle, &stop_requested);
+	if (rc < 0)
+		impact_watchout_error(&w->out, impact_error_last());
+	else if (rc > 0)
+		say_save(w, &paths);
+	impact_strlist_release(&paths);
+	return rc;
+}
+
+/* The end: remaining failures and the exit status. */
+static int finish(watcher *w, int exit_code)
+{
+	const impact_repair *l = &w->loop;
+	if (w->out.json) {
+		json_t *ev = impact_watchout_event("end");
+		json_object_set_new(ev, "state", json_string(w->loop.red ? "red" : "green"));
+		json_object_set_new(ev, "exit", json_integer(exit_code));
+		json_object_set_new(ev, "remaining", impact_watchout_list(&l->failed));
+		impact_watchout_emit(ev);
+	} else {
+		if (l->failed.n) {
+			impact_watchout_say(&w->out, IMPACT_WATCHOUT_RED, "impact watch: %zu test%s still failing:", l->failed.n,
+			    l->failed.n == 1 ? "" : "s");
+			for (size_t i = 0; i < l->failed.n; i++)
+				fprintf(stderr, "    %s\n", l->failed.items[i]);
+			impact_watchout_groups(&w->out, &w->loop);
+		}
+		impact_watchout_say(&w->out, NULL, "impact watch: stopped (%s)", exit_code == 130 ? "interrupted during a run"
+		    : w->loop.red ? "red" : "green");
+	}
+	return exit_code;
+}
+
+static int loop(watcher *w)
+{
+	for (;;) {
+		impact_results res = { 0 };
+		impact_repair_outcome outcome;
+		impact_repair_step step = w->loop.step;
+		char *log = NULL;
+		int exit_code, rc;
+
+		if (stop_requested)
+			return finish(w, w->loop.red ? IMPACT_EXIT_FAILED : IMPACT_EXIT_OK);
+		if (step == IMPACT_REPAIR_WAIT) {
+			if (w->out.json) {
+				json_t *ev = impact_watchout_event("wait");
+				json_object_set_new(ev, "resume", json_string(impact_repair_step_name(w->loop.resume)));
+				impact_watchout_emit(ev);
+			} else {
+				impact_watchout_say(&w->out, NULL, "waiting for changes...");
+			}
+			prepare(w);
+			rc = next_save(w);
+			if (rc < 0)
+				return finish(w, IMPACT_EXIT_USAGE);
+			if (rc == 0)
+				return finish(w, w->loop.red ? IMPACT_EXIT_FAILED : IMPACT_EXIT_OK);
+			impact_repair_saved(&w->loop);
+			continue;
+		}
+		/* Saves already made are in the state this run starts from. */
+		if ((rc = impact_watch_poll(w->watch)) > 0 && next_save(w) < 0)
+			return finish(w, IMPACT_EXIT_USAGE);
+		if (rc < 0) {
+			impact_watchout_error(&w->out, impact_error_last());
+			return finish(w, IMPACT_EXIT_USAGE);
+		}
+		outcome = run_step(w, &exit_code, &res, &log);
+		if (outcome == IMPACT_REPAIR_STOPPED) {
+			impact_results_release(&res);
+			free(log);
+			if (stop_requested) /* Ctrl-C: it stopped the run, not a save */
+				return finish(w, 130);
+			rc = next_save(w);
+			if (rc <= 0)
+				return finish(w, rc < 0 ? IMPACT_EXIT_USAGE : 130);
+			continue;
+		}
+		if (exit_code == 130) { /* Ctrl-C during the run (one after it ended waits for the loop's top) */
+			impact_results_release(&res);
+			free(log);
+			return finish(w, 130);
+		}
+		impact_repair_ran(&w->loop, outcome, &res);
+		if (outcome == IMPACT_REPAIR_RED) {
+			if (w->loop.step == IMPACT_REPAIR_WAIT) /* the test being fixed still fails */
+				impact_watchout_focus(&w->out, &w->loop, &res, log);
+			impact_watchout_groups(&w->out, &w->loop);
+		}
+		impact_watchout_state(&w->out, w->loop.red, &w->loop);
+		impact_results_release(&res);
+		free(log);
+	}
+}
+
+int cmd_watch(int argc, char **argv, impact_cli *cli)
+{
+	watch_opts o = { 0 };
+	const impact_opt opts[] = {
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL,
+		  "the working tree against HEAD (or <revspec>'s base, e.g. 'main...'), watched: at each\n"
+		  "save the failures of the largest group first, then every failed test, then\n"
+		  "what the changes affect, then (--all) the full suite" },
+		{ IMPACT_OPT_FLAG, 0, "all", &o.all, NULL, "start with the full suite, and end each green round with it" },
+		{ IMPACT_OPT_FLAG, 0, "json", &o.json, NULL, "one JSON object per line per event on stdout (the default off a terminal)" },
+		{ IMPACT_OPT_FLAG, 0, "no-notify", &o.no_notify, NULL, "no desktop notification (notify-send) when the state turns red or green" },
+		{ IMPACT_OPT_UINT, 0, "settle", &o.settle, "ms", "a burst of writes closer than this is one save (default 100)" },
+		{ IMPACT_OPT_FLAG, 0, "no-prepare", &o.no_prepare, NULL, "start each run's interpreter at the run, not ahead while waiting" },
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "selecting" },
+		{ IMPACT_OPT_FLAG, 0, "no-smart", &o.no_smart, NULL, "rules alone: no import graph (changed tests still run)" },
+		{ IMPACT_OPT_FLAG, 0, "coarse", &o.coarse, NULL, "whole modules: any change selects every test importing the module" },
+		{ IMPACT_OPT_FLAG, 0, "no-records", &o.no_records, NULL, "static selection only: ignore what tests executed at their last run" },
+		{ IMPACT_OPT_FLAG, 0, "no-cache", &o.no_cache, NULL, "parse every file, neither reading nor writing the parse cache" },
+		{ IMPACT_OPT_UINT, 0, "threads", &o.threads, "n", "parse with n threads (default: all CPUs)" },
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running (each run as 'impact' runs, going on past failures)" },
+		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o.run.no_preflight, NULL, "skip the import and collection checks" },
+		{ IMPACT_OPT_FLAG, 0, "no-record", &o.run.no_record, NULL, "do not record what the tests execute" },
+		{ IMPACT_OPT_FLAG, 0, "no-default-flags", &o.run.no_default_flags, NULL, "do not add --tb=short --no-header" },
+		{ IMPACT_OPT_UINT, 0, "timeout", &o.run.timeout, "seconds", "stop a run after this long (default 120 for one file, 600 for more)" },
+		{ IMPACT_OPT_UINT, 0, "grace", &o.run.grace, "seconds", "teardown time between SIGINT and SIGKILL (default 5)" },
+		{ IMPACT_OPT_STRING, 'n', "workers", &o.run.workers, "n|auto", "run on n processes with pytest-xdist" },
+		{ IMPACT_OPT_FLAG, 'q', "quiet", &o.run.quiet, NULL, "fewer messages on stderr" },
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL,
+		  "exit codes: 0 the last state was green, 1 red, 2 usage or configuration error\n"
+		  "(or the work tree cannot be watched), 130 Ctrl-C during a run." },
+		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
+	};
+	char **pos = NULL, **rest = NULL;
+	size_t npos = 0, nrest = 0;
+	watcher w = { 0 };
+	struct sigaction sa, old_int, old_term, old_hup;
+	int rc, exit_code;
+
+	rc = impact_opts_parse(opts, usage_line, argc, argv, &pos, &npos, &rest, &nrest);
+	if (rc > 0)
+		return IMPACT_EXIT_OK;
+	if (rc < 0)
+		return IMPACT_EXIT_USAGE;
+	if (npos > 1) {
+		fprintf(stderr, "impact watch: error: one revision at a time, got '%s' and '%s'\n"
+		        "  (pytest's own arguments go after '--')\n", pos[0], pos[1]);
+		free(pos);
+		return IMPACT_EXIT_USAGE;
+	}
+	if (o.run.workers && strcmp(o.run.workers, "auto") &&
+	    strspn(o.run.workers, "0123456789") != strlen(o.run.workers)) {
+		fprintf(stderr, "impact watch: error: -n takes a number of processes or 'auto', not '%s'\n",
+		        o.run.workers);
+		free(pos);
+		return IMPACT_EXIT_USAGE;
+	}
+	if (!o.settle)
+		o.settle = 100;
+	if (!cli->workdir) {
+		fprintf(stderr, "impact watch: error: a bare repository has no work tree to watch\n");
+		free(pos);
+		return IMPACT_EXIT_USAGE;
+	}
+
+	w.cli = cli;
+	w.o = &o;
+	w.spec = npos ? pos[0] : NULL;
+	w.rest = rest;
+	w.nrest = nrest;
+	impact_watchout_init(&w.out, o.json || !isatty(STDOUT_FILENO), o.no_notify, cli->workdir);
+	impact_repair_init(&w.loop, o.all);
+	if (!o.no_prepare) {
+		char *dir = impact_run_plugin_dir();
+		if (dir) {
+			impact_buf p = IMPACT_BUF_INIT;
+			impact_buf_printf(&p, "%s/impact_prepared.py", dir);
+			if (access(p.ptr, R_OK) == 0)
+				w.prep_script = impact_buf_detach(&p);
+			impact_buf_release(&p);
+		}
+		free(dir);
+	}
+
+	stop_requested = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+
+	if ((rc = impact_watch_open(&w.watch, cli->repo, cli->workdir)) < 0) {
+		exit_code = impact_cli_fail(rc);
+		goto done;
+	}
+	if (w.out.json) {
+		json_t *ev = impact_watchout_event("start");
+		json_object_set_new(ev, "workdir", impact_watchout_str(cli->workdir));
+		json_object_set_new(ev, "base", impact_watchout_str(w.spec ? w.spec : "HEAD"));
+		json_object_set_new(ev, "all", json_boolean(o.all));
+		json_object_set_new(ev, "folders", json_integer((json_int_t)impact_watch_folders(w.watch)));
+		json_object_set_new(ev, "pid", json_integer((json_int_t)getpid()));
+		impact_watchout_emit(ev);
+	} else {
+		impact_watchout_say(&w.out, NULL, "impact watch: watching %zu folder%s of %s (Ctrl-C to stop)",
+		    impact_watch_folders(w.watch), impact_watch_folders(w.watch) == 1 ? "" : "s",
+		    cli->workdir);
+	}
+	exit_code = loop(&w);
+done:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	impact_watch_free(w.watch);
+	impact_repair_release(&w.loop);
+	impact_strlist_release(&w.saved);
+	impact_prepared_free(w.prep);
+	impact_strlist_release(&w.python);
+	free(w.prep_script);
+	impact_watchout_release(&w.out);
+	free(pos);
+	return exit_code;
+}
