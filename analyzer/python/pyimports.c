@@ -1787,12 +1787,55 @@ static void index_keywords(const char *s, size_t len, uint32_t **out, size_t *n)
 	free(pos[1]);
 }
 
+/*
+ * The parse budget counts this thread's CPU time, not the wall clock: a
+ * file is "too large" because of what it holds, never because the machine
+ * was busy (a loaded CI runner would otherwise give up on files an idle
+ * one reads, and select differently).
+ */
 static uint64_t now_us(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
+
+#if TREE_SITTER_LANGUAGE_VERSION >= 15
+/* tree-sitter 0.25+: parse with a progress callback that checks the CPU budget. */
+static bool out_of_budget(TSParseState *state)
+{
+	return now_us() >= *(const uint64_t *)state->payload;
+}
+
+typedef struct src_view {
+	const char *ptr;
+	size_t len;
+} src_view;
+
+static const char *read_whole(void *payload, uint32_t byte, TSPoint at, uint32_t *n)
+{
+	const src_view *v = payload;
+	IMPACT_UNUSED(at);
+	*n = byte < v->len ? (uint32_t)(v->len - byte) : 0;
+	return *n ? v->ptr + byte : "";
+}
+
+static TSTree *parse_within(TSParser *ts, const char *src, size_t len, uint64_t deadline)
+{
+	src_view whole = { src, len };
+	TSInput in = { &whole, read_whole, TSInputEncodingUTF8, NULL };
+	TSParseOptions o = { &deadline, out_of_budget };
+	return ts_parser_parse_with_options(ts, NULL, in, o);
+}
+#else
+/* Older runtimes: their own timeout, on the wall clock. */
+static TSTree *parse_within(TSParser *ts, const char *src, size_t len, uint64_t deadline)
+{
+	uint64_t now = now_us();
+	ts_parser_set_timeout_micros(ts, deadline > now ? deadline - now : 1);
+	return ts_parser_parse_string(ts, NULL, src, (uint32_t)len);
+}
+#endif
 
 /* ---- string evidence ---------------------------------------------------- */
 
@@ -2557,8 +2600,7 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 			gave_up = true;
 			break;
 		}
-		ts_parser_set_timeout_micros(parser->ts, budget - spent);
-		tree = ts_parser_parse_string(parser->ts, NULL, w.src, (uint32_t)len);
+		tree = parse_within(parser->ts, w.src, len, started + budget);
 		if (!tree) {
 			/* Timed out: forget the half-done parse for the next file. */
 			ts_parser_reset(parser->ts);
