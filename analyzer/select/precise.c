@@ -154,6 +154,9 @@ typedef struct walker {
 	bool lazy_done;
 	bool gave_up;
 	bool indexed;
+	/* Star imports by the module they import: importers of file m are
+	 * star_by[star_at[m] .. star_at[m + 1]), in (file, import) order. */
+	uint32_t *star_at, *star_by;
 	const uint32_t *bound; /* per file: UINT32_MAX = out of the whole-module reach */
 	size_t nmemo, amemo;
 } walker;
@@ -606,6 +609,38 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 
 /* ---- building the indexes ------------------------------------------------ */
 
+/*
+ * Every star import of the reach, resolved once, grouped by the module it
+ * imports (follow_bindings used to scan every import of every file for
+ * each target: the walk's largest cost on real code).
+ */
+static void index_stars(walker *w)
+{
+	const impact_project *p = w->p;
+	impact_u32vec pairs = { 0 }; /* (imported module, importer) */
+	w->star_at = impact_xcalloc((size_t)p->nfiles + 2, sizeof(uint32_t));
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+		for (size_t i = 0; f && i < f->nimports; i++) {
+			const impact_import *imp = &f->imports[i];
+			uint32_t m;
+			if (imp->kind != IMPACT_IMPORT_FROM || !imp->name || strcmp(imp->name, "*") ||
+			    (m = module_file(w, y, imp->module, imp->level)) == NONE)
+				continue;
+			impact_u32vec_push(&pairs, m);
+			impact_u32vec_push(&pairs, y);
+			w->star_at[m + 2]++;
+		}
+	}
+	for (uint32_t m = 0; m < p->nfiles; m++)
+		w->star_at[m + 2] += w->star_at[m + 1];
+	w->star_by = impact_xmalloc((pairs.n / 2 + 1) * sizeof(uint32_t));
+	/* A stable counting sort: importers stay in (file, import) order. */
+	for (size_t k = 0; k + 1 < pairs.n; k += 2)
+		w->star_by[w->star_at[pairs.v[k] + 1]++] = pairs.v[k + 1];
+	impact_u32vec_release(&pairs);
+}
+
 static void build_indexes(walker *w)
 {
 	const impact_project *p = w->p;
@@ -648,6 +683,7 @@ static void build_indexes(walker *w)
 				index_add(&w->binds, imp->name, strlen(imp->name), id, (uint32_t)i, &w->owned);
 		}
 	}
+	index_stars(w);
 }
 
 /* ---- the walks -------------------------------------------------------------- */
@@ -666,19 +702,11 @@ static void follow_bindings(walker *w, const target *t)
 			continue;
 		push_target(w, y, imp->asname ? imp->asname : imp->name, t->node);
 	}
-	/* Star imports re-export public names. */
-	if (tl[0] != '_') {
-		for (uint32_t y = 0; y < p->nfiles; y++) {
-			/* A star import of t's module imports it: inside the reach. */
-			const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
-			for (size_t i = 0; f && i < f->nimports; i++) {
-				const impact_import *imp = &f->imports[i];
-				if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !strcmp(imp->name, "*") &&
-				    module_file(w, y, imp->module, imp->level) == t->file)
-					push_target(w, y, tl, t->node);
-			}
-		}
-	}
+	/* Star imports re-export public names (a star import of t's module
+	 * imports it: inside the reach). */
+	if (tl[0] != '_' && t->file < p->nfiles)
+		for (uint32_t k = w->star_at[t->file]; k < w->star_at[t->file + 1]; k++)
+			push_target(w, w->star_by[k], tl, t->node);
 }
 
 /* Process one target: reach every symbol whose references may mean it. */
@@ -1106,6 +1134,8 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	if (w.indexed) {
 		index_release(&w.refs);
 		index_release(&w.binds);
+		free(w.star_at);
+		free(w.star_by);
 	}
 	impact_strlist_release(&w.owned);
 	free(w.queue);
