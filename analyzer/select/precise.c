@@ -46,23 +46,45 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-/* name -> list of (file, index) */
+static uint64_t hash_strn(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * name -> list of (file, index). Keys are distinct (one per name, its
+ * bytes borrowed from the facts: a part of a chain is a pointer and a
+ * length, never a copy); each key heads its own list of entries, newest
+ * first, so a lookup compares strings once and then follows links.
+ */
 typedef struct entry {
-	const char *key;
-	uint64_t hash;
 	uint32_t file, index;
-	uint32_t next; /* next entry with the same bucket, NONE ends */
+	uint32_t next; /* next entry of the same key, NONE ends */
 } entry;
+
+typedef struct key {
+	const char *s;
+	uint32_t len;
+	uint32_t head;     /* newest entry */
+	uint32_t next_key; /* next key of the same bucket */
+	uint64_t hash;
+} key;
 
 typedef struct index {
 	uint32_t *buckets;
 	size_t nbuckets;
 	entry *v;
 	size_t n, alloc;
+	key *keys;
+	size_t nkeys, akeys;
 } index_t;
 
 static void index_init(index_t *ix, size_t expect)
 {
+	memset(ix, 0, sizeof(*ix));
 	ix->nbuckets = 1024;
 	while (ix->nbuckets < expect)
 		ix->nbuckets <<= 1;
@@ -70,51 +92,51 @@ static void index_init(index_t *ix, size_t expect)
 	memset(ix->buckets, 0xff, ix->nbuckets * sizeof(uint32_t));
 }
 
-static void index_add(index_t *ix, const char *key, size_t keylen, uint32_t file, uint32_t idx,
-                      impact_strlist *owned)
+static uint32_t index_key(const index_t *ix, const char *s, size_t len, uint64_t h)
 {
-	entry e;
-	uint64_t h;
-	char *k = NULL;
-	if (key[keylen]) { /* a component inside a chain: own a copy */
-		k = impact_xstrndup(key, keylen);
-		impact_strlist_push(owned, k);
-		free(k);
-		key = owned->items[owned->n - 1];
-	}
-	e.hash = hash_str(key);
-	h = e.hash & (ix->nbuckets - 1);
-	e.key = key;
-	e.file = file;
-	e.index = idx;
-	e.next = ix->buckets[h];
-	IMPACT_PUSH(ix->v, ix->n, ix->alloc, e);
-	ix->buckets[h] = (uint32_t)(ix->n - 1);
+	uint32_t k = ix->buckets[h & (ix->nbuckets - 1)];
+	while (k != NONE && (ix->keys[k].hash != h || ix->keys[k].len != len ||
+	                     memcmp(ix->keys[k].s, s, len)))
+		k = ix->keys[k].next_key;
+	return k;
 }
 
-static uint32_t index_first(const index_t *ix, const char *key)
+/* `key` (keylen bytes, not necessarily NUL-terminated) must outlive the index. */
+static void index_add(index_t *ix, const char *s, size_t keylen, uint32_t file, uint32_t idx)
 {
-	uint64_t h = hash_str(key);
-	uint32_t i = ix->buckets[h & (ix->nbuckets - 1)];
-	while (i != NONE && (ix->v[i].hash != h || strcmp(ix->v[i].key, key)))
-		i = ix->v[i].next;
-	return i;
+	uint64_t h = hash_strn(s, keylen);
+	uint32_t k = index_key(ix, s, keylen, h);
+	entry e;
+	if (k == NONE) {
+		key nk = { s, (uint32_t)keylen, NONE, ix->buckets[h & (ix->nbuckets - 1)], h };
+		IMPACT_PUSH(ix->keys, ix->nkeys, ix->akeys, nk);
+		k = (uint32_t)(ix->nkeys - 1);
+		ix->buckets[h & (ix->nbuckets - 1)] = k;
+	}
+	e.file = file;
+	e.index = idx;
+	e.next = ix->keys[k].head;
+	IMPACT_PUSH(ix->v, ix->n, ix->alloc, e);
+	ix->keys[k].head = (uint32_t)(ix->n - 1);
+}
+
+static uint32_t index_first(const index_t *ix, const char *s)
+{
+	size_t len = strlen(s);
+	uint32_t k = index_key(ix, s, len, hash_strn(s, len));
+	return k == NONE ? NONE : ix->keys[k].head;
 }
 
 static uint32_t index_next(const index_t *ix, uint32_t i)
 {
-	const char *key = ix->v[i].key;
-	uint64_t h = ix->v[i].hash;
-	for (i = ix->v[i].next; i != NONE && (ix->v[i].hash != h || strcmp(ix->v[i].key, key));
-	     i = ix->v[i].next)
-		;
-	return i;
+	return ix->v[i].next;
 }
 
 static void index_release(index_t *ix)
 {
 	free(ix->buckets);
 	free(ix->v);
+	free(ix->keys);
 }
 
 /* ---- the walk's state -------------------------------------------------- */
@@ -664,14 +686,14 @@ static void build_indexes(walker *w)
 			if (r->kind == IMPACT_SYMREF_ATTR && via_class_name(r->text))
 				continue;
 			if (r->kind != IMPACT_SYMREF_CHAIN) {
-				index_add(&w->refs, r->text, strlen(r->text), id, (uint32_t)i, &w->owned);
+				index_add(&w->refs, r->text, strlen(r->text), id, (uint32_t)i);
 				continue;
 			}
 			/* A chain under each of its parts, the head included. */
 			for (const char *s = r->text;;) {
 				const char *dot = strchr(s, '.');
 				size_t len = dot ? (size_t)(dot - s) : strlen(s);
-				index_add(&w->refs, s, len, id, (uint32_t)i, &w->owned);
+				index_add(&w->refs, s, len, id, (uint32_t)i);
 				if (!dot)
 					break;
 				s = dot + 1;
@@ -680,7 +702,7 @@ static void build_indexes(walker *w)
 		for (size_t i = 0; i < f->nimports; i++) {
 			const impact_import *imp = &f->imports[i];
 			if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !(imp->flags & IMPACT_IMPORT_TYPE_CHECKING))
-				index_add(&w->binds, imp->name, strlen(imp->name), id, (uint32_t)i, &w->owned);
+				index_add(&w->binds, imp->name, strlen(imp->name), id, (uint32_t)i);
 		}
 	}
 	index_stars(w);
