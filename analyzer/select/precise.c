@@ -179,6 +179,10 @@ typedef struct walker {
 	/* Star imports by the module they import: importers of file m are
 	 * star_by[star_at[m] .. star_at[m + 1]), in (file, import) order. */
 	uint32_t *star_at, *star_by;
+	/* Old sides parsed here, stored in the cache when the walk is done
+	 * (a warm run on the same range then parses nothing). */
+	struct kept { git_oid oid; impact_buf enc; } *kept;
+	size_t nkept, akept;
 	const uint32_t *bound; /* per file: UINT32_MAX = out of the whole-module reach */
 	size_t nmemo, amemo;
 } walker;
@@ -879,7 +883,7 @@ static int read_blob(impact_buf *out, git_repository *repo, const git_oid *oid)
 	return 0;
 }
 
-static int old_facts(impact_pyfacts **out, git_repository *repo, impact_cache *cache,
+static int old_facts(walker *w, impact_pyfacts **out, git_repository *repo, impact_cache *cache,
                      const git_oid *oid, const impact_buf *src, impact_pyparser **parser)
 {
 	impact_buf cached = IMPACT_BUF_INIT;
@@ -895,7 +899,28 @@ static int old_facts(impact_pyfacts **out, git_repository *repo, impact_cache *c
 	if (!*parser && !(*parser = impact_pyparser_new()))
 		return IMPACT_ERROR;
 	rc = impact_pyfacts_extract(out, *parser, src->ptr ? src->ptr : "", src->size);
+	if (rc == 0 && cache && !git_oid_is_zero(oid) && !((*out)->flags & IMPACT_PYFACTS_TOO_LARGE)) {
+		struct kept k = { *oid, IMPACT_BUF_INIT };
+		if (impact_pyfacts_encode(&k.enc, *out) == 0)
+			IMPACT_PUSH(w->kept, w->nkept, w->akept, k);
+		else
+			impact_buf_release(&k.enc);
+	}
 	return rc;
+}
+
+/* Store the old sides parsed by this walk (best effort: the cache only saves work). */
+static void store_kept(walker *w, impact_cache *cache)
+{
+	if (w->nkept && cache && impact_cache_begin(cache) == 0) {
+		for (size_t i = 0; i < w->nkept; i++)
+			if (impact_cache_put(cache, &w->kept[i].oid, w->kept[i].enc.ptr, w->kept[i].enc.size) < 0)
+				break;
+		impact_cache_commit(cache);
+	}
+	for (size_t i = 0; i < w->nkept; i++)
+		impact_buf_release(&w->kept[i].enc);
+	free(w->kept);
 }
 
 /* Append to `why` the names of the symbols in `list`. */
@@ -937,7 +962,7 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 		reason = "its new side could not be read symbol by symbol";
 	else if (!file->entry || read_blob(&old_src, repo, &c->old_oid) < 0 ||
 	         impact_snapshot_read(&new_src, p->snap, file->entry) < 0 ||
-	         old_facts(&of, repo, cache, &c->old_oid, &old_src, parser) < 0)
+	         old_facts(w, &of, repo, cache, &c->old_oid, &old_src, parser) < 0)
 		reason = "a side could not be read";
 	else if (of->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE))
 		reason = "its old side could not be read symbol by symbol";
@@ -1175,6 +1200,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	free(w.any_hit);
 	free(w.seed_via);
 	impact_cache_read_end(p->cache);
+	store_kept(&w, cache);
 	*out = pr;
 	return 0;
 }
