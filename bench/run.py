@@ -164,9 +164,11 @@ def build_debian():
     return repo
 
 
-def collect_ms(repo, strict=True):
-    ms, _, code, _ = timed([sys.executable, "-m", "pytest", "--collect-only", "-q",
-                            "-p", "no:cacheprovider"], repo)
+def collect_ms(repo, strict=True, cpu_out=None):
+    ms, _, code, cpu = timed([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                              "-p", "no:cacheprovider"], repo)
+    if cpu_out is not None:
+        cpu_out.append(cpu * 1000)
     if code != 0 and strict:
         sys.exit(f"bench: pytest --collect-only failed in {repo} (exit {code}); "
                  f"{sys.executable} needs pytest (apt-get install python3-pytest)")
@@ -225,17 +227,23 @@ def measure(name, repo, collect, strict=True):
         ms, mb = impact("warm", "HEAD~1..")
         warm.append(ms)
         rss = max(rss, mb)
+    t0 = os.times()
     p = subprocess.run([FLOOR], input=b"\0".join(f.encode() for f in files),
                        capture_output=True, check=True)
+    t1 = os.times()
     floor = float(p.stdout)
-    coll = float("nan")
+    # The floor's CPU time, reading the files included (a small share).
+    floor_cpu = (t1.children_user - t0.children_user + t1.children_system - t0.children_system) * 1000
+    coll, coll_cpu = float("nan"), []
     if collect:
-        coll = median([collect_ms(repo, strict) for _ in range(1 if len(files) > 20000 else min(runs, 3))])
+        coll = median([collect_ms(repo, strict, coll_cpu)
+                       for _ in range(1 if len(files) > 20000 else min(runs, 3))])
     phase = {k: {ph: median([t.get(ph, 0.0) for t in v]) for ph in ("diff", "parse", "graph", "select", "total")}
              for k, v in phases.items()}
     return dict(name=name, files=len(files), diff=median(diff), cold=median(cold),
                 warm=median(warm), same=median(same), floor=floor, collect=coll, rss=rss,
-                phases=phase, cpu={k: median(v) for k, v in cpu.items()}, **notes)
+                phases=phase, cpu={k: median(v) for k, v in cpu.items()},
+                floor_cpu=floor_cpu, collect_cpu=median(coll_cpu), **notes)
 
 
 def main():
@@ -262,13 +270,18 @@ def main():
     print()
     print("per phase (--json timings_ms, medians): diff/parse/graph/select; CPU = user+system ms")
     print(" | ".join(("corpus", "cold", "warm", "same tree", "cold CPU", "warm CPU", "same CPU",
+                      "floor CPU", "collect CPU", "warm/collect CPU", "cold/floor CPU",
                       "unparseable", "gave up", "selected")))
     for r in rows:
         ph = r["phases"]
         cell = lambda k: "/".join(f"{ph[k][x]:.1f}" for x in ("diff", "parse", "graph", "select"))
         print(" | ".join([r["name"], cell("cold"), cell("warm"), cell("same"),
                           f"{r['cpu']['cold']:.0f}", f"{r['cpu']['warm']:.0f}",
-                          f"{r['cpu']['same']:.0f}", str(r["unparseable"]),
+                          f"{r['cpu']['same']:.0f}", f"{r['floor_cpu']:.0f}",
+                          f"{r['collect_cpu']:.0f}" if r["collect_cpu"] == r["collect_cpu"] else "-",
+                          f"{r['cpu']['warm'] / r['collect_cpu']:.4f}"
+                          if r["collect_cpu"] == r["collect_cpu"] else "-",
+                          f"{r['cpu']['cold'] / r['floor_cpu']:.2f}", str(r["unparseable"]),
                           "yes" if r["gave_up"] else "no", str(r["selected"])]))
     if os.environ.get("IMPACT_BENCH_JSON"):
         with open(os.environ["IMPACT_BENCH_JSON"], "w", encoding="utf-8") as f:
