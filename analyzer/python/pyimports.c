@@ -16,8 +16,9 @@
  * whose token bound (count_units) could reach that is parsed in pieces cut
  * at top-level statements; a piece that is still too big is skipped when
  * its text cannot hold an import, and otherwise the module is reported
- * IMPACT_PYFACTS_TOO_LARGE. Build against a fixed runtime with the guard
- * off to drop all of this.
+ * IMPACT_PYFACTS_TOO_LARGE. Built against a fixed runtime (the guard off),
+ * only sources over MEMORY_MAX_UNITS are cut, for memory, and nothing is
+ * skipped.
  *
  * A tree with syntax errors is walked like any other; then each line that
  * starts with `import` or `from` but that the tree does not hold as an
@@ -47,6 +48,13 @@ const TSLanguage *tree_sitter_python(void);
 
 /* Units (see count_units) one parse may see while the guard is on. */
 #define GUARD_MAX_UNITS 24000u
+/*
+ * Without the guard, a source over this many units (some 300 KB) is still
+ * parsed in runs of whole top-level statements, for memory: a syntax tree
+ * costs some 50 times its source, and a 1.5 MB generated test module parsed
+ * whole held 160 MB. A single statement over it is parsed alone.
+ */
+#define MEMORY_MAX_UNITS 120000u
 
 /* ---- arena ------------------------------------------------------------ */
 
@@ -1696,6 +1704,7 @@ static void plan_pieces(const walker *w, piece **out, size_t *npieces,
                         bool *too_large)
 {
 	size_t alloc = 0, nstarts = 0, units = 0;
+	const size_t max_units = IMPACT_TS_CHILD_COUNT_GUARD ? GUARD_MAX_UNITS : MEMORY_MAX_UNITS;
 	mark *starts = NULL;
 	mark end = { (uint32_t)w->len, 0 };
 	piece cur;
@@ -1703,8 +1712,7 @@ static void plan_pieces(const walker *w, piece **out, size_t *npieces,
 	*out = NULL;
 	*npieces = 0;
 	*too_large = false;
-	if (!IMPACT_TS_CHILD_COUNT_GUARD ||
-	    count_units(w->src, 0, w->len) <= GUARD_MAX_UNITS) {
+	if (count_units(w->src, 0, w->len) <= max_units) {
 		piece whole = { { 0, 0 }, end, false };
 		IMPACT_PUSH(*out, *npieces, alloc, whole);
 		return;
@@ -1718,7 +1726,17 @@ static void plan_pieces(const walker *w, piece **out, size_t *npieces,
 		mark to = k < nstarts ? starts[k] : end;
 		size_t seg = count_units(w->src, from.off, to.off);
 
-		if (seg > GUARD_MAX_UNITS) {
+		if (seg > max_units) {
+			if (!IMPACT_TS_CHILD_COUNT_GUARD) {
+				/* No limit to fear: the statement alone. */
+				if (cur.end.off > cur.start.off)
+					IMPACT_PUSH(*out, *npieces, alloc, cur);
+				cur = (piece){ from, to, false };
+				IMPACT_PUSH(*out, *npieces, alloc, cur);
+				cur = (piece){ to, to, false };
+				units = 0;
+				continue;
+			}
 			if (kw_within(w, from.off, to.off)) {
 				*too_large = true;
 				break;
@@ -1731,7 +1749,7 @@ static void plan_pieces(const walker *w, piece **out, size_t *npieces,
 			units = 0;
 			continue;
 		}
-		if (units + seg > GUARD_MAX_UNITS) {
+		if (units + seg > max_units) {
 			IMPACT_PUSH(*out, *npieces, alloc, cur);
 			cur = (piece){ from, from, false };
 			units = 0;
