@@ -31,7 +31,9 @@ die() { echo "install.sh: error: $*" >&2; exit 1; }
 say() { echo "install.sh: $*"; }
 
 # What the build, the tests and impact's runs need, by Debian package.
-packages="gcc pkg-config meson ninja-build git libgit2-dev libtree-sitter-dev
+# (tree-sitter's runtime is built in from a pinned npm tarball, as the
+# grammars are: no libtree-sitter-dev, unless -Dsystem_tree_sitter=true.)
+packages="gcc pkg-config meson ninja-build git libgit2-dev
 libjansson-dev libexpat1-dev libsqlite3-dev libcmocka-dev
 python3 python3-pytest python3-pytest-xdist python3-venv ca-certificates"
 command -v npm >/dev/null 2>&1 || packages="$packages npm"
@@ -61,7 +63,7 @@ fi
 for tool in meson ninja pkg-config cc npm; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' is missing (install its Debian package, or drop --no-apt)"
 done
-for lib in libgit2 tree-sitter jansson expat sqlite3; do
+for lib in libgit2 jansson expat sqlite3; do
     pkg-config --exists "$lib" || die "library '$lib' is missing (its -dev package)"
 done
 

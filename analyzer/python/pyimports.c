@@ -16,8 +16,9 @@
  * whose token bound (count_units) could reach that is parsed in pieces cut
  * at top-level statements; a piece that is still too big is skipped when
  * its text cannot hold an import, and otherwise the module is reported
- * IMPACT_PYFACTS_TOO_LARGE. Build against a fixed runtime with the guard
- * off to drop all of this.
+ * IMPACT_PYFACTS_TOO_LARGE. Built against a fixed runtime (the guard off),
+ * only sources over MEMORY_MAX_UNITS are cut, for memory, and nothing is
+ * skipped.
  *
  * A tree with syntax errors is walked like any other; then each line that
  * starts with `import` or `from` but that the tree does not hold as an
@@ -47,6 +48,13 @@ const TSLanguage *tree_sitter_python(void);
 
 /* Units (see count_units) one parse may see while the guard is on. */
 #define GUARD_MAX_UNITS 24000u
+/*
+ * Without the guard, a source over this many units (some 300 KB) is still
+ * parsed in runs of whole top-level statements, for memory: a syntax tree
+ * costs some 50 times its source, and a 1.5 MB generated test module parsed
+ * whole held 160 MB. A single statement over it is parsed alone.
+ */
+#define MEMORY_MAX_UNITS 120000u
 
 /* ---- arena ------------------------------------------------------------ */
 
@@ -1696,6 +1704,7 @@ static void plan_pieces(const walker *w, piece **out, size_t *npieces,
                         bool *too_large)
 {
 	size_t alloc = 0, nstarts = 0, units = 0;
+	const size_t max_units = IMPACT_TS_CHILD_COUNT_GUARD ? GUARD_MAX_UNITS : MEMORY_MAX_UNITS;
 	mark *starts = NULL;
 	mark end = { (uint32_t)w->len, 0 };
 	piece cur;
@@ -1703,8 +1712,7 @@ static void plan_pieces(const walker *w, piece **out, size_t *npieces,
 	*out = NULL;
 	*npieces = 0;
 	*too_large = false;
-	if (!IMPACT_TS_CHILD_COUNT_GUARD ||
-	    count_units(w->src, 0, w->len) <= GUARD_MAX_UNITS) {
+	if (count_units(w->src, 0, w->len) <= max_units) {
 		piece whole = { { 0, 0 }, end, false };
 		IMPACT_PUSH(*out, *npieces, alloc, whole);
 		return;
@@ -1718,7 +1726,17 @@ static void plan_pieces(const walker *w, piece **out, size_t *npieces,
 		mark to = k < nstarts ? starts[k] : end;
 		size_t seg = count_units(w->src, from.off, to.off);
 
-		if (seg > GUARD_MAX_UNITS) {
+		if (seg > max_units) {
+			if (!IMPACT_TS_CHILD_COUNT_GUARD) {
+				/* No limit to fear: the statement alone. */
+				if (cur.end.off > cur.start.off)
+					IMPACT_PUSH(*out, *npieces, alloc, cur);
+				cur = (piece){ from, to, false };
+				IMPACT_PUSH(*out, *npieces, alloc, cur);
+				cur = (piece){ to, to, false };
+				units = 0;
+				continue;
+			}
 			if (kw_within(w, from.off, to.off)) {
 				*too_large = true;
 				break;
@@ -1731,7 +1749,7 @@ static void plan_pieces(const walker *w, piece **out, size_t *npieces,
 			units = 0;
 			continue;
 		}
-		if (units + seg > GUARD_MAX_UNITS) {
+		if (units + seg > max_units) {
 			IMPACT_PUSH(*out, *npieces, alloc, cur);
 			cur = (piece){ from, from, false };
 			units = 0;
@@ -1787,12 +1805,55 @@ static void index_keywords(const char *s, size_t len, uint32_t **out, size_t *n)
 	free(pos[1]);
 }
 
+/*
+ * The parse budget counts this thread's CPU time, not the wall clock: a
+ * file is "too large" because of what it holds, never because the machine
+ * was busy (a loaded CI runner would otherwise give up on files an idle
+ * one reads, and select differently).
+ */
 static uint64_t now_us(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
+
+#if TREE_SITTER_LANGUAGE_VERSION >= 15
+/* tree-sitter 0.25+: parse with a progress callback that checks the CPU budget. */
+static bool out_of_budget(TSParseState *state)
+{
+	return now_us() >= *(const uint64_t *)state->payload;
+}
+
+typedef struct src_view {
+	const char *ptr;
+	size_t len;
+} src_view;
+
+static const char *read_whole(void *payload, uint32_t byte, TSPoint at, uint32_t *n)
+{
+	const src_view *v = payload;
+	IMPACT_UNUSED(at);
+	*n = byte < v->len ? (uint32_t)(v->len - byte) : 0;
+	return *n ? v->ptr + byte : "";
+}
+
+static TSTree *parse_within(TSParser *ts, const char *src, size_t len, uint64_t deadline)
+{
+	src_view whole = { src, len };
+	TSInput in = { &whole, read_whole, TSInputEncodingUTF8, NULL };
+	TSParseOptions o = { &deadline, out_of_budget };
+	return ts_parser_parse_with_options(ts, NULL, in, o);
+}
+#else
+/* Older runtimes: their own timeout, on the wall clock. */
+static TSTree *parse_within(TSParser *ts, const char *src, size_t len, uint64_t deadline)
+{
+	uint64_t now = now_us();
+	ts_parser_set_timeout_micros(ts, deadline > now ? deadline - now : 1);
+	return ts_parser_parse_string(ts, NULL, src, (uint32_t)len);
+}
+#endif
 
 /* ---- string evidence ---------------------------------------------------- */
 
@@ -2557,8 +2618,7 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 			gave_up = true;
 			break;
 		}
-		ts_parser_set_timeout_micros(parser->ts, budget - spent);
-		tree = ts_parser_parse_string(parser->ts, NULL, w.src, (uint32_t)len);
+		tree = parse_within(parser->ts, w.src, len, started + budget);
 		if (!tree) {
 			/* Timed out: forget the half-done parse for the next file. */
 			ts_parser_reset(parser->ts);

@@ -46,23 +46,45 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-/* name -> list of (file, index) */
+static uint64_t hash_strn(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * name -> list of (file, index). Keys are distinct (one per name, its
+ * bytes borrowed from the facts: a part of a chain is a pointer and a
+ * length, never a copy); each key heads its own list of entries, newest
+ * first, so a lookup compares strings once and then follows links.
+ */
 typedef struct entry {
-	const char *key;
-	uint64_t hash;
 	uint32_t file, index;
-	uint32_t next; /* next entry with the same bucket, NONE ends */
+	uint32_t next; /* next entry of the same key, NONE ends */
 } entry;
+
+typedef struct key {
+	const char *s;
+	uint32_t len;
+	uint32_t head;     /* newest entry */
+	uint32_t next_key; /* next key of the same bucket */
+	uint64_t hash;
+} key;
 
 typedef struct index {
 	uint32_t *buckets;
 	size_t nbuckets;
 	entry *v;
 	size_t n, alloc;
+	key *keys;
+	size_t nkeys, akeys;
 } index_t;
 
 static void index_init(index_t *ix, size_t expect)
 {
+	memset(ix, 0, sizeof(*ix));
 	ix->nbuckets = 1024;
 	while (ix->nbuckets < expect)
 		ix->nbuckets <<= 1;
@@ -70,51 +92,51 @@ static void index_init(index_t *ix, size_t expect)
 	memset(ix->buckets, 0xff, ix->nbuckets * sizeof(uint32_t));
 }
 
-static void index_add(index_t *ix, const char *key, size_t keylen, uint32_t file, uint32_t idx,
-                      impact_strlist *owned)
+static uint32_t index_key(const index_t *ix, const char *s, size_t len, uint64_t h)
 {
-	entry e;
-	uint64_t h;
-	char *k = NULL;
-	if (key[keylen]) { /* a component inside a chain: own a copy */
-		k = impact_xstrndup(key, keylen);
-		impact_strlist_push(owned, k);
-		free(k);
-		key = owned->items[owned->n - 1];
-	}
-	e.hash = hash_str(key);
-	h = e.hash & (ix->nbuckets - 1);
-	e.key = key;
-	e.file = file;
-	e.index = idx;
-	e.next = ix->buckets[h];
-	IMPACT_PUSH(ix->v, ix->n, ix->alloc, e);
-	ix->buckets[h] = (uint32_t)(ix->n - 1);
+	uint32_t k = ix->buckets[h & (ix->nbuckets - 1)];
+	while (k != NONE && (ix->keys[k].hash != h || ix->keys[k].len != len ||
+	                     memcmp(ix->keys[k].s, s, len)))
+		k = ix->keys[k].next_key;
+	return k;
 }
 
-static uint32_t index_first(const index_t *ix, const char *key)
+/* `key` (keylen bytes, not necessarily NUL-terminated) must outlive the index. */
+static void index_add(index_t *ix, const char *s, size_t keylen, uint32_t file, uint32_t idx)
 {
-	uint64_t h = hash_str(key);
-	uint32_t i = ix->buckets[h & (ix->nbuckets - 1)];
-	while (i != NONE && (ix->v[i].hash != h || strcmp(ix->v[i].key, key)))
-		i = ix->v[i].next;
-	return i;
+	uint64_t h = hash_strn(s, keylen);
+	uint32_t k = index_key(ix, s, keylen, h);
+	entry e;
+	if (k == NONE) {
+		key nk = { s, (uint32_t)keylen, NONE, ix->buckets[h & (ix->nbuckets - 1)], h };
+		IMPACT_PUSH(ix->keys, ix->nkeys, ix->akeys, nk);
+		k = (uint32_t)(ix->nkeys - 1);
+		ix->buckets[h & (ix->nbuckets - 1)] = k;
+	}
+	e.file = file;
+	e.index = idx;
+	e.next = ix->keys[k].head;
+	IMPACT_PUSH(ix->v, ix->n, ix->alloc, e);
+	ix->keys[k].head = (uint32_t)(ix->n - 1);
+}
+
+static uint32_t index_first(const index_t *ix, const char *s)
+{
+	size_t len = strlen(s);
+	uint32_t k = index_key(ix, s, len, hash_strn(s, len));
+	return k == NONE ? NONE : ix->keys[k].head;
 }
 
 static uint32_t index_next(const index_t *ix, uint32_t i)
 {
-	const char *key = ix->v[i].key;
-	uint64_t h = ix->v[i].hash;
-	for (i = ix->v[i].next; i != NONE && (ix->v[i].hash != h || strcmp(ix->v[i].key, key));
-	     i = ix->v[i].next)
-		;
-	return i;
+	return ix->v[i].next;
 }
 
 static void index_release(index_t *ix)
 {
 	free(ix->buckets);
 	free(ix->v);
+	free(ix->keys);
 }
 
 /* ---- the walk's state -------------------------------------------------- */
@@ -154,6 +176,13 @@ typedef struct walker {
 	bool lazy_done;
 	bool gave_up;
 	bool indexed;
+	/* Star imports by the module they import: importers of file m are
+	 * star_by[star_at[m] .. star_at[m + 1]), in (file, import) order. */
+	uint32_t *star_at, *star_by;
+	/* Old sides parsed here, stored in the cache when the walk is done
+	 * (a warm run on the same range then parses nothing). */
+	struct kept { git_oid oid; impact_buf enc; } *kept;
+	size_t nkept, akept;
 	const uint32_t *bound; /* per file: UINT32_MAX = out of the whole-module reach */
 	size_t nmemo, amemo;
 } walker;
@@ -606,6 +635,38 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 
 /* ---- building the indexes ------------------------------------------------ */
 
+/*
+ * Every star import of the reach, resolved once, grouped by the module it
+ * imports (follow_bindings used to scan every import of every file for
+ * each target: the walk's largest cost on real code).
+ */
+static void index_stars(walker *w)
+{
+	const impact_project *p = w->p;
+	impact_u32vec pairs = { 0 }; /* (imported module, importer) */
+	w->star_at = impact_xcalloc((size_t)p->nfiles + 2, sizeof(uint32_t));
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+		for (size_t i = 0; f && i < f->nimports; i++) {
+			const impact_import *imp = &f->imports[i];
+			uint32_t m;
+			if (imp->kind != IMPACT_IMPORT_FROM || !imp->name || strcmp(imp->name, "*") ||
+			    (m = module_file(w, y, imp->module, imp->level)) == NONE)
+				continue;
+			impact_u32vec_push(&pairs, m);
+			impact_u32vec_push(&pairs, y);
+			w->star_at[m + 2]++;
+		}
+	}
+	for (uint32_t m = 0; m < p->nfiles; m++)
+		w->star_at[m + 2] += w->star_at[m + 1];
+	w->star_by = impact_xmalloc((pairs.n / 2 + 1) * sizeof(uint32_t));
+	/* A stable counting sort: importers stay in (file, import) order. */
+	for (size_t k = 0; k + 1 < pairs.n; k += 2)
+		w->star_by[w->star_at[pairs.v[k] + 1]++] = pairs.v[k + 1];
+	impact_u32vec_release(&pairs);
+}
+
 static void build_indexes(walker *w)
 {
 	const impact_project *p = w->p;
@@ -629,14 +690,14 @@ static void build_indexes(walker *w)
 			if (r->kind == IMPACT_SYMREF_ATTR && via_class_name(r->text))
 				continue;
 			if (r->kind != IMPACT_SYMREF_CHAIN) {
-				index_add(&w->refs, r->text, strlen(r->text), id, (uint32_t)i, &w->owned);
+				index_add(&w->refs, r->text, strlen(r->text), id, (uint32_t)i);
 				continue;
 			}
 			/* A chain under each of its parts, the head included. */
 			for (const char *s = r->text;;) {
 				const char *dot = strchr(s, '.');
 				size_t len = dot ? (size_t)(dot - s) : strlen(s);
-				index_add(&w->refs, s, len, id, (uint32_t)i, &w->owned);
+				index_add(&w->refs, s, len, id, (uint32_t)i);
 				if (!dot)
 					break;
 				s = dot + 1;
@@ -645,9 +706,10 @@ static void build_indexes(walker *w)
 		for (size_t i = 0; i < f->nimports; i++) {
 			const impact_import *imp = &f->imports[i];
 			if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !(imp->flags & IMPACT_IMPORT_TYPE_CHECKING))
-				index_add(&w->binds, imp->name, strlen(imp->name), id, (uint32_t)i, &w->owned);
+				index_add(&w->binds, imp->name, strlen(imp->name), id, (uint32_t)i);
 		}
 	}
+	index_stars(w);
 }
 
 /* ---- the walks -------------------------------------------------------------- */
@@ -666,19 +728,11 @@ static void follow_bindings(walker *w, const target *t)
 			continue;
 		push_target(w, y, imp->asname ? imp->asname : imp->name, t->node);
 	}
-	/* Star imports re-export public names. */
-	if (tl[0] != '_') {
-		for (uint32_t y = 0; y < p->nfiles; y++) {
-			/* A star import of t's module imports it: inside the reach. */
-			const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
-			for (size_t i = 0; f && i < f->nimports; i++) {
-				const impact_import *imp = &f->imports[i];
-				if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !strcmp(imp->name, "*") &&
-				    module_file(w, y, imp->module, imp->level) == t->file)
-					push_target(w, y, tl, t->node);
-			}
-		}
-	}
+	/* Star imports re-export public names (a star import of t's module
+	 * imports it: inside the reach). */
+	if (tl[0] != '_' && t->file < p->nfiles)
+		for (uint32_t k = w->star_at[t->file]; k < w->star_at[t->file + 1]; k++)
+			push_target(w, w->star_by[k], tl, t->node);
 }
 
 /* Process one target: reach every symbol whose references may mean it. */
@@ -829,7 +883,7 @@ static int read_blob(impact_buf *out, git_repository *repo, const git_oid *oid)
 	return 0;
 }
 
-static int old_facts(impact_pyfacts **out, git_repository *repo, impact_cache *cache,
+static int old_facts(walker *w, impact_pyfacts **out, git_repository *repo, impact_cache *cache,
                      const git_oid *oid, const impact_buf *src, impact_pyparser **parser)
 {
 	impact_buf cached = IMPACT_BUF_INIT;
@@ -845,7 +899,28 @@ static int old_facts(impact_pyfacts **out, git_repository *repo, impact_cache *c
 	if (!*parser && !(*parser = impact_pyparser_new()))
 		return IMPACT_ERROR;
 	rc = impact_pyfacts_extract(out, *parser, src->ptr ? src->ptr : "", src->size);
+	if (rc == 0 && cache && !git_oid_is_zero(oid) && !((*out)->flags & IMPACT_PYFACTS_TOO_LARGE)) {
+		struct kept k = { *oid, IMPACT_BUF_INIT };
+		if (impact_pyfacts_encode(&k.enc, *out) == 0)
+			IMPACT_PUSH(w->kept, w->nkept, w->akept, k);
+		else
+			impact_buf_release(&k.enc);
+	}
 	return rc;
+}
+
+/* Store the old sides parsed by this walk (best effort: the cache only saves work). */
+static void store_kept(walker *w, impact_cache *cache)
+{
+	if (w->nkept && cache && impact_cache_begin(cache) == 0) {
+		for (size_t i = 0; i < w->nkept; i++)
+			if (impact_cache_put(cache, &w->kept[i].oid, w->kept[i].enc.ptr, w->kept[i].enc.size) < 0)
+				break;
+		impact_cache_commit(cache);
+	}
+	for (size_t i = 0; i < w->nkept; i++)
+		impact_buf_release(&w->kept[i].enc);
+	free(w->kept);
 }
 
 /* Append to `why` the names of the symbols in `list`. */
@@ -887,7 +962,7 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 		reason = "its new side could not be read symbol by symbol";
 	else if (!file->entry || read_blob(&old_src, repo, &c->old_oid) < 0 ||
 	         impact_snapshot_read(&new_src, p->snap, file->entry) < 0 ||
-	         old_facts(&of, repo, cache, &c->old_oid, &old_src, parser) < 0)
+	         old_facts(w, &of, repo, cache, &c->old_oid, &old_src, parser) < 0)
 		reason = "a side could not be read";
 	else if (of->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE))
 		reason = "its old side could not be read symbol by symbol";
@@ -1106,6 +1181,8 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	if (w.indexed) {
 		index_release(&w.refs);
 		index_release(&w.binds);
+		free(w.star_at);
+		free(w.star_by);
 	}
 	impact_strlist_release(&w.owned);
 	free(w.queue);
@@ -1123,6 +1200,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	free(w.any_hit);
 	free(w.seed_via);
 	impact_cache_read_end(p->cache);
+	store_kept(&w, cache);
 	*out = pr;
 	return 0;
 }

@@ -100,3 +100,32 @@ def test_linked_worktree_shares_the_cache(repo, tmp_path):
     r = repo.impact("cache", "stats", cwd=wt)
     blobs = len({c for p, c in FLAT.items() if p.endswith(".py")})
     assert "entries:  %d " % blobs in r.stdout.decode()
+
+
+def cached_oids(repo):
+    import sqlite3
+    db = sqlite3.connect(cache_path(repo))
+    try:
+        return {row[0].lower() for row in db.execute("SELECT hex(oid) FROM facts")}
+    finally:
+        db.close()
+
+
+def test_the_old_side_of_a_call_time_change_is_cached(repo):
+    # Precise mode reads the old side of a modified module to classify its
+    # lines; it is stored, so the same range again parses nothing.
+    repo.write_many(FLAT)
+    repo.commit("base")
+    repo.write("pkg/core.py", "def run():\n    return 1 + 0\n")
+    repo.commit("body")
+    old = repo.git("rev-parse", "HEAD~1:pkg/core.py").strip()
+    repo.impact("cache", "clear")
+    first, _ = selection_json(repo, "HEAD~1..")
+    assert "call-time change of run" in json.dumps(first)
+    held = cached_oids(repo)
+    assert old in held
+    again, _ = selection_json(repo, "HEAD~1..")
+    assert again == first
+    assert cached_oids(repo) == held
+    uncached, _ = selection_json(repo, "--no-cache", "HEAD~1..")
+    assert uncached == first
