@@ -11,6 +11,8 @@
  */
 #include "pytestcfg.h"
 
+#include <ctype.h>
+
 #include "ini.h"
 #include "path.h"
 #include "toml.h"
@@ -229,6 +231,94 @@ static void read_addopts(impact_pytestcfg *cfg)
 	}
 }
 
+/* "name = module[:attr]" (an entry point): the module into `plugins`. */
+static void entry_point(impact_strlist *plugins, const char *s, size_t n)
+{
+	const char *eq = memchr(s, '=', n), *end = s + n, *m;
+	impact_buf mod = IMPACT_BUF_INIT;
+	if (!eq)
+		return;
+	for (m = eq + 1; m < end && (*m == ' ' || *m == '\t' || *m == '"' || *m == '\''); m++)
+		;
+	while (m < end && (isalnum((unsigned char)*m) || *m == '_' || *m == '.'))
+		impact_buf_putc(&mod, *m++);
+	if (mod.size && mod.ptr[0] != '.')
+		impact_strlist_push(plugins, mod.ptr);
+	impact_buf_release(&mod);
+}
+
+/*
+ * The project's own pytest plugins, declared as `pytest11` entry points:
+ * pytest loads them in every session once the project is installed (an
+ * editable install, or the plugin under test on the path), so every test
+ * depends on them as on a -p plugin. Read from pyproject.toml
+ * ([project.entry-points.pytest11], [tool.poetry.plugins.pytest11]),
+ * setup.cfg ([options.entry_points] pytest11 = ...) and setup.py (the
+ * "name = module" strings after a "pytest11" key). Unreadable files add
+ * nothing: their own readers report them.
+ */
+static void read_entry_points(impact_pytestcfg *cfg, impact_file_reader read, void *payload)
+{
+	static const char *const tables[] = { "project.entry-points.pytest11",
+	                                      "tool.poetry.plugins.pytest11" };
+	impact_buf text = IMPACT_BUF_INIT;
+	impact_toml_doc *doc = NULL;
+	impact_ini *ini = NULL;
+
+	if (read(&text, "pyproject.toml", payload) == 0 &&
+	    impact_toml_parse(&doc, text.ptr ? text.ptr : "", text.size, "pyproject.toml") == 0) {
+		for (size_t t = 0; t < IMPACT_ARRAY_SIZE(tables); t++) {
+			const impact_toml_value *v = impact_toml_get(doc->root, tables[t]);
+			for (size_t i = 0; v && v->kind == IMPACT_TOML_TABLE && i < v->u.tbl.n; i++) {
+				const impact_toml_value *m = v->u.tbl.kv[i].value;
+				impact_buf line = IMPACT_BUF_INIT;
+				if (m->kind != IMPACT_TOML_STRING)
+					continue;
+				impact_buf_printf(&line, "x = %s", m->u.s);
+				entry_point(&cfg->plugins, line.ptr, line.size);
+				impact_buf_release(&line);
+			}
+		}
+	}
+	impact_error_clear();
+	impact_buf_clear(&text);
+	if (read(&text, "setup.cfg", payload) == 0 &&
+	    impact_ini_parse(&ini, text.ptr ? text.ptr : "", text.size, "setup.cfg") == 0) {
+		const char *v = impact_ini_get(ini, "options.entry_points", "pytest11", NULL);
+		while (v && *v) {
+			const char *nl = strchr(v, '\n');
+			size_t n = nl ? (size_t)(nl - v) : strlen(v);
+			entry_point(&cfg->plugins, v, n);
+			v = nl ? nl + 1 : v + n;
+		}
+	}
+	impact_error_clear();
+	impact_buf_clear(&text);
+	if (read(&text, "setup.py", payload) == 0 && text.ptr) {
+		const char *k = strstr(text.ptr, "pytest11");
+		/* The strings of the list that follows: up to its closing bracket. */
+		while (k) {
+			const char *close = strpbrk(k, "]}");
+			const char *q = k + 8;
+			if (*q == '"' || *q == '\'')
+				q++; /* the key's own closing quote */
+			while (q && (!close || q < close) && (q = strpbrk(q, "\"'")) != NULL &&
+			       (!close || q < close)) {
+				const char *e = strchr(q + 1, *q);
+				if (!e)
+					break;
+				entry_point(&cfg->plugins, q + 1, (size_t)(e - q - 1));
+				q = e + 1;
+			}
+			k = strstr(k + 8, "pytest11");
+		}
+	}
+	impact_error_clear();
+	impact_toml_free(doc);
+	impact_ini_free(ini);
+	impact_buf_release(&text);
+}
+
 int impact_pytestcfg_load(impact_pytestcfg *out, impact_file_reader read, void *payload)
 {
 	static const char *const toml_files[] = { "pytest.toml", ".pytest.toml" };
@@ -327,6 +417,7 @@ int impact_pytestcfg_load(impact_pytestcfg *out, impact_file_reader read, void *
 		out->pythonpath = norm_paths;
 	}
 	read_addopts(out);
+	read_entry_points(out, read, payload);
 done:
 	impact_toml_free(doc);
 	impact_ini_free(ini);

@@ -35,7 +35,8 @@ typedef struct impact_pytestcfg {
 	impact_strlist pythonpath;   /* default: empty; repo-relative, normalised */
 	impact_strlist norecursedirs;/* default: pytest's list */
 	impact_strlist addopts;      /* split like a shell would (shlex) */
-	impact_strlist plugins;      /* modules named by -p in addopts (not "no:x") */
+	impact_strlist plugins;      /* modules named by -p in addopts (not "no:x"), and the
+	                                project's own pytest11 entry points */
 	impact_import_mode import_mode; /* from --import-mode in addopts */
 	bool doctest_modules;        /* --doctest-modules in addopts */
 } impact_pytestcfg;

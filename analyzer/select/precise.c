@@ -338,6 +338,14 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 		return; /* the test module is selected; tests are not called */
 	{
 		const impact_symbol *sy = sym(ff, s);
+		/*
+		 * A pytest hook (pytest_configure, a plugin object's
+		 * pytest_runtest_setup...) is called by name in every session that
+		 * loads its module, whoever else names it: every test that loads
+		 * the module (a conftest, -p, pytest_plugins, an entry point) reaches it.
+		 */
+		if (!strncmp(sy->name, "pytest_", 7))
+			make_seed(w, file, node);
 		push_target(w, file, sy->name, node);
 		/* A dunder runs without being named: whoever names the class. */
 		if (((sy->flags & IMPACT_SYMBOL_DUNDER) || via_class(sy->name)) &&

@@ -41,7 +41,35 @@ typedef struct plan_case {
 #define TEST_F "from pkg.a import f\n\n\ndef test_f():\n    assert f() == 1\n"
 #define TEST_G "from pkg.a import g\n\n\ndef test_g():\n    assert g() == 2\n"
 
+/* A pytest plugin project: its hook calls helper(); the tests only run pytest. */
+#define PLUG_HOOK "from myplug.helper import helper\n\n\ndef pytest_configure(config):\n    helper()\n"
+#define PLUG_HELPER "def helper():\n    return 1\n\n\ndef unused():\n    return 2\n"
+#define PLUG_TEST "def test_runs(pytester):\n    pytester.runpytest('-p', 'no:cacheprovider')\n"
+#define PLUG_CHANGE { { "myplug/helper.py", "def helper():\n    return 3\n\n\ndef unused():\n    return 2\n" } }
+
 static const plan_case cases[] = {
+	{ "a pytest11 entry point in pyproject.toml: every test loads the plugin",
+	  { { "myplug/__init__.py", "" }, { "myplug/plugin.py", PLUG_HOOK },
+	    { "myplug/helper.py", PLUG_HELPER }, { "tests/test_plug.py", PLUG_TEST },
+	    { "pyproject.toml", "[project]\nname = 'myplug'\n\n"
+	                        "[project.entry-points.pytest11]\nmyplug = \"myplug.plugin\"\n" } },
+	  PLUG_CHANGE, "tests/test_plug.py", "tests/test_plug.py", false },
+	{ "a pytest11 entry point in setup.cfg",
+	  { { "myplug/__init__.py", "" }, { "myplug/plugin.py", PLUG_HOOK },
+	    { "myplug/helper.py", PLUG_HELPER }, { "tests/test_plug.py", PLUG_TEST },
+	    { "setup.cfg", "[metadata]\nname = myplug\n\n[options.entry_points]\n"
+	                   "pytest11 =\n    myplug = myplug.plugin\n" } },
+	  PLUG_CHANGE, "tests/test_plug.py", "tests/test_plug.py", false },
+	{ "a pytest11 entry point in setup.py",
+	  { { "myplug/__init__.py", "" }, { "myplug/plugin.py", PLUG_HOOK },
+	    { "myplug/helper.py", PLUG_HELPER }, { "tests/test_plug.py", PLUG_TEST },
+	    { "setup.py", "from setuptools import setup\n\nsetup(name='myplug', entry_points={\n"
+	                  "    'pytest11': ['myplug = myplug.plugin:hooks'],\n})\n" } },
+	  PLUG_CHANGE, "tests/test_plug.py", "tests/test_plug.py", false },
+	{ "without the entry point, the plugin is nobody's",
+	  { { "myplug/__init__.py", "" }, { "myplug/plugin.py", PLUG_HOOK },
+	    { "myplug/helper.py", PLUG_HELPER }, { "tests/test_plug.py", PLUG_TEST } },
+	  PLUG_CHANGE, "", "", false },
 	{ "a function body: only its caller (precise), every importer (coarse)",
 	  { { "pkg/__init__.py", "" }, { "pkg/a.py", LIB_AB },
 	    { "tests/test_f.py", TEST_F }, { "tests/test_g.py", TEST_G } },
