@@ -254,6 +254,14 @@ static PyObject *eval_frame(PyThreadState *ts, FRAME_T *f, int exc)
 	int began;
 	if (!t || !t->active || busy)
 		return _PyEval_EvalFrameDefault(ts, f, exc);
+#if PY_VERSION_HEX >= 0x030B0000
+	/* A generator's (or coroutine's) frame first runs at the call only to
+	 * make the generator (RETURN_GENERATOR); a trace function sees it start
+	 * when it is first resumed, and so does this. */
+	if ((f->f_code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) &&
+	    f->prev_instr + 1 == _PyCode_CODE(f->f_code))
+		return _PyEval_EvalFrameDefault(ts, f, exc);
+#endif
 	code = FRAME_CODE(f);
 	Py_INCREF(code);
 	began = on_start(t, code);
