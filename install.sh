@@ -33,7 +33,7 @@ say() { echo "install.sh: $*"; }
 # What the build, the tests and impact's runs need, by Debian package.
 packages="gcc pkg-config meson ninja-build git libgit2-dev libtree-sitter-dev
 libjansson-dev libexpat1-dev libsqlite3-dev libcmocka-dev
-python3 python3-pytest python3-pytest-xdist python3-venv ca-certificates"
+python3 python3-dev python3-pytest python3-pytest-xdist python3-venv ca-certificates"
 command -v npm >/dev/null 2>&1 || packages="$packages npm"
 
 if [ "$do_apt" = 1 ]; then
