@@ -110,6 +110,7 @@ typedef struct seen_file {
 	bool py, ok;            /* a Python file read and parsed */
 	impact_pyfacts *facts;
 	impact_fnhashes hashes;
+	int64_t *ids;           /* func id per symbol, the module's last; 0: not looked up yet */
 } seen_file;
 
 /* What a test file's tests executed, over the run. */
@@ -206,6 +207,7 @@ static bool add_code(ingest *in, impact_u32vec *funcs, impact_strlist *deps, jso
 	json_int_t line = json_integer_value(json_array_get(entry, 1));
 	seen_file *f;
 	uint32_t sym;
+	size_t slot;
 	int64_t id;
 	if (!abs || !(f = seen(in, abs)))
 		return true; /* outside the repository: not a dependency */
@@ -219,11 +221,18 @@ static bool add_code(ingest *in, impact_u32vec *funcs, impact_strlist *deps, jso
 	if (!f->ok)
 		return false;
 	sym = impact_fnhash_owner(f->facts, line > 0 ? (uint32_t)line : 0);
-	id = sym == IMPACT_SYMBOL_NONE
-	     ? func_id(in, f->rel, IMPACT_FNHASH_MODULE, f->hashes.module)
-	     : func_id(in, f->rel, f->facts->symbols[sym].name, f->hashes.fn[sym]);
-	if (id < 0)
-		return false;
+	/* a big suite names each function thousands of times: one query each */
+	if (!f->ids)
+		f->ids = impact_xcalloc(f->facts->nsymbols + 1, sizeof(*f->ids));
+	slot = sym == IMPACT_SYMBOL_NONE ? f->facts->nsymbols : sym;
+	if (!(id = f->ids[slot])) {
+		id = sym == IMPACT_SYMBOL_NONE
+		     ? func_id(in, f->rel, IMPACT_FNHASH_MODULE, f->hashes.module)
+		     : func_id(in, f->rel, f->facts->symbols[sym].name, f->hashes.fn[sym]);
+		if (id < 0)
+			return false;
+		f->ids[slot] = id;
+	}
 	impact_u32vec_push(funcs, (uint32_t)id);
 	return true;
 }
@@ -447,6 +456,7 @@ static void ingest_release(ingest *in)
 		free(in->files[i].rel);
 		impact_pyfacts_free(in->files[i].facts);
 		impact_fnhashes_release(&in->files[i].hashes);
+		free(in->files[i].ids);
 	}
 	free(in->files);
 	for (size_t i = 0; i < in->ntests; i++) {
