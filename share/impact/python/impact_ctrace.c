@@ -154,11 +154,97 @@ static tracer *the_tracer;
  * as a trace function's own calls are not. */
 static _Thread_local int busy;
 
+#if PY_VERSION_HEX >= 0x030B0000
+#define FRAME_T struct _PyInterpreterFrame
+#define FRAME_CODE(f) ((PyObject *)(f)->f_code)
+#else
+#define FRAME_T PyFrameObject
+#define FRAME_CODE(f) ((PyObject *)(f)->f_code)
+#endif
+
+/* The kind of `code` as the recorder classified it (-1: not yet), and its
+ * entry, caching what impact_record._kind says. */
+static int known_kind(tracer *t, PyObject *code, entry **out)
+{
+	entry *e = lookup(t, code);
+	PyObject *kinds, *id, *k;
+	int kind;
+	*out = e;
+	if (e)
+		return e->kind;
+	kinds = PyDict_GetItem(t->globals, t->kind_name);
+	if (!kinds || !PyDict_Check(kinds) || !(id = PyLong_FromVoidPtr(code)))
+		return -1;
+	k = PyDict_GetItem(kinds, id);
+	if (!k || kind_of(k, &kind) < 0 || kind < 0) {
+		Py_DECREF(id);
+		return -1;
+	}
+	*out = remember(t, code, id, kind);
+	Py_DECREF(id);
+	return *out ? kind : -1;
+}
+
+/*
+ * A repository function `e` starts, not yet in the current sink `cur` (a
+ * plain dict): do what impact_record._enter does then, `cur[id] =
+ * _caller(frame)` (the nearest repository code object up the stack, at
+ * most 64 frames, with the line it is at), without calling Python. 0 when
+ * done; -1 when Python must do it (a frame on the way not classified yet,
+ * or an error, cleared).
+ */
+static int enter_fast(tracer *t, entry *e, PyObject *cur, PyThreadState *ts, FRAME_T *frame)
+{
+	PyObject *caller = NULL;
+	int n = 0, rc = -1;
+#if PY_VERSION_HEX >= 0x030B0000
+	struct _PyInterpreterFrame *f = ts->cframe->current_frame;
+	(void)frame;
+	for (; f && n < 64; f = f->previous) {
+		entry *ce;
+		int k;
+		if (_PyFrame_IsIncomplete(f))
+			continue;   /* f_back skips these */
+		if ((k = known_kind(t, (PyObject *)f->f_code, &ce)) < 0)
+			return -1;
+		if (k) {
+			int line = PyCode_Addr2Line(f->f_code, _PyInterpreterFrame_LASTI(f) *
+			                            (int)sizeof(_Py_CODEUNIT));
+			if (!(caller = Py_BuildValue("(Oi)", ce->id, line)))
+				goto done;
+			break;
+		}
+		n++;
+	}
+#else
+	PyFrameObject *f = frame->f_back;
+	(void)ts;
+	for (; f && n < 64; f = f->f_back) {
+		entry *ce;
+		int k;
+		if ((k = known_kind(t, (PyObject *)f->f_code, &ce)) < 0)
+			return -1;
+		if (k) {
+			if (!(caller = Py_BuildValue("(Oi)", ce->id, PyFrame_GetLineNumber(f))))
+				goto done;
+			break;
+		}
+		n++;
+	}
+#endif
+	rc = PyDict_SetItem(cur, e->id, caller ? caller : Py_None) == 0 ? 0 : -1;
+done:
+	Py_XDECREF(caller);
+	if (rc < 0)
+		PyErr_Clear();
+	return rc;
+}
+
 /* A frame of `code` starts: the pure-Python hook's fast path (`k == 0 or
  * (k == 1 and i in _cur)`), else impact_record._c_call. Returns 1 when an
  * import began there (its end goes to _c_return), else 0. Errors are
  * cleared; a pending exception (a generator's throw()) is kept. */
-static int on_start(tracer *t, PyObject *code)
+static int on_start(tracer *t, PyObject *code, PyThreadState *ts, FRAME_T *frame)
 {
 	PyObject *id = NULL, *res = NULL, *et, *ev, *tb;
 	entry *e = lookup(t, code);
@@ -169,6 +255,9 @@ static int on_start(tracer *t, PyObject *code)
 		if (e->kind == KIND_FUNC) {
 			PyObject *cur = PyDict_GetItem(t->globals, t->cur_name);
 			if (cur && PyDict_Check(cur) && PyDict_Contains(cur, e->id) == 1)
+				return 0;
+			/* a child's sink writes as it goes (a dict subclass): Python's */
+			if (cur && PyDict_CheckExact(cur) && enter_fast(t, e, cur, ts, frame) == 0)
 				return 0;
 		}
 	}
@@ -234,13 +323,6 @@ static void on_end(tracer *t, PyObject *code)
 	PyErr_Restore(et, ev, tb);
 }
 
-#if PY_VERSION_HEX >= 0x030B0000
-#define FRAME_T struct _PyInterpreterFrame
-#define FRAME_CODE(f) ((PyObject *)(f)->f_code)
-#else
-#define FRAME_T PyFrameObject
-#define FRAME_CODE(f) ((PyObject *)(f)->f_code)
-#endif
 
 /* PEP 523: every Python frame (a call, a generator resumed, a module
  * body) is evaluated through here while the tracer is installed. Unlike a
@@ -264,7 +346,7 @@ static PyObject *eval_frame(PyThreadState *ts, FRAME_T *f, int exc)
 #endif
 	code = FRAME_CODE(f);
 	Py_INCREF(code);
-	began = on_start(t, code);
+	began = on_start(t, code, ts, f);
 	r = _PyEval_EvalFrameDefault(ts, f, exc);
 	if (began)
 		on_end(t, code);
