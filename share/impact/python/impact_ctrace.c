@@ -257,8 +257,14 @@ static int on_start(tracer *t, PyObject *code, PyThreadState *ts, FRAME_T *frame
 			if (cur && PyDict_Check(cur) && PyDict_Contains(cur, e->id) == 1)
 				return 0;
 			/* a child's sink writes as it goes (a dict subclass): Python's */
-			if (cur && PyDict_CheckExact(cur) && enter_fast(t, e, cur, ts, frame) == 0)
-				return 0;
+			if (cur && PyDict_CheckExact(cur)) {
+				int done;
+				PyErr_Fetch(&et, &ev, &tb);   /* a generator's throw() */
+				done = enter_fast(t, e, cur, ts, frame) == 0;
+				PyErr_Restore(et, ev, tb);
+				if (done)
+					return 0;
+			}
 		}
 	}
 	PyErr_Fetch(&et, &ev, &tb);
@@ -411,9 +417,11 @@ static PyObject *tracer_install(PyObject *self, PyObject *unused)
 	(void)unused;
 	if (cur != eval_frame && cur != _PyEval_EvalFrameDefault)
 		Py_RETURN_FALSE;
-	if (the_tracer && the_tracer != (tracer *)self)
+	if (the_tracer && the_tracer != (tracer *)self && the_tracer->active)
 		Py_RETURN_FALSE;
-	if (!the_tracer) {
+	if (the_tracer != (tracer *)self) {
+		/* a tracer stopped before (recording started again): the old one
+		 * is never freed, a thread may still be inside the hook with it */
 		Py_INCREF(self);
 		the_tracer = (tracer *)self;
 	}
