@@ -11,9 +11,13 @@ pyenv's 3.12 and 3.13 with Debian's pytest on PYTHONPATH), runs the suite
 plainly (`-p impact_pytest_plugin`, no IMPACT_RECORD) and recorded
 (IMPACT_RECORD set), RUNS times each alternately, and prints the median
 wall and CPU times (user + system of the pytest process) and their ratios;
-then what the children's start-up hook costs a `python -c pass`. Environment: IMPACT_BENCH_RUNS (5),
+then what the children's start-up hook costs a `python -c pass`. Below
+Python 3.12 the recorder's C tracer (IMPACT_RECORD_CTRACE_DIR, set by the
+bench-record target to the build's) and its pure-Python hook
+(IMPACT_RECORD_TRACER=python) each get a row. Environment: IMPACT_BENCH_RUNS (5),
 IMPACT_BENCH_CALLS (20000), IMPACT_BENCH_TESTS (30 files).
 """
+import json
 import os
 import resource
 import shutil
@@ -85,11 +89,14 @@ def interpreters():
     return usable
 
 
-def run(py, root, sink):
+def run(py, root, sink, extra=None):
+    """One pytest run: (wall, cpu, tracer named by the record's header)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PLUGIN_DIR), DIST]),
                PYTHONDONTWRITEBYTECODE="1")
-    for k in ("IMPACT_EVENTS", "IMPACT_RECORD", "IMPACT_RECORD_ROOT", "PYTEST_ADDOPTS"):
+    for k in ("IMPACT_EVENTS", "IMPACT_RECORD", "IMPACT_RECORD_ROOT", "PYTEST_ADDOPTS",
+              "IMPACT_RECORD_TRACER"):
         env.pop(k, None)
+    env.update(extra or {})
     if sink:
         for f in os.listdir(sink):
             os.unlink(os.path.join(sink, f))
@@ -104,9 +111,14 @@ def run(py, root, sink):
     cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
     if r.returncode != 0:
         sys.exit("pytest failed:\n" + r.stdout.decode()[-3000:] + r.stderr.decode()[-3000:])
-    if sink and not any(f.startswith("tests-") for f in os.listdir(sink)):
-        sys.exit("the recorded run left no record in " + sink)
-    return dt, cpu
+    tracer = None
+    if sink:
+        heads = [f for f in os.listdir(sink) if f.startswith("tests-")]
+        if not heads:
+            sys.exit("the recorded run left no record in " + sink)
+        with open(os.path.join(sink, heads[0])) as f:
+            tracer = json.loads(f.readline()).get("tracer")
+    return dt, cpu, tracer
 
 
 def hook_cost(py, sink):
@@ -143,19 +155,28 @@ def main():
     try:
         print("call-heavy suite: %d test files x 10 tests, ~%d calls per test, %d runs each"
               % (TESTS, CALLS, RUNS))
-        print("%-18s %9s %9s %6s   %9s %9s %6s" % ("interpreter", "wall", "recorded", "ratio",
-                                                     "cpu", "recorded", "ratio"))
+        print("%-18s %-10s %9s %9s %6s   %9s %9s %6s"
+              % ("interpreter", "tracer", "wall", "recorded", "ratio", "cpu", "recorded",
+                 "ratio"))
         costs = []
         for name, py in interpreters():
             run(py, root, None)  # warm the file cache
-            plain, rec = [], []
+            # below 3.12: the C tracer (when built) and the pure-Python hook
+            modes = [{}]
+            if run(py, root, sink)[2] == "ctrace":
+                modes.append({"IMPACT_RECORD_TRACER": "python"})
+            plain, rec = [], [[] for _ in modes]
             for _ in range(RUNS):
                 plain.append(run(py, root, None))
-                rec.append(run(py, root, sink))
-            p, q = (statistics.median(x[0] for x in v) for v in (plain, rec))
-            pc, qc = (statistics.median(x[1] for x in v) for v in (plain, rec))
-            print("%-18s %8.3fs %8.3fs %5.2fx   %8.3fs %8.3fs %5.2fx"
-                  % (name, p, q, q / p, pc, qc, qc / pc))
+                for m, extra in enumerate(modes):
+                    rec[m].append(run(py, root, sink, extra))
+            p = statistics.median(x[0] for x in plain)
+            pc = statistics.median(x[1] for x in plain)
+            for m in range(len(modes)):
+                q = statistics.median(x[0] for x in rec[m])
+                qc = statistics.median(x[1] for x in rec[m])
+                print("%-18s %-10s %8.3fs %8.3fs %5.2fx   %8.3fs %8.3fs %5.2fx"
+                      % (name, rec[m][0][2], p, q, q / p, pc, qc, qc / pc))
             costs.append((name, hook_cost(py, sink)))
         print("\n`python -c pass`, median ms (the start-up hook of recorded children)")
         for name, row in costs:

@@ -20,6 +20,7 @@ static int stats(impact_cli *cli)
 {
 	impact_records *rec = NULL;
 	impact_records_stats st;
+	char *recorder;
 	int rc = impact_records_open(&rec, cli->repo, false);
 	if (rc == IMPACT_ENOTFOUND) {
 		printf("no recorded dependencies yet: 'impact --all' (or any run) records them\n");
@@ -29,10 +30,14 @@ static int stats(impact_cli *cli)
 		impact_records_close(rec);
 		return impact_cli_fail(rc);
 	}
+	recorder = impact_records_recorder(rec);
 	printf("records:   %zu test files (%zu tests)\nfunctions: %zu distinct, in %zu distinct sets\n"
 	       "imports:   %zu modules\non disk:   %.1f KiB\nversion:   %s\n",
 	       st.files, st.tests, st.functions, st.sets, st.modules, (double)st.bytes / 1024.0,
 	       IMPACT_RECORDS_VERSION);
+	if (recorder)
+		printf("recorder:  %s (the last recorded run)\n", recorder);
+	free(recorder);
 	impact_records_close(rec);
 	return IMPACT_EXIT_OK;
 }

@@ -219,6 +219,7 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 		impact_buf_clear(&arg);
 		impact_buf_printf(&arg, "IMPACT_RECORD_ROOT=%s", checkout);
 		impact_strlist_push(&envl, arg.ptr);
+		impact_run_ctrace_env(&envl, env->plugin_dir);
 	}
 
 	impact_buf_printf(&marker, "IMPACT_RUN_ID=%s-%u", env->run_id, k);

@@ -228,6 +228,27 @@ char *impact_run_plugin_dir(void)
 	return dir;
 }
 
+void impact_run_ctrace_env(impact_strlist *out, const char *plugin_dir)
+{
+	impact_buf e = IMPACT_BUF_INIT;
+	const char *src = IMPACT_SOURCE_DATA_DIR "/python";
+	struct stat st;
+	if (!plugin_dir || getenv("IMPACT_RECORD_CTRACE_DIR") ||
+	    stat(IMPACT_BUILD_PYTHON_DIR, &st) != 0 || !S_ISDIR(st.st_mode))
+		return;
+	{
+		char *a = realpath(plugin_dir, NULL), *b = realpath(src, NULL);
+		bool same = a && b && !strcmp(a, b);
+		free(a);
+		free(b);
+		if (!same)
+			return;
+	}
+	impact_buf_printf(&e, "IMPACT_RECORD_CTRACE_DIR=%s", IMPACT_BUILD_PYTHON_DIR);
+	impact_strlist_push(out, e.ptr);
+	impact_buf_release(&e);
+}
+
 void impact_run_env(impact_strlist *out, const char *run_id,
                     const char *plugin_dir, const char *events_path)
 {
@@ -245,6 +266,7 @@ void impact_run_env(impact_strlist *out, const char *run_id,
 		else
 			impact_buf_printf(&e, "PYTHONPATH=%s", plugin_dir);
 		impact_strlist_push(out, e.ptr);
+		impact_run_ctrace_env(out, plugin_dir);
 	}
 	impact_buf_release(&e);
 }

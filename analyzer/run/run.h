@@ -93,6 +93,15 @@ unsigned impact_run_time_limit(unsigned option, const impact_config *config,
 char *impact_run_plugin_dir(void);
 
 /*
+ * IMPACT_RECORD_CTRACE_DIR=<build tree's share/impact/python> (appended to
+ * `out`) when `plugin_dir` is the source tree's and the build made the
+ * recorder's C tracer there: an uninstalled build records with it too.
+ * Nothing otherwise (an installed one sits beside the recorder), nor when
+ * the variable is set already.
+ */
+void impact_run_ctrace_env(impact_strlist *out, const char *plugin_dir);
+
+/*
  * Environment entries ("NAME=value", appended to `out`) for a run:
  * IMPACT_RUN_ID=<run_id>; with a plugin, IMPACT_EVENTS=<events_path> and
  * PYTHONPATH with `plugin_dir` after what the user already has there.

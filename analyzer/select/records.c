@@ -167,6 +167,7 @@ typedef struct seen_file {
 	bool py, ok;            /* a Python file read and parsed */
 	impact_pyfacts *facts;
 	impact_fnhashes hashes;
+	int64_t *ids;           /* func id per symbol, the module's last; 0: not looked up yet */
 } seen_file;
 
 /* What a test file's tests executed, over the run. */
@@ -189,6 +190,7 @@ typedef struct ingest {
 	test_file *tests;
 	size_t ntests, atests;
 	sqlite3_stmt *ins_func, *get_func;
+	char *recorder;         /* how the recorder traced ("ctrace, Python 3.11.2"), from a header */
 	bool failed;
 } ingest;
 
@@ -262,6 +264,7 @@ static bool add_code(ingest *in, impact_u32vec *funcs, impact_strlist *deps, jso
 	json_int_t line = json_integer_value(json_array_get(entry, 1));
 	seen_file *f;
 	uint32_t sym;
+	size_t slot;
 	int64_t id;
 	if (!abs || !(f = seen(in, abs)))
 		return true; /* outside the repository: not a dependency */
@@ -275,11 +278,18 @@ static bool add_code(ingest *in, impact_u32vec *funcs, impact_strlist *deps, jso
 	if (!f->ok)
 		return false;
 	sym = impact_fnhash_owner(f->facts, line > 0 ? (uint32_t)line : 0);
-	id = sym == IMPACT_SYMBOL_NONE
-	     ? func_id(in, f->rel, IMPACT_FNHASH_MODULE, f->hashes.module)
-	     : func_id(in, f->rel, f->facts->symbols[sym].name, f->hashes.fn[sym]);
-	if (id < 0)
-		return false;
+	/* a big suite names each function thousands of times: one query each */
+	if (!f->ids)
+		f->ids = impact_xcalloc(f->facts->nsymbols + 1, sizeof(*f->ids));
+	slot = sym == IMPACT_SYMBOL_NONE ? f->facts->nsymbols : sym;
+	if (!(id = f->ids[slot])) {
+		id = sym == IMPACT_SYMBOL_NONE
+		     ? func_id(in, f->rel, IMPACT_FNHASH_MODULE, f->hashes.module)
+		     : func_id(in, f->rel, f->facts->symbols[sym].name, f->hashes.fn[sym]);
+		if (id < 0)
+			return false;
+		f->ids[slot] = id;
+	}
 	impact_u32vec_push(funcs, (uint32_t)id);
 	return true;
 }
@@ -424,6 +434,14 @@ static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 		if (!(line = json_loads(p, 0, NULL)))
 			continue;
 		kind = json_string_value(json_object_get(line, "kind"));
+		if (json_object_get(line, "v") && json_string_value(json_object_get(line, "tracer"))) {
+			impact_buf r = IMPACT_BUF_INIT;
+			const char *py = json_string_value(json_object_get(line, "python"));
+			impact_buf_printf(&r, "%s, Python %s",
+			                  json_string_value(json_object_get(line, "tracer")), py ? py : "?");
+			free(in->recorder);
+			in->recorder = impact_buf_detach(&r);
+		}
 		if (json_object_get(line, "disabled")) {
 			impact_buf w = IMPACT_BUF_INIT;
 			impact_buf_printf(&w, "nothing recorded in this run: %s",
@@ -526,6 +544,7 @@ static void ingest_release(ingest *in)
 		free(in->files[i].rel);
 		impact_pyfacts_free(in->files[i].facts);
 		impact_fnhashes_release(&in->files[i].hashes);
+		free(in->files[i].ids);
 	}
 	free(in->files);
 	for (size_t i = 0; i < in->ntests; i++) {
@@ -535,6 +554,7 @@ static void ingest_release(ingest *in)
 		free(in->tests[i].opaque);
 	}
 	free(in->tests);
+	free(in->recorder);
 	json_decref(in->file_index);
 	json_decref(in->test_index);
 	sqlite3_finalize(in->ins_func);
@@ -581,6 +601,15 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 		impact_buf_release(&path);
 	}
 	store_tests(&in);
+	if (in.recorder && !in.failed) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(rec->db, "INSERT OR REPLACE INTO meta VALUES ('recorder', ?)", -1,
+		                       &st, NULL) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 1, in.recorder, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE)
+			in.failed = true;
+		sqlite3_finalize(st);
+	}
 	if (in.failed || sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_error(rec, "write");
 		sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
@@ -614,6 +643,18 @@ int impact_records_stats_get(impact_records *rec, impact_records_stats *out)
 	out->modules = count(rec, "SELECT COUNT(*) FROM modimp");
 	out->bytes = stat(rec->path, &sb) == 0 ? (int64_t)sb.st_size : 0;
 	return 0;
+}
+
+char *impact_records_recorder(impact_records *rec)
+{
+	sqlite3_stmt *st = NULL;
+	char *out = NULL;
+	if (sqlite3_prepare_v2(rec->db, "SELECT v FROM meta WHERE k = 'recorder'", -1, &st,
+	                       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0))
+		out = impact_xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
 }
 
 size_t impact_records_count_at(impact_records *rec, const git_oid *tree)

@@ -82,6 +82,13 @@ typedef struct impact_records_stats {
 
 int impact_records_stats_get(impact_records *rec, impact_records_stats *out);
 
+/*
+ * How the last recorded run traced, as its recorder said ("ctrace, Python
+ * 3.11.2": the C hook; "setprofile": the pure-Python one; "monitoring"),
+ * or NULL when no run said. Caller frees.
+ */
+char *impact_records_recorder(impact_records *rec);
+
 /* Test files whose record was made on `tree` (usable as they are for a change from it). */
 size_t impact_records_count_at(impact_records *rec, const git_oid *tree);
 

@@ -39,15 +39,44 @@ def _usable(py):
 
 _USABLE = {}
 
+# The build's C tracer (impact_ctrace.c), beside the binary under test.
+CTRACE_DIR = (Path(os.environ["IMPACT_BIN"]).resolve().parent / "share" / "impact" / "python"
+              if os.environ.get("IMPACT_BIN") else None)
 
-@pytest.fixture(params=[c[0] for c in _CANDIDATES])
-def python(request):
-    py = dict(_CANDIDATES)[request.param]
-    if request.param not in _USABLE:
-        _USABLE[request.param] = _usable(py)
-    if not _USABLE[request.param]:
-        pytest.skip("%s: no interpreter with pytest and xdist at %s" % (request.param, py))
-    return str(py)
+
+def ctrace_built():
+    return bool(CTRACE_DIR and any(CTRACE_DIR.glob("_impact_ctrace.cpython-*.so")))
+
+
+class Interp(str):
+    """An interpreter's path, with the tracer its records must name."""
+    tracer = None
+
+
+# Debian's python3 twice: with the C tracer, and with the pure-Python hook.
+_MODES = [("debian", "ctrace"), ("debian", "setprofile"), ("3.12", "monitoring"),
+          ("3.13", "monitoring")]
+
+
+@pytest.fixture(params=_MODES, ids=["%s-%s" % m for m in _MODES])
+def python(request, monkeypatch):
+    name, tracer = request.param
+    py = dict(_CANDIDATES)[name]
+    if name not in _USABLE:
+        _USABLE[name] = _usable(py)
+    if not _USABLE[name]:
+        pytest.skip("%s: no interpreter with pytest and xdist at %s" % (name, py))
+    monkeypatch.delenv("IMPACT_RECORD_TRACER", raising=False)
+    monkeypatch.delenv("IMPACT_RECORD_CTRACE_DIR", raising=False)
+    if tracer == "ctrace":
+        if not ctrace_built():
+            pytest.skip("the build made no C tracer (no Python headers, or no IMPACT_BIN)")
+        monkeypatch.setenv("IMPACT_RECORD_CTRACE_DIR", str(CTRACE_DIR))
+    elif tracer == "setprofile":
+        monkeypatch.setenv("IMPACT_RECORD_TRACER", "python")
+    out = Interp(str(py))
+    out.tracer = tracer
+    return out
 
 
 def _env(project, sink, extra=None):
@@ -448,7 +477,7 @@ def test_records_each_rule(python, project):
     name, head, extra = others[0]
     assert name == "tests-%s.jsonl" % name.split("-")[1].split(".")[0]
     assert head["v"] == 1 and head["rootdir"] == str(project) and head["worker"] is None
-    assert head["tracer"] == ("monitoring" if "/.pyenv/" in python else "setprofile")
+    assert head["tracer"] == python.tracer, head
     assert head["python"].count(".") == 2
     P = lambda rel, name: fn(project, rel, name)  # noqa: E731
 
@@ -870,3 +899,215 @@ def test_child_hook_changes_nothing(python, tmp_path):
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
     assert tests["tests/test_env.py::test_child_path"]["opaque"] is None
     assert tests["tests/test_env.py::test_child_env"]["opaque"] is None
+
+
+# ---------------------------------------------------------------- both tracers
+
+SHAPES_PROJECT = {
+    "pkg/nested.py": """
+        import functools
+
+
+        def outer(n):
+            def inner(k):
+                return [sq(i) for i in range(k)]
+            f = lambda x: x + 1  # noqa: E731
+            return sum(inner(f(n))) + sum(gen(n)) + sorted([3, 1, 2], key=lambda v: -v)[0]
+
+
+        def sq(i):
+            return i * i
+
+
+        def gen(n):
+            for i in range(n):
+                yield helper(i)
+
+
+        def helper(i):
+            return i
+
+
+        def waiter():
+            while True:
+                yield 1
+
+
+        def catcher():
+            g = gen(3)
+            next(g)
+            try:
+                g.throw(ValueError("x"))
+            except ValueError:
+                return fails_inside()
+
+
+        def fails_inside():
+            try:
+                raise KeyError("k")
+            except KeyError:
+                return helper(1)
+
+
+        class Meta(type):
+            def __new__(mcs, name, bases, ns):
+                return super().__new__(mcs, name, bases, ns)
+
+
+        class Base(metaclass=Meta):
+            @property
+            def value(self):
+                return compute()
+
+            @functools.cached_property
+            def cached(self):
+                return compute() + 1
+
+
+        def compute():
+            return 4
+
+
+        async def coro():
+            return helper(2)
+
+
+        def deco(f):
+            @functools.wraps(f)
+            def wrapper(*a):
+                return f(*a)
+            return wrapper
+
+
+        @deco
+        def decorated(x):
+            return x * 2
+
+
+        def pooled():
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(2) as ex:
+                return sum(ex.map(lambda i: sq(i) + compute(), range(4)))
+        """,
+    "pkg/broken.py": """
+        from pkg.nested import compute
+
+        VALUE = compute()
+        raise ImportError("pkg.broken cannot be imported")
+        """,
+    "tests/test_nested.py": """
+        import asyncio
+
+        import pytest
+        from pkg import nested
+
+        G = nested.gen(5)
+        H = nested.gen(5)
+        next(H)
+
+
+        @pytest.fixture(scope="module")
+        def base():
+            return nested.Base()
+
+
+        def test_outer():
+            assert nested.outer(3) > 0
+
+
+        def test_generator_resumed_1():
+            assert next(G) == 0
+
+
+        def test_generator_resumed_2():
+            assert next(G) == 1
+
+
+        def test_throw():
+            assert nested.catcher() == 1
+
+
+        def test_throw_into_a_generator_of_the_collection():
+            with pytest.raises(ValueError):
+                H.throw(ValueError("x"))
+
+
+        def test_start_waiter():
+            global W
+            W = nested.waiter()
+            assert next(W) == 1
+
+
+        def test_throw_into_waiter():
+            with pytest.raises(ValueError):
+                W.throw(ValueError("x"))
+
+
+        def test_property(base):
+            assert base.value == 4
+
+
+        def test_cached(base):
+            assert base.cached == 5
+
+
+        def test_coroutine():
+            assert asyncio.run(nested.coro()) == 2
+
+
+        def test_decorated():
+            assert nested.decorated(2) == 4
+
+
+        def test_pool():
+            assert nested.pooled() == 30
+
+
+        def test_broken_import():
+            with pytest.raises(ImportError):
+                import pkg.broken  # noqa: F401
+            assert nested.sq(3) == 9
+        """,
+}
+
+
+def test_both_tracers_record_the_same(tmp_path):
+    """Debian's python3 with the C tracer and with the pure-Python hook:
+    the same records, line for line (threads, nested functions, lambdas,
+    comprehensions, generators resumed and thrown into, fixtures of session
+    and module scope, import-time code, an import that raises, children)."""
+    py = dict(_CANDIDATES)["debian"]
+    if not _usable(py):
+        pytest.skip("no Debian python3 with pytest and xdist")
+    if not ctrace_built():
+        pytest.skip("the build made no C tracer (no Python headers, or no IMPACT_BIN)")
+    p = tmp_path / "both"
+    write(p, dict(PROJECT, **SHAPES_PROJECT))
+    out = {}
+    for tracer, env in (("ctrace", {"IMPACT_RECORD_CTRACE_DIR": str(CTRACE_DIR)}),
+                        ("setprofile", {"IMPACT_RECORD_TRACER": "python"})):
+        r, tests, others = run_pytest(py, p, "-p", "no:randomly", extra_env=env)
+        assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+        assert len(others) == 1
+        assert others[0][1]["tracer"] == tracer, others[0][1]
+        out[tracer] = (tests, others[0][2])
+    (ct, cimp), (pt, pimp) = out["ctrace"], out["setprofile"]
+    assert sorted(ct) == sorted(pt)
+    diff = {tid: (sorted(set(map(tuple, ct[tid]["fns"])) - set(map(tuple, pt[tid]["fns"]))),
+                  sorted(set(map(tuple, pt[tid]["fns"])) - set(map(tuple, ct[tid]["fns"]))))
+            for tid in pt if ct[tid] != pt[tid]}
+    assert not diff, json.dumps(diff, indent=1)
+    assert cimp == pimp
+    # and they saw what there was to see
+    N = lambda name: fn(p, "pkg/nested.py", name)  # noqa: E731
+    T = lambda name: fns(ct["tests/test_nested.py::" + name])  # noqa: E731
+    assert N("outer") in T("test_outer") and N("sq") in T("test_outer")
+    assert N("gen") in T("test_generator_resumed_2")
+    assert N("compute") in T("test_pool") and N("sq") in T("test_pool")
+    assert N("compute") in T("test_cached") and N("fails_inside") in T("test_throw")
+    assert N("helper") in T("test_coroutine") and N("decorated") in T("test_decorated")
+    assert N("sq") in T("test_broken_import")
+    assert N("waiter") in T("test_start_waiter") and N("waiter") in T("test_throw_into_waiter")
+    assert N("compute") not in T("test_broken_import")  # the import's, not the test's
+    broken = [l for l in cimp if l["module"] == str(p / "pkg/broken.py")]
+    assert broken and N("compute") in broken[0]["fns"]

@@ -20,9 +20,29 @@ import pytest
 DATA_DIR = Path(__file__).resolve().parents[2] / "share" / "impact"
 
 
-@pytest.fixture
-def rrepo(repo):
+# The build's C tracer for the recorder (impact_ctrace.c), beside the binary.
+CTRACE_BUILT = bool(os.environ.get("IMPACT_BIN")) and any(
+    (Path(os.environ["IMPACT_BIN"]).resolve().parent / "share" / "impact" / "python")
+    .glob("_impact_ctrace.cpython-*.so"))
+
+
+@pytest.fixture(params=["ctrace", "setprofile"])
+def rrepo(repo, request):
+    """Every scenario twice on Python <= 3.11: recorded by the C tracer (the
+    binary points the recorder at the build's) and by the pure-Python hook."""
     repo.env["IMPACT_DATA_DIR"] = str(DATA_DIR)
+    repo.env.pop("IMPACT_RECORD_CTRACE_DIR", None)
+    repo.env.pop("IMPACT_RECORD_TRACER", None)
+    expect = request.param
+    if sys.version_info >= (3, 12):
+        if request.param == "setprofile":
+            pytest.skip("Python >= 3.12 records with sys.monitoring")
+        expect = "monitoring"
+    elif request.param == "ctrace" and not CTRACE_BUILT:
+        pytest.skip("the build made no C tracer (no Python headers)")
+    elif request.param == "setprofile":
+        repo.env["IMPACT_RECORD_TRACER"] = "python"
+    repo.tracer = expect
     return repo
 
 
@@ -44,7 +64,11 @@ def record_all(repo, *extra):
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     st = repo.impact("records", "stats")
     assert st.returncode == 0, st.stderr.decode(errors="replace")
-    return st.stdout.decode()
+    out = st.stdout.decode()
+    want = getattr(repo, "tracer", None)
+    if want:
+        assert "recorder:  %s, Python %d.%d." % ((want,) + sys.version_info[:2]) in out, out
+    return out
 
 
 def explain(repo, *args):
