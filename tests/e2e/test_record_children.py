@@ -188,6 +188,24 @@ def test_a_change_selects_the_test_whose_children_ran_it(rrepo, start):
                                                                  "tests/test_beta.py"]
 
 
+def test_a_system_program_that_runs_no_python_keeps_the_record(rrepo):
+    """platform.uname() runs /usr/bin/uname: that runs no repository code and
+    starts nothing, so the test is still recorded (and narrowed)."""
+    files = project("subprocess")
+    files["tests/test_beta.py"] = (
+        "import subprocess\nfrom pkg import dyn\n\n\ndef test_it():\n"
+        "    subprocess.run(['uname', '-s'], check=True, capture_output=True)\n"
+        "    assert dyn.check('be' + 'ta')\n")
+    rrepo.write_many(files)
+    rrepo.commit("uname")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    text = (rrepo.path / "pkg/dyn.py").read_text().replace('return "a"', 'return "A"')
+    rrepo.write("pkg/dyn.py", text)
+    rrepo.commit("break alpha")
+    assert failing(rrepo) == ["tests/test_alpha.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_alpha.py"]
+
+
 def test_a_child_that_is_not_python_keeps_its_test_static(rrepo):
     files = project("subprocess")
     files["tests/test_beta.py"] = (

@@ -396,7 +396,7 @@ PROJECT = {
 
 
         def test_subprocess():
-            subprocess.run(["true"], check=True)
+            subprocess.run(["sh", "-c", "exit 0"], check=True)
 
 
         def test_python_child():
@@ -561,7 +561,7 @@ def test_records_each_rule(python, project):
     sp = tests["tests/test_proc.py::test_subprocess"]
     assert sp["opaque"] and sp["opaque"].startswith("started ") and sp["opaque"].endswith(
         ": not recorded"), sp["opaque"]
-    assert sp["opaque"].endswith("/true: not recorded"), sp["opaque"]
+    assert sp["opaque"].endswith("/sh: not recorded"), sp["opaque"]
     # a Python child with the start-up hook recorded itself (it ran no project code)
     assert tests["tests/test_proc.py::test_python_child"]["opaque"] is None
     assert tests["tests/test_proc.py::test_no_process"]["opaque"] is None

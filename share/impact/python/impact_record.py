@@ -569,6 +569,23 @@ def _which(prog):
         return str(prog)
 
 
+# System programs that run no Python and start no program: a test that
+# asks the system something through them (platform.uname() runs uname,
+# ctypes.util.find_library runs ldconfig) executed no repository code
+# there, so it stays recorded. Only these, only outside the repository.
+_LEAVES = frozenset(("uname", "hostname", "id", "whoami", "getconf", "nproc", "locale",
+                     "tput", "stty", "tty", "date", "arch", "ldconfig", "ldconfig.real",
+                     "true", "false", "sleep"))
+
+
+def _leaf(path):
+    try:
+        return (os.path.basename(path) in _LEAVES and os.path.isabs(path) and
+                _norm(path) is None)
+    except Exception:
+        return False
+
+
 def _patch(owner, name, make):
     orig = getattr(owner, name, None)
     if orig is None:
@@ -599,7 +616,10 @@ def _install_process_hooks():
                 try:
                     argv = a[0]
                     prog = argv[0] if argv else (a[1][0] if a[1] else "a process")
-                    started(pid, "started %s: not recorded" % _which(prog))
+                    # What runs is the executable found (a[1]), whatever argv[0] says.
+                    exe = _which(a[1][0]) if a[1] else _which(prog)
+                    if not _leaf(exe):
+                        started(pid, "started %s: not recorded" % _which(prog))
                 except Exception:
                     try:
                         started(pid, "started a process: not recorded")
@@ -642,7 +662,8 @@ def _install_process_hooks():
                     pass
             r = orig(path, *a, **kw)
             try:
-                started(r, "started %s: not recorded" % _which(path))
+                if not _leaf(_which(path)):
+                    started(r, "started %s: not recorded" % _which(path))
             except Exception:
                 pass
             return r
