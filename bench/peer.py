@@ -14,7 +14,9 @@ Debian's python3 with python3-coverage):
    (`pytest -p testmon.pytest_testmon --testmon` from an empty .testmondata)
    and of impact's (`impact --all -q --no-preflight` after `impact records
    clear`; the pre-flight collection is not recording), and their ratios to
-   the plain run. Each run has the clone's root and src/ on PYTHONPATH.
+   the plain run; on the "static" row, `impact --all -q --no-preflight
+   --no-record` (what impact's own run costs, recording aside). Each run
+   has the clone's root and src/ on PYTHONPATH.
 2. A mutation audit, the same mutants for both tools: `impact audit --mutate
    N --records --json` (IMPACT_BENCH_MUTANTS, default 6, seed
    IMPACT_BENCH_SEED, default 0) gives impact's figures with records, the
@@ -134,7 +136,7 @@ def testmon_reset(root):
 
 def overhead(impact, root, testmon, junit):
     """Median wall times: plain, testmon recording, impact recording."""
-    plain, tm, im = [], [], []
+    plain, tm, im, st = [], [], [], []
     tm_err = im_err = None
     env = env_for(root)
     tenv = env_for(root, testmon)
@@ -159,7 +161,11 @@ def overhead(impact, root, testmon, junit):
                 im.append(dt)
             else:
                 im_err = "recording run: " + tail(r)
-    return statistics.median(plain), (tm, tm_err), (im, im_err)
+            # the same run without recording: what impact itself adds
+            r, dt = run([impact, "--all", "-q", "--no-preflight", "--no-record"], root, env)
+            if r.returncode in (0, 1):
+                st.append(dt)
+    return statistics.median(plain), (tm, tm_err), (im, im_err), st
 
 
 def impact_audit(impact, root):
@@ -228,7 +234,7 @@ def bench(impact, project, testmon, base):
     junit = base / (root.name + "-junit.xml")
     rows = []
     clone(project, root)
-    plain, (tm, tm_err), (im, im_err) = overhead(impact, root, testmon, junit)
+    plain, (tm, tm_err), (im, im_err), st = overhead(impact, root, testmon, junit)
     doc, mods = impact_audit(impact, root)
     n_tests = doc.get("test_files") or 0
     failing = sum(len(m["failing"]) for m in mods)
@@ -240,7 +246,8 @@ def bench(impact, project, testmon, base):
                  im_err))
     static = t.get("static", {})
     rows.append((root.name, "static", len(mods), sum(1 for m in mods if m.get("static_missed")),
-                 static.get("precision", 0.0), static.get("selected_share", 0.0), None, None))
+                 static.get("precision", 0.0), static.get("selected_share", 0.0),
+                 (statistics.median(st) / plain) if st else None, None))
     test_files = set()
     for m in mods:
         test_files |= set(m["failing"]) | set(m.get("selected_files") or [])
