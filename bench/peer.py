@@ -306,8 +306,8 @@ def main():
         name = Path(project).name
         try:
             rows, plain, fshare = bench(impact, project, testmon, base)
-        except Failed as e:
-            lines.append("%-12s impact failed: %s" % (name, e))
+        except (Failed, OSError, KeyError, ValueError) as e:
+            lines.append("%-12s failed: %s" % (name, e))
             print(lines[-1], flush=True)
             continue
         for p, tool, n, missed, prec, share, ratio, err in rows:
