@@ -2119,6 +2119,36 @@ static void mark_symbol_dynamic(symwalk *sw, uint32_t owner)
 		sw->w->facts->symbols[owner].flags |= IMPACT_SYMBOL_DYNAMIC;
 }
 
+/*
+ * The text of a name or a chain of names (`self`, `mod.handlers`) into
+ * w->text; false for anything else (a call, a subscript, a literal).
+ */
+static bool object_text(walker *w, TSNode n)
+{
+	TSNode parts[16];
+	size_t np = 0, len;
+	const char *t;
+	if (ts_node_is_null(n))
+		return false;
+	while (kind_of(w, n) == K_ATTRIBUTE && np < 16) {
+		parts[np++] = ts_node_child_by_field_id(n, w->p->f_attribute);
+		n = ts_node_child_by_field_id(n, w->p->f_object);
+		if (ts_node_is_null(n) || ts_node_is_null(parts[np - 1]))
+			return false;
+	}
+	if (kind_of(w, n) != K_IDENTIFIER)
+		return false;
+	t = node_text(w, n, &len);
+	impact_buf_clear(&w->text);
+	impact_buf_put(&w->text, t, len);
+	for (size_t k = np; k-- > 0;) {
+		t = node_text(w, parts[k], &len);
+		impact_buf_putc(&w->text, '.');
+		impact_buf_put(&w->text, t, len);
+	}
+	return true;
+}
+
 /* A call that can reach code by a computed name. */
 static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 {
@@ -2138,12 +2168,76 @@ static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 	if (IS("globals") || IS("locals") || IS("vars") || IS("exec") || IS("eval")) {
 		mark_symbol_dynamic(sw, owner);
 	} else if (IS("getattr") || IS("import_module") || IS("__import__")) {
-		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, IS("getattr") ? 1 : 0);
-		if (!ts_node_is_null(a) && kind_of(w, a) != K_STRING && kind_of(w, a) != K_CONCAT_STRING &&
-		    kind_of(w, a) != K_KEYWORD_ARGUMENT)
+		bool ga = IS("getattr");
+		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, ga ? 1 : 0);
+		if (ts_node_is_null(a) || kind_of(w, a) == K_STRING || kind_of(w, a) == K_CONCAT_STRING ||
+		    kind_of(w, a) == K_KEYWORD_ARGUMENT)
+			return;
+		if (!ga) {
 			mark_symbol_dynamic(sw, owner);
+			return;
+		}
+		/* getattr reaches attributes of its object only: say which object. */
+		if (owner == IMPACT_SYMBOL_NONE)
+			mark_symbol_dynamic(sw, owner);
+		if (object_text(w, ts_node_named_child(args, 0)))
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->text.ptr, w->text.size);
+		else
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "?", 1);
 	}
 #undef IS
+}
+
+/*
+ * `if __name__ == "__main__":` (either side, either quote): its block runs
+ * when the module is run as a script, never when it is imported.
+ */
+static bool is_main_guard(walker *w, TSNode cond)
+{
+	static const char *const forms[] = {
+		"__name__==\"__main__\"", "__name__=='__main__'",
+		"\"__main__\"==__name__", "'__main__'==__name__",
+	};
+	size_t len, k = 0;
+	const char *t;
+	char buf[32];
+	if (ts_node_is_null(cond))
+		return false;
+	t = node_text(w, cond, &len);
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == ' ' || t[i] == '\t')
+			continue;
+		if (k + 1 >= sizeof(buf))
+			return false;
+		buf[k++] = t[i];
+	}
+	buf[k] = '\0';
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(forms); i++)
+		if (!strcmp(buf, forms[i]))
+			return true;
+	return false;
+}
+
+/* Push an if statement's parts but its consequence (a __main__ block). */
+static void push_but_consequence(symwalk *sw, TSNode n, const sctx *like)
+{
+	TSTreeCursor cur;
+	size_t first = sw->n;
+	cur = ts_tree_cursor_new(n);
+	if (ts_tree_cursor_goto_first_child(&cur)) {
+		do {
+			TSNode ch = ts_tree_cursor_current_node(&cur);
+			if (ts_node_is_named(ch) &&
+			    ts_tree_cursor_current_field_id(&cur) != sw->w->p->f_consequence)
+				sw_push(sw, ch, like);
+		} while (ts_tree_cursor_goto_next_sibling(&cur));
+	}
+	ts_tree_cursor_delete(&cur);
+	for (size_t a = first, b = sw->n; b > a + 1; a++, b--) {
+		sctx t = sw->stack[a];
+		sw->stack[a] = sw->stack[b - 1];
+		sw->stack[b - 1] = t;
+	}
 }
 
 /* An attribute chain: a CHAIN from a name, else ATTRs and the base is walked. */
@@ -2317,6 +2411,17 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 		sctx b = inner;
 		b.cls = sym;
 		sw_push(sw, body, &b);
+		/* Its bases, for method resolution (keyword arguments are not bases). */
+		for (uint32_t i = 0, m = ts_node_is_null(supers) ? 0 : ts_node_named_child_count(supers);
+		     i < m; i++) {
+			TSNode a = ts_node_named_child(supers, i);
+			if (kind_of(w, a) == K_KEYWORD_ARGUMENT || kind_of(w, a) == K_COMMENT)
+				continue;
+			if (object_text(w, a))
+				add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
+			else
+				add_ref(sw, sym, IMPACT_SYMREF_BASE, "?", 1);
+		}
 	} else {
 		sw_push(sw, body, &inner);
 	}
@@ -2384,6 +2489,14 @@ static void collect_symbols(walker *w, TSNode root)
 		}
 		case K_FUNCTION:
 			do_function(&sw, n, &c);
+			break;
+		case K_IF:
+			/* A module's `if __name__ == "__main__":` block does not run at import. */
+			if (c.owner == IMPACT_SYMBOL_NONE && !c.in_function && c.cls == IMPACT_SYMBOL_NONE &&
+			    is_main_guard(w, ts_node_child_by_field_id(n, w->p->f_condition)))
+				push_but_consequence(&sw, n, &c);
+			else
+				sw_push_children(&sw, n, &c);
 			break;
 		case K_CLASS:
 			do_class(&sw, n, &c);
@@ -2961,7 +3074,7 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 				sr->kind = *r.p++;
 				sr->symbol = get_u32(&r);
 				sr->text = get_str(&r, &dst);
-				if (!sr->text || sr->kind > IMPACT_SYMREF_PARAM ||
+				if (!sr->text || sr->kind > IMPACT_SYMREF_BASE ||
 				    (sr->symbol != IMPACT_SYMBOL_NONE && sr->symbol >= ns))
 					r.bad = true;
 				f->nrefs = i + 1;

@@ -46,7 +46,7 @@ static int cmp_str(const void *a, const void *b)
 
 static void render_refs(impact_buf *out, const impact_pyfacts *f, const char *owner)
 {
-	static const char *const kinds[] = { "name", "chain", "attr", "param" };
+	static const char *const kinds[] = { "name", "chain", "attr", "param", "getattr", "base" };
 	char **lines = calloc(f->nrefs + 1, sizeof(char *));
 	size_t n = 0;
 	for (size_t i = 0; i < f->nrefs; i++) {
@@ -163,11 +163,33 @@ static void test_dynamic_markers(void **state)
 	               "def c(s):\n    exec(s)\n\n\n"
 	               "def d(n):\n    return importlib.import_module(n)\n\n\n"
 	               "def e():\n    return importlib.import_module('lit')\n",
-	               "function a 1-2 def=1 body=2-2 dynamic\n"
+	               "function a 1-2 def=1 body=2-2\n"
 	               "function b 5-6 def=5 body=6-6\n"
 	               "function c 9-10 def=9 body=10-10 dynamic\n"
 	               "function d 13-14 def=13 body=14-14 dynamic\n"
 	               "function e 17-18 def=17 body=18-18\n");
+}
+
+/* getattr with a computed name is a reference to its object's attributes, not "dynamic". */
+static void test_getattr_and_bases(void **state)
+{
+	const char *src = "class C(Base, mod.Mixin, make(), metaclass=M):\n"
+	                  "    def m(self, n):\n        return getattr(self, n)\n\n"
+	                  "    def k(self, n):\n        return getattr(self.h, n) or getattr(f(), n)\n";
+	(void)state;
+	expect_refs(src, "C.m", "getattr self\nname getattr\nname n\nname self\nparam n\nparam self\n");
+	expect_refs(src, "C.k", "chain self.h\ngetattr ?\ngetattr self.h\nname f\nname getattr\nname n\n"
+	                        "param n\nparam self\n");
+	expect_refs(src, "C", "base ?\nbase Base\nbase mod.Mixin\n");
+}
+
+/* A module's `if __name__ == "__main__":` block reads nothing at import. */
+static void test_main_guard(void **state)
+{
+	(void)state;
+	expect_refs("import sys\n\nif __name__ == '__main__':\n    main(sys.argv)\nelse:\n    setup()\n\n"
+	            "if \"__main__\" == __name__:\n    other()\n",
+	            "", "name __name__\nname setup\n");
 }
 
 static void test_imports_belong_to_functions(void **state)
@@ -346,6 +368,8 @@ int main(void)
 		cmocka_unit_test(test_nested_and_assignments),
 		cmocka_unit_test(test_references),
 		cmocka_unit_test(test_dynamic_markers),
+		cmocka_unit_test(test_getattr_and_bases),
+		cmocka_unit_test(test_main_guard),
 		cmocka_unit_test(test_imports_belong_to_functions),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_syntax_error_is_import_time),
