@@ -2411,20 +2411,28 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 		sctx b = inner;
 		b.cls = sym;
 		sw_push(sw, body, &b);
-		/* Its bases, for method resolution (keyword arguments are not bases). */
+		/*
+		 * Its bases: a name or chain of names is a BASE reference of the
+		 * class (a subclass inherits; precise.c decides what runs at
+		 * import), anything else (a call, keyword arguments such as
+		 * metaclass=) runs at import and is read as module-level code.
+		 */
 		for (uint32_t i = 0, m = ts_node_is_null(supers) ? 0 : ts_node_named_child_count(supers);
 		     i < m; i++) {
 			TSNode a = ts_node_named_child(supers, i);
-			if (kind_of(w, a) == K_KEYWORD_ARGUMENT || kind_of(w, a) == K_COMMENT)
+			if (kind_of(w, a) == K_COMMENT)
 				continue;
-			if (object_text(w, a))
+			if (kind_of(w, a) != K_KEYWORD_ARGUMENT && object_text(w, a)) {
 				add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
-			else
+				continue;
+			}
+			if (kind_of(w, a) != K_KEYWORD_ARGUMENT)
 				add_ref(sw, sym, IMPACT_SYMREF_BASE, "?", 1);
+			sw_push(sw, a, &inner);
 		}
-	} else {
-		sw_push(sw, body, &inner);
+		return;
 	}
+	sw_push(sw, body, &inner);
 	sw_push(sw, supers, &inner);
 }
 

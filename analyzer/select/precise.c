@@ -937,8 +937,40 @@ static bool getattr_means(walker *w, uint32_t y, const impact_symref *r, const t
 			}
 		}
 	}
+	if (!strncmp(r->text, "self.", 5) || !strncmp(r->text, "cls.", 4)) {
+		/* An attribute of an instance: an object, taken not to be a module. */
+		*how = "getattr(self.x, name) on an object of unknown type: any method";
+		return dotted;
+	}
 	*how = "getattr(obj, name) on an object of unknown type: any attribute so reachable";
 	return dotted || attr_may_mean(w, y, t);
+}
+
+/*
+ * A private name (`__x`, not a dunder) is mangled with the class whose
+ * code spells it: `self.__touch` in class K's methods means K.__touch
+ * only. True when target `t` is such a name of a class that reference
+ * `r` of file `y` cannot mean (it is not in that class's code).
+ */
+static bool other_class_private(walker *w, uint32_t y, const impact_symref *r, const target *t)
+{
+	const char *tl = last_part(t->name);
+	size_t n = strlen(tl), k;
+	const impact_pyfacts *f;
+	const char *owner;
+	if (n < 3 || strncmp(tl, "__", 2) || !strcmp(tl + n - 2, "__") || tl == t->name)
+		return false;
+	if (y != t->file || r->symbol == IMPACT_SYMBOL_NONE)
+		return y != t->file;
+	f = facts_of(w, y);
+	if (r->symbol >= nsyms(f))
+		return false;
+	owner = sym(f, r->symbol)->name;
+	k = (size_t)(tl - 1 - t->name); /* the class part of t */
+	/* The owner is a method of that class (or a class nested in it: mangled the same only
+	 * for its own name, so require the class itself). */
+	return !(strlen(owner) > k && !strncmp(owner, t->name, k) && owner[k] == '.' &&
+	         !strchr(owner + k + 1, '.'));
 }
 
 /*
@@ -952,7 +984,7 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 	case IMPACT_SYMREF_NAME:
 		return y == t->file && !strcmp(r->text, t->name);
 	case IMPACT_SYMREF_ATTR:
-		return !strcmp(r->text, tl) && attr_may_mean(w, y, t);
+		return !strcmp(r->text, tl) && attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 	case IMPACT_SYMREF_PARAM: {
 		const impact_pyfacts *f = facts_of(w, t->file);
 		for (size_t i = 0; i < nsyms(f); i++)
@@ -980,7 +1012,18 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 		/* An object of unknown type: its attribute names match any symbol so named. */
 		for (; k < n && !ok; k++)
 			ok = k > 0 && lens[k] == strlen(tl) && !memcmp(parts[k], tl, lens[k]) &&
-			     attr_may_mean(w, y, t);
+			     attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
+		return ok;
+	}
+	case IMPACT_SYMREF_BASE: {
+		const char *parts[MAX_CHAIN_PARTS];
+		size_t lens[MAX_CHAIN_PARTS], n;
+		binding b = { 0 };
+		bool ok = false;
+		if (!strchr(r->text, '.'))
+			return y == t->file && !strcmp(r->text, t->name);
+		n = split_chain(r->text, parts, lens);
+		chain_resolve(w, y, parts, lens, n, &b, t, &ok);
 		return ok;
 	}
 	default:
@@ -1015,12 +1058,12 @@ static void build_indexes(walker *w)
 				impact_u32vec_push(&w->getattrs, (uint32_t)i);
 				continue;
 			}
-			if (r->kind == IMPACT_SYMREF_BASE)
+			if (r->kind == IMPACT_SYMREF_BASE && !strcmp(r->text, "?"))
 				continue;
 			/* `.update()`, `.__exit__()` on an unknown object never match (via_class). */
 			if (r->kind == IMPACT_SYMREF_ATTR && via_class_name(r->text))
 				continue;
-			if (r->kind != IMPACT_SYMREF_CHAIN) {
+			if (r->kind != IMPACT_SYMREF_CHAIN && r->kind != IMPACT_SYMREF_BASE) {
 				index_add(&w->refs, r->text, strlen(r->text), id, (uint32_t)i, &w->owned);
 				continue;
 			}
@@ -1091,6 +1134,22 @@ static size_t process(walker *w, const target *t)
 		if (!ref_means(w, y, r, t))
 			continue;
 		matches++;
+		if (r->kind == IMPACT_SYMREF_BASE && r->symbol != IMPACT_SYMBOL_NONE) {
+			/*
+			 * A subclass inherits what t's class has: whoever reaches the
+			 * subclass reaches it. A changed __init_subclass__ runs when
+			 * the subclass is defined: at import.
+			 */
+			uint32_t tf = file_of_node(w, t->node), ts = t->node - w->base[tf];
+			const impact_pyfacts *f = facts_of(w, tf);
+			bool at_import = ts < nsyms(f) && !strcmp(last_part(sym(f, ts)->name), "__init_subclass__");
+			uint32_t node = node_of(w, y, at_import ? NONE : r->symbol);
+			if (!w->hit[node] && in_bound(w, y))
+				w->how[node] = at_import ? "a subclass's definition runs __init_subclass__"
+				                         : "a subclass inherits it";
+			reach(w, y, at_import ? NONE : r->symbol, t->node);
+			continue;
+		}
 		reach(w, y, ref_owner(r), t->node);
 	}
 	/* getattr(obj, name): attributes of obj only. */
