@@ -759,6 +759,9 @@ static void build_classes(walker *w)
 			if (!strcmp(r->text, "?")) {
 				c->wild[k] = true;
 			} else if (resolve_text(w, y, r->text, &b)) {
+				/* Outside the whole-module reach: no class there inherits a change. */
+				if (!in_bound(w, b.file))
+					continue;
 				base = b.name[0] ? class_of(w, b.file, b.name) : NONE;
 				if (base == NONE) {
 					c->wild[k] = true; /* an alias, a function's result: unknown */
@@ -1007,7 +1010,7 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 		    ((lens[0] == 4 && !memcmp(parts[0], "self", 4)) || (lens[0] == 3 && !memcmp(parts[0], "cls", 3)))) {
 			uint32_t a, c;
 			if (self_and_target_classes(w, y, r, t, &a, &c))
-				return related(w, a, c) && attr_may_mean(w, y, t);
+				return related(w, a, c) && attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 		}
 		/* An object of unknown type: its attribute names match any symbol so named. */
 		for (; k < n && !ok; k++)
