@@ -177,3 +177,71 @@ def test_explain_says_why_getattr_on_a_module_reaches(proj):
     out = proj.impact("--explain", "HEAD~1..").stdout.decode()
     assert "tests/test_call.py" in out
     assert "getattr" in out, out
+
+
+# ---- methods through the class hierarchy -----------------------------------
+
+HIER = {
+    "shapes/__init__.py": "",
+    "shapes/base.py": ("class Shape:\n"
+                       "    def area(self):\n        return self.compute()\n\n"
+                       "    def compute(self):\n        return 0\n\n"
+                       "    def __eq__(self, other):\n        return self.area() == other.area()\n"),
+    "shapes/square.py": ("from .base import Shape\n\n\n"
+                         "class Square(Shape):\n    def compute(self):\n        return 4\n\n"
+                         "    def double(self):\n        return 2 * self.compute()\n"),
+    "shapes/circle.py": ("from .base import Shape\n\n\n"
+                         "class Circle(Shape):\n    def compute(self):\n        return 3\n\n"
+                         "    def __touch(self):\n        return 1\n\n"
+                         "    def poke(self):\n        return self.__touch()\n"),
+    "shapes/other.py": ("from . import square  # noqa: F401\n\n\n"
+                        "class Other:\n    def run(self):\n        return self.compute()\n\n"
+                        "    def compute(self):\n        return 5\n\n"
+                        "    def __touch(self):\n        return 2\n\n"
+                        "    def poke(self):\n        return self.__touch()\n"),
+    "shapes/registry.py": ("class Registered:\n    kinds = []\n\n"
+                           "    def __init_subclass__(cls, **kw):\n"
+                           "        super().__init_subclass__(**kw)\n"
+                           "        Registered.kinds.append(cls.__name__)\n"),
+    "shapes/plugins.py": "from .registry import Registered\n\n\nclass Alpha(Registered):\n    pass\n",
+    "tests/test_square.py": ("from shapes.square import Square\n\n\n"
+                             "def test_square():\n    assert Square().area() == 4\n    assert Square().double() == 8\n"),
+    "tests/test_circle.py": ("from shapes.circle import Circle\n\n\n"
+                             "def test_circle():\n    assert Circle().area() == 3\n    assert Circle().poke() == 1\n"),
+    "tests/test_other.py": ("from shapes.other import Other\n\n\n"
+                            "def test_other():\n    assert Other().run() == 5\n    assert Other().poke() == 2\n"),
+    "tests/test_eq.py": "from shapes.base import Shape\n\n\ndef test_eq():\n    assert Shape() == Shape()\n",
+    "tests/test_plugins.py": ("import shapes.plugins\nfrom shapes.registry import Registered\n\n\n"
+                              "def test_kinds():\n    assert 'Alpha' in Registered.kinds\n"),
+    "tests/test_registry.py": ("from shapes.registry import Registered\n\n\n"
+                               "def test_registry():\n    assert isinstance(Registered.kinds, list)\n"),
+}
+
+HIER_CASES = [
+    # self.compute() in Other.run cannot be Square.compute (other.py imports square.py).
+    ("self_method_through_subclasses", "shapes/square.py", "    def compute(self):", "        ",
+     ["tests/test_square.py"]),
+    # Shape.area's self.compute() can be Square.compute: whoever calls area() on a Shape.
+    ("self_method_from_the_base", "shapes/base.py", "    def compute(self):", "        ",
+     ["tests/test_circle.py", "tests/test_eq.py", "tests/test_square.py"]),
+    # self.__touch() is mangled with its class: Circle.poke's is not Other's.
+    ("private_name_is_the_class_own", "shapes/other.py", "    def __touch(self):", "        ",
+     ["tests/test_other.py"]),
+    # Defining a subclass runs __init_subclass__ at import: the safe answer stays.
+    ("safe_init_subclass_runs_at_import", "shapes/registry.py", "    def __init_subclass__(cls, **kw):",
+     "        ", ["tests/test_plugins.py", "tests/test_registry.py"]),
+]
+
+
+@pytest.mark.parametrize("name, path, header, indent, expected", HIER_CASES, ids=[c[0] for c in HIER_CASES])
+def test_hierarchy_selection(repo, name, path, header, indent, expected):
+    repo.write_many(HIER)
+    repo.commit("base")
+    assert failing_files(repo) == []
+    repo.write(path, break_body(HIER[path], header, indent))
+    repo.commit(name)
+    failing = failing_files(repo)
+    assert failing
+    selected = repo.listing("HEAD~1..")
+    assert not set(failing) - set(selected), (failing, selected)
+    assert sorted(selected) == sorted(expected), repo.impact("--explain", "HEAD~1..").stdout.decode()
