@@ -2165,8 +2165,27 @@ static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 		return;
 	t = node_text(w, fn, &len);
 #define IS(s) (len == sizeof(s) - 1 && !memcmp(t, s, len))
-	if (IS("globals") || IS("locals") || IS("vars") || IS("exec") || IS("eval")) {
+	if (IS("exec") || IS("eval")) {
 		mark_symbol_dynamic(sw, owner);
+	} else if (IS("globals") || IS("locals") || IS("vars")) {
+		/*
+		 * globals(): the module's own names; vars(obj): obj's attributes,
+		 * as getattr(obj, name); locals() and vars(): the function's own
+		 * locals, which it names anyway.
+		 */
+		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, 0);
+		if (IS("globals"))
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "globals()", 9);
+		else if (IS("vars") && !ts_node_is_null(a) && object_text(w, a)) {
+			/* "vars x": an instance's __dict__ unless x names a module. */
+			impact_buf_clear(&w->alias);
+			impact_buf_puts(&w->alias, "vars ");
+			impact_buf_put(&w->alias, w->text.ptr, w->text.size);
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->alias.ptr, w->alias.size);
+		} else if (IS("vars") && !ts_node_is_null(a))
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "vars ?", 6);
+		if (owner == IMPACT_SYMBOL_NONE)
+			mark_symbol_dynamic(sw, owner);
 	} else if (IS("getattr") || IS("import_module") || IS("__import__")) {
 		bool ga = IS("getattr");
 		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, ga ? 1 : 0);
@@ -2303,6 +2322,61 @@ static void do_targets(symwalk *sw, TSNode n, const sctx *c, TSNode stmt)
 	sw_push(sw, n, c); /* x.attr = ..., x[i] = ...: reads x */
 }
 
+/*
+ * Is `n` a value whose evaluation runs no code: names, attribute chains,
+ * literals and containers of them (`{"a": f, "b": mod.g}`, `(f, g)`)?
+ * No call, operator, subscript, lambda or comprehension; `depth` bounds it.
+ */
+static bool pure_value(walker *w, TSNode n, unsigned depth)
+{
+	static const char *const ok[] = {
+		"identifier", "attribute", "list", "tuple", "set", "dictionary", "pair", "string",
+		"concatenated_string", "string_start", "string_content", "string_end", "escape_sequence",
+		"integer", "float", "true", "false", "none", "parenthesized_expression",
+		"expression_list", "comment",
+	};
+	const char *type;
+	bool known = false;
+	if (ts_node_is_null(n) || depth > 32)
+		return false;
+	type = ts_node_type(n);
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(ok) && !known; i++)
+		known = !strcmp(type, ok[i]);
+	if (!known)
+		return false;
+	if (kind_of(w, n) == K_ATTRIBUTE)
+		return object_text(w, n); /* a chain of names only */
+	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
+		if (!pure_value(w, ts_node_named_child(n, i), depth + 1))
+			return false;
+	return true;
+}
+
+/*
+ * Read a pure value (pure_value) bound to symbol `owner`: a bare name in it
+ * is only stored there (reading a global runs nothing), so it is the
+ * owner's reference; an attribute chain may run a property or a module
+ * __getattr__, so it stays `c`'s (module-level code at import).
+ */
+static void read_pure_value(symwalk *sw, TSNode n, const sctx *c, uint32_t owner, unsigned depth)
+{
+	walker *w = sw->w;
+	if (ts_node_is_null(n) || depth > 32)
+		return;
+	if (kind_of(w, n) == K_IDENTIFIER) {
+		size_t len;
+		const char *t = node_text(w, n, &len);
+		add_ref(sw, owner, IMPACT_SYMREF_NAME, t, len);
+		return;
+	}
+	if (kind_of(w, n) == K_ATTRIBUTE) {
+		do_attribute(sw, n, c);
+		return;
+	}
+	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
+		read_pure_value(sw, ts_node_named_child(n, i), c, owner, depth + 1);
+}
+
 /* Parameters of symbol c->param_of: names are PARAM refs; defaults and annotations belong to c->owner. */
 static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of)
 {
@@ -2319,7 +2393,12 @@ static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of
 		uint8_t k = kind_of(w, p);
 		if (k == K_DEFAULT_PARAM || k == K_TYPED_DEFAULT_PARAM) {
 			name = ts_node_child_by_field_id(p, w->p->f_name);
-			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_value), c);
+			TSNode value = ts_node_child_by_field_id(p, w->p->f_value);
+			/* A default naming a function is called by the function, not at definition. */
+			if (of != IMPACT_SYMBOL_NONE && c->owner == IMPACT_SYMBOL_NONE && pure_value(w, value, 0))
+				read_pure_value(sw, value, c, of, 0);
+			else
+				sw_push(sw, value, c);
 			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
 		} else if (k == K_TYPED_PARAM) {
 			name = ts_node_named_child(p, 0);
@@ -2523,14 +2602,26 @@ static void collect_symbols(walker *w, TSNode root)
 			sctx ann = c;
 			if (!c.in_function && c.cls != IMPACT_SYMBOL_NONE)
 				ann.owner = c.cls; /* `x: Foo` in a class body names a type for the class */
-			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_right), &c);
+			TSNode right = ts_node_child_by_field_id(n, w->p->f_right);
+			size_t before = w->facts->nsymbols;
+			if (!ts_node_is_null(left) && k != K_AUG_ASSIGNMENT)
+				do_targets(&sw, left, &c, n);
+			/*
+			 * `X = f` / `TABLE = {"a": f}` at module level, `attr = f` in a
+			 * class body: storing a name runs nothing at import; whoever
+			 * reads X (or the class) can call it.
+			 */
+			if (c.owner == IMPACT_SYMBOL_NONE && !c.in_function && k != K_AUG_ASSIGNMENT &&
+			    !ts_node_is_null(left) && kind_of(w, left) == K_IDENTIFIER &&
+			    (c.cls != IMPACT_SYMBOL_NONE || w->facts->nsymbols == before + 1) &&
+			    pure_value(w, right, 0))
+				read_pure_value(&sw, right, &c,
+				                c.cls != IMPACT_SYMBOL_NONE ? c.cls : (uint32_t)(w->facts->nsymbols - 1), 0);
+			else
+				sw_push(&sw, right, &c);
 			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_type), &ann);
-			if (!ts_node_is_null(left)) {
-				if (k == K_AUG_ASSIGNMENT)
-					sw_push(&sw, left, &c); /* x += 1 reads x */
-				else
-					do_targets(&sw, left, &c, n);
-			}
+			if (!ts_node_is_null(left) && k == K_AUG_ASSIGNMENT)
+				sw_push(&sw, left, &c); /* x += 1 reads x */
 			break;
 		}
 		default:

@@ -98,8 +98,8 @@ enum {
 	IMPACT_SYMBOL_FIXTURE = 1 << 1,   /* a decorator whose last name is `fixture` */
 	IMPACT_SYMBOL_DUNDER = 1 << 2,    /* __name__ */
 	IMPACT_SYMBOL_ONE_LINER = 1 << 3, /* the body starts on the signature's last line */
-	/* Calls globals()/locals()/vars()/exec/eval or imports by a non-literal
-	 * name: may reach anything. (getattr(x, non-literal) is a GETATTR ref.) */
+	/* Calls exec/eval or imports by a non-literal name: may reach anything.
+	 * (getattr(x, non-literal), globals() and vars(x) are GETATTR refs.) */
 	IMPACT_SYMBOL_DYNAMIC = 1 << 4,
 };
 
@@ -120,9 +120,10 @@ typedef enum impact_symref_kind {
 	IMPACT_SYMREF_ATTR,     /* an attribute of something that is not a name: `f().render` */
 	IMPACT_SYMREF_PARAM,    /* a parameter name (pytest injects fixtures by it) */
 	/*
-	 * `getattr(obj, <non-literal>)`: text is the object as written when it
-	 * is a name or a chain of names ("self", "mod", "self.handlers"), else
-	 * "?". What it can reach is an attribute of that object only.
+	 * `getattr(obj, <non-literal>)` or `vars(obj)`: text is the object as
+	 * written when it is a name or a chain of names ("self", "mod",
+	 * "self.handlers"), else "?"; "globals()" for globals(). What it can
+	 * reach is an attribute of that object (the module's own names) only.
 	 */
 	IMPACT_SYMREF_GETATTR,
 	/*
@@ -255,7 +256,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 8
+#define IMPACT_PYFACTS_VERSION 11
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

@@ -901,11 +901,16 @@ static bool self_and_target_classes(walker *w, uint32_t y, const impact_symref *
 static bool getattr_means(walker *w, uint32_t y, const impact_symref *r, const target *t,
                           const char **how)
 {
-	bool dotted = strchr(t->name, '.') != NULL;
+	bool dotted = strchr(t->name, '.') != NULL, vars = !strncmp(r->text, "vars ", 5);
+	const char *obj = vars ? r->text + 5 : r->text;
 	binding b = { 0 };
 	if (via_class(t->name))
 		return false; /* dunders and dict/list names: through their class */
-	if (!strcmp(r->text, "self") || !strcmp(r->text, "cls")) {
+	if (!strcmp(r->text, "globals()")) {
+		*how = "globals(): a name of its own module";
+		return y == t->file && !dotted;
+	}
+	if (!strcmp(obj, "self") || !strcmp(obj, "cls")) {
 		uint32_t a, k;
 		if (!dotted)
 			return false;
@@ -920,7 +925,7 @@ static bool getattr_means(walker *w, uint32_t y, const impact_symref *r, const t
 		           : "getattr(self, name): a method of its class, bases or subclasses";
 		return true;
 	}
-	if (strcmp(r->text, "?") && resolve_text(w, y, r->text, &b)) {
+	if (strcmp(obj, "?") && resolve_text(w, y, obj, &b)) {
 		if (!b.name[0]) {
 			*how = "getattr(module, name): a name of that module";
 			return b.file == t->file && !dotted;
@@ -940,7 +945,11 @@ static bool getattr_means(walker *w, uint32_t y, const impact_symref *r, const t
 			}
 		}
 	}
-	if (!strncmp(r->text, "self.", 5) || !strncmp(r->text, "cls.", 4)) {
+	if (vars) {
+		*how = "vars(obj) on an object of unknown type: its attributes";
+		return dotted;
+	}
+	if (!strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4)) {
 		/* An attribute of an instance: an object, taken not to be a module. */
 		*how = "getattr(self.x, name) on an object of unknown type: any method";
 		return dotted;
@@ -1163,8 +1172,10 @@ static size_t process(walker *w, const target *t)
 		uint32_t node;
 		if (!getattr_means(w, y, r, t, &how))
 			continue;
-		matches++;
 		node = node_of(w, y, ref_owner(r));
+		if (node == t->node)
+			continue; /* its own globals(): not a use from outside */
+		matches++;
 		if (!w->hit[node] && in_bound(w, y))
 			w->how[node] = how;
 		reach(w, y, ref_owner(r), t->node);
@@ -1219,7 +1230,7 @@ static void unnamed_functions(walker *w)
 	}
 }
 
-/* Functions that use exec/eval/globals(): reached when their module or one it imports was. */
+/* Functions that use exec/eval: reached when their module or one it imports was. */
 static void dynamic_functions(walker *w)
 {
 	const impact_project *p = w->p;
@@ -1242,7 +1253,7 @@ static void dynamic_functions(walker *w)
 			    !w->hit[node_of(w, y, (uint32_t)i)]) {
 				reach(w, y, (uint32_t)i, NONE);
 				w->label[node_of(w, y, (uint32_t)i)] =
-					"calls by a computed name (exec, eval, globals()) near a change";
+					"calls by a computed name (exec, eval) near a change";
 			}
 	}
 }

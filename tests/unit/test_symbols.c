@@ -124,7 +124,7 @@ static void test_nested_and_assignments(void **state)
 	               "function outer 1-6 def=1 body=2-6\n"
 	               "assign X 8-8\nassign A 9-9\nassign B 9-9\nassign C 9-9\nassign Y 10-10\n");
 	expect_symbols("def __getattr__(name):\n    return globals()[name]\n",
-	               "function __getattr__ 1-2 def=1 body=2-2 dunder dynamic\n");
+	               "function __getattr__ 1-2 def=1 body=2-2 dunder\n");
 }
 
 static void test_references(void **state)
@@ -148,11 +148,19 @@ static void test_references(void **state)
 	expect_refs(src, "run",
 	            "attr attr\nattr more\nattr name\n"
 	            "chain helpers.deep.call\nchain self.render\nchain termui.progressbar\n"
-	            "name bar\nname count\nname get\nname inner_ref\nname int\nname items\nname outer_name\n"
-	            "name q\nname value\n"
+	            "name DEFAULT_V\nname bar\nname count\nname get\nname inner_ref\nname int\nname items\n"
+	            "name outer_name\nname q\nname value\n"
 	            "param args\nparam count\nparam fix\nparam kw\nparam verbose\n");
-	/* Annotations are the function's own; default values run at definition. */
-	expect_refs(src, "", "name DEFAULT_V\nname make\nname register\n");
+	/* Annotations are the function's own, so is a default that only names
+	 * something (the function calls it); other defaults run at definition. */
+	expect_refs(src, "", "name make\nname register\n");
+	expect_refs("def f(a=helper, b=make(), c=mod.attr):\n    pass\n", "f", "name helper\nparam a\nparam b\nparam c\n");
+	expect_refs("def f(a=helper, b=make(), c=mod.attr):\n    pass\n", "", "chain mod.attr\nname make\n");
+	/* A module-level name bound to a pure value owns the names in it; a class attribute, its class. */
+	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "T", "name f\nname g\n");
+	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "",
+	            "chain m.h\nname f\nname make\n");
+	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "C", "name k\n");
 }
 
 static void test_dynamic_markers(void **state)
@@ -181,6 +189,11 @@ static void test_getattr_and_bases(void **state)
 	expect_refs(src, "C.k", "chain self.h\ngetattr ?\ngetattr self.h\nname f\nname getattr\nname n\n"
 	                        "param n\nparam self\n");
 	expect_refs(src, "C", "base ?\nbase Base\nbase mod.Mixin\n");
+	/* globals(): the module's own names; vars(x): x's attributes; locals(): nothing. */
+	expect_refs("def f(n, o):\n    return globals()[n] or vars(o) or locals() or vars()\n", "f",
+	            "getattr globals()\ngetattr vars o\nname globals\nname locals\nname n\nname o\n"
+	            "name vars\nparam n\nparam o\n");
+	expect_symbols("def f(n):\n    return globals()[n]\n", "function f 1-2 def=1 body=2-2\n");
 }
 
 /* A module's `if __name__ == "__main__":` block reads nothing at import. */
