@@ -245,3 +245,49 @@ def test_hierarchy_selection(repo, name, path, header, indent, expected):
     selected = repo.listing("HEAD~1..")
     assert not set(failing) - set(selected), (failing, selected)
     assert sorted(selected) == sorted(expected), repo.impact("--explain", "HEAD~1..").stdout.decode()
+
+
+# ---- names stored without running, globals() -------------------------------
+
+STORE = {
+    "calc/__init__.py": "",
+    "calc/core.py": "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n",
+    "calc/table.py": ("from .core import add, sub\n\n"
+                      "OPS = {'add': add}\n\n\n"
+                      "def apply(a, b, op=sub):\n    return op(a, b)\n\n\n"
+                      "def other():\n    return 1\n"),
+    "calc/named.py": ("from .core import add  # noqa: F401\n\n\n"
+                      "def by_name(name):\n    return globals()[name](1, 2)\n"),
+    "calc/unrelated.py": ("from . import core  # noqa: F401\n\n\n"
+                          "def by_name(name):\n    return globals()[name]()\n\n\n"
+                          "def one():\n    return 1\n"),
+    "tests/test_ops.py": "from calc.table import OPS\n\n\ndef test_ops():\n    assert OPS['add'](1, 2) == 3\n",
+    "tests/test_apply.py": "from calc.table import apply\n\n\ndef test_apply():\n    assert apply(3, 1) == 2\n",
+    "tests/test_other.py": "from calc.table import other\n\n\ndef test_other():\n    assert other() == 1\n",
+    "tests/test_named.py": "from calc.named import by_name\n\n\ndef test_named():\n    assert by_name('add') == 3\n",
+    "tests/test_unrelated.py": ("from calc.unrelated import by_name\n\n\n"
+                                "def test_unrelated():\n    assert by_name('one') == 1\n"),
+}
+
+STORE_CASES = [
+    # OPS = {'add': add} stores add: whoever reads OPS can call it; importing calc.table runs nothing.
+    # globals() in calc/named.py can find its imported add; calc/unrelated.py's cannot.
+    ("stored_in_a_table", "calc/core.py", "def add(a, b):",
+     ["tests/test_named.py", "tests/test_ops.py"]),
+    # A default value names sub for apply to call.
+    ("stored_as_a_default", "calc/core.py", "def sub(a, b):", ["tests/test_apply.py"]),
+]
+
+
+@pytest.mark.parametrize("name, path, header, expected", STORE_CASES, ids=[c[0] for c in STORE_CASES])
+def test_stored_names_and_globals(repo, name, path, header, expected):
+    repo.write_many(STORE)
+    repo.commit("base")
+    assert failing_files(repo) == []
+    repo.write(path, break_body(STORE[path], header))
+    repo.commit(name)
+    failing = failing_files(repo)
+    assert failing
+    selected = repo.listing("HEAD~1..")
+    assert not set(failing) - set(selected), (failing, selected)
+    assert sorted(selected) == sorted(expected), repo.impact("--explain", "HEAD~1..").stdout.decode()
