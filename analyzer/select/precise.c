@@ -891,6 +891,20 @@ static bool self_and_target_classes(walker *w, uint32_t y, const impact_symref *
 	return *a != NONE && *b != NONE;
 }
 
+/* Is file `x` file `y` itself, or imported by it (any edge, the unknown module too)? */
+static bool imports_directly(const walker *w, uint32_t y, uint32_t x)
+{
+	size_t n;
+	const impact_edge *e;
+	if (y == x)
+		return true;
+	e = impact_graph_out(w->p->graph, y, &n);
+	for (size_t k = 0; k < n; k++)
+		if (e[k].to == x || e[k].to == w->p->nfiles)
+			return true;
+	return false;
+}
+
 /*
  * Can `getattr(obj, name)` (reference `r` of file `y`, name computed) mean
  * target `t`? Only an attribute of obj: a method or class attribute when
@@ -937,33 +951,40 @@ static bool getattr_means(walker *w, uint32_t y, const impact_symref *r, const t
 				size_t n = strlen(b.name);
 				if (sy->kind != IMPACT_SYMBOL_CLASS || strcmp(sy->name, b.name))
 					continue;
-				/* A class: its attributes (those of its bases stay name-wide). */
-				*how = "getattr(class, name): an attribute of that class";
+				/* A class: its attributes and its bases'. */
+				*how = "getattr(class, name): an attribute of that class or its bases";
 				if (b.file == t->file && !strncmp(t->name, b.name, n) && t->name[n] == '.')
 					return true;
-				return dotted && !(b.file == t->file && !strncmp(t->name, b.name, n));
+				if (!dotted)
+					return false;
+				{
+					const char *dot = strrchr(t->name, '.');
+					char cls[256];
+					uint32_t a, k;
+					if (!w->classes)
+						build_classes(w);
+					if (w->classes->too_many || (size_t)(dot - t->name) >= sizeof(cls))
+						return true;
+					snprintf(cls, sizeof(cls), "%.*s", (int)(dot - t->name), t->name);
+					a = w->classes->of_node[node_of(w, b.file, (uint32_t)i)];
+					k = class_of(w, t->file, cls);
+					return a == NONE || k == NONE || related(w, a, k);
+				}
 			}
 		}
 	}
-	if (vars) {
-		*how = "vars(obj) on an object of unknown type: its attributes";
-		return dotted;
-	}
-	if (!strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4)) {
-		/* An attribute of an instance: an object, taken not to be a module. */
-		*how = "getattr(self.x, name) on an object of unknown type: any method";
-		return dotted;
-	}
-	*how = "getattr(obj, name) on an object of unknown type: any attribute so reachable";
-	return dotted || attr_may_mean(w, y, t);
+	/*
+	 * An object of unknown type: as today, near a change: in the module
+	 * of the target or in one importing it (whose objects it can hold).
+	 */
+	*how = vars ? "vars(obj) on an object of unknown type, near a change"
+	            : "getattr(obj, name) on an object of unknown type, near a change";
+	/* vars(x), getattr(self.x, ...): an instance's attributes, not a module's names. */
+	if ((vars || !strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4)) && !dotted)
+		return false;
+	return imports_directly(w, y, t->file);
 }
 
-/*
- * A private name (`__x`, not a dunder) is mangled with the class whose
- * code spells it: `self.__touch` in class K's methods means K.__touch
- * only. True when target `t` is such a name of a class that reference
- * `r` of file `y` cannot mean (it is not in that class's code).
- */
 static bool other_class_private(walker *w, uint32_t y, const impact_symref *r, const target *t)
 {
 	const char *tl = last_part(t->name);
