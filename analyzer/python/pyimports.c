@@ -2505,8 +2505,29 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 				add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
 				continue;
 			}
-			if (kind_of(w, a) != K_KEYWORD_ARGUMENT)
+			if (kind_of(w, a) == K_CALL) {
+				/*
+				 * A computed base (`objective(CLexer)`, `with_metaclass(M, B)`):
+				 * its name arguments are taken as bases, and the callee is
+				 * noted as "()callee" (precise.c decides what it can be).
+				 */
+				TSNode fn = ts_node_child_by_field_id(a, w->p->f_function);
+				TSNode args = ts_node_child_by_field_id(a, w->p->f_arguments);
+				if (object_text(w, fn)) {
+					impact_buf_clear(&w->alias);
+					impact_buf_puts(&w->alias, "()");
+					impact_buf_put(&w->alias, w->text.ptr, w->text.size);
+					add_ref(sw, sym, IMPACT_SYMREF_BASE, w->alias.ptr, w->alias.size);
+				} else {
+					add_ref(sw, sym, IMPACT_SYMREF_BASE, "?", 1);
+				}
+				for (uint32_t j = 0, na = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+				     j < na; j++)
+					if (object_text(w, ts_node_named_child(args, j)))
+						add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
+			} else if (kind_of(w, a) != K_KEYWORD_ARGUMENT) {
 				add_ref(sw, sym, IMPACT_SYMREF_BASE, "?", 1);
+			}
 			sw_push(sw, a, &inner);
 		}
 		return;

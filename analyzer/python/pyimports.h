@@ -128,8 +128,10 @@ typedef enum impact_symref_kind {
 	IMPACT_SYMREF_GETATTR,
 	/*
 	 * A base class of the class `symbol` (`class C(Base, mod.Mixin)`):
-	 * text as written for a name or chain of names, else "?" (a computed
-	 * base). Module-level code reads the same names as NAME/CHAIN refs.
+	 * text as written for a name or chain of names; for a call
+	 * (`objective(CLexer)`) "()objective" and its name arguments; else "?"
+	 * (a computed base). A call or other expression is also read as
+	 * module-level code; a plain name or chain only here.
 	 */
 	IMPACT_SYMREF_BASE,
 } impact_symref_kind;
@@ -256,7 +258,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 11
+#define IMPACT_PYFACTS_VERSION 12
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

@@ -713,10 +713,23 @@ static uint32_t class_of(walker *w, uint32_t file, const char *name)
 	return NONE;
 }
 
+/* Does some file in the whole-module reach define a symbol whose last name part is `name`? */
+static bool named_in_reach(walker *w, const char *name)
+{
+	for (uint32_t y = 0; y < w->p->nfiles; y++) {
+		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+		for (size_t i = 0; i < nsyms(f); i++)
+			if (!strcmp(last_part(sym(f, (uint32_t)i)->name), name))
+				return true;
+	}
+	return false;
+}
+
 static void build_classes(walker *w)
 {
 	const impact_project *p = w->p;
 	classes *c = w->classes = impact_xcalloc(1, sizeof(*c));
+	impact_u32vec called = { 0 }; /* classes with a base a repository function computes */
 	size_t alloc = 0;
 	c->of_node = impact_xmalloc(((size_t)w->nnodes + 1) * sizeof(uint32_t));
 	memset(c->of_node, 0xff, ((size_t)w->nnodes + 1) * sizeof(uint32_t));
@@ -758,6 +771,11 @@ static void build_classes(walker *w)
 				continue;
 			if (!strcmp(r->text, "?")) {
 				c->wild[k] = true;
+			} else if (r->text[0] == '(') {
+				/* A base a call computes: from its name arguments (other refs),
+				 * unless a function of the repository makes it from nothing. */
+				if (resolve_text(w, y, r->text + 2, &b) && in_bound(w, b.file))
+					impact_u32vec_push(&called, k);
 			} else if (resolve_text(w, y, r->text, &b)) {
 				/* Outside the whole-module reach: no class there inherits a change. */
 				if (!in_bound(w, b.file))
@@ -770,10 +788,30 @@ static void build_classes(walker *w)
 					impact_u32vec_push(&c->children[base], k);
 				}
 			} else if (!external_name(w, y, r->text, strcspn(r->text, "."))) {
-				c->wild[k] = true;
+				/* A name impact cannot follow (a lazy re-export, a star import):
+				 * the one class of the repository so named, else anything. */
+				uint32_t only = NONE, count = 0;
+				const char *want = last_part(r->text);
+				for (uint32_t j = 0; j < c->n && count < 2; j++) {
+					uint32_t fj = c->file[j];
+					if (!strcmp(last_part(sym(facts_of(w, fj), c->node[j] - w->base[fj])->name), want)) {
+						only = j;
+						count++;
+					}
+				}
+				if (count == 1) {
+					impact_u32vec_push(&c->parents[k], only);
+					impact_u32vec_push(&c->children[only], k);
+				} else if (count || named_in_reach(w, want)) {
+					c->wild[k] = true;
+				} /* else: nothing in reach is so named, nothing there can change it */
 			}
 		}
 	}
+	for (size_t i = 0; i < called.n; i++)
+		if (!c->parents[called.v[i]].n)
+			c->wild[called.v[i]] = true;
+	impact_u32vec_release(&called);
 	for (uint32_t k = 0; k < c->n; k++)
 		if (c->wild[k])
 			impact_u32vec_push(&c->wilds, k);
@@ -1091,7 +1129,7 @@ static void build_indexes(walker *w)
 				impact_u32vec_push(&w->getattrs, (uint32_t)i);
 				continue;
 			}
-			if (r->kind == IMPACT_SYMREF_BASE && !strcmp(r->text, "?"))
+			if (r->kind == IMPACT_SYMREF_BASE && (!strcmp(r->text, "?") || r->text[0] == '('))
 				continue;
 			/* `.update()`, `.__exit__()` on an unknown object never match (via_class). */
 			if (r->kind == IMPACT_SYMREF_ATTR && via_class_name(r->text))

@@ -188,7 +188,8 @@ static void test_getattr_and_bases(void **state)
 	expect_refs(src, "C.m", "getattr self\nname getattr\nname n\nname self\nparam n\nparam self\n");
 	expect_refs(src, "C.k", "chain self.h\ngetattr ?\ngetattr self.h\nname f\nname getattr\nname n\n"
 	                        "param n\nparam self\n");
-	expect_refs(src, "C", "base ?\nbase Base\nbase mod.Mixin\n");
+	expect_refs(src, "C", "base ()make\nbase Base\nbase mod.Mixin\n");
+	expect_refs("class D(objective(CLexer), f()(x)):\n    pass\n", "D", "base ()objective\nbase ?\nbase CLexer\nbase x\n");
 	/* globals(): the module's own names; vars(x): x's attributes; locals(): nothing. */
 	expect_refs("def f(n, o):\n    return globals()[n] or vars(o) or locals() or vars()\n", "f",
 	            "getattr globals()\ngetattr vars o\nname globals\nname locals\nname n\nname o\n"
