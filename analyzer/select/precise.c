@@ -140,6 +140,8 @@ typedef struct walker {
 	const char **how;     /* per node: how it reaches `from` when not by a plain name (borrowed) */
 	impact_u32vec getattrs; /* (file, ref index) of every GETATTR reference */
 	struct classes *classes; /* the class hierarchy, built on first use */
+	uint8_t *ga_kind;        /* per GETATTR reference: what its object is (getattr_object) */
+	uint32_t *ga_file, *ga_sym;
 	bool *seed;           /* per file: import-time changed (module seed) */
 	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
 	bool *any_hit;        /* per file: some symbol of it was reached */
@@ -943,26 +945,71 @@ static bool imports_directly(const walker *w, uint32_t y, uint32_t x)
 	return false;
 }
 
+enum { GA_NONE = 0, GA_MODULE, GA_CLASS, GA_OTHER, GA_SELF, GA_GLOBALS, GA_INSTANCE };
+
 /*
- * Can `getattr(obj, name)` (reference `r` of file `y`, name computed) mean
- * target `t`? Only an attribute of obj: a method or class attribute when
- * obj is `self`/`cls` or an instance of unknown type, a module's own
- * names when obj is that module, a class's when it is that class. Sets
- * *how to the reason shown by --explain.
+ * What the object of GETATTR reference number `gi` (of file `y`) is, once
+ * per reference: `self`/`cls`, globals(), an instance's attribute or
+ * vars(x), a module or a class it resolves to, or other (unknown).
+ */
+static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_symref *r,
+                              uint32_t *file, uint32_t *cls)
+{
+	binding b = { 0 };
+	if (!w->ga_kind) {
+		size_t n = w->getattrs.n / 2 + 1;
+		w->ga_kind = impact_xcalloc(n, 1);
+		w->ga_file = impact_xcalloc(n, sizeof(uint32_t));
+		w->ga_sym = impact_xcalloc(n, sizeof(uint32_t));
+	}
+	if (!w->ga_kind[gi]) {
+		bool vars = !strncmp(r->text, "vars ", 5);
+		const char *obj = vars ? r->text + 5 : r->text;
+		w->ga_kind[gi] = GA_OTHER;
+		if (!strcmp(r->text, "globals()")) {
+			w->ga_kind[gi] = GA_GLOBALS;
+		} else if (!vars && (!strcmp(obj, "self") || !strcmp(obj, "cls"))) {
+			w->ga_kind[gi] = GA_SELF;
+		} else if (strcmp(obj, "?") && resolve_text(w, y, obj, &b)) {
+			const impact_pyfacts *f = facts_of(w, b.file);
+			w->ga_file[gi] = b.file;
+			if (!b.name[0])
+				w->ga_kind[gi] = GA_MODULE;
+			for (size_t i = 0; b.name[0] && i < nsyms(f); i++)
+				if (sym(f, (uint32_t)i)->kind == IMPACT_SYMBOL_CLASS && !strcmp(sym(f, (uint32_t)i)->name, b.name)) {
+					w->ga_kind[gi] = GA_CLASS;
+					w->ga_sym[gi] = (uint32_t)i;
+					break;
+				}
+		}
+		if (w->ga_kind[gi] == GA_OTHER &&
+		    (vars || !strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4)))
+			w->ga_kind[gi] = GA_INSTANCE;
+	}
+	*file = w->ga_file[gi];
+	*cls = w->ga_sym[gi];
+	return w->ga_kind[gi];
+}
+
+/*
+ * Can `getattr(obj, name)` (reference `r` of file `y`, number `gi`, name
+ * computed) mean target `t` (`dotted`: a method or class attribute; the
+ * caller has left out dunders and dict/list names, reached through their
+ * class)? Only an attribute of obj: a method of its class for `self`, a
+ * module's own names for a module or globals(), a class's and its bases'
+ * for a class; for an object of unknown type, as before, near a change.
+ * Sets *how to the reason --explain shows.
  */
 static bool getattr_means(walker *w, uint32_t y, const impact_symref *r, const target *t,
-                          const char **how)
+                          bool dotted, const char **how, size_t gi)
 {
-	bool dotted = strchr(t->name, '.') != NULL, vars = !strncmp(r->text, "vars ", 5);
-	const char *obj = vars ? r->text + 5 : r->text;
-	binding b = { 0 };
-	if (via_class(t->name))
-		return false; /* dunders and dict/list names: through their class */
-	if (!strcmp(r->text, "globals()")) {
+	uint32_t ofile, osym;
+	uint8_t okind = getattr_object(w, gi, y, r, &ofile, &osym);
+	if (okind == GA_GLOBALS) {
 		*how = "globals(): a name of its own module";
 		return y == t->file && !dotted;
 	}
-	if (!strcmp(obj, "self") || !strcmp(obj, "cls")) {
+	if (okind == GA_SELF) {
 		uint32_t a, k;
 		if (!dotted)
 			return false;
@@ -977,48 +1024,40 @@ static bool getattr_means(walker *w, uint32_t y, const impact_symref *r, const t
 		           : "getattr(self, name): a method of its class, bases or subclasses";
 		return true;
 	}
-	if (strcmp(obj, "?") && resolve_text(w, y, obj, &b)) {
-		if (!b.name[0]) {
-			*how = "getattr(module, name): a name of that module";
-			return b.file == t->file && !dotted;
-		}
+	if (okind == GA_MODULE) {
+		*how = "getattr(module, name): a name of that module";
+		return ofile == t->file && !dotted;
+	}
+	if (okind == GA_CLASS) {
+		const char *cname = sym(facts_of(w, ofile), osym)->name;
+		size_t n = strlen(cname);
+		/* A class: its attributes and its bases'. */
+		*how = "getattr(class, name): an attribute of that class or its bases";
+		if (ofile == t->file && !strncmp(t->name, cname, n) && t->name[n] == '.')
+			return true;
+		if (!dotted)
+			return false;
 		{
-			const impact_pyfacts *f = facts_of(w, b.file);
-			for (size_t i = 0; i < nsyms(f); i++) {
-				const impact_symbol *sy = sym(f, (uint32_t)i);
-				size_t n = strlen(b.name);
-				if (sy->kind != IMPACT_SYMBOL_CLASS || strcmp(sy->name, b.name))
-					continue;
-				/* A class: its attributes and its bases'. */
-				*how = "getattr(class, name): an attribute of that class or its bases";
-				if (b.file == t->file && !strncmp(t->name, b.name, n) && t->name[n] == '.')
-					return true;
-				if (!dotted)
-					return false;
-				{
-					const char *dot = strrchr(t->name, '.');
-					char cls[256];
-					uint32_t a, k;
-					if (!w->classes)
-						build_classes(w);
-					if (w->classes->too_many || (size_t)(dot - t->name) >= sizeof(cls))
-						return true;
-					snprintf(cls, sizeof(cls), "%.*s", (int)(dot - t->name), t->name);
-					a = w->classes->of_node[node_of(w, b.file, (uint32_t)i)];
-					k = class_of(w, t->file, cls);
-					return a == NONE || k == NONE || related(w, a, k);
-				}
-			}
+			const char *dot = strrchr(t->name, '.');
+			char tcls[256];
+			uint32_t ca, ck;
+			if (!w->classes)
+				build_classes(w);
+			if (w->classes->too_many || (size_t)(dot - t->name) >= sizeof(tcls))
+				return true;
+			snprintf(tcls, sizeof(tcls), "%.*s", (int)(dot - t->name), t->name);
+			ca = w->classes->of_node[node_of(w, ofile, osym)];
+			ck = class_of(w, t->file, tcls);
+			return ca == NONE || ck == NONE || related(w, ca, ck);
 		}
 	}
 	/*
 	 * An object of unknown type: as today, near a change: in the module
 	 * of the target or in one importing it (whose objects it can hold).
 	 */
-	*how = vars ? "vars(obj) on an object of unknown type, near a change"
-	            : "getattr(obj, name) on an object of unknown type, near a change";
+	*how = "getattr(obj, name) on an object of unknown type, near a change";
 	/* vars(x), getattr(self.x, ...): an instance's attributes, not a module's names. */
-	if ((vars || !strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4)) && !dotted)
+	if (okind == GA_INSTANCE && !dotted)
 		return false;
 	return imports_directly(w, y, t->file);
 }
@@ -1223,13 +1262,13 @@ static size_t process(walker *w, const target *t)
 		}
 		reach(w, y, ref_owner(r), t->node);
 	}
-	/* getattr(obj, name): attributes of obj only. */
-	for (size_t i = 0; i + 1 < w->getattrs.n; i += 2) {
+	/* getattr(obj, name): attributes of obj only (dunders and dict/list names: through their class). */
+	for (size_t i = 0, n = via_class(t->name) ? 0 : w->getattrs.n; i + 1 < n; i += 2) {
 		uint32_t y = w->getattrs.v[i];
 		const impact_symref *r = ref(facts_of(w, y), w->getattrs.v[i + 1]);
 		const char *how = NULL;
 		uint32_t node;
-		if (!getattr_means(w, y, r, t, &how))
+		if (!getattr_means(w, y, r, t, strchr(t->name, '.') != NULL, &how, i / 2))
 			continue;
 		node = node_of(w, y, ref_owner(r));
 		if (node == t->node)
@@ -1735,6 +1774,9 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	free((void *)w.label);
 	free((void *)w.how);
 	classes_free(w.classes);
+	free(w.ga_kind);
+	free(w.ga_file);
+	free(w.ga_sym);
 	impact_u32vec_release(&w.getattrs);
 	free(w.seed);
 	free(w.any_hit);
