@@ -644,6 +644,9 @@ typedef struct classes {
 	uint32_t *file, *node;   /* per class */
 	bool *wild;              /* per class: a base that could be anything */
 	impact_u32vec wilds;     /* the classes with wild set */
+	uint8_t **wild_sees;     /* per entry of wilds: files its module may see (may_see), NULL until asked */
+	index_t names;           /* last name part of every symbol in reach, built on first use */
+	bool named;
 	impact_u32vec *parents;  /* per class: classes of its bases */
 	impact_u32vec *children; /* per class */
 	uint32_t *of_node;       /* per node: its class index, or NONE */
@@ -661,6 +664,11 @@ static void classes_free(classes *c)
 		impact_u32vec_release(&c->children[i]);
 		free(c->related[i]);
 	}
+	for (size_t i = 0; c->wild_sees && i < c->wilds.n; i++)
+		free(c->wild_sees[i]);
+	free(c->wild_sees);
+	if (c->named)
+		index_release(&c->names);
 	impact_u32vec_release(&c->wilds);
 	free(c->file);
 	free(c->node);
@@ -718,13 +726,22 @@ static uint32_t class_of(walker *w, uint32_t file, const char *name)
 /* Does some file in the whole-module reach define a symbol whose last name part is `name`? */
 static bool named_in_reach(walker *w, const char *name)
 {
-	for (uint32_t y = 0; y < w->p->nfiles; y++) {
-		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
-		for (size_t i = 0; i < nsyms(f); i++)
-			if (!strcmp(last_part(sym(f, (uint32_t)i)->name), name))
-				return true;
+	classes *c = w->classes;
+	if (!c->named) {
+		size_t total = 0;
+		c->named = true;
+		for (uint32_t y = 0; y < w->p->nfiles; y++)
+			total += in_bound(w, y) ? nsyms(facts_of(w, y)) : 0;
+		index_init(&c->names, total);
+		for (uint32_t y = 0; y < w->p->nfiles; y++) {
+			const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+			for (size_t i = 0; i < nsyms(f); i++) {
+				const char *last = last_part(sym(f, (uint32_t)i)->name);
+				index_add(&c->names, last, strlen(last), y, (uint32_t)i, &w->owned);
+			}
+		}
 	}
-	return false;
+	return index_first(&c->names, name) != NONE;
 }
 
 static void build_classes(walker *w)
@@ -819,27 +836,35 @@ static void build_classes(walker *w)
 			impact_u32vec_push(&c->wilds, k);
 }
 
-/* Can code of file `y` have file `x`'s names at hand (itself, or within two imports)? */
-static bool may_see(const walker *w, uint32_t y, uint32_t x)
+/* The files the module of wild class number i (of wilds) may see, once. */
+static const uint8_t *wild_sees(walker *w, size_t i)
 {
-	size_t n;
-	const impact_edge *e;
-	if (y == x)
-		return true;
-	e = impact_graph_out(w->p->graph, y, &n);
-	for (size_t k = 0; k < n; k++) {
-		size_t m;
-		const impact_edge *e2;
-		if (e[k].to == x || e[k].to == w->p->nfiles)
-			return true;
-		if (e[k].to >= w->p->nfiles)
-			continue;
-		e2 = impact_graph_out(w->p->graph, e[k].to, &m);
-		for (size_t j = 0; j < m; j++)
-			if (e2[j].to == x)
-				return true;
+	classes *c = w->classes;
+	if (!c->wild_sees)
+		c->wild_sees = impact_xcalloc(c->wilds.n + 1, sizeof(uint8_t *));
+	if (!c->wild_sees[i]) {
+		uint32_t y = c->file[c->wilds.v[i]];
+		uint8_t *sees = c->wild_sees[i] = impact_xcalloc((size_t)w->p->nfiles + 1, 1);
+		size_t n;
+		const impact_edge *e = impact_graph_out(w->p->graph, y, &n);
+		sees[y] = 1;
+		for (size_t k = 0; k < n; k++) {
+			size_t m;
+			const impact_edge *e2;
+			if (e[k].to == w->p->nfiles) {
+				memset(sees, 1, w->p->nfiles); /* it may import anything */
+				break;
+			}
+			if (e[k].to > w->p->nfiles)
+				continue;
+			sees[e[k].to] = 1;
+			e2 = impact_graph_out(w->p->graph, e[k].to, &m);
+			for (size_t j = 0; j < m; j++)
+				if (e2[j].to < w->p->nfiles)
+					sees[e2[j].to] = 1;
+		}
 	}
-	return false;
+	return c->wild_sees[i];
 }
 
 /*
@@ -875,7 +900,7 @@ static bool related(walker *w, uint32_t a, uint32_t b)
 				}
 			for (size_t i = 0; i < c->wilds.n && !all; i++) {
 				uint32_t d = c->wilds.v[i];
-				all = !seen[d] && may_see(w, c->file[d], c->file[k]);
+				all = !seen[d] && wild_sees(w, i)[c->file[k]];
 			}
 		}
 		/* Their ancestors. */
