@@ -141,6 +141,8 @@ typedef struct walker {
 	impact_u32vec getattrs; /* (file, ref index) of every GETATTR reference */
 	struct classes *classes; /* the class hierarchy, built on first use */
 	uint8_t *ga_kind;        /* per GETATTR reference: what its object is (getattr_object) */
+	impact_u32vec stars;     /* (importer, module) of every star import in reach */
+	bool stars_done;
 	uint32_t *ga_file, *ga_sym;
 	bool *seed;           /* per file: import-time changed (module seed) */
 	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
@@ -1238,16 +1240,26 @@ static void follow_bindings(walker *w, const target *t)
 	}
 	/* Star imports re-export public names. */
 	if (tl[0] != '_') {
-		for (uint32_t y = 0; y < p->nfiles; y++) {
-			/* A star import of t's module imports it: inside the reach. */
-			const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
-			for (size_t i = 0; f && i < f->nimports; i++) {
-				const impact_import *imp = &f->imports[i];
-				if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !strcmp(imp->name, "*") &&
-				    module_file(w, y, imp->module, imp->level) == t->file)
-					push_target(w, y, tl, t->node);
+		if (!w->stars_done) {
+			/* (importer, module) of every star import, resolved once. */
+			w->stars_done = true;
+			for (uint32_t y = 0; y < p->nfiles; y++) {
+				/* A star import of t's module imports it: inside the reach. */
+				const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+				for (size_t i = 0; f && i < f->nimports; i++) {
+					const impact_import *imp = &f->imports[i];
+					uint32_t m;
+					if (imp->kind == IMPACT_IMPORT_FROM && imp->name && !strcmp(imp->name, "*") &&
+					    (m = module_file(w, y, imp->module, imp->level)) != NONE) {
+						impact_u32vec_push(&w->stars, y);
+						impact_u32vec_push(&w->stars, m);
+					}
+				}
 			}
 		}
+		for (size_t i = 0; i + 1 < w->stars.n; i += 2)
+			if (w->stars.v[i + 1] == t->file)
+				push_target(w, w->stars.v[i], tl, t->node);
 	}
 }
 
@@ -1800,6 +1812,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	free((void *)w.how);
 	classes_free(w.classes);
 	free(w.ga_kind);
+	impact_u32vec_release(&w.stars);
 	free(w.ga_file);
 	free(w.ga_sym);
 	impact_u32vec_release(&w.getattrs);
