@@ -797,35 +797,51 @@ static void build_classes(walker *w)
 				 * unless a function of the repository makes it from nothing. */
 				if (resolve_text(w, y, r->text + 2, &b) && in_bound(w, b.file))
 					impact_u32vec_push(&called, k);
-			} else if (resolve_text(w, y, r->text, &b)) {
+			} else {
+				bool resolved = resolve_text(w, y, r->text, &b), defined = false;
 				/* Outside the whole-module reach: no class there inherits a change. */
-				if (!in_bound(w, b.file))
+				if (resolved && !in_bound(w, b.file))
 					continue;
-				base = b.name[0] ? class_of(w, b.file, b.name) : NONE;
-				if (base == NONE) {
-					c->wild[k] = true; /* an alias, a function's result: unknown */
-				} else {
+				base = resolved && b.name[0] ? class_of(w, b.file, b.name) : NONE;
+				if (base != NONE) {
 					impact_u32vec_push(&c->parents[k], base);
 					impact_u32vec_push(&c->children[base], k);
+					continue;
 				}
-			} else if (!external_name(w, y, r->text, strcspn(r->text, "."))) {
-				/* A name impact cannot follow (a lazy re-export, a star import):
-				 * the one class of the repository so named, else anything. */
-				uint32_t only = NONE, count = 0;
-				const char *want = last_part(r->text);
-				for (uint32_t j = 0; j < c->n && count < 2; j++) {
-					uint32_t fj = c->file[j];
-					if (!strcmp(last_part(sym(facts_of(w, fj), c->node[j] - w->base[fj])->name), want)) {
-						only = j;
-						count++;
+				if (resolved) {
+					const impact_pyfacts *bf = facts_of(w, b.file);
+					for (size_t j = 0; j < nsyms(bf) && !defined; j++)
+						defined = !strcmp(sym(bf, (uint32_t)j)->name, b.name);
+					if (defined || !b.name[0]) {
+						c->wild[k] = true; /* an alias, a function's result, a module: unknown */
+						continue;
+					}
+				} else if (external_name(w, y, r->text, strcspn(r->text, "."))) {
+					continue;
+				}
+				/*
+				 * A name impact cannot follow (a lazy re-export through a
+				 * module __getattr__, a star import): the one class in reach
+				 * so named, nothing when nothing in reach is so named (nothing
+				 * there can change it), else anything.
+				 */
+				{
+					uint32_t only = NONE, count = 0;
+					const char *want = last_part(r->text);
+					for (uint32_t j = 0; j < c->n && count < 2; j++) {
+						uint32_t fj = c->file[j];
+						if (!strcmp(last_part(sym(facts_of(w, fj), c->node[j] - w->base[fj])->name), want)) {
+							only = j;
+							count++;
+						}
+					}
+					if (count == 1) {
+						impact_u32vec_push(&c->parents[k], only);
+						impact_u32vec_push(&c->children[only], k);
+					} else if (count || named_in_reach(w, want)) {
+						c->wild[k] = true;
 					}
 				}
-				if (count == 1) {
-					impact_u32vec_push(&c->parents[k], only);
-					impact_u32vec_push(&c->children[only], k);
-				} else if (count || named_in_reach(w, want)) {
-					c->wild[k] = true;
-				} /* else: nothing in reach is so named, nothing there can change it */
 			}
 		}
 	}
