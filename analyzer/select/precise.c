@@ -142,6 +142,7 @@ typedef struct walker {
 	struct classes *classes; /* the class hierarchy, built on first use */
 	uint8_t *ga_kind;        /* per GETATTR reference: what its object is (getattr_object) */
 	impact_u32vec stars;     /* (importer, module) of every star import in reach */
+	uint32_t *bind_mod;      /* per binds entry: the module it imports from (follow_bindings) */
 	bool stars_done;
 	uint32_t *ga_file, *ga_sym;
 	bool *seed;           /* per file: import-time changed (module seed) */
@@ -1247,10 +1248,18 @@ static void follow_bindings(walker *w, const target *t)
 	const char *tl = t->name;
 	if (strchr(tl, '.'))
 		return; /* a method: imported with its class */
+	if (!w->bind_mod && w->binds.n) {
+		/* Each binding's module, resolved on first use (UINT32_MAX - 1: not yet). */
+		w->bind_mod = impact_xmalloc(w->binds.n * sizeof(uint32_t));
+		for (size_t i = 0; i < w->binds.n; i++)
+			w->bind_mod[i] = NONE - 1;
+	}
 	for (uint32_t e = index_first(&w->binds, tl); e != NONE; e = index_next(&w->binds, e)) {
 		uint32_t y = w->binds.v[e].file;
 		const impact_import *imp = &facts_of(w, y)->imports[w->binds.v[e].index];
-		if (module_file(w, y, imp->module, imp->level) != t->file)
+		if (w->bind_mod[e] == NONE - 1)
+			w->bind_mod[e] = module_file(w, y, imp->module, imp->level);
+		if (w->bind_mod[e] != t->file)
 			continue;
 		push_target(w, y, imp->asname ? imp->asname : imp->name, t->node);
 	}
@@ -1829,6 +1838,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	classes_free(w.classes);
 	free(w.ga_kind);
 	impact_u32vec_release(&w.stars);
+	free(w.bind_mod);
 	free(w.ga_file);
 	free(w.ga_sym);
 	impact_u32vec_release(&w.getattrs);
