@@ -238,6 +238,40 @@ static void edge_ctx_release(edge_ctx *x)
 	free(x->is_named);
 }
 
+/*
+ * A bare word naming a package (`__title__ = "pkg"`, `getLogger("pkg")`,
+ * `assert pkg.__name__ == "pkg"`) is the package's name, not a path to
+ * every module of it: it can run the package itself (`-m pkg`: its
+ * __init__.py and __main__.py), which gets the edges. A folder without
+ * __init__.py, a path ("pkg/"), or a file that also imports by computed
+ * names (it may walk the folder and import what it finds) keep the whole
+ * folder. True when the word was taken as the package (x->cand is the
+ * folder).
+ */
+static bool package_name(impact_project *p, edge_ctx *x, uint32_t id, const impact_pyfacts *facts,
+                         const char *text, uint32_t line)
+{
+	uint32_t t;
+	bool package = false;
+	impact_buf file = IMPACT_BUF_INIT;
+	if (strchr(text, '/') || strchr(text, '.') || (facts->flags & IMPACT_PYFACTS_DYNAMIC_IMPORT))
+		return false;
+	impact_buf_clear(&file);
+	impact_buf_printf(&file, "%s/__init__.py", x->cand.ptr);
+	if ((t = impact_project_find(p, file.ptr)) != IMPACT_STRPOOL_NONE && t < x->nreal) {
+		if (t != id)
+			impact_graph_add(p->graph, id, t, IMPACT_EDGE_STRING_PATH, line);
+		package = true;
+	}
+	impact_buf_clear(&file);
+	impact_buf_printf(&file, "%s/__main__.py", x->cand.ptr);
+	if (package && (t = impact_project_find(p, file.ptr)) != IMPACT_STRPOOL_NONE && t < x->nreal &&
+	    t != id)
+		impact_graph_add(p->graph, id, t, IMPACT_EDGE_STRING_PATH, line);
+	impact_buf_release(&file);
+	return package;
+}
+
 static void string_edges(impact_project *p, edge_ctx *x, uint32_t id, const impact_pyfacts *facts)
 {
 	impact_resolver *r = impact_project_resolver(p);
@@ -268,7 +302,8 @@ static void string_edges(impact_project *p, edge_ctx *x, uint32_t id, const impa
 				if (t != IMPACT_STRPOOL_NONE && t < x->nreal &&
 				    !(p->files[t].flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)))
 					impact_graph_add(p->graph, id, t, IMPACT_EDGE_STRING_PATH, sr->line);
-				else if (impact_resolver_is_dir(r, x->cand.ptr))
+				else if (impact_resolver_is_dir(r, x->cand.ptr) &&
+				         !package_name(p, x, id, facts, sr->text, sr->line))
 					edges_to_folder(p, x->nreal, id, x->cand.ptr, IMPACT_EDGE_STRING_PATH, sr->line);
 			}
 			if (!x->dir.size)

@@ -20,7 +20,16 @@ typedef struct lexer {
 	bool triple;
 	int depth;      /* open brackets */
 	bool pending_space;
+	bool tokens;    /* tokens only: spaces, wrapping and backslash joins are layout */
+	bool joined;    /* tokens: the previous line ended with a backslash */
+	unsigned char last; /* tokens: the last byte fed outside a string */
 } lexer;
+
+static bool word_byte(unsigned char c)
+{
+	return c == '_' || c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
 
 static void feed(lexer *lx, unsigned char c)
 {
@@ -36,8 +45,10 @@ static void feed_line(lexer *lx, const char *s, size_t n)
 {
 	size_t i = 0;
 	bool wrote = false;
+	bool joined = lx->joined;
+	lx->joined = false;
 	/* Indentation counts only at the start of a logical line. */
-	if (!lx->quote && !lx->depth) {
+	if (!lx->quote && !lx->depth && !joined) {
 		size_t k = 0;
 		while (k < n && (s[k] == ' ' || s[k] == '\t'))
 			k++;
@@ -50,7 +61,8 @@ static void feed_line(lexer *lx, const char *s, size_t n)
 	} else if (lx->quote) {
 		feed(lx, '\n'); /* a newline inside a string is content */
 	}
-	lx->pending_space = false;
+	/* A continuation line: in tokens mode its break separates like a space. */
+	lx->pending_space = lx->tokens && !lx->quote && (lx->depth || joined);
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (lx->quote) {
@@ -76,13 +88,20 @@ static void feed_line(lexer *lx, const char *s, size_t n)
 		if (c == '#')
 			break;
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
-			lx->pending_space = wrote;
+			lx->pending_space = wrote || lx->pending_space;
 			continue;
 		}
+		if (lx->tokens && c == '\\' && i + 1 == n) {
+			lx->joined = true; /* a backslash join is layout */
+			break;
+		}
 		if (lx->pending_space) {
-			feed(lx, ' ');
+			/* Tokens mode: a space only where it separates two words. */
+			if (!lx->tokens || (word_byte(lx->last) && word_byte(c)))
+				feed(lx, ' ');
 			lx->pending_space = false;
 		}
+		lx->last = c;
 		if (c == '"' || c == '\'') {
 			lx->quote = c;
 			lx->triple = i + 2 < n && s[i + 1] == (char)c && s[i + 2] == (char)c;
@@ -139,8 +158,8 @@ static bool is_function(const impact_symbol *s)
 	return s->kind == IMPACT_SYMBOL_FUNCTION || s->kind == IMPACT_SYMBOL_METHOD;
 }
 
-void impact_fnhashes_compute(impact_fnhashes *out, const char *src, size_t len,
-                             const impact_pyfacts *facts)
+static void compute(impact_fnhashes *out, const char *src, size_t len,
+                    const impact_pyfacts *facts, bool tokens)
 {
 	size_t nlines;
 	size_t *starts = line_starts(src, len, &nlines);
@@ -155,6 +174,7 @@ void impact_fnhashes_compute(impact_fnhashes *out, const char *src, size_t len,
 			continue;
 		memset(&lx, 0, sizeof(lx));
 		lx.h = FNV_OFFSET;
+		lx.tokens = tokens;
 		feed_lines(&lx, src, starts, nlines, s->start_line, s->end_line);
 		out->fn[i] = lx.h ? lx.h : 1;
 		/* A one-liner's body shares the signature's line: it stays import-time. */
@@ -165,12 +185,14 @@ void impact_fnhashes_compute(impact_fnhashes *out, const char *src, size_t len,
 	/* Module code: every line outside function bodies, as runs of lines. */
 	memset(&lx, 0, sizeof(lx));
 	lx.h = FNV_OFFSET;
+	lx.tokens = tokens;
 	for (uint32_t l = 1; l <= nlines; l++) {
 		if (in_body[l]) {
 			/* Keep the strings and brackets of a body from leaking out. */
 			lx.quote = 0;
 			lx.triple = false;
 			lx.depth = 0;
+			lx.joined = false;
 			continue;
 		}
 		feed_lines(&lx, src, starts, nlines, l, l);
@@ -180,6 +202,18 @@ void impact_fnhashes_compute(impact_fnhashes *out, const char *src, size_t len,
 	out->module = lx.h ? lx.h : 1;
 	free(in_body);
 	free(starts);
+}
+
+void impact_fnhashes_compute(impact_fnhashes *out, const char *src, size_t len,
+                             const impact_pyfacts *facts)
+{
+	compute(out, src, len, facts, false);
+}
+
+void impact_fnhashes_compute_tokens(impact_fnhashes *out, const char *src, size_t len,
+                                    const impact_pyfacts *facts)
+{
+	compute(out, src, len, facts, true);
 }
 
 void impact_fnhashes_release(impact_fnhashes *h)

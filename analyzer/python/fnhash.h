@@ -35,6 +35,16 @@ typedef struct impact_fnhashes {
  */
 void impact_fnhashes_compute(impact_fnhashes *out, const char *src, size_t len,
                              const impact_pyfacts *facts);
+/*
+ * The same over the token stream alone, for telling a comment or layout
+ * change from a real one (precise.c): spaces between tokens (but where
+ * they separate two words), line breaks inside brackets and backslash
+ * joins are layout too, so rewrapping a statement leaves it equal.
+ * Indentation of logical lines and string contents (docstrings) still
+ * count. Records keep impact_fnhashes_compute's fingerprints.
+ */
+void impact_fnhashes_compute_tokens(impact_fnhashes *out, const char *src, size_t len,
+                                    const impact_pyfacts *facts);
 void impact_fnhashes_release(impact_fnhashes *h);
 
 /*

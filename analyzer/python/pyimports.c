@@ -2180,6 +2180,36 @@ static void mark_symbol_dynamic(symwalk *sw, uint32_t owner)
 		sw->w->facts->symbols[owner].flags |= IMPACT_SYMBOL_DYNAMIC;
 }
 
+/*
+ * The text of a name or a chain of names (`self`, `mod.handlers`) into
+ * w->text; false for anything else (a call, a subscript, a literal).
+ */
+static bool object_text(walker *w, TSNode n)
+{
+	TSNode parts[16];
+	size_t np = 0, len;
+	const char *t;
+	if (ts_node_is_null(n))
+		return false;
+	while (kind_of(w, n) == K_ATTRIBUTE && np < 16) {
+		parts[np++] = ts_node_child_by_field_id(n, w->p->f_attribute);
+		n = ts_node_child_by_field_id(n, w->p->f_object);
+		if (ts_node_is_null(n) || ts_node_is_null(parts[np - 1]))
+			return false;
+	}
+	if (kind_of(w, n) != K_IDENTIFIER)
+		return false;
+	t = node_text(w, n, &len);
+	impact_buf_clear(&w->text);
+	impact_buf_put(&w->text, t, len);
+	for (size_t k = np; k-- > 0;) {
+		t = node_text(w, parts[k], &len);
+		impact_buf_putc(&w->text, '.');
+		impact_buf_put(&w->text, t, len);
+	}
+	return true;
+}
+
 /* A call that can reach code by a computed name. */
 static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 {
@@ -2196,15 +2226,98 @@ static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 		return;
 	t = node_text(w, fn, &len);
 #define IS(s) (len == sizeof(s) - 1 && !memcmp(t, s, len))
-	if (IS("globals") || IS("locals") || IS("vars") || IS("exec") || IS("eval")) {
+	if (IS("exec") || IS("eval")) {
 		mark_symbol_dynamic(sw, owner);
-	} else if (IS("getattr") || IS("import_module") || IS("__import__")) {
-		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, IS("getattr") ? 1 : 0);
-		if (!ts_node_is_null(a) && kind_of(w, a) != K_STRING && kind_of(w, a) != K_CONCAT_STRING &&
-		    kind_of(w, a) != K_KEYWORD_ARGUMENT)
+	} else if (IS("globals") || IS("locals") || IS("vars")) {
+		/*
+		 * globals(): the module's own names; vars(obj): obj's attributes,
+		 * as getattr(obj, name); locals() and vars(): the function's own
+		 * locals, which it names anyway.
+		 */
+		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, 0);
+		if (IS("globals"))
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "globals()", 9);
+		else if (IS("vars") && !ts_node_is_null(a) && object_text(w, a)) {
+			/* "vars x": an instance's __dict__ unless x names a module. */
+			impact_buf_clear(&w->alias);
+			impact_buf_puts(&w->alias, "vars ");
+			impact_buf_put(&w->alias, w->text.ptr, w->text.size);
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->alias.ptr, w->alias.size);
+		} else if (IS("vars") && !ts_node_is_null(a))
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "vars ?", 6);
+		if (owner == IMPACT_SYMBOL_NONE)
 			mark_symbol_dynamic(sw, owner);
+	} else if (IS("getattr") || IS("import_module") || IS("__import__")) {
+		bool ga = IS("getattr");
+		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, ga ? 1 : 0);
+		if (ts_node_is_null(a) || kind_of(w, a) == K_STRING || kind_of(w, a) == K_CONCAT_STRING ||
+		    kind_of(w, a) == K_KEYWORD_ARGUMENT)
+			return;
+		if (!ga) {
+			mark_symbol_dynamic(sw, owner);
+			return;
+		}
+		/* getattr reaches attributes of its object only: say which object. */
+		if (owner == IMPACT_SYMBOL_NONE)
+			mark_symbol_dynamic(sw, owner);
+		if (object_text(w, ts_node_named_child(args, 0)))
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->text.ptr, w->text.size);
+		else
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "?", 1);
 	}
 #undef IS
+}
+
+/*
+ * `if __name__ == "__main__":` (either side, either quote): its block runs
+ * when the module is run as a script, never when it is imported.
+ */
+static bool is_main_guard(walker *w, TSNode cond)
+{
+	static const char *const forms[] = {
+		"__name__==\"__main__\"", "__name__=='__main__'",
+		"\"__main__\"==__name__", "'__main__'==__name__",
+	};
+	size_t len, k = 0;
+	const char *t;
+	char buf[32];
+	if (ts_node_is_null(cond))
+		return false;
+	t = node_text(w, cond, &len);
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == ' ' || t[i] == '\t')
+			continue;
+		if (k + 1 >= sizeof(buf))
+			return false;
+		buf[k++] = t[i];
+	}
+	buf[k] = '\0';
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(forms); i++)
+		if (!strcmp(buf, forms[i]))
+			return true;
+	return false;
+}
+
+/* Push an if statement's parts but its consequence (a __main__ block). */
+static void push_but_consequence(symwalk *sw, TSNode n, const sctx *like)
+{
+	TSTreeCursor cur;
+	size_t first = sw->n;
+	cur = ts_tree_cursor_new(n);
+	if (ts_tree_cursor_goto_first_child(&cur)) {
+		do {
+			TSNode ch = ts_tree_cursor_current_node(&cur);
+			if (ts_node_is_named(ch) &&
+			    ts_tree_cursor_current_field_id(&cur) != sw->w->p->f_consequence)
+				sw_push(sw, ch, like);
+		} while (ts_tree_cursor_goto_next_sibling(&cur));
+	}
+	ts_tree_cursor_delete(&cur);
+	for (size_t a = first, b = sw->n; b > a + 1; a++, b--) {
+		sctx t = sw->stack[a];
+		sw->stack[a] = sw->stack[b - 1];
+		sw->stack[b - 1] = t;
+	}
 }
 
 /* An attribute chain: a CHAIN from a name, else ATTRs and the base is walked. */
@@ -2270,6 +2383,61 @@ static void do_targets(symwalk *sw, TSNode n, const sctx *c, TSNode stmt)
 	sw_push(sw, n, c); /* x.attr = ..., x[i] = ...: reads x */
 }
 
+/*
+ * Is `n` a value whose evaluation runs no code: names, attribute chains,
+ * literals and containers of them (`{"a": f, "b": mod.g}`, `(f, g)`)?
+ * No call, operator, subscript, lambda or comprehension; `depth` bounds it.
+ */
+static bool pure_value(walker *w, TSNode n, unsigned depth)
+{
+	static const char *const ok[] = {
+		"identifier", "attribute", "list", "tuple", "set", "dictionary", "pair", "string",
+		"concatenated_string", "string_start", "string_content", "string_end", "escape_sequence",
+		"integer", "float", "true", "false", "none", "parenthesized_expression",
+		"expression_list", "comment",
+	};
+	const char *type;
+	bool known = false;
+	if (ts_node_is_null(n) || depth > 32)
+		return false;
+	type = ts_node_type(n);
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(ok) && !known; i++)
+		known = !strcmp(type, ok[i]);
+	if (!known)
+		return false;
+	if (kind_of(w, n) == K_ATTRIBUTE)
+		return object_text(w, n); /* a chain of names only */
+	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
+		if (!pure_value(w, ts_node_named_child(n, i), depth + 1))
+			return false;
+	return true;
+}
+
+/*
+ * Read a pure value (pure_value) bound to symbol `owner`: a bare name in it
+ * is only stored there (reading a global runs nothing), so it is the
+ * owner's reference; an attribute chain may run a property or a module
+ * __getattr__, so it stays `c`'s (module-level code at import).
+ */
+static void read_pure_value(symwalk *sw, TSNode n, const sctx *c, uint32_t owner, unsigned depth)
+{
+	walker *w = sw->w;
+	if (ts_node_is_null(n) || depth > 32)
+		return;
+	if (kind_of(w, n) == K_IDENTIFIER) {
+		size_t len;
+		const char *t = node_text(w, n, &len);
+		add_ref(sw, owner, IMPACT_SYMREF_NAME, t, len);
+		return;
+	}
+	if (kind_of(w, n) == K_ATTRIBUTE) {
+		do_attribute(sw, n, c);
+		return;
+	}
+	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
+		read_pure_value(sw, ts_node_named_child(n, i), c, owner, depth + 1);
+}
+
 /* Parameters of symbol c->param_of: names are PARAM refs; defaults and annotations belong to c->owner. */
 static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of)
 {
@@ -2286,7 +2454,12 @@ static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of
 		uint8_t k = kind_of(w, p);
 		if (k == K_DEFAULT_PARAM || k == K_TYPED_DEFAULT_PARAM) {
 			name = ts_node_child_by_field_id(p, w->p->f_name);
-			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_value), c);
+			TSNode value = ts_node_child_by_field_id(p, w->p->f_value);
+			/* A default naming a function is called by the function, not at definition. */
+			if (of != IMPACT_SYMBOL_NONE && c->owner == IMPACT_SYMBOL_NONE && pure_value(w, value, 0))
+				read_pure_value(sw, value, c, of, 0);
+			else
+				sw_push(sw, value, c);
 			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
 		} else if (k == K_TYPED_PARAM) {
 			name = ts_node_named_child(p, 0);
@@ -2378,9 +2551,49 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 		sctx b = inner;
 		b.cls = sym;
 		sw_push(sw, body, &b);
-	} else {
-		sw_push(sw, body, &inner);
+		/*
+		 * Its bases: a name or chain of names is a BASE reference of the
+		 * class (a subclass inherits; precise.c decides what runs at
+		 * import), anything else (a call, keyword arguments such as
+		 * metaclass=) runs at import and is read as module-level code.
+		 */
+		for (uint32_t i = 0, m = ts_node_is_null(supers) ? 0 : ts_node_named_child_count(supers);
+		     i < m; i++) {
+			TSNode a = ts_node_named_child(supers, i);
+			if (kind_of(w, a) == K_COMMENT)
+				continue;
+			if (kind_of(w, a) != K_KEYWORD_ARGUMENT && object_text(w, a)) {
+				add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
+				continue;
+			}
+			if (kind_of(w, a) == K_CALL) {
+				/*
+				 * A computed base (`objective(CLexer)`, `with_metaclass(M, B)`):
+				 * its name arguments are taken as bases, and the callee is
+				 * noted as "()callee" (precise.c decides what it can be).
+				 */
+				TSNode fn = ts_node_child_by_field_id(a, w->p->f_function);
+				TSNode args = ts_node_child_by_field_id(a, w->p->f_arguments);
+				if (object_text(w, fn)) {
+					impact_buf_clear(&w->alias);
+					impact_buf_puts(&w->alias, "()");
+					impact_buf_put(&w->alias, w->text.ptr, w->text.size);
+					add_ref(sw, sym, IMPACT_SYMREF_BASE, w->alias.ptr, w->alias.size);
+				} else {
+					add_ref(sw, sym, IMPACT_SYMREF_BASE, "?", 1);
+				}
+				for (uint32_t j = 0, na = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+				     j < na; j++)
+					if (object_text(w, ts_node_named_child(args, j)))
+						add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
+			} else if (kind_of(w, a) != K_KEYWORD_ARGUMENT) {
+				add_ref(sw, sym, IMPACT_SYMREF_BASE, "?", 1);
+			}
+			sw_push(sw, a, &inner);
+		}
+		return;
 	}
+	sw_push(sw, body, &inner);
 	sw_push(sw, supers, &inner);
 }
 
@@ -2446,6 +2659,14 @@ static void collect_symbols(walker *w, TSNode root)
 		case K_FUNCTION:
 			do_function(&sw, n, &c);
 			break;
+		case K_IF:
+			/* A module's `if __name__ == "__main__":` block does not run at import. */
+			if (c.owner == IMPACT_SYMBOL_NONE && !c.in_function && c.cls == IMPACT_SYMBOL_NONE &&
+			    is_main_guard(w, ts_node_child_by_field_id(n, w->p->f_condition)))
+				push_but_consequence(&sw, n, &c);
+			else
+				sw_push_children(&sw, n, &c);
+			break;
 		case K_CLASS:
 			do_class(&sw, n, &c);
 			break;
@@ -2463,14 +2684,26 @@ static void collect_symbols(walker *w, TSNode root)
 			sctx ann = c;
 			if (!c.in_function && c.cls != IMPACT_SYMBOL_NONE)
 				ann.owner = c.cls; /* `x: Foo` in a class body names a type for the class */
-			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_right), &c);
+			TSNode right = ts_node_child_by_field_id(n, w->p->f_right);
+			size_t before = w->facts->nsymbols;
+			if (!ts_node_is_null(left) && k != K_AUG_ASSIGNMENT)
+				do_targets(&sw, left, &c, n);
+			/*
+			 * `X = f` / `TABLE = {"a": f}` at module level, `attr = f` in a
+			 * class body: storing a name runs nothing at import; whoever
+			 * reads X (or the class) can call it.
+			 */
+			if (c.owner == IMPACT_SYMBOL_NONE && !c.in_function && k != K_AUG_ASSIGNMENT &&
+			    !ts_node_is_null(left) && kind_of(w, left) == K_IDENTIFIER &&
+			    (c.cls != IMPACT_SYMBOL_NONE || w->facts->nsymbols == before + 1) &&
+			    pure_value(w, right, 0))
+				read_pure_value(&sw, right, &c,
+				                c.cls != IMPACT_SYMBOL_NONE ? c.cls : (uint32_t)(w->facts->nsymbols - 1), 0);
+			else
+				sw_push(&sw, right, &c);
 			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_type), &ann);
-			if (!ts_node_is_null(left)) {
-				if (k == K_AUG_ASSIGNMENT)
-					sw_push(&sw, left, &c); /* x += 1 reads x */
-				else
-					do_targets(&sw, left, &c, n);
-			}
+			if (!ts_node_is_null(left) && k == K_AUG_ASSIGNMENT)
+				sw_push(&sw, left, &c); /* x += 1 reads x */
 			break;
 		}
 		default:
@@ -3021,7 +3254,7 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 				sr->kind = *r.p++;
 				sr->symbol = get_u32(&r);
 				sr->text = get_str(&r, &dst);
-				if (!sr->text || sr->kind > IMPACT_SYMREF_PARAM ||
+				if (!sr->text || sr->kind > IMPACT_SYMREF_BASE ||
 				    (sr->symbol != IMPACT_SYMBOL_NONE && sr->symbol >= ns))
 					r.bad = true;
 				f->nrefs = i + 1;

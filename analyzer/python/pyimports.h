@@ -98,8 +98,8 @@ enum {
 	IMPACT_SYMBOL_FIXTURE = 1 << 1,   /* a decorator whose last name is `fixture` */
 	IMPACT_SYMBOL_DUNDER = 1 << 2,    /* __name__ */
 	IMPACT_SYMBOL_ONE_LINER = 1 << 3, /* the body starts on the signature's last line */
-	/* Calls globals()/locals()/vars()/exec/eval, getattr(x, non-literal) or
-	 * imports by a non-literal name: may reach anything. */
+	/* Calls exec/eval or imports by a non-literal name: may reach anything.
+	 * (getattr(x, non-literal), globals() and vars(x) are GETATTR refs.) */
 	IMPACT_SYMBOL_DYNAMIC = 1 << 4,
 };
 
@@ -119,6 +119,21 @@ typedef enum impact_symref_kind {
 	IMPACT_SYMREF_CHAIN,    /* an attribute chain from a name: `termui.progressbar`, `self.x` */
 	IMPACT_SYMREF_ATTR,     /* an attribute of something that is not a name: `f().render` */
 	IMPACT_SYMREF_PARAM,    /* a parameter name (pytest injects fixtures by it) */
+	/*
+	 * `getattr(obj, <non-literal>)` or `vars(obj)`: text is the object as
+	 * written when it is a name or a chain of names ("self", "mod",
+	 * "self.handlers"), else "?"; "globals()" for globals(). What it can
+	 * reach is an attribute of that object (the module's own names) only.
+	 */
+	IMPACT_SYMREF_GETATTR,
+	/*
+	 * A base class of the class `symbol` (`class C(Base, mod.Mixin)`):
+	 * text as written for a name or chain of names; for a call
+	 * (`objective(CLexer)`) "()objective" and its name arguments; else "?"
+	 * (a computed base). A call or other expression is also read as
+	 * module-level code; a plain name or chain only here.
+	 */
+	IMPACT_SYMREF_BASE,
 } impact_symref_kind;
 
 /* A name some code uses; one record per (symbol, kind, text). */
@@ -243,7 +258,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 6
+#define IMPACT_PYFACTS_VERSION 12
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

@@ -14,6 +14,7 @@
  */
 #include "precise.h"
 
+#include "fnhash.h"
 #include "hunks.h"
 #include "path.h"
 
@@ -158,6 +159,12 @@ typedef struct walker {
 	uint8_t *unnamed_done;
 	uint32_t *hop;        /* per node: hops from a change */
 	const char **label;   /* per node: why a changed node changed (borrowed), or NULL */
+	const char **how;     /* per node: how it reaches `from` when not by a plain name (borrowed) */
+	impact_u32vec getattrs; /* (file, ref index) of every GETATTR reference */
+	struct classes *classes; /* the class hierarchy, built on first use */
+	uint8_t *ga_kind;        /* per GETATTR reference: what its object is (getattr_object) */
+	uint32_t *bind_mod;      /* per binds entry: the module it imports from (follow_bindings) */
+	uint32_t *ga_file, *ga_sym;
 	bool *seed;           /* per file: import-time changed (module seed) */
 	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
 	bool *any_hit;        /* per file: some symbol of it was reached */
@@ -551,6 +558,610 @@ static bool attr_may_mean(const walker *w, uint32_t y, const target *t)
 	return false;
 }
 
+static size_t split_chain(const char *text, const char **parts, size_t *lens)
+{
+	size_t n = 0;
+	for (const char *s = text; n < MAX_CHAIN_PARTS;) {
+		const char *dot = strchr(s, '.');
+		parts[n] = s;
+		lens[n++] = dot ? (size_t)(dot - s) : strlen(s);
+		if (!dot)
+			break;
+		s = dot + 1;
+	}
+	return n;
+}
+
+/*
+ * Resolve the chain `parts` (n names) as file `y` binds its head: into
+ * *b, a module (name "") or a (qualified) name of a module, following the
+ * names modules import. Returns how many parts were resolved (0: the head
+ * is unbound, a local or a builtin). With `t`, stops as soon as the chain
+ * means t (*ok set).
+ */
+static size_t chain_resolve(walker *w, uint32_t y, const char **parts, const size_t *lens,
+                            size_t n, binding *b, const target *t, bool *ok)
+{
+	size_t k = 1;
+	unsigned follows = 0;
+	impact_buf dotted = IMPACT_BUF_INIT;
+	*ok = false;
+	if (!bind_head(w, y, parts[0], lens[0], b, &dotted)) {
+		impact_buf_release(&dotted);
+		return 0;
+	}
+	*ok = t && b->file == t->file && !strcmp(b->name, t->name);
+	for (; k < n && !*ok; k++) {
+		if (!b->name[0]) {
+			/* A module: a submodule of it, or one of its names. */
+			uint32_t sub;
+			impact_buf_putc(&dotted, '.');
+			impact_buf_put(&dotted, parts[k], lens[k]);
+			sub = module_file(w, y, dotted.ptr, b->level);
+			if (sub != NONE) {
+				b->file = sub;
+				continue;
+			}
+			snprintf(b->name, sizeof(b->name), "%.*s", (int)lens[k], parts[k]);
+		} else {
+			/* A name of a module: a class's attribute, a name the module
+			 * imported (followed), or unknown from here. */
+			const impact_pyfacts *f = facts_of(w, b->file);
+			size_t have = strlen(b->name);
+			bool is_class = false, defined = false;
+			for (size_t i = 0; i < nsyms(f) && !is_class; i++) {
+				const impact_symbol *sy = sym(f, (uint32_t)i);
+				if (!strcmp(sy->name, b->name)) {
+					defined = true;
+					is_class = sy->kind == IMPACT_SYMBOL_CLASS;
+				}
+			}
+			if (!defined && follows < MAX_FOLLOW && !strchr(b->name, '.')) {
+				binding nb = { 0 };
+				char name[sizeof(b->name)];
+				snprintf(name, sizeof(name), "%s", b->name);
+				if (bind_head(w, b->file, name, strlen(name), &nb, &dotted)) {
+					follows++;
+					*b = nb;
+					k--; /* this part again, from the binding */
+					continue;
+				}
+			}
+			if (!is_class || have + 1 + lens[k] >= sizeof(b->name))
+				break;
+			snprintf(b->name + have, sizeof(b->name) - have, ".%.*s", (int)lens[k], parts[k]);
+		}
+		*ok = t && b->file == t->file && !strcmp(b->name, t->name);
+	}
+	impact_buf_release(&dotted);
+	return k;
+}
+
+/* A name as file `y` binds it, followed through re-exports: false when unbound or partly. */
+static bool resolve_text(walker *w, uint32_t y, const char *text, binding *b)
+{
+	const char *parts[MAX_CHAIN_PARTS];
+	size_t lens[MAX_CHAIN_PARTS], n = split_chain(text, parts, lens);
+	bool ok;
+	size_t k = chain_resolve(w, y, parts, lens, n, b, NULL, &ok);
+	/* A bare imported name: what its module binds it to. */
+	for (unsigned follows = 0; k == n && b->name[0] && !strchr(b->name, '.') && follows < MAX_FOLLOW;
+	     follows++) {
+		const impact_pyfacts *f = facts_of(w, b->file);
+		binding nb = { 0 };
+		impact_buf dotted = IMPACT_BUF_INIT;
+		bool defined = false, bound;
+		char name[sizeof(b->name)];
+		for (size_t i = 0; i < nsyms(f) && !defined; i++)
+			defined = !strcmp(sym(f, (uint32_t)i)->name, b->name);
+		if (defined)
+			break;
+		snprintf(name, sizeof(name), "%s", b->name);
+		bound = bind_head(w, b->file, name, strlen(name), &nb, &dotted);
+		impact_buf_release(&dotted);
+		if (!bound)
+			break;
+		*b = nb;
+	}
+	return k == n;
+}
+
+/* ---- the class hierarchy (self.m(), getattr(self, name)) ------------------ */
+
+/*
+ * Every class of the files in reach, with its bases resolved through
+ * imports and re-exports. A base impact cannot resolve to a class (a
+ * computed base, an alias, a name from a star import) is a wildcard: the
+ * class may inherit from anything. A base from outside the repository
+ * (object, dict, a library's class) adds nothing.
+ */
+#define MAX_CLASSES 50000
+
+typedef struct classes {
+	uint32_t n;
+	uint32_t *file, *node;   /* per class */
+	bool *wild;              /* per class: a base that could be anything */
+	impact_u32vec wilds;     /* the classes with wild set */
+	uint8_t **wild_sees;     /* per entry of wilds: files its module may see (may_see), NULL until asked */
+	index_t names;           /* last name part of every symbol in reach, built on first use */
+	bool named;
+	impact_u32vec *parents;  /* per class: classes of its bases */
+	impact_u32vec *children; /* per class */
+	uint32_t *of_node;       /* per node: its class index, or NONE */
+	uint8_t **related;       /* per class: memo of related(), NULL until asked */
+	bool *all_related;       /* per class: memo, related to every class */
+	bool too_many;
+} classes;
+
+static void classes_free(classes *c)
+{
+	if (!c)
+		return;
+	for (uint32_t i = 0; c->parents && i < c->n; i++) {
+		impact_u32vec_release(&c->parents[i]);
+		impact_u32vec_release(&c->children[i]);
+		free(c->related[i]);
+	}
+	for (size_t i = 0; c->wild_sees && i < c->wilds.n; i++)
+		free(c->wild_sees[i]);
+	free(c->wild_sees);
+	if (c->named)
+		index_release(&c->names);
+	impact_u32vec_release(&c->wilds);
+	free(c->file);
+	free(c->node);
+	free(c->wild);
+	free(c->parents);
+	free(c->children);
+	free(c->of_node);
+	free(c->related);
+	free(c->all_related);
+	free(c);
+}
+
+/* Is bare name `head` of file `y` from outside the repository (an import of an external module, a builtin)? */
+static bool external_name(walker *w, uint32_t y, const char *head, size_t hlen)
+{
+	const impact_pyfacts *f = facts_of(w, y);
+	bool star = false;
+	for (size_t i = 0; f && i < f->nimports; i++) {
+		const impact_import *imp = &f->imports[i];
+		const char *bound;
+		size_t blen;
+		if (imp->flags & IMPACT_IMPORT_TYPE_CHECKING)
+			continue;
+		if (imp->kind == IMPACT_IMPORT_MODULE) {
+			bound = imp->asname ? imp->asname : imp->module;
+			blen = imp->asname ? strlen(bound) : strcspn(bound, ".");
+		} else if (imp->kind == IMPACT_IMPORT_FROM && imp->name) {
+			if (!strcmp(imp->name, "*")) {
+				star = star || module_file(w, y, imp->module, imp->level) != NONE;
+				continue;
+			}
+			bound = imp->asname ? imp->asname : imp->name;
+			blen = strlen(bound);
+		} else {
+			continue;
+		}
+		if (blen == hlen && !memcmp(bound, head, hlen))
+			return !imp->level && module_file(w, y, imp->module, 0) == NONE;
+	}
+	for (size_t i = 0; i < nsyms(f); i++)
+		if (strlen(sym(f, (uint32_t)i)->name) == hlen && !memcmp(sym(f, (uint32_t)i)->name, head, hlen))
+			return false;
+	return !star; /* a builtin, unless a star import may have brought it */
+}
+
+static uint32_t class_of(walker *w, uint32_t file, const char *name)
+{
+	const impact_pyfacts *f = facts_of(w, file);
+	for (size_t i = 0; i < nsyms(f); i++)
+		if (sym(f, (uint32_t)i)->kind == IMPACT_SYMBOL_CLASS && !strcmp(sym(f, (uint32_t)i)->name, name))
+			return w->classes->of_node[node_of(w, file, (uint32_t)i)];
+	return NONE;
+}
+
+/* Does some file in the whole-module reach define a symbol whose last name part is `name`? */
+static bool named_in_reach(walker *w, const char *name)
+{
+	classes *c = w->classes;
+	if (!c->named) {
+		size_t total = 0;
+		c->named = true;
+		for (uint32_t y = 0; y < w->p->nfiles; y++)
+			total += in_bound(w, y) ? nsyms(facts_of(w, y)) : 0;
+		index_init(&c->names, total);
+		for (uint32_t y = 0; y < w->p->nfiles; y++) {
+			const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+			for (size_t i = 0; i < nsyms(f); i++) {
+				const char *last = last_part(sym(f, (uint32_t)i)->name);
+				index_add(&c->names, last, strlen(last), y, (uint32_t)i);
+			}
+		}
+	}
+	return index_first(&c->names, name) != NONE;
+}
+
+static void build_classes(walker *w)
+{
+	const impact_project *p = w->p;
+	classes *c = w->classes = impact_xcalloc(1, sizeof(*c));
+	impact_u32vec called = { 0 }; /* classes with a base a repository function computes */
+	size_t alloc = 0;
+	c->of_node = impact_xmalloc(((size_t)w->nnodes + 1) * sizeof(uint32_t));
+	memset(c->of_node, 0xff, ((size_t)w->nnodes + 1) * sizeof(uint32_t));
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+		for (size_t i = 0; i < nsyms(f); i++) {
+			if (sym(f, (uint32_t)i)->kind != IMPACT_SYMBOL_CLASS)
+				continue;
+			if (c->n >= MAX_CLASSES) {
+				c->too_many = true;
+				return;
+			}
+			if (c->n >= alloc) {
+				alloc = alloc ? alloc * 2 : 256;
+				c->file = impact_xrealloc(c->file, alloc * sizeof(uint32_t));
+				c->node = impact_xrealloc(c->node, alloc * sizeof(uint32_t));
+			}
+			c->file[c->n] = y;
+			c->node[c->n] = node_of(w, y, (uint32_t)i);
+			c->of_node[c->node[c->n]] = c->n;
+			c->n++;
+		}
+	}
+	c->wild = impact_xcalloc((size_t)c->n + 1, sizeof(bool));
+	c->parents = impact_xcalloc((size_t)c->n + 1, sizeof(impact_u32vec));
+	c->children = impact_xcalloc((size_t)c->n + 1, sizeof(impact_u32vec));
+	c->related = impact_xcalloc((size_t)c->n + 1, sizeof(uint8_t *));
+	c->all_related = impact_xcalloc((size_t)c->n + 1, sizeof(bool));
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+		for (size_t i = 0; i < nrefs(f); i++) {
+			const impact_symref *r = ref(f, i);
+			uint32_t k, base;
+			binding b = { 0 };
+			if (r->kind != IMPACT_SYMREF_BASE || r->symbol == IMPACT_SYMBOL_NONE)
+				continue;
+			k = c->of_node[node_of(w, y, r->symbol)];
+			if (k == NONE)
+				continue;
+			if (!strcmp(r->text, "?")) {
+				c->wild[k] = true;
+			} else if (r->text[0] == '(') {
+				/* A base a call computes: from its name arguments (other refs),
+				 * unless a function of the repository makes it from nothing. */
+				if (resolve_text(w, y, r->text + 2, &b) && in_bound(w, b.file))
+					impact_u32vec_push(&called, k);
+			} else {
+				bool resolved = resolve_text(w, y, r->text, &b), defined = false;
+				/* Outside the whole-module reach: no class there inherits a change. */
+				if (resolved && !in_bound(w, b.file))
+					continue;
+				base = resolved && b.name[0] ? class_of(w, b.file, b.name) : NONE;
+				if (base != NONE) {
+					impact_u32vec_push(&c->parents[k], base);
+					impact_u32vec_push(&c->children[base], k);
+					continue;
+				}
+				if (resolved) {
+					const impact_pyfacts *bf = facts_of(w, b.file);
+					for (size_t j = 0; j < nsyms(bf) && !defined; j++)
+						defined = !strcmp(sym(bf, (uint32_t)j)->name, b.name);
+					if (defined || !b.name[0]) {
+						c->wild[k] = true; /* an alias, a function's result, a module: unknown */
+						continue;
+					}
+				} else if (external_name(w, y, r->text, strcspn(r->text, "."))) {
+					continue;
+				}
+				/*
+				 * A name impact cannot follow (a lazy re-export through a
+				 * module __getattr__, a star import): the one class in reach
+				 * so named, nothing when nothing in reach is so named (nothing
+				 * there can change it), else anything.
+				 */
+				{
+					uint32_t only = NONE, count = 0;
+					const char *want = last_part(r->text);
+					for (uint32_t j = 0; j < c->n && count < 2; j++) {
+						uint32_t fj = c->file[j];
+						if (!strcmp(last_part(sym(facts_of(w, fj), c->node[j] - w->base[fj])->name), want)) {
+							only = j;
+							count++;
+						}
+					}
+					if (count == 1) {
+						impact_u32vec_push(&c->parents[k], only);
+						impact_u32vec_push(&c->children[only], k);
+					} else if (count || named_in_reach(w, want)) {
+						c->wild[k] = true;
+					}
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < called.n; i++)
+		if (!c->parents[called.v[i]].n)
+			c->wild[called.v[i]] = true;
+	impact_u32vec_release(&called);
+	for (uint32_t k = 0; k < c->n; k++)
+		if (c->wild[k])
+			impact_u32vec_push(&c->wilds, k);
+}
+
+/* The files the module of wild class number i (of wilds) may see, once. */
+static const uint8_t *wild_sees(walker *w, size_t i)
+{
+	classes *c = w->classes;
+	if (!c->wild_sees)
+		c->wild_sees = impact_xcalloc(c->wilds.n + 1, sizeof(uint8_t *));
+	if (!c->wild_sees[i]) {
+		uint32_t y = c->file[c->wilds.v[i]];
+		uint8_t *sees = c->wild_sees[i] = impact_xcalloc((size_t)w->p->nfiles + 1, 1);
+		size_t n;
+		const impact_edge *e = impact_graph_out(w->p->graph, y, &n);
+		sees[y] = 1;
+		for (size_t k = 0; k < n; k++) {
+			size_t m;
+			const impact_edge *e2;
+			if (e[k].to == w->p->nfiles) {
+				memset(sees, 1, w->p->nfiles); /* it may import anything */
+				break;
+			}
+			if (e[k].to > w->p->nfiles)
+				continue;
+			sees[e[k].to] = 1;
+			e2 = impact_graph_out(w->p->graph, e[k].to, &m);
+			for (size_t j = 0; j < m; j++)
+				if (e2[j].to < w->p->nfiles)
+					sees[e2[j].to] = 1;
+		}
+	}
+	return c->wild_sees[i];
+}
+
+/*
+ * Can a `self` of class `a` (an instance of `a` or of a subclass) find
+ * an attribute defined by class `b`? Yes when b is an ancestor of a or of
+ * one of its subclasses (a mixin beside it). A subclass with a wildcard
+ * base (or one that may be such a subclass) makes it yes for every b.
+ */
+static bool related(walker *w, uint32_t a, uint32_t b)
+{
+	classes *c = w->classes;
+	if (c->too_many)
+		return true;
+	if (!c->related[a] && !c->all_related[a]) {
+		uint8_t *seen = impact_xcalloc((size_t)c->n + 1, 1);
+		uint8_t *rel = impact_xcalloc((size_t)c->n + 1, 1);
+		impact_u32vec stack = { 0 }, desc = { 0 };
+		bool all = false;
+		/* a and its subclasses (a class with a wildcard base that can see a's module may be one). */
+		impact_u32vec_push(&stack, a);
+		seen[a] = 1;
+		while (stack.n && !all) {
+			uint32_t k = stack.v[--stack.n];
+			impact_u32vec_push(&desc, k);
+			if (c->wild[k] && k != a) {
+				all = true;
+				break;
+			}
+			for (size_t i = 0; i < c->children[k].n; i++)
+				if (!seen[c->children[k].v[i]]) {
+					seen[c->children[k].v[i]] = 1;
+					impact_u32vec_push(&stack, c->children[k].v[i]);
+				}
+			for (size_t i = 0; i < c->wilds.n && !all; i++) {
+				uint32_t d = c->wilds.v[i];
+				all = !seen[d] && wild_sees(w, i)[c->file[k]];
+			}
+		}
+		/* Their ancestors. */
+		for (size_t i = 0; i < desc.n && !all; i++) {
+			stack.n = 0;
+			impact_u32vec_push(&stack, desc.v[i]);
+			while (stack.n && !all) {
+				uint32_t k = stack.v[--stack.n];
+				if (rel[k])
+					continue;
+				rel[k] = 1;
+				if (c->wild[k])
+					all = true;
+				for (size_t j = 0; j < c->parents[k].n; j++)
+					impact_u32vec_push(&stack, c->parents[k].v[j]);
+			}
+		}
+		impact_u32vec_release(&stack);
+		impact_u32vec_release(&desc);
+		free(seen);
+		if (all) {
+			c->all_related[a] = true;
+			free(rel);
+		} else {
+			c->related[a] = rel;
+		}
+	}
+	return c->all_related[a] || c->related[a][b];
+}
+
+/*
+ * The class of `self` in reference `r` of file `y` (its owner is a
+ * method: the enclosing class), and the class defining target `t`
+ * (a method "K.m" or "Outer.K.m"): false when either is not known.
+ */
+static bool self_and_target_classes(walker *w, uint32_t y, const impact_symref *r, const target *t,
+                                    uint32_t *a, uint32_t *b)
+{
+	const impact_pyfacts *f = facts_of(w, y);
+	const char *dot = strrchr(t->name, '.');
+	char cls[256];
+	if (!dot || r->symbol == IMPACT_SYMBOL_NONE || r->symbol >= nsyms(f) ||
+	    sym(f, r->symbol)->kind != IMPACT_SYMBOL_METHOD || sym(f, r->symbol)->parent == IMPACT_SYMBOL_NONE ||
+	    (size_t)(dot - t->name) >= sizeof(cls))
+		return false;
+	if (!w->classes)
+		build_classes(w);
+	if (w->classes->too_many)
+		return false;
+	*a = w->classes->of_node[node_of(w, y, sym(f, r->symbol)->parent)];
+	snprintf(cls, sizeof(cls), "%.*s", (int)(dot - t->name), t->name);
+	*b = class_of(w, t->file, cls);
+	return *a != NONE && *b != NONE;
+}
+
+/* Is file `x` file `y` itself, or imported by it (any edge, the unknown module too)? */
+static bool imports_directly(const walker *w, uint32_t y, uint32_t x)
+{
+	size_t n;
+	const impact_edge *e;
+	if (y == x)
+		return true;
+	e = impact_graph_out(w->p->graph, y, &n);
+	for (size_t k = 0; k < n; k++)
+		if (e[k].to == x || e[k].to == w->p->nfiles)
+			return true;
+	return false;
+}
+
+enum { GA_NONE = 0, GA_MODULE, GA_CLASS, GA_OTHER, GA_SELF, GA_GLOBALS, GA_INSTANCE };
+
+/*
+ * What the object of GETATTR reference number `gi` (of file `y`) is, once
+ * per reference: `self`/`cls`, globals(), an instance's attribute or
+ * vars(x), a module or a class it resolves to, or other (unknown).
+ */
+static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_symref *r,
+                              uint32_t *file, uint32_t *cls)
+{
+	binding b = { 0 };
+	if (!w->ga_kind) {
+		size_t n = w->getattrs.n / 2 + 1;
+		w->ga_kind = impact_xcalloc(n, 1);
+		w->ga_file = impact_xcalloc(n, sizeof(uint32_t));
+		w->ga_sym = impact_xcalloc(n, sizeof(uint32_t));
+	}
+	if (!w->ga_kind[gi]) {
+		bool vars = !strncmp(r->text, "vars ", 5);
+		const char *obj = vars ? r->text + 5 : r->text;
+		w->ga_kind[gi] = GA_OTHER;
+		if (!strcmp(r->text, "globals()")) {
+			w->ga_kind[gi] = GA_GLOBALS;
+		} else if (!vars && (!strcmp(obj, "self") || !strcmp(obj, "cls"))) {
+			w->ga_kind[gi] = GA_SELF;
+		} else if (strcmp(obj, "?") && resolve_text(w, y, obj, &b)) {
+			const impact_pyfacts *f = facts_of(w, b.file);
+			w->ga_file[gi] = b.file;
+			if (!b.name[0])
+				w->ga_kind[gi] = GA_MODULE;
+			for (size_t i = 0; b.name[0] && i < nsyms(f); i++)
+				if (sym(f, (uint32_t)i)->kind == IMPACT_SYMBOL_CLASS && !strcmp(sym(f, (uint32_t)i)->name, b.name)) {
+					w->ga_kind[gi] = GA_CLASS;
+					w->ga_sym[gi] = (uint32_t)i;
+					break;
+				}
+		}
+		if (w->ga_kind[gi] == GA_OTHER &&
+		    (vars || !strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4)))
+			w->ga_kind[gi] = GA_INSTANCE;
+	}
+	*file = w->ga_file[gi];
+	*cls = w->ga_sym[gi];
+	return w->ga_kind[gi];
+}
+
+/*
+ * Can `getattr(obj, name)` (reference `r` of file `y`, number `gi`, name
+ * computed) mean target `t` (`dotted`: a method or class attribute; the
+ * caller has left out dunders and dict/list names, reached through their
+ * class)? Only an attribute of obj: a method of its class for `self`, a
+ * module's own names for a module or globals(), a class's and its bases'
+ * for a class; for an object of unknown type, as before, near a change.
+ * Sets *how to the reason --explain shows.
+ */
+static bool getattr_means(walker *w, uint32_t y, const impact_symref *r, const target *t,
+                          bool dotted, const char **how, size_t gi)
+{
+	uint32_t ofile, osym;
+	uint8_t okind = getattr_object(w, gi, y, r, &ofile, &osym);
+	if (okind == GA_GLOBALS) {
+		*how = "globals(): a name of its own module";
+		return y == t->file && !dotted;
+	}
+	if (okind == GA_SELF) {
+		uint32_t a, k;
+		if (!dotted)
+			return false;
+		if (!self_and_target_classes(w, y, r, t, &a, &k)) {
+			*how = "getattr(self, name) outside a known class: any method";
+			return true;
+		}
+		if (!related(w, a, k))
+			return false;
+		*how = w->classes->all_related[a]
+		           ? "getattr(self, name): a subclass may have a base impact cannot resolve"
+		           : "getattr(self, name): a method of its class, bases or subclasses";
+		return true;
+	}
+	if (okind == GA_MODULE) {
+		*how = "getattr(module, name): a name of that module";
+		return ofile == t->file && !dotted;
+	}
+	if (okind == GA_CLASS) {
+		const char *cname = sym(facts_of(w, ofile), osym)->name;
+		size_t n = strlen(cname);
+		/* A class: its attributes and its bases'. */
+		*how = "getattr(class, name): an attribute of that class or its bases";
+		if (ofile == t->file && !strncmp(t->name, cname, n) && t->name[n] == '.')
+			return true;
+		if (!dotted)
+			return false;
+		{
+			const char *dot = strrchr(t->name, '.');
+			char tcls[256];
+			uint32_t ca, ck;
+			if (!w->classes)
+				build_classes(w);
+			if (w->classes->too_many || (size_t)(dot - t->name) >= sizeof(tcls))
+				return true;
+			snprintf(tcls, sizeof(tcls), "%.*s", (int)(dot - t->name), t->name);
+			ca = w->classes->of_node[node_of(w, ofile, osym)];
+			ck = class_of(w, t->file, tcls);
+			return ca == NONE || ck == NONE || related(w, ca, ck);
+		}
+	}
+	/*
+	 * An object of unknown type: as today, near a change: in the module
+	 * of the target or in one importing it (whose objects it can hold).
+	 */
+	*how = "getattr(obj, name) on an object of unknown type, near a change";
+	/* vars(x), getattr(self.x, ...): an instance's attributes, not a module's names. */
+	if (okind == GA_INSTANCE && !dotted)
+		return false;
+	return imports_directly(w, y, t->file);
+}
+
+static bool other_class_private(walker *w, uint32_t y, const impact_symref *r, const target *t)
+{
+	const char *tl = last_part(t->name);
+	size_t n = strlen(tl), k;
+	const impact_pyfacts *f;
+	const char *owner;
+	if (n < 3 || strncmp(tl, "__", 2) || !strcmp(tl + n - 2, "__") || tl == t->name)
+		return false;
+	if (y != t->file || r->symbol == IMPACT_SYMBOL_NONE)
+		return y != t->file;
+	f = facts_of(w, y);
+	if (r->symbol >= nsyms(f))
+		return false;
+	owner = sym(f, r->symbol)->name;
+	k = (size_t)(tl - 1 - t->name); /* the class part of t */
+	/* The owner is a method of that class (or a class nested in it: mangled the same only
+	 * for its own name, so require the class itself). */
+	return !(strlen(owner) > k && !strncmp(owner, t->name, k) && owner[k] == '.' &&
+	         !strchr(owner + k + 1, '.'));
+}
+
 /*
  * Does reference `r` of file `y` (a chain, a name, an attribute or a
  * parameter) mean target `t`?
@@ -562,7 +1173,7 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 	case IMPACT_SYMREF_NAME:
 		return y == t->file && !strcmp(r->text, t->name);
 	case IMPACT_SYMREF_ATTR:
-		return !strcmp(r->text, tl) && attr_may_mean(w, y, t);
+		return !strcmp(r->text, tl) && attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 	case IMPACT_SYMREF_PARAM: {
 		const impact_pyfacts *f = facts_of(w, t->file);
 		for (size_t i = 0; i < nsyms(f); i++)
@@ -572,71 +1183,40 @@ static bool ref_means(walker *w, uint32_t y, const impact_symref *r, const targe
 	}
 	case IMPACT_SYMREF_CHAIN: {
 		const char *parts[MAX_CHAIN_PARTS];
-		size_t lens[MAX_CHAIN_PARTS], n = 0, k = 1;
-		unsigned follows = 0;
-		impact_buf dotted = IMPACT_BUF_INIT;
+		size_t lens[MAX_CHAIN_PARTS], n = split_chain(r->text, parts, lens), k;
 		binding b = { 0 };
 		bool ok = false;
-		for (const char *s = r->text; n < MAX_CHAIN_PARTS;) {
-			const char *dot = strchr(s, '.');
-			parts[n] = s;
-			lens[n++] = dot ? (size_t)(dot - s) : strlen(s);
-			if (!dot)
-				break;
-			s = dot + 1;
-		}
-		if (bind_head(w, y, parts[0], lens[0], &b, &dotted)) {
-			ok = b.file == t->file && !strcmp(b.name, t->name);
-			for (; k < n && !ok; k++) {
-				if (!b.name[0]) {
-					/* A module: a submodule of it, or one of its names. */
-					uint32_t sub;
-					impact_buf_putc(&dotted, '.');
-					impact_buf_put(&dotted, parts[k], lens[k]);
-					sub = module_file(w, y, dotted.ptr, b.level);
-					if (sub != NONE) {
-						b.file = sub;
-						continue;
-					}
-					snprintf(b.name, sizeof(b.name), "%.*s", (int)lens[k], parts[k]);
-				} else {
-					/* A name of a module: a class's attribute, a name the module
-					 * imported (followed), or unknown from here. */
-					const impact_pyfacts *f = facts_of(w, b.file);
-					size_t have = strlen(b.name);
-					bool is_class = false, defined = false;
-					for (size_t i = 0; i < nsyms(f) && !is_class; i++) {
-						const impact_symbol *sy = sym(f, (uint32_t)i);
-						if (!strcmp(sy->name, b.name)) {
-							defined = true;
-							is_class = sy->kind == IMPACT_SYMBOL_CLASS;
-						}
-					}
-					if (!defined && follows < MAX_FOLLOW && !strchr(b.name, '.')) {
-						binding nb = { 0 };
-						char name[sizeof(b.name)];
-						snprintf(name, sizeof(name), "%s", b.name);
-						if (bind_head(w, b.file, name, strlen(name), &nb, &dotted)) {
-							follows++;
-							b = nb;
-							k--; /* this part again, from the binding */
-							continue;
-						}
-					}
-					if (!is_class || have + 1 + lens[k] >= sizeof(b.name))
-						break;
-					snprintf(b.name + have, sizeof(b.name) - have, ".%.*s", (int)lens[k], parts[k]);
-				}
-				ok = b.file == t->file && !strcmp(b.name, t->name);
-			}
+		k = chain_resolve(w, y, parts, lens, n, &b, t, &ok);
+		/*
+		 * self.m / cls.m in a method: a method of the class, its bases, its
+		 * subclasses and their bases, not every method so named.
+		 */
+		if (!k && n == 2 && strchr(t->name, '.') && lens[1] == strlen(tl) &&
+		    !memcmp(parts[1], tl, lens[1]) &&
+		    ((lens[0] == 4 && !memcmp(parts[0], "self", 4)) || (lens[0] == 3 && !memcmp(parts[0], "cls", 3)))) {
+			uint32_t a, c;
+			if (self_and_target_classes(w, y, r, t, &a, &c))
+				return related(w, a, c) && attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 		}
 		/* An object of unknown type: its attribute names match any symbol so named. */
 		for (; k < n && !ok; k++)
 			ok = k > 0 && lens[k] == strlen(tl) && !memcmp(parts[k], tl, lens[k]) &&
-			     attr_may_mean(w, y, t);
-		impact_buf_release(&dotted);
+			     attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 		return ok;
 	}
+	case IMPACT_SYMREF_BASE: {
+		const char *parts[MAX_CHAIN_PARTS];
+		size_t lens[MAX_CHAIN_PARTS], n;
+		binding b = { 0 };
+		bool ok = false;
+		if (!strchr(r->text, '.'))
+			return y == t->file && !strcmp(r->text, t->name);
+		n = split_chain(r->text, parts, lens);
+		chain_resolve(w, y, parts, lens, n, &b, t, &ok);
+		return ok;
+	}
+	default:
+		break;
 	}
 	return false;
 }
@@ -694,10 +1274,17 @@ static void build_indexes(walker *w)
 			continue;
 		for (size_t i = 0; i < nrefs(f); i++) {
 			const impact_symref *r = ref(f, i);
+			if (r->kind == IMPACT_SYMREF_GETATTR) {
+				impact_u32vec_push(&w->getattrs, id);
+				impact_u32vec_push(&w->getattrs, (uint32_t)i);
+				continue;
+			}
+			if (r->kind == IMPACT_SYMREF_BASE && (!strcmp(r->text, "?") || r->text[0] == '('))
+				continue;
 			/* `.update()`, `.__exit__()` on an unknown object never match (via_class). */
 			if (r->kind == IMPACT_SYMREF_ATTR && via_class_name(r->text))
 				continue;
-			if (r->kind != IMPACT_SYMREF_CHAIN) {
+			if (r->kind != IMPACT_SYMREF_CHAIN && r->kind != IMPACT_SYMREF_BASE) {
 				index_add(&w->refs, r->text, strlen(r->text), id, (uint32_t)i);
 				continue;
 			}
@@ -729,10 +1316,18 @@ static void follow_bindings(walker *w, const target *t)
 	const char *tl = t->name;
 	if (strchr(tl, '.'))
 		return; /* a method: imported with its class */
+	if (!w->bind_mod && w->binds.n) {
+		/* Each binding's module, resolved on first use (UINT32_MAX - 1: not yet). */
+		w->bind_mod = impact_xmalloc(w->binds.n * sizeof(uint32_t));
+		for (size_t i = 0; i < w->binds.n; i++)
+			w->bind_mod[i] = NONE - 1;
+	}
 	for (uint32_t e = index_first(&w->binds, tl); e != NONE; e = index_next(&w->binds, e)) {
 		uint32_t y = w->binds.v[e].file;
 		const impact_import *imp = &facts_of(w, y)->imports[w->binds.v[e].index];
-		if (module_file(w, y, imp->module, imp->level) != t->file)
+		if (w->bind_mod[e] == NONE - 1)
+			w->bind_mod[e] = module_file(w, y, imp->module, imp->level);
+		if (w->bind_mod[e] != t->file)
 			continue;
 		push_target(w, y, imp->asname ? imp->asname : imp->name, t->node);
 	}
@@ -761,6 +1356,38 @@ static size_t process(walker *w, const target *t)
 		if (!ref_means(w, y, r, t))
 			continue;
 		matches++;
+		if (r->kind == IMPACT_SYMREF_BASE && r->symbol != IMPACT_SYMBOL_NONE) {
+			/*
+			 * A subclass inherits what t's class has: whoever reaches the
+			 * subclass reaches it. A changed __init_subclass__ runs when
+			 * the subclass is defined: at import.
+			 */
+			uint32_t tf = file_of_node(w, t->node), ts = t->node - w->base[tf];
+			const impact_pyfacts *f = facts_of(w, tf);
+			bool at_import = ts < nsyms(f) && !strcmp(last_part(sym(f, ts)->name), "__init_subclass__");
+			uint32_t node = node_of(w, y, at_import ? NONE : r->symbol);
+			if (!w->hit[node] && in_bound(w, y))
+				w->how[node] = at_import ? "a subclass's definition runs __init_subclass__"
+				                         : "a subclass inherits it";
+			reach(w, y, at_import ? NONE : r->symbol, t->node);
+			continue;
+		}
+		reach(w, y, ref_owner(r), t->node);
+	}
+	/* getattr(obj, name): attributes of obj only (dunders and dict/list names: through their class). */
+	for (size_t i = 0, n = via_class(t->name) ? 0 : w->getattrs.n; i + 1 < n; i += 2) {
+		uint32_t y = w->getattrs.v[i];
+		const impact_symref *r = ref(facts_of(w, y), w->getattrs.v[i + 1]);
+		const char *how = NULL;
+		uint32_t node;
+		if (!getattr_means(w, y, r, t, strchr(t->name, '.') != NULL, &how, i / 2))
+			continue;
+		node = node_of(w, y, ref_owner(r));
+		if (node == t->node)
+			continue; /* its own globals(): not a use from outside */
+		matches++;
+		if (!w->hit[node] && in_bound(w, y))
+			w->how[node] = how;
 		reach(w, y, ref_owner(r), t->node);
 	}
 	follow_bindings(w, t);
@@ -813,7 +1440,7 @@ static void unnamed_functions(walker *w)
 	}
 }
 
-/* Functions that use exec/eval/globals()/getattr(x, name): reached when their module or one it imports was. */
+/* Functions that use exec/eval: reached when their module or one it imports was. */
 static void dynamic_functions(walker *w)
 {
 	const impact_project *p = w->p;
@@ -836,7 +1463,7 @@ static void dynamic_functions(walker *w)
 			    !w->hit[node_of(w, y, (uint32_t)i)]) {
 				reach(w, y, (uint32_t)i, NONE);
 				w->label[node_of(w, y, (uint32_t)i)] =
-					"calls by a computed name (exec, eval, globals(), getattr) near a change";
+					"calls by a computed name (exec, eval) near a change";
 			}
 	}
 }
@@ -864,16 +1491,45 @@ static void lazy_importers(walker *w, const impact_reach *mods)
 				for (size_t k = 0; k < w->tmp.n; k++) {
 					impact_u32vec_push(&w->lazy, node_of(w, y, owner));
 					impact_u32vec_push(&w->lazy, w->tmp.v[k]);
+					impact_u32vec_push(&w->lazy, (uint32_t)i);
 				}
 			}
 		}
 	}
-	for (size_t i = 0; i + 1 < w->lazy.n; i += 2) {
+	for (size_t i = 0; i + 2 < w->lazy.n; i += 3) {
 		uint32_t node = w->lazy.v[i], mod = w->lazy.v[i + 1], y;
+		const impact_pyfacts *f;
+		const impact_import *imp;
+		uint32_t s;
 		if (w->hit[node] || mods->dist[mod] == UINT32_MAX)
 			continue;
 		y = file_of_node(w, node);
-		reach(w, y, node - w->base[y], NONE);
+		s = node - w->base[y];
+		f = facts_of(w, y);
+		imp = &f->imports[w->lazy.v[i + 2]];
+		if (s < nsyms(f) && sym(f, s)->parent == IMPACT_SYMBOL_NONE &&
+		    !strcmp(sym(f, s)->name, "__getattr__") && imp->kind == IMPACT_IMPORT_FROM &&
+		    imp->name && strcmp(imp->name, "*")) {
+			/*
+			 * A PEP 562 __getattr__ runs when a name the module lacks is
+			 * read: `pkg.Heavy`, `from pkg import Heavy`. The module's import
+			 * does not run it: whoever reads the names it imports does.
+			 */
+			for (size_t j = i; j + 2 < w->lazy.n && w->lazy.v[j] == node; j += 3) {
+				const impact_import *o = &f->imports[w->lazy.v[j + 2]];
+				if (mods->dist[w->lazy.v[j + 1]] == UINT32_MAX || o->kind != IMPACT_IMPORT_FROM ||
+				    !o->name || !strcmp(o->name, "*"))
+					continue;
+				push_target(w, y, o->asname ? o->asname : o->name, node);
+			}
+			w->hit[node] = 1;
+			w->from[node] = NONE;
+			w->hop[node] = 0;
+			w->any_hit[y] = true;
+			w->label[node] = "a PEP 562 __getattr__ lazily imports an import-time changed module";
+			continue;
+		}
+		reach(w, y, s, NONE);
 		w->label[node] = "imports an import-time changed module";
 	}
 }
@@ -941,6 +1597,34 @@ static void name_list(impact_buf *why, const impact_pyfacts *f, const impact_u32
 }
 
 /*
+ * Drop from `syms` (symbols of the new side) the functions whose tokens
+ * equal those of the old side's function of the same name (the same
+ * occurrence of it: a property's getter and setter share a name).
+ */
+static void drop_same_tokens(impact_u32vec *syms, const impact_pyfacts *of,
+                             const impact_fnhashes *oh, const impact_pyfacts *nf,
+                             const impact_fnhashes *nh)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < syms->n; i++) {
+		uint32_t k = syms->v[i], nth = 0, seen = 0;
+		const char *name = sym(nf, k)->name;
+		bool same = false;
+		for (uint32_t j = 0; j < k; j++)
+			nth += !strcmp(sym(nf, j)->name, name);
+		for (size_t j = 0; j < nsyms(of); j++) {
+			if (strcmp(sym(of, (uint32_t)j)->name, name) || seen++ != nth)
+				continue;
+			same = j < oh->n && k < nh->n && oh->fn[j] && oh->fn[j] == nh->fn[k];
+			break;
+		}
+		if (!same)
+			syms->v[keep++] = k;
+	}
+	syms->n = keep;
+}
+
+/*
  * One modified module: seed it (import-time) or make its changed
  * functions targets (call-time). Returns the note for --explain.
  */
@@ -952,6 +1636,8 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 	impact_buf old_src = IMPACT_BUF_INIT, new_src = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
 	impact_lines old_l = { 0 }, new_l = { 0 };
 	impact_u32vec old_syms = { 0 }, new_syms = { 0 };
+	impact_fnhashes old_h = { 0 }, new_h = { 0 };
+	bool hashed = false;
 	impact_pyfacts *of = NULL;
 	const impact_pyfacts *nf;
 	const impact_pyfile *file;
@@ -981,6 +1667,12 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 		bool o = impact_pyfacts_classify_lines(of, (const uint32_t (*)[2])old_l.v, old_l.n, &old_syms);
 		bool n = impact_pyfacts_classify_lines(nf, (const uint32_t (*)[2])new_l.v, new_l.n, &new_syms);
 		import_time = o || n;
+		/* Same tokens on both sides: comments and layout change nothing. */
+		impact_fnhashes_compute_tokens(&old_h, old_src.ptr ? old_src.ptr : "", old_src.size, of);
+		impact_fnhashes_compute_tokens(&new_h, new_src.ptr ? new_src.ptr : "", new_src.size, nf);
+		hashed = true;
+		if (import_time && old_h.module == new_h.module)
+			import_time = false;
 		if (import_time)
 			reason = "module-level code, a signature, a decorator or a class body changed";
 	}
@@ -1008,8 +1700,14 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 			if (!found)
 				make_seed(w, id, NONE);
 		}
-		impact_buf_puts(&why, "call-time change of ");
-		name_list(&why, nf, &new_syms);
+		if (hashed)
+			drop_same_tokens(&new_syms, of, &old_h, nf, &new_h);
+		if (!new_syms.n && !w->seed[id])
+			impact_buf_puts(&why, "comments/layout only");
+		else {
+			impact_buf_puts(&why, "call-time change of ");
+			name_list(&why, nf, &new_syms);
+		}
 		for (size_t i = 0; i < new_syms.n; i++) {
 			uint32_t node = node_of(w, id, new_syms.v[i]);
 			const impact_symbol *s = sym(nf, new_syms.v[i]);
@@ -1030,6 +1728,8 @@ static char *classify_change(walker *w, const impact_change *c, git_repository *
 				push_target(w, id, sym(nf, s->parent)->name, node);
 		}
 	}
+	impact_fnhashes_release(&old_h);
+	impact_fnhashes_release(&new_h);
 	impact_pyfacts_free(of);
 	impact_buf_release(&old_src);
 	impact_buf_release(&new_src);
@@ -1052,6 +1752,8 @@ static char *chain_text(const walker *w, uint32_t node)
 			impact_buf_puts(&b, " -> ");
 		impact_buf_printf(&b, "%s:%s", w->p->files[file].path,
 		                  s < nsyms(f) ? sym(f, s)->name : "<module>");
+		if (w->how[node])
+			impact_buf_printf(&b, " [%s]", w->how[node]);
 		if (w->from[node] == NONE)
 			impact_buf_printf(&b, " (%s)", w->label[node] ? w->label[node] : "changed");
 		node = w->from[node];
@@ -1095,6 +1797,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	w.used = impact_xcalloc((size_t)n + 1, 1);
 	w.unnamed_done = impact_xcalloc((size_t)n + 1, 1);
 	w.label = impact_xcalloc((size_t)n + 1, sizeof(char *));
+	w.how = impact_xcalloc((size_t)n + 1, sizeof(char *));
 	w.seed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	w.any_hit = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	w.seed_via = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
@@ -1204,6 +1907,13 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	free(w.used);
 	free(w.unnamed_done);
 	free((void *)w.label);
+	free((void *)w.how);
+	classes_free(w.classes);
+	free(w.ga_kind);
+	free(w.bind_mod);
+	free(w.ga_file);
+	free(w.ga_sym);
+	impact_u32vec_release(&w.getattrs);
 	free(w.seed);
 	free(w.any_hit);
 	free(w.seed_via);

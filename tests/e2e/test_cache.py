@@ -66,7 +66,7 @@ def test_unwritable_cache_dir_still_answers(repo):
 def test_concurrent_runs(repo):
     repo.write_many(FLAT)
     repo.commit("base")
-    repo.write("pkg/core.py", "def run():\n    return 1  # x\n")
+    repo.write("pkg/core.py", "def run():\n    return 1 or 1\n")
     repo.commit("c")
     repo.impact("cache", "clear")
     procs = [subprocess.Popen([*repo.impact_argv("--list", "HEAD")], cwd=repo.path, env=repo.env,

@@ -25,7 +25,7 @@ def flat(repo):
 
 
 def tweak(repo, path):
-    repo.write(path, (repo.path / path).read_text() + "# tweak\n")
+    repo.write(path, (repo.path / path).read_text() + "TWEAKED = 1\n")
 
 
 # --- revspecs -------------------------------------------------------------

@@ -95,7 +95,7 @@ def test_non_literal_import_reaches_its_own_package(repo):
 @pytest.mark.parametrize("change", ["pkg/lexers/c.py", "pkg/_mapping.py"])
 def test_table_and_siblings(repo, change):
     commit_base(repo, PLUGINS)
-    repo.write(change, (repo.path / change).read_text() + "# touched\n")
+    repo.write(change, (repo.path / change).read_text() + "TOUCHED = 1\n")
     repo.commit("touch")
     assert repo.listing("HEAD") == ["tests/test_loader.py"]
 

@@ -198,7 +198,7 @@ def test_dynamic_function_falls_back(lib):
     lib.write("lib/render.py", (lib.path / "lib/render.py").read_text().replace(
         "return globals()[name]()", "return globals()[name]() or 1"))
     lib.commit("y")
-    # Uses globals(): treated as its module changing at import time.
+    # Nobody names it (globals() reads its own module): its module changes at import time.
     assert lib.listing("HEAD~1..") == ["tests/test_cli.py"]
 
 

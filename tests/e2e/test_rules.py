@@ -85,7 +85,7 @@ def test_rule_tests_run_first_then_graph(proj):
     # The rule names test_util for a change of pkg/core.py: it comes before
     # the test the graph finds.
     repo = proj('[[rule]]\npaths = ["pkg/core.py"]\ntests = ["tests/test_util.py"]\n')
-    change(repo, "pkg/core.py", "def f():\n    return 1  # tweak\n")
+    change(repo, "pkg/core.py", "def f():\n    return 1 or 1\n")
     assert repo.listing("HEAD~1..") == ["tests/test_util.py", "tests/test_core.py"]
     # --order path keeps the same set.
     assert sorted(repo.listing("--order", "path", "HEAD~1..")) == [
@@ -94,7 +94,7 @@ def test_rule_tests_run_first_then_graph(proj):
 
 def test_rule_first_false_keeps_distance_order(proj):
     repo = proj('[[rule]]\npaths = ["pkg/core.py"]\ntests = ["tests/test_util.py"]\nfirst = false\n')
-    change(repo, "pkg/core.py", "def f():\n    return 1  # tweak\n")
+    change(repo, "pkg/core.py", "def f():\n    return 1 or 1\n")
     assert repo.listing("HEAD~1..") == ["tests/test_core.py", "tests/test_util.py"]
 
 
@@ -121,7 +121,7 @@ def test_rule_directory_glob_and_node_id_targets(proj):
 
 def test_node_id_dropped_when_whole_file_selected(proj):
     repo = proj('[[rule]]\npaths = ["pkg/util.py"]\ntests = ["tests/test_util.py::test_g"]\n')
-    change(repo, "pkg/util.py", "def g():\n    return 2  # tweak\n")
+    change(repo, "pkg/util.py", "def g():\n    return 2 or 2\n")
     # The graph selects all of test_util.py; the node id adds nothing, but
     # the rule's rank (first) stays.
     assert repo.listing("HEAD~1..") == ["tests/test_util.py"]
@@ -191,13 +191,13 @@ def test_ignore_selects_nothing(proj):
 
 def test_ignored_python_module_is_not_followed(proj):
     repo = proj('ignore = ["pkg/util.py"]\n')
-    change(repo, "pkg/util.py", "def g():\n    return 2  # tweak\n")
+    change(repo, "pkg/util.py", "def g():\n    return 2 or 2\n")
     assert repo.listing("HEAD~1..") == []
 
 
 def test_always(proj):
     repo = proj('always = ["tests/slow/test_a.py"]\n')
-    change(repo, "pkg/core.py", "def f():\n    return 1  # tweak\n")
+    change(repo, "pkg/core.py", "def f():\n    return 1 or 1\n")
     assert repo.listing("HEAD~1..") == ["tests/test_core.py", "tests/slow/test_a.py"]
     j = sel_json(repo, "HEAD~1..")
     assert j["selected"][1]["reason"] == "always"
@@ -231,17 +231,17 @@ def test_unmatched_default_is_full(proj):
 
 def test_no_smart_uses_rules_alone(proj):
     repo = proj('[[rule]]\npaths = ["pkg/core.py"]\ntests = ["tests/test_util.py"]\n')
-    change(repo, "pkg/core.py", "def f():\n    return 1  # tweak\n")
+    change(repo, "pkg/core.py", "def f():\n    return 1 or 1\n")
     assert repo.listing("--no-smart", "HEAD~1..") == ["tests/test_util.py"]
 
 
 def test_no_smart_unmatched_module_falls_to_unmatched(proj):
     repo = proj('unmatched = "warn"\n')
-    change(repo, "pkg/util.py", "def g():\n    return 2  # tweak\n")
+    change(repo, "pkg/util.py", "def g():\n    return 2 or 2\n")
     assert repo.listing("--no-smart", "HEAD~1..") == []
     repo2 = repo
     change(repo2, ".impact.toml", "")  # back to unmatched = full (and .impact.toml is unmatched)
-    change(repo2, "pkg/util.py", "def g():\n    return 3  # tweak\n")
+    change(repo2, "pkg/util.py", "def g():\n    return 3 or 3\n")
     j = sel_json(repo2, "--no-smart", "HEAD~1..")
     assert j["full_suite"]
 
@@ -295,7 +295,7 @@ def test_extends_repo_file_and_defaults_false(proj):
 
 def test_run_settings_from_config(proj):
     repo = proj('default-args = ["-q"]\ntimeout = 300\n')
-    change(repo, "pkg/core.py", "def f():\n    return 1  # tweak\n")
+    change(repo, "pkg/core.py", "def f():\n    return 1 or 1\n")
     r = repo.impact("HEAD~1..")
     assert r.returncode == 0, err(r)
     assert "pytest -q tests/test_core.py" in err(r)
@@ -304,7 +304,7 @@ def test_run_settings_from_config(proj):
 def test_test_command_argv(proj, tmp_path):
     import sys
     repo = proj(f'test-command = [{json.dumps(sys.executable)}, "-m", "pytest", "-p", "no:cacheprovider"]\n')
-    change(repo, "pkg/core.py", "def f():\n    return 1  # tweak\n")
+    change(repo, "pkg/core.py", "def f():\n    return 1 or 1\n")
     r = repo.impact("--no-preflight", "HEAD~1..")
     assert r.returncode == 0, err(r)
     assert "-p no:cacheprovider" in err(r)
@@ -328,7 +328,7 @@ def test_test_command_argv(proj, tmp_path):
 ])
 def test_bad_config_is_an_error_with_position(proj, config, message):
     repo = proj(config)
-    change(repo, "pkg/core.py", "def f():\n    return 1  # tweak\n")
+    change(repo, "pkg/core.py", "def f():\n    return 1 or 1\n")
     for args in (["--list", "HEAD~1.."], ["rules", "check"]):
         r = repo.impact(*args)
         assert r.returncode == 2, (args, err(r))

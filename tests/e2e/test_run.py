@@ -516,7 +516,7 @@ def test_uv_project_choice(proj, tmp_path):
     uv.chmod(0o755)
     proj.write("uv.lock", "version = 1\n")
     proj.commit("uv project")
-    proj.write("pkg/core.py", "def f():\n    return 1  # x\n")
+    proj.write("pkg/core.py", "def f():\n    return 1 or 1\n")
     r = proj.impact(env={"IMPACT_PYTHON": "", "PATH": f"{bindir}:{os.environ['PATH']}"})
     assert "impact: python: uv run python (the project has uv.lock and uv is on PATH)" in err(r)
     assert r.returncode == 0, out(r) + err(r)
@@ -527,7 +527,7 @@ def test_linked_worktree_importing_the_main_checkout_is_stopped(proj, tmp_path):
     site = glob.glob(str(tmp_path / "venv" / "lib" / "python3*" / "site-packages"))[0]
     wt = tmp_path / "wt"
     proj.git("worktree", "add", "-q", str(wt), "-b", "feature")
-    (wt / "pkg" / "core.py").write_text("def f():\n    return 1  # worktree\n")
+    (wt / "pkg" / "core.py").write_text("def f():\n    return 1 or 0\n")
     # Nothing installed: the worktree's own package is what runs.
     r = proj.impact("HEAD", cwd=wt, env={"IMPACT_PYTHON": str(py)})
     assert r.returncode == 0, out(r) + err(r)

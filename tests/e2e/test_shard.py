@@ -58,7 +58,7 @@ def test_bad_shard_spec(full, bad):
 def test_order_path(repo):
     repo.write_many(FLAT)
     repo.commit("base")
-    repo.write("pkg/util.py", "def helper():\n    return 2  # x\n")
+    repo.write("pkg/util.py", "def helper():\n    return 2 or 2\n")
     repo.commit("c")
     nearest = repo.listing("HEAD")
     assert nearest[0] == "tests/test_util.py"  # distance 1 before distance 2

@@ -46,7 +46,7 @@ static int cmp_str(const void *a, const void *b)
 
 static void render_refs(impact_buf *out, const impact_pyfacts *f, const char *owner)
 {
-	static const char *const kinds[] = { "name", "chain", "attr", "param" };
+	static const char *const kinds[] = { "name", "chain", "attr", "param", "getattr", "base" };
 	char **lines = calloc(f->nrefs + 1, sizeof(char *));
 	size_t n = 0;
 	for (size_t i = 0; i < f->nrefs; i++) {
@@ -124,7 +124,7 @@ static void test_nested_and_assignments(void **state)
 	               "function outer 1-6 def=1 body=2-6\n"
 	               "assign X 8-8\nassign A 9-9\nassign B 9-9\nassign C 9-9\nassign Y 10-10\n");
 	expect_symbols("def __getattr__(name):\n    return globals()[name]\n",
-	               "function __getattr__ 1-2 def=1 body=2-2 dunder dynamic\n");
+	               "function __getattr__ 1-2 def=1 body=2-2 dunder\n");
 }
 
 static void test_references(void **state)
@@ -148,11 +148,19 @@ static void test_references(void **state)
 	expect_refs(src, "run",
 	            "attr attr\nattr more\nattr name\n"
 	            "chain helpers.deep.call\nchain self.render\nchain termui.progressbar\n"
-	            "name bar\nname count\nname get\nname inner_ref\nname int\nname items\nname outer_name\n"
-	            "name q\nname value\n"
+	            "name DEFAULT_V\nname bar\nname count\nname get\nname inner_ref\nname int\nname items\n"
+	            "name outer_name\nname q\nname value\n"
 	            "param args\nparam count\nparam fix\nparam kw\nparam verbose\n");
-	/* Annotations are the function's own; default values run at definition. */
-	expect_refs(src, "", "name DEFAULT_V\nname make\nname register\n");
+	/* Annotations are the function's own, so is a default that only names
+	 * something (the function calls it); other defaults run at definition. */
+	expect_refs(src, "", "name make\nname register\n");
+	expect_refs("def f(a=helper, b=make(), c=mod.attr):\n    pass\n", "f", "name helper\nparam a\nparam b\nparam c\n");
+	expect_refs("def f(a=helper, b=make(), c=mod.attr):\n    pass\n", "", "chain mod.attr\nname make\n");
+	/* A module-level name bound to a pure value owns the names in it; a class attribute, its class. */
+	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "T", "name f\nname g\n");
+	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "",
+	            "chain m.h\nname f\nname make\n");
+	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "C", "name k\n");
 }
 
 static void test_dynamic_markers(void **state)
@@ -163,11 +171,39 @@ static void test_dynamic_markers(void **state)
 	               "def c(s):\n    exec(s)\n\n\n"
 	               "def d(n):\n    return importlib.import_module(n)\n\n\n"
 	               "def e():\n    return importlib.import_module('lit')\n",
-	               "function a 1-2 def=1 body=2-2 dynamic\n"
+	               "function a 1-2 def=1 body=2-2\n"
 	               "function b 5-6 def=5 body=6-6\n"
 	               "function c 9-10 def=9 body=10-10 dynamic\n"
 	               "function d 13-14 def=13 body=14-14 dynamic\n"
 	               "function e 17-18 def=17 body=18-18\n");
+}
+
+/* getattr with a computed name is a reference to its object's attributes, not "dynamic". */
+static void test_getattr_and_bases(void **state)
+{
+	const char *src = "class C(Base, mod.Mixin, make(), metaclass=M):\n"
+	                  "    def m(self, n):\n        return getattr(self, n)\n\n"
+	                  "    def k(self, n):\n        return getattr(self.h, n) or getattr(f(), n)\n";
+	(void)state;
+	expect_refs(src, "C.m", "getattr self\nname getattr\nname n\nname self\nparam n\nparam self\n");
+	expect_refs(src, "C.k", "chain self.h\ngetattr ?\ngetattr self.h\nname f\nname getattr\nname n\n"
+	                        "param n\nparam self\n");
+	expect_refs(src, "C", "base ()make\nbase Base\nbase mod.Mixin\n");
+	expect_refs("class D(objective(CLexer), f()(x)):\n    pass\n", "D", "base ()objective\nbase ?\nbase CLexer\nbase x\n");
+	/* globals(): the module's own names; vars(x): x's attributes; locals(): nothing. */
+	expect_refs("def f(n, o):\n    return globals()[n] or vars(o) or locals() or vars()\n", "f",
+	            "getattr globals()\ngetattr vars o\nname globals\nname locals\nname n\nname o\n"
+	            "name vars\nparam n\nparam o\n");
+	expect_symbols("def f(n):\n    return globals()[n]\n", "function f 1-2 def=1 body=2-2\n");
+}
+
+/* A module's `if __name__ == "__main__":` block reads nothing at import. */
+static void test_main_guard(void **state)
+{
+	(void)state;
+	expect_refs("import sys\n\nif __name__ == '__main__':\n    main(sys.argv)\nelse:\n    setup()\n\n"
+	            "if \"__main__\" == __name__:\n    other()\n",
+	            "", "name __name__\nname setup\n");
 }
 
 static void test_imports_belong_to_functions(void **state)
@@ -346,6 +382,8 @@ int main(void)
 		cmocka_unit_test(test_nested_and_assignments),
 		cmocka_unit_test(test_references),
 		cmocka_unit_test(test_dynamic_markers),
+		cmocka_unit_test(test_getattr_and_bases),
+		cmocka_unit_test(test_main_guard),
 		cmocka_unit_test(test_imports_belong_to_functions),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_syntax_error_is_import_time),
