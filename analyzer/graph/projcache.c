@@ -23,6 +23,8 @@
  */
 #include "projcache.h"
 
+#include "bytes.h"
+
 #include "pyimports.h"
 
 /*
@@ -37,23 +39,16 @@
 
 #define HEADER_SIZE 56
 
-static void put_u32(impact_buf *b, uint32_t v)
-{
-	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-	                       (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
-	impact_buf_put(b, x, 4);
-}
-
 static void put_str(impact_buf *b, const char *s)
 {
 	size_t n = strlen(s);
-	put_u32(b, (uint32_t)n);
+	impact_bytes_put_u32(b, (uint32_t)n);
 	impact_buf_put(b, s, n);
 }
 
 static void put_list(impact_buf *b, const impact_strlist *l)
 {
-	put_u32(b, (uint32_t)l->n);
+	impact_bytes_put_u32(b, (uint32_t)l->n);
 	for (size_t i = 0; i < l->n; i++)
 		put_str(b, l->items[i]);
 }
@@ -119,7 +114,7 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 	}
 	impact_buf_put(head, "IPG", 3);
 	impact_buf_putc(head, (char)PROJCACHE_VERSION);
-	put_u32(head, IMPACT_PYFACTS_VERSION);
+	impact_bytes_put_u32(head, IMPACT_PYFACTS_VERSION);
 	impact_buf_put(head, git_tree_id(tree)->id, GIT_OID_RAWSZ);
 	impact_buf_put(head, &probe, 4);
 	impact_buf_put(head, &zero, 4); /* the head's length, below */
@@ -130,24 +125,24 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 	if (head->size != HEADER_SIZE)
 		return impact_error_set(IMPACT_ERROR, "module graph header of %zu bytes", head->size);
 
-	put_u32(head, p->nfiles);
+	impact_bytes_put_u32(head, p->nfiles);
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		const impact_pyfile *f = &p->files[id];
 		put_str(head, f->path);
 		impact_buf_put(head, f->entry->oid.id, GIT_OID_RAWSZ);
-		put_u32(head, f->entry->mode);
-		put_u32(head, f->flags);
-		put_u32(head, f->sig);
+		impact_bytes_put_u32(head, f->entry->mode);
+		impact_bytes_put_u32(head, f->flags);
+		impact_bytes_put_u32(head, f->sig);
 	}
-	put_u32(head, p->files[p->nfiles].flags);
+	impact_bytes_put_u32(head, p->files[p->nfiles].flags);
 	put_list(head, &p->roots);
 	put_list(head, &p->warnings);
-	put_u32(head, (uint32_t)p->collectors.n);
+	impact_bytes_put_u32(head, (uint32_t)p->collectors.n);
 	for (size_t i = 0; i < p->collectors.n; i++) {
 		const impact_collector *c = &p->collectors.v[i];
-		put_u32(head, c->module);
-		put_u32(head, c->scope);
-		put_u32(head, c->hook_line);
+		impact_bytes_put_u32(head, c->module);
+		impact_bytes_put_u32(head, c->scope);
+		impact_bytes_put_u32(head, c->hook_line);
 		put_str(head, c->dir);
 		put_list(head, &c->suffixes);
 	}
@@ -172,40 +167,13 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 
 /* ---- reading ------------------------------------------------------------ */
 
-typedef struct reader {
-	const unsigned char *p, *end;
-	bool bad;
-} reader;
-
-static uint32_t get_u32(reader *r)
-{
-	uint32_t v;
-	if (r->bad || r->end - r->p < 4) {
-		r->bad = true;
-		return 0;
-	}
-	v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
-	    (uint32_t)r->p[3] << 24;
-	r->p += 4;
-	return v;
-}
-
-static const unsigned char *get_bytes(reader *r, size_t n)
-{
-	const unsigned char *at = r->p;
-	if (r->bad || (size_t)(r->end - r->p) < n) {
-		r->bad = true;
-		return NULL;
-	}
-	r->p += n;
-	return at;
-}
+typedef impact_bytes_reader reader;
 
 /* The next string, NUL-terminated into *b (reused); NULL when damaged. */
 static const char *get_str(reader *r, impact_buf *b)
 {
-	uint32_t n = get_u32(r);
-	const unsigned char *s = get_bytes(r, n);
+	uint32_t n = impact_bytes_get_u32(r);
+	const unsigned char *s = impact_bytes_get(r, n);
 	if (!s || memchr(s, '\0', n)) {
 		r->bad = true;
 		return NULL;
@@ -217,7 +185,7 @@ static const char *get_str(reader *r, impact_buf *b)
 
 static void get_list(reader *r, impact_strlist *l, impact_buf *tmp)
 {
-	uint32_t n = get_u32(r);
+	uint32_t n = impact_bytes_get_u32(r);
 	if (n > (size_t)(r->end - r->p) / 4) {
 		r->bad = true;
 		return;
@@ -268,20 +236,20 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 	r.p = d + 4;
 	r.end = d + head_len;
 	r.bad = false;
-	if (get_u32(&r) != IMPACT_PYFACTS_VERSION ||
-	    memcmp(get_bytes(&r, GIT_OID_RAWSZ), tree->id, GIT_OID_RAWSZ))
+	if (impact_bytes_get_u32(&r) != IMPACT_PYFACTS_VERSION ||
+	    memcmp(impact_bytes_get(&r, GIT_OID_RAWSZ), tree->id, GIT_OID_RAWSZ))
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is of another tree");
 	r.p = d + HEADER_SIZE;
 
-	n = get_u32(&r);
+	n = impact_bytes_get_u32(&r);
 	if (r.bad || n + 1 != nodes || n > (size_t)(r.end - r.p) / (4 + GIT_OID_RAWSZ + 12))
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (files)");
 	p->entries = impact_xcalloc((size_t)n + 1, sizeof(*p->entries));
 	p->files = impact_xcalloc((size_t)n + 1, sizeof(*p->files));
 	for (uint32_t id = 0; id < n && !r.bad; id++) {
 		const char *path = get_str(&r, &tmp);
-		const unsigned char *oid = get_bytes(&r, GIT_OID_RAWSZ);
-		uint32_t mode = get_u32(&r), flags = get_u32(&r), sig = get_u32(&r);
+		const unsigned char *oid = impact_bytes_get(&r, GIT_OID_RAWSZ);
+		uint32_t mode = impact_bytes_get_u32(&r), flags = impact_bytes_get_u32(&r), sig = impact_bytes_get_u32(&r);
 		impact_pyfile *f = &p->files[id];
 		if (r.bad)
 			break;
@@ -301,19 +269,19 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 	}
 	if (!r.bad) {
 		p->files[n].path = "(any module: imports of an unparsed module are unknown)";
-		p->files[n].flags = get_u32(&r) & IMPACT_PF_VIRTUAL;
+		p->files[n].flags = impact_bytes_get_u32(&r) & IMPACT_PF_VIRTUAL;
 	}
 	get_list(&r, &p->roots, &tmp);
 	get_list(&r, &p->warnings, &tmp);
-	ncol = get_u32(&r);
+	ncol = impact_bytes_get_u32(&r);
 	if (ncol > (size_t)(r.end - r.p) / 16)
 		r.bad = true;
 	for (uint32_t i = 0; i < ncol && !r.bad; i++) {
 		impact_collector c = { 0 };
 		const char *dir;
-		c.module = get_u32(&r);
-		c.scope = get_u32(&r);
-		c.hook_line = get_u32(&r);
+		c.module = impact_bytes_get_u32(&r);
+		c.scope = impact_bytes_get_u32(&r);
+		c.hook_line = impact_bytes_get_u32(&r);
 		dir = get_str(&r, &tmp);
 		if (r.bad || c.module >= n || c.scope >= n)
 			break;
