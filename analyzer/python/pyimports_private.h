@@ -1,0 +1,180 @@
+/*
+ * pyimports_private.h - what the Python extractor's files share: the
+ * parser (node kinds and field ids), the walker over one syntax tree, the
+ * pieces a large source is parsed in, and the steps the extraction entry
+ * (pysymbols.c: impact_pyfacts_extract) runs. The way git keeps
+ * diffcore.h private to the diff machinery: only analyzer/python/py*.c
+ * include it, the library's interface is pyimports.h.
+ */
+#ifndef IMPACT_PYIMPORTS_PRIVATE_H
+#define IMPACT_PYIMPORTS_PRIVATE_H
+
+#include "pyimports.h"
+
+#include "arena.h"
+#include "buf.h"
+
+#include <tree_sitter/api.h>
+
+#define TS_ERROR_SYMBOL ((TSSymbol)-1)
+
+/* Parse time budget when none was set: base plus a share per MiB. */
+#define DEFAULT_TIMEOUT_BASE_US 3000000ull
+#define DEFAULT_TIMEOUT_PER_MIB_US 1000000ull
+
+/* Facts own their strings through an impact_arena (arena.h). */
+typedef impact_arena arena;
+
+static inline const char *arena_strndup(arena *a, const char *s, size_t n)
+{
+	return impact_arena_strndup(a, s, n);
+}
+
+
+enum kind {
+	K_OTHER = 0,
+	K_ERROR,
+	K_IMPORT,
+	K_IMPORT_FROM,
+	K_FUTURE_IMPORT,
+	K_FUNCTION,
+	K_LAMBDA,
+	K_CLASS,
+	K_IF,
+	K_ELIF,
+	K_ELSE,
+	K_TRY,
+	K_FOR,
+	K_WHILE,
+	K_WITH,
+	K_MATCH,
+	K_CALL,
+	K_ASSIGNMENT,
+	K_AUG_ASSIGNMENT,
+	K_STRING,
+	K_STRING_CONTENT,
+	K_CONCAT_STRING,
+	K_DOTTED_NAME,
+	K_ALIASED_IMPORT,
+	K_RELATIVE_IMPORT,
+	K_IMPORT_PREFIX,
+	K_WILDCARD,
+	K_IDENTIFIER,
+	K_ATTRIBUTE,
+	K_ARGUMENT_LIST,
+	K_KEYWORD_ARGUMENT,
+	K_PAREN,
+	K_LIST,
+	K_TUPLE,
+	K_EXPR_LIST,
+	K_NOT,
+	K_BINARY,
+	K_INTEGER,
+	K_NONE,
+	K_COMMENT,
+	K_DECORATED,
+	K_DECORATOR,
+	K_PARAMETERS,
+	K_LAMBDA_PARAMETERS,
+	K_DEFAULT_PARAM,
+	K_TYPED_PARAM,
+	K_TYPED_DEFAULT_PARAM,
+	K_SPLAT_PATTERN,
+	K_GLOBAL,
+	K_NONLOCAL,
+	K_PATTERN_LIST,
+	K_TUPLE_PATTERN,
+	K_LIST_PATTERN,
+};
+
+struct impact_pyparser {
+	TSParser *ts;
+	uint64_t timeout_us; /* 0: the default budget */
+	uint8_t *kinds;      /* by public symbol */
+	uint32_t nsymbols;
+	TSFieldId f_name, f_alias, f_module_name, f_body, f_condition,
+		f_consequence, f_alternative, f_function, f_arguments,
+		f_attribute, f_left, f_right, f_argument, f_value, f_operator,
+		f_parameters, f_superclasses, f_definition, f_object, f_type, f_return_type;
+};
+
+typedef struct mark {
+	uint32_t off, row; /* a line start */
+} mark;
+
+enum { TC_NO = 0, TC_YES, TC_NOT };
+
+typedef struct frame {
+	uint8_t kind;
+	uint8_t flags; /* IMPACT_IMPORT_* in force at this node */
+	uint8_t tc;    /* K_IF/K_ELIF: what the condition says of TYPE_CHECKING */
+} frame;
+
+typedef struct walker {
+	const impact_pyparser *p;
+	const char *src;
+	size_t len;
+	impact_pyfacts *facts;
+	arena *arena;
+	size_t alloc; /* of facts->imports */
+
+	const uint32_t *kw; /* sorted offsets of "import" and "pytest" */
+	size_t nkw;
+
+	frame *frames;
+	size_t aframes;
+
+	/*
+	 * Cursors for looking inside one node; a nested helper takes the
+	 * next. Each is allocated once, so a pointer held by an outer helper
+	 * stays valid while the list grows.
+	 */
+	TSTreeCursor **cursors;
+	size_t ncursors_made, ncursors_used, acursors;
+
+	impact_buf module; /* the module of the statement being read */
+	impact_buf text;   /* a name or decoded literal */
+	impact_buf alias;
+
+	TSNode *work; /* pytest_plugins values still to read */
+	size_t nwork, awork;
+
+	size_t piece_first; /* first record of the piece being read */
+} walker;
+
+typedef struct piece {
+	mark start, end; /* end.off == len for the last piece */
+	bool skip;       /* too big to parse, and its text holds no keyword */
+} piece;
+
+static inline uint8_t kind_of(const walker *w, TSNode n)
+{
+	TSSymbol s = ts_node_symbol(n);
+	if (s == TS_ERROR_SYMBOL)
+		return K_ERROR;
+	return s < w->p->nsymbols ? w->p->kinds[s] : K_OTHER;
+}
+
+
+static inline const char *node_text(const walker *w, TSNode n, size_t *len)
+{
+	uint32_t start = ts_node_start_byte(n), end = ts_node_end_byte(n);
+	if (end > w->len)
+		end = (uint32_t)w->len;
+	if (start > end)
+		start = end;
+	*len = end - start;
+	return w->src + start;
+}
+
+
+void pyi_recover(walker *w, TSNode root, mark from, uint32_t end);
+void pyi_walk(walker *w, TSNode root);
+bool pyi_first_error(TSNode root, TSPoint *out);
+void pyi_plan_pieces(const walker *w, piece **out, size_t *npieces, bool *too_large);
+void pyi_index_keywords(const char *s, size_t len, uint32_t **out, size_t *n);
+uint64_t pyi_now_us(void);
+TSTree *pyi_parse_within(TSParser *ts, const char *src, size_t len, uint64_t deadline);
+void pyi_scan_strings(impact_pyfacts *facts, arena *a, const char *src, size_t len);
+
+#endif

@@ -1,0 +1,935 @@
+/*
+ * pysymbols.c - the extraction entry (impact_pyfacts_extract: parse, in
+ * pieces when large, walk for imports, then symbols and references) and
+ * the symbols and references precise selection reads (see pyimports.h;
+ * the walk for imports is pyimports.c). What a function's lines are, what
+ * it names, which class it belongs to: one pass over the tree per piece.
+ */
+#include "pyimports_private.h"
+
+#include <time.h>
+
+/* ---- symbols and references (precise selection) ------------------------ */
+
+/*
+ * A second walk, over the whole tree (the import walk skips what cannot
+ * hold an import; references are everywhere). Iterative, with a heap
+ * stack of contexts: the symbol that owns what is read (a function or
+ * method; NONE = module-level code), the class whose body it is in (for
+ * method names), whether it is inside a function, and whether parameter
+ * names are being read (they are PARAM references of `param_of`).
+ */
+
+typedef struct sctx {
+	TSNode node;
+	uint32_t owner;     /* symbol reading it, or IMPACT_SYMBOL_NONE */
+	uint32_t cls;       /* enclosing class symbol (not inside a function), or NONE */
+	uint32_t param_of;  /* reading parameters of this symbol, or NONE */
+	uint32_t start_row; /* a decorated definition's first row, or UINT32_MAX */
+	uint8_t in_function;
+	uint8_t fixture;    /* decorated with a fixture decorator */
+} sctx;
+
+typedef struct symwalk {
+	walker *w;
+	sctx *stack;
+	size_t n, alloc;
+	size_t asyms, arefs;
+	/* (owner, kind, text) already recorded: open addressing on refs indexes */
+	uint32_t *seen;
+	size_t nseen_buckets, nseen;
+	impact_buf name;
+} symwalk;
+
+static uint32_t row1(TSPoint p)
+{
+	return p.row + 1;
+}
+
+/* Last row a node covers (an end at column 0 belongs to the row before). */
+static uint32_t end_row1(TSNode n)
+{
+	TSPoint e = ts_node_end_point(n), s = ts_node_start_point(n);
+	if (e.column == 0 && e.row > s.row)
+		return e.row;
+	return e.row + 1;
+}
+
+static uint64_t ref_hash(uint32_t owner, uint8_t kind, const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull ^ owner ^ ((uint64_t)kind << 40);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static void sw_rehash(symwalk *sw);
+
+static void add_ref(symwalk *sw, uint32_t owner, uint8_t kind, const char *text, size_t len)
+{
+	impact_pyfacts *f = sw->w->facts;
+	uint64_t h;
+	size_t mask;
+	impact_symref r;
+
+	if (!len || len > 4096)
+		return;
+	if ((sw->nseen + 1) * 2 > sw->nseen_buckets)
+		sw_rehash(sw);
+	mask = sw->nseen_buckets - 1;
+	h = ref_hash(owner, kind, text, len) & mask;
+	while (sw->seen[h] != UINT32_MAX) {
+		const impact_symref *o = &f->refs[sw->seen[h]];
+		if (o->symbol == owner && o->kind == kind && !strncmp(o->text, text, len) && !o->text[len])
+			return;
+		h = (h + 1) & mask;
+	}
+	r.text = arena_strndup(sw->w->arena, text, len);
+	r.symbol = owner;
+	r.kind = kind;
+	IMPACT_PUSH(f->refs, f->nrefs, sw->arefs, r);
+	sw->seen[h] = (uint32_t)(f->nrefs - 1);
+	sw->nseen++;
+}
+
+static void sw_rehash(symwalk *sw)
+{
+	impact_pyfacts *f = sw->w->facts;
+	size_t nb = sw->nseen_buckets ? sw->nseen_buckets * 2 : 256;
+	while (nb < 2 * (f->nrefs + 1))
+		nb *= 2;
+	free(sw->seen);
+	sw->seen = impact_xmalloc(nb * sizeof(uint32_t));
+	memset(sw->seen, 0xff, nb * sizeof(uint32_t));
+	sw->nseen_buckets = nb;
+	sw->nseen = 0;
+	for (size_t i = 0; i < f->nrefs; i++) {
+		const impact_symref *r = &f->refs[i];
+		size_t h = ref_hash(r->symbol, r->kind, r->text, strlen(r->text)) & (nb - 1);
+		while (sw->seen[h] != UINT32_MAX)
+			h = (h + 1) & (nb - 1);
+		sw->seen[h] = (uint32_t)i;
+		sw->nseen++;
+	}
+}
+
+static void sw_push(symwalk *sw, TSNode n, const sctx *like)
+{
+	sctx c;
+	if (ts_node_is_null(n))
+		return;
+	c = *like;
+	c.node = n;
+	IMPACT_PUSH(sw->stack, sw->n, sw->alloc, c);
+}
+
+/*
+ * Push the named children of `n` (last first, so they pop in order).
+ * Through a cursor: ts_node_named_child(n, k) walks k siblings, which
+ * would make a module of 70000 top-level lines quadratic.
+ */
+static void sw_push_children(symwalk *sw, TSNode n, const sctx *like)
+{
+	TSTreeCursor cur;
+	size_t first = sw->n;
+	if (!ts_node_child_count(n))
+		return;
+	cur = ts_tree_cursor_new(n);
+	if (ts_tree_cursor_goto_first_child(&cur)) {
+		do {
+			TSNode ch = ts_tree_cursor_current_node(&cur);
+			if (ts_node_is_named(ch))
+				sw_push(sw, ch, like);
+		} while (ts_tree_cursor_goto_next_sibling(&cur));
+	}
+	ts_tree_cursor_delete(&cur);
+	/* Reverse what was pushed. */
+	for (size_t a = first, b = sw->n; b > a + 1; a++, b--) {
+		sctx t = sw->stack[a];
+		sw->stack[a] = sw->stack[b - 1];
+		sw->stack[b - 1] = t;
+	}
+}
+
+static uint32_t add_symbol(symwalk *sw, const sctx *c, TSNode n, uint8_t kind, const char *name,
+                           size_t len)
+{
+	impact_pyfacts *f = sw->w->facts;
+	impact_symbol s = { 0 };
+	impact_buf_clear(&sw->name);
+	if (c->cls != IMPACT_SYMBOL_NONE) {
+		impact_buf_puts(&sw->name, f->symbols[c->cls].name);
+		impact_buf_putc(&sw->name, '.');
+	}
+	impact_buf_put(&sw->name, name, len);
+	s.name = arena_strndup(sw->w->arena, sw->name.ptr, sw->name.size);
+	s.parent = c->cls;
+	s.def_line = row1(ts_node_start_point(n));
+	s.start_line = c->start_row != UINT32_MAX ? c->start_row + 1 : s.def_line;
+	s.end_line = end_row1(n);
+	s.kind = kind;
+	if (len > 4 && !memcmp(name, "__", 2) && !memcmp(name + len - 2, "__", 2))
+		s.flags |= IMPACT_SYMBOL_DUNDER;
+	IMPACT_PUSH(f->symbols, f->nsymbols, sw->asyms, s);
+	return (uint32_t)(f->nsymbols - 1);
+}
+
+/* The decorator's callee ends with `fixture` (pytest.fixture, fixture(...)). */
+static bool is_fixture_decorator(walker *w, TSNode dec)
+{
+	TSNode e = ts_node_named_child(dec, 0);
+	size_t len;
+	const char *t;
+	if (ts_node_is_null(e))
+		return false;
+	if (kind_of(w, e) == K_CALL)
+		e = ts_node_child_by_field_id(e, w->p->f_function);
+	if (ts_node_is_null(e))
+		return false;
+	if (kind_of(w, e) == K_ATTRIBUTE)
+		e = ts_node_child_by_field_id(e, w->p->f_attribute);
+	if (ts_node_is_null(e))
+		return false;
+	t = node_text(w, e, &len);
+	return len == 7 && !memcmp(t, "fixture", 7);
+}
+
+static void mark_symbol_dynamic(symwalk *sw, uint32_t owner)
+{
+	if (owner == IMPACT_SYMBOL_NONE)
+		sw->w->facts->flags |= IMPACT_PYFACTS_DYNAMIC_CODE;
+	else
+		sw->w->facts->symbols[owner].flags |= IMPACT_SYMBOL_DYNAMIC;
+}
+
+/*
+ * The text of a name or a chain of names (`self`, `mod.handlers`) into
+ * w->text; false for anything else (a call, a subscript, a literal).
+ */
+static bool object_text(walker *w, TSNode n)
+{
+	TSNode parts[16];
+	size_t np = 0, len;
+	const char *t;
+	if (ts_node_is_null(n))
+		return false;
+	while (kind_of(w, n) == K_ATTRIBUTE && np < 16) {
+		parts[np++] = ts_node_child_by_field_id(n, w->p->f_attribute);
+		n = ts_node_child_by_field_id(n, w->p->f_object);
+		if (ts_node_is_null(n) || ts_node_is_null(parts[np - 1]))
+			return false;
+	}
+	if (kind_of(w, n) != K_IDENTIFIER)
+		return false;
+	t = node_text(w, n, &len);
+	impact_buf_clear(&w->text);
+	impact_buf_put(&w->text, t, len);
+	for (size_t k = np; k-- > 0;) {
+		t = node_text(w, parts[k], &len);
+		impact_buf_putc(&w->text, '.');
+		impact_buf_put(&w->text, t, len);
+	}
+	return true;
+}
+
+/* A call that can reach code by a computed name. */
+static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
+{
+	walker *w = sw->w;
+	TSNode fn = ts_node_child_by_field_id(call, w->p->f_function);
+	TSNode args = ts_node_child_by_field_id(call, w->p->f_arguments);
+	const char *t;
+	size_t len;
+	if (ts_node_is_null(fn))
+		return;
+	if (kind_of(w, fn) == K_ATTRIBUTE)
+		fn = ts_node_child_by_field_id(fn, w->p->f_attribute);
+	if (ts_node_is_null(fn) || kind_of(w, fn) != K_IDENTIFIER)
+		return;
+	t = node_text(w, fn, &len);
+#define IS(s) (len == sizeof(s) - 1 && !memcmp(t, s, len))
+	if (IS("exec") || IS("eval")) {
+		mark_symbol_dynamic(sw, owner);
+	} else if (IS("globals") || IS("locals") || IS("vars")) {
+		/*
+		 * globals(): the module's own names; vars(obj): obj's attributes,
+		 * as getattr(obj, name); locals() and vars(): the function's own
+		 * locals, which it names anyway.
+		 */
+		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, 0);
+		if (IS("globals"))
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "globals()", 9);
+		else if (IS("vars") && !ts_node_is_null(a) && object_text(w, a)) {
+			/* "vars x": an instance's __dict__ unless x names a module. */
+			impact_buf_clear(&w->alias);
+			impact_buf_puts(&w->alias, "vars ");
+			impact_buf_put(&w->alias, w->text.ptr, w->text.size);
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->alias.ptr, w->alias.size);
+		} else if (IS("vars") && !ts_node_is_null(a))
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "vars ?", 6);
+		if (owner == IMPACT_SYMBOL_NONE)
+			mark_symbol_dynamic(sw, owner);
+	} else if (IS("getattr") || IS("import_module") || IS("__import__")) {
+		bool ga = IS("getattr");
+		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, ga ? 1 : 0);
+		if (ts_node_is_null(a) || kind_of(w, a) == K_STRING || kind_of(w, a) == K_CONCAT_STRING ||
+		    kind_of(w, a) == K_KEYWORD_ARGUMENT)
+			return;
+		if (!ga) {
+			mark_symbol_dynamic(sw, owner);
+			return;
+		}
+		/* getattr reaches attributes of its object only: say which object. */
+		if (owner == IMPACT_SYMBOL_NONE)
+			mark_symbol_dynamic(sw, owner);
+		if (object_text(w, ts_node_named_child(args, 0)))
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->text.ptr, w->text.size);
+		else
+			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "?", 1);
+	}
+#undef IS
+}
+
+/*
+ * `if __name__ == "__main__":` (either side, either quote): its block runs
+ * when the module is run as a script, never when it is imported.
+ */
+static bool is_main_guard(walker *w, TSNode cond)
+{
+	static const char *const forms[] = {
+		"__name__==\"__main__\"", "__name__=='__main__'",
+		"\"__main__\"==__name__", "'__main__'==__name__",
+	};
+	size_t len, k = 0;
+	const char *t;
+	char buf[32];
+	if (ts_node_is_null(cond))
+		return false;
+	t = node_text(w, cond, &len);
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == ' ' || t[i] == '\t')
+			continue;
+		if (k + 1 >= sizeof(buf))
+			return false;
+		buf[k++] = t[i];
+	}
+	buf[k] = '\0';
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(forms); i++)
+		if (!strcmp(buf, forms[i]))
+			return true;
+	return false;
+}
+
+/* Push an if statement's parts but its consequence (a __main__ block). */
+static void push_but_consequence(symwalk *sw, TSNode n, const sctx *like)
+{
+	TSTreeCursor cur;
+	size_t first = sw->n;
+	cur = ts_tree_cursor_new(n);
+	if (ts_tree_cursor_goto_first_child(&cur)) {
+		do {
+			TSNode ch = ts_tree_cursor_current_node(&cur);
+			if (ts_node_is_named(ch) &&
+			    ts_tree_cursor_current_field_id(&cur) != sw->w->p->f_consequence)
+				sw_push(sw, ch, like);
+		} while (ts_tree_cursor_goto_next_sibling(&cur));
+	}
+	ts_tree_cursor_delete(&cur);
+	for (size_t a = first, b = sw->n; b > a + 1; a++, b--) {
+		sctx t = sw->stack[a];
+		sw->stack[a] = sw->stack[b - 1];
+		sw->stack[b - 1] = t;
+	}
+}
+
+/* An attribute chain: a CHAIN from a name, else ATTRs and the base is walked. */
+static void do_attribute(symwalk *sw, TSNode n, const sctx *c)
+{
+	walker *w = sw->w;
+	TSNode parts[64], base = n;
+	size_t np = 0;
+	while (kind_of(w, base) == K_ATTRIBUTE && np < 64) {
+		parts[np++] = ts_node_child_by_field_id(base, w->p->f_attribute);
+		base = ts_node_child_by_field_id(base, w->p->f_object);
+		if (ts_node_is_null(base))
+			return;
+	}
+	if (kind_of(w, base) == K_IDENTIFIER && np < 64) {
+		size_t len;
+		const char *t = node_text(w, base, &len);
+		impact_buf_clear(&w->text);
+		impact_buf_put(&w->text, t, len);
+		for (size_t k = np; k-- > 0;) {
+			if (ts_node_is_null(parts[k]))
+				continue;
+			t = node_text(w, parts[k], &len);
+			impact_buf_putc(&w->text, '.');
+			impact_buf_put(&w->text, t, len);
+		}
+		add_ref(sw, c->owner, IMPACT_SYMREF_CHAIN, w->text.ptr, w->text.size);
+		return;
+	}
+	for (size_t k = 0; k < np; k++) {
+		size_t len;
+		const char *t;
+		if (ts_node_is_null(parts[k]))
+			continue;
+		t = node_text(w, parts[k], &len);
+		add_ref(sw, c->owner, IMPACT_SYMREF_ATTR, t, len);
+	}
+	sw_push(sw, base, c);
+}
+
+/* Assignment targets: names at module level become symbols; elsewhere they are stores. */
+static void do_targets(symwalk *sw, TSNode n, const sctx *c, TSNode stmt)
+{
+	walker *w = sw->w;
+	uint8_t k = kind_of(w, n);
+	if (k == K_IDENTIFIER) {
+		if (!c->in_function && c->cls == IMPACT_SYMBOL_NONE && c->owner == IMPACT_SYMBOL_NONE) {
+			size_t len;
+			const char *t = node_text(w, n, &len);
+			sctx top = *c;
+			top.start_row = UINT32_MAX;
+			(void)add_symbol(sw, &top, stmt, IMPACT_SYMBOL_ASSIGN, t, len);
+		}
+		return;
+	}
+	if (k == K_PATTERN_LIST || k == K_TUPLE_PATTERN || k == K_LIST_PATTERN || k == K_TUPLE ||
+	    k == K_LIST || k == K_EXPR_LIST || k == K_PAREN || k == K_SPLAT_PATTERN) {
+		uint32_t m = ts_node_named_child_count(n);
+		for (uint32_t i = 0; i < m; i++)
+			do_targets(sw, ts_node_named_child(n, i), c, stmt);
+		return;
+	}
+	sw_push(sw, n, c); /* x.attr = ..., x[i] = ...: reads x */
+}
+
+/*
+ * Is `n` a value whose evaluation runs no code: names, attribute chains,
+ * literals and containers of them (`{"a": f, "b": mod.g}`, `(f, g)`)?
+ * No call, operator, subscript, lambda or comprehension; `depth` bounds it.
+ */
+static bool pure_value(walker *w, TSNode n, unsigned depth)
+{
+	static const char *const ok[] = {
+		"identifier", "attribute", "list", "tuple", "set", "dictionary", "pair", "string",
+		"concatenated_string", "string_start", "string_content", "string_end", "escape_sequence",
+		"integer", "float", "true", "false", "none", "parenthesized_expression",
+		"expression_list", "comment",
+	};
+	const char *type;
+	bool known = false;
+	if (ts_node_is_null(n) || depth > 32)
+		return false;
+	type = ts_node_type(n);
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(ok) && !known; i++)
+		known = !strcmp(type, ok[i]);
+	if (!known)
+		return false;
+	if (kind_of(w, n) == K_ATTRIBUTE)
+		return object_text(w, n); /* a chain of names only */
+	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
+		if (!pure_value(w, ts_node_named_child(n, i), depth + 1))
+			return false;
+	return true;
+}
+
+/*
+ * Read a pure value (pure_value) bound to symbol `owner`: a bare name in it
+ * is only stored there (reading a global runs nothing), so it is the
+ * owner's reference; an attribute chain may run a property or a module
+ * __getattr__, so it stays `c`'s (module-level code at import).
+ */
+static void read_pure_value(symwalk *sw, TSNode n, const sctx *c, uint32_t owner, unsigned depth)
+{
+	walker *w = sw->w;
+	if (ts_node_is_null(n) || depth > 32)
+		return;
+	if (kind_of(w, n) == K_IDENTIFIER) {
+		size_t len;
+		const char *t = node_text(w, n, &len);
+		add_ref(sw, owner, IMPACT_SYMREF_NAME, t, len);
+		return;
+	}
+	if (kind_of(w, n) == K_ATTRIBUTE) {
+		do_attribute(sw, n, c);
+		return;
+	}
+	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
+		read_pure_value(sw, ts_node_named_child(n, i), c, owner, depth + 1);
+}
+
+/* Parameters of symbol c->param_of: names are PARAM refs; defaults and annotations belong to c->owner. */
+static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of)
+{
+	walker *w = sw->w;
+	uint32_t m = ts_node_named_child_count(params);
+	/* Annotations only name types (no call at definition): they belong to
+	 * the function, so a class they name does not make its module change
+	 * at import. Default values run at definition: the enclosing code's. */
+	sctx ann = *c;
+	if (of != IMPACT_SYMBOL_NONE)
+		ann.owner = of;
+	for (uint32_t i = 0; i < m; i++) {
+		TSNode p = ts_node_named_child(params, i), name = p;
+		uint8_t k = kind_of(w, p);
+		if (k == K_DEFAULT_PARAM || k == K_TYPED_DEFAULT_PARAM) {
+			name = ts_node_child_by_field_id(p, w->p->f_name);
+			TSNode value = ts_node_child_by_field_id(p, w->p->f_value);
+			/* A default naming a function is called by the function, not at definition. */
+			if (of != IMPACT_SYMBOL_NONE && c->owner == IMPACT_SYMBOL_NONE && pure_value(w, value, 0))
+				read_pure_value(sw, value, c, of, 0);
+			else
+				sw_push(sw, value, c);
+			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
+		} else if (k == K_TYPED_PARAM) {
+			name = ts_node_named_child(p, 0);
+			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
+		}
+		if (!ts_node_is_null(name) && kind_of(w, name) == K_SPLAT_PATTERN)
+			name = ts_node_named_child(name, 0);
+		if (!ts_node_is_null(name) && kind_of(w, name) == K_IDENTIFIER && of != IMPACT_SYMBOL_NONE) {
+			size_t len;
+			const char *t = node_text(w, name, &len);
+			add_ref(sw, of, IMPACT_SYMREF_PARAM, t, len);
+		}
+	}
+}
+
+static void do_function(symwalk *sw, TSNode n, const sctx *c)
+{
+	walker *w = sw->w;
+	TSNode name = ts_node_child_by_field_id(n, w->p->f_name);
+	TSNode params = ts_node_child_by_field_id(n, w->p->f_parameters);
+	TSNode ret = ts_node_child_by_field_id(n, w->p->f_return_type);
+	TSNode body = ts_node_child_by_field_id(n, w->p->f_body);
+	sctx inner = *c;
+	uint32_t sym = IMPACT_SYMBOL_NONE;
+
+	if (!c->in_function && !ts_node_is_null(name)) {
+		impact_pyfacts *f = w->facts;
+		size_t len;
+		const char *t = node_text(w, name, &len);
+		TSNode first = ts_node_child(n, 0);
+		uint32_t sig_end;
+		sym = add_symbol(sw, c, n, c->cls != IMPACT_SYMBOL_NONE ? IMPACT_SYMBOL_METHOD
+		                                                        : IMPACT_SYMBOL_FUNCTION, t, len);
+		if (!ts_node_is_null(first) && ts_node_end_byte(first) - ts_node_start_byte(first) == 5 &&
+		    !memcmp(w->src + ts_node_start_byte(first), "async", 5))
+			f->symbols[sym].flags |= IMPACT_SYMBOL_ASYNC;
+		if (c->fixture)
+			f->symbols[sym].flags |= IMPACT_SYMBOL_FIXTURE;
+		sig_end = f->symbols[sym].def_line;
+		if (!ts_node_is_null(params) && end_row1(params) > sig_end)
+			sig_end = end_row1(params);
+		if (!ts_node_is_null(ret) && end_row1(ret) > sig_end)
+			sig_end = end_row1(ret);
+		if (!ts_node_is_null(body)) {
+			f->symbols[sym].body_start_line = row1(ts_node_start_point(body));
+			f->symbols[sym].body_end_line = end_row1(body);
+			if (f->symbols[sym].body_start_line <= sig_end)
+				f->symbols[sym].flags |= IMPACT_SYMBOL_ONE_LINER;
+		} else {
+			f->symbols[sym].flags |= IMPACT_SYMBOL_ONE_LINER;
+		}
+		if (c->cls == IMPACT_SYMBOL_NONE && len == 11 && !memcmp(t, "__getattr__", 11))
+			f->flags |= IMPACT_PYFACTS_MODULE_GETATTR;
+	}
+	inner.start_row = UINT32_MAX;
+	inner.fixture = 0;
+	/* The body runs when called: it belongs to the new symbol (or the enclosing one). */
+	if (!ts_node_is_null(body)) {
+		sctx b = inner;
+		b.in_function = 1;
+		b.cls = IMPACT_SYMBOL_NONE;
+		if (sym != IMPACT_SYMBOL_NONE)
+			b.owner = sym;
+		sw_push(sw, body, &b);
+	}
+	{
+		sctx r = inner;
+		if (sym != IMPACT_SYMBOL_NONE)
+			r.owner = sym;
+		sw_push(sw, ret, &r);
+	}
+	if (!ts_node_is_null(params))
+		do_parameters(sw, params, &inner, sym != IMPACT_SYMBOL_NONE ? sym : c->owner);
+}
+
+static void do_class(symwalk *sw, TSNode n, const sctx *c)
+{
+	walker *w = sw->w;
+	TSNode name = ts_node_child_by_field_id(n, w->p->f_name);
+	TSNode supers = ts_node_child_by_field_id(n, w->p->f_superclasses);
+	TSNode body = ts_node_child_by_field_id(n, w->p->f_body);
+	sctx inner = *c;
+	inner.start_row = UINT32_MAX;
+	inner.fixture = 0;
+	if (!c->in_function && !ts_node_is_null(name)) {
+		size_t len;
+		const char *t = node_text(w, name, &len);
+		uint32_t sym = add_symbol(sw, c, n, IMPACT_SYMBOL_CLASS, t, len);
+		sctx b = inner;
+		b.cls = sym;
+		sw_push(sw, body, &b);
+		/*
+		 * Its bases: a name or chain of names is a BASE reference of the
+		 * class (a subclass inherits; precise.c decides what runs at
+		 * import), anything else (a call, keyword arguments such as
+		 * metaclass=) runs at import and is read as module-level code.
+		 */
+		for (uint32_t i = 0, m = ts_node_is_null(supers) ? 0 : ts_node_named_child_count(supers);
+		     i < m; i++) {
+			TSNode a = ts_node_named_child(supers, i);
+			if (kind_of(w, a) == K_COMMENT)
+				continue;
+			if (kind_of(w, a) != K_KEYWORD_ARGUMENT && object_text(w, a)) {
+				add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
+				continue;
+			}
+			if (kind_of(w, a) == K_CALL) {
+				/*
+				 * A computed base (`objective(CLexer)`, `with_metaclass(M, B)`):
+				 * its name arguments are taken as bases, and the callee is
+				 * noted as "()callee" (precise.c decides what it can be).
+				 */
+				TSNode fn = ts_node_child_by_field_id(a, w->p->f_function);
+				TSNode args = ts_node_child_by_field_id(a, w->p->f_arguments);
+				if (object_text(w, fn)) {
+					impact_buf_clear(&w->alias);
+					impact_buf_puts(&w->alias, "()");
+					impact_buf_put(&w->alias, w->text.ptr, w->text.size);
+					add_ref(sw, sym, IMPACT_SYMREF_BASE, w->alias.ptr, w->alias.size);
+				} else {
+					add_ref(sw, sym, IMPACT_SYMREF_BASE, "?", 1);
+				}
+				for (uint32_t j = 0, na = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+				     j < na; j++)
+					if (object_text(w, ts_node_named_child(args, j)))
+						add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
+			} else if (kind_of(w, a) != K_KEYWORD_ARGUMENT) {
+				add_ref(sw, sym, IMPACT_SYMREF_BASE, "?", 1);
+			}
+			sw_push(sw, a, &inner);
+		}
+		return;
+	}
+	sw_push(sw, body, &inner);
+	sw_push(sw, supers, &inner);
+}
+
+static void collect_symbols(walker *w, TSNode root)
+{
+	symwalk sw;
+	sctx top = { 0 };
+
+	memset(&sw, 0, sizeof(sw));
+	sw.w = w;
+	impact_buf_init(&sw.name);
+	sw.asyms = w->facts->nsymbols;
+	sw.arefs = w->facts->nrefs;
+	if (w->facts->nrefs)
+		sw_rehash(&sw);
+	top.owner = top.cls = top.param_of = IMPACT_SYMBOL_NONE;
+	top.start_row = UINT32_MAX;
+	sw_push(&sw, root, &top);
+	while (sw.n) {
+		sctx c = sw.stack[--sw.n];
+		TSNode n = c.node;
+		uint8_t k = kind_of(w, n);
+		switch (k) {
+		case K_COMMENT: case K_STRING: case K_CONCAT_STRING: case K_IMPORT:
+		case K_IMPORT_FROM: case K_FUTURE_IMPORT: case K_GLOBAL: case K_NONLOCAL:
+		case K_INTEGER: case K_NONE:
+			break;
+		case K_IDENTIFIER: {
+			size_t len;
+			const char *t = node_text(w, n, &len);
+			add_ref(&sw, c.owner, IMPACT_SYMREF_NAME, t, len);
+			break;
+		}
+		case K_ATTRIBUTE:
+			do_attribute(&sw, n, &c);
+			break;
+		case K_CALL:
+			check_dynamic_call(&sw, n, c.owner);
+			sw_push_children(&sw, n, &c);
+			break;
+		case K_KEYWORD_ARGUMENT:
+			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_value), &c);
+			break;
+		case K_DECORATED: {
+			TSNode def = ts_node_child_by_field_id(n, w->p->f_definition);
+			uint32_t m = ts_node_named_child_count(n);
+			sctx d = c;
+			d.start_row = ts_node_start_point(n).row;
+			d.fixture = 0;
+			for (uint32_t i = 0; i < m; i++) {
+				TSNode ch = ts_node_named_child(n, i);
+				if (kind_of(w, ch) == K_DECORATOR && is_fixture_decorator(w, ch))
+					d.fixture = 1;
+			}
+			sw_push(&sw, def, &d);
+			for (uint32_t i = m; i-- > 0;) {
+				TSNode ch = ts_node_named_child(n, i);
+				if (kind_of(w, ch) == K_DECORATOR)
+					sw_push(&sw, ch, &c);
+			}
+			break;
+		}
+		case K_FUNCTION:
+			do_function(&sw, n, &c);
+			break;
+		case K_IF:
+			/* A module's `if __name__ == "__main__":` block does not run at import. */
+			if (c.owner == IMPACT_SYMBOL_NONE && !c.in_function && c.cls == IMPACT_SYMBOL_NONE &&
+			    is_main_guard(w, ts_node_child_by_field_id(n, w->p->f_condition)))
+				push_but_consequence(&sw, n, &c);
+			else
+				sw_push_children(&sw, n, &c);
+			break;
+		case K_CLASS:
+			do_class(&sw, n, &c);
+			break;
+		case K_LAMBDA: {
+			TSNode params = ts_node_child_by_field_id(n, w->p->f_parameters);
+			sctx b = c;
+			b.in_function = 1;
+			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_body), &b);
+			if (!ts_node_is_null(params))
+				do_parameters(&sw, params, &c, IMPACT_SYMBOL_NONE);
+			break;
+		}
+		case K_ASSIGNMENT: case K_AUG_ASSIGNMENT: {
+			TSNode left = ts_node_child_by_field_id(n, w->p->f_left);
+			sctx ann = c;
+			if (!c.in_function && c.cls != IMPACT_SYMBOL_NONE)
+				ann.owner = c.cls; /* `x: Foo` in a class body names a type for the class */
+			TSNode right = ts_node_child_by_field_id(n, w->p->f_right);
+			size_t before = w->facts->nsymbols;
+			if (!ts_node_is_null(left) && k != K_AUG_ASSIGNMENT)
+				do_targets(&sw, left, &c, n);
+			/*
+			 * `X = f` / `TABLE = {"a": f}` at module level, `attr = f` in a
+			 * class body: storing a name runs nothing at import; whoever
+			 * reads X (or the class) can call it.
+			 */
+			if (c.owner == IMPACT_SYMBOL_NONE && !c.in_function && k != K_AUG_ASSIGNMENT &&
+			    !ts_node_is_null(left) && kind_of(w, left) == K_IDENTIFIER &&
+			    (c.cls != IMPACT_SYMBOL_NONE || w->facts->nsymbols == before + 1) &&
+			    pure_value(w, right, 0))
+				read_pure_value(&sw, right, &c,
+				                c.cls != IMPACT_SYMBOL_NONE ? c.cls : (uint32_t)(w->facts->nsymbols - 1), 0);
+			else
+				sw_push(&sw, right, &c);
+			sw_push(&sw, ts_node_child_by_field_id(n, w->p->f_type), &ann);
+			if (!ts_node_is_null(left) && k == K_AUG_ASSIGNMENT)
+				sw_push(&sw, left, &c); /* x += 1 reads x */
+			break;
+		}
+		default:
+			sw_push_children(&sw, n, &c);
+			break;
+		}
+	}
+	free(sw.stack);
+	free(sw.seen);
+	impact_buf_release(&sw.name);
+}
+
+/* Each import inside a function or method body belongs to it. */
+static void attribute_imports(impact_pyfacts *f)
+{
+	for (size_t i = 0; i < f->nimports; i++) {
+		impact_import *imp = &f->imports[i];
+		imp->symbol = IMPACT_SYMBOL_NONE;
+		if (!(imp->flags & IMPACT_IMPORT_IN_FUNCTION))
+			continue;
+		for (size_t k = 0; k < f->nsymbols; k++) {
+			const impact_symbol *s = &f->symbols[k];
+			if ((s->kind == IMPACT_SYMBOL_FUNCTION || s->kind == IMPACT_SYMBOL_METHOD) &&
+			    s->def_line <= imp->line && imp->line <= s->end_line)
+				imp->symbol = (uint32_t)k;
+		}
+	}
+}
+
+bool impact_pyfacts_classify_lines(const impact_pyfacts *f, const uint32_t (*ranges)[2],
+                                   size_t n, impact_u32vec *call_time)
+{
+	bool import_time = false;
+	if (!n)
+		return false;
+	if (f->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE))
+		return true;
+	for (size_t r = 0; r < n; r++) {
+		for (uint32_t line = ranges[r][0]; line <= ranges[r][1] && line; line++) {
+			uint32_t owner = IMPACT_SYMBOL_NONE;
+			for (size_t k = 0; k < f->nsymbols; k++) {
+				const impact_symbol *s = &f->symbols[k];
+				if ((s->kind == IMPACT_SYMBOL_FUNCTION || s->kind == IMPACT_SYMBOL_METHOD) &&
+				    !(s->flags & IMPACT_SYMBOL_ONE_LINER) &&
+				    s->body_start_line <= line && line <= s->body_end_line)
+					owner = (uint32_t)k; /* later = inner (a method after its class) */
+			}
+			if (owner == IMPACT_SYMBOL_NONE) {
+				import_time = true;
+				/* A long range past every symbol need not be walked line by line. */
+				if (ranges[r][1] - line > 100000)
+					break;
+				continue;
+			}
+			{
+				bool have = false;
+				for (size_t i = 0; i < call_time->n && !have; i++)
+					have = call_time->v[i] == owner;
+				if (!have)
+					impact_u32vec_push(call_time, owner);
+			}
+			/* Skip to the end of this body. */
+			if (f->symbols[owner].body_end_line >= ranges[r][1])
+				break;
+			line = f->symbols[owner].body_end_line;
+		}
+	}
+	return import_time;
+}
+
+int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
+                           const char *src, size_t len)
+{
+	impact_pyfacts *facts = impact_xcalloc(1, sizeof(*facts));
+	walker w;
+	piece *pieces = NULL;
+	size_t npieces = 0;
+	uint32_t *kw = NULL;
+	bool too_large = false, gave_up = false, error_found = false;
+	uint64_t budget, started, spent;
+	int err = 0;
+
+	*out = NULL;
+	memset(&w, 0, sizeof(w));
+	facts->arena = impact_xcalloc(1, sizeof(arena));
+	impact_buf_init(&w.module);
+	impact_buf_init(&w.text);
+	impact_buf_init(&w.alias);
+
+	if (!src)
+		len = 0;
+	if (len > IMPACT_PYFACTS_MAX_SOURCE) {
+		facts->flags = IMPACT_PYFACTS_TOO_LARGE;
+		goto done;
+	}
+	if (len && memmem(src, len, ">>> ", 4))
+		facts->flags |= IMPACT_PYFACTS_DOCTEST;
+	pyi_scan_strings(facts, facts->arena, src, len);
+
+	w.p = parser;
+	w.src = src ? src : "";
+	w.len = len;
+	w.facts = facts;
+	w.arena = facts->arena;
+	pyi_index_keywords(w.src, len, &kw, &w.nkw);
+	w.kw = kw;
+
+	budget = parser->timeout_us ? parser->timeout_us
+	                            : DEFAULT_TIMEOUT_BASE_US + DEFAULT_TIMEOUT_PER_MIB_US * (len >> 20);
+	started = pyi_now_us();
+	pyi_plan_pieces(&w, &pieces, &npieces, &too_large);
+	for (size_t i = 0; !too_large && i < npieces; i++) {
+		const piece *pc = &pieces[i];
+		TSTree *tree;
+		TSNode root;
+		TSPoint at;
+		bool whole = pc->start.off == 0 && pc->end.off == len;
+
+		if (pc->skip)
+			continue;
+		if (!whole) {
+			TSRange r;
+			r.start_byte = pc->start.off;
+			r.start_point = (TSPoint){ pc->start.row, 0 };
+			if (pc->end.off == len) {
+				r.end_byte = UINT32_MAX;
+				r.end_point = (TSPoint){ UINT32_MAX, UINT32_MAX };
+			} else {
+				r.end_byte = pc->end.off;
+				r.end_point = (TSPoint){ pc->end.row, 0 };
+			}
+			if (!ts_parser_set_included_ranges(parser->ts, &r, 1)) {
+				err = impact_error_set(IMPACT_ERROR,
+				                       "tree-sitter refused the range %u..%u; "
+				                       "this is a bug in impact",
+				                       pc->start.off, pc->end.off);
+				goto done;
+			}
+		} else {
+			ts_parser_set_included_ranges(parser->ts, NULL, 0);
+		}
+		/* One budget for the file, however many pieces it is cut in. */
+		spent = pyi_now_us() - started;
+		if (spent >= budget) {
+			gave_up = true;
+			break;
+		}
+		tree = pyi_parse_within(parser->ts, w.src, len, started + budget);
+		if (!tree) {
+			/* Timed out: forget the half-done parse for the next file. */
+			ts_parser_reset(parser->ts);
+			gave_up = true;
+			break;
+		}
+		root = ts_tree_root_node(tree);
+		w.piece_first = facts->nimports;
+		pyi_walk(&w, root);
+		collect_symbols(&w, root);
+		if (ts_node_has_error(root)) {
+			facts->flags |= IMPACT_PYFACTS_SYNTAX_ERROR;
+			if (!error_found && pyi_first_error(root, &at)) {
+				error_found = true;
+				facts->error_line = at.row + 1;
+				facts->error_col = at.column + 1;
+			}
+			pyi_recover(&w, root, pc->start, pc->end.off);
+		}
+		ts_tree_delete(tree);
+	}
+	ts_parser_set_included_ranges(parser->ts, NULL, 0);
+
+	if (too_large || gave_up) {
+		/* Unknown: nothing half-read is reported. */
+		facts->nimports = 0;
+		facts->nsymbols = 0;
+		facts->nrefs = 0;
+		facts->flags = IMPACT_PYFACTS_TOO_LARGE | (facts->flags & IMPACT_PYFACTS_DOCTEST);
+		facts->error_line = facts->error_col = 0;
+	}
+	attribute_imports(facts);
+	if (facts->nimports < w.alloc) {
+		facts->imports = facts->nimports
+			? impact_xreallocarray(facts->imports, facts->nimports, sizeof(*facts->imports))
+			: (free(facts->imports), NULL);
+	}
+
+done:
+	for (size_t i = 0; i < w.ncursors_made; i++) {
+		ts_tree_cursor_delete(w.cursors[i]);
+		free(w.cursors[i]);
+	}
+	free(w.cursors);
+	free(w.frames);
+	free(w.work);
+	free(kw);
+	free(pieces);
+	impact_buf_release(&w.module);
+	impact_buf_release(&w.text);
+	impact_buf_release(&w.alias);
+	if (err) {
+		impact_pyfacts_free(facts);
+		return err;
+	}
+	*out = facts;
+	return 0;
+}
+
