@@ -31,7 +31,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 4
+#define PROJCACHE_VERSION 5 /* 5: pytest11 entry points are plugins */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 
