@@ -127,6 +127,24 @@ STARTS = {
             p.join()
             assert p.exitcode == 0
         """,
+    "pexpect": """
+        import sys
+        import pexpect
+        def test_it():
+            child = pexpect.spawn(sys.executable, ["-c", CODE, NAME])
+            child.expect(pexpect.EOF)
+            child.close()
+            assert child.exitstatus == 0
+        """,
+    "trio": """
+        import sys
+        import trio
+        def test_it():
+            async def go():
+                p = await trio.run_process([sys.executable, "-c", CODE, NAME], check=False)
+                return p.returncode
+            assert trio.run(go) == 0
+        """,
     "grandchild": """
         import subprocess, sys
         def test_it():
@@ -172,6 +190,8 @@ def project(start):
 
 @pytest.mark.parametrize("start", sorted(STARTS))
 def test_a_change_selects_the_test_whose_children_ran_it(rrepo, start):
+    if start in ("pexpect", "trio"):
+        pytest.importorskip(start, reason="apt-get install python3-" + start)
     rrepo.write_many(project(start))
     rrepo.commit(start)
     r = rrepo.impact("--all", "-q")
@@ -183,9 +203,18 @@ def test_a_change_selects_the_test_whose_children_ran_it(rrepo, start):
     rrepo.commit("break alpha")
     assert failing(rrepo) == ["tests/test_alpha.py"]
     assert rrepo.listing("HEAD~1..") == ["tests/test_alpha.py"]
-    # Static alone keeps both: the name is computed.
-    assert sorted(rrepo.listing("--no-records", "HEAD~1..")) == ["tests/test_alpha.py",
-                                                                 "tests/test_beta.py"]
+
+
+@pytest.mark.xfail(strict=True, reason="the static walk does not see code a test runs in a "
+                   "child from a string (python -c ...) reach a function called by a computed "
+                   "name: without records the test is missed (issue 17, computed names)")
+def test_static_selection_of_code_run_in_a_child(rrepo):
+    rrepo.write_many(project("subprocess"))
+    rrepo.commit("subprocess")
+    text = (rrepo.path / "pkg/dyn.py").read_text().replace('return "a"', 'return "A"')
+    rrepo.write("pkg/dyn.py", text)
+    rrepo.commit("break alpha")
+    assert "tests/test_alpha.py" in rrepo.listing("--no-records", "HEAD~1..")
 
 
 def test_a_system_program_that_runs_no_python_keeps_the_record(rrepo):
