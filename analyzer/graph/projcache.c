@@ -236,8 +236,10 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 	r.p = d + 4;
 	r.end = d + head_len;
 	r.bad = false;
-	if (impact_bytes_get_u32(&r) != IMPACT_PYFACTS_VERSION ||
-	    memcmp(impact_bytes_get(&r, GIT_OID_RAWSZ), tree->id, GIT_OID_RAWSZ))
+	/* Built from facts of another version (an upgrade): a plain miss, as above. */
+	if (impact_bytes_get_u32(&r) != IMPACT_PYFACTS_VERSION)
+		return impact_error_set(IMPACT_ENOTFOUND, "a module graph of other facts");
+	if (memcmp(impact_bytes_get(&r, GIT_OID_RAWSZ), tree->id, GIT_OID_RAWSZ))
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is of another tree");
 	r.p = d + HEADER_SIZE;
 
