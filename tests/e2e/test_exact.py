@@ -101,7 +101,7 @@ def test_a_push_of_a_branch_not_checked_out_is_tested(proj, tmp_path):
     proj.write("pkg/a.py", BAD_A)
     proj.commit("feature breaks a")
     proj.git("checkout", "-q", "-b", "fine", "main")
-    proj.write("pkg/b.py", "B = 2  # fine\n")
+    proj.write("pkg/b.py", "B = 2\nFINE = True\n")
     proj.commit("fine b")
     proj.git("checkout", "-q", "main")
     before = user_state(proj)
@@ -186,7 +186,7 @@ def test_edits_during_a_background_run_do_not_change_its_result(proj, tmp_path):
 def test_pre_merge_commit_tests_the_merge_result_not_local_edits(proj):
     install(proj, "--pre-merge-commit")
     proj.git("checkout", "-q", "-b", "good")
-    proj.write("pkg/b.py", "B = 2  # reviewed\n")
+    proj.write("pkg/b.py", "B = 2\nREVIEWED = True\n")
     proj.commit("good b")
     proj.git("checkout", "-q", "-b", "bad", "good")
     proj.write("pkg/b.py", "B = 3\n")
