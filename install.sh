@@ -35,7 +35,8 @@ say() { echo "install.sh: $*"; }
 # grammars are: no libtree-sitter-dev, unless -Dsystem_tree_sitter=true.)
 packages="gcc pkg-config meson ninja-build git libgit2-dev
 libjansson-dev libexpat1-dev libsqlite3-dev libcmocka-dev
-python3 python3-dev python3-pytest python3-pytest-xdist python3-venv ca-certificates"
+python3 python3-dev python3-pytest python3-pytest-xdist python3-venv ca-certificates
+python3-pexpect python3-trio"
 command -v npm >/dev/null 2>&1 || packages="$packages npm"
 
 if [ "$do_apt" = 1 ]; then
