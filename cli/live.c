@@ -52,11 +52,11 @@ static void count_line(impact_live *l, const char *s, size_t n, size_t counts[NC
 		{ " PASSED", PASSED }, { " XPASS", PASSED }, { " FAILED", FAILED },
 		{ " ERROR", FAILED }, { " SKIPPED", SKIPPED }, { " XFAIL", SKIPPED },
 	};
-	const char *sp = memchr(s, ' ', n);
+	const char *sp = s ? memchr(s, ' ', n) : NULL;
 	size_t head = sp ? (size_t)(sp - s) : n;
 
 	memset(counts, 0, NCOUNTS * sizeof(size_t));
-	if (head < 4 || !(memmem(s, head, ".py", 3)))
+	if (!s || head < 4 || !(memmem(s, head, ".py", 3)))
 		return;
 	impact_buf_clear(&l->current);
 	impact_buf_put(&l->current, s, head);

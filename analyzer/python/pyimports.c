@@ -1751,7 +1751,7 @@ static int classify_literal(const char *s, size_t n)
 	bool dotted = true, path = true, slash = false;
 	size_t parts = 1, last_dot = SIZE_MAX;
 
-	if (n < 3 || n > 200 || s[0] == '/' || s[0] == '-')
+	if (!s || n < 3 || n > 200 || s[0] == '/' || s[0] == '-')
 		return -1;
 	/* Dotted identifiers: a.b(.c)* */
 	if (!id_start((unsigned char)s[0]))
