@@ -5,6 +5,10 @@
 #   ./install.sh --user       install to ~/.local instead (~/.local/bin must be on PATH)
 #   ./install.sh --no-apt     skip the apt step (packages already there)
 #   ./install.sh --build-only build in ./build, install nothing
+#   ./install.sh --test-tools also what the whole test suite drives: groff and
+#                             man-db (man page), zsh and fish (completions),
+#                             graphviz and chromium (impact graph), clang
+#                             (fuzzers); without them those tests skip
 #
 # Safe to run again: packages already present are skipped, the build
 # directory is reused. Runs apt-get through sudo when not root. Fails
@@ -15,6 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 prefix=${PREFIX:-/usr/local}
 do_apt=1
 do_install=1
+test_tools=0
 builddir=${IMPACT_BUILDDIR:-$here/build}
 
 for arg in "$@"; do
@@ -22,7 +27,8 @@ for arg in "$@"; do
     --user) prefix=$HOME/.local ;;
     --no-apt) do_apt=0 ;;
     --build-only) do_install=0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --test-tools) test_tools=1 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -38,6 +44,9 @@ libjansson-dev libexpat1-dev libsqlite3-dev libcmocka-dev
 python3 python3-dev python3-pytest python3-pytest-xdist python3-venv ca-certificates
 python3-pexpect python3-trio"
 command -v npm >/dev/null 2>&1 || packages="$packages npm"
+if [ "$test_tools" = 1 ]; then
+    packages="$packages groff-base man-db zsh fish graphviz chromium clang"
+fi
 
 if [ "$do_apt" = 1 ]; then
     command -v apt-get >/dev/null 2>&1 || die "apt-get not found: this script is for Debian; install these packages by hand: $packages, then run it with --no-apt"
