@@ -45,108 +45,138 @@ static char *chain_text(const walker *w, uint32_t node)
 	return impact_buf_detach(&b);
 }
 
-int impact_precise_run(impact_precise **out, const impact_project *p,
-                       const impact_changeset *changes, git_repository *repo,
-                       impact_cache *cache, uint32_t skip_kinds,
-                       const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound)
+/*
+ * The walker for `p`: one node per symbol plus one per module (none when
+ * there are too many changes to walk), nothing reached yet.
+ */
+static void walker_init(walker *w, impact_precise *pr, const impact_project *p,
+                        const impact_changeset *changes, uint32_t skip_kinds,
+                        const uint32_t *bound)
 {
-	impact_precise *pr = impact_xcalloc(1, sizeof(*pr));
-	walker w = { 0 };
-	impact_pyparser *parser = NULL;
-	impact_u32vec seeds = { 0 };
 	uint32_t n = 0;
 
-	/* One read transaction for every facts lookup of the walk (one lock, not one each). */
-	impact_cache_read_begin(p->cache);
-	w.p = p;
-	w.bound = bound;
-	w.skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
+	w->p = p;
+	w->bound = bound;
+	w->skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
 	/*
 	 * A change to thousands of modules (a first commit, a mass reformat)
 	 * reaches past MAX_TARGETS anyway: give up before loading every
 	 * module's symbols to find that out.
 	 */
 	pr->too_many_changes = changes->n > MAX_CHANGES;
-	w.gave_up = pr->too_many_changes;
-	w.base = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
+	w->gave_up = pr->too_many_changes;
+	w->base = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
 	for (uint32_t id = 0; id < p->nfiles; id++) {
-		w.base[id] = n;
-		n += (uint32_t)nsyms(!w.gave_up && in_bound(&w, id) ? facts_of(&w, id) : NULL) + 1;
+		w->base[id] = n;
+		n += (uint32_t)nsyms(!w->gave_up && in_bound(w, id) ? facts_of(w, id) : NULL) + 1;
 	}
-	w.base[p->nfiles] = n;
-	w.nnodes = n;
-	w.from = impact_xmalloc(((size_t)n + 1) * sizeof(uint32_t));
-	w.hop = impact_xcalloc((size_t)n + 1, sizeof(uint32_t));
-	w.hit = impact_xcalloc((size_t)n + 1, 1);
-	w.used = impact_xcalloc((size_t)n + 1, 1);
-	w.unnamed_done = impact_xcalloc((size_t)n + 1, 1);
-	w.label = impact_xcalloc((size_t)n + 1, sizeof(char *));
-	w.how = impact_xcalloc((size_t)n + 1, sizeof(char *));
-	w.seed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
-	w.any_hit = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
-	w.seed_via = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
-	memset(w.seed_via, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
-	memset(w.from, 0xff, ((size_t)n + 1) * sizeof(uint32_t));
+	w->base[p->nfiles] = n;
+	w->nnodes = n;
+	w->from = impact_xmalloc(((size_t)n + 1) * sizeof(uint32_t));
+	w->hop = impact_xcalloc((size_t)n + 1, sizeof(uint32_t));
+	w->hit = impact_xcalloc((size_t)n + 1, 1);
+	w->used = impact_xcalloc((size_t)n + 1, 1);
+	w->unnamed_done = impact_xcalloc((size_t)n + 1, 1);
+	w->label = impact_xcalloc((size_t)n + 1, sizeof(char *));
+	w->how = impact_xcalloc((size_t)n + 1, sizeof(char *));
+	w->seed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	w->any_hit = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	w->seed_via = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	memset(w->seed_via, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	memset(w->from, 0xff, ((size_t)n + 1) * sizeof(uint32_t));
+}
+
+/*
+ * Where the walks start: each changed module classified (import-time seed
+ * or call-time targets), the gone side of a rename or deletion, and the
+ * extra seeds. Fills pr->change_note.
+ */
+static void start_from_changes(walker *w, impact_precise *pr, const impact_changeset *changes,
+                               git_repository *repo, impact_cache *cache,
+                               const uint32_t *extra_seeds, size_t nextra)
+{
+	const impact_project *p = w->p;
+	impact_pyparser *parser = NULL;
 
 	pr->nchanges = changes->n;
 	pr->change_note = impact_xcalloc(changes->n + 1, sizeof(char *));
-	for (size_t i = 0; i < changes->n && !w.gave_up; i++) {
+	for (size_t i = 0; i < changes->n && !w->gave_up; i++) {
 		const impact_change *c = &changes->changes[i];
 		uint32_t old_id;
 		if (c->new_path && impact_path_has_suffix(c->new_path, ".py") &&
 		    c->new_mode != IMPACT_MODE_GITLINK)
-			pr->change_note[i] = precise_classify_change(&w, c, repo, cache, &parser);
+			pr->change_note[i] = precise_classify_change(w, c, repo, cache, &parser);
 		/* The gone side of a rename or deletion: its importers are seeds. */
 		if (c->old_path && (!c->new_path || strcmp(c->old_path, c->new_path)) &&
 		    (old_id = impact_project_find(p, c->old_path)) != IMPACT_STRPOOL_NONE)
-			precise_make_seed(&w, old_id, NONE);
+			precise_make_seed(w, old_id, NONE);
 	}
 	impact_pyparser_free(parser);
 	for (size_t i = 0; i < nextra; i++)
-		precise_make_seed(&w, extra_seeds[i], NONE);
+		precise_make_seed(w, extra_seeds[i], NONE);
+}
 
-	/* Alternate the two walks until neither adds anything. */
-	while (!w.gave_up) {
-		w.new_seed = false;
-		precise_run_queue(&w);
-		precise_dynamic_functions(&w);
-		precise_run_queue(&w);
+/* The reference walk and the import-time walk, alternated until neither adds anything; into pr->reach. */
+static void walk_to_fixpoint(walker *w, impact_precise *pr)
+{
+	const impact_project *p = w->p;
+	impact_u32vec seeds = { 0 };
+
+	while (!w->gave_up) {
+		w->new_seed = false;
+		precise_run_queue(w);
+		precise_dynamic_functions(w);
+		precise_run_queue(w);
 		seeds.n = 0;
 		for (uint32_t id = 0; id < p->nfiles; id++)
-			if (w.seed[id])
+			if (w->seed[id])
 				impact_u32vec_push(&seeds, id);
 		impact_reach_release(&pr->reach);
-		impact_graph_dependents(&pr->reach, p->graph, seeds.v, seeds.n, w.skip_kinds);
-		precise_lazy_importers(&w, &pr->reach);
-		precise_run_queue(&w);
-		precise_unnamed_functions(&w);
-		if (w.gave_up || (!w.new_seed && w.qhead == w.nqueue))
+		impact_graph_dependents(&pr->reach, p->graph, seeds.v, seeds.n, w->skip_kinds);
+		precise_lazy_importers(w, &pr->reach);
+		precise_run_queue(w);
+		precise_unnamed_functions(w);
+		if (w->gave_up || (!w->new_seed && w->qhead == w->nqueue))
 			break;
 	}
+	impact_u32vec_release(&seeds);
+}
+
+/* The answers for module seeds: why each unchanged seed runs changed code. Takes w->seed. */
+static void explain_seeds(walker *w, impact_precise *pr)
+{
+	const impact_project *p = w->p;
 
 	/* A file that could not be read again has no symbols to answer with. */
 	pr->facts_lost = p->facts_lost != 0;
-	pr->gave_up = w.gave_up || pr->facts_lost;
-	pr->seed = w.seed;
+	pr->gave_up = w->gave_up || pr->facts_lost;
+	pr->seed = w->seed;
 	pr->nfiles = p->nfiles + 1;
 	pr->seed_why = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
 	pr->seed_hops = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
 	pr->seed_origin = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	memset(pr->seed_origin, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	for (uint32_t id = 0; id < p->nfiles; id++)
-		if (w.seed[id] && w.seed_via[id] != NONE) {
+		if (w->seed[id] && w->seed_via[id] != NONE) {
 			impact_buf b = IMPACT_BUF_INIT;
-			char *chain = chain_text(&w, w.seed_via[id]);
-			uint32_t root = w.seed_via[id];
+			char *chain = chain_text(w, w->seed_via[id]);
+			uint32_t root = w->seed_via[id];
 			impact_buf_printf(&b, "runs changed code: %s", chain);
 			free(chain);
 			pr->seed_why[id] = impact_buf_detach(&b);
-			pr->seed_hops[id] = w.hop[w.seed_via[id]] + 1;
-			while (w.from[root] != NONE)
-				root = w.from[root];
-			pr->seed_origin[id] = file_of_node(&w, root);
+			pr->seed_hops[id] = w->hop[w->seed_via[id]] + 1;
+			while (w->from[root] != NONE)
+				root = w->from[root];
+			pr->seed_origin[id] = file_of_node(w, root);
 		}
-	w.seed = NULL;
+	w->seed = NULL;
+}
+
+/* The answers for test modules: the shortest reference chain to each reached one. */
+static void explain_tests(const walker *w, impact_precise *pr)
+{
+	const impact_project *p = w->p;
+
 	pr->hops = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	pr->why = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
 	pr->origin = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
@@ -156,51 +186,71 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 		pr->hops[id] = UINT32_MAX;
 		if (id == p->nfiles || !(p->files[id].flags & IMPACT_PF_TEST))
 			continue;
-		for (uint32_t node = w.base[id]; node < w.base[id + 1]; node++)
-			if (w.hit[node] && (best == NONE || w.hop[node] < best)) {
-				best = w.hop[node];
+		for (uint32_t node = w->base[id]; node < w->base[id + 1]; node++)
+			if (w->hit[node] && (best == NONE || w->hop[node] < best)) {
+				best = w->hop[node];
 				bestn = node;
 			}
 		if (bestn != NONE) {
 			uint32_t root = bestn;
-			while (w.from[root] != NONE)
-				root = w.from[root];
+			while (w->from[root] != NONE)
+				root = w->from[root];
 			pr->hops[id] = best + 1;
-			pr->why[id] = chain_text(&w, bestn);
-			pr->origin[id] = file_of_node(&w, root);
+			pr->why[id] = chain_text(w, bestn);
+			pr->origin[id] = file_of_node(w, root);
 		}
 	}
+}
 
-	impact_u32vec_release(&seeds);
-	impact_u32vec_release(&w.tmp);
-	if (w.indexed) {
-		precise_index_release(&w.refs);
-		precise_index_release(&w.binds);
-		free(w.star_at);
-		free(w.star_by);
+static void walker_release(walker *w)
+{
+	impact_u32vec_release(&w->tmp);
+	if (w->indexed) {
+		precise_index_release(&w->refs);
+		precise_index_release(&w->binds);
+		free(w->star_at);
+		free(w->star_by);
 	}
-	impact_strlist_release(&w.owned);
-	free(w.queue);
-	free(w.seen);
-	free(w.memo);
-	impact_u32vec_release(&w.lazy);
-	free(w.base);
-	free(w.from);
-	free(w.hop);
-	free(w.hit);
-	free(w.used);
-	free(w.unnamed_done);
-	free((void *)w.label);
-	free((void *)w.how);
-	precise_classes_free(w.classes);
-	free(w.ga_kind);
-	free(w.bind_mod);
-	free(w.ga_file);
-	free(w.ga_sym);
-	impact_u32vec_release(&w.getattrs);
-	free(w.seed);
-	free(w.any_hit);
-	free(w.seed_via);
+	impact_strlist_release(&w->owned);
+	free(w->queue);
+	free(w->seen);
+	free(w->memo);
+	impact_u32vec_release(&w->lazy);
+	free(w->base);
+	free(w->from);
+	free(w->hop);
+	free(w->hit);
+	free(w->used);
+	free(w->unnamed_done);
+	free((void *)w->label);
+	free((void *)w->how);
+	precise_classes_free(w->classes);
+	free(w->ga_kind);
+	free(w->bind_mod);
+	free(w->ga_file);
+	free(w->ga_sym);
+	impact_u32vec_release(&w->getattrs);
+	free(w->seed);
+	free(w->any_hit);
+	free(w->seed_via);
+}
+
+int impact_precise_run(impact_precise **out, const impact_project *p,
+                       const impact_changeset *changes, git_repository *repo,
+                       impact_cache *cache, uint32_t skip_kinds,
+                       const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound)
+{
+	impact_precise *pr = impact_xcalloc(1, sizeof(*pr));
+	walker w = { 0 };
+
+	/* One read transaction for every facts lookup of the walk (one lock, not one each). */
+	impact_cache_read_begin(p->cache);
+	walker_init(&w, pr, p, changes, skip_kinds, bound);
+	start_from_changes(&w, pr, changes, repo, cache, extra_seeds, nextra);
+	walk_to_fixpoint(&w, pr);
+	explain_seeds(&w, pr);
+	explain_tests(&w, pr);
+	walker_release(&w);
 	impact_cache_read_end(p->cache);
 	precise_store_kept(&w, cache);
 	*out = pr;
