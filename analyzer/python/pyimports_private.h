@@ -2,7 +2,7 @@
  * pyimports_private.h - what the Python extractor's files share: the
  * parser (node kinds and field ids), the walker over one syntax tree, the
  * pieces a large source is parsed in, and the steps the extraction entry
- * (pysymbols.c: impact_pyfacts_extract) runs. The way git keeps
+ * (pyextract.c: impact_pyfacts_extract) runs. The way git keeps
  * diffcore.h private to the diff machinery: only analyzer/python/py*.c
  * include it, the library's interface is pyimports.h.
  *
@@ -11,7 +11,8 @@
  *   pyimports.c      the walk for imports over one tree
  *   pyrecover.c      imports a syntax error hid, read again by a lexer
  *   pystrings.c      string literals decoded; string evidence
- *   pysymbols.c      the extraction entry; symbols and references
+ *   pysymbols.c      symbols and references (precise selection)
+ *   pyextract.c      the extraction entry: runs the steps above
  *   pyfacts_codec.c  facts to bytes and back (the cache)
  */
 #ifndef IMPACT_PYIMPORTS_PRIVATE_H
@@ -241,6 +242,7 @@ void pyi_emit(walker *w, uint8_t kind, const char *module, size_t mlen,
               const char *name, size_t nlen, const char *asname,
               size_t alen, uint32_t line, unsigned level, uint8_t flags);
 bool pyi_decode_one(walker *w, TSNode n, impact_buf *out);
+void pyi_collect_symbols(walker *w, TSNode root);
 void pyi_scan_strings(impact_pyfacts *facts, arena *a, const char *src, size_t len);
 
 #endif

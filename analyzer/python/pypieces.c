@@ -5,7 +5,7 @@
  * pyimports.c's header comment); and the keyword index the walk uses to
  * skip subtrees that cannot hold an import, which also tells a piece too
  * big to parse that holds no import (skipped) from one that may (the
- * module is too large). It plans pieces; parsing them is pysymbols.c.
+ * module is too large). It plans pieces; parsing them is pyextract.c.
  */
 #include "pyimports_private.h"
 
