@@ -26,6 +26,74 @@ static void attribute_imports(impact_pyfacts *f)
 	}
 }
 
+/*
+ * Parse piece `pc` of the source within what is left of the budget, walk
+ * its tree for imports and symbols, and read again what a syntax error
+ * hid. Sets *gave_up when the budget ran out (nothing more is parsed),
+ * *error_found with the first syntax error's place. Fails only on a
+ * tree-sitter refusal (a bug).
+ */
+static int parse_piece(walker *w, impact_pyparser *parser, const piece *pc, size_t len,
+                       uint64_t started, uint64_t budget, bool *gave_up, bool *error_found)
+{
+	TSTree *tree;
+	TSNode root;
+	TSPoint at;
+	uint64_t spent;
+	bool whole = pc->start.off == 0 && pc->end.off == len;
+
+	if (pc->skip)
+		return 0;
+	if (!whole) {
+		TSRange r;
+		r.start_byte = pc->start.off;
+		r.start_point = (TSPoint){ pc->start.row, 0 };
+		if (pc->end.off == len) {
+			r.end_byte = UINT32_MAX;
+			r.end_point = (TSPoint){ UINT32_MAX, UINT32_MAX };
+		} else {
+			r.end_byte = pc->end.off;
+			r.end_point = (TSPoint){ pc->end.row, 0 };
+		}
+		if (!ts_parser_set_included_ranges(parser->ts, &r, 1)) {
+			return impact_error_set(IMPACT_ERROR,
+			                        "tree-sitter refused the range %u..%u; "
+			                        "this is a bug in impact",
+			                        pc->start.off, pc->end.off);
+		}
+	} else {
+		ts_parser_set_included_ranges(parser->ts, NULL, 0);
+	}
+	/* One budget for the file, however many pieces it is cut in. */
+	spent = pyi_now_us() - started;
+	if (spent >= budget) {
+		*gave_up = true;
+		return 0;
+	}
+	tree = pyi_parse_within(parser->ts, w->src, len, started + budget);
+	if (!tree) {
+		/* Timed out: forget the half-done parse for the next file. */
+		ts_parser_reset(parser->ts);
+		*gave_up = true;
+		return 0;
+	}
+	root = ts_tree_root_node(tree);
+	w->piece_first = w->facts->nimports;
+	pyi_walk(w, root);
+	pyi_collect_symbols(w, root);
+	if (ts_node_has_error(root)) {
+		w->facts->flags |= IMPACT_PYFACTS_SYNTAX_ERROR;
+		if (!*error_found && pyi_first_error(root, &at)) {
+			*error_found = true;
+			w->facts->error_line = at.row + 1;
+			w->facts->error_col = at.column + 1;
+		}
+		pyi_recover(w, root, pc->start, pc->end.off);
+	}
+	ts_tree_delete(tree);
+	return 0;
+}
+
 int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
                            const char *src, size_t len)
 {
@@ -35,7 +103,7 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 	size_t npieces = 0;
 	uint32_t *kw = NULL;
 	bool too_large = false, gave_up = false, error_found = false;
-	uint64_t budget, started, spent;
+	uint64_t budget, started;
 	int err = 0;
 
 	*out = NULL;
@@ -67,63 +135,10 @@ int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
 	                            : DEFAULT_TIMEOUT_BASE_US + DEFAULT_TIMEOUT_PER_MIB_US * (len >> 20);
 	started = pyi_now_us();
 	pyi_plan_pieces(&w, &pieces, &npieces, &too_large);
-	for (size_t i = 0; !too_large && i < npieces; i++) {
-		const piece *pc = &pieces[i];
-		TSTree *tree;
-		TSNode root;
-		TSPoint at;
-		bool whole = pc->start.off == 0 && pc->end.off == len;
-
-		if (pc->skip)
-			continue;
-		if (!whole) {
-			TSRange r;
-			r.start_byte = pc->start.off;
-			r.start_point = (TSPoint){ pc->start.row, 0 };
-			if (pc->end.off == len) {
-				r.end_byte = UINT32_MAX;
-				r.end_point = (TSPoint){ UINT32_MAX, UINT32_MAX };
-			} else {
-				r.end_byte = pc->end.off;
-				r.end_point = (TSPoint){ pc->end.row, 0 };
-			}
-			if (!ts_parser_set_included_ranges(parser->ts, &r, 1)) {
-				err = impact_error_set(IMPACT_ERROR,
-				                       "tree-sitter refused the range %u..%u; "
-				                       "this is a bug in impact",
-				                       pc->start.off, pc->end.off);
-				goto done;
-			}
-		} else {
-			ts_parser_set_included_ranges(parser->ts, NULL, 0);
-		}
-		/* One budget for the file, however many pieces it is cut in. */
-		spent = pyi_now_us() - started;
-		if (spent >= budget) {
-			gave_up = true;
-			break;
-		}
-		tree = pyi_parse_within(parser->ts, w.src, len, started + budget);
-		if (!tree) {
-			/* Timed out: forget the half-done parse for the next file. */
-			ts_parser_reset(parser->ts);
-			gave_up = true;
-			break;
-		}
-		root = ts_tree_root_node(tree);
-		w.piece_first = facts->nimports;
-		pyi_walk(&w, root);
-		pyi_collect_symbols(&w, root);
-		if (ts_node_has_error(root)) {
-			facts->flags |= IMPACT_PYFACTS_SYNTAX_ERROR;
-			if (!error_found && pyi_first_error(root, &at)) {
-				error_found = true;
-				facts->error_line = at.row + 1;
-				facts->error_col = at.column + 1;
-			}
-			pyi_recover(&w, root, pc->start, pc->end.off);
-		}
-		ts_tree_delete(tree);
+	for (size_t i = 0; !too_large && !gave_up && i < npieces; i++) {
+		err = parse_piece(&w, parser, &pieces[i], len, started, budget, &gave_up, &error_found);
+		if (err)
+			goto done;
 	}
 	ts_parser_set_included_ranges(parser->ts, NULL, 0);
 
