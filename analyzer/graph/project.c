@@ -653,36 +653,12 @@ static void store_cached(const impact_project *p, impact_cache *cache)
 	impact_buf_release(&enc.head);
 }
 
-int impact_project_build(impact_project **out, impact_snapshot *snap,
-                         const impact_project_opts *opts)
+/* The files of the graph: every .py blob or symlink of the snapshot, then the ghosts. */
+static void list_files(impact_project *p, impact_snapshot *snap, const impact_project_opts *opts)
 {
-	impact_project *p = impact_xcalloc(1, sizeof(*p));
-	impact_parse_job *jobs = NULL;
-	uint32_t *job_file = NULL;
-	size_t njobs = 0, nalloc = 0, falloc = 0, njf = 0, jfalloc = 0;
+	size_t falloc = 0;
 	size_t n;
-	int rc;
-	double t0;
 
-	*out = NULL;
-	p->snap = snap;
-	p->paths = impact_strpool_new();
-	p->cache = opts->cache;
-	rc = impact_pytestcfg_load(&p->cfg, impact_snapshot_reader, snap);
-	if (rc < 0)
-		goto done;
-	if (opts->cache && !opts->nghosts && impact_snapshot_tree(snap)) {
-		if (load_cached(out, p, opts->cache))
-			return 0;
-		if (patch_cached(out, p, opts)) {
-			store_cached(*out, opts->cache);
-			return 0;
-		}
-	}
-	if ((rc = impact_snapshot_list(snap)) < 0)
-		goto done;
-
-	/* Files: every .py blob or symlink of the snapshot, then the ghosts. */
 	n = impact_snapshot_count(snap);
 	for (size_t i = 0; i < n; i++) {
 		const impact_entry *e = impact_snapshot_entry(snap, i);
@@ -706,6 +682,15 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 		f.flags = IMPACT_PF_GHOST;
 		IMPACT_PUSH(p->files, p->nfiles, falloc, f);
 	}
+}
+
+/* Test and conftest flags, and one parse job per regular file (job_file: the file of each job). */
+static void plan_parse_jobs(impact_project *p, impact_parse_job **out_jobs, size_t *out_njobs,
+                            uint32_t **out_job_file)
+{
+	impact_parse_job *jobs = NULL;
+	uint32_t *job_file = NULL;
+	size_t njobs = 0, nalloc = 0, njf = 0, jfalloc = 0;
 
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		impact_pyfile *f = &p->files[id];
@@ -721,14 +706,18 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 			IMPACT_PUSH(job_file, njf, jfalloc, id);
 		}
 	}
+	*out_jobs = jobs;
+	*out_njobs = njobs;
+	*out_job_file = job_file;
+}
 
-	t0 = impact_now_ms();
-	p->cache = opts->cache;
-	rc = impact_parse_run(jobs, njobs, snap, opts->nthreads, opts->cache, true);
-	if (rc < 0)
-		goto done;
-	p->ms_parse = impact_now_ms() - t0;
-
+/*
+ * Each parsed file takes its facts (the jobs keep none), with a warning
+ * when it could not be read whole, and the doctest flag.
+ */
+static void take_parsed(impact_project *p, impact_parse_job *jobs, const uint32_t *job_file,
+                        size_t njobs)
+{
 	for (size_t i = 0; i < njobs; i++) {
 		impact_pyfile *f = &p->files[job_file[i]];
 		impact_buf msg = IMPACT_BUF_INIT;
@@ -759,6 +748,47 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 		    !(f->flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)) && doctest_candidate(&p->cfg, f->path))
 			f->flags |= IMPACT_PF_TEST | IMPACT_PF_DOCTEST;
 	}
+}
+
+int impact_project_build(impact_project **out, impact_snapshot *snap,
+                         const impact_project_opts *opts)
+{
+	impact_project *p = impact_xcalloc(1, sizeof(*p));
+	impact_parse_job *jobs = NULL;
+	uint32_t *job_file = NULL;
+	size_t njobs = 0;
+	int rc;
+	double t0;
+
+	*out = NULL;
+	p->snap = snap;
+	p->paths = impact_strpool_new();
+	p->cache = opts->cache;
+	rc = impact_pytestcfg_load(&p->cfg, impact_snapshot_reader, snap);
+	if (rc < 0)
+		goto done;
+	if (opts->cache && !opts->nghosts && impact_snapshot_tree(snap)) {
+		if (load_cached(out, p, opts->cache))
+			return 0;
+		if (patch_cached(out, p, opts)) {
+			store_cached(*out, opts->cache);
+			return 0;
+		}
+	}
+	if ((rc = impact_snapshot_list(snap)) < 0)
+		goto done;
+
+	list_files(p, snap, opts);
+	plan_parse_jobs(p, &jobs, &njobs, &job_file);
+
+	t0 = impact_now_ms();
+	p->cache = opts->cache;
+	rc = impact_parse_run(jobs, njobs, snap, opts->nthreads, opts->cache, true);
+	if (rc < 0)
+		goto done;
+	p->ms_parse = impact_now_ms() - t0;
+
+	take_parsed(p, jobs, job_file, njobs);
 
 	t0 = impact_now_ms();
 	add_roots(p);
