@@ -2,9 +2,18 @@
  * pyimports_private.h - what the Python extractor's files share: the
  * parser (node kinds and field ids), the walker over one syntax tree, the
  * pieces a large source is parsed in, and the steps the extraction entry
- * (pysymbols.c: impact_pyfacts_extract) runs. The way git keeps
+ * (pyextract.c: impact_pyfacts_extract) runs. The way git keeps
  * diffcore.h private to the diff machinery: only analyzer/python/py*.c
  * include it, the library's interface is pyimports.h.
+ *
+ *   pyparser.c       the parser: node kinds, field ids, a parse in budget
+ *   pypieces.c       a large source cut into pieces; the keyword index
+ *   pyimports.c      the walk for imports over one tree
+ *   pyrecover.c      imports a syntax error hid, read again by a lexer
+ *   pystrings.c      string literals decoded; string evidence
+ *   pysymbols.c      symbols and references (precise selection)
+ *   pyextract.c      the extraction entry: runs the steps above
+ *   pyfacts_codec.c  facts to bytes and back (the cache)
  */
 #ifndef IMPACT_PYIMPORTS_PRIVATE_H
 #define IMPACT_PYIMPORTS_PRIVATE_H
@@ -168,6 +177,60 @@ static inline const char *node_text(const walker *w, TSNode n, size_t *len)
 }
 
 
+/* Character classes and the keyword index (the offsets of "import" and
+ * "pytest" in the source), read by the walk, the recovery and the guard. */
+static inline bool is_word(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+static inline bool is_digit(unsigned char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static inline bool starts_keyword(const char *s, size_t n, const char *kw)
+{
+	size_t k = strlen(kw);
+	return n >= k && !memcmp(s, kw, k) && (n == k || !is_word((unsigned char)s[k]));
+}
+
+/* The index of the first keyword offset at or after `start`. */
+static inline size_t kw_first(const walker *w, size_t start)
+{
+	size_t lo = 0, hi = w->nkw;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->kw[mid] < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Does [start, end) hold a whole "import" or "pytest"? Both are 6 bytes,
+ * so if the first one from `start` overruns `end`, so do all later ones.
+ */
+static inline bool kw_within(const walker *w, uint32_t start, uint32_t end)
+{
+	size_t k = kw_first(w, start);
+	return k < w->nkw && (uint64_t)w->kw[k] + 6 <= end;
+}
+
+/* The characters of a Python identifier (ASCII). */
+static inline bool id_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static inline bool id_char(unsigned char c)
+{
+	return id_start(c) || (c >= '0' && c <= '9');
+}
+
 void pyi_recover(walker *w, TSNode root, mark from, uint32_t end);
 void pyi_walk(walker *w, TSNode root);
 bool pyi_first_error(TSNode root, TSPoint *out);
@@ -175,6 +238,11 @@ void pyi_plan_pieces(const walker *w, piece **out, size_t *npieces, bool *too_la
 void pyi_index_keywords(const char *s, size_t len, uint32_t **out, size_t *n);
 uint64_t pyi_now_us(void);
 TSTree *pyi_parse_within(TSParser *ts, const char *src, size_t len, uint64_t deadline);
+void pyi_emit(walker *w, uint8_t kind, const char *module, size_t mlen,
+              const char *name, size_t nlen, const char *asname,
+              size_t alen, uint32_t line, unsigned level, uint8_t flags);
+bool pyi_decode_one(walker *w, TSNode n, impact_buf *out);
+void pyi_collect_symbols(walker *w, TSNode root);
 void pyi_scan_strings(impact_pyfacts *facts, arena *a, const char *src, size_t len);
 
 #endif

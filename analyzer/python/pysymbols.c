@@ -1,13 +1,11 @@
 /*
- * pysymbols.c - the extraction entry (impact_pyfacts_extract: parse, in
- * pieces when large, walk for imports, then symbols and references) and
- * the symbols and references precise selection reads (see pyimports.h;
- * the walk for imports is pyimports.c). What a function's lines are, what
- * it names, which class it belongs to: one pass over the tree per piece.
+ * pysymbols.c - the symbols and references precise selection reads (see
+ * pyimports.h; the walk for imports is pyimports.c, the extraction entry
+ * that runs both is pyextract.c). What a function's lines are, what it
+ * names, which class it belongs to: one pass over the tree per piece; and
+ * which symbols a set of changed lines falls in.
  */
 #include "pyimports_private.h"
-
-#include <time.h>
 
 /* ---- symbols and references (precise selection) ------------------------ */
 
@@ -619,7 +617,7 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 	sw_push(sw, supers, &inner);
 }
 
-static void collect_symbols(walker *w, TSNode root)
+void pyi_collect_symbols(walker *w, TSNode root)
 {
 	symwalk sw;
 	sctx top = { 0 };
@@ -738,23 +736,6 @@ static void collect_symbols(walker *w, TSNode root)
 	impact_buf_release(&sw.name);
 }
 
-/* Each import inside a function or method body belongs to it. */
-static void attribute_imports(impact_pyfacts *f)
-{
-	for (size_t i = 0; i < f->nimports; i++) {
-		impact_import *imp = &f->imports[i];
-		imp->symbol = IMPACT_SYMBOL_NONE;
-		if (!(imp->flags & IMPACT_IMPORT_IN_FUNCTION))
-			continue;
-		for (size_t k = 0; k < f->nsymbols; k++) {
-			const impact_symbol *s = &f->symbols[k];
-			if ((s->kind == IMPACT_SYMBOL_FUNCTION || s->kind == IMPACT_SYMBOL_METHOD) &&
-			    s->def_line <= imp->line && imp->line <= s->end_line)
-				imp->symbol = (uint32_t)k;
-		}
-	}
-}
-
 bool impact_pyfacts_classify_lines(const impact_pyfacts *f, const uint32_t (*ranges)[2],
                                    size_t n, impact_u32vec *call_time)
 {
@@ -795,141 +776,3 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *f, const uint32_t (*ran
 	}
 	return import_time;
 }
-
-int impact_pyfacts_extract(impact_pyfacts **out, impact_pyparser *parser,
-                           const char *src, size_t len)
-{
-	impact_pyfacts *facts = impact_xcalloc(1, sizeof(*facts));
-	walker w;
-	piece *pieces = NULL;
-	size_t npieces = 0;
-	uint32_t *kw = NULL;
-	bool too_large = false, gave_up = false, error_found = false;
-	uint64_t budget, started, spent;
-	int err = 0;
-
-	*out = NULL;
-	memset(&w, 0, sizeof(w));
-	facts->arena = impact_xcalloc(1, sizeof(arena));
-	impact_buf_init(&w.module);
-	impact_buf_init(&w.text);
-	impact_buf_init(&w.alias);
-
-	if (!src)
-		len = 0;
-	if (len > IMPACT_PYFACTS_MAX_SOURCE) {
-		facts->flags = IMPACT_PYFACTS_TOO_LARGE;
-		goto done;
-	}
-	if (len && memmem(src, len, ">>> ", 4))
-		facts->flags |= IMPACT_PYFACTS_DOCTEST;
-	pyi_scan_strings(facts, facts->arena, src, len);
-
-	w.p = parser;
-	w.src = src ? src : "";
-	w.len = len;
-	w.facts = facts;
-	w.arena = facts->arena;
-	pyi_index_keywords(w.src, len, &kw, &w.nkw);
-	w.kw = kw;
-
-	budget = parser->timeout_us ? parser->timeout_us
-	                            : DEFAULT_TIMEOUT_BASE_US + DEFAULT_TIMEOUT_PER_MIB_US * (len >> 20);
-	started = pyi_now_us();
-	pyi_plan_pieces(&w, &pieces, &npieces, &too_large);
-	for (size_t i = 0; !too_large && i < npieces; i++) {
-		const piece *pc = &pieces[i];
-		TSTree *tree;
-		TSNode root;
-		TSPoint at;
-		bool whole = pc->start.off == 0 && pc->end.off == len;
-
-		if (pc->skip)
-			continue;
-		if (!whole) {
-			TSRange r;
-			r.start_byte = pc->start.off;
-			r.start_point = (TSPoint){ pc->start.row, 0 };
-			if (pc->end.off == len) {
-				r.end_byte = UINT32_MAX;
-				r.end_point = (TSPoint){ UINT32_MAX, UINT32_MAX };
-			} else {
-				r.end_byte = pc->end.off;
-				r.end_point = (TSPoint){ pc->end.row, 0 };
-			}
-			if (!ts_parser_set_included_ranges(parser->ts, &r, 1)) {
-				err = impact_error_set(IMPACT_ERROR,
-				                       "tree-sitter refused the range %u..%u; "
-				                       "this is a bug in impact",
-				                       pc->start.off, pc->end.off);
-				goto done;
-			}
-		} else {
-			ts_parser_set_included_ranges(parser->ts, NULL, 0);
-		}
-		/* One budget for the file, however many pieces it is cut in. */
-		spent = pyi_now_us() - started;
-		if (spent >= budget) {
-			gave_up = true;
-			break;
-		}
-		tree = pyi_parse_within(parser->ts, w.src, len, started + budget);
-		if (!tree) {
-			/* Timed out: forget the half-done parse for the next file. */
-			ts_parser_reset(parser->ts);
-			gave_up = true;
-			break;
-		}
-		root = ts_tree_root_node(tree);
-		w.piece_first = facts->nimports;
-		pyi_walk(&w, root);
-		collect_symbols(&w, root);
-		if (ts_node_has_error(root)) {
-			facts->flags |= IMPACT_PYFACTS_SYNTAX_ERROR;
-			if (!error_found && pyi_first_error(root, &at)) {
-				error_found = true;
-				facts->error_line = at.row + 1;
-				facts->error_col = at.column + 1;
-			}
-			pyi_recover(&w, root, pc->start, pc->end.off);
-		}
-		ts_tree_delete(tree);
-	}
-	ts_parser_set_included_ranges(parser->ts, NULL, 0);
-
-	if (too_large || gave_up) {
-		/* Unknown: nothing half-read is reported. */
-		facts->nimports = 0;
-		facts->nsymbols = 0;
-		facts->nrefs = 0;
-		facts->flags = IMPACT_PYFACTS_TOO_LARGE | (facts->flags & IMPACT_PYFACTS_DOCTEST);
-		facts->error_line = facts->error_col = 0;
-	}
-	attribute_imports(facts);
-	if (facts->nimports < w.alloc) {
-		facts->imports = facts->nimports
-			? impact_xreallocarray(facts->imports, facts->nimports, sizeof(*facts->imports))
-			: (free(facts->imports), NULL);
-	}
-
-done:
-	for (size_t i = 0; i < w.ncursors_made; i++) {
-		ts_tree_cursor_delete(w.cursors[i]);
-		free(w.cursors[i]);
-	}
-	free(w.cursors);
-	free(w.frames);
-	free(w.work);
-	free(kw);
-	free(pieces);
-	impact_buf_release(&w.module);
-	impact_buf_release(&w.text);
-	impact_buf_release(&w.alias);
-	if (err) {
-		impact_pyfacts_free(facts);
-		return err;
-	}
-	*out = facts;
-	return 0;
-}
-

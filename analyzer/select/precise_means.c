@@ -1,0 +1,252 @@
+/*
+ * precise_means.c - can a reference mean a target? A name, an attribute,
+ * a fixture parameter, a dotted chain, a base class, and getattr(obj,
+ * name) with a computed name, each by its own rule: through bindings
+ * (precise_bind.c) and the class hierarchy (precise_classes.c), and near
+ * a change when the object's type is unknown. The walk (precise_walk.c)
+ * asks; this file only answers, and says why for --explain.
+ */
+#include "precise_private.h"
+
+/*
+ * Can code of file `y` hold target `t` as an attribute of an object of
+ * unknown type? A method or class attribute: anywhere (instances travel).
+ * A module's own function: only where that module can be at hand as an
+ * object: in itself, or in a module that imports it (statically, lazily,
+ * by a literal or non-literal dynamic import, by a string naming it).
+ */
+static bool attr_may_mean(const walker *w, uint32_t y, const target *t)
+{
+	size_t n;
+	const impact_edge *e;
+	if (via_class(t->name))
+		return false;
+	if (strchr(t->name, '.') || y == t->file)
+		return true;
+	/* Within two imports (a module reached as another module's attribute). */
+	e = impact_graph_out(w->p->graph, y, &n);
+	for (size_t k = 0; k < n; k++) {
+		size_t m;
+		const impact_edge *e2;
+		if (e[k].to == t->file || e[k].to == w->p->nfiles)
+			return true;
+		if (e[k].to >= w->p->nfiles)
+			continue;
+		e2 = impact_graph_out(w->p->graph, e[k].to, &m);
+		for (size_t j = 0; j < m; j++)
+			if (e2[j].to == t->file)
+				return true;
+	}
+	return false;
+}
+
+/* Is file `x` file `y` itself, or imported by it (any edge, the unknown module too)? */
+static bool imports_directly(const walker *w, uint32_t y, uint32_t x)
+{
+	size_t n;
+	const impact_edge *e;
+	if (y == x)
+		return true;
+	e = impact_graph_out(w->p->graph, y, &n);
+	for (size_t k = 0; k < n; k++)
+		if (e[k].to == x || e[k].to == w->p->nfiles)
+			return true;
+	return false;
+}
+
+enum { GA_NONE = 0, GA_MODULE, GA_CLASS, GA_OTHER, GA_SELF, GA_GLOBALS, GA_INSTANCE };
+
+/*
+ * What the object of GETATTR reference number `gi` (of file `y`) is, once
+ * per reference: `self`/`cls`, globals(), an instance's attribute or
+ * vars(x), a module or a class it resolves to, or other (unknown).
+ */
+static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_symref *r,
+                              uint32_t *file, uint32_t *cls)
+{
+	binding b = { 0 };
+	if (!w->ga_kind) {
+		size_t n = w->getattrs.n / 2 + 1;
+		w->ga_kind = impact_xcalloc(n, 1);
+		w->ga_file = impact_xcalloc(n, sizeof(uint32_t));
+		w->ga_sym = impact_xcalloc(n, sizeof(uint32_t));
+	}
+	if (!w->ga_kind[gi]) {
+		bool vars = !strncmp(r->text, "vars ", 5);
+		const char *obj = vars ? r->text + 5 : r->text;
+		w->ga_kind[gi] = GA_OTHER;
+		if (!strcmp(r->text, "globals()")) {
+			w->ga_kind[gi] = GA_GLOBALS;
+		} else if (!vars && (!strcmp(obj, "self") || !strcmp(obj, "cls"))) {
+			w->ga_kind[gi] = GA_SELF;
+		} else if (strcmp(obj, "?") && precise_resolve_text(w, y, obj, &b)) {
+			const impact_pyfacts *f = facts_of(w, b.file);
+			w->ga_file[gi] = b.file;
+			if (!b.name[0])
+				w->ga_kind[gi] = GA_MODULE;
+			for (size_t i = 0; b.name[0] && i < nsyms(f); i++)
+				if (sym(f, (uint32_t)i)->kind == IMPACT_SYMBOL_CLASS && !strcmp(sym(f, (uint32_t)i)->name, b.name)) {
+					w->ga_kind[gi] = GA_CLASS;
+					w->ga_sym[gi] = (uint32_t)i;
+					break;
+				}
+		}
+		if (w->ga_kind[gi] == GA_OTHER &&
+		    (vars || !strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4)))
+			w->ga_kind[gi] = GA_INSTANCE;
+	}
+	*file = w->ga_file[gi];
+	*cls = w->ga_sym[gi];
+	return w->ga_kind[gi];
+}
+
+/*
+ * Can `getattr(obj, name)` (reference `r` of file `y`, number `gi`, name
+ * computed) mean target `t` (`dotted`: a method or class attribute; the
+ * caller has left out dunders and dict/list names, reached through their
+ * class)? Only an attribute of obj: a method of its class for `self`, a
+ * module's own names for a module or globals(), a class's and its bases'
+ * for a class; for an object of unknown type, as before, near a change.
+ * Sets *how to the reason --explain shows.
+ */
+bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const target *t,
+                           bool dotted, const char **how, size_t gi)
+{
+	uint32_t ofile, osym;
+	uint8_t okind = getattr_object(w, gi, y, r, &ofile, &osym);
+	if (okind == GA_GLOBALS) {
+		*how = "globals(): a name of its own module";
+		return y == t->file && !dotted;
+	}
+	if (okind == GA_SELF) {
+		uint32_t a, k;
+		if (!dotted)
+			return false;
+		if (!precise_self_and_target_classes(w, y, r, t, &a, &k)) {
+			*how = "getattr(self, name) outside a known class: any method";
+			return true;
+		}
+		if (!precise_related(w, a, k))
+			return false;
+		*how = w->classes->all_related[a]
+		           ? "getattr(self, name): a subclass may have a base impact cannot resolve"
+		           : "getattr(self, name): a method of its class, bases or subclasses";
+		return true;
+	}
+	if (okind == GA_MODULE) {
+		*how = "getattr(module, name): a name of that module";
+		return ofile == t->file && !dotted;
+	}
+	if (okind == GA_CLASS) {
+		const char *cname = sym(facts_of(w, ofile), osym)->name;
+		size_t n = strlen(cname);
+		/* A class: its attributes and its bases'. */
+		*how = "getattr(class, name): an attribute of that class or its bases";
+		if (ofile == t->file && !strncmp(t->name, cname, n) && t->name[n] == '.')
+			return true;
+		if (!dotted)
+			return false;
+		{
+			const char *dot = strrchr(t->name, '.');
+			char tcls[256];
+			uint32_t ca, ck;
+			if (!w->classes)
+				precise_build_classes(w);
+			if (w->classes->too_many || (size_t)(dot - t->name) >= sizeof(tcls))
+				return true;
+			snprintf(tcls, sizeof(tcls), "%.*s", (int)(dot - t->name), t->name);
+			ca = w->classes->of_node[node_of(w, ofile, osym)];
+			ck = precise_class_of(w, t->file, tcls);
+			return ca == NONE || ck == NONE || precise_related(w, ca, ck);
+		}
+	}
+	/*
+	 * An object of unknown type: as today, near a change: in the module
+	 * of the target or in one importing it (whose objects it can hold).
+	 */
+	*how = "getattr(obj, name) on an object of unknown type, near a change";
+	/* vars(x), getattr(self.x, ...): an instance's attributes, not a module's names. */
+	if (okind == GA_INSTANCE && !dotted)
+		return false;
+	return imports_directly(w, y, t->file);
+}
+
+static bool other_class_private(walker *w, uint32_t y, const impact_symref *r, const target *t)
+{
+	const char *tl = last_part(t->name);
+	size_t n = strlen(tl), k;
+	const impact_pyfacts *f;
+	const char *owner;
+	if (n < 3 || strncmp(tl, "__", 2) || !strcmp(tl + n - 2, "__") || tl == t->name)
+		return false;
+	if (y != t->file || r->symbol == IMPACT_SYMBOL_NONE)
+		return y != t->file;
+	f = facts_of(w, y);
+	if (r->symbol >= nsyms(f))
+		return false;
+	owner = sym(f, r->symbol)->name;
+	k = (size_t)(tl - 1 - t->name); /* the class part of t */
+	/* The owner is a method of that class (or a class nested in it: mangled the same only
+	 * for its own name, so require the class itself). */
+	return !(strlen(owner) > k && !strncmp(owner, t->name, k) && owner[k] == '.' &&
+	         !strchr(owner + k + 1, '.'));
+}
+
+/*
+ * Does reference `r` of file `y` (a chain, a name, an attribute or a
+ * parameter) mean target `t`?
+ */
+bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t)
+{
+	const char *tl = last_part(t->name);
+	switch (r->kind) {
+	case IMPACT_SYMREF_NAME:
+		return y == t->file && !strcmp(r->text, t->name);
+	case IMPACT_SYMREF_ATTR:
+		return !strcmp(r->text, tl) && attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
+	case IMPACT_SYMREF_PARAM: {
+		const impact_pyfacts *f = facts_of(w, t->file);
+		for (size_t i = 0; i < nsyms(f); i++)
+			if (!strcmp(sym(f, (uint32_t)i)->name, t->name))
+				return (sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_FIXTURE) && !strcmp(r->text, tl);
+		return false;
+	}
+	case IMPACT_SYMREF_CHAIN: {
+		const char *parts[MAX_CHAIN_PARTS];
+		size_t lens[MAX_CHAIN_PARTS], n = precise_split_chain(r->text, parts, lens), k;
+		binding b = { 0 };
+		bool ok = false;
+		k = precise_chain_resolve(w, y, parts, lens, n, &b, t, &ok);
+		/*
+		 * self.m / cls.m in a method: a method of the class, its bases, its
+		 * subclasses and their bases, not every method so named.
+		 */
+		if (!k && n == 2 && strchr(t->name, '.') && lens[1] == strlen(tl) &&
+		    !memcmp(parts[1], tl, lens[1]) &&
+		    ((lens[0] == 4 && !memcmp(parts[0], "self", 4)) || (lens[0] == 3 && !memcmp(parts[0], "cls", 3)))) {
+			uint32_t a, c;
+			if (precise_self_and_target_classes(w, y, r, t, &a, &c))
+				return precise_related(w, a, c) && attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
+		}
+		/* An object of unknown type: its attribute names match any symbol so named. */
+		for (; k < n && !ok; k++)
+			ok = k > 0 && lens[k] == strlen(tl) && !memcmp(parts[k], tl, lens[k]) &&
+			     attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
+		return ok;
+	}
+	case IMPACT_SYMREF_BASE: {
+		const char *parts[MAX_CHAIN_PARTS];
+		size_t lens[MAX_CHAIN_PARTS], n;
+		binding b = { 0 };
+		bool ok = false;
+		if (!strchr(r->text, '.'))
+			return y == t->file && !strcmp(r->text, t->name);
+		n = precise_split_chain(r->text, parts, lens);
+		precise_chain_resolve(w, y, parts, lens, n, &b, t, &ok);
+		return ok;
+	}
+	default:
+		break;
+	}
+	return false;
+}

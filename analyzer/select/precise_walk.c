@@ -1,0 +1,331 @@
+/*
+ * precise_walk.c - the walks of the precise mode: the queue of targets
+ * (module, name) and the set of those seen, reaching a node (and making
+ * its module an import-time seed when module-level code or a conftest is
+ * reached), processing a target through the reference index, the names
+ * other modules bind to it; and the fallbacks where Python is dynamic: a
+ * reached function nobody names, functions using exec/eval near a change,
+ * functions that lazily import an import-time changed module. The entry
+ * that alternates these walks is precise.c.
+ */
+#include "precise_private.h"
+
+#define MAX_TARGETS 2000
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static bool seen_add(walker *w, uint32_t file, const char *name)
+{
+	uint64_t h;
+	if (w->nseen * 2 >= w->nseen_buckets) {
+		target *old = w->seen;
+		size_t nold = w->nseen_buckets;
+		w->nseen_buckets = nold ? nold * 2 : 1024;
+		w->seen = impact_xcalloc(w->nseen_buckets, sizeof(*w->seen));
+		w->nseen = 0;
+		for (size_t i = 0; i < nold; i++)
+			if (old[i].name)
+				seen_add(w, old[i].file, old[i].name);
+		free(old);
+	}
+	h = (hash_str(name) ^ (file * 0x9e3779b97f4a7c15ull)) & (w->nseen_buckets - 1);
+	while (w->seen[h].name) {
+		if (w->seen[h].file == file && !strcmp(w->seen[h].name, name))
+			return false;
+		h = (h + 1) & (w->nseen_buckets - 1);
+	}
+	w->seen[h].file = file;
+	w->seen[h].name = name;
+	w->nseen++;
+	return true;
+}
+
+void precise_push_target(walker *w, uint32_t file, const char *name, uint32_t node)
+{
+	target t = { file, name, node };
+	if (!seen_add(w, file, name))
+		return;
+	IMPACT_PUSH(w->queue, w->nqueue, w->aqueue, t);
+}
+
+void precise_make_seed(walker *w, uint32_t file, uint32_t via)
+{
+	if (!w->seed[file]) {
+		w->seed[file] = true;
+		w->seed_via[file] = via;
+		w->new_seed = true;
+	}
+}
+
+/* Node `node` (of `file`, symbol `s`) is reached from `via`. */
+static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
+{
+	uint32_t node;
+	const impact_pyfile *f = &w->p->files[file];
+	const impact_pyfacts *ff;
+	if (!in_bound(w, file))
+		return;
+	node = node_of(w, file, s);
+	ff = facts_of(w, file);
+	if (w->hit[node])
+		return;
+	w->hit[node] = 1;
+	w->from[node] = via;
+	w->hop[node] = via == NONE ? 0 : w->hop[via] + 1;
+	w->any_hit[file] = true;
+	if (s == NONE || (f->flags & IMPACT_PF_CONFTEST) || !ff) {
+		/* Module-level code runs it at import, or a conftest's fixtures
+		 * reach every test in scope: the module is import-time changed. */
+		precise_make_seed(w, file, node);
+		return;
+	}
+	if (f->flags & IMPACT_PF_TEST)
+		return; /* the test module is selected; tests are not called */
+	{
+		const impact_symbol *sy = sym(ff, s);
+		/*
+		 * A pytest hook (pytest_configure, a plugin object's
+		 * pytest_runtest_setup...) is called by name in every session that
+		 * loads its module, whoever else names it: every test that loads
+		 * the module (a conftest, -p, pytest_plugins, an entry point) reaches it.
+		 */
+		if (!strncmp(sy->name, "pytest_", 7))
+			precise_make_seed(w, file, node);
+		precise_push_target(w, file, sy->name, node);
+		/* A dunder runs without being named: whoever names the class. */
+		if (((sy->flags & IMPACT_SYMBOL_DUNDER) || via_class(sy->name)) &&
+		    sy->parent != IMPACT_SYMBOL_NONE)
+			precise_push_target(w, file, sym(ff, sy->parent)->name, node);
+	}
+}
+
+/* Names another module binds to target t: (importer, alias) targets. */
+static void follow_bindings(walker *w, const target *t)
+{
+	const impact_project *p = w->p;
+	const char *tl = t->name;
+	if (strchr(tl, '.'))
+		return; /* a method: imported with its class */
+	if (!w->bind_mod && w->binds.n) {
+		/* Each binding's module, resolved on first use (UINT32_MAX - 1: not yet). */
+		w->bind_mod = impact_xmalloc(w->binds.n * sizeof(uint32_t));
+		for (size_t i = 0; i < w->binds.n; i++)
+			w->bind_mod[i] = NONE - 1;
+	}
+	for (uint32_t e = precise_index_first(&w->binds, tl); e != NONE; e = precise_index_next(&w->binds, e)) {
+		uint32_t y = w->binds.v[e].file;
+		const impact_import *imp = &facts_of(w, y)->imports[w->binds.v[e].index];
+		if (w->bind_mod[e] == NONE - 1)
+			w->bind_mod[e] = precise_module_file(w, y, imp->module, imp->level);
+		if (w->bind_mod[e] != t->file)
+			continue;
+		precise_push_target(w, y, imp->asname ? imp->asname : imp->name, t->node);
+	}
+	/* Star imports re-export public names (a star import of t's module
+	 * imports it: inside the reach). */
+	if (tl[0] != '_' && t->file < p->nfiles)
+		for (uint32_t k = w->star_at[t->file]; k < w->star_at[t->file + 1]; k++)
+			precise_push_target(w, w->star_by[k], tl, t->node);
+}
+
+/* Process one target: reach every symbol whose references may mean it. */
+static size_t process(walker *w, const target *t)
+{
+	size_t matches = 0;
+	if (!w->indexed) { /* only a walk that has targets needs them */
+		w->indexed = true;
+		precise_build_indexes(w);
+	}
+	const char *key = last_part(t->name);
+	for (uint32_t e = precise_index_first(&w->refs, key); e != NONE; e = precise_index_next(&w->refs, e)) {
+		uint32_t y = w->refs.v[e].file;
+		const impact_symref *r;
+		if (w->bound && w->bound[y] == UINT32_MAX)
+			continue;
+		r = ref(facts_of(w, y), w->refs.v[e].index);
+		if (!precise_ref_means(w, y, r, t))
+			continue;
+		matches++;
+		if (r->kind == IMPACT_SYMREF_BASE && r->symbol != IMPACT_SYMBOL_NONE) {
+			/*
+			 * A subclass inherits what t's class has: whoever reaches the
+			 * subclass reaches it. A changed __init_subclass__ runs when
+			 * the subclass is defined: at import.
+			 */
+			uint32_t tf = file_of_node(w, t->node), ts = t->node - w->base[tf];
+			const impact_pyfacts *f = facts_of(w, tf);
+			bool at_import = ts < nsyms(f) && !strcmp(last_part(sym(f, ts)->name), "__init_subclass__");
+			uint32_t node = node_of(w, y, at_import ? NONE : r->symbol);
+			if (!w->hit[node] && in_bound(w, y))
+				w->how[node] = at_import ? "a subclass's definition runs __init_subclass__"
+				                         : "a subclass inherits it";
+			reach(w, y, at_import ? NONE : r->symbol, t->node);
+			continue;
+		}
+		reach(w, y, ref_owner(r), t->node);
+	}
+	/* getattr(obj, name): attributes of obj only (dunders and dict/list names: through their class). */
+	for (size_t i = 0, n = via_class(t->name) ? 0 : w->getattrs.n; i + 1 < n; i += 2) {
+		uint32_t y = w->getattrs.v[i];
+		const impact_symref *r = ref(facts_of(w, y), w->getattrs.v[i + 1]);
+		const char *how = NULL;
+		uint32_t node;
+		if (!precise_getattr_means(w, y, r, t, strchr(t->name, '.') != NULL, &how, i / 2))
+			continue;
+		node = node_of(w, y, ref_owner(r));
+		if (node == t->node)
+			continue; /* its own globals(): not a use from outside */
+		matches++;
+		if (!w->hit[node] && in_bound(w, y))
+			w->how[node] = how;
+		reach(w, y, ref_owner(r), t->node);
+	}
+	follow_bindings(w, t);
+	return matches;
+}
+
+void precise_run_queue(walker *w)
+{
+	while (w->qhead < w->nqueue && !w->gave_up) {
+		if (w->qhead >= MAX_TARGETS) {
+			/* Reaching this much is reaching nearly everything: stop, and let
+			 * whole-module selection answer (it bounds this walk anyway). */
+			w->gave_up = true;
+			return;
+		}
+		target t = w->queue[w->qhead++];
+		if (process(w, &t))
+			w->used[t.node] = 1;
+	}
+}
+
+/*
+ * A reached function that nothing names, under any binding, is called
+ * by name (a hook, a callback a decorator registers, an entry point) or
+ * not at all: its module counts as changed at import time.
+ */
+void precise_unnamed_functions(walker *w)
+{
+	const impact_project *p = w->p;
+	for (size_t i = 0; i < w->nqueue; i++) {
+		uint32_t node = w->queue[i].node, file;
+		if (w->used[node] || w->unnamed_done[node])
+			continue;
+		w->unnamed_done[node] = 1;
+		file = file_of_node(w, node);
+		if (p->files[file].flags & IMPACT_PF_TEST)
+			continue;
+		{
+			/* A method runs on an instance: whoever names its class (as for dunders). */
+			const impact_pyfacts *f = facts_of(w, file);
+			uint32_t s = node - w->base[file];
+			if (f && s < nsyms(f) && sym(f, s)->kind == IMPACT_SYMBOL_METHOD &&
+			    sym(f, s)->parent != IMPACT_SYMBOL_NONE &&
+			    !(sym(f, s)->flags & IMPACT_SYMBOL_DYNAMIC)) {
+				precise_push_target(w, file, sym(f, sym(f, s)->parent)->name, node);
+				continue;
+			}
+		}
+		precise_make_seed(w, file, w->hit[node] ? node : NONE);
+	}
+}
+
+/* Functions that use exec/eval: reached when their module or one it imports was. */
+void precise_dynamic_functions(walker *w)
+{
+	const impact_project *p = w->p;
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		const impact_pyfacts *f;
+		bool near = w->any_hit[y];
+		size_t n;
+		const impact_edge *e;
+		if (!in_bound(w, y) || !(f = facts_of(w, y)))
+			continue;
+		if (!near) {
+			e = impact_graph_out(p->graph, y, &n);
+			for (size_t k = 0; k < n && !near; k++)
+				near = e[k].to < p->nfiles && w->any_hit[e[k].to];
+		}
+		if (!near)
+			continue;
+		for (size_t i = 0; i < nsyms(f); i++)
+			if ((sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_DYNAMIC) &&
+			    !w->hit[node_of(w, y, (uint32_t)i)]) {
+				reach(w, y, (uint32_t)i, NONE);
+				w->label[node_of(w, y, (uint32_t)i)] =
+					"calls by a computed name (exec, eval) near a change";
+			}
+	}
+}
+
+/* Functions that import an import-time changed module in their body. */
+void precise_lazy_importers(walker *w, const impact_reach *mods)
+{
+	const impact_project *p = w->p;
+	/* Resolved once: (file, owning function, module) of every function-level import. */
+	if (!w->lazy_done) {
+		w->lazy_done = true;
+		for (uint32_t y = 0; y < p->nfiles; y++) {
+			const impact_pyfacts *f;
+			if (!in_bound(w, y))
+				continue;
+			f = facts_of(w, y);
+			for (size_t i = 0; f && i < f->nimports; i++) {
+				const impact_import *imp = &f->imports[i];
+				uint32_t owner = import_owner(imp);
+				unsigned how = 0;
+				if (owner == NONE || (imp->flags & IMPACT_IMPORT_TYPE_CHECKING))
+					continue;
+				w->tmp.n = 0;
+				impact_resolver_resolve(impact_project_resolver(p), y, imp, &w->tmp, &how);
+				for (size_t k = 0; k < w->tmp.n; k++) {
+					impact_u32vec_push(&w->lazy, node_of(w, y, owner));
+					impact_u32vec_push(&w->lazy, w->tmp.v[k]);
+					impact_u32vec_push(&w->lazy, (uint32_t)i);
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i + 2 < w->lazy.n; i += 3) {
+		uint32_t node = w->lazy.v[i], mod = w->lazy.v[i + 1], y;
+		const impact_pyfacts *f;
+		const impact_import *imp;
+		uint32_t s;
+		if (w->hit[node] || mods->dist[mod] == UINT32_MAX)
+			continue;
+		y = file_of_node(w, node);
+		s = node - w->base[y];
+		f = facts_of(w, y);
+		imp = &f->imports[w->lazy.v[i + 2]];
+		if (s < nsyms(f) && sym(f, s)->parent == IMPACT_SYMBOL_NONE &&
+		    !strcmp(sym(f, s)->name, "__getattr__") && imp->kind == IMPACT_IMPORT_FROM &&
+		    imp->name && strcmp(imp->name, "*")) {
+			/*
+			 * A PEP 562 __getattr__ runs when a name the module lacks is
+			 * read: `pkg.Heavy`, `from pkg import Heavy`. The module's import
+			 * does not run it: whoever reads the names it imports does.
+			 */
+			for (size_t j = i; j + 2 < w->lazy.n && w->lazy.v[j] == node; j += 3) {
+				const impact_import *o = &f->imports[w->lazy.v[j + 2]];
+				if (mods->dist[w->lazy.v[j + 1]] == UINT32_MAX || o->kind != IMPACT_IMPORT_FROM ||
+				    !o->name || !strcmp(o->name, "*"))
+					continue;
+				precise_push_target(w, y, o->asname ? o->asname : o->name, node);
+			}
+			w->hit[node] = 1;
+			w->from[node] = NONE;
+			w->hop[node] = 0;
+			w->any_hit[y] = true;
+			w->label[node] = "a PEP 562 __getattr__ lazily imports an import-time changed module";
+			continue;
+		}
+		reach(w, y, s, NONE);
+		w->label[node] = "imports an import-time changed module";
+	}
+}
