@@ -2,6 +2,7 @@
 errors, and the promise never to touch the index, refs or work tree."""
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -327,4 +328,8 @@ def test_help_documents_exit_codes(repo):
     assert r.returncode == 0
     text = out(r)
     assert "--list" in text and "--timeout" in text
-    assert "4 timeout" in text and "3 collection/import error" in text
+    codes = dict(re.findall(r"^    (\d+) +(.+)$", text.split("exit codes:\n", 1)[1], re.M))
+    assert codes["4"].startswith("timeout") and codes["3"].startswith("collection/import error")
+    assert codes["5"].startswith("I/O, git or system error")
+    # `impact help` prints the same table.
+    assert "exit codes:\n" + text.split("exit codes:\n", 1)[1] in out(repo.impact("help"))
