@@ -2,14 +2,15 @@
 # gen-man.sh IMPACT TEMPLATE OUTPUT VERSION - write impact's manual page.
 #
 # The OPTIONS section is the built binary's `impact --help` (its option
-# table, group headings included) and COMMANDS is `impact help`'s command
-# table, turned into roff here, so the page and --help cannot disagree.
-# The rest (exit codes, configuration keys, files, examples) is the
-# template. Uses only sh, sed and awk.
+# table, group headings included), COMMANDS is `impact help`'s command
+# table and EXIT STATUS its exit-code table (cli/error.c), turned into roff
+# here, so the page and the binary cannot disagree. The rest
+# (configuration keys, files, examples) is the template. Uses only sh, sed
+# and awk.
 set -eu
 impact=$1 template=$2 output=$3 version=$4
 tmp=$output.tmp.$$
-trap 'rm -f "$tmp" "$tmp.opts" "$tmp.cmds"' EXIT
+trap 'rm -f "$tmp" "$tmp.opts" "$tmp.cmds" "$tmp.exits"' EXIT
 
 # roff escapes: backslash, minus, and a leading dot or quote.
 esc='s/\\/\\e/g; s/-/\\-/g; s/^[.'"'"']/\\\&&/'
@@ -42,10 +43,23 @@ esc='s/\\/\\e/g; s/-/\\-/g; s/^[.'"'"']/\\\&&/'
     on && /^$/ { on = 0 }
 ' | sed "$esc" | sed 's/^\x01M//; s/^\x01B\(.*\)$/.B "\1"/' >"$tmp.cmds"
 
-awk -v opts="$tmp.opts" -v cmds="$tmp.cmds" -v version="$version" '
+# Exit codes: the indented "<code> <meaning>" lines after "exit codes:" in `impact help`.
+"$impact" help | awk '
+    /^exit codes:/ { on = 1; next }
+    on && /^ +[0-9]+ / {
+        line = $0; sub(/^ +/, "", line)
+        n = index(line, " "); code = substr(line, 1, n - 1); text = substr(line, n)
+        sub(/^ +/, "", text)
+        print "\001M.TP"; print "\001B" code; print text; next
+    }
+    on && /^$/ { on = 0 }
+' | sed "$esc" | sed 's/^\x01M//; s/^\x01B\(.*\)$/.B "\1"/' >"$tmp.exits"
+
+awk -v opts="$tmp.opts" -v cmds="$tmp.cmds" -v exits="$tmp.exits" -v version="$version" '
     $0 == "@OPTIONS@" { while ((getline l < opts) > 0) print l; next }
     $0 == "@COMMANDS@" { while ((getline l < cmds) > 0) print l; next }
+    $0 == "@EXIT_STATUS@" { while ((getline l < exits) > 0) print l; next }
     { gsub(/@VERSION@/, version); print }
 ' "$template" >"$tmp"
-[ -s "$tmp.opts" ] && [ -s "$tmp.cmds" ] || { echo "gen-man.sh: '$impact' printed no option or command table" >&2; exit 1; }
+[ -s "$tmp.opts" ] && [ -s "$tmp.cmds" ] && [ -s "$tmp.exits" ] || { echo "gen-man.sh: '$impact' printed no option, command or exit-code table" >&2; exit 1; }
 mv "$tmp" "$output"

@@ -2,25 +2,18 @@
  * cli.h - impact's command layer: what the subcommands share.
  *
  * The analyzer never prints or exits; commands here turn its results and
- * errors into output, messages and exit codes. Exit codes (README, --help):
- * 0 all selected tests passed or nothing to run, 1 test failures, 2 usage
- * or configuration error, 3 collection/import error or interpreter problem,
- * 4 timeout.
+ * errors into output, messages and exit codes: errors and exit codes go
+ * through error.h (the funnel and the one exit-code table). main.c only
+ * dispatches; what commands share lives in units of its own (error.c,
+ * repo.c), so no command links back to main.
  */
 #ifndef IMPACT_CLI_H
 #define IMPACT_CLI_H
 
 #include "common.h"
+#include "error.h"
 
 #include <git2.h>
-
-enum {
-	IMPACT_EXIT_OK = 0,
-	IMPACT_EXIT_FAILED = 1,
-	IMPACT_EXIT_USAGE = 2,
-	IMPACT_EXIT_PYTHON = 3,
-	IMPACT_EXIT_TIMEOUT = 4,
-};
 
 /* What main hands every command. */
 typedef struct impact_cli {
@@ -45,11 +38,11 @@ int cmd_graph(int argc, char **argv, impact_cli *cli);
 int cmd_plugin(int argc, char **argv, impact_cli *cli);
 int cmd_watch(int argc, char **argv, impact_cli *cli);
 
-/* "impact: error: <message>" on stderr, for an IMPACT_E* code; returns the exit code. */
-int impact_cli_fail(int code);
-/* Map an IMPACT_E* code to an exit code. */
-int impact_cli_exit_code(int code);
-/* Open the repository at cli->dir (or the current directory), upwards. */
+/*
+ * Open the repository at cli->dir (or the current directory), upwards,
+ * into cli->repo and cli->workdir (repo.c); 0 when it is already open.
+ * IMPACT_EINVALID when there is no directory or no repository there.
+ */
 int impact_cli_open_repo(impact_cli *cli);
 
 #endif

@@ -11,7 +11,8 @@
  * suite (or, with --full, the one before the first commit) does not run to
  * its end or no interpreter has pytest, 4 no miss but some test files could
  * not be checked (a run hit its time limit, or a mutant kept test files
- * from running), 130 interrupted. The temporary checkouts are removed on
+ * from running), 5 an I/O, git or system error, 130 interrupted: the
+ * codes of error.h's table, read for an audit. The temporary checkouts are removed on
  * every one of these paths, Ctrl-C included.
  *
  * The one static is the signal flag: a handler can only set a volatile
@@ -22,6 +23,7 @@
 #include "audit.h"
 #include "opts.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 
@@ -47,28 +49,23 @@ static int check_usage(const char *arg, unsigned mutate, const char *full, unsig
                        bool functions, bool records)
 {
 	if (arg) {
-		fprintf(stderr, "impact audit: unexpected argument '%s' (--full takes the range: "
-		        "--full %s; selection options go after '--')\nusage: %s\n", arg, arg,
-		        usage_line);
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_usage("audit", usage_line, "unexpected argument '%s' (--full "
+		                              "takes the range: --full %s; selection options go "
+		                              "after '--')", arg, arg);
 	}
 	if (mutate != UINT_MAX && full) {
-		fprintf(stderr, "impact audit: give one of --mutate N and --full <revspec>\nusage: %s\n",
-		        usage_line);
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_usage("audit", usage_line, "give one of --mutate N and "
+		                              "--full <revspec>");
 	}
 	if (mutate == 0) {
-		fprintf(stderr, "impact audit: --mutate takes a number of mutants above 0\n");
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_usage("audit", NULL, "--mutate takes a number of mutants above 0");
 	}
 	if (records && full) {
-		fprintf(stderr, "impact audit: error: --records goes with --mutate, not --full\n");
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_usage("audit", NULL, "--records goes with --mutate, not --full");
 	}
 	if ((seed != UINT_MAX || functions) && full) {
-		fprintf(stderr, "impact audit: --%s goes with --mutate only\n",
-		        functions ? "functions" : "seed");
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_usage("audit", NULL, "--%s goes with --mutate only",
+		                              functions ? "functions" : "seed");
 	}
 	return IMPACT_EXIT_OK;
 }
@@ -120,7 +117,8 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 		  "happens in a temporary checkout, removed afterwards.\n"
 		  "exit codes: 0 no miss, 1 a failing test file was not selected, 2 usage error,\n"
 		  "3 the unmutated suite does not run cleanly or no interpreter has pytest,\n"
-		  "4 no miss but some test files could not be checked (time limit), 130 Ctrl-C." },
+		  "4 no miss but some test files could not be checked (time limit), 5 I/O, git or\n"
+		  "system error, 130 Ctrl-C ('impact help' lists every exit code)." },
 		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
 	};
 	char **pos = NULL, **rest = NULL;
@@ -157,10 +155,10 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 	if (rep.interrupted) {
 		/* What was done so far is still worth seeing. */
 		fprintf(stderr, "impact: audit interrupted: its temporary checkouts are removed\n");
-		exit_code = 130;
+		exit_code = IMPACT_EXIT_INTERRUPTED;
 		rc = 0;
 	} else if (rc < 0) {
-		exit_code = impact_cli_fail(rc);
+		exit_code = impact_cli_error(rc);
 		goto done;
 	}
 	if (json)
@@ -168,11 +166,11 @@ int cmd_audit(int argc, char **argv, impact_cli *cli)
 	else
 		impact_audit_report_text(&out, &rep);
 	if (rc < 0) {
-		exit_code = impact_cli_fail(rc);
+		exit_code = impact_cli_error(rc);
 		goto done;
 	}
 	if (out.size && fwrite(out.ptr, 1, out.size, stdout) != out.size)
-		exit_code = IMPACT_EXIT_USAGE;
+		exit_code = impact_cli_error_os(errno, "cannot write to standard output");
 	impact_audit_totals_of(&t, &rep);
 	if (exit_code == IMPACT_EXIT_OK)
 		exit_code = t.missed ? IMPACT_EXIT_FAILED : t.incomplete ? IMPACT_EXIT_TIMEOUT

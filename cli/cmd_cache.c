@@ -6,12 +6,9 @@
 #include "cache.h"
 #include "pyimports.h"
 
-static int usage(FILE *out)
-{
-	fprintf(out, "usage: impact cache stats   entries, sizes and version of the parse cache\n"
-	             "       impact cache clear   delete it (it is rebuilt on the next run)\n");
-	return out == stdout ? IMPACT_EXIT_OK : IMPACT_EXIT_USAGE;
-}
+static const char usage_text[] =
+	"impact cache stats   entries, sizes and version of the parse cache\n"
+	"       impact cache clear   delete it (it is rebuilt on the next run)";
 
 int cmd_cache(int argc, char **argv, impact_cli *cli)
 {
@@ -21,29 +18,29 @@ int cmd_cache(int argc, char **argv, impact_cli *cli)
 	int rc, exit_code = IMPACT_EXIT_OK;
 
 	if (argc != 2)
-		return usage(stderr);
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return usage(stdout);
-	if (strcmp(argv[1], "stats") && strcmp(argv[1], "clear")) {
-		fprintf(stderr, "impact cache: unknown subcommand '%s'\n", argv[1]);
-		return usage(stderr);
+		return impact_cli_error_usage("cache", usage_text, "give one subcommand: stats or clear");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		printf("usage: %s\n", usage_text);
+		return IMPACT_EXIT_OK;
 	}
+	if (strcmp(argv[1], "stats") && strcmp(argv[1], "clear"))
+		return impact_cli_error_usage("cache", usage_text, "unknown subcommand '%s'", argv[1]);
 	if ((rc = impact_cache_default_path(&path, cli->repo)) < 0)
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	if (!strcmp(argv[1], "clear")) {
 		if ((rc = impact_cache_remove(path)) < 0)
-			exit_code = impact_cli_fail(rc);
+			exit_code = impact_cli_error(rc);
 		else
 			printf("removed %s\n", path);
 		goto done;
 	}
 	if ((rc = impact_cache_open(&cache, path, IMPACT_PYFACTS_VERSION, &warning)) < 0 ||
 	    (rc = impact_cache_stats_get(cache, &st)) < 0) {
-		exit_code = impact_cli_fail(rc);
+		exit_code = impact_cli_error(rc);
 		goto done;
 	}
 	if (warning)
-		fprintf(stderr, "impact: warning: %s\n", warning);
+		impact_cli_warn("%s", warning);
 	printf("path:     %s\nentries:  %llu parsed modules\nvalues:   %.1f KiB\n"
 	       "graphs:   %llu trees, %.1f KiB\n"
 	       "on disk:  %.1f KiB\nversion:  %u (extractor %u)\n",

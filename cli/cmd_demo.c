@@ -165,13 +165,12 @@ int cmd_demo(int argc, char **argv, impact_cli *cli)
 			       "and test runs on them.\n");
 			return IMPACT_EXIT_OK;
 		}
-		fprintf(stderr, "impact demo: takes no arguments\n");
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_usage("demo", "impact demo", "demo takes no arguments");
 	}
 	/* Our lines and impact's messages (stderr) must interleave in order. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!mkdtemp(dir))
-		return impact_cli_fail(impact_error_from_errno(errno, "cannot create a temporary directory"));
+		return impact_cli_error(impact_error_from_errno(errno, "cannot create a temporary directory"));
 	if ((rc = git_repository_init(&repo, dir, 0)) < 0) {
 		rc = impact_error_from_git(rc, "cannot create a repository in '%s'", dir);
 		goto fail;
@@ -222,5 +221,5 @@ int cmd_demo(int argc, char **argv, impact_cli *cli)
 	return failures ? IMPACT_EXIT_FAILED : IMPACT_EXIT_OK;
 fail:
 	git_repository_free(repo);
-	return impact_cli_fail(rc);
+	return impact_cli_error(rc);
 }

@@ -65,23 +65,21 @@ int cmd_graph(int argc, char **argv, impact_cli *cli)
 	if (rc != 0)
 		return rc > 0 ? IMPACT_EXIT_OK : IMPACT_EXIT_USAGE;
 	if (npos > 1 || nrest) {
-		fprintf(stderr, "impact graph: one revision range at a time, and no pytest arguments\n"
-		        "usage: %s\n", usage_line);
-		exit_code = IMPACT_EXIT_USAGE;
+		exit_code = impact_cli_error_usage("graph", usage_line, "one revision range at a "
+		                                   "time, and no pytest arguments");
 		goto done;
 	}
 	if ((o.format && (rc = impact_graphview_format_parse(&format, o.format)) < 0) ||
 	    (rc = selection_report(&report, cli, npos ? pos[0] : NULL, &o)) < 0 ||
 	    (rc = impact_graphview_render(&out, report.ptr, format)) < 0) {
-		exit_code = impact_cli_fail(rc);
+		exit_code = impact_cli_error(rc);
 		goto done;
 	}
 	if (o.output) {
 		if ((rc = impact_file_replace(o.output, out.ptr, out.size)) < 0)
-			exit_code = impact_cli_fail(rc);
+			exit_code = impact_cli_error(rc);
 	} else if (out.size && fwrite(out.ptr, 1, out.size, stdout) != out.size) {
-		fprintf(stderr, "impact: error: cannot write to standard output: %s\n", strerror(errno));
-		exit_code = IMPACT_EXIT_USAGE;
+		exit_code = impact_cli_error_os(errno, "cannot write to standard output");
 	}
 done:
 	impact_buf_release(&report);

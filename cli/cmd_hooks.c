@@ -52,18 +52,20 @@
 
 /* ---- impact hooks install | uninstall | status ---- */
 
-static int hooks_usage(FILE *out)
+static const char hooks_usage_text[] =
+	"impact hooks install [--post-commit] [--pre-merge-commit] [--pre-push]\n"
+	"       impact hooks uninstall\n"
+	"       impact hooks status";
+
+static int hooks_help(void)
 {
-	fprintf(out,
-		"usage: impact hooks install [--post-commit] [--pre-merge-commit] [--pre-push]\n"
-		"       impact hooks uninstall\n"
-		"       impact hooks status\n"
-		"\n"
-		"install: without a flag, --post-commit (which brings post-rewrite along).\n"
-		"A hook already there is kept and runs first; uninstall puts it back.\n"
-		"IMPACT_SKIP=1 skips impact's hooks for one command; git's --no-verify skips\n"
-		"the pre-merge-commit and pre-push hooks altogether.\n");
-	return out == stdout ? IMPACT_EXIT_OK : IMPACT_EXIT_USAGE;
+	printf("usage: %s\n"
+	       "\n"
+	       "install: without a flag, --post-commit (which brings post-rewrite along).\n"
+	       "A hook already there is kept and runs first; uninstall puts it back.\n"
+	       "IMPACT_SKIP=1 skips impact's hooks for one command; git's --no-verify skips\n"
+	       "the pre-merge-commit and pre-push hooks altogether.\n", hooks_usage_text);
+	return IMPACT_EXIT_OK;
 }
 
 static const char *change_words(impact_hook_change c)
@@ -106,9 +108,8 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 	if (rc != 0)
 		return rc > 0 ? IMPACT_EXIT_OK : IMPACT_EXIT_USAGE;
 	if (npos || nrest) {
-		fprintf(stderr, "impact hooks install: takes only --post-commit, --pre-merge-commit, "
-		        "--pre-push, --force\n");
-		exit_code = IMPACT_EXIT_USAGE;
+		exit_code = impact_cli_error_usage("hooks", NULL, "hooks install takes only "
+		                                   "--post-commit, --pre-merge-commit, --pre-push, --force");
 		goto done;
 	}
 	if (!post_commit && !pre_merge && !pre_push)
@@ -124,23 +125,23 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 
 	if ((rc = impact_hooks_dir(&dir, &why, cli->repo)) < 0 ||
 	    (rc = impact_hooks_dir_tracked(&tracked, cli->repo, dir)) < 0) {
-		exit_code = impact_cli_fail(rc);
+		exit_code = impact_cli_error(rc);
 		goto done;
 	}
 	if (tracked && !force) {
-		fprintf(stderr, "impact: error: core.hooksPath is '%s', a folder with tracked files: "
-		        "hooks written there change the repository for everyone who clones it; "
-		        "add impact to those hooks by hand, or pass --force\n", dir);
-		exit_code = IMPACT_EXIT_USAGE;
+		exit_code = impact_cli_error_exit(IMPACT_EXIT_USAGE, "core.hooksPath is '%s', a folder "
+		                                  "with tracked files: hooks written there change the "
+		                                  "repository for everyone who clones it; add impact to "
+		                                  "those hooks by hand, or pass --force", dir);
 		goto done;
 	}
 	if (tracked)
-		fprintf(stderr, "impact: warning: '%s' has tracked files: the hooks written there are "
-		        "changes to commit (--force)\n", dir);
+		impact_cli_warn("'%s' has tracked files: the hooks written there are changes to "
+		                "commit (--force)", dir);
 	exe = impact_self_exe();
 	if (!exe) {
-		fprintf(stderr, "impact: warning: cannot tell where this impact binary is: the hooks "
-		        "run 'impact' from PATH\n");
+		impact_cli_warn("cannot tell where this impact binary is: the hooks run 'impact' "
+		                "from PATH");
 		exe = impact_xstrdup("impact");
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -150,7 +151,7 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 		impact_hookmgr m = IMPACT_HOOKMGR_NONE;
 
 		if ((rc = impact_hook_inspect(&info, dir, names[i])) < 0) {
-			exit_code = impact_cli_fail(rc);
+			exit_code = impact_cli_error(rc);
 			goto done;
 		}
 		if (info.state != IMPACT_HOOK_OURS)
@@ -175,7 +176,7 @@ static int hooks_install(int argc, char **argv, impact_cli *cli)
 			configured = true;
 		}
 		if ((rc = impact_hook_install(&what, dir, names[i], exe)) < 0) {
-			exit_code = impact_cli_fail(rc);
+			exit_code = impact_cli_error(rc);
 			goto done;
 		}
 		printf("%s/%s: %s\n", dir, names[i], change_words(what));
@@ -205,11 +206,11 @@ static int hooks_uninstall(impact_cli *cli)
 	int rc, exit_code = IMPACT_EXIT_OK;
 
 	if ((rc = impact_hooks_dir(&dir, &why, cli->repo)) < 0)
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	for (size_t i = 0; i < impact_hook_count; i++) {
 		impact_hook_change what;
 		if ((rc = impact_hook_uninstall(&what, dir, impact_hook_names[i])) < 0) {
-			exit_code = impact_cli_fail(rc);
+			exit_code = impact_cli_error(rc);
 			break;
 		}
 		if (what != IMPACT_HOOK_UNCHANGED)
@@ -227,7 +228,7 @@ static int hooks_status(impact_cli *cli)
 	int rc;
 
 	if ((rc = impact_hooks_dir(&dir, &why, cli->repo)) < 0)
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	printf("hooks directory: %s (%s)\n", dir, why);
 	for (size_t i = 0; i < impact_hook_count; i++) {
 		impact_hook_info info;
@@ -235,7 +236,7 @@ static int hooks_status(impact_cli *cli)
 		impact_hookmgr m;
 		if ((rc = impact_hook_inspect(&info, dir, impact_hook_names[i])) < 0) {
 			free(dir);
-			return impact_cli_fail(rc);
+			return impact_cli_error(rc);
 		}
 		printf("  %-17s ", impact_hook_names[i]);
 		if (info.state == IMPACT_HOOK_OURS) {
@@ -271,9 +272,10 @@ static int hooks_status(impact_cli *cli)
 int cmd_hooks(int argc, char **argv, impact_cli *cli)
 {
 	if (argc < 2)
-		return hooks_usage(stderr);
+		return impact_cli_error_usage("hooks", hooks_usage_text, "give a subcommand: install, "
+		                              "uninstall or status");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return hooks_usage(stdout);
+		return hooks_help();
 	if (!strcmp(argv[1], "install")) {
 		int rc;
 		char **args = impact_xcalloc((size_t)argc, sizeof(char *));
@@ -284,16 +286,14 @@ int cmd_hooks(int argc, char **argv, impact_cli *cli)
 		free(args);
 		return rc;
 	}
-	if (argc != 2) {
-		fprintf(stderr, "impact hooks %s: takes no arguments\n", argv[1]);
-		return IMPACT_EXIT_USAGE;
-	}
+	if (argc != 2)
+		return impact_cli_error_usage("hooks", hooks_usage_text, "hooks %s takes no arguments",
+		                              argv[1]);
 	if (!strcmp(argv[1], "uninstall"))
 		return hooks_uninstall(cli);
 	if (!strcmp(argv[1], "status"))
 		return hooks_status(cli);
-	fprintf(stderr, "impact hooks: unknown subcommand '%s'\n", argv[1]);
-	return hooks_usage(stderr);
+	return impact_cli_error_usage("hooks", hooks_usage_text, "unknown subcommand '%s'", argv[1]);
 }
 
 /* ---- impact hook <name>: what git runs ---- */
@@ -541,7 +541,7 @@ static void notify_result(git_repository *repo, const char *commit, int exit_cod
 	impact_lastrun lr;
 	impact_buf title = IMPACT_BUF_INIT, body = IMPACT_BUF_INIT;
 	impact_buf_printf(&title, "impact: %.7s %s", commit ? commit : "",
-	                  impact_lastrun_exit_meaning(exit_code));
+	                  impact_exit_brief(exit_code));
 	if (impact_lastrun_read(&lr, repo) == 0 && lr.commit && commit && !strcmp(lr.commit, commit)) {
 		impact_buf_printf(&body, "%lu passed, %lu failed, %lu errors in %.1f s", lr.passed,
 		                  lr.failed, lr.errors, lr.duration_s);
@@ -572,12 +572,12 @@ static int run_background(impact_cli *cli, const char *hook, const char *token, 
 	if (rc == IMPACT_ENOTFOUND)
 		return IMPACT_EXIT_OK; /* a newer commit is being tested instead */
 	if (rc < 0)
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	/* Our output is the log: start it afresh for this run. */
 	if (fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) && ftruncate(STDOUT_FILENO, 0) < 0)
-		fprintf(stderr, "impact: warning: cannot empty the log: %s\n", strerror(errno));
+		impact_cli_warn("cannot empty the log: %s", strerror(errno));
 	if ((rc = impact_range_parse(&range, cli->repo, spec, false)) < 0) {
-		code = impact_cli_fail(rc);
+		code = impact_cli_error(rc);
 		goto done;
 	}
 	if (impact_bgrun_state_read(&prev, cli->repo) == 0) {
@@ -588,7 +588,7 @@ static int run_background(impact_cli *cli, const char *hook, const char *token, 
 			spec = wider;
 			impact_range_release(&range);
 			if ((rc = impact_range_parse(&range, cli->repo, spec, false)) < 0) {
-				code = impact_cli_fail(rc);
+				code = impact_cli_error(rc);
 				goto done;
 			}
 		}
@@ -605,7 +605,7 @@ static int run_background(impact_cli *cli, const char *hook, const char *token, 
 	st.pid = getpid();
 	st.started = time(NULL);
 	if ((rc = impact_bgrun_state_write(cli->repo, &st)) < 0)
-		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
+		impact_cli_warn_last();
 	localtime_r(&st.started, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	fprintf(stderr, "impact: %s run of %s, started %s\n", hook, spec, when);
@@ -621,9 +621,9 @@ static int run_background(impact_cli *cli, const char *hook, const char *token, 
 	st.exit_code = code;
 	st.duration_s = (impact_now_ms() / 1000.0) - t0;
 	if (impact_bgrun_state_write(cli->repo, &st) < 0)
-		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
+		impact_cli_warn_last();
 	fprintf(stderr, "impact: %s run of %s finished: exit %d (%s)\n", hook, spec, code,
-	        impact_lastrun_exit_meaning(code));
+	        impact_exit_brief(code));
 	notify_result(cli->repo, st.commit, code);
 done:
 	impact_bgrun_release(lock);
@@ -683,7 +683,7 @@ static int pre_merge_commit(impact_cli *cli)
 		fprintf(stderr, "impact: pre-merge-commit: merge not committed: the tests it affects "
 		        "fail (exit %d: %s). The merge is left in the index: fix it and 'git commit', "
 		        "'git merge --abort', or commit anyway with 'git commit --no-verify'\n",
-		        code, impact_lastrun_exit_meaning(code));
+		        code, impact_exit_brief(code));
 	return code;
 }
 
@@ -709,7 +709,7 @@ static int pre_push(impact_cli *cli, const char *remote, const impact_buf *input
 	rc = impact_gate_push_ranges(&ranges, cli->repo, remote ? remote : "origin",
 	                             input->ptr, input->size);
 	if (rc < 0)
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	for (size_t i = 0; i < ranges.n && worst == IMPACT_EXIT_OK; i++) {
 		const impact_push_range *r = &ranges.items[i];
 		bool seen = false;
@@ -727,18 +727,19 @@ verdict:
 	if (worst != IMPACT_EXIT_OK)
 		fprintf(stderr, "impact: pre-push: push blocked: the tests it affects fail (exit %d: "
 		        "%s). Fix them, or push anyway with 'git push --no-verify' (or IMPACT_SKIP=1)\n",
-		        worst, impact_lastrun_exit_meaning(worst));
+		        worst, impact_exit_brief(worst));
 	impact_strlist_release(&done);
 	impact_push_ranges_release(&ranges);
 	return worst;
 }
 
-static int hook_usage(void)
+/* A usage error of `impact hook`, which the hooks 'impact hooks install' writes (or a hook manager) run. */
+static int hook_usage(const char *what)
 {
-	fprintf(stderr, "usage: impact hook <post-commit|post-rewrite|pre-merge-commit|pre-push> "
-	        "[<git's arguments>]\n(run by the hooks 'impact hooks install' writes, or by a "
-	        "hook manager)\n");
-	return IMPACT_EXIT_USAGE;
+	return impact_cli_error_usage(NULL, "impact hook <post-commit|post-rewrite|pre-merge-commit|"
+	                              "pre-push> [<git's arguments>]", "%s (impact hook is run by "
+	                              "the hooks 'impact hooks install' writes, or by a hook manager)",
+	                              what);
 }
 
 int cmd_hook(int argc, char **argv, impact_cli *cli)
@@ -749,18 +750,21 @@ int cmd_hook(int argc, char **argv, impact_cli *cli)
 	int rc = 0, saved = 0, code = IMPACT_EXIT_OK;
 
 	if (argc < 2)
-		return hook_usage();
+		return hook_usage("give the hook's name");
 	name = argv[1];
 	if (!strcmp(name, "background")) {
 		if (argc != 5)
-			return hook_usage();
+			return hook_usage("impact hook background takes a hook, a token and a range");
 		return run_background(cli, argv[2], argv[3], argv[4]);
 	}
 	for (size_t i = 0; i < impact_hook_count; i++)
 		known |= !strcmp(name, impact_hook_names[i]);
 	if (!known) {
-		fprintf(stderr, "impact hook: '%s' is not a hook impact handles\n", name);
-		return hook_usage();
+		impact_buf what = IMPACT_BUF_INIT;
+		impact_buf_printf(&what, "'%s' is not a hook impact handles", name);
+		rc = hook_usage(what.ptr);
+		impact_buf_release(&what);
+		return rc;
 	}
 	if (hook_reads_stdin(name) && (rc = read_all(&input, STDIN_FILENO)) < 0)
 		goto fail;
@@ -797,7 +801,7 @@ done:
 	impact_buf_release(&input);
 	return code;
 fail:
-	code = impact_cli_fail(rc);
+	code = impact_cli_error(rc);
 	/* A background hook's own trouble must not look like a failed commit. */
 	if (!strcmp(name, "post-commit") || !strcmp(name, "post-rewrite"))
 		code = saved;

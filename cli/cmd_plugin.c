@@ -17,19 +17,21 @@
 #include "run.h"
 #include "snapshot.h"
 
-static int usage(FILE *out)
+static const char usage_text[] =
+	"impact plugin install     make 'pytest --impact [<revspec>]' available in\n"
+	"                                 the project's interpreter (a pytest11 entry point)\n"
+	"       impact plugin uninstall   remove exactly what install wrote\n"
+	"       impact plugin status      the interpreter, its site-packages, the plugin";
+
+static int help(void)
 {
-	fprintf(out,
-		"usage: impact plugin install     make 'pytest --impact [<revspec>]' available in\n"
-		"                                 the project's interpreter (a pytest11 entry point)\n"
-		"       impact plugin uninstall   remove exactly what install wrote\n"
-		"       impact plugin status      the interpreter, its site-packages, the plugin\n"
+	printf("usage: %s\n"
 		"\n"
 		"The interpreter is the one impact runs tests with: $IMPACT_PYTHON, the\n"
 		"configuration's 'python', .venv, uv, $VIRTUAL_ENV, then PATH.\n"
 		"Without installing: pytest -p " IMPACT_PYPLUGIN_MODULE " --impact, with impact's\n"
-		"python folder on PYTHONPATH.\n");
-	return out == stdout ? IMPACT_EXIT_OK : IMPACT_EXIT_USAGE;
+		"python folder on PYTHONPATH.\n", usage_text);
+	return IMPACT_EXIT_OK;
 }
 
 /* The project's interpreter, chosen with the work tree's configuration. */
@@ -73,14 +75,13 @@ int cmd_plugin(int argc, char **argv, impact_cli *cli)
 	int rc, exit_code = IMPACT_EXIT_OK;
 
 	if (argc != 2)
-		return usage(stderr);
+		return impact_cli_error_usage("plugin", usage_text, "give one subcommand: install, "
+		                              "uninstall or status");
 	verb = argv[1];
 	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
-		return usage(stdout);
-	if (strcmp(verb, "install") && strcmp(verb, "uninstall") && strcmp(verb, "status")) {
-		fprintf(stderr, "impact plugin: unknown subcommand '%s'\n", verb);
-		return usage(stderr);
-	}
+		return help();
+	if (strcmp(verb, "install") && strcmp(verb, "uninstall") && strcmp(verb, "status"))
+		return impact_cli_error_usage("plugin", usage_text, "unknown subcommand '%s'", verb);
 	if (!(dir = impact_run_plugin_dir())) {
 		rc = impact_error_set(IMPACT_ENOTFOUND, "impact's python folder (holding "
 		                      IMPACT_PYPLUGIN_MODULE ".py) is not installed: reinstall "
@@ -119,7 +120,7 @@ int cmd_plugin(int argc, char **argv, impact_cli *cli)
 	       " %s)\n", IMPACT_VERSION);
 	goto done;
 fail:
-	exit_code = impact_cli_fail(rc);
+	exit_code = impact_cli_error(rc);
 done:
 	impact_pyplugin_info_release(&info);
 	impact_pysite_release(&site);

@@ -7,14 +7,11 @@
 
 #include "records.h"
 
-static int usage(FILE *out)
-{
-	fprintf(out, "usage: impact records stats          test files, functions and size of the records\n"
-	             "       impact records clear          delete them (the next 'impact --all' records anew)\n"
-	             "       impact records export <file>  save them to <file> (for a CI cache)\n"
-	             "       impact records import <file>  replace them with <file>'s\n");
-	return out == stdout ? IMPACT_EXIT_OK : IMPACT_EXIT_USAGE;
-}
+static const char usage_text[] =
+	"impact records stats          test files, functions and size of the records\n"
+	"       impact records clear          delete them (the next 'impact --all' records anew)\n"
+	"       impact records export <file>  save them to <file> (for a CI cache)\n"
+	"       impact records import <file>  replace them with <file>'s";
 
 static int stats(impact_cli *cli)
 {
@@ -28,7 +25,7 @@ static int stats(impact_cli *cli)
 	}
 	if (rc < 0 || (rc = impact_records_stats_get(rec, &st)) < 0) {
 		impact_records_close(rec);
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	}
 	recorder = impact_records_recorder(rec);
 	printf("records:   %zu test files (%zu tests)\nfunctions: %zu distinct, in %zu distinct sets\n"
@@ -47,27 +44,29 @@ int cmd_records(int argc, char **argv, impact_cli *cli)
 	const char *sub = argc > 1 ? argv[1] : NULL;
 	int rc;
 	if (!sub)
-		return usage(stderr);
-	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
-		return usage(stdout);
+		return impact_cli_error_usage("records", usage_text, "give a subcommand");
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
+		printf("usage: %s\n", usage_text);
+		return IMPACT_EXIT_OK;
+	}
 	if (!strcmp(sub, "stats") && argc == 2)
 		return stats(cli);
 	if (!strcmp(sub, "clear") && argc == 2) {
 		if ((rc = impact_records_clear(cli->repo)) < 0)
-			return impact_cli_fail(rc);
+			return impact_cli_error(rc);
 		printf("recorded dependencies removed\n");
 		return IMPACT_EXIT_OK;
 	}
 	if (!strcmp(sub, "export") && argc == 3) {
 		if ((rc = impact_records_export(cli->repo, argv[2])) < 0)
-			return impact_cli_fail(rc);
+			return impact_cli_error(rc);
 		return IMPACT_EXIT_OK;
 	}
 	if (!strcmp(sub, "import") && argc == 3) {
 		if ((rc = impact_records_import(cli->repo, argv[2])) < 0)
-			return impact_cli_fail(rc);
+			return impact_cli_error(rc);
 		return IMPACT_EXIT_OK;
 	}
-	fprintf(stderr, "impact records: unknown subcommand or arguments\n");
-	return usage(stderr);
+	return impact_cli_error_usage("records", usage_text, "'%s': not a subcommand, or not "
+	                              "with that number of arguments", sub);
 }

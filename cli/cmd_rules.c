@@ -19,15 +19,18 @@
 #include "report.h"
 #include "snapshot.h"
 
-static int usage(FILE *out)
+static const char usage_text[] =
+	"impact rules check   validate the configuration against the work tree\n"
+	"       impact rules show    print the effective rules and where each was written";
+
+static int help(void)
 {
-	fprintf(out,
-	        "usage: impact rules check   validate the configuration against the work tree\n"
-	        "       impact rules show    print the effective rules and where each was written\n"
-	        "\n"
-	        "The configuration is .impact.toml at the repository root, or [tool.impact] in\n"
-	        "pyproject.toml; the built-in rules and the sets named in 'extends' come first.\n");
-	return out == stdout ? IMPACT_EXIT_OK : IMPACT_EXIT_USAGE;
+	printf("usage: %s\n"
+	       "\n"
+	       "The configuration is .impact.toml at the repository root, or [tool.impact] in\n"
+	       "pyproject.toml; the built-in rules and the sets named in 'extends' come first.\n",
+	       usage_text);
+	return IMPACT_EXIT_OK;
 }
 
 typedef struct checker {
@@ -140,9 +143,8 @@ static int check(impact_config *cfg, impact_snapshot *snap)
 	for (size_t k = 0; k < cfg->nflaky; k++)
 		check_flaky(&ck, &cfg->flaky[k]);
 	if (ck.problems) {
-		fprintf(stderr, "impact: rules: %zu problem%s found\n", ck.problems,
-		        ck.problems == 1 ? "" : "s");
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_exit(IMPACT_EXIT_USAGE, "rules: %zu problem%s found (above)",
+		                             ck.problems, ck.problems == 1 ? "" : "s");
 	}
 	printf("impact: rules: ok (%zu rule%s, %zu known-flaky test%s; read %zu source%s:",
 	       cfg->nrules, cfg->nrules == 1 ? "" : "s", cfg->nflaky, cfg->nflaky == 1 ? "" : "s",
@@ -245,19 +247,17 @@ int cmd_rules(int argc, char **argv, impact_cli *cli)
 	int rc, exit_code;
 
 	if (argc != 2)
-		return usage(stderr);
+		return impact_cli_error_usage("rules", usage_text, "give one subcommand: check or show");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return usage(stdout);
-	if (strcmp(argv[1], "check") && strcmp(argv[1], "show")) {
-		fprintf(stderr, "impact rules: unknown subcommand '%s'\n", argv[1]);
-		return usage(stderr);
-	}
+		return help();
+	if (strcmp(argv[1], "check") && strcmp(argv[1], "show"))
+		return impact_cli_error_usage("rules", usage_text, "unknown subcommand '%s'", argv[1]);
 	if (git_repository_is_bare(cli->repo))
-		return impact_cli_fail(impact_snapshot_bare_error(cli->repo));
+		return impact_cli_error(impact_snapshot_bare_error(cli->repo));
 	if ((rc = impact_snapshot_open(&snap, cli->repo, IMPACT_SNAPSHOT_WORKDIR, NULL)) < 0)
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	if ((rc = impact_config_load(&cfg, impact_snapshot_reader, snap, NULL)) < 0) {
-		exit_code = impact_cli_fail(rc);
+		exit_code = impact_cli_error(rc);
 		goto done;
 	}
 	if (!strcmp(argv[1], "show")) {

@@ -35,7 +35,7 @@ static int last_failed(select_opts *o, impact_cli *cli, char **rest, size_t nres
 	if ((rc = impact_cli_open_repo(cli)) < 0 ||
 	    (rc = impact_snapshot_open(&snap, cli->repo, IMPACT_SNAPSHOT_WORKDIR, NULL)) < 0 ||
 	    (rc = impact_config_load(&config, impact_snapshot_reader, snap, impact_planout_rules_dir())) < 0) {
-		exit_code = impact_cli_fail(rc);
+		exit_code = impact_cli_error(rc);
 		goto done;
 	}
 	exit_code = impact_runner_run(cli, &o->run_opts, NULL, config, rest, nrest);
@@ -43,6 +43,57 @@ done:
 	impact_config_free(config);
 	impact_snapshot_free(snap);
 	return exit_code;
+}
+
+/* Options that do not go together, and -n's value: a usage error said, or IMPACT_EXIT_OK. */
+static int check_usage(const select_opts *o, char **pos, size_t npos)
+{
+	const char *w = o->run_opts.workers;
+	if (npos > 1)
+		return impact_cli_error_usage("select", NULL, "one revision range at a time, got '%s' "
+		                              "and '%s' (use A..B for a range; pytest's own arguments "
+		                              "go after '--')", pos[0], pos[1]);
+	if (o->nul && !o->list)
+		return impact_cli_error_usage("select", NULL, "-z only goes with --list");
+	if ((o->list + o->explain + o->json) > 1 || (o->run && (o->list || o->explain)))
+		return impact_cli_error_usage("select", NULL, "--list, --explain and --json are "
+		                              "exclusive, and only --json goes with --run");
+	if (o->exact && o->no_exact)
+		return impact_cli_error_usage("select", NULL, "--exact and --no-exact contradict each "
+		                              "other: give one");
+	if (o->run_opts.last_failed && o->exact)
+		return impact_cli_error_usage("select", NULL, "--last-failed reruns in the work tree: "
+		                              "it does not go with --exact");
+	if (o->run_opts.last_failed && (npos || o->staged || o->list || o->explain ||
+	                                (o->json && !o->run)))
+		return impact_cli_error_usage("select", NULL, "--last-failed reruns the previous "
+		                              "failures and takes no revision or listing option");
+	if (!o->run_opts.last_failed && w && strcmp(w, "auto") && strspn(w, "0123456789") != strlen(w))
+		return impact_cli_error_usage("select", NULL, "-n takes a number of processes or "
+		                              "'auto', not '%s'", w);
+	return IMPACT_EXIT_OK;
+}
+
+/* The plan's options from the command's; `filter` holds what the record filter points into. */
+static void plan_opts(impact_plan_opts *po, select_opts *o, const char *spec, impact_buf *filter,
+                      char **rest, size_t nrest)
+{
+	const char *partial;
+	po->spec = spec;
+	po->staged = o->staged || (o->exact && !spec && !o->gate);
+	o->run_opts.exact = o->exact ? IMPACT_EXACT_YES
+	                    : o->gate && !o->no_exact ? IMPACT_EXACT_AUTO : IMPACT_EXACT_NO;
+	po->gate = o->gate;
+	po->no_smart = o->no_smart;
+	po->coarse = o->coarse;
+	po->no_cache = o->no_cache;
+	po->no_records = o->no_records;
+	po->all = o->all;
+	po->threads = o->threads;
+	po->order_by_path = o->order && !strcmp(o->order, "path");
+	po->rules_dir = impact_planout_rules_dir();
+	impact_records_filter(filter, &partial, (const char *const *)rest, nrest);
+	po->record_filter = filter->ptr;
 }
 
 int cmd_select(int argc, char **argv, impact_cli *cli)
@@ -81,10 +132,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_STRING, 0, "junitxml", &o.run_opts.junitxml, "path", "also write pytest's JUnit XML report there" },
 		{ IMPACT_OPT_CHOICE, 0, "format", &o.run_opts.format, "text|github", "report format; github adds ::error annotations" },
 		{ IMPACT_OPT_FLAG, 'q', "quiet", &o.run_opts.quiet, NULL, "fewer messages on stderr" },
-		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL,
-		  "exit codes: 0 passed or nothing to run, 1 test failures, 2 usage or configuration\n"
-		  "error, 3 collection/import error or interpreter problem, 4 timeout, 130 Ctrl-C.\n"
-		  "Other commands: 'impact help'." },
+		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "Other commands: 'impact help'." },
 		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
 	};
 	char **pos = NULL, **rest = NULL;
@@ -92,83 +140,30 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	impact_plan *plan = NULL;
 	impact_plan_opts po = { 0 };
 	impact_buf filter = IMPACT_BUF_INIT;
-	const char *spec;
 	int rc, exit_code = IMPACT_EXIT_OK;
 	bool quiet;
 
 	rc = impact_opts_parse(opts, usage_line, argc, argv, &pos, &npos, &rest, &nrest);
-	if (rc > 0)
+	if (rc > 0) {
+		printf("\n");
+		impact_exit_help(stdout);
 		return IMPACT_EXIT_OK;
+	}
 	if (rc < 0)
 		return IMPACT_EXIT_USAGE;
 	quiet = o.run_opts.quiet;
 	o.run_opts.json = o.json && o.run;
-	if (npos > 1) {
-		fprintf(stderr, "impact: error: one revision range at a time, got '%s' and '%s'\n"
-		        "  (use A..B for a range; pytest's own arguments go after '--')\n",
-		        pos[0], pos[1]);
-		exit_code = IMPACT_EXIT_USAGE;
+	if ((exit_code = check_usage(&o, pos, npos)) != IMPACT_EXIT_OK)
 		goto done;
-	}
-	if (o.nul && !o.list) {
-		fprintf(stderr, "impact: error: -z only goes with --list\n");
-		exit_code = IMPACT_EXIT_USAGE;
-		goto done;
-	}
-	if ((o.list + o.explain + o.json) > 1 || (o.run && (o.list || o.explain))) {
-		fprintf(stderr, "impact: error: --list, --explain and --json are exclusive, and only --json goes with --run\n");
-		exit_code = IMPACT_EXIT_USAGE;
-		goto done;
-	}
-	if (o.exact && o.no_exact) {
-		fprintf(stderr, "impact: error: --exact and --no-exact contradict each other: give one\n");
-		exit_code = IMPACT_EXIT_USAGE;
-		goto done;
-	}
 	if (o.run_opts.last_failed) {
-		if (o.exact) {
-			fprintf(stderr, "impact: error: --last-failed reruns in the work tree: it does not go with --exact\n");
-			exit_code = IMPACT_EXIT_USAGE;
-			goto done;
-		}
-		if (npos || o.staged || o.list || o.explain || (o.json && !o.run)) {
-			fprintf(stderr, "impact: error: --last-failed reruns the previous failures and takes no revision or listing option\n");
-			exit_code = IMPACT_EXIT_USAGE;
-			goto done;
-		}
 		exit_code = last_failed(&o, cli, rest, nrest);
 		goto done;
 	}
-	spec = npos ? pos[0] : NULL;
-	if (o.run_opts.workers && strcmp(o.run_opts.workers, "auto") &&
-	    strspn(o.run_opts.workers, "0123456789") != strlen(o.run_opts.workers)) {
-		fprintf(stderr, "impact: error: -n takes a number of processes or 'auto', not '%s'\n",
-		        o.run_opts.workers);
-		exit_code = IMPACT_EXIT_USAGE;
-		goto done;
-	}
 	if (o.shard && (rc = impact_shard_parse(&po.shard_k, &po.shard_n, o.shard)) < 0) {
-		exit_code = impact_cli_fail(rc);
+		exit_code = impact_cli_error(rc);
 		goto done;
 	}
-	po.spec = spec;
-	po.staged = o.staged || (o.exact && !spec && !o.gate);
-	o.run_opts.exact = o.exact ? IMPACT_EXACT_YES
-	                   : o.gate && !o.no_exact ? IMPACT_EXACT_AUTO : IMPACT_EXACT_NO;
-	po.gate = o.gate;
-	po.no_smart = o.no_smart;
-	po.coarse = o.coarse;
-	po.no_cache = o.no_cache;
-	po.no_records = o.no_records;
-	po.all = o.all;
-	po.threads = o.threads;
-	po.order_by_path = o.order && !strcmp(o.order, "path");
-	po.rules_dir = impact_planout_rules_dir();
-	{
-		const char *partial;
-		impact_records_filter(&filter, &partial, (const char *const *)rest, nrest);
-		po.record_filter = filter.ptr;
-	}
+	plan_opts(&po, &o, npos ? pos[0] : NULL, &filter, rest, nrest);
 	if ((exit_code = impact_planout_build(&plan, cli, &po, quiet)) != IMPACT_EXIT_OK)
 		goto done;
 	if ((o.list || o.explain || o.json) && !o.run) {

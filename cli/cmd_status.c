@@ -53,7 +53,7 @@ static void print_last_run(const impact_lastrun *lr, const char *log)
 	printf("last run: %.7s (%s), started %s, %.1f s: %s (exit %d)\n",
 	       lr->commit ? lr->commit : "-", lr->range ? lr->range : "?",
 	       lr->started ? lr->started : "?", lr->duration_s,
-	       impact_lastrun_exit_meaning(lr->exit_code), lr->exit_code);
+	       impact_exit_brief(lr->exit_code), lr->exit_code);
 	if (lr->tested)
 		printf("  tested %s\n", lr->tested);
 	printf("  %lu passed, %lu failed, %lu errors, %lu skipped, %lu xfailed, %lu xpassed\n",
@@ -109,15 +109,14 @@ int cmd_status(int argc, char **argv, impact_cli *cli)
 			       "and the background run of the post-commit hook.\n");
 			return IMPACT_EXIT_OK;
 		}
-		fprintf(stderr, "impact status: takes no arguments\nusage: impact status\n");
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_usage("status", "impact status", "status takes no arguments");
 	}
 	rc_lr = impact_lastrun_read(&lr, cli->repo);
 	if (rc_lr < 0 && rc_lr != IMPACT_ENOTFOUND)
-		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
+		impact_cli_warn_last();
 	rc_bg = impact_bgrun_state_read(&bg, cli->repo);
 	if (rc_bg < 0 && rc_bg != IMPACT_ENOTFOUND)
-		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
+		impact_cli_warn_last();
 	holder = impact_bgrun_holder(cli->repo);
 	bg_running = rc_bg == 0 && !strcmp(bg.state, "running") && holder;
 
@@ -136,7 +135,7 @@ int cmd_status(int argc, char **argv, impact_cli *cli)
 			printf("log: pytest's output went to the terminal that ran it\n");
 	} else if (rc_bg == 0 && !strcmp(bg.state, "done")) {
 		printf("last run: %.7s (%s): %s (exit %d), %.1f s\n", bg.commit ? bg.commit : "-",
-		       bg.range ? bg.range : "?", impact_lastrun_exit_meaning(bg.exit_code),
+		       bg.range ? bg.range : "?", impact_exit_brief(bg.exit_code),
 		       bg.exit_code, bg.duration_s);
 		if (bg.log)
 			printf("log: %s\n", bg.log);
@@ -148,7 +147,7 @@ int cmd_status(int argc, char **argv, impact_cli *cli)
 	if (rc_bg == 0 && !bg_running) {
 		if (!strcmp(bg.state, "done"))
 			printf("post-commit: last background run %.7s: %s (exit %d)\n",
-			       bg.commit ? bg.commit : "-", impact_lastrun_exit_meaning(bg.exit_code),
+			       bg.commit ? bg.commit : "-", impact_exit_brief(bg.exit_code),
 			       bg.exit_code);
 		else
 			printf("post-commit: the background run of %.7s stopped before finishing "

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define NEEDS_REPO (1u << 0)
@@ -56,8 +55,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"'impact --help' lists the options of the default command.\n"
-		"exit codes: 0 passed or nothing to run, 1 test failures, 2 usage or\n"
-		"configuration error, 3 collection/import error or interpreter problem, 4 timeout.\n");
+		"\n");
+	impact_exit_help(out);
 }
 
 /* git may start hooks with fds closed; make sure 0, 1, 2 exist. */
@@ -68,55 +67,6 @@ static void sanitize_fds(void)
 		fcntl(fd, F_SETFD, 0);
 	if (fd > 2)
 		close(fd);
-}
-
-int impact_cli_exit_code(int code)
-{
-	switch (code) {
-	case 0: return IMPACT_EXIT_OK;
-	case IMPACT_EPYTHON: return IMPACT_EXIT_PYTHON;
-	case IMPACT_EINVALID:
-	case IMPACT_EUNBORN:
-	case IMPACT_ENOTFOUND: return IMPACT_EXIT_USAGE;
-	default: return IMPACT_EXIT_USAGE;
-	}
-}
-
-int impact_cli_fail(int code)
-{
-	const char *msg = impact_error_last();
-	fprintf(stderr, "impact: error: %s\n", *msg ? msg : "unknown error");
-	return impact_cli_exit_code(code);
-}
-
-int impact_cli_open_repo(impact_cli *cli)
-{
-	const char *start = cli->dir ? cli->dir : ".";
-	const char *wd;
-	struct stat st;
-	int rc;
-
-	if (cli->repo)
-		return 0;
-	if (stat(start, &st) < 0)
-		return impact_error_set(IMPACT_EINVALID, "cannot use '%s': %s", start,
-		                        errno == ENOENT ? "the directory does not exist" : strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return impact_error_set(IMPACT_EINVALID, "cannot use '%s': it is not a directory", start);
-	rc = git_repository_open_ext(&cli->repo, start, 0, NULL);
-	if (rc == GIT_ENOTFOUND)
-		return impact_error_set(IMPACT_EINVALID,
-		                        "'%s' is not in a git repository: run impact inside your "
-		                        "project's work tree, or pass -C <dir>", start);
-	if (rc < 0)
-		return impact_error_from_git(rc, "cannot open the repository at '%s'", start);
-	wd = git_repository_workdir(cli->repo);
-	if (wd) {
-		size_t n = strlen(wd);
-		char *copy = impact_xstrndup(wd, n && wd[n - 1] == '/' && n > 1 ? n - 1 : n);
-		cli->workdir = copy;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -130,8 +80,8 @@ int main(int argc, char **argv)
 
 	while (i < argc && !strcmp(argv[i], "-C")) {
 		if (i + 1 >= argc) {
-			fprintf(stderr, "impact: -C needs a directory\n");
-			rc = IMPACT_EXIT_USAGE;
+			rc = impact_cli_error_usage(NULL, "impact [-C <dir>] [options] [<revspec>] "
+			                            "[-- <pytest args>]", "-C needs a directory");
 			goto done;
 		}
 		cli.dir = argv[i + 1];
@@ -155,7 +105,7 @@ int main(int argc, char **argv)
 		if (cmd->flags & NEEDS_REPO) {
 			rc = impact_cli_open_repo(&cli);
 			if (rc < 0) {
-				rc = impact_cli_fail(rc);
+				rc = impact_cli_error(rc);
 				goto done;
 			}
 		}
@@ -175,10 +125,9 @@ done:
 	free((char *)cli.workdir);
 	git_libgit2_shutdown();
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "impact: error: cannot write to standard output: %s\n",
-		        strerror(errno));
+		int os = impact_cli_error_os(errno, "cannot write to standard output");
 		if (!rc)
-			rc = IMPACT_EXIT_USAGE;
+			rc = os;
 	}
 	return rc;
 }

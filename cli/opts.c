@@ -8,6 +8,7 @@
 #include "opts.h"
 
 #include "buf.h"
+#include "error.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -84,7 +85,7 @@ static struct option *getopt_tables(impact_buf *shorts, const impact_opt *opts)
 }
 
 /* Store option `o`'s value (`optarg`) in its target. -1, said, when it is out of its set. */
-static int store(const impact_opt *o, const char *cmd, char *optarg_)
+static int store(const impact_opt *o, const char *cmd, const char *usage, char *optarg_)
 {
 	char *optarg = optarg_;
 	switch (o->kind) {
@@ -96,8 +97,8 @@ static int store(const impact_opt *o, const char *cmd, char *optarg_)
 		break;
 	case IMPACT_OPT_CHOICE:
 		if (!one_of(o->argname, optarg)) {
-			fprintf(stderr, "impact %s: --%s takes one of %s, not '%s'\n", cmd,
-			        o->long_name ? o->long_name : "?", o->argname, optarg);
+			impact_cli_error_usage(cmd, usage, "--%s takes one of %s, not '%s'",
+			                       o->long_name ? o->long_name : "?", o->argname, optarg);
 			return -1;
 		}
 		*(const char **)o->target = optarg;
@@ -108,8 +109,8 @@ static int store(const impact_opt *o, const char *cmd, char *optarg_)
 		errno = 0;
 		v = strtoul(optarg, &end, 10);
 		if (errno || !*optarg || *end || optarg[0] == '-' || v > 1000000000ul) {
-			fprintf(stderr, "impact %s: --%s takes a whole number, not '%s'\n",
-			        cmd, o->long_name ? o->long_name : "?", optarg);
+			impact_cli_error_usage(cmd, usage, "--%s takes a whole number, not '%s'",
+			                       o->long_name ? o->long_name : "?", optarg);
 			return -1;
 		}
 		*(unsigned *)o->target = (unsigned)v;
@@ -155,8 +156,8 @@ int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
 		if (c == 1) {
 			/* An empty argument names nothing: never read as "none given". */
 			if (!*argv[optind - 1]) {
-				fprintf(stderr, "impact %s: an empty argument ('') names nothing: leave it "
-				        "out, or give a value\n", argv[0]);
+				impact_cli_error_usage(argv[0], usage, "an empty argument ('') names "
+				                       "nothing: leave it out, or give a value");
 				rc = -1;
 				goto done;
 			}
@@ -168,14 +169,10 @@ int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
 			continue;
 		}
 		if (c == '?' || c == ':') {
-			if (c == ':' || (optopt && strchr(shorts.ptr, optopt)))
-				fprintf(stderr, "impact %s: option '%s' needs a value\n", argv[0],
-				        argv[optind - 1]);
-			else
-				fprintf(stderr, "impact %s: unknown option '%s'\n", argv[0],
-				        argv[optind - 1]);
-			fprintf(stderr, "usage: %s\n(see 'impact %s --help'; pytest's own options go after '--')\n",
-			        usage, argv[0]);
+			bool needs = c == ':' || (optopt && strchr(shorts.ptr, optopt));
+			impact_cli_error_usage(argv[0], usage, needs ? "option '%s' needs a value"
+			                       : "unknown option '%s' (pytest's own options go after '--')",
+			                       argv[optind - 1]);
 			rc = -1;
 			goto done;
 		}
@@ -188,7 +185,7 @@ int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,
 		}
 		if (!o)
 			continue;
-		if (store(o, argv[0], optarg) < 0) {
+		if (store(o, argv[0], usage, optarg) < 0) {
 			rc = -1;
 			goto done;
 		}

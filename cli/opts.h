@@ -29,7 +29,7 @@ typedef struct impact_opt {
  * Parse argv[1..argc) with `opts`; positional arguments are collected in
  * *pos (borrowed pointers into argv). Stops at "--": *rest and *nrest get
  * what follows it. A `-h/--help` prints help to stdout and returns 1; an
- * error prints "impact <cmd>: <what>" and the usage line to stderr and
+ * error prints it through the funnel (error.h: message, usage, hint) and
  * returns -1; success returns 0.
  */
 int impact_opts_parse(const impact_opt *opts, const char *usage, int argc,

@@ -30,7 +30,7 @@ int impact_planout_build(impact_plan **out, impact_cli *cli, const impact_plan_o
 	*out = NULL;
 	if ((rc = impact_cli_open_repo(cli)) < 0 ||
 	    (rc = impact_plan_build(out, cli->repo, po)) < 0)
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	impact_planout_notes(*out, quiet);
 	return IMPACT_EXIT_OK;
 }
@@ -42,7 +42,7 @@ void impact_planout_notes(const impact_plan *plan, bool quiet)
 	if (plan->gate_spec)
 		fprintf(stderr, "impact: gate: %s (%s)\n", plan->gate_spec, plan->gate_why);
 	for (size_t i = 0; i < plan->notes.n; i++)
-		fprintf(stderr, "impact: warning: %s\n", plan->notes.items[i]);
+		impact_cli_warn("%s", plan->notes.items[i]);
 }
 
 static int write_out(const impact_buf *b)
@@ -70,7 +70,7 @@ int impact_planout_print(const impact_plan *plan, impact_plan_view view)
 	}
 	if (rc < 0) {
 		impact_buf_release(&out);
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	}
 	write_out(&out);
 	impact_buf_release(&out);
@@ -88,7 +88,7 @@ static int print_json_no_run(const impact_plan *plan)
 		printf("%s\n", text);
 	free(text);
 	json_decref(doc);
-	return text ? IMPACT_EXIT_OK : impact_cli_fail(impact_error_set(IMPACT_ERROR, "cannot render the JSON report"));
+	return text ? IMPACT_EXIT_OK : impact_cli_error(impact_error_set(IMPACT_ERROR, "cannot render the JSON report"));
 }
 
 static void hold_signals(sigset_t *old)
@@ -181,7 +181,7 @@ static int run_exact(impact_cli *cli, const impact_plan *plan, impact_runner_opt
 		say_list("is not in the work tree: not copied", &missing);
 	}
 	if (take_held_signal()) {
-		code = 130;
+		code = IMPACT_EXIT_INTERRUPTED;
 		goto done;
 	}
 	o->exact_root = impact_exact_root(ex);
@@ -192,7 +192,7 @@ static int run_exact(impact_cli *cli, const impact_plan *plan, impact_runner_opt
 	hold_signals(&old);
 	goto done;
 fail:
-	code = impact_cli_fail(rc);
+	code = impact_cli_error(rc);
 done:
 	impact_exact_close(ex);
 	take_held_signal();
@@ -278,6 +278,6 @@ void impact_planout_free(impact_plan *plan, bool quiet)
 {
 	const char *w = impact_plan_cache_warning(plan);
 	if (w && !quiet)
-		fprintf(stderr, "impact: warning: %s\n", w);
+		impact_cli_warn("%s", w);
 	impact_plan_free(plan);
 }

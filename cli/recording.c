@@ -133,10 +133,10 @@ void impact_recording_collect(impact_recording *rec, const impact_strlist *incom
 	if (impact_records_open(&store, rec->repo, true) < 0 ||
 	    impact_records_ingest(store, rec->repo, &run, &notes) < 0) {
 		if (!rec->quiet)
-			fprintf(stderr, "impact: warning: dependencies not recorded: %s\n", impact_error_last());
+			impact_cli_warn("dependencies not recorded: %s", impact_error_last());
 	}
 	for (size_t i = 0; i < notes.n && !rec->quiet; i++)
-		fprintf(stderr, "impact: warning: %s\n", notes.items[i]);
+		impact_cli_warn("%s", notes.items[i]);
 	impact_records_close(store);
 	impact_strlist_release(&notes);
 	remove_tree(rec->sink);

@@ -52,7 +52,7 @@ static int exit_code_of(const runner *r)
 	for (size_t i = 0; i < r->res.n; i++)
 		collect_errors = collect_errors || r->res.cases[i].collect_error;
 	if (r->interrupted)
-		return 130;
+		return IMPACT_EXIT_INTERRUPTED;
 	if (r->timed_out)
 		return IMPACT_EXIT_TIMEOUT;
 	if (r->notes.usage_error)
@@ -101,7 +101,7 @@ static void record_history(const runner *r)
 		files[i] = r->res.cases[i].file;
 	}
 	if (impact_history_record(hist, commit, &r->res, ids, files) < 0 && !r->o->quiet)
-		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
+		impact_cli_warn_last();
 	free(ids);
 	free(files);
 	impact_history_close(hist);
@@ -135,7 +135,7 @@ static void record(const runner *r, int exit_code, const char *prev_range)
 	rec.tested = r->o->exact_root ? tested.ptr : NULL;
 	run = impact_lastrun_json(&rec);
 	if (impact_lastrun_write(r->cli->repo, run) < 0)
-		fprintf(stderr, "impact: warning: %s\n", impact_error_last());
+		impact_cli_warn_last();
 	if (r->o->json) {
 		char *text;
 		doc = r->ctx ? impact_report_json_doc(r->ctx) : json_object();
@@ -217,7 +217,7 @@ static int preflight(runner *r, const impact_strlist *targets)
 		rc = impact_preflight_collect(&pf, &r->collect, (const char *const *)args.items,
 		                              args.n, r->args, r->nargs);
 	if (rc < 0) { /* before reaping, which may set messages of its own */
-		fprintf(stderr, "impact: error: %s\n", impact_error_last());
+		impact_cli_error(rc);
 		free(r->preflight_error);
 		r->preflight_error = impact_xstrdup(impact_error_last());
 		if (r->o->embed && !r->o->embed->error)
@@ -229,9 +229,10 @@ static int preflight(runner *r, const impact_strlist *targets)
 		fprintf(stderr, "impact: pre-flight took %.0f ms (interpreter and imports %.0f ms, "
 		        "collection %.0f ms)\n", impact_now_ms() - t, t1 - t, impact_now_ms() - t1);
 	if (rc < 0) {
-		rc = pf.end == IMPACT_CHILD_INTERRUPTED ? 130
+		/* What goes wrong in the pre-flight is the interpreter's or the project's. */
+		rc = pf.end == IMPACT_CHILD_INTERRUPTED ? IMPACT_EXIT_INTERRUPTED
 		     : pf.end == IMPACT_CHILD_TIMED_OUT ? IMPACT_EXIT_TIMEOUT
-		     : impact_cli_exit_code(rc == IMPACT_ERROR ? IMPACT_EPYTHON : rc);
+		     : impact_exit_from_error(rc == IMPACT_ERROR ? IMPACT_EPYTHON : rc);
 		if (pf.end == IMPACT_CHILD_TIMED_OUT)
 			r->timed_out = true;
 		collect_records(r);
@@ -263,10 +264,10 @@ static int say_unsafe_targets(runner *r, const impact_strlist *targets)
 			impact_buf_clear(&line);
 			impact_report_quote_path(&line, targets->items[i]);
 			if (!r->plugin_dir) {
-				fprintf(stderr, "impact: error: pytest cannot write its JUnit XML for '%s' "
-				        "(a file name that is not UTF-8) and impact's pytest plugin is not "
-				        "installed to record the run instead: rename the file\n", line.ptr);
-				rc = IMPACT_EXIT_USAGE;
+				rc = impact_cli_error_exit(IMPACT_EXIT_USAGE, "pytest cannot write its JUnit "
+				                           "XML for '%s' (a file name that is not UTF-8) and "
+				                           "impact's pytest plugin is not installed to record "
+				                           "the run instead: rename the file", line.ptr);
 				break;
 			}
 			r->no_junit = true;
@@ -289,19 +290,6 @@ static int say_unsafe_targets(runner *r, const impact_strlist *targets)
 	impact_strlist_release(&unsafe);
 	impact_buf_release(&line);
 	return rc;
-}
-
-static const char *exit_meaning(int code)
-{
-	switch (code) {
-	case IMPACT_EXIT_OK: return "passed";
-	case IMPACT_EXIT_FAILED: return "test failures";
-	case IMPACT_EXIT_USAGE: return "usage or configuration error";
-	case IMPACT_EXIT_PYTHON: return "collection/import error or interpreter problem";
-	case IMPACT_EXIT_TIMEOUT: return "timeout";
-	case 130: return "interrupted";
-	default: return "error";
-	}
 }
 
 /*
@@ -360,7 +348,7 @@ static int targets_of(impact_strlist *out, char **prev_range, const runner *r)
 		/* the caller says it */
 	} else if (!out->n && prev_exit != IMPACT_EXIT_OK && prev_exit != IMPACT_EXIT_FAILED) {
 		fprintf(stderr, "impact: the previous run ended with exit %d (%s) and recorded no failed "
-		        "test: nothing to rerun; run 'impact' again\n", prev_exit, exit_meaning(prev_exit));
+		        "test: nothing to rerun; run 'impact' again\n", prev_exit, impact_exit_brief(prev_exit));
 		rc = 1;
 	} else if (!out->n) {
 		fprintf(stderr, "impact: nothing failed in the previous run: nothing to rerun\n");
@@ -373,219 +361,293 @@ done:
 	return rc;
 }
 
-int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
-                      const impact_report_ctx *ctx, const impact_config *config,
-                      char **args, size_t nargs)
-{
-	runner r = { 0 };
-	impact_strlist targets = { 0 };
-	impact_buf text = IMPACT_BUF_INIT, saved_pp = IMPACT_BUF_INIT;
-	bool had_pp = false, set_pp = false;
-	struct sigaction sa, old_int, old_term, old_hup;
-	struct timespec now;
-	char *prev_range = NULL;
-	int rc, exit_code = IMPACT_EXIT_OK;
-	bool record_it = false;
+/* --- the phases of a run ---------------------------------------------------- */
 
-	r.run_cli = *cli;
-	r.cli = &r.run_cli;
-	r.user_workdir = cli->workdir;
+/* The signals a run catches (Ctrl-C, SIGTERM, SIGHUP), and what they did before. */
+typedef struct caught {
+	struct sigaction old_int, old_term, old_hup;
+} caught;
+
+static void catch_signals(caught *c)
+{
+	struct sigaction sa;
+	interrupts = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &c->old_int);
+	sigaction(SIGTERM, &sa, &c->old_term);
+	sigaction(SIGHUP, &sa, &c->old_hup);
+}
+
+static void restore_signals(const caught *c)
+{
+	sigaction(SIGINT, &c->old_int, NULL);
+	sigaction(SIGTERM, &c->old_term, NULL);
+	sigaction(SIGHUP, &c->old_hup, NULL);
+}
+
+/* The run's state from its arguments; nothing started yet. */
+static void runner_init(runner *r, impact_cli *cli, const impact_runner_opts *o,
+                        const impact_report_ctx *ctx, const impact_config *config,
+                        char **args, size_t nargs)
+{
+	memset(r, 0, sizeof(*r));
+	r->run_cli = *cli;
+	r->cli = &r->run_cli;
+	r->user_workdir = cli->workdir;
 	if (o->exact_root) {
-		r.run_cli.workdir = o->exact_root;
-		r.real_root = realpath(o->exact_root, NULL);
-		if (r.real_root && !strcmp(r.real_root, o->exact_root)) {
-			free(r.real_root);
-			r.real_root = NULL;
+		r->run_cli.workdir = o->exact_root;
+		r->real_root = realpath(o->exact_root, NULL);
+		if (r->real_root && !strcmp(r->real_root, o->exact_root)) {
+			free(r->real_root);
+			r->real_root = NULL;
 		}
 	}
-	r.o = o;
-	r.ctx = ctx;
-	r.config = config;
-	r.args = (const char *const *)args;
-	r.nargs = nargs;
-	r.t0 = impact_now_ms();
-	r.started = time(NULL);
+	r->o = o;
+	r->ctx = ctx;
+	r->config = config;
+	r->args = (const char *const *)args;
+	r->nargs = nargs;
+	r->t0 = impact_now_ms();
+	r->started = time(NULL);
 	if (o->embed) {
 		o->embed->stopped = false;
 		o->embed->log_path = NULL;
 		o->embed->error = NULL;
 	}
-	impact_buf_init(&r.run_id);
-	impact_buf_init(&r.marker);
+	impact_buf_init(&r->run_id);
+	impact_buf_init(&r->marker);
+}
 
-	interrupts = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
+static void runner_release(runner *r)
+{
+	free(r->real_root);
+	free(r->preflight_error);
+	impact_strlist_release(&r->exact_command);
+	free(r->plugin_dir);
+	free(r->log_path);
+	impact_buf_release(&r->run_id);
+	impact_buf_release(&r->marker);
+	impact_strlist_release(&r->pytest);
+	impact_strlist_release(&r->flags);
+	impact_strlist_release(&r->remaining);
+	impact_strlist_release(&r->never_ran);
+	impact_collect_errors_release(&r->collect);
+	impact_results_release(&r->res);
+	impact_python_release(&r->python);
+	impact_recording_release(&r->recording);
+}
 
-	if (!cli->workdir) {
-		fprintf(stderr, "impact: error: a bare repository has no work tree to run tests in: "
-		        "use --list, --explain or --json\n");
-		exit_code = IMPACT_EXIT_USAGE;
-		goto done;
-	}
-	rc = targets_of(&targets, &prev_range, &r);
-	if (rc != 0) {
-		exit_code = rc > 0 ? IMPACT_EXIT_OK : impact_cli_fail(rc);
-		goto done;
-	}
-	record_it = true;
-	rc = impact_python_choose(&r.python, cli->workdir, config ? config->python : NULL);
-	if (rc < 0) {
-		exit_code = impact_cli_fail(rc);
-		goto done;
-	}
+/*
+ * The interpreter (said, with why), an exact run's PYTHONPATH (the old one
+ * saved in `pp`), the run's id, pytest's command and flags, the time
+ * limit. 0, or the exit code to stop with (said).
+ */
+static int choose_command(runner *r, const impact_strlist *targets, runner_pythonpath *pp)
+{
+	const impact_runner_opts *o = r->o;
+	const char *workdir = r->user_workdir;
+	struct timespec now;
+	int rc = impact_python_choose(&r->python, workdir, r->config ? r->config->python : NULL);
+	if (rc < 0)
+		return impact_cli_error(rc);
 	if (!o->quiet)
-		fprintf(stderr, "impact: python: %s\n", r.python.why);
+		fprintf(stderr, "impact: python: %s\n", r->python.why);
 	if (o->exact_root) {
-		runner_exact_interpreter(&r.python, cli->workdir);
-		runner_exact_pythonpath(&saved_pp, &had_pp, o->exact_root);
-		set_pp = true;
+		runner_exact_interpreter(&r->python, workdir);
+		runner_exact_pythonpath(&pp->saved, &pp->had, o->exact_root);
+		pp->set = true;
 		if (!o->quiet)
 			fprintf(stderr, "impact: testing %s in a private checkout (%s), its code first on "
 			        "PYTHONPATH\n", o->exact_label, o->exact_root);
 	}
-
 	clock_gettime(CLOCK_REALTIME, &now);
-	impact_buf_printf(&r.run_id, "%d-%lld%09ld", (int)getpid(), (long long)now.tv_sec, now.tv_nsec);
-	impact_buf_printf(&r.marker, "IMPACT_RUN_ID=%s", r.run_id.ptr);
-	r.test_command = config ? &config->test_command : NULL;
-	if (o->exact_root && r.test_command && r.test_command->n) {
+	impact_buf_printf(&r->run_id, "%d-%lld%09ld", (int)getpid(), (long long)now.tv_sec, now.tv_nsec);
+	impact_buf_printf(&r->marker, "IMPACT_RUN_ID=%s", r->run_id.ptr);
+	r->test_command = r->config ? &r->config->test_command : NULL;
+	if (o->exact_root && r->test_command && r->test_command->n) {
 		/* `uv run pytest`: the user's project environment, not one made in the checkout. */
 		impact_python cmd = { 0 };
-		for (size_t i = 0; i < r.test_command->n; i++)
-			impact_strlist_push(&cmd.argv, r.test_command->items[i]);
-		runner_exact_interpreter(&cmd, cli->workdir);
-		r.exact_command = cmd.argv;
-		r.test_command = &r.exact_command;
+		for (size_t i = 0; i < r->test_command->n; i++)
+			impact_strlist_push(&cmd.argv, r->test_command->items[i]);
+		runner_exact_interpreter(&cmd, workdir);
+		r->exact_command = cmd.argv;
+		r->test_command = &r->exact_command;
 	}
-	impact_run_pytest(&r.pytest, &r.python, r.test_command);
-	impact_run_default_flags(&r.flags, config, o->no_default_flags);
+	impact_run_pytest(&r->pytest, &r->python, r->test_command);
+	impact_run_default_flags(&r->flags, r->config, o->no_default_flags);
 	if (o->embed)
-		drop_stop_flags(&r.flags);
-	r.plugin_dir = impact_run_plugin_dir();
-	r.limit_s = impact_run_time_limit(o->timeout, config, (const char *const *)targets.items,
-	                                  targets.n);
-	r.lim.timeout_s = r.limit_s;
-	r.lim.grace_s = o->grace ? o->grace : 5;
-	r.lim.interrupted = &interrupts;
-	r.interrupts = &interrupts;
-	impact_reap_become_subreaper();
+		drop_stop_flags(&r->flags);
+	r->plugin_dir = impact_run_plugin_dir();
+	r->limit_s = impact_run_time_limit(o->timeout, r->config, (const char *const *)targets->items,
+	                                   targets->n);
+	r->lim.timeout_s = r->limit_s;
+	r->lim.grace_s = o->grace ? o->grace : 5;
+	r->lim.interrupted = &interrupts;
+	r->interrupts = &interrupts;
+	return 0;
+}
 
-	if ((exit_code = say_unsafe_targets(&r, &targets)) != 0)
-		goto done;
-	{
-		/* Node ids run part of a file: its record would be partial. */
-		impact_strlist rec_args = { 0 };
-		for (size_t i = 0; i < r.nargs; i++)
-			impact_strlist_push(&rec_args, r.args[i]);
-		for (size_t i = 0; o->embed && i < targets.n; i++)
-			if (strstr(targets.items[i], "::"))
-				impact_strlist_push(&rec_args, targets.items[i]);
-		impact_recording_init(&r.recording, r.cli, o->no_record, o->quiet,
-		                      (const char *const *)rec_args.items, rec_args.n,
-		                      o->exact_root ? o->exact_tree : NULL);
-		impact_strlist_release(&rec_args);
-	}
-	if (!o->no_preflight && (exit_code = preflight(&r, &targets)) != 0)
-		goto done;
-	r.workers = o->workers;
-	if (o->workers && !python_can_import(&r.python, r.cli->workdir, "xdist")) {
+/* Recording what the tests execute; node ids run part of a file, so its record would be partial. */
+static void start_recording(runner *r, const impact_strlist *targets)
+{
+	impact_strlist rec_args = { 0 };
+	for (size_t i = 0; i < r->nargs; i++)
+		impact_strlist_push(&rec_args, r->args[i]);
+	for (size_t i = 0; r->o->embed && i < targets->n; i++)
+		if (strstr(targets->items[i], "::"))
+			impact_strlist_push(&rec_args, targets->items[i]);
+	impact_recording_init(&r->recording, r->cli, r->o->no_record, r->o->quiet,
+	                      (const char *const *)rec_args.items, rec_args.n,
+	                      r->o->exact_root ? r->o->exact_tree : NULL);
+	impact_strlist_release(&rec_args);
+}
+
+/* -n when the interpreter has pytest-xdist; serially (said) when not. */
+static void choose_workers(runner *r)
+{
+	r->workers = r->o->workers;
+	if (r->o->workers && !python_can_import(&r->python, r->cli->workdir, "xdist")) {
 		fprintf(stderr, "impact: pytest-xdist is not importable in %s: running serially "
 		        "(install it there: python -m pip install pytest-xdist, or apt-get install "
-		        "python3-pytest-xdist)\n", r.python.argv.items[0]);
-		r.workers = NULL;
+		        "python3-pytest-xdist)\n", r->python.argv.items[0]);
+		r->workers = NULL;
 	}
+}
 
-	for (bool rerun = false; r.rounds < MAX_ROUNDS;) {
+/*
+ * pytest on `targets`, then on what a stop at a known-flaky failure left
+ * and (--retry-flaky) the flaky failures again, at most MAX_ROUNDS times.
+ * 0, or the exit code to stop with (said) when pytest cannot be started.
+ */
+static int run_rounds(runner *r, impact_strlist *targets)
+{
+	for (bool rerun = false; r->rounds < MAX_ROUNDS;) {
 		impact_strlist next = { 0 };
-		bool retrying, continuing;
-		rc = runner_run_round(&r, &targets, rerun);
-		if (rc < 0) {
-			exit_code = impact_cli_fail(rc);
-			goto done;
-		}
-		if (!r.interrupted && !r.timed_out && !interrupts && !r.notes.crash_signal &&
-		    !r.notes.usage_error && !r.notes.internal_error && !r.notes.stopped_inside &&
-		    !r.notes.incomplete)
-			impact_flaky_next(&next, &r.res, &r.remaining, o->retry_flaky, &retrying,
+		bool retrying = false, continuing = false;
+		int rc = runner_run_round(r, targets, rerun);
+		if (rc < 0)
+			return impact_cli_error(rc);
+		if (!r->interrupted && !r->timed_out && !interrupts && !r->notes.crash_signal &&
+		    !r->notes.usage_error && !r->notes.internal_error && !r->notes.stopped_inside &&
+		    !r->notes.incomplete)
+			impact_flaky_next(&next, &r->res, &r->remaining, r->o->retry_flaky, &retrying,
 			                  &continuing);
 		if (!next.n) {
 			impact_strlist_release(&next);
 			break;
 		}
-		if (!o->quiet)
+		if (!r->o->quiet)
 			fprintf(stderr, "impact: %s%s%s\n",
 			        continuing ? "pytest stopped at a known-flaky failure: running the tests it did not reach" : "",
 			        continuing && retrying ? "; " : "",
 			        retrying ? "retrying the failed known-flaky tests once (--retry-flaky)" : "");
-		impact_strlist_release(&targets);
-		targets = next;
+		impact_strlist_release(targets);
+		*targets = next;
 		rerun = true;
 	}
-	r.notes.seconds = (impact_now_ms() - r.t0) / 1000.0;
-	r.notes.never_ran = &r.never_ran;
-	if (!o->embed) {
-		impact_runreport_text(&text, &r.res, ctx, &r.notes);
+	return 0;
+}
+
+/* The report on stderr (not for an embedded run), GitHub's annotations; the exit code. */
+static int report(runner *r)
+{
+	impact_buf text = IMPACT_BUF_INIT;
+	r->notes.seconds = (impact_now_ms() - r->t0) / 1000.0;
+	r->notes.never_ran = &r->never_ran;
+	if (!r->o->embed) {
+		impact_runreport_text(&text, &r->res, r->ctx, &r->notes);
 		fputs(text.ptr, stderr);
 	}
-	if (o->format && !strcmp(o->format, "github")) {
+	if (r->o->format && !strcmp(r->o->format, "github")) {
 		/* With --json, stdout is the JSON: the annotations go to stderr (GitHub reads both). */
 		impact_buf_clear(&text);
-		impact_runreport_github(&text, &r.res);
-		fputs(text.ptr, o->json ? stderr : stdout);
+		impact_runreport_github(&text, &r->res);
+		fputs(text.ptr, r->o->json ? stderr : stdout);
 	}
-	exit_code = exit_code_of(&r);
-	record_history(&r);
-done:
-	if (record_it && o->exact_root) {
+	impact_buf_release(&text);
+	return exit_code_of(r);
+}
+
+/* After a run that started (or stopped in its pre-flight): the last words, and the record. */
+static void conclude(runner *r, int exit_code, const char *prev_range)
+{
+	const impact_runner_opts *o = r->o;
+	if (o->exact_root) {
 		if (exit_code != IMPACT_EXIT_OK)
-			runner_exact_missing_hint(&r);
+			runner_exact_missing_hint(r);
 		fprintf(stderr, "impact: tested %s in a private checkout\n", o->exact_label);
 	}
-	if (record_it) {
-		if (r.collect.n && !o->quiet)
-			fprintf(stderr, "impact: %zu file%s did not collect: the tests did not run\n",
-			        r.collect.n, r.collect.n == 1 ? "" : "s");
-		if (r.log_started && !o->quiet)
-			fprintf(stderr, "impact: pytest's output: %s\n", r.log_path);
-		record(&r, exit_code, prev_range);
+	if (r->collect.n && !o->quiet)
+		fprintf(stderr, "impact: %zu file%s did not collect: the tests did not run\n",
+		        r->collect.n, r->collect.n == 1 ? "" : "s");
+	if (r->log_started && !o->quiet)
+		fprintf(stderr, "impact: pytest's output: %s\n", r->log_path);
+	record(r, exit_code, prev_range);
+}
+
+/* An embedded run's results and log go to its front end. */
+static void hand_over(runner *r)
+{
+	impact_runner_embed *em = r->o->embed;
+	em->results = r->res;
+	memset(&r->res, 0, sizeof(r->res));
+	em->log_path = r->log_started ? r->log_path : NULL;
+	if (r->log_started)
+		r->log_path = NULL;
+}
+
+int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
+                      const impact_report_ctx *ctx, const impact_config *config,
+                      char **args, size_t nargs)
+{
+	runner r;
+	impact_strlist targets = { 0 };
+	runner_pythonpath pp = { IMPACT_BUF_INIT, false, false };
+	caught signals;
+	char *prev_range = NULL;
+	int rc, exit_code = IMPACT_EXIT_OK;
+	bool started = false;
+
+	runner_init(&r, cli, o, ctx, config, args, nargs);
+	catch_signals(&signals);
+	if (!cli->workdir) {
+		exit_code = impact_cli_error_exit(IMPACT_EXIT_USAGE, "a bare repository has no work "
+		                                  "tree to run tests in: use --list, --explain or --json");
+		goto done;
 	}
-	if (o->embed) {
-		o->embed->results = r.res;
-		memset(&r.res, 0, sizeof(r.res));
-		o->embed->log_path = r.log_started ? r.log_path : NULL;
-		if (r.log_started)
-			r.log_path = NULL;
+	if ((rc = targets_of(&targets, &prev_range, &r)) != 0) {
+		exit_code = rc > 0 ? IMPACT_EXIT_OK : impact_cli_error(rc);
+		goto done;
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	if (set_pp && had_pp)
-		setenv("PYTHONPATH", saved_pp.ptr, 1);
-	else if (set_pp)
+	started = true;
+	if ((exit_code = choose_command(&r, &targets, &pp)) != 0)
+		goto done;
+	impact_reap_become_subreaper();
+	if ((exit_code = say_unsafe_targets(&r, &targets)) != 0)
+		goto done;
+	start_recording(&r, &targets);
+	if (!o->no_preflight && (exit_code = preflight(&r, &targets)) != 0)
+		goto done;
+	choose_workers(&r);
+	if ((exit_code = run_rounds(&r, &targets)) != 0)
+		goto done;
+	exit_code = report(&r);
+	record_history(&r);
+done:
+	if (started)
+		conclude(&r, exit_code, prev_range);
+	if (o->embed)
+		hand_over(&r);
+	restore_signals(&signals);
+	if (pp.set && pp.had)
+		setenv("PYTHONPATH", pp.saved.ptr, 1);
+	else if (pp.set)
 		unsetenv("PYTHONPATH");
-	impact_buf_release(&saved_pp);
-	free(r.real_root);
-	free(r.preflight_error);
-	impact_strlist_release(&r.exact_command);
+	impact_buf_release(&pp.saved);
 	free(prev_range);
-	impact_buf_release(&text);
-	free(r.plugin_dir);
-	free(r.log_path);
-	impact_buf_release(&r.run_id);
-	impact_buf_release(&r.marker);
-	impact_strlist_release(&r.pytest);
-	impact_strlist_release(&r.flags);
-	impact_strlist_release(&r.remaining);
-	impact_strlist_release(&r.never_ran);
-	impact_collect_errors_release(&r.collect);
-	impact_results_release(&r.res);
-	impact_python_release(&r.python);
 	impact_strlist_release(&targets);
-	impact_recording_release(&r.recording);
+	runner_release(&r);
 	return exit_code;
 }

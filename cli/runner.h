@@ -7,7 +7,7 @@
  * and --last-failed, and known-flaky handling. cmd_select.c calls it
  * after selecting.
  *
- * Exit codes (cli.h): 0 all selected tests passed (known-flaky failures
+ * Exit codes (error.h's table): 0 all selected tests passed (known-flaky failures
  * do not count), nothing was selected, or pytest collected nothing (its
  * exit 5); 1 test failures (also: a test crashed pytest, or stopped the
  * run from inside: pytest's exit 2 without collection errors); 2 usage or
@@ -15,7 +15,8 @@
  * a collection or import error (pytest's exit 2 with collection errors),
  * or an interpreter problem (pytest missing, the worktree importing the
  * main checkout, pytest's internal error: its exit 3); 4 the time limit;
- * 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
+ * 5 impact itself could not read or write what it needs (last-run.json
+ * damaged, a state file); 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
  */
 #ifndef IMPACT_RUNNER_H
 #define IMPACT_RUNNER_H
@@ -97,7 +98,7 @@ typedef struct impact_runner_opts {
 /*
  * Run the tests `ctx` selected (ctx is NULL with --last-failed), with
  * `args` (after `--`) passed to pytest. Prints progress and the report;
- * returns an IMPACT_EXIT_* code (or 130).
+ * returns an IMPACT_EXIT_* code.
  */
 int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
                       const impact_report_ctx *ctx, const impact_config *config,

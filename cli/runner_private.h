@@ -75,6 +75,12 @@ typedef struct runner {
 	volatile sig_atomic_t *interrupts; /* runner.c's signal flag */
 } runner;
 
+/* PYTHONPATH as it was before an exact run set it (put back when the run ends). */
+typedef struct runner_pythonpath {
+	impact_buf saved;
+	bool had, set;
+} runner_pythonpath;
+
 pid_t runner_keep_pid(const runner *r);
 void runner_exact_pythonpath(impact_buf *saved, bool *had, const char *root);
 void runner_exact_interpreter(impact_python *py, const char *workdir);

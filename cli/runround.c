@@ -56,7 +56,7 @@ static void keep_junit(const char *path, const impact_buf *xml)
 {
 	FILE *f = fopen(path, "w");
 	if (!f || fwrite(xml->ptr, 1, xml->size, f) != xml->size || fflush(f) != 0)
-		fprintf(stderr, "impact: warning: cannot write '%s': %s\n", path, strerror(errno));
+		impact_cli_warn("cannot write '%s': %s", path, strerror(errno));
 	if (f)
 		fclose(f);
 }
@@ -394,227 +394,306 @@ static void note_ending(runner *r, int code, impact_child_end end, impact_result
 	impact_buf_release(&why);
 }
 
-/*
- * Run pytest once on `targets` (a rerun when `rerun`): its records are
- * merged into r->res. Fails only when pytest cannot be started.
- */
-int runner_run_round(runner *r, const impact_strlist *targets, bool rerun)
-{
-	const impact_runner_opts *o = r->o;
-	impact_strlist argv = { 0 }, env = { 0 };
-	impact_results res = { 0 };
+/* One pytest run's state, from its files to its results. */
+typedef struct one_round {
+	runner *r;
+	const impact_strlist *targets;
+	impact_strlist argv, env;
+	impact_results res;
 	impact_events ev;
-	impact_buf xml = IMPACT_BUF_INIT, name = IMPACT_BUF_INIT;
-	impact_run_opts ro = { 0 };
-	impact_child_opts co = { 0 };
-	impact_child_limits lim = r->lim;
-	impact_child_end end = IMPACT_CHILD_EXITED;
-	feed fd = { r, NULL, NULL, IMPACT_BUF_INIT };
-	char *junit_path = NULL, *events_path = NULL;
-	int events_fd = -1, log_fd = -1, pipefd[2] = { -1, -1 };
-	bool on_tty = isatty(STDERR_FILENO) && !o->json && !o->quiet && !o->embed;
-	double elapsed;
-	int code = 0, rc;
-	pid_t pid = 0;
+	impact_buf xml;
+	impact_child_opts co;
+	impact_child_limits lim;
+	impact_child_end end;
+	feed fd;
+	char *junit_path, *events_path;
+	int events_fd, log_fd, pipefd[2];
+	int code;
+	pid_t pid;
+} one_round;
 
-	impact_events_init(&ev);
-	fd.ev = &ev;
+/* The round's JUnit XML path, and with the plugin its events file (opened). */
+static void round_files(one_round *rd)
+{
+	runner *r = rd->r;
+	impact_buf name = IMPACT_BUF_INIT;
 	impact_buf_printf(&name, "run-%s-%d.xml", r->run_id.ptr, r->rounds);
-	junit_path = impact_state_path(r->cli->repo, name.ptr);
+	rd->junit_path = impact_state_path(r->cli->repo, name.ptr);
 	if (r->plugin_dir) {
 		impact_buf_clear(&name);
 		impact_buf_printf(&name, "run-%s-%d.events", r->run_id.ptr, r->rounds);
-		events_path = impact_state_path(r->cli->repo, name.ptr);
-		events_fd = open(events_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		rd->events_path = impact_state_path(r->cli->repo, name.ptr);
+		rd->events_fd = open(rd->events_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	}
+	impact_buf_release(&name);
+}
 
+/* pytest's argv (said unless -q) and environment, and the child's options. */
+static void round_command(one_round *rd)
+{
+	runner *r = rd->r;
+	impact_run_opts ro = { 0 };
+	bool plugin = rd->events_fd >= 0;
 	ro.python = &r->python;
 	ro.test_command = r->test_command;
 	ro.flags = (const char *const *)r->flags.items;
 	ro.nflags = r->flags.n;
 	ro.extra = r->args;
 	ro.nextra = r->nargs;
-	ro.targets = (const char *const *)targets->items;
-	ro.ntargets = targets->n;
+	ro.targets = (const char *const *)rd->targets->items;
+	ro.ntargets = rd->targets->n;
 	ro.workdir = r->cli->workdir;
-	impact_run_argv(&argv, &ro);
+	impact_run_argv(&rd->argv, &ro);
 	if (r->workers) {
-		impact_strlist_push(&argv, "-n");
-		impact_strlist_push(&argv, r->workers);
+		impact_strlist_push(&rd->argv, "-n");
+		impact_strlist_push(&rd->argv, r->workers);
 	}
-	if (!o->quiet)
-		print_command(&argv);
-	if (r->no_junit && events_fd >= 0) {
+	if (!r->o->quiet)
+		print_command(&rd->argv);
+	if (r->no_junit && plugin) {
 		/* Its cache of node ids fails on a non-UTF-8 one, as the JUnit XML does. */
-		impact_strlist_push(&argv, "-p");
-		impact_strlist_push(&argv, "no:cacheprovider");
+		impact_strlist_push(&rd->argv, "-p");
+		impact_strlist_push(&rd->argv, "no:cacheprovider");
 	}
-	impact_run_argv_private(&argv, events_fd >= 0 ? r->plugin_dir : NULL,
-	                        r->no_junit && events_fd >= 0 ? NULL : junit_path);
-	impact_run_env(&env, r->run_id.ptr, events_fd >= 0 ? r->plugin_dir : NULL, events_path);
-	if (events_fd >= 0)
-		impact_recording_round(&r->recording, r->run_id.ptr, r->rounds, &env);
+	impact_run_argv_private(&rd->argv, plugin ? r->plugin_dir : NULL,
+	                        r->no_junit && plugin ? NULL : rd->junit_path);
+	impact_run_env(&rd->env, r->run_id.ptr, plugin ? r->plugin_dir : NULL, rd->events_path);
+	if (plugin)
+		impact_recording_round(&r->recording, r->run_id.ptr, r->rounds, &rd->env);
+	rd->co.cwd = r->cli->workdir;
+	rd->co.env_add = impact_child_argv(&rd->env);
+	rd->co.new_session = true;
+	rd->co.stdout_to_stderr = r->o->json; /* stdout carries only the JSON */
+	if (plugin) {
+		rd->lim.output_fd = rd->events_fd;
+		rd->lim.on_output = on_events;
+		rd->lim.on_tick = on_tick;
+		rd->lim.payload = &rd->fd;
+	}
+}
 
-	co.cwd = r->cli->workdir;
-	co.env_add = impact_child_argv(&env);
-	co.new_session = true;
-	co.stdout_to_stderr = o->json; /* stdout carries only the JSON */
-	if (events_fd >= 0) {
-		lim.output_fd = events_fd;
-		lim.on_output = on_events;
-		lim.on_tick = on_tick;
-		lim.payload = &fd;
-	}
+/* last-run.log, opened for appending (emptied at a run's first round). */
+static int open_log(runner *r)
+{
+	int fd;
+	if (!r->log_path)
+		r->log_path = impact_state_path(r->cli->repo, "last-run.log");
+	fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND |
+	          (r->log_started ? 0 : O_TRUNC), 0644);
+	r->log_started = true;
+	return fd;
+}
+
+/*
+ * Where pytest's output goes. An embedded run has its own screen: the
+ * output goes to the log, and stops come from its tick too. On a terminal
+ * the output goes to the log and one status line shows the progress (the
+ * report prints the failures); the status comes from the plugin's events,
+ * else from pytest's output read on a pipe. Elsewhere: stderr.
+ */
+static void round_output(one_round *rd)
+{
+	runner *r = rd->r;
+	const impact_runner_opts *o = r->o;
+	bool on_tty = isatty(STDERR_FILENO) && !o->json && !o->quiet && !o->embed;
 	if (o->embed) {
-		/* Its own screen: pytest's output to the log; stops come from its tick too. */
-		lim.on_tick = on_tick;
-		lim.payload = &fd;
+		rd->lim.on_tick = on_tick;
+		rd->lim.payload = &rd->fd;
 		r->stops = *r->interrupts;
 		r->embed_stops = 0;
-		lim.interrupted = &r->stops;
-		if (!r->log_path)
-			r->log_path = impact_state_path(r->cli->repo, "last-run.log");
-		log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND |
-		              (r->log_started ? 0 : O_TRUNC), 0644);
-		r->log_started = true;
-		if (log_fd >= 0)
-			co.output_fd = log_fd;
+		rd->lim.interrupted = &r->stops;
+		rd->log_fd = open_log(r);
+		if (rd->log_fd >= 0)
+			rd->co.output_fd = rd->log_fd;
 	}
-	/*
-	 * On a terminal pytest's output goes to a log and one status line
-	 * shows the progress; the report prints the failures. The status comes
-	 * from the plugin's events, else from pytest's output read on a pipe.
-	 */
-	if (on_tty) {
-		if (!r->log_path)
-			r->log_path = impact_state_path(r->cli->repo, "last-run.log");
-		log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND |
-		              (r->log_started ? 0 : O_TRUNC), 0644);
-		r->log_started = true;
-		if (log_fd >= 0 && events_fd >= 0) {
-			co.output_fd = log_fd;
-			fd.live = impact_live_new(-1, !getenv("NO_COLOR"));
-		} else if (log_fd >= 0 && pipe2(pipefd, O_CLOEXEC) == 0) {
-			fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-			co.output_fd = pipefd[1];
-			fd.live = impact_live_new(log_fd, !getenv("NO_COLOR"));
-			lim.output_fd = pipefd[0];
-			lim.on_output = impact_live_output;
-			lim.on_tick = impact_live_tick;
-			lim.payload = fd.live;
-		}
+	if (!on_tty)
+		return;
+	rd->log_fd = open_log(r);
+	if (rd->log_fd >= 0 && rd->events_fd >= 0) {
+		rd->co.output_fd = rd->log_fd;
+		rd->fd.live = impact_live_new(-1, !getenv("NO_COLOR"));
+	} else if (rd->log_fd >= 0 && pipe2(rd->pipefd, O_CLOEXEC) == 0) {
+		fcntl(rd->pipefd[0], F_SETFL, O_NONBLOCK);
+		rd->co.output_fd = rd->pipefd[1];
+		rd->fd.live = impact_live_new(rd->log_fd, !getenv("NO_COLOR"));
+		rd->lim.output_fd = rd->pipefd[0];
+		rd->lim.on_output = impact_live_output;
+		rd->lim.on_tick = impact_live_tick;
+		rd->lim.payload = rd->fd.live;
 	}
+}
 
-	elapsed = r->run_t0 ? (impact_now_ms() - r->run_t0) / 1000.0 : 0;
+/*
+ * Start pytest (through the front end's faster way when it has one) and
+ * wait for it under what is left of the time limit. Fails only when it
+ * cannot be started: IMPACT_EPYTHON, said how to fix.
+ */
+static int round_run(one_round *rd)
+{
+	runner *r = rd->r;
+	const impact_runner_opts *o = r->o;
+	double elapsed = r->run_t0 ? (impact_now_ms() - r->run_t0) / 1000.0 : 0;
+	int rc = IMPACT_ENOTFOUND;
 	if (!r->run_t0)
 		r->run_t0 = impact_now_ms();
-	lim.timeout_s = (double)r->limit_s - elapsed;
-	if (lim.timeout_s < 1)
-		lim.timeout_s = 1;
+	rd->lim.timeout_s = (double)r->limit_s - elapsed;
+	if (rd->lim.timeout_s < 1)
+		rd->lim.timeout_s = 1;
 	fflush(stdout);
 	fflush(stderr);
-	rc = IMPACT_ENOTFOUND;
-	if (o->embed && o->embed->spawn && log_fd >= 0 && co.output_fd == log_fd)
-		rc = o->embed->spawn(&pid, impact_child_argv(&argv), co.env_add, r->log_path,
-		                     o->embed->payload);
+	if (o->embed && o->embed->spawn && rd->log_fd >= 0 && rd->co.output_fd == rd->log_fd)
+		rc = o->embed->spawn(&rd->pid, impact_child_argv(&rd->argv), rd->co.env_add,
+		                     r->log_path, o->embed->payload);
 	if (rc == 0)
 		r->keep_spent = true; /* the kept process is this run now */
 	else if (rc == IMPACT_ENOTFOUND)
-		rc = impact_child_start(&pid, impact_child_argv(&argv), &co);
-	if (pipefd[1] >= 0) {
-		close(pipefd[1]);
-		pipefd[1] = -1;
+		rc = impact_child_start(&rd->pid, impact_child_argv(&rd->argv), &rd->co);
+	if (rd->pipefd[1] >= 0) {
+		close(rd->pipefd[1]);
+		rd->pipefd[1] = -1;
 	}
 	if (rc == 0)
-		rc = impact_child_wait_limited(&code, &end, pid, &lim);
-	impact_live_finish(fd.live);
-	if (rc < 0) {
-		if (rc == IMPACT_ENOTFOUND)
-			rc = impact_error_set(IMPACT_EPYTHON, "cannot start '%s': set IMPACT_PYTHON to a "
-			                      "Python that has pytest", argv.items[0]);
-		goto done;
-	}
-	r->rounds++;
-	if (end == IMPACT_CHILD_TIMED_OUT)
-		fprintf(stderr, "impact: timed out after %u s: pytest's process group got SIGINT, then "
-		        "SIGKILL after %.0f s of grace (--timeout to allow more)\n", r->limit_s, lim.grace_s);
-	else if (end == IMPACT_CHILD_INTERRUPTED && r->embed_stops && !*r->interrupts)
-		o->embed->stopped = true; /* the front end asked, and says so itself */
-	else if (end == IMPACT_CHILD_INTERRUPTED)
-		fprintf(stderr, "impact: interrupted: pytest's process group got SIGINT%s\n",
-		        *r->interrupts > 1 ? ", then SIGKILL (second interrupt)" : " and its grace window");
-	{
-		size_t n = 0;
-		impact_reap_run_keeping(&n, pid, r->marker.ptr, lim.grace_s, runner_keep_pid(r));
-		r->notes.reaped += n;
-	}
-
-	if (impact_buf_read_file(&xml, junit_path, (size_t)1 << 30) == 0 &&
-	    impact_junit_parse(&res, xml.ptr, xml.size) < 0 && !o->quiet)
-		fprintf(stderr, "impact: warning: cannot read all of pytest's results: %s\n",
-		        impact_error_last());
-	if (r->rounds == 1 && xml.size) {
-		const char *keep = o->junitxml ? o->junitxml : user_junitxml(r);
-		if (keep)
-			keep_junit(keep, &xml);
-	}
-	impact_events_apply(&ev, &res, r->cli->workdir);
-	unroot_results(r, &res);
-	fill_nodeids(&res, r, targets);
-	note_ending(r, code, end, &res, &ev);
-	check_complete(r, code, end, &res, &ev, xml.size > 0);
-	impact_flaky_mark(&res, r->config);
-	impact_strlist_release(&r->remaining);
-	/* Only a stop at a known-flaky failure leads to running the rest. */
-	if (code == 1 && end == IMPACT_CHILD_EXITED && res.counts[IMPACT_OUTCOME_FAILED] +
-	    res.counts[IMPACT_OUTCOME_ERROR] > impact_flaky_real_failures(&res) &&
-	    !impact_flaky_real_failures(&res))
-		not_run(&r->remaining, r, &ev);
-	impact_flaky_merge(&r->res, &res, rerun);
-	if (r->recording.sink) {
-		impact_strlist left = { 0 }, files = { 0 }, failed = { 0 };
-		impact_buf f = IMPACT_BUF_INIT;
-		not_run(&left, r, &ev);
-		for (size_t i = 0; i < left.n; i++) {
-			file_of(&f, left.items[i]);
-			impact_strlist_push(&files, f.ptr);
-		}
-		/* A test that failed stopped where it failed: its record would be short. */
-		for (size_t i = 0; i < res.n; i++)
-			if (res.cases[i].file && (res.cases[i].outcome == IMPACT_OUTCOME_FAILED ||
-			                          res.cases[i].outcome == IMPACT_OUTCOME_ERROR))
-				impact_strlist_push(&failed, res.cases[i].file);
-		impact_recording_collect(&r->recording, &files, &failed);
-		impact_buf_release(&f);
-		impact_strlist_release(&left);
-		impact_strlist_release(&files);
-		impact_strlist_release(&failed);
-	}
-	if (ev.bad_lines && !o->quiet)
-		fprintf(stderr, "impact: warning: %zu unreadable line%s from impact's pytest plugin\n",
-		        ev.bad_lines, ev.bad_lines == 1 ? "" : "s");
-done:
-	impact_live_free(fd.live);
-	impact_buf_release(&fd.line);
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	if (log_fd >= 0)
-		close(log_fd);
-	if (events_fd >= 0)
-		close(events_fd);
-	if (events_path)
-		unlink(events_path);
-	unlink(junit_path);
-	free(events_path);
-	free(junit_path);
-	impact_events_release(&ev);
-	impact_results_release(&res);
-	impact_buf_release(&xml);
-	impact_buf_release(&name);
-	impact_strlist_release(&argv);
-	impact_strlist_release(&env);
+		rc = impact_child_wait_limited(&rd->code, &rd->end, rd->pid, &rd->lim);
+	impact_live_finish(rd->fd.live);
+	if (rc == IMPACT_ENOTFOUND)
+		rc = impact_error_set(IMPACT_EPYTHON, "cannot start '%s': set IMPACT_PYTHON to a "
+		                      "Python that has pytest", rd->argv.items[0]);
 	return rc;
 }
 
+/* A stop said (the front end says its own), and what the run left behind reaped. */
+static void round_stopped(one_round *rd)
+{
+	runner *r = rd->r;
+	size_t n = 0;
+	if (rd->end == IMPACT_CHILD_TIMED_OUT)
+		fprintf(stderr, "impact: timed out after %u s: pytest's process group got SIGINT, then "
+		        "SIGKILL after %.0f s of grace (--timeout to allow more)\n", r->limit_s,
+		        rd->lim.grace_s);
+	else if (rd->end == IMPACT_CHILD_INTERRUPTED && r->embed_stops && !*r->interrupts)
+		r->o->embed->stopped = true; /* the front end asked, and says so itself */
+	else if (rd->end == IMPACT_CHILD_INTERRUPTED)
+		fprintf(stderr, "impact: interrupted: pytest's process group got SIGINT%s\n",
+		        *r->interrupts > 1 ? ", then SIGKILL (second interrupt)" : " and its grace window");
+	impact_reap_run_keeping(&n, rd->pid, r->marker.ptr, rd->lim.grace_s, runner_keep_pid(r));
+	r->notes.reaped += n;
+}
+
+/*
+ * The round's records: JUnit XML (kept where --junitxml asked, first round
+ * only) completed by the plugin's events, with node ids and repository
+ * paths; how pytest ended; merged into r->res.
+ */
+static void round_results(one_round *rd, bool rerun)
+{
+	runner *r = rd->r;
+	const impact_runner_opts *o = r->o;
+	impact_results *res = &rd->res;
+	if (impact_buf_read_file(&rd->xml, rd->junit_path, (size_t)1 << 30) == 0 &&
+	    impact_junit_parse(res, rd->xml.ptr, rd->xml.size) < 0 && !o->quiet)
+		impact_cli_warn("cannot read all of pytest's results: %s", impact_error_last());
+	if (r->rounds == 1 && rd->xml.size) {
+		const char *keep = o->junitxml ? o->junitxml : user_junitxml(r);
+		if (keep)
+			keep_junit(keep, &rd->xml);
+	}
+	impact_events_apply(&rd->ev, res, r->cli->workdir);
+	unroot_results(r, res);
+	fill_nodeids(res, r, rd->targets);
+	note_ending(r, rd->code, rd->end, res, &rd->ev);
+	check_complete(r, rd->code, rd->end, res, &rd->ev, rd->xml.size > 0);
+	impact_flaky_mark(res, r->config);
+	impact_strlist_release(&r->remaining);
+	/* Only a stop at a known-flaky failure leads to running the rest. */
+	if (rd->code == 1 && rd->end == IMPACT_CHILD_EXITED &&
+	    res->counts[IMPACT_OUTCOME_FAILED] + res->counts[IMPACT_OUTCOME_ERROR] >
+	    impact_flaky_real_failures(res) && !impact_flaky_real_failures(res))
+		not_run(&r->remaining, r, &rd->ev);
+	impact_flaky_merge(&r->res, res, rerun);
+	if (rd->ev.bad_lines && !o->quiet)
+		impact_cli_warn("%zu unreadable line%s from impact's pytest plugin", rd->ev.bad_lines,
+		                rd->ev.bad_lines == 1 ? "" : "s");
+}
+
+/* What each file that ran to its end executed, to the recording (recording.h). */
+static void round_record(one_round *rd)
+{
+	runner *r = rd->r;
+	impact_strlist left = { 0 }, files = { 0 }, failed = { 0 };
+	impact_buf f = IMPACT_BUF_INIT;
+	if (!r->recording.sink)
+		return;
+	not_run(&left, r, &rd->ev);
+	for (size_t i = 0; i < left.n; i++) {
+		file_of(&f, left.items[i]);
+		impact_strlist_push(&files, f.ptr);
+	}
+	/* A test that failed stopped where it failed: its record would be short. */
+	for (size_t i = 0; i < rd->res.n; i++)
+		if (rd->res.cases[i].file && (rd->res.cases[i].outcome == IMPACT_OUTCOME_FAILED ||
+		                              rd->res.cases[i].outcome == IMPACT_OUTCOME_ERROR))
+			impact_strlist_push(&failed, rd->res.cases[i].file);
+	impact_recording_collect(&r->recording, &files, &failed);
+	impact_buf_release(&f);
+	impact_strlist_release(&left);
+	impact_strlist_release(&files);
+	impact_strlist_release(&failed);
+}
+
+static void round_release(one_round *rd)
+{
+	impact_live_free(rd->fd.live);
+	impact_buf_release(&rd->fd.line);
+	if (rd->pipefd[0] >= 0)
+		close(rd->pipefd[0]);
+	if (rd->pipefd[1] >= 0)
+		close(rd->pipefd[1]);
+	if (rd->log_fd >= 0)
+		close(rd->log_fd);
+	if (rd->events_fd >= 0)
+		close(rd->events_fd);
+	if (rd->events_path)
+		unlink(rd->events_path);
+	unlink(rd->junit_path);
+	free(rd->events_path);
+	free(rd->junit_path);
+	impact_events_release(&rd->ev);
+	impact_results_release(&rd->res);
+	impact_buf_release(&rd->xml);
+	impact_strlist_release(&rd->argv);
+	impact_strlist_release(&rd->env);
+}
+
+/*
+ * Run pytest once on `targets` (a rerun when `rerun`): its records are
+ * merged into r->res. Fails only when pytest cannot be started.
+ */
+int runner_run_round(runner *r, const impact_strlist *targets, bool rerun)
+{
+	one_round rd = { 0 };
+	int rc;
+
+	rd.r = r;
+	rd.targets = targets;
+	rd.lim = r->lim;
+	rd.end = IMPACT_CHILD_EXITED;
+	rd.events_fd = rd.log_fd = rd.pipefd[0] = rd.pipefd[1] = -1;
+	impact_events_init(&rd.ev);
+	rd.fd.r = r;
+	rd.fd.ev = &rd.ev;
+	impact_buf_init(&rd.fd.line);
+	impact_buf_init(&rd.xml);
+
+	round_files(&rd);
+	round_command(&rd);
+	round_output(&rd);
+	if ((rc = round_run(&rd)) < 0)
+		goto done;
+	r->rounds++;
+	round_stopped(&rd);
+	round_results(&rd, rerun);
+	round_record(&rd);
+done:
+	round_release(&rd);
+	return rc;
+}

@@ -204,16 +204,3 @@ int impact_lastrun_read_failed(impact_strlist *failed, char **range, int *exit_c
 	impact_lastrun_release(&lr);
 	return rc;
 }
-
-const char *impact_lastrun_exit_meaning(int exit_code)
-{
-	switch (exit_code) {
-	case 0: return "passed";
-	case 1: return "test failures";
-	case 2: return "usage or configuration error";
-	case 3: return "collection/import error or interpreter problem";
-	case 4: return "timeout";
-	case 130: return "interrupted";
-	default: return "error";
-	}
-}

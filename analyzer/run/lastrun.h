@@ -76,8 +76,6 @@ typedef struct impact_lastrun {
 int impact_lastrun_read(impact_lastrun *out, git_repository *repo);
 void impact_lastrun_release(impact_lastrun *run);
 
-/* What an exit code of impact means, in a few words ("test failures"). Static. */
-const char *impact_lastrun_exit_meaning(int exit_code);
 
 /*
  * What --last-failed needs: the failed node ids (appended to `failed`),

@@ -2,6 +2,7 @@
 errors, and the promise never to touch the index, refs or work tree."""
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -327,4 +328,28 @@ def test_help_documents_exit_codes(repo):
     assert r.returncode == 0
     text = out(r)
     assert "--list" in text and "--timeout" in text
-    assert "4 timeout" in text and "3 collection/import error" in text
+    codes = dict(re.findall(r"^    (\d+) +(.+)$", text.split("exit codes:\n", 1)[1], re.M))
+    assert codes["4"].startswith("timeout") and codes["3"].startswith("collection/import error")
+    assert codes["5"].startswith("I/O, git or system error")
+    # `impact help` prints the same table.
+    assert "exit codes:\n" + text.split("exit codes:\n", 1)[1] in out(repo.impact("help"))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_an_io_failure_exits_5_not_as_a_usage_error(flat, tmp_path):
+    tweak(flat, "pkg/fast.py")
+    flat.commit("tweak")
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run(flat.impact_argv("--list", "HEAD~1.."), cwd=flat.path, env=flat.env,
+                           stdout=full, stderr=subprocess.PIPE, timeout=60)
+    assert r.returncode == 5, r.stderr
+    assert r.stderr.decode().startswith("impact: error: cannot write to standard output")
+    r = flat.impact("graph", "HEAD~1..", "-o", str(tmp_path / "missing" / "g.dot"))
+    assert r.returncode == 5, err(r)
+    assert err(r).startswith("impact: error: cannot write") and "missing" in err(r), err(r)
+    # A wrong command line stays a usage error, said the same way, with the usage and a hint.
+    r = flat.impact("--list", "--no-such-option")
+    assert r.returncode == 2
+    lines = err(r).splitlines()
+    assert lines[0] == "impact: error: unknown option '--no-such-option' (pytest's own options go after '--')"
+    assert lines[1].startswith("usage: impact ") and lines[2] == "hint: see 'impact --help'"

@@ -28,6 +28,13 @@ def commands():
     return [l.split()[0] for l in table.splitlines() if l.strip()]
 
 
+def exit_codes():
+    """`impact help`'s exit-code table: {"0": "all selected tests passed, ...", ...}."""
+    out = subprocess.run([IMPACT_BIN, "help"], capture_output=True, check=True).stdout.decode()
+    table = out.split("exit codes:\n", 1)[1].split("\n\n", 1)[0]
+    return dict(l.split(None, 1) for l in table.splitlines() if l.strip())
+
+
 def man_text():
     env = dict(os.environ, MANWIDTH="200", MANPAGER="cat", PAGER="cat", LC_ALL="C.UTF-8")
     r = subprocess.run(["man", "-l", str(BUILD / "impact.1")], capture_output=True, env=env,
@@ -58,6 +65,28 @@ def test_man_page_has_every_option_command_and_section():
     assert "impact %s" % subprocess.run([IMPACT_BIN, "--version"], capture_output=True,
                                         check=True).stdout.decode().split()[1] in text
     assert "last-run.json" in text and "cache.sqlite" in text
+
+
+@pytest.mark.skipif(not shutil.which("man"), reason="man is not installed")
+def test_man_page_exit_status_is_the_binarys_table():
+    section = man_text().split("\nEXIT STATUS\n", 1)[1].split("\nCONFIGURATION\n", 1)[0]
+    section = " ".join(section.split())  # man fills and hyphenates: compare words
+    codes = exit_codes()
+    assert {"0", "1", "2", "3", "4", "5", "130"} <= set(codes), codes
+    for code, meaning in codes.items():
+        first = " ".join(meaning.split()[:3])
+        assert re.search(r"(^| )%s %s" % (code, re.escape(first)), section), (code, section)
+
+
+def test_readme_lists_the_binarys_exit_codes():
+    root = Path(os.environ.get("IMPACT_SOURCE_ROOT") or Path(__file__).resolve().parents[2])
+    readme = (root / "README.md").read_text()
+    table = readme.split("### Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", table, re.M))
+    codes = exit_codes()
+    assert set(rows) == set(codes), (rows, codes)
+    for code, meaning in codes.items():
+        assert rows[code].replace("`", "") == meaning, code
 
 
 # ---- completions: each script loaded by its own shell, in a real repository ----
