@@ -644,3 +644,94 @@ def test_out_of_inotify_watches_for_a_new_folder(repo, tmp_path):
     assert "fs.inotify.max_user_watches" in error["message"]
     assert "to at least 4" in error["message"], error
     assert events[-1]["event"] == "end" and events[-1]["exit"] == 2
+
+
+def _wait_for(w):
+    while w.next()["event"] != "wait":
+        pass
+
+
+def test_prepared_interpreter_imports_the_project_and_never_runs_it_stale(repo, watch):
+    repo.write_many(DB)
+    repo.commit("init")
+    w = watch(repo)
+    w.next("wait")
+    # A test file saved: the interpreter prepared while waiting had imported
+    # lib.db (what the tests import), and it is still what is on disk.
+    save(repo, "tests/test_a_solo.py", "def test_solo():\n    assert 3 == 3\n")
+    w.next("save")
+    ready = w.next("prepared")
+    assert ready["state"] == "ready" and "lib.db" in ready["modules"], ready
+    res = w.next("result", step="affected")
+    assert res["outcome"] == "passed" and res["prepared_with"] == "project", res
+    _wait_for(w)
+    # lib/db.py saved: the interpreter that imported it is stale and dropped;
+    # the run comes from the pytest-only one and runs the code as saved (a
+    # stale lib.db would pass these six tests).
+    save(repo, "lib/db.py", BROKEN_DB)
+    w.next("save")
+    stale = w.next("prepared")
+    assert stale["state"] == "stale" and stale["why"] == "lib/db.py" and stale["fallback"] == "pytest"
+    res = w.next("result", step="affected")
+    assert res["outcome"] == "red" and res["counts"]["failed"] == 6, res
+    assert res["prepared_with"] == "pytest"
+    _wait_for(w)
+    # Fixed while the loop waits on one test: whichever interpreter runs it
+    # runs the fix (the one prepared meanwhile imported the broken lib.db).
+    save(repo, "lib/db.py", DB["lib/db.py"])
+    w.next("save")
+    assert w.next("result", step="one")["outcome"] == "passed"
+    assert w.next("result", step="failed")["outcome"] == "passed"
+    # A new module shadowing an imported one makes it stale too.
+    _wait_for(w)
+    save(repo, "lib/db/__init__.py", "def add(a, b):\n    return None\n")
+    w.next("save")
+    stale = w.next("prepared")
+    assert stale["state"] == "stale" and stale["why"] == "lib/db/__init__.py", stale
+    res = w.next("result", step="affected")
+    assert res["outcome"] == "red" and res["counts"]["failed"] == 6, res
+    assert w.interrupt() == 1
+
+
+@pytest.mark.parametrize("how", ["raises", "prints"])
+def test_prepared_import_that_fails_falls_back_to_pytest_only(repo, watch, how):
+    body = ({"raises": "import os\n\nRUN = os.environ['IMPACT_RUN_ID']  # set for runs only\n",
+             "prints": "print('hello from lib.conf')\nRUN = 'yes'\n"})[how]
+    repo.write_many({"lib/__init__.py": "", "lib/conf.py": body,
+                     "tests/test_conf.py": "from lib.conf import RUN\n\n\ndef test_run():\n"
+                                           "    assert RUN\n"})
+    repo.commit("init")
+    w = watch(repo)
+    w.next("wait")
+    save(repo, "tests/test_conf.py", "from lib.conf import RUN\n\n\ndef test_run():\n"
+                                     "    assert RUN, 'set'\n")
+    w.next("save")
+    failed = w.next("prepared")
+    assert failed["state"] == "failed" and failed["fallback"] == "pytest", failed
+    assert ("KeyError" if how == "raises" else "printed output") in failed["why"], failed
+    assert "lib.conf" in failed["why"]
+    res = w.next("result", step="affected")
+    assert res["outcome"] == "passed" and res["prepared_with"] == "pytest", res
+    _wait_for(w)
+    # Not tried again until a save touches what it imported: a test saved
+    # again runs from the pytest-only interpreter, with no new attempt.
+    mark = len(w.events)
+    save(repo, "tests/test_conf.py", "from lib.conf import RUN\n\n\ndef test_run():\n"
+                                     "    assert RUN, 'again'\n")
+    w.next("save")
+    res = w.next("result", step="affected")
+    assert res["prepared_with"] == "pytest"
+    assert not [e for e in w.since(mark) if e["event"] == "prepared"]
+    _wait_for(w)
+    # lib/conf.py saved: tried again while the loop waits next, and it fails
+    # again (said at the save after).
+    save(repo, "lib/conf.py", body + "# saved\n")
+    w.next("save")
+    assert w.next("result", step="affected")["outcome"] == "passed"
+    _wait_for(w)
+    save(repo, "tests/test_conf.py", "from lib.conf import RUN\n\n\ndef test_run():\n"
+                                     "    assert RUN, 'once more'\n")
+    w.next("save")
+    assert w.next("prepared")["state"] == "failed"
+    assert w.next("result", step="affected")["prepared_with"] == "pytest"
+    assert w.interrupt() == 0
