@@ -72,6 +72,7 @@ typedef struct watcher {
 	 * stopped before the run, so that reaping leaves the kept one alone.
 	 */
 	impact_prepared *prep, *plain, *failed;
+	impact_prepared *last;   /* the last project one that was ready (report kept, stopped) */
 	impact_strlist prep_args;  /* --tests/--root arguments for the next `prep` */
 	impact_strlist python;   /* the interpreter the last run chose (its argv), for prep */
 	char *prep_script;       /* impact_prepared.py, or NULL: no preparing */
@@ -136,6 +137,18 @@ static void drop(impact_prepared **p)
 	*p = NULL;
 }
 
+/* Drop the project interpreter, keeping its report as `last` when it was ready. */
+static void retire(watcher *w)
+{
+	if (w->prep && impact_prepared_ready(w->prep, 0) == 1) {
+		impact_prepared_stop(w->prep);
+		impact_prepared_free(w->last);
+		w->last = w->prep;
+		w->prep = NULL;
+	}
+	drop(&w->prep);
+}
+
 /*
  * Have interpreters ready for the next run (when one is known and
  * wanted): while waiting (`both`), the project's and the pytest-only
@@ -145,7 +158,7 @@ static void drop(impact_prepared **p)
 static void prepare(watcher *w, bool both)
 {
 	if (w->prep && impact_prepared_spent(w->prep))
-		drop(&w->prep);
+		retire(w);
 	if (w->plain && impact_prepared_spent(w->plain))
 		drop(&w->plain);
 	if (!w->prep_script || !w->python.n || (!both && (w->prep || w->plain)))
@@ -181,11 +194,18 @@ static void saved_prepared(watcher *w, const impact_strlist *paths)
 	 * then known, whether before or after the save: a file it did not
 	 * import (or shadow) is found afresh by the run anyway.
 	 */
+	if (w->prep && impact_prepared_ready(w->prep, 0) == 0 && w->last &&
+	    (why = impact_prepared_stale(w->last, paths)) != NULL) {
+		/* Still importing, and the last one imported what was saved: this one
+		 * will have too, most likely. Dropped at once rather than waited for. */
+		say_prepared(w, w->prep, "stale", why);
+		drop(&w->prep);
+	}
 	if (w->prep && impact_prepared_ready(w->prep, 10000) != 1)
 		fail_prepared(w);
 	if (w->prep && (why = impact_prepared_stale(w->prep, paths)) != NULL) {
 		say_prepared(w, w->prep, "stale", why);
-		drop(&w->prep);
+		retire(w);
 	}
 }
 
@@ -205,7 +225,7 @@ static void choose_prepared(watcher *w)
 	}
 	if ((changed = impact_prepared_changed(w->prep)) != NULL) {
 		say_prepared(w, w->prep, "stale", changed);
-		drop(&w->prep);
+		retire(w);
 		return;
 	}
 	say_prepared(w, w->prep, "ready", NULL);
@@ -271,6 +291,7 @@ static void prepare_for(watcher *w, const impact_plan *plan)
 			drop(&w->prep);
 			drop(&w->plain);
 			drop(&w->failed);
+			drop(&w->last);
 			impact_strlist_release(&w->python);
 			for (size_t i = 0; i < py.argv.n; i++)
 				impact_strlist_push(&w->python, py.argv.items[i]);
@@ -452,7 +473,7 @@ static int run_plan(watcher *w, const impact_plan *plan, const impact_strlist *t
 	ro.json = false;
 	exit_code = impact_runner_run(w->cli, &ro, &plan->ctx, plan->config, w->rest, w->nrest);
 	if (w->prep && impact_prepared_spent(w->prep)) /* it became the run, now ended and reaped */
-		drop(&w->prep);
+		retire(w);
 	if (w->plain && impact_prepared_spent(w->plain))
 		drop(&w->plain);
 	impact_watchout_erase(&w->out);
@@ -862,6 +883,7 @@ int cmd_watch(int argc, char **argv, impact_cli *cli)
 	impact_prepared_free(w.prep);
 	impact_prepared_free(w.plain);
 	impact_prepared_free(w.failed);
+	impact_prepared_free(w.last);
 	impact_strlist_release(&w.prep_args);
 	impact_strlist_release(&w.python);
 	free(w.prep_script);

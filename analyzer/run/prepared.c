@@ -239,9 +239,9 @@ int impact_prepared_ready(impact_prepared *p, int wait_ms)
 {
 	double until = impact_now_ms() + wait_ms;
 	char chunk[65536];
-	if (!p || p->spent)
+	if (!p || (p->spent && p->state == 0))
 		return -1;
-	while (p->state == 0) {
+	while (p->state == 0 && p->out_fd >= 0) {
 		ssize_t n = read(p->out_fd, chunk, sizeof(chunk));
 		if (n > 0) {
 			const char *nl;

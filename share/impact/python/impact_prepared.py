@@ -113,8 +113,30 @@ def _wanted(tests, root):
     return names
 
 
-def _project_name(top, root, dirs):
-    """Is the top-level name `top` the project's own, found in one place only?"""
+def _rewrites(tests, root):
+    """A conftest.py in scope of the test files that registers modules for
+    assertion rewriting (they must be imported after it): its path, or None."""
+    seen = set()
+    for t in tests:
+        d = os.path.dirname(t)
+        while _under(d, root) and d not in seen:
+            seen.add(d)
+            c = os.path.join(d, "conftest.py")
+            try:
+                with open(c, "rb") as f:
+                    if b"register_assert_rewrite" in f.read():
+                        return c
+            except OSError:
+                pass
+            if d == root:
+                break
+            d = os.path.dirname(d)
+    return None
+
+
+def _project_name(top, root, dirs, test_dirs):
+    """Is the top-level name `top` the project's own, found in one place only,
+    and no test helper (nothing in a test file's folder)?"""
     import importlib.util
     if top in sys.modules or top in getattr(sys, "stdlib_module_names", ()):
         return False
@@ -127,6 +149,8 @@ def _project_name(top, root, dirs):
     where = list(spec.submodule_search_locations or []) or [spec.origin or ""]
     where = [os.path.realpath(w) for w in where if w]
     if not where or not all(_under(w, root) and not _third_party(w) for w in where):
+        return False
+    if any(_under(w, d) for w in where for d in test_dirs if d != root):
         return False
     home = {os.path.dirname(w) for w in where}  # the sys.path entry it was found in
     for d in dirs:  # another folder a run may put first on sys.path holds the name too
@@ -196,7 +220,14 @@ def _import_project(tests, roots):
     sys.path[0] = root  # as `python -m pytest` run there has it
     before = (os.getcwd(), dict(os.environ), list(sys.argv), threading.active_count())
     why, done, raised_in = None, [], set()
-    names = [n for n in _wanted(tests, root) if _project_name(n.split(".")[0], root, dirs)]
+    test_dirs = {os.path.dirname(t) for t in tests}
+    names = [n for n in _wanted(tests, root)
+             if _project_name(n.split(".")[0], root, dirs, test_dirs)]
+    rewrites = _rewrites(tests, root) if names else None
+    if rewrites:
+        return {"ok": False, "why": f"{os.path.relpath(rewrites, root)} registers modules for "
+                "assertion rewriting: they must be imported after it", "modules": [],
+                "files": [], "stat": [], "keys": []}
     with _Captured() as cap:
         for n in names:
             try:
