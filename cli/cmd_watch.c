@@ -8,9 +8,11 @@
  * pre-flight, time limits, reaping, last-run.json, history and records as
  * `impact`), what runs next comes from the repair loop (analyzer/run/
  * repair.h) and what counts as a save from the watcher (analyzer/run/
- * watch.h), and the next run's interpreter is started while the loop
- * waits (analyzer/run/prepared.h). This file ties them together; what is
- * shown (status line, JSON events, notifications) is watchout.c's.
+ * watch.h), and the next run's interpreters are started while the loop
+ * waits (analyzer/run/prepared.h): one with pytest imported, one with the
+ * project's modules too, dropped when a save makes it stale. This file
+ * ties them together; what is shown (status line, JSON events,
+ * notifications) is watchout.c's.
  *
  * A save while a run goes on stops it politely (the runner's SIGINT,
  * grace, SIGKILL and reaping) and starts the step again over the new
