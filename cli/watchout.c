@@ -298,13 +298,14 @@ void impact_watchout_state(impact_watchout *w, bool red, const impact_repair *l)
 		                  l->failed.n == 1 ? "" : "s");
 	else
 		impact_buf_puts(&body, red ? "the run did not complete" : "all tests passed");
+	/* Notified first: whoever reads the event finds the notification sent. */
+	notify(w, red ? "impact watch: red" : "impact watch: green", body.ptr);
 	if (w->json) {
 		ev = impact_watchout_event("state");
 		json_object_set_new(ev, "state", json_string(red ? "red" : "green"));
 		json_object_set_new(ev, "summary", impact_watchout_str(body.ptr));
 		impact_watchout_emit(ev);
 	}
-	notify(w, red ? "impact watch: red" : "impact watch: green", body.ptr);
 	impact_buf_release(&body);
 }
 

@@ -191,21 +191,108 @@ done:
 	return n;
 }
 
+/* A sysctl's number, or 0 when it cannot be read. */
+static unsigned long read_limit(const char *path)
+{
+	impact_buf b = IMPACT_BUF_INIT;
+	unsigned long v = 0;
+	if (impact_buf_read_file(&b, path, 64) == 0)
+		v = strtoul(b.ptr, NULL, 10);
+	impact_error_clear();
+	impact_buf_release(&b);
+	return v;
+}
+
+/*
+ * The inotify watches other programs of this user hold, as far as /proc
+ * shows them (processes this one may inspect): each inotify descriptor's
+ * fdinfo has a line per watch. Our own descriptor, `self_fd`, is left out.
+ */
+static unsigned long watches_in_use(int self_fd)
+{
+	impact_buf p = IMPACT_BUF_INIT, info = IMPACT_BUF_INIT;
+	char target[64];
+	unsigned long n = 0;
+	DIR *procs = opendir("/proc"), *fds;
+	struct dirent *pe, *fe;
+	pid_t me = getpid();
+	while (procs && (pe = readdir(procs))) {
+		if (strspn(pe->d_name, "0123456789") != strlen(pe->d_name))
+			continue;
+		impact_buf_clear(&p);
+		impact_buf_printf(&p, "/proc/%s/fd", pe->d_name);
+		if (!(fds = opendir(p.ptr)))
+			continue;
+		while ((fe = readdir(fds))) {
+			ssize_t len;
+			if (fe->d_name[0] == '.' ||
+			    (atol(pe->d_name) == me && atoi(fe->d_name) == self_fd))
+				continue;
+			impact_buf_clear(&p);
+			impact_buf_printf(&p, "/proc/%s/fd/%s", pe->d_name, fe->d_name);
+			len = readlink(p.ptr, target, sizeof(target) - 1);
+			if (len <= 0)
+				continue;
+			target[len] = '\0';
+			if (strcmp(target, "anon_inode:inotify"))
+				continue;
+			impact_buf_clear(&p);
+			impact_buf_printf(&p, "/proc/%s/fdinfo/%s", pe->d_name, fe->d_name);
+			impact_buf_clear(&info);
+			if (impact_buf_read_file(&info, p.ptr, 1 << 24) < 0) {
+				impact_error_clear();
+				continue;
+			}
+			for (const char *s = info.ptr; (s = strstr(s, "inotify wd:")); s++)
+				n++;
+		}
+		closedir(fds);
+	}
+	if (procs)
+		closedir(procs);
+	impact_buf_release(&p);
+	impact_buf_release(&info);
+	return n;
+}
+
+/*
+ * Out of watches: say how many the work tree needs, the limit that was
+ * hit and the number to raise it to. The limit is the system's
+ * (fs.inotify.max_user_watches) or, inside a user namespace that set a
+ * lower one, the namespace's (/proc/sys/user/max_inotify_watches, which
+ * outside any namespace is the same number).
+ */
 static int out_of_watches(impact_watch *w)
 {
-	impact_buf limit = IMPACT_BUF_INIT;
 	size_t need = count_tree(w, "");
-	unsigned long max = 0;
-	if (impact_buf_read_file(&limit, "/proc/sys/fs/inotify/max_user_watches", 64) == 0)
-		max = strtoul(limit.ptr, NULL, 10);
-	impact_buf_release(&limit);
-	return impact_error_set(IMPACT_ERROR,
-	                        "cannot watch the work tree: it has %zu folders to watch and the "
-	                        "system ran out of inotify watches (fs.inotify.max_user_watches is %lu, "
-	                        "shared by every program of this user): raise it to at least %lu, e.g. "
-	                        "'sudo sysctl fs.inotify.max_user_watches=%lu', or ignore large folders "
-	                        "in .gitignore, then start again",
-	                        need, max, max + (unsigned long)need, max + (unsigned long)need);
+	unsigned long sys_max = read_limit("/proc/sys/fs/inotify/max_user_watches");
+	unsigned long ns_max = read_limit("/proc/sys/user/max_inotify_watches");
+	unsigned long others = watches_in_use(w->fd), to;
+	bool in_ns = ns_max && ns_max < sys_max;
+	unsigned long limit = in_ns ? ns_max : sys_max;
+	int rc;
+
+	to = others + (unsigned long)need;
+	if (to <= limit) /* others hold watches /proc does not show us */
+		to = limit + (unsigned long)need;
+	if (in_ns)
+		rc = impact_error_set(IMPACT_ERROR,
+		                      "cannot watch the work tree: it needs %zu inotify watches (one "
+		                      "per folder) and ran out of them: this user namespace allows %lu "
+		                      "(user.max_inotify_watches; the system's fs.inotify.max_user_watches "
+		                      "is %lu), %lu in use by others: raise user.max_inotify_watches to "
+		                      "at least %lu, or ignore large folders in .gitignore, then start again",
+		                      need, ns_max, sys_max, others, to);
+	else
+		rc = impact_error_set(IMPACT_ERROR,
+		                      "cannot watch the work tree: it needs %zu inotify watches (one "
+		                      "per folder) and the system ran out of them: "
+		                      "fs.inotify.max_user_watches is %lu, shared by every program of "
+		                      "this user, %lu in use by others: raise it to at least %lu, e.g. "
+		                      "'sudo sysctl fs.inotify.max_user_watches=%lu', or ignore large "
+		                      "folders in .gitignore, then start again",
+		                      need, sys_max, others, to, to);
+	return rc;
 }
 
 /*

@@ -26,11 +26,12 @@ BOUND = 120  # seconds: an upper bound on waiting for one event, never a pace
 class Watch:
     """A running `impact watch --json` and the events it printed."""
 
-    def __init__(self, repo, tmp_path, *args):
+    def __init__(self, repo, tmp_path, *args, notify=False, env=None):
         self.err_path = tmp_path / "watch.stderr"
         self.err = open(self.err_path, "wb")
-        self.p = subprocess.Popen([IMPACT_BIN, "watch", "--json", "--no-notify", *args],
-                                  cwd=repo.path, env=repo.env, stdout=subprocess.PIPE,
+        self.p = subprocess.Popen([IMPACT_BIN, "watch", "--json",
+                                   *([] if notify else ["--no-notify"]), *args],
+                                  cwd=repo.path, env=env or repo.env, stdout=subprocess.PIPE,
                                   stderr=self.err)
         self.q = queue.Queue()
         self.events = []
@@ -42,7 +43,8 @@ class Watch:
         self.q.put(None)
 
     def stderr(self):
-        self.err.flush()
+        if not self.err.closed:
+            self.err.flush()
         return self.err_path.read_text(errors="replace")
 
     def next(self, name=None, **fields):
@@ -90,8 +92,8 @@ class Watch:
 def watch(tmp_path):
     started = []
 
-    def start(repo, *args):
-        w = Watch(repo, tmp_path, *args)
+    def start(repo, *args, **kw):
+        w = Watch(repo, tmp_path, *args, **kw)
         started.append(w)
         w.next("start")
         return w
@@ -520,3 +522,216 @@ def test_the_test_being_fixed_renamed(repo, watch, preflight):
     assert run["step"] == "affected" and "tests/test_a_solo.py" in run["files"]
     w.next("result", step="affected", outcome="red")
     assert w.next("run", step="one")["tests"] == ["tests/test_a_solo.py::test_renamed"]
+
+
+def _path_without_notify_send(path):
+    return os.pathsep.join(d for d in path.split(os.pathsep)
+                           if d and not os.path.exists(os.path.join(d, "notify-send")))
+
+
+def test_notifications_on_red_and_green(repo, watch, tmp_path):
+    # A notify-send first on PATH that writes down each call's argv.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    sent = tmp_path / "sent"
+    fake = bin_dir / "notify-send"
+    fake.write_text("#!/bin/sh\nfor a in \"$@\"; do printf '%s|' \"$a\"; done >> \"$NOTIFY_LOG\"\n"
+                    "echo >> \"$NOTIFY_LOG\"\n")
+    fake.chmod(0o755)
+    repo.write_many(DB)
+    repo.commit("init")
+    env = dict(repo.env, NOTIFY_LOG=str(sent),
+               PATH=str(bin_dir) + os.pathsep + _path_without_notify_send(repo.env["PATH"]))
+    w = watch(repo, notify=True, env=env)
+    assert w.next("state")["state"] == "green"  # nothing to run: green from the start
+    w.next("wait")
+
+    def calls():
+        return sent.read_text().splitlines() if sent.exists() else []
+    assert calls() == ["--app-name=impact|impact watch: green|all tests passed|"]
+    # Broken: red once, though two runs (affected, then one) are red.
+    save(repo, "lib/db.py", BROKEN_DB)
+    assert w.next("state")["state"] == "red"
+    w.next("result", step="one", outcome="red")
+    w.next("wait")
+    assert calls()[1:] == ["--app-name=impact|impact watch: red|6 tests failing|"]
+    # Fixed: green once, though three runs (one, failed, affected) pass.
+    save(repo, "lib/db.py", DB["lib/db.py"])
+    assert w.next("state")["state"] == "green"
+    w.next("result", step="affected", outcome="passed")
+    w.next("wait")
+    assert calls()[2:] == ["--app-name=impact|impact watch: green|all tests passed|"]
+    assert w.interrupt() == 0
+    assert len(calls()) == 3
+    assert [e["event"] for e in w.events].count("state") == 3
+
+
+def test_no_notify_send_is_silent(repo, watch):
+    repo.write_many(DB)
+    repo.commit("init")
+    env = dict(repo.env, PATH=_path_without_notify_send(repo.env["PATH"]))
+    w = watch(repo, notify=True, env=env)
+    w.next("wait")
+    save(repo, "lib/db.py", BROKEN_DB)
+    assert w.next("state")["state"] == "red"
+    w.next("wait")
+    save(repo, "lib/db.py", DB["lib/db.py"])
+    assert w.next("state")["state"] == "green"
+    w.next("wait")
+    assert w.interrupt() == 0
+    assert not [e for e in w.events if e["event"] in ("error", "warning")]
+    assert "notify" not in w.stderr()
+
+
+def _unshare_works():
+    unshare = shutil.which("unshare")
+    if not unshare:
+        return False
+    r = subprocess.run([unshare, "-U", "-r", "sh", "-c",
+                        "echo 5 > /proc/sys/user/max_inotify_watches"], capture_output=True)
+    return r.returncode == 0
+
+
+# A user namespace has an inotify watch limit of its own, which its root may
+# lower (/proc/sys/user/max_inotify_watches): the real ENOSPC, and nothing
+# global changed. Folders of the repository below: the root, lib, tests.
+@pytest.mark.skipif(not _unshare_works(), reason="no unprivileged user namespaces here")
+def test_out_of_inotify_watches_says_so_with_the_number_needed(repo, tmp_path):
+    repo.write_many(DB)
+    repo.write_many({f"pkg{i}/__init__.py": "" for i in range(5)})
+    repo.commit("init")
+    # 8 folders to watch (root, lib, tests, pkg0..pkg4), 3 allowed: it does not start.
+    r = subprocess.run(["unshare", "-U", "-r", "sh", "-c",
+                        'echo 3 > /proc/sys/user/max_inotify_watches && exec "$0" watch --json',
+                        IMPACT_BIN], cwd=repo.path, env=repo.env, capture_output=True,
+                       timeout=BOUND)
+    err = r.stderr.decode()
+    assert r.returncode == 2, err
+    assert "it needs 8 inotify watches" in err, err
+    assert "fs.inotify.max_user_watches" in err and "user.max_inotify_watches" in err, err
+    assert "raise user.max_inotify_watches to at least 8" in err, err
+    assert not r.stdout.strip() or '"start"' not in r.stdout.decode()
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="no unprivileged user namespaces here")
+def test_out_of_inotify_watches_for_a_new_folder(repo, tmp_path):
+    repo.write_many(DB)
+    repo.commit("init")
+    # 3 folders, 3 allowed: it starts; a new folder is one too many, said, not skipped.
+    err_path = tmp_path / "err"
+    with open(err_path, "wb") as err:
+        p = subprocess.Popen(["unshare", "-U", "-r", "sh", "-c",
+                              'echo 3 > /proc/sys/user/max_inotify_watches && '
+                              'exec "$0" watch --json --no-notify', IMPACT_BIN],
+                             cwd=repo.path, env=repo.env, stdout=subprocess.PIPE, stderr=err)
+        try:
+            events = []
+            for line in p.stdout:
+                events.append(json.loads(line))
+                if events[-1]["event"] == "wait":
+                    break
+            assert events[0]["folders"] == 3
+            repo.write("lib/new/mod.py", "X = 1\n")
+            for line in p.stdout:
+                events.append(json.loads(line))
+            assert p.wait(timeout=BOUND) == 2
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    error = next(e for e in events if e["event"] == "error")
+    assert "it needs 4 inotify watches" in error["message"], error
+    assert "fs.inotify.max_user_watches" in error["message"]
+    assert "to at least 4" in error["message"], error
+    assert events[-1]["event"] == "end" and events[-1]["exit"] == 2
+
+
+def _wait_for(w):
+    while w.next()["event"] != "wait":
+        pass
+
+
+def test_prepared_interpreter_imports_the_project_and_never_runs_it_stale(repo, watch):
+    repo.write_many(DB)
+    repo.commit("init")
+    w = watch(repo)
+    w.next("wait")
+    # A test file saved: the interpreter prepared while waiting had imported
+    # lib.db (what the tests import), and it is still what is on disk.
+    save(repo, "tests/test_a_solo.py", "def test_solo():\n    assert 3 == 3\n")
+    w.next("save")
+    ready = w.next("prepared")
+    assert ready["state"] == "ready" and "lib.db" in ready["modules"], ready
+    res = w.next("result", step="affected")
+    assert res["outcome"] == "passed" and res["prepared_with"] == "project", res
+    _wait_for(w)
+    # lib/db.py saved: the interpreter that imported it is stale and dropped;
+    # the run comes from the pytest-only one and runs the code as saved (a
+    # stale lib.db would pass these six tests).
+    save(repo, "lib/db.py", BROKEN_DB)
+    w.next("save")
+    stale = w.next("prepared")
+    assert stale["state"] == "stale" and stale["why"] == "lib/db.py" and stale["fallback"] == "pytest"
+    res = w.next("result", step="affected")
+    assert res["outcome"] == "red" and res["counts"]["failed"] == 6, res
+    assert res["prepared_with"] == "pytest"
+    _wait_for(w)
+    # Fixed while the loop waits on one test: whichever interpreter runs it
+    # runs the fix (the one prepared meanwhile imported the broken lib.db).
+    save(repo, "lib/db.py", DB["lib/db.py"])
+    w.next("save")
+    assert w.next("result", step="one")["outcome"] == "passed"
+    assert w.next("result", step="failed")["outcome"] == "passed"
+    # A new module shadowing an imported one makes it stale too.
+    _wait_for(w)
+    save(repo, "lib/db/__init__.py", "def add(a, b):\n    return None\n")
+    w.next("save")
+    stale = w.next("prepared")
+    assert stale["state"] == "stale" and stale["why"] == "lib/db/__init__.py", stale
+    res = w.next("result", step="affected")
+    assert res["outcome"] == "red" and res["counts"]["failed"] == 6, res
+    assert w.interrupt() == 1
+
+
+@pytest.mark.parametrize("how", ["raises", "prints"])
+def test_prepared_import_that_fails_falls_back_to_pytest_only(repo, watch, how):
+    body = ({"raises": "import os\n\nRUN = os.environ['IMPACT_RUN_ID']  # set for runs only\n",
+             "prints": "print('hello from lib.conf')\nRUN = 'yes'\n"})[how]
+    repo.write_many({"lib/__init__.py": "", "lib/conf.py": body,
+                     "tests/test_conf.py": "from lib.conf import RUN\n\n\ndef test_run():\n"
+                                           "    assert RUN\n"})
+    repo.commit("init")
+    w = watch(repo)
+    w.next("wait")
+    save(repo, "tests/test_conf.py", "from lib.conf import RUN\n\n\ndef test_run():\n"
+                                     "    assert RUN, 'set'\n")
+    w.next("save")
+    failed = w.next("prepared")
+    assert failed["state"] == "failed" and failed["fallback"] == "pytest", failed
+    assert ("KeyError" if how == "raises" else "printed output") in failed["why"], failed
+    assert "lib.conf" in failed["why"]
+    res = w.next("result", step="affected")
+    assert res["outcome"] == "passed" and res["prepared_with"] == "pytest", res
+    _wait_for(w)
+    # Not tried again until a save touches what it imported: a test saved
+    # again runs from the pytest-only interpreter, with no new attempt.
+    mark = len(w.events)
+    save(repo, "tests/test_conf.py", "from lib.conf import RUN\n\n\ndef test_run():\n"
+                                     "    assert RUN, 'again'\n")
+    w.next("save")
+    res = w.next("result", step="affected")
+    assert res["prepared_with"] == "pytest"
+    assert not [e for e in w.since(mark) if e["event"] == "prepared"]
+    _wait_for(w)
+    # lib/conf.py saved: tried again while the loop waits next, and it fails
+    # again (said at the save after).
+    save(repo, "lib/conf.py", body + "# saved\n")
+    w.next("save")
+    assert w.next("result", step="affected")["outcome"] == "passed"
+    _wait_for(w)
+    save(repo, "tests/test_conf.py", "from lib.conf import RUN\n\n\ndef test_run():\n"
+                                     "    assert RUN, 'once more'\n")
+    w.next("save")
+    assert w.next("prepared")["state"] == "failed"
+    assert w.next("result", step="affected")["prepared_with"] == "pytest"
+    assert w.interrupt() == 0
