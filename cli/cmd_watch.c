@@ -26,6 +26,7 @@
  * set a volatile sig_atomic_t.
  */
 #include "cli.h"
+#include "error.h"
 
 #include "interp.h"
 #include "opts.h"
@@ -488,7 +489,7 @@ static impact_repair_outcome judge(const impact_runner_embed *em, int exit_code,
 {
 	bool all_collect;
 	*nfail = real_failures(&em->results, &all_collect);
-	if (exit_code == 130)
+	if (exit_code == IMPACT_EXIT_INTERRUPTED)
 		return IMPACT_REPAIR_BROKEN;
 	if (*nfail && !all_collect)
 		return IMPACT_REPAIR_RED;
@@ -612,7 +613,7 @@ static impact_repair_outcome run_step(watcher *w, int *exit_out, impact_results 
 	outcome = judge(&em, *exit_out, step != IMPACT_REPAIR_ONE && step != IMPACT_REPAIR_FAILED,
 	                &nfail);
 	say_result(w, outcome, &em.results, *exit_out);
-	if (outcome == IMPACT_REPAIR_BROKEN && *exit_out != 130)
+	if (outcome == IMPACT_REPAIR_BROKEN && *exit_out != IMPACT_EXIT_INTERRUPTED)
 		say_broken(w, &em, nfail, *exit_out);
 done:
 	*res_out = em.results;
@@ -676,7 +677,7 @@ static int finish(watcher *w, int exit_code)
 				fprintf(stderr, "    %s\n", l->failed.items[i]);
 			impact_watchout_groups(&w->out, &w->loop);
 		}
-		impact_watchout_say(&w->out, NULL, "impact watch: stopped (%s)", exit_code == 130 ? "interrupted during a run"
+		impact_watchout_say(&w->out, NULL, "impact watch: stopped (%s)", exit_code == IMPACT_EXIT_INTERRUPTED ? "interrupted during a run"
 		    : w->loop.red ? "red" : "green");
 	}
 	return exit_code;
@@ -704,34 +705,34 @@ static int loop(watcher *w)
 			prepare(w, true);
 			rc = next_save(w);
 			if (rc < 0)
-				return finish(w, IMPACT_EXIT_USAGE);
+				return finish(w, impact_exit_from_error(rc));
 			if (rc == 0)
 				return finish(w, w->loop.red ? IMPACT_EXIT_FAILED : IMPACT_EXIT_OK);
 			impact_repair_saved(&w->loop);
 			continue;
 		}
 		/* Saves already made are in the state this run starts from. */
-		if ((rc = impact_watch_poll(w->watch)) > 0 && next_save(w) < 0)
-			return finish(w, IMPACT_EXIT_USAGE);
+		if ((rc = impact_watch_poll(w->watch)) > 0 && (rc = next_save(w)) < 0)
+			return finish(w, impact_exit_from_error(rc));
 		if (rc < 0) {
 			impact_watchout_error(&w->out, impact_error_last());
-			return finish(w, IMPACT_EXIT_USAGE);
+			return finish(w, impact_exit_from_error(rc));
 		}
 		outcome = run_step(w, &exit_code, &res, &log);
 		if (outcome == IMPACT_REPAIR_STOPPED) {
 			impact_results_release(&res);
 			free(log);
 			if (stop_requested) /* Ctrl-C: it stopped the run, not a save */
-				return finish(w, 130);
+				return finish(w, IMPACT_EXIT_INTERRUPTED);
 			rc = next_save(w);
 			if (rc <= 0)
-				return finish(w, rc < 0 ? IMPACT_EXIT_USAGE : 130);
+				return finish(w, rc < 0 ? impact_exit_from_error(rc) : IMPACT_EXIT_INTERRUPTED);
 			continue;
 		}
-		if (exit_code == 130) { /* Ctrl-C during the run (one after it ended waits for the loop's top) */
+		if (exit_code == IMPACT_EXIT_INTERRUPTED) { /* Ctrl-C during the run (one after it ended waits for the loop's top) */
 			impact_results_release(&res);
 			free(log);
-			return finish(w, 130);
+			return finish(w, IMPACT_EXIT_INTERRUPTED);
 		}
 		impact_repair_ran(&w->loop, outcome, &res);
 		if (outcome == IMPACT_REPAIR_RED) {
@@ -775,8 +776,9 @@ static int parse_opts(watch_opts *o, int argc, char **argv, char ***pos, size_t 
 		{ IMPACT_OPT_STRING, 'n', "workers", &o->run.workers, "n|auto", "run on n processes with pytest-xdist" },
 		{ IMPACT_OPT_FLAG, 'q', "quiet", &o->run.quiet, NULL, "fewer messages on stderr" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL,
-		  "exit codes: 0 the last state was green, 1 red, 2 usage or configuration error\n"
-		  "(or the work tree cannot be watched), 130 Ctrl-C during a run." },
+		  "exit codes: 0 the last state was green, 1 red, 2 usage or configuration error,\n"
+		  "5 the work tree cannot be read or watched (too few inotify watches among the causes),\n"
+		  "130 Ctrl-C during a run." },
 		{ IMPACT_OPT_END, 0, NULL, NULL, NULL, NULL },
 	};
 	int rc = impact_opts_parse(opts, usage_line, argc, argv, pos, npos, rest, nrest);
@@ -785,15 +787,15 @@ static int parse_opts(watch_opts *o, int argc, char **argv, char ***pos, size_t 
 	if (rc < 0)
 		return IMPACT_EXIT_USAGE;
 	if (*npos > 1) {
-		fprintf(stderr, "impact watch: error: one revision at a time, got '%s' and '%s'\n"
-		        "  (pytest's own arguments go after '--')\n", (*pos)[0], (*pos)[1]);
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_usage("watch", usage_line,
+		                              "one revision at a time, got '%s' and '%s' "
+		                              "(pytest's own arguments go after '--')", (*pos)[0], (*pos)[1]);
 	}
 	if (o->run.workers && strcmp(o->run.workers, "auto") &&
 	    strspn(o->run.workers, "0123456789") != strlen(o->run.workers)) {
-		fprintf(stderr, "impact watch: error: -n takes a number of processes or 'auto', not '%s'\n",
-		        o->run.workers);
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_usage("watch", usage_line,
+		                              "-n takes a number of processes or 'auto', not '%s'",
+		                              o->run.workers);
 	}
 	if (!o->settle)
 		o->settle = 100;
@@ -823,7 +825,7 @@ static int start(watcher *w)
 	size_t n;
 	int rc = impact_watch_open(&w->watch, w->cli->repo, w->cli->workdir);
 	if (rc < 0)
-		return impact_cli_fail(rc);
+		return impact_cli_error(rc);
 	n = impact_watch_folders(w->watch);
 	if (w->out.json) {
 		json_t *ev = impact_watchout_event("start");
@@ -854,9 +856,8 @@ int cmd_watch(int argc, char **argv, impact_cli *cli)
 		return exit_code;
 	}
 	if (!cli->workdir) {
-		fprintf(stderr, "impact watch: error: a bare repository has no work tree to watch\n");
 		free(pos);
-		return IMPACT_EXIT_USAGE;
+		return impact_cli_error_exit(IMPACT_EXIT_USAGE, "a bare repository has no work tree to watch");
 	}
 	w.cli = cli;
 	w.o = &o;

@@ -82,11 +82,6 @@ int impact_cli_error(int error)
 	return impact_exit_from_error(error);
 }
 
-int impact_cli_fail(int error)
-{
-	return impact_cli_error(error);
-}
-
 int impact_cli_error_usage(const char *cmd, const char *usage, const char *fmt, ...)
 {
 	va_list ap;

@@ -62,9 +62,6 @@ int impact_exit_from_error(int error);
  */
 int impact_cli_error(int error);
 
-/* impact_cli_error under its older name, for cmd_watch.c until it moves over. */
-int impact_cli_fail(int error);
-
 /*
  * A usage error of command `cmd` ("select" for the default command):
  * the message, then `usage` when not NULL and a hint naming the command's

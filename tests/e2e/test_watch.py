@@ -606,7 +606,7 @@ def test_out_of_inotify_watches_says_so_with_the_number_needed(repo, tmp_path):
                         IMPACT_BIN], cwd=repo.path, env=repo.env, capture_output=True,
                        timeout=BOUND)
     err = r.stderr.decode()
-    assert r.returncode == 2, err
+    assert r.returncode == 5, err
     assert "it needs 8 inotify watches" in err, err
     assert "fs.inotify.max_user_watches" in err and "user.max_inotify_watches" in err, err
     assert "raise user.max_inotify_watches to at least 8" in err, err
@@ -634,7 +634,7 @@ def test_out_of_inotify_watches_for_a_new_folder(repo, tmp_path):
             repo.write("lib/new/mod.py", "X = 1\n")
             for line in p.stdout:
                 events.append(json.loads(line))
-            assert p.wait(timeout=BOUND) == 2
+            assert p.wait(timeout=BOUND) == 5
         finally:
             if p.poll() is None:
                 p.kill()
@@ -643,7 +643,7 @@ def test_out_of_inotify_watches_for_a_new_folder(repo, tmp_path):
     assert "it needs 4 inotify watches" in error["message"], error
     assert "fs.inotify.max_user_watches" in error["message"]
     assert "to at least 4" in error["message"], error
-    assert events[-1]["event"] == "end" and events[-1]["exit"] == 2
+    assert events[-1]["event"] == "end" and events[-1]["exit"] == 5
 
 
 def _wait_for(w):
