@@ -23,6 +23,7 @@
  * all test files, beside the selected share.
  */
 #include "audit.h"
+#include "auditrun.h"
 
 #include "report.h"
 
@@ -192,6 +193,38 @@ static void text_totals(impact_buf *out, const impact_audit_report *rep,
 }
 
 /* What broke nothing, what was missed, what was skipped. */
+/*
+ * Files that failed without the marker in a mutant's run: the raise was
+ * caught and turned into another failure (a CLI runner's exit code, an
+ * empty output), or a test is flaky. Not in the totals, which count what
+ * the marker proves, but listed, each with whether the selection runs it,
+ * so that an independent count of "what failed" can be matched.
+ */
+static void other_failures(impact_buf *out, const impact_audit_report *rep)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rep->n; i++)
+		n += rep->records[i].skipped ? 0 : rep->records[i].other.n;
+	if (!n)
+		return;
+	impact_buf_printf(out, "\nfailed without the marker (a raise caught and turned into another failure, "
+	                  "or a flaky test; not in the totals):\n");
+	for (size_t i = 0; i < rep->n; i++) {
+		const impact_audit_record *r = &rep->records[i];
+		for (size_t k = 0; !r->skipped && k < r->other.n; k++) {
+			bool sel = r->full_suite || impact_audit_has(&r->selected, r->other.items[k]);
+			impact_buf_puts(out, "  ");
+			quoted(out, r->other.items[k]);
+			impact_buf_puts(out, " when ");
+			if (r->function)
+				function_name(out, r);
+			else
+				quoted(out, r->path);
+			impact_buf_printf(out, " raises (%s)\n", sel ? "selected" : "NOT selected");
+		}
+	}
+}
+
 static void text_lists(impact_buf *out, const impact_audit_report *rep,
                        const impact_audit_totals *t_, size_t nskipped)
 {
@@ -232,6 +265,7 @@ static void text_lists(impact_buf *out, const impact_audit_report *rep,
 			}
 		}
 	}
+	other_failures(out, rep);
 	if (nskipped) {
 		impact_buf_puts(out, "\nskipped:\n");
 		for (size_t i = 0; i < rep->n; i++) {

@@ -639,3 +639,36 @@ def test_without_a_mode_or_an_audit_table(repo):
     r = repo.impact("audit", "--functions")
     assert r.returncode == 2 and out(r) == ""
     assert "give one of --mutate N and --full <revspec>, or set 'mutate' in the [audit]" in err(r)
+
+
+# A raise the code under test catches: `safe_price` turns any error into
+# None, so a test of it fails with an assertion, never showing the marker.
+SWALLOW = {
+    "shop/__init__.py": "",
+    "shop/core.py": (
+        "def price(x):\n    return x * 2\n\n\n"
+        "def safe_price(x):\n    try:\n        return price(x)\n    except Exception:\n"
+        "        return None\n"),
+    "tests/test_price.py": "from shop.core import price\n\n\ndef test_price():\n"
+                           "    assert price(2) == 4\n",
+    "tests/test_safe.py": "from shop.core import safe_price\n\n\ndef test_safe():\n"
+                          "    assert safe_price(2) == 4\n",
+}
+
+
+def test_functions_a_caught_raise_is_listed_apart(repo, tmp_path):
+    repo.write_many(SWALLOW)
+    repo.commit("shop with a caught raise")
+    doc = audit_json(repo, "--mutate", "2", "--functions")
+    (m,) = [m for m in doc["mutants"] if m["function"] == "price"]
+    # The marker shows in test_price only; test_safe fails all the same,
+    # as a hand-made run of the same edit says.
+    assert m["failing"] == ["tests/test_price.py"]
+    assert m["other_failing"] == ["tests/test_safe.py"]
+    by_hand = failing_by_hand(tmp_path, "price", {
+        **SWALLOW, "shop/core.py": SWALLOW["shop/core.py"].replace(
+            "    return x * 2", "    raise RuntimeError('x')\n    return x * 2", 1)})
+    assert by_hand == sorted(m["failing"] + m["other_failing"])
+    text = out(repo.impact("audit", "--mutate", "2", "--functions"))
+    assert "failed without the marker" in text
+    assert "tests/test_safe.py when shop/core.py:1 price raises (selected)" in text, text
