@@ -182,7 +182,9 @@ typedef struct test_file {
 typedef struct ingest {
 	impact_records *rec;
 	const impact_records_run *run;
-	impact_pyparser *parser;
+	impact_pyparser *parser;  /* made on the first parse-cache miss */
+	impact_cache *cache;      /* run->cache, or one opened for the ingest */
+	bool own_cache;
 	json_t *file_index;     /* abs path -> index in files */
 	seen_file *files;
 	size_t nfiles, afiles;
@@ -203,6 +205,28 @@ static const char *rel_of(const ingest *in, const char *abs)
 	return abs + n + 1;
 }
 
+/*
+ * The facts of source `src`: the parse cache's, keyed by the blob id of
+ * these very bytes (the static analysis has cached every file of the
+ * tree it ran on, so a run's ingest parses nothing), else parsed here.
+ */
+static int facts_of(ingest *in, impact_pyfacts **out, const impact_buf *src)
+{
+	const char *text = src->ptr ? src->ptr : "";
+	impact_buf bytes = IMPACT_BUF_INIT;
+	git_oid oid;
+	int rc = -1;
+	if (in->cache && git_odb_hash(&oid, text, src->size, GIT_OBJECT_BLOB) == 0 &&
+	    impact_cache_get(in->cache, &oid, &bytes) == 0)
+		rc = impact_pyfacts_decode(out, bytes.ptr, bytes.size);
+	impact_buf_release(&bytes);
+	if (rc == 0)
+		return 0;
+	if (!in->parser && !(in->parser = impact_pyparser_new()))
+		return IMPACT_ERROR;
+	return impact_pyfacts_extract(out, in->parser, text, src->size);
+}
+
 static seen_file *seen(ingest *in, const char *abs)
 {
 	json_t *ix = json_object_get(in->file_index, abs);
@@ -220,7 +244,7 @@ static seen_file *seen(ingest *in, const char *abs)
 		impact_buf path = IMPACT_BUF_INIT;
 		impact_buf_printf(&path, "%s/%s", in->run->workdir, rel);
 		if (impact_buf_read_file(&src, path.ptr, IMPACT_PYFACTS_MAX_SOURCE) == 0 &&
-		    impact_pyfacts_extract(&f.facts, in->parser, src.ptr ? src.ptr : "", src.size) == 0 &&
+		    facts_of(in, &f.facts, &src) == 0 &&
 		    !(f.facts->flags & IMPACT_PYFACTS_TOO_LARGE)) {
 			impact_fnhashes_compute(&f.hashes, src.ptr ? src.ptr : "", src.size, f.facts);
 			f.ok = true;
@@ -560,6 +584,10 @@ static void ingest_release(ingest *in)
 	sqlite3_finalize(in->ins_func);
 	sqlite3_finalize(in->get_func);
 	impact_pyparser_free(in->parser);
+	if (in->own_cache) {
+		impact_cache_read_end(in->cache);
+		impact_cache_close(in->cache);
+	}
 }
 
 int impact_records_ingest(impact_records *rec, git_repository *repo,
@@ -570,14 +598,11 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 	struct dirent *de;
 	impact_strlist names = { 0 };
 	int rc = 0;
-	IMPACT_UNUSED(repo);
 
 	in.rec = rec;
 	in.run = run;
 	in.file_index = json_object();
 	in.test_index = json_object();
-	if (!(in.parser = impact_pyparser_new()))
-		return IMPACT_ERROR;
 	if (!(d = opendir(run->sink)))
 		goto done; /* nothing recorded (the plugin was not loaded) */
 	while ((de = readdir(d)))
@@ -586,6 +611,19 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 	closedir(d);
 	if (!names.n)
 		goto done;
+	in.cache = run->cache;
+	if (!in.cache) {
+		/* No cache is no error: the files are parsed here then. */
+		char *path = NULL;
+		if (impact_cache_default_path(&path, repo) == 0 &&
+		    impact_cache_open(&in.cache, path, IMPACT_PYFACTS_VERSION, NULL) == 0)
+			in.own_cache = true;
+		else
+			in.cache = NULL;
+		free(path);
+	}
+	if (in.own_cache)
+		impact_cache_read_begin(in.cache);
 	if (sqlite3_exec(rec->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(rec->db, "INSERT OR IGNORE INTO func (path, qual, hash) VALUES (?, ?, ?)",
 	                       -1, &in.ins_func, NULL) != SQLITE_OK ||
