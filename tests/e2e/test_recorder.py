@@ -115,7 +115,7 @@ def run_pytest(python, project, *args, record=True, plugins=(), extra_env=None):
         assert f.name.startswith(("tests-", "proc-")), f.name
     tests, others = {}, []
     for f in files:
-        lines = [json.loads(l) for l in f.read_text().splitlines()]
+        lines = decode_sink([json.loads(l) for l in f.read_text().splitlines()])
         assert lines, f
         others.append((f.name, lines[0], [l for l in lines[1:] if l.get("kind") != "test"]))
         for l in lines[1:]:
@@ -123,6 +123,31 @@ def run_pytest(python, project, *args, record=True, plugins=(), extra_env=None):
                 assert l["id"] not in tests, l["id"]
                 tests[l["id"]] = l
     return r, tests, others
+
+
+def decode_sink(lines):
+    """A tests file's lines with key numbers replaced by the [path, line]
+    pairs they stand for (the keys line checked and left out)."""
+    keys = None
+    out = []
+    for l in lines:
+        if l.get("kind") == "keys":
+            assert keys is None and set(l) == {"kind", "paths", "keys"}
+            flat, paths = l["keys"], l["paths"]
+            keys = [[paths[flat[i]], flat[i + 1]] for i in range(0, len(flat), 2)]
+            assert keys == sorted(keys) and paths == sorted(set(paths))
+            continue
+        if l.get("kind") in ("test", "import"):
+            for name in ("fns", "kept"):
+                if name in l:
+                    n, pairs = 0, []
+                    for d in l[name]:
+                        assert d > 0 or (d == 0 and not pairs), l
+                        n += d
+                        pairs.append(keys[n])
+                    l[name] = pairs
+        out.append(l)
+    return out
 
 
 def write(project, files):
@@ -476,7 +501,7 @@ def test_records_each_rule(python, project):
     assert len(others) == 1
     name, head, extra = others[0]
     assert name == "tests-%s.jsonl" % name.split("-")[1].split(".")[0]
-    assert head["v"] == 1 and head["rootdir"] == str(project) and head["worker"] is None
+    assert head["v"] == 2 and head["rootdir"] == str(project) and head["worker"] is None
     assert head["tracer"] == python.tracer, head
     assert head["python"].count(".") == 2
     P = lambda rel, name: fn(project, rel, name)  # noqa: E731
@@ -714,7 +739,7 @@ def test_monitoring_ids_taken(python, tmp_path):
     assert tests == {}
     assert len(others) == 1
     head = others[0][1]
-    assert set(head) == {"v", "disabled"} and head["v"] == 1
+    assert set(head) == {"v", "disabled"} and head["v"] == 2
     assert "someone" in head["disabled"]
 
 
