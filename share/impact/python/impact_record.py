@@ -176,13 +176,28 @@ def _remember(code):
     k = _classify(code)
     _alive.append(code)
     _kind[id(code)] = k
+    if k:
+        _codes[id(code)] = code
     return k
 
 
+_codes = {}           # id(code) -> code, for repository code (call sites' lines)
+# A call site is kept as the caller's instruction offset, its line worked
+# out only where kept() compares two (f_lineno scans the line table from
+# the start: about a microsecond per call from a long test function).
+_LASTI = sys.version_info >= (3, 10)
+_lines = {}           # id(code) -> its co_lines(), once needed
+
+
 def _caller(frame):
-    """The nearest repository code object up the stack from frame, with the
-    line it was at (the call site): (id of its code, line), or None."""
-    f = frame.f_back
+    """The nearest repository code object up the stack from frame's caller,
+    with where it was (the call site): (id of its code, offset or line: see
+    _site_line), or None."""
+    return _caller_at(frame.f_back)
+
+
+def _caller_at(f):
+    """_caller from frame f itself up."""
     n = 0
     kind = _kind
     while f is not None and n < 64:
@@ -192,9 +207,33 @@ def _caller(frame):
         if k is None:
             k = _remember(c)
         if k:
-            return (i, f.f_lineno)
+            return (i, f.f_lasti if _LASTI else f.f_lineno)
         f = f.f_back
         n += 1
+    return None
+
+
+def _site_line(site):
+    """The line of a call site from _caller (what the caller's f_lineno was)."""
+    if site is None or not _LASTI:
+        return site and site[1]
+    cid, lasti = site
+    table = _lines.get(cid)
+    if table is None:
+        code = _codes.get(cid)
+        try:
+            table = list(code.co_lines()) if code is not None else []
+        except Exception:
+            table = []
+        _lines[cid] = table
+        if code is not None and lasti < 0:
+            return code.co_firstlineno
+    if lasti < 0:
+        code = _codes.get(cid)
+        return code.co_firstlineno if code is not None else None
+    for start, end, line in table:
+        if start <= lasti < end:
+            return line
     return None
 
 
@@ -418,7 +457,7 @@ def _on_start(code, offset):
         d = _cur
         if i not in d:
             try:
-                d[i] = _caller(sys._getframe(1))
+                d[i] = _caller_at(sys._getframe(2))
             except Exception:
                 d[i] = None
     return _DISABLE
@@ -439,7 +478,7 @@ def _on_rstart(code, offset):
         d = _cur
         if i not in d:
             try:
-                d[i] = _caller(sys._getframe(1))
+                d[i] = _caller_at(sys._getframe(2))
             except Exception:
                 d[i] = None
     # Listed last: a re-arm while this ran (an import began) must not
@@ -1413,7 +1452,19 @@ class Recorder:
         # C called something else from the very site that called F
         # dispatched elsewhere (obj.render() on another type); it did not
         # keep F's result.
-        sites = [set(t[2].values()) for t in tests]
+        # Sites by caller, per test, made when first needed; lines worked
+        # out for those compared only (_site_line).
+        sites = {}
+
+        def called_from(j, c, line):
+            idx = sites.get(j)
+            if idx is None:
+                idx = sites[j] = {}
+                for v in tests[j][2].values():
+                    if v is not None:
+                        idx.setdefault(v[0], set()).add(v)
+            return any(_site_line(v) == line for v in idx.get(c, ()))
+
         out = {}
         for i, t in enumerate(tests):
             raw = t[2]
@@ -1424,7 +1475,11 @@ class Recorder:
                 c = cl[0]
                 if last_run.get(f) != i or first_run.get(c) != i:
                     continue
-                later = [j for j in runs.get(c, ()) if j > i and cl not in sites[j]]
+                js = [j for j in runs.get(c, ()) if j > i]
+                if not js:
+                    continue
+                line = _site_line(cl)
+                later = [j for j in js if not called_from(j, c, line)]
                 if not later:
                     continue
                 if children is None:
