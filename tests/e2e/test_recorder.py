@@ -1136,3 +1136,41 @@ def test_both_tracers_record_the_same(tmp_path):
     assert N("compute") not in T("test_broken_import")  # the import's, not the test's
     broken = [l for l in cimp if l["module"] == str(p / "pkg/broken.py")]
     assert broken and N("compute") in broken[0]["fns"]
+
+
+def test_one_monitoring_id_records_the_same(tmp_path):
+    """sys.monitoring with one free tool id (restart_events re-arms
+    everything) and with two (repository code re-armed by its local
+    events): the same records, line for line, on each rule's project."""
+    p = tmp_path / "one"
+    write(p, dict(PROJECT, **SHAPES_PROJECT))
+    write(p, {"grab_ids.py": """
+        import sys
+        free = [i for i in range(6) if sys.monitoring.get_tool(i) is None]
+        for i in free[:-1]:
+            sys.monitoring.use_tool_id(i, "someone")
+        """})
+    ran = 0
+    for name in ("3.12", "3.13"):
+        py = dict(_CANDIDATES)[name]
+        if not _usable(py):
+            continue
+        ran += 1
+        out = []
+        for plugins in ((), ("grab_ids",)):
+            r, tests, others = run_pytest(py, p, "-p", "no:randomly", plugins=plugins,
+                                          extra_env={"PYTHONPATH": os.pathsep.join(
+                                              [str(p), str(PLUGIN_DIR), DIST])})
+            assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+            assert len(others) == 1 and others[0][1]["tracer"] == "monitoring", others
+            out.append((tests, others[0][2]))
+        (two, imp2), (one, imp1) = out
+        assert sorted(two) == sorted(one)
+        diff = {tid: (sorted(set(map(tuple, two[tid]["fns"])) - set(map(tuple, one[tid]["fns"]))),
+                      sorted(set(map(tuple, one[tid]["fns"])) - set(map(tuple, two[tid]["fns"]))))
+                for tid in one if two[tid] != one[tid]}
+        assert not diff, json.dumps(diff, indent=1)
+        assert imp2 == imp1
+        assert any(two[t]["kept"] for t in two)  # the kept rule had something to compare
+    if not ran:
+        pytest.skip("no pyenv 3.12/3.13 with pytest and xdist")

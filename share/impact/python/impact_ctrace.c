@@ -189,7 +189,8 @@ static int known_kind(tracer *t, PyObject *code, entry **out)
  * A repository function `e` starts, not yet in the current sink `cur` (a
  * plain dict): do what impact_record._enter does then, `cur[id] =
  * _caller(frame)` (the nearest repository code object up the stack, at
- * most 64 frames, with the line it is at), without calling Python. 0 when
+ * most 64 frames, with where it is: f_lasti from 3.10 on, as
+ * impact_record._caller keeps it, else the line), without calling Python. 0 when
  * done; -1 when Python must do it (a frame on the way not classified yet,
  * or an error, cleared).
  */
@@ -208,9 +209,10 @@ static int enter_fast(tracer *t, entry *e, PyObject *cur, PyThreadState *ts, FRA
 		if ((k = known_kind(t, (PyObject *)f->f_code, &ce)) < 0)
 			return -1;
 		if (k) {
-			int line = PyCode_Addr2Line(f->f_code, _PyInterpreterFrame_LASTI(f) *
-			                            (int)sizeof(_Py_CODEUNIT));
-			if (!(caller = Py_BuildValue("(Oi)", ce->id, line)))
+			/* frame.f_lasti: the line is worked out later, where needed */
+			int lasti = _PyInterpreterFrame_LASTI(f);
+			lasti = lasti < 0 ? -1 : lasti * (int)sizeof(_Py_CODEUNIT);
+			if (!(caller = Py_BuildValue("(Oi)", ce->id, lasti)))
 				goto done;
 			break;
 		}
@@ -225,7 +227,13 @@ static int enter_fast(tracer *t, entry *e, PyObject *cur, PyThreadState *ts, FRA
 		if ((k = known_kind(t, (PyObject *)f->f_code, &ce)) < 0)
 			return -1;
 		if (k) {
-			if (!(caller = Py_BuildValue("(Oi)", ce->id, PyFrame_GetLineNumber(f))))
+#if PY_VERSION_HEX >= 0x030A0000
+			/* frame.f_lasti (in bytes): the line is worked out later */
+			int site = f->f_lasti < 0 ? -1 : f->f_lasti * (int)sizeof(_Py_CODEUNIT);
+#else
+			int site = PyFrame_GetLineNumber(f);
+#endif
+			if (!(caller = Py_BuildValue("(Oi)", ce->id, site)))
 				goto done;
 			break;
 		}
