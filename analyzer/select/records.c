@@ -348,10 +348,11 @@ static bool add_keys(ingest *in, impact_u32vec *funcs, impact_strlist *deps, jso
 	bool ok = true;
 	json_array_foreach(list, i, e) {
 		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
-		    (key += json_integer_value(e)) >= (int64_t)in->nkeys) {
-			ok = false;
+		    json_integer_value(e) >= (int64_t)in->nkeys - key) {
+			ok = false; /* past the table: a damaged line */
 			break;
 		}
+		key += json_integer_value(e);
 		if (in->keyfunc[key] > 0) {
 			impact_u32vec_push(funcs, (uint32_t)in->keyfunc[key]);
 			continue;
