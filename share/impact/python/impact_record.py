@@ -191,8 +191,10 @@ _lines = {}           # id(code) -> its co_lines(), once needed
 
 def _caller(frame):
     """The nearest repository code object up the stack from frame's caller,
-    with where it was (the call site): (id of its code, offset or line: see
-    _site_line), or None."""
+    with where it was (the call site), or None. A site is one int, id of the
+    code << 32 | (offset or line) + 1 (see _site_line): a million of them
+    (one per function per test) as tuples kept the garbage collector busy
+    for seconds; ints it never looks at."""
     return _caller_at(frame.f_back)
 
 
@@ -207,7 +209,7 @@ def _caller_at(f):
         if k is None:
             k = _remember(c)
         if k:
-            return (i, f.f_lasti if _LASTI else f.f_lineno)
+            return (i << 32) | ((f.f_lasti if _LASTI else f.f_lineno) + 1)
         f = f.f_back
         n += 1
     return None
@@ -215,9 +217,11 @@ def _caller_at(f):
 
 def _site_line(site):
     """The line of a call site from _caller (what the caller's f_lineno was)."""
-    if site is None or not _LASTI:
-        return site and site[1]
-    cid, lasti = site
+    if site is None:
+        return None
+    cid, lasti = site >> 32, (site & 0xFFFFFFFF) - 1
+    if not _LASTI:
+        return lasti
     table = _lines.get(cid)
     if table is None:
         code = _codes.get(cid)
@@ -1462,7 +1466,7 @@ class Recorder:
                 idx = sites[j] = {}
                 for v in tests[j][2].values():
                     if v is not None:
-                        idx.setdefault(v[0], set()).add(v)
+                        idx.setdefault(v >> 32, set()).add(v)
             return any(_site_line(v) == line for v in idx.get(c, ()))
 
         out = {}
@@ -1472,7 +1476,7 @@ class Recorder:
             for f, cl in raw.items():
                 if cl is None:
                     continue
-                c = cl[0]
+                c = cl >> 32
                 if last_run.get(f) != i or first_run.get(c) != i:
                     continue
                 js = [j for j in runs.get(c, ()) if j > i]
@@ -1486,7 +1490,7 @@ class Recorder:
                     children = {}
                     for g, gc in raw.items():
                         if gc is not None:
-                            children.setdefault(gc[0], []).append(g)
+                            children.setdefault(gc >> 32, []).append(g)
                 closure, todo = set(), [f]
                 while todo:
                     g = todo.pop()
