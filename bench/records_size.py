@@ -20,13 +20,23 @@ wall and CPU times (the machine may be shared: CPU is the steadier
 figure), the size of records.db and `impact records stats`. Exit status 1
 when the store is over the bound.
 
-Environment: IMPACT_PYTHON (default /usr/bin/python3, which has pytest),
-IMPACT_BENCH_TESTS (test files, 500), IMPACT_BENCH_SEED (1).
-Standard library only.
+Recording's cost is split in two phases: pytest with the recorder alone
+(`-p impact_pytest_plugin` and a sink, as impact runs it; the sink's size
+is printed) against plain pytest, and what is left of `impact --all` over
+`impact --all --no-record` once that is taken out: impact's ingest of
+the sink into records.db.
+
+Environment: IMPACT_PYTHON (default /usr/bin/python3, which has pytest;
+for pyenv's 3.12/3.13 set PYTHONPATH=/usr/lib/python3/dist-packages too),
+IMPACT_BENCH_TESTS (test files, 500), IMPACT_BENCH_SEED (1),
+IMPACT_BENCH_RUNS (1: each timed command runs that many times, in turn,
+and the median is printed). Standard library only.
 """
 import os
 import random
 import resource
+import statistics
+import tempfile
 import shutil
 import subprocess
 import sys
@@ -167,12 +177,51 @@ def main():
     run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     plain = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     run(impact, "--all", "-q", "--no-record")   # impact's parse cache, as after any run
-    bare = run(impact, "--all", "-q", "--no-record")
-    rec = run(impact, "--all", "-q")
-    print("%-28s %8s %8s" % ("", "wall", "cpu"))
-    for name, r in (("plain pytest", plain), ("impact --all --no-record", bare),
-                    ("impact --all (recording)", rec)):
-        print("%-28s %7.1fs %7.1fs   %.2fx cpu" % (name, r[0], r[1], r[1] / plain[1]))
+    sink = tempfile.mkdtemp(prefix="impact-bench-sink-")
+    ctrace = os.path.join(os.path.dirname(impact), "share", "impact", "python")
+    rec_env = {"PYTHONPATH": os.pathsep.join([str(DATA_DIR / "python")] +
+                                             ([env["PYTHONPATH"]] if env.get("PYTHONPATH")
+                                              else [])),
+               "IMPACT_RECORD": sink, "IMPACT_RECORD_ROOT": str(root),
+               "IMPACT_RECORD_CTRACE_DIR": ctrace}
+    sink_bytes = [0]
+
+    def recorder():
+        """pytest with impact's plugin and recorder, as impact runs it."""
+        for f in os.listdir(sink):
+            os.unlink(os.path.join(sink, f))
+        saved = dict(env)
+        env.update(rec_env)
+        try:
+            r = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    "-p", "impact_pytest_plugin")
+        finally:
+            env.clear()
+            env.update(saved)
+        sink_bytes[0] = sum(os.path.getsize(os.path.join(sink, f)) for f in os.listdir(sink))
+        return r
+
+    runs = max(1, int(os.environ.get("IMPACT_BENCH_RUNS", "1")))
+    got = {k: [] for k in ("plain", "recorder", "bare", "rec")}
+    for n in range(runs):
+        if n:
+            got["plain"].append(run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider"))
+        else:
+            got["plain"].append(plain)
+        got["recorder"].append(recorder())
+        got["bare"].append(run(impact, "--all", "-q", "--no-record"))
+        got["rec"].append(run(impact, "--all", "-q"))
+    shutil.rmtree(sink, ignore_errors=True)
+    med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
+           for k, v in got.items()}
+    plain, bare, rec, recd = med["plain"], med["bare"], med["rec"], med["recorder"]
+    print("%-34s %8s %8s   (median of %d)" % ("", "wall", "cpu", runs))
+    for name, r in (("plain pytest", plain), ("pytest + recorder (no impact)", recd),
+                    ("impact --all --no-record", bare), ("impact --all (recording)", rec)):
+        print("%-34s %7.1fs %7.1fs   %.2fx cpu" % (name, r[0], r[1], r[1] / plain[1]))
+    print("phases of recording, cpu: the recorder in pytest +%.1fs (sink %.1f MB), "
+          "impact's ingest +%.1fs"
+          % (recd[1] - plain[1], sink_bytes[0] / 1e6, (rec[1] - bare[1]) - (recd[1] - plain[1])))
     db = root / ".git" / "impact" / "records.db"
     size = db.stat().st_size if db.exists() else 0
     stats = run(impact, "records", "stats")[2]

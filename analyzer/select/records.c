@@ -161,6 +161,13 @@ void impact_records_close(impact_records *rec)
 
 /* ---- ingest ---------------------------------------------------------------- */
 
+/*
+ * The sink's format (impact_record.py's header "v"): a "keys" line numbers
+ * every (file, first line) the run executed, and tests and imports name
+ * them by number, as differences of ascending ids. Another is not read.
+ */
+#define SINK_VERSION 2
+
 /* One repository file seen in the sink: its facts and fingerprints on disk. */
 typedef struct seen_file {
 	char *rel;              /* repository path */
@@ -182,7 +189,9 @@ typedef struct test_file {
 typedef struct ingest {
 	impact_records *rec;
 	const impact_records_run *run;
-	impact_pyparser *parser;
+	impact_pyparser *parser;  /* made on the first parse-cache miss */
+	impact_cache *cache;      /* run->cache, or one opened for the ingest */
+	bool own_cache;
 	json_t *file_index;     /* abs path -> index in files */
 	seen_file *files;
 	size_t nfiles, afiles;
@@ -191,6 +200,14 @@ typedef struct ingest {
 	size_t ntests, atests;
 	sqlite3_stmt *ins_func, *get_func;
 	char *recorder;         /* how the recorder traced ("ctrace, Python 3.11.2"), from a header */
+	/* The current sink file's key table: key n is (keypath[n], keyline[n]). */
+	json_t *keyline_json;   /* the "keys" line, whose path strings the table borrows */
+	const char **paths;
+	size_t npaths;
+	uint32_t *keypath;
+	int64_t *keyline;
+	int64_t *keyfunc;       /* func id of key n once known, else 0 */
+	size_t nkeys;
 	bool failed;
 } ingest;
 
@@ -201,6 +218,28 @@ static const char *rel_of(const ingest *in, const char *abs)
 	if (strncmp(abs, in->run->workdir, n) || abs[n] != '/' || !abs[n + 1])
 		return NULL;
 	return abs + n + 1;
+}
+
+/*
+ * The facts of source `src`: the parse cache's, keyed by the blob id of
+ * these very bytes (the static analysis has cached every file of the
+ * tree it ran on, so a run's ingest parses nothing), else parsed here.
+ */
+static int facts_of(ingest *in, impact_pyfacts **out, const impact_buf *src)
+{
+	const char *text = src->ptr ? src->ptr : "";
+	impact_buf bytes = IMPACT_BUF_INIT;
+	git_oid oid;
+	int rc = -1;
+	if (in->cache && git_odb_hash(&oid, text, src->size, GIT_OBJECT_BLOB) == 0 &&
+	    impact_cache_get(in->cache, &oid, &bytes) == 0)
+		rc = impact_pyfacts_decode(out, bytes.ptr, bytes.size);
+	impact_buf_release(&bytes);
+	if (rc == 0)
+		return 0;
+	if (!in->parser && !(in->parser = impact_pyparser_new()))
+		return IMPACT_ERROR;
+	return impact_pyfacts_extract(out, in->parser, text, src->size);
 }
 
 static seen_file *seen(ingest *in, const char *abs)
@@ -220,7 +259,7 @@ static seen_file *seen(ingest *in, const char *abs)
 		impact_buf path = IMPACT_BUF_INIT;
 		impact_buf_printf(&path, "%s/%s", in->run->workdir, rel);
 		if (impact_buf_read_file(&src, path.ptr, IMPACT_PYFACTS_MAX_SOURCE) == 0 &&
-		    impact_pyfacts_extract(&f.facts, in->parser, src.ptr ? src.ptr : "", src.size) == 0 &&
+		    facts_of(in, &f.facts, &src) == 0 &&
 		    !(f.facts->flags & IMPACT_PYFACTS_TOO_LARGE)) {
 			impact_fnhashes_compute(&f.hashes, src.ptr ? src.ptr : "", src.size, f.facts);
 			f.ok = true;
@@ -258,10 +297,9 @@ static int64_t func_id(ingest *in, const char *path, const char *qual, uint64_t 
  * non-Python file). False when it cannot be known (the file could not be
  * read): the record would be incomplete.
  */
-static bool add_code(ingest *in, impact_u32vec *funcs, impact_strlist *deps, json_t *entry)
+static bool add_code(ingest *in, impact_u32vec *funcs, impact_strlist *deps, const char *abs,
+                     int64_t line, int64_t *id_out)
 {
-	const char *abs = json_string_value(json_array_get(entry, 0));
-	json_int_t line = json_integer_value(json_array_get(entry, 1));
 	seen_file *f;
 	uint32_t sym;
 	size_t slot;
@@ -291,7 +329,90 @@ static bool add_code(ingest *in, impact_u32vec *funcs, impact_strlist *deps, jso
 		f->ids[slot] = id;
 	}
 	impact_u32vec_push(funcs, (uint32_t)id);
+	if (id_out)
+		*id_out = id;
 	return true;
+}
+
+/*
+ * Add what the ids of `list` stand for: key ids of the file's key table,
+ * ascending, each written as its difference from the one before (the
+ * first from 0). False when one cannot be known (a key the table lacks,
+ * a file that could not be read): the record would be incomplete.
+ */
+static bool add_keys(ingest *in, impact_u32vec *funcs, impact_strlist *deps, json_t *list)
+{
+	json_t *e;
+	size_t i;
+	int64_t key = 0;
+	bool ok = true;
+	json_array_foreach(list, i, e) {
+		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
+		    json_integer_value(e) >= (int64_t)in->nkeys - key) {
+			ok = false; /* past the table: a damaged line */
+			break;
+		}
+		key += json_integer_value(e);
+		if (in->keyfunc[key] > 0) {
+			impact_u32vec_push(funcs, (uint32_t)in->keyfunc[key]);
+			continue;
+		}
+		if (!add_code(in, funcs, deps, in->paths[in->keypath[key]], in->keyline[key],
+		              &in->keyfunc[key]))
+			ok = false;
+	}
+	return ok;
+}
+
+/* Non-Python files by absolute path. */
+static void add_files(ingest *in, impact_u32vec *funcs, impact_strlist *deps, json_t *list)
+{
+	json_t *e;
+	size_t i;
+	json_array_foreach(list, i, e)
+		add_code(in, funcs, deps, json_string_value(e) ? json_string_value(e) : "", 0, NULL);
+}
+
+static void keys_release(ingest *in)
+{
+	json_decref(in->keyline_json);
+	in->keyline_json = NULL;
+	free(in->paths);
+	free(in->keypath);
+	free(in->keyline);
+	free(in->keyfunc);
+	in->paths = NULL;
+	in->keypath = NULL;
+	in->keyline = NULL;
+	in->keyfunc = NULL;
+	in->npaths = in->nkeys = 0;
+}
+
+/* The "keys" line: {"paths": [abs, ...], "keys": [path index, line, ...]}. */
+static void ingest_keys(ingest *in, json_t *line)
+{
+	json_t *paths = json_object_get(line, "paths"), *keys = json_object_get(line, "keys"), *e;
+	size_t i, n;
+	keys_release(in);
+	if (!json_is_array(paths) || !json_is_array(keys))
+		return;
+	in->keyline_json = json_incref(line);
+	in->paths = impact_xcalloc(json_array_size(paths) + 1, sizeof(*in->paths));
+	json_array_foreach(paths, i, e)
+		in->paths[in->npaths++] = json_string_value(e) ? json_string_value(e) : "";
+	n = json_array_size(keys) / 2;
+	in->keypath = impact_xcalloc(n + 1, sizeof(*in->keypath));
+	in->keyline = impact_xcalloc(n + 1, sizeof(*in->keyline));
+	in->keyfunc = impact_xcalloc(n + 1, sizeof(*in->keyfunc));
+	for (i = 0; i < n; i++) {
+		json_t *p = json_array_get(keys, 2 * i), *l = json_array_get(keys, 2 * i + 1);
+		if (!json_is_integer(p) || !json_is_integer(l) || json_integer_value(p) < 0 ||
+		    (size_t)json_integer_value(p) >= in->npaths)
+			break; /* a damaged table: what it lacks makes records incomplete */
+		in->keypath[i] = (uint32_t)json_integer_value(p);
+		in->keyline[i] = json_integer_value(l);
+	}
+	in->nkeys = i;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -359,9 +480,7 @@ static void ingest_test(ingest *in, json_t *line)
 	const char *opaque = json_string_value(json_object_get(line, "opaque"));
 	const char *rel = path ? rel_of(in, path) : NULL;
 	const char *lists[] = { "fns", "kept" };
-	json_t *files = json_object_get(line, "files"), *e;
 	test_file *t;
-	size_t i;
 	if (!rel)
 		return;
 	t = test_file_of(in, rel);
@@ -369,14 +488,9 @@ static void ingest_test(ingest *in, json_t *line)
 	if (opaque && !t->opaque)
 		t->opaque = impact_xstrdup(opaque);
 	for (size_t k = 0; k < IMPACT_ARRAY_SIZE(lists); k++)
-		json_array_foreach(json_object_get(line, lists[k]), i, e)
-			if (!add_code(in, &t->funcs, &t->deps, e) && !t->opaque)
-				t->opaque = impact_xstrdup("ran code impact could not read again");
-	json_array_foreach(files, i, e) {
-		json_t *pair = json_pack("[s, i]", json_string_value(e) ? json_string_value(e) : "", 0);
-		add_code(in, &t->funcs, &t->deps, pair);
-		json_decref(pair);
-	}
+		if (!add_keys(in, &t->funcs, &t->deps, json_object_get(line, lists[k])) && !t->opaque)
+			t->opaque = impact_xstrdup("ran code impact could not read again");
+	add_files(in, &t->funcs, &t->deps, json_object_get(line, "files"));
 }
 
 static void ingest_import(ingest *in, json_t *line)
@@ -387,18 +501,11 @@ static void ingest_import(ingest *in, json_t *line)
 	impact_strlist deps = { 0 };
 	impact_buf joined = IMPACT_BUF_INIT;
 	sqlite3_stmt *st = NULL;
-	json_t *e;
-	size_t i;
 	int64_t set;
 	if (!rel)
 		return;
-	json_array_foreach(json_object_get(line, "fns"), i, e)
-		add_code(in, &funcs, &deps, e);
-	json_array_foreach(json_object_get(line, "files"), i, e) {
-		json_t *pair = json_pack("[s, i]", json_string_value(e) ? json_string_value(e) : "", 0);
-		add_code(in, &funcs, &deps, pair);
-		json_decref(pair);
-	}
+	add_keys(in, &funcs, &deps, json_object_get(line, "fns"));
+	add_files(in, &funcs, &deps, json_object_get(line, "files"));
 	uniq(&funcs);
 	set = fset_id(in->rec, &funcs);
 	for (size_t k = 0; k < deps.n; k++)
@@ -423,6 +530,7 @@ static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 {
 	impact_buf text = IMPACT_BUF_INIT;
 	char *p, *nl;
+	bool head = true;
 	if (impact_buf_read_file(&text, path, (size_t)1 << 30) < 0 || !text.ptr)
 		goto done;
 	for (p = text.ptr; *p; p = nl ? nl + 1 : p + strlen(p)) {
@@ -433,6 +541,18 @@ static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 			*nl = '\0';
 		if (!(line = json_loads(p, 0, NULL)))
 			continue;
+		if (head && json_integer_value(json_object_get(line, "v")) != SINK_VERSION) {
+			/* Key ids mean nothing under another format: nothing of it is read. */
+			impact_buf w = IMPACT_BUF_INIT;
+			impact_buf_printf(&w, "nothing recorded from '%s': its recorder writes another "
+			                  "format than this impact reads (%d); install impact's "
+			                  "share/impact/python with the binary", path, SINK_VERSION);
+			impact_strlist_push(notes, w.ptr);
+			impact_buf_release(&w);
+			json_decref(line);
+			break;
+		}
+		head = false;
 		kind = json_string_value(json_object_get(line, "kind"));
 		if (json_object_get(line, "v") && json_string_value(json_object_get(line, "tracer"))) {
 			impact_buf r = IMPACT_BUF_INIT;
@@ -453,12 +573,15 @@ static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 			ingest_test(in, line);
 		} else if (kind && !strcmp(kind, "import")) {
 			ingest_import(in, line);
+		} else if (kind && !strcmp(kind, "keys")) {
+			ingest_keys(in, line);
 		}
 		json_decref(line);
 		if (!nl)
 			break;
 	}
 done:
+	keys_release(in);
 	impact_buf_release(&text);
 }
 
@@ -560,6 +683,10 @@ static void ingest_release(ingest *in)
 	sqlite3_finalize(in->ins_func);
 	sqlite3_finalize(in->get_func);
 	impact_pyparser_free(in->parser);
+	if (in->own_cache) {
+		impact_cache_read_end(in->cache);
+		impact_cache_close(in->cache);
+	}
 }
 
 int impact_records_ingest(impact_records *rec, git_repository *repo,
@@ -570,14 +697,11 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 	struct dirent *de;
 	impact_strlist names = { 0 };
 	int rc = 0;
-	IMPACT_UNUSED(repo);
 
 	in.rec = rec;
 	in.run = run;
 	in.file_index = json_object();
 	in.test_index = json_object();
-	if (!(in.parser = impact_pyparser_new()))
-		return IMPACT_ERROR;
 	if (!(d = opendir(run->sink)))
 		goto done; /* nothing recorded (the plugin was not loaded) */
 	while ((de = readdir(d)))
@@ -586,6 +710,19 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 	closedir(d);
 	if (!names.n)
 		goto done;
+	in.cache = run->cache;
+	if (!in.cache) {
+		/* No cache is no error: the files are parsed here then. */
+		char *path = NULL;
+		if (impact_cache_default_path(&path, repo) == 0 &&
+		    impact_cache_open(&in.cache, path, IMPACT_PYFACTS_VERSION, NULL) == 0)
+			in.own_cache = true;
+		else
+			in.cache = NULL;
+		free(path);
+	}
+	if (in.own_cache)
+		impact_cache_read_begin(in.cache);
 	if (sqlite3_exec(rec->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(rec->db, "INSERT OR IGNORE INTO func (path, qual, hash) VALUES (?, ?, ?)",
 	                       -1, &in.ins_func, NULL) != SQLITE_OK ||

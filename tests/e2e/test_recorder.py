@@ -115,7 +115,7 @@ def run_pytest(python, project, *args, record=True, plugins=(), extra_env=None):
         assert f.name.startswith(("tests-", "proc-")), f.name
     tests, others = {}, []
     for f in files:
-        lines = [json.loads(l) for l in f.read_text().splitlines()]
+        lines = decode_sink([json.loads(l) for l in f.read_text().splitlines()])
         assert lines, f
         others.append((f.name, lines[0], [l for l in lines[1:] if l.get("kind") != "test"]))
         for l in lines[1:]:
@@ -123,6 +123,31 @@ def run_pytest(python, project, *args, record=True, plugins=(), extra_env=None):
                 assert l["id"] not in tests, l["id"]
                 tests[l["id"]] = l
     return r, tests, others
+
+
+def decode_sink(lines):
+    """A tests file's lines with key numbers replaced by the [path, line]
+    pairs they stand for (the keys line checked and left out)."""
+    keys = None
+    out = []
+    for l in lines:
+        if l.get("kind") == "keys":
+            assert keys is None and set(l) == {"kind", "paths", "keys"}
+            flat, paths = l["keys"], l["paths"]
+            keys = [[paths[flat[i]], flat[i + 1]] for i in range(0, len(flat), 2)]
+            assert keys == sorted(keys) and paths == sorted(set(paths))
+            continue
+        if l.get("kind") in ("test", "import"):
+            for name in ("fns", "kept"):
+                if name in l:
+                    n, pairs = 0, []
+                    for d in l[name]:
+                        assert d > 0 or (d == 0 and not pairs), l
+                        n += d
+                        pairs.append(keys[n])
+                    l[name] = pairs
+        out.append(l)
+    return out
 
 
 def write(project, files):
@@ -476,7 +501,7 @@ def test_records_each_rule(python, project):
     assert len(others) == 1
     name, head, extra = others[0]
     assert name == "tests-%s.jsonl" % name.split("-")[1].split(".")[0]
-    assert head["v"] == 1 and head["rootdir"] == str(project) and head["worker"] is None
+    assert head["v"] == 2 and head["rootdir"] == str(project) and head["worker"] is None
     assert head["tracer"] == python.tracer, head
     assert head["python"].count(".") == 2
     P = lambda rel, name: fn(project, rel, name)  # noqa: E731
@@ -714,7 +739,7 @@ def test_monitoring_ids_taken(python, tmp_path):
     assert tests == {}
     assert len(others) == 1
     head = others[0][1]
-    assert set(head) == {"v", "disabled"} and head["v"] == 1
+    assert set(head) == {"v", "disabled"} and head["v"] == 2
     assert "someone" in head["disabled"]
 
 
@@ -1111,3 +1136,41 @@ def test_both_tracers_record_the_same(tmp_path):
     assert N("compute") not in T("test_broken_import")  # the import's, not the test's
     broken = [l for l in cimp if l["module"] == str(p / "pkg/broken.py")]
     assert broken and N("compute") in broken[0]["fns"]
+
+
+def test_one_monitoring_id_records_the_same(tmp_path):
+    """sys.monitoring with one free tool id (restart_events re-arms
+    everything) and with two (repository code re-armed by its local
+    events): the same records, line for line, on each rule's project."""
+    p = tmp_path / "one"
+    write(p, dict(PROJECT, **SHAPES_PROJECT))
+    write(p, {"grab_ids.py": """
+        import sys
+        free = [i for i in range(6) if sys.monitoring.get_tool(i) is None]
+        for i in free[:-1]:
+            sys.monitoring.use_tool_id(i, "someone")
+        """})
+    ran = 0
+    for name in ("3.12", "3.13"):
+        py = dict(_CANDIDATES)[name]
+        if not _usable(py):
+            continue
+        ran += 1
+        out = []
+        for plugins in ((), ("grab_ids",)):
+            r, tests, others = run_pytest(py, p, "-p", "no:randomly", plugins=plugins,
+                                          extra_env={"PYTHONPATH": os.pathsep.join(
+                                              [str(p), str(PLUGIN_DIR), DIST])})
+            assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+            assert len(others) == 1 and others[0][1]["tracer"] == "monitoring", others
+            out.append((tests, others[0][2]))
+        (two, imp2), (one, imp1) = out
+        assert sorted(two) == sorted(one)
+        diff = {tid: (sorted(set(map(tuple, two[tid]["fns"])) - set(map(tuple, one[tid]["fns"]))),
+                      sorted(set(map(tuple, one[tid]["fns"])) - set(map(tuple, two[tid]["fns"]))))
+                for tid in one if two[tid] != one[tid]}
+        assert not diff, json.dumps(diff, indent=1)
+        assert imp2 == imp1
+        assert any(two[t]["kept"] for t in two)  # the kept rule had something to compare
+    if not ran:
+        pytest.skip("no pyenv 3.12/3.13 with pytest and xdist")

@@ -185,11 +185,25 @@ static int known_kind(tracer *t, PyObject *code, entry **out)
 	return *out ? kind : -1;
 }
 
+/* impact_record._caller's call site: id << 32 | (at + 1), one int. */
+static PyObject *site_of(PyObject *id, int at)
+{
+	PyObject *shift = PyLong_FromLong(32), *low = PyLong_FromLong((long)at + 1), *hi = NULL,
+	         *out = NULL;
+	if (shift && low && (hi = PyNumber_Lshift(id, shift)))
+		out = PyNumber_Or(hi, low);
+	Py_XDECREF(shift);
+	Py_XDECREF(low);
+	Py_XDECREF(hi);
+	return out;
+}
+
 /*
  * A repository function `e` starts, not yet in the current sink `cur` (a
  * plain dict): do what impact_record._enter does then, `cur[id] =
  * _caller(frame)` (the nearest repository code object up the stack, at
- * most 64 frames, with the line it is at), without calling Python. 0 when
+ * most 64 frames, with where it is: f_lasti from 3.10 on, else the line,
+ * in one int as impact_record._caller makes it), without calling Python. 0 when
  * done; -1 when Python must do it (a frame on the way not classified yet,
  * or an error, cleared).
  */
@@ -208,9 +222,10 @@ static int enter_fast(tracer *t, entry *e, PyObject *cur, PyThreadState *ts, FRA
 		if ((k = known_kind(t, (PyObject *)f->f_code, &ce)) < 0)
 			return -1;
 		if (k) {
-			int line = PyCode_Addr2Line(f->f_code, _PyInterpreterFrame_LASTI(f) *
-			                            (int)sizeof(_Py_CODEUNIT));
-			if (!(caller = Py_BuildValue("(Oi)", ce->id, line)))
+			/* frame.f_lasti: the line is worked out later, where needed */
+			int lasti = _PyInterpreterFrame_LASTI(f);
+			lasti = lasti < 0 ? -1 : lasti * (int)sizeof(_Py_CODEUNIT);
+			if (!(caller = site_of(ce->id, lasti)))
 				goto done;
 			break;
 		}
@@ -225,7 +240,13 @@ static int enter_fast(tracer *t, entry *e, PyObject *cur, PyThreadState *ts, FRA
 		if ((k = known_kind(t, (PyObject *)f->f_code, &ce)) < 0)
 			return -1;
 		if (k) {
-			if (!(caller = Py_BuildValue("(Oi)", ce->id, PyFrame_GetLineNumber(f))))
+#if PY_VERSION_HEX >= 0x030A0000
+			/* frame.f_lasti (in bytes): the line is worked out later */
+			int site = f->f_lasti < 0 ? -1 : f->f_lasti * (int)sizeof(_Py_CODEUNIT);
+#else
+			int site = PyFrame_GetLineNumber(f);
+#endif
+			if (!(caller = site_of(ce->id, site)))
 				goto done;
 			break;
 		}

@@ -7,16 +7,23 @@ or each pytest-xdist worker, never the xdist controller) writes
 ``$IMPACT_RECORD/tests-<pid>.jsonl`` at session end, through a temporary
 name in the same directory and ``os.replace``:
 
-    {"v":1,"rootdir":"/abs/rootdir","python":"3.12.1","tracer":"monitoring","worker":null}
-    {"kind":"import","module":"/abs/pkg/mod.py","fns":[["/abs/pkg/util.py",12]],
+    {"v":2,"rootdir":"/abs/rootdir","python":"3.12.1","tracer":"monitoring","worker":null}
+    {"kind":"keys","paths":["/abs/pkg/mod.py","/abs/pkg/util.py"],"keys":[0,0,1,3,1,12]}
+    {"kind":"import","module":"/abs/pkg/mod.py","fns":[0,2],
      "files":["/abs/pkg/table.json"]}
-    {"kind":"test","id":"<nodeid>","path":"/abs/tests/test_x.py","fns":[...],
+    {"kind":"test","id":"<nodeid>","path":"/abs/tests/test_x.py","fns":[1,1],
      "kept":[...],"files":["/abs/templates/t.html"],"opaque":null}
 
 or, when recording cannot run at all, the single line
-``{"v":1,"disabled":"<why>"}``.
+``{"v":2,"disabled":"<why>"}``.
 
-``fns`` entries are ``[co_filename, co_firstlineno]`` of code objects whose
+``keys`` numbers, in sorted order, every ``(co_filename, co_firstlineno)``
+the lines name, as flat pairs (index in ``paths``, line): key 0 above is
+``("/abs/pkg/mod.py", 0)``, key 2 ``("/abs/pkg/util.py", 12)``. ``fns``
+and ``kept`` list key numbers ascending, each as its difference from the
+one before (the first from 0): ``[1,1]`` is keys 1 and 2. A suite of
+thousands of tests names each function thousands of times, its path once.
+Keys are code objects whose
 file is a Python file under the root (lambdas, comprehensions and nested
 functions as themselves: the reader maps lines to the enclosing function);
 ``files`` are the other files under the root that named executed code (a
@@ -55,8 +62,13 @@ The header's ``tracer`` says which way it traced: "monitoring",
 function; sys.settrace, which costs less than sys.setprofile); ``ctrace``
 says why the C hook was not used, when it was not.
 
-Tracing: on Python >= 3.12 ``sys.monitoring`` (one PY_START callback that
-returns DISABLE, re-armed with ``restart_events()`` at each boundary). On
+Tracing: on Python >= 3.12 ``sys.monitoring``: one tool's global PY_START
+sees each code object start once and returns DISABLE for good; repository
+code gets a second tool's local PY_START, which returns DISABLE too and is
+re-armed at each boundary for the code objects that fired since (so the
+cost is one callback per repository function per test, and none for
+pytest's own functions). With one free tool id, one global PY_START
+re-armed with ``restart_events()``. On
 CPython 3.9-3.11, where the build made it (impact_ctrace.c, beside this
 file or in ``$IMPACT_RECORD_CTRACE_DIR``), a C frame evaluation hook that
 dismisses a call already counted without calling Python and runs this
@@ -77,6 +89,9 @@ for _n in ("impact_record.py", "impact_pytest_plugin.py"):
     _SELF_FILES.add(os.path.join(_HERE, _n))
 _SELF_DIRS = (os.path.join(_HERE, "impact_child") + os.sep,)
 
+# The tests file's format (records.c reads this one only).
+SINK_VERSION = 2
+
 # Classification of a code object.
 _IGNORE, _FUNC, _MODULE, _FILE = 0, 1, 2, 3
 
@@ -95,8 +110,11 @@ _child = None         # a child's _ChildOut, None in the recording pytest proces
 _sinkdir = None
 _active = False
 _mon = None           # sys.monitoring, when used
-_tool = None
-_restart = lambda: None  # sys.monitoring.restart_events once started
+_tool = None          # its tool seeing every code object start once (global PY_START)
+_rtool = None         # its tool seeing repository code only (local PY_START), or None
+_rcodes = []          # code objects given local events of _rtool
+_fired = []           # of those, the ones whose PY_START fired (and was disabled) since the last re-arm
+_restart = lambda: None  # re-arms every repository code object for the next sink
 
 
 class _Sink:
@@ -158,13 +176,30 @@ def _remember(code):
     k = _classify(code)
     _alive.append(code)
     _kind[id(code)] = k
+    if k:
+        _codes[id(code)] = code
     return k
 
 
+_codes = {}           # id(code) -> code, for repository code (call sites' lines)
+# A call site is kept as the caller's instruction offset, its line worked
+# out only where kept() compares two (f_lineno scans the line table from
+# the start: about a microsecond per call from a long test function).
+_LASTI = sys.version_info >= (3, 10)
+_lines = {}           # id(code) -> its co_lines(), once needed
+
+
 def _caller(frame):
-    """The nearest repository code object up the stack from frame, with the
-    line it was at (the call site): (id of its code, line), or None."""
-    f = frame.f_back
+    """The nearest repository code object up the stack from frame's caller,
+    with where it was (the call site), or None. A site is one int, id of the
+    code << 32 | (offset or line) + 1 (see _site_line): a million of them
+    (one per function per test) as tuples kept the garbage collector busy
+    for seconds; ints it never looks at."""
+    return _caller_at(frame.f_back)
+
+
+def _caller_at(f):
+    """_caller from frame f itself up."""
     n = 0
     kind = _kind
     while f is not None and n < 64:
@@ -174,9 +209,35 @@ def _caller(frame):
         if k is None:
             k = _remember(c)
         if k:
-            return (i, f.f_lineno)
+            return (i << 32) | ((f.f_lasti if _LASTI else f.f_lineno) + 1)
         f = f.f_back
         n += 1
+    return None
+
+
+def _site_line(site):
+    """The line of a call site from _caller (what the caller's f_lineno was)."""
+    if site is None:
+        return None
+    cid, lasti = site >> 32, (site & 0xFFFFFFFF) - 1
+    if not _LASTI:
+        return lasti
+    table = _lines.get(cid)
+    if table is None:
+        code = _codes.get(cid)
+        try:
+            table = list(code.co_lines()) if code is not None else []
+        except Exception:
+            table = []
+        _lines[cid] = table
+        if code is not None and lasti < 0:
+            return code.co_firstlineno
+    if lasti < 0:
+        code = _codes.get(cid)
+        return code.co_firstlineno if code is not None else None
+    for start, end, line in table:
+        if start <= lasti < end:
+            return line
     return None
 
 
@@ -302,8 +363,13 @@ def _begin_import(code):
     _import_stack.append(s)
     if _mon is not None:
         try:
-            _mon.set_local_events(_tool, code, _mon.events.PY_RETURN)
-            _mon.set_events(_tool, _mon.events.PY_START | _mon.events.PY_UNWIND)
+            ev = _mon.events
+            if _rtool is not None:
+                _mon.set_local_events(_rtool, code, ev.PY_START | ev.PY_RETURN)
+                _mon.set_events(_rtool, ev.PY_UNWIND)
+            else:
+                _mon.set_local_events(_tool, code, ev.PY_RETURN)
+                _mon.set_events(_tool, ev.PY_START | ev.PY_UNWIND)
         except Exception:
             pass
     push(s)
@@ -321,9 +387,15 @@ def _end_import(s):
             d[c] = caller
     if _mon is not None:
         try:
-            _mon.set_local_events(_tool, s.code, 0)
-            if not _import_stack:
-                _mon.set_events(_tool, _mon.events.PY_START)
+            ev = _mon.events
+            if _rtool is not None:
+                _mon.set_local_events(_rtool, s.code, ev.PY_START)
+                if not _import_stack:
+                    _mon.set_events(_rtool, 0)
+            else:
+                _mon.set_local_events(_tool, s.code, 0)
+                if not _import_stack:
+                    _mon.set_events(_tool, ev.PY_START)
         except Exception:
             pass
     if s.opaque or s.procs:
@@ -365,10 +437,20 @@ def mark_opaque(reason):
 # ---------------------------------------------------------------- tracers
 
 def _on_start(code, offset):
+    """_tool's PY_START: each code object once (never re-armed when _rtool
+    is used): classify it; repository code gets _rtool's local PY_START,
+    which fires from its next start on (not for this one: this one is
+    recorded here)."""
     i = id(code)
     k = _kind.get(i)
     if k is None:
         k = _remember(code)
+        if k and _rtool is not None:
+            try:
+                _mon.set_local_events(_rtool, code, _mon.events.PY_START)
+                _rcodes.append(code)
+            except Exception:
+                pass
     if k:
         if k == _MODULE and not _no_imports and _key[i][0] != _collecting:
             try:
@@ -379,10 +461,52 @@ def _on_start(code, offset):
         d = _cur
         if i not in d:
             try:
-                d[i] = _caller(sys._getframe(1))
+                d[i] = _caller_at(sys._getframe(2))
             except Exception:
                 d[i] = None
     return _DISABLE
+
+
+def _on_rstart(code, offset):
+    """_rtool's PY_START: repository code starting for the first time since
+    the last re-arm (each is then disabled until the next, _rearm)."""
+    i = id(code)
+    k = _kind.get(i)
+    if k == _MODULE and not _no_imports and _key[i][0] != _collecting:
+        if not (_import_stack and _import_stack[-1].code is code):
+            try:
+                _begin_import(code)
+            except Exception:
+                pass
+    elif k:
+        d = _cur
+        if i not in d:
+            try:
+                d[i] = _caller_at(sys._getframe(2))
+            except Exception:
+                d[i] = None
+    # Listed last: a re-arm while this ran (an import began) must not
+    # count the DISABLE returned now as undone.
+    _fired.append(code)
+    return _DISABLE
+
+
+def _rearm():
+    """Every repository code object fires again at its next start: only
+    those that fired since the last time are re-armed (turning local
+    events off and on again re-enables what DISABLE turned off), so code
+    outside the repository never calls back again, and another tool's
+    disabled events stay disabled (sys.monitoring.restart_events would
+    wake them all). Popped one at a time: another thread may add more."""
+    fired = _fired
+    setl, tool, start = _mon.set_local_events, _rtool, _mon.events.PY_START
+    while fired:
+        code = fired.pop()
+        try:
+            setl(tool, code, 0)
+            setl(tool, code, start)
+        except Exception:
+            pass
 
 
 def _on_return(code, offset, retval):
@@ -996,7 +1120,7 @@ _disabled = None
 
 def start():
     """Start tracing (idempotent). Returns False when recording is off."""
-    global _root, _root_real, _active, _mon, _tool, _restart, _DISABLE, _tracer
+    global _root, _root_real, _active, _mon, _tool, _rtool, _restart, _DISABLE, _tracer
     global _disabled, _trace_fn, _thread_trace_fn, _prev_trace, _prev_thread_trace
     global _ctracer, _ctrace_why
     if _active or _disabled:
@@ -1009,21 +1133,32 @@ def start():
     replace_base(_Sink("idle"))
     if sys.version_info >= (3, 12):
         mon = sys.monitoring
-        tool = None
-        for t in (mon.PROFILER_ID, 3, 4, mon.OPTIMIZER_ID, mon.COVERAGE_ID, mon.DEBUGGER_ID):
-            if mon.get_tool(t) is None:
-                tool = t
-                break
-        if tool is None:
+        free = [t for t in (mon.PROFILER_ID, 3, 4, mon.OPTIMIZER_ID, mon.COVERAGE_ID,
+                            mon.DEBUGGER_ID) if mon.get_tool(t) is None]
+        if not free:
             held = ", ".join(sorted(set(str(mon.get_tool(t)) for t in range(6))))
             _disabled = "no free sys.monitoring tool id (held by %s)" % held
             return False
+        # Two tools when there are: one sees each code object once, the
+        # other repository code only, re-armed per sink (_rearm). With
+        # one, restart_events re-arms everything at each boundary: every
+        # function pytest runs per test calls back again.
+        tool = free[0]
         mon.use_tool_id(tool, "impact")
         _mon, _tool, _DISABLE = mon, tool, mon.DISABLE
-        _restart = mon.restart_events
+        rtool = free[1] if len(free) > 1 else None
+        if rtool is not None:
+            mon.use_tool_id(rtool, "impact")
+            _rtool = rtool
+            _restart = _rearm
+            mon.register_callback(rtool, mon.events.PY_START, _on_rstart)
+            mon.register_callback(rtool, mon.events.PY_RETURN, _on_return)
+            mon.register_callback(rtool, mon.events.PY_UNWIND, _on_unwind)
+        else:
+            _restart = mon.restart_events
+            mon.register_callback(tool, mon.events.PY_RETURN, _on_return)
+            mon.register_callback(tool, mon.events.PY_UNWIND, _on_unwind)
         mon.register_callback(tool, mon.events.PY_START, _on_start)
-        mon.register_callback(tool, mon.events.PY_RETURN, _on_return)
-        mon.register_callback(tool, mon.events.PY_UNWIND, _on_unwind)
         mon.set_events(tool, mon.events.PY_START)
         _tracer = "monitoring"
     else:
@@ -1097,18 +1232,23 @@ def stop():
     except Exception:
         pass
     if _mon is not None:
-        try:
-            _mon.set_events(_tool, 0)
-            for ev in (_mon.events.PY_START, _mon.events.PY_RETURN, _mon.events.PY_UNWIND):
-                _mon.register_callback(_tool, ev, None)
-            for s in _import_stack:
-                try:
-                    _mon.set_local_events(_tool, s.code, 0)
-                except Exception:
-                    pass
-            _mon.free_tool_id(_tool)
-        except Exception:
-            pass
+        for tool in (_tool, _rtool):
+            if tool is None:
+                continue
+            try:
+                _mon.set_events(tool, 0)
+                for ev in (_mon.events.PY_START, _mon.events.PY_RETURN, _mon.events.PY_UNWIND):
+                    _mon.register_callback(tool, ev, None)
+                for c in [s.code for s in _import_stack] + (_rcodes if tool == _rtool else []):
+                    try:
+                        _mon.set_local_events(tool, c, 0)
+                    except Exception:
+                        pass
+                _mon.free_tool_id(tool)
+            except Exception:
+                pass
+        del _rcodes[:]
+        del _fired[:]
     elif _ctracer is not None:
         try:
             _ctracer.uninstall()
@@ -1301,18 +1441,6 @@ class Recorder:
 
     # ------------------------------------------------------------ output
 
-    def _keys(self, codes):
-        fns, files = set(), set()
-        for c in codes:
-            k = _key.get(c)
-            if k is None:
-                continue
-            if _kind.get(c) == _FILE:
-                files.add(k[0])
-            else:
-                fns.add(k)
-        return fns, files
-
     def kept(self):
         """Per test index, the code objects it kept from an earlier test."""
         tests = self.tests
@@ -1328,7 +1456,19 @@ class Recorder:
         # C called something else from the very site that called F
         # dispatched elsewhere (obj.render() on another type); it did not
         # keep F's result.
-        sites = [set(t[2].values()) for t in tests]
+        # Sites by caller, per test, made when first needed; lines worked
+        # out for those compared only (_site_line).
+        sites = {}
+
+        def called_from(j, c, line):
+            idx = sites.get(j)
+            if idx is None:
+                idx = sites[j] = {}
+                for v in tests[j][2].values():
+                    if v is not None:
+                        idx.setdefault(v >> 32, set()).add(v)
+            return any(_site_line(v) == line for v in idx.get(c, ()))
+
         out = {}
         for i, t in enumerate(tests):
             raw = t[2]
@@ -1336,17 +1476,21 @@ class Recorder:
             for f, cl in raw.items():
                 if cl is None:
                     continue
-                c = cl[0]
+                c = cl >> 32
                 if last_run.get(f) != i or first_run.get(c) != i:
                     continue
-                later = [j for j in runs.get(c, ()) if j > i and cl not in sites[j]]
+                js = [j for j in runs.get(c, ()) if j > i]
+                if not js:
+                    continue
+                line = _site_line(cl)
+                later = [j for j in js if not called_from(j, c, line)]
                 if not later:
                     continue
                 if children is None:
                     children = {}
                     for g, gc in raw.items():
                         if gc is not None:
-                            children.setdefault(gc[0], []).append(g)
+                            children.setdefault(gc >> 32, []).append(g)
                 closure, todo = set(), [f]
                 while todo:
                     g = todo.pop()
@@ -1359,45 +1503,61 @@ class Recorder:
         return out
 
     def lines(self):
-        yield {"v": 1, "rootdir": str(getattr(self.config, "rootpath", None)
-                                     or self.config.rootdir),
+        yield {"v": SINK_VERSION, "rootdir": str(getattr(self.config, "rootpath", None)
+                                                or self.config.rootdir),
                "python": "%d.%d.%d" % sys.version_info[:3], "tracer": _tracer,
                "ctrace": _ctrace_why, "worker": self.worker}
-        # every key's place in sorted order, once: a test's list is then
-        # sorted by an int (comparing [path, line] pairs of long common
-        # prefixes costs seconds on a suite of thousands of tests)
-        rank = {k: n for n, k in enumerate(sorted(set(_key.values())))}
-
-        def ordered(keys):
-            try:
-                return [list(k) for k in sorted(keys, key=rank.__getitem__)]
-            except KeyError:  # a child's key this process never saw
-                return sorted([list(k) for k in keys])
-
-        for mod in sorted(_imports):
-            fns, files = self._keys(_imports[mod])
-            yield {"kind": "import", "module": mod, "fns": ordered(fns),
-                   "files": sorted(files)}
         kept = self.kept()
         children = read_children(self.sinkdir) if any(t[5] for t in self.tests) else {}
         direct = set(pid for t in self.tests for pid, _ in t[5] if pid)
+        # Every (path, line) once, numbered in sorted order: tests and
+        # imports name them by number (a suite of thousands of tests names
+        # each function thousands of times; its path once).
+        kinds = _kind
+        keys = set(k for i, k in _key.items() if kinds.get(i) != _FILE)
+        for p in children.values():
+            keys.update(p["fns"])
+        order = sorted(keys)
+        num = {k: n for n, k in enumerate(order)}
+        paths = sorted(set(k[0] for k in order))
+        pnum = {p: n for n, p in enumerate(paths)}
+        flat = []
+        for k in order:
+            flat.append(pnum[k[0]])
+            flat.append(k[1])
+        yield {"kind": "keys", "paths": paths, "keys": flat}
+        cnum, cfile = {}, {}
+        for i, k in _key.items():
+            if kinds.get(i) == _FILE:
+                cfile[i] = k[0]
+            else:
+                cnum[i] = num[k]
+
+        def split(codes):
+            """Key numbers and file paths of code ids."""
+            return ({cnum[c] for c in codes if c in cnum},
+                    {cfile[c] for c in codes if c in cfile})
+
+        for mod in sorted(_imports):
+            fns, files = split(_imports[mod])
+            yield {"kind": "import", "module": mod, "fns": _deltas(fns),
+                   "files": sorted(files)}
         for i, (nodeid, path, raw, extra, opaque, procs) in enumerate(self.tests):
             codes = set(raw)
             codes.update(extra)
-            fns, files = self._keys(codes)
+            fns, files = split(codes)
             if procs:
                 # what the processes it started ran (caches stay in their
                 # process: never evidence for kept)
                 cfns, cfiles, reason = children_of(procs, children, direct)
-                fns |= cfns
+                fns.update(num[k] for k in cfns)
                 files |= cfiles
                 opaque = opaque or reason
-            kfns, kfiles = self._keys(kept.get(i, ()))
+            kfns, kfiles = split(kept.get(i, ()))
             kfns -= fns
             files |= kfiles
             yield {"kind": "test", "id": nodeid, "path": path,
-                   "fns": ordered(fns),
-                   "kept": ordered(kfns),
+                   "fns": _deltas(fns), "kept": _deltas(kfns),
                    "files": sorted(files), "opaque": opaque}
 
     def write(self):
@@ -1411,8 +1571,17 @@ class Recorder:
         try:
             lines = list(self.lines())
         except Exception as e:
-            lines = [{"v": 1, "disabled": "recorder failed: %s" % type(e).__name__}]
+            lines = [{"v": SINK_VERSION, "disabled": "recorder failed: %s" % type(e).__name__}]
         write_lines(self.sinkdir, lines)
+
+
+def _deltas(numbers):
+    """Ascending numbers as differences (the first from 0): short to write."""
+    out, prev = [], 0
+    for n in sorted(numbers):
+        out.append(n - prev)
+        prev = n
+    return out
 
 
 def write_lines(sinkdir, lines):
@@ -1462,7 +1631,7 @@ def configure(config):
             return  # pytest run by a recorded test: its record is the test's
         start()
         if _disabled:
-            write_lines(sinkdir, [{"v": 1, "disabled": _disabled}])
+            write_lines(sinkdir, [{"v": SINK_VERSION, "disabled": _disabled}])
             return
         import pytest
         for name, f in list(vars(Recorder).items()):
