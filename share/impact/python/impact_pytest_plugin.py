@@ -156,8 +156,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # initial conftests are imported, so their import time is recorded too.
     if os.environ.get("IMPACT_RECORD"):
         try:
-            import impact_record
-            impact_record.early_start()
+            import impact_record_pytest
+            impact_record_pytest.early_start()
         except Exception:
             pass
 
@@ -165,8 +165,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
 def pytest_configure(config):
     if os.environ.get("IMPACT_RECORD"):
         try:
-            import impact_record
-            impact_record.configure(config)
+            import impact_record_pytest
+            impact_record_pytest.configure(config)
         except Exception:
             pass
     path = os.environ.get(_VAR)

@@ -1,0 +1,394 @@
+"""
+impact_record_pytest - the pytest side of impact's recorder.
+
+impact_record.py owns tracing (which code runs, per sink), the processes a
+test starts and the children that report back; this module owns what pytest
+tells it: a sink per test (setup, call, teardown), fixtures of wider scope
+credited to every test that uses them, what collection ran credited to
+every test of its file, and the tests file written at the end
+(tests-<pid>.jsonl, read by impact's records ingest, records.c). It is
+loaded by impact_pytest_plugin.py only when $IMPACT_RECORD is set.
+
+Module state lives in impact_record (``_r``): this module only reads and
+sets it there, so both halves see one recorder.
+"""
+import os
+import sys
+
+import impact_record as _r
+
+def _fixturedefs(item):
+    out = []
+    try:
+        info = getattr(item, "_fixtureinfo", None)
+        n2d = getattr(info, "name2fixturedefs", None) or {}
+        for name in getattr(item, "fixturenames", ()) or ():
+            out.extend(n2d.get(name, ()) or ())
+    except Exception:
+        pass
+    return out
+
+
+def _path_of(node):
+    p = getattr(node, "path", None)
+    if p is None:
+        p = getattr(node, "fspath", None)
+    if p is None:
+        return None
+    p = os.path.abspath(str(p))
+    q = _r._norm(p) if _r._root else None
+    return q or p
+
+
+def _hookimpl(**kw):
+    """Marks a hook; pytest.hookimpl is applied when pytest is there (configure)."""
+    def mark(f):
+        f._impact_hookimpl = kw
+        return f
+    return mark
+
+
+class Recorder:
+    """The pytest plugin part: sinks follow pytest's phases."""
+
+    def __init__(self, config, sinkdir):
+        self.config = config
+        self.sinkdir = sinkdir
+        wi = getattr(config, "workerinput", None)
+        self.worker = wi.get("workerid") if isinstance(wi, dict) else None
+        self.fixtures = {}      # fixturedef -> _Sink
+        self.collected = {}     # file path -> fns dict
+        self.tests = []         # [nodeid, path, raw fns, extra fns, opaque]
+        self.written = False
+
+    # collection: what runs while a file is collected belongs to its tests
+    @_hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_make_collect_report(self, collector):
+        sink = None
+        prev = _r._collecting
+        try:
+            import pytest
+            pkg = getattr(pytest, "Package", None)
+            if (isinstance(collector, (pytest.File, pytest.Class))
+                    and not (pkg is not None and isinstance(collector, pkg))):
+                p = _path_of(collector)
+                if p:
+                    sink = _r._Sink("collect", p)
+                    _r._collecting = p
+                    _r.push(sink)
+        except Exception:
+            sink = None
+        try:
+            yield
+        finally:
+            if sink is not None:
+                try:
+                    _r._collecting = prev
+                    _r.pop(sink)
+                    d = self.collected.setdefault(sink.name, [{}, None, []])
+                    for c, caller in sink.fns.items():
+                        d[0].setdefault(c, caller)
+                    if sink.opaque and not d[1]:
+                        d[1] = sink.opaque
+                    d[2].extend(sink.procs)
+                except Exception:
+                    pass
+
+
+    @_hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        sink = None
+        try:
+            sink = self.fixtures.get(fixturedef)
+            fresh = _r._Sink("fixture", fixturedef)
+            _r.push(fresh)
+        except Exception:
+            fresh = None
+        try:
+            yield
+        finally:
+            if fresh is not None:
+                try:
+                    _r.pop(fresh)
+                    if sink is None:
+                        self.fixtures[fixturedef] = fresh
+                    else:
+                        for c, caller in fresh.fns.items():
+                            sink.fns.setdefault(c, caller)
+                        sink.opaque = sink.opaque or fresh.opaque
+                        sink.procs.extend(fresh.procs)
+                except Exception:
+                    pass
+
+
+    @_hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        sink = _r._Sink("test", getattr(item, "nodeid", ""))
+        try:
+            _r.patch_multiprocessing()
+            _r.replace_base(sink)
+        except Exception:
+            pass
+        self._requested = []
+        try:
+            yield
+        finally:
+            try:
+                self._finish_test(item, sink)
+            except Exception:
+                pass
+
+
+    @_hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        # fixtures obtained at setup, also by getfixturevalue
+        try:
+            req = getattr(item, "_request", None)
+            defs = getattr(req, "_fixture_defs", None) or {}
+            self._requested = list(defs.values())
+        except Exception:
+            pass
+        yield
+
+
+    def _finish_test(self, item, sink):
+        _r.replace_base(_r._Sink("idle"))
+        extra = {}
+        opaque = sink.opaque
+        procs = list(sink.procs)
+        seen = set()
+        for fd in _fixturedefs(item) + list(getattr(self, "_requested", ()) or ()):
+            if id(fd) in seen:
+                continue
+            seen.add(id(fd))
+            fs = self.fixtures.get(fd)
+            if fs is None:
+                continue
+            for c in fs.fns:
+                extra[c] = None
+            opaque = opaque or fs.opaque
+            procs.extend(fs.procs)
+        path = _path_of(item)
+        coll = self.collected.get(path)
+        if coll is not None:
+            for c in coll[0]:
+                extra[c] = None
+            opaque = opaque or coll[1]
+            procs.extend(coll[2])
+        if not _r.tracer_intact():
+            opaque = opaque or "the trace function was replaced during the run: not recorded"
+        self.tests.append([item.nodeid, path, sink.fns, extra, opaque, procs])
+
+    @_hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        self.write()
+
+
+    def pytest_unconfigure(self, config):
+        self.write()
+
+    # ------------------------------------------------------------ output
+
+    def kept(self):
+        """Per test index, the code objects it kept from an earlier test."""
+        tests = self.tests
+        first_run = {}      # code -> index of the first test that ran it
+        last_run = {}       # code -> index of the last test that ran it
+        runs = {}           # code -> indexes of tests that ran it
+        for i, t in enumerate(tests):
+            for c in t[2]:
+                first_run.setdefault(c, i)
+                last_run[c] = i
+                runs.setdefault(c, []).append(i)
+        # The call sites each test was seen calling from: a later test whose
+        # C called something else from the very site that called F
+        # dispatched elsewhere (obj.render() on another type); it did not
+        # keep F's result.
+        # Sites by caller, per test, made when first needed; lines worked
+        # out for those compared only (_site_line).
+        sites = {}
+
+        def called_from(j, c, line):
+            idx = sites.get(j)
+            if idx is None:
+                idx = sites[j] = {}
+                for v in tests[j][2].values():
+                    if v is not None:
+                        idx.setdefault(v >> 32, set()).add(v)
+            return any(_r._site_line(v) == line for v in idx.get(c, ()))
+
+        out = {}
+        for i, t in enumerate(tests):
+            raw = t[2]
+            children = None
+            for f, cl in raw.items():
+                if cl is None:
+                    continue
+                c = cl >> 32
+                if last_run.get(f) != i or first_run.get(c) != i:
+                    continue
+                js = [j for j in runs.get(c, ()) if j > i]
+                if not js:
+                    continue
+                line = _r._site_line(cl)
+                later = [j for j in js if not called_from(j, c, line)]
+                if not later:
+                    continue
+                if children is None:
+                    children = {}
+                    for g, gc in raw.items():
+                        if gc is not None:
+                            children.setdefault(gc >> 32, []).append(g)
+                closure, todo = set(), [f]
+                while todo:
+                    g = todo.pop()
+                    if g in closure:
+                        continue
+                    closure.add(g)
+                    todo.extend(children.get(g, ()))
+                for j in later:
+                    out.setdefault(j, set()).update(closure)
+        return out
+
+    def lines(self):
+        yield {"v": _r.SINK_VERSION, "rootdir": str(getattr(self.config, "rootpath", None)
+                                                or self.config.rootdir),
+               "python": "%d.%d.%d" % sys.version_info[:3], "tracer": _r._tracer,
+               "ctrace": _r._ctrace_why, "worker": self.worker}
+        kept = self.kept()
+        children = _r.read_children(self.sinkdir) if any(t[5] for t in self.tests) else {}
+        direct = set(pid for t in self.tests for pid, _ in t[5] if pid)
+        # Every (path, line) once, numbered in sorted order: tests and
+        # imports name them by number (a suite of thousands of tests names
+        # each function thousands of times; its path once).
+        kinds = _r._kind
+        keys = set(k for i, k in _r._key.items() if kinds.get(i) != _r._FILE)
+        for p in children.values():
+            keys.update(p["fns"])
+        order = sorted(keys)
+        num = {k: n for n, k in enumerate(order)}
+        paths = sorted(set(k[0] for k in order))
+        pnum = {p: n for n, p in enumerate(paths)}
+        flat = []
+        for k in order:
+            flat.append(pnum[k[0]])
+            flat.append(k[1])
+        yield {"kind": "keys", "paths": paths, "keys": flat}
+        cnum, cfile = {}, {}
+        for i, k in _r._key.items():
+            if kinds.get(i) == _r._FILE:
+                cfile[i] = k[0]
+            else:
+                cnum[i] = num[k]
+
+        def split(codes):
+            """Key numbers and file paths of code ids."""
+            return ({cnum[c] for c in codes if c in cnum},
+                    {cfile[c] for c in codes if c in cfile})
+
+        for mod in sorted(_r._imports):
+            fns, files = split(_r._imports[mod])
+            yield {"kind": "import", "module": mod, "fns": _deltas(fns),
+                   "files": sorted(files)}
+        for i, (nodeid, path, raw, extra, opaque, procs) in enumerate(self.tests):
+            codes = set(raw)
+            codes.update(extra)
+            fns, files = split(codes)
+            if procs:
+                # what the processes it started ran (caches stay in their
+                # process: never evidence for kept)
+                cfns, cfiles, reason = _r.children_of(procs, children, direct)
+                fns.update(num[k] for k in cfns)
+                files |= cfiles
+                opaque = opaque or reason
+            kfns, kfiles = split(kept.get(i, ()))
+            kfns -= fns
+            files |= kfiles
+            yield {"kind": "test", "id": nodeid, "path": path,
+                   "fns": _deltas(fns), "kept": _deltas(kfns),
+                   "files": sorted(files), "opaque": opaque}
+
+    def write(self):
+        if self.written or _r._child is not None:
+            return  # a forked copy of this process writes no tests file
+        self.written = True
+        try:
+            _r.stop()
+        except Exception:
+            pass
+        try:
+            lines = list(self.lines())
+        except Exception as e:
+            lines = [{"v": _r.SINK_VERSION, "disabled": "recorder failed: %s" % type(e).__name__}]
+        write_lines(self.sinkdir, lines)
+
+
+def _deltas(numbers):
+    """Ascending numbers as differences (the first from 0): short to write."""
+    out, prev = [], 0
+    for n in sorted(numbers):
+        out.append(n - prev)
+        prev = n
+    return out
+
+
+def write_lines(sinkdir, lines):
+    try:
+        final = os.path.join(sinkdir, "tests-%d.jsonl" % os.getpid())
+        tmp = os.path.join(sinkdir, ".tests-%d.jsonl.tmp" % os.getpid())
+        json = _r._json()
+        data = "".join(json.dumps(l, ensure_ascii=True, separators=(",", ":")) + "\n"
+                       for l in lines).encode("ascii")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+    except Exception:
+        pass
+
+
+def early_start():
+    """From the plugin's first hook: trace conftest imports too."""
+    if not os.environ.get("IMPACT_RECORD"):
+        return
+    try:
+        _r.start()
+    except Exception:
+        pass
+
+
+def configure(config):
+    """From the plugin's pytest_configure: record this process, or step back."""
+    sinkdir = os.environ.get("IMPACT_RECORD")
+    if not sinkdir:
+        return
+    try:
+        controller = (not hasattr(config, "workerinput")
+                      and (getattr(config.option, "dist", "no") or "no") != "no"
+                      and getattr(config.option, "numprocesses", None))
+        if controller:
+            # an xdist controller runs no test: its workers record
+            _r.stop()
+            return
+        if _r._child is not None:
+            return  # pytest run by a recorded test: its record is the test's
+        _r.start()
+        if _r._disabled:
+            write_lines(sinkdir, [{"v": _r.SINK_VERSION, "disabled": _r._disabled}])
+            return
+        import pytest
+        for name, f in list(vars(Recorder).items()):
+            kw = getattr(f, "_impact_hookimpl", None)
+            if kw is not None and not hasattr(f, "pytest_impl"):
+                pytest.hookimpl(**kw)(f)
+        config.pluginmanager.register(Recorder(config, sinkdir), "impact-record")
+    except Exception:
+        try:
+            _r.stop()
+        except Exception:
+            pass
