@@ -199,13 +199,27 @@ void impact_graph_freeze(impact_graph *g)
 impact_graph *impact_graph_borrow(const impact_graph_arrays *a)
 {
 	impact_graph *g;
-	/* Rows must be well-formed; the bytes themselves were checked by the owner. */
+	/*
+	 * Rows must be well-formed and every edge in the graph, in its rows: a
+	 * walk indexes by them. The owner's checksum only says the bytes are
+	 * as written, not that they were written by impact. One pass, as the
+	 * checksum's.
+	 */
 	if (!a->out_start || !a->in_start || a->out_start[0] || a->in_start[0] ||
 	    a->out_start[a->n] != a->nedges || a->in_start[a->n] != a->nedges)
 		return NULL;
 	for (uint32_t k = 0; k < a->n; k++)
 		if (a->out_start[k] > a->out_start[k + 1] || a->in_start[k] > a->in_start[k + 1])
 			return NULL;
+	for (uint32_t k = 0; k < a->n; k++) {
+		for (uint32_t i = a->out_start[k]; i < a->out_start[k + 1]; i++)
+			if (a->edges[i].from != k || a->edges[i].to >= a->n ||
+			    a->edges[i].kind >= IMPACT_EDGE_KIND_COUNT)
+				return NULL;
+		for (uint32_t i = a->in_start[k]; i < a->in_start[k + 1]; i++)
+			if (a->in_edges[i] >= a->nedges || a->edges[a->in_edges[i]].to != k)
+				return NULL;
+	}
 	g = impact_xcalloc(1, sizeof(*g));
 	g->n = a->n;
 	g->edges = (impact_edge *)a->edges;
