@@ -6,8 +6,7 @@ Builds each layout of tests/e2e/layouts.py (plus a collect hook) in a
 temporary git repository, runs `impact --list HEAD~1` there, and copies
 what that run cached into tests/fuzz/corpus/: the module graphs
 (<commondir>/impact/graphs/*) into projcache/, a few encoded facts records
-from cache.sqlite into pyfacts/ (with fuzz_pyfacts.c's leading byte: 1, a
-record). Small on purpose: libFuzzer finds the rest.
+from cache.sqlite into pyfacts/. Small on purpose: libFuzzer finds the rest.
 """
 import os
 import sqlite3
@@ -61,7 +60,7 @@ def build(impact, name, files, out):
             for i, row in enumerate(db.execute(f"select {blobs[-1]} from {t} limit 2")):
                 if isinstance(row[0], bytes) and row[0][:3] == b"IPF":
                     with open(os.path.join(out, "pyfacts", f"rec-{name}-{i}"), "wb") as f:
-                        f.write(b"\x01" + row[0])
+                        f.write(row[0])
         db.close()
 
 
