@@ -43,9 +43,18 @@ static void use(const impact_project *p)
 		impact_reach reach;
 		uint32_t seed = s < n ? s : 0;
 		impact_graph_dependents(&reach, g, &seed, 1, s & 1 ? 1u << IMPACT_EDGE_TYPE_CHECKING : 0);
-		for (uint32_t k = 0; k < n; k++)
-			if (reach.via[k])
-				sum += strlen(p->files[reach.via[k]->to].path);
+		for (uint32_t k = 0; k < n; k++) {
+			/* Every chain leads to the seed, as select.c follows it. */
+			uint32_t at = k, steps = 0;
+			while (reach.via[at]) {
+				sum += strlen(p->files[reach.via[at]->to].path);
+				at = reach.via[at]->to;
+				if (++steps > n)
+					abort();
+			}
+			if (reach.dist[k] != UINT32_MAX && at != seed)
+				abort();
+		}
 		impact_reach_release(&reach);
 	}
 	for (size_t i = 0; i < p->collectors.n; i++)
