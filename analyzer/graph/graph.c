@@ -199,12 +199,29 @@ void impact_graph_freeze(impact_graph *g)
 impact_graph *impact_graph_borrow(const impact_graph_arrays *a)
 {
 	impact_graph *g;
-	/* Rows must be well-formed; the bytes themselves were checked by the owner. */
+	/*
+	 * Rows must be well-formed, every edge in the graph and in its row, of
+	 * a known kind, and every in-edge an edge: a walk indexes by them. The
+	 * owner's checksum only says the bytes are as written, not that impact
+	 * wrote them. Sequential passes, as the checksum's (that an in-edge's
+	 * row is its target's is left to the walk, which skips one that is
+	 * not: checking it here reads the edges out of order, forty times the
+	 * cost).
+	 */
 	if (!a->out_start || !a->in_start || a->out_start[0] || a->in_start[0] ||
 	    a->out_start[a->n] != a->nedges || a->in_start[a->n] != a->nedges)
 		return NULL;
 	for (uint32_t k = 0; k < a->n; k++)
 		if (a->out_start[k] > a->out_start[k + 1] || a->in_start[k] > a->in_start[k + 1])
+			return NULL;
+	for (uint32_t k = 0; k < a->n; k++) {
+		for (uint32_t i = a->out_start[k]; i < a->out_start[k + 1]; i++)
+			if (a->edges[i].from != k || a->edges[i].to >= a->n ||
+			    a->edges[i].kind >= IMPACT_EDGE_KIND_COUNT)
+				return NULL;
+	}
+	for (size_t i = 0; i < a->nedges; i++)
+		if (a->in_edges[i] >= a->nedges)
 			return NULL;
 	g = impact_xcalloc(1, sizeof(*g));
 	g->n = a->n;
@@ -271,7 +288,9 @@ void impact_graph_dependents(impact_reach *out, const impact_graph *g,
 		uint32_t u = queue[head++];
 		for (uint32_t k = g->in_start[u]; k < g->in_start[u + 1]; k++) {
 			const impact_edge *e = &g->edges[g->in_edges[k]];
-			if (skip_kinds & (1u << e->kind))
+			/* Not u's (a borrowed graph's rows, see impact_graph_borrow): a
+			 * chain through it would not lead to a seed, or in circles. */
+			if (e->to != u || (skip_kinds & (1u << e->kind)))
 				continue;
 			if (out->dist[e->from] != UINT32_MAX)
 				continue;

@@ -65,7 +65,8 @@ void impact_graph_get_arrays(const impact_graph *g, impact_graph_arrays *out);
 /*
  * A frozen graph over arrays someone else owns (and keeps alive and
  * unchanged until impact_graph_free): nothing is copied. NULL when the
- * row starts are not well-formed.
+ * row starts are not well-formed, or an edge lies outside the graph, in
+ * another row than its ends', or has no known kind.
  */
 impact_graph *impact_graph_borrow(const impact_graph_arrays *arrays);
 

@@ -197,20 +197,16 @@ static void get_list(reader *r, impact_strlist *l, impact_buf *tmp)
 	}
 }
 
-int impact_projcache_decode(impact_project *p, const void *data, size_t len,
-                            const git_oid *tree)
+/*
+ * The five checksummed parts of the `len` bytes at `d` (a graph file),
+ * from the sizes in its header: 0, or IMPACT_EINVALID when they do not
+ * add up. Every size is checked before anything is read by them.
+ */
+static int split_parts(impact_file_part parts[5], const unsigned char *d, size_t len)
 {
-	const unsigned char *d = data;
-	impact_buf tmp = IMPACT_BUF_INIT;
-	impact_file_part parts[5];
-	impact_graph_arrays a;
-	uint32_t n, ncol, probe, head_len, nodes, esize, sum;
+	uint32_t probe, head_len, nodes, esize;
 	uint64_t ne;
-	reader r;
 
-	/* Another version's graph (an upgrade) is a plain miss: rewritten, not "damaged". */
-	if (len >= 4 && !memcmp(d, "IPG", 3) && d[3] != PROJCACHE_VERSION)
-		return impact_error_set(IMPACT_ENOTFOUND, "a module graph of another version");
 	if (len < HEADER_SIZE + 4 || memcmp(d, "IPG", 3))
 		return impact_error_set(IMPACT_EINVALID, "not a module graph");
 	memcpy(&probe, d + 28, 4);
@@ -218,8 +214,6 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 	memcpy(&nodes, d + 36, 4);
 	memcpy(&ne, d + 40, 8);
 	memcpy(&esize, d + 48, 4);
-	memcpy(&sum, d + len - 4, 4);
-	/* Every size first, then the checksum, then the contents. */
 	if (probe != BYTE_ORDER_PROBE || esize != sizeof(impact_edge) || head_len % 8 ||
 	    head_len < HEADER_SIZE || !nodes || head_len > len ||
 	    ne > (len - head_len) / (sizeof(impact_edge) + 4) ||
@@ -231,10 +225,44 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 	parts[2] = (impact_file_part){ (const char *)parts[1].data + parts[1].len, ((size_t)nodes + 1) * 4 };
 	parts[3] = (impact_file_part){ (const char *)parts[2].data + parts[2].len, ((size_t)nodes + 1) * 4 };
 	parts[4] = (impact_file_part){ (const char *)parts[3].data + parts[3].len, (size_t)ne * 4 };
+	return 0;
+}
+
+int impact_projcache_seal(void *data, size_t len)
+{
+	impact_file_part parts[5];
+	uint32_t sum;
+	int rc = split_parts(parts, data, len);
+	if (rc < 0)
+		return rc;
+	sum = checksum_parts(parts, 5);
+	memcpy((unsigned char *)data + len - 4, &sum, 4);
+	return 0;
+}
+
+int impact_projcache_decode(impact_project *p, const void *data, size_t len,
+                            const git_oid *tree)
+{
+	const unsigned char *d = data;
+	impact_buf tmp = IMPACT_BUF_INIT;
+	impact_file_part parts[5];
+	impact_graph_arrays a;
+	uint32_t n, ncol, nodes, sum;
+	reader r;
+	int rc;
+
+	/* Another version's graph (an upgrade) is a plain miss: rewritten, not "damaged". */
+	if (len >= 4 && !memcmp(d, "IPG", 3) && d[3] != PROJCACHE_VERSION)
+		return impact_error_set(IMPACT_ENOTFOUND, "a module graph of another version");
+	/* Every size first, then the checksum, then the contents. */
+	if ((rc = split_parts(parts, d, len)) < 0)
+		return rc;
+	memcpy(&nodes, d + 36, 4);
+	memcpy(&sum, d + len - 4, 4);
 	if (checksum_parts(parts, 5) != sum)
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (checksum)");
 	r.p = d + 4;
-	r.end = d + head_len;
+	r.end = d + parts[0].len;
 	r.bad = false;
 	/* Built from facts of another version (an upgrade): a plain miss, as above. */
 	if (impact_bytes_get_u32(&r) != IMPACT_PYFACTS_VERSION)
@@ -301,7 +329,7 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 
 	/* The graph's arrays, used where they lie (the mapping outlives the graph). */
 	a.n = nodes;
-	a.nedges = (size_t)ne;
+	a.nedges = parts[4].len / 4;
 	a.edges = parts[1].data;
 	a.out_start = parts[2].data;
 	a.in_start = parts[3].data;

@@ -40,4 +40,12 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p);
 int impact_projcache_decode(impact_project *p, const void *data, size_t len,
                             const git_oid *tree);
 
+/*
+ * Write into the last four bytes of graph file `data` the checksum its
+ * sizes call for: for tests and fuzzers that make or damage graphs on
+ * purpose, so that what follows the checksum is reached. IMPACT_EINVALID
+ * (nothing written) when the sizes in its header do not add up.
+ */
+int impact_projcache_seal(void *data, size_t len);
+
 #endif

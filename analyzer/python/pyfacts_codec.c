@@ -88,9 +88,21 @@ int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
 		impact_bytes_put_u32(out, facts->refs[i].symbol);
 		put_str(out, facts->refs[i].text);
 	}
-	impact_bytes_put_u32(out, fnv1a((const unsigned char *)out->ptr + start, out->size - start));
+	impact_bytes_put_u32(out, 0);
+	impact_pyfacts_seal(out->ptr + start, out->size - start);
 	return out->size - start > UINT32_MAX
 	       ? impact_error_set(IMPACT_ERROR, "facts too large to encode") : 0;
+}
+
+void impact_pyfacts_seal(void *data, size_t len)
+{
+	unsigned char *p = data;
+	uint32_t sum;
+	if (len < 4)
+		return;
+	sum = fnv1a(p, len - 4);
+	for (int k = 0; k < 4; k++)
+		p[len - 4 + k] = (unsigned char)(sum >> (8 * k));
 }
 
 typedef impact_bytes_reader reader;

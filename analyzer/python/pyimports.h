@@ -284,4 +284,12 @@ impact_pyfacts *impact_pyfacts_slim(const impact_pyfacts *facts);
 /* impact_pyfacts_decode straight to the slim copy, never holding the rest. */
 int impact_pyfacts_decode_slim(impact_pyfacts **out, const void *data, size_t len);
 
+/*
+ * Write into the last four bytes of the `len` bytes at `data` the checksum
+ * the decoders expect there (what impact_pyfacts_encode ends with): for
+ * tests and fuzzers that make or damage records on purpose, so that what
+ * follows the checksum is reached. Nothing when len < 4.
+ */
+void impact_pyfacts_seal(void *data, size_t len);
+
 #endif

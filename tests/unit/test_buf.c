@@ -13,6 +13,7 @@
 #include "strpool.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static void buf__grow_and_print(void **state)
@@ -149,6 +150,59 @@ static void graph__cycle(void **state)
 	impact_graph_free(g);
 }
 
+/*
+ * A borrowed graph (a cached graph file's arrays) is checked edge by edge:
+ * a file with a right checksum but an edge outside the graph, in another
+ * row or of no known kind is refused, never walked (found by
+ * fuzz-projcache); an in-edge listed under another node is skipped by the
+ * walk, so no chain goes in circles.
+ */
+static void graph__borrow_checks_edges(void **state)
+{
+	impact_graph *g = impact_graph_new(3), *b;
+	impact_graph_arrays a;
+	impact_edge edges[2];
+	uint32_t in_edges[2];
+	(void)state;
+	impact_graph_add(g, 0, 1, IMPACT_EDGE_IMPORT, 1);
+	impact_graph_add(g, 1, 2, IMPACT_EDGE_LAZY, 2);
+	impact_graph_freeze(g);
+	impact_graph_get_arrays(g, &a);
+	assert_int_equal(a.nedges, 2);
+	assert_non_null(b = impact_graph_borrow(&a));
+	impact_graph_free(b);
+
+	memcpy(edges, a.edges, sizeof(edges));
+	memcpy(in_edges, a.in_edges, sizeof(in_edges));
+	a.edges = edges;
+	a.in_edges = in_edges;
+	edges[1].to = 7; /* outside the graph */
+	assert_null(impact_graph_borrow(&a));
+	edges[1].to = 2;
+	edges[1].from = 0; /* in node 1's row */
+	assert_null(impact_graph_borrow(&a));
+	edges[1].from = 1;
+	edges[1].kind = 200; /* no such kind: `1u << kind` in a walk */
+	assert_null(impact_graph_borrow(&a));
+	edges[1].kind = IMPACT_EDGE_LAZY;
+	in_edges[0] = 5; /* past the edges */
+	assert_null(impact_graph_borrow(&a));
+	in_edges[0] = 1; /* rows swapped: each lists the other's edge */
+	in_edges[1] = 0;
+	assert_non_null(b = impact_graph_borrow(&a));
+	{
+		/* ... which a walk skips: no chain through an edge not to its node. */
+		impact_reach r;
+		uint32_t seed = 2;
+		impact_graph_dependents(&r, b, &seed, 1, 0);
+		assert_int_equal(r.dist[1], UINT32_MAX);
+		assert_int_equal(r.dist[0], UINT32_MAX);
+		impact_reach_release(&r);
+	}
+	impact_graph_free(b);
+	impact_graph_free(g);
+}
+
 static void error__convention(void **state)
 {
 	(void)state;
@@ -207,6 +261,7 @@ int main(void)
 		cmocka_unit_test(strpool__intern),
 		cmocka_unit_test(graph__dependents),
 		cmocka_unit_test(graph__cycle),
+		cmocka_unit_test(graph__borrow_checks_edges),
 		cmocka_unit_test(error__convention),
 		cmocka_unit_test(path__join_base_suffix),
 	};

@@ -1,4 +1,3 @@
-
 from . import (a,
   b)
 import x.y as z

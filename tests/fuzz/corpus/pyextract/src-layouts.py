@@ -1,4 +1,3 @@
-
 """Small real Python projects used by the selection cases.
 
 Each layout is {path: content}. Every test file really collects and

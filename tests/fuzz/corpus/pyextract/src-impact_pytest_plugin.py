@@ -1,4 +1,3 @@
-
 """impact's pytest plugin: tell impact what happens, change nothing.
 
 impact loads it with ``-p impact_pytest_plugin`` (this folder on

@@ -1,4 +1,3 @@
-
 """End-to-end harness: real git repositories, the real impact binary, real pytest.
 
 Each test builds a repository in a temporary directory with the git
