@@ -81,11 +81,11 @@ of its own is swallowed.
 """
 import os
 import sys
-import time
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _SELF_FILES = set()
-for _n in ("impact_record.py", "impact_record_pytest.py", "impact_pytest_plugin.py"):
+for _n in ("impact_record.py", "impact_record_procs.py", "impact_record_pytest.py",
+           "impact_pytest_plugin.py"):
     _SELF_FILES.add(os.path.join(_HERE, _n))
 _SELF_DIRS = (os.path.join(_HERE, "impact_child") + os.sep,)
 
@@ -679,437 +679,22 @@ def _load_ctrace():
 
 # ---------------------------------------------------------------- processes
 
-_patched = []
-
-
-def _which(prog):
-    try:
-        prog = os.fsdecode(prog)
-        if os.sep in prog:
-            return os.path.abspath(prog)
-        import shutil
-        return shutil.which(prog) or prog
-    except Exception:
-        return str(prog)
-
-
-# System programs that run no Python and start no program: a test that
-# asks the system something through them (platform.uname() runs uname,
-# ctypes.util.find_library runs ldconfig) executed no repository code
-# there, so it stays recorded. Only these, only outside the repository.
-_LEAVES = frozenset(("uname", "hostname", "id", "whoami", "getconf", "nproc", "locale",
-                     "tput", "stty", "tty", "date", "arch", "ldconfig", "ldconfig.real",
-                     "true", "false", "sleep"))
-
-
-def _leaf(path):
-    try:
-        return (os.path.basename(path) in _LEAVES and os.path.isabs(path) and
-                _norm(path) is None)
-    except Exception:
-        return False
-
-
-def _patch(owner, name, make):
-    orig = getattr(owner, name, None)
-    if orig is None:
-        return
-    try:
-        setattr(owner, name, make(orig))
-        _patched.append((owner, name, orig))
-    except Exception:
-        pass
-
-
-def _install_process_hooks():
-    # Every way a process starts comes down to these: subprocess and
-    # multiprocessing's spawn and forkserver call _posixsubprocess.fork_exec
-    # (or os.posix_spawn), fork and pty use os.fork/forkpty. Nothing is
-    # imported for it (a child's start-up stays cheap).
-    try:
-        import _posixsubprocess
-
-        def wrap_fork_exec(orig):
-            def fork_exec(*a, **kw):
-                if _child is not None and len(a) > 5:
-                    try:
-                        a = a[:5] + (_hooked_env(a[5]),) + a[6:]
-                    except Exception:
-                        pass
-                pid = orig(*a, **kw)
-                try:
-                    argv = a[0]
-                    prog = argv[0] if argv else (a[1][0] if a[1] else "a process")
-                    # What runs is the executable found (a[1]), whatever argv[0] says.
-                    exe = _which(a[1][0]) if a[1] else _which(prog)
-                    if not _leaf(exe):
-                        started(pid, "started %s: not recorded" % _which(prog))
-                except Exception:
-                    try:
-                        started(pid, "started a process: not recorded")
-                    except Exception:
-                        pass
-                return pid
-            return fork_exec
-        _patch(_posixsubprocess, "fork_exec", wrap_fork_exec)
-        # subprocess binds it at its import (from _posixsubprocess import ...)
-        sp = sys.modules.get("subprocess")
-        if sp is not None and getattr(sp, "_fork_exec", None) is not None:
-            _patch(sp, "_fork_exec", wrap_fork_exec)
-    except Exception:
-        pass
-
-    def wrap_fork(orig):
-        def fork(*a, **kw):
-            r = orig(*a, **kw)
-            try:
-                pid = r[0] if isinstance(r, tuple) else r
-                if pid:
-                    started(pid, "forked a process: not recorded")
-            except Exception:
-                pass
-            return r
-        return fork
-
-    _patch(os, "fork", wrap_fork)
-    _patch(os, "forkpty", wrap_fork)
-
-    def wrap_spawn(orig):
-        def spawn(path, *a, **kw):
-            if _child is not None:
-                try:
-                    if len(a) > 1:
-                        a = (a[0], _hooked_env_map(a[1])) + tuple(a[2:])
-                    elif "env" in kw:
-                        kw["env"] = _hooked_env_map(kw["env"])
-                except Exception:
-                    pass
-            r = orig(path, *a, **kw)
-            try:
-                if not _leaf(_which(path)):
-                    started(r, "started %s: not recorded" % _which(path))
-            except Exception:
-                pass
-            return r
-        return spawn
-
-    for n in ("posix_spawn", "posix_spawnp"):
-        _patch(os, n, wrap_spawn)
-
-    def wrap_exec(orig):
-        # the process becomes another program: a child says so first
-        def exec_(path, *a, **kw):
-            try:
-                if _child is not None:
-                    _child.line({"exec": "started %s: not recorded" % _which(path)})
-            except Exception:
-                pass
-            return orig(path, *a, **kw)
-        return exec_
-
-    for n in ("execv", "execve"):
-        _patch(os, n, wrap_exec)
-
-
-def patch_multiprocessing():
-    """Process.start, once multiprocessing is imported (never imported for
-    it): a forkserver's child is started by no call in this process."""
-    mpp = sys.modules.get("multiprocessing.process")
-    if mpp is None or not _active or _child is not None:
-        return
-    base = getattr(mpp, "BaseProcess", None)
-    if base is None or getattr(base.start, "_impact", False):
-        return
-
-    def wrap_start(orig):
-        def start(self, *a, **kw):
-            r = orig(self, *a, **kw)
-            try:
-                started(self.pid, "started a multiprocessing process: not recorded")
-            except Exception:
-                pass
-            return r
-        start._impact = True
-        return start
-    _patch(base, "start", wrap_start)
-
-
-def _uninstall_process_hooks():
-    while _patched:
-        owner, name, orig = _patched.pop()
-        try:
-            setattr(owner, name, orig)
-        except Exception:
-            pass
-
-
-# ---------------------------------------------------------------- children
-
-CHILD_DIR = os.path.join(_HERE, "impact_child")
-_CHILD_FLAG = "IMPACT_RECORD_CHILDREN"
-_old_pythonpath = None
-
-
-class _ChildOut:
-    """A child's proc-<pid>.jsonl: appended a line at a time (O_APPEND), so
-    a child that ends in os._exit or SIGKILL has left what it ran so far."""
-
-    def __init__(self, sinkdir):
-        self.sinkdir = sinkdir
-        self.fd = -1
-        self.open()
-
-    def open(self):
-        old = self.fd
-        self.pid = os.getpid()
-        path = os.path.join(self.sinkdir, "proc-%d.jsonl" % self.pid)
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        if old >= 0:
-            try:
-                os.close(old)
-            except OSError:
-                pass
-        self.line({"proc": self.pid, "ppid": os.getppid(), "start": round(time.time(), 6)})
-
-    def line(self, obj):
-        try:
-            os.write(self.fd, (_dumps(obj) + "\n").encode("ascii"))
-        except Exception:
-            pass
-
-
-def _dumps(obj):
-    """Compact JSON of the small objects a child writes, without importing
-    json (a child's start-up) unless a string needs escaping."""
-    if isinstance(obj, str):
-        if obj.isprintable() and obj.isascii() and '"' not in obj and "\\" not in obj:
-            return '"' + obj + '"'
-        return _json().dumps(obj, ensure_ascii=True)
-    if obj is None:
-        return "null"
-    if isinstance(obj, bool):
-        return "true" if obj else "false"
-    if isinstance(obj, (int, float)):
-        return repr(obj)
-    if isinstance(obj, (list, tuple)):
-        return "[" + ",".join(_dumps(x) for x in obj) + "]"
-    if isinstance(obj, dict):
-        return "{" + ",".join(_dumps(str(k)) + ":" + _dumps(v) for k, v in obj.items()) + "}"
-    return _json().dumps(obj, ensure_ascii=True)
-
-
-class _Appending(dict):
-    """A child's sink: each first execution is written as it happens."""
-    __slots__ = ()
-
-    def __setitem__(self, i, caller):
-        dict.__setitem__(self, i, caller)
-        k = _key.get(i)
-        if k is not None and _child is not None:
-            if _kind.get(i) == _FILE:
-                _child.line({"file": k[0]})
-            else:
-                _child.line({"fn": [k[0], k[1]]})
-
-
-def _child_sink():
-    s = _Sink("child")
-    s.fns = _Appending()
-    return s
-
-
-def _after_fork():
-    """In a forked child: record into its own proc file from here on."""
-    global _child, _no_imports
-    if not _active:
-        return
-    try:
-        if _child is None:
-            _child = _ChildOut(_sinkdir)
-        else:
-            _child.open()
-        _no_imports = True
-        del _stack[:]
-        del _import_stack[:]
-        replace_base(_child_sink())
-    except Exception:
-        pass
-
-
-def _export_hook():
-    """Children inherit the start-up hook (impact_child/ on PYTHONPATH)."""
-    global _old_pythonpath
-    old = os.environ.get("PYTHONPATH")
-    parts = old.split(os.pathsep) if old else []
-    _old_pythonpath = (old, os.environ.get(_CHILD_FLAG))
-    if CHILD_DIR not in parts:  # impact may have put it there already
-        os.environ["PYTHONPATH"] = os.pathsep.join([CHILD_DIR] + parts)
-    os.environ[_CHILD_FLAG] = "1"
-
-
-def _unexport_hook():
-    global _old_pythonpath
-    if _old_pythonpath is None:
-        return
-    old, flag = _old_pythonpath
-    _old_pythonpath = None
-    for k, v in (("PYTHONPATH", old), (_CHILD_FLAG, flag)):
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
-_child_env = None     # a child: what its own children get back (PYTHONPATH, flag)
-
-
-def _unhook_env():
-    """A child's environment as it would be without impact; what was taken
-    out goes back into its own children's (_hooked_env)."""
-    global _child_env
-    old = os.environ.get("PYTHONPATH")
-    if old is None or _CHILD_FLAG not in os.environ:
-        return
-    parts = old.split(os.pathsep)
-    rest = [p for p in parts if p != CHILD_DIR]
-    _child_env = (old, os.environ[_CHILD_FLAG])
-    if rest:
-        os.environ["PYTHONPATH"] = os.pathsep.join(rest)
-    else:
-        del os.environ["PYTHONPATH"]
-    del os.environ[_CHILD_FLAG]
-
-
-def _hooked_env(env):
-    """The environment a child passes to a process it starts, with the
-    start-up hook put back when that environment still records."""
-    if _child_env is None:
-        return env
-    if env is None:
-        env = [k + b"=" + v for k, v in os.environb.items()]
-    elif not any(e.startswith(b"IMPACT_RECORD=") for e in env):
-        return env  # an environment of its own: not recorded, so opaque
-    out = [e for e in env if not e.startswith((b"PYTHONPATH=", _CHILD_FLAG.encode() + b"="))]
-    cur = None
-    for e in env:
-        if e.startswith(b"PYTHONPATH="):
-            cur = e[len(b"PYTHONPATH="):]
-    parts = [os.fsencode(CHILD_DIR)] + ([p for p in cur.split(os.pathsep.encode())
-                                         if p != os.fsencode(CHILD_DIR)] if cur else [])
-    out.append(b"PYTHONPATH=" + os.pathsep.encode().join(parts))
-    out.append(_CHILD_FLAG.encode() + b"=" + os.fsencode(_child_env[1]))
-    return out
-
-
-def _hooked_env_map(env):
-    """_hooked_env for os.posix_spawn's mapping."""
-    if _child_env is None:
-        return env
-    if env is None:  # 3.13: inherit
-        env = os.environ
-    items = [(os.fsencode(k), os.fsencode(v)) for k, v in env.items()]
-    out = _hooked_env([k + b"=" + v for k, v in items])
-    return dict(e.split(b"=", 1) for e in out)
+def _procs():
+    """impact_record_procs (processes and children), loaded by path beside this file."""
+    mod = sys.modules.get("impact_record_procs")
+    if mod is None:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(
+            "impact_record_procs", os.path.join(_HERE, "impact_record_procs.py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["impact_record_procs"] = mod
+        spec.loader.exec_module(mod)
+    return mod
 
 
 def start_child():
-    """From impact_child/sitecustomize.py, in a process a recorded test started."""
-    global _child, _no_imports, _sinkdir
-    sinkdir = os.environ.get("IMPACT_RECORD")
-    if not sinkdir or _active or _child is not None:
-        return
-    try:
-        _sinkdir = sinkdir
-        _child = _ChildOut(sinkdir)
-        try:
-            _unhook_env()
-        except Exception:
-            pass
-        _no_imports = True
-        if not start():
-            _child.line({"disabled": _disabled or "not started"})
-            return
-        replace_base(_child_sink())
-    except Exception:
-        pass
-
-
-def read_children(sinkdir):
-    """proc-*.jsonl of the run: pid -> {"ppid", "fns", "files", "spawns", "recorded", "what"}."""
-    procs = {}
-    try:
-        names = os.listdir(sinkdir)
-    except OSError:
-        return procs
-    for n in names:
-        if not (n.startswith("proc-") and n.endswith(".jsonl")):
-            continue
-        try:
-            with open(os.path.join(sinkdir, n), "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        p = None
-        for raw in data.split(b"\n"):
-            try:
-                obj = _json().loads(raw.decode("ascii"))
-            except Exception:
-                continue  # a torn last line
-            if not isinstance(obj, dict):
-                continue
-            if "proc" in obj:
-                pid = int(obj["proc"])
-                p = procs.get(pid)
-                if p is None:
-                    p = procs[pid] = {"ppid": int(obj.get("ppid") or 0), "fns": set(),
-                                      "files": set(), "spawns": [], "recorded": True,
-                                      "what": None}
-                p["recorded"] = True
-            elif p is None:
-                continue
-            elif "fn" in obj:
-                p["fns"].add((obj["fn"][0], int(obj["fn"][1])))
-            elif "file" in obj:
-                p["files"].add(obj["file"])
-            elif "spawn" in obj:
-                p["spawns"].append((obj["spawn"], obj.get("what")))
-            elif "exec" in obj:
-                p["recorded"] = False
-                p["what"] = obj["exec"]
-            elif "disabled" in obj:
-                p["recorded"] = False
-                p["what"] = "a child could not record: %s" % obj["disabled"]
-    return procs
-
-
-def children_of(procs_started, procs, direct=()):
-    """What the processes a sink started (and theirs) executed, and whether
-    all were recorded: (fns, files, reason or None)."""
-    fns, files, reason = set(), set(), None
-    todo = list(procs_started)
-    seen = set()
-    kids = {}
-    for pid, p in procs.items():
-        kids.setdefault(p["ppid"], []).append(pid)
-    while todo:
-        pid, what = todo.pop()
-        if pid in seen:
-            continue
-        if pid is not None:
-            seen.add(pid)
-        p = procs.get(pid) if pid is not None else None
-        if p is None:
-            reason = reason or what or "started a process: not recorded"
-            continue
-        if not p["recorded"]:
-            reason = reason or p["what"] or what
-        fns |= p["fns"]
-        files |= p["files"]
-        todo.extend(x for x in p["spawns"] if x[0] not in direct)
-        for k in kids.get(pid, ()):
-            if k not in direct:  # a forkserver's child belongs to whoever asked for it
-                todo.append((k, None))
-    return fns, files, reason
+    """From impact_child/sitecustomize.py: record this child of a recorded test."""
+    return _procs().start_child()
 
 
 # ---------------------------------------------------------------- start / stop
@@ -1183,7 +768,7 @@ def start():
 
 def _started():
     global _sinkdir, _active
-    _install_process_hooks()
+    _procs()._install_process_hooks()
     try:
         _hook_audit()
     except Exception:
@@ -1191,7 +776,7 @@ def _started():
     _sinkdir = _sinkdir or os.environ.get("IMPACT_RECORD")
     if _child is None:
         try:
-            _export_hook()
+            _procs()._export_hook()
         except Exception:
             pass
     try:
@@ -1208,7 +793,7 @@ _fork_hooked = False
 
 def _hook_fork():
     global _fork_hooked
-    os.register_at_fork(after_in_child=_after_fork)
+    os.register_at_fork(after_in_child=_procs()._after_fork)
     _fork_hooked = True
 
 
@@ -1226,9 +811,9 @@ def stop():
     if not _active:
         return
     _active = False
-    _uninstall_process_hooks()
+    _procs()._uninstall_process_hooks()
     try:
-        _unexport_hook()
+        _procs()._unexport_hook()
     except Exception:
         pass
     if _mon is not None:

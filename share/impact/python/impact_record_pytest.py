@@ -125,7 +125,7 @@ class Recorder:
     def pytest_runtest_protocol(self, item, nextitem):
         sink = _r._Sink("test", getattr(item, "nodeid", ""))
         try:
-            _r.patch_multiprocessing()
+            _r._procs().patch_multiprocessing()
             _r.replace_base(sink)
         except Exception:
             pass
@@ -256,7 +256,7 @@ class Recorder:
                "python": "%d.%d.%d" % sys.version_info[:3], "tracer": _r._tracer,
                "ctrace": _r._ctrace_why, "worker": self.worker}
         kept = self.kept()
-        children = _r.read_children(self.sinkdir) if any(t[5] for t in self.tests) else {}
+        children = _r._procs().read_children(self.sinkdir) if any(t[5] for t in self.tests) else {}
         direct = set(pid for t in self.tests for pid, _ in t[5] if pid)
         # Every (path, line) once, numbered in sorted order: tests and
         # imports name them by number (a suite of thousands of tests names
@@ -297,7 +297,7 @@ class Recorder:
             if procs:
                 # what the processes it started ran (caches stay in their
                 # process: never evidence for kept)
-                cfns, cfiles, reason = _r.children_of(procs, children, direct)
+                cfns, cfiles, reason = _r._procs().children_of(procs, children, direct)
                 fns.update(num[k] for k in cfns)
                 files |= cfiles
                 opaque = opaque or reason
