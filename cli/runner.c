@@ -213,7 +213,15 @@ static int preflight(runner *r, const impact_strlist *targets)
 	t1 = impact_now_ms();
 	impact_run_target_args(&args, NULL, r->cli->workdir, (const char *const *)targets->items,
 	                       targets->n);
-	if (rc == 0)
+	/*
+	 * The collection check is skipped for pytest's own whole collection
+	 * (no targets): that run collects the same files first and stops on
+	 * the same errors before any test runs (read back from its report as
+	 * collection errors), so checking it beforehand would collect the
+	 * whole suite twice. A selection's files are checked: it is cheap
+	 * there and says which changed file does not import.
+	 */
+	if (rc == 0 && targets->n)
 		rc = impact_preflight_collect(&pf, &r->collect, (const char *const *)args.items,
 		                              args.n, r->args, r->nargs);
 	if (rc < 0) { /* before reaping, which may set messages of its own */

@@ -444,6 +444,37 @@ def test_collection_error_names_the_file(proj):
     assert "ERROR tests/test_broken.py (collection)" in err(r)
 
 
+COUNT_COLLECTIONS = (
+    "import os\n\n\n"
+    "def pytest_collection_finish(session):\n"
+    "    with open(os.environ['COLLECTIONS'], 'a') as f:\n"
+    "        f.write('collected\\n')\n")
+
+
+def test_a_full_suite_is_collected_once(proj, tmp_path):
+    # pytest's own whole collection stops on the same errors before any
+    # test runs: no collection check beforehand (the suite once, not twice).
+    counter = tmp_path / "collections"
+    proj.write_many({"conftest.py": COUNT_COLLECTIONS})
+    proj.commit("count collections")
+    proj.env["COLLECTIONS"] = str(counter)
+    r = proj.impact("--all")
+    assert r.returncode == 0, out(r) + err(r)
+    assert counter.read_text().count("collected") == 1
+    # A selection is checked first: it is cheap there.
+    counter.unlink()
+    add_test(proj, "test_more.py", "def test_more():\n    pass\n")
+    r = proj.impact("HEAD")
+    assert r.returncode == 0, out(r) + err(r)
+    assert counter.read_text().count("collected") == 2
+    # A full suite that does not collect still stops before any test, exit 3.
+    add_test(proj, "test_broken.py", "import no_such_module_abc\n\n\ndef test_x():\n    pass\n")
+    r = proj.impact("--all")
+    assert r.returncode == 3, out(r) + err(r)
+    assert "ERROR tests/test_broken.py (collection)" in err(r)
+    assert " passed" not in out(r).replace("0 passed", "")
+
+
 def test_conftest_error_names_the_conftest(proj):
     proj.write("tests/conftest.py", "import missing_plugin_lib\n")
     proj.commit("conftest")
