@@ -570,28 +570,40 @@ static void push_once(impact_strlist *out, const char *s)
 	impact_strlist_push(out, s);
 }
 
+/*
+ * The next quoted string ('...' or "...") right after `needle` in the text
+ * from *at on, into `name`; *at moves past it. False when there is none.
+ */
+static bool next_quoted(impact_buf *name, const char **at, const char *needle)
+{
+	const char *q, *end;
+	while ((q = strstr(*at, needle)) != NULL) {
+		q += strlen(needle);
+		*at = q;
+		if (*q != '\'' && *q != '"')
+			continue;
+		if (!(end = strchr(q + 1, *q)))
+			return false;
+		impact_buf_clear(name);
+		impact_buf_put(name, q + 1, (size_t)(end - q - 1));
+		*at = end;
+		return true;
+	}
+	return false;
+}
+
 void impact_exact_missing_files(impact_strlist *out, const char *text, const char *workdir,
                                 const char *root)
 {
 	static const char file_needle[] = "No such file or directory: ";
 	static const char mod_needle[] = "No module named ";
 	impact_buf name = IMPACT_BUF_INIT, cand = IMPACT_BUF_INIT;
-	size_t rlen = strlen(root);
+	size_t rlen;
 
 	if (!text || !workdir || !root)
 		return;
-	for (const char *at = text; (at = strstr(at, file_needle)) != NULL;) {
-		const char *q, *end;
-		at += sizeof(file_needle) - 1;
-		q = at;
-		if (*q != '\'' && *q != '"')
-			continue;
-		end = strchr(q + 1, *q);
-		if (!end)
-			break;
-		impact_buf_clear(&name);
-		impact_buf_put(&name, q + 1, (size_t)(end - q - 1));
-		at = end;
+	rlen = strlen(root);
+	for (const char *at = text; next_quoted(&name, &at, file_needle);) {
 		if (!strncmp(name.ptr, root, rlen) && name.ptr[rlen] == '/') {
 			memmove(name.ptr, name.ptr + rlen + 1, name.size - rlen);
 			name.size -= rlen + 1;
@@ -605,20 +617,9 @@ void impact_exact_missing_files(impact_strlist *out, const char *text, const cha
 		if (name.size && only_in_workdir(name.ptr, workdir, root))
 			push_once(out, name.ptr);
 	}
-	for (const char *at = text; (at = strstr(at, mod_needle)) != NULL;) {
+	for (const char *at = text; next_quoted(&name, &at, mod_needle);) {
 		static const char *const forms[] = { "%s.py", "%s/__init__.py", "%s", "src/%s.py",
 		                                     "src/%s/__init__.py", "src/%s" };
-		const char *q, *end;
-		at += sizeof(mod_needle) - 1;
-		q = at;
-		if (*q != '\'' && *q != '"')
-			continue;
-		end = strchr(q + 1, *q);
-		if (!end)
-			break;
-		impact_buf_clear(&name);
-		impact_buf_put(&name, q + 1, (size_t)(end - q - 1));
-		at = end;
 		for (size_t i = 0; i < name.size; i++)
 			if (name.ptr[i] == '.')
 				name.ptr[i] = '/';

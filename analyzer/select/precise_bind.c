@@ -127,8 +127,7 @@ static bool bind_head_uncached(walker *w, uint32_t y, const char *head, size_t h
 		if (imp->flags & IMPACT_IMPORT_TYPE_CHECKING)
 			continue;
 		if (imp->kind == IMPACT_IMPORT_MODULE) {
-			bound = imp->asname ? imp->asname : imp->module;
-			blen = imp->asname ? strlen(bound) : strcspn(bound, ".");
+			bound = module_import_bound(imp, &blen);
 			if (blen != hlen || memcmp(bound, head, hlen))
 				continue;
 			impact_buf_clear(dotted);

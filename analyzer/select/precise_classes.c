@@ -49,8 +49,7 @@ static bool external_name(walker *w, uint32_t y, const char *head, size_t hlen)
 		if (imp->flags & IMPACT_IMPORT_TYPE_CHECKING)
 			continue;
 		if (imp->kind == IMPACT_IMPORT_MODULE) {
-			bound = imp->asname ? imp->asname : imp->module;
-			blen = imp->asname ? strlen(bound) : strcspn(bound, ".");
+			bound = module_import_bound(imp, &blen);
 		} else if (imp->kind == IMPACT_IMPORT_FROM && imp->name) {
 			if (!strcmp(imp->name, "*")) {
 				star = star || precise_module_file(w, y, imp->module, imp->level) != NONE;

@@ -23,6 +23,7 @@
 #include "precise.h"
 
 #include <git2.h>
+#include <string.h>
 
 #define NONE UINT32_MAX
 #define MAX_CHAIN_PARTS 16
@@ -35,6 +36,13 @@ static inline size_t nrefs(const impact_pyfacts *f) { return f ? f->nrefs : 0; }
 
 static inline const impact_symref *ref(const impact_pyfacts *f, size_t i) { return &f->refs[i]; }
 static inline uint32_t ref_owner(const impact_symref *r) { return r->symbol == IMPACT_SYMBOL_NONE ? NONE : r->symbol; }
+
+/* The name `import a.b.c [as x]` binds in its module: x, or a; its length in *len. */
+static inline const char *module_import_bound(const impact_import *imp, size_t *len)
+{
+	*len = imp->asname ? strlen(imp->asname) : strcspn(imp->module, ".");
+	return imp->asname ? imp->asname : imp->module;
+}
 static inline uint32_t import_owner(const impact_import *imp) { return imp->symbol == IMPACT_SYMBOL_NONE ? NONE : imp->symbol; }
 
 /* ---- the name index (precise_index.c) ------------------------------------- */

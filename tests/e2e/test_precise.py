@@ -8,11 +8,10 @@ pytest to learn which test files really fail, and checks that the
 precise selection holds all of them, and (where it should) fewer files
 than --coarse.
 """
-import re
-import subprocess
-import sys
 
 import pytest
+
+from breaking import break_body, failing_files
 
 LIB = {
     "lib/__init__.py": "from .core import add, Greeter\nfrom .util import *\nfrom .extra import triple\n",
@@ -70,23 +69,6 @@ LIB = {
 }
 
 ALL = sorted(p for p in LIB if p.startswith("tests/test_"))
-
-BOOM = "raise RuntimeError('broken')"
-
-
-def break_body(src, header, indent="    "):
-    """Insert a raising first statement into the body after `header`."""
-    i = src.index(header)
-    j = src.index("\n", i) + 1
-    return src[:j] + indent + BOOM + "\n" + src[j:]
-
-
-def failing_files(repo):
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider",
-                        "-p", "no:randomly"], cwd=repo.path, env=repo.env, capture_output=True)
-    out = r.stdout.decode(errors="replace")
-    return sorted({m.group(1) for m in re.finditer(r"^(?:FAILED|ERROR) (\S+?\.py)", out, re.M)})
-
 
 @pytest.fixture
 def lib(repo):

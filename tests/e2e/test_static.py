@@ -10,11 +10,10 @@ learn which test files really fail, and checks that the selection holds
 all of them and exactly the expected files; the `safe_*` cases keep the
 answer wide where the code really does run at import or load by name.
 """
-import re
-import subprocess
-import sys
 
 import pytest
+
+from breaking import break_body, failing_files
 
 PROJ = {
     "pyproject.toml": '[project]\nname = "pkg"\nversion = "0"\n',
@@ -57,23 +56,6 @@ PROJ = {
 }
 
 ALL = sorted(p for p in PROJ if p.startswith("tests/test_"))
-
-BOOM = "raise RuntimeError('broken')"
-
-
-def break_body(src, header, indent="    "):
-    """Insert a raising first statement into the body after `header`."""
-    i = src.index(header)
-    j = src.index("\n", i) + 1
-    return src[:j] + indent + BOOM + "\n" + src[j:]
-
-
-def failing_files(repo):
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider",
-                        "-p", "no:randomly"], cwd=repo.path, env=repo.env, capture_output=True)
-    out = r.stdout.decode(errors="replace")
-    return sorted({m.group(1) for m in re.finditer(r"^(?:FAILED|ERROR) (\S+?\.py)", out, re.M)})
-
 
 @pytest.fixture
 def proj(repo):
