@@ -36,6 +36,7 @@
 #include "hookmgr.h"
 #include "hooks.h"
 #include "lastrun.h"
+#include "notify.h"
 #include "opts.h"
 #include "planout.h"
 #include "pytestcfg.h"
@@ -521,19 +522,9 @@ static void widen_range(char **out, git_repository *repo, const impact_range *ra
 /* A desktop notification when notify-send is on PATH (as cctrial does); never fails. */
 static void notify(const char *title, const char *body)
 {
-	const char *argv[] = { "notify-send", "--app-name=impact", title, body, NULL };
-	impact_child_opts co = { 0 };
-	impact_child_limits lim = { 0 };
-	impact_child_end end;
-	pid_t pid;
-	int status;
-	co.quiet = true;
-	co.new_session = true;
-	lim.timeout_s = 5;
-	lim.grace_s = 1;
-	if (impact_child_start(&pid, argv, &co) == 0)
-		impact_child_wait_limited(&status, &end, pid, &lim);
-	impact_error_clear();
+	impact_notifier n = { 0 };
+	impact_notify_send(&n, title, body, NULL);
+	impact_notify_reap(&n, 5.0);
 }
 
 static void notify_result(git_repository *repo, const char *commit, int exit_code)

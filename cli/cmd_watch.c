@@ -824,8 +824,21 @@ static int start(watcher *w)
 {
 	size_t n;
 	int rc = impact_watch_open(&w->watch, w->cli->repo, w->cli->workdir);
-	if (rc < 0)
+	if (rc < 0) {
+		/* Said on stderr, and to whoever reads the events: they end here. */
+		if (w->out.json) {
+			json_t *ev = impact_watchout_event("error");
+			json_object_set_new(ev, "step", json_string("start"));
+			json_object_set_new(ev, "message", impact_watchout_str(impact_error_last()));
+			impact_watchout_emit(ev);
+			ev = impact_watchout_event("end");
+			json_object_set_new(ev, "state", json_null());
+			json_object_set_new(ev, "exit", json_integer(impact_exit_from_error(rc)));
+			json_object_set_new(ev, "remaining", json_array());
+			impact_watchout_emit(ev);
+		}
 		return impact_cli_error(rc);
+	}
 	n = impact_watch_folders(w->watch);
 	if (w->out.json) {
 		json_t *ev = impact_watchout_event("start");

@@ -3,7 +3,7 @@
  */
 #include "watchout.h"
 
-#include "child.h"
+#include "notify.h"
 #include "project.h"
 
 #include <stdarg.h>
@@ -267,23 +267,18 @@ void impact_watchout_focus(impact_watchout *w, const impact_repair *l, const imp
 	impact_buf_release(&section);
 }
 
-/* notify-send, when present; silent otherwise. */
+/*
+ * notify-send, when present; silent otherwise. Waited for a second at most
+ * (then stopped): one that hangs on a dead session bus must not stop the
+ * watching.
+ */
 static void notify(const impact_watchout *w, const char *title, const char *body)
 {
-	impact_strlist argv = { 0 };
-	impact_child_opts co = { 0 };
-	int status;
+	impact_notifier n = { 0 };
 	if (w->no_notify)
 		return;
-	impact_strlist_push(&argv, "notify-send");
-	impact_strlist_push(&argv, "--app-name=impact");
-	impact_strlist_push(&argv, title);
-	impact_strlist_push(&argv, body);
-	co.quiet = true;
-	co.cwd = w->workdir;
-	impact_child_run(&status, impact_child_argv(&argv), &co);
-	impact_error_clear();
-	impact_strlist_release(&argv);
+	impact_notify_send(&n, title, body, w->workdir);
+	impact_notify_reap(&n, 1.0);
 }
 
 void impact_watchout_state(impact_watchout *w, bool red, const impact_repair *l)

@@ -566,6 +566,36 @@ def test_notifications_on_red_and_green(repo, watch, tmp_path):
     assert [e["event"] for e in w.events].count("state") == 3
 
 
+def test_a_hanging_notify_send_does_not_stop_the_watching(repo, watch, tmp_path):
+    # A notify-send that never returns (a dead session bus): each is stopped
+    # after a bounded wait, the loop goes on, and none is left behind.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pids = tmp_path / "pids"
+    fake = bin_dir / "notify-send"
+    fake.write_text("#!/bin/sh\necho $$ >> \"$NOTIFY_PIDS\"\nexec sleep 600\n")
+    fake.chmod(0o755)
+    repo.write_many(DB)
+    repo.commit("init")
+    env = dict(repo.env, NOTIFY_PIDS=str(pids),
+               PATH=str(bin_dir) + os.pathsep + _path_without_notify_send(repo.env["PATH"]))
+    w = watch(repo, notify=True, env=env)
+    assert w.next("state")["state"] == "green"
+    w.next("wait")
+    save(repo, "lib/db.py", BROKEN_DB)
+    assert w.next("state")["state"] == "red"
+    w.next("wait")
+    save(repo, "lib/db.py", DB["lib/db.py"])
+    assert w.next("state")["state"] == "green"
+    w.next("wait")
+    assert w.interrupt() == 0
+    sent = [int(p) for p in pids.read_text().split()]
+    assert len(sent) == 3
+    for pid in sent:  # stopped and reaped: no such process any more
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
 def test_no_notify_send_is_silent(repo, watch):
     repo.write_many(DB)
     repo.commit("init")
@@ -610,7 +640,11 @@ def test_out_of_inotify_watches_says_so_with_the_number_needed(repo, tmp_path):
     assert "it needs 8 inotify watches" in err, err
     assert "fs.inotify.max_user_watches" in err and "user.max_inotify_watches" in err, err
     assert "raise user.max_inotify_watches to at least 8" in err, err
-    assert not r.stdout.strip() or '"start"' not in r.stdout.decode()
+    # Whoever reads the events learns it too: an error, then the end.
+    events = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    assert [e["event"] for e in events] == ["error", "end"], events
+    assert "it needs 8 inotify watches" in events[0]["message"], events
+    assert events[0]["step"] == "start" and events[1]["exit"] == 5, events
 
 
 @pytest.mark.skipif(not _unshare_works(), reason="no unprivileged user namespaces here")
