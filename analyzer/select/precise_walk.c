@@ -309,33 +309,6 @@ static bool may_import_any(const walker *w, uint32_t y, const impact_reach *mods
 	return false;
 }
 
-static void lazy_in_file(walker *w, uint32_t y, const impact_reach *mods);
-
-/* Functions that import an import-time changed module in their body. */
-void precise_lazy_importers(walker *w, const impact_reach *mods)
-{
-	const impact_project *p = w->p;
-	/*
-	 * Resolved per file on first need, in file order: a file with no
-	 * import in a function (as the cached graph says), or none of whose
-	 * edges leads to an import-time changed module, is not loaded.
-	 */
-	if (!w->lazy_from) {
-		w->lazy_from = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
-		w->lazy_to = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
-		memset(w->lazy_from, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
-	}
-	for (uint32_t y = 0; y < p->nfiles; y++) {
-		if (!in_bound(w, y) ||
-		    (p->files[y].nsyms_known && !(p->files[y].symflags & IMPACT_SYMS_LAZY_IMPORT)) ||
-		    !may_import_any(w, y, mods))
-			continue;
-		if (w->lazy_from[y] == NONE)
-			lazy_of_file(w, y);
-		lazy_in_file(w, y, mods);
-	}
-}
-
 /* The lazy imports of file y (lazy_of_file) of a module in `mods`: their functions are reached. */
 static void lazy_in_file(walker *w, uint32_t y, const impact_reach *mods)
 {
@@ -373,5 +346,30 @@ static void lazy_in_file(walker *w, uint32_t y, const impact_reach *mods)
 		}
 		reach(w, y, s, NONE);
 		w->label[node] = "imports an import-time changed module";
+	}
+}
+
+/* Functions that import an import-time changed module in their body. */
+void precise_lazy_importers(walker *w, const impact_reach *mods)
+{
+	const impact_project *p = w->p;
+	/*
+	 * Resolved per file on first need, in file order: a file with no
+	 * import in a function (as the cached graph says), or none of whose
+	 * edges leads to an import-time changed module, is not loaded.
+	 */
+	if (!w->lazy_from) {
+		w->lazy_from = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+		w->lazy_to = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+		memset(w->lazy_from, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	}
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		if (!in_bound(w, y) ||
+		    (p->files[y].nsyms_known && !(p->files[y].symflags & IMPACT_SYMS_LAZY_IMPORT)) ||
+		    !may_import_any(w, y, mods))
+			continue;
+		if (w->lazy_from[y] == NONE)
+			lazy_of_file(w, y);
+		lazy_in_file(w, y, mods);
 	}
 }
