@@ -31,7 +31,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 5 /* 5: pytest11 entry points are plugins */
+#define PROJCACHE_VERSION 6 /* 6: each file's symbol count and flags */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 
@@ -109,7 +109,7 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 	{
 		size_t est = HEADER_SIZE + 64;
 		for (uint32_t id = 0; id < p->nfiles; id++)
-			est += strlen(p->files[id].path) + 4 + GIT_OID_RAWSZ + 12;
+			est += strlen(p->files[id].path) + 4 + GIT_OID_RAWSZ + 20;
 		impact_buf_grow(head, est);
 	}
 	impact_buf_put(head, "IPG", 3);
@@ -133,6 +133,9 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 		impact_bytes_put_u32(head, f->entry->mode);
 		impact_bytes_put_u32(head, f->flags);
 		impact_bytes_put_u32(head, f->sig);
+		/* Symbols, plus one; 0: not known (the walk loads the facts to count). */
+		impact_bytes_put_u32(head, f->nsyms_known ? f->nsyms + 1 : 0);
+		impact_bytes_put_u32(head, f->symflags);
 	}
 	impact_bytes_put_u32(head, p->files[p->nfiles].flags);
 	put_list(head, &p->roots);
@@ -272,7 +275,7 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 	r.p = d + HEADER_SIZE;
 
 	n = impact_bytes_get_u32(&r);
-	if (r.bad || n + 1 != nodes || n > (size_t)(r.end - r.p) / (4 + GIT_OID_RAWSZ + 12))
+	if (r.bad || n + 1 != nodes || n > (size_t)(r.end - r.p) / (4 + GIT_OID_RAWSZ + 20))
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (files)");
 	p->entries = impact_xcalloc((size_t)n + 1, sizeof(*p->entries));
 	p->files = impact_xcalloc((size_t)n + 1, sizeof(*p->files));
@@ -280,6 +283,7 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 		const char *path = get_str(&r, &tmp);
 		const unsigned char *oid = impact_bytes_get(&r, GIT_OID_RAWSZ);
 		uint32_t mode = impact_bytes_get_u32(&r), flags = impact_bytes_get_u32(&r), sig = impact_bytes_get_u32(&r);
+		uint32_t nsyms = impact_bytes_get_u32(&r), symflags = impact_bytes_get_u32(&r);
 		impact_pyfile *f = &p->files[id];
 		if (r.bad)
 			break;
@@ -295,6 +299,9 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 		f->entry = &p->entries[id];
 		f->flags = flags & ~(uint32_t)(IMPACT_PF_GHOST | IMPACT_PF_VIRTUAL);
 		f->sig = sig;
+		f->nsyms_known = nsyms != 0;
+		f->nsyms = nsyms ? nsyms - 1 : 0;
+		f->symflags = symflags;
 		p->nfiles = id + 1;
 	}
 	if (!r.bad) {

@@ -230,6 +230,7 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 		}
 		f = &q->files[id];
 		q->entries[id].oid = c->new_oid;
+		f->nsyms_known = false; /* counted again for the new blob (count_symbols) */
 		if ((f->flags & (IMPACT_PF_UNKNOWN | IMPACT_PF_SYMLINK)) ||
 		    !(f->facts = facts_for_patch(q, f->entry)) ||
 		    (f->facts->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE |
@@ -287,9 +288,62 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 	return true;
 }
 
-static void store_cached(const impact_project *p, impact_cache *cache)
+/*
+ * Every file's symbol count and flags (impact_pyfile.nsyms), kept with the graph:
+ * from whole facts in memory, else decoded from the cache one file at a
+ * time (never all held at once). A file whose whole facts the cache does
+ * not have stays unknown: the walk then loads them to count.
+ */
+static uint32_t symflags_of(const impact_pyfacts *f)
+{
+	uint32_t flags = 0;
+	for (size_t i = 0; f && i < f->nimports; i++)
+		if (f->imports[i].symbol != IMPACT_SYMBOL_NONE &&
+		    !(f->imports[i].flags & IMPACT_IMPORT_TYPE_CHECKING))
+			flags |= IMPACT_SYMS_LAZY_IMPORT;
+	for (size_t i = 0; f && i < f->nsymbols; i++)
+		if (f->symbols[i].flags & IMPACT_SYMBOL_DYNAMIC)
+			flags |= IMPACT_SYMS_DYNAMIC;
+	return flags;
+}
+
+static void count_symbols(impact_project *p, impact_cache *cache)
+{
+	impact_buf bytes = IMPACT_BUF_INIT;
+
+	impact_cache_read_begin(cache);
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		impact_pyfile *f = &p->files[id];
+		impact_pyfacts *full = NULL;
+		bool loadable = f->entry && !(f->flags & (IMPACT_PF_SYMLINK | IMPACT_PF_UNKNOWN | IMPACT_PF_GHOST)) &&
+		                (f->facts ? (f->facts->flags & IMPACT_PYFACTS_SLIM) != 0 : p->lazy);
+		if (f->nsyms_known)
+			continue;
+		if (!loadable) {
+			/* What impact_project_facts answers without loading anything. */
+			f->nsyms = f->facts ? (uint32_t)f->facts->nsymbols : 0;
+			f->symflags = symflags_of(f->facts);
+			f->nsyms_known = true;
+			continue;
+		}
+		impact_buf_clear(&bytes);
+		if (impact_cache_get(cache, &f->entry->oid, &bytes) == 0 &&
+		    impact_pyfacts_decode(&full, bytes.ptr, bytes.size) == 0 &&
+		    !(full->flags & IMPACT_PYFACTS_TOO_LARGE)) {
+			f->nsyms = (uint32_t)full->nsymbols;
+			f->symflags = symflags_of(full);
+			f->nsyms_known = true;
+		}
+		impact_pyfacts_free(full);
+	}
+	impact_cache_read_end(cache);
+	impact_buf_release(&bytes);
+}
+
+static void store_cached(impact_project *p, impact_cache *cache)
 {
 	impact_projcache_out enc = { .head = IMPACT_BUF_INIT };
+	count_symbols(p, cache);
 	if (impact_projcache_encode(&enc, p) == 0)
 		impact_cache_put_project(cache, git_tree_id(impact_snapshot_tree(p->snap)),
 		                         enc.parts, enc.nparts);
@@ -525,6 +579,14 @@ const impact_pyfacts *impact_project_facts(const impact_project *cp, uint32_t id
 		f->facts->flags &= ~(uint32_t)IMPACT_PYFACTS_SLIM;
 		return f->facts;
 	}
+	/*
+	 * The symbols the walk numbered from the cached graph's count must be
+	 * these (the same blob, the same facts version): if not, symbol-level
+	 * answers are unsafe, as for a file that could not be read again.
+	 */
+	if (f->nsyms_known && (full->nsymbols != f->nsyms || symflags_of(full) != f->symflags))
+		p->facts_lost++;
+	p->facts_loaded++;
 	impact_pyfacts_free(f->facts);
 	f->facts = full;
 	return full;

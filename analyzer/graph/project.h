@@ -39,7 +39,21 @@ typedef struct impact_pyfile {
 	impact_pyfacts *facts;      /* NULL when not parsed; owned by the project */
 	uint32_t flags;             /* IMPACT_PF_* */
 	uint32_t sig;               /* what its facts mean beyond its own edges (project.c) */
+	/*
+	 * Symbols in its whole facts, when nsyms_known: kept with a cached
+	 * graph so that the precise walk numbers every file's symbols without
+	 * loading facts it does not walk (checked when they are loaded).
+	 */
+	uint32_t nsyms;
+	uint32_t symflags;          /* IMPACT_SYMS_*, when nsyms_known */
+	bool nsyms_known;
 } impact_pyfile;
+
+/* What a file's whole facts hold, kept with its symbol count. */
+enum {
+	IMPACT_SYMS_LAZY_IMPORT = 1 << 0, /* an import inside a function (not TYPE_CHECKING) */
+	IMPACT_SYMS_DYNAMIC = 1 << 1,     /* a symbol using exec/eval (IMPACT_SYMBOL_DYNAMIC) */
+};
 
 typedef struct impact_project {
 	impact_snapshot *snap;      /* borrowed */
@@ -64,6 +78,7 @@ typedef struct impact_project {
 	                               slim facts stand, and symbol-level answers are unsafe */
 	double ms_parse, ms_graph;  /* timings */
 	size_t parsed, from_cache;  /* files parsed now / taken from the cache */
+	size_t facts_loaded;        /* whole facts loaded on demand (impact_project_facts) */
 } impact_project;
 
 typedef struct impact_project_opts {

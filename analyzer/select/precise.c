@@ -68,7 +68,10 @@ static void walker_init(walker *w, impact_precise *pr, const impact_project *p,
 	w->base = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		w->base[id] = n;
-		n += (uint32_t)nsyms(!w->gave_up && in_bound(w, id) ? facts_of(w, id) : NULL) + 1;
+		/* The cached graph's count when it has one: no facts loaded to number them. */
+		if (!w->gave_up && in_bound(w, id))
+			n += p->files[id].nsyms_known ? p->files[id].nsyms : (uint32_t)nsyms(facts_of(w, id));
+		n++;
 	}
 	w->base[p->nfiles] = n;
 	w->nnodes = n;
@@ -216,6 +219,8 @@ static void walker_release(walker *w)
 	free(w->seen);
 	free(w->memo);
 	impact_u32vec_release(&w->lazy);
+	free(w->lazy_from);
+	free(w->lazy_to);
 	free(w->base);
 	free(w->from);
 	free(w->hop);

@@ -114,8 +114,8 @@ typedef struct walker {
 	size_t nseen_buckets, nseen;
 	impact_u32vec tmp;
 	struct memo *memo;    /* bind_head's answers */
-	impact_u32vec lazy;   /* (function node, module file) pairs of function-level imports */
-	bool lazy_done;
+	impact_u32vec lazy;   /* (function node, module file, import) triples of function-level imports */
+	uint32_t *lazy_from, *lazy_to; /* per file: its triples in lazy, NONE until resolved */
 	bool gave_up;
 	bool indexed;
 	/* Star imports by the module they import: importers of file m are

@@ -245,14 +245,15 @@ void precise_dynamic_functions(walker *w)
 		bool near = w->any_hit[y];
 		size_t n;
 		const impact_edge *e;
-		if (!in_bound(w, y) || !(f = facts_of(w, y)))
-			continue;
+		if (!in_bound(w, y) || (w->p->files[y].nsyms_known && !(w->p->files[y].symflags & IMPACT_SYMS_DYNAMIC)))
+			continue; /* none of its functions uses exec/eval: nothing to load */
 		if (!near) {
 			e = impact_graph_out(p->graph, y, &n);
 			for (size_t k = 0; k < n && !near; k++)
 				near = e[k].to < p->nfiles && w->any_hit[e[k].to];
 		}
-		if (!near)
+		/* Near first: the facts of a module far from every change are never loaded. */
+		if (!near || !(f = facts_of(w, y)))
 			continue;
 		for (size_t i = 0; i < nsyms(f); i++)
 			if ((sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_DYNAMIC) &&
@@ -264,42 +265,60 @@ void precise_dynamic_functions(walker *w)
 	}
 }
 
-/* Functions that import an import-time changed module in their body. */
-void precise_lazy_importers(walker *w, const impact_reach *mods)
+/*
+ * The function-level imports of file y, resolved once: (function node,
+ * module file, import index) triples appended to w->lazy, its range in
+ * lazy_from/lazy_to. (The whole facts: slim ones do not say which
+ * function an import is in.)
+ */
+static void lazy_of_file(walker *w, uint32_t y)
 {
-	const impact_project *p = w->p;
-	/* Resolved once: (file, owning function, module) of every function-level import. */
-	if (!w->lazy_done) {
-		w->lazy_done = true;
-		for (uint32_t y = 0; y < p->nfiles; y++) {
-			const impact_pyfacts *f;
-			if (!in_bound(w, y))
-				continue;
-			f = facts_of(w, y);
-			for (size_t i = 0; f && i < f->nimports; i++) {
-				const impact_import *imp = &f->imports[i];
-				uint32_t owner = import_owner(imp);
-				unsigned how = 0;
-				if (owner == NONE || (imp->flags & IMPACT_IMPORT_TYPE_CHECKING))
-					continue;
-				w->tmp.n = 0;
-				impact_resolver_resolve(impact_project_resolver(p), y, imp, &w->tmp, &how);
-				for (size_t k = 0; k < w->tmp.n; k++) {
-					impact_u32vec_push(&w->lazy, node_of(w, y, owner));
-					impact_u32vec_push(&w->lazy, w->tmp.v[k]);
-					impact_u32vec_push(&w->lazy, (uint32_t)i);
-				}
-			}
+	const impact_pyfacts *f = facts_of(w, y);
+	w->lazy_from[y] = (uint32_t)w->lazy.n;
+	for (size_t i = 0; f && i < f->nimports; i++) {
+		const impact_import *imp = &f->imports[i];
+		uint32_t owner = import_owner(imp);
+		unsigned how = 0;
+		if (owner == NONE || (imp->flags & IMPACT_IMPORT_TYPE_CHECKING))
+			continue;
+		w->tmp.n = 0;
+		impact_resolver_resolve(impact_project_resolver(w->p), y, imp, &w->tmp, &how);
+		for (size_t k = 0; k < w->tmp.n; k++) {
+			impact_u32vec_push(&w->lazy, node_of(w, y, owner));
+			impact_u32vec_push(&w->lazy, w->tmp.v[k]);
+			impact_u32vec_push(&w->lazy, (uint32_t)i);
 		}
 	}
-	for (size_t i = 0; i + 2 < w->lazy.n; i += 3) {
-		uint32_t node = w->lazy.v[i], mod = w->lazy.v[i + 1], y;
+	w->lazy_to[y] = (uint32_t)w->lazy.n;
+}
+
+/*
+ * Can file y import a module of `mods` at all: is it one, or does one of
+ * its edges lead there? Every module an import of y resolves to is an
+ * edge of y, so a file this says no to has no lazy import of them.
+ */
+static bool may_import_any(const walker *w, uint32_t y, const impact_reach *mods)
+{
+	size_t n;
+	const impact_edge *e = impact_graph_out(w->p->graph, y, &n);
+	if (mods->dist[y] != UINT32_MAX)
+		return true;
+	for (size_t k = 0; k < n; k++)
+		if (e[k].to < w->p->nfiles && mods->dist[e[k].to] != UINT32_MAX)
+			return true;
+	return false;
+}
+
+/* The lazy imports of file y (lazy_of_file) of a module in `mods`: their functions are reached. */
+static void lazy_in_file(walker *w, uint32_t y, const impact_reach *mods)
+{
+	for (size_t i = w->lazy_from[y]; i + 2 < w->lazy_to[y]; i += 3) {
+		uint32_t node = w->lazy.v[i], mod = w->lazy.v[i + 1];
 		const impact_pyfacts *f;
 		const impact_import *imp;
 		uint32_t s;
 		if (w->hit[node] || mods->dist[mod] == UINT32_MAX)
 			continue;
-		y = file_of_node(w, node);
 		s = node - w->base[y];
 		f = facts_of(w, y);
 		imp = &f->imports[w->lazy.v[i + 2]];
@@ -311,7 +330,7 @@ void precise_lazy_importers(walker *w, const impact_reach *mods)
 			 * read: `pkg.Heavy`, `from pkg import Heavy`. The module's import
 			 * does not run it: whoever reads the names it imports does.
 			 */
-			for (size_t j = i; j + 2 < w->lazy.n && w->lazy.v[j] == node; j += 3) {
+			for (size_t j = i; j + 2 < w->lazy_to[y] && w->lazy.v[j] == node; j += 3) {
 				const impact_import *o = &f->imports[w->lazy.v[j + 2]];
 				if (mods->dist[w->lazy.v[j + 1]] == UINT32_MAX || o->kind != IMPACT_IMPORT_FROM ||
 				    !o->name || !strcmp(o->name, "*"))
@@ -327,5 +346,30 @@ void precise_lazy_importers(walker *w, const impact_reach *mods)
 		}
 		reach(w, y, s, NONE);
 		w->label[node] = "imports an import-time changed module";
+	}
+}
+
+/* Functions that import an import-time changed module in their body. */
+void precise_lazy_importers(walker *w, const impact_reach *mods)
+{
+	const impact_project *p = w->p;
+	/*
+	 * Resolved per file on first need, in file order: a file with no
+	 * import in a function (as the cached graph says), or none of whose
+	 * edges leads to an import-time changed module, is not loaded.
+	 */
+	if (!w->lazy_from) {
+		w->lazy_from = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+		w->lazy_to = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
+		memset(w->lazy_from, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
+	}
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		if (!in_bound(w, y) ||
+		    (p->files[y].nsyms_known && !(p->files[y].symflags & IMPACT_SYMS_LAZY_IMPORT)) ||
+		    !may_import_any(w, y, mods))
+			continue;
+		if (w->lazy_from[y] == NONE)
+			lazy_of_file(w, y);
+		lazy_in_file(w, y, mods);
 	}
 }

@@ -491,6 +491,12 @@ json_t *impact_report_json_doc(const impact_report_ctx *ctx)
 	json_object_set_new(timings, "graph", json_real(p->ms_graph));
 	json_object_set_new(timings, "select", json_real(sel->ms_select));
 	json_object_set_new(timings, "total", json_real(ctx->ms_total));
+	/*
+	 * With the costs, not the counts: files whose symbols were loaded to
+	 * answer (a warm run loads only what its walk needs), which differs
+	 * with and without the cache while the answer does not.
+	 */
+	json_object_set_new(timings, "facts_loaded", json_integer((json_int_t)p->facts_loaded));
 	json_object_set_new(root, "timings_ms", timings);
 	impact_u32vec_release(&chain);
 	return root;

@@ -672,3 +672,35 @@ def test_worktree_and_index_runs_store_no_graph(repo):
         assert out == ref, args
         assert json_doc(repo, *args) == json_doc(repo, "--no-cache", *args), args
         assert graph_names(repo) == before, args
+
+
+# ---- 6. a warm run loads only the facts its walk needs ---------------------
+
+def _wide_project(n):
+    """A module n others import and call, with one test each."""
+    files = {
+        "pyproject.toml": '[project]\nname = "wide"\nversion = "0"\n',
+        "wide/__init__.py": "",
+        "wide/core.py": "LEVEL = 1\n\n\ndef level():\n    return LEVEL\n",
+    }
+    for i in range(n):
+        files[f"wide/m{i}.py"] = f"from wide.core import level\n\n\ndef use{i}():\n    return level()\n"
+        files[f"tests/test_m{i}.py"] = (f"from wide.m{i} import use{i}\n\n\n"
+                                        f"def test_use{i}():\n    assert use{i}() == 1\n")
+    return files
+
+
+def test_warm_run_loads_only_the_facts_it_walks(repo):
+    """With the tree's graph cached, the walk numbers every module's
+    symbols from the graph and loads a module's symbols only when it looks
+    at them: an import-time change of a module 40 others import loads
+    (almost) nothing, and the answer is --no-cache's."""
+    n = 40
+    make_base(repo, _wide_project(n))
+    repo.write("wide/core.py", "LEVEL = 2\n\n\ndef level():\n    return LEVEL\n")
+    repo.commit("change core at import time")
+    same_as_uncached(repo)
+    out, _ = run_ok(repo, "--json", "HEAD~1..")  # the same tree again: its graph read back
+    doc = json.loads(out)
+    assert len(doc["selected"]) == n
+    assert doc["timings_ms"]["facts_loaded"] <= 2, doc["timings_ms"]

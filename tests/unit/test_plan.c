@@ -276,6 +276,65 @@ static void test_plan__cases(void **state)
 	}
 }
 
+/*
+ * The symbol counts and flags a cached graph keeps (impact_pyfile.nsyms,
+ * symflags) are those of each file's whole facts, whether the graph was
+ * built, read back or patched: the precise walk numbers symbols by them
+ * without loading facts, and takes a file without the flag as having no
+ * function-level import or exec/eval.
+ */
+static void test_plan__cached_graph_keeps_symbol_counts(void **state)
+{
+	fx *f = *state;
+	static const file_spec base[] = {
+		{ "pkg/__init__.py", "" },
+		{ "pkg/a.py", LIB_AB },
+		{ "pkg/lazy.py", "def h():\n    from pkg.a import f\n    return f()\n" },
+		{ "pkg/dyn.py", "class C:\n    def run(self, s):\n        return eval(s)\n" },
+		{ "tests/test_a.py", TEST_F },
+	};
+	static const file_spec change[] = {
+		{ "pkg/a.py", "def f():\n    return 1\n\n\ndef g():\n    return 3\n\n\ndef k():\n    return 4\n" },
+	};
+	static const char *const specs[] = { "cbase", "cbase..cchange", "cbase..cchange" };
+	git_index *index;
+	git_oid b;
+
+	assert_int_equal(git_index_new(&index), 0);
+	b = commit(f, index, base, IMPACT_ARRAY_SIZE(base), NULL, "cbase");
+	commit(f, index, change, IMPACT_ARRAY_SIZE(change), &b, "cchange");
+	git_index_free(index);
+	/* Built in full; patched from cbase's graph; read back as it is. */
+	for (size_t k = 0; k < IMPACT_ARRAY_SIZE(specs); k++) {
+		impact_plan_opts po = { 0 };
+		impact_plan *plan = NULL;
+		const impact_project *p;
+		po.spec = specs[k];
+		po.threads = 1;
+		if (impact_plan_build(&plan, f->repo, &po) < 0)
+			fail_msg("%s: %s", specs[k], impact_error_last());
+		p = plan->project;
+		assert_true(k != 1 || p->graph_patched);
+		assert_true(k != 2 || p->graph_cached);
+		for (uint32_t id = 0; id < p->nfiles; id++) {
+			const impact_pyfile *pf = &p->files[id];
+			const impact_pyfacts *facts = impact_project_facts(p, id);
+			uint32_t want = 0;
+			if (!strcmp(pf->path, "pkg/lazy.py"))
+				want = IMPACT_SYMS_LAZY_IMPORT;
+			else if (!strcmp(pf->path, "pkg/dyn.py"))
+				want = IMPACT_SYMS_DYNAMIC;
+			if (!pf->nsyms_known)
+				fail_msg("%s: %s has no symbol count", specs[k], pf->path);
+			assert_non_null(facts);
+			assert_int_equal(pf->nsyms, facts->nsymbols);
+			assert_int_equal(pf->symflags, want);
+		}
+		assert_int_equal(p->facts_lost, 0);
+		impact_plan_free(plan);
+	}
+}
+
 /* Bad input is an error with a message, and no plan. */
 static void test_plan__errors(void **state)
 {
@@ -316,6 +375,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_plan__cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan__errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan__cached_graph_keeps_symbol_counts, setup, teardown),
 	};
 	int rc;
 
