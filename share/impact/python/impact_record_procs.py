@@ -276,29 +276,52 @@ def _after_fork():
         pass
 
 
+def _exec_shim():
+    """libimpact_exec.so (impact_execshim.c), beside this file (installed)
+    or in $IMPACT_RECORD_CTRACE_DIR (a build tree), or None: without it a
+    test that starts a program outside Python stays opaque."""
+    if not sys.platform.startswith("linux") or os.environ.get("IMPACT_RECORD_NATIVE") == "0":
+        return None
+    for d in (_r._HERE, os.environ.get("IMPACT_RECORD_CTRACE_DIR")):
+        if d:
+            path = os.path.join(d, "libimpact_exec.so")
+            if os.path.isfile(path) and " " not in path and ":" not in path:
+                return path
+    return None
+
+
 def _export_hook():
-    """Children inherit the start-up hook (impact_child/ on PYTHONPATH)."""
+    """Children inherit the start-up hook (impact_child/ on PYTHONPATH), and
+    native programs the exec reporter (LD_PRELOAD), which tells what they
+    start."""
     global _old_pythonpath
     old = os.environ.get("PYTHONPATH")
     parts = old.split(os.pathsep) if old else []
-    _old_pythonpath = (old, os.environ.get(_CHILD_FLAG))
+    _old_pythonpath = (old, os.environ.get(_CHILD_FLAG), os.environ.get("LD_PRELOAD"))
     if CHILD_DIR not in parts:  # impact may have put it there already
         os.environ["PYTHONPATH"] = os.pathsep.join([CHILD_DIR] + parts)
     os.environ[_CHILD_FLAG] = "1"
+    shim = _exec_shim()
+    pre = os.environ.get("LD_PRELOAD")
+    if shim and shim not in (pre or "").replace(":", " ").split():
+        os.environ["LD_PRELOAD"] = shim + (" " + pre if pre else "")
 
 
 def _unexport_hook():
     global _old_pythonpath
     if _old_pythonpath is None:
         return
-    old, flag = _old_pythonpath
+    old, flag, pre = _old_pythonpath
     _old_pythonpath = None
-    for k, v in (("PYTHONPATH", old), (_CHILD_FLAG, flag)):
+    for k, v in (("PYTHONPATH", old), (_CHILD_FLAG, flag), ("LD_PRELOAD", pre)):
         if v is None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
 
+
+# The file name standing for "any non-Python file of the repository" (records.c).
+ANY_FILE = "*"
 
 _child_env = None     # a child: what its own children get back (PYTHONPATH, flag)
 
@@ -404,6 +427,10 @@ def read_children(sinkdir):
                                       "files": set(), "spawns": [], "recorded": True,
                                       "what": None}
                 p["recorded"] = True
+                if obj.get("native"):
+                    # a native program (impact_execshim.c): what it read
+                    # is unknown, so any non-Python file may matter
+                    p["files"].add(ANY_FILE)
             elif p is None:
                 continue
             elif "fn" in obj:
