@@ -322,3 +322,34 @@ def test_a_child_that_is_not_recorded_keeps_its_test_static(rrepo):
     assert sorted(rrepo.listing("HEAD~1..")) == ["tests/test_alpha.py", "tests/test_beta.py"]
     text = rrepo.impact("--explain", "HEAD~1..").stdout.decode()
     assert re.search(r"tests/test_beta.py .*\n  not recorded: started \S*(env|sh)", text), text
+
+
+@needs_reporter
+def test_a_native_program_killed_at_once_keeps_the_record(rrepo):
+    """A pager the code under test terminates as soon as it started: the
+    reporter loads in it before its main (a dynamic program, impact's
+    variables in its environment), so a process that left no line ran
+    nothing; either way test_beta is narrowed."""
+    rrepo.write_many(with_beta(
+        "    p = subprocess.Popen(['cat'], stdin=subprocess.PIPE)\n"
+        "    p.kill()\n"
+        "    p.wait()\n"))
+    rrepo.commit("killed pager")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    break_alpha(rrepo)
+    assert rrepo.listing("HEAD~1..") == ["tests/test_alpha.py"], rrepo.impact(
+        "--explain", "HEAD~1..").stdout.decode()
+
+
+@needs_reporter
+def test_a_python_that_skips_the_start_up_hook_keeps_its_test_static(rrepo):
+    """python -I ignores PYTHONPATH, so impact's start-up hook: the reporter
+    marks it as a Python that must record itself, which it never does."""
+    rrepo.write_many(with_beta(
+        "    subprocess.run(['sh', '-c', 'exec \"$0\" -I -c pass', sys.executable], check=True)\n"))
+    rrepo.commit("python -I")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    break_alpha(rrepo)
+    assert sorted(rrepo.listing("HEAD~1..")) == ["tests/test_alpha.py", "tests/test_beta.py"]
+    text = rrepo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "a Python that did not start impact's recorder" in text, text

@@ -22,9 +22,13 @@
  * recorded", and a child spawned that never wrote its own line is "not
  * recorded" too: its test stays opaque, as before.
  *
- * It writes nothing in a process that hosts a Python interpreter (one that
- * exports Py_IsInitialized): there the Python recorder speaks, or nobody
- * does and the process counts as not recorded. It writes nothing either
+ * In a process that hosts a Python interpreter (one that exports
+ * Py_IsInitialized) it only writes {"proc":pid,"ppid":parent,"python":1},
+ * which counts as not recorded until the Python recorder's own line comes
+ * (a Python that skipped the start-up hook stays not recorded). So every
+ * process it is loaded in writes a line before its main runs: one that
+ * wrote none was killed before it ran anything (the test's side knows the
+ * reporter loads there: impact_record_procs._reports). It writes nothing either
  * when $IMPACT_RECORD or $IMPACT_RECORD_CHILDREN is missing. It never
  * changes what the program does: every wrapper calls the real function
  * with the same arguments, keeps errno, and only adds a write(2).
@@ -158,13 +162,25 @@ __attribute__((constructor)) static void impact_exec_init(void)
 	size_t n;
 	if (!dir || !*dir || !getenv("IMPACT_RECORD_CHILDREN"))
 		return;
-	/* A Python (or a program hosting one): its recorder speaks for it. */
-	if (dlsym(RTLD_DEFAULT, "Py_IsInitialized"))
-		return;
 	n = strlen(dir);
 	if (n >= sizeof(sinkdir) - 64)
 		return;
 	memcpy(sinkdir, dir, n + 1);
+	/*
+	 * A Python (or a program hosting one): its recorder speaks for it.
+	 * Until it does, this process is one that ran and is not recorded
+	 * (python -I skips the start-up hook).
+	 */
+	if (dlsym(RTLD_DEFAULT, "Py_IsInitialized")) {
+		line l = { .n = 0 };
+		put(&l, "{\"proc\":");
+		put_int(&l, getpid());
+		put(&l, ",\"ppid\":");
+		put_int(&l, getppid());
+		put(&l, ",\"python\":1}");
+		emit(&l, getpid());
+		return;
+	}
 	active = true;
 	say_proc(getpid(), getppid());
 }
