@@ -369,8 +369,19 @@ static void add_files(ingest *in, impact_u32vec *funcs, impact_strlist *deps, js
 {
 	json_t *e;
 	size_t i;
-	json_array_foreach(list, i, e)
-		add_code(in, funcs, deps, json_string_value(e) ? json_string_value(e) : "", 0, NULL);
+	json_array_foreach(list, i, e) {
+		const char *f = json_string_value(e) ? json_string_value(e) : "";
+		/* A native program ran (impact_execshim.c): it may have read any file. */
+		if (!strcmp(f, IMPACT_RECORDS_ANY_FILE)) {
+			bool have = false;
+			for (size_t k = 0; k < deps->n && !have; k++)
+				have = !strcmp(deps->items[k], f);
+			if (!have)
+				impact_strlist_push(deps, f);
+			continue;
+		}
+		add_code(in, funcs, deps, f, 0, NULL);
+	}
 }
 
 static void keys_release(ingest *in)

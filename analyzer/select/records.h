@@ -35,6 +35,13 @@ typedef struct impact_records impact_records;
 #define IMPACT_RECORDS_VERSION "impact-records-2"
 
 /*
+ * The dependency a record names for "any non-Python file of the
+ * repository": its test started a native program (impact_execshim.c),
+ * whose reads nobody saw; any changed non-Python file keeps the test.
+ */
+#define IMPACT_RECORDS_ANY_FILE "*"
+
+/*
  * Open the store of `repo`. With `create`, create it when missing;
  * without, IMPACT_ENOTFOUND when there is none. IMPACT_ERROR with the
  * path when it cannot be opened.

@@ -289,6 +289,12 @@ static const char *dep_changed(const record *r, const json_t *files, impact_buf 
 		impact_buf_put(tmp, p, n);
 		if (json_object_get(files, tmp->ptr))
 			return tmp->ptr;
+		if (!strcmp(tmp->ptr, IMPACT_RECORDS_ANY_FILE) && json_object_size(files)) {
+			/* a native program it started may have read any of them */
+			impact_buf_clear(tmp);
+			impact_buf_puts(tmp, json_object_iter_key(json_object_iter((json_t *)files)));
+			return tmp->ptr;
+		}
 		p = nl ? nl + 1 : p + n;
 	}
 	return NULL;

@@ -5,8 +5,12 @@ different functions of one module, chosen by a computed name (so the
 static walk keeps both): after `impact --all` recorded them, breaking one
 function selects exactly the test file whose children ran it. The same
 with a grandchild, a child that ends in os._exit and a child killed by
-SIGKILL after it ran the function. A child that is not Python keeps its
-test static, and --explain says why.
+SIGKILL after it ran the function. A native program (a shell, cat) says
+what it started through the exec reporter: a test whose shell ran Python
+gets what that Python ran, one whose native programs might have read a
+data file keeps it as a dependency; a child nothing speaks for (an
+environment without impact's variables) keeps its test static, and
+--explain says why.
 """
 import re
 import subprocess
@@ -235,20 +239,117 @@ def test_a_system_program_that_runs_no_python_keeps_the_record(rrepo):
     assert rrepo.listing("HEAD~1..") == ["tests/test_alpha.py"]
 
 
-def test_a_child_that_is_not_python_keeps_its_test_static(rrepo):
+def exec_reporter_built():
+    """libimpact_exec.so beside the binary's build (not in sanitizer builds)."""
+    import os
+    build = Path(os.environ.get("IMPACT_BIN", "impact")).resolve().parent
+    return (build / "share" / "impact" / "python" / "libimpact_exec.so").is_file()
+
+
+needs_reporter = pytest.mark.skipif(not exec_reporter_built(),
+                                    reason="the exec reporter is not built (sanitizer build)")
+
+
+def with_beta(body):
     files = project("subprocess")
     files["tests/test_beta.py"] = (
-        "import subprocess\nfrom pkg import dyn\n\n\ndef test_it():\n"
-        "    subprocess.run(['sh', '-c', 'exit 0'], check=True)\n"
+        "import os, subprocess, sys\nfrom pkg import dyn\n\n\ndef test_it():\n" + body +
         "    assert dyn.check('be' + 'ta')\n")
-    rrepo.write_many(files)
-    rrepo.commit("sh")
-    assert rrepo.impact("--all", "-q").returncode == 0
+    return files
+
+
+def break_alpha(rrepo):
     text = (rrepo.path / "pkg/dyn.py").read_text().replace('return "a"', 'return "A"')
     rrepo.write("pkg/dyn.py", text)
     rrepo.commit("break alpha")
     assert failing(rrepo) == ["tests/test_alpha.py"]
-    # test_beta started /bin/sh, which records nothing: it stays static.
+
+
+@needs_reporter
+def test_a_native_program_that_starts_no_python_keeps_the_record(rrepo):
+    """/bin/sh runs cat: native programs, preloaded with the exec reporter,
+    say what they started; none ran Python, so test_beta is narrowed."""
+    rrepo.write_many(with_beta("    subprocess.run(['sh', '-c', 'cat /dev/null | cat'], check=True)\n"))
+    rrepo.commit("sh")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    break_alpha(rrepo)
+    assert rrepo.listing("HEAD~1..") == ["tests/test_alpha.py"]
+
+
+@needs_reporter
+def test_python_started_by_a_native_program_is_recorded(rrepo):
+    """A shell that starts Python: the Python records itself and the shell
+    links it to the test, so each test file gets what its grandchild ran."""
+    files = project("subprocess")
+    for name in ("alpha", "beta"):
+        files["tests/test_%s.py" % name] = (
+            "import shlex, subprocess, sys\nfrom pkg import dyn as _dyn  # noqa: F401\n"
+            "CODE = %r\nNAME = %r\n\n\ndef test_it():\n"
+            "    cmd = ' '.join(shlex.quote(a) for a in (sys.executable, '-c', CODE, NAME))\n"
+            "    assert subprocess.run(['sh', '-c', cmd + '; exit $?']).returncode == 0\n"
+            % (CODE, name))
+    rrepo.write_many(files)
+    rrepo.commit("shell")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    break_alpha(rrepo)
+    assert rrepo.listing("HEAD~1..") == ["tests/test_alpha.py"]
+
+
+@needs_reporter
+def test_a_file_a_native_program_may_have_read_keeps_its_test(rrepo):
+    """cat reads a data file no trace sees: any changed non-Python file
+    keeps the test (its record names every such file)."""
+    files = with_beta("    out = subprocess.run(['cat', 'data/word.txt'], check=True,"
+                      " capture_output=True, text=True).stdout\n"
+                      "    assert out.strip() == 'hello'\n")
+    files["data/word.txt"] = "hello\n"
+    rrepo.write_many(files)
+    rrepo.commit("cat")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    rrepo.write("data/word.txt", "bye\n")
+    rrepo.commit("change the word")
+    assert failing(rrepo) == ["tests/test_beta.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_beta.py"]
+
+
+def test_a_child_that_is_not_recorded_keeps_its_test_static(rrepo):
+    """env -i starts sh without impact's variables (and without the
+    reporter): nothing says what it ran, so test_beta stays static."""
+    rrepo.write_many(with_beta("    subprocess.run(['env', '-i', 'sh', '-c', 'exit 0'], check=True)\n"))
+    rrepo.commit("sh")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    break_alpha(rrepo)
     assert sorted(rrepo.listing("HEAD~1..")) == ["tests/test_alpha.py", "tests/test_beta.py"]
     text = rrepo.impact("--explain", "HEAD~1..").stdout.decode()
-    assert re.search(r"tests/test_beta.py .*\n  not recorded: started \S*sh", text), text
+    assert re.search(r"tests/test_beta.py .*\n  not recorded: started \S*(env|sh)", text), text
+
+
+@needs_reporter
+def test_a_native_program_killed_at_once_keeps_the_record(rrepo):
+    """A pager the code under test terminates as soon as it started: the
+    reporter loads in it before its main (a dynamic program, impact's
+    variables in its environment), so a process that left no line ran
+    nothing; either way test_beta is narrowed."""
+    rrepo.write_many(with_beta(
+        "    p = subprocess.Popen(['cat'], stdin=subprocess.PIPE)\n"
+        "    p.kill()\n"
+        "    p.wait()\n"))
+    rrepo.commit("killed pager")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    break_alpha(rrepo)
+    assert rrepo.listing("HEAD~1..") == ["tests/test_alpha.py"], rrepo.impact(
+        "--explain", "HEAD~1..").stdout.decode()
+
+
+@needs_reporter
+def test_a_python_that_skips_the_start_up_hook_keeps_its_test_static(rrepo):
+    """python -I ignores PYTHONPATH, so impact's start-up hook: the reporter
+    marks it as a Python that must record itself, which it never does."""
+    rrepo.write_many(with_beta(
+        "    subprocess.run(['sh', '-c', 'exec \"$0\" -I -c pass', sys.executable], check=True)\n"))
+    rrepo.commit("python -I")
+    assert rrepo.impact("--all", "-q").returncode == 0
+    break_alpha(rrepo)
+    assert sorted(rrepo.listing("HEAD~1..")) == ["tests/test_alpha.py", "tests/test_beta.py"]
+    text = rrepo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "a Python that did not start impact's recorder" in text, text

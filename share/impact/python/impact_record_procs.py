@@ -51,6 +51,52 @@ def _leaf(path):
         return False
 
 
+# Children started where the exec reporter writes a line before their main
+# runs (_reports): one that left no line at all was killed before it ran
+# anything, so it ran no repository code (children_of).
+_REPORTING = set()
+
+
+def _reports(exe, env):
+    """Whether the exec reporter (impact_execshim.c) surely loads in `exe`
+    started with `env` (bytes "K=V" entries, or None for os.environ): a
+    dynamically linked ELF program (it has an interpreter, PT_INTERP),
+    neither set-user-ID nor set-group-ID, whose environment carries the
+    reporter and impact's variables."""
+    try:
+        import stat
+        import struct
+        shim = _exec_shim()
+        if not shim:
+            return False
+        if env is None:
+            pre, rec, flag = (os.environ.get("LD_PRELOAD") or "", os.environ.get("IMPACT_RECORD"),
+                              os.environ.get(_CHILD_FLAG))
+        else:
+            d = dict(e.split(b"=", 1) for e in env if b"=" in e)
+            pre = os.fsdecode(d.get(b"LD_PRELOAD", b""))
+            rec, flag = d.get(b"IMPACT_RECORD"), d.get(_CHILD_FLAG.encode())
+        if not rec or not flag or shim not in pre.replace(":", " ").split():
+            return False
+        st = os.stat(exe)
+        if st.st_mode & (stat.S_ISUID | stat.S_ISGID) or not stat.S_ISREG(st.st_mode):
+            return False
+        with open(exe, "rb") as f:
+            head = f.read(64)
+            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+                return False  # 64-bit little-endian ELF only
+            phoff, = struct.unpack_from("<Q", head, 32)
+            phentsize, phnum = struct.unpack_from("<HH", head, 54)
+            f.seek(phoff)
+            ph = f.read(phentsize * phnum)
+        for i in range(phnum):
+            if struct.unpack_from("<I", ph, i * phentsize)[0] == 3:  # PT_INTERP
+                return True
+        return False
+    except Exception:
+        return False
+
+
 def _patch(owner, name, make):
     orig = getattr(owner, name, None)
     if orig is None:
@@ -84,6 +130,12 @@ def _install_process_hooks():
                     # What runs is the executable found (a[1]), whatever argv[0] says.
                     exe = _which(a[1][0]) if a[1] else _which(prog)
                     if not _leaf(exe):
+                        # the candidate that ran: the first executable one (as execve tries them)
+                        ran = next((c for c in (a[1] or ()) if os.path.isfile(c)
+                                    and os.access(c, os.X_OK)), None)
+                        if ran is not None and _reports(os.fsdecode(ran),
+                                                        a[5] if len(a) > 5 else None):
+                            _REPORTING.add(pid)
                         _r.started(pid, "started %s: not recorded" % _which(prog))
                 except Exception:
                     try:
@@ -276,29 +328,52 @@ def _after_fork():
         pass
 
 
+def _exec_shim():
+    """libimpact_exec.so (impact_execshim.c), beside this file (installed)
+    or in $IMPACT_RECORD_CTRACE_DIR (a build tree), or None: without it a
+    test that starts a program outside Python stays opaque."""
+    if not sys.platform.startswith("linux") or os.environ.get("IMPACT_RECORD_NATIVE") == "0":
+        return None
+    for d in (_r._HERE, os.environ.get("IMPACT_RECORD_CTRACE_DIR")):
+        if d:
+            path = os.path.join(d, "libimpact_exec.so")
+            if os.path.isfile(path) and " " not in path and ":" not in path:
+                return path
+    return None
+
+
 def _export_hook():
-    """Children inherit the start-up hook (impact_child/ on PYTHONPATH)."""
+    """Children inherit the start-up hook (impact_child/ on PYTHONPATH), and
+    native programs the exec reporter (LD_PRELOAD), which tells what they
+    start."""
     global _old_pythonpath
     old = os.environ.get("PYTHONPATH")
     parts = old.split(os.pathsep) if old else []
-    _old_pythonpath = (old, os.environ.get(_CHILD_FLAG))
+    _old_pythonpath = (old, os.environ.get(_CHILD_FLAG), os.environ.get("LD_PRELOAD"))
     if CHILD_DIR not in parts:  # impact may have put it there already
         os.environ["PYTHONPATH"] = os.pathsep.join([CHILD_DIR] + parts)
     os.environ[_CHILD_FLAG] = "1"
+    shim = _exec_shim()
+    pre = os.environ.get("LD_PRELOAD")
+    if shim and shim not in (pre or "").replace(":", " ").split():
+        os.environ["LD_PRELOAD"] = shim + (" " + pre if pre else "")
 
 
 def _unexport_hook():
     global _old_pythonpath
     if _old_pythonpath is None:
         return
-    old, flag = _old_pythonpath
+    old, flag, pre = _old_pythonpath
     _old_pythonpath = None
-    for k, v in (("PYTHONPATH", old), (_CHILD_FLAG, flag)):
+    for k, v in (("PYTHONPATH", old), (_CHILD_FLAG, flag), ("LD_PRELOAD", pre)):
         if v is None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
 
+
+# The file name standing for "any non-Python file of the repository" (records.c).
+ANY_FILE = "*"
 
 _child_env = None     # a child: what its own children get back (PYTHONPATH, flag)
 
@@ -404,6 +479,14 @@ def read_children(sinkdir):
                                       "files": set(), "spawns": [], "recorded": True,
                                       "what": None}
                 p["recorded"] = True
+                if obj.get("python"):
+                    # the exec reporter in a Python: its recorder's line follows
+                    p["recorded"] = False
+                    p["what"] = "a Python that did not start impact's recorder: not recorded"
+                if obj.get("native"):
+                    # a native program (impact_execshim.c): what it read
+                    # is unknown, so any non-Python file may matter
+                    p["files"].add(ANY_FILE)
             elif p is None:
                 continue
             elif "fn" in obj:
@@ -438,6 +521,8 @@ def children_of(procs_started, procs, direct=()):
             seen.add(pid)
         p = procs.get(pid) if pid is not None else None
         if p is None:
+            if pid in _REPORTING:
+                continue  # killed before its main: it ran nothing
             reason = reason or what or "started a process: not recorded"
             continue
         if not p["recorded"]:
