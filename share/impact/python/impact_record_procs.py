@@ -356,7 +356,9 @@ def _export_hook():
     shim = _exec_shim()
     pre = os.environ.get("LD_PRELOAD")
     if shim and shim not in (pre or "").replace(":", " ").split():
-        os.environ["LD_PRELOAD"] = shim + (" " + pre if pre else "")
+        # after the user's own preloads: a sanitizer runtime preloaded
+        # there must stay first in the list
+        os.environ["LD_PRELOAD"] = (pre + " " if pre else "") + shim
 
 
 def _unexport_hook():
