@@ -168,6 +168,13 @@ bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const 
 	/* vars(x), getattr(self.x, ...): an instance's attributes, not a module's names. */
 	if (okind == GA_INSTANCE && !dotted)
 		return false;
+	{
+		/* A computed name never spells another class's private (mangled) name. */
+		const char *tl = last_part(t->name);
+		size_t n = strlen(tl);
+		if (dotted && n > 2 && !strncmp(tl, "__", 2) && strcmp(tl + n - 2, "__"))
+			return false;
+	}
 	return imports_directly(w, y, t->file);
 }
 
@@ -193,10 +200,56 @@ static bool other_class_private(walker *w, uint32_t y, const impact_symref *r, c
 }
 
 /*
+ * An attribute of a typed local ("C:m.n", reference `r` of file `y`):
+ * the first attribute means a method or attribute of C, its bases, its
+ * subclasses and their bases; when C is not a class of the repository
+ * (a factory function, an external class, unresolved), or for the later
+ * attributes (of unknown objects), any symbol so named, as before.
+ */
+static bool inst_means(walker *w, uint32_t y, const impact_symref *r, const target *t, const char **how)
+{
+	const char *colon = strchr(r->text, ':'), *tl = last_part(t->name), *dot = strrchr(t->name, '.');
+	const char *parts[MAX_CHAIN_PARTS];
+	size_t lens[MAX_CHAIN_PARTS], n, tlen = strlen(tl);
+	char cexpr[256], tcls[256];
+	binding b = { 0 };
+	uint32_t ka = NONE, kb = NONE;
+	if (!colon || (size_t)(colon - r->text) >= sizeof(cexpr))
+		return false;
+	n = precise_split_chain(colon + 1, parts, lens);
+	if (lens[0] != tlen || memcmp(parts[0], tl, tlen)) {
+		/* A later attribute: of an object of unknown type. */
+		for (size_t k = 1; k < n; k++)
+			if (lens[k] == tlen && !memcmp(parts[k], tl, tlen))
+				return attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
+		return false;
+	}
+	snprintf(cexpr, sizeof(cexpr), "%.*s", (int)(colon - r->text), r->text);
+	if (precise_resolve_text(w, y, cexpr, &b) && b.name[0] && in_bound(w, b.file)) {
+		if (!w->classes)
+			precise_build_classes(w);
+		if (!w->classes->too_many)
+			ka = precise_class_of(w, b.file, b.name);
+	}
+	if (ka != NONE && dot && (size_t)(dot - t->name) < sizeof(tcls)) {
+		snprintf(tcls, sizeof(tcls), "%.*s", (int)(dot - t->name), t->name);
+		kb = precise_class_of(w, t->file, tcls);
+	}
+	if (ka != NONE && (kb != NONE || !dot)) {
+		*how = w->classes->all_related[ka]
+		           ? "typed local: its class may have a base impact cannot resolve"
+		           : "typed local: an attribute of its class, bases or subclasses";
+		return dot && precise_related(w, ka, kb) && !other_class_private(w, y, r, t);
+	}
+	*how = "a local whose class impact cannot resolve: any attribute so named";
+	return attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
+}
+
+/*
  * Does reference `r` of file `y` (a chain, a name, an attribute or a
  * parameter) mean target `t`?
  */
-bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t)
+bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t, const char **how)
 {
 	const char *tl = last_part(t->name);
 	switch (r->kind) {
@@ -211,12 +264,18 @@ bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const targ
 				return (sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_FIXTURE) && !strcmp(r->text, tl);
 		return false;
 	}
+	case IMPACT_SYMREF_INST:
+		return inst_means(w, y, r, t, how);
+	case IMPACT_SYMREF_READ:
 	case IMPACT_SYMREF_CHAIN: {
 		const char *parts[MAX_CHAIN_PARTS];
 		size_t lens[MAX_CHAIN_PARTS], n = precise_split_chain(r->text, parts, lens), k;
 		binding b = { 0 };
 		bool ok = false;
 		k = precise_chain_resolve(w, y, parts, lens, n, &b, t, &ok);
+		/* Module-level code that only reads a name it resolves runs nothing. */
+		if (r->kind == IMPACT_SYMREF_READ && ok)
+			return false;
 		/*
 		 * self.m / cls.m in a method: a method of the class, its bases, its
 		 * subclasses and their bases, not every method so named.

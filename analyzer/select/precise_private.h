@@ -271,7 +271,7 @@ bool precise_self_and_target_classes(walker *w, uint32_t y, const impact_symref 
                                      uint32_t *a, uint32_t *b);
 
 /* precise_means.c */
-bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t);
+bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t, const char **how);
 bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const target *t,
                            bool dotted, const char **how, size_t gi);
 
