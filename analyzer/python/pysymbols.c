@@ -276,6 +276,7 @@ static bool object_text(walker *w, TSNode n)
 }
 
 static bool read_code_string(symwalk *sw, TSNode str, const sctx *c);
+static bool looks_like_code(const char *t, size_t len);
 
 /* A call that can reach code by a computed name. */
 static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
@@ -822,6 +823,14 @@ static void read_pure_value(symwalk *sw, TSNode n, const sctx *c, uint32_t owner
 		size_t len;
 		const char *t = node_text(w, n, &len);
 		add_ref(sw, owner, IMPACT_SYMREF_NAME, t, len);
+		return;
+	}
+	if (kind_of(w, n) == K_STRING) {
+		/* CODE = "import pkg; pkg.run()": code run elsewhere (python -c CODE). */
+		size_t len;
+		const char *t = node_text(w, n, &len);
+		if (!sw->code_depth && looks_like_code(t, len))
+			(void)read_code_string(sw, n, c);
 		return;
 	}
 	if (kind_of(w, n) == K_ATTRIBUTE) {

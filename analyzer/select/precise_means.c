@@ -101,6 +101,81 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
 }
 
 /*
+ * Is attribute `tl` (the last part of target t) read somewhere in reach
+ * on an object that may be a wrapper instance: `x.tl`, `f().tl`, `a.b.tl`,
+ * not `self.tl`/`cls.tl` (the class's own) nor `mod.tl` (a module's
+ * name)? A delegating __getattr__ passes on only names so read.
+ */
+static bool attr_read(walker *w, const target *t, uint32_t gy, const impact_symref *gr)
+{
+	const char *tl = last_part(t->name);
+	size_t tlen = strlen(tl);
+	bool found = false;
+	uint32_t gcls = NONE;
+	if (w->read_name == t->name && w->read_ref == gr)
+		return w->read_answer;
+	if (!w->classes)
+		precise_build_classes(w);
+	if (!w->classes->too_many)
+		gcls = w->classes->of_node[node_of(w, gy, sym(facts_of(w, gy), gr->symbol)->parent)];
+	for (uint32_t e = precise_index_first(&w->refs, tl); e != NONE && !found; e = precise_index_next(&w->refs, e)) {
+		uint32_t y = w->refs.v[e].file;
+		const impact_symref *r = ref(facts_of(w, y), w->refs.v[e].index);
+		const char *parts[MAX_CHAIN_PARTS];
+		size_t lens[MAX_CHAIN_PARTS], n;
+		if (r->kind == IMPACT_SYMREF_INST) {
+			/* x.tl of a typed local: a wrapper's only when its class may be the wrapper's. */
+			const char *colon = strchr(r->text, ':');
+			char cexpr[256];
+			binding b = { 0 };
+			uint32_t ka = NONE;
+			if (colon && (size_t)(colon - r->text) < sizeof(cexpr) && gcls != NONE &&
+			    !strncmp(colon + 1, tl, tlen) && !colon[1 + tlen]) {
+				snprintf(cexpr, sizeof(cexpr), "%.*s", (int)(colon - r->text), r->text);
+				if (precise_resolve_text(w, y, cexpr, &b) && b.name[0] && in_bound(w, b.file))
+					ka = precise_class_of(w, b.file, b.name);
+			}
+			found = ka == NONE || precise_related(w, ka, gcls);
+			continue;
+		}
+		if (r->kind == IMPACT_SYMREF_ATTR) {
+			found = true;
+			continue;
+		}
+		if (r->kind != IMPACT_SYMREF_CHAIN)
+			continue;
+		n = precise_split_chain(r->text, parts, lens);
+		for (size_t k = 1; k < n && !found; k++) {
+			binding b = { 0 };
+			bool ok;
+			if (lens[k] != tlen || memcmp(parts[k], tl, tlen))
+				continue;
+			if (k == 1 && ((lens[0] == 4 && !memcmp(parts[0], "self", 4)) ||
+			               (lens[0] == 3 && !memcmp(parts[0], "cls", 3))))
+				continue;
+			if (k == 1 && precise_chain_resolve(w, y, parts, lens, 1, &b, NULL, &ok) == 1 && !b.name[0])
+				continue; /* a module's own name */
+			found = true;
+		}
+	}
+	w->read_name = t->name;
+	w->read_ref = gr;
+	w->read_answer = found;
+	return found;
+}
+
+/* Is the owner of reference `r` (file `y`) a __getattr__ method (it delegates a name read on its instance)? */
+static bool in_getattr_hook(walker *w, uint32_t y, const impact_symref *r)
+{
+	const impact_pyfacts *f = facts_of(w, y);
+	const char *n;
+	if (r->symbol == IMPACT_SYMBOL_NONE || r->symbol >= nsyms(f) || sym(f, r->symbol)->kind != IMPACT_SYMBOL_METHOD)
+		return false;
+	n = last_part(sym(f, r->symbol)->name);
+	return !strcmp(n, "__getattr__") || !strcmp(n, "__getattribute__");
+}
+
+/*
  * Can `getattr(obj, name)` (reference `r` of file `y`, number `gi`, name
  * computed) mean target `t` (`dotted`: a method or class attribute; the
  * caller has left out dunders and dict/list names, reached through their
@@ -168,6 +243,11 @@ bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const 
 	/* vars(x), getattr(self.x, ...): an instance's attributes, not a module's names. */
 	if (okind == GA_INSTANCE && !dotted)
 		return false;
+	if (in_getattr_hook(w, y, r)) {
+		*how = "a delegating __getattr__: a name read as an attribute somewhere";
+		if (!attr_read(w, t, y, r))
+			return false;
+	}
 	{
 		/* A computed name never spells another class's private (mangled) name. */
 		const char *tl = last_part(t->name);

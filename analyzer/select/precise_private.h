@@ -126,6 +126,9 @@ typedef struct walker {
 	struct kept { git_oid oid; impact_buf enc; } *kept;
 	size_t nkept, akept;
 	const uint32_t *bound; /* per file: UINT32_MAX = out of the whole-module reach */
+	const char *read_name; /* the last target asked of attr_read (precise_means.c), and its answer */
+	const impact_symref *read_ref;
+	bool read_answer;
 	size_t nmemo, amemo;
 } walker;
 
