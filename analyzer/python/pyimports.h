@@ -122,7 +122,8 @@ typedef enum impact_symref_kind {
 	/*
 	 * `getattr(obj, <non-literal>)` or `vars(obj)`: text is the object as
 	 * written when it is a name or a chain of names ("self", "mod",
-	 * "self.handlers"), else "?"; "globals()" for globals(). What it can
+	 * "self.handlers"), "C:" or "C:attr" when its head is a local of known
+	 * class C (an instance, never a module), else "?"; "globals()" for globals(). What it can
 	 * reach is an attribute of that object (the module's own names) only.
 	 */
 	IMPACT_SYMREF_GETATTR,
@@ -272,7 +273,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 13
+#define IMPACT_PYFACTS_VERSION 14
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

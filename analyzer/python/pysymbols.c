@@ -277,6 +277,7 @@ static bool object_text(walker *w, TSNode n)
 
 static bool read_code_string(symwalk *sw, TSNode str, const sctx *c);
 static bool looks_like_code(const char *t, size_t len);
+static void typing_candidate(symwalk *sw, const sctx *c, uint32_t ref, const char *head, size_t hlen);
 
 /* A call that can reach code by a computed name. */
 static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
@@ -335,9 +336,16 @@ static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 		/* getattr reaches attributes of its object only: say which object. */
 		if (owner == IMPACT_SYMBOL_NONE)
 			mark_symbol_dynamic(sw, owner);
-		if (object_text(w, ts_node_named_child(args, 0)))
-			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->text.ptr, w->text.size);
-		else
+		if (object_text(w, ts_node_named_child(args, 0))) {
+			uint32_t ri = add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->text.ptr, w->text.size);
+			/* An object whose class is known (a typed parameter or local): never a module. */
+			if (owner != IMPACT_SYMBOL_NONE && sw->code_depth == 0) {
+				sctx like = { 0 };
+				like.owner = owner;
+				like.guard = IMPACT_SYMBOL_NONE;
+				typing_candidate(sw, &like, ri, w->text.ptr, strcspn(w->text.ptr, "."));
+			}
+		} else
 			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "?", 1);
 	}
 #undef IS
@@ -696,13 +704,15 @@ static void resolve_typing(symwalk *sw)
 		if (cls && sw->cands[i].ref < f->nrefs) {
 			impact_symref *r = &f->refs[sw->cands[i].ref];
 			const char *rest = r->text + strlen(sw->cands[i].head);
-			if (r->kind == IMPACT_SYMREF_CHAIN && *rest == '.') {
+			if ((r->kind == IMPACT_SYMREF_CHAIN && *rest == '.') ||
+			    (r->kind == IMPACT_SYMREF_GETATTR && (*rest == '.' || !*rest))) {
 				impact_buf_clear(&b);
 				impact_buf_puts(&b, cls);
 				impact_buf_putc(&b, ':');
-				impact_buf_puts(&b, rest + 1);
+				impact_buf_puts(&b, *rest ? rest + 1 : rest);
 				r->text = arena_strndup(sw->w->arena, b.ptr, b.size);
-				r->kind = IMPACT_SYMREF_INST;
+				if (r->kind == IMPACT_SYMREF_CHAIN)
+					r->kind = IMPACT_SYMREF_INST;
 			}
 		}
 		i = j;

@@ -79,7 +79,7 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
 			w->ga_kind[gi] = GA_GLOBALS;
 		} else if (!vars && (!strcmp(obj, "self") || !strcmp(obj, "cls"))) {
 			w->ga_kind[gi] = GA_SELF;
-		} else if (strcmp(obj, "?") && precise_resolve_text(w, y, obj, &b)) {
+		} else if (strcmp(obj, "?") && !strchr(obj, ':') && precise_resolve_text(w, y, obj, &b)) {
 			const impact_pyfacts *f = facts_of(w, b.file);
 			w->ga_file[gi] = b.file;
 			if (!b.name[0])
@@ -92,7 +92,7 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
 				}
 		}
 		if (w->ga_kind[gi] == GA_OTHER &&
-		    (vars || !strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4)))
+		    (vars || !strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4) || strchr(obj, ':')))
 			w->ga_kind[gi] = GA_INSTANCE;
 	}
 	*file = w->ga_file[gi];
