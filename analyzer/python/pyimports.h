@@ -122,7 +122,8 @@ typedef enum impact_symref_kind {
 	/*
 	 * `getattr(obj, <non-literal>)` or `vars(obj)`: text is the object as
 	 * written when it is a name or a chain of names ("self", "mod",
-	 * "self.handlers"), else "?"; "globals()" for globals(). What it can
+	 * "self.handlers"), "C:" or "C:attr" when its head is a local of known
+	 * class C (an instance, never a module), else "?"; "globals()" for globals(). What it can
 	 * reach is an attribute of that object (the module's own names) only.
 	 */
 	IMPACT_SYMREF_GETATTR,
@@ -134,6 +135,20 @@ typedef enum impact_symref_kind {
 	 * module-level code; a plain name or chain only here.
 	 */
 	IMPACT_SYMREF_BASE,
+	/*
+	 * An attribute of a local whose class is known (`x = C(...)`, a
+	 * parameter or a variable annotated `C`, `isinstance(x, C)` around the
+	 * use, `with C(...) as x`): text "C:m" or "mod.C:m.n", the class as
+	 * written, a colon, then the attributes read from the instance.
+	 */
+	IMPACT_SYMREF_INST,
+	/*
+	 * A chain of names only read by module-level code (`def f(key=mod.g)`,
+	 * `X = mod.g`, a table of them): reading runs code only through a
+	 * property or a module __getattr__. The owner that stores it has the
+	 * same chain as a CHAIN reference.
+	 */
+	IMPACT_SYMREF_READ,
 } impact_symref_kind;
 
 /* A name some code uses; one record per (symbol, kind, text). */
@@ -258,7 +273,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 12
+#define IMPACT_PYFACTS_VERSION 14
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

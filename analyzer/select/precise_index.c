@@ -135,12 +135,14 @@ void precise_build_indexes(walker *w)
 			/* `.update()`, `.__exit__()` on an unknown object never match (via_class). */
 			if (r->kind == IMPACT_SYMREF_ATTR && via_class_name(r->text))
 				continue;
-			if (r->kind != IMPACT_SYMREF_CHAIN && r->kind != IMPACT_SYMREF_BASE) {
+			if (r->kind != IMPACT_SYMREF_CHAIN && r->kind != IMPACT_SYMREF_BASE &&
+			    r->kind != IMPACT_SYMREF_READ && r->kind != IMPACT_SYMREF_INST) {
 				precise_index_add(&w->refs, r->text, strlen(r->text), id, (uint32_t)i);
 				continue;
 			}
-			/* A chain under each of its parts, the head included. */
-			for (const char *s = r->text;;) {
+			/* A chain under each of its parts, the head included; a typed one under its attributes. */
+			for (const char *s = r->kind == IMPACT_SYMREF_INST && strchr(r->text, ':')
+			                         ? strchr(r->text, ':') + 1 : r->text;;) {
 				const char *dot = strchr(s, '.');
 				size_t len = dot ? (size_t)(dot - s) : strlen(s);
 				precise_index_add(&w->refs, s, len, id, (uint32_t)i);

@@ -79,7 +79,7 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
 			w->ga_kind[gi] = GA_GLOBALS;
 		} else if (!vars && (!strcmp(obj, "self") || !strcmp(obj, "cls"))) {
 			w->ga_kind[gi] = GA_SELF;
-		} else if (strcmp(obj, "?") && precise_resolve_text(w, y, obj, &b)) {
+		} else if (strcmp(obj, "?") && !strchr(obj, ':') && precise_resolve_text(w, y, obj, &b)) {
 			const impact_pyfacts *f = facts_of(w, b.file);
 			w->ga_file[gi] = b.file;
 			if (!b.name[0])
@@ -92,12 +92,87 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
 				}
 		}
 		if (w->ga_kind[gi] == GA_OTHER &&
-		    (vars || !strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4)))
+		    (vars || !strncmp(obj, "self.", 5) || !strncmp(obj, "cls.", 4) || strchr(obj, ':')))
 			w->ga_kind[gi] = GA_INSTANCE;
 	}
 	*file = w->ga_file[gi];
 	*cls = w->ga_sym[gi];
 	return w->ga_kind[gi];
+}
+
+/*
+ * Is attribute `tl` (the last part of target t) read somewhere in reach
+ * on an object that may be a wrapper instance: `x.tl`, `f().tl`, `a.b.tl`,
+ * not `self.tl`/`cls.tl` (the class's own) nor `mod.tl` (a module's
+ * name)? A delegating __getattr__ passes on only names so read.
+ */
+static bool attr_read(walker *w, const target *t, uint32_t gy, const impact_symref *gr)
+{
+	const char *tl = last_part(t->name);
+	size_t tlen = strlen(tl);
+	bool found = false;
+	uint32_t gcls = NONE;
+	if (w->read_name == t->name && w->read_ref == gr)
+		return w->read_answer;
+	if (!w->classes)
+		precise_build_classes(w);
+	if (!w->classes->too_many)
+		gcls = w->classes->of_node[node_of(w, gy, sym(facts_of(w, gy), gr->symbol)->parent)];
+	for (uint32_t e = precise_index_first(&w->refs, tl); e != NONE && !found; e = precise_index_next(&w->refs, e)) {
+		uint32_t y = w->refs.v[e].file;
+		const impact_symref *r = ref(facts_of(w, y), w->refs.v[e].index);
+		const char *parts[MAX_CHAIN_PARTS];
+		size_t lens[MAX_CHAIN_PARTS], n;
+		if (r->kind == IMPACT_SYMREF_INST) {
+			/* x.tl of a typed local: a wrapper's only when its class may be the wrapper's. */
+			const char *colon = strchr(r->text, ':');
+			char cexpr[256];
+			binding b = { 0 };
+			uint32_t ka = NONE;
+			if (colon && (size_t)(colon - r->text) < sizeof(cexpr) && gcls != NONE &&
+			    !strncmp(colon + 1, tl, tlen) && !colon[1 + tlen]) {
+				snprintf(cexpr, sizeof(cexpr), "%.*s", (int)(colon - r->text), r->text);
+				if (precise_resolve_text(w, y, cexpr, &b) && b.name[0] && in_bound(w, b.file))
+					ka = precise_class_of(w, b.file, b.name);
+			}
+			found = ka == NONE || precise_related(w, ka, gcls);
+			continue;
+		}
+		if (r->kind == IMPACT_SYMREF_ATTR) {
+			found = true;
+			continue;
+		}
+		if (r->kind != IMPACT_SYMREF_CHAIN)
+			continue;
+		n = precise_split_chain(r->text, parts, lens);
+		for (size_t k = 1; k < n && !found; k++) {
+			binding b = { 0 };
+			bool ok;
+			if (lens[k] != tlen || memcmp(parts[k], tl, tlen))
+				continue;
+			if (k == 1 && ((lens[0] == 4 && !memcmp(parts[0], "self", 4)) ||
+			               (lens[0] == 3 && !memcmp(parts[0], "cls", 3))))
+				continue;
+			if (k == 1 && precise_chain_resolve(w, y, parts, lens, 1, &b, NULL, &ok) == 1 && !b.name[0])
+				continue; /* a module's own name */
+			found = true;
+		}
+	}
+	w->read_name = t->name;
+	w->read_ref = gr;
+	w->read_answer = found;
+	return found;
+}
+
+/* Is the owner of reference `r` (file `y`) a __getattr__ method (it delegates a name read on its instance)? */
+static bool in_getattr_hook(walker *w, uint32_t y, const impact_symref *r)
+{
+	const impact_pyfacts *f = facts_of(w, y);
+	const char *n;
+	if (r->symbol == IMPACT_SYMBOL_NONE || r->symbol >= nsyms(f) || sym(f, r->symbol)->kind != IMPACT_SYMBOL_METHOD)
+		return false;
+	n = last_part(sym(f, r->symbol)->name);
+	return !strcmp(n, "__getattr__") || !strcmp(n, "__getattribute__");
 }
 
 /*
@@ -168,6 +243,18 @@ bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const 
 	/* vars(x), getattr(self.x, ...): an instance's attributes, not a module's names. */
 	if (okind == GA_INSTANCE && !dotted)
 		return false;
+	if (in_getattr_hook(w, y, r)) {
+		*how = "a delegating __getattr__: a name read as an attribute somewhere";
+		if (!attr_read(w, t, y, r))
+			return false;
+	}
+	{
+		/* A computed name never spells another class's private (mangled) name. */
+		const char *tl = last_part(t->name);
+		size_t n = strlen(tl);
+		if (dotted && n > 2 && !strncmp(tl, "__", 2) && strcmp(tl + n - 2, "__"))
+			return false;
+	}
 	return imports_directly(w, y, t->file);
 }
 
@@ -193,10 +280,56 @@ static bool other_class_private(walker *w, uint32_t y, const impact_symref *r, c
 }
 
 /*
+ * An attribute of a typed local ("C:m.n", reference `r` of file `y`):
+ * the first attribute means a method or attribute of C, its bases, its
+ * subclasses and their bases; when C is not a class of the repository
+ * (a factory function, an external class, unresolved), or for the later
+ * attributes (of unknown objects), any symbol so named, as before.
+ */
+static bool inst_means(walker *w, uint32_t y, const impact_symref *r, const target *t, const char **how)
+{
+	const char *colon = strchr(r->text, ':'), *tl = last_part(t->name), *dot = strrchr(t->name, '.');
+	const char *parts[MAX_CHAIN_PARTS];
+	size_t lens[MAX_CHAIN_PARTS], n, tlen = strlen(tl);
+	char cexpr[256], tcls[256];
+	binding b = { 0 };
+	uint32_t ka = NONE, kb = NONE;
+	if (!colon || (size_t)(colon - r->text) >= sizeof(cexpr))
+		return false;
+	n = precise_split_chain(colon + 1, parts, lens);
+	if (lens[0] != tlen || memcmp(parts[0], tl, tlen)) {
+		/* A later attribute: of an object of unknown type. */
+		for (size_t k = 1; k < n; k++)
+			if (lens[k] == tlen && !memcmp(parts[k], tl, tlen))
+				return attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
+		return false;
+	}
+	snprintf(cexpr, sizeof(cexpr), "%.*s", (int)(colon - r->text), r->text);
+	if (precise_resolve_text(w, y, cexpr, &b) && b.name[0] && in_bound(w, b.file)) {
+		if (!w->classes)
+			precise_build_classes(w);
+		if (!w->classes->too_many)
+			ka = precise_class_of(w, b.file, b.name);
+	}
+	if (ka != NONE && dot && (size_t)(dot - t->name) < sizeof(tcls)) {
+		snprintf(tcls, sizeof(tcls), "%.*s", (int)(dot - t->name), t->name);
+		kb = precise_class_of(w, t->file, tcls);
+	}
+	if (ka != NONE && (kb != NONE || !dot)) {
+		*how = w->classes->all_related[ka]
+		           ? "typed local: its class may have a base impact cannot resolve"
+		           : "typed local: an attribute of its class, bases or subclasses";
+		return dot && precise_related(w, ka, kb) && !other_class_private(w, y, r, t);
+	}
+	*how = "a local whose class impact cannot resolve: any attribute so named";
+	return attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
+}
+
+/*
  * Does reference `r` of file `y` (a chain, a name, an attribute or a
  * parameter) mean target `t`?
  */
-bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t)
+bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t, const char **how)
 {
 	const char *tl = last_part(t->name);
 	switch (r->kind) {
@@ -211,12 +344,18 @@ bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const targ
 				return (sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_FIXTURE) && !strcmp(r->text, tl);
 		return false;
 	}
+	case IMPACT_SYMREF_INST:
+		return inst_means(w, y, r, t, how);
+	case IMPACT_SYMREF_READ:
 	case IMPACT_SYMREF_CHAIN: {
 		const char *parts[MAX_CHAIN_PARTS];
 		size_t lens[MAX_CHAIN_PARTS], n = precise_split_chain(r->text, parts, lens), k;
 		binding b = { 0 };
 		bool ok = false;
 		k = precise_chain_resolve(w, y, parts, lens, n, &b, t, &ok);
+		/* Module-level code that only reads a name it resolves runs nothing. */
+		if (r->kind == IMPACT_SYMREF_READ && ok)
+			return false;
 		/*
 		 * self.m / cls.m in a method: a method of the class, its bases, its
 		 * subclasses and their bases, not every method so named.

@@ -126,6 +126,9 @@ typedef struct walker {
 	struct kept { git_oid oid; impact_buf enc; } *kept;
 	size_t nkept, akept;
 	const uint32_t *bound; /* per file: UINT32_MAX = out of the whole-module reach */
+	const char *read_name; /* the last target asked of attr_read (precise_means.c), and its answer */
+	const impact_symref *read_ref;
+	bool read_answer;
 	size_t nmemo, amemo;
 } walker;
 
@@ -271,7 +274,7 @@ bool precise_self_and_target_classes(walker *w, uint32_t y, const impact_symref 
                                      uint32_t *a, uint32_t *b);
 
 /* precise_means.c */
-bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t);
+bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t, const char **how);
 bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const target *t,
                            bool dotted, const char **how, size_t gi);
 

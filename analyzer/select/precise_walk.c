@@ -148,8 +148,9 @@ static size_t process(walker *w, const target *t)
 		const impact_symref *r;
 		if (w->bound && w->bound[y] == UINT32_MAX)
 			continue;
+		const char *how = NULL;
 		r = ref(facts_of(w, y), w->refs.v[e].index);
-		if (!precise_ref_means(w, y, r, t))
+		if (!precise_ref_means(w, y, r, t, &how))
 			continue;
 		matches++;
 		if (r->kind == IMPACT_SYMREF_BASE && r->symbol != IMPACT_SYMBOL_NONE) {
@@ -168,6 +169,8 @@ static size_t process(walker *w, const target *t)
 			reach(w, y, at_import ? NONE : r->symbol, t->node);
 			continue;
 		}
+		if (how && !w->hit[node_of(w, y, ref_owner(r))] && in_bound(w, y))
+			w->how[node_of(w, y, ref_owner(r))] = how;
 		reach(w, y, ref_owner(r), t->node);
 	}
 	/* getattr(obj, name): attributes of obj only (dunders and dict/list names: through their class). */

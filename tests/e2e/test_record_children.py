@@ -209,10 +209,9 @@ def test_a_change_selects_the_test_whose_children_ran_it(rrepo, start):
     assert rrepo.listing("HEAD~1..") == ["tests/test_alpha.py"]
 
 
-@pytest.mark.xfail(strict=True, reason="the static walk does not see code a test runs in a "
-                   "child from a string (python -c ...) reach a function called by a computed "
-                   "name: without records the test is missed (issue 17, computed names)")
 def test_static_selection_of_code_run_in_a_child(rrepo):
+    """The code a test runs with `python -c CODE` is read as code (issue 17):
+    without records, the test naming dyn.check in that string is selected."""
     rrepo.write_many(project("subprocess"))
     rrepo.commit("subprocess")
     text = (rrepo.path / "pkg/dyn.py").read_text().replace('return "a"', 'return "A"')

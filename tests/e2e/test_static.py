@@ -13,7 +13,7 @@ answer wide where the code really does run at import or load by name.
 
 import pytest
 
-from breaking import break_body, failing_files
+from breaking import BOOM, break_body, failing_files
 
 PROJ = {
     "pyproject.toml": '[project]\nname = "pkg"\nversion = "0"\n',
@@ -273,3 +273,88 @@ def test_stored_names_and_globals(repo, name, path, header, expected):
     selected = repo.listing("HEAD~1..")
     assert not set(failing) - set(selected), (failing, selected)
     assert sorted(selected) == sorted(expected), repo.impact("--explain", "HEAD~1..").stdout.decode()
+
+
+# ---- typed locals, delegating __getattr__, literal exec, module-level reads --
+
+TYPED = {
+    "kit/__init__.py": "",
+    "kit/shapes.py": ("class Square:\n    def area(self):\n        return 4\n\n\n"
+                      "class Circle:\n    def area(self):\n        return 3\n\n\n"
+                      "class Box:\n    def __enter__(self):\n        return self\n\n"
+                      "    def __exit__(self, *exc):\n        return None\n\n"
+                      "    def area(self):\n        return 9\n\n\n"
+                      "class Tri:\n    def side(self):\n        return 1\n\n\n"
+                      "class Hex:\n    def side(self):\n        return 6\n\n\n"
+                      "def make():\n    return Tri()\n"),
+    "kit/keys.py": "def hashkey(*a):\n    return hash(a)\n\n\ndef other():\n    return 2\n",
+    "kit/use.py": ("from kit import keys\nfrom kit.shapes import Square, Circle, Box, Hex, make\n\n\n"
+                   "def square_area():\n    s = Square()\n    return s.area()\n\n\n"
+                   "def circle_area(c: Circle):\n    return c.area()\n\n\n"
+                   "def guarded(x):\n    if isinstance(x, Box):\n        return x.area()\n    return 0\n\n\n"
+                   "def boxed():\n    with Box() as b:\n        return b.area()\n\n\n"
+                   "def made():\n    t = make()\n    return t.side()\n\n\n"
+                   "def hexed():\n    return Hex().side()\n\n\n"
+                   "def cached(x, key=keys.hashkey):\n    return key(x)\n\n\n"
+                   "def evaluated():\n    return eval('keys.other()')\n\n\n"
+                   "class Wrapper:\n    def __init__(self, inner):\n        self._inner = inner\n\n"
+                   "    def __getattr__(self, name):\n        return getattr(self._inner, name)\n"),
+    "tests/test_square.py": "from kit.use import square_area\n\n\ndef test_it():\n    assert square_area() == 4\n",
+    "tests/test_circle.py": ("from kit.use import circle_area\nfrom kit.shapes import Circle\n\n\n"
+                             "def test_it():\n    assert circle_area(Circle()) == 3\n"),
+    "tests/test_box.py": ("from kit.use import guarded, boxed\n\n\n"
+                          "def test_it():\n    assert guarded(1) == 0\n    assert boxed() == 9\n"),
+    "tests/test_made.py": "from kit.use import made\n\n\ndef test_it():\n    assert made() == 1\n",
+    "tests/test_hex.py": "from kit.use import hexed\n\n\ndef test_it():\n    assert hexed() == 6\n",
+    "tests/test_cached.py": "from kit.use import cached\n\n\ndef test_it():\n    assert cached(1) == hash((1,))\n",
+    "tests/test_eval.py": "from kit.use import evaluated\n\n\ndef test_it():\n    assert evaluated() == 2\n",
+    "tests/test_wrapper.py": ("from kit.use import Wrapper\n\n\n"
+                              "def test_it():\n    assert Wrapper([3, 1]).count(3) == 1\n"),
+}
+
+TYPED_CASES = [
+    # s = Square(): s.area() is Square's, not every area() of the repository.
+    ("constructed_local", "kit/shapes.py", "class Square:\n    def area(self):", ["tests/test_square.py"]),
+    # c: Circle; isinstance(x, Box) and `with Box() as b` type x and b.
+    ("annotated_parameter", "kit/shapes.py", "class Circle:\n    def area(self):", ["tests/test_circle.py"]),
+    ("guard_and_with", "kit/shapes.py", "        return self\n\n    def __exit__(self, *exc):\n"
+     "        return None\n\n    def area(self):", ["tests/test_box.py"]),
+    # t = make(): a function's result has no known class, so t.side() keeps every side(),
+    # and the delegating __getattr__ may be asked for `side` (read on an unknown object).
+    ("safe_factory_result", "kit/shapes.py", "class Hex:\n    def side(self):",
+     ["tests/test_hex.py", "tests/test_made.py", "tests/test_wrapper.py"]),
+    # key=keys.hashkey only reads the function at import: whoever calls cached().
+    ("default_read_at_import", "kit/keys.py", "def hashkey(*a):", ["tests/test_cached.py"]),
+    # eval('keys.other()') is read as code; the delegating __getattr__ passes no name `other`.
+    ("literal_eval", "kit/keys.py", "def other():", ["tests/test_eval.py"]),
+]
+
+
+def break_after(src, header):
+    """Insert a raising first statement into the body of the def that ends `header` (several lines)."""
+    i = src.index(header) + len(header)
+    j = src.index("\n", i) + 1
+    return src[:j] + "        " + BOOM + "\n" + src[j:]
+
+
+@pytest.mark.parametrize("name, path, header, expected", TYPED_CASES, ids=[c[0] for c in TYPED_CASES])
+def test_typed_locals_and_computed_names(repo, name, path, header, expected):
+    repo.write_many(TYPED)
+    repo.commit("base")
+    assert failing_files(repo) == []
+    repo.write(path, break_after(TYPED[path], header) if "\n" in header else break_body(TYPED[path], header))
+    repo.commit(name)
+    failing = failing_files(repo)
+    assert failing
+    selected = repo.listing("HEAD~1..")
+    assert not set(failing) - set(selected), (failing, selected)
+    assert sorted(selected) == sorted(expected), repo.impact("--explain", "HEAD~1..").stdout.decode()
+
+
+def test_explain_says_why_a_typed_local_narrows(repo):
+    repo.write_many(TYPED)
+    repo.commit("base")
+    repo.write("kit/shapes.py", break_after(TYPED["kit/shapes.py"], "class Square:\n    def area(self):"))
+    repo.commit("square")
+    out = repo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "typed local: an attribute of its class, bases or subclasses" in out, out

@@ -46,7 +46,7 @@ static int cmp_str(const void *a, const void *b)
 
 static void render_refs(impact_buf *out, const impact_pyfacts *f, const char *owner)
 {
-	static const char *const kinds[] = { "name", "chain", "attr", "param", "getattr", "base" };
+	static const char *const kinds[] = { "name", "chain", "attr", "param", "getattr", "base", "inst", "read" };
 	char **lines = calloc(f->nrefs + 1, sizeof(char *));
 	size_t n = 0;
 	for (size_t i = 0; i < f->nrefs; i++) {
@@ -162,12 +162,21 @@ static void test_references(void **state)
 	/* Annotations are the function's own, so is a default that only names
 	 * something (the function calls it); other defaults run at definition. */
 	expect_refs(src, "", "name make\nname register\n");
-	expect_refs("def f(a=helper, b=make(), c=mod.attr):\n    pass\n", "f", "name helper\nparam a\nparam b\nparam c\n");
-	expect_refs("def f(a=helper, b=make(), c=mod.attr):\n    pass\n", "", "chain mod.attr\nname make\n");
+	expect_refs("def f(a=helper, b=make(), c=mod.attr):\n    pass\n", "f", "chain mod.attr\nname helper\nparam a\nparam b\nparam c\n");
+	expect_refs("def f(a=helper, b=make(), c=mod.attr):\n    pass\n", "", "name make\nread mod.attr\n");
 	/* A module-level name bound to a pure value owns the names in it; a class attribute, its class. */
-	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "T", "name f\nname g\n");
+	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "T", "chain m.h\nname f\nname g\n");
+	/* Typed locals: x.m of `x = C()`, a parameter `c: mod.K`, an isinstance guard, `with W() as w`. */
+	expect_refs("def f(c: mod.K, g, o: 'Q'):\n    x = C()\n    x.m()\n    c.n.p\n    o.q\n"
+	            "    if isinstance(g, D):\n        g.r()\n    g.s()\n    with W() as w:\n        w.t()\n"
+	            "    y = C()\n    y = 1\n    y.u()\n",
+	            "f", "chain g.s\nchain mod.K\nchain y.u\ninst C:m\ninst D:r\ninst Q:q\ninst W:t\ninst mod.K:n.p\n"
+	            "name C\nname D\nname W\nname g\nname isinstance\nname w\n"
+	            "param c\nparam g\nparam o\n");
+	/* A literal exec is read as code, not as a computed name. */
+	expect_refs("def f():\n    exec('import a; a.b.c()')\n", "f", "chain a.b.c\nname exec\n");
 	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "",
-	            "chain m.h\nname f\nname make\n");
+	            "name f\nname make\nread m.h\n");
 	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "C", "name k\n");
 }
 
