@@ -5,83 +5,17 @@
  * names, which class it belongs to: one pass over the tree per piece; and
  * which symbols a set of changed lines falls in.
  */
-#include "pyimports_private.h"
+#include "pysymwalk.h"
 
 #include <ctype.h>
 
-static const char *last_dot(const char *s)
+const char *pysw_last_dot(const char *s)
 {
 	const char *d = strrchr(s, '.');
 	return d ? d + 1 : s;
 }
 
 /* ---- symbols and references (precise selection) ------------------------ */
-
-/*
- * A second walk, over the whole tree (the import walk skips what cannot
- * hold an import; references are everywhere). Iterative, with a heap
- * stack of contexts: the symbol that owns what is read (a function or
- * method; NONE = module-level code), the class whose body it is in (for
- * method names), whether it is inside a function, and whether parameter
- * names are being read (they are PARAM references of `param_of`).
- */
-
-typedef struct sctx {
-	TSNode node;
-	uint32_t owner;     /* symbol reading it, or IMPACT_SYMBOL_NONE */
-	uint32_t cls;       /* enclosing class symbol (not inside a function), or NONE */
-	uint32_t param_of;  /* reading parameters of this symbol, or NONE */
-	uint32_t start_row; /* a decorated definition's first row, or UINT32_MAX */
-	uint32_t guard;     /* innermost isinstance() guard in force (symwalk.guards), or NONE */
-	uint8_t in_function;
-	uint8_t fixture;    /* decorated with a fixture decorator */
-} sctx;
-
-/*
- * Local typing (flow-insensitive, per owning function): every way a
- * function binds a name is a binding, typed when it says the class
- * (`x = C(...)`, `x: C`, a parameter annotated `C`, `with C(...) as x`),
- * untyped otherwise (a loop, a tuple target, another value, global...).
- * A name all of whose bindings say the same class has that class; an
- * `isinstance(x, C)` guard types x inside its block when the function
- * binds x only as a parameter. Chains `x.m` read in the function are
- * candidates, turned into INST references once the function is read.
- */
-typedef struct tbind {
-	uint32_t owner;
-	const char *name; /* arena */
-	const char *cls;  /* arena, or NULL: untyped */
-	uint8_t param;
-} tbind;
-
-typedef struct tcand {
-	uint32_t ref, owner;
-	const char *head;  /* arena */
-	const char *guard; /* the class a guard gives the head, or NULL */
-} tcand;
-
-typedef struct tguard {
-	const char *name, *cls; /* arena */
-	uint32_t parent;
-} tguard;
-
-typedef struct symwalk {
-	walker *w;
-	sctx *stack;
-	size_t n, alloc;
-	size_t asyms, arefs;
-	/* (owner, kind, text) already recorded: open addressing on refs indexes */
-	uint32_t *seen;
-	size_t nseen_buckets, nseen;
-	impact_buf name;
-	tbind *binds;
-	size_t nbinds, abinds;
-	tcand *cands;
-	size_t ncands, acands;
-	tguard *guards;
-	size_t nguards, aguards;
-	unsigned code_depth; /* inside a string read as code */
-} symwalk;
 
 static uint32_t row1(TSPoint p)
 {
@@ -156,7 +90,7 @@ static void sw_rehash(symwalk *sw)
 	}
 }
 
-static void sw_push(symwalk *sw, TSNode n, const sctx *like)
+void pysw_push(symwalk *sw, TSNode n, const sctx *like)
 {
 	sctx c;
 	if (ts_node_is_null(n))
@@ -171,7 +105,8 @@ static void sw_push(symwalk *sw, TSNode n, const sctx *like)
  * Through a cursor: ts_node_named_child(n, k) walks k siblings, which
  * would make a module of 70000 top-level lines quadratic.
  */
-static void sw_push_children(symwalk *sw, TSNode n, const sctx *like)
+void pysw_push_children_as(symwalk *sw, TSNode n, const sctx *like, TSFieldId field,
+                           const sctx *alt)
 {
 	TSTreeCursor cur;
 	size_t first = sw->n;
@@ -182,7 +117,7 @@ static void sw_push_children(symwalk *sw, TSNode n, const sctx *like)
 		do {
 			TSNode ch = ts_tree_cursor_current_node(&cur);
 			if (ts_node_is_named(ch))
-				sw_push(sw, ch, like);
+				pysw_push(sw, ch, field && ts_tree_cursor_current_field_id(&cur) == field ? alt : like);
 		} while (ts_tree_cursor_goto_next_sibling(&cur));
 	}
 	ts_tree_cursor_delete(&cur);
@@ -192,6 +127,11 @@ static void sw_push_children(symwalk *sw, TSNode n, const sctx *like)
 		sw->stack[a] = sw->stack[b - 1];
 		sw->stack[b - 1] = t;
 	}
+}
+
+static void sw_push_children(symwalk *sw, TSNode n, const sctx *like)
+{
+	pysw_push_children_as(sw, n, like, 0, NULL);
 }
 
 static uint32_t add_symbol(symwalk *sw, const sctx *c, TSNode n, uint8_t kind, const char *name,
@@ -249,7 +189,7 @@ static void mark_symbol_dynamic(symwalk *sw, uint32_t owner)
  * The text of a name or a chain of names (`self`, `mod.handlers`) into
  * w->text; false for anything else (a call, a subscript, a literal).
  */
-static bool object_text(walker *w, TSNode n)
+bool pysw_object_text(walker *w, TSNode n)
 {
 	TSNode parts[16];
 	size_t np = 0, len;
@@ -275,9 +215,6 @@ static bool object_text(walker *w, TSNode n)
 	return true;
 }
 
-static bool read_code_string(symwalk *sw, TSNode str, const sctx *c);
-static bool looks_like_code(const char *t, size_t len);
-static void typing_candidate(symwalk *sw, const sctx *c, uint32_t ref, const char *head, size_t hlen);
 
 /* A call that can reach code by a computed name. */
 static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
@@ -302,7 +239,7 @@ static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 		like.owner = owner;
 		like.cls = like.param_of = like.guard = IMPACT_SYMBOL_NONE;
 		like.in_function = owner != IMPACT_SYMBOL_NONE;
-		if (ts_node_is_null(a) || !read_code_string(sw, a, &like))
+		if (ts_node_is_null(a) || !pycs_read_code_string(sw, a, &like))
 			mark_symbol_dynamic(sw, owner);
 	} else if (IS("globals") || IS("locals") || IS("vars")) {
 		/*
@@ -313,7 +250,7 @@ static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, 0);
 		if (IS("globals"))
 			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "globals()", 9);
-		else if (IS("vars") && !ts_node_is_null(a) && object_text(w, a)) {
+		else if (IS("vars") && !ts_node_is_null(a) && pysw_object_text(w, a)) {
 			/* "vars x": an instance's __dict__ unless x names a module. */
 			impact_buf_clear(&w->alias);
 			impact_buf_puts(&w->alias, "vars ");
@@ -336,14 +273,14 @@ static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 		/* getattr reaches attributes of its object only: say which object. */
 		if (owner == IMPACT_SYMBOL_NONE)
 			mark_symbol_dynamic(sw, owner);
-		if (object_text(w, ts_node_named_child(args, 0))) {
+		if (pysw_object_text(w, ts_node_named_child(args, 0))) {
 			uint32_t ri = add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->text.ptr, w->text.size);
 			/* An object whose class is known (a typed parameter or local): never a module. */
 			if (owner != IMPACT_SYMBOL_NONE && sw->code_depth == 0) {
 				sctx like = { 0 };
 				like.owner = owner;
 				like.guard = IMPACT_SYMBOL_NONE;
-				typing_candidate(sw, &like, ri, w->text.ptr, strcspn(w->text.ptr, "."));
+				pyty_typing_candidate(sw, &like, ri, w->text.ptr, strcspn(w->text.ptr, "."));
 			}
 		} else
 			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "?", 1);
@@ -392,7 +329,7 @@ static void push_but_consequence(symwalk *sw, TSNode n, const sctx *like)
 			TSNode ch = ts_tree_cursor_current_node(&cur);
 			if (ts_node_is_named(ch) &&
 			    ts_tree_cursor_current_field_id(&cur) != sw->w->p->f_consequence)
-				sw_push(sw, ch, like);
+				pysw_push(sw, ch, like);
 		} while (ts_tree_cursor_goto_next_sibling(&cur));
 	}
 	ts_tree_cursor_delete(&cur);
@@ -404,322 +341,6 @@ static void push_but_consequence(symwalk *sw, TSNode n, const sctx *like)
 }
 
 
-/* ---- local typing ------------------------------------------------------- */
-
-static bool ident_chars(const char *t, size_t n)
-{
-	if (!n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)t[i]) || t[i] == '_' || t[i] == '.'))
-			return false;
-	return true;
-}
-
-/*
- * The class an annotation names, as written: a name or a chain, "C" as a
- * string, Optional[C], C | None; NULL for anything else (a union, a
- * generic, a protocol: no one class). An arena copy.
- */
-static const char *annotation_class(walker *w, TSNode n, unsigned depth)
-{
-	const char *type, *t;
-	size_t len;
-	uint8_t k;
-	if (ts_node_is_null(n) || depth > 4)
-		return NULL;
-	type = ts_node_type(n);
-	k = kind_of(w, n);
-	if (!strcmp(type, "type") || k == K_PAREN)
-		return annotation_class(w, ts_node_named_child(n, 0), depth + 1);
-	if (k == K_IDENTIFIER || k == K_ATTRIBUTE) {
-		if (!object_text(w, n))
-			return NULL;
-		return arena_strndup(w->arena, w->text.ptr, w->text.size);
-	}
-	if (k == K_STRING) {
-		t = node_text(w, n, &len);
-		while (len && (t[len - 1] == '"' || t[len - 1] == '\''))
-			len--;
-		while (len && (*t == '"' || *t == '\''))
-			t++, len--;
-		return ident_chars(t, len) ? arena_strndup(w->arena, t, len) : NULL;
-	}
-	if (!strcmp(type, "subscript") && ts_node_named_child_count(n) == 2) {
-		/* Optional[C] */
-		TSNode v = ts_node_named_child(n, 0);
-		if (!object_text(w, v) || strcmp(last_dot(w->text.ptr), "Optional"))
-			return NULL;
-		return annotation_class(w, ts_node_named_child(n, 1), depth + 1);
-	}
-	if (k == K_BINARY) {
-		/* C | None, None | C */
-		TSNode l = ts_node_child_by_field_id(n, w->p->f_left), r = ts_node_child_by_field_id(n, w->p->f_right);
-		TSNode op = ts_node_child_by_field_id(n, w->p->f_operator);
-		if (ts_node_is_null(l) || ts_node_is_null(r) || ts_node_is_null(op))
-			return NULL;
-		t = node_text(w, op, &len);
-		if (len != 1 || *t != '|')
-			return NULL;
-		if (kind_of(w, r) == K_NONE)
-			return annotation_class(w, l, depth + 1);
-		if (kind_of(w, l) == K_NONE)
-			return annotation_class(w, r, depth + 1);
-	}
-	return NULL;
-}
-
-/* `C(...)` or `mod.C(...)`: the callee as written (the walk decides whether it is a class). */
-static const char *call_class(walker *w, TSNode n)
-{
-	if (ts_node_is_null(n) || kind_of(w, n) != K_CALL)
-		return NULL;
-	if (!object_text(w, ts_node_child_by_field_id(n, w->p->f_function)))
-		return NULL;
-	return arena_strndup(w->arena, w->text.ptr, w->text.size);
-}
-
-static bool typing_scope(const sctx *c)
-{
-	return c->in_function && c->owner != IMPACT_SYMBOL_NONE;
-}
-
-static void bind_name(symwalk *sw, uint32_t owner, const char *name, size_t len, const char *cls, bool param)
-{
-	tbind b;
-	b.owner = owner;
-	b.name = arena_strndup(sw->w->arena, name, len);
-	b.cls = cls;
-	b.param = param;
-	IMPACT_PUSH(sw->binds, sw->nbinds, sw->abinds, b);
-}
-
-/* Every identifier under `n` is bound by something that says no class. */
-static void bind_untyped(symwalk *sw, uint32_t owner, TSNode n, unsigned depth)
-{
-	walker *w = sw->w;
-	if (ts_node_is_null(n) || depth > 64)
-		return;
-	if (kind_of(w, n) == K_IDENTIFIER) {
-		size_t len;
-		const char *t = node_text(w, n, &len);
-		bind_name(sw, owner, t, len, NULL, false);
-		return;
-	}
-	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
-		bind_untyped(sw, owner, ts_node_named_child(n, i), depth + 1);
-}
-
-/* An assignment in a function: `x = C(...)`, `x: C = ...` type x; anything else binds untyped. */
-static void bind_assignment(symwalk *sw, const sctx *c, TSNode n, bool aug)
-{
-	walker *w = sw->w;
-	TSNode left = ts_node_child_by_field_id(n, w->p->f_left);
-	uint8_t k;
-	if (ts_node_is_null(left))
-		return;
-	k = kind_of(w, left);
-	if (k == K_ATTRIBUTE || !strcmp(ts_node_type(left), "subscript"))
-		return; /* x.a = ..., x[i] = ...: x itself is not rebound */
-	if (k == K_IDENTIFIER && !aug) {
-		TSNode type = ts_node_child_by_field_id(n, w->p->f_type);
-		const char *cls = ts_node_is_null(type)
-			? call_class(w, ts_node_child_by_field_id(n, w->p->f_right))
-			: annotation_class(w, type, 0);
-		size_t len;
-		const char *t = node_text(w, left, &len);
-		bind_name(sw, c->owner, t, len, cls, false);
-		return;
-	}
-	bind_untyped(sw, c->owner, left, 0);
-}
-
-/* Other ways a function binds names (loops, with/except/match targets, walrus, global, imports). */
-static void bind_other(symwalk *sw, const sctx *c, TSNode n)
-{
-	walker *w = sw->w;
-	const char *type = ts_node_type(n);
-	uint8_t k = kind_of(w, n);
-	if (k == K_FOR || !strcmp(type, "for_in_clause")) {
-		bind_untyped(sw, c->owner, ts_node_child_by_field_id(n, w->p->f_left), 0);
-	} else if (!strcmp(type, "named_expression")) {
-		bind_untyped(sw, c->owner, ts_node_child_by_field_id(n, w->p->f_name), 0);
-	} else if (!strcmp(type, "as_pattern")) {
-		/* `with C(...) as x`: x is what C's __enter__ returns, taken to be the instance. */
-		uint32_t m = ts_node_named_child_count(n);
-		TSNode value = ts_node_named_child(n, 0), alias = m > 1 ? ts_node_named_child(n, m - 1) : value;
-		TSNode parent = ts_node_parent(n);
-		const char *cls = !ts_node_is_null(parent) && !strcmp(ts_node_type(parent), "with_item")
-			? call_class(w, value) : NULL;
-		if (m > 1 && !strcmp(ts_node_type(alias), "as_pattern_target") &&
-		    ts_node_named_child_count(alias) == 1 && kind_of(w, ts_node_named_child(alias, 0)) == K_IDENTIFIER) {
-			size_t len;
-			const char *t = node_text(w, ts_node_named_child(alias, 0), &len);
-			bind_name(sw, c->owner, t, len, cls, false);
-		} else if (m > 1) {
-			bind_untyped(sw, c->owner, alias, 0);
-		}
-	} else if (!strcmp(type, "except_clause") || !strcmp(type, "except_group_clause")) {
-		for (uint32_t i = 1, m = ts_node_named_child_count(n); i < m; i++) {
-			TSNode ch = ts_node_named_child(n, i);
-			if (kind_of(w, ch) == K_IDENTIFIER)
-				bind_untyped(sw, c->owner, ch, 0);
-		}
-	} else if (!strcmp(type, "case_pattern") || k == K_GLOBAL || k == K_NONLOCAL || k == K_IMPORT ||
-	           k == K_IMPORT_FROM || !strcmp(type, "delete_statement")) {
-		bind_untyped(sw, c->owner, n, 0);
-	}
-}
-
-/* `isinstance(x, C)`: a new guard typing x as C (index in sw->guards), or NONE. */
-static uint32_t isinstance_guard(symwalk *sw, TSNode cond, uint32_t parent)
-{
-	walker *w = sw->w;
-	TSNode fn, args, a0, a1;
-	size_t len;
-	const char *t;
-	tguard g;
-	if (ts_node_is_null(cond) || kind_of(w, cond) != K_CALL)
-		return IMPACT_SYMBOL_NONE;
-	fn = ts_node_child_by_field_id(cond, w->p->f_function);
-	args = ts_node_child_by_field_id(cond, w->p->f_arguments);
-	if (ts_node_is_null(fn) || ts_node_is_null(args) || kind_of(w, fn) != K_IDENTIFIER ||
-	    ts_node_named_child_count(args) != 2)
-		return IMPACT_SYMBOL_NONE;
-	t = node_text(w, fn, &len);
-	if (len != 10 || memcmp(t, "isinstance", 10))
-		return IMPACT_SYMBOL_NONE;
-	a0 = ts_node_named_child(args, 0);
-	a1 = ts_node_named_child(args, 1);
-	if (kind_of(w, a0) != K_IDENTIFIER || !object_text(w, a1))
-		return IMPACT_SYMBOL_NONE;
-	g.cls = arena_strndup(w->arena, w->text.ptr, w->text.size);
-	t = node_text(w, a0, &len);
-	g.name = arena_strndup(w->arena, t, len);
-	g.parent = parent;
-	IMPACT_PUSH(sw->guards, sw->nguards, sw->aguards, g);
-	return (uint32_t)(sw->nguards - 1);
-}
-
-/* Push an if statement's parts, its consequence under guard `g`. */
-static void push_guarded(symwalk *sw, TSNode n, const sctx *like, uint32_t g)
-{
-	TSTreeCursor cur;
-	size_t first = sw->n;
-	sctx gc = *like;
-	gc.guard = g;
-	cur = ts_tree_cursor_new(n);
-	if (ts_tree_cursor_goto_first_child(&cur)) {
-		do {
-			TSNode ch = ts_tree_cursor_current_node(&cur);
-			if (ts_node_is_named(ch))
-				sw_push(sw, ch, ts_tree_cursor_current_field_id(&cur) == sw->w->p->f_consequence ? &gc : like);
-		} while (ts_tree_cursor_goto_next_sibling(&cur));
-	}
-	ts_tree_cursor_delete(&cur);
-	for (size_t a = first, b = sw->n; b > a + 1; a++, b--) {
-		sctx t = sw->stack[a];
-		sw->stack[a] = sw->stack[b - 1];
-		sw->stack[b - 1] = t;
-	}
-}
-
-/* A chain `head.m...` read in a function (reference `ref`): a candidate for typing. */
-static void typing_candidate(symwalk *sw, const sctx *c, uint32_t ref, const char *head, size_t hlen)
-{
-	tcand k;
-	if (ref == UINT32_MAX || (hlen == 4 && !memcmp(head, "self", 4)) || (hlen == 3 && !memcmp(head, "cls", 3)))
-		return;
-	k.ref = ref;
-	k.owner = c->owner;
-	k.head = arena_strndup(sw->w->arena, head, hlen);
-	k.guard = NULL;
-	for (uint32_t g = c->guard; g != IMPACT_SYMBOL_NONE && !k.guard; g = sw->guards[g].parent)
-		if (!strcmp(sw->guards[g].name, k.head))
-			k.guard = sw->guards[g].cls;
-	IMPACT_PUSH(sw->cands, sw->ncands, sw->acands, k);
-}
-
-static int cmp_bind(const void *a, const void *b)
-{
-	const tbind *x = a, *y = b;
-	if (x->owner != y->owner)
-		return x->owner < y->owner ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static int cmp_cand(const void *a, const void *b)
-{
-	const tcand *x = a, *y = b;
-	return x->ref < y->ref ? -1 : x->ref > y->ref;
-}
-
-/* The class candidate `k` has (NULL: unknown), from the bindings (sorted). */
-static const char *cand_class(const symwalk *sw, const tcand *k)
-{
-	size_t lo = 0, hi = sw->nbinds;
-	const char *cls = NULL;
-	tbind key;
-	key.owner = k->owner;
-	key.name = k->head;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (cmp_bind(&sw->binds[mid], &key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (k->guard) {
-		/* A guard holds when the function binds the name as a parameter only. */
-		for (size_t i = lo; i < sw->nbinds && !cmp_bind(&sw->binds[i], &key); i++)
-			if (!sw->binds[i].param)
-				return NULL;
-		return k->guard;
-	}
-	for (size_t i = lo; i < sw->nbinds && !cmp_bind(&sw->binds[i], &key); i++) {
-		if (!sw->binds[i].cls || (cls && strcmp(cls, sw->binds[i].cls)))
-			return NULL;
-		cls = sw->binds[i].cls;
-	}
-	return cls;
-}
-
-/* Candidates whose every use has one class become INST references "C:m...". */
-static void resolve_typing(symwalk *sw)
-{
-	impact_pyfacts *f = sw->w->facts;
-	impact_buf b = IMPACT_BUF_INIT;
-	if (sw->ncands) {
-		qsort(sw->binds, sw->nbinds, sizeof(*sw->binds), cmp_bind);
-		qsort(sw->cands, sw->ncands, sizeof(*sw->cands), cmp_cand);
-	}
-	for (size_t i = 0; i < sw->ncands;) {
-		size_t j = i;
-		const char *cls = cand_class(sw, &sw->cands[i]);
-		for (j = i + 1; j < sw->ncands && sw->cands[j].ref == sw->cands[i].ref; j++) {
-			const char *o = cls ? cand_class(sw, &sw->cands[j]) : NULL;
-			if (!o || strcmp(o, cls))
-				cls = NULL;
-		}
-		if (cls && sw->cands[i].ref < f->nrefs) {
-			impact_symref *r = &f->refs[sw->cands[i].ref];
-			const char *rest = r->text + strlen(sw->cands[i].head);
-			if ((r->kind == IMPACT_SYMREF_CHAIN && *rest == '.') ||
-			    (r->kind == IMPACT_SYMREF_GETATTR && (*rest == '.' || !*rest))) {
-				impact_buf_clear(&b);
-				impact_buf_puts(&b, cls);
-				impact_buf_putc(&b, ':');
-				impact_buf_puts(&b, *rest ? rest + 1 : rest);
-				r->text = arena_strndup(sw->w->arena, b.ptr, b.size);
-				if (r->kind == IMPACT_SYMREF_CHAIN)
-					r->kind = IMPACT_SYMREF_INST;
-			}
-		}
-		i = j;
-	}
-	impact_buf_release(&b);
-	sw->nbinds = sw->ncands = sw->nguards = 0;
-}
 
 /* An attribute chain: a CHAIN from a name, else ATTRs and the base is walked. */
 static void do_attribute(symwalk *sw, TSNode n, const sctx *c)
@@ -747,8 +368,8 @@ static void do_attribute(symwalk *sw, TSNode n, const sctx *c)
 		}
 		{
 			uint32_t ri = add_ref(sw, c->owner, IMPACT_SYMREF_CHAIN, w->text.ptr, w->text.size);
-			if (typing_scope(c) && np)
-				typing_candidate(sw, c, ri, w->text.ptr, strcspn(w->text.ptr, "."));
+			if (pyty_typing_scope(c) && np)
+				pyty_typing_candidate(sw, c, ri, w->text.ptr, strcspn(w->text.ptr, "."));
 		}
 		return;
 	}
@@ -760,7 +381,7 @@ static void do_attribute(symwalk *sw, TSNode n, const sctx *c)
 		t = node_text(w, parts[k], &len);
 		add_ref(sw, c->owner, IMPACT_SYMREF_ATTR, t, len);
 	}
-	sw_push(sw, base, c);
+	pysw_push(sw, base, c);
 }
 
 /* Assignment targets: names at module level become symbols; elsewhere they are stores. */
@@ -785,7 +406,7 @@ static void do_targets(symwalk *sw, TSNode n, const sctx *c, TSNode stmt)
 			do_targets(sw, ts_node_named_child(n, i), c, stmt);
 		return;
 	}
-	sw_push(sw, n, c); /* x.attr = ..., x[i] = ...: reads x */
+	pysw_push(sw, n, c); /* x.attr = ..., x[i] = ...: reads x */
 }
 
 /*
@@ -811,7 +432,7 @@ static bool pure_value(walker *w, TSNode n, unsigned depth)
 	if (!known)
 		return false;
 	if (kind_of(w, n) == K_ATTRIBUTE)
-		return object_text(w, n); /* a chain of names only */
+		return pysw_object_text(w, n); /* a chain of names only */
 	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
 		if (!pure_value(w, ts_node_named_child(n, i), depth + 1))
 			return false;
@@ -839,13 +460,13 @@ static void read_pure_value(symwalk *sw, TSNode n, const sctx *c, uint32_t owner
 		/* CODE = "import pkg; pkg.run()": code run elsewhere (python -c CODE). */
 		size_t len;
 		const char *t = node_text(w, n, &len);
-		if (!sw->code_depth && looks_like_code(t, len))
-			(void)read_code_string(sw, n, c);
+		if (!sw->code_depth && pycs_looks_like_code(t, len))
+			(void)pycs_read_code_string(sw, n, c);
 		return;
 	}
 	if (kind_of(w, n) == K_ATTRIBUTE) {
 		/* The owner that stores it may call it; the reading code only reads it. */
-		if (owner != c->owner && object_text(w, n)) {
+		if (owner != c->owner && pysw_object_text(w, n)) {
 			add_ref(sw, owner, IMPACT_SYMREF_CHAIN, w->text.ptr, w->text.size);
 			add_ref(sw, c->owner, IMPACT_SYMREF_READ, w->text.ptr, w->text.size);
 			return;
@@ -878,11 +499,11 @@ static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of
 			if (of != IMPACT_SYMBOL_NONE && c->owner == IMPACT_SYMBOL_NONE && pure_value(w, value, 0))
 				read_pure_value(sw, value, c, of, 0);
 			else
-				sw_push(sw, value, c);
-			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
+				pysw_push(sw, value, c);
+			pysw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
 		} else if (k == K_TYPED_PARAM) {
 			name = ts_node_named_child(p, 0);
-			sw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
+			pysw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
 		}
 		if (!ts_node_is_null(name) && kind_of(w, name) == K_SPLAT_PATTERN)
 			name = ts_node_named_child(name, 0);
@@ -894,9 +515,9 @@ static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of
 				add_ref(sw, of, IMPACT_SYMREF_PARAM, t, len);
 			/* A typed parameter of the function itself types the name; a nested one (or a lambda's) binds it. */
 			if (binder != IMPACT_SYMBOL_NONE)
-				bind_name(sw, binder, t, len,
+				pyty_bind_name(sw, binder, t, len,
 				          k == K_TYPED_PARAM || k == K_TYPED_DEFAULT_PARAM
-				              ? annotation_class(w, ts_node_child_by_field_id(p, w->p->f_type), 0) : NULL,
+				              ? pyty_annotation_class(w, ts_node_child_by_field_id(p, w->p->f_type), 0) : NULL,
 				          !c->in_function && of != IMPACT_SYMBOL_NONE);
 		}
 	}
@@ -950,13 +571,13 @@ static void do_function(symwalk *sw, TSNode n, const sctx *c)
 		b.cls = IMPACT_SYMBOL_NONE;
 		if (sym != IMPACT_SYMBOL_NONE)
 			b.owner = sym;
-		sw_push(sw, body, &b);
+		pysw_push(sw, body, &b);
 	}
 	{
 		sctx r = inner;
 		if (sym != IMPACT_SYMBOL_NONE)
 			r.owner = sym;
-		sw_push(sw, ret, &r);
+		pysw_push(sw, ret, &r);
 	}
 	if (!ts_node_is_null(params))
 		do_parameters(sw, params, &inner, sym != IMPACT_SYMBOL_NONE ? sym : c->owner);
@@ -977,7 +598,7 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 		uint32_t sym = add_symbol(sw, c, n, IMPACT_SYMBOL_CLASS, t, len);
 		sctx b = inner;
 		b.cls = sym;
-		sw_push(sw, body, &b);
+		pysw_push(sw, body, &b);
 		/*
 		 * Its bases: a name or chain of names is a BASE reference of the
 		 * class (a subclass inherits; precise.c decides what runs at
@@ -989,7 +610,7 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 			TSNode a = ts_node_named_child(supers, i);
 			if (kind_of(w, a) == K_COMMENT)
 				continue;
-			if (kind_of(w, a) != K_KEYWORD_ARGUMENT && object_text(w, a)) {
+			if (kind_of(w, a) != K_KEYWORD_ARGUMENT && pysw_object_text(w, a)) {
 				add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
 				continue;
 			}
@@ -1001,7 +622,7 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 				 */
 				TSNode fn = ts_node_child_by_field_id(a, w->p->f_function);
 				TSNode args = ts_node_child_by_field_id(a, w->p->f_arguments);
-				if (object_text(w, fn)) {
+				if (pysw_object_text(w, fn)) {
 					impact_buf_clear(&w->alias);
 					impact_buf_puts(&w->alias, "()");
 					impact_buf_put(&w->alias, w->text.ptr, w->text.size);
@@ -1011,98 +632,17 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 				}
 				for (uint32_t j = 0, na = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
 				     j < na; j++)
-					if (object_text(w, ts_node_named_child(args, j)))
+					if (pysw_object_text(w, ts_node_named_child(args, j)))
 						add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
 			} else if (kind_of(w, a) != K_KEYWORD_ARGUMENT) {
 				add_ref(sw, sym, IMPACT_SYMREF_BASE, "?", 1);
 			}
-			sw_push(sw, a, &inner);
+			pysw_push(sw, a, &inner);
 		}
 		return;
 	}
-	sw_push(sw, body, &inner);
-	sw_push(sw, supers, &inner);
-}
-
-static void sw_run(symwalk *sw, size_t floor);
-
-/*
- * A string literal read as code: the literal argument of exec/eval, or a
- * string holding import statements (`python -c CODE`): its names are
- * `owner`'s references. False when it is not plain text or does not parse.
- */
-static bool read_code_string(symwalk *sw, TSNode str, const sctx *c)
-{
-	walker *w = sw->w;
-	TSNode content = { 0 };
-	const char *src, *saved_src = w->src;
-	size_t len, saved_len = w->len, floor = sw->n;
-	uint32_t parts = 0;
-	TSTree *tree;
-	TSNode root;
-	sctx top = *c;
-	if (sw->code_depth || kind_of(w, str) != K_STRING)
-		return false;
-	for (uint32_t i = 0, m = ts_node_named_child_count(str); i < m; i++) {
-		TSNode ch = ts_node_named_child(str, i);
-		const char *type = ts_node_type(ch);
-		if (!strcmp(type, "string_start") || !strcmp(type, "string_end"))
-			continue;
-		if (strcmp(type, "string_content") || parts++)
-			return false; /* an escape, an interpolation: not plain text */
-		content = ch;
-	}
-	if (!parts)
-		return false;
-	{
-		size_t pre;
-		const char *t = node_text(w, str, &pre);
-		for (size_t i = 0; i < pre && t[i] != '"' && t[i] != '\''; i++)
-			if (t[i] == 'f' || t[i] == 'F' || t[i] == 'b' || t[i] == 'B')
-				return false;
-	}
-	src = node_text(w, content, &len);
-	if (!len || len > 65536)
-		return false;
-	ts_parser_set_included_ranges(w->p->ts, NULL, 0);
-	tree = pyi_parse_within(w->p->ts, src, len, pyi_now_us() + 200000);
-	if (!tree) {
-		ts_parser_reset(w->p->ts);
-		return false;
-	}
-	root = ts_tree_root_node(tree);
-	if (ts_node_has_error(root)) {
-		ts_tree_delete(tree);
-		return false;
-	}
-	w->src = src;
-	w->len = len;
-	sw->code_depth++;
-	top.in_function = c->owner != IMPACT_SYMBOL_NONE || c->in_function;
-	top.cls = IMPACT_SYMBOL_NONE;
-	top.param_of = IMPACT_SYMBOL_NONE;
-	top.start_row = UINT32_MAX;
-	top.guard = IMPACT_SYMBOL_NONE;
-	top.fixture = 0;
-	sw_push(sw, root, &top);
-	sw_run(sw, floor);
-	sw->code_depth--;
-	w->src = saved_src;
-	w->len = saved_len;
-	ts_tree_delete(tree);
-	return true;
-}
-
-/* A string that holds an import statement, so may be code run elsewhere (`python -c`). */
-static bool looks_like_code(const char *t, size_t len)
-{
-	for (size_t i = 0; i + 7 < len; i++) {
-		bool start = i == 0 || t[i - 1] == '\n' || t[i - 1] == ';' ||
-		             (t[i - 1] == ' ' && i >= 2 && t[i - 2] == ';');
-		if (start && (!strncmp(t + i, "import ", 7) || !strncmp(t + i, "from ", 5)))
-			return true;
-	}
-	return false;
+	pysw_push(sw, body, &inner);
+	pysw_push(sw, supers, &inner);
 }
 
 void pyi_collect_symbols(walker *w, TSNode root)
@@ -1120,9 +660,9 @@ void pyi_collect_symbols(walker *w, TSNode root)
 	top.owner = top.cls = top.param_of = IMPACT_SYMBOL_NONE;
 	top.guard = IMPACT_SYMBOL_NONE;
 	top.start_row = UINT32_MAX;
-	sw_push(&sw, root, &top);
-	sw_run(&sw, 0);
-	resolve_typing(&sw);
+	pysw_push(&sw, root, &top);
+	pysw_run(&sw, 0);
+	pyty_resolve_typing(&sw);
 	free(sw.stack);
 	free(sw.seen);
 	free(sw.binds);
@@ -1131,8 +671,62 @@ void pyi_collect_symbols(walker *w, TSNode root)
 	impact_buf_release(&sw.name);
 }
 
+/* A decorated definition: its decorators are read where it stands; a fixture decorator marks it. */
+static void do_decorated(symwalk *sw, TSNode n, const sctx *c)
+{
+	walker *w = sw->w;
+	TSNode def = ts_node_child_by_field_id(n, w->p->f_definition);
+	uint32_t m = ts_node_named_child_count(n);
+	sctx d = *c;
+	d.start_row = ts_node_start_point(n).row;
+	d.fixture = 0;
+	for (uint32_t i = 0; i < m; i++) {
+		TSNode ch = ts_node_named_child(n, i);
+		if (kind_of(w, ch) == K_DECORATOR && is_fixture_decorator(w, ch))
+			d.fixture = 1;
+	}
+	pysw_push(sw, def, &d);
+	for (uint32_t i = m; i-- > 0;) {
+		TSNode ch = ts_node_named_child(n, i);
+		if (kind_of(w, ch) == K_DECORATOR)
+			pysw_push(sw, ch, c);
+	}
+}
+
+/* An assignment (augmented: `aug`): targets, value, annotation, and the local typing it gives. */
+static void do_assignment(symwalk *sw, TSNode n, const sctx *c, bool aug)
+{
+	walker *w = sw->w;
+	TSNode left = ts_node_child_by_field_id(n, w->p->f_left);
+	sctx ann = *c;
+	if (!c->in_function && c->cls != IMPACT_SYMBOL_NONE)
+		ann.owner = c->cls; /* `x: Foo` in a class body names a type for the class */
+	TSNode right = ts_node_child_by_field_id(n, w->p->f_right);
+	size_t before = w->facts->nsymbols;
+	if (pyty_typing_scope(c))
+		pyty_bind_assignment(sw, c, n, aug);
+	if (!ts_node_is_null(left) && !aug)
+		do_targets(sw, left, c, n);
+	/*
+	 * `X = f` / `TABLE = {"a": f}` at module level, `attr = f` in a
+	 * class body: storing a name runs nothing at import; whoever
+	 * reads X (or the class) can call it.
+	 */
+	if (c->owner == IMPACT_SYMBOL_NONE && !c->in_function && !aug &&
+	    !ts_node_is_null(left) && kind_of(w, left) == K_IDENTIFIER &&
+	    (c->cls != IMPACT_SYMBOL_NONE || w->facts->nsymbols == before + 1) &&
+	    pure_value(w, right, 0))
+		read_pure_value(sw, right, c,
+		                c->cls != IMPACT_SYMBOL_NONE ? c->cls : (uint32_t)(w->facts->nsymbols - 1), 0);
+	else
+		pysw_push(sw, right, c);
+	pysw_push(sw, ts_node_child_by_field_id(n, w->p->f_type), &ann);
+	if (!ts_node_is_null(left) && aug)
+		pysw_push(sw, left, c); /* x += 1 reads x */
+}
+
 /* Read what is on the stack above `floor`. */
-static void sw_run(symwalk *swp, size_t floor)
+void pysw_run(symwalk *swp, size_t floor)
 {
 	walker *w = swp->w;
 	while (swp->n > floor) {
@@ -1141,8 +735,8 @@ static void sw_run(symwalk *swp, size_t floor)
 		uint8_t k = kind_of(w, n);
 		switch (k) {
 		case K_IMPORT: case K_IMPORT_FROM: case K_GLOBAL: case K_NONLOCAL:
-			if (typing_scope(&c))
-				bind_other(swp, &c, n);
+			if (pyty_typing_scope(&c))
+				pyty_bind_other(swp, &c, n);
 			break;
 		case K_STRING: {
 			/* Code in a string (`python -c CODE`): not a docstring. */
@@ -1150,8 +744,8 @@ static void sw_run(symwalk *swp, size_t floor)
 			size_t len;
 			const char *t = node_text(w, n, &len);
 			if (!swp->code_depth && !ts_node_is_null(parent) &&
-			    strcmp(ts_node_type(parent), "expression_statement") && looks_like_code(t, len))
-				(void)read_code_string(swp, n, &c);
+			    strcmp(ts_node_type(parent), "expression_statement") && pycs_looks_like_code(t, len))
+				(void)pycs_read_code_string(swp, n, &c);
 			break;
 		}
 		case K_COMMENT: case K_CONCAT_STRING: case K_FUTURE_IMPORT:
@@ -1171,31 +765,15 @@ static void sw_run(symwalk *swp, size_t floor)
 			sw_push_children(swp, n, &c);
 			break;
 		case K_KEYWORD_ARGUMENT:
-			sw_push(swp, ts_node_child_by_field_id(n, w->p->f_value), &c);
+			pysw_push(swp, ts_node_child_by_field_id(n, w->p->f_value), &c);
 			break;
-		case K_DECORATED: {
-			TSNode def = ts_node_child_by_field_id(n, w->p->f_definition);
-			uint32_t m = ts_node_named_child_count(n);
-			sctx d = c;
-			d.start_row = ts_node_start_point(n).row;
-			d.fixture = 0;
-			for (uint32_t i = 0; i < m; i++) {
-				TSNode ch = ts_node_named_child(n, i);
-				if (kind_of(w, ch) == K_DECORATOR && is_fixture_decorator(w, ch))
-					d.fixture = 1;
-			}
-			sw_push(swp, def, &d);
-			for (uint32_t i = m; i-- > 0;) {
-				TSNode ch = ts_node_named_child(n, i);
-				if (kind_of(w, ch) == K_DECORATOR)
-					sw_push(swp, ch, &c);
-			}
+		case K_DECORATED:
+			do_decorated(swp, n, &c);
 			break;
-		}
 		case K_FUNCTION:
 		case K_CLASS:
-			if (typing_scope(&c))
-				bind_untyped(swp, c.owner, ts_node_child_by_field_id(n, w->p->f_name), 0);
+			if (pyty_typing_scope(&c))
+				pyty_bind_untyped(swp, c.owner, ts_node_child_by_field_id(n, w->p->f_name), 0);
 			if (k == K_FUNCTION)
 				do_function(swp, n, &c);
 			else
@@ -1206,10 +784,10 @@ static void sw_run(symwalk *swp, size_t floor)
 			if (c.owner == IMPACT_SYMBOL_NONE && !c.in_function && c.cls == IMPACT_SYMBOL_NONE &&
 			    is_main_guard(w, ts_node_child_by_field_id(n, w->p->f_condition)))
 				push_but_consequence(swp, n, &c);
-			else if (typing_scope(&c)) {
-				uint32_t g = isinstance_guard(swp, ts_node_child_by_field_id(n, w->p->f_condition), c.guard);
+			else if (pyty_typing_scope(&c)) {
+				uint32_t g = pyty_isinstance_guard(swp, ts_node_child_by_field_id(n, w->p->f_condition), c.guard);
 				if (g != IMPACT_SYMBOL_NONE)
-					push_guarded(swp, n, &c, g);
+					pyty_push_guarded(swp, n, &c, g);
 				else
 					sw_push_children(swp, n, &c);
 			} else
@@ -1219,43 +797,17 @@ static void sw_run(symwalk *swp, size_t floor)
 			TSNode params = ts_node_child_by_field_id(n, w->p->f_parameters);
 			sctx b = c;
 			b.in_function = 1;
-			sw_push(swp, ts_node_child_by_field_id(n, w->p->f_body), &b);
+			pysw_push(swp, ts_node_child_by_field_id(n, w->p->f_body), &b);
 			if (!ts_node_is_null(params))
 				do_parameters(swp, params, &c, IMPACT_SYMBOL_NONE);
 			break;
 		}
-		case K_ASSIGNMENT: case K_AUG_ASSIGNMENT: {
-			TSNode left = ts_node_child_by_field_id(n, w->p->f_left);
-			sctx ann = c;
-			if (!c.in_function && c.cls != IMPACT_SYMBOL_NONE)
-				ann.owner = c.cls; /* `x: Foo` in a class body names a type for the class */
-			TSNode right = ts_node_child_by_field_id(n, w->p->f_right);
-			size_t before = w->facts->nsymbols;
-			if (typing_scope(&c))
-				bind_assignment(swp, &c, n, k == K_AUG_ASSIGNMENT);
-			if (!ts_node_is_null(left) && k != K_AUG_ASSIGNMENT)
-				do_targets(swp, left, &c, n);
-			/*
-			 * `X = f` / `TABLE = {"a": f}` at module level, `attr = f` in a
-			 * class body: storing a name runs nothing at import; whoever
-			 * reads X (or the class) can call it.
-			 */
-			if (c.owner == IMPACT_SYMBOL_NONE && !c.in_function && k != K_AUG_ASSIGNMENT &&
-			    !ts_node_is_null(left) && kind_of(w, left) == K_IDENTIFIER &&
-			    (c.cls != IMPACT_SYMBOL_NONE || w->facts->nsymbols == before + 1) &&
-			    pure_value(w, right, 0))
-				read_pure_value(swp, right, &c,
-				                c.cls != IMPACT_SYMBOL_NONE ? c.cls : (uint32_t)(w->facts->nsymbols - 1), 0);
-			else
-				sw_push(swp, right, &c);
-			sw_push(swp, ts_node_child_by_field_id(n, w->p->f_type), &ann);
-			if (!ts_node_is_null(left) && k == K_AUG_ASSIGNMENT)
-				sw_push(swp, left, &c); /* x += 1 reads x */
+		case K_ASSIGNMENT: case K_AUG_ASSIGNMENT:
+			do_assignment(swp, n, &c, k == K_AUG_ASSIGNMENT);
 			break;
-		}
 		default:
-			if (typing_scope(&c))
-				bind_other(swp, &c, n);
+			if (pyty_typing_scope(&c))
+				pyty_bind_other(swp, &c, n);
 			sw_push_children(swp, n, &c);
 			break;
 		}
