@@ -280,10 +280,10 @@ void pyty_resolve_typing(symwalk *sw)
 {
 	impact_pyfacts *f = sw->w->facts;
 	impact_buf b = IMPACT_BUF_INIT;
-	if (sw->ncands) {
+	if (sw->nbinds > 1) /* (qsort's base may not be NULL, even for none) */
 		qsort(sw->binds, sw->nbinds, sizeof(*sw->binds), cmp_bind);
+	if (sw->ncands > 1)
 		qsort(sw->cands, sw->ncands, sizeof(*sw->cands), cmp_cand);
-	}
 	for (size_t i = 0; i < sw->ncands;) {
 		size_t j = i;
 		const char *cls = cand_class(sw, &sw->cands[i]);

@@ -96,7 +96,14 @@ static bool bind_head(walker *w, uint32_t y, const char *head, size_t hlen, bind
 	m->used = true;
 	m->hash = h;
 	m->file = y;
-	m->head = head;
+	{
+		/* The memo keeps its own copy: callers pass heads in stack buffers. */
+		impact_buf hb = IMPACT_BUF_INIT;
+		impact_buf_put(&hb, head, hlen);
+		impact_strlist_push(&w->owned, hb.ptr ? hb.ptr : "");
+		impact_buf_release(&hb);
+		m->head = w->owned.items[w->owned.n - 1];
+	}
 	m->hlen = hlen;
 	m->bound = bind_head_uncached(w, y, head, hlen, &m->b, dotted);
 	impact_strlist_push(&w->owned, dotted->ptr ? dotted->ptr : "");
