@@ -215,18 +215,23 @@ HIER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name, path, header, indent, expected", HIER_CASES, ids=[c[0] for c in HIER_CASES])
-def test_hierarchy_selection(repo, name, path, header, indent, expected):
-    repo.write_many(HIER)
-    repo.commit("base")
-    assert failing_files(repo) == []
-    repo.write(path, break_body(HIER[path], header, indent))
+def _commit_break_and_check(repo, name, path, broken, expected):
+    """Commit `broken` at `path`: every failing file is selected, and exactly `expected`."""
+    repo.write(path, broken)
     repo.commit(name)
     failing = failing_files(repo)
     assert failing
     selected = repo.listing("HEAD~1..")
     assert not set(failing) - set(selected), (failing, selected)
     assert sorted(selected) == sorted(expected), repo.impact("--explain", "HEAD~1..").stdout.decode()
+
+
+@pytest.mark.parametrize("name, path, header, indent, expected", HIER_CASES, ids=[c[0] for c in HIER_CASES])
+def test_hierarchy_selection(repo, name, path, header, indent, expected):
+    repo.write_many(HIER)
+    repo.commit("base")
+    assert failing_files(repo) == []
+    _commit_break_and_check(repo, name, path, break_body(HIER[path], header, indent), expected)
 
 
 # ---- names stored without running, globals() -------------------------------
@@ -342,13 +347,8 @@ def test_typed_locals_and_computed_names(repo, name, path, header, expected):
     repo.write_many(TYPED)
     repo.commit("base")
     assert failing_files(repo) == []
-    repo.write(path, break_after(TYPED[path], header) if "\n" in header else break_body(TYPED[path], header))
-    repo.commit(name)
-    failing = failing_files(repo)
-    assert failing
-    selected = repo.listing("HEAD~1..")
-    assert not set(failing) - set(selected), (failing, selected)
-    assert sorted(selected) == sorted(expected), repo.impact("--explain", "HEAD~1..").stdout.decode()
+    broken = break_after(TYPED[path], header) if "\n" in header else break_body(TYPED[path], header)
+    _commit_break_and_check(repo, name, path, broken, expected)
 
 
 def test_explain_says_why_a_typed_local_narrows(repo):

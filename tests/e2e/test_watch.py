@@ -566,6 +566,16 @@ def test_notifications_on_red_and_green(repo, watch, tmp_path):
     assert [e["event"] for e in w.events].count("state") == 3
 
 
+def _break_then_fix(repo, w):
+    """lib/db.py broken (the state turns red), then fixed (green)."""
+    save(repo, "lib/db.py", BROKEN_DB)
+    assert w.next("state")["state"] == "red"
+    w.next("wait")
+    save(repo, "lib/db.py", DB["lib/db.py"])
+    assert w.next("state")["state"] == "green"
+    w.next("wait")
+
+
 def test_a_hanging_notify_send_does_not_stop_the_watching(repo, watch, tmp_path):
     # A notify-send that never returns (a dead session bus): each is stopped
     # after a bounded wait, the loop goes on, and none is left behind.
@@ -582,12 +592,7 @@ def test_a_hanging_notify_send_does_not_stop_the_watching(repo, watch, tmp_path)
     w = watch(repo, notify=True, env=env)
     assert w.next("state")["state"] == "green"
     w.next("wait")
-    save(repo, "lib/db.py", BROKEN_DB)
-    assert w.next("state")["state"] == "red"
-    w.next("wait")
-    save(repo, "lib/db.py", DB["lib/db.py"])
-    assert w.next("state")["state"] == "green"
-    w.next("wait")
+    _break_then_fix(repo, w)
     assert w.interrupt() == 0
     sent = [int(p) for p in pids.read_text().split()]
     assert len(sent) == 3
@@ -602,12 +607,7 @@ def test_no_notify_send_is_silent(repo, watch):
     env = dict(repo.env, PATH=_path_without_notify_send(repo.env["PATH"]))
     w = watch(repo, notify=True, env=env)
     w.next("wait")
-    save(repo, "lib/db.py", BROKEN_DB)
-    assert w.next("state")["state"] == "red"
-    w.next("wait")
-    save(repo, "lib/db.py", DB["lib/db.py"])
-    assert w.next("state")["state"] == "green"
-    w.next("wait")
+    _break_then_fix(repo, w)
     assert w.interrupt() == 0
     assert not [e for e in w.events if e["event"] in ("error", "warning")]
     assert "notify" not in w.stderr()
