@@ -107,11 +107,14 @@ static bool counts_as_import(impact_edge_kind k)
 	       k == IMPACT_EDGE_ADDOPTS_PLUGIN || k == IMPACT_EDGE_FALLBACK;
 }
 
-/* The non-test modules of `p`, most imported first. *out is the caller's. */
+/*
+ * The non-test modules of `p` (those --doctest-modules collects too), most
+ * imported first. *out is the caller's.
+ */
 void audit_rank_modules(candidate **out, size_t *n, const impact_project *p)
 {
-	const uint32_t skip = IMPACT_PF_TEST | IMPACT_PF_CONFTEST | IMPACT_PF_GHOST |
-	                      IMPACT_PF_VIRTUAL | IMPACT_PF_SYMLINK;
+	const uint32_t skip = IMPACT_PF_CONFTEST | IMPACT_PF_GHOST | IMPACT_PF_VIRTUAL |
+	                      IMPACT_PF_SYMLINK;
 	uint32_t nodes = impact_graph_nodes(p->graph);
 	uint32_t *count = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
 	size_t alloc = 0;
@@ -128,7 +131,8 @@ void audit_rank_modules(candidate **out, size_t *n, const impact_project *p)
 	for (uint32_t i = 0; i < p->nfiles; i++) {
 		const impact_pyfile *f = &p->files[i];
 		candidate c;
-		if ((f->flags & skip) || !f->entry || !impact_path_has_suffix(f->path, ".py") ||
+		if ((f->flags & skip) || IMPACT_PF_ONLY_TEST(f->flags) || !f->entry ||
+		    !impact_path_has_suffix(f->path, ".py") ||
 		    (f->entry->mode != IMPACT_MODE_FILE && f->entry->mode != IMPACT_MODE_EXEC))
 			continue;
 		c.file = i;

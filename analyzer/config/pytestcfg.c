@@ -207,12 +207,48 @@ static int load_ini_section(impact_pytestcfg *cfg, const impact_ini *ini,
 	return 0;
 }
 
+/*
+ * The value of option `name` at addopts[*i] ("--name VALUE" or
+ * "--name=VALUE"), NULL when addopts[*i] is another option.
+ */
+static const char *opt_value(const impact_pytestcfg *cfg, size_t *i, const char *name)
+{
+	const char *a = cfg->addopts.items[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, name, n))
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (!a[n] && *i + 1 < cfg->addopts.n)
+		return cfg->addopts.items[++*i];
+	return NULL;
+}
+
+/* An --ignore path as a repository path: no "./" in front, no '/' behind. */
+static void push_ignored(impact_strlist *l, const char *v)
+{
+	size_t n;
+	char *s;
+	while (v[0] == '.' && v[1] == '/')
+		v += 2;
+	n = strlen(v);
+	while (n > 1 && v[n - 1] == '/')
+		n--;
+	s = impact_xstrndup(v, n);
+	impact_strlist_push(l, s);
+	free(s);
+}
+
 static void read_addopts(impact_pytestcfg *cfg)
 {
 	for (size_t i = 0; i < cfg->addopts.n; i++) {
 		const char *a = cfg->addopts.items[i];
-		const char *plugin = NULL, *mode = NULL;
-		if (!strcmp(a, "-p") && i + 1 < cfg->addopts.n)
+		const char *plugin = NULL, *mode = NULL, *v;
+		if ((v = opt_value(cfg, &i, "--ignore-glob")))
+			push_ignored(&cfg->ignore_glob, v);
+		else if ((v = opt_value(cfg, &i, "--ignore")))
+			push_ignored(&cfg->ignore, v);
+		else if (!strcmp(a, "-p") && i + 1 < cfg->addopts.n)
 			plugin = cfg->addopts.items[++i];
 		else if (!strncmp(a, "-p", 2) && a[2] && a[2] != '-')
 			plugin = a + 2;
@@ -438,4 +474,6 @@ void impact_pytestcfg_release(impact_pytestcfg *cfg)
 	impact_strlist_release(&cfg->norecursedirs);
 	impact_strlist_release(&cfg->addopts);
 	impact_strlist_release(&cfg->plugins);
+	impact_strlist_release(&cfg->ignore);
+	impact_strlist_release(&cfg->ignore_glob);
 }

@@ -37,8 +37,10 @@ typedef struct impact_pytestcfg {
 	impact_strlist addopts;      /* split like a shell would (shlex) */
 	impact_strlist plugins;      /* modules named by -p in addopts (not "no:x"), and the
 	                                project's own pytest11 entry points */
+	impact_strlist ignore;       /* --ignore paths in addopts, repo-relative */
+	impact_strlist ignore_glob;  /* --ignore-glob patterns in addopts */
 	impact_import_mode import_mode; /* from --import-mode in addopts */
-	bool doctest_modules;        /* --doctest-modules in addopts */
+	bool doctest_modules;        /* --doctest-modules in addopts: every module is collected */
 } impact_pytestcfg;
 
 /*

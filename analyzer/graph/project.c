@@ -22,14 +22,6 @@
 #include <time.h>
 
 
-/* pytest's DoctestModule skips setup.py and __main__.py, and never enters ignored dirs. */
-static bool doctest_candidate(const impact_pytestcfg *cfg, const char *path)
-{
-	const char *base = impact_path_base(path);
-	return strcmp(base, "setup.py") && strcmp(base, "__main__.py") &&
-	       !impact_testfiles_in_ignored_dir(cfg, path);
-}
-
 
 uint32_t impact_project_find(const impact_project *p, const char *path)
 {
@@ -397,6 +389,13 @@ static void plan_parse_jobs(impact_project *p, impact_parse_job **out_jobs, size
 			f->flags |= IMPACT_PF_TEST;
 		else if (impact_testfiles_is_conftest(&p->cfg, f->path))
 			f->flags |= IMPACT_PF_CONFTEST;
+		/*
+		 * --doctest-modules: pytest imports every module to look for
+		 * doctests, those without any too; one that does not import is a
+		 * collection error that stops the whole run. So each is a test.
+		 */
+		else if (impact_testfiles_is_doctest_module(&p->cfg, f->path))
+			f->flags |= IMPACT_PF_TEST | IMPACT_PF_DOCTEST;
 		if (!(f->flags & IMPACT_PF_SYMLINK)) {
 			impact_parse_job job = { .entry = f->entry };
 			IMPACT_PUSH(jobs, njobs, nalloc, job);
@@ -410,7 +409,7 @@ static void plan_parse_jobs(impact_project *p, impact_parse_job **out_jobs, size
 
 /*
  * Each parsed file takes its facts (the jobs keep none), with a warning
- * when it could not be read whole, and the doctest flag.
+ * when it could not be read whole.
  */
 static void take_parsed(impact_project *p, impact_parse_job *jobs, const uint32_t *job_file,
                         size_t njobs)
@@ -439,11 +438,6 @@ static void take_parsed(impact_project *p, impact_parse_job *jobs, const uint32_
 		if (msg.size)
 			impact_strlist_push(&p->warnings, msg.ptr);
 		impact_buf_release(&msg);
-		/* --doctest-modules: pytest collects every module with doctests. */
-		if (p->cfg.doctest_modules && f->facts &&
-		    (f->facts->flags & IMPACT_PYFACTS_DOCTEST) &&
-		    !(f->flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)) && doctest_candidate(&p->cfg, f->path))
-			f->flags |= IMPACT_PF_TEST | IMPACT_PF_DOCTEST;
 	}
 }
 

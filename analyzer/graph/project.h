@@ -33,6 +33,10 @@ enum {
 	IMPACT_PF_DOCTEST = 1 << 6,   /* a test only through --doctest-modules */
 };
 
+/* A test module only: a --doctest-modules test is also a module others import. */
+#define IMPACT_PF_ONLY_TEST(flags) \
+	(((flags) & IMPACT_PF_TEST) && !((flags) & IMPACT_PF_DOCTEST))
+
 typedef struct impact_pyfile {
 	const char *path;           /* interned in project->paths */
 	const impact_entry *entry;  /* NULL for ghosts; borrowed from the snapshot */

@@ -4,7 +4,10 @@
  * Python's fnmatch lets `*` match '/', so patterns are matched without
  * FNM_PATHNAME, as pytest's fnmatch_ex does. Virtualenv detection
  * (pyvenv.cfg) is left out: environments are not committed, and untracked
- * ones are ignored by git or named by norecursedirs' defaults.
+ * ones are ignored by git or named by norecursedirs' defaults. pytest
+ * collects a path given on its command line even when --ignore names it,
+ * so a file the configuration's --ignore or --ignore-glob leaves out of a
+ * whole run is not a test here: impact never hands it to pytest.
  */
 #include "testfiles.h"
 
@@ -49,6 +52,35 @@ bool impact_testfiles_in_ignored_dir(const impact_pytestcfg *cfg, const char *pa
 		start = slash + 1;
 	}
 	return hit;
+}
+
+/* Does `path` or one of its folders equal an --ignore path or match an --ignore-glob? */
+static bool ignored_by_option(const impact_pytestcfg *cfg, const char *path)
+{
+	char *prefix;
+	bool hit = false;
+	if (!cfg->ignore.n && !cfg->ignore_glob.n)
+		return false;
+	prefix = impact_xstrdup(path);
+	for (char *s = prefix + strlen(prefix); !hit;) {
+		for (size_t i = 0; !hit && i < cfg->ignore.n; i++)
+			hit = !strcmp(cfg->ignore.items[i], prefix);
+		/* pytest's fnmatch: '*' crosses '/' */
+		for (size_t i = 0; !hit && i < cfg->ignore_glob.n; i++)
+			hit = fnmatch(cfg->ignore_glob.items[i], prefix, 0) == 0;
+		while (s > prefix && *s != '/')
+			s--;
+		if (s == prefix)
+			break;
+		*s = '\0';
+	}
+	free(prefix);
+	return hit;
+}
+
+bool impact_testfiles_ignored(const impact_pytestcfg *cfg, const char *path)
+{
+	return impact_testfiles_in_ignored_dir(cfg, path) || ignored_by_option(cfg, path);
 }
 
 static bool under_testpaths(const impact_pytestcfg *cfg, const char *path)
@@ -98,12 +130,19 @@ bool impact_testfiles_is_test(const impact_pytestcfg *cfg, const char *path)
 		return false;
 	for (size_t i = 0; !hit && i < cfg->python_files.n; i++)
 		hit = match_pattern(cfg->python_files.items[i], path);
-	return hit && under_testpaths(cfg, path) &&
-	       !impact_testfiles_in_ignored_dir(cfg, path);
+	return hit && under_testpaths(cfg, path) && !impact_testfiles_ignored(cfg, path);
+}
+
+bool impact_testfiles_is_doctest_module(const impact_pytestcfg *cfg, const char *path)
+{
+	const char *base = impact_path_base(path);
+	return cfg->doctest_modules && is_python(path) && strcmp(base, "setup.py") &&
+	       strcmp(base, "__main__.py") && strcmp(base, "conftest.py") &&
+	       under_testpaths(cfg, path) && !impact_testfiles_ignored(cfg, path);
 }
 
 bool impact_testfiles_is_conftest(const impact_pytestcfg *cfg, const char *path)
 {
 	return !strcmp(impact_path_base(path), "conftest.py") &&
-	       !impact_testfiles_in_ignored_dir(cfg, path);
+	       !impact_testfiles_ignored(cfg, path);
 }

@@ -194,6 +194,13 @@ static void explain_tests(const walker *w, impact_precise *pr)
 				best = w->hop[node];
 				bestn = node;
 			}
+		/*
+		 * A --doctest-modules test without doctests runs only its import:
+		 * a function of it reaching a change selects it for no doctest.
+		 */
+		if (bestn != NONE && (p->files[id].flags & IMPACT_PF_DOCTEST) && facts_of(w, id) &&
+		    !(facts_of(w, id)->flags & IMPACT_PYFACTS_DOCTEST))
+			bestn = NONE;
 		if (bestn != NONE) {
 			uint32_t root = bestn;
 			while (w->from[root] != NONE)

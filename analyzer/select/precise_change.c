@@ -127,7 +127,7 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 	nf = facts_of(w, id);
 	if (c->status != IMPACT_CHANGE_MODIFIED || !c->old_path || strcmp(c->old_path, c->new_path))
 		reason = "added, deleted or renamed";
-	else if (file->flags & (IMPACT_PF_CONFTEST | IMPACT_PF_TEST))
+	else if ((file->flags & IMPACT_PF_CONFTEST) || IMPACT_PF_ONLY_TEST(file->flags))
 		reason = NULL; /* tests run themselves; conftests reach their whole scope */
 	else if (!nf || (nf->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE)))
 		reason = "its new side could not be read symbol by symbol";
@@ -155,7 +155,7 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 	}
 	impact_error_clear();
 
-	if (file->flags & (IMPACT_PF_CONFTEST | IMPACT_PF_TEST)) {
+	if ((file->flags & IMPACT_PF_CONFTEST) || IMPACT_PF_ONLY_TEST(file->flags)) {
 		precise_make_seed(w, id, NONE);
 	} else if (import_time) {
 		precise_make_seed(w, id, NONE);

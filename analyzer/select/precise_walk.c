@@ -85,7 +85,7 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 		precise_make_seed(w, file, node);
 		return;
 	}
-	if (f->flags & IMPACT_PF_TEST)
+	if (IMPACT_PF_ONLY_TEST(f->flags))
 		return; /* the test module is selected; tests are not called */
 	{
 		const impact_symbol *sy = sym(ff, s);
@@ -222,7 +222,7 @@ void precise_unnamed_functions(walker *w)
 			continue;
 		w->unnamed_done[node] = 1;
 		file = file_of_node(w, node);
-		if (p->files[file].flags & IMPACT_PF_TEST)
+		if (IMPACT_PF_ONLY_TEST(p->files[file].flags))
 			continue;
 		{
 			/* A method runs on an instance: whoever names its class (as for dunders). */

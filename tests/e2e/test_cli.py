@@ -313,14 +313,54 @@ def test_doctest_modules_are_targets(repo):
     repo.commit("base")
     repo.write("pkg/calc.py", 'def add(a, b):\n    """\n    >>> add(2, 2)\n    4\n    """\n    return a + b\n')
     repo.commit("c")
-    assert repo.listing("HEAD") == ["pkg/calc.py", "tests/test_plain.py"]
+    # plain.py runs add() when pytest imports it for its (absent) doctests.
+    assert repo.listing("HEAD") == ["pkg/calc.py", "pkg/plain.py", "tests/test_plain.py"]
     r = repo.impact("HEAD")
     assert r.returncode == 0, out(r) + err(r)
     assert "2 passed" in out(r)
-    # plain.py has no doctest: a change to it selects only the test.
+    # plain.py has no doctest, but pytest imports it: it is collected too.
     repo.write("pkg/plain.py", "from pkg.calc import add\n\nX = add(1, 1) + 0\n")
     repo.commit("d")
-    assert repo.listing("HEAD") == ["tests/test_plain.py"]
+    assert repo.listing("HEAD") == ["pkg/plain.py", "tests/test_plain.py"]
+
+
+def test_doctest_modules_collects_every_module_and_honours_ignore(repo):
+    """--doctest-modules makes pytest import every module below testpaths,
+    with or without doctests (one that does not import stops the whole
+    run), and the walk goes on through them to the tests that call them;
+    --ignore and --ignore-glob leave files out of the suite."""
+    repo.write_many({
+        "pytest.ini": "[pytest]\naddopts = --doctest-modules --ignore=tests/test_ignored.py"
+                      " --ignore-glob 'tests/slow_*'\ntestpaths = pkg tests\n",
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def f():\n    return 1\n",
+        "pkg/user.py": "from pkg.core import f\n\n\ndef g():\n    return f()\n",
+        "tests/helper.py": "import pkg.core\n",
+        "tests/test_user.py": "from pkg.user import g\n\n\ndef test_g():\n    assert g() == 1\n",
+        "tests/test_ignored.py": "import pkg.core\n\n\ndef test_never():\n    assert False\n",
+        "tests/slow_test_x.py": "import pkg.core\n\n\ndef test_never():\n    assert False\n",
+    })
+    repo.commit("base")
+    assert sorted(repo.listing("--all")) == ["pkg/__init__.py", "pkg/core.py", "pkg/user.py",
+                                             "tests/helper.py", "tests/test_user.py"]
+    # A body change reaches the test through pkg/user.py (a module pytest
+    # imports for doctests, which it has none of: importing runs no body).
+    repo.write("pkg/core.py", "def f():\n    return 2\n")
+    repo.commit("body")
+    assert repo.listing("HEAD") == ["tests/test_user.py"]
+    r = repo.impact("HEAD")
+    assert r.returncode == 1 and "test_g" in out(r), out(r) + err(r)
+    # An import-time change: every module that imports it is collected again.
+    repo.write("pkg/core.py", "def f():\n    return 1\n\n\nLIMIT = 3\n")
+    repo.commit("import time")
+    assert sorted(repo.listing("HEAD")) == ["pkg/core.py", "pkg/user.py", "tests/helper.py",
+                                            "tests/test_user.py"]
+    # A helper with no test that no longer imports: pytest's collection error.
+    repo.write("tests/helper.py", "import pkg.core\nraise RuntimeError('helper broke')\n")
+    repo.commit("broken helper")
+    assert repo.listing("HEAD") == ["tests/helper.py"]
+    r = repo.impact("HEAD")
+    assert r.returncode != 0 and "helper broke" in out(r) + err(r), out(r) + err(r)
 
 
 def test_help_documents_exit_codes(repo):
