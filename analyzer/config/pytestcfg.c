@@ -244,7 +244,9 @@ static void read_addopts(impact_pytestcfg *cfg)
 	for (size_t i = 0; i < cfg->addopts.n; i++) {
 		const char *a = cfg->addopts.items[i];
 		const char *plugin = NULL, *mode = NULL, *v;
-		if ((v = opt_value(cfg, &i, "--ignore-glob")))
+		if ((v = opt_value(cfg, &i, "--doctest-glob")))
+			impact_strlist_push(&cfg->doctest_glob, v);
+		else if ((v = opt_value(cfg, &i, "--ignore-glob")))
 			push_ignored(&cfg->ignore_glob, v);
 		else if ((v = opt_value(cfg, &i, "--ignore")))
 			push_ignored(&cfg->ignore, v);
@@ -476,4 +478,5 @@ void impact_pytestcfg_release(impact_pytestcfg *cfg)
 	impact_strlist_release(&cfg->plugins);
 	impact_strlist_release(&cfg->ignore);
 	impact_strlist_release(&cfg->ignore_glob);
+	impact_strlist_release(&cfg->doctest_glob);
 }

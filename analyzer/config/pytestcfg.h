@@ -39,6 +39,7 @@ typedef struct impact_pytestcfg {
 	                                project's own pytest11 entry points */
 	impact_strlist ignore;       /* --ignore paths in addopts, repo-relative */
 	impact_strlist ignore_glob;  /* --ignore-glob patterns in addopts */
+	impact_strlist doctest_glob; /* --doctest-glob patterns in addopts; none: test*.txt */
 	impact_import_mode import_mode; /* from --import-mode in addopts */
 	bool doctest_modules;        /* --doctest-modules in addopts: every module is collected */
 } impact_pytestcfg;

@@ -141,6 +141,18 @@ bool impact_testfiles_is_doctest_module(const impact_pytestcfg *cfg, const char 
 	       under_testpaths(cfg, path) && !impact_testfiles_ignored(cfg, path);
 }
 
+bool impact_testfiles_is_text_doctest(const impact_pytestcfg *cfg, const char *path)
+{
+	bool hit = false;
+	if (is_python(path))
+		return false;
+	if (!cfg->doctest_glob.n)
+		hit = match_pattern("test*.txt", path);
+	for (size_t i = 0; !hit && i < cfg->doctest_glob.n; i++)
+		hit = match_pattern(cfg->doctest_glob.items[i], path);
+	return hit && under_testpaths(cfg, path) && !impact_testfiles_ignored(cfg, path);
+}
+
 bool impact_testfiles_is_conftest(const impact_pytestcfg *cfg, const char *path)
 {
 	return !strcmp(impact_path_base(path), "conftest.py") &&

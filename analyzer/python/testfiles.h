@@ -14,6 +14,12 @@
 
 /* True if `path` (repo-relative) is a test module pytest would collect. */
 bool impact_testfiles_is_test(const impact_pytestcfg *cfg, const char *path);
+/*
+ * True if pytest collects `path` as a doctest text file (DoctestTextfile):
+ * a file that is not Python matching --doctest-glob (default test*.txt),
+ * below testpaths, not ignored.
+ */
+bool impact_testfiles_is_text_doctest(const impact_pytestcfg *cfg, const char *path);
 /* True if `path` is a conftest.py in a directory pytest would enter. */
 bool impact_testfiles_is_conftest(const impact_pytestcfg *cfg, const char *path);
 /* True if some directory of `path` matches norecursedirs. */

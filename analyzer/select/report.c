@@ -273,6 +273,11 @@ static void explain_test(impact_buf *out, const impact_report_ctx *ctx, const im
 		impact_buf_printf(out, " (changed test file: %s)\n", seed_status(ctx, s->target));
 		return;
 	}
+	if (s->reason == IMPACT_SELECT_TEXT_DOCTEST) {
+		impact_buf_puts(out, " (a doctest text file pytest collects: impact does not read "
+		                "its examples' imports, so any change may reach it)\n");
+		return;
+	}
 	impact_buf_puts(out, "\n");
 }
 
@@ -362,6 +367,7 @@ static const char *reason_name(impact_select_reason r)
 	case IMPACT_SELECT_FULL_SUITE: return "full-suite";
 	case IMPACT_SELECT_RULE: return "rule";
 	case IMPACT_SELECT_ALWAYS: return "always";
+	case IMPACT_SELECT_TEXT_DOCTEST: return "doctest-text";
 	}
 	return "?";
 }

@@ -11,6 +11,7 @@
 
 #include "path.h"
 #include "precise.h"
+#include "testfiles.h"
 
 enum { GROUP_RULE = 0, GROUP_CHANGED, GROUP_GRAPH, GROUP_REST };
 
@@ -272,6 +273,56 @@ static int no_file(impact_buf *out, const char *path, void *payload)
 }
 
 /*
+ * Could a change make a doctest example fail? Not one the rules ignore,
+ * nor a Python change of comments and layout only.
+ */
+static bool may_reach_doctests(const impact_selection *sel, size_t nchanges)
+{
+	for (size_t i = 0; i < nchanges; i++) {
+		const impact_change_info *c = &sel->changes[i];
+		if (c->cls == IMPACT_CLASS_IGNORED)
+			continue;
+		if ((c->cls == IMPACT_CLASS_MODULE || c->cls == IMPACT_CLASS_TEST) && c->precise &&
+		    !strcmp(c->precise, "comments/layout only"))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The doctest text files of the snapshot (see impact_testfiles_is_text_doctest)
+ * that hold an example (">>>"): their examples may import any module, and
+ * impact does not read them. A changed one always; the others when a
+ * change may reach them. One that cannot be read is taken.
+ */
+static void add_text_doctests(builder *b, const impact_project *p, const impact_changeset *changes)
+{
+	size_t n = impact_snapshot_count(p->snap);
+	bool any = b->sel->full_suite || may_reach_doctests(b->sel, changes->n);
+	impact_buf text = IMPACT_BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		const impact_entry *e = impact_snapshot_entry(p->snap, i);
+		bool changed = false;
+		if ((e->mode != IMPACT_MODE_FILE && e->mode != IMPACT_MODE_EXEC) ||
+		    !impact_testfiles_is_text_doctest(&p->cfg, e->path))
+			continue;
+		for (size_t k = 0; !changed && k < changes->n; k++)
+			changed = changes->changes[k].new_path && !strcmp(changes->changes[k].new_path, e->path);
+		if (!changed && !any)
+			continue;
+		impact_buf_clear(&text);
+		if (impact_snapshot_read(&text, p->snap, e) == 0 &&
+		    !(text.ptr && memmem(text.ptr, text.size, ">>>", 3)))
+			continue;
+		impact_error_clear();
+		add(b, IMPACT_STRPOOL_NONE, e->path, IMPACT_SELECT_TEXT_DOCTEST, GROUP_REST, -1, NULL,
+		    NULL, false);
+	}
+	impact_buf_release(&text);
+}
+
+/*
  * Phase 2: what the seeds reach. --no-smart: the changed files alone;
  * precise: the modules and functions the changes reach (precise.h),
  * bounded by what whole-module selection reaches (`coarse`, kept for the
@@ -420,6 +471,13 @@ static void add_tests(builder *b, const impact_changeset *changes, const impact_
 			if ((p->files[id].flags & IMPACT_PF_TEST) && !(p->files[id].flags & IMPACT_PF_GHOST))
 				add(b, id, p->files[id].path, IMPACT_SELECT_FULL_SUITE, GROUP_REST, -1, NULL,
 				    NULL, false);
+	/*
+	 * Doctest text files (--doctest-glob, test*.txt): their examples may
+	 * import any module and impact does not read them, so any change
+	 * selects them (records cannot narrow them either).
+	 */
+	if (changes->n || sel->full_suite)
+		add_text_doctests(b, p, changes);
 
 }
 

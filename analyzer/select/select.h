@@ -48,6 +48,7 @@ typedef enum impact_select_reason {
 	IMPACT_SELECT_FULL_SUITE,       /* only because the full suite was forced */
 	IMPACT_SELECT_RULE,             /* a mapping rule names it */
 	IMPACT_SELECT_ALWAYS,           /* `always` names it */
+	IMPACT_SELECT_TEXT_DOCTEST,     /* a doctest text file: its imports are not read */
 } impact_select_reason;
 
 typedef struct impact_selected {

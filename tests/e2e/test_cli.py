@@ -363,6 +363,42 @@ def test_doctest_modules_collects_every_module_and_honours_ignore(repo):
     assert r.returncode != 0 and "helper broke" in out(r) + err(r), out(r) + err(r)
 
 
+def test_doctest_text_files_are_selected_when_a_change_may_reach_them(repo):
+    """pytest collects text files matching --doctest-glob (default test*.txt)
+    as doctests; impact does not read their examples' imports, so a change
+    that may reach them selects those with an example, never a comment-only
+    change."""
+    repo.write_many({
+        "pytest.ini": "[pytest]\naddopts = --doctest-glob=*.rst\n",
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def f():\n    return 1\n",
+        "docs/guide.rst": "Guide\n=====\n\n>>> from pkg.core import f\n>>> f()\n1\n",
+        "docs/plain.rst": "No examples here.\n",
+        "test_notes.txt": ">>> 1 + 1\n2\n",
+        "tests/test_other.py": "def test_x():\n    pass\n",
+    })
+    repo.commit("base")
+    repo.write("pkg/core.py", "def f():\n    return 2\n")
+    repo.commit("body")
+    assert repo.listing("HEAD") == ["docs/guide.rst"]
+    assert "doctest text file" in out(repo.impact("--explain", "HEAD"))
+    r = repo.impact("HEAD")
+    assert r.returncode == 1 and "guide.rst" in out(r), out(r) + err(r)
+    repo.write("pkg/core.py", "def f():\n    # a note\n    return 2\n")
+    repo.commit("comment")
+    assert repo.listing("HEAD") == []
+    repo.write("docs/guide.rst", "Guide\n=====\n\n>>> from pkg.core import f\n>>> f()\n2\n")
+    repo.commit("fix the guide")
+    r = repo.impact("HEAD")
+    assert r.returncode == 0 and "1 passed" in out(r), out(r) + err(r)
+    # Without --doctest-glob, pytest's default is test*.txt.
+    repo.write("pytest.ini", "[pytest]\n")
+    repo.commit("default glob")
+    repo.write("pkg/core.py", "def f():\n    return 3\n")
+    repo.commit("body again")
+    assert repo.listing("HEAD") == ["test_notes.txt"]
+
+
 def test_help_documents_exit_codes(repo):
     r = repo.impact("--help")
     assert r.returncode == 0
