@@ -31,7 +31,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 7 /* 6: each file's symbol count and flags; 7: every module a doctest file */
+#define PROJCACHE_VERSION 8 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 

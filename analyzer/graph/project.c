@@ -438,6 +438,8 @@ static void take_parsed(impact_project *p, impact_parse_job *jobs, const uint32_
 		if (msg.size)
 			impact_strlist_push(&p->warnings, msg.ptr);
 		impact_buf_release(&msg);
+		if ((f->flags & IMPACT_PF_DOCTEST) && f->facts && (f->facts->flags & IMPACT_PYFACTS_DOCTEST))
+			f->flags |= IMPACT_PF_HAS_DOCTESTS;
 	}
 }
 

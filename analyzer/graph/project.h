@@ -31,6 +31,7 @@ enum {
 	IMPACT_PF_SYMLINK = 1 << 4,
 	IMPACT_PF_VIRTUAL = 1 << 5,   /* the node standing for "any module" */
 	IMPACT_PF_DOCTEST = 1 << 6,   /* a test only through --doctest-modules */
+	IMPACT_PF_HAS_DOCTESTS = 1 << 7, /* DOCTEST, and its docstrings hold examples */
 };
 
 /* A test module only: a --doctest-modules test is also a module others import. */

@@ -198,8 +198,7 @@ static void explain_tests(const walker *w, impact_precise *pr)
 		 * A --doctest-modules test without doctests runs only its import:
 		 * a function of it reaching a change selects it for no doctest.
 		 */
-		if (bestn != NONE && (p->files[id].flags & IMPACT_PF_DOCTEST) && facts_of(w, id) &&
-		    !(facts_of(w, id)->flags & IMPACT_PYFACTS_DOCTEST))
+		if ((p->files[id].flags & IMPACT_PF_DOCTEST) && !(p->files[id].flags & IMPACT_PF_HAS_DOCTESTS))
 			bestn = NONE;
 		if (bestn != NONE) {
 			uint32_t root = bestn;
@@ -262,6 +261,8 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	walk_to_fixpoint(&w, pr);
 	explain_seeds(&w, pr);
 	explain_tests(&w, pr);
+	pr->touched = w.any_hit; /* handed over */
+	w.any_hit = NULL;
 	walker_release(&w);
 	impact_cache_read_end(p->cache);
 	precise_store_kept(&w, cache);
@@ -280,6 +281,7 @@ void impact_precise_free(impact_precise *pr)
 			free(pr->seed_why[i]);
 	}
 	free(pr->seed_why);
+	free(pr->touched);
 	free(pr->seed_origin);
 	free(pr->seed_hops);
 	impact_reach_release(&pr->reach);

@@ -36,6 +36,7 @@ typedef struct impact_precise {
 	uint32_t *origin;     /* per file id: the changed module the chain starts at, or UINT32_MAX */
 	char **change_note;   /* per changeset entry: how the change was classified (owned), or NULL */
 	bool *seed;           /* per file id: a module seed (import-time changed) */
+	bool *touched;        /* per file id: some symbol of it reaches a change */
 	char **seed_why;      /* per file id: why an unchanged module is a seed (owned), or NULL */
 	uint32_t *seed_origin;/* per file id: for such a seed, the changed module behind it */
 	uint32_t *seed_hops;  /* per file id: reference hops from the change to such a seed, else 0 */

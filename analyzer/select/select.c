@@ -273,6 +273,28 @@ static int no_file(impact_buf *out, const char *path, void *payload)
 }
 
 /*
+ * Does module `id` import (itself, not through its package) a module a
+ * change reaches, symbol by symbol or at import time? Its doctest
+ * examples, not read, may call any name it imports.
+ */
+static bool imports_touched(const impact_project *p, const impact_precise *pr, uint32_t id)
+{
+	size_t ne;
+	const impact_edge *e = impact_graph_out(p->graph, id, &ne);
+	if (!pr->touched || pr->gave_up)
+		return true;
+	for (size_t i = 0; i < ne; i++) {
+		uint32_t to = e[i].to;
+		if (e[i].kind == IMPACT_EDGE_PACKAGE || e[i].kind == IMPACT_EDGE_TYPE_CHECKING ||
+		    e[i].kind == IMPACT_EDGE_CONFTEST || to >= pr->nfiles)
+			continue;
+		if (pr->touched[to] || (pr->seed && pr->seed[to]))
+			return true;
+	}
+	return false;
+}
+
+/*
  * Could a change make a doctest example fail? Not one the rules ignore,
  * nor a Python change of comments and layout only.
  */
@@ -434,7 +456,7 @@ static void add_tests(builder *b, const impact_changeset *changes, const impact_
 	}
 	for (uint32_t id = 0; id < p->nfiles; id++) {
 		uint32_t dist = sel->reach.dist[id];
-		bool changed = dist == 0 && is_changed[id];
+		bool changed = dist == 0 && is_changed[id], doc_only;
 		/* A seed the precise walk made is as far as its references from the change. */
 		if (sel->precise && dist != UINT32_MAX && (p->files[id].flags & IMPACT_PF_TEST)) {
 			impact_u32vec ch = { 0 };
@@ -447,11 +469,24 @@ static void add_tests(builder *b, const impact_changeset *changes, const impact_
 			dist = sel->precise->hops[id];
 		if (sel->precise && !sel->precise->gave_up && coarse->dist && coarse->dist[id] == UINT32_MAX)
 			dist = UINT32_MAX;
+		/*
+		 * Doctest examples are not read symbol by symbol: they may call
+		 * whatever their module imports, so its imports decide (--coarse).
+		 */
+		doc_only = sel->precise && dist == UINT32_MAX && coarse->dist &&
+		           (p->files[id].flags & IMPACT_PF_HAS_DOCTESTS) && coarse->dist[id] != UINT32_MAX &&
+		           imports_touched(p, sel->precise, id);
+		if (doc_only)
+			dist = coarse->dist[id];
 		if (!(p->files[id].flags & IMPACT_PF_TEST) || (p->files[id].flags & IMPACT_PF_GHOST) ||
 		    dist == UINT32_MAX)
 			continue;
 		add(b, id, p->files[id].path, changed ? IMPACT_SELECT_CHANGED_TEST : IMPACT_SELECT_REACHES,
 		    changed ? GROUP_CHANGED : GROUP_GRAPH, -1, NULL, NULL, false);
+		if (doc_only && b->whole[id])
+			impact_selection_set_evidence(sel, b->whole[id] - 1,
+			                              "its doctests may call anything it imports, and it "
+			                              "imports a changed module");
 		tdist[id] = dist;
 	}
 	/* Files collected by a hook whose module reaches a change: their folders. */

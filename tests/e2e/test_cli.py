@@ -363,6 +363,26 @@ def test_doctest_modules_collects_every_module_and_honours_ignore(repo):
     assert r.returncode != 0 and "helper broke" in out(r) + err(r), out(r) + err(r)
 
 
+def test_doctests_that_call_what_their_module_imports(repo):
+    """Doctest examples are not read symbol by symbol: a module whose
+    docstrings hold examples is selected when a module it imports itself
+    is reached by a change; one that does not import it is not."""
+    repo.write_many({
+        "pytest.ini": "[pytest]\naddopts = --doctest-modules\ntestpaths = pkg\n",
+        "pkg/__init__.py": '"""\n>>> from pkg.shapes import Box\n>>> Box().size()\n1\n"""\n'
+                           "from pkg.shapes import Box\n",
+        "pkg/shapes.py": "class Box:\n    def size(self):\n        return 1\n",
+        "pkg/other.py": '"""\n>>> 2 + 2\n4\n"""\n',
+    })
+    repo.commit("base")
+    repo.write("pkg/shapes.py", "class Box:\n    def size(self):\n        return 2\n")
+    repo.commit("body")
+    assert repo.listing("HEAD") == ["pkg/__init__.py"]
+    assert "its doctests may call anything it imports" in out(repo.impact("--explain", "HEAD"))
+    r = repo.impact("HEAD")
+    assert r.returncode == 1 and "pkg/__init__.py" in out(r), out(r) + err(r)
+
+
 def test_doctest_text_files_are_selected_when_a_change_may_reach_them(repo):
     """pytest collects text files matching --doctest-glob (default test*.txt)
     as doctests; impact does not read their examples' imports, so a change
