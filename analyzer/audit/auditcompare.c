@@ -120,6 +120,20 @@ as_is:
 	impact_buf_release(&dir);
 }
 
+/* Whether `sel` runs test file `f`: whole, below a folder, or some of its tests by node id. */
+static bool runs_file(const impact_audit_selection *sel, const char *f)
+{
+	size_t len = strlen(f);
+	if (impact_audit_covers(sel, f, NULL))
+		return true;
+	for (size_t t = 0; t < sel->targets.n; t++) {
+		const char *tg = sel->targets.items[t];
+		if (!strncmp(tg, f, len) && !strncmp(tg + len, "::", 2))
+			return true;
+	}
+	return false;
+}
+
 /* The test files with a record in `r` (sorted), appended to `out`. */
 void audit_files_ran(impact_strlist *out, const impact_suite_result *r)
 {
@@ -204,18 +218,15 @@ void audit_compare(impact_audit_record *rec, const impact_suite_result *run,
 		                  not_run == 1 ? "" : "s", example, not_run > 1 ? ", ..." : "");
 		rec->incomplete = impact_buf_detach(&why);
 	}
-	for (size_t i = 0; i < test_files->n; i++) {
-		const char *f = test_files->items[i];
-		bool yes = impact_audit_covers(sel, f, NULL);
-		/* Some of its tests by node id: the file runs, in part. */
-		for (size_t t = 0; !yes && t < sel->targets.n; t++) {
-			const char *tg = sel->targets.items[t];
-			size_t len = strlen(f);
-			yes = !strncmp(tg, f, len) && !strncmp(tg + len, "::", 2);
-		}
-		if (yes)
-			impact_strlist_push(&rec->selected, f);
-	}
+	for (size_t i = 0; i < test_files->n; i++)
+		if (runs_file(sel, test_files->items[i]))
+			impact_strlist_push(&rec->selected, test_files->items[i]);
+	/* A failing file pytest collected that is not a test file impact knows, and the selection ran. */
+	for (size_t i = 0; i < rec->failing.n; i++)
+		if (!impact_audit_has(test_files, rec->failing.items[i]) &&
+		    !impact_audit_has(&rec->missed, rec->failing.items[i]))
+			impact_strlist_push(&rec->selected, rec->failing.items[i]);
+	impact_audit_sort_unique(&rec->selected);
 	rec->test_files = test_files->n;
 	rec->full_suite = sel->full_suite;
 	rec->full_reason = sel->full_reason ? impact_xstrdup(sel->full_reason) : NULL;
@@ -233,8 +244,11 @@ void audit_compare(impact_audit_record *rec, const impact_suite_result *run,
 void audit_compare_static(impact_audit_record *rec, const impact_audit_selection *stat,
                            const impact_strlist *test_files)
 {
-	rec->static_selected = stat->full_suite ? test_files->n : stat->targets.n;
+	rec->static_selected = 0;
 	rec->static_missed = 0;
+	/* Files, as the recorded selection is counted (a target may be a folder or a node id). */
+	for (size_t i = 0; i < test_files->n; i++)
+		rec->static_selected += stat->full_suite || runs_file(stat, test_files->items[i]);
 	if (stat->full_suite)
 		return;
 	/* Covered as the recorded selection is judged: a folder target covers what is below it. */
@@ -248,6 +262,7 @@ void audit_compare_static(impact_audit_record *rec, const impact_audit_selection
 				in = impact_audit_covers(stat, f, id);
 		}
 		rec->static_missed += !in;
+		rec->static_selected += in && !impact_audit_has(test_files, f);
 	}
 }
 

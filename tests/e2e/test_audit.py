@@ -672,3 +672,27 @@ def test_functions_a_caught_raise_is_listed_apart(repo, tmp_path):
     text = out(repo.impact("audit", "--mutate", "2", "--functions"))
     assert "failed without the marker" in text
     assert "tests/test_safe.py when shop/core.py:1 price raises (selected)" in text, text
+
+
+def test_doctest_text_files_count_as_test_files(repo):
+    """A failing doctest text file is one of the suite's test files: selected
+    when the selection runs it, missed when not, and precision never above 1."""
+    repo.write_many({
+        "pytest.ini": "[pytest]\naddopts = --doctest-glob=*.rst\n",
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def add(a, b):\n    return a + b\n",
+        "pkg/other.py": "def mul(a, b):\n    return a * b\n",
+        "docs/usage.rst": "Adding\n======\n\n>>> from pkg.core import add\n>>> add(1, 2)\n3\n",
+        "docs/plain.rst": "No examples here.\n",
+        "tests/test_core.py": "from pkg.core import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        "tests/test_other.py": "from pkg.other import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
+    })
+    repo.commit("docs")
+    doc = audit_json(repo, "--mutate", "5")
+    mods = {m["path"]: m for m in doc["modules"]}
+    core = mods["pkg/core.py"]
+    assert core["test_files"] == 3  # two test modules and the .rst with an example
+    assert core["failing"] == ["docs/usage.rst", "tests/test_core.py"]
+    assert "docs/usage.rst" in core["selected_files"] and core["missed"] == []
+    t = doc["totals"]
+    assert t["missed"] == 0 and 0 < t["precision"] <= 1
