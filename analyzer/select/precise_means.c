@@ -334,7 +334,20 @@ bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const targ
 	const char *tl = last_part(t->name);
 	switch (r->kind) {
 	case IMPACT_SYMREF_NAME:
-		return y == t->file && !strcmp(r->text, t->name);
+		if (y != t->file)
+			return false;
+		if (!strcmp(r->text, t->name))
+			return true;
+		/*
+		 * A class body reads its own earlier names bare (`__eq__ =
+		 * __make_cmp(eq)` calls the method at import): module-level code
+		 * reading a name some class of the file defines may mean it.
+		 */
+		if (r->symbol == IMPACT_SYMBOL_NONE && tl != t->name && !strcmp(r->text, tl)) {
+			*how = "a class body reads a name its class defines";
+			return true;
+		}
+		return false;
 	case IMPACT_SYMREF_ATTR:
 		return !strcmp(r->text, tl) && attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 	case IMPACT_SYMREF_PARAM: {

@@ -186,6 +186,15 @@ HIER = {
                            "        super().__init_subclass__(**kw)\n"
                            "        Registered.kinds.append(cls.__name__)\n"),
     "shapes/plugins.py": "from .registry import Registered\n\n\nclass Alpha(Registered):\n    pass\n",
+    "shapes/ordered.py": ("import operator\n\n\n"
+                          "class Ordered:\n"
+                          "    def _make(op):\n"
+                          "        def cmp(self, other):\n            return op(self.k, other.k)\n"
+                          "        return cmp\n\n"
+                          "    __lt__ = _make(operator.lt)\n\n"
+                          "    def __init__(self, k):\n        self.k = k\n"),
+    "tests/test_ordered.py": ("from shapes.ordered import Ordered\n\n\n"
+                              "def test_key():\n    assert Ordered(1).k == 1\n"),
     "tests/test_square.py": ("from shapes.square import Square\n\n\n"
                              "def test_square():\n    assert Square().area() == 4\n    assert Square().double() == 8\n"),
     "tests/test_circle.py": ("from shapes.circle import Circle\n\n\n"
@@ -209,6 +218,9 @@ HIER_CASES = [
     # self.__touch() is mangled with its class: Circle.poke's is not Other's.
     ("private_name_is_the_class_own", "shapes/other.py", "    def __touch(self):", "        ",
      ["tests/test_other.py"]),
+    # A class body calls its own helper bare (`__lt__ = _make(operator.lt)`): it runs at import.
+    ("safe_class_body_calls_its_helper", "shapes/ordered.py", "    def _make(op):", "        ",
+     ["tests/test_ordered.py"]),
     # Defining a subclass runs __init_subclass__ at import: the safe answer stays.
     ("safe_init_subclass_runs_at_import", "shapes/registry.py", "    def __init_subclass__(cls, **kw):",
      "        ", ["tests/test_plugins.py", "tests/test_registry.py"]),
