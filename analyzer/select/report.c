@@ -274,8 +274,8 @@ static void explain_test(impact_buf *out, const impact_report_ctx *ctx, const im
 		return;
 	}
 	if (s->reason == IMPACT_SELECT_TEXT_DOCTEST) {
-		impact_buf_puts(out, " (a doctest text file pytest collects: impact does not read "
-		                "its examples' imports, so any change may reach it)\n");
+		impact_buf_puts(out, " (a doctest text file pytest collects: impact cannot tell "
+		                "all its examples import, so any change may reach it)\n");
 		return;
 	}
 	impact_buf_puts(out, "\n");

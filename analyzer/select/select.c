@@ -8,6 +8,7 @@
  * execute, so they cannot break a test at run time.
  */
 #include "select_private.h"
+#include "textdoctest.h"
 
 #include "path.h"
 #include "precise.h"
@@ -313,19 +314,72 @@ static bool may_reach_doctests(const impact_selection *sel, size_t nchanges)
 }
 
 /*
- * The doctest text files of the snapshot (see impact_testfiles_is_text_doctest)
- * that hold an example (">>>"): their examples may import any module, and
- * impact does not read them. A changed one always; the others when a
- * change may reach them. One that cannot be read is taken.
+ * Can the examples' imports (textdoctest.h) decide? Only when every
+ * change is a Python module or test modified or added in place: a data
+ * file, configuration, a conftest.py (its doctest_namespace), a deleted
+ * or renamed module may reach examples in ways no import shows.
  */
-static void add_text_doctests(builder *b, const impact_project *p, const impact_changeset *changes)
+static bool imports_decide(const impact_selection *sel, const impact_changeset *changes)
+{
+	for (size_t i = 0; i < changes->n; i++) {
+		const impact_change_info *c = &sel->changes[i];
+		const char *path = changes->changes[i].new_path;
+		if (c->cls == IMPACT_CLASS_IGNORED)
+			continue;
+		if ((c->cls != IMPACT_CLASS_MODULE && c->cls != IMPACT_CLASS_TEST) || !path ||
+		    (changes->changes[i].status != IMPACT_CHANGE_MODIFIED &&
+		     changes->changes[i].status != IMPACT_CHANGE_ADDED) ||
+		    !strcmp(impact_path_base(path), "conftest.py"))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The first module a doctest text's examples import that the change
+ * reaches (`reach`: whole modules), into `why`; false when none is.
+ * True, with `why` empty, when impact cannot tell what they import.
+ */
+static bool examples_reached(impact_buf *why, const impact_project *p, const uint32_t *reach,
+                             const impact_buf *text)
+{
+	impact_u32vec ids = { 0 };
+	bool hit = false;
+	impact_buf_clear(why);
+	if (!impact_textdoctest_imports(&ids, p, text->ptr, text->size)) {
+		impact_u32vec_release(&ids);
+		return true;
+	}
+	for (size_t i = 0; i < ids.n && !hit; i++)
+		if (ids.v[i] < p->nfiles && reach[ids.v[i]] != UINT32_MAX) {
+			impact_buf_puts(why, "its examples import ");
+			impact_buf_puts(why, p->files[ids.v[i]].path);
+			impact_buf_puts(why, ", which a change reaches");
+			hit = true;
+		}
+	impact_u32vec_release(&ids);
+	return hit;
+}
+
+/*
+ * The doctest text files of the snapshot (see impact_testfiles_is_text_doctest)
+ * that hold an example (">>>"). A changed one always; the others when a
+ * change may reach them: when only Python modules changed, when a module
+ * their examples import is reached (`reach`, whole modules, NULL for
+ * --no-smart), else whenever anything but comments and layout changed.
+ * One that cannot be read is taken.
+ */
+static void add_text_doctests(builder *b, const impact_project *p, const impact_changeset *changes,
+                              const uint32_t *reach)
 {
 	size_t n = impact_snapshot_count(p->snap);
 	bool any = b->sel->full_suite || may_reach_doctests(b->sel, changes->n);
-	impact_buf text = IMPACT_BUF_INIT;
+	bool narrow = !b->sel->full_suite && reach && imports_decide(b->sel, changes);
+	impact_buf text = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		const impact_entry *e = impact_snapshot_entry(p->snap, i);
 		bool changed = false;
+		size_t before;
 		if ((e->mode != IMPACT_MODE_FILE && e->mode != IMPACT_MODE_EXEC) ||
 		    !impact_testfiles_is_text_doctest(&p->cfg, e->path))
 			continue;
@@ -334,14 +388,27 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 		if (!changed && !any)
 			continue;
 		impact_buf_clear(&text);
-		if (impact_snapshot_read(&text, p->snap, e) == 0 &&
-		    !(text.ptr && memmem(text.ptr, text.size, ">>>", 3)))
-			continue;
+		impact_buf_clear(&why);
+		if (impact_snapshot_read(&text, p->snap, e) == 0) {
+			if (!(text.ptr && memmem(text.ptr, text.size, ">>>", 3)))
+				continue;
+			if (!changed && narrow && !examples_reached(&why, p, reach, &text))
+				continue;
+		}
 		impact_error_clear();
+		before = b->sel->ntests;
 		add(b, IMPACT_STRPOOL_NONE, e->path, IMPACT_SELECT_TEXT_DOCTEST, GROUP_REST, -1, NULL,
 		    NULL, false);
+		if (b->sel->ntests == before)
+			continue; /* already selected (a rule named it) */
+		if (changed)
+			impact_selection_set_evidence(b->sel, b->sel->ntests - 1,
+			                              "a doctest text file pytest collects, changed");
+		else if (why.size)
+			impact_selection_set_evidence(b->sel, b->sel->ntests - 1, why.ptr);
 	}
 	impact_buf_release(&text);
+	impact_buf_release(&why);
 }
 
 /*
@@ -512,7 +579,9 @@ static void add_tests(builder *b, const impact_changeset *changes, const impact_
 	 * selects them (records cannot narrow them either).
 	 */
 	if (changes->n || sel->full_suite)
-		add_text_doctests(b, p, changes);
+		add_text_doctests(b, p, changes,
+		                  coarse->dist ? coarse->dist
+		                               : opts && opts->no_smart ? NULL : sel->reach.dist);
 
 }
 

@@ -385,23 +385,30 @@ def test_doctests_that_call_what_their_module_imports(repo):
 
 def test_doctest_text_files_are_selected_when_a_change_may_reach_them(repo):
     """pytest collects text files matching --doctest-glob (default test*.txt)
-    as doctests; impact does not read their examples' imports, so a change
-    that may reach them selects those with an example, never a comment-only
-    change."""
+    as doctests. impact reads their examples' imports: a Python change
+    selects those whose imports it reaches (whole modules), those it cannot
+    read (a computed import) whatever changed, a conftest.py change all of
+    them (its doctest_namespace), a comment-only change none."""
     repo.write_many({
         "pytest.ini": "[pytest]\naddopts = --doctest-glob=*.rst\n",
         "pkg/__init__.py": "",
         "pkg/core.py": "def f():\n    return 1\n",
+        "pkg/other.py": "def g():\n    return 5\n",
         "docs/guide.rst": "Guide\n=====\n\n>>> from pkg.core import f\n>>> f()\n1\n",
+        "docs/other.rst": "Other\n=====\n\n>>> import pkg.other as o\n>>> o.g()\n5\n",
+        "docs/dyn.rst": ">>> import importlib\n>>> m = importlib.import_module('pkg.' + 'other')\n"
+                        ">>> m.g()\n5\n",
         "docs/plain.rst": "No examples here.\n",
-        "test_notes.txt": ">>> 1 + 1\n2\n",
+        "test_notes.txt": ">>> from pkg.core import f\n>>> f() > 0\nTrue\n",
         "tests/test_other.py": "def test_x():\n    pass\n",
     })
     repo.commit("base")
     repo.write("pkg/core.py", "def f():\n    return 2\n")
     repo.commit("body")
-    assert repo.listing("HEAD") == ["docs/guide.rst"]
-    assert "doctest text file" in out(repo.impact("--explain", "HEAD"))
+    assert sorted(repo.listing("HEAD")) == ["docs/dyn.rst", "docs/guide.rst"]
+    text = out(repo.impact("--explain", "HEAD"))
+    assert "docs/guide.rst (its examples import pkg/core.py, which a change reaches)" in text, text
+    assert "docs/dyn.rst (a doctest text file pytest collects: impact cannot tell" in text, text
     r = repo.impact("HEAD")
     assert r.returncode == 1 and "guide.rst" in out(r), out(r) + err(r)
     repo.write("pkg/core.py", "def f():\n    # a note\n    return 2\n")
@@ -411,12 +418,20 @@ def test_doctest_text_files_are_selected_when_a_change_may_reach_them(repo):
     repo.commit("fix the guide")
     r = repo.impact("HEAD")
     assert r.returncode == 0 and "1 passed" in out(r), out(r) + err(r)
+    # A conftest.py may fill doctest_namespace: every example may see it.
+    repo.write("conftest.py", "X = 1\n")
+    repo.commit("conftest")
+    assert sorted(repo.listing("HEAD")) == ["docs/dyn.rst", "docs/guide.rst", "docs/other.rst",
+                                            "tests/test_other.py"]
     # Without --doctest-glob, pytest's default is test*.txt.
     repo.write("pytest.ini", "[pytest]\n")
     repo.commit("default glob")
     repo.write("pkg/core.py", "def f():\n    return 3\n")
     repo.commit("body again")
     assert repo.listing("HEAD") == ["test_notes.txt"]
+    repo.write("pkg/other.py", "def g():\n    return 6\n")
+    repo.commit("other")
+    assert repo.listing("HEAD") == []
 
 
 def test_help_documents_exit_codes(repo):

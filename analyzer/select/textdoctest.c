@@ -1,0 +1,113 @@
+/*
+ * textdoctest.c - the imports of a doctest text file (--doctest-glob:
+ * README.rst, the .txt files under docs), so that a change selects it only when it may
+ * reach a module its examples import, instead of on every change.
+ *
+ * The examples are Python behind prompts: a line whose text starts with
+ * ">>>" opens a statement and "..." lines continue it, as doctest reads
+ * them. The code after the prompts goes through impact's own extractor,
+ * so every import form it knows (conditional, aliased, several names)
+ * counts, and its absolute module names are resolved against the
+ * project's import roots. Whatever the extractor marks as beyond it
+ * (imports by a computed name, exec/eval, a syntax error) and relative
+ * imports (a text file has no package) make the answer "cannot tell":
+ * the caller then keeps the safe choice of selecting the file.
+ */
+#include "textdoctest.h"
+
+#include "pyimports.h"
+#include "resolve.h"
+
+#include <string.h>
+
+/* Does `line` (length n) start, after blanks, with `prompt` as doctest reads it? */
+static const char *after_prompt(const char *line, size_t n, const char *prompt)
+{
+	size_t i = 0;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (n - i < 3 || memcmp(line + i, prompt, 3))
+		return NULL;
+	i += 3;
+	if (i < n && line[i] == ' ')
+		i++;
+	else if (i < n && line[i] != '\r')
+		return NULL; /* ">>>x" is not a prompt */
+	return line + i;
+}
+
+/* The examples' code: each prompt's text on its own line, in order. */
+static void example_code(impact_buf *code, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	bool open = false;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *c = after_prompt(p, n, ">>>");
+		if (c)
+			open = true;
+		else if (open)
+			c = after_prompt(p, n, "...");
+		if (!c)
+			open = false;
+		else {
+			size_t k = n - (size_t)(c - p);
+			while (k && c[k - 1] == '\r')
+				k--;
+			impact_buf_put(code, c, k);
+			impact_buf_putc(code, '\n');
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+static void resolve_name(impact_u32vec *out, impact_resolver *r, const char *mod, const char *name)
+{
+	impact_buf dotted = IMPACT_BUF_INIT;
+	impact_resolver_resolve_name(r, mod, out);
+	/* `from a import b`: b may be a submodule. */
+	if (name && strcmp(name, "*")) {
+		impact_buf_printf(&dotted, "%s.%s", mod, name);
+		impact_resolver_resolve_name(r, dotted.ptr, out);
+	}
+	impact_buf_release(&dotted);
+}
+
+int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, const char *text,
+                               size_t len)
+{
+	impact_buf code = IMPACT_BUF_INIT;
+	impact_pyparser *parser = NULL;
+	impact_pyfacts *facts = NULL;
+	impact_resolver *r;
+	int known = 0;
+
+	example_code(&code, text, len);
+	if (!code.size) {
+		known = 1; /* no example: it imports nothing */
+		goto done;
+	}
+	if (!(r = impact_project_resolver(p)) || !(parser = impact_pyparser_new()) ||
+	    impact_pyfacts_extract(&facts, parser, code.ptr, code.size) < 0)
+		goto done;
+	if (facts->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_DYNAMIC_IMPORT |
+	                    IMPACT_PYFACTS_TOO_LARGE | IMPACT_PYFACTS_DYNAMIC_CODE))
+		goto done;
+	for (size_t i = 0; i < facts->nsymbols; i++)
+		if (facts->symbols[i].flags & IMPACT_SYMBOL_DYNAMIC)
+			goto done;
+	for (size_t i = 0; i < facts->nimports; i++) {
+		const impact_import *imp = &facts->imports[i];
+		if (imp->level || imp->kind == IMPACT_IMPORT_DYNAMIC)
+			goto done;
+		resolve_name(out, r, imp->module, imp->kind == IMPACT_IMPORT_FROM ? imp->name : NULL);
+	}
+	known = 1;
+done:
+	impact_error_clear();
+	impact_pyfacts_free(facts);
+	impact_pyparser_free(parser);
+	impact_buf_release(&code);
+	return known;
+}

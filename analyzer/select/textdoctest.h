@@ -1,0 +1,21 @@
+/*
+ * textdoctest.h - which modules a doctest text file's examples import.
+ * See textdoctest.c.
+ */
+#ifndef IMPACT_TEXTDOCTEST_H
+#define IMPACT_TEXTDOCTEST_H
+
+#include "project.h"
+
+/*
+ * Append to `out` the ids of the repository files that the examples of
+ * the doctest text `text` (`len` bytes) import: each imported module and
+ * the package __init__.py files on its way. Returns 1 when that is all
+ * they can run, 0 when impact cannot tell (an example that imports by a
+ * computed name, a relative import, exec/eval, a syntax error, a parse
+ * that failed): the caller must then assume any module. Never fails.
+ */
+int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, const char *text,
+                               size_t len);
+
+#endif
