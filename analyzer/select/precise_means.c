@@ -65,6 +65,7 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
                               uint32_t *file, uint32_t *cls)
 {
 	binding b = { 0 };
+	char text[256];
 	if (!w->ga_kind) {
 		size_t n = w->getattrs.n / 2 + 1;
 		w->ga_kind = impact_xcalloc(n, 1);
@@ -72,10 +73,13 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
 		w->ga_sym = impact_xcalloc(n, sizeof(uint32_t));
 	}
 	if (!w->ga_kind[gi]) {
+		/* The object: the text before the names (precise_names.c). */
 		bool vars = !strncmp(r->text, "vars ", 5);
-		const char *obj = vars ? r->text + 5 : r->text;
+		const char *obj;
+		snprintf(text, sizeof(text), "%.*s", (int)strcspn(r->text, "\t"), r->text);
+		obj = vars ? text + 5 : text;
 		w->ga_kind[gi] = GA_OTHER;
-		if (!strcmp(r->text, "globals()")) {
+		if (!strcmp(text, "globals()")) {
 			w->ga_kind[gi] = GA_GLOBALS;
 		} else if (!vars && (!strcmp(obj, "self") || !strcmp(obj, "cls"))) {
 			w->ga_kind[gi] = GA_SELF;
@@ -189,6 +193,10 @@ bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const 
 {
 	uint32_t ofile, osym;
 	uint8_t okind = getattr_object(w, gi, y, r, &ofile, &osym);
+	const char *spec = precise_names_spec(r->text);
+	/* Of the names it can be (a literal prefix, the literals bound to it), is t's one? */
+	if (spec && !precise_names_may_be(w, y, spec, last_part(t->name)))
+		return false;
 	if (okind == GA_GLOBALS) {
 		*how = "globals(): a name of its own module";
 		return y == t->file && !dotted;

@@ -186,7 +186,7 @@ static size_t process(walker *w, const target *t)
 			continue; /* its own globals(): not a use from outside */
 		matches++;
 		if (!w->hit[node] && in_bound(w, y))
-			w->how[node] = how;
+			w->how[node] = precise_names_how(w, y, r, how);
 		reach(w, y, ref_owner(r), t->node);
 	}
 	follow_bindings(w, t);
