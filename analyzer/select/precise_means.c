@@ -194,6 +194,11 @@ bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const 
 	uint32_t ofile, osym;
 	uint8_t okind = getattr_object(w, gi, y, r, &ofile, &osym);
 	const char *spec = precise_names_spec(r->text);
+	if (precise_module_getattr(t)) {
+		/* A module's __getattr__: through getattr on its module only (any name it lacks). */
+		*how = "getattr(module, name): a name that module lacks runs its PEP 562 __getattr__";
+		return (okind == GA_MODULE && ofile == t->file) || (okind == GA_GLOBALS && y == t->file);
+	}
 	/* Of the names it can be (a literal prefix, the literals bound to it), is t's one? */
 	if (spec && !precise_names_may_be(w, y, spec, last_part(t->name)))
 		return false;
@@ -340,6 +345,9 @@ static bool inst_means(walker *w, uint32_t y, const impact_symref *r, const targ
 bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t, const char **how)
 {
 	const char *tl = last_part(t->name);
+	if (precise_module_getattr(t) && r->kind != IMPACT_SYMREF_NAME && r->kind != IMPACT_SYMREF_CHAIN &&
+	    r->kind != IMPACT_SYMREF_READ)
+		return false; /* a module's __getattr__ is no attribute of an unknown object */
 	switch (r->kind) {
 	case IMPACT_SYMREF_NAME:
 		return y == t->file && !strcmp(r->text, t->name);
@@ -376,7 +384,7 @@ bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const targ
 				return precise_related(w, a, c) && attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 		}
 		/* An object of unknown type: its attribute names match any symbol so named. */
-		for (; k < n && !ok; k++)
+		for (k = precise_module_getattr(t) ? n : k; k < n && !ok; k++)
 			ok = k > 0 && lens[k] == strlen(tl) && !memcmp(parts[k], tl, lens[k]) &&
 			     attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 		return ok;

@@ -105,6 +105,11 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 	}
 }
 
+void precise_reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
+{
+	reach(w, file, s, via);
+}
+
 /* Names another module binds to target t: (importer, alias) targets. */
 static void follow_bindings(walker *w, const target *t)
 {
@@ -189,6 +194,9 @@ static size_t process(walker *w, const target *t)
 			w->how[node] = precise_names_how(w, y, r, how);
 		reach(w, y, ref_owner(r), t->node);
 	}
+	/* A module's __getattr__ runs for whoever reads a name the module lacks (it is named so). */
+	if (precise_module_getattr(t))
+		matches += precise_module_getattr_readers(w, t) + 1;
 	follow_bindings(w, t);
 	return matches;
 }

@@ -96,6 +96,14 @@ CASES = [
     ("safe_local_literal", "pkg/core.py", "def do_sub(a, b):", ["tests/test_local.py"], []),
     # A local also bound to a parameter could be anything.
     ("safe_local_rebound", "pkg/core.py", "def other(a, b):", ["tests/test_mixed.py"], []),
+    # A PEP 562 __getattr__ runs for the names its module lacks: lazy.foo,
+    # `from lazy import foo`, getattr(lazy, 'foo'), whoever calls what calls it.
+    ("safe_module_getattr_readers", "lazy/__init__.py", "def _load(name):",
+     ["tests/test_attr.py", "tests/test_from.py", "tests/test_getattr.py", "tests/test_all.py"],
+     ["tests/test_plain.py"]),
+    ("safe_module_getattr_itself", "lazy/__init__.py", "def __getattr__(name):",
+     ["tests/test_attr.py", "tests/test_from.py", "tests/test_getattr.py", "tests/test_all.py"],
+     ["tests/test_plain.py"]),
 ]
 
 
@@ -128,3 +136,7 @@ def test_explain_says_why_a_name_is_narrowed_or_not(repo):
     assert "its name starts with do_" in lines["tests/test_fstr.py"], out
     assert "its name is one of do_add, do_sub" in lines["tests/test_local.py"], out
     assert "every call of _run passes a literal" in lines["tests/test_private.py"], out
+    repo.write("lazy/__init__.py", break_body(PROJ["lazy/__init__.py"], "def _load(name):"))
+    repo.commit("lazy")
+    out = repo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "PEP 562 __getattr__" in out, out
