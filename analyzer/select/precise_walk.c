@@ -157,6 +157,9 @@ static size_t process(walker *w, const target *t)
 		r = ref(facts_of(w, y), w->refs.v[e].index);
 		if (!precise_ref_means(w, y, r, t, &how))
 			continue;
+		/* Its own name in its own body (recursion, super().m()) is no caller: not a use. */
+		if (r->kind != IMPACT_SYMREF_BASE && node_of(w, y, ref_owner(r)) == t->node)
+			continue;
 		matches++;
 		if (r->kind == IMPACT_SYMREF_BASE && r->symbol != IMPACT_SYMBOL_NONE) {
 			/*
