@@ -195,8 +195,17 @@ bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const 
 	uint8_t okind = getattr_object(w, gi, y, r, &ofile, &osym);
 	const char *spec = precise_names_spec(r->text);
 	if (precise_module_getattr(t)) {
-		/* A module's __getattr__: through getattr on its module only (any name it lacks). */
+		/*
+		 * A module's __getattr__: through getattr on its module (any name
+		 * it lacks), or on an object of unknown type that may be the
+		 * module (in a module importing it), never an instance's.
+		 */
 		*how = "getattr(module, name): a name that module lacks runs its PEP 562 __getattr__";
+		if (okind == GA_OTHER && y != t->file && imports_directly(w, y, t->file)) {
+			*how = "getattr(obj, name) on an object of unknown type: it may be a module whose "
+			       "PEP 562 __getattr__ runs";
+			return true;
+		}
 		return (okind == GA_MODULE && ofile == t->file) || (okind == GA_GLOBALS && y == t->file);
 	}
 	/* Of the names it can be (a literal prefix, the literals bound to it), is t's one? */
