@@ -79,6 +79,7 @@ static int parse_piece(walker *w, impact_pyparser *parser, const piece *pc, size
 	}
 	root = ts_tree_root_node(tree);
 	w->piece_first = w->facts->nimports;
+	w->whole = whole;
 	pyi_walk(w, root);
 	pyi_collect_symbols(w, root);
 	if (ts_node_has_error(root)) {

@@ -125,6 +125,12 @@ typedef enum impact_symref_kind {
 	 * "self.handlers"), "C:" or "C:attr" when its head is a local of known
 	 * class C (an instance, never a module), else "?"; "globals()" for globals(). What it can
 	 * reach is an attribute of that object (the module's own names) only.
+	 * When getattr's name is known to be one of a few, a tab follows, then
+	 * those names separated by spaces: "name" exactly, "prefix*" any name
+	 * so starting (f'visit_{k}', 'do_%s' % c), and "(_run)" when they are
+	 * what every call of the private function _run passes (the selection
+	 * checks that no other module calls it). No tab: could be anything.
+	 * (A literal name is no GETATTR: `getattr(m, 'f')` is the chain `m.f`.)
 	 */
 	IMPACT_SYMREF_GETATTR,
 	/*
@@ -273,7 +279,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 14
+#define IMPACT_PYFACTS_VERSION 15
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

@@ -149,6 +149,7 @@ typedef struct walker {
 	size_t nwork, awork;
 
 	size_t piece_first; /* first record of the piece being read */
+	bool whole;         /* the tree being read is the whole module (not a piece) */
 } walker;
 
 typedef struct piece {

@@ -185,6 +185,16 @@ static void mark_symbol_dynamic(symwalk *sw, uint32_t owner)
 		sw->w->facts->symbols[owner].flags |= IMPACT_SYMBOL_DYNAMIC;
 }
 
+void pysw_mark_dynamic(symwalk *sw, uint32_t owner)
+{
+	mark_symbol_dynamic(sw, owner);
+}
+
+uint32_t pysw_add_ref(symwalk *sw, uint32_t owner, uint8_t kind, const char *text, size_t len)
+{
+	return add_ref(sw, owner, kind, text, len);
+}
+
 /*
  * The text of a name or a chain of names (`self`, `mod.handlers`) into
  * w->text; false for anything else (a call, a subscript, a literal).
@@ -260,30 +270,15 @@ static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "vars ?", 6);
 		if (owner == IMPACT_SYMBOL_NONE)
 			mark_symbol_dynamic(sw, owner);
-	} else if (IS("getattr") || IS("import_module") || IS("__import__")) {
-		bool ga = IS("getattr");
-		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, ga ? 1 : 0);
+	} else if (IS("getattr") || IS("hasattr") || IS("setattr") || IS("delattr")) {
+		/* An attribute by name: of its object only (pynames.c). */
+		pyn_attr_call(sw, call, owner, IS("getattr"));
+	} else if (IS("import_module") || IS("__import__")) {
+		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, 0);
 		if (ts_node_is_null(a) || kind_of(w, a) == K_STRING || kind_of(w, a) == K_CONCAT_STRING ||
 		    kind_of(w, a) == K_KEYWORD_ARGUMENT)
 			return;
-		if (!ga) {
-			mark_symbol_dynamic(sw, owner);
-			return;
-		}
-		/* getattr reaches attributes of its object only: say which object. */
-		if (owner == IMPACT_SYMBOL_NONE)
-			mark_symbol_dynamic(sw, owner);
-		if (pysw_object_text(w, ts_node_named_child(args, 0))) {
-			uint32_t ri = add_ref(sw, owner, IMPACT_SYMREF_GETATTR, w->text.ptr, w->text.size);
-			/* An object whose class is known (a typed parameter or local): never a module. */
-			if (owner != IMPACT_SYMBOL_NONE && sw->code_depth == 0) {
-				sctx like = { 0 };
-				like.owner = owner;
-				like.guard = IMPACT_SYMBOL_NONE;
-				pyty_typing_candidate(sw, &like, ri, w->text.ptr, strcspn(w->text.ptr, "."));
-			}
-		} else
-			add_ref(sw, owner, IMPACT_SYMREF_GETATTR, "?", 1);
+		mark_symbol_dynamic(sw, owner);
 	}
 #undef IS
 }

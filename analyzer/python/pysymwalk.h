@@ -1,6 +1,6 @@
 /*
- * pysymwalk.h - private to the symbol walk (pysymbols.c) and its local
- * typing (pytyping.c): the walk's context stack, its state, and the few
+ * pysymwalk.h - private to the symbol walk (pysymbols.c), its local
+ * typing (pytyping.c) and its computed names (pynames.c): the walk's context stack, its state, and the few
  * helpers both halves call. Not for anyone else: the walk's product is
  * the facts (pyimports.h).
  */
@@ -73,6 +73,7 @@ typedef struct symwalk {
 	tguard *guards;
 	size_t nguards, aguards;
 	unsigned code_depth; /* inside a string read as code */
+	unsigned name_scans; /* whole-module scans for a private function's callers (pynames.c) */
 } symwalk;
 
 
@@ -88,6 +89,10 @@ void pysw_push(symwalk *sw, TSNode n, const sctx *like);
 void pysw_push_children_as(symwalk *sw, TSNode n, const sctx *like, TSFieldId field,
                            const sctx *alt);
 bool pysw_object_text(walker *w, TSNode n);
+/* A reference of `owner` (deduplicated): its index, or UINT32_MAX when not kept. */
+uint32_t pysw_add_ref(symwalk *sw, uint32_t owner, uint8_t kind, const char *text, size_t len);
+/* `owner` uses exec/eval or a computed name at module level. */
+void pysw_mark_dynamic(symwalk *sw, uint32_t owner);
 /* Read what is on the walk's stack above `floor`. */
 void pysw_run(symwalk *sw, size_t floor);
 
@@ -95,6 +100,13 @@ void pysw_run(symwalk *sw, size_t floor);
  * does not parse); whether a string holds an import statement. */
 bool pycs_read_code_string(symwalk *sw, TSNode str, const sctx *c);
 bool pycs_looks_like_code(const char *t, size_t len);
+
+/*
+ * pynames.c: getattr/hasattr/setattr/delattr(obj, name) (`ga`: getattr):
+ * a literal name is a chain `obj.name`; getattr's computed name a GETATTR
+ * reference with the names it can be.
+ */
+void pyn_attr_call(symwalk *sw, TSNode call, uint32_t owner, bool ga);
 
 /* pytyping.c: local typing (see tbind above). */
 const char *pyty_annotation_class(walker *w, TSNode n, unsigned depth);

@@ -296,11 +296,12 @@ void pyty_resolve_typing(symwalk *sw)
 			impact_symref *r = &f->refs[sw->cands[i].ref];
 			const char *rest = r->text + strlen(sw->cands[i].head);
 			if ((r->kind == IMPACT_SYMREF_CHAIN && *rest == '.') ||
-			    (r->kind == IMPACT_SYMREF_GETATTR && (*rest == '.' || !*rest))) {
+			    (r->kind == IMPACT_SYMREF_GETATTR && (*rest == '.' || *rest == '\t' || !*rest))) {
+				/* getattr's names (after a tab) stay as they are. */
 				impact_buf_clear(&b);
 				impact_buf_puts(&b, cls);
 				impact_buf_putc(&b, ':');
-				impact_buf_puts(&b, *rest ? rest + 1 : rest);
+				impact_buf_puts(&b, *rest == '.' ? rest + 1 : rest);
 				r->text = arena_strndup(sw->w->arena, b.ptr, b.size);
 				if (r->kind == IMPACT_SYMREF_CHAIN)
 					r->kind = IMPACT_SYMREF_INST;

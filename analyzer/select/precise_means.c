@@ -65,6 +65,7 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
                               uint32_t *file, uint32_t *cls)
 {
 	binding b = { 0 };
+	char text[256];
 	if (!w->ga_kind) {
 		size_t n = w->getattrs.n / 2 + 1;
 		w->ga_kind = impact_xcalloc(n, 1);
@@ -72,10 +73,13 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
 		w->ga_sym = impact_xcalloc(n, sizeof(uint32_t));
 	}
 	if (!w->ga_kind[gi]) {
+		/* The object: the text before the names (precise_names.c). */
 		bool vars = !strncmp(r->text, "vars ", 5);
-		const char *obj = vars ? r->text + 5 : r->text;
+		const char *obj;
+		snprintf(text, sizeof(text), "%.*s", (int)strcspn(r->text, "\t"), r->text);
+		obj = vars ? text + 5 : text;
 		w->ga_kind[gi] = GA_OTHER;
-		if (!strcmp(r->text, "globals()")) {
+		if (!strcmp(text, "globals()")) {
 			w->ga_kind[gi] = GA_GLOBALS;
 		} else if (!vars && (!strcmp(obj, "self") || !strcmp(obj, "cls"))) {
 			w->ga_kind[gi] = GA_SELF;
@@ -189,6 +193,24 @@ bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const 
 {
 	uint32_t ofile, osym;
 	uint8_t okind = getattr_object(w, gi, y, r, &ofile, &osym);
+	const char *spec = precise_names_spec(r->text);
+	if (precise_module_getattr(t)) {
+		/*
+		 * A module's __getattr__: through getattr on its module (any name
+		 * it lacks), or on an object of unknown type that may be the
+		 * module (in a module importing it), never an instance's.
+		 */
+		*how = "getattr(module, name): a name that module lacks runs its PEP 562 __getattr__";
+		if (okind == GA_OTHER && y != t->file && imports_directly(w, y, t->file)) {
+			*how = "getattr(obj, name) on an object of unknown type: it may be a module whose "
+			       "PEP 562 __getattr__ runs";
+			return true;
+		}
+		return (okind == GA_MODULE && ofile == t->file) || (okind == GA_GLOBALS && y == t->file);
+	}
+	/* Of the names it can be (a literal prefix, the literals bound to it), is t's one? */
+	if (spec && !precise_names_may_be(w, y, spec, last_part(t->name)))
+		return false;
 	if (okind == GA_GLOBALS) {
 		*how = "globals(): a name of its own module";
 		return y == t->file && !dotted;
@@ -332,6 +354,9 @@ static bool inst_means(walker *w, uint32_t y, const impact_symref *r, const targ
 bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t, const char **how)
 {
 	const char *tl = last_part(t->name);
+	if (precise_module_getattr(t) && r->kind != IMPACT_SYMREF_NAME && r->kind != IMPACT_SYMREF_CHAIN &&
+	    r->kind != IMPACT_SYMREF_READ)
+		return false; /* a module's __getattr__ is no attribute of an unknown object */
 	switch (r->kind) {
 	case IMPACT_SYMREF_NAME:
 		if (y != t->file)
@@ -381,7 +406,7 @@ bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const targ
 				return precise_related(w, a, c) && attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 		}
 		/* An object of unknown type: its attribute names match any symbol so named. */
-		for (; k < n && !ok; k++)
+		for (k = precise_module_getattr(t) ? n : k; k < n && !ok; k++)
 			ok = k > 0 && lens[k] == strlen(tl) && !memcmp(parts[k], tl, lens[k]) &&
 			     attr_may_mean(w, y, t) && !other_class_private(w, y, r, t);
 		return ok;

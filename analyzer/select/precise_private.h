@@ -13,6 +13,8 @@
  *   precise_walk.c     the walks: targets, reaching nodes, module seeds,
  *                      and the fallbacks (unnamed, exec/eval, lazy imports)
  *   precise_means.c    can this reference mean that target?
+ *   precise_names.c    the names a computed getattr can be; who runs a
+ *                      module's PEP 562 __getattr__
  *   precise_bind.c     what a name or dotted chain means in a module
  *   precise_classes.c  the class hierarchy (self.m(), getattr(self, name))
  *   precise_index.c    the name -> (file, index) index and its builders
@@ -278,7 +280,21 @@ bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const targ
 bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const target *t,
                            bool dotted, const char **how, size_t gi);
 
+/* precise_names.c */
+/* The names after the tab of a GETATTR reference's text, or NULL: could be anything. */
+const char *precise_names_spec(const char *text);
+/* May a getattr of file `y` whose names are `spec` be attribute `name`? */
+bool precise_names_may_be(walker *w, uint32_t y, const char *spec, const char *name);
+/* `how` with what the name of GETATTR reference `r` can be (owned by the walker). */
+const char *precise_names_how(walker *w, uint32_t y, const impact_symref *r, const char *how);
+/* Is t a module's __getattr__ (PEP 562)? */
+bool precise_module_getattr(const target *t);
+/* Reach the code reading a name t's module lacks; how many were found. */
+size_t precise_module_getattr_readers(walker *w, const target *t);
+
 /* precise_walk.c */
+/* Node (file, s) is reached from `via` (NONE: s is module-level code: an import-time seed). */
+void precise_reach(walker *w, uint32_t file, uint32_t s, uint32_t via);
 void precise_push_target(walker *w, uint32_t file, const char *name, uint32_t node);
 void precise_make_seed(walker *w, uint32_t file, uint32_t via);
 void precise_run_queue(walker *w);

@@ -105,6 +105,11 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 	}
 }
 
+void precise_reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
+{
+	reach(w, file, s, via);
+}
+
 /* Names another module binds to target t: (importer, alias) targets. */
 static void follow_bindings(walker *w, const target *t)
 {
@@ -152,6 +157,9 @@ static size_t process(walker *w, const target *t)
 		r = ref(facts_of(w, y), w->refs.v[e].index);
 		if (!precise_ref_means(w, y, r, t, &how))
 			continue;
+		/* Its own name in its own body (recursion, super().m()) is no caller: not a use. */
+		if (r->kind != IMPACT_SYMREF_BASE && node_of(w, y, ref_owner(r)) == t->node)
+			continue;
 		matches++;
 		if (r->kind == IMPACT_SYMREF_BASE && r->symbol != IMPACT_SYMBOL_NONE) {
 			/*
@@ -186,9 +194,12 @@ static size_t process(walker *w, const target *t)
 			continue; /* its own globals(): not a use from outside */
 		matches++;
 		if (!w->hit[node] && in_bound(w, y))
-			w->how[node] = how;
+			w->how[node] = precise_names_how(w, y, r, how);
 		reach(w, y, ref_owner(r), t->node);
 	}
+	/* A module's __getattr__ runs for whoever reads a name the module lacks (it is named so). */
+	if (precise_module_getattr(t))
+		matches += precise_module_getattr_readers(w, t) + 1;
 	follow_bindings(w, t);
 	return matches;
 }

@@ -370,3 +370,28 @@ def test_explain_says_why_a_typed_local_narrows(repo):
     repo.commit("square")
     out = repo.impact("--explain", "HEAD~1..").stdout.decode()
     assert "typed local: an attribute of its class, bases or subclasses" in out, out
+
+
+# ---- a method named only in its own body -----------------------------------
+
+SUPER = {
+    "fmt/__init__.py": "",
+    "fmt/core.py": ("import string\n\n\n"
+                    "class Upper(string.Formatter):\n"
+                    "    def format_field(self, value, spec):\n"
+                    "        return super().format_field(value, spec).upper()\n\n\n"
+                    "def render(s, **kw):\n    return Upper().format(s, **kw)\n"),
+    "tests/test_render.py": "from fmt.core import render\n\n\ndef test_it():\n    assert render('{x}', x='a') == 'A'\n",
+    "tests/test_other.py": "import fmt\n\n\ndef test_it():\n    assert fmt\n",
+}
+
+
+def test_a_method_named_only_in_its_own_body_is_reached_through_its_class(repo):
+    """string.Formatter calls format_field; its own super().format_field() is no caller."""
+    repo.write_many(SUPER)
+    repo.commit("base")
+    assert failing_files(repo) == []
+    _commit_break_and_check(repo, "format_field", "fmt/core.py",
+                            break_body(SUPER["fmt/core.py"], "    def format_field(self, value, spec):",
+                                       "        "),
+                            ["tests/test_render.py"])

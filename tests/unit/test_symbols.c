@@ -214,6 +214,43 @@ static void test_getattr_and_bases(void **state)
 	expect_symbols("def f(n):\n    return globals()[n]\n", "function f 1-2 def=1 body=2-2\n");
 }
 
+/*
+ * The names a computed getattr can be, after a tab (pynames.c): a literal
+ * name is a chain; a literal prefix; a private function's literal
+ * arguments; a local bound only to literals; else no tab (anything).
+ */
+static void test_getattr_name_sources(void **state)
+{
+	const char *src =
+		"from . import core\n\n\n"
+		"def lit(o):\n    return getattr(core, 'do_add') or hasattr(o, 'x') or getattr(o, 'a-b')\n\n\n"
+		"def pre(op, n):\n    return (getattr(core, f'do_{op}') or getattr(core, 'do_' + op) or\n"
+		"            getattr(core, 'do_%s' % op) or getattr(core, 'do_{}'.format(op)) or\n"
+		"            getattr(core, f'{op}_x') or getattr(core, op + '_x') or getattr(core, 'a' 'b'))\n\n\n"
+		"def _run(name, extra=1):\n    return getattr(core, name)\n\n\n"
+		"def add():\n    return _run('do_add')\n\n\n"
+		"def sub():\n    return _run(name='do_sub', extra=2)\n\n\n"
+		"def _passed(name):\n    return getattr(core, name)\n\n\n"
+		"TABLE = [_passed]\n\n\n"
+		"def pub(name):\n    return getattr(core, name)\n\n\n"
+		"def local(c):\n    n = 'a' if c else 'b'\n    for m in ('c', 'd'):\n        getattr(core, m)\n"
+		"    return getattr(core, n)\n\n\n"
+		"def rebound(c):\n    n = 'a'\n    n, k = c\n    return getattr(core, n)\n\n\n"
+		"def glob():\n    return getattr(core, NAME)\n";
+	(void)state;
+	expect_refs(src, "lit", "chain core.do_add\nchain o.x\nname core\nname getattr\nname hasattr\nname o\nparam o\n");
+	expect_refs(src, "pre", "attr format\nchain core.ab\ngetattr core\ngetattr core\tdo_*\nname core\nname getattr\n"
+	                        "name op\nparam n\nparam op\n");
+	expect_refs(src, "_run", "getattr core\tdo_add do_sub (_run)\nname core\nname getattr\nname name\n"
+	                         "param extra\nparam name\n");
+	expect_refs(src, "_passed", "getattr core\nname core\nname getattr\nname name\nparam name\n");
+	expect_refs(src, "pub", "getattr core\nname core\nname getattr\nname name\nparam name\n");
+	expect_refs(src, "local", "getattr core\ta b\ngetattr core\tc d\nname c\nname core\nname getattr\n"
+	                          "name m\nname n\nparam c\n");
+	expect_refs(src, "rebound", "getattr core\nname c\nname core\nname getattr\nname n\nparam c\n");
+	expect_refs(src, "glob", "getattr core\nname NAME\nname core\nname getattr\n");
+}
+
 /* A module's `if __name__ == "__main__":` block reads nothing at import. */
 static void test_main_guard(void **state)
 {
@@ -403,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_references),
 		cmocka_unit_test(test_dynamic_markers),
 		cmocka_unit_test(test_getattr_and_bases),
+		cmocka_unit_test(test_getattr_name_sources),
 		cmocka_unit_test(test_main_guard),
 		cmocka_unit_test(test_imports_belong_to_functions),
 		cmocka_unit_test(test_classify),
