@@ -7,13 +7,15 @@
  * set, found by a 64-bit digest), rec (per test file: tree, fset, the
  * non-Python files it ran code from or read, the -k/-m it ran under),
  * modimp (per module: the fset of what ran while it was imported, and
- * the files read then). A store of another version is dropped and
- * rebuilt quietly.
+ * the files read then), mpath and mset (the modules each test file's
+ * process had imported, recmods.c; rec.mset NULL when unknown). A store
+ * of another version is dropped and rebuilt quietly.
  */
 #include "records.h"
 
 #include "fnhash.h"
 #include "records_private.h"
+#include "recmods.h"
 #include "path.h"
 #include "lastrun.h"
 
@@ -32,10 +34,13 @@ static const char schema[] =
 	"  ids BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS rec (file TEXT PRIMARY KEY, tree BLOB NOT NULL,"
 	"  fset INTEGER NOT NULL, deps TEXT NOT NULL, ntests INTEGER NOT NULL,"
-	"  filter TEXT NOT NULL DEFAULT '');"
+	"  filter TEXT NOT NULL DEFAULT '', mset INTEGER);"
 	"CREATE TABLE IF NOT EXISTS modimp (path TEXT PRIMARY KEY, fset INTEGER NOT NULL,"
 	"  deps TEXT NOT NULL DEFAULT '');"
-	"CREATE TABLE IF NOT EXISTS opaque (file TEXT PRIMARY KEY, why TEXT NOT NULL);";
+	"CREATE TABLE IF NOT EXISTS opaque (file TEXT PRIMARY KEY, why TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS mpath (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS mset (id INTEGER PRIMARY KEY, digest INTEGER UNIQUE NOT NULL,"
+	"  ids BLOB NOT NULL);";
 
 static int db_error(impact_records *rec, const char *what)
 {
@@ -111,7 +116,8 @@ static int check_version(impact_records *rec)
 	if (sqlite3_exec(rec->db,
 	                 "DROP TABLE IF EXISTS func; DROP TABLE IF EXISTS fset;"
 	                 "DROP TABLE IF EXISTS rec; DROP TABLE IF EXISTS modimp;"
-	                 "DROP TABLE IF EXISTS opaque;", NULL, NULL,
+	                 "DROP TABLE IF EXISTS opaque; DROP TABLE IF EXISTS mpath;"
+	                 "DROP TABLE IF EXISTS mset;", NULL, NULL,
 	                 NULL) != SQLITE_OK ||
 	    sqlite3_exec(rec->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(rec->db,
@@ -199,6 +205,7 @@ typedef struct ingest {
 	test_file *tests;
 	size_t ntests, atests;
 	sqlite3_stmt *ins_func, *get_func;
+	impact_recmods_ingest *mods; /* the modules each test file's process imported */
 	char *recorder;         /* how the recorder traced ("ctrace, Python 3.11.2"), from a header */
 	/* The current sink file's key table: key n is (keypath[n], keyline[n]). */
 	json_t *keyline_json;   /* the "keys" line, whose path strings the table borrows */
@@ -443,36 +450,6 @@ static void uniq(impact_u32vec *v)
 	v->n = k;
 }
 
-/* The id of the set `v` (sorted, unique), stored once. -1 on failure. */
-static int64_t fset_id(impact_records *rec, const impact_u32vec *v)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	sqlite3_stmt *st = NULL;
-	int64_t id = -1;
-	for (size_t i = 0; i < v->n; i++) {
-		h ^= v->v[i];
-		h *= 0x100000001b3ULL;
-	}
-	if (sqlite3_prepare_v2(rec->db, "INSERT OR IGNORE INTO fset (digest, ids) VALUES (?, ?)",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, (int64_t)h);
-	sqlite3_bind_blob(st, 2, v->n ? (const void *)v->v : "", (int)(v->n * sizeof(uint32_t)),
-	                  SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_DONE) {
-		sqlite3_finalize(st);
-		st = NULL;
-		if (sqlite3_prepare_v2(rec->db, "SELECT id FROM fset WHERE digest = ?", -1, &st,
-		                       NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, (int64_t)h);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				id = sqlite3_column_int64(st, 0);
-		}
-	}
-	sqlite3_finalize(st);
-	return id;
-}
-
 static test_file *test_file_of(ingest *in, const char *rel)
 {
 	json_t *ix = json_object_get(in->test_index, rel);
@@ -496,6 +473,7 @@ static void ingest_test(ingest *in, json_t *line)
 		return;
 	t = test_file_of(in, rel);
 	t->ntests++;
+	impact_recmods_ingest_test(in->mods, rel, line);
 	if (opaque && !t->opaque)
 		t->opaque = impact_xstrdup(opaque);
 	for (size_t k = 0; k < IMPACT_ARRAY_SIZE(lists); k++)
@@ -518,7 +496,7 @@ static void ingest_import(ingest *in, json_t *line)
 	add_keys(in, &funcs, &deps, json_object_get(line, "fns"));
 	add_files(in, &funcs, &deps, json_object_get(line, "files"));
 	uniq(&funcs);
-	set = fset_id(in->rec, &funcs);
+	set = impact_records__set_id(in->rec->db, "fset", &funcs);
 	for (size_t k = 0; k < deps.n; k++)
 		impact_buf_printf(&joined, "%s%s", k ? "\n" : "", deps.items[k]);
 	if (set >= 0 &&
@@ -586,6 +564,8 @@ static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 			ingest_import(in, line);
 		} else if (kind && !strcmp(kind, "keys")) {
 			ingest_keys(in, line);
+		} else if (kind) {
+			impact_recmods_ingest_line(in->mods, kind, line);
 		}
 		json_decref(line);
 		if (!nl)
@@ -593,6 +573,7 @@ static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 	}
 done:
 	keys_release(in);
+	impact_recmods_ingest_end_file(in->mods);
 	impact_buf_release(&text);
 }
 
@@ -611,7 +592,7 @@ static bool listed(const char *const *list, size_t n, const char *rel)
 static void store_tests(ingest *in)
 {
 	sqlite3_stmt *put = NULL, *del = NULL, *opq = NULL, *clr = NULL;
-	if (sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO rec VALUES (?, ?, ?, ?, ?, ?)", -1,
+	if (sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO rec VALUES (?, ?, ?, ?, ?, ?, ?)", -1,
 	                       &put, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(in->rec->db, "DELETE FROM rec WHERE file = ?", -1, &del,
 	                       NULL) != SQLITE_OK ||
@@ -625,7 +606,7 @@ static void store_tests(ingest *in)
 	for (size_t i = 0; i < in->ntests; i++) {
 		test_file *t = &in->tests[i];
 		impact_buf deps = IMPACT_BUF_INIT;
-		int64_t set;
+		int64_t set, mods;
 		if (t->opaque || !in->run->tree ||
 		    listed(in->run->failed, in->run->nfailed, t->rel)) {
 			sqlite3_reset(del);
@@ -644,7 +625,8 @@ static void store_tests(ingest *in)
 		if (listed(in->run->incomplete, in->run->nincomplete, t->rel))
 			continue;
 		uniq(&t->funcs);
-		if ((set = fset_id(in->rec, &t->funcs)) < 0) {
+		if ((set = impact_records__set_id(in->rec->db, "fset", &t->funcs)) < 0 ||
+		    (mods = impact_recmods_ingest_set(in->mods, t->rel)) < 0) {
 			in->failed = true;
 			continue;
 		}
@@ -657,6 +639,10 @@ static void store_tests(ingest *in)
 		sqlite3_bind_text(put, 4, deps.ptr ? deps.ptr : "", -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(put, 5, (int64_t)t->ntests);
 		sqlite3_bind_text(put, 6, in->run->filter ? in->run->filter : "", -1, SQLITE_TRANSIENT);
+		if (mods > 0)
+			sqlite3_bind_int64(put, 7, mods);
+		else
+			sqlite3_bind_null(put, 7);
 		if (sqlite3_step(put) != SQLITE_DONE)
 			in->failed = true;
 		sqlite3_reset(clr);
@@ -693,6 +679,7 @@ static void ingest_release(ingest *in)
 	json_decref(in->test_index);
 	sqlite3_finalize(in->ins_func);
 	sqlite3_finalize(in->get_func);
+	impact_recmods_ingest_free(in->mods);
 	impact_pyparser_free(in->parser);
 	if (in->own_cache) {
 		impact_cache_read_end(in->cache);
@@ -713,6 +700,7 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 	in.run = run;
 	in.file_index = json_object();
 	in.test_index = json_object();
+	in.mods = impact_recmods_ingest_new(rec->db, run->workdir);
 	if (!(d = opendir(run->sink)))
 		goto done; /* nothing recorded (the plugin was not loaded) */
 	while ((de = readdir(d)))

@@ -14,216 +14,19 @@
  * was made on A's tree, or on a tree R from which A differs only in ways
  * that do not touch it: no import-time change in R..A its imports reach,
  * no function it executed changed, no file it ran code from changed.
+ * An import-time change of an ordinary module is soft (recmods.c): a test
+ * whose usable record shows it never imported the module is judged by its
+ * record as for a call-time change.
  */
 #include "records.h"
 
 #include "fnhash.h"
 #include "path.h"
 #include "records_private.h"
+#include "recdelta.h"
+#include "recmods.h"
 
 #include <jansson.h>
-
-/* Records usable only when a tree R is this close to A. */
-#define MAX_STALE_MODULES 500
-
-/* The fingerprints of one side of a Python file, or !ok when unreadable. */
-typedef struct side {
-	bool ok;
-	impact_pyfacts *facts;
-	impact_fnhashes h;
-} side;
-
-/*
- * Facts of blob `oid` (when known) from the parse cache, else parsed:
- * the static walk has usually cached both sides already, and a parse of a
- * large module costs more than the rest of the records' work.
- */
-static void side_read(side *s, impact_pyparser *parser, impact_cache *cache, const git_oid *oid,
-                      const impact_buf *src)
-{
-	impact_buf bytes = IMPACT_BUF_INIT;
-	memset(s, 0, sizeof(*s));
-	if (cache && oid && impact_cache_get(cache, oid, &bytes) == 0 &&
-	    impact_pyfacts_decode(&s->facts, bytes.ptr, bytes.size) == 0) {
-		impact_buf_release(&bytes);
-	} else {
-		impact_buf_release(&bytes);
-		if (impact_pyfacts_extract(&s->facts, parser, src->ptr ? src->ptr : "", src->size) < 0)
-			return;
-	}
-	if (s->facts->flags & (IMPACT_PYFACTS_TOO_LARGE | IMPACT_PYFACTS_SYNTAX_ERROR))
-		return;
-	impact_fnhashes_compute(&s->h, src->ptr ? src->ptr : "", src->size, s->facts);
-	s->ok = true;
-}
-
-static void side_release(side *s)
-{
-	impact_pyfacts_free(s->facts);
-	impact_fnhashes_release(&s->h);
-}
-
-static int blob_of(impact_buf *out, git_oid *oid, git_repository *repo, const git_tree *tree,
-                   const char *path)
-{
-	git_tree_entry *e = NULL;
-	git_blob *blob = NULL;
-	int rc;
-	if (!tree)
-		return IMPACT_ENOTFOUND;
-	if ((rc = git_tree_entry_bypath(&e, tree, path)) < 0)
-		return rc == GIT_ENOTFOUND ? IMPACT_ENOTFOUND : impact_error_from_git(rc, "cannot read '%s'", path);
-	git_oid_cpy(oid, git_tree_entry_id(e));
-	if ((rc = git_blob_lookup(&blob, repo, git_tree_entry_id(e))) == 0)
-		impact_buf_put(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-	git_blob_free(blob);
-	git_tree_entry_free(e);
-	return rc < 0 ? impact_error_from_git(rc, "cannot read '%s'", path) : 0;
-}
-
-/* What differs between two sides of the repository. */
-typedef struct delta {
-	json_t *funcs;      /* "path\nqual" -> true: changed functions (and "<module>") */
-	json_t *files;      /* non-Python paths changed */
-	impact_u32vec seeds; /* project ids of import-time changed modules */
-	bool failed;        /* too large or unreadable to judge */
-} delta;
-
-static void delta_init(delta *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->funcs = json_object();
-	d->files = json_object();
-}
-
-static void delta_release(delta *d)
-{
-	json_decref(d->funcs);
-	json_decref(d->files);
-	impact_u32vec_release(&d->seeds);
-}
-
-static void mark(json_t *set, const char *path, const char *qual)
-{
-	impact_buf k = IMPACT_BUF_INIT;
-	impact_buf_printf(&k, "%s\n%s", path, qual);
-	json_object_set_new(set, k.ptr, json_true());
-	impact_buf_release(&k);
-}
-
-static void seed(delta *d, const impact_project *p, const char *path)
-{
-	uint32_t id = path ? impact_project_find(p, path) : IMPACT_STRPOOL_NONE;
-	if (id != IMPACT_STRPOOL_NONE)
-		impact_u32vec_push(&d->seeds, id);
-}
-
-/* Every function of a side as changed (a side that is gone or replaced). */
-static void mark_all(delta *d, const char *path, const side *s)
-{
-	mark(d->funcs, path, IMPACT_FNHASH_MODULE);
-	for (size_t i = 0; s->ok && i < s->facts->nsymbols; i++)
-		if (s->h.fn[i])
-			mark(d->funcs, path, s->facts->symbols[i].name);
-}
-
-/* Compare the two sides of a Python module at `path`. */
-static void compare(delta *d, const impact_project *p, const char *path, const side *a,
-                    const side *b)
-{
-	if (!a->ok || !b->ok || a->h.module != b->h.module) {
-		seed(d, p, path);
-		mark(d->funcs, path, IMPACT_FNHASH_MODULE);
-	}
-	if (!a->ok || !b->ok) {
-		mark_all(d, path, a);
-		mark_all(d, path, b);
-		return;
-	}
-	for (size_t i = 0; i < a->facts->nsymbols; i++) {
-		bool same = false;
-		if (!a->h.fn[i])
-			continue;
-		for (size_t k = 0; k < b->facts->nsymbols && !same; k++)
-			same = b->h.fn[k] == a->h.fn[i] &&
-			       !strcmp(b->facts->symbols[k].name, a->facts->symbols[i].name);
-		if (!same)
-			mark(d->funcs, path, a->facts->symbols[i].name);
-	}
-	for (size_t k = 0; k < b->facts->nsymbols; k++)
-		if (b->h.fn[k])
-			for (size_t i = 0, found = 0; !found; i++) {
-				if (i == a->facts->nsymbols) {
-					mark(d->funcs, path, b->facts->symbols[k].name);
-					break;
-				}
-				found = !strcmp(a->facts->symbols[i].name, b->facts->symbols[k].name);
-			}
-}
-
-/* Reads one side of a path: a tree, or the new side's snapshot. */
-typedef struct reader {
-	git_repository *repo;
-	const git_tree *tree;      /* or NULL with snap */
-	impact_snapshot *snap;
-	impact_cache *cache;       /* facts by blob id, or NULL */
-} reader;
-
-static int read_side(impact_buf *out, git_oid *oid, const reader *r, const char *path)
-{
-	if (r->snap) {
-		const impact_entry *e = impact_snapshot_find(r->snap, path);
-		if (e)
-			git_oid_cpy(oid, &e->oid);
-		else
-			memset(oid, 0, sizeof(*oid));
-		return impact_snapshot_reader(out, path, r->snap);
-	}
-	return blob_of(out, oid, r->repo, r->tree, path);
-}
-
-/* One changed path (old_path on the old side, new_path on the new). */
-static void delta_add(delta *d, const impact_project *p, impact_pyparser *parser,
-                      const reader *ra, const reader *rb, const char *old_path,
-                      const char *new_path)
-{
-	bool old_py = old_path && impact_path_has_suffix(old_path, ".py");
-	bool new_py = new_path && impact_path_has_suffix(new_path, ".py");
-	impact_buf a = IMPACT_BUF_INIT, b = IMPACT_BUF_INIT;
-	git_oid oa, ob;
-	side sa = { 0 }, sb = { 0 };
-	bool ha, hb;
-
-	if (old_path && !old_py)
-		json_object_set_new(d->files, old_path, json_true());
-	if (new_path && !new_py)
-		json_object_set_new(d->files, new_path, json_true());
-	if (!old_py && !new_py)
-		return;
-	ha = old_py && read_side(&a, &oa, ra, old_path) == 0;
-	hb = new_py && read_side(&b, &ob, rb, new_path) == 0;
-	if (ha)
-		side_read(&sa, parser, ra->cache, git_oid_is_zero(&oa) ? NULL : &oa, &a);
-	if (hb)
-		side_read(&sb, parser, rb->cache, git_oid_is_zero(&ob) ? NULL : &ob, &b);
-	if (ha && hb && !strcmp(old_path, new_path)) {
-		compare(d, p, new_path, &sa, &sb);
-	} else {
-		/* Added, deleted, renamed: import-time on both sides, every function changed. */
-		if (old_py) {
-			seed(d, p, old_path);
-			mark_all(d, old_path, &sa);
-		}
-		if (new_py) {
-			seed(d, p, new_path);
-			mark_all(d, new_path, &sb);
-		}
-	}
-	side_release(&sa);
-	side_release(&sb);
-	impact_buf_release(&a);
-	impact_buf_release(&b);
-}
 
 /* Ids of func rows whose (path, qual) is in `funcs`; a bool per id. */
 static bool *func_marks(impact_records *rec, const json_t *funcs, int64_t *maxid)
@@ -276,6 +79,7 @@ typedef struct record {
 	int usable;        /* -1 unknown, 0 no, 1 yes */
 	const char *why_not;
 	char *filter;      /* the -k/-m it was made under ("" none) */
+	int64_t mset;      /* the modules its process imported (recmods.h), 0: unknown */
 } record;
 
 /* The first dep of `r` changed in `files`, or NULL. */
@@ -356,7 +160,7 @@ static void load_records(impact_records *rec, record **out, size_t *n)
 	size_t alloc = 0;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(rec->db, "SELECT rec.file, rec.tree, fset.ids, rec.deps, rec.filter FROM rec "
+	if (sqlite3_prepare_v2(rec->db, "SELECT rec.file, rec.tree, fset.ids, rec.deps, rec.filter, rec.mset FROM rec "
 	                       "JOIN fset ON fset.id = rec.fset", -1, &st, NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -372,6 +176,7 @@ static void load_records(impact_records *rec, record **out, size_t *n)
 			memcpy(r.ids, sqlite3_column_blob(st, 2), r.nids * sizeof(uint32_t));
 		r.deps = impact_xstrdup((const char *)sqlite3_column_text(st, 3));
 		r.filter = impact_xstrdup((const char *)sqlite3_column_text(st, 4));
+		r.mset = sqlite3_column_type(st, 5) == SQLITE_INTEGER ? sqlite3_column_int64(st, 5) : 0;
 		r.usable = -1;
 		IMPACT_PUSH(*out, *n, alloc, r);
 	}
@@ -384,7 +189,7 @@ static void load_records(impact_records *rec, record **out, size_t *n)
  * recorder started, or in a process nothing followed) cannot be shown
  * to run nothing changed at import time: it is import-time changed too.
  */
-static void import_seeds(impact_records *rec, delta *d, const impact_project *p,
+static void import_seeds(impact_records *rec, impact_recdelta *d, const impact_project *p,
                          const bool *marks, int64_t maxid, const impact_changeset *changes)
 {
 	sqlite3_stmt *st = NULL;
@@ -401,7 +206,7 @@ static void import_seeds(impact_records *rec, delta *d, const impact_project *p,
 		sqlite3_finalize(st);
 		st = NULL;
 		if (!known)
-			seed(d, p, path);
+			impact_recdelta_seed(d, p, path, true);
 	}
 	if (sqlite3_prepare_v2(rec->db, "SELECT modimp.path, fset.ids, modimp.deps FROM modimp "
 	                       "JOIN fset ON fset.id = modimp.fset", -1, &st, NULL) != SQLITE_OK)
@@ -414,7 +219,7 @@ static void import_seeds(impact_records *rec, delta *d, const impact_project *p,
 		/* A file read while it was imported changed: import-time changed. */
 		deps.deps = (char *)sqlite3_column_text(st, 2);
 		if (dep_changed(&deps, d->files, &tmp)) {
-			seed(d, p, (const char *)sqlite3_column_text(st, 0));
+			impact_recdelta_seed(d, p, (const char *)sqlite3_column_text(st, 0), true);
 			n = 0;
 		}
 		impact_buf_release(&tmp);
@@ -422,7 +227,7 @@ static void import_seeds(impact_records *rec, delta *d, const impact_project *p,
 			uint32_t id;
 			memcpy(&id, &ids[i], sizeof(id));
 			if ((int64_t)id <= maxid && marks[id]) {
-				seed(d, p, (const char *)sqlite3_column_text(st, 0));
+				impact_recdelta_seed(d, p, (const char *)sqlite3_column_text(st, 0), true);
 				break;
 			}
 		}
@@ -430,36 +235,10 @@ static void import_seeds(impact_records *rec, delta *d, const impact_project *p,
 	sqlite3_finalize(st);
 }
 
-/* The delta between two trees (R and A), for records made on R. */
-static void tree_delta(delta *d, git_repository *repo, const impact_project *p,
-                       impact_pyparser *parser, impact_cache *cache, const git_tree *r,
-                       const git_tree *a)
-{
-	git_diff *diff = NULL;
-	git_diff_options o;
-	reader ra = { repo, r, NULL, cache }, rb = { repo, a, NULL, cache };
-	size_t npy = 0;
-	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
-	if (git_diff_tree_to_tree(&diff, repo, (git_tree *)r, (git_tree *)a, &o) < 0) {
-		d->failed = true;
-		return;
-	}
-	for (size_t i = 0; i < git_diff_num_deltas(diff) && !d->failed; i++) {
-		const git_diff_delta *dd = git_diff_get_delta(diff, i);
-		const char *op = dd->status == GIT_DELTA_ADDED ? NULL : dd->old_file.path;
-		const char *np = dd->status == GIT_DELTA_DELETED ? NULL : dd->new_file.path;
-		if (++npy > MAX_STALE_MODULES)
-			d->failed = true;
-		else
-			delta_add(d, p, parser, &ra, &rb, op, np);
-	}
-	git_diff_free(diff);
-}
-
 /* Is record `r` shown to describe A? Caches per tree R in `trees`. */
 typedef struct stale_tree {
 	git_oid id;
-	delta d;
+	impact_recdelta d;
 	impact_reach reach;
 	bool *marks;
 	int64_t maxid;
@@ -496,11 +275,11 @@ static void judge(record *r, impact_records *rec, git_repository *repo, const im
 		git_tree *rt = NULL;
 		memset(&nt, 0, sizeof(nt));
 		nt.id = r->tree;
-		delta_init(&nt.d);
+		impact_recdelta_init(&nt.d);
 		if (git_tree_lookup(&rt, repo, &r->tree) < 0)
 			nt.d.failed = true;
 		else
-			tree_delta(&nt.d, repo, p, parser, cache, rt, a);
+			impact_recdelta_trees(&nt.d, repo, p, parser, cache, rt, a);
 		git_tree_free(rt);
 		impact_graph_dependents(&nt.reach, p->graph, nt.d.seeds.v, nt.d.seeds.n, 0);
 		nt.marks = func_marks(rec, nt.d.funcs, &nt.maxid);
@@ -554,8 +333,10 @@ typedef struct apply_ctx {
 	size_t nrecs;
 	stale_tree **trees;
 	size_t *ntrees, *atrees;
-	const delta *d;
-	const impact_reach *reach;
+	const impact_recdelta *d;
+	const impact_reach *reach;      /* from every import-time seed */
+	const impact_reach *hard;       /* from the hard ones (recmods.h) */
+	impact_recmods *mods;           /* the soft ones */
 	const bool *marks;
 	int64_t maxid;
 	const char *filter;
@@ -706,12 +487,25 @@ static void not_used(impact_selection *sel, size_t at, const record *r, const ch
 	impact_buf_release(&b);
 }
 
+/* The note of a test kept or dropped by its record: "recorded at 1a2b3c4: <what>". */
+static char *recorded(const record *r, const char *what, const char *path)
+{
+	impact_buf b = IMPACT_BUF_INIT;
+	char sha[8];
+	git_oid_tostr(sha, sizeof(sha), &r->tree);
+	impact_buf_printf(&b, "recorded at %s: ", sha);
+	impact_buf_printf(&b, what, path);
+	return impact_buf_detach(&b);
+}
+
 /*
- * The test files the static walk reached only through call-time changes,
- * and those it did not reach: each with a usable record is kept (or
- * added) when it executed a changed function or ran code from a changed
- * file, and dropped otherwise. Rules, changed tests and import-time reach
- * keep theirs; a record that cannot speak says why (--explain).
+ * The test files the static walk reached only through call-time changes
+ * or soft import-time ones (recmods.h), and those it did not reach: each
+ * with a usable record is kept (or added) when it executed a changed
+ * function, ran code from a changed file or imported a module changed at
+ * import time, and dropped otherwise. Rules, changed tests and hard
+ * import-time reach keep theirs; a record that cannot speak says why
+ * (--explain), and so does one that dropped its test.
  */
 static void narrow_tests(const apply_ctx *c)
 {
@@ -728,8 +522,11 @@ static void narrow_tests(const apply_ctx *c)
 	for (size_t k = 0; k < c->nrecs; k++) {
 		record *r = &c->recs[k];
 		uint32_t file = impact_project_find(p, r->file), fn;
-		const char *dep;
+		const char *dep, *mod;
 		size_t at = SIZE_MAX;
+		impact_recmods_verdict v;
+		bool imported;
+		char *note;
 		if (file == IMPACT_STRPOOL_NONE || !(p->files[file].flags & IMPACT_PF_TEST) ||
 		    (p->files[file].flags & IMPACT_PF_GHOST))
 			continue;
@@ -739,12 +536,23 @@ static void narrow_tests(const apply_ctx *c)
 		/* Kept statically: named by a rule, changed, or reached at import time. */
 		if (selected[file] && (at == SIZE_MAX || sel->tests[at].reason != IMPACT_SELECT_REACHES))
 			continue;
-		if (file < c->reach->n && c->reach->dist[file] != UINT32_MAX) {
+		if (file < c->hard->n && c->hard->dist[file] != UINT32_MAX) {
 			if (at != SIZE_MAX)
 				not_used(sel, at, r, "an import-time change reaches it");
 			continue;
 		}
 		usable(c, r, file, IMPACT_STRPOOL_NONE);
+		v = impact_recmods_judge(c->mods, file, r->usable ? r->mset : 0, &mod, &imported);
+		if (v == IMPACT_RECMODS_KEEP) {
+			if (at != SIZE_MAX && imported) {
+				note = recorded(r, "imported %s (changed at import time)", mod);
+				impact_selection_set_record_note(sel, at, note);
+				free(note);
+			} else if (at != SIZE_MAX) {
+				not_used(sel, at, r, "an import-time change reaches it");
+			}
+			continue;
+		}
 		if (!r->usable) {
 			if (at != SIZE_MAX)
 				not_used(sel, at, r, r->why_not);
@@ -763,6 +571,11 @@ static void narrow_tests(const apply_ctx *c)
 			}
 			free(ev);
 		} else if (at != SIZE_MAX) {
+			note = v == IMPACT_RECMODS_NEVER
+			       ? recorded(r, "never imported %s (changed at import time)", mod)
+			       : recorded(r, "executed no changed function%s", "");
+			impact_selection_note_dropped(sel, r->file, note);
+			free(note);
 			impact_selection_remove(sel, at);
 			sel->records_dropped++;
 		}
@@ -778,20 +591,21 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
                          impact_strlist *notes)
 {
 	impact_pyparser *parser = NULL;
-	delta d;
-	impact_reach reach = { 0 };
+	impact_recdelta d;
+	impact_reach reach = { 0 }, hard = { 0 };
+	impact_recmods *mods = NULL;
 	record *recs = NULL;
 	size_t nrecs = 0, ntrees = 0, atrees = 0;
 	stale_tree *trees = NULL;
 	bool *marks = NULL;
 	int64_t maxid = 0;
-	reader ra = { repo, old_tree, NULL, cache }, rb = { repo, NULL, new_side, cache };
+	impact_recreader ra = { repo, old_tree, NULL, cache }, rb = { repo, NULL, new_side, cache };
 	apply_ctx ctx;
 	int rc = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 
-	delta_init(&d);
+	impact_recdelta_init(&d);
 	if (sel->full_suite || !changes->n)
 		goto done;
 	load_records(rec, &recs, &nrecs);
@@ -803,7 +617,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	}
 	for (size_t i = 0; i < changes->n; i++) {
 		const impact_change *c = &changes->changes[i];
-		delta_add(&d, p, parser, &ra, &rb, c->old_path, c->new_path);
+		impact_recdelta_add(&d, p, parser, &ra, &rb, c->old_path, c->new_path);
 	}
 	marks = func_marks(rec, d.funcs, &maxid);
 	import_seeds(rec, &d, p, marks, maxid, changes);
@@ -816,8 +630,10 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	if (!reads_known(rec, recs, nrecs, d.files))
 		for (uint32_t id = 0; sel->seed_data && id < p->nfiles; id++)
 			if (sel->seed_data[id] && !impact_path_has_suffix(sel->seed_data[id], ".py"))
-				impact_u32vec_push(&d.seeds, id);
+				impact_u32vec_push(&d.seeds, id), impact_u32vec_push(&d.hard, id);
 	impact_graph_dependents(&reach, p->graph, d.seeds.v, d.seeds.n, 0);
+	mods = impact_recmods_new(rec, p, &d.hard, &d.soft);
+	impact_graph_dependents(&hard, p->graph, d.hard.v, d.hard.n, 0);
 
 	ctx.rec = rec;
 	ctx.sel = sel;
@@ -833,6 +649,8 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	ctx.atrees = &atrees;
 	ctx.d = &d;
 	ctx.reach = &reach;
+	ctx.hard = &hard;
+	ctx.mods = mods;
 	ctx.marks = marks;
 	ctx.maxid = maxid;
 	ctx.filter = filter;
@@ -851,14 +669,16 @@ done:
 	}
 	free(recs);
 	for (size_t i = 0; i < ntrees; i++) {
-		delta_release(&trees[i].d);
+		impact_recdelta_release(&trees[i].d);
 		impact_reach_release(&trees[i].reach);
 		free(trees[i].marks);
 	}
 	free(trees);
 	free(marks);
 	impact_reach_release(&reach);
-	delta_release(&d);
+	impact_reach_release(&hard);
+	impact_recmods_free(mods);
+	impact_recdelta_release(&d);
 	impact_pyparser_free(parser);
 	return rc;
 }

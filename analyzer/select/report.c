@@ -320,6 +320,13 @@ int impact_report_explain(impact_buf *out, const impact_report_ctx *ctx)
 		                  "last run (%zu dropped, %zu added; --no-records for static only)\n",
 		                  sel->records_used, sel->records_used == 1 ? "" : "s",
 		                  sel->records_dropped, sel->records_added);
+	for (size_t i = 0; i < sel->dropped.n; i++) {
+		impact_buf_puts(out, "dropped: ");
+		impact_report_quote_path(out, sel->dropped.items[i]);
+		impact_buf_puts(out, " (");
+		impact_report_quote_path(out, sel->dropped_why.items[i]);
+		impact_buf_puts(out, ")\n");
+	}
 	for (size_t i = 0; i < sel->nchanges; i++) {
 		const impact_change_info *info = &sel->changes[i];
 		const char *path = impact_change_path(info->change);
@@ -477,6 +484,16 @@ json_t *impact_report_json_doc(const impact_report_ctx *ctx)
 		json_array_append_new(tests, json_selected(ctx, &sel->tests[i], &chain));
 	}
 	json_object_set_new(root, "selected", tests);
+	if (sel->dropped.n) {
+		json_t *dropped = json_array();
+		for (size_t i = 0; i < sel->dropped.n; i++) {
+			json_t *o = json_object();
+			set_path(o, "path", sel->dropped.items[i]);
+			json_object_set_new(o, "why", json_str(sel->dropped_why.items[i]));
+			json_array_append_new(dropped, o);
+		}
+		json_object_set_new(root, "dropped", dropped);
+	}
 	for (size_t i = 0; i < p->warnings.n; i++)
 		json_array_append_new(warnings, json_str(p->warnings.items[i]));
 	for (size_t i = 0; i < sel->warnings.n; i++)

@@ -253,6 +253,12 @@ void impact_selection_add_collected(impact_selection *sel, const char *target,
 	impact_selection_set_evidence(sel, sel->ntests - 1, evidence);
 }
 
+void impact_selection_note_dropped(impact_selection *sel, const char *path, const char *why)
+{
+	impact_strlist_push(&sel->dropped, path);
+	impact_strlist_push(&sel->dropped_why, why);
+}
+
 void impact_selection_remove(impact_selection *sel, size_t index)
 {
 	memmove(&sel->tests[index], &sel->tests[index + 1],
@@ -784,6 +790,8 @@ void impact_selection_free(impact_selection *sel)
 	free(sel->changes);
 	impact_strlist_release(&sel->warnings);
 	impact_strlist_release(&sel->owned);
+	impact_strlist_release(&sel->dropped);
+	impact_strlist_release(&sel->dropped_why);
 	if (sel->seed_notes)
 		for (size_t i = 0; i < sel->reach.n; i++)
 			free(sel->seed_notes[i]);

@@ -90,6 +90,8 @@ typedef struct impact_selection {
 	size_t records_used;         /* tests files whose records decided (records.h) */
 	size_t records_dropped;      /* of those, the static selection's that records dropped */
 	size_t records_added;        /* and those records added */
+	impact_strlist dropped;      /* test files records dropped ... */
+	impact_strlist dropped_why;  /* ... and why, one each ("recorded at 1a2b3c4: ...") */
 } impact_selection;
 
 /* How to select; zero-initialised = the defaults. */
@@ -146,6 +148,8 @@ void impact_selection_add_collected(impact_selection *sel, const char *target,
                                     const impact_collector *col, uint32_t anchor, uint32_t dist,
                                     const char *evidence);
 void impact_selection_remove(impact_selection *sel, size_t index);
+/* Say that records dropped test file `path` and why (both copied), for --explain and --json. */
+void impact_selection_note_dropped(impact_selection *sel, const char *path, const char *why);
 void impact_selection_reorder(impact_selection *sel, const impact_project *project);
 
 const char *impact_change_class_name(impact_change_class cls);

@@ -131,7 +131,26 @@ def decode_sink(lines):
     pairs they stand for (the keys line checked and left out)."""
     keys = None
     out = []
+    mpaths, msets = None, {}
     for l in lines:
+        if l.get("kind") == "modules":
+            # every module path once, sorted; sets name them by number
+            assert mpaths is None and set(l) == {"kind", "paths"}
+            mpaths = l["paths"]
+            assert mpaths == sorted(set(mpaths))
+            continue
+        if l.get("kind") == "modset":
+            assert set(l) == {"kind", "n", "mods"} and l["n"] not in msets
+            n, mods = 0, []
+            for d in l["mods"]:
+                assert d > 0 or (d == 0 and not mods), l
+                n += d
+                mods.append(mpaths[n])
+            msets[l["n"]] = mods
+            continue
+        if l.get("kind") == "test" and "mset" in l:
+            # the repository modules its process had imported by its end
+            l["mods"] = msets[l.pop("mset")]
         if l.get("kind") == "keys":
             assert keys is None and set(l) == {"kind", "paths", "keys"}
             flat, paths = l["keys"], l["paths"]
@@ -510,7 +529,8 @@ def test_records_each_rule(python, project):
 
     # every record well formed: sorted, unique, absolute, in the project
     for rec in tests.values():
-        assert set(rec) == {"kind", "id", "path", "fns", "kept", "files", "opaque"}
+        assert set(rec) == {"kind", "id", "path", "fns", "kept", "files", "opaque", "mods"}
+        assert rec["path"] in rec["mods"], rec  # its own module, imported to collect it
         for key in ("fns", "kept"):
             assert rec[key] == sorted(rec[key])
             assert len({tuple(x) for x in rec[key]}) == len(rec[key])
@@ -1168,6 +1188,8 @@ def test_one_monitoring_id_records_the_same(tmp_path):
                                               [str(p), str(PLUGIN_DIR), DIST])})
             assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
             assert len(others) == 1 and others[0][1]["tracer"] == "monitoring", others
+            for t in tests.values():  # the plugin itself is a module of the project
+                t["mods"] = [m for m in t["mods"] if m != str(p / "grab_ids.py")]
             out.append((tests, others[0][2]))
         (two, imp2), (one, imp1) = out
         assert sorted(two) == sorted(one)

@@ -15,7 +15,10 @@ name in the same directory and ``os.replace``:
      "kept":[...],"files":["/abs/templates/t.html"],"opaque":null}
 
 or, when recording cannot run at all, the single line
-``{"v":2,"disabled":"<why>"}``.
+``{"v":2,"disabled":"<why>"}``. Tests also name the repository modules
+their process had imported by their end (``mset``, see
+impact_record_pytest.modules_lines); a test line without one is read as
+"unknown".
 
 ``keys`` numbers, in sorted order, every ``(co_filename, co_firstlineno)``
 the lines name, as flat pairs (index in ``paths``, line): key 0 above is
@@ -279,7 +282,14 @@ def _audit(event, args):
             return
         path = os.fsdecode(path)
         p = _norm(path)
-        if p is None or p.endswith((".py", ".pyc")) or os.sep + "__pycache__" + os.sep in p:
+        if p is not None and p.endswith(".py"):
+            # Source read outside the import system (a test parsing it,
+            # runpy, exec of its text): counted as imported.
+            f = sys._getframe(1)
+            if not f.f_code.co_filename.startswith("<frozen importlib"):
+                _mods_seen.add(p)
+            return
+        if p is None or p.endswith(".pyc") or os.sep + "__pycache__" + os.sep in p:
             return
         r = _reads.get(p)
         if r is None:
@@ -355,10 +365,15 @@ def replace_base(sink):
 
 _imports = {}          # module path -> fns dict
 _import_stack = []     # import sinks open, innermost last
+# Repository .py files this process has imported, run as a module or read
+# as source, cumulatively (impact_record_pytest adds sys.modules' files and
+# snapshots it per test): a module not in it never ran here.
+_mods_seen = set()
 
 
 def _begin_import(code):
     p = _key[id(code)][0]
+    _mods_seen.add(p)
     s = _Sink("import", p, code)
     _import_stack.append(s)
     if _mon is not None:

@@ -5,7 +5,8 @@ impact_record.py owns tracing (which code runs, per sink), the processes a
 test starts and the children that report back; this module owns what pytest
 tells it: a sink per test (setup, call, teardown), fixtures of wider scope
 credited to every test that uses them, what collection ran credited to
-every test of its file, and the tests file written at the end
+every test of its file, the repository modules the process had imported
+by each test's end (modules_now), and the tests file written at the end
 (tests-<pid>.jsonl, read by impact's records ingest, records.c). It is
 loaded by impact_pytest_plugin.py only when $IMPACT_RECORD is set.
 
@@ -38,6 +39,58 @@ def _path_of(node):
     p = os.path.abspath(str(p))
     q = _r._norm(p) if _r._root else None
     return q or p
+
+
+_mods_checked = {}    # sys.modules name -> the object last looked at
+_mods_snap = [frozenset()]  # the last snapshot, shared while nothing is added
+
+
+def modules_now():
+    """The repository modules this process has imported so far, as a
+    frozenset of absolute paths (the same object while nothing was added):
+    every file that was ever in sys.modules at a test's end (packages'
+    __init__.py included: importing a.b puts a there), every module body
+    the tracer saw begin (also one removed from sys.modules again, or whose
+    import failed), every file collected, every .py read as source. Never
+    shrinks: a module imported by an earlier test stays imported."""
+    seen = _r._mods_seen
+    checked = _mods_checked
+    for name, mod in list(sys.modules.items()):
+        if checked.get(name) is mod:
+            continue
+        checked[name] = mod
+        try:
+            # never getattr: a PEP 562 __getattr__ would run the module's code
+            f = object.__getattribute__(mod, "__dict__").get("__file__")
+            if isinstance(f, str) and f.endswith(".py"):
+                p = _r._norm(f)
+                if p is not None:
+                    seen.add(p)
+        except Exception:
+            pass
+    if len(seen) != len(_mods_snap[0]):
+        _mods_snap[0] = frozenset(seen)
+    return _mods_snap[0]
+
+
+def modules_lines(tests, child_mods):
+    """The "modules" line (every path once) and one "modset" line per
+    distinct set: {"kind":"modset","n":0,"mods":[deltas of path indexes]};
+    returns (lines, set number per test). child_mods[i]: the module bodies
+    test i's child processes ran (added to its set)."""
+    sets, per_test = {}, []
+    for t, extra in zip(tests, child_mods):
+        ms = t[6] | extra if extra else t[6]
+        n = sets.get(ms)
+        if n is None:
+            n = sets[ms] = len(sets)
+        per_test.append(n)
+    paths = sorted(set().union(*sets) if sets else ())
+    pnum = {p: i for i, p in enumerate(paths)}
+    lines = [{"kind": "modules", "paths": paths}]
+    for ms, n in sorted(sets.items(), key=lambda x: x[1]):
+        lines.append({"kind": "modset", "n": n, "mods": _deltas(pnum[p] for p in ms)})
+    return lines, per_test
 
 
 def _hookimpl(**kw):
@@ -85,6 +138,8 @@ class Recorder:
                 try:
                     _r._collecting = prev
                     _r.pop(sink)
+                    if sink.name.endswith(".py"):
+                        _r._mods_seen.add(sink.name)  # collecting imports it
                     d = self.collected.setdefault(sink.name, [{}, None, []])
                     for c, caller in sink.fns.items():
                         d[0].setdefault(c, caller)
@@ -177,7 +232,7 @@ class Recorder:
             procs.extend(coll[2])
         if not _r.tracer_intact():
             opaque = opaque or "the trace function was replaced during the run: not recorded"
-        self.tests.append([item.nodeid, path, sink.fns, extra, opaque, procs])
+        self.tests.append([item.nodeid, path, sink.fns, extra, opaque, procs, modules_now()])
 
     @_hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
@@ -286,11 +341,21 @@ class Recorder:
             return ({cnum[c] for c in codes if c in cnum},
                     {cfile[c] for c in codes if c in cfile})
 
+        child_mods = []
+        for t in self.tests:
+            mods = None
+            if t[5]:
+                cfns = _r._procs().children_of(t[5], children, direct)[0]
+                mods = frozenset(k[0] for k in cfns if k[1] == 0)  # module bodies
+            child_mods.append(mods)
+        mlines, mset = modules_lines(self.tests, child_mods)
+        for l in mlines:
+            yield l
         for mod in sorted(_r._imports):
             fns, files = split(_r._imports[mod])
             yield {"kind": "import", "module": mod, "fns": _deltas(fns),
                    "files": sorted(files)}
-        for i, (nodeid, path, raw, extra, opaque, procs) in enumerate(self.tests):
+        for i, (nodeid, path, raw, extra, opaque, procs, _m) in enumerate(self.tests):
             codes = set(raw)
             codes.update(extra)
             fns, files = split(codes)
@@ -306,7 +371,7 @@ class Recorder:
             files |= kfiles
             yield {"kind": "test", "id": nodeid, "path": path,
                    "fns": _deltas(fns), "kept": _deltas(kfns),
-                   "files": sorted(files), "opaque": opaque}
+                   "files": sorted(files), "opaque": opaque, "mset": mset[i]}
 
     def write(self):
         if self.written or _r._child is not None:
