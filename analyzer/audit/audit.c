@@ -51,7 +51,7 @@
 #include "run.h"
 #include "scratch.h"
 #include "snapshot.h"
-#include "testfiles.h"
+#include "textdoctest.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -327,30 +327,24 @@ void audit_why_unfinished(impact_buf *out, const audit *a, const impact_suite_re
 		                  pytest_exit_meaning(r->exit_code));
 }
 
-/* The project's test files at `snap`, into `out` (sorted). */
 /*
  * The doctest text files pytest collects (--doctest-glob, with an
  * example): test files as much as the modules are, so a failing one is
  * counted among the files a selection can cover, not beside them.
  */
-static void text_doctests(impact_strlist *tests, const impact_project *p, impact_snapshot *snap)
+static void text_doctests(impact_strlist *tests, const impact_project *p)
 {
-	size_t n = impact_snapshot_count(snap);
+	size_t n = impact_snapshot_count(p->snap);
 	impact_buf text = IMPACT_BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
-		const impact_entry *e = impact_snapshot_entry(snap, i);
-		if ((e->mode != IMPACT_MODE_FILE && e->mode != IMPACT_MODE_EXEC) ||
-		    !impact_testfiles_is_text_doctest(&p->cfg, e->path))
-			continue;
-		impact_buf_clear(&text);
-		if (impact_snapshot_read(&text, snap, e) == 0 && text.ptr &&
-		    memmem(text.ptr, text.size, ">>>", 3))
+		const impact_entry *e = impact_snapshot_entry(p->snap, i);
+		if (impact_textdoctest_read(&text, p, e) == 1)
 			impact_strlist_push(tests, e->path);
-		impact_error_clear();
 	}
 	impact_buf_release(&text);
 }
 
+/* The project's test files at `snap`, into `out` (sorted). */
 int audit_project_of(audit *a, impact_project **project, impact_snapshot *snap,
                       impact_strlist *tests)
 {
@@ -363,7 +357,7 @@ int audit_project_of(audit *a, impact_project **project, impact_snapshot *snap,
 	for (uint32_t i = 0; i < (*project)->nfiles; i++)
 		if ((*project)->files[i].flags & IMPACT_PF_TEST)
 			impact_strlist_push(tests, (*project)->files[i].path);
-	text_doctests(tests, *project, snap);
+	text_doctests(tests, *project);
 	impact_audit_sort_unique(tests);
 	return 0;
 }

@@ -386,6 +386,7 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 		const impact_entry *e = impact_snapshot_entry(p->snap, i);
 		bool changed = false;
 		size_t before;
+		int has;
 		if ((e->mode != IMPACT_MODE_FILE && e->mode != IMPACT_MODE_EXEC) ||
 		    !impact_testfiles_is_text_doctest(&p->cfg, e->path))
 			continue;
@@ -393,14 +394,11 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 			changed = changes->changes[k].new_path && !strcmp(changes->changes[k].new_path, e->path);
 		if (!changed && !any)
 			continue;
-		impact_buf_clear(&text);
 		impact_buf_clear(&why);
-		if (impact_snapshot_read(&text, p->snap, e) == 0) {
-			if (!(text.ptr && memmem(text.ptr, text.size, ">>>", 3)))
-				continue;
-			if (!changed && narrow && !examples_reached(&why, p, reach, &text))
-				continue;
-		}
+		if (!(has = impact_textdoctest_read(&text, p, e)))
+			continue;
+		if (has > 0 && !changed && narrow && !examples_reached(&why, p, reach, &text))
+			continue;
 		impact_error_clear();
 		before = b->sel->ntests;
 		add(b, IMPACT_STRPOOL_NONE, e->path, IMPACT_SELECT_TEXT_DOCTEST, GROUP_REST, -1, NULL,

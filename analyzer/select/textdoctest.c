@@ -17,6 +17,7 @@
 
 #include "pyimports.h"
 #include "resolve.h"
+#include "testfiles.h"
 
 #include <string.h>
 
@@ -110,4 +111,17 @@ done:
 	impact_pyparser_free(parser);
 	impact_buf_release(&code);
 	return known;
+}
+
+int impact_textdoctest_read(impact_buf *text, const impact_project *p, const impact_entry *e)
+{
+	impact_buf_clear(text);
+	if ((e->mode != IMPACT_MODE_FILE && e->mode != IMPACT_MODE_EXEC) ||
+	    !impact_testfiles_is_text_doctest(&p->cfg, e->path))
+		return 0;
+	if (impact_snapshot_read(text, p->snap, e) < 0) {
+		impact_error_clear();
+		return -1;
+	}
+	return text->ptr && memmem(text->ptr, text->size, ">>>", 3) ? 1 : 0;
 }

@@ -6,6 +6,15 @@
 #define IMPACT_TEXTDOCTEST_H
 
 #include "project.h"
+#include "snapshot.h"
+
+/*
+ * Is snapshot entry `e` a doctest text file pytest collects
+ * (impact_testfiles_is_text_doctest) that holds an example (">>>")?
+ * Its text is left in `text`. 1 yes, 0 no, -1 when it cannot be read
+ * (the caller decides; selection takes it). Clears the error it leaves.
+ */
+int impact_textdoctest_read(impact_buf *text, const impact_project *p, const impact_entry *e);
 
 /*
  * Append to `out` the ids of the repository files that the examples of
