@@ -155,3 +155,10 @@ def make_repo(tmp_path):
         d.mkdir()
         return Repo(d, _git_env(home))
     return make
+
+
+@pytest.fixture
+def rrepo(repo):
+    """A repo whose impact finds its recorder in this source tree's share/impact."""
+    repo.env["IMPACT_DATA_DIR"] = str(Path(__file__).resolve().parents[2] / "share" / "impact")
+    return repo

@@ -16,13 +16,6 @@ from pathlib import Path
 
 import pytest
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "share" / "impact"
-
-
-@pytest.fixture
-def rrepo(repo):
-    repo.env["IMPACT_DATA_DIR"] = str(DATA_DIR)
-    return repo
 
 
 def failing(repo, *args):
