@@ -27,9 +27,20 @@
 
 #define TS_ERROR_SYMBOL ((TSSymbol)-1)
 
-/* Parse time budget when none was set: base plus a share per MiB. */
-#define DEFAULT_TIMEOUT_BASE_US 3000000ull
-#define DEFAULT_TIMEOUT_PER_MIB_US 1000000ull
+/*
+ * Parse time budget when none was set: base plus a share per MiB, in CPU
+ * time of an optimised build. An unoptimised or sanitizer build (CI's
+ * AddressSanitizer run, a debugger's build) parses several times slower,
+ * and must read the same modules, not give up on them: its budget is ten
+ * times the size.
+ */
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
+#define PARSE_BUDGET_SCALE 10ull
+#else
+#define PARSE_BUDGET_SCALE 1ull
+#endif
+#define DEFAULT_TIMEOUT_BASE_US (3000000ull * PARSE_BUDGET_SCALE)
+#define DEFAULT_TIMEOUT_PER_MIB_US (1000000ull * PARSE_BUDGET_SCALE)
 
 /* Facts own their strings through an impact_arena (arena.h). */
 typedef impact_arena arena;

@@ -443,6 +443,8 @@ static int cmp_u32(const void *a, const void *b)
 static void uniq(impact_u32vec *v)
 {
 	size_t k = 0;
+	if (v->n < 2)
+		return; /* nothing to sort, and qsort must not see NULL */
 	qsort(v->v, v->n, sizeof(uint32_t), cmp_u32);
 	for (size_t i = 0; i < v->n; i++)
 		if (!k || v->v[k - 1] != v->v[i])

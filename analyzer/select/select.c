@@ -268,6 +268,8 @@ void impact_selection_remove(impact_selection *sel, size_t index)
 
 void impact_selection_reorder(impact_selection *sel, const impact_project *p)
 {
+	if (sel->ntests < 2)
+		return; /* qsort_r must not see a NULL array */
 	qsort_r(sel->tests, sel->ntests, sizeof(sel->tests[0]), cmp_selected, (void *)p);
 }
 
