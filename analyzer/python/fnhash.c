@@ -158,12 +158,66 @@ static bool is_function(const impact_symbol *s)
 	return s->kind == IMPACT_SYMBOL_FUNCTION || s->kind == IMPACT_SYMBOL_METHOD;
 }
 
+/*
+ * Where a one-liner's body begins (`def f(x): return x`): the length of
+ * line `body` up to and including the colon that ends the header begun
+ * on line `def`, or SIZE_MAX when it cannot be told (the whole line then
+ * stays import-time). Strings, comments and brackets are skipped: the
+ * first colon outside them is the header's (annotations, defaults and
+ * lambdas sit inside the parentheses).
+ */
+static size_t header_cut(const char *src, const size_t *starts, size_t nlines, uint32_t def,
+                         uint32_t body)
+{
+	size_t end;
+	int depth = 0;
+	char quote = 0;
+	bool triple = false;
+	if (!def || def > body || body > nlines)
+		return SIZE_MAX;
+	end = starts[body];
+	for (size_t i = starts[def - 1]; i < end; i++) {
+		char c = src[i];
+		if (quote) {
+			if (c == '\\')
+				i++;
+			else if (c == '\n' && !triple)
+				return SIZE_MAX; /* an unclosed one-quote string: not a header to cut */
+			else if (c == quote && !triple)
+				quote = 0;
+			else if (c == quote && i + 2 < end && src[i + 1] == c && src[i + 2] == c) {
+				i += 2;
+				quote = 0;
+				triple = false;
+			}
+			continue;
+		}
+		if (c == '#') {
+			while (i + 1 < end && src[i + 1] != '\n')
+				i++;
+		} else if (c == '"' || c == '\'') {
+			quote = c;
+			triple = i + 2 < end && src[i + 1] == c && src[i + 2] == c;
+			if (triple)
+				i += 2;
+		} else if (c == '(' || c == '[' || c == '{') {
+			depth++;
+		} else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+			depth--;
+		} else if (c == ':' && !depth) {
+			return i >= starts[body - 1] ? i + 1 - starts[body - 1] : SIZE_MAX;
+		}
+	}
+	return SIZE_MAX;
+}
+
 static void compute(impact_fnhashes *out, const char *src, size_t len,
                     const impact_pyfacts *facts, bool tokens)
 {
 	size_t nlines;
 	size_t *starts = line_starts(src, len, &nlines);
 	bool *in_body = impact_xcalloc(nlines + 2, sizeof(bool));
+	size_t *cut = NULL; /* per line: bytes of module code before a one-liner's body */
 	lexer lx;
 
 	out->n = facts->nsymbols;
@@ -177,10 +231,25 @@ static void compute(impact_fnhashes *out, const char *src, size_t len,
 		lx.tokens = tokens;
 		feed_lines(&lx, src, starts, nlines, s->start_line, s->end_line);
 		out->fn[i] = lx.h ? lx.h : 1;
-		/* A one-liner's body shares the signature's line: it stays import-time. */
-		if (!(s->flags & IMPACT_SYMBOL_ONE_LINER) && s->body_start_line)
-			for (uint32_t l = s->body_start_line; l <= s->body_end_line && l <= nlines; l++)
+		if (!s->body_start_line || s->body_start_line > nlines)
+			continue;
+		if (s->flags & IMPACT_SYMBOL_ONE_LINER) {
+			/* The body shares the header's last line: only the header is module code. */
+			size_t at = header_cut(src, starts, nlines, s->def_line, s->body_start_line);
+			if (at == SIZE_MAX)
+				continue; /* untold: the whole one-liner stays import-time */
+			if (!cut) {
+				cut = impact_xmalloc((nlines + 2) * sizeof(size_t));
+				for (size_t l = 0; l < nlines + 2; l++)
+					cut[l] = SIZE_MAX;
+			}
+			cut[s->body_start_line] = at;
+			for (uint32_t l = s->body_start_line + 1; l <= s->body_end_line && l <= nlines; l++)
 				in_body[l] = true;
+			continue;
+		}
+		for (uint32_t l = s->body_start_line; l <= s->body_end_line && l <= nlines; l++)
+			in_body[l] = true;
 	}
 	/* Module code: every line outside function bodies, as runs of lines. */
 	memset(&lx, 0, sizeof(lx));
@@ -195,12 +264,22 @@ static void compute(impact_fnhashes *out, const char *src, size_t len,
 			lx.joined = false;
 			continue;
 		}
+		if (cut && cut[l] != SIZE_MAX) {
+			/* A one-liner: its header, then a body like any other. */
+			feed_line(&lx, src + starts[l - 1], cut[l]);
+			lx.quote = 0;
+			lx.triple = false;
+			lx.depth = 0;
+			lx.joined = false;
+			continue;
+		}
 		feed_lines(&lx, src, starts, nlines, l, l);
 	}
 	/* Facts flags that change what an import does count too. */
 	feed(&lx, (unsigned char)(facts->flags & 0x7f));
 	out->module = lx.h ? lx.h : 1;
 	free(in_body);
+	free(cut);
 	free(starts);
 }
 

@@ -9,7 +9,8 @@
  * included) count, so a change that can alter what runs always changes
  * it. The module's import-time fingerprint covers every line outside the
  * bodies of its functions and methods: module code, class bodies,
- * signatures, decorators. A change that leaves it equal only changes
+ * signatures, decorators (a one-liner's body, after its header's colon on
+ * the same line, is a body too). A change that leaves it equal only changes
  * what happens when some function is called.
  *
  * It reads a source buffer and the symbols impact's extractor found in

@@ -102,6 +102,31 @@ static void drop_same_tokens(impact_u32vec *syms, const impact_pyfacts *of,
 }
 
 /*
+ * Add to `syms` the one-liners (`def f(x): return x`) of the new side
+ * `nf` that changed lines `l` touch. Their lines are import-time to
+ * impact_pyfacts_classify_lines, which works by whole lines, while their
+ * bodies lie outside the module's fingerprint (fnhash.h): when that
+ * fingerprint is unchanged, a touched one-liner is a call-time change
+ * (drop_same_tokens then keeps those whose tokens differ).
+ */
+static void touched_one_liners(impact_u32vec *syms, const impact_pyfacts *nf, const impact_lines *l)
+{
+	for (size_t k = 0; k < nsyms(nf); k++) {
+		const impact_symbol *s = sym(nf, (uint32_t)k);
+		bool touched = false, have = false;
+		if (!(s->flags & IMPACT_SYMBOL_ONE_LINER) ||
+		    (s->kind != IMPACT_SYMBOL_FUNCTION && s->kind != IMPACT_SYMBOL_METHOD))
+			continue;
+		for (size_t r = 0; r < l->n && !touched; r++)
+			touched = l->v[r][0] <= s->end_line && s->start_line <= l->v[r][1];
+		for (size_t i = 0; touched && i < syms->n && !have; i++)
+			have = syms->v[i] == (uint32_t)k;
+		if (touched && !have)
+			impact_u32vec_push(syms, (uint32_t)k);
+	}
+}
+
+/*
  * One modified module: seed it (import-time) or make its changed
  * functions targets (call-time). Returns the note for --explain.
  */
@@ -148,8 +173,10 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 		impact_fnhashes_compute_tokens(&old_h, old_src.ptr ? old_src.ptr : "", old_src.size, of);
 		impact_fnhashes_compute_tokens(&new_h, new_src.ptr ? new_src.ptr : "", new_src.size, nf);
 		hashed = true;
-		if (import_time && old_h.module == new_h.module)
+		if (import_time && old_h.module == new_h.module) {
 			import_time = false;
+			touched_one_liners(&new_syms, nf, &new_l);
+		}
 		if (import_time)
 			reason = "module-level code, a signature, a decorator or a class body changed";
 	}
