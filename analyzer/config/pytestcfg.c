@@ -479,4 +479,5 @@ void impact_pytestcfg_release(impact_pytestcfg *cfg)
 	impact_strlist_release(&cfg->ignore);
 	impact_strlist_release(&cfg->ignore_glob);
 	impact_strlist_release(&cfg->doctest_glob);
+	impact_conftest_ignores_release(&cfg->conftest_ignores);
 }

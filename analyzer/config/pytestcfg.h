@@ -14,6 +14,7 @@
 #define IMPACT_PYTESTCFG_H
 
 #include "buf.h"
+#include "collectignore.h"
 
 /*
  * Append the content of repo-relative `path` to `out`. Return 0,
@@ -42,6 +43,8 @@ typedef struct impact_pytestcfg {
 	impact_strlist doctest_glob; /* --doctest-glob patterns in addopts; none: test*.txt */
 	impact_import_mode import_mode; /* from --import-mode in addopts */
 	bool doctest_modules;        /* --doctest-modules in addopts: every module is collected */
+	impact_conftest_ignores conftest_ignores; /* conftest.py collect_ignore(_glob); filled by
+	                                             the project (impact_project_build), not the load */
 } impact_pytestcfg;
 
 /*

@@ -31,7 +31,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 8 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag */
+#define PROJCACHE_VERSION 9 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 

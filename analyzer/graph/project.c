@@ -113,6 +113,30 @@ static impact_project *read_cached(impact_project *p, impact_cache *cache, const
 	return q;
 }
 
+/*
+ * The collect_ignore lists of the project's conftest.py files into its
+ * pytest configuration (collectignore.h): before the files are told tests
+ * or not, and again over a cached graph, whose flags they already shaped,
+ * for what is decided later (doctest text files). Only a conftest that
+ * names a list costs more than the read.
+ */
+static void read_conftest_ignores(impact_project *p)
+{
+	impact_buf src = IMPACT_BUF_INIT;
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		const impact_pyfile *f = &p->files[id];
+		if ((f->flags & (IMPACT_PF_GHOST | IMPACT_PF_SYMLINK)) || !f->entry ||
+		    strcmp(impact_path_base(f->path), "conftest.py") ||
+		    impact_testfiles_in_ignored_dir(&p->cfg, f->path))
+			continue;
+		impact_buf_clear(&src);
+		if (impact_snapshot_read(&src, p->snap, f->entry) == 0)
+			impact_conftest_ignores_read(&p->cfg.conftest_ignores, f->path, src.ptr, src.size);
+		impact_error_clear(); /* unreadable: it ignores nothing (the file stays a test) */
+	}
+	impact_buf_release(&src);
+}
+
 /* The graph of this very tree from the cache: nothing to parse or resolve. */
 static bool load_cached(impact_project **out, impact_project *p, impact_cache *cache)
 {
@@ -120,6 +144,7 @@ static bool load_cached(impact_project **out, impact_project *p, impact_cache *c
 	impact_project *q = read_cached(p, cache, git_tree_id(impact_snapshot_tree(p->snap)));
 	if (!q)
 		return false;
+	read_conftest_ignores(q);
 	q->ms_graph = impact_now_ms() - t0;
 	impact_project_free(p);
 	*out = q;
@@ -209,6 +234,7 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 	if (!cs || !opts->base_tree || !patchable(cs) ||
 	    !(q = read_cached(p, opts->cache, git_tree_id(opts->base_tree))))
 		return false;
+	read_conftest_ignores(q); /* no conftest changed: the old tree's are this one's */
 	for (size_t i = 0; i < cs->n && ok; i++) {
 		const impact_change *c = &cs->changes[i];
 		uint32_t id;
@@ -233,6 +259,7 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 	}
 	if (!ok) {
 		/* The old tree's graph stays as it was; build this one in full. */
+		impact_conftest_ignores_release(&q->cfg.conftest_ignores); /* read again there */
 		memcpy(&p->cfg, &q->cfg, sizeof(p->cfg));
 		memset(&q->cfg, 0, sizeof(q->cfg));
 		impact_u32vec_release(&ids);
@@ -472,6 +499,7 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 		goto done;
 
 	list_files(p, snap, opts);
+	read_conftest_ignores(p);
 	plan_parse_jobs(p, &jobs, &njobs, &job_file);
 
 	t0 = impact_now_ms();

@@ -175,6 +175,17 @@ static bool package_name(impact_project *p, edge_ctx *x, uint32_t id, const impa
 	return package;
 }
 
+/*
+ * A conftest.py naming a path its collect_ignore lists (collectignore.h):
+ * that string is the list, which keeps pytest away from the file, not a
+ * use of it.
+ */
+static bool ignore_listed(const impact_project *p, uint32_t id, const char *path)
+{
+	return (p->files[id].flags & IMPACT_PF_CONFTEST) &&
+	       impact_conftest_ignores_match(&p->cfg.conftest_ignores, path);
+}
+
 static void string_edges(impact_project *p, edge_ctx *x, uint32_t id, const impact_pyfacts *facts)
 {
 	impact_resolver *r = impact_project_resolver(p);
@@ -200,7 +211,8 @@ static void string_edges(impact_project *p, edge_ctx *x, uint32_t id, const impa
 		/* A path: from the file's folder up to the root. */
 		impact_path_dir(&x->dir, p->files[id].path);
 		for (;;) {
-			if (impact_path_join(&x->cand, x->dir.ptr, sr->text) && x->cand.size) {
+			if (impact_path_join(&x->cand, x->dir.ptr, sr->text) && x->cand.size &&
+			    !ignore_listed(p, id, x->cand.ptr)) {
 				uint32_t t = impact_project_find(p, x->cand.ptr);
 				if (t != IMPACT_STRPOOL_NONE && t < x->nreal &&
 				    !(p->files[t].flags & (IMPACT_PF_TEST | IMPACT_PF_CONFTEST)))

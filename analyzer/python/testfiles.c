@@ -6,7 +6,8 @@
  * (pyvenv.cfg) is left out: environments are not committed, and untracked
  * ones are ignored by git or named by norecursedirs' defaults. pytest
  * collects a path given on its command line even when --ignore names it,
- * so a file the configuration's --ignore or --ignore-glob leaves out of a
+ * so a file the configuration's --ignore or --ignore-glob, or a conftest's
+ * collect_ignore or collect_ignore_glob (collectignore.h), leaves out of a
  * whole run is not a test here: impact never hands it to pytest.
  */
 #include "testfiles.h"
@@ -80,7 +81,8 @@ static bool ignored_by_option(const impact_pytestcfg *cfg, const char *path)
 
 bool impact_testfiles_ignored(const impact_pytestcfg *cfg, const char *path)
 {
-	return impact_testfiles_in_ignored_dir(cfg, path) || ignored_by_option(cfg, path);
+	return impact_testfiles_in_ignored_dir(cfg, path) || ignored_by_option(cfg, path) ||
+	       impact_conftest_ignores_match(&cfg->conftest_ignores, path);
 }
 
 static bool under_testpaths(const impact_pytestcfg *cfg, const char *path)
