@@ -25,6 +25,7 @@
 #include "records_private.h"
 #include "recdelta.h"
 #include "recmods.h"
+#include "textdoctest.h"
 
 #include <jansson.h>
 
@@ -365,6 +366,7 @@ static record *record_of(const apply_ctx *c, const char *path)
 }
 
 static void not_used(impact_selection *sel, size_t at, const record *r, const char *why);
+static char *recorded(const record *r, const char *what, const char *path);
 
 /*
  * A folder a collector makes tests of (data files turned into items),
@@ -446,6 +448,92 @@ static void narrow_collected(const apply_ctx *c)
 	for (size_t i = 0; i < sel->ntests; i++)
 		if (!sel->tests[i].target)
 			impact_selection_remove(sel, i--);
+	impact_buf_release(&tmp);
+}
+
+/*
+ * Whether record `r` of a doctest text file describes the old side: it
+ * stands for no module of its own, so each module its examples import
+ * (`ids`) must be out of reach of what changed since its run.
+ */
+static void usable_text(const apply_ctx *c, record *r, const impact_u32vec *ids)
+{
+	if (r->usable >= 0)
+		return;
+	if (!ids->n)
+		usable(c, r, IMPACT_STRPOOL_NONE, IMPACT_STRPOOL_NONE);
+	for (size_t i = 0; i < ids->n; i++) {
+		r->usable = -1;
+		usable(c, r, ids->v[i], IMPACT_STRPOOL_NONE);
+		if (!r->usable)
+			return;
+	}
+}
+
+/*
+ * Doctest text files selected only because their examples import a
+ * module a change reaches (select.c): each with a usable record is kept
+ * when it executed a changed function or ran code from a changed file,
+ * dropped otherwise. An import-time change reaching a module they import
+ * keeps them (module sets speak for test modules only); so does one whose
+ * examples can no longer be read.
+ */
+static void narrow_text_doctests(const apply_ctx *c)
+{
+	impact_selection *sel = c->sel;
+	const impact_project *p = c->p;
+	impact_buf text = IMPACT_BUF_INIT, tmp = IMPACT_BUF_INIT;
+	for (size_t i = 0; i < sel->ntests; i++) {
+		const impact_selected *s = &sel->tests[i];
+		const impact_entry *e;
+		impact_u32vec ids = { 0 };
+		const char *reached = NULL, *dep;
+		record *r;
+		uint32_t fn;
+		if (s->reason != IMPACT_SELECT_TEXT_DOCTEST || !s->by_examples)
+			continue;
+		if (!(r = record_of(c, s->target)))
+			continue;
+		impact_buf_clear(&text);
+		if (!(e = impact_snapshot_find(p->snap, s->target)) ||
+		    impact_textdoctest_read(&text, p, e) <= 0 ||
+		    !impact_textdoctest_imports(&ids, p, text.ptr, text.size)) {
+			impact_u32vec_release(&ids);
+			continue;
+		}
+		for (size_t k = 0; k < ids.n && !reached; k++)
+			if (ids.v[k] < c->reach->n && c->reach->dist[ids.v[k]] != UINT32_MAX)
+				reached = p->files[ids.v[k]].path;
+		if (reached) {
+			impact_buf_clear(&tmp);
+			impact_buf_printf(&tmp, "an import-time change reaches %s, which its examples import",
+			                  reached);
+			not_used(sel, i, r, tmp.ptr);
+			impact_u32vec_release(&ids);
+			continue;
+		}
+		usable_text(c, r, &ids);
+		impact_u32vec_release(&ids);
+		if (!r->usable) {
+			not_used(sel, i, r, r->why_not);
+			continue;
+		}
+		sel->records_used++;
+		fn = executed(r, c->marks, c->maxid);
+		dep = fn == UINT32_MAX ? dep_changed(r, c->d->files, &tmp) : NULL;
+		if (fn != UINT32_MAX || dep) {
+			char *ev = evidence(c->rec, r, fn, dep);
+			impact_selection_set_evidence(sel, i, ev);
+			free(ev);
+		} else {
+			char *note = recorded(r, "executed no changed function%s", "");
+			impact_selection_note_dropped(sel, r->file, note);
+			free(note);
+			impact_selection_remove(sel, i--);
+			sel->records_dropped++;
+		}
+	}
+	impact_buf_release(&text);
 	impact_buf_release(&tmp);
 }
 
@@ -656,6 +744,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	ctx.filter = filter;
 	narrow_tests(&ctx);
 	narrow_collected(&ctx);
+	narrow_text_doctests(&ctx);
 	say_opaque(rec, sel, p);
 	impact_selection_reorder(sel, p);
 done:

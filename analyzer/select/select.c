@@ -412,6 +412,7 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 			                              "a doctest text file pytest collects, changed");
 		else if (why.size)
 			impact_selection_set_evidence(b->sel, b->sel->ntests - 1, why.ptr);
+		b->sel->tests[b->sel->ntests - 1].by_examples = has > 0 && narrow && why.size;
 	}
 	impact_buf_release(&text);
 	impact_buf_release(&why);
@@ -580,9 +581,9 @@ static void add_tests(builder *b, const impact_changeset *changes, const impact_
 				add(b, id, p->files[id].path, IMPACT_SELECT_FULL_SUITE, GROUP_REST, -1, NULL,
 				    NULL, false);
 	/*
-	 * Doctest text files (--doctest-glob, test*.txt): their examples may
-	 * import any module and impact does not read them, so any change
-	 * selects them (records cannot narrow them either).
+	 * Doctest text files (--doctest-glob, test*.txt): by the modules their
+	 * examples import (textdoctest.h), whole modules; records may narrow
+	 * those chosen so (recselect.c).
 	 */
 	if (changes->n || sel->full_suite)
 		add_text_doctests(b, p, changes,

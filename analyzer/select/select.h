@@ -68,6 +68,8 @@ typedef struct impact_selected {
 	                         (borrowed from the selection) */
 	const char *record_note; /* why its record could not speak for it, or NULL
 	                            (borrowed from the selection) */
+	bool by_examples;    /* TEXT_DOCTEST chosen only because its examples import a
+	                        reached module: a usable record may speak for it */
 	uint8_t group;       /* ordering group: rules first, changed tests, graph, the rest */
 	uint32_t seq;        /* order within the group for rules (config order) */
 } impact_selected;
