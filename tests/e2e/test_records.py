@@ -282,6 +282,40 @@ def test_a_damaged_store_falls_back_to_static(rrepo):
     assert b"recorded dependencies not used" in r.stderr
 
 
+def test_a_record_whose_tree_is_unknown_is_not_used(rrepo):
+    """A record naming a tree the repository does not hold (a store copied
+    from another clone, a history rewritten and collected): static."""
+    import sqlite3
+    rrepo.write_many(SHAPES)
+    rrepo.commit("shapes")
+    record_all(rrepo)
+    db = sqlite3.connect(rrepo.path / ".git" / "impact" / "records.db")
+    db.execute("UPDATE rec SET tree = ?", (bytes.fromhex("12" * 20),))
+    db.commit()
+    db.close()
+    rrepo.write("pkg/shapes.py", SHAPES["pkg/shapes.py"].replace("'circle'", "'CIRCLE'"))
+    rrepo.commit("break circle")
+    assert rrepo.listing("HEAD~1..") == rrepo.listing("--no-records", "HEAD~1..") == \
+        ["tests/test_circle.py", "tests/test_square.py"]
+    out = explain(rrepo, "HEAD~1..")
+    assert "not used: its tree is gone or too far from the old side" in out, out
+
+
+def test_a_record_of_a_test_file_that_is_gone_changes_nothing(rrepo):
+    """A recorded test file deleted since: its record speaks for no file,
+    and the others still speak for theirs."""
+    rrepo.write_many(SHAPES)
+    rrepo.write("tests/test_both.py", SHAPES["tests/test_circle.py"].replace("test_circle", "test_both"))
+    rrepo.commit("shapes")
+    record_all(rrepo)
+    rrepo.remove("tests/test_both.py")
+    rrepo.commit("drop a test file")
+    rrepo.write("pkg/shapes.py", SHAPES["pkg/shapes.py"].replace("'circle'", "'CIRCLE'"))
+    rrepo.commit("break circle")
+    assert failing(rrepo) == ["tests/test_circle.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_circle.py"]
+
+
 def test_no_record_records_nothing_and_a_dirty_tree_is_said(rrepo):
     rrepo.write_many(SHAPES)
     rrepo.commit("shapes")
