@@ -141,6 +141,40 @@ def test_a_function_only_one_test_needs_stays_that_tests(rrepo):
     assert rrepo.listing("HEAD~1..") == ["tests/test_c.py", "tests/test_d.py"]
 
 
+# Caches nested, as a terminal library measures text: the text's length is
+# cached, each character's width is cached, the width table is loaded once.
+# The first test runs everything; later ones run only the levels their new
+# input misses, and each reuses what the first computed below that level.
+NESTED = {
+    "cells/__init__.py": "",
+    "cells/table.py": ("import functools\n\n\n@functools.lru_cache(maxsize=None)\n"
+                       "def load():\n    return {'a': 1, 'b': 2, 'c': 1}\n"),
+    "cells/width.py": (
+        "import functools\n\nfrom cells.table import load\n\n\n"
+        "@functools.lru_cache(maxsize=None)\ndef char_width(ch):\n    return load().get(ch, 1)\n\n\n"
+        "@functools.lru_cache(maxsize=None)\ndef cached_len(text):\n"
+        "    return sum(char_width(c) for c in text)\n\n\n"
+        "def cell_len(text):\n    return cached_len(text)\n"),
+    # run in this order: 'ab' computes all; 'ba' misses the text cache only;
+    # 'ab' again hits it; 'abc' misses one character's width only.
+    "tests/test_1.py": "from cells.width import cell_len\n\n\ndef test_1():\n    assert cell_len('ab') == 3\n",
+    "tests/test_2.py": "from cells.width import cell_len\n\n\ndef test_2():\n    assert cell_len('ba') == 3\n",
+    "tests/test_3.py": "from cells.width import cell_len\n\n\ndef test_3():\n    assert cell_len('ab') == 3\n",
+    "tests/test_4.py": "from cells.width import cell_len\n\n\ndef test_4():\n    assert cell_len('abc') == 4\n",
+    "tests/test_5.py": "from cells import width\n\n\ndef test_5():\n    assert width.cell_len\n",
+}
+
+
+def test_nested_caches_select_every_test_reusing_a_result(rrepo):
+    rrepo.write_many(NESTED)
+    rrepo.commit("cells")
+    record_all(rrepo)
+    change(rrepo, "cells/table.py", "'b': 2", "'b': 3")
+    want = failing(rrepo)
+    assert want == ["tests/test_1.py", "tests/test_2.py", "tests/test_3.py", "tests/test_4.py"]
+    assert rrepo.listing("HEAD~1..") == want
+
+
 # --- 3. pytest's rootdir below the repository -----------------------------------
 
 def rootdir_project(repo, where):

@@ -255,15 +255,19 @@ class Recorder:
     # ------------------------------------------------------------ output
 
     def kept(self):
-        """Per test index, the code objects it kept from an earlier test."""
+        """Per test index, the code objects it kept from an earlier test:
+        where caller C first ran (test i) it called F from a site, a later
+        test ran C but started nothing from that site (a cache, a memo, a
+        value computed once): it kept what F ran in test i. Any F, however
+        often it ran later: with caches nested (a cached function calling
+        a cached function), F's later runs say nothing of the tests that
+        reused its first result."""
         tests = self.tests
         first_run = {}      # code -> index of the first test that ran it
-        last_run = {}       # code -> index of the last test that ran it
         runs = {}           # code -> indexes of tests that ran it
         for i, t in enumerate(tests):
             for c in t[2]:
                 first_run.setdefault(c, i)
-                last_run[c] = i
                 runs.setdefault(c, []).append(i)
         # The call sites each test was seen calling from: a later test whose
         # C called something else from the very site that called F
@@ -290,7 +294,7 @@ class Recorder:
                 if cl is None:
                     continue
                 c = cl >> 32
-                if last_run.get(f) != i or first_run.get(c) != i:
+                if first_run.get(c) != i:
                     continue
                 js = [j for j in runs.get(c, ()) if j > i]
                 if not js:
