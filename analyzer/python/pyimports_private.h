@@ -105,6 +105,7 @@ enum kind {
 	K_PATTERN_LIST,
 	K_TUPLE_PATTERN,
 	K_LIST_PATTERN,
+	K_SUBSCRIPT,
 };
 
 struct impact_pyparser {

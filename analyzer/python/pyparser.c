@@ -46,6 +46,7 @@ static const struct {
 	{ "with_statement", K_WITH },
 	{ "match_statement", K_MATCH },
 	{ "call", K_CALL },
+	{ "subscript", K_SUBSCRIPT },
 	{ "assignment", K_ASSIGNMENT },
 	{ "augmented_assignment", K_AUG_ASSIGNMENT },
 	{ "string", K_STRING },

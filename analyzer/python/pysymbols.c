@@ -609,6 +609,21 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 				add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
 				continue;
 			}
+			if (kind_of(w, a) == K_SUBSCRIPT) {
+				/*
+				 * A generic subscripted (`Base[T]`, `Generic[T]`, `List[str]`):
+				 * at run time its origin is the base (__mro_entries__). The
+				 * name is the BASE reference; precise.c resolves it, and one
+				 * bound to anything but a class (a mapping of classes) stays
+				 * a base impact cannot resolve.
+				 */
+				TSNode v = ts_node_child_by_field_id(a, w->p->f_value);
+				if (!ts_node_is_null(v) && pysw_object_text(w, v)) {
+					add_ref(sw, sym, IMPACT_SYMREF_BASE, w->text.ptr, w->text.size);
+					pysw_push(sw, a, &inner);
+					continue;
+				}
+			}
 			if (kind_of(w, a) == K_CALL) {
 				/*
 				 * A computed base (`objective(CLexer)`, `with_metaclass(M, B)`):

@@ -181,6 +181,15 @@ HIER = {
                         "    def compute(self):\n        return 5\n\n"
                         "    def __touch(self):\n        return 2\n\n"
                         "    def poke(self):\n        return self.__touch()\n"),
+    # A subscripted generic base is its origin (`Generic[T]` is typing's,
+    # not a base impact cannot resolve that might make Typed anything).
+    "shapes/typed.py": ("from typing import Generic, TypeVar\n\nfrom .other import Other\n\n"
+                        "T = TypeVar('T')\n\n\nclass Typed(Other, Generic[T]):\n    pass\n"),
+    # ...but a subscript of a mapping of classes is any class it may hold.
+    "shapes/mapped.py": ("from .square import Square\n\nBASES = {'sq': Square}\n\n\n"
+                         "class Mapped(BASES['sq']):\n    def measure(self):\n        return self.compute()\n"),
+    "tests/test_mapped.py": ("from shapes.mapped import Mapped\n\n\n"
+                             "def test_mapped():\n    assert Mapped().measure() == 4\n"),
     "shapes/registry.py": ("class Registered:\n    kinds = []\n\n"
                            "    def __init_subclass__(cls, **kw):\n"
                            "        super().__init_subclass__(**kw)\n"
@@ -210,11 +219,12 @@ HIER = {
 
 HIER_CASES = [
     # self.compute() in Other.run cannot be Square.compute (other.py imports square.py).
+    # (Mapped's base is BASES['sq'], a Square: its self.compute() is; Typed's Generic[T] is typing's.)
     ("self_method_through_subclasses", "shapes/square.py", "    def compute(self):", "        ",
-     ["tests/test_square.py"]),
+     ["tests/test_mapped.py", "tests/test_square.py"]),
     # Shape.area's self.compute() can be Square.compute: whoever calls area() on a Shape.
     ("self_method_from_the_base", "shapes/base.py", "    def compute(self):", "        ",
-     ["tests/test_circle.py", "tests/test_eq.py", "tests/test_square.py"]),
+     ["tests/test_circle.py", "tests/test_eq.py", "tests/test_mapped.py", "tests/test_square.py"]),
     # self.__touch() is mangled with its class: Circle.poke's is not Other's.
     ("private_name_is_the_class_own", "shapes/other.py", "    def __touch(self):", "        ",
      ["tests/test_other.py"]),
