@@ -66,6 +66,7 @@ bool pycs_read_code_string(symwalk *sw, TSNode str, const sctx *c)
 	top.start_row = UINT32_MAX;
 	top.guard = IMPACT_SYMBOL_NONE;
 	top.fixture = 0;
+	top.cached = 0;
 	pysw_push(sw, root, &top);
 	pysw_run(sw, floor);
 	sw->code_depth--;

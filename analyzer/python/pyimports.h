@@ -101,6 +101,13 @@ enum {
 	/* Calls exec/eval or imports by a non-literal name: may reach anything.
 	 * (getattr(x, non-literal), globals() and vars(x) are GETATTR refs.) */
 	IMPACT_SYMBOL_DYNAMIC = 1 << 4,
+	/*
+	 * A decorator whose last name says it caches (`cache`, `lru_cache`,
+	 * `cached_property`, `memoize`...: "cache" or "memo" in it): a call
+	 * may return an earlier call's result without running the body, so
+	 * no record of who ran it tells who used it.
+	 */
+	IMPACT_SYMBOL_CACHED = 1 << 5,
 };
 
 typedef struct impact_symbol {
@@ -279,7 +286,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 16
+#define IMPACT_PYFACTS_VERSION 17
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

@@ -157,24 +157,44 @@ static uint32_t add_symbol(symwalk *sw, const sctx *c, TSNode n, uint8_t kind, c
 	return (uint32_t)(f->nsymbols - 1);
 }
 
-/* The decorator's callee ends with `fixture` (pytest.fixture, fixture(...)). */
-static bool is_fixture_decorator(walker *w, TSNode dec)
+/* The last name of a decorator's callee (`fixture` of pytest.fixture(...)), or NULL. */
+static const char *decorator_name(walker *w, TSNode dec, size_t *len)
 {
 	TSNode e = ts_node_named_child(dec, 0);
-	size_t len;
-	const char *t;
 	if (ts_node_is_null(e))
-		return false;
+		return NULL;
 	if (kind_of(w, e) == K_CALL)
 		e = ts_node_child_by_field_id(e, w->p->f_function);
 	if (ts_node_is_null(e))
-		return false;
+		return NULL;
 	if (kind_of(w, e) == K_ATTRIBUTE)
 		e = ts_node_child_by_field_id(e, w->p->f_attribute);
-	if (ts_node_is_null(e))
-		return false;
-	t = node_text(w, e, &len);
-	return len == 7 && !memcmp(t, "fixture", 7);
+	if (ts_node_is_null(e) || kind_of(w, e) != K_IDENTIFIER)
+		return NULL;
+	return node_text(w, e, len);
+}
+
+/* The decorator's callee ends with `fixture` (pytest.fixture, fixture(...)). */
+static bool is_fixture_decorator(walker *w, TSNode dec)
+{
+	size_t len;
+	const char *t = decorator_name(w, dec, &len);
+	return t && len == 7 && !memcmp(t, "fixture", 7);
+}
+
+/* Its last name holds "cache" or "memo", any case (IMPACT_SYMBOL_CACHED). */
+static bool is_caching_decorator(walker *w, TSNode dec)
+{
+	size_t len;
+	const char *t = decorator_name(w, dec, &len);
+	for (size_t i = 0; t && i + 4 <= len; i++) {
+		char a[6] = { 0 };
+		for (size_t k = 0; k < 5 && i + k < len; k++)
+			a[k] = (char)((t[i + k] >= 'A' && t[i + k] <= 'Z') ? t[i + k] + 32 : t[i + k]);
+		if (!memcmp(a, "memo", 4) || !memcmp(a, "cache", 5))
+			return true;
+	}
+	return false;
 }
 
 static void mark_symbol_dynamic(symwalk *sw, uint32_t owner)
@@ -337,6 +357,45 @@ static void push_but_consequence(symwalk *sw, TSNode n, const sctx *like)
 
 
 
+/*
+ * An attribute of what a class call made (`Console(file=f).print(...)`):
+ * an INST reference "Console:print", as for a local `x = Console(...)`
+ * (pytyping.c), so precise.c reads `print` as the class's when Console is
+ * a class of the repository, and as any `print` otherwise. Only a callee
+ * named like a class (CapWords: a capital, then a lowercase letter
+ * somewhere) is taken: `factory().m` keeps its name-wide ATTR. `parts`
+ * are the attributes, outermost first. Pushes the call to be walked.
+ */
+static bool instance_of_call(symwalk *sw, TSNode call, const TSNode *parts, size_t np,
+                             const sctx *c)
+{
+	walker *w = sw->w;
+	TSNode fn = ts_node_child_by_field_id(call, w->p->f_function);
+	const char *last;
+	bool lower = false;
+	for (size_t k = 0; k < np; k++)
+		if (ts_node_is_null(parts[k]))
+			return false;
+	if (ts_node_is_null(fn) || !pysw_object_text(w, fn))
+		return false;
+	last = pysw_last_dot(w->text.ptr);
+	for (const char *q = last + 1; *q && !lower; q++)
+		lower = *q >= 'a' && *q <= 'z';
+	if (!(*last >= 'A' && *last <= 'Z') || !lower)
+		return false;
+	impact_buf_putc(&w->text, ':');
+	for (size_t k = np; k-- > 0;) {
+		size_t len;
+		const char *t = node_text(w, parts[k], &len);
+		if (k != np - 1)
+			impact_buf_putc(&w->text, '.');
+		impact_buf_put(&w->text, t, len);
+	}
+	add_ref(sw, c->owner, IMPACT_SYMREF_INST, w->text.ptr, w->text.size);
+	pysw_push(sw, call, c);
+	return true;
+}
+
 /* An attribute chain: a CHAIN from a name, else ATTRs and the base is walked. */
 static void do_attribute(symwalk *sw, TSNode n, const sctx *c)
 {
@@ -368,6 +427,8 @@ static void do_attribute(symwalk *sw, TSNode n, const sctx *c)
 		}
 		return;
 	}
+	if (kind_of(w, base) == K_CALL && np && instance_of_call(sw, base, parts, np, c))
+		return;
 	for (size_t k = 0; k < np; k++) {
 		size_t len;
 		const char *t;
@@ -541,6 +602,8 @@ static void do_function(symwalk *sw, TSNode n, const sctx *c)
 			f->symbols[sym].flags |= IMPACT_SYMBOL_ASYNC;
 		if (c->fixture)
 			f->symbols[sym].flags |= IMPACT_SYMBOL_FIXTURE;
+		if (c->cached)
+			f->symbols[sym].flags |= IMPACT_SYMBOL_CACHED;
 		sig_end = f->symbols[sym].def_line;
 		if (!ts_node_is_null(params) && end_row1(params) > sig_end)
 			sig_end = end_row1(params);
@@ -559,6 +622,7 @@ static void do_function(symwalk *sw, TSNode n, const sctx *c)
 	}
 	inner.start_row = UINT32_MAX;
 	inner.fixture = 0;
+	inner.cached = 0;
 	/* The body runs when called: it belongs to the new symbol (or the enclosing one). */
 	if (!ts_node_is_null(body)) {
 		sctx b = inner;
@@ -587,6 +651,7 @@ static void do_class(symwalk *sw, TSNode n, const sctx *c)
 	sctx inner = *c;
 	inner.start_row = UINT32_MAX;
 	inner.fixture = 0;
+	inner.cached = 0;
 	if (!c->in_function && !ts_node_is_null(name)) {
 		size_t len;
 		const char *t = node_text(w, name, &len);
@@ -690,10 +755,13 @@ static void do_decorated(symwalk *sw, TSNode n, const sctx *c)
 	sctx d = *c;
 	d.start_row = ts_node_start_point(n).row;
 	d.fixture = 0;
+	d.cached = 0;
 	for (uint32_t i = 0; i < m; i++) {
 		TSNode ch = ts_node_named_child(n, i);
 		if (kind_of(w, ch) == K_DECORATOR && is_fixture_decorator(w, ch))
 			d.fixture = 1;
+		if (kind_of(w, ch) == K_DECORATOR && is_caching_decorator(w, ch))
+			d.cached = 1;
 	}
 	pysw_push(sw, def, &d);
 	for (uint32_t i = m; i-- > 0;) {

@@ -27,6 +27,7 @@ typedef struct sctx {
 	uint32_t guard;     /* innermost isinstance() guard in force (symwalk.guards), or NONE */
 	uint8_t in_function;
 	uint8_t fixture;    /* decorated with a fixture decorator */
+	uint8_t cached;     /* decorated with a caching decorator (IMPACT_SYMBOL_CACHED) */
 } sctx;
 
 /*

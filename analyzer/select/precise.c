@@ -57,6 +57,7 @@ static void walker_init(walker *w, impact_precise *pr, const impact_project *p,
 
 	w->p = p;
 	w->bound = bound;
+	w->cached_file = w->cached_sym = NONE;
 	w->skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
 	/*
 	 * A change to thousands of modules (a first commit, a mass reformat)
@@ -263,6 +264,12 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	explain_tests(&w, pr);
 	pr->touched = w.any_hit; /* handed over */
 	w.any_hit = NULL;
+	if (w.cached_file != NONE) {
+		impact_buf b = IMPACT_BUF_INIT;
+		impact_buf_printf(&b, "%s:%s", p->files[w.cached_file].path,
+		                  sym(facts_of(&w, w.cached_file), w.cached_sym)->name);
+		pr->cached = impact_buf_detach(&b);
+	}
 	walker_release(&w);
 	impact_cache_read_end(p->cache);
 	precise_store_kept(&w, cache);
@@ -282,6 +289,7 @@ void impact_precise_free(impact_precise *pr)
 	}
 	free(pr->seed_why);
 	free(pr->touched);
+	free(pr->cached);
 	free(pr->seed_origin);
 	free(pr->seed_hops);
 	impact_reach_release(&pr->reach);

@@ -46,6 +46,8 @@ typedef struct impact_precise {
 	                         use whole modules */
 	bool facts_lost;      /* a file's symbols could not be reloaded (unreadable now) */
 	bool too_many_changes; /* more changed modules than a walk is worth: not walked */
+	char *cached;         /* "path:name" of a reached function that caches its results
+	                         (a record cannot tell who reused them), or NULL (owned) */
 } impact_precise;
 
 /*

@@ -105,6 +105,8 @@ typedef struct walker {
 	bool *seed;           /* per file: import-time changed (module seed) */
 	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
 	bool *any_hit;        /* per file: some symbol of it was reached */
+	uint32_t cached_file, cached_sym; /* the first reached function that caches its
+	                                     results (IMPACT_SYMBOL_CACHED), or NONE */
 	bool new_seed;
 	index_t refs;         /* last name component -> (file, ref index) */
 	index_t binds;        /* imported name -> (file, import index) */

@@ -89,6 +89,10 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 		return; /* the test module is selected; tests are not called */
 	{
 		const impact_symbol *sy = sym(ff, s);
+		if ((sy->flags & IMPACT_SYMBOL_CACHED) && w->cached_file == NONE) {
+			w->cached_file = file;
+			w->cached_sym = s;
+		}
 		/*
 		 * A pytest hook (pytest_configure, a plugin object's
 		 * pytest_runtest_setup...) is called by name in every session that

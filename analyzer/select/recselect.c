@@ -22,6 +22,7 @@
 
 #include "fnhash.h"
 #include "path.h"
+#include "precise.h"
 #include "records_private.h"
 #include "recdelta.h"
 #include "recmods.h"
@@ -696,6 +697,28 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	impact_recdelta_init(&d);
 	if (sel->full_suite || !changes->n)
 		goto done;
+	/*
+	 * A reached function that caches its results (@cache, @lru_cache,
+	 * @cached_property...): a test may have reused a result an earlier
+	 * test computed, without running it, and no record shows that. So
+	 * may any when no walk says what was reached (--coarse, a walk that
+	 * gave up). The static selection stands, said once.
+	 */
+	if (!sel->precise || sel->precise->gave_up || sel->precise->cached) {
+		if (notes && sel->precise && sel->precise->cached) {
+			impact_buf b = IMPACT_BUF_INIT;
+			impact_buf_printf(&b, "recorded dependencies not used: %s caches its results, "
+			                      "and a test may have reused one without running it",
+			                  sel->precise->cached);
+			impact_strlist_push(notes, b.ptr);
+			impact_buf_release(&b);
+		} else if (notes) {
+			impact_strlist_push(notes, "recorded dependencies not used: without a walk of "
+			                           "the functions the change reaches, impact cannot tell "
+			                           "whether a test reused a cached result");
+		}
+		goto done;
+	}
 	load_records(rec, &recs, &nrecs);
 	if (!nrecs)
 		goto done;

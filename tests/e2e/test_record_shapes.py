@@ -166,13 +166,39 @@ NESTED = {
 
 
 def test_nested_caches_select_every_test_reusing_a_result(rrepo):
+    """No record shows who reused a cached result: a change a cached function
+    reaches is selected statically, and impact says why."""
     rrepo.write_many(NESTED)
     rrepo.commit("cells")
     record_all(rrepo)
     change(rrepo, "cells/table.py", "'b': 2", "'b': 3")
     want = failing(rrepo)
     assert want == ["tests/test_1.py", "tests/test_2.py", "tests/test_3.py", "tests/test_4.py"]
-    assert rrepo.listing("HEAD~1..") == want
+    r = rrepo.impact("--list", "HEAD~1..")
+    got = r.stdout.decode().split()
+    assert not set(want) - set(got), (want, got)
+    assert got == rrepo.listing("--no-records", "HEAD~1..")
+    assert b"cells/table.py:load caches its results" in r.stderr, r.stderr
+
+
+def test_a_cache_filled_through_another_path(rrepo):
+    """The table is loaded first by a test that only sizes it; the test that
+    then measures text reuses it without ever running load(), and no
+    call site in any record leads from its code to load()."""
+    rrepo.write_many({
+        "cells/__init__.py": "",
+        "cells/table.py": NESTED["cells/table.py"],
+        "cells/width.py": ("from cells.table import load\n\n\n"
+                           "def text_len(text):\n    return sum(load().get(c, 1) for c in text)\n\n\n"
+                           "def table_size():\n    return len(load())\n"),
+        "tests/test_1.py": "from cells.width import table_size\n\n\ndef test_1():\n    assert table_size() == 3\n",
+        "tests/test_2.py": "from cells.width import text_len\n\n\ndef test_2():\n    assert text_len('ab') == 3\n",
+    })
+    rrepo.commit("cells")
+    record_all(rrepo)
+    change(rrepo, "cells/table.py", "'b': 2", "'b': 3")
+    assert failing(rrepo) == ["tests/test_2.py"]
+    assert "tests/test_2.py" in rrepo.listing("HEAD~1..")
 
 
 # --- 3. pytest's rootdir below the repository -----------------------------------

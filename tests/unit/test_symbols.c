@@ -34,6 +34,7 @@ static void render_symbols(impact_buf *out, const impact_pyfacts *f)
 		if (s->flags & IMPACT_SYMBOL_DUNDER) impact_buf_puts(out, " dunder");
 		if (s->flags & IMPACT_SYMBOL_ONE_LINER) impact_buf_puts(out, " one-liner");
 		if (s->flags & IMPACT_SYMBOL_DYNAMIC) impact_buf_puts(out, " dynamic");
+		if (s->flags & IMPACT_SYMBOL_CACHED) impact_buf_puts(out, " cached");
 		impact_buf_puts(out, "\n");
 	}
 }
@@ -113,6 +114,24 @@ static void test_functions_and_classes(void **state)
 	               "function f 4-7 def=4 body=6-7\n"
 	               "function g 10-10 def=10 body=10-10 async one-liner\n"
 	               "function fix 13-16 def=15 body=16-16 fixture\n");
+	/* Caching decorators: "cache" or "memo" in the callee's last name, any case. */
+	expect_symbols("@functools.cache\ndef a(): pass\n"
+	               "@lru_cache(maxsize=None)\ndef b(): pass\n"
+	               "@memoize\ndef c(): pass\n"
+	               "@cachetools.cached(cache={})\ndef d(): pass\n"
+	               "@decorate\ndef e(): pass\n"
+	               "@functools.wraps(f)\ndef g(): pass\n"
+	               "class K:\n    @functools.cached_property\n    def p(self): return 1\n"
+	               "    @Memo.wrap\n    def q(self): return 2\n",
+	               "function a 1-2 def=2 body=2-2 one-liner cached\n"
+	               "function b 3-4 def=4 body=4-4 one-liner cached\n"
+	               "function c 5-6 def=6 body=6-6 one-liner cached\n"
+	               "function d 7-8 def=8 body=8-8 one-liner cached\n"
+	               "function e 9-10 def=10 body=10-10 one-liner\n"
+	               "function g 11-12 def=12 body=12-12 one-liner\n"
+	               "class K 13-17\n"
+	               "method K.p 14-15 def=15 body=15-15 in=K one-liner cached\n"
+	               "method K.q 16-17 def=17 body=17-17 in=K one-liner\n");
 	expect_symbols("class C(Base):\n    attr = 1\n\n    def m(self):\n        return 1\n\n"
 	               "    class Inner:\n        def deep(self):\n            pass\n\n"
 	               "    def __eq__(self, o):\n        return True\n",
