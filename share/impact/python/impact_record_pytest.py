@@ -258,22 +258,21 @@ class Recorder:
         """Per test index, the code objects it kept from an earlier test:
         where caller C first ran (test i) it called F from a site, a later
         test ran C but started nothing from that site (a cache, a memo, a
-        value computed once): it kept F and everything F was seen calling
-        in any test, transitively (in test i F may itself have reused what
-        an earlier call computed: caches nested). Any F, however often it
-        ran later. A later test whose C called something else from that
-        very site dispatched elsewhere (obj.render() on another type): it
-        did not keep F's result."""
+        value computed once): it kept what F ran in test i. Any F, however
+        often it ran later: with caches nested (a cached function calling
+        a cached function), F's later runs say nothing of the tests that
+        reused its first result."""
         tests = self.tests
         first_run = {}      # code -> index of the first test that ran it
         runs = {}           # code -> indexes of tests that ran it
-        children = {}       # caller code -> the code it was seen calling, in any test
         for i, t in enumerate(tests):
-            for c, cl in t[2].items():
+            for c in t[2]:
                 first_run.setdefault(c, i)
                 runs.setdefault(c, []).append(i)
-                if cl is not None:
-                    children.setdefault(cl >> 32, set()).add(c)
+        # The call sites each test was seen calling from: a later test whose
+        # C called something else from the very site that called F
+        # dispatched elsewhere (obj.render() on another type); it did not
+        # keep F's result.
         # Sites by caller, per test, made when first needed; lines worked
         # out for those compared only (_site_line).
         sites = {}
@@ -287,24 +286,11 @@ class Recorder:
                         idx.setdefault(v >> 32, set()).add(v)
             return any(_r._site_line(v) == line for v in idx.get(c, ()))
 
-        closures = {}
-
-        def closure(f):
-            got = closures.get(f)
-            if got is None:
-                got, todo = set(), [f]
-                while todo:
-                    g = todo.pop()
-                    if g in got:
-                        continue
-                    got.add(g)
-                    todo.extend(children.get(g, ()))
-                got = closures[f] = frozenset(got)
-            return got
-
         out = {}
         for i, t in enumerate(tests):
-            for f, cl in t[2].items():
+            raw = t[2]
+            children = None
+            for f, cl in raw.items():
                 if cl is None:
                     continue
                 c = cl >> 32
@@ -315,8 +301,22 @@ class Recorder:
                     continue
                 line = _r._site_line(cl)
                 later = [j for j in js if not called_from(j, c, line)]
+                if not later:
+                    continue
+                if children is None:
+                    children = {}
+                    for g, gc in raw.items():
+                        if gc is not None:
+                            children.setdefault(gc >> 32, []).append(g)
+                closure, todo = set(), [f]
+                while todo:
+                    g = todo.pop()
+                    if g in closure:
+                        continue
+                    closure.add(g)
+                    todo.extend(children.get(g, ()))
                 for j in later:
-                    out.setdefault(j, set()).update(closure(f))
+                    out.setdefault(j, set()).update(closure)
         return out
 
     def lines(self):
