@@ -453,6 +453,19 @@ static void narrow_collected(const apply_ctx *c)
 }
 
 /*
+ * What usable record `r` says of this change: the evidence that keeps its
+ * test (it executed a changed function or ran code from a changed file;
+ * caller frees), or NULL when it did neither. Counts the record used.
+ */
+static char *record_says(const apply_ctx *c, record *r, impact_buf *tmp)
+{
+	uint32_t fn = executed(r, c->marks, c->maxid);
+	const char *dep = fn == UINT32_MAX ? dep_changed(r, c->d->files, tmp) : NULL;
+	c->sel->records_used++;
+	return fn != UINT32_MAX || dep ? evidence(c->rec, r, fn, dep) : NULL;
+}
+
+/*
  * Whether record `r` of a doctest text file describes the old side: it
  * stands for no module of its own, so each module its examples import
  * (`ids`) must be out of reach of what changed since its run.
@@ -488,9 +501,9 @@ static void narrow_text_doctests(const apply_ctx *c)
 		const impact_selected *s = &sel->tests[i];
 		const impact_entry *e;
 		impact_u32vec ids = { 0 };
-		const char *reached = NULL, *dep;
+		const char *reached = NULL;
 		record *r;
-		uint32_t fn;
+		char *ev;
 		if (s->reason != IMPACT_SELECT_TEXT_DOCTEST || !s->by_examples)
 			continue;
 		if (!(r = record_of(c, s->target)))
@@ -519,11 +532,7 @@ static void narrow_text_doctests(const apply_ctx *c)
 			not_used(sel, i, r, r->why_not);
 			continue;
 		}
-		sel->records_used++;
-		fn = executed(r, c->marks, c->maxid);
-		dep = fn == UINT32_MAX ? dep_changed(r, c->d->files, &tmp) : NULL;
-		if (fn != UINT32_MAX || dep) {
-			char *ev = evidence(c->rec, r, fn, dep);
+		if ((ev = record_says(c, r, &tmp))) {
 			impact_selection_set_evidence(sel, i, ev);
 			free(ev);
 		} else {
@@ -610,12 +619,12 @@ static void narrow_tests(const apply_ctx *c)
 
 	for (size_t k = 0; k < c->nrecs; k++) {
 		record *r = &c->recs[k];
-		uint32_t file = impact_project_find(p, r->file), fn;
-		const char *dep, *mod;
+		uint32_t file = impact_project_find(p, r->file);
+		const char *mod;
 		size_t at = SIZE_MAX;
 		impact_recmods_verdict v;
 		bool imported;
-		char *note;
+		char *note, *ev;
 		if (file == IMPACT_STRPOOL_NONE || !(p->files[file].flags & IMPACT_PF_TEST) ||
 		    (p->files[file].flags & IMPACT_PF_GHOST))
 			continue;
@@ -647,11 +656,7 @@ static void narrow_tests(const apply_ctx *c)
 				not_used(sel, at, r, r->why_not);
 			continue;
 		}
-		sel->records_used++;
-		fn = executed(r, c->marks, c->maxid);
-		dep = fn == UINT32_MAX ? dep_changed(r, c->d->files, &tmp) : NULL;
-		if (fn != UINT32_MAX || dep) {
-			char *ev = evidence(c->rec, r, fn, dep);
+		if ((ev = record_says(c, r, &tmp))) {
 			if (at != SIZE_MAX) {
 				impact_selection_set_evidence(sel, at, ev);
 			} else {
