@@ -214,6 +214,7 @@ static void explain_tests(const walker *w, impact_precise *pr)
 
 static void walker_release(walker *w)
 {
+	impact_strlist_release(&w->cached_keys);
 	impact_u32vec_release(&w->tmp);
 	if (w->indexed) {
 		precise_index_release(&w->refs);
@@ -270,6 +271,8 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 		                  sym(facts_of(&w, w.cached_file), w.cached_sym)->name);
 		pr->cached = impact_buf_detach(&b);
 	}
+	pr->cached_keys = w.cached_keys; /* handed over */
+	memset(&w.cached_keys, 0, sizeof(w.cached_keys));
 	walker_release(&w);
 	impact_cache_read_end(p->cache);
 	precise_store_kept(&w, cache);
@@ -290,6 +293,7 @@ void impact_precise_free(impact_precise *pr)
 	free(pr->seed_why);
 	free(pr->touched);
 	free(pr->cached);
+	impact_strlist_release(&pr->cached_keys);
 	free(pr->seed_origin);
 	free(pr->seed_hops);
 	impact_reach_release(&pr->reach);

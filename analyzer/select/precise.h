@@ -48,6 +48,7 @@ typedef struct impact_precise {
 	bool too_many_changes; /* more changed modules than a walk is worth: not walked */
 	char *cached;         /* "path:name" of a reached function that caches its results
 	                         (a record cannot tell who reused them), or NULL (owned) */
+	impact_strlist cached_keys; /* every such function reached, "path\nqual" */
 } impact_precise;
 
 /*

@@ -222,10 +222,8 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 			w->hop[node] = 0;
 			w->label[node] = "body changed";
 			w->any_hit[id] = true;
-			if ((s->flags & IMPACT_SYMBOL_CACHED) && w->cached_file == NONE) {
-				w->cached_file = id;
-				w->cached_sym = new_syms.v[i];
-			}
+			if (s->flags & IMPACT_SYMBOL_CACHED)
+				precise_note_cached(w, id, new_syms.v[i]);
 			if ((s->flags & IMPACT_SYMBOL_DYNAMIC) || !strncmp(s->name, "pytest_", 7)) {
 				precise_make_seed(w, id, NONE); /* called by name, or calls by name */
 				continue;

@@ -107,6 +107,7 @@ typedef struct walker {
 	bool *any_hit;        /* per file: some symbol of it was reached */
 	uint32_t cached_file, cached_sym; /* the first reached function that caches its
 	                                     results (IMPACT_SYMBOL_CACHED), or NONE */
+	impact_strlist cached_keys; /* every such function reached: "path\nqual" */
 	bool new_seed;
 	index_t refs;         /* last name component -> (file, ref index) */
 	index_t binds;        /* imported name -> (file, import index) */
@@ -297,6 +298,8 @@ size_t precise_module_getattr_readers(walker *w, const target *t);
 /* precise_walk.c */
 /* Node (file, s) is reached from `via` (NONE: s is module-level code: an import-time seed). */
 void precise_reach(walker *w, uint32_t file, uint32_t s, uint32_t via);
+/* Function `s` of `file`, reached, caches its results: noted (cached_keys). */
+void precise_note_cached(walker *w, uint32_t file, uint32_t s);
 void precise_push_target(walker *w, uint32_t file, const char *name, uint32_t node);
 void precise_make_seed(walker *w, uint32_t file, uint32_t via);
 void precise_run_queue(walker *w);

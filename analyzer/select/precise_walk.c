@@ -63,6 +63,19 @@ void precise_make_seed(walker *w, uint32_t file, uint32_t via)
 	}
 }
 
+/* Function `s` of `file`, reached, caches its results (IMPACT_SYMBOL_CACHED). */
+void precise_note_cached(walker *w, uint32_t file, uint32_t s)
+{
+	impact_buf k = IMPACT_BUF_INIT;
+	if (w->cached_file == NONE) {
+		w->cached_file = file;
+		w->cached_sym = s;
+	}
+	impact_buf_printf(&k, "%s\n%s", w->p->files[file].path, sym(facts_of(w, file), s)->name);
+	impact_strlist_push(&w->cached_keys, k.ptr);
+	impact_buf_release(&k);
+}
+
 /* Node `node` (of `file`, symbol `s`) is reached from `via`. */
 static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 {
@@ -89,10 +102,8 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 		return; /* the test module is selected; tests are not called */
 	{
 		const impact_symbol *sy = sym(ff, s);
-		if ((sy->flags & IMPACT_SYMBOL_CACHED) && w->cached_file == NONE) {
-			w->cached_file = file;
-			w->cached_sym = s;
-		}
+		if (sy->flags & IMPACT_SYMBOL_CACHED)
+			precise_note_cached(w, file, s);
 		/*
 		 * A pytest hook (pytest_configure, a plugin object's
 		 * pytest_runtest_setup...) is called by name in every session that

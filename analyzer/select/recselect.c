@@ -237,6 +237,55 @@ static void import_seeds(impact_records *rec, impact_recdelta *d, const impact_p
 	sqlite3_finalize(st);
 }
 
+/* Does id list `ids` (n of them, maybe unaligned) hold one marked in `marks`? */
+static bool holds_marked(const void *ids, size_t n, const bool *marks, int64_t maxid)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id;
+		memcpy(&id, (const char *)ids + i * sizeof(id), sizeof(id));
+		if ((int64_t)id <= maxid && marks[id])
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A function that caches its results (@cache, @lru_cache...), reached by
+ * the change (`keys`, "path\nqual"), may hand a later test a result an
+ * earlier test computed, without running, and no record shows who reused
+ * it. Its results depend on the change only if computing one ran a
+ * changed function: then some record (a test file's, or a module
+ * import's) holds both. True when one does: records cannot decide.
+ */
+static bool cache_reused(impact_records *rec, const record *recs, size_t nrecs,
+                         const bool *marks, int64_t maxid, const impact_strlist *keys)
+{
+	json_t *set;
+	bool *cmarks, hit = false;
+	int64_t cmax = 0;
+	sqlite3_stmt *st = NULL;
+	if (!keys->n)
+		return false;
+	set = json_object();
+	for (size_t i = 0; i < keys->n; i++)
+		json_object_set_new(set, keys->items[i], json_true());
+	cmarks = func_marks(rec, set, &cmax);
+	json_decref(set);
+	for (size_t i = 0; i < nrecs && !hit; i++)
+		hit = holds_marked(recs[i].ids, recs[i].nids, cmarks, cmax) &&
+		      holds_marked(recs[i].ids, recs[i].nids, marks, maxid);
+	if (!hit && sqlite3_prepare_v2(rec->db, "SELECT fset.ids FROM modimp JOIN fset ON fset.id = "
+	                               "modimp.fset", -1, &st, NULL) == SQLITE_OK)
+		while (!hit && sqlite3_step(st) == SQLITE_ROW) {
+			const void *ids = sqlite3_column_blob(st, 0);
+			size_t n = (size_t)sqlite3_column_bytes(st, 0) / sizeof(uint32_t);
+			hit = holds_marked(ids, n, cmarks, cmax) && holds_marked(ids, n, marks, maxid);
+		}
+	sqlite3_finalize(st);
+	free(cmarks);
+	return hit;
+}
+
 /* Is record `r` shown to describe A? Caches per tree R in `trees`. */
 typedef struct stale_tree {
 	git_oid id;
@@ -702,26 +751,12 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	impact_recdelta_init(&d);
 	if (sel->full_suite || !changes->n)
 		goto done;
-	/*
-	 * A reached function that caches its results (@cache, @lru_cache,
-	 * @cached_property...): a test may have reused a result an earlier
-	 * test computed, without running it, and no record shows that. So
-	 * may any when no walk says what was reached (--coarse, a walk that
-	 * gave up). The static selection stands, said once.
-	 */
-	if (!sel->precise || sel->precise->gave_up || sel->precise->cached) {
-		if (notes && sel->precise && sel->precise->cached) {
-			impact_buf b = IMPACT_BUF_INIT;
-			impact_buf_printf(&b, "recorded dependencies not used: %s caches its results, "
-			                      "and a test may have reused one without running it",
-			                  sel->precise->cached);
-			impact_strlist_push(notes, b.ptr);
-			impact_buf_release(&b);
-		} else if (notes) {
+	/* Without a walk of what the change reaches, caches cannot be ruled out (below). */
+	if (!sel->precise || sel->precise->gave_up) {
+		if (notes)
 			impact_strlist_push(notes, "recorded dependencies not used: without a walk of "
 			                           "the functions the change reaches, impact cannot tell "
 			                           "whether a test reused a cached result");
-		}
 		goto done;
 	}
 	load_records(rec, &recs, &nrecs);
@@ -736,6 +771,17 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 		impact_recdelta_add(&d, p, parser, &ra, &rb, c->old_path, c->new_path);
 	}
 	marks = func_marks(rec, d.funcs, &maxid);
+	if (cache_reused(rec, recs, nrecs, marks, maxid, &sel->precise->cached_keys)) {
+		if (notes) {
+			impact_buf b = IMPACT_BUF_INIT;
+			impact_buf_printf(&b, "recorded dependencies not used: %s caches its results, "
+			                      "and a test may have reused one without running it",
+			                  sel->precise->cached ? sel->precise->cached : "a function");
+			impact_strlist_push(notes, b.ptr);
+			impact_buf_release(&b);
+		}
+		goto done;
+	}
 	import_seeds(rec, &d, p, marks, maxid, changes);
 	/*
 	 * Readers of changed data files (named in a string) are import-time

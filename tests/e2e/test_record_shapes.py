@@ -201,6 +201,28 @@ def test_a_cache_filled_through_another_path(rrepo):
     assert "tests/test_2.py" in rrepo.listing("HEAD~1..")
 
 
+def test_a_cache_that_never_ran_the_change_leaves_records_deciding(rrepo):
+    """lookup() caches its results and names rare(), but no recorded run of
+    it ran rare(): no cached result depends on the change, so records
+    decide (the static walk keeps test_lookup through that name)."""
+    rrepo.write_many({
+        "cells/__init__.py": "",
+        "cells/names.py": ("import functools\n\n\n@functools.lru_cache(maxsize=None)\n"
+                           "def lookup(name):\n    if name == 'never':\n        return rare()\n"
+                           "    return 1\n\n\ndef rare():\n    return 2\n"),
+        "tests/test_lookup.py": "from cells.names import lookup\n\n\ndef test_lookup():\n    assert lookup('a') == 1\n",
+        "tests/test_rare.py": "from cells.names import rare\n\n\ndef test_rare():\n    assert rare() == 2\n",
+    })
+    rrepo.commit("names")
+    record_all(rrepo)
+    change(rrepo, "cells/names.py", "return 2", "return 3")
+    assert failing(rrepo) == ["tests/test_rare.py"]
+    assert sorted(rrepo.listing("--no-records", "HEAD~1..")) == ["tests/test_lookup.py", "tests/test_rare.py"]
+    r = rrepo.impact("--list", "HEAD~1..")
+    assert r.stdout.decode().split() == ["tests/test_rare.py"]
+    assert b"caches its results" not in r.stderr, r.stderr
+
+
 # --- 3. pytest's rootdir below the repository -----------------------------------
 
 def rootdir_project(repo, where):
