@@ -57,7 +57,6 @@ static void walker_init(walker *w, impact_precise *pr, const impact_project *p,
 
 	w->p = p;
 	w->bound = bound;
-	w->cached_file = w->cached_sym = NONE;
 	w->skip_kinds = skip_kinds | (1u << IMPACT_EDGE_LAZY);
 	/*
 	 * A change to thousands of modules (a first commit, a mass reformat)
@@ -215,6 +214,9 @@ static void explain_tests(const walker *w, impact_precise *pr)
 static void walker_release(walker *w)
 {
 	impact_strlist_release(&w->cached_keys);
+	impact_u32vec_release(&w->cached_nodes);
+	impact_strlist_release(&w->cache_readers);
+	impact_u32vec_release(&w->cache_reader_of);
 	impact_u32vec_release(&w->tmp);
 	if (w->indexed) {
 		precise_index_release(&w->refs);
@@ -265,14 +267,12 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	explain_tests(&w, pr);
 	pr->touched = w.any_hit; /* handed over */
 	w.any_hit = NULL;
-	if (w.cached_file != NONE) {
-		impact_buf b = IMPACT_BUF_INIT;
-		impact_buf_printf(&b, "%s:%s", p->files[w.cached_file].path,
-		                  sym(facts_of(&w, w.cached_file), w.cached_sym)->name);
-		pr->cached = impact_buf_detach(&b);
-	}
 	pr->cached_keys = w.cached_keys; /* handed over */
 	memset(&w.cached_keys, 0, sizeof(w.cached_keys));
+	pr->cache_readers = w.cache_readers;
+	memset(&w.cache_readers, 0, sizeof(w.cache_readers));
+	pr->cache_reader_of = w.cache_reader_of;
+	memset(&w.cache_reader_of, 0, sizeof(w.cache_reader_of));
 	walker_release(&w);
 	impact_cache_read_end(p->cache);
 	precise_store_kept(&w, cache);
@@ -292,8 +292,9 @@ void impact_precise_free(impact_precise *pr)
 	}
 	free(pr->seed_why);
 	free(pr->touched);
-	free(pr->cached);
 	impact_strlist_release(&pr->cached_keys);
+	impact_strlist_release(&pr->cache_readers);
+	impact_u32vec_release(&pr->cache_reader_of);
 	free(pr->seed_origin);
 	free(pr->seed_hops);
 	impact_reach_release(&pr->reach);

@@ -46,9 +46,10 @@ typedef struct impact_precise {
 	                         use whole modules */
 	bool facts_lost;      /* a file's symbols could not be reloaded (unreadable now) */
 	bool too_many_changes; /* more changed modules than a walk is worth: not walked */
-	char *cached;         /* "path:name" of a reached function that caches its results
-	                         (a record cannot tell who reused them), or NULL (owned) */
 	impact_strlist cached_keys; /* every such function reached, "path\nqual" */
+	impact_strlist cache_readers; /* every function naming one of them, "path\nqual":
+	                                 it may read a result another test computed */
+	impact_u32vec cache_reader_of; /* per reader: the index in cached_keys it names */
 } impact_precise;
 
 /*

@@ -105,9 +105,10 @@ typedef struct walker {
 	bool *seed;           /* per file: import-time changed (module seed) */
 	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
 	bool *any_hit;        /* per file: some symbol of it was reached */
-	uint32_t cached_file, cached_sym; /* the first reached function that caches its
-	                                     results (IMPACT_SYMBOL_CACHED), or NONE */
 	impact_strlist cached_keys; /* every such function reached: "path\nqual" */
+	impact_u32vec cached_nodes; /* their nodes, in the same order */
+	impact_strlist cache_readers; /* code naming one of them: "path\nqual" */
+	impact_u32vec cache_reader_of; /* per reader: its function's index in cached_keys */
 	bool new_seed;
 	index_t refs;         /* last name component -> (file, ref index) */
 	index_t binds;        /* imported name -> (file, import index) */

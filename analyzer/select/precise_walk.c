@@ -67,12 +67,32 @@ void precise_make_seed(walker *w, uint32_t file, uint32_t via)
 void precise_note_cached(walker *w, uint32_t file, uint32_t s)
 {
 	impact_buf k = IMPACT_BUF_INIT;
-	if (w->cached_file == NONE) {
-		w->cached_file = file;
-		w->cached_sym = s;
-	}
 	impact_buf_printf(&k, "%s\n%s", w->p->files[file].path, sym(facts_of(w, file), s)->name);
 	impact_strlist_push(&w->cached_keys, k.ptr);
+	impact_u32vec_push(&w->cached_nodes, node_of(w, file, s));
+	impact_buf_release(&k);
+}
+
+/*
+ * Function `owner` of file y names target t. When t stands for a function
+ * that caches its results, y's function may read a result computed in
+ * another test without running it: noted (cache_readers). Module-level
+ * code is no reader here: it runs at import, which the walk seeds.
+ */
+static void note_reader(walker *w, const target *t, uint32_t y, uint32_t owner)
+{
+	const impact_pyfacts *f;
+	impact_buf k = IMPACT_BUF_INIT;
+	uint32_t i = 0;
+	if (owner == NONE || !w->cached_nodes.n)
+		return;
+	while (i < w->cached_nodes.n && w->cached_nodes.v[i] != t->node)
+		i++;
+	if (i == w->cached_nodes.n || !(f = facts_of(w, y)) || owner >= nsyms(f))
+		return;
+	impact_buf_printf(&k, "%s\n%s", w->p->files[y].path, sym(f, owner)->name);
+	impact_strlist_push(&w->cache_readers, k.ptr);
+	impact_u32vec_push(&w->cache_reader_of, i);
 	impact_buf_release(&k);
 }
 
@@ -194,6 +214,7 @@ static size_t process(walker *w, const target *t)
 		}
 		if (how && !w->hit[node_of(w, y, ref_owner(r))] && in_bound(w, y))
 			w->how[node_of(w, y, ref_owner(r))] = how;
+		note_reader(w, t, y, ref_owner(r));
 		reach(w, y, ref_owner(r), t->node);
 	}
 	/* getattr(obj, name): attributes of obj only (dunders and dict/list names: through their class). */
@@ -210,6 +231,7 @@ static size_t process(walker *w, const target *t)
 		matches++;
 		if (!w->hit[node] && in_bound(w, y))
 			w->how[node] = precise_names_how(w, y, r, how);
+		note_reader(w, t, y, ref_owner(r));
 		reach(w, y, ref_owner(r), t->node);
 	}
 	/* A module's __getattr__ runs for whoever reads a name the module lacks (it is named so). */

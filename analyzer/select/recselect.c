@@ -23,37 +23,13 @@
 #include "fnhash.h"
 #include "path.h"
 #include "precise.h"
+#include "reccache.h"
 #include "records_private.h"
 #include "recdelta.h"
 #include "recmods.h"
 #include "textdoctest.h"
 
 #include <jansson.h>
-
-/* Ids of func rows whose (path, qual) is in `funcs`; a bool per id. */
-static bool *func_marks(impact_records *rec, const json_t *funcs, int64_t *maxid)
-{
-	sqlite3_stmt *st = NULL;
-	bool *marks;
-	impact_buf k = IMPACT_BUF_INIT;
-	*maxid = 0;
-	if (sqlite3_prepare_v2(rec->db, "SELECT MAX(id) FROM func", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		*maxid = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	marks = impact_xcalloc((size_t)*maxid + 1, sizeof(bool));
-	if (sqlite3_prepare_v2(rec->db, "SELECT id, path, qual FROM func", -1, &st, NULL) == SQLITE_OK)
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			int64_t id = sqlite3_column_int64(st, 0);
-			impact_buf_clear(&k);
-			impact_buf_printf(&k, "%s\n%s", sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
-			if (id >= 0 && id <= *maxid && json_object_get(funcs, k.ptr))
-				marks[id] = true;
-		}
-	sqlite3_finalize(st);
-	impact_buf_release(&k);
-	return marks;
-}
 
 /* The name of func `id` as "path:qual" (caller frees), for evidence. */
 static char *func_name(impact_records *rec, uint32_t id)
@@ -148,7 +124,7 @@ static bool reads_known(impact_records *rec, const record *recs, size_t nrecs, j
 }
 
 /* The first of r's functions marked, or UINT32_MAX. */
-static uint32_t executed(const record *r, const bool *marks, int64_t maxid)
+static uint32_t executed(const record *r, const uint32_t *marks, int64_t maxid)
 {
 	for (size_t i = 0; i < r->nids; i++)
 		if ((int64_t)r->ids[i] <= maxid && marks[r->ids[i]])
@@ -192,7 +168,7 @@ static void load_records(impact_records *rec, record **out, size_t *n)
  * to run nothing changed at import time: it is import-time changed too.
  */
 static void import_seeds(impact_records *rec, impact_recdelta *d, const impact_project *p,
-                         const bool *marks, int64_t maxid, const impact_changeset *changes)
+                         const uint32_t *marks, int64_t maxid, const impact_changeset *changes)
 {
 	sqlite3_stmt *st = NULL;
 	for (size_t i = 0; i < changes->n; i++) {
@@ -237,61 +213,12 @@ static void import_seeds(impact_records *rec, impact_recdelta *d, const impact_p
 	sqlite3_finalize(st);
 }
 
-/* Does id list `ids` (n of them, maybe unaligned) hold one marked in `marks`? */
-static bool holds_marked(const void *ids, size_t n, const bool *marks, int64_t maxid)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t id;
-		memcpy(&id, (const char *)ids + i * sizeof(id), sizeof(id));
-		if ((int64_t)id <= maxid && marks[id])
-			return true;
-	}
-	return false;
-}
-
-/*
- * A function that caches its results (@cache, @lru_cache...), reached by
- * the change (`keys`, "path\nqual"), may hand a later test a result an
- * earlier test computed, without running, and no record shows who reused
- * it. Its results depend on the change only if computing one ran a
- * changed function: then some record (a test file's, or a module
- * import's) holds both. True when one does: records cannot decide.
- */
-static bool cache_reused(impact_records *rec, const record *recs, size_t nrecs,
-                         const bool *marks, int64_t maxid, const impact_strlist *keys)
-{
-	json_t *set;
-	bool *cmarks, hit = false;
-	int64_t cmax = 0;
-	sqlite3_stmt *st = NULL;
-	if (!keys->n)
-		return false;
-	set = json_object();
-	for (size_t i = 0; i < keys->n; i++)
-		json_object_set_new(set, keys->items[i], json_true());
-	cmarks = func_marks(rec, set, &cmax);
-	json_decref(set);
-	for (size_t i = 0; i < nrecs && !hit; i++)
-		hit = holds_marked(recs[i].ids, recs[i].nids, cmarks, cmax) &&
-		      holds_marked(recs[i].ids, recs[i].nids, marks, maxid);
-	if (!hit && sqlite3_prepare_v2(rec->db, "SELECT fset.ids FROM modimp JOIN fset ON fset.id = "
-	                               "modimp.fset", -1, &st, NULL) == SQLITE_OK)
-		while (!hit && sqlite3_step(st) == SQLITE_ROW) {
-			const void *ids = sqlite3_column_blob(st, 0);
-			size_t n = (size_t)sqlite3_column_bytes(st, 0) / sizeof(uint32_t);
-			hit = holds_marked(ids, n, cmarks, cmax) && holds_marked(ids, n, marks, maxid);
-		}
-	sqlite3_finalize(st);
-	free(cmarks);
-	return hit;
-}
-
 /* Is record `r` shown to describe A? Caches per tree R in `trees`. */
 typedef struct stale_tree {
 	git_oid id;
 	impact_recdelta d;
 	impact_reach reach;
-	bool *marks;
+	uint32_t *marks;
 	int64_t maxid;
 } stale_tree;
 
@@ -333,7 +260,7 @@ static void judge(record *r, impact_records *rec, git_repository *repo, const im
 			impact_recdelta_trees(&nt.d, repo, p, parser, cache, rt, a);
 		git_tree_free(rt);
 		impact_graph_dependents(&nt.reach, p->graph, nt.d.seeds.v, nt.d.seeds.n, 0);
-		nt.marks = func_marks(rec, nt.d.funcs, &nt.maxid);
+		nt.marks = impact_reccache_func_tags(rec, nt.d.funcs, &nt.maxid);
 		IMPACT_PUSH(*trees, *ntrees, *atrees, nt);
 		t = &(*trees)[*ntrees - 1];
 	}
@@ -388,8 +315,12 @@ typedef struct apply_ctx {
 	const impact_reach *reach;      /* from every import-time seed */
 	const impact_reach *hard;       /* from the hard ones (recmods.h) */
 	impact_recmods *mods;           /* the soft ones */
-	const bool *marks;
+	const uint32_t *marks;
 	int64_t maxid;
+	const uint32_t *readers; /* per func id: names a cached function whose result may
+	                            be stale (reccache.h), or NULL */
+	int64_t rmax;
+	const impact_precise *precise;
 	const char *filter;
 } apply_ctx;
 
@@ -416,6 +347,27 @@ static record *record_of(const apply_ctx *c, const char *path)
 }
 
 static void not_used(impact_selection *sel, size_t at, const record *r, const char *why);
+static char *record_says(const apply_ctx *c, record *r, impact_buf *tmp);
+
+/*
+ * Evidence for a test kept because it executed `fn`, which names a
+ * function caching its results: a result computed in another test,
+ * while changed code ran, may have been reused here without running.
+ */
+static char *reuse_evidence(const apply_ctx *c, const record *r, uint32_t fn)
+{
+	impact_buf b = IMPACT_BUF_INIT;
+	char sha[8], *name = func_name(c->rec, fn);
+	const char *key = c->precise->cached_keys.items[c->readers[fn] - 1];
+	const char *nl = strchr(key, '\n');
+	git_oid_tostr(sha, sizeof(sha), &r->tree);
+	impact_buf_printf(&b, "executed %s in its run at %s, which may reuse a result %.*s:%s "
+	                      "caches (computing one ran changed code)",
+	                  name, sha, (int)(nl - key), key, nl + 1);
+	free(name);
+	return impact_buf_detach(&b);
+}
+
 static char *recorded(const record *r, const char *what, const char *path);
 
 /*
@@ -449,8 +401,7 @@ static void narrow_collected(const apply_ctx *c)
 		for (size_t e = 0; e < n && !missing && !bad; e++) {
 			const char *path = impact_snapshot_entry(p->snap, e)->path;
 			record *r;
-			uint32_t fn;
-			const char *dep;
+			char *ev;
 			if (strcmp(s.target, ".") && (strncmp(path, s.target, tlen) || path[tlen] != '/'))
 				continue;
 			if (!impact_collector_collects(col, path))
@@ -465,10 +416,7 @@ static void narrow_collected(const apply_ctx *c)
 				bad = r;
 				break;
 			}
-			fn = executed(r, c->marks, c->maxid);
-			dep = fn == UINT32_MAX ? dep_changed(r, c->d->files, &tmp) : NULL;
-			if (fn != UINT32_MAX || dep) {
-				char *ev = evidence(c->rec, r, fn, dep);
+			if ((ev = record_says(c, r, &tmp))) {
 				impact_strlist_push(&keep, path);
 				impact_strlist_push(&why, ev);
 				free(ev);
@@ -508,9 +456,13 @@ static void narrow_collected(const apply_ctx *c)
  */
 static char *record_says(const apply_ctx *c, record *r, impact_buf *tmp)
 {
-	uint32_t fn = executed(r, c->marks, c->maxid);
+	uint32_t fn = executed(r, c->marks, c->maxid), rd = UINT32_MAX;
 	const char *dep = fn == UINT32_MAX ? dep_changed(r, c->d->files, tmp) : NULL;
 	c->sel->records_used++;
+	if (fn == UINT32_MAX && !dep && c->readers)
+		rd = executed(r, c->readers, c->rmax);
+	if (rd != UINT32_MAX)
+		return reuse_evidence(c, r, rd);
 	return fn != UINT32_MAX || dep ? evidence(c->rec, r, fn, dep) : NULL;
 }
 
@@ -740,8 +692,8 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	record *recs = NULL;
 	size_t nrecs = 0, ntrees = 0, atrees = 0;
 	stale_tree *trees = NULL;
-	bool *marks = NULL;
-	int64_t maxid = 0;
+	uint32_t *marks = NULL, *readers = NULL;
+	int64_t maxid = 0, rmax = 0;
 	impact_recreader ra = { repo, old_tree, NULL, cache }, rb = { repo, NULL, new_side, cache };
 	apply_ctx ctx;
 	int rc = 0;
@@ -770,17 +722,14 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 		const impact_change *c = &changes->changes[i];
 		impact_recdelta_add(&d, p, parser, &ra, &rb, c->old_path, c->new_path);
 	}
-	marks = func_marks(rec, d.funcs, &maxid);
-	if (cache_reused(rec, recs, nrecs, marks, maxid, &sel->precise->cached_keys)) {
-		if (notes) {
-			impact_buf b = IMPACT_BUF_INIT;
-			impact_buf_printf(&b, "recorded dependencies not used: %s caches its results, "
-			                      "and a test may have reused one without running it",
-			                  sel->precise->cached ? sel->precise->cached : "a function");
-			impact_strlist_push(notes, b.ptr);
-			impact_buf_release(&b);
-		}
-		goto done;
+	marks = impact_reccache_func_tags(rec, d.funcs, &maxid);
+	{
+		/* Tests that may have reused a cached result the change makes stale. */
+		impact_reccache_ids *ids = impact_xcalloc(nrecs, sizeof(*ids));
+		for (size_t i = 0; i < nrecs; i++)
+			ids[i] = (impact_reccache_ids){ recs[i].ids, recs[i].nids };
+		readers = impact_reccache_readers(rec, sel->precise, ids, nrecs, marks, maxid, &rmax);
+		free(ids);
 	}
 	import_seeds(rec, &d, p, marks, maxid, changes);
 	/*
@@ -815,6 +764,9 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	ctx.mods = mods;
 	ctx.marks = marks;
 	ctx.maxid = maxid;
+	ctx.readers = readers;
+	ctx.rmax = rmax;
+	ctx.precise = sel->precise;
 	ctx.filter = filter;
 	narrow_tests(&ctx);
 	narrow_collected(&ctx);
@@ -838,6 +790,7 @@ done:
 	}
 	free(trees);
 	free(marks);
+	free(readers);
 	impact_reach_release(&reach);
 	impact_reach_release(&hard);
 	impact_recmods_free(mods);
