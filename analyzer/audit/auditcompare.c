@@ -227,7 +227,13 @@ void audit_compare(impact_audit_record *rec, const impact_suite_result *run,
 		    !impact_audit_has(&rec->missed, rec->failing.items[i]))
 			impact_strlist_push(&rec->selected, rec->failing.items[i]);
 	impact_audit_sort_unique(&rec->selected);
+	/* The suite's files: impact's test files, and what else pytest ran (data-file items). */
 	rec->test_files = test_files->n;
+	for (size_t i = 0; ran_before && i < ran_before->n; i++)
+		rec->test_files += !impact_audit_has(test_files, ran_before->items[i]);
+	for (size_t i = 0; i < rec->selected.n; i++)
+		rec->test_files += !impact_audit_has(test_files, rec->selected.items[i]) &&
+		                   !(ran_before && impact_audit_has(ran_before, rec->selected.items[i]));
 	rec->full_suite = sel->full_suite;
 	rec->full_reason = sel->full_reason ? impact_xstrdup(sel->full_reason) : NULL;
 	impact_strlist_release(&ufiles);

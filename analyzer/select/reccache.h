@@ -9,6 +9,7 @@
 #include "precise.h"
 #include "records.h"
 
+#include <git2.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,14 +32,16 @@ typedef struct impact_reccache_ids {
 
 /*
  * The functions that may read a stale cached result: for each function
- * `pr` reached that caches its results (pr->cached_keys) and that some
- * record (`recs`, or a module import's) ran beside a changed function
- * (`marks`), the functions that name it (pr->cache_readers). Per func
+ * `pr` reached that caches its results (pr->cached_keys) whose recorded
+ * computation on `old_tree` ran a changed function (`marks`), or without
+ * such a record, that some record (`recs`, or a module import's) ran
+ * beside a changed function, the functions that name it (pr->cache_readers). Per func
  * row id, 1 + the index in pr->cached_keys of the function it names, 0
  * for none; NULL when no cached function qualifies. Caller frees.
  */
 uint32_t *impact_reccache_readers(impact_records *rec, const impact_precise *pr,
-                                  const impact_reccache_ids *recs, size_t nrecs,
-                                  const uint32_t *marks, int64_t maxid, int64_t *rmax);
+                                  const git_oid *old_tree, const impact_reccache_ids *recs,
+                                  size_t nrecs, const uint32_t *marks, int64_t maxid,
+                                  int64_t *rmax);
 
 #endif

@@ -8,8 +8,10 @@
  * non-Python files it ran code from or read, the -k/-m it ran under),
  * modimp (per module: the fset of what ran while it was imported, and
  * the files read then), mpath and mset (the modules each test file's
- * process had imported, recmods.c; rec.mset NULL when unknown). A store
- * of another version is dropped and rebuilt quietly.
+ * process had imported, recmods.c; rec.mset NULL when unknown), cache
+ * (per function caching its results: the fset of what computing its
+ * results ran, and the tree, reccache.c). A store of another version is
+ * dropped and rebuilt quietly.
  */
 #include "records.h"
 
@@ -40,9 +42,11 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS opaque (file TEXT PRIMARY KEY, why TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS mpath (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS mset (id INTEGER PRIMARY KEY, digest INTEGER UNIQUE NOT NULL,"
-	"  ids BLOB NOT NULL);";
+	"  ids BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS cache (func INTEGER PRIMARY KEY, fset INTEGER NOT NULL,"
+	"  tree BLOB NOT NULL);";
 
-static int db_error(impact_records *rec, const char *what)
+int impact_records__db_error(impact_records *rec, const char *what)
 {
 	return impact_error_set(IMPACT_ERROR, "recorded dependencies '%s': cannot %s: %s; "
 	                        "'impact records clear' starts them anew", rec->path, what,
@@ -117,13 +121,13 @@ static int check_version(impact_records *rec)
 	                 "DROP TABLE IF EXISTS func; DROP TABLE IF EXISTS fset;"
 	                 "DROP TABLE IF EXISTS rec; DROP TABLE IF EXISTS modimp;"
 	                 "DROP TABLE IF EXISTS opaque; DROP TABLE IF EXISTS mpath;"
-	                 "DROP TABLE IF EXISTS mset;", NULL, NULL,
+	                 "DROP TABLE IF EXISTS mset; DROP TABLE IF EXISTS cache;", NULL, NULL,
 	                 NULL) != SQLITE_OK ||
 	    sqlite3_exec(rec->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(rec->db,
 	                 "INSERT OR REPLACE INTO meta VALUES ('version', '" IMPACT_RECORDS_VERSION "');",
 	                 NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(rec, "reset its tables");
+		return impact_records__db_error(rec, "reset its tables");
 	return 0;
 }
 
@@ -143,7 +147,7 @@ int impact_records_open(impact_records **out, git_repository *repo, bool create)
 	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(rec->db, 5000) != SQLITE_OK ||
 	    sqlite3_exec(rec->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_error(rec, "open");
+		rc = impact_records__db_error(rec, "open");
 		goto done;
 	}
 	rc = check_version(rec);
@@ -215,6 +219,8 @@ typedef struct ingest {
 	int64_t *keyline;
 	int64_t *keyfunc;       /* func id of key n once known, else 0 */
 	size_t nkeys;
+	impact_u32vec cached;   /* func ids of functions caching their results */
+	impact_u32vec *computed; /* per one of them: what computing its results ran */
 	bool failed;
 } ingest;
 
@@ -516,6 +522,54 @@ static void ingest_import(ingest *in, json_t *line)
 	impact_buf_release(&joined);
 }
 
+/* A function caching its results and what computing them ran (xdist workers: the union). */
+static void ingest_cache(ingest *in, json_t *line)
+{
+	impact_u32vec fn = { 0 };
+	json_t *one = json_pack("[O]", json_object_get(line, "fn"));
+	impact_strlist deps = { 0 };
+	size_t i = 0;
+	if (one && add_keys(in, &fn, &deps, one) && fn.n == 1) {
+		while (i < in->cached.n && in->cached.v[i] != fn.v[0])
+			i++;
+		if (i == in->cached.n) {
+			impact_u32vec_push(&in->cached, fn.v[0]);
+			in->computed = impact_xrealloc(in->computed, in->cached.n * sizeof(*in->computed));
+			memset(&in->computed[i], 0, sizeof(*in->computed));
+		}
+		add_keys(in, &in->computed[i], &deps, json_object_get(line, "fns"));
+		impact_u32vec_push(&in->computed[i], fn.v[0]);
+	}
+	json_decref(one);
+	impact_u32vec_release(&fn);
+	impact_strlist_release(&deps);
+}
+
+static void store_caches(ingest *in)
+{
+	sqlite3_stmt *st = NULL;
+	if (!in->cached.n || !in->run->tree)
+		return;
+	if (sqlite3_prepare_v2(in->rec->db, "INSERT OR REPLACE INTO cache VALUES (?, ?, ?)", -1, &st,
+	                       NULL) != SQLITE_OK) {
+		in->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < in->cached.n; i++) {
+		int64_t set;
+		uniq(&in->computed[i]);
+		if ((set = impact_records__set_id(in->rec->db, "fset", &in->computed[i])) < 0)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, in->cached.v[i]);
+		sqlite3_bind_int64(st, 2, set);
+		sqlite3_bind_blob(st, 3, in->run->tree->id, GIT_OID_RAWSZ, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			in->failed = true;
+	}
+	sqlite3_finalize(st);
+}
+
 /* One tests-<pid>.jsonl file of the sink. */
 static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 {
@@ -564,6 +618,8 @@ static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 			ingest_test(in, line);
 		} else if (kind && !strcmp(kind, "import")) {
 			ingest_import(in, line);
+		} else if (kind && !strcmp(kind, "cache")) {
+			ingest_cache(in, line);
 		} else if (kind && !strcmp(kind, "keys")) {
 			ingest_keys(in, line);
 		} else if (kind) {
@@ -676,6 +732,10 @@ static void ingest_release(ingest *in)
 		free(in->tests[i].opaque);
 	}
 	free(in->tests);
+	for (size_t i = 0; i < in->cached.n; i++)
+		impact_u32vec_release(&in->computed[i]);
+	free(in->computed);
+	impact_u32vec_release(&in->cached);
 	free(in->recorder);
 	json_decref(in->file_index);
 	json_decref(in->test_index);
@@ -729,7 +789,7 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 	                       -1, &in.ins_func, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(rec->db, "SELECT id FROM func WHERE path = ? AND qual = ? AND hash = ?",
 	                       -1, &in.get_func, NULL) != SQLITE_OK) {
-		rc = db_error(rec, "write");
+		rc = impact_records__db_error(rec, "write");
 		goto done;
 	}
 	for (size_t i = 0; i < names.n; i++) {
@@ -739,6 +799,7 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 		impact_buf_release(&path);
 	}
 	store_tests(&in);
+	store_caches(&in);
 	if (in.recorder && !in.failed) {
 		sqlite3_stmt *st = NULL;
 		if (sqlite3_prepare_v2(rec->db, "INSERT OR REPLACE INTO meta VALUES ('recorder', ?)", -1,
@@ -749,126 +810,11 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 		sqlite3_finalize(st);
 	}
 	if (in.failed || sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_error(rec, "write");
+		rc = impact_records__db_error(rec, "write");
 		sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
 	}
 done:
 	impact_strlist_release(&names);
 	ingest_release(&in);
-	return rc;
-}
-
-/* ---- stats, clear, export, import ------------------------------------------ */
-
-static size_t count(impact_records *rec, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	size_t n = 0;
-	if (sqlite3_prepare_v2(rec->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-int impact_records_stats_get(impact_records *rec, impact_records_stats *out)
-{
-	struct stat sb;
-	memset(out, 0, sizeof(*out));
-	out->files = count(rec, "SELECT COUNT(*) FROM rec");
-	out->tests = count(rec, "SELECT COALESCE(SUM(ntests), 0) FROM rec");
-	out->functions = count(rec, "SELECT COUNT(*) FROM func");
-	out->sets = count(rec, "SELECT COUNT(*) FROM fset");
-	out->modules = count(rec, "SELECT COUNT(*) FROM modimp");
-	out->bytes = stat(rec->path, &sb) == 0 ? (int64_t)sb.st_size : 0;
-	return 0;
-}
-
-char *impact_records_recorder(impact_records *rec)
-{
-	sqlite3_stmt *st = NULL;
-	char *out = NULL;
-	if (sqlite3_prepare_v2(rec->db, "SELECT v FROM meta WHERE k = 'recorder'", -1, &st,
-	                       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_text(st, 0))
-		out = impact_xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return out;
-}
-
-size_t impact_records_count_at(impact_records *rec, const git_oid *tree)
-{
-	sqlite3_stmt *st = NULL;
-	size_t n = 0;
-	if (sqlite3_prepare_v2(rec->db, "SELECT COUNT(*) FROM rec WHERE tree = ?", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_blob(st, 1, tree->id, GIT_OID_RAWSZ, SQLITE_TRANSIENT) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-int impact_records_clear(git_repository *repo)
-{
-	char *path = impact_records_path(repo);
-	int rc = 0;
-	if (unlink(path) != 0 && errno != ENOENT)
-		rc = impact_error_from_errno(errno, "cannot remove '%s'", path);
-	free(path);
-	return rc;
-}
-
-int impact_records_export(git_repository *repo, const char *path)
-{
-	impact_records *rec = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc;
-	if ((rc = impact_records_open(&rec, repo, false)) < 0)
-		return rc;
-	unlink(path);
-	if (sqlite3_prepare_v2(rec->db, "VACUUM INTO ?", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = impact_error_set(IMPACT_ERROR, "cannot export the records to '%s': %s",
-		                      path, sqlite3_errmsg(rec->db));
-	sqlite3_finalize(st);
-	impact_records_close(rec);
-	return rc;
-}
-
-int impact_records_import(git_repository *repo, const char *path)
-{
-	sqlite3 *src = NULL;
-	impact_records *rec = NULL;
-	sqlite3_backup *bk;
-	sqlite3_stmt *st = NULL;
-	bool ok = false;
-	int rc = 0;
-
-	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		rc = impact_error_set(IMPACT_EINVALID, "cannot read records from '%s': %s",
-		                      path, sqlite3_errmsg(src));
-		goto done;
-	}
-	if (sqlite3_prepare_v2(src, "SELECT v FROM meta WHERE k = 'version'", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		ok = !strcmp((const char *)sqlite3_column_text(st, 0), IMPACT_RECORDS_VERSION);
-	sqlite3_finalize(st);
-	if (!ok) {
-		rc = impact_error_set(IMPACT_EINVALID, "'%s' holds no records of this impact (%s); "
-		                      "export them with 'impact records export' of the same version",
-		                      path, IMPACT_RECORDS_VERSION);
-		goto done;
-	}
-	if ((rc = impact_records_open(&rec, repo, true)) < 0)
-		goto done;
-	if (!(bk = sqlite3_backup_init(rec->db, "main", src, "main")) ||
-	    sqlite3_backup_step(bk, -1) != SQLITE_DONE) {
-		rc = db_error(rec, "import");
-	}
-	if (bk)
-		sqlite3_backup_finish(bk);
-done:
-	impact_records_close(rec);
-	sqlite3_close(src);
 	return rc;
 }

@@ -32,7 +32,7 @@
 typedef struct impact_records impact_records;
 
 /* The store's format; another is dropped quietly and rebuilt. */
-#define IMPACT_RECORDS_VERSION "impact-records-3"
+#define IMPACT_RECORDS_VERSION "impact-records-4"
 
 /*
  * The dependency a record names for "any non-Python file of the

@@ -728,7 +728,8 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 		impact_reccache_ids *ids = impact_xcalloc(nrecs, sizeof(*ids));
 		for (size_t i = 0; i < nrecs; i++)
 			ids[i] = (impact_reccache_ids){ recs[i].ids, recs[i].nids };
-		readers = impact_reccache_readers(rec, sel->precise, ids, nrecs, marks, maxid, &rmax);
+		readers = impact_reccache_readers(rec, sel->precise, old_tree ? git_tree_id(old_tree) : NULL,
+		                                  ids, nrecs, marks, maxid, &rmax);
 		free(ids);
 	}
 	import_seeds(rec, &d, p, marks, maxid, changes);

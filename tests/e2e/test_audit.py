@@ -605,6 +605,8 @@ def test_a_data_file_under_a_selected_folder_is_covered(repo):
     doc = audit_json(repo, "--mutate", "5", "--functions", "--records")
     for m in doc["mutants"]:
         assert m["missed"] == [] and m["static_missed"] == 0, m
+        # The data files count among the suite's files: no share above 1.
+        assert m["test_files"] == 3 and m["selected"] <= m["test_files"], m
     low = [m for m in doc["mutants"] if m["function"] == "lower"][0]
     assert low["failing"] == ["cases/low/b.case"]
 

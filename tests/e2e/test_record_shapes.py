@@ -224,6 +224,57 @@ def test_a_cache_that_never_ran_the_change_leaves_records_deciding(rrepo):
     assert b"caches its results" not in r.stderr, r.stderr
 
 
+# A cached function whose code names a method many classes define: the
+# static walk reaches it from any of them. What computing its results ran
+# is recorded per cached function, per test: a changed method that only
+# ran beside it, in another test of the same file, makes no result stale.
+STYLES = {
+    "cells/__init__.py": "",
+    "cells/fmt.py": (
+        "import functools\n\n\nclass Plain:\n    def render(self, s):\n        return s\n\n\n"
+        "class Fancy:\n    def render(self, s):\n        return '*' + s + '*'\n\n\n"
+        "KINDS = {'plain': Plain, 'fancy': Fancy}\n\n\n"
+        "@functools.lru_cache(maxsize=None)\ndef styled(kind, s):\n    return KINDS[kind]().render(s)\n\n\n"
+        "def show(s):\n    return styled('plain', s)\n\n\n"
+        "def shout(s):\n    return Fancy().render(s.upper())\n"),
+    "tests/test_a.py": ("from cells.fmt import Fancy, styled\n\n\n"
+                        "def test_style():\n    assert styled('plain', 'a') == 'a'\n\n\n"
+                        "def test_fancy():\n    assert Fancy().render('x') == '*x*'\n"),
+    "tests/test_b.py": "from cells.fmt import show\n\n\ndef test_show():\n    assert show('a') == 'a'\n",
+}
+
+
+@pytest.mark.parametrize("xdist", [False, True])
+def test_a_cache_whose_computation_never_ran_the_change(rrepo, xdist):
+    if xdist:
+        pytest.importorskip("xdist")
+    rrepo.write_many(STYLES)
+    rrepo.commit("styles")
+    record_all(rrepo, *(["-n", "2"] if xdist else []))
+    change(rrepo, "cells/fmt.py", "'*' + s + '*'", "'**' + s + '**'")
+    assert failing(rrepo) == ["tests/test_a.py"]
+    assert "tests/test_b.py" in rrepo.listing("--no-records", "HEAD~1..")
+    assert rrepo.listing("HEAD~1..") == ["tests/test_a.py"]
+
+
+def test_a_cache_whose_callee_ran_first_in_the_test(rrepo):
+    """test_a runs render() itself before styled() first computes: render's
+    first call is not styled's, yet styled names it and it ran beside it,
+    so its result counts as computed with render; test_b reused it."""
+    rrepo.write_many(dict(STYLES, **{
+        "tests/test_a.py": ("from cells.fmt import Plain, styled\n\n\n"
+                            "def test_style():\n    assert Plain().render('b') == 'b'\n"
+                            "    assert styled('plain', 'a') == 'a'\n"),
+    }))
+    rrepo.commit("styles")
+    record_all(rrepo)
+    change(rrepo, "cells/fmt.py", "        return s\n", "        return s + '!'\n")
+    assert failing(rrepo) == ["tests/test_a.py", "tests/test_b.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_a.py", "tests/test_b.py"]
+    why = rrepo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "executed cells/fmt.py:show" in why and "cells/fmt.py:styled caches" in why, why
+
+
 # --- 3. pytest's rootdir below the repository -----------------------------------
 
 def rootdir_project(repo, where):

@@ -319,6 +319,56 @@ class Recorder:
                     out.setdefault(j, set()).update(closure)
         return out
 
+    def computed(self):
+        """Per repository function caching its results (a functools cache,
+        a cached_property), the code computing its results ran: what its
+        calls started (first-call links, over every test), and every
+        function that ran in a test where it ran and that some code of the
+        computation names (a function already run in that test from
+        elsewhere starts nothing the second time). impact keeps the tests that may have
+        reused its results only when this holds a changed function."""
+        cached = _cached_codes()
+        if not cached:
+            return {}
+        children, ran = {}, set()
+        for t in self.tests:
+            for f, cl in t[2].items():
+                ran.add(f)
+                if cl is not None:
+                    children.setdefault(cl >> 32, set()).add(f)
+        byname = {}
+        for f in ran:
+            c = _r._codes.get(f)
+            if c is None:
+                continue
+            byname.setdefault(c.co_name, []).append(f)
+            qual = getattr(c, "co_qualname", "")
+            if c.co_name[:2] == "__" == c.co_name[-2:] and "." in qual:
+                # an operator or constructor runs through its class's name
+                byname.setdefault(qual.split(".")[-2], []).append(f)
+        out, names = {}, {}
+        for f in cached:
+            if f not in ran:
+                continue
+            beside = set()
+            for t in self.tests:
+                if f in t[2]:
+                    beside.update(t[2])
+            seen, todo = set(), [f]
+            while todo:
+                g = todo.pop()
+                if g in seen:
+                    continue
+                seen.add(g)
+                todo.extend(children.get(g, ()))
+                if g not in names:
+                    c = _r._codes.get(g)
+                    names[g] = _names(c) if c is not None else ()
+                for n in names[g]:
+                    todo.extend(h for h in byname.get(n, ()) if h in beside)
+            out[f] = seen
+        return out
+
     def lines(self):
         yield {"v": _r.SINK_VERSION, "rootdir": str(getattr(self.config, "rootpath", None)
                                                 or self.config.rootdir),
@@ -369,6 +419,9 @@ class Recorder:
             fns, files = split(_r._imports[mod])
             yield {"kind": "import", "module": mod, "fns": _deltas(fns),
                    "files": sorted(files)}
+        for f, closure in self.computed().items():
+            if f in cnum:
+                yield {"kind": "cache", "fn": cnum[f], "fns": _deltas(split(closure)[0])}
         for i, (nodeid, path, raw, extra, opaque, procs, _m) in enumerate(self.tests):
             codes = set(raw)
             codes.update(extra)
@@ -400,6 +453,61 @@ class Recorder:
         except Exception as e:
             lines = [{"v": _r.SINK_VERSION, "disabled": "recorder failed: %s" % type(e).__name__}]
         write_lines(self.sinkdir, lines)
+
+
+def _names(code, depth=0):
+    """The names a code object and the code nested in it read or call."""
+    out = set(code.co_names)
+    if depth < 8:
+        for k in code.co_consts:
+            if type(k) is type(code):
+                out |= _names(k, depth + 1)
+    return out
+
+
+def _cached_codes():
+    """id(code) of the repository functions whose results are cached:
+    functools caches and cached_property objects found on the repository's
+    modules and their classes (read with vars(), which runs no code)."""
+    import functools
+    lru = type(functools.lru_cache()(_noop_fn))
+    prop = getattr(functools, "cached_property", ())
+    out = set()
+
+    def look(v):
+        if isinstance(v, (classmethod, staticmethod)):
+            v = v.__func__
+        if isinstance(v, lru):
+            f = v.__wrapped__
+        elif prop and isinstance(v, prop):
+            f = v.func
+        else:
+            return
+        for _ in range(8):
+            c = getattr(f, "__code__", None)
+            if c is not None:
+                if id(c) in _r._key:
+                    out.add(id(c))
+                return
+            f = vars(f).get("__wrapped__") if hasattr(f, "__dict__") else None
+
+    for m in list(sys.modules.values()):
+        try:
+            fn = vars(m).get("__file__")
+            if not isinstance(fn, str) or _r._norm(fn) is None:
+                continue
+            for v in list(vars(m).values()):
+                look(v)
+                if isinstance(v, type) and vars(v).get("__module__") == vars(m).get("__name__"):
+                    for w in list(vars(v).values()):
+                        look(w)
+        except Exception:
+            continue
+    return out
+
+
+def _noop_fn():
+    pass
 
 
 def _deltas(numbers):
