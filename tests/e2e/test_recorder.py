@@ -157,7 +157,11 @@ def decode_sink(lines):
             keys = [[paths[flat[i]], flat[i + 1]] for i in range(0, len(flat), 2)]
             assert keys == sorted(keys) and paths == sorted(set(paths))
             continue
-        if l.get("kind") in ("test", "import"):
+        if l.get("kind") == "cache":
+            # a function caching its results, and what computing them ran
+            assert set(l) == {"kind", "fn", "fns"}, l
+            l["fn"] = keys[l["fn"]]
+        if l.get("kind") in ("test", "import", "cache"):
             for name in ("fns", "kept"):
                 if name in l:
                     n, pairs = 0, []
@@ -632,6 +636,14 @@ def test_records_each_rule(python, project):
         assert compiled in k[n]["kept"], (n, k[n])
     ct = P("pkg/cache.py", "compile_tokens")
     assert ct in fns(k["test_lex1"]) and ct in k["test_lex2"]["kept"]
+    # the functools cache found, with what computing its results ran; plain
+    # memos (a dict, a class attribute) are no cache objects: none for them
+    caches = {tuple(l["fn"]): l["fns"] for l in extra if l["kind"] == "cache"}
+    assert list(caches) == [tuple(compiled)], caches
+    # itself and its comprehension (its own code object before 3.12)
+    assert compiled in caches[tuple(compiled)], caches
+    assert all(k[0] == compiled[0] and compiled[1] <= k[1] <= compiled[1] + 2
+               for k in caches[tuple(compiled)]), caches
     solo = P("pkg/cache.py", "solo")
     assert solo in fns(k["test_solo"])
     for rec in tests.values():
@@ -679,7 +691,7 @@ def test_xdist_workers_each_record(python, project):
     assert load in tests["tests/test_kept.py::test_k2"]["kept"]
     # each worker is its own process: what it imported, under the module
     for name, head, extra in others:
-        mods = {l["module"] for l in extra}
+        mods = {l["module"] for l in extra if l["kind"] == "import"}
         assert str(project / "tests/conftest.py") in mods
 
 
@@ -1159,7 +1171,7 @@ def test_both_tracers_record_the_same(tmp_path):
     assert N("sq") in T("test_broken_import")
     assert N("waiter") in T("test_start_waiter") and N("waiter") in T("test_throw_into_waiter")
     assert N("compute") not in T("test_broken_import")  # the import's, not the test's
-    broken = [l for l in cimp if l["module"] == str(p / "pkg/broken.py")]
+    broken = [l for l in cimp if l.get("module") == str(p / "pkg/broken.py")]
     assert broken and N("compute") in broken[0]["fns"]
 
 

@@ -323,9 +323,10 @@ class Recorder:
         """Per repository function caching its results (a functools cache,
         a cached_property), the code computing its results ran: what its
         calls started (first-call links, over every test), and every
-        function that ran in a test where it ran and that some code of the
+        function that ran before it in a test and that some code of the
         computation names (a function already run in that test from
-        elsewhere starts nothing the second time). impact keeps the tests that may have
+        elsewhere starts nothing the second time; a method, where that code
+        names its class too or is in its file). impact keeps the tests that may have
         reused its results only when this holds a changed function."""
         cached = _cached_codes()
         if not cached:
@@ -341,19 +342,26 @@ class Recorder:
             c = _r._codes.get(f)
             if c is None:
                 continue
-            byname.setdefault(c.co_name, []).append(f)
-            qual = getattr(c, "co_qualname", "")
-            if c.co_name[:2] == "__" == c.co_name[-2:] and "." in qual:
+            qual = getattr(c, "co_qualname", "").split(".")
+            # A method's class, when the interpreter says (3.11+).
+            cls = qual[-2] if len(qual) > 1 and qual[-2] != "<locals>" else None
+            byname.setdefault(c.co_name, []).append((f, cls, c.co_filename))
+            if c.co_name[:2] == "__" == c.co_name[-2:] and cls:
                 # an operator or constructor runs through its class's name
-                byname.setdefault(qual.split(".")[-2], []).append(f)
+                byname.setdefault(cls, []).append((f, None, None))
         out, names = {}, {}
         for f in cached:
             if f not in ran:
                 continue
+            # Run before it in a test (a test's functions are in first-run
+            # order): its later calls there started nothing, no link shows them.
             beside = set()
             for t in self.tests:
                 if f in t[2]:
-                    beside.update(t[2])
+                    for h in t[2]:
+                        if h == f:
+                            break
+                        beside.add(h)
             seen, todo = set(), [f]
             while todo:
                 g = todo.pop()
@@ -364,8 +372,13 @@ class Recorder:
                 if g not in names:
                     c = _r._codes.get(g)
                     names[g] = _names(c) if c is not None else ()
+                c = _r._codes.get(g)
                 for n in names[g]:
-                    todo.extend(h for h in byname.get(n, ()) if h in beside)
+                    # A method by a name many classes share: where its code
+                    # names the class too, or is in the class's file.
+                    todo.extend(h for h, cls, fn in byname.get(n, ())
+                                if h in beside and (cls is None or cls in names[g]
+                                                    or (c is not None and fn == c.co_filename)))
             out[f] = seen
         return out
 
