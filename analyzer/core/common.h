@@ -63,6 +63,11 @@ static inline void impact_u32vec_push(impact_u32vec *vec, uint32_t x)
 	IMPACT_PUSH(vec->v, vec->n, vec->alloc, x);
 }
 
+/* Sort ascending and drop repeats (u32vec.c). */
+void impact_u32vec_sort_unique(impact_u32vec *vec);
+/* Ascending uint32_t order, for qsort and bsearch. */
+int impact_u32_cmp(const void *a, const void *b);
+
 static inline void impact_u32vec_release(impact_u32vec *vec)
 {
 	free(vec->v);

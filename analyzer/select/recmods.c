@@ -61,26 +61,9 @@ done:
 	return id;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static void sort_uniq(impact_u32vec *v)
-{
-	size_t k = 0;
-	if (v->n)
-		qsort(v->v, v->n, sizeof(uint32_t), cmp_u32);
-	for (size_t i = 0; i < v->n; i++)
-		if (!k || v->v[k - 1] != v->v[i])
-			v->v[k++] = v->v[i];
-	v->n = k;
-}
-
 static bool has(const uint32_t *ids, size_t n, uint32_t x)
 {
-	return x && n && bsearch(&x, ids, n, sizeof(uint32_t), cmp_u32);
+	return x && n && bsearch(&x, ids, n, sizeof(uint32_t), impact_u32_cmp);
 }
 
 /* ---- ingest ---------------------------------------------------------------- */
@@ -233,7 +216,7 @@ void impact_recmods_ingest_test(impact_recmods_ingest *m, const char *rel, json_
 		impact_u32vec_push(&f->ids, m->sets[k].v[i]);
 	/* One process's sets only grow: keep the union small as it goes. */
 	if (f->ids.n > 4 * m->sets[k].n + 64)
-		sort_uniq(&f->ids);
+		impact_u32vec_sort_unique(&f->ids);
 }
 
 int64_t impact_recmods_ingest_set(impact_recmods_ingest *m, const char *rel)
@@ -247,7 +230,7 @@ int64_t impact_recmods_ingest_set(impact_recmods_ingest *m, const char *rel)
 	f = &m->files[json_integer_value(ix)];
 	if (f->unknown)
 		return 0;
-	sort_uniq(&f->ids);
+	impact_u32vec_sort_unique(&f->ids);
 	return impact_records__set_id(m->db, "mset", &f->ids);
 }
 
@@ -312,11 +295,11 @@ impact_recmods *impact_recmods_new(impact_records *rec, const impact_project *p,
 	m->p = p;
 	for (size_t i = 0; i < soft->n; i++)
 		impact_u32vec_push(&cand, soft->v[i]);
-	sort_uniq(&cand);
-	sort_uniq(hard);
+	impact_u32vec_sort_unique(&cand);
+	impact_u32vec_sort_unique(hard);
 	for (size_t i = 0; i < cand.n; i++) {
 		uint32_t id = cand.v[i];
-		if (hard->n && bsearch(&id, hard->v, hard->n, sizeof(uint32_t), cmp_u32))
+		if (hard->n && bsearch(&id, hard->v, hard->n, sizeof(uint32_t), impact_u32_cmp))
 			continue; /* hard already */
 		if (ordinary(p, id))
 			impact_u32vec_push(&m->soft, id);

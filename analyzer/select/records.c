@@ -439,25 +439,6 @@ static void ingest_keys(ingest *in, json_t *line)
 	in->nkeys = i;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Sort and deduplicate. */
-static void uniq(impact_u32vec *v)
-{
-	size_t k = 0;
-	if (v->n < 2)
-		return; /* nothing to sort, and qsort must not see NULL */
-	qsort(v->v, v->n, sizeof(uint32_t), cmp_u32);
-	for (size_t i = 0; i < v->n; i++)
-		if (!k || v->v[k - 1] != v->v[i])
-			v->v[k++] = v->v[i];
-	v->n = k;
-}
-
 static test_file *test_file_of(ingest *in, const char *rel)
 {
 	json_t *ix = json_object_get(in->test_index, rel);
@@ -503,7 +484,7 @@ static void ingest_import(ingest *in, json_t *line)
 		return;
 	add_keys(in, &funcs, &deps, json_object_get(line, "fns"));
 	add_files(in, &funcs, &deps, json_object_get(line, "files"));
-	uniq(&funcs);
+	impact_u32vec_sort_unique(&funcs);
 	set = impact_records__set_id(in->rec->db, "fset", &funcs);
 	for (size_t k = 0; k < deps.n; k++)
 		impact_buf_printf(&joined, "%s%s", k ? "\n" : "", deps.items[k]);
@@ -557,7 +538,7 @@ static void store_caches(ingest *in)
 	}
 	for (size_t i = 0; i < in->cached.n; i++) {
 		int64_t set;
-		uniq(&in->computed[i]);
+		impact_u32vec_sort_unique(&in->computed[i]);
 		if ((set = impact_records__set_id(in->rec->db, "fset", &in->computed[i])) < 0)
 			continue;
 		sqlite3_reset(st);
@@ -682,7 +663,7 @@ static void store_tests(ingest *in)
 		}
 		if (listed(in->run->incomplete, in->run->nincomplete, t->rel))
 			continue;
-		uniq(&t->funcs);
+		impact_u32vec_sort_unique(&t->funcs);
 		if ((set = impact_records__set_id(in->rec->db, "fset", &t->funcs)) < 0 ||
 		    (mods = impact_recmods_ingest_set(in->mods, t->rel)) < 0) {
 			in->failed = true;

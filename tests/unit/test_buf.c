@@ -1,6 +1,6 @@
 /*
  * test_buf.c - the small foundations: impact_buf, the string pool, the
- * graph and its backward walk, and the error convention.
+ * graph and its backward walk, the error convention, sorted id sets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include "strpool.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -252,6 +253,28 @@ static void path__join_base_suffix(void **state)
 	impact_buf_release(&b);
 }
 
+static void u32vec__sort_unique(void **state)
+{
+	impact_u32vec v = { 0 };
+	const uint32_t in[] = { 7, 3, 7, 0, UINT32_MAX, 3, 3 }, out[] = { 0, 3, 7, UINT32_MAX };
+	(void)state;
+	impact_u32vec_sort_unique(&v); /* empty: nothing to sort, no crash */
+	assert_int_equal(v.n, 0);
+	impact_u32vec_push(&v, 5);
+	impact_u32vec_sort_unique(&v);
+	assert_int_equal(v.n, 1);
+	v.n = 0;
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(in); i++)
+		impact_u32vec_push(&v, in[i]);
+	impact_u32vec_sort_unique(&v);
+	assert_int_equal(v.n, IMPACT_ARRAY_SIZE(out));
+	for (size_t i = 0; i < v.n; i++)
+		assert_int_equal(v.v[i], out[i]);
+	assert_non_null(bsearch(&out[3], v.v, v.n, sizeof(uint32_t), impact_u32_cmp));
+	assert_null(bsearch(&in[0], v.v, v.n - 2, sizeof(uint32_t), impact_u32_cmp));
+	impact_u32vec_release(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +287,7 @@ int main(void)
 		cmocka_unit_test(graph__borrow_checks_edges),
 		cmocka_unit_test(error__convention),
 		cmocka_unit_test(path__join_base_suffix),
+		cmocka_unit_test(u32vec__sort_unique),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
