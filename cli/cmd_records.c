@@ -29,8 +29,9 @@ static int stats(impact_cli *cli)
 	}
 	recorder = impact_records_recorder(rec);
 	printf("records:   %zu test files (%zu tests)\nfunctions: %zu distinct, in %zu distinct sets\n"
-	       "imports:   %zu modules\non disk:   %.1f KiB\nversion:   %s\n",
-	       st.files, st.tests, st.functions, st.sets, st.modules, (double)st.bytes / 1024.0,
+	       "imports:   %zu modules\ncaches:    %zu functions caching their results\n"
+	       "on disk:   %.1f KiB\nversion:   %s\n",
+	       st.files, st.tests, st.functions, st.sets, st.modules, st.caches, (double)st.bytes / 1024.0,
 	       IMPACT_RECORDS_VERSION);
 	if (recorder)
 		printf("recorder:  %s (the last recorded run)\n", recorder);

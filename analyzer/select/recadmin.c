@@ -34,6 +34,7 @@ int impact_records_stats_get(impact_records *rec, impact_records_stats *out)
 	out->functions = count(rec, "SELECT COUNT(*) FROM func");
 	out->sets = count(rec, "SELECT COUNT(*) FROM fset");
 	out->modules = count(rec, "SELECT COUNT(*) FROM modimp");
+	out->caches = count(rec, "SELECT COUNT(*) FROM cache");
 	out->bytes = stat(rec->path, &sb) == 0 ? (int64_t)sb.st_size : 0;
 	return 0;
 }

@@ -84,6 +84,7 @@ int impact_records_ingest(impact_records *rec, git_repository *repo,
 
 typedef struct impact_records_stats {
 	size_t files, tests, functions, sets, modules;
+	size_t caches; /* functions caching their results, with what computing them ran */
 	int64_t bytes;
 } impact_records_stats;
 

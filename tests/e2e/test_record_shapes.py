@@ -251,6 +251,8 @@ def test_a_cache_whose_computation_never_ran_the_change(rrepo, xdist):
     rrepo.write_many(STYLES)
     rrepo.commit("styles")
     record_all(rrepo, *(["-n", "2"] if xdist else []))
+    # styled's computation recorded once (the workers' lines merged)
+    assert "caches:    1 functions" in rrepo.impact("records", "stats").stdout.decode()
     change(rrepo, "cells/fmt.py", "'*' + s + '*'", "'**' + s + '**'")
     assert failing(rrepo) == ["tests/test_a.py"]
     assert "tests/test_b.py" in rrepo.listing("--no-records", "HEAD~1..")
