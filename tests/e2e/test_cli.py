@@ -464,3 +464,19 @@ def test_an_io_failure_exits_5_not_as_a_usage_error(flat, tmp_path):
     lines = err(r).splitlines()
     assert lines[0] == "impact: error: unknown option '--no-such-option' (pytest's own options go after '--')"
     assert lines[1].startswith("usage: impact ") and lines[2] == "hint: see 'impact --help'"
+
+
+def test_the_tls_certificate_stub_is_what_libgit2_binds():
+    """impact reads local repositories only: libgit2's mbedTLS init must find
+    cli/notls.c's loader (exported from the binary), not parse the system's
+    CA bundle in every process (LD_DEBUG shows the binding ld.so made)."""
+    binary = os.environ["IMPACT_BIN"]
+    libs = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    if "libmbedx509" not in libs:
+        pytest.skip("this libgit2 does not use mbedTLS")
+    r = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                       env=dict(os.environ, LD_DEBUG="bindings"))
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stderr.splitlines()
+             if "`mbedtls_x509_crt_parse_file'" in l and "libgit2" in l]
+    assert lines and all(" to %s [0]" % binary in l for l in lines), r.stderr[-2000:]

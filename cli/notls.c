@@ -1,0 +1,28 @@
+/*
+ * notls.c - impact never talks to the network, so it does not load the
+ * system's TLS certificates.
+ *
+ * libgit2 built on mbedTLS (Debian's) parses the whole CA bundle
+ * (/etc/ssl/certs/ca-certificates.crt, ~140 certificates) inside
+ * git_libgit2_init(): 7 ms of CPU in every process, a quarter of a warm
+ * `impact --list` and of every post-commit hook. impact reads local
+ * repositories only (no fetch, clone or push), so the binary defines the
+ * one function that loads them, exported (meson.build) so the dynamic
+ * linker binds libgit2's call here: it loads nothing and fails the way a
+ * missing file does, which libgit2 tolerates at init. Should any code
+ * ever open a TLS connection in this process, it would verify against an
+ * empty CA list and be refused: the stub fails closed, never open.
+ * With a libgit2 on another TLS library the symbol is simply unused.
+ */
+
+/* mbedTLS's MBEDTLS_ERR_X509_FILE_IO_ERROR: "read or write of file failed". */
+#define NOTLS_FILE_IO_ERROR (-0x2900)
+
+int mbedtls_x509_crt_parse_file(void *chain, const char *path);
+
+int mbedtls_x509_crt_parse_file(void *chain, const char *path)
+{
+	(void)chain;
+	(void)path;
+	return NOTLS_FILE_IO_ERROR;
+}
