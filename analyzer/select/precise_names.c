@@ -12,6 +12,8 @@
  */
 #include "precise_private.h"
 
+#include "path.h"
+
 const char *precise_names_spec(const char *text)
 {
 	const char *tab = strchr(text, '\t');
@@ -247,8 +249,16 @@ size_t precise_module_getattr_readers(walker *w, const target *t)
 {
 	static const char how_ref[] = "reads a name its module lacks: runs the module's PEP 562 __getattr__";
 	static const char how_import[] = "imports a name its module lacks: runs the module's PEP 562 __getattr__";
+	static const char how_path[] = "imports from a module, not a package: the import looks up "
+	                               "__path__, which runs the module's PEP 562 __getattr__";
 	uint32_t m = t->file;
 	size_t matches = 0;
+	/*
+	 * `from m import x` asks m for __path__ first (is it a package?): a
+	 * module lacks it, so every such import runs its __getattr__, whatever
+	 * x is (a package binds __path__: only names it lacks do).
+	 */
+	bool is_package = !strcmp(impact_path_base(w->p->files[m].path), "__init__.py");
 	for (uint32_t y = 0; y < w->p->nfiles; y++) {
 		const impact_pyfacts *f;
 		bool dynamic = false;
@@ -266,9 +276,10 @@ size_t precise_module_getattr_readers(walker *w, const target *t)
 			/* `from m import lazy` (a star import may list lazy names in __all__). */
 			if (imp->kind != IMPACT_IMPORT_FROM || !imp->name ||
 			    precise_module_file(w, y, imp->module, imp->level) != m ||
-			    (strcmp(imp->name, "*") && module_binds(w, m, imp->name, strlen(imp->name), 0)))
+			    (is_package && strcmp(imp->name, "*") &&
+			     module_binds(w, m, imp->name, strlen(imp->name), 0)))
 				continue;
-			matches += reader(w, y, import_owner(imp), t, how_import);
+			matches += reader(w, y, import_owner(imp), t, is_package ? how_import : how_path);
 		}
 		for (size_t i = 0; i < nrefs(f); i++) {
 			const impact_symref *r = ref(f, i);

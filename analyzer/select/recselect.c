@@ -349,6 +349,18 @@ static record *record_of(const apply_ctx *c, const char *path)
 static void not_used(impact_selection *sel, size_t at, const record *r, const char *why);
 static char *record_says(const apply_ctx *c, record *r, impact_buf *tmp);
 
+static char *recorded(const record *r, const char *what, const char *path);
+
+/* Add test file `file`, which static selection missed, with r's evidence `fmt` (one %s: `what`). */
+static void add_imported(const apply_ctx *c, uint32_t file, const record *r, const char *fmt,
+                         const char *what)
+{
+	char *ev = recorded(r, fmt, what);
+	impact_selection_add_reached(c->sel, c->p, file, ev);
+	c->sel->records_added++;
+	free(ev);
+}
+
 /*
  * Evidence for a test kept because it executed `fn`, which names a
  * function caching its results: a result computed in another test,
@@ -367,8 +379,6 @@ static char *reuse_evidence(const apply_ctx *c, const record *r, uint32_t fn)
 	free(name);
 	return impact_buf_detach(&b);
 }
-
-static char *recorded(const record *r, const char *what, const char *path);
 
 /*
  * A folder a collector makes tests of (data files turned into items),
@@ -635,9 +645,16 @@ static void narrow_tests(const apply_ctx *c)
 		/* Kept statically: named by a rule, changed, or reached at import time. */
 		if (selected[file] && (at == SIZE_MAX || sel->tests[at].reason != IMPACT_SELECT_REACHES))
 			continue;
+		/*
+		 * An import-time change reaches it: kept, and added when static
+		 * selection missed it (a module whose import ran a changed
+		 * function, as its import's record shows).
+		 */
 		if (file < c->hard->n && c->hard->dist[file] != UINT32_MAX) {
 			if (at != SIZE_MAX)
 				not_used(sel, at, r, "an import-time change reaches it");
+			else
+				add_imported(c, file, r, "imports a module changed at import time%s", "");
 			continue;
 		}
 		usable(c, r, file, IMPACT_STRPOOL_NONE);
@@ -649,6 +666,9 @@ static void narrow_tests(const apply_ctx *c)
 				free(note);
 			} else if (at != SIZE_MAX) {
 				not_used(sel, at, r, "an import-time change reaches it");
+			} else {
+				add_imported(c, file, r, "imported %s (changed at import time)",
+				             imported ? mod : "a module its imports reach");
 			}
 			continue;
 		}

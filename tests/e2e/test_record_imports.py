@@ -199,7 +199,7 @@ def test_an_old_store_is_dropped_quietly_and_selection_is_static(rrepo):
     assert sorted(r.stdout.decode().split()) == ALL
     assert b"record" not in r.stderr, r.stderr
     st = rrepo.impact("records", "stats").stdout.decode()
-    assert "0 test files" in st and "impact-records-3" in st, st
+    assert "0 test files" in st and "impact-records-4" in st, st
 
 
 def test_a_record_without_a_module_set_stays_static(rrepo):
@@ -216,3 +216,38 @@ def test_a_record_without_a_module_set_stays_static(rrepo):
     assert sorted(rrepo.listing("HEAD~1..")) == ALL
     text = explain(rrepo, "HEAD~1..")
     assert "never imported" not in text, text
+
+
+# A module whose import runs a function it names only in a data file
+# ("module:function" in JSON, looked up in sys.modules): no import or
+# reference shows the static walk that its import runs it (helper is
+# named elsewhere, so it is no unnamed function either).
+PLUGINS = {
+    "pkg/__init__.py": "from . import util  # noqa: F401\n",
+    "pkg/util.py": "def helper():\n    return 1\n\n\ndef other():\n    return 'o'\n",
+    "pkg/plugins.json": '{"init": "pkg.util:helper"}\n',
+    "pkg/loader.py": (
+        "import json\nimport os\nimport sys\n\n"
+        "with open(os.path.join(os.path.dirname(__file__), 'plugins.json')) as f:\n"
+        "    SPEC = json.load(f)\n\n"
+        "MOD, _, FN = SPEC['init'].partition(':')\n"
+        "VALUE = sys.modules[MOD].__dict__[FN]()\n"),
+    "tests/test_loader.py": "from pkg.loader import VALUE\n\n\ndef test_value():\n    assert VALUE == 1\n",
+    "tests/test_other.py": ("from pkg.util import helper, other\n\n\n"
+                            "def test_other():\n    assert other() == 'o' and helper() in (1, 2)\n"),
+}
+
+
+def test_a_module_whose_recorded_import_ran_a_changed_function_adds_its_tests(rrepo):
+    """Static selection misses test_loader; the record of pkg/loader.py's
+    import shows it ran helper(): that import is changed, and the tests
+    that import it are added, saying so."""
+    rrepo.write_many(PLUGINS)
+    rrepo.commit("plugins")
+    record_all(rrepo)
+    change(rrepo, "pkg/util.py", "return 1", "return 2")
+    assert failing(rrepo) == ["tests/test_loader.py"]
+    assert rrepo.listing("--no-records", "HEAD~1..") == ["tests/test_other.py"]
+    assert sorted(rrepo.listing("HEAD~1..")) == ["tests/test_loader.py", "tests/test_other.py"]
+    out = explain(rrepo, "HEAD~1..")
+    assert "tests/test_loader.py (recorded at" in out and "changed at import time" in out, out

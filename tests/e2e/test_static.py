@@ -37,6 +37,13 @@ PROJ = {
         "    def area(self):\n        return 3 * self.r * self.r\n"),
     "pkg/heavy.py": "class Heavy:\n    def weight(self):\n        return 100\n",
     "pkg/tools.py": "def tool():\n    return 'tool'\n",
+    # a module (not a package) with a PEP 562 __getattr__ for a deprecated name
+    "pkg/compat.py": (
+        "class New:\n    pass\n\n\n"
+        "def helper():\n    return 1\n\n\n"
+        "def __getattr__(name):\n"
+        "    if name == 'Old':\n        return New\n"
+        "    raise AttributeError(name)\n"),
     "pkg/registry.py": (
         "from . import core\n\n\n"
         "class Registry:\n"
@@ -53,6 +60,8 @@ PROJ = {
                                "def test_get():\n    assert Registry().get('x') == 'x'\n"),
     "tests/test_call.py": "from pkg.registry import call\n\n\ndef test_call():\n    assert call('add') == 5\n",
     "tests/test_title.py": "import pkg\n\n\ndef test_title():\n    assert pkg.__title__ == 'pkg'\n",
+    "tests/test_compat.py": ("from pkg.compat import helper\n\n\n"
+                             "def test_helper():\n    assert helper() == 1\n"),
 }
 
 ALL = sorted(p for p in PROJ if p.startswith("tests/test_"))
@@ -93,6 +102,11 @@ CASES = [
     ("lazy_module_getattr_is_not_import_time",
      edit("pkg/heavy.py", lambda s: s + "\nX = 1 / 0\n"),
      ["tests/test_heavy.py"]),
+    # `from pkg.compat import helper` asks the module for __path__ first:
+    # its __getattr__ runs at that import, though helper exists.
+    ("module_getattr_runs_at_every_from_import",
+     edit("pkg/compat.py", lambda s: break_body(s, "def __getattr__(name):")),
+     ["tests/test_compat.py"]),
     ("safe_lazy_module_getattr_method",
      edit("pkg/heavy.py", lambda s: break_body(s, "    def weight(self):", indent="        ")),
      ["tests/test_heavy.py"]),
