@@ -308,13 +308,7 @@ class Recorder:
                     for g, gc in raw.items():
                         if gc is not None:
                             children.setdefault(gc >> 32, []).append(g)
-                closure, todo = set(), [f]
-                while todo:
-                    g = todo.pop()
-                    if g in closure:
-                        continue
-                    closure.add(g)
-                    todo.extend(children.get(g, ()))
+                closure = _closure(f, lambda g: children.get(g, ()))
                 for j in later:
                     out.setdefault(j, set()).update(closure)
         return out
@@ -362,24 +356,20 @@ class Recorder:
                         if h == f:
                             break
                         beside.add(h)
-            seen, todo = set(), [f]
-            while todo:
-                g = todo.pop()
-                if g in seen:
-                    continue
-                seen.add(g)
-                todo.extend(children.get(g, ()))
-                if g not in names:
-                    c = _r._codes.get(g)
-                    names[g] = _names(c) if c is not None else ()
+
+            def edges(g, beside=beside):
                 c = _r._codes.get(g)
+                if g not in names:
+                    names[g] = _names(c) if c is not None else ()
+                nxt = list(children.get(g, ()))
                 for n in names[g]:
                     # A method by a name many classes share: where its code
                     # names the class too, or is in the class's file.
-                    todo.extend(h for h, cls, fn in byname.get(n, ())
-                                if h in beside and (cls is None or cls in names[g]
-                                                    or (c is not None and fn == c.co_filename)))
-            out[f] = seen
+                    nxt.extend(h for h, cls, fn in byname.get(n, ())
+                               if h in beside and (cls is None or cls in names[g]
+                                                   or (c is not None and fn == c.co_filename)))
+                return nxt
+            out[f] = _closure(f, edges)
         return out
 
     def lines(self):
@@ -466,6 +456,18 @@ class Recorder:
         except Exception as e:
             lines = [{"v": _r.SINK_VERSION, "disabled": "recorder failed: %s" % type(e).__name__}]
         write_lines(self.sinkdir, lines)
+
+
+def _closure(start, edges):
+    """Every node reachable from start through edges(node)."""
+    seen, todo = set(), [start]
+    while todo:
+        g = todo.pop()
+        if g in seen:
+            continue
+        seen.add(g)
+        todo.extend(edges(g))
+    return seen
 
 
 def _names(code, depth=0):
