@@ -313,6 +313,7 @@ typedef struct apply_ctx {
 	size_t *ntrees, *atrees;
 	const impact_recdelta *d;
 	const impact_reach *reach;      /* from every import-time seed */
+	const impact_reach *runs;       /* the same through module-level imports that run */
 	const impact_reach *hard;       /* from the hard ones (recmods.h) */
 	impact_recmods *mods;           /* the soft ones */
 	const uint32_t *marks;
@@ -645,16 +646,10 @@ static void narrow_tests(const apply_ctx *c)
 		/* Kept statically: named by a rule, changed, or reached at import time. */
 		if (selected[file] && (at == SIZE_MAX || sel->tests[at].reason != IMPACT_SELECT_REACHES))
 			continue;
-		/*
-		 * An import-time change reaches it: kept, and added when static
-		 * selection missed it (a module whose import ran a changed
-		 * function, as its import's record shows).
-		 */
+		/* An import-time change reaches it (static selection answers for it). */
 		if (file < c->hard->n && c->hard->dist[file] != UINT32_MAX) {
 			if (at != SIZE_MAX)
 				not_used(sel, at, r, "an import-time change reaches it");
-			else
-				add_imported(c, file, r, "imports a module changed at import time%s", "");
 			continue;
 		}
 		usable(c, r, file, IMPACT_STRPOOL_NONE);
@@ -666,9 +661,15 @@ static void narrow_tests(const apply_ctx *c)
 				free(note);
 			} else if (at != SIZE_MAX) {
 				not_used(sel, at, r, "an import-time change reaches it");
-			} else {
-				add_imported(c, file, r, "imported %s (changed at import time)",
-				             imported ? mod : "a module its imports reach");
+			} else if (imported && file < c->runs->n && c->runs->dist[file] != UINT32_MAX) {
+				/*
+				 * Static selection missed it: it imports (at module level,
+				 * the graph says) a module whose recorded import ran a
+				 * changed function.
+				 * (Its process having imported one is not enough: an
+				 * earlier test's import shows in every later test's set.)
+				 */
+				add_imported(c, file, r, "imported %s (changed at import time)", mod);
 			}
 			continue;
 		}
@@ -707,7 +708,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 {
 	impact_pyparser *parser = NULL;
 	impact_recdelta d;
-	impact_reach reach = { 0 }, hard = { 0 };
+	impact_reach reach = { 0 }, hard = { 0 }, runs = { 0 };
 	impact_recmods *mods = NULL;
 	record *recs = NULL;
 	size_t nrecs = 0, ntrees = 0, atrees = 0;
@@ -764,6 +765,10 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 			if (sel->seed_data[id] && !impact_path_has_suffix(sel->seed_data[id], ".py"))
 				impact_u32vec_push(&d.seeds, id), impact_u32vec_push(&d.hard, id);
 	impact_graph_dependents(&reach, p->graph, d.seeds.v, d.seeds.n, 0);
+	impact_graph_dependents(&runs, p->graph, d.seeds.v, d.seeds.n,
+	                        (1u << IMPACT_EDGE_TYPE_CHECKING) | (1u << IMPACT_EDGE_LAZY) |
+	                        (1u << IMPACT_EDGE_STRING_MODULE) | (1u << IMPACT_EDGE_STRING_PATH) |
+	                        (1u << IMPACT_EDGE_DYNAMIC_ANY));
 	mods = impact_recmods_new(rec, p, &d.hard, &d.soft);
 	impact_graph_dependents(&hard, p->graph, d.hard.v, d.hard.n, 0);
 
@@ -781,6 +786,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	ctx.atrees = &atrees;
 	ctx.d = &d;
 	ctx.reach = &reach;
+	ctx.runs = &runs;
 	ctx.hard = &hard;
 	ctx.mods = mods;
 	ctx.marks = marks;
@@ -813,6 +819,7 @@ done:
 	free(marks);
 	free(readers);
 	impact_reach_release(&reach);
+	impact_reach_release(&runs);
 	impact_reach_release(&hard);
 	impact_recmods_free(mods);
 	impact_recdelta_release(&d);
