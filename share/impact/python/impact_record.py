@@ -189,6 +189,7 @@ _codes = {}           # id(code) -> code, for repository code (call sites' lines
 # out only where kept() compares two (f_lineno scans the line table from
 # the start: about a microsecond per call from a long test function).
 _LASTI = sys.version_info >= (3, 10)
+_getframe = sys._getframe
 _lines = {}           # id(code) -> its co_lines(), once needed
 
 
@@ -333,8 +334,13 @@ def push(sink):
 
 
 def pop(sink):
-    """Close sink (normally the innermost); what a fixture ran joins its parent."""
+    """Close sink (normally the innermost); what a fixture ran joins its parent.
+
+    Re-arms, except after a fixture joined its parent: what the fixture
+    saw start is the parent's already, so it need not start again (a
+    test calling what its fixture called cost a second callback)."""
     global _cur
+    merged = False
     for i in range(len(_stack) - 1, -1, -1):
         if _stack[i] is sink:
             del _stack[i]
@@ -347,9 +353,11 @@ def pop(sink):
                 if sink.opaque and not parent.opaque:
                     parent.opaque = sink.opaque
                 parent.procs.extend(sink.procs)
+                merged = i == len(_stack)
             break
     _cur = _stack[-1].fns if _stack else {}
-    _restart()
+    if not merged:
+        _restart()
 
 
 def replace_base(sink):
@@ -497,7 +505,11 @@ def _on_rstart(code, offset):
         d = _cur
         if i not in d:
             try:
-                d[i] = _caller_at(sys._getframe(2))
+                # _caller_at inlined for its usual first step, a caller in
+                # the repository (a function call costs more than the rest)
+                f = _getframe(2)
+                c = id(f.f_code)
+                d[i] = (c << 32) | (f.f_lasti + 1) if _kind.get(c) else _caller_at(f)
             except Exception:
                 d[i] = None
     # Listed last: a re-arm while this ran (an import began) must not
