@@ -751,6 +751,59 @@ def test_filterwarnings_error(python, tmp_path):
         assert len(tests) == 3
 
 
+def test_lazy_module_types_run_nothing(python, tmp_path):
+    """A module type whose __dict__ is a property (apipkg's lazy modules, as
+    the py library has) loads everything when it is read: the recorder,
+    looking at sys.modules and for caches, reads the stored namespace and
+    runs none of it."""
+    p = tmp_path / "lazy"
+    write(p, {
+        "lib/__init__.py": "",
+        "lib/lazy.py": """
+            import functools
+            import os
+            import sys
+            import types
+
+            MARK = os.path.join(os.path.dirname(__file__), "..", "loaded-everything")
+
+
+            class LazyModule(types.ModuleType):
+                @property
+                def __dict__(self):
+                    open(MARK, "w").close()
+                    return {}
+
+
+            m = LazyModule("lib.virtual")
+            m.__file__ = os.path.join(os.path.dirname(__file__), "virtual.py")
+            sys.modules["lib.virtual"] = m
+
+
+            @functools.lru_cache(maxsize=None)
+            def table(n):
+                return n * 2
+            """,
+        "lib/virtual.py": "",
+        "tests/test_lazy.py": """
+            from lib import lazy
+
+
+            def test_table():
+                assert lazy.table(2) == 4
+
+
+            def test_new_module():
+                import json  # sys.modules grows: looked at again
+                assert json
+            """,
+    })
+    r, tests, others = run_pytest(python, p)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    assert fn(p, "lib/lazy.py", "table") in fns(tests["tests/test_lazy.py::test_table"])
+    assert not (p / "loaded-everything").exists()
+
+
 def test_monitoring_ids_taken(python, tmp_path):
     """All sys.monitoring tool ids held (coverage, a debugger...): record nothing, say why."""
     if "/.pyenv/" not in python:

@@ -16,6 +16,7 @@ sets it there, so both halves see one recorder.
 import os
 import sys
 from itertools import islice
+from types import ModuleType as _ModuleType
 
 import impact_record as _r
 
@@ -47,6 +48,19 @@ _mods_snap = [frozenset()]  # the last snapshot, shared while nothing is added
 _mods_len = [-1]      # len(sys.modules) at the last look
 
 
+_MODULE_DICT = type(sys).__dict__["__dict__"]   # ModuleType's own slot
+
+
+def module_dict(mod):
+    """A module's namespace as stored, running none of its code (a lazy
+    module type may make __dict__ a property that imports everything:
+    apipkg's, which the py library uses, does), or {} for an object that is
+    no module."""
+    if issubclass(type(mod), _ModuleType):
+        return _MODULE_DICT.__get__(mod) or {}
+    return {}
+
+
 def modules_now():
     """The repository modules this process has imported so far, as a
     frozenset of absolute paths (the same object while nothing was added):
@@ -72,7 +86,7 @@ def modules_now():
             checked[name] = mod
             try:
                 # never getattr: a PEP 562 __getattr__ would run the module's code
-                f = object.__getattribute__(mod, "__dict__").get("__file__")
+                f = module_dict(mod).get("__file__")
                 if isinstance(f, str) and f.endswith(".py"):
                     p = _r._norm(f)
                     if p is not None:
@@ -274,14 +288,23 @@ class Recorder:
             for c in t[2]:
                 first_run.setdefault(c, i)
                 runs.setdefault(c, []).append(i)
-        # The call sites each test was seen calling from: a later test whose
-        # C called something else from the very site that called F
-        # dispatched elsewhere (obj.render() on another type); it did not
-        # keep F's result.
-        # The (caller, line) pairs each test called from, made when first
-        # needed; each site's line worked out once (_site_line scans the
-        # caller's line table: per comparison, it cost jinja's 911 tests a
-        # third of a second).
+        # Callers that may have kept something: first run in test i, run
+        # again later.
+        cand = []
+        for i, t in enumerate(tests):
+            for f, cl in t[2].items():
+                if cl is not None and first_run.get(cl >> 32) == i \
+                        and len(runs[cl >> 32]) > 1:
+                    cand.append((i, f, cl))
+        if not cand:
+            return {}
+        # The tests each of their call sites was seen calling from: a later
+        # test whose C called something else from the very site that called
+        # F dispatched elsewhere (obj.render() on another type); it did not
+        # keep F's result. Each site's line worked out once (_site_line
+        # scans the caller's line table: per comparison, that cost jinja's
+        # 911 tests a third of a second).
+        callers = set(cl >> 32 for _i, _f, cl in cand)
         sites, line_of = {}, {}
 
         def site_line(v):
@@ -290,40 +313,26 @@ class Recorder:
                 line = line_of[v] = _r._site_line(v)
             return line
 
-        def called_from(j, c, line):
-            idx = sites.get(j)
-            if idx is None:
-                idx = sites[j] = set()
-                for v in tests[j][2].values():
-                    if v is not None:
-                        idx.add((v >> 32, site_line(v)))
-            return (c, line) in idx
-
-        out = {}
-        for i, t in enumerate(tests):
-            raw = t[2]
-            children = None
-            for f, cl in raw.items():
-                if cl is None:
-                    continue
-                c = cl >> 32
-                if first_run.get(c) != i:
-                    continue
-                js = [j for j in runs.get(c, ()) if j > i]
-                if not js:
-                    continue
-                line = site_line(cl)
-                later = [j for j in js if not called_from(j, c, line)]
-                if not later:
-                    continue
-                if children is None:
-                    children = {}
-                    for g, gc in raw.items():
-                        if gc is not None:
-                            children.setdefault(gc >> 32, []).append(g)
-                closure = _closure(f, lambda g: children.get(g, ()))
-                for j in later:
-                    out.setdefault(j, set()).update(closure)
+        for j, t in enumerate(tests):
+            for v in t[2].values():
+                if v is not None and v >> 32 in callers:
+                    sites.setdefault((v >> 32, site_line(v)), set()).add(j)
+        out, children, child_of = {}, None, -1
+        for i, f, cl in cand:
+            c = cl >> 32
+            there = sites.get((c, site_line(cl)), ())
+            # runs[c][0] is i, the rest are later
+            later = [j for j in runs[c][1:] if j not in there]
+            if not later:
+                continue
+            if child_of != i:
+                child_of, children = i, {}
+                for g, gc in tests[i][2].items():
+                    if gc is not None:
+                        children.setdefault(gc >> 32, []).append(g)
+            closure = _closure(f, lambda g: children.get(g, ()))
+            for j in later:
+                out.setdefault(j, set()).update(closure)
         return out
 
     def computed(self):
@@ -497,7 +506,8 @@ def _names(code, depth=0):
 def _cached_codes():
     """id(code) of the repository functions whose results are cached:
     functools caches and cached_property objects found on the repository's
-    modules and their classes (read with vars(), which runs no code)."""
+    modules and their classes (read with module_dict() and vars(), which
+    run no code)."""
     import functools
     lru = type(functools.lru_cache()(_noop_fn))
     prop = getattr(functools, "cached_property", ())
@@ -522,12 +532,13 @@ def _cached_codes():
 
     for m in list(sys.modules.values()):
         try:
-            fn = vars(m).get("__file__")
+            md = module_dict(m)
+            fn = md.get("__file__")
             if not isinstance(fn, str) or _r._norm(fn) is None:
                 continue
-            for v in list(vars(m).values()):
+            for v in list(md.values()):
                 look(v)
-                if isinstance(v, type) and vars(v).get("__module__") == vars(m).get("__name__"):
+                if isinstance(v, type) and vars(v).get("__module__") == md.get("__name__"):
                     for w in list(vars(v).values()):
                         look(w)
         except Exception:
