@@ -751,6 +751,62 @@ def test_filterwarnings_error(python, tmp_path):
         assert len(tests) == 3
 
 
+def test_generators_resumed_in_a_later_test(python, tmp_path):
+    """A generator one test started and another resumes (next()) or throws
+    into runs its code in the second test too, without starting: each
+    tracer records it there (sys.monitoring: PY_RESUME and PY_THROW)."""
+    p = tmp_path / "gens"
+    write(p, {
+        "pkg/__init__.py": "",
+        "pkg/g.py": """
+            def gen():
+                yield 0
+                yield helper()
+
+
+            def helper():
+                return 1
+
+
+            def waiter():
+                try:
+                    yield 1
+                except ValueError:
+                    return
+            """,
+        "tests/test_g.py": """
+            import pytest
+
+            from pkg import g
+
+            G = W = None
+
+
+            def test_start():
+                global G, W
+                G, W = g.gen(), g.waiter()
+                assert next(G) == 0 and next(W) == 1
+
+
+            def test_resume():
+                assert next(G) == 1
+
+
+            def test_throw():
+                with pytest.raises(StopIteration):
+                    W.throw(ValueError("x"))
+            """,
+    })
+    r, tests, others = run_pytest(python, p, "-p", "no:randomly")
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    assert others[0][1]["tracer"] == python.tracer
+    T = lambda n: fns(tests["tests/test_g.py::" + n])  # noqa: E731
+    assert fn(p, "pkg/g.py", "gen") in T("test_resume")
+    assert fn(p, "pkg/g.py", "helper") in T("test_resume")
+    assert fn(p, "pkg/g.py", "waiter") in T("test_throw")
+    assert fn(p, "pkg/g.py", "gen") not in T("test_throw")
+
+
 def test_lazy_module_types_run_nothing(python, tmp_path):
     """A module type whose __dict__ is a property (apipkg's lazy modules, as
     the py library has) loads everything when it is read: the recorder,
@@ -1266,3 +1322,45 @@ def test_one_monitoring_id_records_the_same(tmp_path):
         assert any(two[t]["kept"] for t in two)  # the kept rule had something to compare
     if not ran:
         pytest.skip("no pyenv 3.12/3.13 with pytest and xdist")
+
+
+def cmon_built(version):
+    return bool(CTRACE_DIR and any(CTRACE_DIR.glob(
+        "_impact_cmon%s.cpython-*.so" % version.replace(".", ""))))
+
+
+def test_monitoring_in_c_records_the_same(tmp_path):
+    """sys.monitoring with the C callback (impact_cmon.c) and with the
+    Python one: the same records, line for line, on each rule's project;
+    the header says the C one was used (ctrace null) or why not."""
+    p = tmp_path / "cmon"
+    write(p, dict(PROJECT, **SHAPES_PROJECT))
+    ran = 0
+    for name in ("3.12", "3.13"):
+        py = dict(_CANDIDATES)[name]
+        if not _usable(py) or not cmon_built(name):
+            continue
+        ran += 1
+        out = []
+        for env in ({"IMPACT_RECORD_CTRACE_DIR": str(CTRACE_DIR)},
+                    {"IMPACT_RECORD_CTRACE_DIR": str(CTRACE_DIR), "IMPACT_RECORD_TRACER": "python"}):
+            r, tests, others = run_pytest(py, p, "-p", "no:randomly", extra_env=env)
+            assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+            assert len(others) == 1 and others[0][1]["tracer"] == "monitoring", others
+            out.append((tests, others[0][1], others[0][2]))
+        (c, chead, cimp), (py_, phead, pimp) = out
+        assert chead["ctrace"] is None, chead
+        assert phead["ctrace"] == "IMPACT_RECORD_TRACER=python", phead
+        assert sorted(c) == sorted(py_)
+        diff = {tid: (sorted(set(map(tuple, c[tid]["fns"])) - set(map(tuple, py_[tid]["fns"]))),
+                      sorted(set(map(tuple, py_[tid]["fns"])) - set(map(tuple, c[tid]["fns"]))))
+                for tid in py_ if c[tid] != py_[tid]}
+        assert not diff, json.dumps(diff, indent=1)
+        assert cimp == pimp
+        assert any(c[t]["kept"] for t in c)  # call sites were compared
+        N = lambda n: fn(p, "pkg/nested.py", n)  # noqa: E731
+        T = lambda n: fns(c["tests/test_nested.py::" + n])  # noqa: E731
+        assert N("outer") in T("test_outer") and N("compute") in T("test_pool")
+        assert N("waiter") in T("test_throw_into_waiter") and N("gen") in T("test_generator_resumed_2")
+    if not ran:
+        pytest.skip("no pyenv 3.12/3.13 with pytest and xdist, or no impact_cmon built for it")

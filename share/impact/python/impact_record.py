@@ -63,15 +63,20 @@ data files, templates, fixtures' inputs). Attribution:
 The header's ``tracer`` says which way it traced: "monitoring",
 "ctrace" (the C hook) or "setprofile" (the pure-Python call-only trace
 function; sys.settrace, which costs less than sys.setprofile); ``ctrace``
-says why the C hook was not used, when it was not.
+says why the C hook (below 3.12) or the C callback (3.12 and later) was
+not used, when it was not.
 
 Tracing: on Python >= 3.12 ``sys.monitoring``: one tool's global PY_START
 sees each code object start once and returns DISABLE for good; repository
-code gets a second tool's local PY_START, which returns DISABLE too and is
-re-armed at each boundary for the code objects that fired since (so the
-cost is one callback per repository function per test, and none for
-pytest's own functions). With one free tool id, one global PY_START
-re-armed with ``restart_events()``. On
+code gets a second tool's local PY_START and PY_RESUME (a generator an
+earlier test started, resumed in this one), which return DISABLE too and
+are re-armed at each boundary for the code objects that fired since (so
+the cost is one callback per repository function per test, and none for
+pytest's own functions); its global PY_THROW sees exceptions thrown into
+generators. Where the build made it (impact_cmon.c, one per minor
+version), that callback and the re-arming loop are C. With one free tool
+id, one global PY_START, PY_RESUME and PY_THROW re-armed with
+``restart_events()``. On
 CPython 3.9-3.11, where the build made it (impact_ctrace.c, beside this
 file or in ``$IMPACT_RECORD_CTRACE_DIR``), a C frame evaluation hook that
 dismisses a call already counted without calling Python and runs this
@@ -115,6 +120,9 @@ _active = False
 _mon = None           # sys.monitoring, when used
 _tool = None          # its tool seeing every code object start once (global PY_START)
 _rtool = None         # its tool seeing repository code only (local PY_START), or None
+_REV = 0              # _rtool's local events on repository code (PY_START, PY_RESUME)
+_RGEV = 0             # _rtool's global events (PY_THROW; PY_UNWIND too while importing)
+_GEV = 0              # _tool's global events
 _rcodes = []          # code objects given local events of _rtool
 _fired = []           # of those, the ones whose PY_START fired (and was disabled) since the last re-arm
 _restart = lambda: None  # re-arms every repository code object for the next sink
@@ -388,11 +396,11 @@ def _begin_import(code):
         try:
             ev = _mon.events
             if _rtool is not None:
-                _mon.set_local_events(_rtool, code, ev.PY_START | ev.PY_RETURN)
-                _mon.set_events(_rtool, ev.PY_UNWIND)
+                _mon.set_local_events(_rtool, code, _REV | ev.PY_RETURN)
+                _mon.set_events(_rtool, _RGEV | ev.PY_UNWIND)
             else:
                 _mon.set_local_events(_tool, code, ev.PY_RETURN)
-                _mon.set_events(_tool, ev.PY_START | ev.PY_UNWIND)
+                _mon.set_events(_tool, _GEV | ev.PY_UNWIND)
         except Exception:
             pass
     push(s)
@@ -412,13 +420,13 @@ def _end_import(s):
         try:
             ev = _mon.events
             if _rtool is not None:
-                _mon.set_local_events(_rtool, s.code, ev.PY_START)
+                _mon.set_local_events(_rtool, s.code, _REV)
                 if not _import_stack:
-                    _mon.set_events(_rtool, 0)
+                    _mon.set_events(_rtool, _RGEV)
             else:
                 _mon.set_local_events(_tool, s.code, 0)
                 if not _import_stack:
-                    _mon.set_events(_tool, ev.PY_START)
+                    _mon.set_events(_tool, _GEV)
         except Exception:
             pass
     if s.opaque or s.procs:
@@ -460,8 +468,9 @@ def mark_opaque(reason):
 # ---------------------------------------------------------------- tracers
 
 def _on_start(code, offset):
-    """_tool's PY_START: each code object once (never re-armed when _rtool
-    is used): classify it; repository code gets _rtool's local PY_START,
+    """_tool's PY_START (and PY_RESUME with one tool): each code object
+    once (never re-armed when _rtool is used): classify it; repository code
+    gets _rtool's local PY_START and PY_RESUME,
     which fires from its next start on (not for this one: this one is
     recorded here)."""
     i = id(code)
@@ -470,7 +479,7 @@ def _on_start(code, offset):
         k = _remember(code)
         if k and _rtool is not None:
             try:
-                _mon.set_local_events(_rtool, code, _mon.events.PY_START)
+                _mon.set_local_events(_rtool, code, _REV)
                 _rcodes.append(code)
             except Exception:
                 pass
@@ -491,8 +500,9 @@ def _on_start(code, offset):
 
 
 def _on_rstart(code, offset):
-    """_rtool's PY_START: repository code starting for the first time since
-    the last re-arm (each is then disabled until the next, _rearm)."""
+    """_rtool's PY_START and PY_RESUME: repository code starting, or a
+    generator of it resuming, for the first time since the last re-arm
+    (each is then disabled until the next, _rearm)."""
     i = id(code)
     k = _kind.get(i)
     if k == _MODULE and not _no_imports and _key[i][0] != _collecting:
@@ -518,6 +528,24 @@ def _on_rstart(code, offset):
     return _DISABLE
 
 
+def _on_throw(code, offset, exc):
+    """PY_THROW (_rtool's, or the one tool's): an exception thrown into a
+    generator or coroutine, which then runs without a PY_START or
+    PY_RESUME. Not a local event: it cannot be disabled, so it costs a
+    call per throw() anywhere, and returns nothing."""
+    i = id(code)
+    k = _kind.get(i)
+    if k is None:
+        k = _remember(code)
+    if k == _FUNC:
+        d = _cur
+        if i not in d:
+            try:
+                d[i] = _caller_at(_getframe(2))
+            except Exception:
+                d[i] = None
+
+
 def _rearm():
     """Every repository code object fires again at its next start: only
     those that fired since the last time are re-armed (turning local
@@ -526,7 +554,7 @@ def _rearm():
     disabled events stay disabled (sys.monitoring.restart_events would
     wake them all). Popped one at a time: another thread may add more."""
     fired = _fired
-    setl, tool, start = _mon.set_local_events, _rtool, _mon.events.PY_START
+    setl, tool, start = _mon.set_local_events, _rtool, _REV
     while fired:
         code = fired.pop()
         try:
@@ -669,17 +697,17 @@ _ctracer = None       # the C tracer (_impact_ctrace.Tracer) when in use
 _ctrace_why = None    # why it is not, for the header
 
 
-def _load_ctrace():
-    """The C hot path for Python 3.9-3.11 (impact_ctrace.c), or None and why.
+def _load_native(name, stem=None):
+    """The extension module name (impact_ctrace.c, impact_cmon.c) built for
+    this interpreter, or None and why.
 
     Looked for beside this file (installed) or in $IMPACT_RECORD_CTRACE_DIR
     (a build tree), under the one file name that carries this interpreter's
-    ABI tag, so a module built for another Python is never loaded.
-    $IMPACT_RECORD_TRACER=python keeps the pure-Python hook."""
+    ABI tag (stem, default name, + the extension suffix), so a module built
+    for another Python is never loaded.
+    $IMPACT_RECORD_TRACER=python keeps the pure-Python hooks."""
     if os.environ.get("IMPACT_RECORD_TRACER") == "python":
         return None, "IMPACT_RECORD_TRACER=python"
-    if sys.implementation.name != "cpython" or not (3, 9) <= sys.version_info < (3, 12):
-        return None, "not CPython 3.9-3.11"
     try:
         import importlib.machinery
         import importlib.util
@@ -690,18 +718,26 @@ def _load_ctrace():
         for d in dirs:
             if not d:
                 continue
-            path = os.path.join(d, "_impact_ctrace" + suffix)
+            path = os.path.join(d, (stem or name) + suffix)
             if not os.path.isfile(path):
                 continue
-            spec = importlib.util.spec_from_file_location("_impact_ctrace", path)
+            spec = importlib.util.spec_from_file_location(name, path)
             mod = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(mod)
             if tuple(mod.built_for) != tuple(sys.version_info[:2]):
                 return None, "%s was built for Python %d.%d" % ((path,) + tuple(mod.built_for))
-            return mod.Tracer(globals(), _c_call, _c_return), None
-        return None, "_impact_ctrace%s not built" % suffix
+            return mod, None
+        return None, "%s%s not built" % (stem or name, suffix)
     except Exception as e:
-        return None, "_impact_ctrace failed to load: %s" % type(e).__name__
+        return None, "%s failed to load: %s" % (name, type(e).__name__)
+
+
+def _load_ctrace():
+    """The C hot path for Python 3.9-3.11 (impact_ctrace.c), or None and why."""
+    if sys.implementation.name != "cpython" or not (3, 9) <= sys.version_info < (3, 12):
+        return None, "not CPython 3.9-3.11"
+    mod, why = _load_native("_impact_ctrace")
+    return (mod.Tracer(globals(), _c_call, _c_return), None) if mod is not None else (None, why)
 
 
 # ---------------------------------------------------------------- processes
@@ -733,6 +769,7 @@ _disabled = None
 def start():
     """Start tracing (idempotent). Returns False when recording is off."""
     global _root, _root_real, _active, _mon, _tool, _rtool, _restart, _DISABLE, _tracer
+    global _REV, _RGEV, _GEV
     global _disabled, _trace_fn, _thread_trace_fn, _prev_trace, _prev_thread_trace
     global _ctracer, _ctrace_why
     if _active or _disabled:
@@ -758,20 +795,44 @@ def start():
         tool = free[0]
         mon.use_tool_id(tool, "impact")
         _mon, _tool, _DISABLE = mon, tool, mon.DISABLE
+        ev = mon.events
         rtool = free[1] if len(free) > 1 else None
+        # A generator resumed (next(), send()) or thrown into runs code
+        # without a PY_START: one started by an earlier test runs in this one.
+        _REV, _RGEV = ev.PY_START | ev.PY_RESUME, ev.PY_THROW
+        _GEV = ev.PY_START if rtool is not None else ev.PY_START | ev.PY_RESUME | ev.PY_THROW
         if rtool is not None:
             mon.use_tool_id(rtool, "impact")
             _rtool = rtool
             _restart = _rearm
-            mon.register_callback(rtool, mon.events.PY_START, _on_rstart)
-            mon.register_callback(rtool, mon.events.PY_RETURN, _on_return)
-            mon.register_callback(rtool, mon.events.PY_UNWIND, _on_unwind)
+            rcb = _on_rstart
+            # one build per minor version, all in one folder (impact_cmon.c)
+            cmon, _ctrace_why = (_load_native("_impact_cmon", "_impact_cmon%d%d" % sys.version_info[:2])
+                                 if sys.implementation.name == "cpython" else (None, "not CPython"))
+            if cmon is not None:
+                # impact_cmon.c: _on_rstart's usual case and _rearm's loop in C
+                try:
+                    import functools
+                    rcb = cmon.Rstart(globals(), _on_rstart, _caller_at, mon.DISABLE)
+                    _restart = functools.partial(cmon.rearm, _fired, mon.set_local_events,
+                                                 rtool, _REV)
+                except Exception as e:
+                    rcb, _restart = _on_rstart, _rearm
+                    _ctrace_why = "_impact_cmon failed: %s" % type(e).__name__
+            mon.register_callback(rtool, ev.PY_START, rcb)
+            mon.register_callback(rtool, ev.PY_RESUME, rcb)
+            mon.register_callback(rtool, ev.PY_THROW, _on_throw)
+            mon.register_callback(rtool, ev.PY_RETURN, _on_return)
+            mon.register_callback(rtool, ev.PY_UNWIND, _on_unwind)
+            mon.set_events(rtool, _RGEV)
         else:
             _restart = mon.restart_events
-            mon.register_callback(tool, mon.events.PY_RETURN, _on_return)
-            mon.register_callback(tool, mon.events.PY_UNWIND, _on_unwind)
-        mon.register_callback(tool, mon.events.PY_START, _on_start)
-        mon.set_events(tool, mon.events.PY_START)
+            mon.register_callback(tool, ev.PY_RESUME, _on_start)
+            mon.register_callback(tool, ev.PY_THROW, _on_throw)
+            mon.register_callback(tool, ev.PY_RETURN, _on_return)
+            mon.register_callback(tool, ev.PY_UNWIND, _on_unwind)
+        mon.register_callback(tool, ev.PY_START, _on_start)
+        mon.set_events(tool, _GEV)
         _tracer = "monitoring"
     else:
         _restart = _noop
@@ -849,7 +910,8 @@ def stop():
                 continue
             try:
                 _mon.set_events(tool, 0)
-                for ev in (_mon.events.PY_START, _mon.events.PY_RETURN, _mon.events.PY_UNWIND):
+                e = _mon.events
+                for ev in (e.PY_START, e.PY_RESUME, e.PY_THROW, e.PY_RETURN, e.PY_UNWIND):
                     _mon.register_callback(tool, ev, None)
                 for c in [s.code for s in _import_stack] + (_rcodes if tool == _rtool else []):
                     try:
