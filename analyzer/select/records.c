@@ -172,7 +172,7 @@ void impact_records_close(impact_records *rec)
 /* ---- ingest ---------------------------------------------------------------- */
 
 /*
- * The sink's format (impact_record.py's header "v"): a "keys" line numbers
+ * The sink's format (impact_record_pytest.py; its header "v"): a "keys" line numbers
  * every (file, first line) the run executed, and tests and imports name
  * them by number, as differences of ascending ids. Another is not read.
  */

@@ -4,34 +4,13 @@ Started by impact_pytest_plugin when ``$IMPACT_RECORD`` names a sink
 directory (impact creates and removes it); ``$IMPACT_RECORD_ROOT`` is the
 repository's work-tree root. Every recording process (the pytest process,
 or each pytest-xdist worker, never the xdist controller) writes
-``$IMPACT_RECORD/tests-<pid>.jsonl`` at session end, through a temporary
-name in the same directory and ``os.replace``:
-
-    {"v":2,"rootdir":"/abs/rootdir","python":"3.12.1","tracer":"monitoring","worker":null}
-    {"kind":"keys","paths":["/abs/pkg/mod.py","/abs/pkg/util.py"],"keys":[0,0,1,3,1,12]}
-    {"kind":"import","module":"/abs/pkg/mod.py","fns":[0,2],
-     "files":["/abs/pkg/table.json"]}
-    {"kind":"test","id":"<nodeid>","path":"/abs/tests/test_x.py","fns":[1,1],
-     "kept":[...],"files":["/abs/templates/t.html"],"opaque":null}
-
-or, when recording cannot run at all, the single line
-``{"v":2,"disabled":"<why>"}``. Tests also name the repository modules
-their process had imported by their end (``mset``, see
-impact_record_pytest.modules_lines); a test line without one is read as
-"unknown".
-
-``keys`` numbers, in sorted order, every ``(co_filename, co_firstlineno)``
-the lines name, as flat pairs (index in ``paths``, line): key 0 above is
-``("/abs/pkg/mod.py", 0)``, key 2 ``("/abs/pkg/util.py", 12)``. ``fns``
-and ``kept`` list key numbers ascending, each as its difference from the
-one before (the first from 0): ``[1,1]`` is keys 1 and 2. A suite of
-thousands of tests names each function thousands of times, its path once.
-Keys are code objects whose
-file is a Python file under the root (lambdas, comprehensions and nested
-functions as themselves: the reader maps lines to the enclosing function);
-``files`` are the other files under the root that named executed code (a
-compiled template) or were opened for reading (an audit hook on "open":
-data files, templates, fixtures' inputs). Attribution:
+``$IMPACT_RECORD/tests-<pid>.jsonl`` at session end (its format:
+impact_record_pytest.py). Keys are code objects whose file is a Python file
+under the root (lambdas, comprehensions and nested functions as themselves:
+the reader maps lines to the enclosing function); ``files`` are the other
+files under the root that named executed code (a compiled template) or were
+opened for reading (an audit hook on "open": data files, templates,
+fixtures' inputs). Attribution:
 
 - a test gets what ran during its setup, call and teardown, plus what the
   setup of each fixture it uses executed (whenever and for whichever test
@@ -44,27 +23,10 @@ data files, templates, fixtures' inputs). Attribution:
   that was not seen calling something else from the call site that called
   F in T (that is dispatch, not a cache): U keeps F's result (a cache
   filled once), so U gets F and what F called in T;
-- processes: the recording process puts impact_child/ (a sitecustomize)
-  first on its children's PYTHONPATH with IMPACT_RECORD_CHILDREN=1; every
-  Python process a test starts (subprocess, multiprocessing spawn,
-  forkserver and fork, os.fork, os.posix_spawn, pexpect) then records
-  itself into ``proc-<pid>.jsonl``: ``{"proc":pid,"ppid":ppid,"start":t}``
-  first thing, then ``{"fn":[path,line]}`` / ``{"file":path}`` as each runs
-  for the first time (appended a line at a time, so os._exit or SIGKILL
-  lose nothing already run), ``{"spawn":pid,"what":reason}`` for its own
-  children, ``{"exec":reason}`` when it becomes another program. At session
-  end the recording process joins each child, by pid and then the ppid
-  chain, to the test, fixture or collection that started it (the one
-  running in this process then; never an id from the environment). What
-  children ran counts in ``fns``/``files``, never for ``kept`` (caches stay
-  in their process). A test is ``opaque`` ("started /usr/bin/node: not
-  recorded") when a process it started, or one of theirs, left no record.
-
-The header's ``tracer`` says which way it traced: "monitoring",
-"ctrace" (the C hook) or "setprofile" (the pure-Python call-only trace
-function; sys.settrace, which costs less than sys.setprofile); ``ctrace``
-says why the C hook (below 3.12) or the C callback (3.12 and later) was
-not used, when it was not.
+- processes: every Python process a test starts records itself into
+  ``proc-<pid>.jsonl`` and is credited to the test, fixture or collection
+  that started it (impact_record_procs says how); a test is ``opaque``
+  when a process it started left no record.
 
 Tracing: on Python >= 3.12 ``sys.monitoring``: one tool's global PY_START
 sees each code object start once and returns DISABLE for good; repository
@@ -439,8 +401,6 @@ def _end_import(s):
     pop(s)
 
 
-
-
 def started(pid, reason):
     """A process started: the innermost test, fixture or collection owns it.
 
@@ -699,12 +659,10 @@ _ctrace_why = None    # why it is not, for the header
 
 def _load_native(name, stem=None):
     """The extension module name (impact_ctrace.c, impact_cmon.c) built for
-    this interpreter, or None and why.
-
-    Looked for beside this file (installed) or in $IMPACT_RECORD_CTRACE_DIR
-    (a build tree), under the one file name that carries this interpreter's
-    ABI tag (stem, default name, + the extension suffix), so a module built
-    for another Python is never loaded.
+    this interpreter, or None and why: beside this file (installed) or in
+    $IMPACT_RECORD_CTRACE_DIR (a build tree), under the one file name that
+    carries this interpreter's ABI tag (stem, default name, + the extension
+    suffix), so a module built for another Python is never loaded.
     $IMPACT_RECORD_TRACER=python keeps the pure-Python hooks."""
     if os.environ.get("IMPACT_RECORD_TRACER") == "python":
         return None, "IMPACT_RECORD_TRACER=python"

@@ -9,6 +9,22 @@ the environment a child gets so that impact_child/sitecustomize.py starts
 the recorder in it, the child's own sink (proc-<pid>.jsonl), and reading
 those back at session end to credit each child to the test that started it.
 
+The records: the recording process puts impact_child/ (a sitecustomize)
+first on its children's PYTHONPATH with IMPACT_RECORD_CHILDREN=1; every
+Python process a test starts (subprocess, multiprocessing spawn, forkserver
+and fork, os.fork, os.posix_spawn, pexpect) then records itself into
+``proc-<pid>.jsonl``: ``{"proc":pid,"ppid":ppid,"start":t}`` first thing,
+then ``{"fn":[path,line]}`` / ``{"file":path}`` as each runs for the first
+time (appended a line at a time, so os._exit or SIGKILL lose nothing already
+run), ``{"spawn":pid,"what":reason}`` for its own children,
+``{"exec":reason}`` when it becomes another program. At session end the
+recording process joins each child, by pid and then the ppid chain, to the
+test, fixture or collection that started it (the one running in this process
+then; never an id from the environment). What children ran counts in
+``fns``/``files``, never for ``kept`` (caches stay in their process). A test
+is ``opaque`` ("started /usr/bin/node: not recorded") when a process it
+started, or one of theirs, left no record.
+
 Module state of the recorder lives in impact_record (``_r``); this module
 reads and sets it there. It is loaded by path beside impact_record.py (see
 impact_record._procs), so a child whose PYTHONPATH a test replaced still

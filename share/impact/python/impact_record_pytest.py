@@ -10,6 +10,35 @@ by each test's end (modules_now), and the tests file written at the end
 (tests-<pid>.jsonl, read by impact's records ingest, records.c). It is
 loaded by impact_pytest_plugin.py only when $IMPACT_RECORD is set.
 
+The tests file, ``$IMPACT_RECORD/tests-<pid>.jsonl``, is written through
+a temporary name in the same directory and ``os.replace``:
+
+    {"v":2,"rootdir":"/abs/rootdir","python":"3.12.1","tracer":"monitoring","worker":null}
+    {"kind":"keys","paths":["/abs/pkg/mod.py","/abs/pkg/util.py"],"keys":[0,0,1,3,1,12]}
+    {"kind":"import","module":"/abs/pkg/mod.py","fns":[0,2],
+     "files":["/abs/pkg/table.json"]}
+    {"kind":"test","id":"<nodeid>","path":"/abs/tests/test_x.py","fns":[1,1],
+     "kept":[...],"files":["/abs/templates/t.html"],"opaque":null}
+
+or, when recording cannot run at all, the single line
+``{"v":2,"disabled":"<why>"}``. Tests also name the repository modules
+their process had imported by their end (``mset``, see
+impact_record_pytest.modules_lines); a test line without one is read as
+"unknown".
+
+``keys`` numbers, in sorted order, every ``(co_filename, co_firstlineno)``
+the lines name, as flat pairs (index in ``paths``, line): key 0 above is
+``("/abs/pkg/mod.py", 0)``, key 2 ``("/abs/pkg/util.py", 12)``. ``fns``
+and ``kept`` list key numbers ascending, each as its difference from the
+one before (the first from 0): ``[1,1]`` is keys 1 and 2. A suite of
+thousands of tests names each function thousands of times, its path once.
+
+The header's ``tracer`` says which way it traced: "monitoring",
+"ctrace" (the C hook) or "setprofile" (the pure-Python call-only trace
+function; sys.settrace, which costs less than sys.setprofile); ``ctrace``
+says why the C hook (below 3.12) or the C callback (3.12 and later) was
+not used, when it was not.
+
 Module state lives in impact_record (``_r``): this module only reads and
 sets it there, so both halves see one recorder.
 """
@@ -19,6 +48,7 @@ from itertools import islice
 from types import ModuleType as _ModuleType
 
 import impact_record as _r
+
 
 def _fixturedefs(item):
     out = []
