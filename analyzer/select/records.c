@@ -583,8 +583,14 @@ static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 		if (json_object_get(line, "v") && json_string_value(json_object_get(line, "tracer"))) {
 			impact_buf r = IMPACT_BUF_INIT;
 			const char *py = json_string_value(json_object_get(line, "python"));
-			impact_buf_printf(&r, "%s, Python %s",
-			                  json_string_value(json_object_get(line, "tracer")), py ? py : "?");
+			const char *tracer = json_string_value(json_object_get(line, "tracer"));
+			json_t *why = json_object_get(line, "ctrace");
+			impact_buf_printf(&r, "%s, Python %s", tracer, py ? py : "?");
+			/* sys.monitoring's callback in C (impact_cmon.c), or why not */
+			if (!strcmp(tracer, "monitoring") && why && json_is_null(why))
+				impact_buf_puts(&r, " (C callback)");
+			else if (!strcmp(tracer, "monitoring") && json_string_value(why))
+				impact_buf_printf(&r, " (Python callback: %s)", json_string_value(why));
 			free(in->recorder);
 			in->recorder = impact_buf_detach(&r);
 		}

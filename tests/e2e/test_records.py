@@ -359,3 +359,36 @@ def test_mutation_audit_with_records_has_no_miss(rrepo):
         got = rrepo.listing()
         assert set(want) <= set(got), (path, old, want, got)
         rrepo.write(path, text)
+
+
+def test_records_stats_names_the_monitoring_callback(repo):
+    """On Python 3.12+ (pyenv's, with Debian's pytest on PYTHONPATH) the run
+    records through the build's C callback (impact_cmon.c); `records stats`
+    says so, or why the Python one ran instead."""
+    pyenv = Path.home() / ".pyenv" / "versions"
+    found = sorted(pyenv.glob("3.12.*/bin/python")) if pyenv.is_dir() else []
+    built = (Path(os.environ["IMPACT_BIN"]).resolve().parent / "share" / "impact" / "python")
+    if not found or not list(built.glob("_impact_cmon312.cpython-*.so")):
+        pytest.skip("no pyenv 3.12, or no impact_cmon built for it")
+    py = str(found[-1])
+    repo.env["IMPACT_DATA_DIR"] = str(DATA_DIR)
+    repo.env.pop("IMPACT_RECORD_CTRACE_DIR", None)
+    repo.env.pop("IMPACT_RECORD_TRACER", None)
+    repo.env["IMPACT_PYTHON"] = py
+    repo.env["PYTHONPATH"] = "/usr/lib/python3/dist-packages"
+    repo.write_many(SHAPES)
+    repo.commit("shapes")
+    ver = subprocess.run([py, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+                         capture_output=True, text=True).stdout.strip()
+    for env, says in (({}, "(C callback)"),
+                      ({"IMPACT_RECORD_TRACER": "python"},
+                       "(Python callback: IMPACT_RECORD_TRACER=python)")):
+        repo.env.update(env)
+        r = repo.impact("--all", "-q")
+        assert r.returncode == 0, r.stderr.decode(errors="replace")
+        st = repo.impact("records", "stats").stdout.decode()
+        assert "recorder:  monitoring, Python %s %s" % (ver, says) in st, st
+    # and the records select as on any other interpreter
+    repo.write("pkg/shapes.py", SHAPES["pkg/shapes.py"].replace("'circle'", "'CIRCLE'"))
+    repo.commit("break circle")
+    assert repo.listing("HEAD~1..") == ["tests/test_circle.py"]
