@@ -11,10 +11,11 @@ pyenv's 3.12 and 3.13 with Debian's pytest on PYTHONPATH), runs the suite
 plainly (`-p impact_pytest_plugin`, no IMPACT_RECORD) and recorded
 (IMPACT_RECORD set), RUNS times each alternately, and prints the median
 wall and CPU times (user + system of the pytest process) and their ratios;
-then what the children's start-up hook costs a `python -c pass`. Below
-Python 3.12 the recorder's C tracer (IMPACT_RECORD_CTRACE_DIR, set by the
-bench-record target to the build's) and its pure-Python hook
-(IMPACT_RECORD_TRACER=python) each get a row. Environment: IMPACT_BENCH_RUNS (5),
+then what the children's start-up hook costs a `python -c pass`. The
+recorder's C tracer (below 3.12) or sys.monitoring callback (3.12+: mon/C)
+from the build (IMPACT_RECORD_CTRACE_DIR, set by the bench-record target to
+the build's) and its pure-Python one (IMPACT_RECORD_TRACER=python:
+setprofile, mon/py) each get a row. Environment: IMPACT_BENCH_RUNS (5),
 IMPACT_BENCH_CALLS (20000), IMPACT_BENCH_TESTS (30 files).
 """
 import json
@@ -117,7 +118,10 @@ def run(py, root, sink, extra=None):
         if not heads:
             sys.exit("the recorded run left no record in " + sink)
         with open(os.path.join(sink, heads[0])) as f:
-            tracer = json.loads(f.readline()).get("tracer")
+            head = json.loads(f.readline())
+        tracer = head.get("tracer")
+        if tracer == "monitoring":  # its callback: C (impact_cmon.c) or Python
+            tracer = "mon/C" if head.get("ctrace") is None else "mon/py"
     return dt, cpu, tracer
 
 
@@ -161,9 +165,10 @@ def main():
         costs = []
         for name, py in interpreters():
             run(py, root, None)  # warm the file cache
-            # below 3.12: the C tracer (when built) and the pure-Python hook
+            # the C tracer (below 3.12) or callback (3.12+), when built, and
+            # the pure-Python one
             modes = [{}]
-            if run(py, root, sink)[2] == "ctrace":
+            if run(py, root, sink)[2] in ("ctrace", "mon/C"):
                 modes.append({"IMPACT_RECORD_TRACER": "python"})
             plain, rec = [], [[] for _ in modes]
             for _ in range(RUNS):

@@ -1309,6 +1309,8 @@ def test_one_monitoring_id_records_the_same(tmp_path):
                                               [str(p), str(PLUGIN_DIR), DIST])})
             assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
             assert len(others) == 1 and others[0][1]["tracer"] == "monitoring", others
+            if plugins:  # one free id: no C callback, and the header says why
+                assert "one free sys.monitoring tool id" in others[0][1]["ctrace"], others
             for t in tests.values():  # the plugin itself is a module of the project
                 t["mods"] = [m for m in t["mods"] if m != str(p / "grab_ids.py")]
             out.append((tests, others[0][2]))

@@ -777,18 +777,17 @@ def start():
                 except Exception as e:
                     rcb, _restart = _on_rstart, _rearm
                     _ctrace_why = "_impact_cmon failed: %s" % type(e).__name__
-            mon.register_callback(rtool, ev.PY_START, rcb)
-            mon.register_callback(rtool, ev.PY_RESUME, rcb)
-            mon.register_callback(rtool, ev.PY_THROW, _on_throw)
-            mon.register_callback(rtool, ev.PY_RETURN, _on_return)
-            mon.register_callback(rtool, ev.PY_UNWIND, _on_unwind)
-            mon.set_events(rtool, _RGEV)
+            rest = rtool
         else:
             _restart = mon.restart_events
-            mon.register_callback(tool, ev.PY_RESUME, _on_start)
-            mon.register_callback(tool, ev.PY_THROW, _on_throw)
-            mon.register_callback(tool, ev.PY_RETURN, _on_return)
-            mon.register_callback(tool, ev.PY_UNWIND, _on_unwind)
+            rcb, rest = _on_start, tool
+            _ctrace_why = "one free sys.monitoring tool id: the Python callback"
+        # the tool seeing repository code: everything but discovery
+        for e, cb in ((ev.PY_START, rcb), (ev.PY_RESUME, rcb), (ev.PY_THROW, _on_throw),
+                      (ev.PY_RETURN, _on_return), (ev.PY_UNWIND, _on_unwind)):
+            mon.register_callback(rest, e, cb)
+        if rtool is not None:
+            mon.set_events(rtool, _RGEV)
         mon.register_callback(tool, ev.PY_START, _on_start)
         mon.set_events(tool, _GEV)
         _tracer = "monitoring"
