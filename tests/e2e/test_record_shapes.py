@@ -277,6 +277,61 @@ def test_a_cache_whose_callee_ran_first_in_the_test(rrepo):
     assert "executed cells/fmt.py:show" in why and "cells/fmt.py:styled caches" in why, why
 
 
+SPONTANEOUS = {
+    "tpl/__init__.py": "",
+    "tpl/env.py": (
+        "from functools import lru_cache\n\n\n"
+        "def load_extensions(env, names):\n    return {n: n for n in names}\n\n\n"
+        "class Environment:\n    def __init__(self, *names):\n"
+        "        self.extensions = load_extensions(self, names)\n\n"
+        "    def render(self, s):\n        return s.upper()\n\n\n"
+        "@lru_cache(maxsize=10)\ndef spontaneous(cls, *args):\n    return cls(*args)\n\n\n"
+        "class Template:\n    def __new__(cls, source):\n"
+        "        t = object.__new__(cls)\n        t.env, t.source = spontaneous(Environment), source\n"
+        "        return t\n\n    def render(self):\n        return self.env.render(self.source)\n"),
+    "tests/test_api.py": (
+        "import pytest\n\nfrom tpl.env import Environment, Template\n\n\n"
+        "@pytest.fixture\ndef env():\n    return Environment()\n\n\n"
+        "def test_template(env):\n    assert env.render('a') == 'A'\n"
+        "    assert Template('b').render() == 'B'\n"),
+    "tests/test_runtime.py": ("from tpl.env import Template\n\n\n"
+                              "def test_loop():\n    assert Template('c').render() == 'C'\n"),
+}
+
+
+def test_a_cache_that_calls_its_parameter(rrepo):
+    """jinja's shape: a cached spontaneous(cls) computes by calling its
+    parameter (no name shows Environment), after the test's fixture had
+    already made an Environment (no first-call link either); test_runtime
+    only reuses the result. A change to load_extensions breaks both files:
+    what ran before the computation counts as possibly run in it."""
+    rrepo.write_many(SPONTANEOUS)
+    rrepo.commit("templates")
+    record_all(rrepo)
+    change(rrepo, "tpl/env.py", "    return {n: n for n in names}", "    raise RuntimeError(names)")
+    assert failing(rrepo) == ["tests/test_api.py", "tests/test_runtime.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_api.py", "tests/test_runtime.py"]
+
+
+def test_a_cache_that_calls_only_names_stays_narrow(rrepo):
+    """The same computation through a name (Environment(*args)): a change to
+    what ran before it but that it does not name leaves the reusing test out."""
+    files = dict(SPONTANEOUS)
+    files["tpl/env.py"] = files["tpl/env.py"].replace("    return cls(*args)",
+                                                      "    return Environment(*args)")
+    files["tests/test_api.py"] = files["tests/test_api.py"].replace(
+        "    assert env.render('a') == 'A'\n", "    assert env.render('a') == 'A'\n"
+        "    assert other() == 1\n").replace("import Environment, Template",
+                                           "import Environment, Template, other")
+    files["tpl/env.py"] += "\n\ndef other():\n    return 1\n"
+    rrepo.write_many(files)
+    rrepo.commit("templates")
+    record_all(rrepo)
+    change(rrepo, "tpl/env.py", "def other():\n    return 1", "def other():\n    return 2")
+    assert failing(rrepo) == ["tests/test_api.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_api.py"]
+
+
 # --- 3. pytest's rootdir below the repository -----------------------------------
 
 def rootdir_project(repo, where):

@@ -310,7 +310,9 @@ class Recorder:
         value computed once): it kept what F ran in test i. Any F, however
         often it ran later: with caches nested (a cached function calling
         a cached function), F's later runs say nothing of the tests that
-        reused its first result."""
+        reused its first result. Where F's code (or what it called) calls
+        what no name shows (_Unnamed), U also gets what ran before F in
+        test i: F may have run it again without a link showing."""
         tests = self.tests
         first_run = {}      # code -> index of the first test that ran it
         runs = {}           # code -> indexes of tests that ran it
@@ -347,7 +349,7 @@ class Recorder:
             for v in t[2].values():
                 if v is not None and v >> 32 in callers:
                     sites.setdefault((v >> 32, site_line(v)), set()).add(j)
-        out, children, child_of = {}, None, -1
+        out, children, child_of, unnamed = {}, None, -1, _Unnamed()
         for i, f, cl in cand:
             c = cl >> 32
             there = sites.get((c, site_line(cl)), ())
@@ -361,6 +363,13 @@ class Recorder:
                     if gc is not None:
                         children.setdefault(gc >> 32, []).append(g)
             closure = _closure(f, lambda g: children.get(g, ()))
+            if any(unnamed.calls(_r._codes[g], set()) for g in closure if g in _r._codes):
+                # F's computation calls what no name shows (`cls(*args)`): what
+                # ran before F in test i, no link from F shows, may have run in it
+                for g in tests[i][2]:
+                    if g == f:
+                        break
+                    closure.add(g)
             for j in later:
                 out.setdefault(j, set()).update(closure)
         return out
@@ -372,8 +381,11 @@ class Recorder:
         function that ran before it in a test and that some code of the
         computation names (a function already run in that test from
         elsewhere starts nothing the second time; a method, where that code
-        names its class too or is in its file). impact keeps the tests that may have
-        reused its results only when this holds a changed function."""
+        names its class too or is in its file). Where some code of it calls
+        what no name shows (a parameter: `cls(*args)`, an item of a table,
+        what a call returned), every function that ran before it in a test
+        where it ran. impact keeps the tests that may have reused its
+        results only when this holds a changed function."""
         cached = _cached_codes()
         if not cached:
             return {}
@@ -395,7 +407,7 @@ class Recorder:
             if c.co_name[:2] == "__" == c.co_name[-2:] and cls:
                 # an operator or constructor runs through its class's name
                 byname.setdefault(cls, []).append((f, None, None))
-        out, names = {}, {}
+        out, names, unnamed = {}, {}, _Unnamed()
         for f in cached:
             if f not in ran:
                 continue
@@ -413,7 +425,14 @@ class Recorder:
                 c = _r._codes.get(g)
                 if g not in names:
                     names[g] = _names(c) if c is not None else ()
+                    if c is not None and unnamed.calls(c, names[g]):
+                        # it calls what no name shows (a parameter, a table's
+                        # item): whatever ran before the computation may have
+                        # run in it, links or not
+                        names[g] = None
                 nxt = list(children.get(g, ()))
+                if names[g] is None:
+                    return nxt + list(beside)
                 for n in names[g]:
                     # A method by a name many classes share: where its code
                     # names the class too, or is in the class's file.
@@ -531,6 +550,74 @@ def _names(code, depth=0):
             if type(k) is type(code):
                 out |= _names(k, depth + 1)
     return out
+
+
+class _Unnamed:
+    """Which code objects call something no name of theirs shows, read from
+    their source with ast (each file parsed once): a call of a parameter or
+    of a local that holds no named function, of a table's item, of what a
+    call returned. `cls(...)` and `self(...)` in a method call its class
+    (named: the class's name is added). True whenever the source cannot be
+    read or the function found: the safe answer."""
+
+    def __init__(self):
+        self.defs = {}      # path -> {line: function or lambda node}
+
+    def _node(self, code):
+        defs = self.defs.get(code.co_filename)
+        if defs is None:
+            defs = self.defs[code.co_filename] = {}
+            try:
+                import ast
+                with open(code.co_filename, "rb") as f:
+                    tree = ast.parse(f.read(), code.co_filename)
+                for n in ast.walk(tree):
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        defs.setdefault(n.lineno, n)
+                        for d in n.decorator_list:  # co_firstlineno: the first decorator's
+                            defs.setdefault(d.lineno, n)
+                    elif isinstance(n, ast.Lambda):
+                        defs.setdefault(n.lineno, n)
+            except Exception:
+                pass
+        return defs.get(code.co_firstlineno)
+
+    def calls(self, code, names):
+        import ast
+        if code.co_name[:1] == "<" and code.co_name != "<lambda>":
+            return False  # a comprehension: its calls are its function's source
+        node = self._node(code)
+        if node is None:
+            return True
+        if code.co_name != "<lambda>" and getattr(node, "name", code.co_name) != code.co_name:
+            return True  # another function on that line
+        qual = getattr(code, "co_qualname", "").split(".")
+        cls = qual[-2] if len(qual) > 1 and qual[-2] != "<locals>" else None
+        params, assigned, aliases = set(), set(), set()
+        for n in ast.walk(node):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                a = n.args
+                for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
+                    if x is not None:
+                        params.add(x.arg)
+            elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                assigned.add(n.id)
+            elif isinstance(n, ast.Assign) and isinstance(n.value, (ast.Name, ast.Attribute)):
+                # `_get = get_size`: the name it holds is one the code names
+                aliases.update(t.id for t in n.targets if isinstance(t, ast.Name))
+        for n in ast.walk(node):
+            if not isinstance(n, ast.Call):
+                continue
+            f = n.func
+            if isinstance(f, ast.Attribute):
+                continue  # obj.m(): m is a name of the code
+            if not isinstance(f, ast.Name):
+                return True  # table[k](), make()(), (a or b)()
+            if f.id in ("cls", "self") and f.id in params and cls:
+                names.add(cls)
+            elif f.id in params or (f.id in assigned and f.id not in aliases):
+                return True
+        return False
 
 
 def _cached_codes():
