@@ -562,6 +562,7 @@ class _Unnamed:
 
     def __init__(self):
         self.defs = {}      # path -> {line: function or lambda node}
+        self.seen = {}      # id(code) -> (calls what no name shows, its class if it calls it)
 
     def _node(self, code):
         defs = self.defs.get(code.co_filename)
@@ -583,17 +584,25 @@ class _Unnamed:
         return defs.get(code.co_firstlineno)
 
     def calls(self, code, names):
+        r = self.seen.get(id(code))
+        if r is None:
+            r = self.seen[id(code)] = self._calls(code)
+        if r[1]:
+            names.add(r[1])
+        return r[0]
+
+    def _calls(self, code):
         import ast
         if code.co_name[:1] == "<" and code.co_name != "<lambda>":
-            return False  # a comprehension: its calls are its function's source
+            return False, None  # a comprehension: its calls are its function's source
         node = self._node(code)
         if node is None:
-            return True
+            return True, None
         if code.co_name != "<lambda>" and getattr(node, "name", code.co_name) != code.co_name:
-            return True  # another function on that line
+            return True, None  # another function on that line
         qual = getattr(code, "co_qualname", "").split(".")
         cls = qual[-2] if len(qual) > 1 and qual[-2] != "<locals>" else None
-        params, assigned, aliases = set(), set(), set()
+        params, assigned, aliases, named = set(), set(), set(), None
         for n in ast.walk(node):
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 a = n.args
@@ -612,12 +621,12 @@ class _Unnamed:
             if isinstance(f, ast.Attribute):
                 continue  # obj.m(): m is a name of the code
             if not isinstance(f, ast.Name):
-                return True  # table[k](), make()(), (a or b)()
+                return True, None  # table[k](), make()(), (a or b)()
             if f.id in ("cls", "self") and f.id in params and cls:
-                names.add(cls)
+                named = cls
             elif f.id in params or (f.id in assigned and f.id not in aliases):
-                return True
-        return False
+                return True, None
+        return False, named
 
 
 def _cached_codes():
