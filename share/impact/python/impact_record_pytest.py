@@ -310,9 +310,9 @@ class Recorder:
         value computed once): it kept what F ran in test i. Any F, however
         often it ran later: with caches nested (a cached function calling
         a cached function), F's later runs say nothing of the tests that
-        reused its first result. Where F's code (or what it called) calls
-        what no name shows (_Unnamed), U also gets what ran before F in
-        test i: F may have run it again without a link showing."""
+        reused its first result. Where F caches its results and its own
+        code calls what no name shows (_Unnamed), U also gets what ran
+        before F in test i: F may have run it again without a link showing."""
         tests = self.tests
         first_run = {}      # code -> index of the first test that ran it
         runs = {}           # code -> indexes of tests that ran it
@@ -350,6 +350,7 @@ class Recorder:
                 if v is not None and v >> 32 in callers:
                     sites.setdefault((v >> 32, site_line(v)), set()).add(j)
         out, children, child_of, unnamed = {}, None, -1, _Unnamed()
+        cached = self.cached_codes()
         for i, f, cl in cand:
             c = cl >> 32
             there = sites.get((c, site_line(cl)), ())
@@ -363,7 +364,7 @@ class Recorder:
                     if gc is not None:
                         children.setdefault(gc >> 32, []).append(g)
             closure = _closure(f, lambda g: children.get(g, ()))
-            if any(unnamed.calls(_r._codes[g], set()) for g in closure if g in _r._codes):
+            if f in cached and unnamed.calls(_r._codes[f], set()):
                 # F's computation calls what no name shows (`cls(*args)`): what
                 # ran before F in test i, no link from F shows, may have run in it
                 for g in tests[i][2]:
@@ -374,6 +375,12 @@ class Recorder:
                 out.setdefault(j, set()).update(closure)
         return out
 
+    def cached_codes(self):
+        """_cached_codes(), looked for once per write."""
+        if getattr(self, "_cached", None) is None:
+            self._cached = _cached_codes()
+        return self._cached
+
     def computed(self):
         """Per repository function caching its results (a functools cache,
         a cached_property), the code computing its results ran: what its
@@ -381,12 +388,12 @@ class Recorder:
         function that ran before it in a test and that some code of the
         computation names (a function already run in that test from
         elsewhere starts nothing the second time; a method, where that code
-        names its class too or is in its file). Where some code of it calls
+        names its class too or is in its file). Where its own code calls
         what no name shows (a parameter: `cls(*args)`, an item of a table,
         what a call returned), every function that ran before it in a test
         where it ran. impact keeps the tests that may have reused its
         results only when this holds a changed function."""
-        cached = _cached_codes()
+        cached = self.cached_codes()
         if not cached:
             return {}
         children, ran = {}, set()
@@ -425,7 +432,7 @@ class Recorder:
                 c = _r._codes.get(g)
                 if g not in names:
                     names[g] = _names(c) if c is not None else ()
-                    if c is not None and unnamed.calls(c, names[g]):
+                    if g == f and c is not None and unnamed.calls(c, names[g]):
                         # it calls what no name shows (a parameter, a table's
                         # item): whatever ran before the computation may have
                         # run in it, links or not
@@ -554,34 +561,31 @@ def _names(code, depth=0):
 
 class _Unnamed:
     """Which code objects call something no name of theirs shows, read from
-    their source with ast (each file parsed once): a call of a parameter or
+    their source with ast (their own lines only): a call of a parameter or
     of a local that holds no named function, of a table's item, of what a
     call returned. `cls(...)` and `self(...)` in a method call its class
     (named: the class's name is added). True whenever the source cannot be
     read or the function found: the safe answer."""
 
     def __init__(self):
-        self.defs = {}      # path -> {line: function or lambda node}
         self.seen = {}      # id(code) -> (calls what no name shows, its class if it calls it)
 
     def _node(self, code):
-        defs = self.defs.get(code.co_filename)
-        if defs is None:
-            defs = self.defs[code.co_filename] = {}
-            try:
-                import ast
-                with open(code.co_filename, "rb") as f:
-                    tree = ast.parse(f.read(), code.co_filename)
-                for n in ast.walk(tree):
-                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        defs.setdefault(n.lineno, n)
-                        for d in n.decorator_list:  # co_firstlineno: the first decorator's
-                            defs.setdefault(d.lineno, n)
-                    elif isinstance(n, ast.Lambda):
-                        defs.setdefault(n.lineno, n)
-            except Exception:
-                pass
-        return defs.get(code.co_firstlineno)
+        """The function's definition, parsed from its own lines only."""
+        try:
+            import ast
+            import inspect
+            import linecache
+            import textwrap
+            lines = linecache.getlines(code.co_filename)
+            block = inspect.getblock(lines[code.co_firstlineno - 1:])
+            tree = ast.parse(textwrap.dedent("".join(block)))
+            for n in ast.walk(tree):
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                    return n
+        except Exception:
+            pass
+        return None
 
     def calls(self, code, names):
         r = self.seen.get(id(code))
@@ -620,6 +624,8 @@ class _Unnamed:
             f = n.func
             if isinstance(f, ast.Attribute):
                 continue  # obj.m(): m is a name of the code
+            if isinstance(f, ast.Lambda):
+                continue  # its code is this function's too
             if not isinstance(f, ast.Name):
                 return True, None  # table[k](), make()(), (a or b)()
             if f.id in ("cls", "self") and f.id in params and cls:
