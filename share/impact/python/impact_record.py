@@ -146,11 +146,19 @@ def _classify(code):
 
 
 def _remember(code):
+    """Classify code once, however first met (its start, a caller walk, a
+    throw); repository code gets _rtool's local events from then on."""
     k = _classify(code)
     _alive.append(code)
     _kind[id(code)] = k
     if k:
         _codes[id(code)] = code
+        if _rtool is not None:
+            try:
+                _mon.set_local_events(_rtool, code, _REV)
+                _rcodes.append(code)
+            except Exception:
+                pass
     return k
 
 
@@ -437,12 +445,6 @@ def _on_start(code, offset):
     k = _kind.get(i)
     if k is None:
         k = _remember(code)
-        if k and _rtool is not None:
-            try:
-                _mon.set_local_events(_rtool, code, _REV)
-                _rcodes.append(code)
-            except Exception:
-                pass
     if k:
         if k == _MODULE and not _no_imports and _key[i][0] != _collecting:
             try:
