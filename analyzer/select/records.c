@@ -219,6 +219,7 @@ typedef struct ingest {
 	int64_t *keyline;
 	int64_t *keyfunc;       /* func id of key n once known, else 0 */
 	size_t nkeys;
+	test_file session;      /* what ran outside every test, every process: in every record */
 	impact_u32vec cached;   /* func ids of functions caching their results */
 	impact_u32vec *computed; /* per one of them: what computing its results ran */
 	bool failed;
@@ -471,6 +472,22 @@ static void ingest_test(ingest *in, json_t *line)
 	add_files(in, &t->funcs, &t->deps, json_object_get(line, "files"));
 }
 
+/*
+ * What a process ran outside every test (configure, the report header,
+ * hooks between tests): a change there breaks the session, so it counts
+ * in every test file's record (store_tests).
+ */
+static void ingest_session(ingest *in, json_t *line)
+{
+	const char *opaque = json_string_value(json_object_get(line, "opaque"));
+	test_file *t = &in->session;
+	if (opaque && !t->opaque)
+		t->opaque = impact_xstrdup(opaque);
+	if (!add_keys(in, &t->funcs, &t->deps, json_object_get(line, "fns")) && !t->opaque)
+		t->opaque = impact_xstrdup("ran code impact could not read again");
+	add_files(in, &t->funcs, &t->deps, json_object_get(line, "files"));
+}
+
 static void ingest_import(ingest *in, json_t *line)
 {
 	const char *module = json_string_value(json_object_get(line, "module"));
@@ -605,6 +622,8 @@ static void ingest_file(ingest *in, const char *path, impact_strlist *notes)
 			ingest_test(in, line);
 		} else if (kind && !strcmp(kind, "import")) {
 			ingest_import(in, line);
+		} else if (kind && !strcmp(kind, "session")) {
+			ingest_session(in, line);
 		} else if (kind && !strcmp(kind, "cache")) {
 			ingest_cache(in, line);
 		} else if (kind && !strcmp(kind, "keys")) {
@@ -630,6 +649,26 @@ static bool listed(const char *const *list, size_t n, const char *rel)
 	return false;
 }
 
+/* What ran outside every test, into test file t's record (ingest_session). */
+static void join_session(const ingest *in, test_file *t)
+{
+	const test_file *s = &in->session;
+	if (s->opaque && !t->opaque) {
+		impact_buf why = IMPACT_BUF_INIT;
+		impact_buf_printf(&why, "outside every test: %s", s->opaque);
+		t->opaque = impact_buf_detach(&why);
+	}
+	for (size_t k = 0; k < s->funcs.n; k++)
+		impact_u32vec_push(&t->funcs, s->funcs.v[k]);
+	for (size_t k = 0; k < s->deps.n; k++) {
+		bool have = false;
+		for (size_t j = 0; j < t->deps.n && !have; j++)
+			have = !strcmp(t->deps.items[j], s->deps.items[k]);
+		if (!have)
+			impact_strlist_push(&t->deps, s->deps.items[k]);
+	}
+}
+
 /*
  * Write the test files' records: complete ones replace, opaque ones drop
  * (and say why in `opaque`, for --explain).
@@ -652,6 +691,7 @@ static void store_tests(ingest *in)
 		test_file *t = &in->tests[i];
 		impact_buf deps = IMPACT_BUF_INIT;
 		int64_t set, mods;
+		join_session(in, t);
 		if (t->opaque || !in->run->tree ||
 		    listed(in->run->failed, in->run->nfailed, t->rel)) {
 			sqlite3_reset(del);
@@ -719,6 +759,9 @@ static void ingest_release(ingest *in)
 		free(in->tests[i].opaque);
 	}
 	free(in->tests);
+	impact_u32vec_release(&in->session.funcs);
+	impact_strlist_release(&in->session.deps);
+	free(in->session.opaque);
 	for (size_t i = 0; i < in->cached.n; i++)
 		impact_u32vec_release(&in->computed[i]);
 	free(in->computed);

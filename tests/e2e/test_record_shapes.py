@@ -132,6 +132,45 @@ def test_once_per_process_code_selects_every_test_using_its_result(rrepo, where,
     assert rrepo.listing("HEAD~1..") == want, where
 
 
+SESSION = {
+    "app/__init__.py": "",
+    "app/boot.py": ("def mode():\n    return 'test'\n\n\n"
+                     "def order(items):\n    return sorted(items, key=lambda i: i.name)\n\n\n"
+                     "def unrelated():\n    return 1\n"),
+    # What runs outside every test: pytest_configure and a session-wide
+    # collection hook call the repository's code once per process.
+    "conftest.py": ("import app.boot\n\n\ndef pytest_configure(config):\n"
+                    "    config.app_mode = app.boot.mode()\n\n\n"
+                    "def pytest_collection_modifyitems(session, config, items):\n"
+                    "    items[:] = app.boot.order(items)\n"),
+    "tests/test_a.py": ("from app.boot import unrelated\n\n\ndef test_a(request):\n"
+                        "    assert request.config.app_mode == 'test'\n    assert unrelated() == 1\n"),
+    "tests/test_b.py": "def test_b(request):\n    assert request.config.app_mode == 'test'\n",
+}
+
+
+@pytest.mark.parametrize("where, old, new", [
+    ("pytest_configure", "return 'test'", "return 'prod'"),
+    ("collection hook", "key=lambda i: i.name)", "key=lambda i: i.name)[:0]"),
+])
+@pytest.mark.parametrize("xdist", [False, True])
+def test_code_run_outside_every_test_counts_for_every_test(rrepo, where, old, new, xdist):
+    if xdist:
+        pytest.importorskip("xdist")
+    rrepo.write_many(SESSION)
+    rrepo.commit("session")
+    record_all(rrepo, *(["-n", "2"] if xdist else []))
+    # a change to what only one test ran stays that test's
+    change(rrepo, "app/boot.py", "return 1", "return 2")
+    assert rrepo.listing("HEAD~1..") == ["tests/test_a.py"]
+    subprocess.run(["git", "reset", "-q", "--hard", "HEAD~1"], cwd=rrepo.path, check=True)
+    change(rrepo, "app/boot.py", old, new)
+    if where == "pytest_configure":
+        assert failing(rrepo) == ["tests/test_a.py", "tests/test_b.py"]
+    # (a collection hook dropping every item fails nothing: it runs nothing)
+    assert rrepo.listing("HEAD~1..") == ["tests/test_a.py", "tests/test_b.py"], where
+
+
 def test_a_function_only_one_test_needs_stays_that_tests(rrepo):
     rrepo.write_many(ONCE)
     rrepo.commit("lexer")

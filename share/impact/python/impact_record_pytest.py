@@ -17,6 +17,7 @@ a temporary name in the same directory and ``os.replace``:
     {"kind":"keys","paths":["/abs/pkg/mod.py","/abs/pkg/util.py"],"keys":[0,0,1,3,1,12]}
     {"kind":"import","module":"/abs/pkg/mod.py","fns":[0,2],
      "files":["/abs/pkg/table.json"]}
+    {"kind":"session","fns":[0,3],"files":[],"opaque":null}
     {"kind":"test","id":"<nodeid>","path":"/abs/tests/test_x.py","fns":[1,1],
      "kept":[...],"files":["/abs/templates/t.html"],"opaque":null}
 
@@ -24,7 +25,8 @@ or, when recording cannot run at all, the single line
 ``{"v":2,"disabled":"<why>"}``. Tests also name the repository modules
 their process had imported by their end (``mset``, see
 impact_record_pytest.modules_lines); a test line without one is read as
-"unknown".
+"unknown". The ``session`` line is what ran outside every test
+(Recorder.session): impact counts it in every test's record.
 
 ``keys`` numbers, in sorted order, every ``(co_filename, co_firstlineno)``
 the lines name, as flat pairs (index in ``paths``, line): key 0 above is
@@ -170,6 +172,13 @@ class Recorder:
         #  opaque, procs, modules]
         self.tests = []
         self.written = False
+        # What runs outside every test (pytest_configure, the report
+        # header, hooks between tests, session-wide collection hooks): one
+        # sink for the whole process, the one recording started with, and
+        # credited to every test at the end. A change there breaks the
+        # session, so every test it runs (pluggy's own code runs pytest).
+        base = _r._stack[0] if _r._stack else None
+        self.session = base if base is not None and base.kind == "idle" else _r._Sink("idle")
 
     # collection: what runs while a file is collected belongs to its tests
     @_hookimpl(hookwrapper=True, tryfirst=True)
@@ -264,7 +273,7 @@ class Recorder:
 
 
     def _finish_test(self, item, sink):
-        _r.replace_base(_r._Sink("idle"))
+        _r.replace_base(self.session)
         # What its fixtures and its file's collection ran so far: each such
         # dict only grows (insertion-ordered), so its length now says which
         # of its entries this test gets; copied out only when written (a
@@ -456,8 +465,11 @@ class Recorder:
                "python": "%d.%d.%d" % sys.version_info[:3], "tracer": _r._tracer,
                "ctrace": _r._ctrace_why, "worker": self.worker}
         kept = self.kept()
-        children = _r._procs().read_children(self.sinkdir) if any(t[5] for t in self.tests) else {}
+        sess = self.session
+        children = (_r._procs().read_children(self.sinkdir)
+                    if sess.procs or any(t[5] for t in self.tests) else {})
         direct = set(pid for t in self.tests for pid, _ in t[5] if pid)
+        direct.update(pid for pid, _ in sess.procs if pid)
         # Every (path, line) once, numbered in sorted order: tests and
         # imports name them by number (a suite of thousands of tests names
         # each function thousands of times; its path once).
@@ -503,6 +515,14 @@ class Recorder:
         for f, closure in self.computed().items():
             if f in cnum:
                 yield {"kind": "cache", "fn": cnum[f], "fns": _deltas(split(closure)[0])}
+        fns, files = split(set(sess.fns))
+        opaque = sess.opaque
+        if sess.procs:
+            cfns, cfiles, reason = _r._procs().children_of(sess.procs, children, direct)
+            fns.update(num[k] for k in cfns)
+            files |= cfiles
+            opaque = opaque or reason
+        yield {"kind": "session", "fns": _deltas(fns), "files": sorted(files), "opaque": opaque}
         for i, (nodeid, path, raw, extra, opaque, procs, _m) in enumerate(self.tests):
             codes = set(raw)
             for d, n in extra:
