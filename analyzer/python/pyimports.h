@@ -108,6 +108,12 @@ enum {
 	 * no record of who ran it tells who used it.
 	 */
 	IMPACT_SYMBOL_CACHED = 1 << 5,
+	/*
+	 * A fixture requested by its function's name only: a parameter so
+	 * named, or that name given to usefixtures()/getfixturevalue() (no
+	 * `name=`, not autouse, no options impact cannot read).
+	 */
+	IMPACT_SYMBOL_FIXTURE_BYNAME = 1 << 6,
 };
 
 typedef struct impact_symbol {
@@ -125,7 +131,8 @@ typedef enum impact_symref_kind {
 	IMPACT_SYMREF_NAME = 0, /* a bare name read: `helper` */
 	IMPACT_SYMREF_CHAIN,    /* an attribute chain from a name: `termui.progressbar`, `self.x` */
 	IMPACT_SYMREF_ATTR,     /* an attribute of something that is not a name: `f().render` */
-	IMPACT_SYMREF_PARAM,    /* a parameter name (pytest injects fixtures by it) */
+	IMPACT_SYMREF_PARAM,    /* a parameter name (pytest injects fixtures by it), or a fixture
+	                           usefixtures()/getfixturevalue() names: "*" when not a literal */
 	/*
 	 * `getattr(obj, <non-literal>)` or `vars(obj)`: text is the object as
 	 * written when it is a name or a chain of names ("self", "mod",
@@ -286,7 +293,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 17
+#define IMPACT_PYFACTS_VERSION 18
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

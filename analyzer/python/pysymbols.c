@@ -157,46 +157,6 @@ static uint32_t add_symbol(symwalk *sw, const sctx *c, TSNode n, uint8_t kind, c
 	return (uint32_t)(f->nsymbols - 1);
 }
 
-/* The last name of a decorator's callee (`fixture` of pytest.fixture(...)), or NULL. */
-static const char *decorator_name(walker *w, TSNode dec, size_t *len)
-{
-	TSNode e = ts_node_named_child(dec, 0);
-	if (ts_node_is_null(e))
-		return NULL;
-	if (kind_of(w, e) == K_CALL)
-		e = ts_node_child_by_field_id(e, w->p->f_function);
-	if (ts_node_is_null(e))
-		return NULL;
-	if (kind_of(w, e) == K_ATTRIBUTE)
-		e = ts_node_child_by_field_id(e, w->p->f_attribute);
-	if (ts_node_is_null(e) || kind_of(w, e) != K_IDENTIFIER)
-		return NULL;
-	return node_text(w, e, len);
-}
-
-/* The decorator's callee ends with `fixture` (pytest.fixture, fixture(...)). */
-static bool is_fixture_decorator(walker *w, TSNode dec)
-{
-	size_t len;
-	const char *t = decorator_name(w, dec, &len);
-	return t && len == 7 && !memcmp(t, "fixture", 7);
-}
-
-/* Its last name holds "cache" or "memo", any case (IMPACT_SYMBOL_CACHED). */
-static bool is_caching_decorator(walker *w, TSNode dec)
-{
-	size_t len;
-	const char *t = decorator_name(w, dec, &len);
-	for (size_t i = 0; t && i + 4 <= len; i++) {
-		char a[6] = { 0 };
-		for (size_t k = 0; k < 5 && i + k < len; k++)
-			a[k] = (char)((t[i + k] >= 'A' && t[i + k] <= 'Z') ? t[i + k] + 32 : t[i + k]);
-		if (!memcmp(a, "memo", 4) || !memcmp(a, "cache", 5))
-			return true;
-	}
-	return false;
-}
-
 static void mark_symbol_dynamic(symwalk *sw, uint32_t owner)
 {
 	if (owner == IMPACT_SYMBOL_NONE)
@@ -293,6 +253,8 @@ static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 	} else if (IS("getattr") || IS("hasattr") || IS("setattr") || IS("delattr")) {
 		/* An attribute by name: of its object only (pynames.c). */
 		pyn_attr_call(sw, call, owner, IS("getattr"));
+	} else if (IS("usefixtures") || IS("getfixturevalue") || IS("getfuncargvalue")) {
+		pyd_request_fixtures(sw, args, owner);
 	} else if (IS("import_module") || IS("__import__")) {
 		TSNode a = ts_node_is_null(args) ? args : ts_node_named_child(args, 0);
 		if (ts_node_is_null(a) || kind_of(w, a) == K_STRING || kind_of(w, a) == K_CONCAT_STRING ||
@@ -602,6 +564,8 @@ static void do_function(symwalk *sw, TSNode n, const sctx *c)
 			f->symbols[sym].flags |= IMPACT_SYMBOL_ASYNC;
 		if (c->fixture)
 			f->symbols[sym].flags |= IMPACT_SYMBOL_FIXTURE;
+		if (c->fixture == 1)
+			f->symbols[sym].flags |= IMPACT_SYMBOL_FIXTURE_BYNAME;
 		if (c->cached)
 			f->symbols[sym].flags |= IMPACT_SYMBOL_CACHED;
 		sig_end = f->symbols[sym].def_line;
@@ -758,9 +722,9 @@ static void do_decorated(symwalk *sw, TSNode n, const sctx *c)
 	d.cached = 0;
 	for (uint32_t i = 0; i < m; i++) {
 		TSNode ch = ts_node_named_child(n, i);
-		if (kind_of(w, ch) == K_DECORATOR && is_fixture_decorator(w, ch))
-			d.fixture = 1;
-		if (kind_of(w, ch) == K_DECORATOR && is_caching_decorator(w, ch))
+		if (kind_of(w, ch) == K_DECORATOR && pyd_is_fixture_decorator(w, ch))
+			d.fixture = d.fixture == 2 || !pyd_fixture_by_name(w, ch) ? 2 : 1;
+		if (kind_of(w, ch) == K_DECORATOR && pyd_is_caching_decorator(w, ch))
 			d.cached = 1;
 	}
 	pysw_push(sw, def, &d);

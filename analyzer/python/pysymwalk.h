@@ -26,7 +26,7 @@ typedef struct sctx {
 	uint32_t start_row; /* a decorated definition's first row, or UINT32_MAX */
 	uint32_t guard;     /* innermost isinstance() guard in force (symwalk.guards), or NONE */
 	uint8_t in_function;
-	uint8_t fixture;    /* decorated with a fixture decorator */
+	uint8_t fixture;    /* decorated with a fixture decorator: 1 requested by its name only, 2 not */
 	uint8_t cached;     /* decorated with a caching decorator (IMPACT_SYMBOL_CACHED) */
 } sctx;
 
@@ -108,6 +108,18 @@ bool pycs_looks_like_code(const char *t, size_t len);
  * reference with the names it can be.
  */
 void pyn_attr_call(symwalk *sw, TSNode call, uint32_t owner, bool ga);
+
+/*
+ * pydecor.c: a decorator whose callee's last name is `fixture`; whether
+ * that fixture is requested by its function's name only
+ * (IMPACT_SYMBOL_FIXTURE_BYNAME); a caching decorator
+ * (IMPACT_SYMBOL_CACHED); fixtures that usefixtures()/getfixturevalue()
+ * arguments request, as PARAM references of `owner`.
+ */
+bool pyd_is_fixture_decorator(walker *w, TSNode dec);
+bool pyd_fixture_by_name(walker *w, TSNode dec);
+bool pyd_is_caching_decorator(walker *w, TSNode dec);
+void pyd_request_fixtures(symwalk *sw, TSNode args, uint32_t owner);
 
 /* pytyping.c: local typing (see tbind above). */
 const char *pyty_annotation_class(walker *w, TSNode n, unsigned depth);

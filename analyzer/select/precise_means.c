@@ -379,7 +379,8 @@ bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const targ
 		const impact_pyfacts *f = facts_of(w, t->file);
 		for (size_t i = 0; i < nsyms(f); i++)
 			if (!strcmp(sym(f, (uint32_t)i)->name, t->name))
-				return (sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_FIXTURE) && !strcmp(r->text, tl);
+				return (sym(f, (uint32_t)i)->flags & IMPACT_SYMBOL_FIXTURE) &&
+				       (!strcmp(r->text, tl) || !strcmp(r->text, "*"));
 		return false;
 	}
 	case IMPACT_SYMREF_INST:

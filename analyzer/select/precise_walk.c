@@ -96,6 +96,31 @@ static void note_reader(walker *w, const target *t, uint32_t y, uint32_t owner)
 	impact_buf_release(&k);
 }
 
+/*
+ * Whether what reaches symbol `s` of a conftest reaches only the tests
+ * naming it, like any module's: a fixture requested by its name only (a
+ * parameter, usefixtures("db"), getfixturevalue("db")), or an undecorated
+ * function or class (a helper a fixture calls), not in a decorated class.
+ * A pytest hook runs in every session; another decorator (autouse=True,
+ * name=, a fixture under a wrapper's name, a registration) may make it
+ * run for every test in scope: those keep the conftest import-time changed.
+ */
+static bool conftest_by_name(const impact_pyfacts *ff, uint32_t s)
+{
+	for (uint32_t k = s; k != IMPACT_SYMBOL_NONE && k < nsyms(ff); k = sym(ff, k)->parent) {
+		const impact_symbol *sy = sym(ff, k);
+		if (!strncmp(last_part(sy->name), "pytest_", 7))
+			return false;
+		if (sy->flags & IMPACT_SYMBOL_FIXTURE) {
+			if (!(sy->flags & IMPACT_SYMBOL_FIXTURE_BYNAME))
+				return false;
+		} else if (sy->start_line < sy->def_line) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Node `node` (of `file`, symbol `s`) is reached from `via`. */
 static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 {
@@ -112,9 +137,9 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 	w->from[node] = via;
 	w->hop[node] = via == NONE ? 0 : w->hop[via] + 1;
 	w->any_hit[file] = true;
-	if (s == NONE || (f->flags & IMPACT_PF_CONFTEST) || !ff) {
-		/* Module-level code runs it at import, or a conftest's fixtures
-		 * reach every test in scope: the module is import-time changed. */
+	if (s == NONE || !ff || ((f->flags & IMPACT_PF_CONFTEST) && !conftest_by_name(ff, s))) {
+		/* Module-level code runs it at import, or a conftest's fixture
+		 * reaches every test in scope: the module is import-time changed. */
 		precise_make_seed(w, file, node);
 		return;
 	}
@@ -130,7 +155,7 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 		 * loads its module, whoever else names it: every test that loads
 		 * the module (a conftest, -p, pytest_plugins, an entry point) reaches it.
 		 */
-		if (!strncmp(sy->name, "pytest_", 7))
+		if (!strncmp(last_part(sy->name), "pytest_", 7))
 			precise_make_seed(w, file, node);
 		precise_push_target(w, file, sy->name, node);
 		/* A dunder runs without being named: whoever names the class. */
@@ -174,15 +199,10 @@ static void follow_bindings(walker *w, const target *t)
 			precise_push_target(w, w->star_by[k], tl, t->node);
 }
 
-/* Process one target: reach every symbol whose references may mean it. */
-static size_t process(walker *w, const target *t)
+/* Reach every symbol whose references indexed under `key` may mean target t. */
+static size_t refs_meaning(walker *w, const target *t, const char *key)
 {
 	size_t matches = 0;
-	if (!w->indexed) { /* only a walk that has targets needs them */
-		w->indexed = true;
-		precise_build_indexes(w);
-	}
-	const char *key = last_part(t->name);
 	for (uint32_t e = precise_index_first(&w->refs, key); e != NONE; e = precise_index_next(&w->refs, e)) {
 		uint32_t y = w->refs.v[e].file;
 		const impact_symref *r;
@@ -217,6 +237,20 @@ static size_t process(walker *w, const target *t)
 		note_reader(w, t, y, ref_owner(r));
 		reach(w, y, ref_owner(r), t->node);
 	}
+	return matches;
+}
+
+/* Process one target: reach every symbol whose references may mean it. */
+static size_t process(walker *w, const target *t)
+{
+	size_t matches;
+	if (!w->indexed) { /* only a walk that has targets needs them */
+		w->indexed = true;
+		precise_build_indexes(w);
+	}
+	matches = refs_meaning(w, t, last_part(t->name));
+	/* getfixturevalue(name) with a computed name: any fixture (a PARAM "*"). */
+	matches += refs_meaning(w, t, "*");
 	/* getattr(obj, name): attributes of obj only (dunders and dict/list names: through their class). */
 	for (size_t i = 0, n = via_class(t->name) ? 0 : w->getattrs.n; i + 1 < n; i += 2) {
 		uint32_t y = w->getattrs.v[i];

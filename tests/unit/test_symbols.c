@@ -31,6 +31,7 @@ static void render_symbols(impact_buf *out, const impact_pyfacts *f)
 			impact_buf_printf(out, " in=%s", f->symbols[s->parent].name);
 		if (s->flags & IMPACT_SYMBOL_ASYNC) impact_buf_puts(out, " async");
 		if (s->flags & IMPACT_SYMBOL_FIXTURE) impact_buf_puts(out, " fixture");
+		if (s->flags & IMPACT_SYMBOL_FIXTURE_BYNAME) impact_buf_puts(out, "-by-name");
 		if (s->flags & IMPACT_SYMBOL_DUNDER) impact_buf_puts(out, " dunder");
 		if (s->flags & IMPACT_SYMBOL_ONE_LINER) impact_buf_puts(out, " one-liner");
 		if (s->flags & IMPACT_SYMBOL_DYNAMIC) impact_buf_puts(out, " dynamic");
@@ -113,7 +114,26 @@ static void test_functions_and_classes(void **state)
 	               "@decorate\n@pytest.fixture(scope='module')\ndef fix():\n    pass\n",
 	               "function f 4-7 def=4 body=6-7\n"
 	               "function g 10-10 def=10 body=10-10 async one-liner\n"
-	               "function fix 13-16 def=15 body=16-16 fixture\n");
+	               "function fix 13-16 def=15 body=16-16 fixture-by-name\n");
+	/* Requested by another name, for every test, or with options impact cannot read. */
+	expect_symbols("@pytest.fixture\ndef a(): pass\n"
+	               "@fixture(autouse=False, scope='session')\ndef b(): pass\n"
+	               "@pytest.fixture(name='cc')\ndef c(): pass\n"
+	               "@pytest.fixture(autouse=True)\ndef d(): pass\n"
+	               "@pytest.fixture(**OPTS)\ndef e(): pass\n"
+	               "@pytest.fixture('module')\ndef f(): pass\n",
+	               "function a 1-2 def=2 body=2-2 fixture-by-name one-liner\n"
+	               "function b 3-4 def=4 body=4-4 fixture-by-name one-liner\n"
+	               "function c 5-6 def=6 body=6-6 fixture one-liner\n"
+	               "function d 7-8 def=8 body=8-8 fixture one-liner\n"
+	               "function e 9-10 def=10 body=10-10 fixture one-liner\n"
+	               "function f 11-12 def=12 body=12-12 fixture-by-name one-liner\n");
+	/* Fixtures requested by a string are parameters so named; a computed one any ("*"). */
+	expect_refs("import pytest\n\n\n@pytest.mark.usefixtures('db', \"tmp\")\ndef test_a(request):\n"
+	            "    request.getfixturevalue('user')\n    request.getfixturevalue(NAME)\n",
+	            "test_a", "chain request.getfixturevalue\nname NAME\nparam *\nparam request\nparam user\n");
+	expect_refs("import pytest\n\n\n@pytest.mark.usefixtures('db', \"tmp\")\ndef test_a(request):\n    pass\n",
+	            "", "chain pytest.mark.usefixtures\nparam db\nparam tmp\n");
 	/* Caching decorators: "cache" or "memo" in the callee's last name, any case. */
 	expect_symbols("@functools.cache\ndef a(): pass\n"
 	               "@lru_cache(maxsize=None)\ndef b(): pass\n"
