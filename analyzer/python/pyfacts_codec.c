@@ -341,7 +341,7 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 				sr->kind = *r.p++;
 				sr->symbol = impact_bytes_get_u32(&r);
 				sr->text = get_str(&r, &dst);
-				if (!sr->text || sr->kind > IMPACT_SYMREF_READ ||
+				if (!sr->text || sr->kind > IMPACT_SYMREF_ANSWER ||
 				    (sr->symbol != IMPACT_SYMBOL_NONE && sr->symbol >= ns))
 					r.bad = true;
 				f->nrefs = i + 1;

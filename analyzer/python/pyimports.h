@@ -114,6 +114,13 @@ enum {
 	 * `name=`, not autouse, no options impact cannot read).
 	 */
 	IMPACT_SYMBOL_FIXTURE_BYNAME = 1 << 6,
+	/*
+	 * A module's PEP 562 __getattr__ that answers for literal names only
+	 * (`if name == "Old": ...`, `if name in {"A", "B"}: ...`, then `raise
+	 * AttributeError`): any other name, `__path__` included, runs none of
+	 * its code. Its names are its IMPACT_SYMREF_ANSWER references.
+	 */
+	IMPACT_SYMBOL_DISPATCH = 1 << 7,
 };
 
 typedef struct impact_symbol {
@@ -169,6 +176,8 @@ typedef enum impact_symref_kind {
 	 * same chain as a CHAIN reference.
 	 */
 	IMPACT_SYMREF_READ,
+	/* A name an IMPACT_SYMBOL_DISPATCH __getattr__ answers for (not a use). */
+	IMPACT_SYMREF_ANSWER,
 } impact_symref_kind;
 
 /* A name some code uses; one record per (symbol, kind, text). */
@@ -293,7 +302,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 18
+#define IMPACT_PYFACTS_VERSION 19
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

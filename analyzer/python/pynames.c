@@ -623,3 +623,119 @@ done:
 	impact_buf_release(&lit);
 	impact_buf_release(&s.items);
 }
+
+/* ---- a module __getattr__ that answers for literal names ------------------ */
+
+/*
+ * `name == "X"`, `"X" == name`, `name in {"X", "Y"}` (a set, tuple or list
+ * of literals), `name` being `param`: its names pushed to `out`; false for
+ * any other test.
+ */
+static bool name_test(walker *w, TSNode cond, const char *param, size_t plen, impact_strlist *out)
+{
+	TSNode l, r, op;
+	const char *t;
+	size_t len;
+	impact_buf v = IMPACT_BUF_INIT;
+	bool ok = true;
+	if (ts_node_is_null(cond) || strcmp(ts_node_type(cond), "comparison_operator") ||
+	    ts_node_child_count(cond) != 3)
+		return false;
+	l = ts_node_child(cond, 0);
+	op = ts_node_child(cond, 1);
+	r = ts_node_child(cond, 2);
+	if (!strcmp(ts_node_type(op), "==") && kind_of(w, l) == K_STRING) {
+		TSNode x = l;
+		l = r;
+		r = x;
+	}
+	if (kind_of(w, l) != K_IDENTIFIER || !(t = node_text(w, l, &len)) || len != plen ||
+	    memcmp(t, param, plen))
+		return false;
+	if (!strcmp(ts_node_type(op), "==")) {
+		ok = kind_of(w, r) == K_STRING && pyi_decode_one(w, r, &v);
+		if (ok)
+			impact_strlist_push(out, v.ptr);
+	} else if (!strcmp(ts_node_type(op), "in") &&
+	           (!strcmp(ts_node_type(r), "set") || !strcmp(ts_node_type(r), "tuple") ||
+	            !strcmp(ts_node_type(r), "list"))) {
+		for (uint32_t i = 0, n = ts_node_named_child_count(r); ok && i < n; i++) {
+			TSNode e = ts_node_named_child(r, i);
+			if (kind_of(w, e) == K_COMMENT)
+				continue;
+			impact_buf_clear(&v);
+			ok = kind_of(w, e) == K_STRING && pyi_decode_one(w, e, &v);
+			if (ok)
+				impact_strlist_push(out, v.ptr);
+		}
+	} else {
+		ok = false;
+	}
+	impact_buf_release(&v);
+	return ok;
+}
+
+/* `raise AttributeError(...)` or `raise AttributeError`: nothing of the repository runs. */
+static bool raises_attribute_error(walker *w, TSNode s)
+{
+	TSNode e = ts_node_named_child(s, 0);
+	size_t len;
+	const char *t;
+	if (!ts_node_is_null(e) && kind_of(w, e) == K_CALL)
+		e = ts_node_child_by_field_id(e, w->p->f_function);
+	if (ts_node_is_null(e) || kind_of(w, e) != K_IDENTIFIER || ts_node_named_child_count(s) != 1)
+		return false;
+	t = node_text(w, e, &len);
+	return len == 14 && !memcmp(t, "AttributeError", 14);
+}
+
+/* One statement of the body: the names its tests answer for into `out`; false: another shape. */
+static bool dispatch_statement(walker *w, TSNode s, const char *param, size_t plen, impact_strlist *out)
+{
+	const char *type = ts_node_type(s);
+	uint8_t k = kind_of(w, s);
+	if (k == K_COMMENT || k == K_IMPORT || k == K_IMPORT_FROM || k == K_FUTURE_IMPORT)
+		return true;
+	if (!strcmp(type, "expression_statement")) /* a docstring */
+		return ts_node_named_child_count(s) == 1 && kind_of(w, ts_node_named_child(s, 0)) == K_STRING;
+	if (!strcmp(type, "raise_statement"))
+		return raises_attribute_error(w, s);
+	if (k != K_IF || !name_test(w, ts_node_child_by_field_id(s, w->p->f_condition), param, plen, out))
+		return false;
+	for (uint32_t i = 0, n = ts_node_named_child_count(s); i < n; i++) {
+		TSNode ch = ts_node_named_child(s, i);
+		if (kind_of(w, ch) == K_ELSE)
+			return false; /* every other name runs it */
+		if (kind_of(w, ch) == K_ELIF &&
+		    !name_test(w, ts_node_child_by_field_id(ch, w->p->f_condition), param, plen, out))
+			return false;
+	}
+	return true;
+}
+
+void pyn_module_getattr_dispatch(symwalk *sw, TSNode def, uint32_t sym)
+{
+	walker *w = sw->w;
+	TSNode params = ts_node_child_by_field_id(def, w->p->f_parameters);
+	TSNode body = ts_node_child_by_field_id(def, w->p->f_body), p0;
+	impact_strlist names = { 0 };
+	const char *param;
+	size_t plen;
+	bool ok = true;
+	if (ts_node_is_null(params) || ts_node_is_null(body) || ts_node_named_child_count(params) != 1)
+		return;
+	p0 = ts_node_named_child(params, 0);
+	if (kind_of(w, p0) == K_TYPED_PARAM) /* name: str */
+		p0 = ts_node_named_child(p0, 0);
+	if (ts_node_is_null(p0) || kind_of(w, p0) != K_IDENTIFIER)
+		return;
+	param = node_text(w, p0, &plen);
+	for (uint32_t i = 0, n = ts_node_named_child_count(body); ok && i < n; i++)
+		ok = dispatch_statement(w, ts_node_named_child(body, i), param, plen, &names);
+	if (ok && names.n) {
+		w->facts->symbols[sym].flags |= IMPACT_SYMBOL_DISPATCH;
+		for (size_t i = 0; i < names.n; i++)
+			pysw_add_ref(sw, sym, IMPACT_SYMREF_ANSWER, names.items[i], strlen(names.items[i]));
+	}
+	impact_strlist_release(&names);
+}

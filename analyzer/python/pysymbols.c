@@ -581,8 +581,10 @@ static void do_function(symwalk *sw, TSNode n, const sctx *c)
 		} else {
 			f->symbols[sym].flags |= IMPACT_SYMBOL_ONE_LINER;
 		}
-		if (c->cls == IMPACT_SYMBOL_NONE && len == 11 && !memcmp(t, "__getattr__", 11))
+		if (c->cls == IMPACT_SYMBOL_NONE && len == 11 && !memcmp(t, "__getattr__", 11)) {
 			f->flags |= IMPACT_PYFACTS_MODULE_GETATTR;
+			pyn_module_getattr_dispatch(sw, n, sym);
+		}
 	}
 	inner.start_row = UINT32_MAX;
 	inner.fixture = 0;

@@ -108,6 +108,12 @@ bool pycs_looks_like_code(const char *t, size_t len);
  * reference with the names it can be.
  */
 void pyn_attr_call(symwalk *sw, TSNode call, uint32_t owner, bool ga);
+/*
+ * pynames.c: a module's `def __getattr__(name)` (symbol `sym`, node `def`)
+ * that only answers for literal names (IMPACT_SYMBOL_DISPATCH, and an
+ * IMPACT_SYMREF_ANSWER reference per name); any other shape: nothing.
+ */
+void pyn_module_getattr_dispatch(symwalk *sw, TSNode def, uint32_t sym);
 
 /*
  * pydecor.c: a decorator whose callee's last name is `fixture`; whether

@@ -130,7 +130,8 @@ void precise_build_indexes(walker *w)
 				impact_u32vec_push(&w->getattrs, (uint32_t)i);
 				continue;
 			}
-			if (r->kind == IMPACT_SYMREF_BASE && (!strcmp(r->text, "?") || r->text[0] == '('))
+			if ((r->kind == IMPACT_SYMREF_BASE && (!strcmp(r->text, "?") || r->text[0] == '(')) ||
+			    r->kind == IMPACT_SYMREF_ANSWER)
 				continue;
 			/* `.update()`, `.__exit__()` on an unknown object never match (via_class). */
 			if (r->kind == IMPACT_SYMREF_ATTR && via_class_name(r->text))

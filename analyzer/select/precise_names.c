@@ -199,11 +199,46 @@ static bool imports_file(const walker *w, uint32_t y, uint32_t x)
 }
 
 /*
- * Does the chain `text` (in file y) read an attribute of module m that m
- * lacks: a name it does not bind, or a submodule neither m nor y imports
- * (Python asks __getattr__ before a submodule is loaded)?
+ * The names module m's __getattr__ runs code for: all (sym NONE), or,
+ * when it answers for literal names only (IMPACT_SYMBOL_DISPATCH) and the
+ * walk reached it through what it names rather than by a change of its
+ * own, those names: any other (`__path__` too) runs only its tests.
  */
-static bool chain_reads_missing(walker *w, uint32_t y, const char *text, uint32_t m)
+typedef struct answers {
+	const impact_pyfacts *f;
+	uint32_t sym;
+} answers;
+
+static answers answers_of(walker *w, const target *t)
+{
+	answers a = { facts_of(w, t->file), NONE };
+	for (uint32_t i = 0; i < nsyms(a.f); i++)
+		if (!strcmp(sym(a.f, i)->name, "__getattr__") && (sym(a.f, i)->flags & IMPACT_SYMBOL_DISPATCH) &&
+		    w->from[t->node] != NONE)
+			a.sym = i;
+	return a;
+}
+
+static bool answered(const answers *a, const char *name, size_t len)
+{
+	if (a->sym == NONE)
+		return true;
+	for (size_t i = 0; i < nrefs(a->f); i++) {
+		const impact_symref *r = ref(a->f, i);
+		if (r->symbol == a->sym && r->kind == IMPACT_SYMREF_ANSWER && !strncmp(r->text, name, len) &&
+		    !r->text[len])
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does the chain `text` (in file y) read an attribute of module m that m
+ * lacks (and that its __getattr__ answers for, `a`): a name it does not
+ * bind, or a submodule neither m nor y imports (Python asks __getattr__
+ * before a submodule is loaded)?
+ */
+static bool chain_reads_missing(walker *w, uint32_t y, const char *text, uint32_t m, const answers *a)
 {
 	const char *parts[MAX_CHAIN_PARTS];
 	size_t lens[MAX_CHAIN_PARTS], n = precise_split_chain(text, parts, lens);
@@ -214,7 +249,7 @@ static bool chain_reads_missing(walker *w, uint32_t y, const char *text, uint32_
 			return false;
 		if (b.file != m || b.name[0])
 			continue;
-		if (module_binds(w, m, parts[j], lens[j], 0))
+		if (module_binds(w, m, parts[j], lens[j], 0) || !answered(a, parts[j], lens[j]))
 			continue;
 		/* A submodule: loaded already when y imports it. */
 		if (precise_chain_resolve(w, y, parts, lens, j + 1, &s, NULL, &ok) == j + 1 && !s.name[0] &&
@@ -235,14 +270,15 @@ static size_t reader(walker *w, uint32_t y, uint32_t owner, const target *t, con
 }
 
 /* A string "m.name" (mock.patch, monkeypatch.setattr) naming a name module m lacks. */
-static bool string_reads_missing(walker *w, uint32_t y, const char *text, uint32_t m)
+static bool string_reads_missing(walker *w, uint32_t y, const char *text, uint32_t m, const answers *a)
 {
 	const char *dot = strrchr(text, '.');
 	char mod[512];
 	if (!dot || (size_t)(dot - text) >= sizeof(mod))
 		return false;
 	snprintf(mod, sizeof(mod), "%.*s", (int)(dot - text), text);
-	return precise_module_file(w, y, mod, 0) == m && !module_binds(w, m, dot + 1, strlen(dot + 1), 0);
+	return precise_module_file(w, y, mod, 0) == m && !module_binds(w, m, dot + 1, strlen(dot + 1), 0) &&
+	       answered(a, dot + 1, strlen(dot + 1));
 }
 
 size_t precise_module_getattr_readers(walker *w, const target *t)
@@ -253,6 +289,7 @@ size_t precise_module_getattr_readers(walker *w, const target *t)
 	                               "__path__, which runs the module's PEP 562 __getattr__";
 	uint32_t m = t->file;
 	size_t matches = 0;
+	answers a = answers_of(w, t);
 	/*
 	 * `from m import x` asks m for __path__ first (is it a package?): a
 	 * module lacks it, so every such import runs its __getattr__, whatever
@@ -277,26 +314,28 @@ size_t precise_module_getattr_readers(walker *w, const target *t)
 			if (imp->kind != IMPACT_IMPORT_FROM || !imp->name ||
 			    precise_module_file(w, y, imp->module, imp->level) != m ||
 			    (is_package && strcmp(imp->name, "*") &&
-			     module_binds(w, m, imp->name, strlen(imp->name), 0)))
+			     module_binds(w, m, imp->name, strlen(imp->name), 0)) ||
+			    (strcmp(imp->name, "*") && !answered(&a, imp->name, strlen(imp->name))))
 				continue;
 			matches += reader(w, y, import_owner(imp), t, is_package ? how_import : how_path);
 		}
 		for (size_t i = 0; i < nrefs(f); i++) {
 			const impact_symref *r = ref(f, i);
 			bool base = r->kind == IMPACT_SYMREF_BASE;
-			if (r->kind == IMPACT_SYMREF_ATTR && dynamic && !module_binds(w, m, r->text, strlen(r->text), 0)) {
+			if (r->kind == IMPACT_SYMREF_ATTR && dynamic && !module_binds(w, m, r->text, strlen(r->text), 0) &&
+			    answered(&a, r->text, strlen(r->text))) {
 				matches += reader(w, y, ref_owner(r), t, how_ref); /* import_module('m').lazy */
 				continue;
 			}
 			if ((r->kind != IMPACT_SYMREF_CHAIN && r->kind != IMPACT_SYMREF_READ && !base) ||
-			    !strchr(r->text, '.') || r->text[0] == '(' || !chain_reads_missing(w, y, r->text, m))
+			    !strchr(r->text, '.') || r->text[0] == '(' || !chain_reads_missing(w, y, r->text, m, &a))
 				continue;
 			/* A base class is read when its class statement runs: at import. */
 			matches += reader(w, y, base ? NONE : ref_owner(r), t, how_ref);
 		}
 		for (size_t i = 0; i < f->nstrings; i++)
 			if (f->strings[i].kind == IMPACT_STRREF_MODULE && y != m &&
-			    string_reads_missing(w, y, f->strings[i].text, m))
+			    string_reads_missing(w, y, f->strings[i].text, m, &a))
 				matches += reader(w, y, NONE, t, how_ref);
 	}
 	return matches;

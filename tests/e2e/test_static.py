@@ -41,8 +41,9 @@ PROJ = {
     "pkg/compat.py": (
         "class New:\n    pass\n\n\n"
         "def helper():\n    return 1\n\n\n"
+        "def _old():\n    return New\n\n\n"
         "def __getattr__(name):\n"
-        "    if name == 'Old':\n        return New\n"
+        "    if name == 'Old':\n        return _old()\n"
         "    raise AttributeError(name)\n"),
     "pkg/registry.py": (
         "from . import core\n\n\n"
@@ -62,6 +63,7 @@ PROJ = {
     "tests/test_title.py": "import pkg\n\n\ndef test_title():\n    assert pkg.__title__ == 'pkg'\n",
     "tests/test_compat.py": ("from pkg.compat import helper\n\n\n"
                              "def test_helper():\n    assert helper() == 1\n"),
+    "tests/test_old.py": "import pkg.compat\n\n\ndef test_old():\n    assert pkg.compat.Old\n",
 }
 
 ALL = sorted(p for p in PROJ if p.startswith("tests/test_"))
@@ -106,7 +108,12 @@ CASES = [
     # its __getattr__ runs at that import, though helper exists.
     ("module_getattr_runs_at_every_from_import",
      edit("pkg/compat.py", lambda s: break_body(s, "def __getattr__(name):")),
-     ["tests/test_compat.py"]),
+     ["tests/test_compat.py", "tests/test_old.py"]),
+    # ... but a __getattr__ that answers for literal names runs what they
+    # lead to for those names only: not for __path__
+    ("dispatching_module_getattr_runs_for_its_names",
+     edit("pkg/compat.py", lambda s: break_body(s, "def _old():")),
+     ["tests/test_old.py"]),
     ("safe_lazy_module_getattr_method",
      edit("pkg/heavy.py", lambda s: break_body(s, "    def weight(self):", indent="        ")),
      ["tests/test_heavy.py"]),

@@ -36,6 +36,7 @@ static void render_symbols(impact_buf *out, const impact_pyfacts *f)
 		if (s->flags & IMPACT_SYMBOL_ONE_LINER) impact_buf_puts(out, " one-liner");
 		if (s->flags & IMPACT_SYMBOL_DYNAMIC) impact_buf_puts(out, " dynamic");
 		if (s->flags & IMPACT_SYMBOL_CACHED) impact_buf_puts(out, " cached");
+		if (s->flags & IMPACT_SYMBOL_DISPATCH) impact_buf_puts(out, " dispatch");
 		impact_buf_puts(out, "\n");
 	}
 }
@@ -48,7 +49,8 @@ static int cmp_str(const void *a, const void *b)
 
 static void render_refs(impact_buf *out, const impact_pyfacts *f, const char *owner)
 {
-	static const char *const kinds[] = { "name", "chain", "attr", "param", "getattr", "base", "inst", "read" };
+	static const char *const kinds[] = { "name", "chain", "attr", "param", "getattr", "base", "inst", "read",
+	                                     "answer" };
 	char **lines = calloc(f->nrefs + 1, sizeof(char *));
 	size_t n = 0;
 	for (size_t i = 0; i < f->nrefs; i++) {
@@ -217,6 +219,38 @@ static void test_references(void **state)
 	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "",
 	            "name f\nname make\nread m.h\n");
 	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "C", "name k\n");
+}
+
+/* A module __getattr__ that answers for literal names only: those names, nothing else runs. */
+static void test_module_getattr_dispatch(void **state)
+{
+	(void)state;
+	expect_symbols("def __getattr__(name: str) -> object:\n    import warnings\n\n"
+	               "    if name in {\"A\", 'B'}:\n        return globals()[f'_{name}']\n"
+	               "    elif name == 'C':\n        from .c import C\n        return C\n"
+	               "    raise AttributeError(f'no {name}')\n",
+	               "function __getattr__ 1-9 def=1 body=2-9 dunder dispatch\n");
+	expect_refs("def __getattr__(name):\n    \"\"\"Deprecated names.\"\"\"\n    if 'Old' == name:\n"
+	            "        return New\n    raise AttributeError(name)\n",
+	            "__getattr__", "answer Old\nname AttributeError\nname New\nname name\nparam name\n");
+	/* Anything else may run for any name, __path__ included. */
+	static const char *const other[] = {
+		"def __getattr__(name):\n    if name == 'A':\n        return 1\n    else:\n        return load(name)\n",
+		"def __getattr__(name):\n    if name == 'A':\n        return 1\n    return load(name)\n",
+		"def __getattr__(name):\n    if name in NAMES:\n        return 1\n    raise AttributeError(name)\n",
+		"def __getattr__(name):\n    if name.startswith('A'):\n        return 1\n    raise AttributeError(name)\n",
+		"def __getattr__(name):\n    if name == 'A':\n        return 1\n    raise error(name)\n",
+		"def __getattr__(name):\n    load()\n    if name == 'A':\n        return 1\n",
+		"class C:\n    def __getattr__(self, name):\n        if name == 'A':\n            return 1\n",
+	};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		impact_pyfacts *f = extract(other[i]);
+		for (size_t k = 0; k < f->nsymbols; k++)
+			assert_false(f->symbols[k].flags & IMPACT_SYMBOL_DISPATCH);
+		for (size_t k = 0; k < f->nrefs; k++)
+			assert_int_not_equal(f->refs[k].kind, IMPACT_SYMREF_ANSWER);
+		impact_pyfacts_free(f);
+	}
 }
 
 static void test_dynamic_markers(void **state)
@@ -477,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_functions_and_classes),
 		cmocka_unit_test(test_nested_and_assignments),
 		cmocka_unit_test(test_references),
+		cmocka_unit_test(test_module_getattr_dispatch),
 		cmocka_unit_test(test_dynamic_markers),
 		cmocka_unit_test(test_getattr_and_bases),
 		cmocka_unit_test(test_getattr_name_sources),
