@@ -17,7 +17,7 @@
  * u8 flags, u16 level, u32 line, u32 symbol and three strings (module,
  * name, asname), each a u32 length (UINT32_MAX = NULL) and its bytes; then
  * per string evidence u8 kind, u32 line, one string; then u32 nsymbols,
- * u32 nrefs, per symbol u8 kind, u8 flags, six u32 (parent, start, end,
+ * u32 nrefs, per symbol u8 kind, u16 flags (low byte first), six u32 (parent, start, end,
  * def, body start, body end lines) and its name, per reference u8 kind,
  * u32 symbol and its text; last a u32 FNV-1a of all bytes before it, so a
  * torn or damaged record is never taken for facts.
@@ -74,7 +74,8 @@ int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
 	for (size_t i = 0; i < facts->nsymbols; i++) {
 		const impact_symbol *sy = &facts->symbols[i];
 		impact_buf_putc(out, (char)sy->kind);
-		impact_buf_putc(out, (char)sy->flags);
+		impact_buf_putc(out, (char)(sy->flags & 0xff));
+		impact_buf_putc(out, (char)(sy->flags >> 8));
 		impact_bytes_put_u32(out, sy->parent);
 		impact_bytes_put_u32(out, sy->start_line);
 		impact_bytes_put_u32(out, sy->end_line);
@@ -168,14 +169,14 @@ static int measure_facts(reader r, uint32_t n, uint32_t m, size_t *text, uint32_
 	}
 	*ns = impact_bytes_get_u32(&r);
 	*nr = impact_bytes_get_u32(&r);
-	if (r.bad || *ns > (size_t)(r.end - r.p) / 30 || *nr > (size_t)(r.end - r.p) / 9)
+	if (r.bad || *ns > (size_t)(r.end - r.p) / 31 || *nr > (size_t)(r.end - r.p) / 9)
 		return -1;
 	for (uint32_t i = 0; i < *ns && !r.bad; i++) {
-		if (r.end - r.p < 26) {
+		if (r.end - r.p < 27) {
 			r.bad = true;
 			break;
 		}
-		r.p += 26;
+		r.p += 27;
 		measure_str(&r, text);
 	}
 	for (uint32_t i = 0; i < *nr && !r.bad; i++) {
@@ -313,13 +314,13 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 			}
 			for (uint32_t i = 0; i < ns && !r.bad; i++) {
 				impact_symbol *sy = &f->symbols[i];
-				if (r.end - r.p < 2) {
+				if (r.end - r.p < 3) {
 					r.bad = true;
 					break;
 				}
 				sy->kind = r.p[0];
-				sy->flags = r.p[1];
-				r.p += 2;
+				sy->flags = (uint16_t)(r.p[1] | (r.p[2] << 8));
+				r.p += 3;
 				sy->parent = impact_bytes_get_u32(&r);
 				sy->start_line = impact_bytes_get_u32(&r);
 				sy->end_line = impact_bytes_get_u32(&r);

@@ -121,6 +121,12 @@ enum {
 	 * its code. Its names are its IMPACT_SYMREF_ANSWER references.
 	 */
 	IMPACT_SYMBOL_DISPATCH = 1 << 7,
+	/*
+	 * An assignment of typing's forms only (`T = TypeVar("T", bound=C)`,
+	 * `Opt = Optional[C]`): it holds types and calls nothing, so nobody
+	 * naming it means nobody uses it (never "called by name").
+	 */
+	IMPACT_SYMBOL_TYPING = 1 << 8,
 };
 
 typedef struct impact_symbol {
@@ -131,7 +137,7 @@ typedef struct impact_symbol {
 	uint32_t def_line;    /* the `def`/`class` line */
 	uint32_t body_start_line, body_end_line; /* functions and methods: the body block */
 	uint8_t kind;         /* impact_symbol_kind */
-	uint8_t flags;        /* IMPACT_SYMBOL_* */
+	uint16_t flags;       /* IMPACT_SYMBOL_* */
 } impact_symbol;
 
 typedef enum impact_symref_kind {
@@ -302,7 +308,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 19
+#define IMPACT_PYFACTS_VERSION 21
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

@@ -310,6 +310,9 @@ void precise_unnamed_functions(walker *w)
 			/* A method runs on an instance: whoever names its class (as for dunders). */
 			const impact_pyfacts *f = facts_of(w, file);
 			uint32_t s = node - w->base[file];
+			/* A TypeVar or an Optional[C] nobody names is used by nobody: it calls nothing. */
+			if (f && s < nsyms(f) && (sym(f, s)->flags & IMPACT_SYMBOL_TYPING))
+				continue;
 			if (f && s < nsyms(f) && sym(f, s)->kind == IMPACT_SYMBOL_METHOD &&
 			    sym(f, s)->parent != IMPACT_SYMBOL_NONE &&
 			    !(sym(f, s)->flags & IMPACT_SYMBOL_DYNAMIC)) {

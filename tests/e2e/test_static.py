@@ -37,6 +37,10 @@ PROJ = {
         "    def area(self):\n        return 3 * self.r * self.r\n"),
     "pkg/heavy.py": "class Heavy:\n    def weight(self):\n        return 100\n",
     "pkg/tools.py": "def tool():\n    return 'tool'\n",
+    # typing's forms at import only store the class they are given
+    "pkg/typed.py": ("import typing as t\n\nfrom .shapes import Circle\n\n"
+                     "ShapeT = t.TypeVar('ShapeT', bound=Circle)\nMaybe = t.Optional[Circle]\n\n\n"
+                     "def other():\n    return 1\n"),
     # a module (not a package) with a PEP 562 __getattr__ for a deprecated name
     "pkg/compat.py": (
         "class New:\n    pass\n\n\n"
@@ -57,6 +61,7 @@ PROJ = {
                              "def test_area():\n    assert Circle(1).area() == 3\n"),
     "tests/test_heavy.py": "import pkg\n\n\ndef test_heavy():\n    assert pkg.Heavy().weight() == 100\n",
     "tests/test_tools.py": "from pkg.tools import tool\n\n\ndef test_tool():\n    assert tool() == 'tool'\n",
+    "tests/test_typed.py": "from pkg.typed import other\n\n\ndef test_other():\n    assert other() == 1\n",
     "tests/test_registry.py": ("from pkg.registry import Registry\n\n\n"
                                "def test_get():\n    assert Registry().get('x') == 'x'\n"),
     "tests/test_call.py": "from pkg.registry import call\n\n\ndef test_call():\n    assert call('add') == 5\n",
@@ -92,6 +97,9 @@ CASES = [
     ("package_naming_itself_is_not_every_module",
      edit("pkg/tools.py", lambda s: s + "\nX = 1 / 0\n"),
      ["tests/test_tools.py"]),
+    ("typing_forms_at_import_run_nothing",
+     edit("pkg/shapes.py", lambda s: break_body(s, "    def __init__(self, r):", indent="        ")),
+     ["tests/test_circle.py"]),
     ("getattr_on_self_reaches_methods_only",
      edit("pkg/shapes.py", lambda s: break_body(s, "    def area(self):", indent="        ")),
      ["tests/test_circle.py"]),

@@ -37,6 +37,7 @@ static void render_symbols(impact_buf *out, const impact_pyfacts *f)
 		if (s->flags & IMPACT_SYMBOL_DYNAMIC) impact_buf_puts(out, " dynamic");
 		if (s->flags & IMPACT_SYMBOL_CACHED) impact_buf_puts(out, " cached");
 		if (s->flags & IMPACT_SYMBOL_DISPATCH) impact_buf_puts(out, " dispatch");
+		if (s->flags & IMPACT_SYMBOL_TYPING) impact_buf_puts(out, " typing");
 		impact_buf_puts(out, "\n");
 	}
 }
@@ -219,6 +220,30 @@ static void test_references(void **state)
 	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "",
 	            "name f\nname make\nread m.h\n");
 	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "C", "name k\n");
+}
+
+/* typing's forms at module level only store the names they are given. */
+static void test_typing_forms_store_names(void **state)
+{
+	static const char src[] =
+		"import typing as t\nfrom .core import Command, cast\n\n"
+		"CmdType = t.TypeVar('CmdType', bound=Command)\n"
+		"Opt = t.Optional[Command]\n"
+		"Pair = tuple[Command, t.Callable[[int], Command]]\n"
+		"Made = cast(Command, None)\n"
+		"Built = make(Command)\n";
+	(void)state;
+	expect_refs(src, "CmdType", "name Command\n");
+	expect_refs(src, "Opt", "name Command\n");
+	expect_refs(src, "Pair", "name Command\nname int\n");
+	expect_refs(src, "Made", "name Command\n");
+	expect_refs(src, "Built", "");
+	expect_symbols(src, "assign CmdType 4-4 typing\nassign Opt 5-5 typing\nassign Pair 6-6 typing\n"
+	               "assign Made 7-7 typing\n"
+	               "assign Built 8-8\n");
+	/* the callees still run at import: a repository `cast` or `make` is module-level code's */
+	expect_refs(src, "", "chain t.Callable\nchain t.Optional\nchain t.TypeVar\nname Command\n"
+	            "name cast\nname make\nname tuple\n");
 }
 
 /* A module __getattr__ that answers for literal names only: those names, nothing else runs. */
@@ -511,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_functions_and_classes),
 		cmocka_unit_test(test_nested_and_assignments),
 		cmocka_unit_test(test_references),
+		cmocka_unit_test(test_typing_forms_store_names),
 		cmocka_unit_test(test_module_getattr_dispatch),
 		cmocka_unit_test(test_dynamic_markers),
 		cmocka_unit_test(test_getattr_and_bases),
