@@ -428,6 +428,24 @@ static void round_files(one_round *rd)
 	impact_buf_release(&name);
 }
 
+/*
+ * Where the plugin writes the repository's files pytest imported itself
+ * (IMPACT_RUNNER, read back by selection: select.h), relative to the
+ * folder pytest runs in.
+ */
+static void runner_packages_env(one_round *rd, runner *r)
+{
+	char *path = impact_state_path(r->cli->repo, IMPACT_RUNNER_STATE);
+	impact_buf e = IMPACT_BUF_INIT;
+	impact_buf_printf(&e, "IMPACT_RUNNER=%s", path);
+	impact_strlist_push(&rd->env, e.ptr);
+	impact_buf_clear(&e);
+	impact_buf_printf(&e, "IMPACT_RUNNER_ROOT=%s", r->cli->workdir);
+	impact_strlist_push(&rd->env, e.ptr);
+	impact_buf_release(&e);
+	free(path);
+}
+
 /* pytest's argv (said unless -q) and environment, and the child's options. */
 static void round_command(one_round *rd)
 {
@@ -458,8 +476,10 @@ static void round_command(one_round *rd)
 	impact_run_argv_private(&rd->argv, plugin ? r->plugin_dir : NULL,
 	                        r->no_junit && plugin ? NULL : rd->junit_path);
 	impact_run_env(&rd->env, r->run_id.ptr, plugin ? r->plugin_dir : NULL, rd->events_path);
-	if (plugin)
+	if (plugin) {
 		impact_recording_round(&r->recording, r->run_id.ptr, r->rounds, &rd->env);
+		runner_packages_env(rd, r);
+	}
 	rd->co.cwd = r->cli->workdir;
 	rd->co.env_add = impact_child_argv(&rd->env);
 	rd->co.new_session = true;

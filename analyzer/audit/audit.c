@@ -452,9 +452,11 @@ static int setup(audit *a)
 		impact_strlist_push(&a->static_args, a->o->select_args[i]);
 	}
 	impact_strlist_push(&a->static_args, "--no-records");
+	/* The plugin also says which of the repository's files pytest imports itself (select.h). */
+	a->plugin_dir = impact_run_plugin_dir();
 	if (!a->o->records)
 		impact_strlist_push(&a->sel_args, "--no-records");
-	else if (!(a->plugin_dir = impact_run_plugin_dir())) {
+	else if (!a->plugin_dir) {
 		rc = impact_error_set(IMPACT_EINVALID, "--records needs impact's pytest plugin, which "
 		                      "is not installed: run install.sh, or set IMPACT_DATA_DIR");
 		goto done;

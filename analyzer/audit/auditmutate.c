@@ -19,6 +19,7 @@
 #include "reap.h"
 #include "run.h"
 #include "scratch.h"
+#include "state.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -109,6 +110,7 @@ static int baseline(audit *a, const impact_strlist *test_files)
 {
 	impact_suite_result run = { 0 };
 	impact_buf why = IMPACT_BUF_INIT;
+	char *runner;
 	int rc;
 
 	audit_say(a, "running the full suite at HEAD (%.7s) first%s", a->rep->head,
@@ -120,10 +122,14 @@ static int baseline(audit *a, const impact_strlist *test_files)
 			goto done;
 		}
 		a->env.record_sink = why.ptr;
-		a->env.plugin_dir = a->plugin_dir;
 	}
+	/* What pytest imports itself, for the selections to come (written by the plugin). */
+	a->env.plugin_dir = a->plugin_dir;
+	a->env.runner_file = runner = impact_state_path(a->repo, IMPACT_RUNNER_STATE);
 	rc = audit_suite_at(a, &run, &a->head, test_files);
 	a->env.record_sink = NULL;
+	a->env.runner_file = NULL;
+	free(runner);
 	impact_buf_clear(&why);
 	if (rc < 0)
 		goto done;

@@ -210,9 +210,19 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 	impact_buf_clear(&arg);
 	impact_buf_printf(&arg, "--junitxml=%s", junit.ptr);
 	impact_strlist_push(&argv, arg.ptr);
-	if (env->record_sink && env->plugin_dir) {
+	if ((env->record_sink || env->runner_file) && env->plugin_dir) {
 		impact_strlist_push(&argv, "-p");
 		impact_strlist_push(&argv, IMPACT_RUN_PLUGIN);
+	}
+	if (env->runner_file && env->plugin_dir) {
+		impact_buf_clear(&arg);
+		impact_buf_printf(&arg, "IMPACT_RUNNER=%s", env->runner_file);
+		impact_strlist_push(&envl, arg.ptr);
+		impact_buf_clear(&arg);
+		impact_buf_printf(&arg, "IMPACT_RUNNER_ROOT=%s", checkout);
+		impact_strlist_push(&envl, arg.ptr);
+	}
+	if (env->record_sink && env->plugin_dir) {
 		impact_buf_clear(&arg);
 		impact_buf_printf(&arg, "IMPACT_RECORD=%s", env->record_sink);
 		impact_strlist_push(&envl, arg.ptr);
@@ -233,7 +243,7 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 	impact_buf_clear(&xml);
 	if (pp && *pp)
 		impact_buf_printf(&arg, ":%s", pp);
-	if (env->record_sink && env->plugin_dir)
+	if ((env->record_sink || env->runner_file) && env->plugin_dir)
 		impact_buf_printf(&arg, ":%s", env->plugin_dir);
 	impact_strlist_push(&envl, arg.ptr);
 

@@ -32,8 +32,9 @@ typedef struct impact_suite_env {
 	const char *run_id;                  /* IMPACT_RUN_ID=<run_id>-<k> marks each run's processes */
 	const char *watch;                   /* text to look for in pytest's output, or NULL */
 	impact_child_limits limits;          /* timeout_s, grace_s, interrupted; the rest unused */
-	const char *plugin_dir;              /* with record_sink: impact's pytest plugin folder */
+	const char *plugin_dir;              /* with record_sink or runner_file: impact's pytest plugin folder */
 	const char *record_sink;             /* record what each test executes there (records.h), or NULL */
+	const char *runner_file;             /* write the files pytest imports itself there (select.h), or NULL */
 } impact_suite_env;
 
 typedef struct impact_suite_result {

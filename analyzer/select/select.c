@@ -8,6 +8,7 @@
  * execute, so they cannot break a test at run time.
  */
 #include "select_private.h"
+#include "state.h"
 #include "textdoctest.h"
 
 #include "path.h"
@@ -664,6 +665,30 @@ static void count_per_change(impact_selection *sel, const impact_project *p)
 
 }
 
+/*
+ * The repository's files pytest imported itself at the last run
+ * (IMPACT_RUNNER_STATE), into `out`; none when no run wrote them. Lines
+ * that are not plain relative paths are left out.
+ */
+static void read_runner_packages(impact_strlist *out, git_repository *repo)
+{
+	char *path = impact_state_path(repo, IMPACT_RUNNER_STATE);
+	impact_buf text = IMPACT_BUF_INIT;
+	if (impact_buf_read_file(&text, path, (size_t)1 << 20) == 0 && text.ptr) {
+		for (char *line = text.ptr, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+			if ((nl = strchr(line, '\n')))
+				*nl = '\0';
+			if (*line && line[0] != '/' && strncmp(line, "../", 3) && strcmp(line, "./"))
+				impact_strlist_push(out, line);
+			if (!nl)
+				break;
+		}
+	}
+	impact_error_clear();
+	impact_buf_release(&text);
+	free(path);
+}
+
 int impact_select(impact_selection **out, const impact_project *p,
                   const impact_changeset *changes, const impact_config *config,
                   const impact_select_opts *opts)
@@ -676,6 +701,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 	bool *is_changed = NULL;
 	uint32_t *tdist = NULL;
 	impact_reach coarse = { 0 };
+	impact_strlist runner = { 0 };
 	double t0 = impact_now_ms();
 	int rc;
 
@@ -690,7 +716,10 @@ int impact_select(impact_selection **out, const impact_project *p,
 	rule_by = impact_xcalloc(config->nrules + 1, sizeof(*rule_by));
 	sel->nchanges = changes->n;
 	sel->changes = impact_xcalloc(changes->n ? changes->n : 1, sizeof(*sel->changes));
-	select_classify_changes(sel, p, changes, config, opts && opts->no_smart, rule_by, &seeds);
+	if (opts && opts->repo)
+		read_runner_packages(&runner, opts->repo);
+	select_classify_changes(sel, p, changes, config, opts && opts->no_smart, &runner, rule_by, &seeds);
+	impact_strlist_release(&runner);
 	walk(sel, p, changes, opts, &seeds, &coarse);
 
 	is_changed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));

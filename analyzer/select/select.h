@@ -97,6 +97,14 @@ typedef struct impact_selection {
 } impact_selection;
 
 /* How to select; zero-initialised = the defaults. */
+/*
+ * The file in impact's folder (state.h) where the pytest plugin writes the
+ * repository's files pytest imported itself before any test code: one
+ * repository-relative path per line, a package's folder ending in '/'.
+ * A change to a module under one of them runs the whole suite.
+ */
+#define IMPACT_RUNNER_STATE "runner"
+
 typedef struct impact_select_opts {
 	bool no_smart;  /* --no-smart: rules alone, no import graph */
 	bool precise;   /* call-time changes select by references (default; --coarse: off) */

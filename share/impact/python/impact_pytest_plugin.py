@@ -30,13 +30,64 @@ nothing at all.
 
 With ``$IMPACT_RECORD`` set it also starts impact_record, which writes what
 each test executed into that directory (also in xdist workers).
+
+With ``$IMPACT_RUNNER`` and ``$IMPACT_RUNNER_ROOT`` set, it writes to the
+first the repository's files pytest had imported before this plugin, one
+repository-relative path per line, a package as its folder with a
+trailing '/': pytest's own dependencies when the repository is one of
+them (pluggy, attrs, iniconfig...). impact runs the whole suite when one
+of those changes, since pytest itself may then break for every test.
 """
 import json
 import os
+import sys
 
 import pytest
 
 _VAR = "IMPACT_EVENTS"
+
+
+_EARLY = frozenset(sys.modules)  # what was imported before this plugin
+
+
+def _runner_packages(config):
+    """(From pytest_configure.) A package holding a plugin module pytest
+    registered (`-p mypkg.plugin` in addopts, imported before this one) is
+    left out: its hooks and fixtures are reached by name, as any plugin's."""
+    out, root = os.environ.get("IMPACT_RUNNER"), os.environ.get("IMPACT_RUNNER_ROOT")
+    if not out or not root:
+        return
+    root = os.path.realpath(root) + os.sep
+    slot = type(sys).__dict__["__dict__"]  # never a module's own __dict__ property
+    plugins = set()
+    for p in config.pluginmanager.get_plugins():
+        if isinstance(p, type(sys)):
+            n = (slot.__get__(p) or {}).get("__name__")
+            if isinstance(n, str):
+                plugins.add(n.partition(".")[0])
+    found = set()
+    for name in _EARLY:
+        mod = sys.modules.get(name)
+        if not isinstance(mod, type(sys)) or name.partition(".")[0] in plugins:
+            continue
+        f = (slot.__get__(mod) or {}).get("__file__")
+        if not isinstance(f, str) or not os.path.realpath(f).startswith(root):
+            continue
+        top = sys.modules.get(name.partition(".")[0])
+        tf = (slot.__get__(top) or {}).get("__file__") if isinstance(top, type(sys)) else None
+        if isinstance(tf, str) and os.path.basename(tf) == "__init__.py":
+            rel = os.path.relpath(os.path.dirname(os.path.realpath(tf)), root) + "/"
+        elif isinstance(tf, str):
+            rel = os.path.relpath(os.path.realpath(tf), root)
+        else:  # a namespace package: the module's own folder
+            rel = os.path.relpath(os.path.dirname(os.path.realpath(f)), root) + "/"
+        if not rel.startswith(".."):
+            found.add(rel.replace(os.sep, "/"))
+    tmp = "%s.%d.tmp" % (out, os.getpid())
+    with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as fh:
+        fh.write("".join(r + "\n" for r in sorted(found)))
+    os.replace(tmp, out)
+
 
 
 def _utf8(text):
@@ -163,6 +214,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 
 def pytest_configure(config):
+    try:
+        _runner_packages(config)
+    except Exception:
+        pass
     if os.environ.get("IMPACT_RECORD"):
         try:
             import impact_record_pytest
