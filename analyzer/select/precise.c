@@ -83,6 +83,7 @@ static void walker_init(walker *w, impact_precise *pr, const impact_project *p,
 	w->label = impact_xcalloc((size_t)n + 1, sizeof(char *));
 	w->how = impact_xcalloc((size_t)n + 1, sizeof(char *));
 	w->seed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	w->hook_seed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	w->any_hit = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	w->seed_via = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	memset(w->seed_via, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
@@ -154,6 +155,7 @@ static void explain_seeds(walker *w, impact_precise *pr)
 	pr->facts_lost = p->facts_lost != 0;
 	pr->gave_up = w->gave_up || pr->facts_lost;
 	pr->seed = w->seed;
+	pr->hook_seed = w->hook_seed;
 	pr->nfiles = p->nfiles + 1;
 	pr->seed_why = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
 	pr->seed_hops = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
@@ -173,6 +175,7 @@ static void explain_seeds(walker *w, impact_precise *pr)
 			pr->seed_origin[id] = file_of_node(w, root);
 		}
 	w->seed = NULL;
+	w->hook_seed = NULL;
 }
 
 /* The answers for test modules: the shortest reference chain to each reached one. */
@@ -246,6 +249,7 @@ static void walker_release(walker *w)
 	free(w->ga_sym);
 	impact_u32vec_release(&w->getattrs);
 	free(w->seed);
+	free(w->hook_seed);
 	free(w->any_hit);
 	free(w->seed_via);
 }
@@ -305,5 +309,6 @@ void impact_precise_free(impact_precise *pr)
 	free(pr->origin);
 	free(pr->hops);
 	free(pr->seed);
+	free(pr->hook_seed);
 	free(pr);
 }

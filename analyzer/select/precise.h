@@ -36,6 +36,10 @@ typedef struct impact_precise {
 	uint32_t *origin;     /* per file id: the changed module the chain starts at, or UINT32_MAX */
 	char **change_note;   /* per changeset entry: how the change was classified (owned), or NULL */
 	bool *seed;           /* per file id: a module seed (import-time changed) */
+	bool *hook_seed;      /* per file id: a seed because a pytest hook of it that may run
+	                         where no record looks reaches a change (the report header under
+	                         options impact's runs do not use, the terminal summary...):
+	                         records cannot speak for it */
 	bool *touched;        /* per file id: some symbol of it reaches a change */
 	char **seed_why;      /* per file id: why an unchanged module is a seed (owned), or NULL */
 	uint32_t *seed_origin;/* per file id: for such a seed, the changed module behind it */

@@ -103,6 +103,7 @@ typedef struct walker {
 	uint32_t *bind_mod;      /* per binds entry: the module it imports from (follow_bindings) */
 	uint32_t *ga_file, *ga_sym;
 	bool *seed;           /* per file: import-time changed (module seed) */
+	bool *hook_seed;      /* per file: a seed through a pytest hook (impact_precise.hook_seed) */
 	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
 	bool *any_hit;        /* per file: some symbol of it was reached */
 	impact_strlist cached_keys; /* every such function reached: "path\nqual" */

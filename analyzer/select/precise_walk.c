@@ -96,6 +96,39 @@ static void note_reader(walker *w, const target *t, uint32_t y, uint32_t owner)
 	impact_buf_release(&k);
 }
 
+/* Symbol s is a pytest hook, or a method of a plugin object named as one. */
+static bool is_hook(const impact_pyfacts *ff, uint32_t s)
+{
+	return s < nsyms(ff) && !strncmp(last_part(sym(ff, s)->name), "pytest_", 7);
+}
+
+/*
+ * A hook that runs in every session within what the recorder sees
+ * (configuration, collection, each test's phases, the session's end
+ * before the records are written): a record shows what it ran. Any other
+ * (the report header, which impact's own runs turn off, the terminal
+ * summary, unconfigure, assertrepr_compare on a failure, an xdist
+ * controller's) may run where no record looks (impact_precise.hook_seed).
+ */
+static bool hook_recorded(const char *name)
+{
+	static const char *const seen[] = {
+		"configure", "sessionstart", "sessionfinish", "plugin_registered", "collection",
+		"collect_directory", "collect_file", "ignore_collect", "pycollect_makemodule",
+		"pycollect_makeitem", "generate_tests", "make_parametrize_id",
+		"collection_modifyitems", "collection_finish", "collectstart", "make_collect_report",
+		"itemcollected", "collectreport", "deselected", "runtestloop", "runtest_protocol",
+		"runtest_logstart", "runtest_setup", "runtest_call", "runtest_teardown",
+		"runtest_makereport", "runtest_logreport", "runtest_logfinish", "pyfunc_call",
+		"fixture_setup", "fixture_post_finalizer", "report_teststatus",
+	};
+	name = last_part(name) + 7;
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(seen); i++)
+		if (!strcmp(name, seen[i]))
+			return true;
+	return false;
+}
+
 /*
  * Whether what reaches symbol `s` of a conftest reaches only the tests
  * naming it, like any module's: a fixture requested by its name only (a
@@ -109,7 +142,7 @@ static bool conftest_by_name(const impact_pyfacts *ff, uint32_t s)
 {
 	for (uint32_t k = s; k != IMPACT_SYMBOL_NONE && k < nsyms(ff); k = sym(ff, k)->parent) {
 		const impact_symbol *sy = sym(ff, k);
-		if (!strncmp(last_part(sy->name), "pytest_", 7))
+		if (is_hook(ff, k))
 			return false;
 		if (sy->flags & IMPACT_SYMBOL_FIXTURE) {
 			if (!(sy->flags & IMPACT_SYMBOL_FIXTURE_BYNAME))
@@ -141,6 +174,8 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 		/* Module-level code runs it at import, or a conftest's fixture
 		 * reaches every test in scope: the module is import-time changed. */
 		precise_make_seed(w, file, node);
+		if (s != NONE && ff && is_hook(ff, s) && !hook_recorded(sym(ff, s)->name))
+			w->hook_seed[file] = true;
 		return;
 	}
 	if (IMPACT_PF_ONLY_TEST(f->flags))
@@ -155,8 +190,11 @@ static void reach(walker *w, uint32_t file, uint32_t s, uint32_t via)
 		 * loads its module, whoever else names it: every test that loads
 		 * the module (a conftest, -p, pytest_plugins, an entry point) reaches it.
 		 */
-		if (!strncmp(last_part(sy->name), "pytest_", 7))
+		if (is_hook(ff, s)) {
 			precise_make_seed(w, file, node);
+			if (!hook_recorded(sy->name))
+				w->hook_seed[file] = true;
+		}
 		precise_push_target(w, file, sy->name, node);
 		/* A dunder runs without being named: whoever names the class. */
 		if (((sy->flags & IMPACT_SYMBOL_DUNDER) || via_class(sy->name)) &&

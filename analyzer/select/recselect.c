@@ -315,6 +315,7 @@ typedef struct apply_ctx {
 	const impact_reach *reach;      /* from every import-time seed */
 	const impact_reach *runs;       /* the same through module-level imports that run */
 	const impact_reach *hard;       /* from the hard ones (recmods.h) */
+	const impact_reach *hooks;      /* from modules whose pytest hook reaches a change */
 	impact_recmods *mods;           /* the soft ones */
 	const uint32_t *marks;
 	int64_t maxid;
@@ -646,7 +647,13 @@ static void narrow_tests(const apply_ctx *c)
 		/* Kept statically: named by a rule, changed, or reached at import time. */
 		if (selected[file] && (at == SIZE_MAX || sel->tests[at].reason != IMPACT_SELECT_REACHES))
 			continue;
-		/* An import-time change reaches it (static selection answers for it). */
+		/* A hook or an import-time change reaches it (static selection answers for it). */
+		if (file < c->hooks->n && c->hooks->dist[file] != UINT32_MAX) {
+			if (at != SIZE_MAX)
+				not_used(sel, at, r, "a pytest hook reaches the change, and hooks run outside "
+				                     "tests, some only under options the recorded run did not use");
+			continue;
+		}
 		if (file < c->hard->n && c->hard->dist[file] != UINT32_MAX) {
 			if (at != SIZE_MAX)
 				not_used(sel, at, r, "an import-time change reaches it");
@@ -708,7 +715,8 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 {
 	impact_pyparser *parser = NULL;
 	impact_recdelta d;
-	impact_reach reach = { 0 }, hard = { 0 }, runs = { 0 };
+	impact_reach reach = { 0 }, hard = { 0 }, runs = { 0 }, hooks = { 0 };
+	impact_u32vec hook_seeds = { 0 };
 	impact_recmods *mods = NULL;
 	record *recs = NULL;
 	size_t nrecs = 0, ntrees = 0, atrees = 0;
@@ -755,6 +763,18 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	}
 	import_seeds(rec, &d, p, marks, maxid, changes);
 	/*
+	 * A pytest hook that reaches a change: hooks run outside tests, some
+	 * only under options the recorded run did not use (the report header
+	 * under --no-header, a terminal summary, an xdist controller's), so
+	 * the static answer stands for every test loading the hook's module.
+	 */
+	for (uint32_t id = 0; sel->precise->hook_seed && id < p->nfiles; id++)
+		if (sel->precise->hook_seed[id]) {
+			impact_u32vec_push(&d.seeds, id), impact_u32vec_push(&d.hard, id);
+			impact_u32vec_push(&hook_seeds, id);
+		}
+	impact_graph_dependents(&hooks, p->graph, hook_seeds.v, hook_seeds.n, 0);
+	/*
 	 * Readers of changed data files (named in a string) are import-time
 	 * seeds of the static walk, unless every changed data file was seen
 	 * read in the recorded runs: then who read it is known, per test and
@@ -788,6 +808,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	ctx.reach = &reach;
 	ctx.runs = &runs;
 	ctx.hard = &hard;
+	ctx.hooks = &hooks;
 	ctx.mods = mods;
 	ctx.marks = marks;
 	ctx.maxid = maxid;
@@ -821,6 +842,8 @@ done:
 	impact_reach_release(&reach);
 	impact_reach_release(&runs);
 	impact_reach_release(&hard);
+	impact_reach_release(&hooks);
+	impact_u32vec_release(&hook_seeds);
 	impact_recmods_free(mods);
 	impact_recdelta_release(&d);
 	impact_pyparser_free(parser);

@@ -171,6 +171,28 @@ def test_code_run_outside_every_test_counts_for_every_test(rrepo, where, old, ne
     assert rrepo.listing("HEAD~1..") == ["tests/test_a.py", "tests/test_b.py"], where
 
 
+def test_a_hook_the_recorded_run_did_not_run_keeps_its_tests(rrepo):
+    """impact runs pytest with --no-header, so a conftest's report header
+    never ran in the recorded run; a plain `pytest` runs it before any test."""
+    rrepo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def info():\n    return 'v1'\n\n\ndef add(a, b):\n    return a + b\n",
+        "conftest.py": ("import pkg.core\n\n\ndef pytest_report_header(config):\n"
+                        "    return 'pkg ' + pkg.core.info()\n"),
+        "tests/test_add.py": "from pkg.core import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        "tests/test_other.py": "def test_other():\n    assert True\n",
+    })
+    rrepo.commit("header")
+    record_all(rrepo)
+    change(rrepo, "pkg/core.py", "return 'v1'", "return 1")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"], cwd=rrepo.path,
+                       env=rrepo.env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 3 and "INTERNALERROR" in r.stdout, r.stdout  # every test is lost
+    assert rrepo.listing("HEAD~1..") == ["tests/test_add.py", "tests/test_other.py"]
+    out = rrepo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "not used: a pytest hook reaches the change" in out, out
+
+
 def test_a_function_only_one_test_needs_stays_that_tests(rrepo):
     rrepo.write_many(ONCE)
     rrepo.commit("lexer")
