@@ -359,7 +359,7 @@ static bool instance_of_call(symwalk *sw, TSNode call, const TSNode *parts, size
 }
 
 /* An attribute chain: a CHAIN from a name, else ATTRs and the base is walked. */
-static void do_attribute(symwalk *sw, TSNode n, const sctx *c)
+void pysw_do_attribute(symwalk *sw, TSNode n, const sctx *c)
 {
 	walker *w = sw->w;
 	TSNode parts[64], base = n;
@@ -427,151 +427,6 @@ static void do_targets(symwalk *sw, TSNode n, const sctx *c, TSNode stmt)
 	pysw_push(sw, n, c); /* x.attr = ..., x[i] = ...: reads x */
 }
 
-/*
- * A call or subscript of typing's that only stores the names given it:
- * `TypeVar("T", bound=Command)`, `NewType("Id", int)`, `cast(C, x)`,
- * `Optional[C]`, `list[C]`, `Callable[[C], D]` (a typing or builtin
- * name, as the callee or the subscripted value's last part).
- */
-static bool typing_form(walker *w, TSNode n)
-{
-	static const char *const calls[] = {
-		"TypeVar", "NewType", "ParamSpec", "TypeVarTuple", "cast", "TypeAliasType",
-	};
-	static const char *const generics[] = {
-		"Optional", "Union", "List", "Dict", "Set", "FrozenSet", "Tuple", "Type", "type",
-		"Callable", "ClassVar", "Final", "Annotated", "Literal", "Sequence", "Mapping",
-		"MutableMapping", "MutableSequence", "Iterable", "Iterator", "Collection",
-		"Awaitable", "Coroutine", "Generator", "AsyncIterator", "AsyncGenerator", "Deque",
-		"DefaultDict", "TypeGuard", "Required", "NotRequired", "list", "dict", "set",
-		"frozenset", "tuple",
-	};
-	bool call = !strcmp(ts_node_type(n), "call");
-	TSNode e = ts_node_child_by_field_id(n, call ? w->p->f_function : w->p->f_value);
-	const char *t;
-	size_t len;
-	if (ts_node_is_null(e))
-		return false;
-	if (kind_of(w, e) == K_ATTRIBUTE)
-		e = ts_node_child_by_field_id(e, w->p->f_attribute);
-	if (ts_node_is_null(e) || kind_of(w, e) != K_IDENTIFIER)
-		return false;
-	t = node_text(w, e, &len);
-	for (size_t i = 0; call && i < IMPACT_ARRAY_SIZE(calls); i++)
-		if (strlen(calls[i]) == len && !memcmp(calls[i], t, len))
-			return true;
-	for (size_t i = 0; !call && i < IMPACT_ARRAY_SIZE(generics); i++)
-		if (strlen(generics[i]) == len && !memcmp(generics[i], t, len))
-			return true;
-	return false;
-}
-
-/*
- * Is `n` a value whose evaluation runs no code: names, attribute chains,
- * literals and containers of them (`{"a": f, "b": mod.g}`, `(f, g)`), and
- * typing's forms of them (typing_form)? No other call, operator,
- * subscript, lambda or comprehension; `depth` bounds it.
- */
-static bool pure_value(walker *w, TSNode n, unsigned depth)
-{
-	static const char *const ok[] = {
-		"identifier", "attribute", "list", "tuple", "set", "dictionary", "pair", "string",
-		"concatenated_string", "string_start", "string_content", "string_end", "escape_sequence",
-		"integer", "float", "true", "false", "none", "parenthesized_expression",
-		"expression_list", "comment",
-	};
-	const char *type;
-	bool known = false;
-	if (ts_node_is_null(n) || depth > 32)
-		return false;
-	type = ts_node_type(n);
-	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(ok) && !known; i++)
-		known = !strcmp(type, ok[i]);
-	if (!known && (!strcmp(type, "call") || !strcmp(type, "subscript")) && typing_form(w, n)) {
-		/* the callee or the generic itself is a name: only what it is given matters */
-		TSNode a = ts_node_child_by_field_id(n, !strcmp(type, "call") ? w->p->f_arguments : w->p->f_value);
-		for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++) {
-			TSNode ch = ts_node_named_child(n, i);
-			if (ts_node_eq(ch, a) && !strcmp(type, "subscript"))
-				continue;
-			if (!strcmp(type, "call") && !ts_node_eq(ch, a))
-				continue;
-			if (!pure_value(w, ch, depth + 1))
-				return false;
-		}
-		return true;
-	}
-	if (!known && (!strcmp(type, "argument_list") || !strcmp(type, "keyword_argument")))
-		known = depth > 0; /* inside a typing call (above) */
-	if (!known)
-		return false;
-	if (!strcmp(type, "keyword_argument"))
-		return pure_value(w, ts_node_child_by_field_id(n, w->p->f_value), depth + 1);
-	if (kind_of(w, n) == K_ATTRIBUTE)
-		return pysw_object_text(w, n); /* a chain of names only */
-	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
-		if (!pure_value(w, ts_node_named_child(n, i), depth + 1))
-			return false;
-	return true;
-}
-
-/*
- * Read a pure value (pure_value) bound to symbol `owner`: a bare name in it
- * is only stored there (reading a global runs nothing), so it is the
- * owner's reference; an attribute chain may run a property or a module
- * __getattr__, so it stays `c`'s (module-level code at import).
- */
-static void read_pure_value(symwalk *sw, TSNode n, const sctx *c, uint32_t owner, unsigned depth)
-{
-	walker *w = sw->w;
-	if (ts_node_is_null(n) || depth > 32)
-		return;
-	if (kind_of(w, n) == K_IDENTIFIER) {
-		size_t len;
-		const char *t = node_text(w, n, &len);
-		add_ref(sw, owner, IMPACT_SYMREF_NAME, t, len);
-		return;
-	}
-	if (kind_of(w, n) == K_STRING) {
-		/* CODE = "import pkg; pkg.run()": code run elsewhere (python -c CODE). */
-		size_t len;
-		const char *t = node_text(w, n, &len);
-		if (!sw->code_depth && pycs_looks_like_code(t, len))
-			(void)pycs_read_code_string(sw, n, c);
-		return;
-	}
-	if (!strcmp(ts_node_type(n), "keyword_argument")) {
-		read_pure_value(sw, ts_node_child_by_field_id(n, w->p->f_value), c, owner, depth + 1);
-		return;
-	}
-	if (kind_of(w, n) == K_CALL || !strcmp(ts_node_type(n), "subscript")) {
-		/*
-		 * typing's (pure_value): what it is given is only stored; the
-		 * callee or generic itself runs at import, as any module-level
-		 * code (a repository function so named stays reached).
-		 */
-		TSNode callee = ts_node_child_by_field_id(n, kind_of(w, n) == K_CALL ? w->p->f_function
-		                                                                      : w->p->f_value);
-		pysw_push(sw, callee, c);
-		for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
-			if (!ts_node_eq(ts_node_named_child(n, i), callee))
-				read_pure_value(sw, ts_node_named_child(n, i), c, owner, depth + 1);
-		return;
-	}
-	if (kind_of(w, n) == K_ATTRIBUTE) {
-		/* The owner that stores it may call it; the reading code only reads it. */
-		if (owner != c->owner && pysw_object_text(w, n)) {
-			add_ref(sw, owner, IMPACT_SYMREF_CHAIN, w->text.ptr, w->text.size);
-			add_ref(sw, c->owner, IMPACT_SYMREF_READ, w->text.ptr, w->text.size);
-			return;
-		}
-		do_attribute(sw, n, c);
-		return;
-	}
-	for (uint32_t i = 0, m = ts_node_named_child_count(n); i < m; i++)
-		read_pure_value(sw, ts_node_named_child(n, i), c, owner, depth + 1);
-}
-
 /* Parameters of symbol c->param_of: names are PARAM refs; defaults and annotations belong to c->owner. */
 static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of)
 {
@@ -590,8 +445,8 @@ static void do_parameters(symwalk *sw, TSNode params, const sctx *c, uint32_t of
 			name = ts_node_child_by_field_id(p, w->p->f_name);
 			TSNode value = ts_node_child_by_field_id(p, w->p->f_value);
 			/* A default naming a function is called by the function, not at definition. */
-			if (of != IMPACT_SYMBOL_NONE && c->owner == IMPACT_SYMBOL_NONE && pure_value(w, value, 0))
-				read_pure_value(sw, value, c, of, 0);
+			if (of != IMPACT_SYMBOL_NONE && c->owner == IMPACT_SYMBOL_NONE && pyv_pure_value(w, value, 0))
+				pyv_read_pure_value(sw, value, c, of, 0);
 			else
 				pysw_push(sw, value, c);
 			pysw_push(sw, ts_node_child_by_field_id(p, w->p->f_type), &ann);
@@ -835,8 +690,8 @@ static void do_assignment(symwalk *sw, TSNode n, const sctx *c, bool aug)
 	if (c->owner == IMPACT_SYMBOL_NONE && !c->in_function && !aug &&
 	    !ts_node_is_null(left) && kind_of(w, left) == K_IDENTIFIER &&
 	    (c->cls != IMPACT_SYMBOL_NONE || w->facts->nsymbols == before + 1) &&
-	    pure_value(w, right, 0)) {
-		read_pure_value(sw, right, c,
+	    pyv_pure_value(w, right, 0)) {
+		pyv_read_pure_value(sw, right, c,
 		                c->cls != IMPACT_SYMBOL_NONE ? c->cls : (uint32_t)(w->facts->nsymbols - 1), 0);
 		if (c->cls == IMPACT_SYMBOL_NONE &&
 		    (kind_of(w, right) == K_CALL || !strcmp(ts_node_type(right), "subscript")))
@@ -881,7 +736,7 @@ void pysw_run(symwalk *swp, size_t floor)
 			break;
 		}
 		case K_ATTRIBUTE:
-			do_attribute(swp, n, &c);
+			pysw_do_attribute(swp, n, &c);
 			break;
 		case K_CALL:
 			check_dynamic_call(swp, n, c.owner);

@@ -127,6 +127,17 @@ bool pyd_fixture_by_name(walker *w, TSNode dec);
 bool pyd_is_caching_decorator(walker *w, TSNode dec);
 void pyd_request_fixtures(symwalk *sw, TSNode args, uint32_t owner);
 
+/* pysymbols.c: an attribute read (`a.b.c`, `f().x`) as `c` sees it. */
+void pysw_do_attribute(symwalk *sw, TSNode n, const sctx *c);
+
+/*
+ * pyvalues.c: is `n` a value that runs no code when evaluated (names,
+ * chains, literals, containers, typing's forms)? Read such a value bound
+ * to symbol `owner` (its bare names are the owner's references).
+ */
+bool pyv_pure_value(walker *w, TSNode n, unsigned depth);
+void pyv_read_pure_value(symwalk *sw, TSNode n, const sctx *c, uint32_t owner, unsigned depth);
+
 /* pytyping.c: local typing (see tbind above). */
 const char *pyty_annotation_class(walker *w, TSNode n, unsigned depth);
 bool pyty_typing_scope(const sctx *c);
