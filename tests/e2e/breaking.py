@@ -20,3 +20,22 @@ def failing_files(repo):
                         "-p", "no:randomly"], cwd=repo.path, env=repo.env, capture_output=True)
     out = r.stdout.decode(errors="replace")
     return sorted({m.group(1) for m in re.finditer(r"^(?:FAILED|ERROR) (\S+?\.py)", out, re.M)})
+
+
+def green_project(repo, files):
+    """`files` committed as the base commit, where the whole suite passes."""
+    repo.write_many(files)
+    repo.commit("base")
+    assert failing_files(repo) == []
+    return repo
+
+
+def check_selection(repo, expected):
+    """The last commit breaks something; the selection for it holds every
+    test file that really fails, and is exactly `expected`."""
+    failing = failing_files(repo)
+    assert failing, "the change must break something"
+    selected = repo.listing("HEAD~1..")
+    missed = sorted(set(failing) - set(selected))
+    assert not missed, f"missed {missed} (selected {selected})"
+    assert sorted(selected) == sorted(expected), repo.impact("--explain", "HEAD~1..").stdout.decode()

@@ -13,7 +13,7 @@ answer wide where the code really does run at import or load by name.
 
 import pytest
 
-from breaking import BOOM, break_body, failing_files
+from breaking import BOOM, break_body, check_selection, failing_files, green_project
 
 PROJ = {
     "pyproject.toml": '[project]\nname = "pkg"\nversion = "0"\n',
@@ -75,10 +75,7 @@ ALL = sorted(p for p in PROJ if p.startswith("tests/test_"))
 
 @pytest.fixture
 def proj(repo):
-    repo.write_many(PROJ)
-    repo.commit("base")
-    assert failing_files(repo) == []
-    return repo
+    return green_project(repo, PROJ)
 
 
 def edit(path, transform):
@@ -136,12 +133,7 @@ def test_static_selection(proj, name, change, expected):
         proj.commit("prep")
     (change[-1] if isinstance(change, list) else change)(proj)
     proj.commit(name)
-    failing = failing_files(proj)
-    assert failing, "the change must break something"
-    selected = proj.listing("HEAD~1..")
-    missed = sorted(set(failing) - set(selected))
-    assert not missed, f"missed {missed} (selected {selected})"
-    assert sorted(selected) == sorted(expected), proj.impact("--explain", "HEAD~1..").stdout.decode()
+    check_selection(proj, expected)
 
 
 LAYOUT = {
