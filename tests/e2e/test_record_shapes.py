@@ -374,6 +374,22 @@ def test_a_cache_that_calls_its_parameter(rrepo):
     assert rrepo.listing("HEAD~1..") == ["tests/test_api.py", "tests/test_runtime.py"]
 
 
+def test_a_cache_whose_callee_calls_its_parameter(rrepo):
+    """The same, with the parameter passed on: the cached function calls a
+    helper by name, and the helper calls what it was given."""
+    files = dict(SPONTANEOUS)
+    files["tpl/env.py"] = files["tpl/env.py"].replace(
+        "def spontaneous(cls, *args):\n    return cls(*args)\n",
+        "def spontaneous(cls, *args):\n    return _make(cls, args)\n\n\n"
+        "def _make(factory, args):\n    return factory(*args)\n")
+    rrepo.write_many(files)
+    rrepo.commit("templates")
+    record_all(rrepo)
+    change(rrepo, "tpl/env.py", "    return {n: n for n in names}", "    raise RuntimeError(names)")
+    assert failing(rrepo) == ["tests/test_api.py", "tests/test_runtime.py"]
+    assert rrepo.listing("HEAD~1..") == ["tests/test_api.py", "tests/test_runtime.py"]
+
+
 def test_a_cache_that_calls_only_names_stays_narrow(rrepo):
     """The same computation through a name (Environment(*args)): a change to
     what ran before it but that it does not name leaves the reusing test out."""

@@ -319,9 +319,10 @@ class Recorder:
         value computed once): it kept what F ran in test i. Any F, however
         often it ran later: with caches nested (a cached function calling
         a cached function), F's later runs say nothing of the tests that
-        reused its first result. Where F caches its results and its own
-        code calls what no name shows (_Unnamed), U also gets what ran
-        before F in test i: F may have run it again without a link showing."""
+        reused its first result. Where F caches its results and code of
+        its computation calls what no name shows (_Unnamed), U also gets
+        what ran before F in test i: F may have run it again without a link
+        showing."""
         tests = self.tests
         first_run = {}      # code -> index of the first test that ran it
         runs = {}           # code -> indexes of tests that ran it
@@ -373,9 +374,11 @@ class Recorder:
                     if gc is not None:
                         children.setdefault(gc >> 32, []).append(g)
             closure = _closure(f, lambda g: children.get(g, ()))
-            if f in cached and unnamed.calls(_r._codes[f], set()):
-                # F's computation calls what no name shows (`cls(*args)`): what
-                # ran before F in test i, no link from F shows, may have run in it
+            if f in cached and any(unnamed.calls(_r._codes[g], set())
+                                   for g in closure if g in _r._codes):
+                # F's computation (F, or a helper it hands a parameter to)
+                # calls what no name shows (`cls(*args)`): what ran before F
+                # in test i, no link from F shows, may have run in it
                 for g in tests[i][2]:
                     if g == f:
                         break
@@ -397,8 +400,8 @@ class Recorder:
         function that ran before it in a test and that some code of the
         computation names (a function already run in that test from
         elsewhere starts nothing the second time; a method, where that code
-        names its class too or is in its file). Where its own code calls
-        what no name shows (a parameter: `cls(*args)`, an item of a table,
+        names its class too or is in its file). Where code of the
+        computation calls what no name shows (a parameter: `cls(*args)`, an item of a table,
         what a call returned), every function that ran before it in a test
         where it ran. impact keeps the tests that may have reused its
         results only when this holds a changed function."""
@@ -441,10 +444,11 @@ class Recorder:
                 c = _r._codes.get(g)
                 if g not in names:
                     names[g] = _names(c) if c is not None else ()
-                    if g == f and c is not None and unnamed.calls(c, names[g]):
-                        # it calls what no name shows (a parameter, a table's
-                        # item): whatever ran before the computation may have
-                        # run in it, links or not
+                    if c is not None and unnamed.calls(c, names[g]):
+                        # it (or code its computation runs: a helper it
+                        # hands a parameter to) calls what no name shows (a
+                        # parameter, a table's item): whatever ran before
+                        # the computation may have run in it, links or not
                         names[g] = None
                 nxt = list(children.get(g, ()))
                 if names[g] is None:
