@@ -609,6 +609,18 @@ static char *recorded(const record *r, const char *what, const char *path)
 	return impact_buf_detach(&b);
 }
 
+/* Is `path` a changed file (either side) of the selection's range? */
+static bool changed_here(const impact_selection *sel, const char *path)
+{
+	for (size_t i = 0; i < sel->nchanges; i++) {
+		const impact_change *c = sel->changes[i].change;
+		if (c && ((c->new_path && !strcmp(c->new_path, path)) ||
+		          (c->old_path && !strcmp(c->old_path, path))))
+			return true;
+	}
+	return false;
+}
+
 /*
  * The test files the static walk reached only through call-time changes
  * or soft import-time ones (recmods.h), and those it did not reach: each
@@ -647,6 +659,15 @@ static void narrow_tests(const apply_ctx *c)
 		/* Kept statically: named by a rule, changed, or reached at import time. */
 		if (selected[file] && (at == SIZE_MAX || sel->tests[at].reason != IMPACT_SELECT_REACHES))
 			continue;
+		/*
+		 * A changed file collected as tests (a module --doctest-modules
+		 * collects is reached as a module): its items may be new, and no
+		 * record describes them.
+		 */
+		if (selected[file] && changed_here(sel, r->file)) {
+			not_used(sel, at, r, "the file changed: its tests may be new");
+			continue;
+		}
 		/* A hook or an import-time change reaches it (static selection answers for it). */
 		if (file < c->hooks->n && c->hooks->dist[file] != UINT32_MAX) {
 			if (at != SIZE_MAX)

@@ -96,3 +96,46 @@ def test_a_changed_text_file_is_kept(rrepo):
     repo.write("README.rst", PROJ["README.rst"].replace("pkg.f()\n1", "pkg.f()\n2"))
     repo.commit("readme")
     check(repo, ["README.rst"])
+
+
+MODULES = {
+    "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",
+    "pkg/__init__.py": "",
+    "pkg/core.py": ('def f():\n    """\n    >>> f()\n    1\n    """\n    return 1\n\n\n'
+                    "def g():\n    return 5\n\n\n"
+                    "class A:\n    def run(self):\n        return f()\n\n\n"
+                    "class B:\n    def run(self):\n        return g()\n\n\n"
+                    "KINDS = {'a': A, 'b': B}\n\n\n"
+                    "def make(kind):\n    return KINDS[kind]()\n"),
+    "tests/test_f.py": "from pkg.core import make\n\n\ndef test_f():\n    assert make('a').run() == 1\n",
+    "tests/test_g.py": "from pkg.core import make\n\n\ndef test_g():\n    assert make('b').run() == 5\n",
+}
+
+
+def test_modules_collected_for_their_doctests_keep_their_import_records(rrepo):
+    """--doctest-modules collects pkg/core.py, which runs its body: that is
+    its import (the tests' own imports reuse it), recorded as one, so
+    records still decide for the tests that import it."""
+    rrepo.write_many(MODULES)
+    rrepo.commit("base")
+    r = rrepo.impact("--all", "-q")
+    assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    rrepo.write("pkg/core.py", MODULES["pkg/core.py"].replace("return g()", "return g() + 1"))
+    rrepo.commit("B.run")
+    # pkg/core.py changed: its doctests may be new, no record speaks for them
+    assert check(rrepo, ["pkg/core.py", "tests/test_g.py"]) == ["tests/test_g.py"]
+    # statically `.run()` on what make() returns may be A's or B's
+    assert "tests/test_f.py" in rrepo.listing("--no-records", "HEAD~1..")
+
+
+def test_a_doctest_added_to_a_module_is_run(rrepo):
+    rrepo.write_many(MODULES)
+    rrepo.commit("base")
+    r = rrepo.impact("--all", "-q")
+    assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    rrepo.write("pkg/core.py", MODULES["pkg/core.py"].replace(
+        "def g():\n", 'def g():\n    """\n    >>> g()\n    7\n    """\n'))
+    rrepo.commit("a doctest for g, failing")
+    assert check(rrepo, ["pkg/core.py", "tests/test_g.py"]) == ["pkg/core.py"]
+    out = rrepo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "not used: the file changed: its tests may be new" in out, out

@@ -193,7 +193,11 @@ class Recorder:
                 p = _path_of(collector)
                 if p:
                     sink = _r._Sink("collect", p)
-                    _r._collecting = p
+                    # A module collected for its doctests (--doctest-modules)
+                    # is the code under test: its body is its import, which
+                    # every later `import` of it reuses (impact_record._imports).
+                    if not any(k.__name__ == "DoctestModule" for k in type(collector).__mro__):
+                        _r._collecting = p
                     _r.push(sink)
         except Exception:
             sink = None
