@@ -107,8 +107,8 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
 /*
  * Is attribute `tl` (the last part of target t) read somewhere in reach
  * on an object that may be a wrapper instance: `x.tl`, `f().tl`, `a.b.tl`,
- * not `self.tl`/`cls.tl` (the class's own) nor `mod.tl` (a module's
- * name)? A delegating __getattr__ passes on only names so read.
+ * not `self.tl`/`cls.tl` (the class's own) nor `mod.tl` or `pkg.mod.tl`
+ * (a module's name)? A delegating __getattr__ passes on only names so read.
  */
 static bool attr_read(walker *w, const target *t, uint32_t gy, const impact_symref *gr)
 {
@@ -157,8 +157,8 @@ static bool attr_read(walker *w, const target *t, uint32_t gy, const impact_symr
 			if (k == 1 && ((lens[0] == 4 && !memcmp(parts[0], "self", 4)) ||
 			               (lens[0] == 3 && !memcmp(parts[0], "cls", 3))))
 				continue;
-			if (k == 1 && precise_chain_resolve(w, y, parts, lens, 1, &b, NULL, &ok) == 1 && !b.name[0])
-				continue; /* a module's own name */
+			if (precise_chain_resolve(w, y, parts, lens, k, &b, NULL, &ok) == k && !b.name[0])
+				continue; /* a module's own name (`mod.tl`, `pkg.mod.tl`) */
 			found = true;
 		}
 	}

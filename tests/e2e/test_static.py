@@ -346,7 +346,8 @@ TYPED = {
                    "def cached(x, key=keys.hashkey):\n    return key(x)\n\n\n"
                    "def evaluated():\n    return eval('keys.other()')\n\n\n"
                    "class Wrapper:\n    def __init__(self, inner):\n        self._inner = inner\n\n"
-                   "    def __getattr__(self, name):\n        return getattr(self._inner, name)\n"),
+                   "    def _get(self):\n        return self._inner\n\n"
+                   "    def __getattr__(self, name):\n        return getattr(self._get(), name)\n"),
     "tests/test_square.py": "from kit.use import square_area\n\n\ndef test_it():\n    assert square_area() == 4\n",
     "tests/test_circle.py": ("from kit.use import circle_area\nfrom kit.shapes import Circle\n\n\n"
                              "def test_it():\n    assert circle_area(Circle()) == 3\n"),
@@ -356,6 +357,7 @@ TYPED = {
     "tests/test_hex.py": "from kit.use import hexed\n\n\ndef test_it():\n    assert hexed() == 6\n",
     "tests/test_cached.py": "from kit.use import cached\n\n\ndef test_it():\n    assert cached(1) == hash((1,))\n",
     "tests/test_eval.py": "from kit.use import evaluated\n\n\ndef test_it():\n    assert evaluated() == 2\n",
+    "tests/test_dotted.py": "import kit.keys\n\n\ndef test_it():\n    assert kit.keys.other() == 2\n",
     "tests/test_wrapper.py": ("from kit.use import Wrapper\n\n\n"
                               "def test_it():\n    assert Wrapper([3, 1]).count(3) == 1\n"),
 }
@@ -373,8 +375,9 @@ TYPED_CASES = [
      ["tests/test_hex.py", "tests/test_made.py", "tests/test_wrapper.py"]),
     # key=keys.hashkey only reads the function at import: whoever calls cached().
     ("default_read_at_import", "kit/keys.py", "def hashkey(*a):", ["tests/test_cached.py"]),
-    # eval('keys.other()') is read as code; the delegating __getattr__ passes no name `other`.
-    ("literal_eval", "kit/keys.py", "def other():", ["tests/test_eval.py"]),
+    # eval('keys.other()') is read as code; the delegating __getattr__ passes no name `other`
+    # (`kit.keys.other` reads a module's name, not a wrapped object's).
+    ("literal_eval", "kit/keys.py", "def other():", ["tests/test_dotted.py", "tests/test_eval.py"]),
 ]
 
 
