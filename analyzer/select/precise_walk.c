@@ -107,8 +107,9 @@ static bool is_hook(const impact_pyfacts *ff, uint32_t s)
  * (configuration, collection, each test's phases, the session's end
  * before the records are written): a record shows what it ran. Any other
  * (the report header, which impact's own runs turn off, the terminal
- * summary, unconfigure, assertrepr_compare on a failure, an xdist
- * controller's) may run where no record looks (impact_precise.hook_seed).
+ * summary, unconfigure, assertrepr_compare on a failure, report_teststatus
+ * and whatever else only an xdist controller runs) may run where no record
+ * looks (impact_precise.hook_seed).
  */
 static bool hook_recorded(const char *name)
 {
@@ -120,7 +121,7 @@ static bool hook_recorded(const char *name)
 		"itemcollected", "collectreport", "deselected", "runtestloop", "runtest_protocol",
 		"runtest_logstart", "runtest_setup", "runtest_call", "runtest_teardown",
 		"runtest_makereport", "runtest_logreport", "runtest_logfinish", "pyfunc_call",
-		"fixture_setup", "fixture_post_finalizer", "report_teststatus",
+		"fixture_setup", "fixture_post_finalizer",
 	};
 	name = last_part(name) + 7;
 	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(seen); i++)
