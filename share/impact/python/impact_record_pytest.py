@@ -444,18 +444,21 @@ class Recorder:
                             break
                         beside.add(h)
 
-            def edges(g, beside=beside):
+            wide = [False]
+
+            def edges(g, beside=beside, wide=wide):
                 c = _r._codes.get(g)
                 if g not in names:
-                    names[g] = _names(c) if c is not None else ()
-                    if c is not None and unnamed.calls(c, names[g]):
-                        # it (or code its computation runs: a helper it
-                        # hands a parameter to) calls what no name shows (a
-                        # parameter, a table's item): whatever ran before
-                        # the computation may have run in it, links or not
-                        names[g] = None
+                    names[g] = _names(c) if c is not None else set()
                 nxt = list(children.get(g, ()))
-                if names[g] is None:
+                if wide[0]:
+                    return nxt  # `beside` is in already: names add nothing from it
+                if c is not None and unnamed.calls(c, names[g]):
+                    # it (or code its computation runs: a helper it hands
+                    # a parameter to) calls what no name shows (a
+                    # parameter, a table's item): whatever ran before the
+                    # computation may have run in it, links or not
+                    wide[0] = True
                     return nxt + list(beside)
                 for n in names[g]:
                     # A method by a name many classes share: where its code
