@@ -68,3 +68,14 @@ def test_a_plugin_package_of_the_projects_own_stays_narrow(repo):
     assert (repo.path / ".git" / "impact" / "runner").read_text() == ""
     change(repo, "boot/core.py", "return 1", "return 3")
     assert repo.listing("HEAD~1..") == ["tests/test_a.py"]
+
+
+def test_a_damaged_runner_file_narrows_nothing_it_should_not(repo):
+    """Only plain repository-relative lines count; an absolute path, a way
+    out of the repository or an empty line changes nothing."""
+    project(repo, preload=False)
+    (repo.path / ".git" / "impact" / "runner").write_text("/etc/\n../boot/\n\nlib/\n")
+    change(repo, "boot/core.py", "return 1", "return 3")
+    assert repo.listing("HEAD~1..") == ["tests/test_a.py"]
+    change(repo, "lib/util.py", "return 2", "return 4")
+    assert repo.listing("HEAD~1..") == ALL
