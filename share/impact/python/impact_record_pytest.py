@@ -222,11 +222,15 @@ class Recorder:
 
     @_hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_fixture_setup(self, fixturedef, request):
-        sink = None
+        sink = fresh = None
         try:
-            sink = self.fixtures.get(fixturedef)
-            fresh = _r._Sink("fixture", fixturedef)
-            _r.push(fresh)
+            # A function-scoped fixture runs again for each test that uses
+            # it, inside that test's sink: a sink of its own (and the
+            # re-arm that costs) would only add what other tests ran.
+            if getattr(fixturedef, "scope", None) != "function":
+                sink = self.fixtures.get(fixturedef)
+                fresh = _r._Sink("fixture", fixturedef)
+                _r.push(fresh)
         except Exception:
             fresh = None
         try:
