@@ -385,6 +385,8 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 	bool any = b->sel->full_suite || may_reach_doctests(b->sel, changes->n);
 	bool narrow = !b->sel->full_suite && reach && imports_decide(b->sel, changes);
 	impact_buf text = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
+	const impact_entry **without = NULL;
+	size_t nwithout = 0, awithout = 0;
 	for (size_t i = 0; i < n; i++) {
 		const impact_entry *e = impact_snapshot_entry(p->snap, i);
 		bool changed = false;
@@ -398,8 +400,11 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 		if (!changed && !any)
 			continue;
 		impact_buf_clear(&why);
-		if (!(has = impact_textdoctest_read(&text, p, e)))
+		if (!(has = impact_textdoctest_read(&text, p, e))) {
+			if (text.size) /* read now: no example */
+				IMPACT_PUSH(without, nwithout, awithout, e);
 			continue;
+		}
 		if (has > 0 && !changed && narrow && !examples_reached(&why, p, reach, &text))
 			continue;
 		impact_error_clear();
@@ -415,6 +420,8 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 			impact_selection_set_evidence(b->sel, b->sel->ntests - 1, why.ptr);
 		b->sel->tests[b->sel->ntests - 1].by_examples = has > 0 && narrow && why.size;
 	}
+	impact_textdoctest_remember(p, without, nwithout);
+	free(without);
 	impact_buf_release(&text);
 	impact_buf_release(&why);
 }

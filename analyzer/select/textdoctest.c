@@ -15,6 +15,7 @@
  */
 #include "textdoctest.h"
 
+#include "cache.h"
 #include "pyimports.h"
 #include "resolve.h"
 #include "testfiles.h"
@@ -113,11 +114,61 @@ done:
 	return known;
 }
 
+/*
+ * The parse cache remembers blobs that hold no example under a key of
+ * their own: the hash of a fixed prefix and the blob id (never a real
+ * blob's: no file starts so), with the one byte '0'. A suite with
+ * hundreds of test*.txt data files (pygments' snippets) then reads none
+ * of them again on a warm run.
+ */
+static void no_examples_key(git_oid *key, const git_oid *blob)
+{
+	static const char prefix[] = "impact: a doctest text without examples\n";
+	unsigned char buf[sizeof(prefix) - 1 + GIT_OID_RAWSZ];
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	memcpy(buf + sizeof(prefix) - 1, blob->id, GIT_OID_RAWSZ);
+	if (git_odb_hash(key, buf, sizeof(buf), GIT_OBJECT_BLOB) < 0)
+		memset(key, 0, sizeof(*key));
+}
+
+static bool known_without_examples(const impact_project *p, const impact_entry *e)
+{
+	impact_buf v = IMPACT_BUF_INIT;
+	git_oid key;
+	bool known;
+	if (!p->cache)
+		return false;
+	no_examples_key(&key, &e->oid);
+	known = impact_cache_get(p->cache, &key, &v) == 0 && v.size == 1 && v.ptr[0] == '0';
+	impact_buf_release(&v);
+	impact_error_clear();
+	return known;
+}
+
+void impact_textdoctest_remember(const impact_project *p, const impact_entry *const *without,
+                                 size_t n)
+{
+	if (!n || !p->cache || impact_cache_begin(p->cache) < 0) {
+		impact_error_clear();
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		git_oid key;
+		no_examples_key(&key, &without[i]->oid);
+		if (impact_cache_put(p->cache, &key, "0", 1) < 0)
+			break;
+	}
+	impact_cache_commit(p->cache);
+	impact_error_clear();
+}
+
 int impact_textdoctest_read(impact_buf *text, const impact_project *p, const impact_entry *e)
 {
 	impact_buf_clear(text);
 	if ((e->mode != IMPACT_MODE_FILE && e->mode != IMPACT_MODE_EXEC) ||
 	    !impact_testfiles_is_text_doctest(&p->cfg, e->path))
+		return 0;
+	if (known_without_examples(p, e))
 		return 0;
 	if (impact_snapshot_read(text, p->snap, e) < 0) {
 		impact_error_clear();

@@ -17,6 +17,14 @@
 int impact_textdoctest_read(impact_buf *text, const impact_project *p, const impact_entry *e);
 
 /*
+ * Remember in the parse cache (p->cache; none: nothing) that entries
+ * `without` hold no example, so impact_textdoctest_read reads them no
+ * more: n entries read once, stored in one transaction.
+ */
+void impact_textdoctest_remember(const impact_project *p, const impact_entry *const *without,
+                                 size_t n);
+
+/*
  * Append to `out` the ids of the repository files that the examples of
  * the doctest text `text` (`len` bytes) import: each imported module and
  * the package __init__.py files on its way. Returns 1 when that is all

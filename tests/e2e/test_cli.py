@@ -383,6 +383,29 @@ def test_doctests_that_call_what_their_module_imports(repo):
     assert r.returncode == 1 and "pkg/__init__.py" in out(r), out(r) + err(r)
 
 
+def test_doctest_text_files_without_examples_are_remembered_by_content(repo):
+    """A text file without examples is read once: the parse cache keeps
+    that its content holds none. The same file given examples is new
+    content, read again, and selected; the answers match --no-cache's
+    (checked on every call by this suite's repo.impact)."""
+    repo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def f():\n    return 1\n",
+        "tests/test_data.txt": "just data\n",
+        "tests/test_other.py": "def test_x():\n    pass\n",
+    })
+    repo.commit("base")
+    repo.write("pkg/core.py", "def f():\n    return 2\n")
+    repo.commit("body")
+    assert repo.listing("HEAD") == []
+    assert repo.listing("HEAD") == []  # the cached answer
+    repo.write("tests/test_data.txt", ">>> from pkg.core import f\n>>> f()\n1\n")
+    repo.commit("examples")
+    repo.write("pkg/core.py", "def f():\n    return 3\n")
+    repo.commit("body again")
+    assert repo.listing("HEAD") == ["tests/test_data.txt"]
+
+
 def test_doctest_text_files_are_selected_when_a_change_may_reach_them(repo):
     """pytest collects text files matching --doctest-glob (default test*.txt)
     as doctests. impact reads their examples' imports: a Python change
