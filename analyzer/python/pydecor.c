@@ -9,21 +9,22 @@
  */
 #include "pysymwalk.h"
 
-/* The last name of a decorator's callee (`fixture` of pytest.fixture(...)), or NULL. */
-static const char *decorator_name(walker *w, TSNode dec, size_t *len)
+const char *pyd_last_name(walker *w, TSNode e, size_t *len)
 {
-	TSNode e = ts_node_named_child(dec, 0);
-	if (ts_node_is_null(e))
-		return NULL;
-	if (kind_of(w, e) == K_CALL)
-		e = ts_node_child_by_field_id(e, w->p->f_function);
-	if (ts_node_is_null(e))
-		return NULL;
-	if (kind_of(w, e) == K_ATTRIBUTE)
+	if (!ts_node_is_null(e) && kind_of(w, e) == K_ATTRIBUTE)
 		e = ts_node_child_by_field_id(e, w->p->f_attribute);
 	if (ts_node_is_null(e) || kind_of(w, e) != K_IDENTIFIER)
 		return NULL;
 	return node_text(w, e, len);
+}
+
+/* The last name of a decorator's callee (`fixture` of pytest.fixture(...)), or NULL. */
+static const char *decorator_name(walker *w, TSNode dec, size_t *len)
+{
+	TSNode e = ts_node_named_child(dec, 0);
+	if (!ts_node_is_null(e) && kind_of(w, e) == K_CALL)
+		e = ts_node_child_by_field_id(e, w->p->f_function);
+	return pyd_last_name(w, e, len);
 }
 
 /* The decorator's callee ends with `fixture` (pytest.fixture, fixture(...)). */

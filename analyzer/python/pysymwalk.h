@@ -123,6 +123,8 @@ void pyn_module_getattr_dispatch(symwalk *sw, TSNode def, uint32_t sym);
  * arguments request, as PARAM references of `owner`.
  */
 bool pyd_is_fixture_decorator(walker *w, TSNode dec);
+/* The last name of `name` or `a.b.name` (an identifier or attribute node), or NULL. */
+const char *pyd_last_name(walker *w, TSNode e, size_t *len);
 bool pyd_fixture_by_name(walker *w, TSNode dec);
 bool pyd_is_caching_decorator(walker *w, TSNode dec);
 void pyd_request_fixtures(symwalk *sw, TSNode args, uint32_t owner);

@@ -27,16 +27,11 @@ static bool typing_form(walker *w, TSNode n)
 		"frozenset", "tuple",
 	};
 	bool call = !strcmp(ts_node_type(n), "call");
-	TSNode e = ts_node_child_by_field_id(n, call ? w->p->f_function : w->p->f_value);
-	const char *t;
 	size_t len;
-	if (ts_node_is_null(e))
+	const char *t = pyd_last_name(w, ts_node_child_by_field_id(n, call ? w->p->f_function
+	                                                                  : w->p->f_value), &len);
+	if (!t)
 		return false;
-	if (kind_of(w, e) == K_ATTRIBUTE)
-		e = ts_node_child_by_field_id(e, w->p->f_attribute);
-	if (ts_node_is_null(e) || kind_of(w, e) != K_IDENTIFIER)
-		return false;
-	t = node_text(w, e, &len);
 	for (size_t i = 0; call && i < IMPACT_ARRAY_SIZE(calls); i++)
 		if (strlen(calls[i]) == len && !memcmp(calls[i], t, len))
 			return true;
