@@ -165,12 +165,6 @@ static void classify(impact_change_info *info, const impact_project *p,
 	}
 }
 
-/*
- * Phase 1: classify each change (module, test, data, full suite, ignored,
- * ...), note for each rule the first change it matched (`rule_by`), and
- * push the walk's seeds: changed Python files on either side, and modules
- * that name a changed data file in a string.
- */
 /* The entry of `runner` (IMPACT_RUNNER_STATE) holding `path`, or NULL. */
 static const char *runner_package(const impact_strlist *runner, const char *path)
 {
@@ -205,6 +199,12 @@ static void runner_change(impact_change_info *info, const impact_strlist *runner
 	info->reason = impact_buf_detach(&why);
 }
 
+/*
+ * Phase 1: classify each change (module, test, data, full suite, ignored,
+ * ...), note for each rule the first change it matched (`rule_by`), and
+ * push the walk's seeds: changed Python files on either side, and modules
+ * that name a changed data file in a string.
+ */
 void select_classify_changes(impact_selection *sel, const impact_project *p,
                              const impact_changeset *changes, const impact_config *config,
                              bool no_smart, const impact_strlist *runner,
