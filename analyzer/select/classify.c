@@ -165,38 +165,29 @@ static void classify(impact_change_info *info, const impact_project *p,
 	}
 }
 
-/* The entry of `runner` (IMPACT_RUNNER_STATE) holding `path`, or NULL. */
-static const char *runner_package(const impact_strlist *runner, const char *path)
+static bool runner_file(const impact_project *p, const bool *runner, const char *path)
 {
-	for (size_t i = 0; path && runner && i < runner->n; i++) {
-		const char *r = runner->items[i];
-		size_t n = strlen(r);
-		if (n && r[n - 1] == '/' ? !strncmp(path, r, n) || (!strncmp(path, r, n - 1) && !path[n - 1])
-		                         : !strcmp(path, r))
-			return r;
-	}
-	return NULL;
+	uint32_t id;
+	return runner && path && (id = impact_project_find(p, path)) != IMPACT_STRPOOL_NONE && runner[id];
 }
 
 /*
- * A Python module pytest imported itself before any test code (one of
- * pytest's own dependencies, when the repository is one: `runner`): a
+ * A Python module pytest runs on (`runner`, per file id: imported by
+ * pytest itself before any test at the last run, or imported by such a
+ * module; pytest's own dependencies, when the repository is one): a
  * change there may break pytest for every test, whatever imports it.
  */
-static void runner_change(impact_change_info *info, const impact_strlist *runner)
+static void runner_change(impact_change_info *info, const impact_project *p, const bool *runner)
 {
 	const impact_change *c = info->change;
-	const char *pkg = runner_package(runner, c->new_path);
-	impact_buf why = IMPACT_BUF_INIT;
-	if (!pkg)
-		pkg = runner_package(runner, c->old_path);
-	if (!pkg || info->cls != IMPACT_CLASS_MODULE)
+	if (info->cls != IMPACT_CLASS_MODULE ||
+	    (!runner_file(p, runner, c->new_path) && !runner_file(p, runner, c->old_path)))
 		return;
-	impact_buf_printf(&why, "pytest imported %s itself at the last run, before any test (it "
-	                  "runs on this code): a change there may break every test", pkg);
-	info->cls = IMPACT_CLASS_FULL;
 	free(info->reason);
-	info->reason = impact_buf_detach(&why);
+	info->reason = impact_xstrdup("pytest itself imported it, or a module importing it, at the "
+	                              "last run, before any test (it runs on this code): a change "
+	                              "there may break every test");
+	info->cls = IMPACT_CLASS_FULL;
 }
 
 /*
@@ -207,7 +198,7 @@ static void runner_change(impact_change_info *info, const impact_strlist *runner
  */
 void select_classify_changes(impact_selection *sel, const impact_project *p,
                              const impact_changeset *changes, const impact_config *config,
-                             bool no_smart, const impact_strlist *runner,
+                             bool no_smart, const bool *runner,
                              const impact_change **rule_by, impact_u32vec *seeds)
 {
 	impact_u32vec readers = { 0 }, lines = { 0 };
@@ -218,7 +209,7 @@ void select_classify_changes(impact_selection *sel, const impact_project *p,
 		size_t r0 = readers.n;
 		info->change = c;
 		classify(info, p, config, no_smart, &readers, &lines);
-		runner_change(info, runner);
+		runner_change(info, p, runner);
 		if (info->cls != IMPACT_CLASS_DATA) { /* a stronger class won: not read as data */
 			readers.n = r0;
 			lines.n = r0;

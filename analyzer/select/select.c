@@ -696,6 +696,57 @@ static void read_runner_packages(impact_strlist *out, git_repository *repo)
 	free(path);
 }
 
+/* Mark every file whose path starts with `prefix` (len bytes). */
+static void mark_prefix(bool *mark, const impact_project *p, const char *prefix, size_t len)
+{
+	for (uint32_t id = 0; id < p->nfiles; id++)
+		if (!strncmp(p->files[id].path, prefix, len))
+			mark[id] = true;
+}
+
+/*
+ * The modules pytest runs on (IMPACT_RUNNER_STATE): those it imported
+ * itself before any test, and every module of the repository they import,
+ * at module level or in a function (pluggy's `_manager` imports `_compat`
+ * only when the report header asks for it). A module that may import by
+ * a computed name brings its whole folder. Per file id; caller frees.
+ */
+static bool *runner_modules(const impact_project *p, const impact_strlist *runner)
+{
+	bool *mark = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	impact_u32vec todo = { 0 };
+	for (size_t i = 0; i < runner->n; i++) {
+		const char *r = runner->items[i];
+		size_t n = strlen(r);
+		uint32_t id;
+		if (r[n - 1] == '/')
+			mark_prefix(mark, p, r, n);
+		else if ((id = impact_project_find(p, r)) != IMPACT_STRPOOL_NONE && !mark[id])
+			mark[id] = true, impact_u32vec_push(&todo, id);
+	}
+	while (todo.n) {
+		uint32_t id = todo.v[--todo.n];
+		size_t ne;
+		const impact_edge *e = impact_graph_out(p->graph, id, &ne);
+		for (size_t k = 0; k < ne; k++) {
+			uint8_t kind = e[k].kind;
+			if (kind == IMPACT_EDGE_TYPE_CHECKING || kind == IMPACT_EDGE_STRING_MODULE ||
+			    kind == IMPACT_EDGE_STRING_PATH || kind == IMPACT_EDGE_CONFTEST)
+				continue;
+			if (e[k].to >= p->nfiles) { /* any module: its folder */
+				const char *slash = strrchr(p->files[id].path, '/');
+				mark_prefix(mark, p, p->files[id].path,
+				            slash ? (size_t)(slash - p->files[id].path) + 1 : 0);
+				continue;
+			}
+			if (!mark[e[k].to])
+				mark[e[k].to] = true, impact_u32vec_push(&todo, e[k].to);
+		}
+	}
+	impact_u32vec_release(&todo);
+	return mark;
+}
+
 int impact_select(impact_selection **out, const impact_project *p,
                   const impact_changeset *changes, const impact_config *config,
                   const impact_select_opts *opts)
@@ -709,6 +760,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 	uint32_t *tdist = NULL;
 	impact_reach coarse = { 0 };
 	impact_strlist runner = { 0 };
+	bool *runner_mark = NULL;
 	double t0 = impact_now_ms();
 	int rc;
 
@@ -725,8 +777,12 @@ int impact_select(impact_selection **out, const impact_project *p,
 	sel->changes = impact_xcalloc(changes->n ? changes->n : 1, sizeof(*sel->changes));
 	if (opts && opts->repo)
 		read_runner_packages(&runner, opts->repo);
-	select_classify_changes(sel, p, changes, config, opts && opts->no_smart, &runner, rule_by, &seeds);
+	if (runner.n)
+		runner_mark = runner_modules(p, &runner);
+	select_classify_changes(sel, p, changes, config, opts && opts->no_smart, runner_mark, rule_by,
+	                        &seeds);
 	impact_strlist_release(&runner);
+	free(runner_mark);
 	walk(sel, p, changes, opts, &seeds, &coarse);
 
 	is_changed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));

@@ -33,10 +33,10 @@ each test executed into that directory (also in xdist workers).
 
 With ``$IMPACT_RUNNER`` and ``$IMPACT_RUNNER_ROOT`` set, it writes to the
 first the repository's files pytest had imported before this plugin, one
-repository-relative path per line, a package as its folder with a
-trailing '/': pytest's own dependencies when the repository is one of
-them (pluggy, attrs, iniconfig...). impact runs the whole suite when one
-of those changes, since pytest itself may then break for every test.
+repository-relative path per line: pytest's own dependencies when the
+repository is one of them (pluggy, attrs, iniconfig, packaging...).
+impact runs the whole suite when one of those, or a module they import
+(in a function too), changes: pytest itself may then break for every test.
 """
 import json
 import os
@@ -73,14 +73,7 @@ def _runner_packages(config):
         f = (slot.__get__(mod) or {}).get("__file__")
         if not isinstance(f, str) or not os.path.realpath(f).startswith(root):
             continue
-        top = sys.modules.get(name.partition(".")[0])
-        tf = (slot.__get__(top) or {}).get("__file__") if isinstance(top, type(sys)) else None
-        if isinstance(tf, str) and os.path.basename(tf) == "__init__.py":
-            rel = os.path.relpath(os.path.dirname(os.path.realpath(tf)), root) + "/"
-        elif isinstance(tf, str):
-            rel = os.path.relpath(os.path.realpath(tf), root)
-        else:  # a namespace package: the module's own folder
-            rel = os.path.relpath(os.path.dirname(os.path.realpath(f)), root) + "/"
+        rel = os.path.relpath(os.path.realpath(f), root)
         if not rel.startswith(".."):
             found.add(rel.replace(os.sep, "/"))
     tmp = "%s.%d.tmp" % (out, os.getpid())
