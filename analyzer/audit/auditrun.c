@@ -176,6 +176,18 @@ static void name_records(impact_results *res, const char *const *test_files, siz
 	impact_buf_release(&id);
 }
 
+/* `<name>=<value>` and `<name>_ROOT=<root>` for the plugin, into `envl`. */
+static void plugin_env(impact_strlist *envl, const char *name, const char *value, const char *root)
+{
+	impact_buf e = IMPACT_BUF_INIT;
+	impact_buf_printf(&e, "%s=%s", name, value);
+	impact_strlist_push(envl, e.ptr);
+	impact_buf_clear(&e);
+	impact_buf_printf(&e, "%s_ROOT=%s", name, root);
+	impact_strlist_push(envl, e.ptr);
+	impact_buf_release(&e);
+}
+
 int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
                      const char *checkout, unsigned k,
                      const char *const *test_files, size_t ntest_files)
@@ -214,21 +226,10 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 		impact_strlist_push(&argv, "-p");
 		impact_strlist_push(&argv, IMPACT_RUN_PLUGIN);
 	}
-	if (env->runner_file && env->plugin_dir) {
-		impact_buf_clear(&arg);
-		impact_buf_printf(&arg, "IMPACT_RUNNER=%s", env->runner_file);
-		impact_strlist_push(&envl, arg.ptr);
-		impact_buf_clear(&arg);
-		impact_buf_printf(&arg, "IMPACT_RUNNER_ROOT=%s", checkout);
-		impact_strlist_push(&envl, arg.ptr);
-	}
+	if (env->runner_file && env->plugin_dir)
+		plugin_env(&envl, "IMPACT_RUNNER", env->runner_file, checkout);
 	if (env->record_sink && env->plugin_dir) {
-		impact_buf_clear(&arg);
-		impact_buf_printf(&arg, "IMPACT_RECORD=%s", env->record_sink);
-		impact_strlist_push(&envl, arg.ptr);
-		impact_buf_clear(&arg);
-		impact_buf_printf(&arg, "IMPACT_RECORD_ROOT=%s", checkout);
-		impact_strlist_push(&envl, arg.ptr);
+		plugin_env(&envl, "IMPACT_RECORD", env->record_sink, checkout);
 		impact_run_ctrace_env(&envl, env->plugin_dir);
 	}
 

@@ -210,17 +210,11 @@ bool pysw_object_text(walker *w, TSNode n)
 static void check_dynamic_call(symwalk *sw, TSNode call, uint32_t owner)
 {
 	walker *w = sw->w;
-	TSNode fn = ts_node_child_by_field_id(call, w->p->f_function);
 	TSNode args = ts_node_child_by_field_id(call, w->p->f_arguments);
-	const char *t;
 	size_t len;
-	if (ts_node_is_null(fn))
+	const char *t = pyd_last_name(w, ts_node_child_by_field_id(call, w->p->f_function), &len);
+	if (!t)
 		return;
-	if (kind_of(w, fn) == K_ATTRIBUTE)
-		fn = ts_node_child_by_field_id(fn, w->p->f_attribute);
-	if (ts_node_is_null(fn) || kind_of(w, fn) != K_IDENTIFIER)
-		return;
-	t = node_text(w, fn, &len);
 #define IS(s) (len == sizeof(s) - 1 && !memcmp(t, s, len))
 	if (IS("exec") || IS("eval")) {
 		/* A literal string is read as code; anything else may run anything. */
