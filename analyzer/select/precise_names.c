@@ -205,30 +205,38 @@ static bool imports_file(const walker *w, uint32_t y, uint32_t x)
  * own, those names: any other (`__path__` too) runs only its tests.
  */
 typedef struct answers {
-	const impact_pyfacts *f;
-	uint32_t sym;
+	bool some;                 /* only these names run its code */
+	const char **names;        /* borrowed from the facts */
+	size_t n;
 } answers;
 
-static answers answers_of(walker *w, const target *t)
+/* Into `a` (release with free(a->names)). */
+static void answers_of(answers *a, walker *w, const target *t)
 {
-	answers a = { facts_of(w, t->file), NONE };
-	for (uint32_t i = 0; i < nsyms(a.f); i++)
-		if (!strcmp(sym(a.f, i)->name, "__getattr__") && (sym(a.f, i)->flags & IMPACT_SYMBOL_DISPATCH) &&
-		    w->from[t->node] != NONE)
-			a.sym = i;
-	return a;
+	const impact_pyfacts *f = facts_of(w, t->file);
+	uint32_t s = NONE;
+	memset(a, 0, sizeof(*a));
+	if (w->from[t->node] == NONE)
+		return; /* its own change: every lookup runs it */
+	for (uint32_t i = 0; i < nsyms(f) && s == NONE; i++)
+		if (!strcmp(sym(f, i)->name, "__getattr__") && (sym(f, i)->flags & IMPACT_SYMBOL_DISPATCH))
+			s = i;
+	if (s == NONE)
+		return;
+	a->some = true;
+	a->names = impact_xcalloc(nrefs(f) + 1, sizeof(*a->names));
+	for (size_t i = 0; i < nrefs(f); i++)
+		if (ref(f, i)->symbol == s && ref(f, i)->kind == IMPACT_SYMREF_ANSWER)
+			a->names[a->n++] = ref(f, i)->text;
 }
 
 static bool answered(const answers *a, const char *name, size_t len)
 {
-	if (a->sym == NONE)
+	if (!a->some)
 		return true;
-	for (size_t i = 0; i < nrefs(a->f); i++) {
-		const impact_symref *r = ref(a->f, i);
-		if (r->symbol == a->sym && r->kind == IMPACT_SYMREF_ANSWER && !strncmp(r->text, name, len) &&
-		    !r->text[len])
+	for (size_t i = 0; i < a->n; i++)
+		if (!strncmp(a->names[i], name, len) && !a->names[i][len])
 			return true;
-	}
 	return false;
 }
 
@@ -289,13 +297,14 @@ size_t precise_module_getattr_readers(walker *w, const target *t)
 	                               "__path__, which runs the module's PEP 562 __getattr__";
 	uint32_t m = t->file;
 	size_t matches = 0;
-	answers a = answers_of(w, t);
+	answers a;
 	/*
 	 * `from m import x` asks m for __path__ first (is it a package?): a
 	 * module lacks it, so every such import runs its __getattr__, whatever
 	 * x is (a package binds __path__: only names it lacks do).
 	 */
 	bool is_package = !strcmp(impact_path_base(w->p->files[m].path), "__init__.py");
+	answers_of(&a, w, t);
 	for (uint32_t y = 0; y < w->p->nfiles; y++) {
 		const impact_pyfacts *f;
 		bool dynamic = false;
@@ -338,5 +347,6 @@ size_t precise_module_getattr_readers(walker *w, const target *t)
 			    string_reads_missing(w, y, f->strings[i].text, m, &a))
 				matches += reader(w, y, NONE, t, how_ref);
 	}
+	free(a.names);
 	return matches;
 }

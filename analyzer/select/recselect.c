@@ -794,7 +794,8 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 			impact_u32vec_push(&d.seeds, id), impact_u32vec_push(&d.hard, id);
 			impact_u32vec_push(&hook_seeds, id);
 		}
-	impact_graph_dependents(&hooks, p->graph, hook_seeds.v, hook_seeds.n, 0);
+	if (hook_seeds.n)
+		impact_graph_dependents(&hooks, p->graph, hook_seeds.v, hook_seeds.n, 0);
 	/*
 	 * Readers of changed data files (named in a string) are import-time
 	 * seeds of the static walk, unless every changed data file was seen
