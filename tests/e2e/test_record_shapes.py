@@ -374,14 +374,25 @@ def test_a_cache_that_calls_its_parameter(rrepo):
     assert rrepo.listing("HEAD~1..") == ["tests/test_api.py", "tests/test_runtime.py"]
 
 
-def test_a_cache_whose_callee_calls_its_parameter(rrepo):
+# The helper's source as the recorder reads it: plain, and with lines
+# indented no deeper than its def inside it (a string, a bracket), where a
+# reading that stopped at the first such line would miss the call after.
+HELPERS = {
+    "plain": "def _make(factory, args):\n    return factory(*args)\n",
+    "lines at column 0 inside": (
+        "def _make(factory, args):\n    doc = '''\nx = 1\n'''\n"
+        "    size = len(\nargs)\n# a comment\n\n    return factory(*args)\n"),
+}
+
+
+@pytest.mark.parametrize("helper", sorted(HELPERS))
+def test_a_cache_whose_callee_calls_its_parameter(rrepo, helper):
     """The same, with the parameter passed on: the cached function calls a
     helper by name, and the helper calls what it was given."""
     files = dict(SPONTANEOUS)
     files["tpl/env.py"] = files["tpl/env.py"].replace(
         "def spontaneous(cls, *args):\n    return cls(*args)\n",
-        "def spontaneous(cls, *args):\n    return _make(cls, args)\n\n\n"
-        "def _make(factory, args):\n    return factory(*args)\n")
+        "def spontaneous(cls, *args):\n    return _make(cls, args)\n\n\n" + HELPERS[helper])
     rrepo.write_many(files)
     rrepo.commit("templates")
     record_all(rrepo)

@@ -435,19 +435,18 @@ class Recorder:
                 # an operator or constructor runs through its class's name
                 byname.setdefault(cls, []).append((f, None, None))
         out, names, unnamed = {}, {}, _Unnamed()
-        for f in cached:
-            if f not in ran:
-                continue
-            # Run before it in a test (a test's functions are in first-run
-            # order): its later calls there started nothing, no link shows them.
-            beside = set()
-            for t in self.tests:
-                if f in t[2]:
-                    for h in t[2]:
-                        if h == f:
-                            break
-                        beside.add(h)
-
+        # What ran before each cached function in a test (a test's functions
+        # are in first-run order): its later calls there started nothing, no
+        # link shows them. One pass over the tests that ran some, not one
+        # per cached function.
+        befores = {f: set() for f in cached if f in ran}
+        for t in self.tests:
+            hit = befores.keys() & t[2].keys()
+            if hit:
+                order = list(t[2])
+                for f in hit:
+                    befores[f].update(order[:order.index(f)])
+        for f, beside in befores.items():
             wide = [False]
 
             def edges(g, beside=beside, wide=wide):
@@ -609,12 +608,19 @@ class _Unnamed:
         """The function's definition, parsed from its own lines only."""
         try:
             import ast
-            import inspect
             import linecache
-            import textwrap
-            lines = linecache.getlines(code.co_filename)
-            block = inspect.getblock(lines[code.co_firstlineno - 1:])
-            tree = ast.parse(textwrap.dedent("".join(block)))
+            lines = linecache.getlines(code.co_filename)[code.co_firstlineno - 1:]
+            if code.co_name != "<lambda>":
+                block = _def_block(lines)
+                if block is not None:
+                    try:
+                        top = ast.parse(block[0]).body[0]
+                        return top.body[0] if block[1] else top
+                    except (SyntaxError, ValueError, IndexError, AttributeError):
+                        pass
+                import inspect
+                import textwrap
+                tree = ast.parse(textwrap.dedent("".join(inspect.getblock(lines))))
             for n in ast.walk(tree):
                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                     return n
@@ -641,22 +647,25 @@ class _Unnamed:
             return True, None  # another function on that line
         qual = getattr(code, "co_qualname", "").split(".")
         cls = qual[-2] if len(qual) > 1 and qual[-2] != "<locals>" else None
-        params, assigned, aliases, named = set(), set(), set(), None
+        params, assigned, aliases, named, calls = set(), set(), set(), None, []
+        funcs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+        Name, Call, Assign, Store = ast.Name, ast.Call, ast.Assign, ast.Store
         for n in ast.walk(node):
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            t = type(n)
+            if t is Call:
+                calls.append(n.func)
+            elif t is Name:
+                if type(n.ctx) is Store:
+                    assigned.add(n.id)
+            elif t in funcs:
                 a = n.args
                 for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
                     if x is not None:
                         params.add(x.arg)
-            elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                assigned.add(n.id)
-            elif isinstance(n, ast.Assign) and isinstance(n.value, (ast.Name, ast.Attribute)):
+            elif t is Assign and isinstance(n.value, (ast.Name, ast.Attribute)):
                 # `_get = get_size`: the name it holds is one the code names
                 aliases.update(t.id for t in n.targets if isinstance(t, ast.Name))
-        for n in ast.walk(node):
-            if not isinstance(n, ast.Call):
-                continue
-            f = n.func
+        for f in calls:
             if isinstance(f, ast.Attribute):
                 continue  # obj.m(): m is a name of the code
             if isinstance(f, ast.Lambda):
@@ -668,6 +677,35 @@ class _Unnamed:
             elif f.id in params or (f.id in assigned and f.id not in aliases):
                 return True, None
         return False, named
+
+
+def _def_block(lines):
+    """A def's source from its first line (a decorator's or its own) to the
+    line before the first one indented no deeper, comments, blank lines
+    and closing brackets (a header's `) -> str:`) aside, as (source ast parses, whether it is under an `if 1:` added
+    since the def is indented); None when the lines do not start so. Cheaper than inspect.getblock's tokenizer.
+    A block cut inside a string or a bracket does not parse (the caller
+    then tokenizes): a line indented no deeper than the def inside the
+    function is always such a continuation."""
+    i = 0
+    while i < len(lines) and lines[i].lstrip().startswith("@"):
+        i += 1
+    if i >= len(lines):
+        return None
+    head = lines[i]
+    body = head.lstrip()
+    if not (body.startswith("def ") or body.startswith("async ")):
+        return None
+    ind = len(head) - len(body)
+    end = i + 1
+    while end < len(lines):
+        ln = lines[end]
+        st = ln.lstrip()
+        if st and st[0] not in "#)]}" and len(ln) - len(st) <= ind:
+            break
+        end += 1
+    src = "".join(lines[:end])
+    return ("if 1:\n" + src, True) if ind else (src, False)
 
 
 def _cached_codes():
