@@ -30,6 +30,8 @@
 #include <Python.h>
 #include <stddef.h>
 
+#include "impact_audit.h"
+
 #if PY_VERSION_HEX < 0x030C0000
 #error "_impact_cmon is for CPython 3.12 and later"
 #endif
@@ -315,6 +317,7 @@ static PyObject *rearm(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 static PyMethodDef module_methods[] = {
 	{"rearm", (PyCFunction)(void (*)(void))rearm, METH_FASTCALL,
 	 "rearm(fired, set_local_events, tool, events): impact_record._rearm's loop."},
+	IMPACT_AUDIT_METHOD,
 	{NULL, NULL, 0, NULL},
 };
 

@@ -42,6 +42,8 @@
 #undef Py_BUILD_CORE
 #endif
 
+#include "impact_audit.h"
+
 #if PY_VERSION_HEX < 0x03090000 || PY_VERSION_HEX >= 0x030C0000
 #error "_impact_ctrace is for CPython 3.9 to 3.11"
 #endif
@@ -504,11 +506,17 @@ static PyTypeObject tracer_type = {
 	.tp_methods = tracer_methods,
 };
 
+static PyMethodDef module_methods[] = {
+	IMPACT_AUDIT_METHOD,
+	{ NULL, NULL, 0, NULL }
+};
+
 static struct PyModuleDef module = {
 	PyModuleDef_HEAD_INIT,
 	.m_name = "_impact_ctrace",
 	.m_doc = "impact's recorder: the per-call hot path in C (Python 3.8-3.11).",
 	.m_size = -1,
+	.m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__impact_ctrace(void)

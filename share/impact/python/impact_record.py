@@ -87,7 +87,7 @@ _RGEV = 0             # _rtool's global events (PY_THROW; PY_UNWIND too while im
 _GEV = 0              # _tool's global events
 _rcodes = []          # code objects given local events of _rtool
 _fired = []           # of those, the ones whose PY_START fired (and was disabled) since the last re-arm
-_restart = lambda: None  # re-arms every repository code object for the next sink
+_restart = _no_restart = lambda: None  # re-arms every repository code object for the next sink
 
 
 class _Sink:
@@ -105,10 +105,6 @@ class _Sink:
 def _json():
     import json
     return json
-
-
-def _noop():
-    pass
 
 
 def _norm(path):
@@ -291,18 +287,18 @@ def _audit(event, args):
 
 
 def _hook_audit():
+    """_audit for "open" events only, from C where impact_audit.h is loaded."""
     global _audit_hooked
     if _audit_hooked or not hasattr(sys, "addaudithook"):
         return
-    sys.addaudithook(_audit)
+    try:
+        _native.install_audit(_audit)
+    except Exception:
+        sys.addaudithook(_audit)
     _audit_hooked = True
 
 
 # ---------------------------------------------------------------- sinks
-
-def _top():
-    return _stack[-1] if _stack else None
-
 
 def push(sink):
     global _cur
@@ -656,6 +652,7 @@ def _make_trace(chain):
 _trace_fn = None
 _thread_trace_fn = None
 _ctracer = None       # the C tracer (_impact_ctrace.Tracer) when in use
+_native = None        # _impact_ctrace or _impact_cmon when loaded
 _ctrace_why = None    # why it is not, for the header
 
 
@@ -693,11 +690,12 @@ def _load_native(name, stem=None):
 
 
 def _load_ctrace():
-    """The C hot path for Python 3.9-3.11 (impact_ctrace.c), or None and why."""
+    """The C hot path for Python 3.9-3.11 (impact_ctrace.c), or None and
+    why, and its module."""
     if sys.implementation.name != "cpython" or not (3, 9) <= sys.version_info < (3, 12):
-        return None, "not CPython 3.9-3.11"
+        return None, "not CPython 3.9-3.11", None
     mod, why = _load_native("_impact_ctrace")
-    return (mod.Tracer(globals(), _c_call, _c_return), None) if mod is not None else (None, why)
+    return (mod.Tracer(globals(), _c_call, _c_return) if mod else None), why, mod
 
 
 # ---------------------------------------------------------------- processes
@@ -731,7 +729,7 @@ def start():
     global _root, _root_real, _active, _mon, _tool, _rtool, _restart, _DISABLE, _tracer
     global _REV, _RGEV, _GEV
     global _disabled, _trace_fn, _thread_trace_fn, _prev_trace, _prev_thread_trace
-    global _ctracer, _ctrace_why
+    global _ctracer, _ctrace_why, _native
     if _active or _disabled:
         return _active
     root = os.environ.get("IMPACT_RECORD_ROOT") or os.getcwd()
@@ -771,6 +769,7 @@ def start():
                                  if sys.implementation.name == "cpython" else (None, "not CPython"))
             if cmon is not None:
                 # impact_cmon.c: _on_rstart's usual case and _rearm's loop in C
+                _native = cmon
                 try:
                     import functools
                     rcb = cmon.Rstart(globals(), _on_rstart, _caller_at, mon.DISABLE)
@@ -794,9 +793,9 @@ def start():
         mon.set_events(tool, _GEV)
         _tracer = "monitoring"
     else:
-        _restart = _noop
+        _restart = _no_restart
         import threading
-        _ctracer, _ctrace_why = _load_ctrace()
+        _ctracer, _ctrace_why, _native = _load_ctrace()
         if _ctracer is not None and not _ctracer.install():
             _ctracer, _ctrace_why = None, "another frame evaluation hook is installed"
         if _ctracer is not None:
