@@ -99,6 +99,9 @@ static int plan_select(impact_plan *plan, git_repository *repo, const impact_pla
 	sopts.repo = repo;
 	sopts.cache = plan->cache;
 	sopts.all = o->all;
+	/* What plan_records will use: the walk's detail only for a store to read. */
+	sopts.records = !(o->no_records || o->coarse || o->no_smart || o->all) &&
+	                impact_records_exist(repo);
 	return impact_select(&plan->selection, plan->project, plan->changes, plan->config, &sopts);
 }
 

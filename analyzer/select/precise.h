@@ -50,6 +50,9 @@ typedef struct impact_precise {
 	                         use whole modules */
 	bool facts_lost;      /* a file's symbols could not be reloaded (unreadable now) */
 	bool too_many_changes; /* more changed modules than a walk is worth: not walked */
+	bool seeds_cover;     /* the changed modules' import-time reach already held every
+	                         test the whole-module walk reaches: nothing for a reference
+	                         walk to narrow, none made (hits, caches, hooks unknown) */
 	impact_strlist cached_keys; /* every such function reached, "path\nqual" */
 	impact_strlist cache_readers; /* every function naming one of them, "path\nqual":
 	                                 it may read a result another test computed */
@@ -64,14 +67,18 @@ typedef struct impact_precise {
  * import-time changed besides the changes (readers of a changed data
  * file). `bound` (per file id, may be NULL) is the whole-module walk's
  * distances: a file it does not reach cannot lead a change to a test, so
- * the walks never enter it. Returns 0 and *out (free with
- * impact_precise_free); on an error reading a side, the module is taken
- * as import-time changed and the run goes on.
+ * the walks never enter it. Unless `detail` (records will read which
+ * functions, caches and hooks the walk reached), the reference walk is
+ * not made when the import-time reach of the classified changes already
+ * holds every test module `bound` reaches (seeds_cover). Returns 0 and
+ * *out (free with impact_precise_free); on an error reading a side, the
+ * module is taken as import-time changed and the run goes on.
  */
 int impact_precise_run(impact_precise **out, const impact_project *project,
                        const impact_changeset *changes, git_repository *repo,
                        impact_cache *cache, uint32_t skip_kinds,
-                       const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound);
+                       const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound,
+                       bool detail);
 void impact_precise_free(impact_precise *pr);
 
 #endif

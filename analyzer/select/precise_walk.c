@@ -314,6 +314,29 @@ static size_t process(walker *w, const target *t)
 	return matches;
 }
 
+/*
+ * The queued targets whose own module's module-level code names them
+ * (a registry filled at import, six's `_add_doc(b, "...")`): what the
+ * walk finds first of all, from that one module's facts, with no index.
+ * Pushed to `out` as (file, target node) pairs; the walk is not changed.
+ */
+void precise_module_level_callers(walker *w, impact_u32vec *out)
+{
+	for (size_t i = 0; i < w->nqueue; i++) {
+		const target *t = &w->queue[i];
+		const impact_pyfacts *f = in_bound(w, t->file) ? facts_of(w, t->file) : NULL;
+		for (size_t k = 0; k < nrefs(f); k++) {
+			const impact_symref *r = ref(f, k);
+			if (r->kind == IMPACT_SYMREF_NAME && r->symbol == IMPACT_SYMBOL_NONE &&
+			    !strcmp(r->text, t->name)) {
+				impact_u32vec_push(out, t->file);
+				impact_u32vec_push(out, t->node);
+				break;
+			}
+		}
+	}
+}
+
 void precise_run_queue(walker *w)
 {
 	while (w->qhead < w->nqueue && !w->gave_up) {

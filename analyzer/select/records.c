@@ -160,6 +160,15 @@ done:
 	return 0;
 }
 
+bool impact_records_exist(git_repository *repo)
+{
+	char *path = impact_records_path(repo);
+	struct stat sb;
+	bool yes = path && stat(path, &sb) == 0;
+	free(path);
+	return yes;
+}
+
 void impact_records_close(impact_records *rec)
 {
 	if (!rec)

@@ -108,6 +108,8 @@ int impact_records_import(git_repository *repo, const char *path);
 
 /* The store's path (caller frees). */
 char *impact_records_path(git_repository *repo);
+/* Whether `repo` has a records store (even one that may not open). */
+bool impact_records_exist(git_repository *repo);
 
 /*
  * Narrow `sel` (made for `changes` on `project`, the new side; `old_tree`

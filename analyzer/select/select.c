@@ -458,7 +458,8 @@ static void walk(impact_selection *sel, const impact_project *p, const impact_ch
 		impact_graph_dependents(coarse, p->graph, seeds->v, seeds->n,
 		                        1u << IMPACT_EDGE_TYPE_CHECKING);
 		impact_precise_run(&sel->precise, p, &sub, opts->repo, opts->cache,
-		                   1u << IMPACT_EDGE_TYPE_CHECKING, extra.v, extra.n, coarse->dist);
+		                   1u << IMPACT_EDGE_TYPE_CHECKING, extra.v, extra.n, coarse->dist,
+		                   opts->records);
 		if (sel->precise->gave_up) {
 			/* Precise reached nearly everything: whole-module selection, said. */
 			impact_strlist_push(&sel->warnings, sel->precise->facts_lost

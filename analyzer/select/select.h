@@ -109,6 +109,8 @@ typedef struct impact_select_opts {
 	bool no_smart;  /* --no-smart: rules alone, no import graph */
 	bool precise;   /* call-time changes select by references (default; --coarse: off) */
 	bool all;       /* --all: the whole suite, whatever changed */
+	bool records;   /* recorded dependencies will narrow the selection after: the precise
+	                   walk is made in full (impact_precise_run's detail) */
 	git_repository *repo;  /* for the old sides of modified modules (precise) */
 	impact_cache *cache;   /* parse cache for those, or NULL */
 } impact_select_opts;

@@ -9,6 +9,8 @@ precise selection holds all of them, and (where it should) fewer files
 than --coarse.
 """
 
+import json
+
 import pytest
 
 from breaking import break_body, failing_files
@@ -218,3 +220,61 @@ def test_thousands_of_changed_modules_decide_by_whole_modules(repo):
     assert "too many changed modules" in r.stderr.decode()
     assert repo.listing("HEAD") == repo.listing("--coarse", "HEAD")
     assert "tests/test_a.py" in repo.listing("HEAD")
+
+
+def registry_project(repo, callers):
+    """lib/core.py fills a registry at import (module-level code calls
+    register); every other module imports it and has `callers` functions
+    calling register; one test file per module, and one importing nothing."""
+    files = {"lib/__init__.py": "",
+             "lib/core.py": ("REG = []\n\n\ndef register(x):\n    REG.append(x)\n    return x\n\n\n"
+                             "register('core')\n"),
+             "tests/test_alone.py": "def test_alone():\n    assert True\n"}
+    for m in range(20):
+        body = "".join(f"\n\ndef f{k}():\n    return register({k})\n" for k in range(callers))
+        files[f"lib/m{m}.py"] = "from lib.core import register\n" + body
+        files[f"tests/test_m{m}.py"] = (f"from lib import m{m}\n\n\n"
+                                        f"def test_m():\n    assert m{m}.f0() == 0\n")
+    repo.write_many(files)
+    repo.commit("registry")
+    core = repo.path / "lib/core.py"
+    core.write_text(core.read_text().replace("    return x\n", "    return x\n    pass\n"))
+    repo.commit("register changed")
+
+
+def test_a_change_module_level_code_runs_needs_no_reference_walk(repo):
+    """A changed function its own module's module-level code calls makes the
+    module import-time changed; when that reach already holds every test
+    whole-module selection reaches, no reference walk is made: the answer
+    is the same, from one module's facts, and without the walk's giving up
+    (here 2,100 functions call the change: the walk stopped at 2,000 and
+    said 'whole modules decided')."""
+    registry_project(repo, callers=105)
+    expected = [f"tests/test_m{m}.py" for m in range(20)]
+    r = repo.impact("--json", "HEAD~1..")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert sorted(t["path"] for t in out["selected"]) == sorted(expected)
+    assert out["warnings"] == []
+    assert out["timings_ms"]["facts_loaded"] <= 2, out["timings_ms"]
+    assert sorted(repo.listing("HEAD~1..")) == sorted(repo.listing("--coarse", "HEAD~1.."))
+    explain = repo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "runs changed code: lib/core.py:<module> -> lib/core.py:register" in explain
+
+
+def test_a_change_module_level_code_runs_reaches_lazy_importers(repo):
+    """The same shape with a test importing the changed module in a function:
+    a lazy import is no module-level edge, so the import-time reach does
+    not hold that test and the reference walk decides: importing the
+    module runs the change, so the test is selected."""
+    registry_project(repo, callers=1)
+    repo.write("tests/test_lazy.py", "def test_lazy():\n    from lib.core import REG\n    assert REG\n")
+    repo.commit("a lazy reader")
+    core = repo.path / "lib/core.py"
+    core.write_text(core.read_text().replace("    pass\n", "    pass\n    pass\n"))
+    repo.commit("register changed again")
+    r = repo.impact("--json", "HEAD~1..")
+    out = json.loads(r.stdout)
+    assert out["timings_ms"]["facts_loaded"] > 2, out["timings_ms"]  # walked
+    assert sorted(t["path"] for t in out["selected"]) == sorted(
+        ["tests/test_lazy.py"] + [f"tests/test_m{m}.py" for m in range(20)])
