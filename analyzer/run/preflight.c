@@ -66,6 +66,23 @@ static const char python_script[] =
 	"        except BaseException as e:\n"
 	"            out(k='import', n=name, v=err(e))\n";
 
+bool impact_preflight_missing_top(const char *text, char *name, size_t size)
+{
+	static const char needle[] = "No module named '";
+	const char *at = NULL, *end;
+	size_t n;
+	for (const char *s = text ? strstr(text, needle) : NULL; s; s = strstr(s + 1, needle))
+		at = s + sizeof(needle) - 1;
+	if (!at || !(end = strchr(at, '\'')))
+		return false;
+	n = (size_t)(end - at);
+	if (!n || n >= size || memchr(at, '.', n))
+		return false;
+	memcpy(name, at, n);
+	name[n] = '\0';
+	return true;
+}
+
 static bool is_identifier(const char *s)
 {
 	if (!*s || (s[0] >= '0' && s[0] <= '9'))
@@ -429,6 +446,27 @@ static bool line_with(impact_buf *out, const char *output, const char *needle)
 	return true;
 }
 
+/* A collection error naming the repository's own package as missing: say what to do, once. */
+static void own_package_hint(impact_buf *msg, const impact_collect_errors *errs, const char *workdir)
+{
+	impact_strlist pkgs = { 0 };
+	char name[128];
+	impact_preflight_packages(&pkgs, workdir);
+	for (size_t i = 0; i < errs->n; i++) {
+		bool own = false;
+		if (!impact_preflight_missing_top(errs->v[i].error, name, sizeof(name)))
+			continue;
+		for (size_t k = 0; k < pkgs.n && !own; k++)
+			own = !strcmp(pkgs.items[k], name);
+		if (own) {
+			impact_buf_printf(msg, "\n  the repository's own package '%s' does not import in "
+			                  "that environment: %s", name, IMPACT_PREFLIGHT_INSTALL_HINT);
+			break;
+		}
+	}
+	impact_strlist_release(&pkgs);
+}
+
 int impact_preflight_collect(impact_preflight *pf, impact_collect_errors *errs,
                              const char *const *targets, size_t ntargets,
                              const char *const *extra, size_t nextra)
@@ -473,6 +511,7 @@ int impact_preflight_collect(impact_preflight *pf, impact_collect_errors *errs,
 			impact_buf_printf(&msg, ":%u", errs->v[i].line);
 		impact_buf_printf(&msg, ": %s", errs->v[i].error);
 	}
+	own_package_hint(&msg, errs, pf->workdir);
 	if (!errs->n) {
 		const char *end = output.ptr + output.size, *start;
 		while (end > output.ptr && (end[-1] == '\n' || end[-1] == ' '))

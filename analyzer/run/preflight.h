@@ -19,6 +19,18 @@
 #include "child.h"
 #include "interp.h"
 
+/*
+ * The top-level module a ModuleNotFoundError names last in `text` ("No
+ * module named 'pkg'") into `name`; false when there is none or it names
+ * a submodule ('pkg.sub': pkg itself was found).
+ */
+bool impact_preflight_missing_top(const char *text, char *name, size_t size);
+
+/* What to do when the repository's own package does not import at all. */
+#define IMPACT_PREFLIGHT_INSTALL_HINT                                                       \
+	"install the project into the environment that runs the tests, e.g. 'pip install "  \
+	"-e .', or add its folder to pytest's pythonpath setting, e.g. pythonpath = [\"src\"]"
+
 /* The top-level packages of the work tree at `workdir`, appended to `out`. */
 void impact_preflight_packages(impact_strlist *out, const char *workdir);
 

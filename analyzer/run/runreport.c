@@ -8,6 +8,8 @@
  */
 #include "runreport.h"
 
+#include "preflight.h"
+
 enum { TRACEBACK_LINES = 12 };
 
 /* The change that test file `file` reaches, or NULL. Borrowed from ctx. */
@@ -16,6 +18,31 @@ static const char *likely_cause(const impact_report_ctx *ctx, const char *file)
 	if (!ctx || !file)
 		return NULL;
 	return impact_selection_cause(ctx->selection, ctx->project, file);
+}
+
+/*
+ * The repository's own package the failure could not import at all:
+ * "No module named 'pkg'" last in its text, pkg a package or module at
+ * the work tree's root or under src/ ('pkg.sub' says pkg itself was
+ * found: a missing submodule may well be the change's). That is the
+ * environment's doing (a src/ layout neither installed nor on pytest's
+ * pythonpath, a venv without the project), not a change's. Its name into
+ * `name`, or false.
+ */
+static bool own_package_missing(const impact_report_ctx *ctx, const impact_testcase *tc,
+                                char *name, size_t size)
+{
+	static const char *const where[] = { "%s/__init__.py", "src/%s/__init__.py", "%s.py", "src/%s.py" };
+	char path[300];
+	if (!ctx || !ctx->project || !impact_preflight_missing_top(tc->text ? tc->text : tc->message,
+	                                                             name, size))
+		return false;
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(where); i++) {
+		snprintf(path, sizeof(path), where[i], name);
+		if (impact_project_find(ctx->project, path) != IMPACT_STRPOOL_NONE)
+			return true;
+	}
+	return false;
 }
 
 static void traceback_tail(impact_buf *out, const char *text)
@@ -86,9 +113,10 @@ void impact_runreport_text(impact_buf *out, const impact_results *res,
 		impact_buf_putc(out, '\n');
 	}
 
-	for (size_t i = 0; i < res->n; i++) {
+	for (size_t i = 0, said = 0; i < res->n; i++) {
 		const impact_testcase *tc = &res->cases[i];
 		const char *cause;
+		char pkg[128];
 		if (!impact_outcome_is_failure(tc->outcome))
 			continue;
 		impact_buf_printf(out, "%s ", tc->outcome == IMPACT_OUTCOME_FAILED ? "FAILED" : "ERROR");
@@ -100,9 +128,15 @@ void impact_runreport_text(impact_buf *out, const impact_results *res,
 		else if (tc->message)
 			traceback_tail(out, tc->message);
 		cause = likely_cause(ctx, tc->file);
-		if (tc->flaky)
+		if (tc->flaky) {
 			impact_buf_printf(out, "    known flaky (%s): does not fail the run\n", tc->flaky);
-		else if (cause) {
+		} else if (own_package_missing(ctx, tc, pkg, sizeof(pkg))) {
+			impact_buf_printf(out, "    the environment, not a change: Python cannot import the "
+			                  "repository's own package '%s'", pkg);
+			if (!said++)
+				impact_buf_puts(out, " (" IMPACT_PREFLIGHT_INSTALL_HINT ")");
+			impact_buf_putc(out, '\n');
+		} else if (cause) {
 			impact_buf_puts(out, "    likely caused by this change: ");
 			impact_report_quote_path(out, cause);
 			impact_buf_putc(out, '\n');

@@ -217,6 +217,58 @@ def test_unrelated_failure_is_called_so(proj):
     assert "not reached by this change: possibly flaky or environmental" in err(r)
 
 
+def src_layout(repo, pythonpath):
+    """A src/ layout project, on pytest's pythonpath or not (then nothing
+    installs it: the repository's own package cannot be imported)."""
+    repo.write_many({
+        "src/mypkg/__init__.py": "",
+        "src/mypkg/core.py": "def f():\n    return 1\n",
+        "tests/test_core.py": "from mypkg.core import f\n\n\ndef test_f():\n    assert f() == 1\n",
+        "pytest.ini": "[pytest]\n" + ("pythonpath = src\n" if pythonpath else ""),
+    })
+    repo.commit("src layout")
+
+
+def test_a_package_the_environment_cannot_import_is_not_blamed_on_the_change(repo):
+    """pytest cannot import the repository's own package at all (a src/
+    layout, not installed, not on pythonpath): the pre-flight of a
+    selection, and the report of a whole-suite run (no pre-flight
+    collection there), say it is the environment and how to fix it, not
+    that the change caused it."""
+    src_layout(repo, pythonpath=False)
+    repo.write("src/mypkg/core.py", "def f():\n    return 1 + 0\n")
+    repo.commit("touch")
+    r = repo.impact("HEAD")
+    e = err(r)
+    assert r.returncode == 3, e
+    assert "No module named 'mypkg'" in e
+    assert "the repository's own package 'mypkg' does not import in that environment: install" in e
+    r = repo.impact("--all")
+    e = err(r)
+    assert r.returncode == 3, e  # a collection error: the project's to fix
+    assert ("the environment, not a change: Python cannot import the repository's own "
+            "package 'mypkg' (install the project") in e
+    assert "likely caused by this change" not in e
+
+
+def test_a_missing_submodule_is_still_the_change(repo):
+    """The package imports, a module of it does not ('mypkg.nope'): that
+    is the change's doing, and nothing says otherwise."""
+    src_layout(repo, pythonpath=True)
+    repo.write("src/mypkg/core.py", "import mypkg.nope\n\n\ndef f():\n    return 1\n")
+    repo.commit("break")
+    r = repo.impact("HEAD")
+    e = err(r)
+    assert r.returncode == 3, e
+    assert "No module named 'mypkg.nope'" in e
+    assert "own package" not in e
+    r = repo.impact("--all")
+    e = err(r)
+    assert r.returncode == 3, e  # a collection error: the project's to fix
+    assert "No module named 'mypkg.nope'" in e
+    assert "the environment, not a change" not in e
+
+
 OUTCOMES = (
     "import pytest\n\n\n"
     "def test_pass():\n    pass\n\n\n"
