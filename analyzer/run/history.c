@@ -16,6 +16,7 @@ struct impact_history {
 	/* impact_history_file's two queries, prepared on first use: it runs
 	 * once per selected file (631 prepares were a quarter of a warm run). */
 	sqlite3_stmt *last, *fails;
+	bool in_read; /* inside impact_history_read_begin's transaction */
 };
 
 /*
@@ -64,6 +65,7 @@ void impact_history_close(impact_history *h)
 		return;
 	sqlite3_finalize(h->last);
 	sqlite3_finalize(h->fails);
+	impact_history_read_end(h);
 	sqlite3_close(h->db);
 	free(h);
 }
@@ -110,6 +112,20 @@ done:
 	if (rc)
 		impact_error_set(IMPACT_ERROR, "cannot record the run history: %s", sqlite3_errmsg(h->db));
 	return rc;
+}
+
+void impact_history_read_begin(impact_history *h)
+{
+	if (h && !h->in_read && sqlite3_exec(h->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+		h->in_read = true;
+}
+
+void impact_history_read_end(impact_history *h)
+{
+	if (h && h->in_read) {
+		sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL);
+		h->in_read = false;
+	}
 }
 
 int impact_history_file(impact_history *h, const char *file, impact_file_history *out)

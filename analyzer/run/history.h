@@ -37,5 +37,11 @@ typedef struct impact_file_history {
 
 /* What the history knows of test file `file` (zeroed when nothing). */
 int impact_history_file(impact_history *h, const char *file, impact_file_history *out);
+/*
+ * Many impact_history_file calls in one read transaction (one lock, not
+ * two per file); _end closes it. Failing to begin only costs speed.
+ */
+void impact_history_read_begin(impact_history *h);
+void impact_history_read_end(impact_history *h);
 
 #endif

@@ -140,6 +140,7 @@ static void order_by_history(impact_selection *sel, const impact_project *p, git
 		return;
 	failed_last = impact_xcalloc(sel->ntests, sizeof(bool));
 	failures = impact_xcalloc(sel->ntests, sizeof(uint32_t));
+	impact_history_read_begin(h);
 	for (size_t i = 0; i < sel->ntests; i++) {
 		impact_file_history fh;
 		if (impact_history_file(h, impact_selected_path(p, &sel->tests[i]), &fh) == 0) {
@@ -147,6 +148,7 @@ static void order_by_history(impact_selection *sel, const impact_project *p, git
 			failures[i] = fh.failures;
 		}
 	}
+	impact_history_read_end(h);
 	impact_order_failures_first(sel, failed_last, failures);
 	free(failed_last);
 	free(failures);
@@ -169,6 +171,7 @@ static double *history_weights(const impact_selection *sel, const impact_project
 		return NULL;
 	w = impact_xcalloc(sel->ntests + 1, sizeof(double));
 	have = impact_xcalloc(sel->ntests + 1, sizeof(bool));
+	impact_history_read_begin(h);
 	for (size_t i = 0; i < sel->ntests; i++) {
 		impact_file_history fh;
 		if (impact_history_file(h, impact_selected_path(p, &sel->tests[i]), &fh) == 0 && fh.known) {

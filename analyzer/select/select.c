@@ -387,6 +387,8 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 	impact_buf text = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
 	const impact_entry **without = NULL;
 	size_t nwithout = 0, awithout = 0;
+	/* One read transaction for the "no example" memo of every file (pygments reads 587). */
+	impact_cache_read_begin(p->cache);
 	for (size_t i = 0; i < n; i++) {
 		const impact_entry *e = impact_snapshot_entry(p->snap, i);
 		bool changed = false;
@@ -420,6 +422,7 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 			impact_selection_set_evidence(b->sel, b->sel->ntests - 1, why.ptr);
 		b->sel->tests[b->sel->ntests - 1].by_examples = has > 0 && narrow && why.size;
 	}
+	impact_cache_read_end(p->cache);
 	impact_textdoctest_remember(p, without, nwithout);
 	free(without);
 	impact_buf_release(&text);
