@@ -264,6 +264,14 @@ const impact_edge *impact_graph_out(const impact_graph *g, uint32_t node, size_t
 	return g->edges + g->out_start[node];
 }
 
+void impact_graph_in_nodes(const impact_graph *g, uint32_t node, impact_u32vec *out)
+{
+	if (!g->frozen || node >= g->n)
+		return;
+	for (uint32_t k = g->in_start[node]; k < g->in_start[node + 1]; k++)
+		impact_u32vec_push(out, g->edges[g->in_edges[k]].from);
+}
+
 void impact_graph_dependents(impact_reach *out, const impact_graph *g,
                              const uint32_t *seeds, size_t nseeds,
                              uint32_t skip_kinds)

@@ -85,6 +85,8 @@ uint32_t impact_graph_nodes(const impact_graph *g);
 size_t impact_graph_edge_count(const impact_graph *g);
 /* Out-edges of `node` (what it executes): borrowed array of *n edges. */
 const impact_edge *impact_graph_out(const impact_graph *g, uint32_t node, size_t *n);
+/* The nodes with an edge into `node` (of any kind, once per edge), appended to `out`. */
+void impact_graph_in_nodes(const impact_graph *g, uint32_t node, impact_u32vec *out);
 
 /* The result of a backward walk: per node its distance and next hop. */
 typedef struct impact_reach {

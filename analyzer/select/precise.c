@@ -287,6 +287,7 @@ static void walker_release(walker *w)
 	free((void *)w->how);
 	precise_classes_free(w->classes);
 	free(w->ga_kind);
+	precise_ga_buckets_free(w->ga_buckets);
 	free(w->bind_mod);
 	free(w->ga_file);
 	free(w->ga_sym);

@@ -104,6 +104,18 @@ static uint8_t getattr_object(walker *w, size_t gi, uint32_t y, const impact_sym
 	return w->ga_kind[gi];
 }
 
+int precise_getattr_scope(walker *w, size_t gi, uint32_t y, const impact_symref *r, uint32_t *ofile)
+{
+	uint32_t osym;
+	switch (getattr_object(w, gi, y, r, ofile, &osym)) {
+	case GA_GLOBALS: return GA_SCOPE_OWN_FILE;
+	case GA_MODULE: return GA_SCOPE_MODULE;
+	case GA_OTHER:
+	case GA_INSTANCE: return GA_SCOPE_IMPORTS;
+	default: return GA_SCOPE_ANY;
+	}
+}
+
 /*
  * Is attribute `tl` (the last part of target t) read somewhere in reach
  * on an object that may be a wrapper instance: `x.tl`, `f().tl`, `a.b.tl`,

@@ -102,6 +102,8 @@ typedef struct walker {
 	uint8_t *ga_kind;        /* per GETATTR reference: what its object is (getattr_object) */
 	uint32_t *bind_mod;      /* per binds entry: the module it imports from (follow_bindings) */
 	uint32_t *ga_file, *ga_sym;
+	struct ga_buckets *ga_buckets; /* GETATTR references by where their object lets them
+	                                  mean a target (precise_walk.c), built on first use */
 	bool *seed;           /* per file: import-time changed (module seed) */
 	bool *hook_seed;      /* per file: a seed through a pytest hook (impact_precise.hook_seed) */
 	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
@@ -282,6 +284,15 @@ bool precise_self_and_target_classes(walker *w, uint32_t y, const impact_symref 
 
 /* precise_means.c */
 bool precise_ref_means(walker *w, uint32_t y, const impact_symref *r, const target *t, const char **how);
+/*
+ * Which targets GETATTR reference number gi (of file y) may mean at all,
+ * a necessary condition of precise_getattr_means read from its object
+ * alone: any (self, a class), only its own file's (globals()), only the
+ * named module's (*ofile), or, an object of unknown type, those of its
+ * own file and of the modules it imports directly.
+ */
+enum { GA_SCOPE_ANY, GA_SCOPE_OWN_FILE, GA_SCOPE_MODULE, GA_SCOPE_IMPORTS };
+int precise_getattr_scope(walker *w, size_t gi, uint32_t y, const impact_symref *r, uint32_t *ofile);
 bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const target *t,
                            bool dotted, const char **how, size_t gi);
 
@@ -305,6 +316,7 @@ void precise_note_cached(walker *w, uint32_t file, uint32_t s);
 void precise_push_target(walker *w, uint32_t file, const char *name, uint32_t node);
 void precise_make_seed(walker *w, uint32_t file, uint32_t via);
 void precise_run_queue(walker *w);
+void precise_ga_buckets_free(struct ga_buckets *b);
 void precise_module_level_callers(walker *w, impact_u32vec *out);
 void precise_unnamed_functions(walker *w);
 void precise_dynamic_functions(walker *w);

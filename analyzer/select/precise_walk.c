@@ -279,6 +279,132 @@ static size_t refs_meaning(walker *w, const target *t, const char *key)
 	return matches;
 }
 
+/*
+ * GETATTR references grouped by where their object lets them mean a
+ * target (precise_getattr_scope), so a target looks at those that may
+ * mean it, not at all of them: dist-packages' give-up walk made 2.4
+ * million such checks (2,000 targets, 1,400 references), a third of it.
+ * Lists hold reference numbers (gi), each list ascending.
+ */
+struct ga_buckets {
+	uint32_t *own_at, *own; /* per file y (CSR): its own-file and import-scoped references */
+	uint32_t *imp_at, *imp; /* per file y: its import-scoped references */
+	uint32_t *mod_at, *mod; /* per module m: the references whose object is m */
+	impact_u32vec any;      /* self, classes: any target may be meant */
+	uint32_t *stamp;        /* per file: the last target (its number) that listed it */
+	uint32_t now;
+	impact_u32vec cand, from;
+};
+
+/* One CSR list per file from (file, gi) pairs, gi ascending within a file. */
+static void csr(const impact_u32vec *pairs, uint32_t nfiles, uint32_t **at, uint32_t **v)
+{
+	uint32_t *fill;
+	*at = impact_xcalloc((size_t)nfiles + 2, sizeof(uint32_t));
+	*v = impact_xmalloc((pairs->n / 2 + 1) * sizeof(uint32_t));
+	for (size_t k = 0; k + 1 < pairs->n; k += 2)
+		(*at)[pairs->v[k] + 1]++;
+	for (uint32_t f = 0; f <= nfiles; f++)
+		(*at)[f + 1] += (*at)[f];
+	fill = impact_xmalloc(((size_t)nfiles + 2) * sizeof(uint32_t));
+	memcpy(fill, *at, ((size_t)nfiles + 2) * sizeof(uint32_t));
+	for (size_t k = 0; k + 1 < pairs->n; k += 2)
+		(*v)[fill[pairs->v[k]]++] = pairs->v[k + 1];
+	free(fill);
+}
+
+static struct ga_buckets *ga_buckets_build(walker *w)
+{
+	struct ga_buckets *b = impact_xcalloc(1, sizeof(*b));
+	impact_u32vec own = { 0 }, imp = { 0 }, mod = { 0 };
+	uint32_t nf = w->p->nfiles;
+	for (size_t i = 0; i + 1 < w->getattrs.n; i += 2) {
+		uint32_t y = w->getattrs.v[i], gi = (uint32_t)(i / 2), ofile = NONE;
+		const impact_symref *r = ref(facts_of(w, y), w->getattrs.v[i + 1]);
+		switch (precise_getattr_scope(w, gi, y, r, &ofile)) {
+		case GA_SCOPE_IMPORTS: /* and its own file's targets, as below */
+			impact_u32vec_push(&imp, y), impact_u32vec_push(&imp, gi);
+			/* fall through */
+		case GA_SCOPE_OWN_FILE:
+			impact_u32vec_push(&own, y), impact_u32vec_push(&own, gi);
+			break;
+		case GA_SCOPE_MODULE: /* a module impact cannot place: any, as below */
+			if (ofile < nf) {
+				impact_u32vec_push(&mod, ofile), impact_u32vec_push(&mod, gi);
+				break;
+			}
+			/* fall through */
+		default:
+			impact_u32vec_push(&b->any, gi);
+		}
+	}
+	csr(&own, nf, &b->own_at, &b->own);
+	csr(&imp, nf, &b->imp_at, &b->imp);
+	csr(&mod, nf, &b->mod_at, &b->mod);
+	b->stamp = impact_xcalloc((size_t)nf + 2, sizeof(uint32_t));
+	impact_u32vec_release(&own);
+	impact_u32vec_release(&imp);
+	impact_u32vec_release(&mod);
+	return b;
+}
+
+void precise_ga_buckets_free(struct ga_buckets *b)
+{
+	if (!b)
+		return;
+	free(b->own_at), free(b->own), free(b->imp_at), free(b->imp);
+	free(b->mod_at), free(b->mod), free(b->stamp);
+	impact_u32vec_release(&b->any);
+	impact_u32vec_release(&b->cand);
+	impact_u32vec_release(&b->from);
+	free(b);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The GETATTR references that may mean t, ascending (the order a scan of
+ * them all takes): the unplaced ones, those of t's own file, those naming
+ * t's module, and the import-scoped ones of each file importing t's
+ * module directly or importing anything (an edge to the graph's last node).
+ */
+static const impact_u32vec *ga_candidates(walker *w, const target *t)
+{
+	struct ga_buckets *b = w->ga_buckets ? w->ga_buckets : (w->ga_buckets = ga_buckets_build(w));
+	uint32_t nf = w->p->nfiles, f = t->file;
+	b->cand.n = b->from.n = 0;
+	if (++b->now == 0) { /* wrapped: forget every stamp */
+		memset(b->stamp, 0, ((size_t)nf + 2) * sizeof(uint32_t));
+		b->now = 1;
+	}
+	for (size_t i = 0; i < b->any.n; i++)
+		impact_u32vec_push(&b->cand, b->any.v[i]);
+	if (f < nf) {
+		b->stamp[f] = b->now;
+		for (uint32_t k = b->own_at[f]; k < b->own_at[f + 1]; k++)
+			impact_u32vec_push(&b->cand, b->own[k]);
+		for (uint32_t k = b->mod_at[f]; k < b->mod_at[f + 1]; k++)
+			impact_u32vec_push(&b->cand, b->mod[k]);
+		impact_graph_in_nodes(w->p->graph, f, &b->from);
+	}
+	impact_graph_in_nodes(w->p->graph, nf, &b->from);
+	for (size_t i = 0; i < b->from.n; i++) {
+		uint32_t y = b->from.v[i];
+		if (y >= nf || b->stamp[y] == b->now)
+			continue;
+		b->stamp[y] = b->now;
+		for (uint32_t k = b->imp_at[y]; k < b->imp_at[y + 1]; k++)
+			impact_u32vec_push(&b->cand, b->imp[k]);
+	}
+	if (b->cand.n > 1)
+		qsort(b->cand.v, b->cand.n, sizeof(uint32_t), cmp_u32);
+	return &b->cand;
+}
+
 /* Process one target: reach every symbol whose references may mean it. */
 static size_t process(walker *w, const target *t)
 {
@@ -291,7 +417,9 @@ static size_t process(walker *w, const target *t)
 	/* getfixturevalue(name) with a computed name: any fixture (a PARAM "*"). */
 	matches += refs_meaning(w, t, "*");
 	/* getattr(obj, name): attributes of obj only (dunders and dict/list names: through their class). */
-	for (size_t i = 0, n = via_class(t->name) ? 0 : w->getattrs.n; i + 1 < n; i += 2) {
+	const impact_u32vec *cand = via_class(t->name) || !w->getattrs.n ? NULL : ga_candidates(w, t);
+	for (size_t c = 0; cand && c < cand->n; c++) {
+		size_t i = (size_t)cand->v[c] * 2;
 		uint32_t y = w->getattrs.v[i];
 		const impact_symref *r = ref(facts_of(w, y), w->getattrs.v[i + 1]);
 		const char *how = NULL;
