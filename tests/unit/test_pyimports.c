@@ -1003,10 +1003,33 @@ static void test_string_evidence(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* Thousands of literals, each twice (a lexer module's shape): each kept once, in first-seen order. */
+static void test_many_string_literals(void **state)
+{
+	impact_pyparser *p = impact_pyparser_new();
+	impact_pyfacts *f = NULL;
+	impact_buf src = IMPACT_BUF_INIT;
+	(void)state;
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 3000; i++)
+			impact_buf_printf(&src, "x%d = 'pkg.m%d'\n", i, i);
+	assert_int_equal(impact_pyfacts_extract(&f, p, src.ptr, src.size), 0);
+	assert_int_equal(f->nstrings, 3000);
+	for (size_t k = 0; k < f->nstrings; k++) {
+		char want[32];
+		snprintf(want, sizeof(want), "pkg.m%zu", k);
+		assert_string_equal(f->strings[k].text, want);
+		assert_int_equal(f->strings[k].line, k + 1);
+	}
+	impact_pyfacts_free(f);
+	impact_buf_release(&src);
+	impact_pyparser_free(p);
+}
+
 int main(void)
 {
 	size_t n = IMPACT_ARRAY_SIZE(cases), ntests = 0;
-	struct CMUnitTest *tests = impact_xcalloc(n + 4, sizeof(*tests));
+	struct CMUnitTest *tests = impact_xcalloc(n + 5, sizeof(*tests));
 	char **names = impact_xcalloc(n, sizeof(*names));
 	int rc;
 
@@ -1029,6 +1052,8 @@ int main(void)
 	tests[ntests - 1].name = "pyimports__null_source";
 	tests[ntests++] = (struct CMUnitTest)cmocka_unit_test(test_string_evidence);
 	tests[ntests - 1].name = "pyimports__string_evidence";
+	tests[ntests++] = (struct CMUnitTest)cmocka_unit_test(test_many_string_literals);
+	tests[ntests - 1].name = "pyimports__many_string_literals";
 
 	rc = _cmocka_run_group_tests("pyimports", tests, ntests, group_setup,
 	                             group_teardown);
