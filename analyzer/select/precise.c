@@ -314,6 +314,10 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	pr->seeds_cover = !detail && !w.gave_up && seeds_cover_bound(&w, pr);
 	if (!pr->seeds_cover)
 		walk_to_fixpoint(&w, pr);
+	if (detail && w.gave_up && !pr->too_many_changes && !p->facts_lost) {
+		precise_widen_for_records(&w);
+		pr->wide_for_records = !p->facts_lost;
+	}
 	explain_seeds(&w, pr);
 	explain_tests(&w, pr);
 	pr->touched = w.any_hit; /* handed over */

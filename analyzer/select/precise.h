@@ -50,6 +50,9 @@ typedef struct impact_precise {
 	                         use whole modules */
 	bool facts_lost;      /* a file's symbols could not be reloaded (unreadable now) */
 	bool too_many_changes; /* more changed modules than a walk is worth: not walked */
+	bool wide_for_records; /* gave up at the function limit, caches, their readers and
+	                          hooks then taken as wide as the reach allows: records
+	                          may still decide (precise_widen_for_records) */
 	bool seeds_cover;     /* the changed modules' import-time reach already held every
 	                         test the whole-module walk reaches: nothing for a reference
 	                         walk to narrow, none made (hits, caches, hooks unknown) */

@@ -316,6 +316,7 @@ void precise_note_cached(walker *w, uint32_t file, uint32_t s);
 void precise_push_target(walker *w, uint32_t file, const char *name, uint32_t node);
 void precise_make_seed(walker *w, uint32_t file, uint32_t via);
 void precise_run_queue(walker *w);
+void precise_widen_for_records(walker *w);
 void precise_ga_buckets_free(struct ga_buckets *b);
 void precise_module_level_callers(walker *w, impact_u32vec *out);
 void precise_unnamed_functions(walker *w);

@@ -465,6 +465,53 @@ void precise_module_level_callers(walker *w, impact_u32vec *out)
 	}
 }
 
+/*
+ * A walk that gave up at MAX_TARGETS (its index built, every module's
+ * facts in reach loaded) answers what records need as wide as it can:
+ * every function of the reach that caches its results counts as reached,
+ * every function whose references may mean one (as the walk reads them)
+ * as its reader, and every module defining a pytest hook
+ * that may run where no record looks as a hook seed. Records may then
+ * still decide for the other tests (pyparsing: a walk that gives up on
+ * every change of core.py left all of them static).
+ */
+void precise_widen_for_records(walker *w)
+{
+	const impact_project *p = w->p;
+	if (!w->indexed)
+		return;
+	for (uint32_t y = 0; y < p->nfiles; y++) {
+		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+		for (uint32_t s = 0; s < nsyms(f); s++) {
+			const impact_symbol *sy = sym(f, s);
+			size_t idx;
+			if (is_hook(f, s) && !hook_recorded(sy->name))
+				w->hook_seed[y] = true;
+			if (!(sy->flags & IMPACT_SYMBOL_CACHED))
+				continue;
+			idx = w->cached_keys.n;
+			precise_note_cached(w, y, s);
+			for (uint32_t e = precise_index_first(&w->refs, last_part(sy->name)); e != NONE;
+			     e = precise_index_next(&w->refs, e)) {
+				uint32_t ry = w->refs.v[e].file, owner;
+				const impact_pyfacts *rf = facts_of(w, ry);
+				const impact_symref *r = ref(rf, w->refs.v[e].index);
+				target t = { y, sy->name, node_of(w, y, s) };
+				const char *how = NULL;
+				impact_buf k = IMPACT_BUF_INIT;
+				owner = ref_owner(r);
+				if (owner == NONE || owner >= nsyms(rf) || !in_bound(w, ry) ||
+				    !precise_ref_means(w, ry, r, &t, &how))
+					continue; /* module-level code runs at import: seeded as such */
+				impact_buf_printf(&k, "%s\n%s", p->files[ry].path, sym(rf, owner)->name);
+				impact_strlist_push(&w->cache_readers, k.ptr);
+				impact_u32vec_push(&w->cache_reader_of, (uint32_t)idx);
+				impact_buf_release(&k);
+			}
+		}
+	}
+}
+
 void precise_run_queue(walker *w)
 {
 	while (w->qhead < w->nqueue && !w->gave_up) {

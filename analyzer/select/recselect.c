@@ -754,7 +754,8 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 	if (sel->full_suite || !changes->n)
 		goto done;
 	/* Without a walk of what the change reaches, caches cannot be ruled out (below). */
-	if (!sel->precise || sel->precise->gave_up || sel->precise->seeds_cover) {
+	if (!sel->precise || (sel->precise->gave_up && !sel->precise->wide_for_records) ||
+	    sel->precise->seeds_cover) {
 		if (notes)
 			impact_strlist_push(notes, "recorded dependencies not used: without a walk of "
 			                           "the functions the change reaches, impact cannot tell "

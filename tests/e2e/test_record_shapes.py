@@ -660,3 +660,55 @@ def test_warnings_as_errors(rrepo):
     change(rrepo, "w/m.py", "return 2", "return 3")
     assert failing(rrepo) == ["tests/test_g.py"]
     assert rrepo.listing("HEAD~1..") == ["tests/test_g.py"]
+
+
+# --- a walk that gives up ----------------------------------------------------
+
+def wide_project(rrepo, extra=None):
+    """lib/core.py's leaf is named by 2,100 functions (the precise walk gives
+    up on a change to it); test_uses runs it, test_quiet does not."""
+    files = {"lib/__init__.py": "",
+             "lib/core.py": "def leaf(x):\n    return x + 1\n\n\ndef other(x):\n    return x\n"}
+    for m in range(20):
+        files[f"lib/m{m}.py"] = "from lib.core import leaf, other\n" + "".join(
+            f"\n\ndef f{k}(x):\n    return leaf(x) + {k}\n" for k in range(105)) + (
+            "\n\ndef quiet(x):\n    return other(x)\n")
+    files["tests/test_uses.py"] = ("from lib import m0\n\n\n"
+                                   "def test_uses():\n    assert m0.f3(1) == 5\n")
+    files["tests/test_quiet.py"] = ("from lib import m1\n\n\n"
+                                    "def test_quiet():\n    assert m1.quiet(1) == 1\n")
+    files.update(extra or {})
+    rrepo.write_many(files)
+    rrepo.commit("wide")
+    record_all(rrepo)
+    change(rrepo, "lib/core.py", "    return x + 1\n", "    raise RuntimeError(x)\n")
+
+
+def test_records_decide_where_the_walk_gives_up(rrepo):
+    """A change that 2,100 functions name: the precise walk stops at 2,000
+    and whole modules decide statically. Records still decide for each
+    test (caches and hooks taken as wide as the reach allows): the test
+    that never ran the changed function is dropped, the one that did
+    fails and is kept."""
+    wide_project(rrepo)
+    assert failing(rrepo) == ["tests/test_uses.py"]
+    r = rrepo.impact("--explain", "HEAD~1..")
+    out, err = r.stdout.decode(), r.stderr.decode()
+    assert r.returncode == 0, err
+    assert "whole modules decided" in out + err  # the walk did give up
+    assert "recorded dependencies not used" not in out + err
+    assert rrepo.listing("HEAD~1..") == ["tests/test_uses.py"]
+    assert sorted(rrepo.listing("--no-records", "HEAD~1..")) == ["tests/test_quiet.py",
+                                                                 "tests/test_uses.py"]
+
+
+def test_where_the_walk_gives_up_an_unseen_hook_keeps_its_tests(rrepo):
+    """The same, with a conftest whose report header (a hook impact's own
+    runs never run) calls into the reach: the walk that gave up cannot say
+    whether it reaches the change, so the tests loading it stay static."""
+    # m0.f0 is the last function the walk would reach (the reference index
+    # lists the latest file first): past its limit
+    wide_project(rrepo, {"tests/conftest.py": ("from lib import m0\n\n\n"
+                                               "def pytest_report_header(config):\n"
+                                               "    return 'h%d' % m0.f0(0)\n")})
+    assert rrepo.listing("HEAD~1..") == ["tests/test_quiet.py", "tests/test_uses.py"]
