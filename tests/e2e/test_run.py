@@ -229,44 +229,43 @@ def src_layout(repo, pythonpath):
     repo.commit("src layout")
 
 
+def broken_import_runs(repo, pythonpath, core, missing):
+    """src_layout, then src/mypkg/core.py becomes `core`: the stderr of a
+    selection (its pre-flight collects) and of `--all` (pytest's own
+    collection), each stopping with exit 3 on No module named `missing`."""
+    src_layout(repo, pythonpath=pythonpath)
+    repo.write("src/mypkg/core.py", core)
+    repo.commit("change core")
+    out = []
+    for args in (["HEAD"], ["--all"]):
+        r = repo.impact(*args)
+        e = err(r)
+        assert r.returncode == 3, e  # a collection error: the project's to fix
+        assert "No module named '%s'" % missing in e
+        out.append(e)
+    return out
+
+
 def test_a_package_the_environment_cannot_import_is_not_blamed_on_the_change(repo):
     """pytest cannot import the repository's own package at all (a src/
     layout, not installed, not on pythonpath): the pre-flight of a
     selection, and the report of a whole-suite run (no pre-flight
     collection there), say it is the environment and how to fix it, not
     that the change caused it."""
-    src_layout(repo, pythonpath=False)
-    repo.write("src/mypkg/core.py", "def f():\n    return 1 + 0\n")
-    repo.commit("touch")
-    r = repo.impact("HEAD")
-    e = err(r)
-    assert r.returncode == 3, e
-    assert "No module named 'mypkg'" in e
-    assert "the repository's own package 'mypkg' does not import in that environment: install" in e
-    r = repo.impact("--all")
-    e = err(r)
-    assert r.returncode == 3, e  # a collection error: the project's to fix
+    selection, whole = broken_import_runs(repo, False, "def f():\n    return 1 + 0\n", "mypkg")
+    assert "the repository's own package 'mypkg' does not import in that environment: install" in selection
     assert ("the environment, not a change: Python cannot import the repository's own "
-            "package 'mypkg' (install the project") in e
-    assert "likely caused by this change" not in e
+            "package 'mypkg' (install the project") in whole
+    assert "likely caused by this change" not in whole
 
 
 def test_a_missing_submodule_is_still_the_change(repo):
     """The package imports, a module of it does not ('mypkg.nope'): that
     is the change's doing, and nothing says otherwise."""
-    src_layout(repo, pythonpath=True)
-    repo.write("src/mypkg/core.py", "import mypkg.nope\n\n\ndef f():\n    return 1\n")
-    repo.commit("break")
-    r = repo.impact("HEAD")
-    e = err(r)
-    assert r.returncode == 3, e
-    assert "No module named 'mypkg.nope'" in e
-    assert "own package" not in e
-    r = repo.impact("--all")
-    e = err(r)
-    assert r.returncode == 3, e  # a collection error: the project's to fix
-    assert "No module named 'mypkg.nope'" in e
-    assert "the environment, not a change" not in e
+    selection, whole = broken_import_runs(
+        repo, True, "import mypkg.nope\n\n\ndef f():\n    return 1\n", "mypkg.nope")
+    assert "own package" not in selection
+    assert "the environment, not a change" not in whole
 
 
 OUTCOMES = (
