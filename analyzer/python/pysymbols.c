@@ -711,12 +711,14 @@ void pysw_run(symwalk *swp, size_t floor)
 				pyty_bind_other(swp, &c, n);
 			break;
 		case K_STRING: {
-			/* Code in a string (`python -c CODE`): not a docstring. */
-			TSNode parent = ts_node_parent(n);
+			/* Code in a string (`python -c CODE`): not a docstring. Its
+			 * text first: ts_node_parent walks down from the root. */
 			size_t len;
 			const char *t = node_text(w, n, &len);
-			if (!swp->code_depth && !ts_node_is_null(parent) &&
-			    strcmp(ts_node_type(parent), "expression_statement") && pycs_looks_like_code(t, len))
+			TSNode parent;
+			if (!swp->code_depth && pycs_looks_like_code(t, len) &&
+			    !ts_node_is_null(parent = ts_node_parent(n)) &&
+			    strcmp(ts_node_type(parent), "expression_statement"))
 				(void)pycs_read_code_string(swp, n, &c);
 			break;
 		}
