@@ -8,6 +8,7 @@
  * characters.
  */
 #include "pyimports_private.h"
+#include "strpool.h"
 
 /* ---- string literals -------------------------------------------------- */
 
@@ -240,51 +241,6 @@ static int classify_literal(const char *s, size_t n)
 }
 
 /*
- * The texts kept so far, for "once per module": an open-addressing set of
- * indexes into facts->strings (a lexer module holds thousands of dotted
- * literals, and comparing each with every earlier one was a seventh of a
- * cold run on pygments).
- */
-typedef struct seen_set {
-	uint32_t *slot; /* index + 1, 0 = empty */
-	uint32_t *len;  /* per kept string: its length */
-	size_t cap, n, alen;
-} seen_set;
-
-static uint64_t text_hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
-
-/* Is s[0..n) kept already? If not, slot *at is where it goes. */
-static bool seen_find(const seen_set *set, const impact_pyfacts *facts, const char *s, size_t n,
-                      size_t *at)
-{
-	size_t i = (size_t)text_hash(s, n) & (set->cap - 1);
-	for (; set->slot[i]; i = (i + 1) & (set->cap - 1)) {
-		uint32_t k = set->slot[i] - 1;
-		if (set->len[k] == n && !memcmp(facts->strings[k].text, s, n))
-			return true;
-	}
-	*at = i;
-	return false;
-}
-
-static void seen_grow(seen_set *set, const impact_pyfacts *facts)
-{
-	size_t cap = set->cap ? set->cap * 2 : 64, at;
-	seen_set bigger = { impact_xcalloc(cap, sizeof(uint32_t)), set->len, cap, set->n, set->alen };
-	for (uint32_t k = 0; k < set->n; k++)
-		if (!seen_find(&bigger, facts, facts->strings[k].text, set->len[k], &at))
-			bigger.slot[at] = k + 1;
-	free(set->slot);
-	*set = bigger;
-}
-
-/*
  * A lexical pass over the source for short one-line quoted literals that
  * may name a module or a path. Comments and triple-quoted strings
  * (docstrings) are skipped; strings with escapes or braces (f-strings)
@@ -294,7 +250,8 @@ void pyi_scan_strings(impact_pyfacts *facts, arena *a, const char *src, size_t l
 {
 	size_t alloc = 0;
 	uint32_t line = 1;
-	seen_set seen_texts = { 0 };
+	/* Each text once: a new one gets the next id (a lexer module holds thousands). */
+	impact_strpool *seen = NULL;
 
 	for (size_t i = 0; i < len; i++) {
 		char c = src[i];
@@ -338,22 +295,19 @@ void pyi_scan_strings(impact_pyfacts *facts, arena *a, const char *src, size_t l
 			}
 			if (plain) {
 				int kind = classify_literal(src + i + 1, j - i - 1);
-				size_t at = 0;
-				if (kind >= 0 && (seen_texts.n + 1) * 2 > seen_texts.cap)
-					seen_grow(&seen_texts, facts);
-				if (kind >= 0 && !seen_find(&seen_texts, facts, src + i + 1, j - i - 1, &at)) {
+				if (kind >= 0 && !seen)
+					seen = impact_strpool_new();
+				if (kind >= 0 && impact_strpool_intern(seen, src + i + 1, j - i - 1) ==
+				                     facts->nstrings) {
 					impact_strref r;
 					r.text = arena_strndup(a, src + i + 1, j - i - 1);
 					r.line = line;
 					r.kind = (uint8_t)kind;
 					IMPACT_PUSH(facts->strings, facts->nstrings, alloc, r);
-					IMPACT_PUSH(seen_texts.len, seen_texts.n, seen_texts.alen, (uint32_t)(j - i - 1));
-					seen_texts.slot[at] = (uint32_t)facts->nstrings;
 				}
 			}
 			i = j;
 		}
 	}
-	free(seen_texts.slot);
-	free(seen_texts.len);
+	impact_strpool_free(seen);
 }
