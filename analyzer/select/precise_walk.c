@@ -291,6 +291,7 @@ struct ga_buckets {
 	uint32_t *imp_at, *imp; /* per file y: its import-scoped references */
 	uint32_t *mod_at, *mod; /* per module m: the references whose object is m */
 	impact_u32vec any;      /* self, classes: any target may be meant */
+	impact_u32vec dyn;      /* files importing anything (an edge to the graph's last node) */
 	uint32_t *stamp;        /* per file: the last target (its number) that listed it */
 	uint32_t now;
 	impact_u32vec cand, from;
@@ -342,6 +343,7 @@ static struct ga_buckets *ga_buckets_build(walker *w)
 	csr(&imp, nf, &b->imp_at, &b->imp);
 	csr(&mod, nf, &b->mod_at, &b->mod);
 	b->stamp = impact_xcalloc((size_t)nf + 2, sizeof(uint32_t));
+	impact_graph_in_nodes(w->p->graph, nf, &b->dyn);
 	impact_u32vec_release(&own);
 	impact_u32vec_release(&imp);
 	impact_u32vec_release(&mod);
@@ -355,6 +357,7 @@ void precise_ga_buckets_free(struct ga_buckets *b)
 	free(b->own_at), free(b->own), free(b->imp_at), free(b->imp);
 	free(b->mod_at), free(b->mod), free(b->stamp);
 	impact_u32vec_release(&b->any);
+	impact_u32vec_release(&b->dyn);
 	impact_u32vec_release(&b->cand);
 	impact_u32vec_release(&b->from);
 	free(b);
@@ -391,7 +394,8 @@ static const impact_u32vec *ga_candidates(walker *w, const target *t)
 			impact_u32vec_push(&b->cand, b->mod[k]);
 		impact_graph_in_nodes(w->p->graph, f, &b->from);
 	}
-	impact_graph_in_nodes(w->p->graph, nf, &b->from);
+	for (size_t i = 0; i < b->dyn.n; i++)
+		impact_u32vec_push(&b->from, b->dyn.v[i]);
 	for (size_t i = 0; i < b->from.n; i++) {
 		uint32_t y = b->from.v[i];
 		if (y >= nf || b->stamp[y] == b->now)
@@ -455,8 +459,10 @@ void precise_module_level_callers(walker *w, impact_u32vec *out)
 		const impact_pyfacts *f = in_bound(w, t->file) ? facts_of(w, t->file) : NULL;
 		for (size_t k = 0; k < nrefs(f); k++) {
 			const impact_symref *r = ref(f, k);
+			const char *how = NULL;
+			/* A bare name is read in its own module: what the walk decides, no index needed. */
 			if (r->kind == IMPACT_SYMREF_NAME && r->symbol == IMPACT_SYMBOL_NONE &&
-			    !strcmp(r->text, t->name)) {
+			    precise_ref_means(w, t->file, r, t, &how)) {
 				impact_u32vec_push(out, t->file);
 				impact_u32vec_push(out, t->node);
 				break;
@@ -484,29 +490,20 @@ void precise_widen_for_records(walker *w)
 		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
 		for (uint32_t s = 0; s < nsyms(f); s++) {
 			const impact_symbol *sy = sym(f, s);
-			size_t idx;
 			if (is_hook(f, s) && !hook_recorded(sy->name))
 				w->hook_seed[y] = true;
 			if (!(sy->flags & IMPACT_SYMBOL_CACHED))
 				continue;
-			idx = w->cached_keys.n;
 			precise_note_cached(w, y, s);
 			for (uint32_t e = precise_index_first(&w->refs, last_part(sy->name)); e != NONE;
 			     e = precise_index_next(&w->refs, e)) {
-				uint32_t ry = w->refs.v[e].file, owner;
-				const impact_pyfacts *rf = facts_of(w, ry);
-				const impact_symref *r = ref(rf, w->refs.v[e].index);
+				uint32_t ry = w->refs.v[e].file;
+				const impact_symref *r = ref(facts_of(w, ry), w->refs.v[e].index);
 				target t = { y, sy->name, node_of(w, y, s) };
 				const char *how = NULL;
-				impact_buf k = IMPACT_BUF_INIT;
-				owner = ref_owner(r);
-				if (owner == NONE || owner >= nsyms(rf) || !in_bound(w, ry) ||
-				    !precise_ref_means(w, ry, r, &t, &how))
-					continue; /* module-level code runs at import: seeded as such */
-				impact_buf_printf(&k, "%s\n%s", p->files[ry].path, sym(rf, owner)->name);
-				impact_strlist_push(&w->cache_readers, k.ptr);
-				impact_u32vec_push(&w->cache_reader_of, (uint32_t)idx);
-				impact_buf_release(&k);
+				/* module-level code (no owner) runs at import: note_reader leaves it out */
+				if (in_bound(w, ry) && precise_ref_means(w, ry, r, &t, &how))
+					note_reader(w, &t, ry, ref_owner(r));
 			}
 		}
 	}
