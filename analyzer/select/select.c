@@ -381,32 +381,25 @@ static bool examples_reached(impact_buf *why, const impact_project *p, const uin
 static void add_text_doctests(builder *b, const impact_project *p, const impact_changeset *changes,
                               const uint32_t *reach)
 {
-	size_t n = impact_snapshot_count(p->snap);
 	bool any = b->sel->full_suite || may_reach_doctests(b->sel, changes->n);
 	bool narrow = !b->sel->full_suite && reach && imports_decide(b->sel, changes);
 	impact_buf text = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
-	const impact_entry **without = NULL;
-	size_t nwithout = 0, awithout = 0;
-	/* One read transaction for the "no example" memo of every file (pygments reads 587). */
+	impact_textdoctest_set set;
+	/* One read transaction for the memo of every file (pygments has 587). */
 	impact_cache_read_begin(p->cache);
-	for (size_t i = 0; i < n; i++) {
-		const impact_entry *e = impact_snapshot_entry(p->snap, i);
+	impact_textdoctest_set_load(&set, p);
+	for (size_t i = 0; i < set.n; i++) {
+		const impact_entry *e = set.entries[i];
 		bool changed = false;
 		size_t before;
 		int has;
-		if ((e->mode != IMPACT_MODE_FILE && e->mode != IMPACT_MODE_EXEC) ||
-		    !impact_testfiles_is_text_doctest(&p->cfg, e->path))
-			continue;
 		for (size_t k = 0; !changed && k < changes->n; k++)
 			changed = changes->changes[k].new_path && !strcmp(changes->changes[k].new_path, e->path);
 		if (!changed && !any)
 			continue;
 		impact_buf_clear(&why);
-		if (!(has = impact_textdoctest_read(&text, p, e))) {
-			if (text.size) /* read now: no example */
-				IMPACT_PUSH(without, nwithout, awithout, e);
+		if (!(has = impact_textdoctest_set_read(&text, &set, p, i)))
 			continue;
-		}
 		if (has > 0 && !changed && narrow && !examples_reached(&why, p, reach, &text))
 			continue;
 		impact_error_clear();
@@ -423,8 +416,8 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 		b->sel->tests[b->sel->ntests - 1].by_examples = has > 0 && narrow && why.size;
 	}
 	impact_cache_read_end(p->cache);
-	impact_textdoctest_remember(p, without, nwithout);
-	free(without);
+	impact_textdoctest_set_save(&set, p);
+	impact_textdoctest_set_release(&set);
 	impact_buf_release(&text);
 	impact_buf_release(&why);
 }

@@ -176,3 +176,102 @@ int impact_textdoctest_read(impact_buf *text, const impact_project *p, const imp
 	}
 	return text->ptr && memmem(text->ptr, text->size, ">>>", 3) ? 1 : 0;
 }
+
+/* ---- the whole set ------------------------------------------------------- */
+
+/*
+ * One lookup for the snapshot's whole set of doctest texts: the parse
+ * cache also keeps, under the hash of a prefix of its own and every
+ * candidate's blob id in snapshot order, one byte per candidate ('0' no
+ * example, '1' one at least, '?' not read). On a warm run where no doctest
+ * text changed that is one lookup where there were one per file (587 on
+ * pygments, each at a random page of the cache): the per-blob keys stay
+ * for the run after a text file changed.
+ */
+static void set_key(git_oid *key, const impact_entry *const *entries, size_t n)
+{
+	static const char prefix[] = "impact: the doctest texts of a tree, with or without examples\n";
+	impact_buf b = IMPACT_BUF_INIT;
+	impact_buf_put(&b, prefix, sizeof(prefix) - 1);
+	for (size_t i = 0; i < n; i++)
+		impact_buf_put(&b, entries[i]->oid.id, GIT_OID_RAWSZ);
+	if (git_odb_hash(key, b.ptr, b.size, GIT_OBJECT_BLOB) < 0)
+		memset(key, 0, sizeof(*key));
+	impact_buf_release(&b);
+}
+
+void impact_textdoctest_set_load(impact_textdoctest_set *s, const impact_project *p)
+{
+	size_t n = impact_snapshot_count(p->snap), alloc = 0;
+	impact_buf v = IMPACT_BUF_INIT;
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < n; i++) {
+		const impact_entry *e = impact_snapshot_entry(p->snap, i);
+		if ((e->mode == IMPACT_MODE_FILE || e->mode == IMPACT_MODE_EXEC) &&
+		    impact_testfiles_is_text_doctest(&p->cfg, e->path))
+			IMPACT_PUSH(s->entries, s->n, alloc, e);
+	}
+	s->state = impact_xmalloc(s->n + 1);
+	memset(s->state, '?', s->n);
+	s->state[s->n] = '\0';
+	s->fresh = impact_xcalloc(s->n + 1, sizeof(*s->fresh));
+	if (!s->n || !p->cache)
+		return;
+	set_key(&s->key, s->entries, s->n);
+	if (impact_cache_get(p->cache, &s->key, &v) == 0 && v.size == s->n &&
+	    strspn(v.ptr, "01?") == s->n)
+		memcpy(s->state, v.ptr, s->n);
+	impact_error_clear();
+	impact_buf_release(&v);
+	s->loaded = impact_xstrdup(s->state);
+}
+
+int impact_textdoctest_set_read(impact_buf *text, impact_textdoctest_set *s,
+                                const impact_project *p, size_t i)
+{
+	const impact_entry *e = s->entries[i];
+	impact_buf_clear(text);
+	if (s->state[i] == '0')
+		return 0;
+	if (s->state[i] == '?' && known_without_examples(p, e)) {
+		s->state[i] = '0';
+		return 0;
+	}
+	if (impact_snapshot_read(text, p->snap, e) < 0) {
+		impact_error_clear();
+		s->state[i] = '?';
+		return -1;
+	}
+	s->fresh[i] = s->state[i] == '?';
+	s->state[i] = text->ptr && memmem(text->ptr, text->size, ">>>", 3) ? '1' : '0';
+	return s->state[i] == '1';
+}
+
+void impact_textdoctest_set_save(impact_textdoctest_set *s, const impact_project *p)
+{
+	const impact_entry **without = impact_xcalloc(s->n + 1, sizeof(*without));
+	size_t nwithout = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->fresh[i] && s->state[i] == '0')
+			without[nwithout++] = s->entries[i];
+	impact_textdoctest_remember(p, without, nwithout);
+	free(without);
+	if (!s->n || !p->cache || !s->loaded || !strcmp(s->loaded, s->state) ||
+	    impact_cache_begin(p->cache) < 0) {
+		impact_error_clear();
+		return;
+	}
+	if (impact_cache_put(p->cache, &s->key, s->state, s->n) == 0)
+		impact_cache_commit(p->cache);
+	impact_error_clear();
+}
+
+void impact_textdoctest_set_release(impact_textdoctest_set *s)
+{
+	free(s->entries);
+	free(s->state);
+	free(s->loaded);
+	free(s->fresh);
+	memset(s, 0, sizeof(*s));
+}

@@ -35,4 +35,26 @@ void impact_textdoctest_remember(const impact_project *p, const impact_entry *co
 int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, const char *text,
                                size_t len);
 
+/*
+ * The doctest text files of a snapshot, read as one set: the parse cache
+ * remembers per set which ones hold an example, so a warm run makes one
+ * lookup for them all. Load, read each candidate with _set_read (as
+ * impact_textdoctest_read: 1, 0 or -1), save what was learnt, release.
+ * The caller owns the set; `entries` point into the project's snapshot.
+ */
+typedef struct impact_textdoctest_set {
+	const impact_entry **entries; /* the candidates, in snapshot order */
+	size_t n;
+	char *state;                  /* per candidate: '0' no example, '1' one, '?' unread */
+	char *loaded;                 /* `state` as the cache gave it (NULL: no cache) */
+	bool *fresh;                  /* read in this run, and unknown before */
+	git_oid key;
+} impact_textdoctest_set;
+
+void impact_textdoctest_set_load(impact_textdoctest_set *s, const impact_project *p);
+int impact_textdoctest_set_read(impact_buf *text, impact_textdoctest_set *s,
+                                const impact_project *p, size_t i);
+void impact_textdoctest_set_save(impact_textdoctest_set *s, const impact_project *p);
+void impact_textdoctest_set_release(impact_textdoctest_set *s);
+
 #endif

@@ -385,13 +385,16 @@ def test_doctests_that_call_what_their_module_imports(repo):
 
 def test_doctest_text_files_without_examples_are_remembered_by_content(repo):
     """A text file without examples is read once: the parse cache keeps
-    that its content holds none. The same file given examples is new
-    content, read again, and selected; the answers match --no-cache's
-    (checked on every call by this suite's repo.impact)."""
+    that its content holds none, per file and for the tree's whole set of
+    text files (one lookup on a warm run). The same file given examples is
+    new content, read again, and selected, beside one that kept none; the
+    answers match --no-cache's (checked on every call by this suite's
+    repo.impact)."""
     repo.write_many({
         "pkg/__init__.py": "",
         "pkg/core.py": "def f():\n    return 1\n",
         "tests/test_data.txt": "just data\n",
+        "tests/test_plain.txt": "no examples either\n",
         "tests/test_other.py": "def test_x():\n    pass\n",
     })
     repo.commit("base")
