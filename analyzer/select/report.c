@@ -1,44 +1,24 @@
 /*
  * report.c - --list, --explain and --json renderings (see report.h).
  *
- * JSON goes through jansson. Strings in JSON must be UTF-8, and git paths
- * need not be: such paths are written with each invalid byte replaced by
- * U+FFFD, and the entry gets "path_escaped" with the \xNN form, so no
- * information is lost and the document stays valid.
+ * JSON is written as the selection is walked (jsonw.h), not built as a
+ * tree first. Strings in JSON must be UTF-8, and git paths need not be:
+ * such paths are written with each invalid byte replaced by U+FFFD, and
+ * the entry gets "path_escaped" with the \xNN form, so no information is
+ * lost and the document stays valid.
  */
 #include "report.h"
 
+#include "jsonw.h"
 #include "precise.h"
 
 #include <jansson.h>
-
-/* Length of the valid UTF-8 sequence at s, or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf && (s[1] & 0xc0) == 0x80)
-		return 2;
-	if (s[0] >= 0xe0 && s[0] <= 0xef && (s[1] & 0xc0) == 0x80 &&
-	    (s[2] & 0xc0) == 0x80) {
-		if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4 && (s[1] & 0xc0) == 0x80 &&
-	    (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80) {
-		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 bool impact_report_is_utf8(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t n; *p; p += n)
-		if ((n = utf8_len(p)) == 0)
+		if ((n = impact_utf8_len(p)) == 0)
 			return false;
 	return true;
 }
@@ -47,7 +27,7 @@ void impact_report_quote_path(impact_buf *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = impact_utf8_len(p);
 		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
 			impact_buf_printf(out, "\\x%02x", *p);
 			p++;
@@ -61,64 +41,45 @@ void impact_report_quote_path(impact_buf *out, const char *s)
 	}
 }
 
-static bool is_utf8(const char *s)
+/* `path` under `key`; a path that is not UTF-8 also as "<key>_escaped", its \xNN form. */
+static void put_path(impact_jsonw *w, const char *key, const char *path)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		size_t n = utf8_len(p);
-		if (!n)
-			return false;
-		p += n;
-	}
-	return true;
-}
-
-static json_t *json_str(const char *s)
-{
-	impact_buf b = IMPACT_BUF_INIT;
-	const unsigned char *p = (const unsigned char *)s;
-	json_t *j;
-	if (!s)
-		return json_null();
-	if (is_utf8(s))
-		return json_string(s);
-	while (*p) {
-		size_t n = utf8_len(p);
-		if (!n) {
-			impact_buf_puts(&b, "\xef\xbf\xbd");
-			p++;
-		} else {
-			impact_buf_put(&b, p, n);
-			p += n;
-		}
-	}
-	j = json_string(b.ptr);
-	impact_buf_release(&b);
-	return j;
-}
-
-static void set_path(json_t *obj, const char *key, const char *path)
-{
-	json_object_set_new(obj, key, json_str(path));
-	if (path && !is_utf8(path)) {
+	impact_jsonw_key(w, key);
+	impact_jsonw_string(w, path);
+	if (path && !impact_report_is_utf8(path)) {
 		impact_buf esc = IMPACT_BUF_INIT;
 		impact_buf k = IMPACT_BUF_INIT;
 		impact_report_quote_path(&esc, path);
 		impact_buf_printf(&k, "%s_escaped", key);
-		json_object_set_new(obj, k.ptr, json_string(esc.ptr));
+		impact_jsonw_key(w, k.ptr);
+		impact_jsonw_string(w, esc.ptr);
 		impact_buf_release(&esc);
 		impact_buf_release(&k);
 	}
 }
 
-static void set_where(json_t *obj, const impact_config_where *w)
+static void put_str(impact_jsonw *w, const char *key, const char *value)
 {
-	if (!w->file)
+	impact_jsonw_key(w, key);
+	impact_jsonw_string(w, value);
+}
+
+static void put_int(impact_jsonw *w, const char *key, long long value)
+{
+	impact_jsonw_key(w, key);
+	impact_jsonw_int(w, value);
+}
+
+/* Where a rule or pattern was written: file, line, column, built in or not. */
+static void put_where(impact_jsonw *w, const impact_config_where *where)
+{
+	if (!where->file)
 		return;
-	json_object_set_new(obj, "file", json_str(w->file));
-	json_object_set_new(obj, "line", json_integer(w->line));
-	json_object_set_new(obj, "col", json_integer(w->col));
-	json_object_set_new(obj, "builtin", json_boolean(w->builtin));
+	put_str(w, "file", where->file);
+	put_int(w, "line", where->line);
+	put_int(w, "col", where->col);
+	impact_jsonw_key(w, "builtin");
+	impact_jsonw_bool(w, where->builtin);
 }
 
 int impact_report_list(impact_buf *out, const impact_report_ctx *ctx, bool nul)
@@ -380,163 +341,195 @@ static const char *reason_name(impact_select_reason r)
 }
 
 /* One selected test file as JSON: why, how far, through which chain (`chain` is scratch). */
-static json_t *json_selected(const impact_report_ctx *ctx, const impact_selected *s,
-                             impact_u32vec *chain)
+static void json_selected(impact_jsonw *w, const impact_report_ctx *ctx, const impact_selected *s,
+                          impact_u32vec *chain)
 {
 	const impact_selection *sel = ctx->selection;
 	const impact_project *p = ctx->project;
-	json_t *o = json_object(), *jc = json_array();
-	set_path(o, "path", impact_selected_path(p, s));
+	impact_jsonw_object(w);
+	put_path(w, "path", impact_selected_path(p, s));
 	if (strcmp(s->target, impact_selected_path(p, s)))
-		set_path(o, "target", s->target);
-	json_object_set_new(o, "reason", json_string(reason_name(s->reason)));
+		put_path(w, "target", s->target);
+	put_str(w, "reason", reason_name(s->reason));
 	if (s->evidence)
-		json_object_set_new(o, "evidence", json_str(s->evidence));
+		put_str(w, "evidence", s->evidence);
 	if (s->record_note)
-		json_object_set_new(o, "record_not_used", json_str(s->record_note));
+		put_str(w, "record_not_used", s->record_note);
 	if (s->reason == IMPACT_SELECT_RULE && ctx->config) {
-		json_t *r = json_object();
-		json_object_set_new(r, "name", json_str(ctx->config->rules[s->rule].name));
-		set_where(r, &ctx->config->rules[s->rule].where);
+		impact_jsonw_key(w, "rule");
+		impact_jsonw_object(w);
+		put_str(w, "name", ctx->config->rules[s->rule].name);
+		put_where(w, &ctx->config->rules[s->rule].where);
 		if (s->by)
-			set_path(r, "matched", impact_change_path(s->by));
-		json_object_set_new(o, "rule", r);
+			put_path(w, "matched", impact_change_path(s->by));
+		impact_jsonw_end(w);
 	} else if (s->reason == IMPACT_SELECT_ALWAYS) {
-		json_t *r = json_object();
-		set_where(r, &s->spec->where);
-		json_object_set_new(o, "always", r);
+		impact_jsonw_key(w, "always");
+		impact_jsonw_object(w);
+		put_where(w, &s->spec->where);
+		impact_jsonw_end(w);
 	}
+	impact_jsonw_key(w, "distance");
 	if (s->dist == UINT32_MAX)
-		json_object_set_new(o, "distance", json_null());
+		impact_jsonw_null(w);
 	else
-		json_object_set_new(o, "distance", json_integer(s->dist));
+		impact_jsonw_int(w, s->dist);
 	if (s->anchor != IMPACT_STRPOOL_NONE)
 		impact_selection_chain(sel, s->anchor, chain);
 	else
 		chain->n = 0;
 	if (sel->precise && s->file != IMPACT_STRPOOL_NONE && sel->precise->why[s->file])
-		json_object_set_new(o, "references", json_str(sel->precise->why[s->file]));
+		put_str(w, "references", sel->precise->why[s->file]);
 	if (s->collector) {
-		json_t *cb = json_object();
-		set_path(cb, "path", p->files[s->collector->module].path);
-		json_object_set_new(cb, "line", json_integer(s->collector->hook_line));
-		json_object_set_new(o, "collected_by", cb);
+		impact_jsonw_key(w, "collected_by");
+		impact_jsonw_object(w);
+		put_path(w, "path", p->files[s->collector->module].path);
+		put_int(w, "line", s->collector->hook_line);
+		impact_jsonw_end(w);
 	}
+	impact_jsonw_key(w, "chain");
+	impact_jsonw_array(w);
 	for (size_t k = 0; k < chain->n; k++) {
-		json_t *hop = json_object();
-		set_path(hop, "path", p->files[chain->v[k]].path);
+		impact_jsonw_object(w);
+		put_path(w, "path", p->files[chain->v[k]].path);
 		if (k) {
 			const impact_edge *e = sel->reach.via[chain->v[k - 1]];
-			json_object_set_new(hop, "via", json_string(impact_edge_kind_name(e->kind)));
+			put_str(w, "via", impact_edge_kind_name(e->kind));
 			if (e->line)
-				json_object_set_new(hop, "line", json_integer(e->line));
+				put_int(w, "line", e->line);
 		}
 		if (k + 1 == chain->n)
-			json_object_set_new(hop, "status",
-			                    json_str(seed_label(ctx, chain->v[k])));
-		json_array_append_new(jc, hop);
+			put_str(w, "status", seed_label(ctx, chain->v[k]));
+		impact_jsonw_end(w);
 	}
-	json_object_set_new(o, "chain", jc);
-	return o;
+	impact_jsonw_end(w);
+	impact_jsonw_end(w);
 }
 
-json_t *impact_report_json_doc(const impact_report_ctx *ctx)
+static void json_changed(impact_jsonw *w, const impact_selection *sel)
 {
-	const impact_selection *sel = ctx->selection;
-	const impact_project *p = ctx->project;
-	json_t *root = json_object(), *changed = json_array(), *tests = json_array();
-	json_t *warnings = json_array(), *timings = json_object(), *counts = json_object();
-	impact_u32vec chain = { 0 };
-
-	json_object_set_new(root, "version", json_integer(1));
-	if (ctx->range) {
-		json_t *range = json_object();
-		json_object_set_new(range, "old", json_str(ctx->range->old_label));
-		json_object_set_new(range, "new", json_str(ctx->range->new_label));
-		json_object_set_new(root, "range", range);
-	}
+	impact_jsonw_key(w, "changed");
+	impact_jsonw_array(w);
 	for (size_t i = 0; i < sel->nchanges; i++) {
 		const impact_change_info *info = &sel->changes[i];
 		const impact_change *c = info->change;
-		json_t *o = json_object();
-		set_path(o, "path", impact_change_path(c));
+		impact_jsonw_object(w);
+		put_path(w, "path", impact_change_path(c));
 		if (c->old_path && c->new_path && strcmp(c->old_path, c->new_path))
-			set_path(o, "old_path", c->old_path);
-		json_object_set_new(o, "status", json_string(impact_change_status_name(c->status)));
-		json_object_set_new(o, "class", json_string(impact_change_class_name(info->cls)));
-		json_object_set_new(o, "reason", json_string(info->reason));
-		json_object_set_new(o, "tests", json_integer(info->ntests));
+			put_path(w, "old_path", c->old_path);
+		put_str(w, "status", impact_change_status_name(c->status));
+		put_str(w, "class", impact_change_class_name(info->cls));
+		put_str(w, "reason", info->reason);
+		put_int(w, "tests", info->ntests);
 		if (info->precise)
-			json_object_set_new(o, "precise", json_str(info->precise));
+			put_str(w, "precise", info->precise);
 		if (info->pattern) {
-			json_t *pat = json_object();
-			json_object_set_new(pat, "glob", json_str(info->pattern->text));
-			set_where(pat, &info->pattern->where);
-			json_object_set_new(o, "pattern", pat);
+			impact_jsonw_key(w, "pattern");
+			impact_jsonw_object(w);
+			put_str(w, "glob", info->pattern->text);
+			put_where(w, &info->pattern->where);
+			impact_jsonw_end(w);
 		}
-		json_array_append_new(changed, o);
+		impact_jsonw_end(w);
 	}
-	json_object_set_new(root, "changed", changed);
-	json_object_set_new(root, "full_suite", json_boolean(sel->full_suite));
-	json_object_set_new(root, "full_suite_reason", json_str(sel->full_reason));
+	impact_jsonw_end(w);
+}
 
-	for (size_t i = 0; i < sel->ntests; i++) {
-		json_array_append_new(tests, json_selected(ctx, &sel->tests[i], &chain));
-	}
-	json_object_set_new(root, "selected", tests);
-	if (sel->dropped.n) {
-		json_t *dropped = json_array();
-		for (size_t i = 0; i < sel->dropped.n; i++) {
-			json_t *o = json_object();
-			set_path(o, "path", sel->dropped.items[i]);
-			json_object_set_new(o, "why", json_str(sel->dropped_why.items[i]));
-			json_array_append_new(dropped, o);
-		}
-		json_object_set_new(root, "dropped", dropped);
-	}
-	for (size_t i = 0; i < p->warnings.n; i++)
-		json_array_append_new(warnings, json_str(p->warnings.items[i]));
-	for (size_t i = 0; i < sel->warnings.n; i++)
-		json_array_append_new(warnings, json_str(sel->warnings.items[i]));
-	json_object_set_new(root, "warnings", warnings);
+static void json_costs(impact_jsonw *w, const impact_report_ctx *ctx)
+{
+	const impact_project *p = ctx->project;
+	static const char *const names[] = { "diff", "parse", "graph", "select", "total" };
+	double ms[5] = { ctx->ms_diff, p->ms_parse, p->ms_graph, ctx->selection->ms_select,
+	                 ctx->ms_total };
+	uint32_t ntest = 0;
 
-	{
-		uint32_t ntest = 0;
-		for (uint32_t i = 0; i < p->nfiles; i++)
-			ntest += !!(p->files[i].flags & IMPACT_PF_TEST);
-		json_object_set_new(counts, "python_files", json_integer(p->nfiles));
-		json_object_set_new(counts, "test_files", json_integer(ntest));
-		json_object_set_new(counts, "edges", json_integer((json_int_t)impact_graph_edge_count(p->graph)));
+	impact_jsonw_key(w, "counts");
+	impact_jsonw_object(w);
+	for (uint32_t i = 0; i < p->nfiles; i++)
+		ntest += !!(p->files[i].flags & IMPACT_PF_TEST);
+	put_int(w, "python_files", p->nfiles);
+	put_int(w, "test_files", ntest);
+	put_int(w, "edges", (long long)impact_graph_edge_count(p->graph));
+	impact_jsonw_end(w);
+	impact_jsonw_key(w, "timings_ms");
+	impact_jsonw_object(w);
+	for (size_t i = 0; i < 5; i++) {
+		impact_jsonw_key(w, names[i]);
+		impact_jsonw_real(w, ms[i]);
 	}
-	json_object_set_new(root, "counts", counts);
-	json_object_set_new(timings, "diff", json_real(ctx->ms_diff));
-	json_object_set_new(timings, "parse", json_real(p->ms_parse));
-	json_object_set_new(timings, "graph", json_real(p->ms_graph));
-	json_object_set_new(timings, "select", json_real(sel->ms_select));
-	json_object_set_new(timings, "total", json_real(ctx->ms_total));
 	/*
 	 * With the costs, not the counts: files whose symbols were loaded to
 	 * answer (a warm run loads only what its walk needs), which differs
 	 * with and without the cache while the answer does not.
 	 */
-	json_object_set_new(timings, "facts_loaded", json_integer((json_int_t)p->facts_loaded));
-	json_object_set_new(root, "timings_ms", timings);
+	put_int(w, "facts_loaded", (long long)p->facts_loaded);
+	impact_jsonw_end(w);
+}
+
+/* The whole report, written as it is walked (see jsonw.h). */
+static void json_report(impact_buf *out, const impact_report_ctx *ctx, bool pretty)
+{
+	const impact_selection *sel = ctx->selection;
+	const impact_project *p = ctx->project;
+	impact_u32vec chain = { 0 };
+	impact_jsonw w;
+
+	impact_jsonw_init(&w, out, pretty);
+	impact_jsonw_object(&w);
+	put_int(&w, "version", 1);
+	if (ctx->range) {
+		impact_jsonw_key(&w, "range");
+		impact_jsonw_object(&w);
+		put_str(&w, "old", ctx->range->old_label);
+		put_str(&w, "new", ctx->range->new_label);
+		impact_jsonw_end(&w);
+	}
+	json_changed(&w, sel);
+	impact_jsonw_key(&w, "full_suite");
+	impact_jsonw_bool(&w, sel->full_suite);
+	put_str(&w, "full_suite_reason", sel->full_reason);
+	impact_jsonw_key(&w, "selected");
+	impact_jsonw_array(&w);
+	for (size_t i = 0; i < sel->ntests; i++)
+		json_selected(&w, ctx, &sel->tests[i], &chain);
+	impact_jsonw_end(&w);
+	if (sel->dropped.n) {
+		impact_jsonw_key(&w, "dropped");
+		impact_jsonw_array(&w);
+		for (size_t i = 0; i < sel->dropped.n; i++) {
+			impact_jsonw_object(&w);
+			put_path(&w, "path", sel->dropped.items[i]);
+			put_str(&w, "why", sel->dropped_why.items[i]);
+			impact_jsonw_end(&w);
+		}
+		impact_jsonw_end(&w);
+	}
+	impact_jsonw_key(&w, "warnings");
+	impact_jsonw_array(&w);
+	for (size_t i = 0; i < p->warnings.n; i++)
+		impact_jsonw_string(&w, p->warnings.items[i]);
+	for (size_t i = 0; i < sel->warnings.n; i++)
+		impact_jsonw_string(&w, sel->warnings.items[i]);
+	impact_jsonw_end(&w);
+	json_costs(&w, ctx);
+	impact_jsonw_end(&w);
 	impact_u32vec_release(&chain);
-	return root;
+}
+
+json_t *impact_report_json_doc(const impact_report_ctx *ctx)
+{
+	impact_buf text = IMPACT_BUF_INIT;
+	json_t *doc;
+	json_report(&text, ctx, false);
+	/* Read back: the writer's output is valid JSON by construction. */
+	doc = json_loadb(text.ptr, text.size, 0, NULL);
+	impact_buf_release(&text);
+	return doc ? doc : json_object();
 }
 
 int impact_report_json(impact_buf *out, const impact_report_ctx *ctx, bool pretty)
 {
-	json_t *root = impact_report_json_doc(ctx);
-	char *text = json_dumps(root, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER);
-	int rc = 0;
-	if (!text) {
-		rc = impact_error_set(IMPACT_ERROR, "cannot render the JSON report");
-	} else {
-		impact_buf_puts(out, text);
-		impact_buf_putc(out, '\n');
-		free(text);
-	}
-	json_decref(root);
-	return rc;
+	json_report(out, ctx, pretty);
+	impact_buf_putc(out, '\n');
+	return 0;
 }

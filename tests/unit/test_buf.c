@@ -8,10 +8,12 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "jsonw.h"
 #include "graph.h"
 #include "path.h"
 #include "strpool.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +277,88 @@ static void u32vec__sort_unique(void **state)
 	impact_u32vec_release(&v);
 }
 
+/* The writer's document, against jansson's rendering of the same tree, pretty and compact. */
+static void jsonw__matches_jansson(void **state)
+{
+	static const char *const strings[] = {
+		"plain", "", "quote \" back \\ slash", "ctl \n\t\r\b\f \x01 \x1f end",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d", "del \x7f / slash",
+	};
+	(void)state;
+	for (int pretty = 0; pretty < 2; pretty++) {
+		impact_buf b = IMPACT_BUF_INIT;
+		impact_jsonw w;
+		json_t *root = json_object(), *arr = json_array(), *nested = json_object();
+		char *want;
+		impact_jsonw_init(&w, &b, pretty);
+		impact_jsonw_object(&w);
+		impact_jsonw_key(&w, "strings");
+		impact_jsonw_array(&w);
+		for (size_t i = 0; i < sizeof(strings) / sizeof(*strings); i++) {
+			impact_jsonw_string(&w, strings[i]);
+			json_array_append_new(arr, json_string(strings[i]));
+		}
+		impact_jsonw_end(&w);
+		json_object_set_new(root, "strings", arr);
+		impact_jsonw_key(&w, "empty_array");
+		impact_jsonw_array(&w);
+		impact_jsonw_end(&w);
+		json_object_set_new(root, "empty_array", json_array());
+		impact_jsonw_key(&w, "empty_object");
+		impact_jsonw_object(&w);
+		impact_jsonw_end(&w);
+		json_object_set_new(root, "empty_object", json_object());
+		impact_jsonw_key(&w, "nested");
+		impact_jsonw_object(&w);
+		impact_jsonw_key(&w, "n");
+		impact_jsonw_int(&w, -42);
+		impact_jsonw_key(&w, "t");
+		impact_jsonw_bool(&w, true);
+		impact_jsonw_key(&w, "f");
+		impact_jsonw_bool(&w, false);
+		impact_jsonw_key(&w, "z");
+		impact_jsonw_null(&w);
+		impact_jsonw_key(&w, "s");
+		impact_jsonw_string(&w, NULL);
+		impact_jsonw_end(&w);
+		json_object_set_new(nested, "n", json_integer(-42));
+		json_object_set_new(nested, "t", json_true());
+		json_object_set_new(nested, "f", json_false());
+		json_object_set_new(nested, "z", json_null());
+		json_object_set_new(nested, "s", json_null());
+		json_object_set_new(root, "nested", nested);
+		impact_jsonw_end(&w);
+		want = json_dumps(root, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER);
+		assert_string_equal(b.ptr, want);
+		free(want);
+		json_decref(root);
+		impact_buf_release(&b);
+	}
+}
+
+/* Bytes that are not UTF-8 become U+FFFD; reals read back as written and stay reals. */
+static void jsonw__repairs_and_reals(void **state)
+{
+	impact_buf b = IMPACT_BUF_INIT;
+	impact_jsonw w;
+	json_t *doc;
+	(void)state;
+	impact_jsonw_init(&w, &b, false);
+	impact_jsonw_array(&w);
+	impact_jsonw_string(&w, "a\xff" "b\xc3");
+	impact_jsonw_real(&w, 0.1);
+	impact_jsonw_real(&w, 2.0);
+	impact_jsonw_real(&w, 1.0 / 3.0);
+	impact_jsonw_end(&w);
+	assert_memory_equal(b.ptr, "[\"a\xef\xbf\xbd" "b\xef\xbf\xbd\",0.1,2.0,", 19);
+	doc = json_loads(b.ptr, 0, NULL);
+	assert_non_null(doc);
+	assert_true(json_is_real(json_array_get(doc, 2)));
+	assert_true(json_real_value(json_array_get(doc, 3)) == 1.0 / 3.0);
+	json_decref(doc);
+	impact_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +372,8 @@ int main(void)
 		cmocka_unit_test(error__convention),
 		cmocka_unit_test(path__join_base_suffix),
 		cmocka_unit_test(u32vec__sort_unique),
+		cmocka_unit_test(jsonw__matches_jansson),
+		cmocka_unit_test(jsonw__repairs_and_reals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
