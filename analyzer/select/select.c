@@ -350,12 +350,12 @@ static bool imports_decide(const impact_selection *sel, const impact_changeset *
  * True, with `why` empty, when impact cannot tell what they import.
  */
 static bool examples_reached(impact_buf *why, const impact_project *p, const uint32_t *reach,
-                             const impact_buf *text)
+                             impact_textdoctest_set *set, size_t i)
 {
 	impact_u32vec ids = { 0 };
 	bool hit = false;
 	impact_buf_clear(why);
-	if (!impact_textdoctest_imports(&ids, p, text->ptr, text->size)) {
+	if (!impact_textdoctest_set_imports(&ids, set, p, i)) {
 		impact_u32vec_release(&ids);
 		return true;
 	}
@@ -383,7 +383,7 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 {
 	bool any = b->sel->full_suite || may_reach_doctests(b->sel, changes->n);
 	bool narrow = !b->sel->full_suite && reach && imports_decide(b->sel, changes);
-	impact_buf text = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
+	impact_buf why = IMPACT_BUF_INIT;
 	impact_textdoctest_set set;
 	/* One read transaction for the memo of every file (pygments has 587). */
 	impact_cache_read_begin(p->cache);
@@ -398,9 +398,9 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 		if (!changed && !any)
 			continue;
 		impact_buf_clear(&why);
-		if (!(has = impact_textdoctest_set_read(&text, &set, p, i)))
+		if (!(has = impact_textdoctest_set_has(&set, p, i)))
 			continue;
-		if (has > 0 && !changed && narrow && !examples_reached(&why, p, reach, &text))
+		if (has > 0 && !changed && narrow && !examples_reached(&why, p, reach, &set, i))
 			continue;
 		impact_error_clear();
 		before = b->sel->ntests;
@@ -418,7 +418,6 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 	impact_cache_read_end(p->cache);
 	impact_textdoctest_set_save(&set, p);
 	impact_textdoctest_set_release(&set);
-	impact_buf_release(&text);
 	impact_buf_release(&why);
 }
 

@@ -15,6 +15,7 @@
  */
 #include "textdoctest.h"
 
+#include "bytes.h"
 #include "cache.h"
 #include "pyimports.h"
 #include "resolve.h"
@@ -69,20 +70,23 @@ static void resolve_name(impact_u32vec *out, impact_resolver *r, const char *mod
 	impact_buf dotted = IMPACT_BUF_INIT;
 	impact_resolver_resolve_name(r, mod, out);
 	/* `from a import b`: b may be a submodule. */
-	if (name && strcmp(name, "*")) {
+	if (*name && strcmp(name, "*")) {
 		impact_buf_printf(&dotted, "%s.%s", mod, name);
 		impact_resolver_resolve_name(r, dotted.ptr, out);
 	}
 	impact_buf_release(&dotted);
 }
 
-int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, const char *text,
-                               size_t len)
+/*
+ * What the examples import, by name, into `names`: "module\0name\0" per
+ * import ("" for the name of a plain import). 1 when that is all they
+ * can run, 0 when impact cannot tell (see impact_textdoctest_imports).
+ */
+static int example_names(impact_buf *names, const char *text, size_t len)
 {
 	impact_buf code = IMPACT_BUF_INIT;
 	impact_pyparser *parser = NULL;
 	impact_pyfacts *facts = NULL;
-	impact_resolver *r;
 	int known = 0;
 
 	example_code(&code, text, len);
@@ -90,7 +94,7 @@ int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, cons
 		known = 1; /* no example: it imports nothing */
 		goto done;
 	}
-	if (!(r = impact_project_resolver(p)) || !(parser = impact_pyparser_new()) ||
+	if (!(parser = impact_pyparser_new()) ||
 	    impact_pyfacts_extract(&facts, parser, code.ptr, code.size) < 0)
 		goto done;
 	if (facts->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_DYNAMIC_IMPORT |
@@ -103,7 +107,11 @@ int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, cons
 		const impact_import *imp = &facts->imports[i];
 		if (imp->level || imp->kind == IMPACT_IMPORT_DYNAMIC)
 			goto done;
-		resolve_name(out, r, imp->module, imp->kind == IMPACT_IMPORT_FROM ? imp->name : NULL);
+		impact_buf_put(names, imp->module, strlen(imp->module) + 1);
+		if (imp->kind == IMPACT_IMPORT_FROM)
+			impact_buf_put(names, imp->name, strlen(imp->name) + 1);
+		else
+			impact_buf_putc(names, '\0');
 	}
 	known = 1;
 done:
@@ -111,6 +119,34 @@ done:
 	impact_pyfacts_free(facts);
 	impact_pyparser_free(parser);
 	impact_buf_release(&code);
+	return known;
+}
+
+/* Resolve example_names' list against the project; 0 without a resolver. */
+static int resolve_names(impact_u32vec *out, const impact_project *p, const char *names, size_t len)
+{
+	impact_resolver *r = impact_project_resolver(p);
+	const char *at = names, *end = names + len;
+	if (!r) {
+		impact_error_clear();
+		return 0;
+	}
+	while (at < end) {
+		const char *mod = at, *name = mod + strlen(mod) + 1;
+		if (name >= end)
+			return 0; /* damaged */
+		resolve_name(out, r, mod, name);
+		at = name + strlen(name) + 1;
+	}
+	return 1;
+}
+
+int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, const char *text,
+                               size_t len)
+{
+	impact_buf names = IMPACT_BUF_INIT;
+	int known = example_names(&names, text, len) && resolve_names(out, p, names.ptr, names.size);
+	impact_buf_release(&names);
 	return known;
 }
 
@@ -227,25 +263,98 @@ void impact_textdoctest_set_load(impact_textdoctest_set *s, const impact_project
 	s->loaded = impact_xstrdup(s->state);
 }
 
-int impact_textdoctest_set_read(impact_buf *text, impact_textdoctest_set *s,
-                                const impact_project *p, size_t i)
+/* Entry i's text into s->text, unless it is there already. */
+static int read_text(impact_textdoctest_set *s, const impact_project *p, size_t i)
 {
-	const impact_entry *e = s->entries[i];
-	impact_buf_clear(text);
-	if (s->state[i] == '0')
+	if (s->text_of == i + 1)
 		return 0;
-	if (s->state[i] == '?' && known_without_examples(p, e)) {
+	s->text_of = 0;
+	impact_buf_clear(&s->text);
+	if (impact_snapshot_read(&s->text, p->snap, s->entries[i]) < 0) {
+		impact_error_clear();
+		return -1;
+	}
+	s->text_of = i + 1;
+	return 0;
+}
+
+int impact_textdoctest_set_has(impact_textdoctest_set *s, const impact_project *p, size_t i)
+{
+	if (s->state[i] == '0' || s->state[i] == '1')
+		return s->state[i] == '1';
+	if (known_without_examples(p, s->entries[i])) {
 		s->state[i] = '0';
 		return 0;
 	}
-	if (impact_snapshot_read(text, p->snap, e) < 0) {
-		impact_error_clear();
-		s->state[i] = '?';
+	if (read_text(s, p, i) < 0)
 		return -1;
-	}
-	s->fresh[i] = s->state[i] == '?';
-	s->state[i] = text->ptr && memmem(text->ptr, text->size, ">>>", 3) ? '1' : '0';
+	s->fresh[i] = true;
+	s->state[i] = s->text.ptr && memmem(s->text.ptr, s->text.size, ">>>", 3) ? '1' : '0';
 	return s->state[i] == '1';
+}
+
+/*
+ * The names a text's examples import are remembered per blob too, under
+ * a key of their own: '1' and example_names' list, or '0' for "cannot
+ * tell". A warm run then neither reads nor parses the texts with examples.
+ */
+static void names_key(git_oid *key, const git_oid *blob)
+{
+	static const char prefix[] = "impact: what a doctest text's examples import\n";
+	unsigned char buf[sizeof(prefix) - 1 + GIT_OID_RAWSZ];
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	memcpy(buf + sizeof(prefix) - 1, blob->id, GIT_OID_RAWSZ);
+	if (git_odb_hash(key, buf, sizeof(buf), GIT_OBJECT_BLOB) < 0)
+		memset(key, 0, sizeof(*key));
+}
+
+int impact_textdoctest_set_imports(impact_u32vec *out, impact_textdoctest_set *s,
+                                   const impact_project *p, size_t i)
+{
+	impact_buf v = IMPACT_BUF_INIT;
+	git_oid key;
+	int known;
+
+	names_key(&key, &s->entries[i]->oid);
+	if (p->cache && impact_cache_get(p->cache, &key, &v) == 0 && v.size &&
+	    (v.ptr[0] == '0' || v.ptr[0] == '1')) {
+		known = v.ptr[0] == '1' && resolve_names(out, p, v.ptr + 1, v.size - 1);
+		impact_buf_release(&v);
+		return known;
+	}
+	impact_error_clear();
+	impact_buf_clear(&v);
+	if (read_text(s, p, i) < 0)
+		return 0;
+	impact_buf_putc(&v, '1');
+	known = example_names(&v, s->text.ptr, s->text.size);
+	if (!known)
+		impact_buf_sets(&v, "0");
+	/* Remembered at _set_save, in the write transaction. */
+	impact_buf_put(&s->pending, key.id, GIT_OID_RAWSZ);
+	impact_bytes_put_u32(&s->pending, (uint32_t)v.size);
+	impact_buf_put(&s->pending, v.ptr, v.size);
+	known = known && resolve_names(out, p, v.ptr + 1, v.size - 1);
+	impact_buf_release(&v);
+	return known;
+}
+
+/* The names learnt in this run (see impact_textdoctest_set_imports). */
+static void save_names(impact_textdoctest_set *s, impact_cache *cache)
+{
+	impact_bytes_reader r = { (const unsigned char *)s->pending.ptr,
+	                          (const unsigned char *)s->pending.ptr + s->pending.size, false };
+	while (r.p < r.end) {
+		const unsigned char *id = impact_bytes_get(&r, GIT_OID_RAWSZ);
+		uint32_t len = impact_bytes_get_u32(&r);
+		const unsigned char *value = impact_bytes_get(&r, len);
+		git_oid key;
+		if (r.bad)
+			break;
+		memcpy(key.id, id, GIT_OID_RAWSZ);
+		if (impact_cache_put(cache, &key, value, len) < 0)
+			break;
+	}
 }
 
 void impact_textdoctest_set_save(impact_textdoctest_set *s, const impact_project *p)
@@ -257,13 +366,15 @@ void impact_textdoctest_set_save(impact_textdoctest_set *s, const impact_project
 			without[nwithout++] = s->entries[i];
 	impact_textdoctest_remember(p, without, nwithout);
 	free(without);
-	if (!s->n || !p->cache || !s->loaded || !strcmp(s->loaded, s->state) ||
-	    impact_cache_begin(p->cache) < 0) {
+	if (!s->n || !p->cache || !s->loaded ||
+	    (!strcmp(s->loaded, s->state) && !s->pending.size) || impact_cache_begin(p->cache) < 0) {
 		impact_error_clear();
 		return;
 	}
-	if (impact_cache_put(p->cache, &s->key, s->state, s->n) == 0)
-		impact_cache_commit(p->cache);
+	save_names(s, p->cache);
+	if (strcmp(s->loaded, s->state))
+		impact_cache_put(p->cache, &s->key, s->state, s->n);
+	impact_cache_commit(p->cache);
 	impact_error_clear();
 }
 
@@ -273,5 +384,7 @@ void impact_textdoctest_set_release(impact_textdoctest_set *s)
 	free(s->state);
 	free(s->loaded);
 	free(s->fresh);
+	impact_buf_release(&s->text);
+	impact_buf_release(&s->pending);
 	memset(s, 0, sizeof(*s));
 }

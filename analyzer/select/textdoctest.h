@@ -37,10 +37,11 @@ int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, cons
 
 /*
  * The doctest text files of a snapshot, read as one set: the parse cache
- * remembers per set which ones hold an example, so a warm run makes one
- * lookup for them all. Load, read each candidate with _set_read (as
- * impact_textdoctest_read: 1, 0 or -1), save what was learnt, release.
- * The caller owns the set; `entries` point into the project's snapshot.
+ * remembers per set which ones hold an example, and per text what its
+ * examples import, so a warm run makes one lookup for the set and one
+ * per text with examples, and reads none. Load, ask _set_has and
+ * _set_imports per candidate, save what was learnt, release. The caller
+ * owns the set; `entries` point into the project's snapshot.
  */
 typedef struct impact_textdoctest_set {
 	const impact_entry **entries; /* the candidates, in snapshot order */
@@ -49,11 +50,17 @@ typedef struct impact_textdoctest_set {
 	char *loaded;                 /* `state` as the cache gave it (NULL: no cache) */
 	bool *fresh;                  /* read in this run, and unknown before */
 	git_oid key;
+	impact_buf text;              /* the last candidate read, */
+	size_t text_of;               /* its index + 1 (0: none) */
+	impact_buf pending;           /* imports learnt, to remember at _set_save */
 } impact_textdoctest_set;
 
 void impact_textdoctest_set_load(impact_textdoctest_set *s, const impact_project *p);
-int impact_textdoctest_set_read(impact_buf *text, impact_textdoctest_set *s,
-                                const impact_project *p, size_t i);
+/* Does candidate i hold an example? As impact_textdoctest_read: 1, 0, -1. */
+int impact_textdoctest_set_has(impact_textdoctest_set *s, const impact_project *p, size_t i);
+/* Candidate i's imports, as impact_textdoctest_imports: 1, or 0 "cannot tell". */
+int impact_textdoctest_set_imports(impact_u32vec *out, impact_textdoctest_set *s,
+                                   const impact_project *p, size_t i);
 void impact_textdoctest_set_save(impact_textdoctest_set *s, const impact_project *p);
 void impact_textdoctest_set_release(impact_textdoctest_set *s);
 
