@@ -126,7 +126,7 @@ static void walk_to_fixpoint(walker *w, impact_precise *pr)
 	const impact_project *p = w->p;
 	impact_u32vec seeds = { 0 };
 
-	while (!w->gave_up) {
+	while (!w->gave_up && !w->covered) {
 		w->new_seed = false;
 		precise_run_queue(w);
 		precise_dynamic_functions(w);
@@ -140,10 +140,57 @@ static void walk_to_fixpoint(walker *w, impact_precise *pr)
 		precise_lazy_importers(w, &pr->reach);
 		precise_run_queue(w);
 		precise_unnamed_functions(w);
-		if (w->gave_up || (!w->new_seed && w->qhead == w->nqueue))
+		if (w->gave_up || w->covered || (!w->new_seed && w->qhead == w->nqueue))
 			break;
 	}
 	impact_u32vec_release(&seeds);
+}
+
+/* Does a reached function of test module id select it (as explain_tests decides)? */
+static bool test_hit(const walker *w, uint32_t id)
+{
+	const impact_pyfile *f = &w->p->files[id];
+	if ((f->flags & IMPACT_PF_DOCTEST) && !(f->flags & IMPACT_PF_HAS_DOCTESTS))
+		return false;
+	for (uint32_t node = w->base[id]; node < w->base[id + 1]; node++)
+		if (w->hit[node])
+			return true;
+	return false;
+}
+
+/*
+ * Has the walk found all it can? What it has found so far (the seeds'
+ * import-time reach, into `out`, and the test modules it reached) only
+ * grows, and the answer never leaves the whole-module bound: once the
+ * first holds every test module and every collecting hook the bound
+ * reaches, the rest of the walk cannot change the selection. On
+ * dist-packages most one-function changes reach pytest's and django's
+ * getattr by a computed name, then thousands of functions: the walk now
+ * stops with the answer instead of giving up at MAX_TARGETS.
+ */
+bool precise_covers_bound(walker *w, impact_reach *out)
+{
+	const impact_project *p = w->p;
+	impact_u32vec seeds = { 0 };
+	bool cover = true;
+
+	for (uint32_t id = 0; id < p->nfiles; id++)
+		if (w->seed[id])
+			impact_u32vec_push(&seeds, id);
+	impact_reach_release(out);
+	impact_graph_dependents(out, p->graph, seeds.v, seeds.n, w->skip_kinds);
+	impact_u32vec_release(&seeds);
+	for (uint32_t id = 0; id < p->nfiles && cover; id++)
+		if ((p->files[id].flags & IMPACT_PF_TEST) && !(p->files[id].flags & IMPACT_PF_GHOST) &&
+		    w->bound[id] != UINT32_MAX && out->dist[id] == UINT32_MAX && !test_hit(w, id))
+			cover = false;
+	for (size_t i = 0; i < p->collectors.n && cover; i++) {
+		const impact_collector *c = &p->collectors.v[i];
+		if ((w->bound[c->module] != UINT32_MAX || w->bound[c->scope] != UINT32_MAX) &&
+		    out->dist[c->module] == UINT32_MAX && out->dist[c->scope] == UINT32_MAX)
+			cover = false;
+	}
+	return cover;
 }
 
 /*
@@ -312,8 +359,11 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	walker_init(&w, pr, p, changes, skip_kinds, bound);
 	start_from_changes(&w, pr, changes, repo, cache, extra_seeds, nextra);
 	pr->seeds_cover = !detail && !w.gave_up && seeds_cover_bound(&w, pr);
+	if (!detail && bound)
+		w.cover_reach = &pr->reach;
 	if (!pr->seeds_cover)
 		walk_to_fixpoint(&w, pr);
+	pr->walk_covered = w.covered;
 	if (detail && w.gave_up && !pr->too_many_changes && !p->facts_lost) {
 		precise_widen_for_records(&w);
 		pr->wide_for_records = !p->facts_lost;

@@ -56,6 +56,9 @@ typedef struct impact_precise {
 	bool seeds_cover;     /* the changed modules' import-time reach already held every
 	                         test the whole-module walk reaches: nothing for a reference
 	                         walk to narrow, none made (hits, caches, hooks unknown) */
+	bool walk_covered;    /* the walk stopped once what it had found selected every test
+	                         and collector the whole-module walk reaches (hits past that
+	                         point, caches and hooks unknown) */
 	impact_strlist cached_keys; /* every such function reached, "path\nqual" */
 	impact_strlist cache_readers; /* every function naming one of them, "path\nqual":
 	                                 it may read a result another test computed */

@@ -25,6 +25,8 @@ void precise_classes_free(classes *c)
 	free(c->wild_sees);
 	if (c->named)
 		precise_index_release(&c->names);
+	if (c->by_name.buckets)
+		precise_index_release(&c->by_name);
 	impact_u32vec_release(&c->wilds);
 	free(c->file);
 	free(c->node);
@@ -127,6 +129,12 @@ void precise_build_classes(walker *w)
 			c->n++;
 		}
 	}
+	/* By name, for the bases impact cannot follow (below): one lookup, not a scan of all. */
+	precise_index_init(&c->by_name, c->n);
+	for (uint32_t j = 0; j < c->n; j++) {
+		const char *last = last_part(sym(facts_of(w, c->file[j]), c->node[j] - w->base[c->file[j]])->name);
+		precise_index_add(&c->by_name, last, strlen(last), c->file[j], j);
+	}
 	c->wild = impact_xcalloc((size_t)c->n + 1, sizeof(bool));
 	c->parents = impact_xcalloc((size_t)c->n + 1, sizeof(impact_u32vec));
 	c->children = impact_xcalloc((size_t)c->n + 1, sizeof(impact_u32vec));
@@ -181,12 +189,10 @@ void precise_build_classes(walker *w)
 				{
 					uint32_t only = NONE, count = 0;
 					const char *want = last_part(r->text);
-					for (uint32_t j = 0; j < c->n && count < 2; j++) {
-						uint32_t fj = c->file[j];
-						if (!strcmp(last_part(sym(facts_of(w, fj), c->node[j] - w->base[fj])->name), want)) {
-							only = j;
-							count++;
-						}
+					for (uint32_t e = precise_index_first(&c->by_name, want); e != NONE && count < 2;
+					     e = precise_index_next(&c->by_name, e)) {
+						only = c->by_name.v[e].index;
+						count++;
 					}
 					if (count == 1) {
 						impact_u32vec_push(&c->parents[k], only);

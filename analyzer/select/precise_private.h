@@ -127,6 +127,15 @@ typedef struct walker {
 	uint32_t *lazy_from, *lazy_to; /* per file: its triples in lazy, NONE until resolved */
 	bool gave_up;
 	bool indexed;
+	/*
+	 * Where to stop early (precise_covers_bound): unless records will
+	 * read the whole walk, every COVER_EVERY targets the walk checks
+	 * whether what it has found already selects every test the bound
+	 * does; cover_reach (NULL: never checks) then keeps the seeds' reach.
+	 */
+	impact_reach *cover_reach;
+	size_t next_cover_check;
+	bool covered;
 	/* Star imports by the module they import: importers of file m are
 	 * star_by[star_at[m] .. star_at[m + 1]), in (file, import) order. */
 	uint32_t *star_at, *star_by;
@@ -249,6 +258,7 @@ typedef struct classes {
 	uint8_t **wild_sees;     /* per entry of wilds: files its module may see (may_see), NULL until asked */
 	index_t names;           /* last name part of every symbol in reach, built on first use */
 	bool named;
+	index_t by_name;         /* every class by the last part of its name (entries: file, class) */
 	impact_u32vec *parents;  /* per class: classes of its bases */
 	impact_u32vec *children; /* per class */
 	uint32_t *of_node;       /* per node: its class index, or NONE */
@@ -316,6 +326,7 @@ void precise_note_cached(walker *w, uint32_t file, uint32_t s);
 void precise_push_target(walker *w, uint32_t file, const char *name, uint32_t node);
 void precise_make_seed(walker *w, uint32_t file, uint32_t via);
 void precise_run_queue(walker *w);
+bool precise_covers_bound(walker *w, impact_reach *out);
 void precise_widen_for_records(walker *w);
 void precise_ga_buckets_free(struct ga_buckets *b);
 void precise_module_level_callers(walker *w, impact_u32vec *out);

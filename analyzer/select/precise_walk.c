@@ -11,6 +11,8 @@
 #include "precise_private.h"
 
 #define MAX_TARGETS 2000
+/* Targets between two checks that the walk has found all it can (precise_covers_bound). */
+#define COVER_EVERY 250
 
 static uint64_t hash_str(const char *s)
 {
@@ -511,7 +513,12 @@ void precise_widen_for_records(walker *w)
 
 void precise_run_queue(walker *w)
 {
-	while (w->qhead < w->nqueue && !w->gave_up) {
+	while (w->qhead < w->nqueue && !w->gave_up && !w->covered) {
+		if (w->cover_reach && (w->qhead >= w->next_cover_check || w->qhead >= MAX_TARGETS)) {
+			w->next_cover_check = w->qhead + COVER_EVERY;
+			if ((w->covered = precise_covers_bound(w, w->cover_reach)))
+				return;
+		}
 		if (w->qhead >= MAX_TARGETS) {
 			/* Reaching this much is reaching nearly everything: stop, and let
 			 * whole-module selection answer (it bounds this walk anyway). */

@@ -262,6 +262,54 @@ def test_a_change_module_level_code_runs_needs_no_reference_walk(repo):
     assert "runs changed code: lib/core.py:<module> -> lib/core.py:register" in explain
 
 
+def fanout_project(repo, extra=None):
+    """lib/core.py's work() is called by 105 functions in each of 20
+    modules (2,100 callers, no test imports them); each test file calls
+    work() itself."""
+    files = {"lib/__init__.py": "",
+             "lib/core.py": "def work(x):\n    return x\n"}
+    for m in range(20):
+        body = "".join(f"\n\ndef f{k}():\n    return work({k})\n" for k in range(105))
+        files[f"lib/m{m}.py"] = "from lib.core import work\n" + body
+        files[f"tests/test_m{m}.py"] = ("from lib.core import work\n\n\n"
+                                        f"def test_m():\n    assert work({m}) == {m}\n")
+    files.update(extra or {})
+    repo.write_many(files)
+    repo.commit("fan-out")
+    core = repo.path / "lib/core.py"
+    core.write_text(core.read_text().replace("    return x\n", "    x += 0\n    return x\n"))
+    repo.commit("work changed")
+
+
+def test_a_walk_stops_once_it_has_selected_all_it_can(repo):
+    """2,100 functions call the changed one: the walk used to stop at 2,000
+    and say 'whole modules decided'. What it has found only grows and never
+    leaves the whole-module bound, so once it already selects every test
+    that bound holds, it stops with that answer: the same tests, no
+    warning."""
+    fanout_project(repo)
+    r = repo.impact("--json", "HEAD~1..")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert sorted(t["path"] for t in out["selected"]) == sorted(
+        f"tests/test_m{m}.py" for m in range(20))
+    assert out["warnings"] == []
+    explain = repo.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "lib/core.py:work" in explain
+
+
+def test_a_walk_that_has_not_selected_all_it_can_still_gives_up_wide(repo):
+    """The same fan-out with a test that imports a caller's module but calls
+    nothing: the walk never selects it, so it cannot stop early; at its limit
+    it gives up and whole modules decide, that test included (safe)."""
+    fanout_project(repo, {"tests/test_idle.py": "from lib import m0\n\n\n"
+                                                "def test_idle():\n    assert m0\n"})
+    r = repo.impact("--json", "HEAD~1..")
+    out = json.loads(r.stdout)
+    assert "tests/test_idle.py" in [t["path"] for t in out["selected"]]
+    assert any("whole modules decided" in w for w in out["warnings"]), out["warnings"]
+
+
 def test_a_change_module_level_code_runs_reaches_lazy_importers(repo):
     """The same shape with a test importing the changed module in a function:
     a lazy import is no module-level edge, so the import-time reach does
