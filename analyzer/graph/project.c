@@ -487,11 +487,18 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 	rc = impact_pytestcfg_load(&p->cfg, impact_snapshot_reader, snap);
 	if (rc < 0)
 		goto done;
-	if (opts->cache && !opts->nghosts && impact_snapshot_tree(snap)) {
-		if (load_cached(out, p, opts->cache))
+	if (opts->cache && !opts->nghosts) {
+		bool tree = impact_snapshot_tree(snap) != NULL;
+		if (tree && load_cached(out, p, opts->cache))
 			return 0;
+		/*
+		 * The work tree and the index have no graph of their own in the
+		 * cache, but HEAD's (the old side) patched with the edit is theirs:
+		 * a run before committing redoes the edited modules, not 6,000.
+		 */
 		if (patch_cached(out, p, opts)) {
-			store_cached(*out, opts->cache);
+			if (tree)
+				store_cached(*out, opts->cache);
 			return 0;
 		}
 	}

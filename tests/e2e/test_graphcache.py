@@ -286,6 +286,36 @@ def test_patched_graph_equals_a_full_build(repo):
             (graphs_dir(repo) / n).write_bytes(data)
 
 
+def test_work_tree_edits_patch_heads_graph(repo):
+    """Before a commit (the work tree, or --staged) there is no tree whose
+    graph the cache holds, but HEAD's patched with the edit is theirs: the
+    same chain of edits, uncommitted, parses only the edited modules where
+    the commit would patch, and answers as a build without the cache."""
+    make_base(repo)
+    nmods = len(py_blobs(repo))
+    for message, files, mode in CHAIN:
+        repo.write_many(files)
+        for args in ((), ("--staged",)):
+            if args:
+                repo.git("add", "-A")
+            for p in impact_dir(repo).glob("cache.sqlite*"):
+                p.unlink()  # the parse cache only: HEAD's graph stays
+            run_ok(repo, "--list", *args)
+            parsed = len(cached_oids(repo))
+            edited = len([p for p in files if p.endswith(".py")])
+            if mode == "patch":
+                # the edited modules, and the old sides the precise walk read
+                assert parsed <= 2 * edited, (message, args, parsed)
+            else:
+                assert parsed >= nmods, (message, args, parsed)
+            out, _ = run_ok(repo, "--explain", *args)
+            ref, _ = run_ok(repo, "--no-cache", "--explain", *args)
+            assert out == ref, (message, args)
+            assert json_doc(repo, *args) == json_doc(repo, "--no-cache", *args), (message, args)
+        repo.commit(message)
+        run_ok(repo, "--list", "HEAD~1..")  # HEAD's graph, for the next edit
+
+
 # ---- 2. changes that must build in full ------------------------------------
 
 def _add_module(repo):
