@@ -19,7 +19,7 @@
  * per string evidence u8 kind, u32 line, one string; then u32 nsymbols,
  * u32 nrefs, per symbol u8 kind, u16 flags (low byte first), six u32 (parent, start, end,
  * def, body start, body end lines) and its name, per reference u8 kind,
- * u32 symbol and its text; last a u32 FNV-1a of all bytes before it, so a
+ * u32 symbol and its text; last a u32 checksum of all bytes before it, so a
  * torn or damaged record is never taken for facts.
  */
 
@@ -33,14 +33,27 @@ static void put_str(impact_buf *b, const char *s)
 	impact_buf_puts(b, s);
 }
 
-static uint32_t fnv1a(const unsigned char *p, size_t n)
+/*
+ * The records' checksum, eight bytes per step (a byte-at-a-time FNV-1a
+ * was a twelfth of a warm run that reads every module's facts: 40 MB on
+ * dist-packages). Words are read little-endian, as the rest is written.
+ */
+static uint32_t checksum(const unsigned char *p, size_t n)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619u;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v = (uint64_t)p[i] | (uint64_t)p[i + 1] << 8 | (uint64_t)p[i + 2] << 16 |
+		             (uint64_t)p[i + 3] << 24 | (uint64_t)p[i + 4] << 32 |
+		             (uint64_t)p[i + 5] << 40 | (uint64_t)p[i + 6] << 48 |
+		             (uint64_t)p[i + 7] << 56;
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
 	}
-	return h;
+	for (; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
@@ -101,7 +114,7 @@ void impact_pyfacts_seal(void *data, size_t len)
 	uint32_t sum;
 	if (len < 4)
 		return;
-	sum = fnv1a(p, len - 4);
+	sum = checksum(p, len - 4);
 	for (int k = 0; k < 4; k++)
 		p[len - 4 + k] = (unsigned char)(sum >> (8 * k));
 }
@@ -246,7 +259,7 @@ static int open_facts(reader *r, uint32_t hdr[5], const unsigned char *p, size_t
 	r->p = p + len - 4;
 	r->end = p + len;
 	r->bad = false;
-	if (impact_bytes_get_u32(r) != fnv1a(p, len - 4))
+	if (impact_bytes_get_u32(r) != checksum(p, len - 4))
 		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (checksum)");
 	r->p = p + 4;
 	r->end = p + len - 4;
