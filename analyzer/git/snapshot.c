@@ -553,6 +553,11 @@ int impact_snapshot_list(impact_snapshot *s)
 	return s->list_error;
 }
 
+git_repository *impact_snapshot_repo(const impact_snapshot *s)
+{
+	return s->repo;
+}
+
 const git_tree *impact_snapshot_tree(const impact_snapshot *s)
 {
 	return s->kind == IMPACT_SNAPSHOT_TREE ? s->tree : NULL;

@@ -48,6 +48,9 @@ int impact_snapshot_open(impact_snapshot **out, git_repository *repo,
 
 void impact_snapshot_free(impact_snapshot *snap);
 
+/* The repository the snapshot reads (borrowed from its opener). */
+git_repository *impact_snapshot_repo(const impact_snapshot *snap);
+
 /*
  * A TREE snapshot is listed on first need (count, entry, has_dir; find
  * looks single paths up in the tree until then). List it now: 0, or the

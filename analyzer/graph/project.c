@@ -213,6 +213,33 @@ static impact_pyfacts *facts_for_patch(impact_project *p, const impact_entry *e)
 }
 
 /*
+ * The base tree's graph for a run of the work tree or the index, built
+ * and stored when the cache lacks it (or holds another version's): such a
+ * run stores no graph of its own (it has no tree id), so without this
+ * every run before the next commit stored would build in full. Costs one
+ * build of the base, from the parse cache the run fills anyway. True when
+ * built.
+ */
+static bool build_base_graph(impact_snapshot *snap, const impact_project_opts *opts)
+{
+	impact_project_opts bo = { 0 };
+	impact_snapshot *base = NULL;
+	impact_project *bp = NULL;
+	bool built;
+
+	bo.cache = opts->cache;
+	bo.nthreads = opts->nthreads;
+	built = impact_snapshot_open(&base, impact_snapshot_repo(snap), IMPACT_SNAPSHOT_TREE,
+	                             opts->base_tree) == 0 &&
+	        impact_project_build(&bp, base, &bo) == 0;
+	if (!built)
+		impact_error_clear(); /* then this run builds in full, as it would have */
+	impact_project_free(bp);
+	impact_snapshot_free(base);
+	return built;
+}
+
+/*
  * This tree's graph from the old tree's, for a change patchable() allows:
  * the changed modules' new facts, and their own out-edges made again
  * (file_edges); every other edge is kept. A module whose new facts mean
@@ -231,8 +258,11 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 	bool ok = true;
 	edge_ctx x;
 
-	if (!cs || !opts->base_tree || !patchable(cs) ||
-	    !(q = read_cached(p, opts->cache, git_tree_id(opts->base_tree))))
+	if (!cs || !opts->base_tree || !patchable(cs))
+		return false;
+	if (!(q = read_cached(p, opts->cache, git_tree_id(opts->base_tree))) &&
+	    (impact_snapshot_tree(p->snap) || !build_base_graph(p->snap, opts) ||
+	     !(q = read_cached(p, opts->cache, git_tree_id(opts->base_tree)))))
 		return false;
 	read_conftest_ignores(q); /* no conftest changed: the old tree's are this one's */
 	for (size_t i = 0; i < cs->n && ok; i++) {

@@ -316,6 +316,25 @@ def test_work_tree_edits_patch_heads_graph(repo):
         run_ok(repo, "--list", "HEAD~1..")  # HEAD's graph, for the next edit
 
 
+def test_a_work_tree_run_stores_heads_graph_when_missing(repo):
+    """A run before committing stores no graph of its own; when HEAD's is
+    missing (a fresh clone, a cleared cache) it builds and stores HEAD's,
+    so that it and every later run patch it; the answer is a full build's."""
+    make_base(repo)
+    message, files, _ = CHAIN[0]
+    repo.write_many(files)
+    run_ok(repo, "cache", "clear")
+    assert graph_names(repo) == set()
+    out, _ = run_ok(repo, "--explain")
+    assert graph_names(repo) == {tree_of(repo)}
+    ref, _ = run_ok(repo, "--no-cache", "--explain")
+    assert out == ref
+    for p in impact_dir(repo).glob("cache.sqlite*"):
+        p.unlink()
+    run_ok(repo, "--list")
+    assert len(cached_oids(repo)) <= 2, "the next run patches: the edited module and its old side"
+
+
 # ---- 2. changes that must build in full ------------------------------------
 
 def _add_module(repo):
