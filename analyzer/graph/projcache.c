@@ -31,7 +31,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 9 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore */
+#define PROJCACHE_VERSION 10 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 
@@ -149,6 +149,9 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 		put_str(head, c->dir);
 		put_list(head, &c->suffixes);
 	}
+	impact_bytes_put_u32(head, (uint32_t)p->named.n);
+	for (size_t i = 0; i < p->named.n; i++)
+		impact_bytes_put_u32(head, p->named.v[i]);
 	while (head->size % 8)
 		impact_buf_putc(head, 0);
 	{
@@ -325,6 +328,18 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 		c.dir = impact_xstrdup(dir);
 		get_list(&r, &c.suffixes, &tmp);
 		IMPACT_PUSH(p->collectors.v, p->collectors.n, p->collectors.alloc, c);
+	}
+	{
+		uint32_t nnamed = impact_bytes_get_u32(&r);
+		if (nnamed > (size_t)(r.end - r.p) / 4)
+			r.bad = true;
+		for (uint32_t i = 0; i < nnamed && !r.bad; i++) {
+			uint32_t id = impact_bytes_get_u32(&r);
+			if (id >= n)
+				r.bad = true;
+			else
+				impact_u32vec_push(&p->named, id);
+		}
 	}
 	impact_buf_release(&tmp);
 	/* Only padding up to the arrays. */

@@ -242,10 +242,11 @@ static bool build_base_graph(impact_snapshot *snap, const impact_project_opts *o
 /*
  * This tree's graph from the old tree's, for a change patchable() allows:
  * the changed modules' new facts, and their own out-edges made again
- * (file_edges); every other edge is kept. A module whose new facts mean
- * more than its own edges (another signature: strings naming modules, a
- * dynamic import, a collect hook, doctests, a syntax error) makes it a
- * full build instead. The result is what a full build gives: the e2e
+ * (file_edges, and for an import by a computed name the edges to the
+ * modules strings name, kept with the graph); every other edge is kept.
+ * A module whose new facts mean more than its own edges (another
+ * signature: strings naming modules, a dynamic import come or gone, a
+ * collect hook, doctests, a syntax error) makes it a full build instead. The result is what a full build gives: the e2e
  * suite compares them.
  */
 static bool patch_cached(impact_project **out, impact_project *p, const impact_project_opts *opts)
@@ -282,7 +283,7 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 		if ((f->flags & (IMPACT_PF_UNKNOWN | IMPACT_PF_SYMLINK)) ||
 		    !(f->facts = facts_for_patch(q, f->entry)) ||
 		    (f->facts->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE |
-		                        IMPACT_PYFACTS_DYNAMIC_IMPORT | IMPACT_PYFACTS_COLLECT_HOOK)) ||
+		                        IMPACT_PYFACTS_COLLECT_HOOK)) ||
 		    project_global_signature(f->facts) != f->sig)
 			ok = false;
 		impact_u32vec_push(&ids, id);
@@ -311,6 +312,9 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 		for (size_t i = 0; i < ids.n; i++) {
 			changed[ids.v[i]] = true;
 			project_file_edges(q, &x, ids.v[i]);
+			/* Its signature is the old one: the modules strings name are too. */
+			if (q->files[ids.v[i]].facts->flags & IMPACT_PYFACTS_DYNAMIC_IMPORT)
+				project_dynamic_edges(q, &x, ids.v[i]);
 		}
 		project_edge_ctx_release(&x);
 		impact_graph_freeze(fresh);
@@ -679,5 +683,6 @@ void impact_project_free(impact_project *p)
 	impact_graph_free(p->graph);
 	impact_cache_unmap(p->graph_map, p->graph_map_len); /* after the graph borrowing it */
 	impact_collectors_release(&p->collectors);
+	impact_u32vec_release(&p->named);
 	free(p);
 }

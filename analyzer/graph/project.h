@@ -71,6 +71,8 @@ typedef struct impact_project {
 	impact_graph *graph;
 	impact_strlist warnings;    /* one line each: syntax errors, unreadable files */
 	impact_collectors collectors; /* pytest_collect_file hooks and what they collect */
+	impact_u32vec named;        /* the modules some string of the repository names, sorted:
+	                               what an import by a computed name may load (add_dynamic) */
 	impact_cache *cache;        /* borrowed: where slim facts are reloaded from */
 	impact_entry *entries;      /* a cached graph's files (owned); else entries are the snapshot's */
 	bool lazy;                  /* facts are loaded per file on demand (a cached graph) */

@@ -305,19 +305,35 @@ void project_file_edges(impact_project *p, edge_ctx *x, uint32_t id)
  * some string of the repository names, or, if none, on every module of
  * its own package.
  */
+void project_dynamic_edges(impact_project *p, edge_ctx *x, uint32_t id)
+{
+	if (p->named.n) {
+		for (size_t k = 0; k < p->named.n; k++)
+			impact_graph_add(p->graph, id, p->named.v[k], IMPACT_EDGE_DYNAMIC_ANY, 0);
+	} else {
+		impact_path_dir(&x->dir, p->files[id].path);
+		edges_to_folder(p, x->nreal, id, x->dir.ptr, IMPACT_EDGE_DYNAMIC_ANY, 0);
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 static void add_dynamic(impact_project *p, edge_ctx *x)
 {
+	/* Kept with the graph (projcache.c): a patch adds a changed importer's edges alone. */
+	impact_u32vec_release(&p->named);
+	p->named = x->named;
+	memset(&x->named, 0, sizeof(x->named));
+	if (p->named.n > 1)
+		qsort(p->named.v, p->named.n, sizeof(uint32_t), cmp_u32);
 	for (uint32_t id = 0; id < x->nreal; id++) {
 		const impact_pyfacts *facts = p->files[id].facts;
-		if (!facts || !(facts->flags & IMPACT_PYFACTS_DYNAMIC_IMPORT))
-			continue;
-		if (x->named.n) {
-			for (size_t k = 0; k < x->named.n; k++)
-				impact_graph_add(p->graph, id, x->named.v[k], IMPACT_EDGE_DYNAMIC_ANY, 0);
-		} else {
-			impact_path_dir(&x->dir, p->files[id].path);
-			edges_to_folder(p, x->nreal, id, x->dir.ptr, IMPACT_EDGE_DYNAMIC_ANY, 0);
-		}
+		if (facts && (facts->flags & IMPACT_PYFACTS_DYNAMIC_IMPORT))
+			project_dynamic_edges(p, x, id);
 	}
 }
 
