@@ -28,13 +28,20 @@ struct impact_history {
 
 int impact_history_open(impact_history **out, git_repository *repo)
 {
+	/*
+	 * WAL mode and the tables persist: made when the file's user_version
+	 * says they are not there yet, not parsed again on every open (every
+	 * selection opens the history to order its tests).
+	 */
 	static const char schema[] =
 		"PRAGMA journal_mode=WAL;"
-		"PRAGMA synchronous=NORMAL;"
 		"CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, commit_id TEXT, started INTEGER);"
 		"CREATE TABLE IF NOT EXISTS results(run INTEGER, nodeid TEXT, file TEXT,"
 		" outcome INTEGER, seconds REAL);"
-		"CREATE INDEX IF NOT EXISTS results_file ON results(file, run);";
+		"CREATE INDEX IF NOT EXISTS results_file ON results(file, run);"
+		"PRAGMA user_version=1;";
+	sqlite3_stmt *st = NULL;
+	bool made = false;
 	impact_buf path = IMPACT_BUF_INIT;
 	impact_history *h = impact_xcalloc(1, sizeof(*h));
 	int rc = 0;
@@ -46,9 +53,13 @@ int impact_history_open(impact_history **out, git_repository *repo)
 		free(p);
 	}
 	if (sqlite3_open_v2(path.ptr, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(h->db, 5000) != SQLITE_OK ||
-	    sqlite3_exec(h->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	                    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(h->db, 5000) == SQLITE_OK &&
+	    sqlite3_exec(h->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK)
+		made = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	if (!h->db || (!made && sqlite3_exec(h->db, schema, NULL, NULL, NULL) != SQLITE_OK)) {
 		rc = impact_error_set(IMPACT_ERROR, "cannot open the run history '%s': %s", path.ptr,
 		                      h->db ? sqlite3_errmsg(h->db) : "out of memory");
 		impact_history_close(h);
