@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SPACES64 "                                                                "
+_Static_assert(sizeof(SPACES64) - 1 >= 2 * IMPACT_JSONW_DEPTH, "an indent per level");
+
 size_t impact_utf8_len(const unsigned char *s)
 {
 	if (s[0] < 0x80)
@@ -44,11 +47,11 @@ void impact_jsonw_init(impact_jsonw *w, impact_buf *out, bool pretty)
 
 static void newline(impact_jsonw *w, unsigned depth)
 {
+	static const char line[] = "\n" SPACES64;
 	if (!w->pretty)
 		return;
-	impact_buf_putc(w->out, '\n');
-	for (unsigned i = 0; i < depth; i++)
-		impact_buf_put(w->out, "  ", 2);
+	/* One put: the newline and two spaces a level (IMPACT_JSONW_DEPTH levels fit). */
+	impact_buf_put(w->out, line, 1 + 2 * (size_t)depth);
 }
 
 /* Before a member's key or an array's element: the comma, the line. */
@@ -104,7 +107,12 @@ static void put_string(impact_buf *out, const char *s)
 	const unsigned char *p = (const unsigned char *)s, *run = p;
 	impact_buf_putc(out, '"');
 	while (*p) {
-		size_t n = impact_utf8_len(p);
+		size_t n;
+		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+			p++; /* plain ASCII: most of every path */
+			continue;
+		}
+		n = impact_utf8_len(p);
 		if (n > 1) {
 			p += n;
 			continue;
