@@ -7,14 +7,16 @@
  * before, all of that is a function of the tree, so it is stored once
  * under the tree id and read back as one blob: the files (path, blob id,
  * mode, flags), the import roots, the warnings, the edges, the
- * collectors. Facts stay in the facts table and are loaded per file when
+ * collectors, the modules strings name (what an import by a computed name
+ * may load, for a patch), and the other files selection reads (doctest
+ * texts, collected files: a warm run then lists no tree). Facts stay in the facts table and are loaded per file when
  * something needs them (the precise walk, data-file readers).
  *
  * Layout: a fixed header ("IPG", a version byte, the facts version, the
  * tree id, a byte-order probe, the head's length, the node and edge
  * counts, the edge size); the head (counted sections of little-endian u32s
- * and length-prefixed strings: files, roots, warnings, collectors, padded
- * to 8 bytes); then the frozen graph's four arrays exactly as they are in
+ * and length-prefixed strings: files, roots, warnings, collectors, named
+ * modules, the other files (path, blob id, mode), padded to 8 bytes); then the frozen graph's four arrays exactly as they are in
  * memory, so that a run uses them where the file is mapped, touching only
  * the pages its walk reads; then a checksum of the head and of each array.
  * The checksum is verified before anything is believed; anything that
@@ -22,6 +24,7 @@
  * wrong graph.
  */
 #include "projcache.h"
+#include "project_private.h"
 
 #include "bytes.h"
 
@@ -31,7 +34,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 10 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name */
+#define PROJCACHE_VERSION 11 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name; 11: the files selection reads beside them */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 
@@ -152,6 +155,12 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 	impact_bytes_put_u32(head, (uint32_t)p->named.n);
 	for (size_t i = 0; i < p->named.n; i++)
 		impact_bytes_put_u32(head, p->named.v[i]);
+	impact_bytes_put_u32(head, p->naux);
+	for (uint32_t i = 0; i < p->naux; i++) {
+		put_str(head, p->aux[i].path);
+		impact_buf_put(head, p->aux[i].oid.id, GIT_OID_RAWSZ);
+		impact_bytes_put_u32(head, p->aux[i].mode);
+	}
 	while (head->size % 8)
 		impact_buf_putc(head, 0);
 	{
@@ -340,6 +349,32 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 			else
 				impact_u32vec_push(&p->named, id);
 		}
+	}
+	{
+		uint32_t naux = impact_bytes_get_u32(&r);
+		impact_entry *aux = NULL;
+		impact_strlist paths = { 0 };
+		if (naux > (size_t)(r.end - r.p) / (4 + GIT_OID_RAWSZ + 4))
+			r.bad = true;
+		else
+			aux = impact_xcalloc((size_t)naux + 1, sizeof(*aux));
+		for (uint32_t i = 0; i < naux && !r.bad; i++) {
+			const char *path = get_str(&r, &tmp);
+			const unsigned char *oid = impact_bytes_get(&r, GIT_OID_RAWSZ);
+			uint32_t mode = impact_bytes_get_u32(&r);
+			if (r.bad)
+				break;
+			impact_strlist_push(&paths, path);
+			memcpy(aux[i].oid.id, oid, GIT_OID_RAWSZ);
+			aux[i].mode = mode;
+		}
+		if (!r.bad) {
+			for (uint32_t i = 0; i < naux; i++)
+				aux[i].path = paths.items[i];
+			impact_project_set_aux(p, aux, naux);
+		}
+		impact_strlist_release(&paths);
+		free(aux);
 	}
 	impact_buf_release(&tmp);
 	/* Only padding up to the arrays. */

@@ -151,6 +151,52 @@ static bool load_cached(impact_project **out, impact_project *p, impact_cache *c
 	return true;
 }
 
+const impact_entry *impact_project_aux(const impact_project *p, size_t *n)
+{
+	*n = p->naux;
+	return p->aux;
+}
+
+/* Is snapshot entry e a file selection reads beside the modules (impact_project_aux)? */
+static bool is_aux(const impact_project *p, const impact_entry *e)
+{
+	if ((e->mode == IMPACT_MODE_FILE || e->mode == IMPACT_MODE_EXEC) &&
+	    impact_testfiles_is_text_doctest(&p->cfg, e->path))
+		return true;
+	for (size_t k = 0; k < p->collectors.n; k++)
+		if (impact_collector_collects(&p->collectors.v[k], e->path))
+			return true;
+	return false;
+}
+
+void impact_project_set_aux(impact_project *p, const impact_entry *entries, size_t n)
+{
+	free(p->aux);
+	impact_strlist_release(&p->aux_paths);
+	p->aux = impact_xcalloc(n + 1, sizeof(*p->aux));
+	p->naux = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		impact_strlist_push(&p->aux_paths, entries[i].path);
+		p->aux[i] = entries[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		p->aux[i].path = p->aux_paths.items[i];
+}
+
+/* After a full build: the snapshot's files that are aux, in its (sorted) order. */
+static void find_aux(impact_project *p)
+{
+	size_t n = impact_snapshot_count(p->snap), k = 0, alloc = 0;
+	impact_entry *v = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const impact_entry *e = impact_snapshot_entry(p->snap, i);
+		if (is_aux(p, e))
+			IMPACT_PUSH(v, k, alloc, *e);
+	}
+	impact_project_set_aux(p, v, k);
+	free(v);
+}
+
 /* A patch touches at most this many modules; more is a build on all cores. */
 #define MAX_PATCHED 256
 
@@ -266,6 +312,13 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 	     !(q = read_cached(p, opts->cache, git_tree_id(opts->base_tree)))))
 		return false;
 	read_conftest_ignores(q); /* no conftest changed: the old tree's are this one's */
+	/* The files beside the modules: the same paths (none came or went), new contents. */
+	for (size_t i = 0; i < cs->n; i++)
+		for (uint32_t k = 0; k < q->naux; k++)
+			if (!strcmp(q->aux[k].path, cs->changes[i].new_path)) {
+				q->aux[k].oid = cs->changes[i].new_oid;
+				q->aux[k].mode = cs->changes[i].new_mode;
+			}
 	for (size_t i = 0; i < cs->n && ok; i++) {
 		const impact_change *c = &cs->changes[i];
 		uint32_t id;
@@ -562,6 +615,7 @@ int impact_project_build(impact_project **out, impact_snapshot *snap,
 			impact_graph_add(p->graph, p->nfiles, k, IMPACT_EDGE_UNKNOWN, 0);
 	impact_graph_freeze(p->graph);
 	impact_collectors_find(&p->collectors, p);
+	find_aux(p);
 	p->ms_graph = impact_now_ms() - t0;
 	if (opts->cache && impact_projcache_storable(p))
 		store_cached(p, opts->cache);
@@ -684,5 +738,7 @@ void impact_project_free(impact_project *p)
 	impact_cache_unmap(p->graph_map, p->graph_map_len); /* after the graph borrowing it */
 	impact_collectors_release(&p->collectors);
 	impact_u32vec_release(&p->named);
+	free(p->aux);
+	impact_strlist_release(&p->aux_paths);
 	free(p);
 }

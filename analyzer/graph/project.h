@@ -73,6 +73,9 @@ typedef struct impact_project {
 	impact_collectors collectors; /* pytest_collect_file hooks and what they collect */
 	impact_u32vec named;        /* the modules some string of the repository names, sorted:
 	                               what an import by a computed name may load (add_dynamic) */
+	impact_entry *aux;          /* the other files selection reads, sorted by path (owned): */
+	uint32_t naux;              /* doctest texts and what collectors collect (impact_project_aux) */
+	impact_strlist aux_paths;   /* their paths (aux[i].path points here) */
 	impact_cache *cache;        /* borrowed: where slim facts are reloaded from */
 	impact_entry *entries;      /* a cached graph's files (owned); else entries are the snapshot's */
 	bool lazy;                  /* facts are loaded per file on demand (a cached graph) */
@@ -127,6 +130,14 @@ const impact_pyfacts *impact_project_facts(const impact_project *project, uint32
  * a build, loaded on demand from a cached graph. NULL when not parsed.
  */
 const impact_pyfacts *impact_project_slim_facts(const impact_project *project, uint32_t id);
+
+/*
+ * The files other than modules that selection reads: every doctest text
+ * candidate (impact_testfiles_is_text_doctest) and every file a collector
+ * collects, sorted by path. Kept with the cached graph, so a warm run
+ * reads them without listing the whole tree. `*n` gets their count.
+ */
+const impact_entry *impact_project_aux(const impact_project *project, size_t *n);
 
 /* The resolver of the project's files and roots, made on first use. */
 impact_resolver *impact_project_resolver(const impact_project *project);

@@ -38,6 +38,8 @@ typedef struct edge_ctx {
 void project_edge_ctx_init(edge_ctx *x, impact_project *p, bool collect_named);
 void project_edge_ctx_release(edge_ctx *x);
 void project_file_edges(impact_project *p, edge_ctx *x, uint32_t id);
+/* p->aux becomes a copy of entries[0..n) (sorted by path), paths included. */
+void impact_project_set_aux(impact_project *p, const impact_entry *entries, size_t n);
 /* The edges of module id's imports by a computed name: to every module of p->named. */
 void project_dynamic_edges(impact_project *p, edge_ctx *x, uint32_t id);
 uint32_t project_global_signature(const impact_pyfacts *facts);

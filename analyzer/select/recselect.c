@@ -393,7 +393,8 @@ static void narrow_collected(const apply_ctx *c)
 {
 	impact_selection *sel = c->sel;
 	const impact_project *p = c->p;
-	size_t n = impact_snapshot_count(p->snap), ntests = sel->ntests;
+	size_t n, ntests = sel->ntests;
+	const impact_entry *aux = impact_project_aux(p, &n);
 	impact_buf tmp = IMPACT_BUF_INIT;
 
 	for (size_t i = 0; i < ntests; i++) {
@@ -411,7 +412,7 @@ static void narrow_collected(const apply_ctx *c)
 			continue;
 		}
 		for (size_t e = 0; e < n && !missing && !bad; e++) {
-			const char *path = impact_snapshot_entry(p->snap, e)->path;
+			const char *path = aux[e].path;
 			record *r;
 			char *ev;
 			if (strcmp(s.target, ".") && (strncmp(path, s.target, tlen) || path[tlen] != '/'))

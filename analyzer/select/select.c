@@ -158,7 +158,8 @@ static void add_collected(builder *b, const impact_collector *col, bool full_sui
 	impact_selection *sel = b->sel;
 	uint32_t anchor = col->module, dist = sel->reach.dist[col->module];
 	impact_buf last = IMPACT_BUF_INIT, dir = IMPACT_BUF_INIT;
-	size_t n = impact_snapshot_count(p->snap);
+	size_t n;
+	const impact_entry *aux = impact_project_aux(p, &n);
 
 	if (sel->reach.dist[col->scope] < dist) {
 		anchor = col->scope;
@@ -167,7 +168,7 @@ static void add_collected(builder *b, const impact_collector *col, bool full_sui
 	if (dist == UINT32_MAX && !full_suite)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		const char *path = impact_snapshot_entry(p->snap, i)->path;
+		const char *path = aux[i].path;
 		const char *slash;
 		if (!impact_collector_collects(col, path))
 			continue;

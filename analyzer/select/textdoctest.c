@@ -238,12 +238,14 @@ static void set_key(git_oid *key, const impact_entry *const *entries, size_t n)
 
 void impact_textdoctest_set_load(impact_textdoctest_set *s, const impact_project *p)
 {
-	size_t n = impact_snapshot_count(p->snap), alloc = 0;
+	size_t n, alloc = 0;
+	const impact_entry *aux = impact_project_aux(p, &n);
 	impact_buf v = IMPACT_BUF_INIT;
 
 	memset(s, 0, sizeof(*s));
+	/* The files beside the modules, as the graph keeps them: no listing of the tree. */
 	for (size_t i = 0; i < n; i++) {
-		const impact_entry *e = impact_snapshot_entry(p->snap, i);
+		const impact_entry *e = &aux[i];
 		if ((e->mode == IMPACT_MODE_FILE || e->mode == IMPACT_MODE_EXEC) &&
 		    impact_testfiles_is_text_doctest(&p->cfg, e->path))
 			IMPACT_PUSH(s->entries, s->n, alloc, e);

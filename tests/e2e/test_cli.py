@@ -409,6 +409,26 @@ def test_doctest_text_files_without_examples_are_remembered_by_content(repo):
     assert repo.listing("HEAD") == ["tests/test_data.txt"]
 
 
+def test_a_doctest_text_edited_alone_is_read_at_its_new_content(repo):
+    """The doctest texts and collected files are kept with the cached graph
+    (so a warm run does not list the tree); a commit that only edits such a
+    file patches the parent's graph, and must read the file's new content:
+    the text given examples is selected, and runs."""
+    repo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def f():\n    return 1\n",
+        "tests/test_data.txt": "just data\n",
+        "tests/test_other.py": "def test_x():\n    pass\n",
+    })
+    repo.commit("base")
+    assert repo.listing("HEAD") == ["tests/test_other.py"]  # no example yet
+    repo.write("tests/test_data.txt", ">>> from pkg.core import f\n>>> f()\n2\n")
+    repo.commit("examples")
+    assert "tests/test_data.txt" in repo.listing("HEAD")
+    r = repo.impact("HEAD")
+    assert r.returncode == 1 and "test_data.txt" in out(r), out(r) + err(r)
+
+
 def test_doctest_text_files_are_selected_when_a_change_may_reach_them(repo):
     """pytest collects text files matching --doctest-glob (default test*.txt)
     as doctests. impact reads their examples' imports: a Python change
