@@ -33,3 +33,37 @@ const unsigned char *impact_bytes_get(impact_bytes_reader *r, size_t n)
 	r->p += n;
 	return at;
 }
+
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+	       (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+	       (uint64_t)p[7] << 56;
+}
+
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+uint32_t impact_bytes_checksum(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	uint64_t a = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, b = 0xc2b2ae3d27d4eb4full,
+	         c = 0x165667b19e3779f9ull, d = 0x27d4eb2f165667c5ull;
+	size_t i = 0;
+	/* Four lanes, so that no step waits for the one before: 32 bytes a round. */
+	for (; i + 32 <= n; i += 32) {
+		a = mix(a, le64(p + i));
+		b = mix(b, le64(p + i + 8));
+		c = mix(c, le64(p + i + 16));
+		d = mix(d, le64(p + i + 24));
+	}
+	for (; i + 8 <= n; i += 8)
+		a = mix(a, le64(p + i));
+	for (; i < n; i++)
+		a = (a ^ p[i]) * 0x100000001b3ull;
+	a = mix(mix(mix(a, b), c), d);
+	return (uint32_t)(a ^ (a >> 32));
+}

@@ -18,6 +18,13 @@ typedef struct impact_bytes_reader {
 	bool bad;
 } impact_bytes_reader;
 
+/*
+ * A checksum of n bytes (read little-endian, four lanes at a time): a
+ * check that stored bytes are the ones written, not a defence against
+ * forgery. Both binary formats seal their records with it.
+ */
+uint32_t impact_bytes_checksum(const void *data, size_t n);
+
 /* The next u32, or 0 with r->bad set. */
 uint32_t impact_bytes_get_u32(impact_bytes_reader *r);
 /* The next `n` bytes (borrowed from the input), or NULL with r->bad set. */

@@ -34,7 +34,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 11 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name; 11: the files selection reads beside them */
+#define PROJCACHE_VERSION 12 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name; 11: the files selection reads beside them; 12: four-lane checksum */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 
@@ -56,34 +56,13 @@ static void put_list(impact_buf *b, const impact_strlist *l)
 		put_str(b, l->items[i]);
 }
 
-/*
- * A check of the bytes, not a defence against forgery: eight bytes a step
- * (a byte at a time was a tenth of a warm run on megabytes of graph).
- */
-static uint32_t checksum(const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
-	}
-	for (; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	h ^= h >> 32;
-	return (uint32_t)h;
-}
-
 /* The checksum of the parts: of their checksums, in order. */
 static uint32_t checksum_parts(const impact_file_part *parts, size_t n)
 {
 	uint32_t sums[IMPACT_PROJCACHE_PARTS];
 	for (size_t i = 0; i < n && i < IMPACT_PROJCACHE_PARTS; i++)
-		sums[i] = checksum(parts[i].data, parts[i].len);
-	return checksum(sums, n * sizeof(uint32_t));
+		sums[i] = impact_bytes_checksum(parts[i].data, parts[i].len);
+	return impact_bytes_checksum(sums, n * sizeof(uint32_t));
 }
 
 bool impact_projcache_storable(const impact_project *p)

@@ -33,29 +33,6 @@ static void put_str(impact_buf *b, const char *s)
 	impact_buf_puts(b, s);
 }
 
-/*
- * The records' checksum, eight bytes per step (a byte-at-a-time FNV-1a
- * was a twelfth of a warm run that reads every module's facts: 40 MB on
- * dist-packages). Words are read little-endian, as the rest is written.
- */
-static uint32_t checksum(const unsigned char *p, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t v = (uint64_t)p[i] | (uint64_t)p[i + 1] << 8 | (uint64_t)p[i + 2] << 16 |
-		             (uint64_t)p[i + 3] << 24 | (uint64_t)p[i + 4] << 32 |
-		             (uint64_t)p[i + 5] << 40 | (uint64_t)p[i + 6] << 48 |
-		             (uint64_t)p[i + 7] << 56;
-		h = (h ^ v) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
-	}
-	for (; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	h ^= h >> 32;
-	return (uint32_t)h;
-}
-
 int impact_pyfacts_encode(impact_buf *out, const impact_pyfacts *facts)
 {
 	size_t start = out->size;
@@ -114,7 +91,7 @@ void impact_pyfacts_seal(void *data, size_t len)
 	uint32_t sum;
 	if (len < 4)
 		return;
-	sum = checksum(p, len - 4);
+	sum = impact_bytes_checksum(p, len - 4);
 	for (int k = 0; k < 4; k++)
 		p[len - 4 + k] = (unsigned char)(sum >> (8 * k));
 }
@@ -259,7 +236,7 @@ static int open_facts(reader *r, uint32_t hdr[5], const unsigned char *p, size_t
 	r->p = p + len - 4;
 	r->end = p + len;
 	r->bad = false;
-	if (impact_bytes_get_u32(r) != checksum(p, len - 4))
+	if (impact_bytes_get_u32(r) != impact_bytes_checksum(p, len - 4))
 		return impact_error_set(IMPACT_EINVALID, "encoded facts are damaged (checksum)");
 	r->p = p + 4;
 	r->end = p + len - 4;
