@@ -157,14 +157,19 @@ int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, cons
  * hundreds of test*.txt data files (pygments' snippets) then reads none
  * of them again on a warm run.
  */
+static void memo_key(git_oid *key, const char *prefix, const git_oid *blob)
+{
+	impact_buf buf = IMPACT_BUF_INIT;
+	impact_buf_puts(&buf, prefix);
+	impact_buf_put(&buf, blob->id, GIT_OID_RAWSZ);
+	if (git_odb_hash(key, buf.ptr, buf.size, GIT_OBJECT_BLOB) < 0)
+		memset(key, 0, sizeof(*key));
+	impact_buf_release(&buf);
+}
+
 static void no_examples_key(git_oid *key, const git_oid *blob)
 {
-	static const char prefix[] = "impact: a doctest text without examples\n";
-	unsigned char buf[sizeof(prefix) - 1 + GIT_OID_RAWSZ];
-	memcpy(buf, prefix, sizeof(prefix) - 1);
-	memcpy(buf + sizeof(prefix) - 1, blob->id, GIT_OID_RAWSZ);
-	if (git_odb_hash(key, buf, sizeof(buf), GIT_OBJECT_BLOB) < 0)
-		memset(key, 0, sizeof(*key));
+	memo_key(key, "impact: a doctest text without examples\n", blob);
 }
 
 static bool known_without_examples(const impact_project *p, const impact_entry *e)
@@ -302,12 +307,7 @@ int impact_textdoctest_set_has(impact_textdoctest_set *s, const impact_project *
  */
 static void names_key(git_oid *key, const git_oid *blob)
 {
-	static const char prefix[] = "impact: what a doctest text's examples import\n";
-	unsigned char buf[sizeof(prefix) - 1 + GIT_OID_RAWSZ];
-	memcpy(buf, prefix, sizeof(prefix) - 1);
-	memcpy(buf + sizeof(prefix) - 1, blob->id, GIT_OID_RAWSZ);
-	if (git_odb_hash(key, buf, sizeof(buf), GIT_OBJECT_BLOB) < 0)
-		memset(key, 0, sizeof(*key));
+	memo_key(key, "impact: what a doctest text's examples import\n", blob);
 }
 
 int impact_textdoctest_set_imports(impact_u32vec *out, impact_textdoctest_set *s,

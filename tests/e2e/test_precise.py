@@ -222,24 +222,34 @@ def test_thousands_of_changed_modules_decide_by_whole_modules(repo):
     assert "tests/test_a.py" in repo.listing("HEAD")
 
 
+def many_callers_project(repo, core, call, callers, test_body, change, extra=None):
+    """lib/core.py is `core`; each of 20 modules imports `call` from it and
+    has `callers` functions returning `call(k)`; tests/test_m<m>.py runs
+    `test_body` (formatted with m); then `change` (old, new) is made to
+    core.py and committed."""
+    files = {"lib/__init__.py": "", "lib/core.py": core}
+    for m in range(20):
+        body = "".join(f"\n\ndef f{k}():\n    return {call}({k})\n" for k in range(callers))
+        files[f"lib/m{m}.py"] = f"from lib.core import {call}\n" + body
+        files[f"tests/test_m{m}.py"] = test_body.format(m=m)
+    files.update(extra or {})
+    repo.write_many(files)
+    repo.commit("callers")
+    path = repo.path / "lib/core.py"
+    path.write_text(path.read_text().replace(*change))
+    repo.commit("core changed")
+
+
 def registry_project(repo, callers):
     """lib/core.py fills a registry at import (module-level code calls
     register); every other module imports it and has `callers` functions
     calling register; one test file per module, and one importing nothing."""
-    files = {"lib/__init__.py": "",
-             "lib/core.py": ("REG = []\n\n\ndef register(x):\n    REG.append(x)\n    return x\n\n\n"
-                             "register('core')\n"),
-             "tests/test_alone.py": "def test_alone():\n    assert True\n"}
-    for m in range(20):
-        body = "".join(f"\n\ndef f{k}():\n    return register({k})\n" for k in range(callers))
-        files[f"lib/m{m}.py"] = "from lib.core import register\n" + body
-        files[f"tests/test_m{m}.py"] = (f"from lib import m{m}\n\n\n"
-                                        f"def test_m():\n    assert m{m}.f0() == 0\n")
-    repo.write_many(files)
-    repo.commit("registry")
-    core = repo.path / "lib/core.py"
-    core.write_text(core.read_text().replace("    return x\n", "    return x\n    pass\n"))
-    repo.commit("register changed")
+    many_callers_project(
+        repo, "REG = []\n\n\ndef register(x):\n    REG.append(x)\n    return x\n\n\n"
+              "register('core')\n", "register", callers,
+        "from lib import m{m}\n\n\ndef test_m():\n    assert m{m}.f0() == 0\n",
+        ("    return x\n", "    return x\n    pass\n"),
+        {"tests/test_alone.py": "def test_alone():\n    assert True\n"})
 
 
 def test_a_change_module_level_code_runs_needs_no_reference_walk(repo):
@@ -266,19 +276,10 @@ def fanout_project(repo, extra=None):
     """lib/core.py's work() is called by 105 functions in each of 20
     modules (2,100 callers, no test imports them); each test file calls
     work() itself."""
-    files = {"lib/__init__.py": "",
-             "lib/core.py": "def work(x):\n    return x\n"}
-    for m in range(20):
-        body = "".join(f"\n\ndef f{k}():\n    return work({k})\n" for k in range(105))
-        files[f"lib/m{m}.py"] = "from lib.core import work\n" + body
-        files[f"tests/test_m{m}.py"] = ("from lib.core import work\n\n\n"
-                                        f"def test_m():\n    assert work({m}) == {m}\n")
-    files.update(extra or {})
-    repo.write_many(files)
-    repo.commit("fan-out")
-    core = repo.path / "lib/core.py"
-    core.write_text(core.read_text().replace("    return x\n", "    x += 0\n    return x\n"))
-    repo.commit("work changed")
+    many_callers_project(
+        repo, "def work(x):\n    return x\n", "work", 105,
+        "from lib.core import work\n\n\ndef test_m():\n    assert work({m}) == {m}\n",
+        ("    return x\n", "    x += 0\n    return x\n"), extra)
 
 
 def test_a_walk_stops_once_it_has_selected_all_it_can(repo):
