@@ -234,6 +234,47 @@ int impact_projcache_seal(void *data, size_t len)
 	return 0;
 }
 
+/* The modules strings name (ids below n) and the files beside the modules, into p. */
+static void get_named_and_aux(reader *r, impact_project *p, uint32_t n, impact_buf *tmp)
+{
+	uint32_t nnamed = impact_bytes_get_u32(r), naux;
+	impact_entry *aux;
+	impact_strlist paths = { 0 };
+
+	if (nnamed > (size_t)(r->end - r->p) / 4)
+		r->bad = true;
+	for (uint32_t i = 0; i < nnamed && !r->bad; i++) {
+		uint32_t id = impact_bytes_get_u32(r);
+		if (id >= n)
+			r->bad = true;
+		else
+			impact_u32vec_push(&p->named, id);
+	}
+	naux = impact_bytes_get_u32(r);
+	if (r->bad || naux > (size_t)(r->end - r->p) / (4 + GIT_OID_RAWSZ + 4)) {
+		r->bad = true;
+		return;
+	}
+	aux = impact_xcalloc((size_t)naux + 1, sizeof(*aux));
+	for (uint32_t i = 0; i < naux && !r->bad; i++) {
+		const char *path = get_str(r, tmp);
+		const unsigned char *oid = impact_bytes_get(r, GIT_OID_RAWSZ);
+		uint32_t mode = impact_bytes_get_u32(r);
+		if (r->bad)
+			break;
+		impact_strlist_push(&paths, path);
+		memcpy(aux[i].oid.id, oid, GIT_OID_RAWSZ);
+		aux[i].mode = mode;
+	}
+	if (!r->bad) {
+		for (uint32_t i = 0; i < naux; i++)
+			aux[i].path = paths.items[i];
+		impact_project_set_aux(p, aux, naux); /* copies */
+	}
+	impact_strlist_release(&paths);
+	free(aux);
+}
+
 int impact_projcache_decode(impact_project *p, const void *data, size_t len,
                             const git_oid *tree)
 {
@@ -317,44 +358,7 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 		get_list(&r, &c.suffixes, &tmp);
 		IMPACT_PUSH(p->collectors.v, p->collectors.n, p->collectors.alloc, c);
 	}
-	{
-		uint32_t nnamed = impact_bytes_get_u32(&r);
-		if (nnamed > (size_t)(r.end - r.p) / 4)
-			r.bad = true;
-		for (uint32_t i = 0; i < nnamed && !r.bad; i++) {
-			uint32_t id = impact_bytes_get_u32(&r);
-			if (id >= n)
-				r.bad = true;
-			else
-				impact_u32vec_push(&p->named, id);
-		}
-	}
-	{
-		uint32_t naux = impact_bytes_get_u32(&r);
-		impact_entry *aux = NULL;
-		impact_strlist paths = { 0 };
-		if (naux > (size_t)(r.end - r.p) / (4 + GIT_OID_RAWSZ + 4))
-			r.bad = true;
-		else
-			aux = impact_xcalloc((size_t)naux + 1, sizeof(*aux));
-		for (uint32_t i = 0; i < naux && !r.bad; i++) {
-			const char *path = get_str(&r, &tmp);
-			const unsigned char *oid = impact_bytes_get(&r, GIT_OID_RAWSZ);
-			uint32_t mode = impact_bytes_get_u32(&r);
-			if (r.bad)
-				break;
-			impact_strlist_push(&paths, path);
-			memcpy(aux[i].oid.id, oid, GIT_OID_RAWSZ);
-			aux[i].mode = mode;
-		}
-		if (!r.bad) {
-			for (uint32_t i = 0; i < naux; i++)
-				aux[i].path = paths.items[i];
-			impact_project_set_aux(p, aux, naux);
-		}
-		impact_strlist_release(&paths);
-		free(aux);
-	}
+	get_named_and_aux(&r, p, n, &tmp);
 	impact_buf_release(&tmp);
 	/* Only padding up to the arrays. */
 	while (!r.bad && r.p < r.end)
