@@ -171,16 +171,70 @@ static bool is_aux(const impact_project *p, const impact_entry *e)
 
 void impact_project_set_aux(impact_project *p, const impact_entry *entries, size_t n)
 {
-	free(p->aux);
-	impact_strlist_release(&p->aux_paths);
-	p->aux = impact_xcalloc(n + 1, sizeof(*p->aux));
-	p->naux = (uint32_t)n;
+	/* Made before the old ones go: `entries` may point into them. */
+	impact_entry *aux = impact_xcalloc(n + 1, sizeof(*aux));
+	impact_strlist paths = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		impact_strlist_push(&p->aux_paths, entries[i].path);
-		p->aux[i] = entries[i];
+		impact_strlist_push(&paths, entries[i].path);
+		aux[i] = entries[i];
 	}
 	for (size_t i = 0; i < n; i++)
-		p->aux[i].path = p->aux_paths.items[i];
+		aux[i].path = paths.items[i];
+	free(p->aux);
+	impact_strlist_release(&p->aux_paths);
+	p->aux = aux;
+	p->aux_paths = paths;
+	p->naux = (uint32_t)n;
+}
+
+static int cmp_entry_path(const void *a, const void *b)
+{
+	return strcmp(((const impact_entry *)a)->path, ((const impact_entry *)b)->path);
+}
+
+/*
+ * The files beside the modules after a patchable change: new contents of
+ * the modified ones, the added ones selection reads, without the deleted.
+ */
+static void patch_aux(impact_project *q, const impact_changeset *cs)
+{
+	impact_entry *v = impact_xcalloc((size_t)q->naux + cs->n + 1, sizeof(*v));
+	size_t n = 0;
+	bool moved = false;
+	for (uint32_t k = 0; k < q->naux; k++) {
+		bool gone = false;
+		v[n] = q->aux[k];
+		for (size_t i = 0; i < cs->n; i++) {
+			const impact_change *c = &cs->changes[i];
+			if (c->status == IMPACT_CHANGE_DELETED && !strcmp(c->old_path, v[n].path))
+				gone = moved = true;
+			else if (c->status == IMPACT_CHANGE_MODIFIED && !strcmp(c->new_path, v[n].path)) {
+				v[n].oid = c->new_oid;
+				v[n].mode = c->new_mode;
+			}
+		}
+		n += !gone;
+	}
+	for (size_t i = 0; i < cs->n; i++) {
+		const impact_change *c = &cs->changes[i];
+		impact_entry e = { 0 };
+		if (c->status != IMPACT_CHANGE_ADDED)
+			continue;
+		e.path = c->new_path;
+		e.oid = c->new_oid;
+		e.mode = c->new_mode;
+		if (is_aux(q, &e)) {
+			v[n++] = e;
+			moved = true;
+		}
+	}
+	if (moved) {
+		qsort(v, n, sizeof(*v), cmp_entry_path);
+		impact_project_set_aux(q, v, n); /* copies the paths */
+	} else {
+		memcpy(q->aux, v, n * sizeof(*v));
+	}
+	free(v);
 }
 
 /* After a full build: the snapshot's files that are aux, in its (sorted) order. */
@@ -201,10 +255,32 @@ static void find_aux(impact_project *p)
 #define MAX_PATCHED 256
 
 /*
+ * A file other than a module, added or deleted (a data file, a fixture, a
+ * note beside the code in the work tree): it moves no import. Not a link,
+ * a submodule or a pytest configuration, and no folder named src on its
+ * way (such a folder, made or emptied, is an import root: add_roots).
+ */
+static bool plain_file_come_or_gone(const impact_change *c)
+{
+	bool added = c->status == IMPACT_CHANGE_ADDED;
+	const char *path = added ? c->new_path : c->status == IMPACT_CHANGE_DELETED ? c->old_path : NULL;
+	uint32_t mode = added ? c->new_mode : c->old_mode;
+	if (!path || impact_path_has_suffix(path, ".py") ||
+	    (mode != IMPACT_MODE_FILE && mode != IMPACT_MODE_EXEC) ||
+	    impact_pytestcfg_is_config_name(impact_path_base(path)))
+		return false;
+	for (const char *s = path; (s = strstr(s, "src/")) != NULL; s += 4)
+		if (s == path || s[-1] == '/')
+			return false;
+	return true;
+}
+
+/*
  * Can the graph of the change's old tree become this tree's by redoing
  * the changed files' own edges? Only when every change modifies a file in
- * place (no file comes or goes: those move what imports resolve to), no
- * pytest configuration or conftest.py changes, and few modules change.
+ * place, or adds or deletes one that is no module (plain_file_come_or_gone:
+ * a module coming or going moves what imports resolve to), no pytest
+ * configuration or conftest.py changes, and few modules change.
  */
 static bool patchable(const impact_changeset *cs)
 {
@@ -212,6 +288,8 @@ static bool patchable(const impact_changeset *cs)
 	for (size_t i = 0; i < cs->n; i++) {
 		const impact_change *c = &cs->changes[i];
 		const char *base;
+		if (plain_file_come_or_gone(c))
+			continue;
 		if (c->status != IMPACT_CHANGE_MODIFIED || !c->old_path || !c->new_path ||
 		    strcmp(c->old_path, c->new_path) || c->old_mode != c->new_mode ||
 		    c->new_mode == IMPACT_MODE_GITLINK)
@@ -312,18 +390,12 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 	     !(q = read_cached(p, opts->cache, git_tree_id(opts->base_tree)))))
 		return false;
 	read_conftest_ignores(q); /* no conftest changed: the old tree's are this one's */
-	/* The files beside the modules: the same paths (none came or went), new contents. */
-	for (size_t i = 0; i < cs->n; i++)
-		for (uint32_t k = 0; k < q->naux; k++)
-			if (!strcmp(q->aux[k].path, cs->changes[i].new_path)) {
-				q->aux[k].oid = cs->changes[i].new_oid;
-				q->aux[k].mode = cs->changes[i].new_mode;
-			}
+	patch_aux(q, cs);
 	for (size_t i = 0; i < cs->n && ok; i++) {
 		const impact_change *c = &cs->changes[i];
 		uint32_t id;
 		impact_pyfile *f;
-		if (!impact_path_has_suffix(c->new_path, ".py"))
+		if (c->status != IMPACT_CHANGE_MODIFIED || !impact_path_has_suffix(c->new_path, ".py"))
 			continue;
 		id = impact_project_find(q, c->new_path);
 		if (id == IMPACT_STRPOOL_NONE) {

@@ -454,7 +454,7 @@ FULL_CASES = {
     "syntax-error-kept": _keep_syntax_error,
     "collect-hook": _collect_hook,
     "collect-hook-kept": _edit_collect_hook,
-    "add-data-file": _add_data_file,
+    "add-file-under-new-src": lambda repo: repo.write("src/notes.txt", "a folder named src\n"),
     "module-string-added": _new_module_string,
     "module-string-dropped": _drop_module_string,
 }
@@ -499,6 +499,35 @@ def test_an_edited_dynamic_importer_is_patched(repo):
     assert build_mode(repo, "--explain") == "patch"
     same_as_uncached(repo)
     assert tree_of(repo) in graph_names(repo)
+
+
+def test_a_file_other_than_a_module_come_or_gone_is_patched(repo):
+    """A data file, a doctest text or a note added or deleted moves no
+    import: the parent's graph is patched, and the files selection reads
+    beside the modules follow (a doctest text with examples added is
+    selected, then deleted is not). One under a new src/ folder builds in
+    full (test_unpatchable_change_builds_in_full)."""
+    make_base(repo, BASE_FULL)
+    steps = [
+        ("a data file added", _add_data_file),
+        ("a doctest text added", lambda r: r.write(
+            "tests/test_notes.txt", ">>> from app.util.numbers import double\n>>> double(2)\n4\n")),
+        ("a data file deleted", lambda r: r.remove("data/more.json")),
+        ("a module and the doctest text it serves", lambda r: (
+            r.write("app/util/numbers.py", "def double(x):\n    return x + x\n"))),
+        ("the doctest text deleted", lambda r: r.remove("tests/test_notes.txt")),
+    ]
+    for message, step in steps:
+        step(repo)
+        repo.commit(message)
+        assert build_mode(repo, "--explain") == "patch", message
+        same_as_uncached(repo)
+        assert tree_of(repo) in graph_names(repo), message
+        listed = run_ok(repo, "--list", "HEAD~1..")[0].split()
+        if message.startswith("a module"):
+            assert "tests/test_notes.txt" in listed, listed
+        if message == "the doctest text deleted":
+            assert "tests/test_notes.txt" not in listed, listed
 
 
 @pytest.mark.xfail(strict=True, reason=(
