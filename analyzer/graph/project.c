@@ -200,14 +200,13 @@ static void patch_aux(impact_project *q, const impact_changeset *cs)
 {
 	impact_entry *v = impact_xcalloc((size_t)q->naux + cs->n + 1, sizeof(*v));
 	size_t n = 0;
-	bool moved = false;
 	for (uint32_t k = 0; k < q->naux; k++) {
 		bool gone = false;
 		v[n] = q->aux[k];
 		for (size_t i = 0; i < cs->n; i++) {
 			const impact_change *c = &cs->changes[i];
 			if (c->status == IMPACT_CHANGE_DELETED && !strcmp(c->old_path, v[n].path))
-				gone = moved = true;
+				gone = true;
 			else if (c->status == IMPACT_CHANGE_MODIFIED && !strcmp(c->new_path, v[n].path)) {
 				v[n].oid = c->new_oid;
 				v[n].mode = c->new_mode;
@@ -223,17 +222,11 @@ static void patch_aux(impact_project *q, const impact_changeset *cs)
 		e.path = c->new_path;
 		e.oid = c->new_oid;
 		e.mode = c->new_mode;
-		if (is_aux(q, &e)) {
+		if (is_aux(q, &e))
 			v[n++] = e;
-			moved = true;
-		}
 	}
-	if (moved) {
-		qsort(v, n, sizeof(*v), cmp_entry_path);
-		impact_project_set_aux(q, v, n); /* copies the paths */
-	} else {
-		memcpy(q->aux, v, n * sizeof(*v));
-	}
+	qsort(v, n, sizeof(*v), cmp_entry_path);
+	impact_project_set_aux(q, v, n); /* copies the paths */
 	free(v);
 }
 

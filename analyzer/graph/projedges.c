@@ -316,20 +316,13 @@ void project_dynamic_edges(impact_project *p, edge_ctx *x, uint32_t id)
 	}
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static void add_dynamic(impact_project *p, edge_ctx *x)
 {
 	/* Kept with the graph (projcache.c): a patch adds a changed importer's edges alone. */
 	impact_u32vec_release(&p->named);
 	p->named = x->named;
 	memset(&x->named, 0, sizeof(x->named));
-	if (p->named.n > 1)
-		qsort(p->named.v, p->named.n, sizeof(uint32_t), cmp_u32);
+	impact_u32vec_sort_unique(&p->named);
 	for (uint32_t id = 0; id < x->nreal; id++) {
 		const impact_pyfacts *facts = p->files[id].facts;
 		if (facts && (facts->flags & IMPACT_PYFACTS_DYNAMIC_IMPORT))
