@@ -334,14 +334,13 @@ void audit_why_unfinished(impact_buf *out, const audit *a, const impact_suite_re
  */
 static void text_doctests(impact_strlist *tests, const impact_project *p)
 {
-	size_t n = impact_snapshot_count(p->snap);
-	impact_buf text = IMPACT_BUF_INIT;
-	for (size_t i = 0; i < n; i++) {
-		const impact_entry *e = impact_snapshot_entry(p->snap, i);
-		if (impact_textdoctest_read(&text, p, e) == 1)
-			impact_strlist_push(tests, e->path);
-	}
-	impact_buf_release(&text);
+	impact_textdoctest_set set;
+	impact_textdoctest_set_load(&set, p);
+	for (size_t i = 0; i < set.n; i++)
+		if (impact_textdoctest_set_has(&set, p, i) == 1)
+			impact_strlist_push(tests, set.entries[i]->path);
+	impact_textdoctest_set_save(&set, p);
+	impact_textdoctest_set_release(&set);
 }
 
 /* The project's test files at `snap`, into `out` (sorted). */

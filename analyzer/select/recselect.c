@@ -510,10 +510,12 @@ static void narrow_text_doctests(const apply_ctx *c)
 {
 	impact_selection *sel = c->sel;
 	const impact_project *p = c->p;
-	impact_buf text = IMPACT_BUF_INIT, tmp = IMPACT_BUF_INIT;
+	impact_buf tmp = IMPACT_BUF_INIT;
+	impact_textdoctest_set set = { 0 };
+	bool loaded = false;
 	for (size_t i = 0; i < sel->ntests; i++) {
 		const impact_selected *s = &sel->tests[i];
-		const impact_entry *e;
+		size_t k;
 		impact_u32vec ids = { 0 };
 		const char *reached = NULL;
 		record *r;
@@ -522,10 +524,13 @@ static void narrow_text_doctests(const apply_ctx *c)
 			continue;
 		if (!(r = record_of(c, s->target)))
 			continue;
-		impact_buf_clear(&text);
-		if (!(e = impact_snapshot_find(p->snap, s->target)) ||
-		    impact_textdoctest_read(&text, p, e) <= 0 ||
-		    !impact_textdoctest_imports(&ids, p, text.ptr, text.size)) {
+		if (!loaded) {
+			impact_textdoctest_set_load(&set, p);
+			loaded = true;
+		}
+		if ((k = impact_textdoctest_set_find(&set, s->target)) == set.n ||
+		    impact_textdoctest_set_has(&set, p, k) <= 0 ||
+		    !impact_textdoctest_set_imports(&ids, &set, p, k)) {
 			impact_u32vec_release(&ids);
 			continue;
 		}
@@ -557,7 +562,9 @@ static void narrow_text_doctests(const apply_ctx *c)
 			sel->records_dropped++;
 		}
 	}
-	impact_buf_release(&text);
+	if (loaded)
+		impact_textdoctest_set_save(&set, p);
+	impact_textdoctest_set_release(&set);
 	impact_buf_release(&tmp);
 }
 

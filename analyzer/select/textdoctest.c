@@ -80,7 +80,7 @@ static void resolve_name(impact_u32vec *out, impact_resolver *r, const char *mod
 /*
  * What the examples import, by name, into `names`: "module\0name\0" per
  * import ("" for the name of a plain import). 1 when that is all they
- * can run, 0 when impact cannot tell (see impact_textdoctest_imports).
+ * can run, 0 when impact cannot tell (see impact_textdoctest_set_imports).
  */
 static int example_names(impact_buf *names, const char *text, size_t len)
 {
@@ -141,15 +141,6 @@ static int resolve_names(impact_u32vec *out, const impact_project *p, const char
 	return 1;
 }
 
-int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, const char *text,
-                               size_t len)
-{
-	impact_buf names = IMPACT_BUF_INIT;
-	int known = example_names(&names, text, len) && resolve_names(out, p, names.ptr, names.size);
-	impact_buf_release(&names);
-	return known;
-}
-
 /*
  * The parse cache remembers blobs that hold no example under a key of
  * their own: the hash of a fixed prefix and the blob id (never a real
@@ -186,8 +177,9 @@ static bool known_without_examples(const impact_project *p, const impact_entry *
 	return known;
 }
 
-void impact_textdoctest_remember(const impact_project *p, const impact_entry *const *without,
-                                 size_t n)
+/* Remember in the parse cache that entries `without` hold no example: one transaction. */
+static void remember_without(const impact_project *p, const impact_entry *const *without,
+                             size_t n)
 {
 	if (!n || !p->cache || impact_cache_begin(p->cache) < 0) {
 		impact_error_clear();
@@ -201,21 +193,6 @@ void impact_textdoctest_remember(const impact_project *p, const impact_entry *co
 	}
 	impact_cache_commit(p->cache);
 	impact_error_clear();
-}
-
-int impact_textdoctest_read(impact_buf *text, const impact_project *p, const impact_entry *e)
-{
-	impact_buf_clear(text);
-	if ((e->mode != IMPACT_MODE_FILE && e->mode != IMPACT_MODE_EXEC) ||
-	    !impact_testfiles_is_text_doctest(&p->cfg, e->path))
-		return 0;
-	if (known_without_examples(p, e))
-		return 0;
-	if (impact_snapshot_read(text, p->snap, e) < 0) {
-		impact_error_clear();
-		return -1;
-	}
-	return text->ptr && memmem(text->ptr, text->size, ">>>", 3) ? 1 : 0;
 }
 
 /* ---- the whole set ------------------------------------------------------- */
@@ -268,6 +245,22 @@ void impact_textdoctest_set_load(impact_textdoctest_set *s, const impact_project
 	impact_error_clear();
 	impact_buf_release(&v);
 	s->loaded = impact_xstrdup(s->state);
+}
+
+size_t impact_textdoctest_set_find(const impact_textdoctest_set *s, const char *path)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) { /* the candidates come sorted by path (impact_project_aux) */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->entries[mid]->path, path);
+		if (!c)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return s->n;
 }
 
 /* Entry i's text into s->text, unless it is there already. */
@@ -366,7 +359,7 @@ void impact_textdoctest_set_save(impact_textdoctest_set *s, const impact_project
 	for (size_t i = 0; i < s->n; i++)
 		if (s->fresh[i] && s->state[i] == '0')
 			without[nwithout++] = s->entries[i];
-	impact_textdoctest_remember(p, without, nwithout);
+	remember_without(p, without, nwithout);
 	free(without);
 	if (!s->n || !p->cache || !s->loaded ||
 	    (!strcmp(s->loaded, s->state) && !s->pending.size) || impact_cache_begin(p->cache) < 0) {

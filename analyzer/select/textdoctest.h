@@ -9,33 +9,6 @@
 #include "snapshot.h"
 
 /*
- * Is snapshot entry `e` a doctest text file pytest collects
- * (impact_testfiles_is_text_doctest) that holds an example (">>>")?
- * Its text is left in `text`. 1 yes, 0 no, -1 when it cannot be read
- * (the caller decides; selection takes it). Clears the error it leaves.
- */
-int impact_textdoctest_read(impact_buf *text, const impact_project *p, const impact_entry *e);
-
-/*
- * Remember in the parse cache (p->cache; none: nothing) that entries
- * `without` hold no example, so impact_textdoctest_read reads them no
- * more: n entries read once, stored in one transaction.
- */
-void impact_textdoctest_remember(const impact_project *p, const impact_entry *const *without,
-                                 size_t n);
-
-/*
- * Append to `out` the ids of the repository files that the examples of
- * the doctest text `text` (`len` bytes) import: each imported module and
- * the package __init__.py files on its way. Returns 1 when that is all
- * they can run, 0 when impact cannot tell (an example that imports by a
- * computed name, a relative import, exec/eval, a syntax error, a parse
- * that failed): the caller must then assume any module. Never fails.
- */
-int impact_textdoctest_imports(impact_u32vec *out, const impact_project *p, const char *text,
-                               size_t len);
-
-/*
  * The doctest text files of a snapshot, read as one set: the parse cache
  * remembers per set which ones hold an example, and per text what its
  * examples import, so a warm run makes one lookup for the set and one
@@ -56,9 +29,21 @@ typedef struct impact_textdoctest_set {
 } impact_textdoctest_set;
 
 void impact_textdoctest_set_load(impact_textdoctest_set *s, const impact_project *p);
-/* Does candidate i hold an example? As impact_textdoctest_read: 1, 0, -1. */
+/* The index of the candidate at `path`, or s->n when none is. */
+size_t impact_textdoctest_set_find(const impact_textdoctest_set *s, const char *path);
+/*
+ * Does candidate i hold an example (">>>")? 1 yes, 0 no, -1 when it
+ * cannot be read (the caller decides; selection takes it).
+ */
 int impact_textdoctest_set_has(impact_textdoctest_set *s, const impact_project *p, size_t i);
-/* Candidate i's imports, as impact_textdoctest_imports: 1, or 0 "cannot tell". */
+/*
+ * Append to `out` the ids of the repository files candidate i's examples
+ * import: each imported module and the package __init__.py files on its
+ * way. Returns 1 when that is all they can run, 0 when impact cannot tell
+ * (an import by a computed name, a relative import, exec/eval, a syntax
+ * error, a text that cannot be read): the caller must then assume any
+ * module. Never fails.
+ */
 int impact_textdoctest_set_imports(impact_u32vec *out, impact_textdoctest_set *s,
                                    const impact_project *p, size_t i);
 void impact_textdoctest_set_save(impact_textdoctest_set *s, const impact_project *p);
