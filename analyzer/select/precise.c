@@ -120,32 +120,6 @@ static void start_from_changes(walker *w, impact_precise *pr, const impact_chang
 		precise_make_seed(w, extra_seeds[i], NONE);
 }
 
-/* The reference walk and the import-time walk, alternated until neither adds anything; into pr->reach. */
-static void walk_to_fixpoint(walker *w, impact_precise *pr)
-{
-	const impact_project *p = w->p;
-	impact_u32vec seeds = { 0 };
-
-	while (!w->gave_up && !w->covered) {
-		w->new_seed = false;
-		precise_run_queue(w);
-		precise_dynamic_functions(w);
-		precise_run_queue(w);
-		seeds.n = 0;
-		for (uint32_t id = 0; id < p->nfiles; id++)
-			if (w->seed[id])
-				impact_u32vec_push(&seeds, id);
-		impact_reach_release(&pr->reach);
-		impact_graph_dependents(&pr->reach, p->graph, seeds.v, seeds.n, w->skip_kinds);
-		precise_lazy_importers(w, &pr->reach);
-		precise_run_queue(w);
-		precise_unnamed_functions(w);
-		if (w->gave_up || w->covered || (!w->new_seed && w->qhead == w->nqueue))
-			break;
-	}
-	impact_u32vec_release(&seeds);
-}
-
 /* Does a reached function of test module id select it (as explain_tests decides)? */
 static bool test_hit(const walker *w, uint32_t id)
 {
@@ -159,38 +133,83 @@ static bool test_hit(const walker *w, uint32_t id)
 }
 
 /*
- * Has the walk found all it can? What it has found so far (the seeds'
- * import-time reach, into `out`, and the test modules it reached) only
- * grows, and the answer never leaves the whole-module bound: once the
- * first holds every test module and every collecting hook the bound
- * reaches, the rest of the walk cannot change the selection. On
- * dist-packages most one-function changes reach pytest's and django's
+ * Does what a walk has found, the import-time reach of its seeds (`reach`)
+ * and the test modules it reached, select every test module and every
+ * collect hook the whole-module bound holds? The precise answer lies
+ * between the two, so it is then that set.
+ */
+static bool reach_covers_bound(const walker *w, const impact_reach *reach)
+{
+	const impact_project *p = w->p;
+	for (uint32_t id = 0; id < p->nfiles; id++)
+		if ((p->files[id].flags & IMPACT_PF_TEST) && !(p->files[id].flags & IMPACT_PF_GHOST) &&
+		    w->bound[id] != UINT32_MAX && reach->dist[id] == UINT32_MAX && !test_hit(w, id))
+			return false;
+	for (size_t i = 0; i < p->collectors.n; i++) {
+		const impact_collector *c = &p->collectors.v[i];
+		if ((w->bound[c->module] != UINT32_MAX || w->bound[c->scope] != UINT32_MAX) &&
+		    reach->dist[c->module] == UINT32_MAX && reach->dist[c->scope] == UINT32_MAX)
+			return false;
+	}
+	return true;
+}
+
+/* The seeds' import-time reach into `out`, with `extra` seeds beside w's; how many seeds. */
+static size_t seeds_reach(walker *w, impact_reach *out, const uint32_t *extra, size_t nextra)
+{
+	impact_u32vec seeds = { 0 };
+	size_t n;
+	for (uint32_t id = 0; id < w->p->nfiles; id++)
+		if (w->seed[id])
+			impact_u32vec_push(&seeds, id);
+	for (size_t i = 0; i < nextra; i++)
+		impact_u32vec_push(&seeds, extra[i]);
+	impact_reach_release(out);
+	impact_graph_dependents(out, w->p->graph, seeds.v, seeds.n, w->skip_kinds);
+	n = seeds.n;
+	impact_u32vec_release(&seeds);
+	return n;
+}
+
+/*
+ * Has the walk found all it can? What it has found only grows, and the
+ * answer never leaves the bound: once it covers the bound
+ * (reach_covers_bound), the rest of the walk cannot change the selection.
+ * On dist-packages most one-function changes reach pytest's and django's
  * getattr by a computed name, then thousands of functions: the walk now
  * stops with the answer instead of giving up at MAX_TARGETS.
  */
 bool precise_covers_bound(walker *w, impact_reach *out)
 {
-	const impact_project *p = w->p;
-	impact_u32vec seeds = { 0 };
-	bool cover = true;
+	seeds_reach(w, out, NULL, 0);
+	return reach_covers_bound(w, out);
+}
 
-	for (uint32_t id = 0; id < p->nfiles; id++)
-		if (w->seed[id])
-			impact_u32vec_push(&seeds, id);
-	impact_reach_release(out);
-	impact_graph_dependents(out, p->graph, seeds.v, seeds.n, w->skip_kinds);
-	impact_u32vec_release(&seeds);
-	for (uint32_t id = 0; id < p->nfiles && cover; id++)
-		if ((p->files[id].flags & IMPACT_PF_TEST) && !(p->files[id].flags & IMPACT_PF_GHOST) &&
-		    w->bound[id] != UINT32_MAX && out->dist[id] == UINT32_MAX && !test_hit(w, id))
-			cover = false;
-	for (size_t i = 0; i < p->collectors.n && cover; i++) {
-		const impact_collector *c = &p->collectors.v[i];
-		if ((w->bound[c->module] != UINT32_MAX || w->bound[c->scope] != UINT32_MAX) &&
-		    out->dist[c->module] == UINT32_MAX && out->dist[c->scope] == UINT32_MAX)
-			cover = false;
+/*
+ * The reference walk and the import-time walk, alternated until neither
+ * adds anything, or until what they found covers the bound (then
+ * pr->reach is the reach that did); into pr->reach.
+ */
+static void walk_to_fixpoint(walker *w, impact_precise *pr)
+{
+	while (!w->gave_up) {
+		w->new_seed = false;
+		precise_run_queue(w);
+		if (w->covered)
+			break;
+		precise_dynamic_functions(w);
+		precise_run_queue(w);
+		if (w->covered)
+			break;
+		seeds_reach(w, &pr->reach, NULL, 0);
+		precise_lazy_importers(w, &pr->reach);
+		precise_run_queue(w);
+		if (w->covered)
+			break;
+		precise_unnamed_functions(w);
+		if (w->gave_up || (!w->new_seed && w->qhead == w->nqueue))
+			break;
 	}
-	return cover;
 }
 
 /*
@@ -203,35 +222,23 @@ bool precise_covers_bound(walker *w, impact_reach *out)
  */
 static bool seeds_cover_bound(walker *w, impact_precise *pr)
 {
-	const impact_project *p = w->p;
-	impact_u32vec seeds = { 0 }, callers = { 0 };
-	bool cover = true;
+	impact_u32vec callers = { 0 }, mods = { 0 };
+	bool cover;
 
 	if (!w->bound)
 		return false;
 	/* The seeds so far, and the changed modules whose module-level code names a change. */
 	precise_module_level_callers(w, &callers);
-	for (uint32_t id = 0; id < p->nfiles; id++)
-		if (w->seed[id])
-			impact_u32vec_push(&seeds, id);
 	for (size_t i = 0; i < callers.n; i += 2)
-		impact_u32vec_push(&seeds, callers.v[i]);
-	if (!seeds.n) {
-		impact_u32vec_release(&seeds);
-		impact_u32vec_release(&callers);
-		return false;
-	}
-	impact_graph_dependents(&pr->reach, p->graph, seeds.v, seeds.n, w->skip_kinds);
-	for (uint32_t id = 0; id < p->nfiles && cover; id++)
-		if ((p->files[id].flags & IMPACT_PF_TEST) && w->bound[id] != UINT32_MAX &&
-		    pr->reach.dist[id] == UINT32_MAX)
-			cover = false;
+		impact_u32vec_push(&mods, callers.v[i]);
+	/* No seed: nothing reached yet, and the walk decides. */
+	cover = seeds_reach(w, &pr->reach, mods.v, mods.n) && reach_covers_bound(w, &pr->reach);
 	if (!cover)
 		impact_reach_release(&pr->reach);
 	else /* those modules are seeds as the walk makes them: <module> -> the change */
 		for (size_t i = 0; i < callers.n; i += 2)
 			precise_reach(w, callers.v[i], NONE, callers.v[i + 1]);
-	impact_u32vec_release(&seeds);
+	impact_u32vec_release(&mods);
 	impact_u32vec_release(&callers);
 	return cover;
 }

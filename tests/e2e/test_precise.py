@@ -311,6 +311,46 @@ def test_a_walk_that_has_not_selected_all_it_can_still_gives_up_wide(repo):
     assert any("whole modules decided" in w for w in out["warnings"]), out["warnings"]
 
 
+def test_a_change_module_level_code_runs_reaches_lazy_collectors(repo):
+    """The same shortcut must hold every collect hook too: here the only
+    test module imports the changed module (its import-time reach holds
+    every test module), but a conftest's collector imports it lazily, in
+    the function that runs each collected file: the walk is made, and the
+    collected folder is selected (and fails)."""
+    repo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/calc.py": "def evaluate(expr):\n    a, op, b = expr.split()\n"
+                       "    return {'+': int(a) + int(b), '*': int(a) * int(b)}[op]\n\n\n"
+                       "CHECK = evaluate('1 + 1')\n",
+        "tests/test_calc.py": "from pkg.calc import CHECK\n\n\ndef test_check():\n    assert CHECK\n",
+        "tests/snippets/conftest.py": (
+            "import pytest\n\n\n"
+            "def pytest_collect_file(parent, file_path):\n"
+            "    if file_path.suffix == '.txt':\n"
+            "        return SnippetFile.from_parent(parent, path=file_path)\n\n\n"
+            "class SnippetFile(pytest.File):\n"
+            "    def collect(self):\n"
+            "        for i, line in enumerate(self.path.read_text().splitlines()):\n"
+            "            expr, want = line.split('=')\n"
+            "            yield SnippetItem.from_parent(self, name=f'line{i}', expr=expr, want=int(want))\n\n\n"
+            "class SnippetItem(pytest.Item):\n"
+            "    def __init__(self, *, expr, want, **kw):\n"
+            "        super().__init__(**kw)\n"
+            "        self.expr, self.want = expr, want\n\n"
+            "    def runtest(self):\n"
+            "        from pkg.calc import evaluate\n"
+            "        assert evaluate(self.expr) == self.want\n"),
+        "tests/snippets/add.txt": "1 + 2 =3\n",
+    })
+    repo.commit("base")
+    calc = repo.path / "pkg/calc.py"
+    calc.write_text(calc.read_text().replace("int(a) + int(b)", "int(a) - int(b)"))
+    repo.commit("break the evaluator")
+    assert "tests/snippets" in repo.listing("HEAD~1.."), repo.impact("--explain", "HEAD~1..").stdout
+    r = repo.impact("HEAD~1..")
+    assert r.returncode == 1 and "add.txt" in r.stderr.decode(), r.stderr.decode()
+
+
 def test_a_change_module_level_code_runs_reaches_lazy_importers(repo):
     """The same shape with a test importing the changed module in a function:
     a lazy import is no module-level edge, so the import-time reach does
