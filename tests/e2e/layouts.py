@@ -92,3 +92,27 @@ LAYOUTS = {
     "namespace": NAMESPACE,
     "helpers": HELPERS,
 }
+
+
+def snippet_conftest(lazy=False):
+    """A conftest.py whose pytest_collect_file makes tests of the .txt files
+    beside it: each line `expr =want` runs pkg.calc.evaluate(expr). With
+    `lazy`, evaluate is imported in the function that runs each line, not at
+    the module's import."""
+    eager, late = ("", "        from pkg.calc import evaluate\n") if lazy else (
+        "from pkg.calc import evaluate\n", "")
+    return ("import pytest\n\n" + eager + "\n\n"
+            "def pytest_collect_file(parent, file_path):\n"
+            "    if file_path.suffix == '.txt':\n"
+            "        return SnippetFile.from_parent(parent, path=file_path)\n\n\n"
+            "class SnippetFile(pytest.File):\n"
+            "    def collect(self):\n"
+            "        for i, line in enumerate(self.path.read_text().splitlines()):\n"
+            "            expr, want = line.split('=')\n"
+            "            yield SnippetItem.from_parent(self, name=f'line{i}', expr=expr, want=int(want))\n\n\n"
+            "class SnippetItem(pytest.Item):\n"
+            "    def __init__(self, *, expr, want, **kw):\n"
+            "        super().__init__(**kw)\n"
+            "        self.expr, self.want = expr, want\n\n"
+            "    def runtest(self):\n" + late +
+            "        assert evaluate(self.expr) == self.want\n")

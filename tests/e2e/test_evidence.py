@@ -3,6 +3,8 @@ non-literal dynamic imports, scripts run by path, folders of scripts.
 Breaking the reached code must select the test that fails."""
 import pytest
 
+from layouts import snippet_conftest
+
 PLUGINS = {
     "pkg/__init__.py": "",
     "pkg/_mapping.py": "LEXERS = {\n    'py': 'pkg.lexers.python',\n    'c': 'pkg.lexers.c',\n}\n",
@@ -108,22 +110,7 @@ COLLECTING = {
                    "    return {'+': int(a) + int(b), '*': int(a) * int(b)}[op]\n",
     "pkg/other.py": "X = 1\n",
     "tests/test_other.py": "from pkg.other import X\n\n\ndef test_x():\n    assert X == 1\n",
-    "tests/snippets/conftest.py": (
-        "import pytest\n\nfrom pkg.calc import evaluate\n\n\n"
-        "def pytest_collect_file(parent, file_path):\n"
-        "    if file_path.suffix == '.txt':\n"
-        "        return SnippetFile.from_parent(parent, path=file_path)\n\n\n"
-        "class SnippetFile(pytest.File):\n"
-        "    def collect(self):\n"
-        "        for i, line in enumerate(self.path.read_text().splitlines()):\n"
-        "            expr, want = line.split('=')\n"
-        "            yield SnippetItem.from_parent(self, name=f'line{i}', expr=expr, want=int(want))\n\n\n"
-        "class SnippetItem(pytest.Item):\n"
-        "    def __init__(self, *, expr, want, **kw):\n"
-        "        super().__init__(**kw)\n"
-        "        self.expr, self.want = expr, want\n\n"
-        "    def runtest(self):\n"
-        "        assert evaluate(self.expr) == self.want\n"),
+    "tests/snippets/conftest.py": snippet_conftest(),
     "tests/snippets/add.txt": "1 + 2 =3\n",
     "tests/snippets/deep/mul.txt": "2 * 3 =6\n",
     "tests/snippets/README.md": "snippets\n",

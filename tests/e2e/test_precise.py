@@ -14,6 +14,7 @@ import json
 import pytest
 
 from breaking import break_body, failing_files
+from layouts import snippet_conftest
 
 LIB = {
     "lib/__init__.py": "from .core import add, Greeter\nfrom .util import *\nfrom .extra import triple\n",
@@ -323,23 +324,7 @@ def test_a_change_module_level_code_runs_reaches_lazy_collectors(repo):
                        "    return {'+': int(a) + int(b), '*': int(a) * int(b)}[op]\n\n\n"
                        "CHECK = evaluate('1 + 1')\n",
         "tests/test_calc.py": "from pkg.calc import CHECK\n\n\ndef test_check():\n    assert CHECK\n",
-        "tests/snippets/conftest.py": (
-            "import pytest\n\n\n"
-            "def pytest_collect_file(parent, file_path):\n"
-            "    if file_path.suffix == '.txt':\n"
-            "        return SnippetFile.from_parent(parent, path=file_path)\n\n\n"
-            "class SnippetFile(pytest.File):\n"
-            "    def collect(self):\n"
-            "        for i, line in enumerate(self.path.read_text().splitlines()):\n"
-            "            expr, want = line.split('=')\n"
-            "            yield SnippetItem.from_parent(self, name=f'line{i}', expr=expr, want=int(want))\n\n\n"
-            "class SnippetItem(pytest.Item):\n"
-            "    def __init__(self, *, expr, want, **kw):\n"
-            "        super().__init__(**kw)\n"
-            "        self.expr, self.want = expr, want\n\n"
-            "    def runtest(self):\n"
-            "        from pkg.calc import evaluate\n"
-            "        assert evaluate(self.expr) == self.want\n"),
+        "tests/snippets/conftest.py": snippet_conftest(lazy=True),
         "tests/snippets/add.txt": "1 + 2 =3\n",
     })
     repo.commit("base")
