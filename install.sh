@@ -39,7 +39,7 @@ say() { echo "install.sh: $*"; }
 # What the build, the tests and impact's runs need, by Debian package.
 # (tree-sitter's runtime is built in from a pinned npm tarball, as the
 # grammars are: no libtree-sitter-dev, unless -Dsystem_tree_sitter=true.)
-packages="gcc pkg-config meson ninja-build git libgit2-dev
+packages="gcc pkg-config meson ninja-build git libgit2-dev libssl-dev libkrb5-dev
 libjansson-dev libexpat1-dev libsqlite3-dev libcmocka-dev
 python3 python3-dev python3-pytest python3-pytest-xdist python3-venv ca-certificates
 python3-pexpect python3-trio"

@@ -20,23 +20,34 @@
  * binary's libssh2_init does nothing and succeeds; libssh2_exit() returns
  * at once for a library that was never started, and OpenSSL 3 starts
  * itself on first use should anything ever reach it.
+ *
+ * When libgit2 is linked in from its archive (meson.build's static_libs),
+ * the real functions are in the binary too; the link then redirects the
+ * archive's calls to these (--wrap), which is why their names go through
+ * NOTLS_STUB.
  */
+
+#ifdef IMPACT_NOTLS_WRAP
+#define NOTLS_STUB(name) __wrap_##name
+#else
+#define NOTLS_STUB(name) name
+#endif
 
 /* mbedTLS's MBEDTLS_ERR_X509_FILE_IO_ERROR: "read or write of file failed". */
 #define NOTLS_FILE_IO_ERROR (-0x2900)
 
-int mbedtls_x509_crt_parse_file(void *chain, const char *path);
+int NOTLS_STUB(mbedtls_x509_crt_parse_file)(void *chain, const char *path);
 
-int mbedtls_x509_crt_parse_file(void *chain, const char *path)
+int NOTLS_STUB(mbedtls_x509_crt_parse_file)(void *chain, const char *path)
 {
 	(void)chain;
 	(void)path;
 	return NOTLS_FILE_IO_ERROR;
 }
 
-int libssh2_init(int flags);
+int NOTLS_STUB(libssh2_init)(int flags);
 
-int libssh2_init(int flags)
+int NOTLS_STUB(libssh2_init)(int flags)
 {
 	(void)flags;
 	return 0;
