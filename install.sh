@@ -45,7 +45,7 @@ python3 python3-dev python3-pytest python3-pytest-xdist python3-venv ca-certific
 python3-pexpect python3-trio"
 command -v npm >/dev/null 2>&1 || packages="$packages npm"
 if [ "$test_tools" = 1 ]; then
-    packages="$packages groff-base man-db zsh fish graphviz chromium clang"
+    packages="$packages groff-base man-db zsh fish graphviz chromium clang strace"
 fi
 
 if [ "$do_apt" = 1 ]; then

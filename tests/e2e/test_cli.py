@@ -3,6 +3,7 @@ errors, and the promise never to touch the index, refs or work tree."""
 import json
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -512,17 +513,49 @@ def test_an_io_failure_exits_5_not_as_a_usage_error(flat, tmp_path):
     assert lines[1].startswith("usage: impact ") and lines[2] == "hint: see 'impact --help'"
 
 
-def test_the_tls_certificate_stub_is_what_libgit2_binds():
-    """impact reads local repositories only: libgit2's mbedTLS init must find
-    cli/notls.c's loader (exported from the binary), not parse the system's
-    CA bundle in every process (LD_DEBUG shows the binding ld.so made)."""
+STUBS = ("mbedtls_x509_crt_parse_file", "libssh2_init")
+
+
+def test_the_tls_and_ssh_stubs_are_what_libgit2_binds():
+    """impact reads local repositories only: libgit2's init must reach
+    cli/notls.c's stubs, not parse the system's CA bundle or start OpenSSL
+    for SSH in every process. With shared libraries the dynamic linker binds
+    libgit2's calls to the binary's exports (LD_DEBUG shows it); with
+    libgit2 linked in, the link redirects its calls (--wrap): every call to
+    a stubbed name in the binary's code goes to the stub."""
     binary = os.environ["IMPACT_BIN"]
     libs = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
-    if "libmbedx509" not in libs:
-        pytest.skip("this libgit2 does not use mbedTLS")
-    r = subprocess.run([binary, "--version"], capture_output=True, text=True,
-                       env=dict(os.environ, LD_DEBUG="bindings"))
+    if "libgit2" in libs:
+        if "libmbedx509" not in libs:
+            pytest.skip("this libgit2 does not use mbedTLS")
+        r = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                           env=dict(os.environ, LD_DEBUG="bindings"))
+        assert r.returncode == 0, r.stderr
+        for name in STUBS:
+            lines = [l for l in r.stderr.splitlines() if "`%s'" % name in l and "libgit2" in l]
+            assert lines and all(" to %s [0]" % binary in l for l in lines), (name, r.stderr[-2000:])
+        return
+    asm = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary],
+                         capture_output=True, text=True, check=True).stdout
+    calls = re.findall(r"^ +[0-9a-f]+:\s+call\s+[0-9a-f]+ <([^>]+)>$", asm, re.M)
+    # mbedTLS's own parse_path calls parse_file within its object: libgit2's
+    # init reaches parse_path only for a CA directory, which Debian's is not.
+    for name in STUBS:
+        assert "__wrap_" + name in calls, name
+        callers = set()
+        for fn, body in re.findall(r"^[0-9a-f]+ <([^>]+)>:\n(.*?)(?=^[0-9a-f]+ <|\Z)", asm, re.M | re.S):
+            if re.search(r"call\s+[0-9a-f]+ <%s>$" % re.escape(name), body, re.M):
+                callers.add(fn)
+        assert callers <= {"mbedtls_x509_crt_parse_path"}, (name, callers)
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed")
+def test_the_ca_bundle_is_never_opened():
+    """The stub's effect, whatever the link: starting impact opens no file
+    under /etc/ssl (the CA bundle the real loader reads)."""
+    binary = os.environ["IMPACT_BIN"]
+    r = subprocess.run(["strace", "-f", "-e", "trace=open,openat", "-o", "/dev/stderr",
+                        binary, "--version"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    lines = [l for l in r.stderr.splitlines()
-             if "`mbedtls_x509_crt_parse_file'" in l and "libgit2" in l]
-    assert lines and all(" to %s [0]" % binary in l for l in lines), r.stderr[-2000:]
+    opened = [l for l in r.stderr.splitlines() if "/etc/ssl" in l and "ENOENT" not in l]
+    assert not opened, opened
