@@ -175,25 +175,8 @@ done:
 	return rc;
 }
 
-int impact_file_replace(const char *path, const void *data, size_t len)
-{
-	impact_file_part part = { data, len };
-	return impact_file_replace_parts_mode(path, &part, 1, 0666);
-}
-
-int impact_file_replace_mode(const char *path, const void *data, size_t len, unsigned mode)
-{
-	impact_file_part part = { data, len };
-	return impact_file_replace_parts_mode(path, &part, 1, mode);
-}
-
-int impact_file_replace_parts(const char *path, const impact_file_part *parts, size_t nparts)
-{
-	return impact_file_replace_parts_mode(path, parts, nparts, 0666);
-}
-
-int impact_file_replace_parts_mode(const char *path, const impact_file_part *parts, size_t nparts,
-                                   unsigned mode)
+static int replace_parts(const char *path, const impact_file_part *parts, size_t nparts,
+                         unsigned mode, unsigned flags)
 {
 	impact_buf tmp = IMPACT_BUF_INIT;
 	int fd, rc = 0, err = 0;
@@ -216,7 +199,7 @@ int impact_file_replace_parts_mode(const char *path, const impact_file_part *par
 			done += (size_t)w;
 		}
 	}
-	if (fd >= 0 && !err && fsync(fd) < 0 && errno != EINVAL)
+	if (fd >= 0 && !err && !(flags & IMPACT_REPLACE_NO_FSYNC) && fsync(fd) < 0 && errno != EINVAL)
 		err = errno; /* EINVAL: a file system without fsync */
 	if (fd >= 0 && close(fd) < 0 && !err)
 		err = errno;
@@ -229,6 +212,24 @@ int impact_file_replace_parts_mode(const char *path, const impact_file_part *par
 	}
 	impact_buf_release(&tmp);
 	return rc;
+}
+
+int impact_file_replace(const char *path, const void *data, size_t len)
+{
+	impact_file_part part = { data, len };
+	return replace_parts(path, &part, 1, 0666, 0);
+}
+
+int impact_file_replace_mode(const char *path, const void *data, size_t len, unsigned mode)
+{
+	impact_file_part part = { data, len };
+	return replace_parts(path, &part, 1, mode, 0);
+}
+
+int impact_file_replace_parts(const char *path, const impact_file_part *parts, size_t nparts,
+                              unsigned flags)
+{
+	return replace_parts(path, parts, nparts, 0666, flags);
 }
 
 void impact_strlist_push(impact_strlist *l, const char *s)

@@ -71,13 +71,18 @@ void impact_strlist_release(impact_strlist *l);
 int impact_file_replace(const char *path, const void *data, size_t len);
 int impact_file_replace_mode(const char *path, const void *data, size_t len, unsigned mode);
 
-/* The same, the file's bytes being `parts` one after the other. */
+/*
+ * The same, the file's bytes being `parts` one after the other. With
+ * IMPACT_REPLACE_NO_FSYNC it is not flushed: for a cache whose reader
+ * checks its bytes (a checksum) and rebuilds what a crash tore, where the
+ * flush of a few megabytes would be most of a warm run.
+ */
 typedef struct impact_file_part {
 	const void *data;
 	size_t len;
 } impact_file_part;
-int impact_file_replace_parts(const char *path, const impact_file_part *parts, size_t nparts);
-int impact_file_replace_parts_mode(const char *path, const impact_file_part *parts, size_t nparts,
-                                   unsigned mode);
+#define IMPACT_REPLACE_NO_FSYNC 1u
+int impact_file_replace_parts(const char *path, const impact_file_part *parts, size_t nparts,
+                              unsigned flags);
 
 #endif

@@ -386,7 +386,7 @@ int impact_cache_put_project(impact_cache *c, const git_oid *tree, const impact_
 		rc = impact_error_from_errno(errno, "cannot create '%s'", path.ptr);
 	} else {
 		graph_path(&path, c->path, tree);
-		rc = impact_file_replace_parts(path.ptr, parts, nparts);
+		rc = impact_file_replace_parts(path.ptr, parts, nparts, IMPACT_REPLACE_NO_FSYNC);
 		graph_path(&path, c->path, NULL);
 		if (rc == 0)
 			prune_graphs(path.ptr);
