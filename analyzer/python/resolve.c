@@ -80,12 +80,28 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The base folder of a file in folder `dir`: the top of its chain of packages (interned in dirs). */
+static uint32_t base_of(impact_resolver *r, impact_buf *dir, impact_buf *init)
+{
+	for (;;) {
+		join_into(init, dir->ptr, "__init__.py", 11, "");
+		if (!dir->size || impact_resolver_file(r, init->ptr) == IMPACT_STRPOOL_NONE)
+			break;
+		dirname_into(init, dir->ptr);
+		impact_buf_sets(dir, init->ptr);
+	}
+	return impact_strpool_intern(r->dirs, dir->ptr, dir->size);
+}
+
 impact_resolver *impact_resolver_new(const impact_strpool *files, uint32_t nfiles,
                                      const char *const *roots, size_t nroots)
 {
 	impact_resolver *r = impact_xcalloc(1, sizeof(*r));
 	impact_buf dir = IMPACT_BUF_INIT, init = IMPACT_BUF_INIT;
-	size_t fb_alloc = 0;
+	uint32_t *base = impact_xcalloc(nfiles ? nfiles : 1, sizeof(uint32_t));
+	const char *prev = NULL;
+	size_t prev_len = 0;
+	bool *seen;
 
 	r->files = files;
 	r->nfiles = nfiles;
@@ -96,12 +112,6 @@ impact_resolver *impact_resolver_new(const impact_strpool *files, uint32_t nfile
 	impact_buf_init(&r->key);
 	impact_strpool_intern(r->dirs, "", 0);
 
-	for (uint32_t id = 0; id < nfiles; id++) {
-		const char *p = impact_strpool_get(files, id);
-		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/'))
-			impact_strpool_intern(r->dirs, p, (size_t)(s - p));
-	}
-
 	r->roots = impact_xcalloc(nroots ? nroots : 1, sizeof(char *));
 	for (size_t i = 0; i < nroots; i++) {
 		bool dup = false;
@@ -111,32 +121,43 @@ impact_resolver *impact_resolver_new(const impact_strpool *files, uint32_t nfile
 			r->roots[r->nroots++] = impact_xstrdup(roots[i]);
 	}
 
-	r->basedir = impact_xcalloc(nfiles ? nfiles : 1, sizeof(char *));
+	/*
+	 * Every folder's prefixes, and each file's base folder: worked out
+	 * once per folder, not per file. Files come in path order, so a
+	 * folder's files mostly follow one another (a 6,000-file tree has
+	 * 700 folders; a patched run makes the resolver every time).
+	 */
 	for (uint32_t id = 0; id < nfiles; id++) {
-		dirname_into(&dir, impact_strpool_get(files, id));
-		for (;;) {
-			join_into(&init, dir.ptr, "__init__.py", 11, "");
-			if (!dir.size || impact_resolver_file(r, init.ptr) == IMPACT_STRPOOL_NONE)
-				break;
-			dirname_into(&init, dir.ptr);
-			impact_buf_sets(&dir, init.ptr);
+		const char *p = impact_strpool_get(files, id);
+		const char *slash = strrchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : 0;
+		if (prev && len == prev_len && !memcmp(p, prev, len)) {
+			base[id] = base[id - 1];
+			continue;
 		}
-		r->basedir[id] = impact_strpool_get(
-			r->dirs, impact_strpool_intern(r->dirs, dir.ptr, dir.size));
+		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/'))
+			impact_strpool_intern(r->dirs, p, (size_t)(s - p));
+		dirname_into(&dir, p);
+		base[id] = base_of(r, &dir, &init);
+		prev = p;
+		prev_len = len;
 	}
+	r->basedir = impact_xcalloc(nfiles ? nfiles : 1, sizeof(char *));
+	for (uint32_t id = 0; id < nfiles; id++)
+		r->basedir[id] = impact_strpool_get(r->dirs, base[id]);
 
 	/* Distinct basedirs, sorted, for the fallback search. */
+	seen = impact_xcalloc(impact_strpool_count(r->dirs), sizeof(bool));
+	r->fallback = impact_xcalloc(nfiles ? nfiles : 1, sizeof(char *));
 	for (uint32_t id = 0; id < nfiles; id++)
-		IMPACT_PUSH(r->fallback, r->nfallback, fb_alloc, r->basedir[id]);
+		if (!seen[base[id]]) {
+			seen[base[id]] = true;
+			r->fallback[r->nfallback++] = r->basedir[id];
+		}
 	if (r->nfallback)
 		qsort(r->fallback, r->nfallback, sizeof(char *), cmp_str);
-	{
-		size_t w = 0;
-		for (size_t i = 0; i < r->nfallback; i++)
-			if (!w || strcmp(r->fallback[w - 1], r->fallback[i]))
-				r->fallback[w++] = r->fallback[i];
-		r->nfallback = w;
-	}
+	free(seen);
+	free(base);
 	impact_buf_release(&dir);
 	impact_buf_release(&init);
 	return r;
