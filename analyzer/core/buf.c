@@ -62,7 +62,7 @@ int impact_buf_grow(impact_buf *b, size_t extra)
 	return 0;
 }
 
-int impact_buf_put(impact_buf *b, const void *data, size_t len)
+int impact_buf__put_grow(impact_buf *b, const void *data, size_t len)
 {
 	if (impact_buf_grow(b, len) < 0)
 		return IMPACT_ERROR;
@@ -76,11 +76,6 @@ int impact_buf_put(impact_buf *b, const void *data, size_t len)
 int impact_buf_puts(impact_buf *b, const char *s)
 {
 	return impact_buf_put(b, s, strlen(s));
-}
-
-int impact_buf_putc(impact_buf *b, char c)
-{
-	return impact_buf_put(b, &c, 1);
 }
 
 int impact_buf_vprintf(impact_buf *b, const char *fmt, va_list ap)

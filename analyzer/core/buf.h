@@ -34,9 +34,32 @@ void impact_buf_clear(impact_buf *b);
 char *impact_buf_detach(impact_buf *b);
 
 int impact_buf_grow(impact_buf *b, size_t extra);
-int impact_buf_put(impact_buf *b, const void *data, size_t len);
+int impact_buf__put_grow(impact_buf *b, const void *data, size_t len);
+
+/*
+ * Appends. Inline while the allocation has room (most appends: a JSON
+ * report of a large selection makes millions), else through the growth.
+ */
+static inline int impact_buf_put(impact_buf *b, const void *data, size_t len)
+{
+	if (len >= b->asize - b->size) /* asize 0: the shared "", always grown */
+		return impact_buf__put_grow(b, data, len);
+	memcpy(b->ptr + b->size, data, len);
+	b->size += len;
+	b->ptr[b->size] = '\0';
+	return 0;
+}
+
+static inline int impact_buf_putc(impact_buf *b, char c)
+{
+	if (b->asize - b->size < 2)
+		return impact_buf__put_grow(b, &c, 1);
+	b->ptr[b->size++] = c;
+	b->ptr[b->size] = '\0';
+	return 0;
+}
+
 int impact_buf_puts(impact_buf *b, const char *s);
-int impact_buf_putc(impact_buf *b, char c);
 int impact_buf_printf(impact_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int impact_buf_vprintf(impact_buf *b, const char *fmt, va_list ap);

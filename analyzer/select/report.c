@@ -17,9 +17,14 @@
 bool impact_report_is_utf8(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	for (size_t n; *p; p += n)
+	for (size_t n; *p; p += n) {
+		if (*p < 0x80) { /* plain ASCII: most of every path */
+			n = 1;
+			continue;
+		}
 		if ((n = impact_utf8_len(p)) == 0)
 			return false;
+	}
 	return true;
 }
 
