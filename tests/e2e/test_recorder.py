@@ -807,6 +807,101 @@ def test_generators_resumed_in_a_later_test(python, tmp_path):
     assert fn(p, "pkg/g.py", "gen") not in T("test_throw")
 
 
+def test_functions_started_once_or_often_per_test(python, tmp_path):
+    """Every repository function is recorded in every test it runs in,
+    whether it starts once there (sys.monitoring leaves it armed) or many
+    times (disabled at its second start, re-armed at the next boundary),
+    and also after a fixture's sink or an import that ran it."""
+    p = tmp_path / "often"
+    write(p, {
+        "pkg/__init__.py": "",
+        "pkg/m.py": """
+            def once():
+                return 1
+
+
+            def hot(n):
+                return n + 1
+
+
+            def count():
+                for i in range(5):
+                    yield hot(i)
+
+
+            def unused():
+                return 0
+            """,
+        "pkg/late.py": """
+            from pkg import m
+
+            VALUE = m.once() + m.hot(1)
+            """,
+        "tests/test_m.py": """
+            import pytest
+
+            from pkg import m
+
+
+            @pytest.fixture(scope="module")
+            def ready():
+                return m.once() + m.hot(0)
+
+
+            def test_a_once():
+                assert m.once() == 1
+
+
+            def test_b_hot():
+                assert sum(m.hot(i) for i in range(50)) == 1275
+                assert sum(m.count()) == 15
+
+
+            def test_c_each_once():
+                assert m.once() + m.hot(1) == 3
+                assert next(m.count()) == 1
+
+
+            def test_d_fixture(ready):
+                assert ready == 2
+
+
+            def test_e_after_fixture():
+                assert m.once() + m.hot(2) == 4
+
+
+            def test_f_import():
+                from pkg import late
+                assert late.VALUE == 3 and m.hot(3) == 4
+
+
+            def test_g_nothing():
+                assert True
+            """,
+    })
+    M = lambda n: tuple(fn(p, "pkg/m.py", n))  # noqa: E731
+    envs = [{}]
+    minor = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                           capture_output=True, text=True).stdout.strip()
+    if python.tracer == "monitoring" and cmon_built(minor):
+        envs.append({"IMPACT_RECORD_CTRACE_DIR": str(CTRACE_DIR)})  # the C callback too
+    for env in envs:
+        r, tests, others = run_pytest(python, p, "-p", "no:randomly", extra_env=env)
+        assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+        assert others[0][1]["tracer"] == python.tracer
+        if env:
+            assert others[0][1]["ctrace"] is None, others[0][1]
+        T = lambda n: set(map(tuple, fns(tests["tests/test_m.py::" + n])))  # noqa: E731
+        assert M("once") in T("test_a_once") and M("hot") not in T("test_a_once")
+        assert {M("hot"), M("count")} <= T("test_b_hot") and M("once") not in T("test_b_hot")
+        assert {M("once"), M("hot"), M("count")} <= T("test_c_each_once")
+        assert {M("once"), M("hot")} <= T("test_d_fixture")  # the fixture's setup
+        assert {M("once"), M("hot")} <= T("test_e_after_fixture")
+        assert M("hot") in T("test_f_import")
+        assert not T("test_g_nothing") & {M("once"), M("hot"), M("count")}
+        assert all(M("unused") not in T(n) for n in ("test_a_once", "test_b_hot", "test_c_each_once"))
+
+
 def test_lazy_module_types_run_nothing(python, tmp_path):
     """A module type whose __dict__ is a property (apipkg's lazy modules, as
     the py library has) loads everything when it is read: the recorder,

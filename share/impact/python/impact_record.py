@@ -459,8 +459,10 @@ def _on_start(code, offset):
 
 def _on_rstart(code, offset):
     """_rtool's PY_START and PY_RESUME: repository code starting, or a
-    generator of it resuming, for the first time since the last re-arm
-    (each is then disabled until the next, _rearm)."""
+    generator of it resuming. A function's first start in the current sink
+    is recorded and left armed; its second is disabled until the next
+    re-arm (_rearm): one that starts once per test is never re-armed, which
+    costs more than a second call back (impact_cmon.c says more)."""
     i = id(code)
     k = _kind.get(i)
     if k == _MODULE and not _no_imports and _key[i][0] != _collecting:
@@ -480,6 +482,7 @@ def _on_rstart(code, offset):
                 d[i] = (c << 32) | (f.f_lasti + 1) if _kind.get(c) else _caller_at(f)
             except Exception:
                 d[i] = None
+            return None
     # Listed last: a re-arm while this ran (an import began) must not
     # count the DISABLE returned now as undone.
     _fired.append(code)
