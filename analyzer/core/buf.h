@@ -44,7 +44,8 @@ static inline int impact_buf_put(impact_buf *b, const void *data, size_t len)
 {
 	if (len >= b->asize - b->size) /* asize 0: the shared "", always grown */
 		return impact_buf__put_grow(b, data, len);
-	memcpy(b->ptr + b->size, data, len);
+	if (len) /* data may be NULL then, which memcpy must never see */
+		memcpy(b->ptr + b->size, data, len);
 	b->size += len;
 	b->ptr[b->size] = '\0';
 	return 0;
