@@ -578,9 +578,11 @@ void impact_audit_totals_of(impact_audit_totals *out, const impact_audit_report 
 		}
 		out->failing += r->failing.n;
 		out->selected += r->selected.n;
+		out->unproven += r->unproven;
 		out->missed += r->missed.n;
 		out->static_selected += r->static_selected;
 		out->static_missed += r->static_missed;
+		out->static_unproven += r->static_unproven;
 		out->test_files += r->test_files;
 		out->incomplete += r->incomplete != NULL;
 	}

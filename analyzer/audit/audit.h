@@ -79,11 +79,13 @@ typedef struct impact_audit_record {
 	impact_strlist missed;      /* failing files the selection leaves out */
 	impact_strlist other;       /* mutate: files newly failing without the marker */
 	impact_strlist selected;    /* test files the selection runs */
+	size_t unproven;            /* of `selected`, those in `other`: out of precision */
 	size_t test_files;          /* test files in all */
 	size_t already_failing;     /* full: failing at the parent too (left out) */
 	bool full_suite;            /* the selection was the full suite */
 	size_t static_selected;     /* records: what static selection (--no-records) selected */
 	size_t static_missed;       /*   and missed of the failing files */
+	size_t static_unproven;     /*   and of `other` it selects */
 	char *full_reason;
 	char *skipped;              /* not audited, and why; NULL when audited */
 	char *incomplete;           /* the suite did not run to its end, and why; or NULL */
@@ -142,7 +144,8 @@ bool impact_audit_breaks_nothing(const impact_audit_report *report,
  */
 typedef struct impact_audit_totals {
 	size_t audited, failing, selected, missed, test_files, incomplete, breaks_nothing;
-	size_t static_selected, static_missed; /* records: the static figures */
+	size_t unproven;                       /* selected files in `other` (out of precision) */
+	size_t static_selected, static_missed, static_unproven; /* records: the static figures */
 } impact_audit_totals;
 
 void impact_audit_totals_of(impact_audit_totals *out, const impact_audit_report *report);

@@ -227,6 +227,9 @@ void audit_compare(impact_audit_record *rec, const impact_suite_result *run,
 		    !impact_audit_has(&rec->missed, rec->failing.items[i]))
 			impact_strlist_push(&rec->selected, rec->failing.items[i]);
 	impact_audit_sort_unique(&rec->selected);
+	rec->unproven = 0;
+	for (size_t i = 0; i < rec->other.n; i++)
+		rec->unproven += impact_audit_has(&rec->selected, rec->other.items[i]);
 	/* The suite's files: impact's test files, and what else pytest ran (data-file items). */
 	rec->test_files = test_files->n;
 	for (size_t i = 0; ran_before && i < ran_before->n; i++)
@@ -252,9 +255,12 @@ void audit_compare_static(impact_audit_record *rec, const impact_audit_selection
 {
 	rec->static_selected = 0;
 	rec->static_missed = 0;
+	rec->static_unproven = 0;
 	/* Files, as the recorded selection is counted (a target may be a folder or a node id). */
 	for (size_t i = 0; i < test_files->n; i++)
 		rec->static_selected += stat->full_suite || runs_file(stat, test_files->items[i]);
+	for (size_t i = 0; i < rec->other.n; i++)
+		rec->static_unproven += stat->full_suite || runs_file(stat, rec->other.items[i]);
 	if (stat->full_suite)
 		return;
 	/* Covered as the recorded selection is judged: a folder target covers what is below it. */

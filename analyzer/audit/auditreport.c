@@ -12,7 +12,10 @@
  * Precision is the share of the selected files that fail: failing files
  * the selection runs / selected files, which is failing / selected when
  * nothing is missed (a missed file is failing but not selected, and
- * must not lift precision). The selected share is selected / all test
+ * must not lift precision). A selected file that failed without the
+ * marker (`other`: a caught raise turned into another failure, or a flaky
+ * test) is left out of it, as it is of the failing and missed counts: it
+ * neither proves nor disproves the selection. The selected share is selected / all test
  * files. With nothing selected, precision is undefined (null, "-"),
  * never a made-up 0 or 1.
  *
@@ -59,12 +62,12 @@ static void cell(impact_buf *out, const char *text, int width)
 	impact_buf_printf(out, "%*s  ", width, text);
 }
 
-static void numbers(impact_buf *out, size_t failing, size_t selected, size_t missed,
-                    size_t tests)
+static void numbers(impact_buf *out, size_t failing, size_t selected, size_t unproven,
+                    size_t missed, size_t tests)
 {
 	impact_buf t = IMPACT_BUF_INIT;
 	impact_buf_printf(out, "%7zu  %8zu  %6zu  ", failing, selected, missed);
-	ratio(&t, failing - missed, selected, false);
+	ratio(&t, failing - missed, selected - unproven, false);
 	cell(out, t.ptr, 9);
 	impact_buf_clear(&t);
 	ratio(&t, selected, tests, true);
@@ -119,7 +122,7 @@ static size_t text_rows(impact_buf *out, const impact_audit_report *rep)
 		}
 		if (impact_audit_breaks_nothing(rep, r))
 			continue;
-		numbers(out, r->failing.n, r->selected.n, r->missed.n, r->test_files);
+		numbers(out, r->failing.n, r->selected.n, r->unproven, r->missed.n, r->test_files);
 		if (r->function) {
 			function_name(out, r);
 		} else if (mutate) {
@@ -159,7 +162,7 @@ static void text_totals(impact_buf *out, const impact_audit_report *rep,
 	bool mutate = rep->mode == IMPACT_AUDIT_MUTATE;
 	impact_audit_totals t = *t_;
 
-	numbers(out, t.failing, t.selected, t.missed, t.test_files);
+	numbers(out, t.failing, t.selected, t.unproven, t.missed, t.test_files);
 	if (rep->functions)
 		impact_buf_printf(out, "total (%zu %s a test)\n", t.audited - t.breaks_nothing,
 		                  t.audited - t.breaks_nothing == 1 ? "mutant that breaks"
@@ -177,12 +180,12 @@ static void text_totals(impact_buf *out, const impact_audit_report *rep,
 	if (rep->with_records) {
 		/* The same mutants, selected without records: the figures side by side. */
 		impact_buf_puts(out, "with records:    precision ");
-		ratio(out, t.failing - t.missed, t.selected, false);
+		ratio(out, t.failing - t.missed, t.selected - t.unproven, false);
 		impact_buf_puts(out, ", selected share ");
 		ratio(out, t.selected, t.test_files, true);
 		impact_buf_printf(out, ", %zu missed\n", t.missed);
 		impact_buf_puts(out, "static (no records): precision ");
-		ratio(out, t.failing - t.static_missed, t.static_selected, false);
+		ratio(out, t.failing - t.static_missed, t.static_selected - t.static_unproven, false);
 		impact_buf_puts(out, ", selected share ");
 		ratio(out, t.static_selected, t.test_files, true);
 		impact_buf_printf(out, ", %zu missed\n", t.static_missed);
@@ -384,7 +387,7 @@ static json_t *record_json(const impact_audit_report *rep, const impact_audit_re
 	json_object_set_new(o, "full_suite", json_boolean(r->full_suite));
 	json_object_set_new(o, "full_suite_reason", jstr(r->full_reason));
 	json_object_set_new(o, "missed", jlist(&r->missed));
-	json_object_set_new(o, "precision", jratio(r->failing.n - r->missed.n, r->selected.n));
+	json_object_set_new(o, "precision", jratio(r->failing.n - r->missed.n, r->selected.n - r->unproven));
 	json_object_set_new(o, "selected_share", jratio(r->selected.n, r->test_files));
 	if (rep->with_records) {
 		json_object_set_new(o, "static_selected", json_integer((json_int_t)r->static_selected));
@@ -454,14 +457,15 @@ int impact_audit_report_json(impact_buf *out, const impact_audit_report *rep)
 	json_object_set_new(totals, "selected", json_integer((json_int_t)t.selected));
 	json_object_set_new(totals, "missed", json_integer((json_int_t)t.missed));
 	json_object_set_new(totals, "test_files", json_integer((json_int_t)t.test_files));
-	json_object_set_new(totals, "precision", jratio(t.failing - t.missed, t.selected));
+	json_object_set_new(totals, "precision", jratio(t.failing - t.missed, t.selected - t.unproven));
 	json_object_set_new(totals, "selected_share", jratio(t.selected, t.test_files));
 	json_object_set_new(totals, "failing_share", jratio(t.failing, t.test_files));
 	if (rep->with_records) {
 		json_t *st = json_object();
 		json_object_set_new(st, "selected", json_integer((json_int_t)t.static_selected));
 		json_object_set_new(st, "missed", json_integer((json_int_t)t.static_missed));
-		json_object_set_new(st, "precision", jratio(t.failing - t.static_missed, t.static_selected));
+		json_object_set_new(st, "precision", jratio(t.failing - t.static_missed,
+		                                            t.static_selected - t.static_unproven));
 		json_object_set_new(st, "selected_share", jratio(t.static_selected, t.test_files));
 		json_object_set_new(totals, "static", st);
 		json_object_set_new(root, "records", json_true());

@@ -667,6 +667,9 @@ def test_functions_a_caught_raise_is_listed_apart(repo, tmp_path):
     # as a hand-made run of the same edit says.
     assert m["failing"] == ["tests/test_price.py"]
     assert m["other_failing"] == ["tests/test_safe.py"]
+    # Both are selected; test_safe proves nothing either way, so it is out
+    # of precision as it is out of the failing count (not 1 of 2).
+    assert m["selected"] == 2 and m["precision"] == 1.0, m
     by_hand = failing_by_hand(tmp_path, "price", {
         **SWALLOW, "shop/core.py": SWALLOW["shop/core.py"].replace(
             "    return x * 2", "    raise RuntimeError('x')\n    return x * 2", 1)})
