@@ -106,10 +106,47 @@ static void index_stars(walker *w)
 	impact_u32vec_release(&pairs);
 }
 
+/* A file of the whole-module reach and its blob id, to sort in the parse cache's key order. */
+typedef struct {
+	git_oid oid;
+	uint32_t id;
+} by_oid;
+
+static int cmp_by_oid(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const by_oid *)a)->oid, &((const by_oid *)b)->oid);
+}
+
+/*
+ * Every file of the whole-module reach has its facts loaded below, one
+ * lookup each in the parse cache. In blob id order the cache's B-tree is
+ * read leaf after leaf instead of at random: a tenth of a walk over
+ * dist-packages' 5,975 modules (410 -> 370 ms).
+ */
+static void load_in_oid_order(walker *w)
+{
+	const impact_project *p = w->p;
+	by_oid *v = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(*v));
+	size_t n = 0;
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		const impact_pyfile *f = &p->files[id];
+		if (in_bound(w, id) && f->entry && (!f->facts || (f->facts->flags & IMPACT_PYFACTS_SLIM))) {
+			v[n].oid = f->entry->oid;
+			v[n++].id = id;
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_by_oid);
+	for (size_t i = 0; i < n; i++)
+		(void)facts_of(w, v[i].id);
+	free(v);
+}
+
 void precise_build_indexes(walker *w)
 {
 	const impact_project *p = w->p;
 	size_t total = 0;
+
+	load_in_oid_order(w);
 	/*
 	 * Only files inside the whole-module reach: a reference elsewhere
 	 * never counts (process), and a module binding a changed name imports
