@@ -71,6 +71,27 @@ static bool filter_arg(char *opt, const char **value, const char *const *args, s
 	return true;
 }
 
+/*
+ * A node id: a test file's path, then "::". The path has a '.' or a '/'
+ * (test files have extensions); a warning filter's action before its
+ * "::" ("ignore::DeprecationWarning") has neither.
+ */
+static bool node_id(const char *a)
+{
+	const char *sep = strstr(a, "::");
+	for (const char *p = a; sep && p < sep; p++)
+		if (*p == '.' || *p == '/')
+			return true;
+	return false;
+}
+
+/* pytest's own options whose value, the next argument, may hold "::" (-W ignore::DeprecationWarning). */
+static bool value_may_hold_colons(const char *a)
+{
+	return !strcmp(a, "-W") || !strcmp(a, "--pythonwarnings") || !strcmp(a, "-o") ||
+	       !strcmp(a, "--override-ini");
+}
+
 int impact_records_filter(impact_buf *out, const char **why, const char *const *args, size_t n)
 {
 	static const char *const partial[] = { "--lf", "--last-failed", "--deselect", "--sw",
@@ -83,16 +104,20 @@ int impact_records_filter(impact_buf *out, const char **why, const char *const *
 		if (!strcmp(a, "--")) {
 			/* What follows names files and node ids. */
 			for (size_t k = i + 1; k < n && !*why; k++)
-				if (strstr(args[k], "::"))
+				if (node_id(args[k]))
 					*why = args[k];
 			break;
+		}
+		if (value_may_hold_colons(a) && i + 1 < n) {
+			i++; /* its value, never a node id */
+			continue;
 		}
 		for (size_t k = 0; k < IMPACT_ARRAY_SIZE(partial) && !*why; k++) {
 			size_t len = strlen(partial[k]);
 			if (!strncmp(a, partial[k], len) && (!a[len] || a[len] == '='))
 				*why = a;
 		}
-		if (a[0] != '-' && strstr(a, "::") && !*why)
+		if (a[0] != '-' && node_id(a) && !*why)
 			*why = a;
 		if (filter_arg(&opt, &value, args, n, &i))
 			impact_buf_printf(out, "%s-%c %s", out->size ? "\x1f" : "", opt, value);

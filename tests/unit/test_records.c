@@ -41,6 +41,14 @@ static const filter_case cases[] = {
 	{ { "--", "-k", NULL }, "", NULL },  /* after "--": file names */
 	{ { "tests/t.py", "-v", NULL }, "", NULL },
 	{ { "--lfx", NULL }, "", NULL },     /* not --lf */
+	/* A warning filter is no node id, as -W's value or on its own. */
+	{ { "-W", "ignore::DeprecationWarning", NULL }, "", NULL },
+	{ { "--pythonwarnings", "error::pkg.MyWarning", "-k", "x", NULL }, "-k x", NULL },
+	{ { "-o", "filterwarnings=ignore::UserWarning", NULL }, "", NULL },
+	{ { "ignore::DeprecationWarning", NULL }, "", NULL },
+	{ { "--", "ignore::DeprecationWarning", NULL }, "", NULL },
+	{ { "-W", "ignore::DeprecationWarning", "t.py::test_a", NULL }, "", "t.py::test_a" },
+	{ { "docs/usage.rst::usage.rst", NULL }, "", "docs/usage.rst::usage.rst" },
 };
 
 static void test_filter(void **state)
