@@ -1459,5 +1459,11 @@ def test_monitoring_in_c_records_the_same(tmp_path):
         T = lambda n: fns(c["tests/test_nested.py::" + n])  # noqa: E731
         assert N("outer") in T("test_outer") and N("compute") in T("test_pool")
         assert N("waiter") in T("test_throw_into_waiter") and N("gen") in T("test_generator_resumed_2")
+        # after an import that raised (its end seen by PY_UNWIND, on for the whole
+        # run with the C callback): what the test runs next is the test's
+        assert N("sq") in T("test_broken_import")
+        assert N("compute") not in T("test_broken_import")  # the import's, not the test's
+        broken = [l for l in cimp if l.get("module") == str(p / "pkg/broken.py")]
+        assert broken and N("compute") in broken[0]["fns"]
     if not ran:
         pytest.skip("no pyenv 3.12/3.13 with pytest and xdist, or no impact_cmon built for it")

@@ -83,7 +83,9 @@ _mon = None           # sys.monitoring, when used
 _tool = None          # its tool seeing every code object start once (global PY_START)
 _rtool = None         # its tool seeing repository code only (local PY_START), or None
 _REV = 0              # _rtool's local events on repository code (PY_START, PY_RESUME)
-_RGEV = 0             # _rtool's global events (PY_THROW; PY_UNWIND too while importing)
+_RGEV = 0             # _rtool's global events (PY_THROW; PY_UNWIND too while importing,
+                      # or always with impact_cmon's Unwind: _unwind_always)
+_unwind_always = False
 _GEV = 0              # _tool's global events
 _rcodes = []          # code objects given local events of _rtool
 _fired = []           # of those, the ones whose PY_START fired (and was disabled) since the last re-arm
@@ -363,7 +365,8 @@ def _begin_import(code):
             ev = _mon.events
             if _rtool is not None:
                 _mon.set_local_events(_rtool, code, _REV | ev.PY_RETURN)
-                _mon.set_events(_rtool, _RGEV | ev.PY_UNWIND)
+                if not _unwind_always:
+                    _mon.set_events(_rtool, _RGEV | ev.PY_UNWIND)
             else:
                 _mon.set_local_events(_tool, code, ev.PY_RETURN)
                 _mon.set_events(_tool, _GEV | ev.PY_UNWIND)
@@ -387,7 +390,7 @@ def _end_import(s):
             ev = _mon.events
             if _rtool is not None:
                 _mon.set_local_events(_rtool, s.code, _REV)
-                if not _import_stack:
+                if not _import_stack and not _unwind_always:
                     _mon.set_events(_rtool, _RGEV)
             else:
                 _mon.set_local_events(_tool, s.code, 0)
@@ -730,7 +733,7 @@ _disabled = None
 def start():
     """Start tracing (idempotent). Returns False when recording is off."""
     global _root, _root_real, _active, _mon, _tool, _rtool, _restart, _DISABLE, _tracer
-    global _REV, _RGEV, _GEV
+    global _REV, _RGEV, _GEV, _unwind_always
     global _disabled, _trace_fn, _thread_trace_fn, _prev_trace, _prev_thread_trace
     global _ctracer, _ctrace_why, _native
     if _active or _disabled:
@@ -766,7 +769,7 @@ def start():
             mon.use_tool_id(rtool, "impact")
             _rtool = rtool
             _restart = _rearm
-            rcb = _on_rstart
+            rcb, ucb = _on_rstart, _on_unwind
             # one build per minor version, all in one folder (impact_cmon.c)
             cmon, _ctrace_why = (_load_native("_impact_cmon", "_impact_cmon%d%d" % sys.version_info[:2])
                                  if sys.implementation.name == "cpython" else (None, "not CPython"))
@@ -778,17 +781,23 @@ def start():
                     rcb = cmon.Rstart(globals(), _on_rstart, _caller_at, mon.DISABLE)
                     _restart = functools.partial(cmon.rearm, _fired, mon.set_local_events,
                                                  rtool, _REV)
+                    # PY_UNWIND on for the whole run, its callback C (impact_cmon.c):
+                    # switching a global event at each import re-instruments everything
+                    ucb = cmon.Unwind(_import_stack, _on_unwind)
+                    _RGEV |= ev.PY_UNWIND
+                    _unwind_always = True
                 except Exception as e:
-                    rcb, _restart = _on_rstart, _rearm
+                    rcb, _restart, ucb = _on_rstart, _rearm, _on_unwind
+                    _RGEV, _unwind_always = ev.PY_THROW, False
                     _ctrace_why = "_impact_cmon failed: %s" % type(e).__name__
             rest = rtool
         else:
             _restart = mon.restart_events
-            rcb, rest = _on_start, tool
+            rcb, ucb, rest = _on_start, _on_unwind, tool
             _ctrace_why = "one free sys.monitoring tool id: the Python callback"
         # the tool seeing repository code: everything but discovery
         for e, cb in ((ev.PY_START, rcb), (ev.PY_RESUME, rcb), (ev.PY_THROW, _on_throw),
-                      (ev.PY_RETURN, _on_return), (ev.PY_UNWIND, _on_unwind)):
+                      (ev.PY_RETURN, _on_return), (ev.PY_UNWIND, ucb)):
             mon.register_callback(rest, e, cb)
         if rtool is not None:
             mon.set_events(rtool, _RGEV)
