@@ -781,19 +781,20 @@ def start():
                     rcb = cmon.Rstart(globals(), _on_rstart, _caller_at, mon.DISABLE)
                     _restart = functools.partial(cmon.rearm, _fired, mon.set_local_events,
                                                  rtool, _REV)
-                    # PY_UNWIND on for the whole run, its callback C (impact_cmon.c):
-                    # switching a global event at each import re-instruments everything
                     ucb = cmon.Unwind(_import_stack, _on_unwind)
-                    _RGEV |= ev.PY_UNWIND
-                    _unwind_always = True
                 except Exception as e:
                     rcb, _restart, ucb = _on_rstart, _rearm, _on_unwind
-                    _RGEV, _unwind_always = ev.PY_THROW, False
                     _ctrace_why = "_impact_cmon failed: %s" % type(e).__name__
+            # With the C callback PY_UNWIND is on for the whole run: switching a
+            # global event at each import re-instruments every code object.
+            _unwind_always = ucb is not _on_unwind
+            if _unwind_always:
+                _RGEV |= ev.PY_UNWIND
             rest = rtool
         else:
             _restart = mon.restart_events
             rcb, ucb, rest = _on_start, _on_unwind, tool
+            _unwind_always = False
             _ctrace_why = "one free sys.monitoring tool id: the Python callback"
         # the tool seeing repository code: everything but discovery
         for e, cb in ((ev.PY_START, rcb), (ev.PY_RESUME, rcb), (ev.PY_THROW, _on_throw),
