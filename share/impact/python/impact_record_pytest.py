@@ -356,40 +356,34 @@ class Recorder:
                     cand.append((i, f, cl))
         if not cand:
             return {}
-        # The tests each of their call sites was seen calling from: a later
-        # test whose C called something else from the very site that called
-        # F dispatched elsewhere (obj.render() on another type); it did not
-        # keep F's result. Each site's line worked out once (_site_line
-        # scans the caller's line table: per comparison, that cost jinja's
-        # 911 tests a third of a second).
+        # A later test whose C called something else from the very line
+        # that called F dispatched elsewhere (obj.render() on another type):
+        # it did not keep F's result. Sites are compared by line through
+        # the distinct sites of those callers: each one's line is worked
+        # out once (_site_line scans the caller's line table), and a test
+        # called from F's line when its set of sites meets that line's.
         callers = set(cl >> 32 for _i, _f, cl in cand)
         runs = {c: [] for c in callers}   # caller -> indexes of the tests that ran it
-        sites, line_of = {}, {}
-
-        def site_line(v):
-            line = line_of.get(v, line_of)
-            if line is line_of:
-                line = line_of[v] = _r._site_line(v)
-            return line
-
-        # A site matters only in the tests that ran its caller (`later`
-        # below is drawn from them).
+        vals = {}                         # test index -> the set of its call sites
         for j, t in enumerate(tests):
             ran = t[2].keys() & callers
             if not ran:
                 continue
             for c in ran:
                 runs[c].append(j)
-            for v in t[2].values():
-                if v is not None and v >> 32 in ran:
-                    sites.setdefault((v >> 32, site_line(v)), set()).add(j)
+            vals[j] = set(t[2].values())
+        line_of, by_line = {}, {}
+        for v in set().union(*vals.values()):
+            if v is not None and v >> 32 in callers:
+                line = line_of[v] = _r._site_line(v)
+                by_line.setdefault((v >> 32, line), set()).add(v)
         out, children, child_of, unnamed = {}, None, -1, _Unnamed()
         cached = self.cached_codes()
         for i, f, cl in cand:
             c = cl >> 32
-            there = sites.get((c, site_line(cl)), ())
+            there = by_line[(c, line_of[cl])]
             # runs[c][0] is i, the rest are later
-            later = [j for j in runs[c][1:] if j not in there]
+            later = [j for j in runs[c][1:] if vals[j].isdisjoint(there)]
             if not later:
                 continue
             if child_of != i:
