@@ -280,10 +280,10 @@ static int say_unsafe_targets(runner *r, const impact_strlist *targets)
 			}
 			r->no_junit = true;
 			if (!r->o->quiet)
-				fprintf(stderr, "impact: '%s' is not a UTF-8 name, which pytest's JUnit XML "
-				        "cannot hold (nor pytest's cache): the run goes without both, "
-				        "recorded by impact's plugin (no tracebacks in the report: see "
-				        "pytest's output)\n", line.ptr);
+				fprintf(stderr, "impact: '%s' is not a UTF-8 name, which pytest's cache "
+				        "cannot hold%s: the run goes without %s\n", line.ptr,
+				        runner_junitxml(r) ? " (nor its JUnit XML)" : "",
+				        runner_junitxml(r) ? "both" : "it");
 		}
 		if (unsafe.n == before || r->o->quiet)
 			continue;

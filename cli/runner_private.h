@@ -86,5 +86,7 @@ void runner_exact_pythonpath(impact_buf *saved, bool *had, const char *root);
 void runner_exact_interpreter(impact_python *py, const char *workdir);
 void runner_exact_missing_hint(const runner *r);
 int runner_run_round(runner *r, const impact_strlist *targets, bool rerun);
+/* Where the user wants pytest's JUnit XML (--junitxml, before or after `--`), or NULL. */
+const char *runner_junitxml(const runner *r);
 
 #endif

@@ -39,9 +39,14 @@ static void file_of(impact_buf *out, const char *id)
 	impact_buf_put(out, id, sep ? (size_t)(sep - id) : strlen(id));
 }
 
-/* A --junitxml given after `--`: pytest would lose it to impact's own; kept by impact. */
-static const char *user_junitxml(const runner *r)
+/*
+ * impact's --junitxml, or one given after `--` (pytest would lose it to
+ * impact's own): impact keeps the XML there.
+ */
+const char *runner_junitxml(const runner *r)
 {
+	if (r->o->junitxml)
+		return r->o->junitxml;
 	for (size_t i = 0; i < r->nargs; i++) {
 		const char *a = r->args[i];
 		if (!strncmp(a, "--junitxml=", 11) || !strncmp(a, "--junit-xml=", 12))
@@ -473,8 +478,15 @@ static void round_command(one_round *rd)
 		impact_strlist_push(&rd->argv, "-p");
 		impact_strlist_push(&rd->argv, "no:cacheprovider");
 	}
+	/*
+	 * With the plugin its events are the record (results, messages and
+	 * tracebacks): pytest writes JUnit XML only where the user wants the
+	 * file (--junitxml, before or after `--`). Writing it cost pytest
+	 * about 60 us per test, and a user's own junitxml settings stay theirs.
+	 */
 	impact_run_argv_private(&rd->argv, plugin ? r->plugin_dir : NULL,
-	                        r->no_junit && plugin ? NULL : rd->junit_path);
+	                        plugin && (r->no_junit || !runner_junitxml(r))
+	                        ? NULL : rd->junit_path);
 	impact_run_env(&rd->env, r->run_id.ptr, plugin ? r->plugin_dir : NULL, rd->events_path);
 	if (plugin) {
 		impact_recording_round(&r->recording, r->run_id.ptr, r->rounds, &rd->env);
@@ -600,9 +612,10 @@ static void round_stopped(one_round *rd)
 }
 
 /*
- * The round's records: JUnit XML (kept where --junitxml asked, first round
- * only) completed by the plugin's events, with node ids and repository
- * paths; how pytest ended; merged into r->res.
+ * The round's records: the plugin's events, completing JUnit XML where
+ * pytest wrote it (without the plugin, or where --junitxml asked: kept
+ * there, first round only), with node ids and repository paths; how
+ * pytest ended; merged into r->res.
  */
 static void round_results(one_round *rd, bool rerun)
 {
@@ -613,7 +626,7 @@ static void round_results(one_round *rd, bool rerun)
 	    impact_junit_parse(res, rd->xml.ptr, rd->xml.size) < 0 && !o->quiet)
 		impact_cli_warn("cannot read all of pytest's results: %s", impact_error_last());
 	if (r->rounds == 1 && rd->xml.size) {
-		const char *keep = o->junitxml ? o->junitxml : user_junitxml(r);
+		const char *keep = runner_junitxml(r);
 		if (keep)
 			keep_junit(keep, &rd->xml);
 	}

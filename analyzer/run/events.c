@@ -20,8 +20,11 @@ void impact_events_init(impact_events *ev)
 
 void impact_events_release(impact_events *ev)
 {
-	for (size_t i = 0; i < ev->ntests; i++)
+	for (size_t i = 0; i < ev->ntests; i++) {
 		free(ev->tests[i].id);
+		free(ev->tests[i].message);
+		free(ev->tests[i].text);
+	}
 	free(ev->tests);
 	free(ev->rootdir);
 	free(ev->current);
@@ -111,18 +114,25 @@ static void line_event(impact_events *ev, const char *line, size_t len,
 		kind = IMPACT_EVENT_BEGIN;
 		free(ev->current);
 		ev->current = impact_xstrdup(id);
-	} else if (!strcmp(e, "done") || !strcmp(e, "collecterror")) {
+	} else if (!strcmp(e, "done") || !strcmp(e, "collecterror") || !strcmp(e, "collectskip") ||
+	           !strcmp(e, "teardownerror")) {
 		impact_event_test t = { 0 };
 		json_int_t line_no = json_integer_value(json_object_get(doc, "line"));
-		bool collect = !strcmp(e, "collecterror");
-		kind = collect ? IMPACT_EVENT_COLLECTERROR : IMPACT_EVENT_DONE;
-		outcome = collect ? IMPACT_OUTCOME_ERROR
-		                  : outcome_of(json_string_value(json_object_get(doc, "outcome")));
+		bool collect = !strcmp(e, "collecterror"), skip = !strcmp(e, "collectskip");
+		bool teardown = !strcmp(e, "teardownerror");
+		const char *msg = json_string_value(json_object_get(doc, "msg"));
+		const char *text = json_string_value(json_object_get(doc, "text"));
+		kind = collect ? IMPACT_EVENT_COLLECTERROR : skip ? IMPACT_EVENT_COLLECTSKIP
+		       : teardown ? IMPACT_EVENT_TEARDOWNERROR : IMPACT_EVENT_DONE;
+		outcome = collect || teardown ? IMPACT_OUTCOME_ERROR : skip ? IMPACT_OUTCOME_SKIPPED
+		          : outcome_of(json_string_value(json_object_get(doc, "outcome")));
 		t.id = impact_xstrdup(id);
 		t.outcome = outcome;
 		t.time = json_number_value(json_object_get(doc, "dur"));
 		t.line = line_no > 0 && line_no < UINT32_MAX ? (uint32_t)line_no : 0;
 		t.collect_error = collect;
+		t.message = msg ? impact_xstrdup(msg) : NULL;
+		t.text = text && *text ? impact_xstrdup(text) : NULL;
 		IMPACT_PUSH(ev->tests, ev->ntests, ev->alloc, t);
 		if (ev->current && !strcmp(ev->current, id)) {
 			free(ev->current);
@@ -288,6 +298,11 @@ void impact_events_apply(const impact_events *ev, impact_results *res, const cha
 		keyed probe = { key_of(&scratch, tc->classname, tc->name), 0 }, *hit;
 		const impact_event_test *t;
 		hit = ev->ntests ? bsearch(&probe, keys, ev->ntests, sizeof(keyed), keyed_cmp) : NULL;
+		/* A key twice (a failed test's teardown error): the first one not used yet. */
+		while (hit && hit > keys && !keyed_cmp(hit - 1, hit))
+			hit--;
+		while (hit && used[hit->test] && hit + 1 < keys + ev->ntests && !keyed_cmp(hit + 1, hit))
+			hit++;
 		free(probe.key);
 		if (!hit || used[hit->test])
 			continue;
@@ -309,6 +324,10 @@ void impact_events_apply(const impact_events *ev, impact_results *res, const cha
 		}
 		if (!tc->line)
 			tc->line = t->line;
+		if (!tc->message && t->message)
+			tc->message = impact_xstrdup(t->message);
+		if (!tc->text && t->text)
+			tc->text = impact_xstrdup(t->text);
 		if (t->outcome == IMPACT_OUTCOME_XPASSED && tc->outcome == IMPACT_OUTCOME_PASSED)
 			tc->outcome = IMPACT_OUTCOME_XPASSED;
 		tc->collect_error = tc->collect_error || t->collect_error;
@@ -332,6 +351,8 @@ void impact_events_apply(const impact_events *ev, impact_results *res, const cha
 		add.time = t->time;
 		add.outcome = t->outcome;
 		add.collect_error = t->collect_error;
+		add.message = t->message;
+		add.text = t->text;
 		impact_results_add(res, &add);
 		free(add.file);
 	}

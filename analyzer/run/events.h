@@ -11,8 +11,11 @@
  * relative to it). It also completes JUnit results with exact node ids
  * and adds the tests JUnit XML lacks (a run killed before pytest wrote it).
  *
- * A damaged line is counted and skipped: the plugin is a helper, and the
- * JUnit XML stays the primary record of results.
+ * The plugin's events carry each failure's message and traceback as JUnit
+ * XML would (the plugin mirrors pytest's junitxml), so a run with the
+ * plugin needs no XML: it is asked for only where the user wants the file.
+ * Where both are there, the XML's records come first. A damaged line is
+ * counted and skipped.
  */
 #ifndef IMPACT_EVENTS_H
 #define IMPACT_EVENTS_H
@@ -27,6 +30,8 @@ typedef enum impact_event_kind {
 	IMPACT_EVENT_DONE,
 	IMPACT_EVENT_COLLECTERROR,
 	IMPACT_EVENT_FINISH,
+	IMPACT_EVENT_COLLECTSKIP,    /* a test file skipped whole (pytest.skip at module level) */
+	IMPACT_EVENT_TEARDOWNERROR,  /* after DONE: a failed test's teardown failed too (a second record) */
 } impact_event_kind;
 
 typedef struct impact_event_test {
@@ -35,6 +40,8 @@ typedef struct impact_event_test {
 	double time;
 	uint32_t line;           /* 1-based definition line, 0 if unknown */
 	bool collect_error;
+	char *message;           /* as JUnit XML's, or NULL; owned */
+	char *text;              /* the traceback (or skip location), or NULL; owned */
 } impact_event_test;
 
 typedef struct impact_events {
@@ -74,7 +81,8 @@ void impact_events_workdir_id(impact_buf *out, const impact_events *ev,
  * Complete `res` (parsed JUnit XML, possibly empty) from the events: each
  * record JUnit and the plugin both have gets its exact node id and file
  * (relative to `workdir`), its definition line, and xpassed where JUnit
- * says passed; tests only the plugin saw are added. Counts are recomputed.
+ * says passed; tests only the plugin saw are added, with their message
+ * and traceback. Counts are recomputed.
  */
 void impact_events_apply(const impact_events *ev, impact_results *res, const char *workdir);
 

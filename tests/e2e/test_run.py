@@ -367,6 +367,47 @@ def test_junitxml_and_github_format(proj, tmp_path):
     assert r.returncode == 1 and 'name="test_f"' in xml2.read_text()
 
 
+FAILING_SHAPES = (
+    "import pytest\n\n\n"
+    "@pytest.fixture\ndef broken():\n    raise RuntimeError('setup \\x1b[31mred boom')\n\n\n"
+    "@pytest.fixture\ndef bad_teardown():\n    yield 1\n    raise ValueError('teardown boom')\n\n\n"
+    "def test_fail():\n    assert {'a': 1} == {'a': 2}, 'multi\\nline\\tmsg'\n\n\n"
+    "def test_setup_error(broken):\n    pass\n\n\n"
+    "def test_fail_and_teardown(bad_teardown):\n    assert 0\n\n\n"
+    "def test_skip_inside():\n    pytest.skip('inside\\nskip')\n\n\n"
+    "@pytest.mark.xfail(reason='known')\ndef test_xfail():\n    assert 0\n\n\n"
+    "@pytest.mark.xfail(reason='strictly', strict=True)\ndef test_xpass_strict():\n    pass\n")
+
+
+def test_the_plugins_events_are_the_record_without_junit_xml(proj, tmp_path):
+    # pytest writes no JUnit XML for impact (it cost ~60 us a test): the
+    # plugin's events carry the messages and tracebacks, the same as the
+    # XML gives where the user asks for the file.
+    add_test(proj, "test_shapes.py", FAILING_SHAPES)
+    args = ("HEAD", "--no-default-flags", "--", "--tb=short", "-p", "no:cacheprovider")
+    r = proj.impact(*args)
+    assert r.returncode == 1, out(r) + err(r)
+    assert "generated xml file" not in out(r) + err(r)
+    assert not list((proj.path / ".git" / "impact").glob("run-*.xml"))
+    plain = last_run(proj)
+    assert "raise RuntimeError" in err(r) and "teardown boom" in err(r)
+    xml = tmp_path / "report.xml"
+    r = proj.impact("--junitxml", str(xml), *args)
+    assert r.returncode == 1 and xml.exists()
+    with_xml = last_run(proj)
+    assert plain["counts"] == with_xml["counts"] == {
+        "passed": 0, "failed": 3, "errors": 2, "skipped": 1, "xfailed": 1, "xpassed": 0}
+    assert [f["message"] for f in plain["failures"]] == [f["message"] for f in with_xml["failures"]]
+    assert "failed on setup with \"RuntimeError: setup #x1B[31mred boom\"" in [
+        f["message"] for f in plain["failures"]]
+    # A user's own junitxml setting is theirs: pytest writes their file.
+    own = tmp_path / "own.xml"
+    proj.write("pytest.ini", f"[pytest]\naddopts = --junitxml={own}\n")
+    proj.commit("own junit")
+    r = proj.impact("--all")
+    assert r.returncode == 1 and 'name="test_fail"' in own.read_text()
+
+
 def test_json_with_results(proj):
     proj.write("pkg/core.py", "def f():\n    return 2\n")
     proj.commit("break")

@@ -1,6 +1,7 @@
 /*
  * test_events.c - the pytest plugin's event stream: reading it in any
- * chunking, damaged lines, and completing JUnit results from it.
+ * chunking, damaged lines, completing JUnit results from it, and being
+ * the record alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -186,6 +187,49 @@ static void events__hex_ids_and_maxfail(void **state)
 	impact_events_release(&ev);
 }
 
+/* Without JUnit XML the events are the record: messages, tracebacks, skips. */
+static void events__alone_carry_the_failures(void **state)
+{
+	static const char text[] =
+		"{\"e\": \"start\", \"rootdir\": \"/nonexistent-root\"}\n"
+		"{\"e\": \"done\", \"id\": \"t.py::a\", \"outcome\": \"failed\", \"line\": 3, "
+		"\"msg\": \"assert 1 == 2\\nmore\", \"text\": \"t.py:4: in a\\n    assert 1 == 2\"}\n"
+		"{\"e\": \"teardownerror\", \"id\": \"t.py::a\", \"line\": 3, "
+		"\"msg\": \"failed on teardown with \\\"E\\\"\", \"text\": \"boom\"}\n"
+		"{\"e\": \"done\", \"id\": \"t.py::b\", \"outcome\": \"skipped\", "
+		"\"msg\": \"not today\", \"text\": \"t.py:9: not today\"}\n"
+		"{\"e\": \"done\", \"id\": \"t.py::c\", \"outcome\": \"passed\", \"text\": \"\"}\n"
+		"{\"e\": \"collectskip\", \"id\": \"u.py\", \"msg\": \"collection skipped\"}\n"
+		"{\"e\": \"collecterror\", \"id\": \"v.py\", \"msg\": \"collection failure\", "
+		"\"text\": \"E   ImportError\"}\n";
+	impact_events ev;
+	impact_results r = { 0 };
+	seen s = { 0 };
+	(void)state;
+	impact_events_init(&ev);
+	impact_events_feed(&ev, text, sizeof(text) - 1, count, &s);
+	assert_int_equal(s.done, 3); /* the teardown record is no second test done */
+	impact_events_apply(&ev, &r, "/also-nonexistent");
+	assert_int_equal(r.n, 6);
+	assert_string_equal(r.cases[0].message, "assert 1 == 2\nmore");
+	assert_string_equal(r.cases[0].text, "t.py:4: in a\n    assert 1 == 2");
+	assert_int_equal(r.cases[1].outcome, IMPACT_OUTCOME_ERROR);
+	assert_string_equal(r.cases[1].nodeid, "t.py::a");
+	assert_string_equal(r.cases[1].message, "failed on teardown with \"E\"");
+	assert_string_equal(r.cases[2].message, "not today");
+	assert_null(r.cases[3].message);
+	assert_null(r.cases[3].text); /* empty: none */
+	assert_int_equal(r.cases[4].outcome, IMPACT_OUTCOME_SKIPPED);
+	assert_false(r.cases[4].collect_error);
+	assert_true(r.cases[5].collect_error);
+	assert_string_equal(r.cases[5].text, "E   ImportError");
+	assert_int_equal(r.counts[IMPACT_OUTCOME_FAILED], 1);
+	assert_int_equal(r.counts[IMPACT_OUTCOME_ERROR], 2);
+	assert_int_equal(r.counts[IMPACT_OUTCOME_SKIPPED], 2);
+	impact_results_release(&r);
+	impact_events_release(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +238,7 @@ int main(void)
 		cmocka_unit_test(events__rootdir_below_the_work_tree),
 		cmocka_unit_test(events__garbage_never_crashes),
 		cmocka_unit_test(events__hex_ids_and_maxfail),
+		cmocka_unit_test(events__alone_carry_the_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

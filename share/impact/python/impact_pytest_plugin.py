@@ -9,13 +9,21 @@ JSON object per line to that file as the run goes:
                                         (with pytest-xdist: the first worker's)
     {"e": "begin", "id": "..."}                              a test starts
     {"e": "done", "id": "...", "outcome": "passed", "dur": 0.01, "line": 12}
-    {"e": "collecterror", "id": "tests/test_z.py"}
+    {"e": "done", "id": "...", "outcome": "failed", ..., "msg": "assert 1 == 2",
+     "text": "<the traceback>"}
+    {"e": "collecterror", "id": "tests/test_z.py", "msg": "collection failure", "text": "..."}
+    {"e": "collectskip", "id": "tests/test_w.py", "msg": "collection skipped", "text": "..."}
+    {"e": "teardownerror", "id": "...", "line": 12, "msg": "failed on teardown...", "text": "..."}
+                                        (after "done" of a failed test whose teardown failed too)
     {"e": "finish", "status": 1, "maxfail": true}
 
 ``outcome`` is one of passed, failed, error, skipped, xfailed, xpassed (a
 non-strict XPASS, which pytest's JUnit XML records as a plain pass);
 ``maxfail`` says pytest stopped on purpose after failures (-x, --maxfail),
 the one reason a finished run leaves collected tests unreported;
+``msg`` and ``text`` (a failed, errored, skipped or xfailed test) are what
+pytest's JUnit XML would hold (message and traceback, in the run's --tb
+style), so impact needs no XML to report failures and match flaky rules;
 ``line`` is the 1-based line of the test's definition, or null. Node ids
 are relative to ``rootdir``, as pytest's are. An ``id`` or ``rootdir`` that
 is not valid UTF-8 (a file name's raw bytes) comes as ``id_hex`` or
@@ -91,6 +99,52 @@ def _utf8(text):
         return False
 
 
+# What pytest's JUnit XML would hold, read back as impact's expat reads it:
+# characters XML cannot hold shown as #xNN (pytest's bin_xml_escape), and
+# in a traceback (element text, where XML normalizes line ends) \r\n and
+# \r as \n. A message is an attribute, which pytest's writer escapes whole.
+_TEXT_CAP = 1 << 20
+
+
+def _message(text):
+    try:
+        from _pytest.junitxml import bin_xml_escape
+        return bin_xml_escape(text)
+    except Exception:
+        return str(text)
+
+
+def _text(longrepr):
+    text = _message(str(longrepr)).replace("\r\n", "\n").replace("\r", "\n")
+    return text[:_TEXT_CAP]
+
+
+def _detail(report):
+    """(message, text) of a failed or skipped phase, as pytest's junitxml
+    writes them (append_failure, append_error, append_skipped)."""
+    rep = report.longrepr
+    if report.skipped:
+        if hasattr(report, "wasxfail"):
+            reason = report.wasxfail
+            if reason.startswith("reason: "):
+                reason = reason[8:]
+            return _message(reason), None
+        if isinstance(rep, tuple) and len(rep) == 3:
+            filename, lineno, reason = rep
+            if reason.startswith("Skipped: "):
+                reason = reason[9:]
+            return _message(reason), _text("%s:%s: %s" % (filename, lineno, reason))
+        return _message(str(rep)), _text(rep)
+    if report.when == "call" and hasattr(report, "wasxfail"):
+        return "xfail-marked test passes unexpectedly", None
+    crash = getattr(rep, "reprcrash", None)
+    reason = crash.message if crash is not None else str(rep)
+    if report.when != "call":
+        reason = 'failed on %s with "%s"' % ("teardown" if report.when == "teardown"
+                                              else "setup", reason)
+    return _message(reason), _text(rep)
+
+
 class _Reporter:
     def __init__(self, path, rootdir):
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -140,7 +194,11 @@ class _Reporter:
     def pytest_collectreport(self, report):
         try:
             if report.failed:
-                self.emit(e="collecterror", id=report.nodeid)
+                self.emit(e="collecterror", id=report.nodeid, msg="collection failure",
+                          text=_text(report.longrepr))
+            elif report.skipped:
+                self.emit(e="collectskip", id=report.nodeid, msg="collection skipped",
+                          text=_text(report.longrepr))
         except Exception:
             pass
 
@@ -168,6 +226,12 @@ class _Reporter:
                     st["outcome"] = "error"
             elif report.skipped and cur is None:
                 st["outcome"] = "xfailed" if xfail else "skipped"
+            if "msg" not in st and (report.failed or report.skipped):
+                st["msg"], st["text"] = _detail(report)
+            elif report.when == "teardown" and report.failed and st["outcome"] == "failed":
+                # a failed test that also errors in teardown: a second
+                # record, as pytest's summary and JUnit XML have it
+                st["teardown"] = _detail(report)
         except Exception:
             pass
 
@@ -177,8 +241,16 @@ class _Reporter:
             line = None
             if location and location[1] is not None:
                 line = int(location[1]) + 1
+            detail = {}
+            if st.get("msg") is not None:
+                detail["msg"] = st["msg"]
+            if st.get("text") is not None:
+                detail["text"] = st["text"]
             self.emit(e="done", id=nodeid, outcome=st["outcome"] or "passed",
-                      dur=round(st["dur"], 6), line=line)
+                      dur=round(st["dur"], 6), line=line, **detail)
+            if "teardown" in st:
+                msg, text = st["teardown"]
+                self.emit(e="teardownerror", id=nodeid, line=line, msg=msg, text=text)
         except Exception:
             pass
 
