@@ -11,6 +11,7 @@
  */
 #include "refnames.h"
 
+#include "arena.h"
 #include "error.h"
 
 /* ---- the names of a file's facts ------------------------------------------ */
@@ -144,18 +145,26 @@ bool impact_refnames_files(const impact_refnames *v, int kind, const char *s, si
 
 /* ---- building ----------------------------------------------------------- */
 
+/*
+ * A name of the index being built. Its files are pairs of `pairs` until
+ * finish() puts every name's list, ascending, at posts[at..at+n).
+ */
 typedef struct bkey {
-	char *s; /* kind byte, then the name */
+	const char *s; /* kind byte, then the name (in the builder's arena) */
 	uint32_t len;
-	impact_u32vec files;
+	uint32_t last; /* the last file added, to add each once (UINT32_MAX: none) */
+	uint32_t n, at;
 } bkey;
 
 struct impact_refnames_builder {
+	impact_arena names;
 	bkey *keys;
 	size_t nkeys, akeys;
 	uint32_t *buckets; /* open addressing: key number + 1, 0 empty */
 	size_t nbuckets;
-	impact_u32vec unknown;
+	impact_u32vec pairs; /* (key number, file), in the order added */
+	uint32_t *order;     /* after finish: key numbers sorted by name */
+	uint32_t *posts;     /* after finish: every list, one after the other */
 };
 
 static uint64_t hash_bytes(const char *s, size_t n)
@@ -178,13 +187,12 @@ void impact_refnames_builder_free(impact_refnames_builder *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->nkeys; i++) {
-		free(b->keys[i].s);
-		impact_u32vec_release(&b->keys[i].files);
-	}
+	impact_arena_release(&b->names);
 	free(b->keys);
 	free(b->buckets);
-	impact_u32vec_release(&b->unknown);
+	impact_u32vec_release(&b->pairs);
+	free(b->order);
+	free(b->posts);
 	free(b);
 }
 
@@ -218,15 +226,17 @@ static void add_key(impact_refnames_builder *b, const char *s, size_t len, uint3
 		h = (h + 1) & (b->nbuckets - 1);
 	}
 	if (!b->buckets[h]) {
-		bkey nk = { impact_xmalloc(len + 1), (uint32_t)len, { 0 } };
-		memcpy(nk.s, s, len);
-		nk.s[len] = '\0';
+		bkey nk = { impact_arena_strndup(&b->names, s, len), (uint32_t)len, UINT32_MAX, 0, 0 };
 		IMPACT_PUSH(b->keys, b->nkeys, b->akeys, nk);
 		b->buckets[h] = (uint32_t)b->nkeys;
 	}
 	k = &b->keys[b->buckets[h] - 1];
-	if (!k->files.n || k->files.v[k->files.n - 1] != file)
-		impact_u32vec_push(&k->files, file);
+	if (k->last != file) {
+		k->last = file;
+		k->n++;
+		impact_u32vec_push(&b->pairs, b->buckets[h] - 1);
+		impact_u32vec_push(&b->pairs, file);
+	}
 }
 
 typedef struct {
@@ -261,52 +271,92 @@ void impact_refnames_builder_add_unknown(impact_refnames_builder *b, uint32_t fi
 	add_key(b, &k, 1, file);
 }
 
-static int cmp_bkey(const void *x, const void *y)
-{
-	const bkey *a = x, *b = y;
-	return cmp_key(a->s, a->len, b->s, b->len);
-}
-
 static int cmp_u32(const void *x, const void *y)
 {
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
 	return (a > b) - (a < b);
 }
 
+/* Key numbers by name, for qsort: the builder is reached through a pointer in each element. */
+typedef struct {
+	const bkey *k;
+	uint32_t id;
+} key_ref;
+
+static int cmp_key_ref(const void *x, const void *y)
+{
+	const bkey *a = ((const key_ref *)x)->k, *b = ((const key_ref *)y)->k;
+	return cmp_key(a->s, a->len, b->s, b->len);
+}
+
+/* The keys in name order (order), each list ascending and distinct at posts[at..at+n). */
+static void finish(impact_refnames_builder *b)
+{
+	key_ref *refs;
+	uint32_t *fill, at = 0;
+	if (b->order)
+		return; /* finished before */
+	refs = impact_xmalloc((b->nkeys + 1) * sizeof(*refs));
+	for (size_t k = 0; k < b->nkeys; k++)
+		refs[k] = (key_ref){ &b->keys[k], (uint32_t)k };
+	qsort(refs, b->nkeys, sizeof(*refs), cmp_key_ref);
+	b->order = impact_xmalloc((b->nkeys + 1) * sizeof(uint32_t));
+	for (size_t k = 0; k < b->nkeys; k++) {
+		bkey *key = &b->keys[refs[k].id];
+		b->order[k] = refs[k].id;
+		key->at = at;
+		at += key->n;
+	}
+	free(refs);
+	b->posts = impact_xmalloc(((size_t)at + 1) * sizeof(uint32_t));
+	fill = impact_xcalloc(b->nkeys + 1, sizeof(uint32_t));
+	for (size_t i = 0; i + 1 < b->pairs.n; i += 2) {
+		uint32_t k = b->pairs.v[i];
+		b->posts[b->keys[k].at + fill[k]++] = b->pairs.v[i + 1];
+	}
+	free(fill);
+	for (size_t k = 0; k < b->nkeys; k++) {
+		bkey *key = &b->keys[k];
+		uint32_t *v = b->posts + key->at, n = 0;
+		bool sorted = true;
+		for (uint32_t i = 1; i < key->n && sorted; i++)
+			sorted = v[i - 1] < v[i];
+		if (sorted)
+			continue; /* files added in order: the usual case */
+		qsort(v, key->n, sizeof(uint32_t), cmp_u32);
+		for (uint32_t i = 0; i < key->n; i++)
+			if (!n || v[n - 1] != v[i])
+				v[n++] = v[i];
+		key->n = n; /* the rest of its room stays unused */
+	}
+}
+
 void impact_refnames_builder_encode(impact_refnames_builder *b, impact_buf *out)
 {
-	uint32_t off = 0, at = 0;
-	qsort(b->keys, b->nkeys, sizeof(*b->keys), cmp_bkey);
+	uint32_t nkeys = (uint32_t)b->nkeys, npost = 0, nbytes = 0, x;
+	finish(b);
 	for (size_t k = 0; k < b->nkeys; k++) {
-		impact_u32vec *v = &b->keys[k].files;
-		size_t n = 0;
-		qsort(v->v, v->n, sizeof(uint32_t), cmp_u32);
-		for (size_t i = 0; i < v->n; i++)
-			if (!n || v->v[n - 1] != v->v[i])
-				v->v[n++] = v->v[i];
-		v->n = n;
-		at += (uint32_t)n;
-		off += b->keys[k].len;
+		npost += b->keys[k].n;
+		nbytes += b->keys[k].len;
 	}
-	{
-		uint32_t nkeys = (uint32_t)b->nkeys;
-		impact_buf_put(out, &nkeys, 4);
-		impact_buf_put(out, &at, 4);
-		impact_buf_put(out, &off, 4);
-	}
-	off = at = 0;
+	impact_buf_grow(out, 12 + ((size_t)nkeys + 1) * 8 + (size_t)npost * 4 + nbytes + 4);
+	impact_buf_put(out, &nkeys, 4);
+	impact_buf_put(out, &npost, 4);
+	impact_buf_put(out, &nbytes, 4);
+	x = 0;
 	for (size_t k = 0; k <= b->nkeys; k++) {
-		impact_buf_put(out, &off, 4);
-		off += k < b->nkeys ? b->keys[k].len : 0;
+		impact_buf_put(out, &x, 4);
+		x += k < b->nkeys ? b->keys[b->order[k]].len : 0;
 	}
+	x = 0;
 	for (size_t k = 0; k <= b->nkeys; k++) {
-		impact_buf_put(out, &at, 4);
-		at += k < b->nkeys ? (uint32_t)b->keys[k].files.n : 0;
+		impact_buf_put(out, &x, 4);
+		x += k < b->nkeys ? b->keys[b->order[k]].n : 0;
 	}
 	for (size_t k = 0; k < b->nkeys; k++)
-		impact_buf_put(out, b->keys[k].files.v, b->keys[k].files.n * sizeof(uint32_t));
+		impact_buf_put(out, b->posts + b->keys[b->order[k]].at, b->keys[b->order[k]].n * sizeof(uint32_t));
 	for (size_t k = 0; k < b->nkeys; k++)
-		impact_buf_put(out, b->keys[k].s, b->keys[k].len);
+		impact_buf_put(out, b->keys[b->order[k]].s, b->keys[b->order[k]].len);
 	while (out->size % 4)
 		impact_buf_putc(out, 0);
 }
@@ -333,14 +383,13 @@ void impact_refnames_patch(const impact_refnames *old, const bool *keep, uint32_
 	impact_u32vec files = { 0 };
 	uint32_t nkeys = 0, k = 0, npost, nbytes;
 	size_t j = 0;
-	impact_buf none = IMPACT_BUF_INIT;
 
-	impact_refnames_builder_encode(fresh, &none); /* sorts its keys and lists */
-	impact_buf_release(&none);
+	finish(fresh);
 	while (k < old->nkeys || j < fresh->nkeys) {
 		size_t len = 0;
 		const char *s = k < old->nkeys ? key_at(old, k, &len) : NULL;
-		const bkey *f = j < fresh->nkeys ? &fresh->keys[j] : NULL;
+		const bkey *f = j < fresh->nkeys ? &fresh->keys[fresh->order[j]] : NULL;
+		const uint32_t *fv = f ? fresh->posts + f->at : NULL;
 		int c = !s ? 1 : !f ? -1 : cmp_key(s, len, f->s, f->len);
 		size_t i = 0;
 		files.n = 0;
@@ -355,16 +404,16 @@ void impact_refnames_patch(const impact_refnames *old, const bool *keep, uint32_
 				if (id >= nfiles || !keep[id])
 					continue;
 				/* The new files holding it before this one: both lists ascend. */
-				while (c == 0 && i < f->files.n && f->files.v[i] <= id)
-					if (f->files.v[i++] != id)
-						impact_u32vec_push(&files, f->files.v[i - 1]);
+				while (c == 0 && i < f->n && fv[i] <= id)
+					if (fv[i++] != id)
+						impact_u32vec_push(&files, fv[i - 1]);
 				impact_u32vec_push(&files, id);
 			}
 			k++;
 		}
 		if (c >= 0) {
-			while (i < f->files.n)
-				impact_u32vec_push(&files, f->files.v[i++]);
+			while (i < f->n)
+				impact_u32vec_push(&files, fv[i++]);
 			j++;
 		}
 		put_key(&offs, &ats, &posts, &bytes, &nkeys, c <= 0 ? s : f->s, c <= 0 ? len : f->len, &files);
