@@ -9,16 +9,20 @@
  * mode, flags), the import roots, the warnings, the edges, the
  * collectors, the modules strings name (what an import by a computed name
  * may load, for a patch), and the other files selection reads (doctest
- * texts, collected files: a warm run then lists no tree). Facts stay in the facts table and are loaded per file when
+ * texts, collected files: a warm run then lists no tree), and the names
+ * each file's facts are looked up under (refnames.h: the precise walk
+ * then loads the facts of the files its lookups name, not every file's).
+ * Facts stay in the facts table and are loaded per file when
  * something needs them (the precise walk, data-file readers).
  *
  * Layout: a fixed header ("IPG", a version byte, the facts version, the
  * tree id, a byte-order probe, the head's length, the node and edge
- * counts, the edge size); the head (counted sections of little-endian u32s
+ * counts, the edge size, the name index's size); the head (counted sections of little-endian u32s
  * and length-prefixed strings: files, roots, warnings, collectors, named
  * modules, the other files (path, blob id, mode), padded to 8 bytes); then the frozen graph's four arrays exactly as they are in
  * memory, so that a run uses them where the file is mapped, touching only
- * the pages its walk reads; then a checksum of the head and of each array.
+ * the pages its walk reads; then the name index (0 bytes: none), read
+ * where it is mapped too; then a checksum of the head and of each part.
  * The checksum is verified before anything is believed; anything that
  * does not add up is IMPACT_EINVALID (a miss, the entry dropped): never a
  * wrong graph.
@@ -34,7 +38,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 12 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name; 11: the files selection reads beside them; 12: four-lane checksum */
+#define PROJCACHE_VERSION 13 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name; 11: the files selection reads beside them; 12: four-lane checksum; 13: the name index (refnames.h) */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 
@@ -74,12 +78,14 @@ bool impact_projcache_storable(const impact_project *p)
 	       impact_snapshot_tree(p->snap) != NULL;
 }
 
-int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
+int impact_projcache_encode(impact_projcache_out *out, const impact_project *p,
+                           const impact_buf *names)
 {
 	impact_buf *head = &out->head;
 	const git_tree *tree = impact_snapshot_tree(p->snap);
 	impact_graph_arrays a;
 	uint32_t probe = BYTE_ORDER_PROBE, esize = (uint32_t)sizeof(impact_edge), zero = 0;
+	uint32_t nlen = names ? (uint32_t)names->size : 0;
 	uint32_t nodes, sum;
 	uint64_t ne;
 
@@ -103,7 +109,7 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 	impact_buf_put(head, &nodes, 4);
 	impact_buf_put(head, &ne, 8);
 	impact_buf_put(head, &esize, 4);
-	impact_buf_put(head, &zero, 4);
+	impact_buf_put(head, &nlen, 4);
 	if (head->size != HEADER_SIZE)
 		return impact_error_set(IMPACT_ERROR, "module graph header of %zu bytes", head->size);
 
@@ -152,9 +158,10 @@ int impact_projcache_encode(impact_projcache_out *out, const impact_project *p)
 	out->parts[2] = (impact_file_part){ a.out_start, ((size_t)nodes + 1) * 4 };
 	out->parts[3] = (impact_file_part){ a.in_start, ((size_t)nodes + 1) * 4 };
 	out->parts[4] = (impact_file_part){ a.in_edges, a.nedges * 4 };
-	sum = checksum_parts(out->parts, 5);
+	out->parts[5] = (impact_file_part){ nlen ? names->ptr : "", nlen };
+	sum = checksum_parts(out->parts, 6);
 	memcpy(out->trailer, &sum, 4);
-	out->parts[5] = (impact_file_part){ out->trailer, 4 };
+	out->parts[6] = (impact_file_part){ out->trailer, 4 };
 	out->nparts = IMPACT_PROJCACHE_PARTS;
 	return 0;
 }
@@ -192,13 +199,13 @@ static void get_list(reader *r, impact_strlist *l, impact_buf *tmp)
 }
 
 /*
- * The five checksummed parts of the `len` bytes at `d` (a graph file),
+ * The six checksummed parts of the `len` bytes at `d` (a graph file),
  * from the sizes in its header: 0, or IMPACT_EINVALID when they do not
  * add up. Every size is checked before anything is read by them.
  */
-static int split_parts(impact_file_part parts[5], const unsigned char *d, size_t len)
+static int split_parts(impact_file_part parts[6], const unsigned char *d, size_t len)
 {
-	uint32_t probe, head_len, nodes, esize;
+	uint32_t probe, head_len, nodes, esize, nlen;
 	uint64_t ne;
 
 	if (len < HEADER_SIZE + 4 || memcmp(d, "IPG", 3))
@@ -208,28 +215,30 @@ static int split_parts(impact_file_part parts[5], const unsigned char *d, size_t
 	memcpy(&nodes, d + 36, 4);
 	memcpy(&ne, d + 40, 8);
 	memcpy(&esize, d + 48, 4);
-	if (probe != BYTE_ORDER_PROBE || esize != sizeof(impact_edge) || head_len % 8 ||
+	memcpy(&nlen, d + 52, 4);
+	if (probe != BYTE_ORDER_PROBE || esize != sizeof(impact_edge) || head_len % 8 || nlen % 4 ||
 	    head_len < HEADER_SIZE || !nodes || head_len > len ||
 	    ne > (len - head_len) / (sizeof(impact_edge) + 4) ||
 	    (uint64_t)len != (uint64_t)head_len + ne * (sizeof(impact_edge) + 4) +
-	                     ((uint64_t)nodes + 1) * 8 + 4)
+	                     ((uint64_t)nodes + 1) * 8 + nlen + 4)
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (sizes)");
 	parts[0] = (impact_file_part){ d, head_len };
 	parts[1] = (impact_file_part){ d + head_len, (size_t)ne * sizeof(impact_edge) };
 	parts[2] = (impact_file_part){ (const char *)parts[1].data + parts[1].len, ((size_t)nodes + 1) * 4 };
 	parts[3] = (impact_file_part){ (const char *)parts[2].data + parts[2].len, ((size_t)nodes + 1) * 4 };
 	parts[4] = (impact_file_part){ (const char *)parts[3].data + parts[3].len, (size_t)ne * 4 };
+	parts[5] = (impact_file_part){ (const char *)parts[4].data + parts[4].len, nlen };
 	return 0;
 }
 
 int impact_projcache_seal(void *data, size_t len)
 {
-	impact_file_part parts[5];
+	impact_file_part parts[6];
 	uint32_t sum;
 	int rc = split_parts(parts, data, len);
 	if (rc < 0)
 		return rc;
-	sum = checksum_parts(parts, 5);
+	sum = checksum_parts(parts, 6);
 	memcpy((unsigned char *)data + len - 4, &sum, 4);
 	return 0;
 }
@@ -275,12 +284,28 @@ static void get_named_and_aux(reader *r, impact_project *p, uint32_t n, impact_b
 	free(aux);
 }
 
+/* The name index, used where it is mapped; the files it does not know the names of. */
+static int decode_names(impact_project *p, const impact_file_part *part)
+{
+	const uint32_t *unknown;
+	size_t n;
+	if (impact_refnames_view(&p->refnames, part->data, part->len) < 0)
+		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (names)");
+	p->has_refnames = true;
+	for (uint32_t id = 0; id < p->nfiles; id++)
+		p->files[id].names_known = true;
+	impact_refnames_files(&p->refnames, IMPACT_RN_UNKNOWN, "", 0, p->nfiles, &unknown, &n);
+	for (size_t i = 0; i < n; i++)
+		p->files[unknown[i]].names_known = false;
+	return 0;
+}
+
 int impact_projcache_decode(impact_project *p, const void *data, size_t len,
                             const git_oid *tree)
 {
 	const unsigned char *d = data;
 	impact_buf tmp = IMPACT_BUF_INIT;
-	impact_file_part parts[5];
+	impact_file_part parts[6];
 	impact_graph_arrays a;
 	uint32_t n, ncol, nodes, sum;
 	reader r;
@@ -294,7 +319,7 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 		return rc;
 	memcpy(&nodes, d + 36, 4);
 	memcpy(&sum, d + len - 4, 4);
-	if (checksum_parts(parts, 5) != sum)
+	if (checksum_parts(parts, 6) != sum)
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (checksum)");
 	r.p = d + 4;
 	r.end = d + parts[0].len;
@@ -376,5 +401,5 @@ int impact_projcache_decode(impact_project *p, const void *data, size_t len,
 	a.in_edges = parts[4].data;
 	if (!(p->graph = impact_graph_borrow(&a)))
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (rows)");
-	return 0;
+	return parts[5].len ? decode_names(p, &parts[5]) : 0;
 }

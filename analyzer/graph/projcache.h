@@ -19,7 +19,7 @@ bool impact_projcache_storable(const impact_project *p);
  * other. The head is in `head`; the graph's arrays are borrowed from the
  * project's graph (write before changing or freeing it).
  */
-#define IMPACT_PROJCACHE_PARTS 6
+#define IMPACT_PROJCACHE_PARTS 7
 typedef struct impact_projcache_out {
 	impact_buf head;           /* init with IMPACT_BUF_INIT; release after writing */
 	unsigned char trailer[4];
@@ -27,8 +27,9 @@ typedef struct impact_projcache_out {
 	size_t nparts;
 } impact_projcache_out;
 
-/* Encode `p` (storable) into `out`. */
-int impact_projcache_encode(impact_projcache_out *out, const impact_project *p);
+/* Encode `p` (storable) into `out`, with name index `names` (refnames.h; NULL: none, borrowed). */
+int impact_projcache_encode(impact_projcache_out *out, const impact_project *p,
+                            const impact_buf *names);
 
 /*
  * Fill `p` (new: snap and paths set, nothing else) from `data`, the graph

@@ -398,6 +398,7 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 		f = &q->files[id];
 		q->entries[id].oid = c->new_oid;
 		f->nsyms_known = false; /* counted again for the new blob (count_symbols) */
+		f->names_known = false; /* the walk reads its new facts for every name */
 		if ((f->flags & (IMPACT_PF_UNKNOWN | IMPACT_PF_SYMLINK)) ||
 		    !(f->facts = facts_for_patch(q, f->entry)) ||
 		    (f->facts->flags & (IMPACT_PYFACTS_SYNTAX_ERROR | IMPACT_PYFACTS_TOO_LARGE |
@@ -446,8 +447,13 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 		impact_graph_freeze(q->graph);
 		impact_graph_free(old);
 		impact_graph_free(fresh);
-		/* The old tree's file held the old graph's arrays only. */
-		impact_cache_unmap(q->graph_map, q->graph_map_len);
+		/* The old tree's file holds the old graph's arrays, and the name index still used. */
+		if (q->has_refnames) {
+			q->refnames_map = q->graph_map;
+			q->refnames_map_len = q->graph_map_len;
+		} else {
+			impact_cache_unmap(q->graph_map, q->graph_map_len);
+		}
 		q->graph_map = NULL;
 		free(changed);
 	}
@@ -478,7 +484,13 @@ static uint32_t symflags_of(const impact_pyfacts *f)
 	return flags;
 }
 
-static void count_symbols(impact_project *p, impact_cache *cache)
+/*
+ * The same pass names each file whose names `names` lacks (have[id]
+ * false) from the same whole facts: a file whose facts are not at hand is
+ * named unknown (the walk then reads it for every name).
+ */
+static void count_symbols(impact_project *p, impact_cache *cache, impact_refnames_builder *names,
+                          const bool *have)
 {
 	impact_buf bytes = IMPACT_BUF_INIT;
 
@@ -488,22 +500,34 @@ static void count_symbols(impact_project *p, impact_cache *cache)
 		impact_pyfacts *full = NULL;
 		bool loadable = f->entry && !(f->flags & (IMPACT_PF_SYMLINK | IMPACT_PF_UNKNOWN | IMPACT_PF_GHOST)) &&
 		                (f->facts ? (f->facts->flags & IMPACT_PYFACTS_SLIM) != 0 : p->lazy);
-		if (f->nsyms_known)
+		bool need_names = !have[id];
+		if (f->nsyms_known && !need_names)
 			continue;
 		if (!loadable) {
 			/* What impact_project_facts answers without loading anything. */
-			f->nsyms = f->facts ? (uint32_t)f->facts->nsymbols : 0;
-			f->symflags = symflags_of(f->facts);
-			f->nsyms_known = true;
+			if (!f->nsyms_known) {
+				f->nsyms = f->facts ? (uint32_t)f->facts->nsymbols : 0;
+				f->symflags = symflags_of(f->facts);
+				f->nsyms_known = true;
+			}
+			/* A cached graph's walk gets no facts of these: no names but whole facts' here. */
+			if (need_names && f->facts && !(f->facts->flags & IMPACT_PYFACTS_SLIM))
+				impact_refnames_builder_add_facts(names, id, f->facts);
 			continue;
 		}
 		impact_buf_clear(&bytes);
 		if (impact_cache_get(cache, &f->entry->oid, &bytes) == 0 &&
 		    impact_pyfacts_decode(&full, bytes.ptr, bytes.size) == 0 &&
 		    !(full->flags & IMPACT_PYFACTS_TOO_LARGE)) {
-			f->nsyms = (uint32_t)full->nsymbols;
-			f->symflags = symflags_of(full);
-			f->nsyms_known = true;
+			if (!f->nsyms_known) {
+				f->nsyms = (uint32_t)full->nsymbols;
+				f->symflags = symflags_of(full);
+				f->nsyms_known = true;
+			}
+			if (need_names)
+				impact_refnames_builder_add_facts(names, id, full);
+		} else if (need_names) {
+			impact_refnames_builder_add_unknown(names, id);
 		}
 		impact_pyfacts_free(full);
 	}
@@ -511,14 +535,31 @@ static void count_symbols(impact_project *p, impact_cache *cache)
 	impact_buf_release(&bytes);
 }
 
+/*
+ * The graph stored with its name index: a patched graph's from the old
+ * tree's for every file but the changed ones, named again from their
+ * new facts; a built graph's from every file's facts.
+ */
 static void store_cached(impact_project *p, impact_cache *cache)
 {
 	impact_projcache_out enc = { .head = IMPACT_BUF_INIT };
-	count_symbols(p, cache);
-	if (impact_projcache_encode(&enc, p) == 0)
+	impact_refnames_builder *b = impact_refnames_builder_new();
+	impact_buf names = IMPACT_BUF_INIT;
+	bool *have = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	for (uint32_t id = 0; p->has_refnames && id < p->nfiles; id++)
+		have[id] = p->files[id].names_known;
+	count_symbols(p, cache, b, have);
+	if (p->has_refnames)
+		impact_refnames_patch(&p->refnames, have, p->nfiles, b, &names);
+	else
+		impact_refnames_builder_encode(b, &names);
+	if (impact_projcache_encode(&enc, p, &names) == 0)
 		impact_cache_put_project(cache, git_tree_id(impact_snapshot_tree(p->snap)),
 		                         enc.parts, enc.nparts);
 	impact_buf_release(&enc.head);
+	impact_buf_release(&names);
+	impact_refnames_builder_free(b);
+	free(have);
 }
 
 /* The files of the graph: every .py blob or symlink of the snapshot, then the ghosts. */
@@ -801,6 +842,7 @@ void impact_project_free(impact_project *p)
 	impact_resolver_free(p->resolver);
 	impact_graph_free(p->graph);
 	impact_cache_unmap(p->graph_map, p->graph_map_len); /* after the graph borrowing it */
+	impact_cache_unmap(p->refnames_map, p->refnames_map_len);
 	impact_collectors_release(&p->collectors);
 	impact_u32vec_release(&p->named);
 	free(p->aux);

@@ -19,6 +19,7 @@
 #include "graph.h"
 #include "parse.h"
 #include "pytestcfg.h"
+#include "refnames.h"
 #include "resolve.h"
 #include "snapshot.h"
 #include "strpool.h"
@@ -52,6 +53,7 @@ typedef struct impact_pyfile {
 	uint32_t nsyms;
 	uint32_t symflags;          /* IMPACT_SYMS_*, when nsyms_known */
 	bool nsyms_known;
+	bool names_known;           /* the project's name index (refnames) knows its names */
 } impact_pyfile;
 
 /* What a file's whole facts hold, kept with its symbol count. */
@@ -89,6 +91,16 @@ typedef struct impact_project {
 	double ms_parse, ms_graph;  /* timings */
 	size_t parsed, from_cache;  /* files parsed now / taken from the cache */
 	size_t facts_loaded;        /* whole facts loaded on demand (impact_project_facts) */
+	/*
+	 * The names each file's facts are looked up under (refnames.h), kept
+	 * with the cached graph, when has_refnames: in the mapped graph file
+	 * (graph_map, or refnames_map after a patch). A file whose names it
+	 * does not know (names_known false: a patched file) is read for every name.
+	 */
+	impact_refnames refnames;
+	bool has_refnames;
+	void *refnames_map;         /* the old tree's mapped file a patch keeps for them, or NULL */
+	size_t refnames_map_len;
 } impact_project;
 
 typedef struct impact_project_opts {

@@ -74,6 +74,9 @@ static void walker_init(walker *w, impact_precise *pr, const impact_project *p,
 		n++;
 	}
 	w->base[p->nfiles] = n;
+	for (uint32_t id = 0; p->has_refnames && id < p->nfiles; id++)
+		if (!p->files[id].names_known)
+			impact_u32vec_push(&w->unknown, id);
 	w->nnodes = n;
 	w->from = impact_xmalloc(((size_t)n + 1) * sizeof(uint32_t));
 	w->hop = impact_xcalloc((size_t)n + 1, sizeof(uint32_t));
@@ -321,9 +324,12 @@ static void walker_release(walker *w)
 	if (w->indexed) {
 		precise_index_release(&w->refs);
 		precise_index_release(&w->binds);
-		free(w->star_at);
-		free(w->star_by);
 	}
+	free(w->star_at);
+	free(w->star_by);
+	free(w->file_indexed);
+	impact_u32vec_release(&w->unknown);
+	impact_u32vec_release(&w->tmp_files);
 	impact_strlist_release(&w->owned);
 	free(w->queue);
 	free(w->seen);

@@ -84,6 +84,8 @@ uint32_t precise_class_of(walker *w, uint32_t file, const char *name)
 static bool named_in_reach(walker *w, const char *name)
 {
 	classes *c = w->classes;
+	if (w->p->has_refnames)
+		return precise_defined_in_reach(w, name);
 	if (!c->named) {
 		size_t total = 0;
 		c->named = true;
@@ -103,19 +105,22 @@ static bool named_in_reach(walker *w, const char *name)
 
 void precise_build_classes(walker *w)
 {
-	const impact_project *p = w->p;
 	classes *c = w->classes = impact_xcalloc(1, sizeof(*c));
 	impact_u32vec called = { 0 }; /* classes with a base a repository function computes */
+	impact_u32vec files = { 0 };  /* the files of the reach that may define a class */
 	size_t alloc = 0;
 	c->of_node = impact_xmalloc(((size_t)w->nnodes + 1) * sizeof(uint32_t));
 	memset(c->of_node, 0xff, ((size_t)w->nnodes + 1) * sizeof(uint32_t));
-	for (uint32_t y = 0; y < p->nfiles; y++) {
-		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+	precise_files_with(w, IMPACT_RN_CLASS, &files);
+	for (size_t j = 0; j < files.n; j++) {
+		uint32_t y = files.v[j];
+		const impact_pyfacts *f = facts_of(w, y);
 		for (size_t i = 0; i < nsyms(f); i++) {
 			if (sym(f, (uint32_t)i)->kind != IMPACT_SYMBOL_CLASS)
 				continue;
 			if (c->n >= MAX_CLASSES) {
 				c->too_many = true;
+				impact_u32vec_release(&files);
 				return;
 			}
 			if (c->n >= alloc) {
@@ -140,8 +145,10 @@ void precise_build_classes(walker *w)
 	c->children = impact_xcalloc((size_t)c->n + 1, sizeof(impact_u32vec));
 	c->related = impact_xcalloc((size_t)c->n + 1, sizeof(uint8_t *));
 	c->all_related = impact_xcalloc((size_t)c->n + 1, sizeof(bool));
-	for (uint32_t y = 0; y < p->nfiles; y++) {
-		const impact_pyfacts *f = in_bound(w, y) ? facts_of(w, y) : NULL;
+	/* A base of a class is a reference of the class's own file: those files only. */
+	for (size_t j = 0; j < files.n; j++) {
+		uint32_t y = files.v[j];
+		const impact_pyfacts *f = facts_of(w, y);
 		for (size_t i = 0; i < nrefs(f); i++) {
 			const impact_symref *r = ref(f, i);
 			uint32_t k, base;
@@ -208,6 +215,7 @@ void precise_build_classes(walker *w)
 		if (!c->parents[called.v[i]].n)
 			c->wild[called.v[i]] = true;
 	impact_u32vec_release(&called);
+	impact_u32vec_release(&files);
 	for (uint32_t k = 0; k < c->n; k++)
 		if (c->wild[k])
 			impact_u32vec_push(&c->wilds, k);

@@ -134,7 +134,7 @@ static bool attr_read(walker *w, const target *t, uint32_t gy, const impact_symr
 		precise_build_classes(w);
 	if (!w->classes->too_many)
 		gcls = w->classes->of_node[node_of(w, gy, sym(facts_of(w, gy), gr->symbol)->parent)];
-	for (uint32_t e = precise_index_first(&w->refs, tl); e != NONE && !found; e = precise_index_next(&w->refs, e)) {
+	for (uint32_t e = precise_refs_first(w, tl); e != NONE && !found; e = precise_index_next(&w->refs, e)) {
 		uint32_t y = w->refs.v[e].file;
 		const impact_symref *r = ref(facts_of(w, y), w->refs.v[e].index);
 		const char *parts[MAX_CHAIN_PARTS];

@@ -44,7 +44,7 @@ static bool used_outside(walker *w, uint32_t y, const char *name, size_t len)
 	if (len >= sizeof(key) || !w->indexed)
 		return true;
 	snprintf(key, sizeof(key), "%.*s", (int)len, name);
-	for (uint32_t e = precise_index_first(&w->refs, key); e != NONE; e = precise_index_next(&w->refs, e)) {
+	for (uint32_t e = precise_refs_first(w, key); e != NONE; e = precise_index_next(&w->refs, e)) {
 		uint32_t y2 = w->refs.v[e].file;
 		const impact_symref *r;
 		if (y2 == y)
@@ -54,7 +54,7 @@ static bool used_outside(walker *w, uint32_t y, const char *name, size_t len)
 		    r->kind != IMPACT_SYMREF_INST && near(w, y2, y))
 			return true;
 	}
-	for (uint32_t e = precise_index_first(&w->binds, key); e != NONE; e = precise_index_next(&w->binds, e)) {
+	for (uint32_t e = precise_binds_first(w, key); e != NONE; e = precise_index_next(&w->binds, e)) {
 		uint32_t y2 = w->binds.v[e].file;
 		const impact_import *imp = &facts_of(w, y2)->imports[w->binds.v[e].index];
 		if (y2 != y && precise_module_file(w, y2, imp->module, imp->level) == y)

@@ -66,6 +66,7 @@ typedef struct key {
 	uint32_t head;     /* newest entry */
 	uint32_t next_key; /* next key of the same bucket */
 	uint64_t hash;
+	bool done;         /* filled from a stored name index: every file holding it indexed */
 } key;
 
 typedef struct index {
@@ -101,6 +102,7 @@ typedef struct walker {
 	struct classes *classes; /* the class hierarchy, built on first use */
 	uint8_t *ga_kind;        /* per GETATTR reference: what its object is (getattr_object) */
 	uint32_t *bind_mod;      /* per binds entry: the module it imports from (follow_bindings) */
+	size_t nbind_mod;
 	uint32_t *ga_file, *ga_sym;
 	struct ga_buckets *ga_buckets; /* GETATTR references by where their object lets them
 	                                  mean a target (precise_walk.c), built on first use */
@@ -127,6 +129,11 @@ typedef struct walker {
 	uint32_t *lazy_from, *lazy_to; /* per file: its triples in lazy, NONE until resolved */
 	bool gave_up;
 	bool indexed;
+	/* With a stored name index (impact_project.has_refnames), filled as the walk asks: */
+	uint8_t *file_indexed; /* per file: its references and bindings are in refs and binds */
+	impact_u32vec unknown; /* the files the stored index does not know the names of */
+	impact_u32vec tmp_files;
+	bool getattrs_done;    /* getattrs holds every GETATTR reference of the reach */
 	/*
 	 * Where to stop early (precise_covers_bound): unless records will
 	 * read the whole walk, every COVER_EVERY targets the walk checks
@@ -276,6 +283,16 @@ uint32_t precise_index_first(const index_t *ix, const char *s);
 uint32_t precise_index_next(const index_t *ix, uint32_t i);
 void precise_index_release(index_t *ix);
 void precise_build_indexes(walker *w);
+/* The first entry of name in refs (binds), every file holding it indexed first. */
+uint32_t precise_refs_first(walker *w, const char *name);
+uint32_t precise_binds_first(walker *w, const char *name);
+/* w->getattrs complete; the star imports (star_at, star_by) made. */
+void precise_need_getattrs(walker *w);
+void precise_need_stars(walker *w);
+/* Into out, ascending: the files of the reach whose facts may hold `kind` (refnames.h; 0: any), their facts loaded. */
+void precise_files_with(walker *w, int kind, impact_u32vec *out);
+/* Does a file of the reach define a symbol whose last name part is `name` (from the stored index)? */
+bool precise_defined_in_reach(walker *w, const char *name);
 
 /* precise_bind.c */
 uint32_t precise_module_file(walker *w, uint32_t importer, const char *dotted, uint32_t level);

@@ -218,13 +218,15 @@ static void follow_bindings(walker *w, const target *t)
 	const char *tl = t->name;
 	if (strchr(tl, '.'))
 		return; /* a method: imported with its class */
-	if (!w->bind_mod && w->binds.n) {
+	uint32_t first = precise_binds_first(w, tl);
+	if (w->nbind_mod < w->binds.n) {
 		/* Each binding's module, resolved on first use (UINT32_MAX - 1: not yet). */
-		w->bind_mod = impact_xmalloc(w->binds.n * sizeof(uint32_t));
-		for (size_t i = 0; i < w->binds.n; i++)
+		w->bind_mod = impact_xreallocarray(w->bind_mod, w->binds.n, sizeof(uint32_t));
+		for (size_t i = w->nbind_mod; i < w->binds.n; i++)
 			w->bind_mod[i] = NONE - 1;
+		w->nbind_mod = w->binds.n;
 	}
-	for (uint32_t e = precise_index_first(&w->binds, tl); e != NONE; e = precise_index_next(&w->binds, e)) {
+	for (uint32_t e = first; e != NONE; e = precise_index_next(&w->binds, e)) {
 		uint32_t y = w->binds.v[e].file;
 		const impact_import *imp = &facts_of(w, y)->imports[w->binds.v[e].index];
 		if (w->bind_mod[e] == NONE - 1)
@@ -236,6 +238,8 @@ static void follow_bindings(walker *w, const target *t)
 	/* Star imports re-export public names (a star import of t's module
 	 * imports it: inside the reach). */
 	if (tl[0] != '_' && t->file < p->nfiles)
+		precise_need_stars(w);
+	if (tl[0] != '_' && t->file < p->nfiles)
 		for (uint32_t k = w->star_at[t->file]; k < w->star_at[t->file + 1]; k++)
 			precise_push_target(w, w->star_by[k], tl, t->node);
 }
@@ -244,7 +248,7 @@ static void follow_bindings(walker *w, const target *t)
 static size_t refs_meaning(walker *w, const target *t, const char *key)
 {
 	size_t matches = 0;
-	for (uint32_t e = precise_index_first(&w->refs, key); e != NONE; e = precise_index_next(&w->refs, e)) {
+	for (uint32_t e = precise_refs_first(w, key); e != NONE; e = precise_index_next(&w->refs, e)) {
 		uint32_t y = w->refs.v[e].file;
 		const impact_symref *r;
 		if (w->bound && w->bound[y] == UINT32_MAX)
@@ -423,6 +427,8 @@ static size_t process(walker *w, const target *t)
 	/* getfixturevalue(name) with a computed name: any fixture (a PARAM "*"). */
 	matches += refs_meaning(w, t, "*");
 	/* getattr(obj, name): attributes of obj only (dunders and dict/list names: through their class). */
+	if (!via_class(t->name))
+		precise_need_getattrs(w);
 	const impact_u32vec *cand = via_class(t->name) || !w->getattrs.n ? NULL : ga_candidates(w, t);
 	for (size_t c = 0; cand && c < cand->n; c++) {
 		size_t i = (size_t)cand->v[c] * 2;
@@ -497,7 +503,7 @@ void precise_widen_for_records(walker *w)
 			if (!(sy->flags & IMPACT_SYMBOL_CACHED))
 				continue;
 			precise_note_cached(w, y, s);
-			for (uint32_t e = precise_index_first(&w->refs, last_part(sy->name)); e != NONE;
+			for (uint32_t e = precise_refs_first(w, last_part(sy->name)); e != NONE;
 			     e = precise_index_next(&w->refs, e)) {
 				uint32_t ry = w->refs.v[e].file;
 				const impact_symref *r = ref(facts_of(w, ry), w->refs.v[e].index);

@@ -803,3 +803,52 @@ def test_warm_run_loads_only_the_facts_it_walks(repo):
     doc = json.loads(out)
     assert len(doc["selected"]) == n
     assert doc["timings_ms"]["facts_loaded"] <= 2, doc["timings_ms"]
+
+
+def _named_project(n):
+    """A module n others import, each calling its own function of it; a
+    dispatcher calling methods by a computed name (getattr on an object of
+    unknown type), and a class whose method has a common name."""
+    files = {
+        "pyproject.toml": '[project]\nname = "named"\nversion = "0"\n',
+        "named/__init__.py": "",
+        "named/dispatch.py": "def call(obj, name):\n    return getattr(obj, name)()\n",
+        "named/box.py": "class Box:\n    def update(self, v):\n        self.v = v\n        return v\n",
+        "tests/test_dispatch.py": "from named.dispatch import call\nfrom named.box import Box\n\n\n"
+                                  "def test_call():\n    assert call(Box(), 'update') is None or True\n",
+    }
+    core = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(n))
+    files["named/core.py"] = core
+    for i in range(n):
+        files[f"named/m{i}.py"] = f"from named import core\n\n\ndef use{i}():\n    return core.f{i}()\n"
+        files[f"tests/test_m{i}.py"] = (f"from named.m{i} import use{i}\n\n\n"
+                                        f"def test_use{i}():\n    assert use{i}() == {i}\n")
+    return files
+
+
+def test_warm_walk_loads_the_facts_of_the_names_it_looks_up(repo):
+    """A call-time change of one function of a module 40 others import: the
+    walk looks its name up (and getattr by a computed name, which may mean
+    anything near it). With the graph's name index, kept with the parent's
+    graph and patched for the changed module, the walk loads the facts of
+    the files holding those names, not of every module in reach; the answer
+    is --no-cache's, the stored graph the bytes a full build stores."""
+    n = 40
+    make_base(repo, _named_project(n))
+    core = _named_project(n)["named/core.py"].replace("return 7\n", "return 7 + 0\n")
+    repo.write("named/core.py", core)
+    repo.commit("change f7")
+    out, _ = run_ok(repo, "--json", "HEAD~1..")  # the parent's graph patched, with its names
+    doc = json.loads(out)
+    assert [t["path"] for t in doc["selected"]] == ["tests/test_m7.py"], doc["selected"]
+    # core, m7 (names f7), dispatch (its getattr), test_m7 (names use7): not the other 39 modules and tests.
+    assert doc["timings_ms"]["facts_loaded"] <= 6, doc["timings_ms"]
+    same_as_uncached(repo)
+    out, _ = run_ok(repo, "--json", "HEAD~1..")  # this tree's own graph, read back
+    assert json.loads(out)["timings_ms"]["facts_loaded"] <= 6
+    # The graph the patch stored is the one a full build stores.
+    tree = tree_of(repo)
+    patched = (graphs_dir(repo) / tree).read_bytes()
+    run_ok(repo, "cache", "clear")
+    run_ok(repo, "--list", "HEAD~1..")
+    assert (graphs_dir(repo) / tree).read_bytes() == patched

@@ -64,6 +64,17 @@ static void use(const impact_project *p)
 		sum += strlen(p->roots.items[i]);
 	for (size_t i = 0; i < p->warnings.n; i++)
 		sum += strlen(p->warnings.items[i]);
+	/* The name index, as the precise walk reads it: each list's files are files. */
+	for (int kind = 0; p->has_refnames && kind < 256; kind++) {
+		static const char *const names[] = { "", "a", "self", "__init__", "update" };
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			const uint32_t *files;
+			size_t nf;
+			impact_refnames_files(&p->refnames, kind, names[i], strlen(names[i]), p->nfiles, &files, &nf);
+			for (size_t k = 0; k < nf; k++)
+				sum += strlen(p->files[files[k]].path);
+		}
+	}
 	if (sum == SIZE_MAX) /* keeps the reads */
 		abort();
 }

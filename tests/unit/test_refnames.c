@@ -1,0 +1,115 @@
+/*
+ * test_refnames.c - the name index kept with a cached graph (refnames.c):
+ * the names a module's facts are looked up under, an index built from
+ * them, read back in place, patched with a file named again or left
+ * out (the bytes a build gives), and damaged sizes refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "refnames.h"
+
+static impact_pyfacts *facts_of_src(impact_pyparser *p, const char *src)
+{
+	impact_pyfacts *f = NULL;
+	assert_int_equal(impact_pyfacts_extract(&f, p, src, strlen(src)), 0);
+	return f;
+}
+
+static bool has(const impact_refnames *v, int kind, const char *name, uint32_t file)
+{
+	const uint32_t *files;
+	size_t n;
+	if (!impact_refnames_files(v, kind, name, strlen(name), 16, &files, &n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (files[i] == file)
+			return true;
+	return false;
+}
+
+static void build(impact_buf *out, impact_pyfacts *const *f, size_t n, uint32_t unknown)
+{
+	impact_refnames_builder *b = impact_refnames_builder_new();
+	for (size_t i = 0; i < n; i++)
+		impact_refnames_builder_add_facts(b, (uint32_t)i, f[i]);
+	impact_refnames_builder_add_unknown(b, unknown);
+	impact_refnames_builder_encode(b, out);
+	impact_refnames_builder_free(b);
+}
+
+static void refnames__build_read_copy(void **state)
+{
+	impact_pyparser *p = impact_pyparser_new();
+	impact_pyfacts *f[2];
+	impact_buf a = IMPACT_BUF_INIT, b = IMPACT_BUF_INIT, c = IMPACT_BUF_INIT;
+	impact_refnames v, w;
+	bool keep[3] = { true, false, true };
+	(void)state;
+	f[0] = facts_of_src(p, "from pkg.core import helper\nfrom pkg import *\n\n\n"
+	                       "class Box(Base):\n    def run(self):\n        return pkg.mod.helper(getattr(self, n))\n");
+	f[1] = facts_of_src(p, "def other():\n    return x.update()\n");
+	build(&a, f, 2, 2);
+	assert_int_equal(a.size % 4, 0);
+	assert_int_equal(impact_refnames_view(&v, a.ptr, a.size), 0);
+	assert_true(has(&v, IMPACT_RN_BIND, "helper", 0));
+	assert_true(has(&v, IMPACT_RN_REF, "helper", 0));
+	assert_true(has(&v, IMPACT_RN_REF, "mod", 0)); /* each part of a chain */
+	assert_true(has(&v, IMPACT_RN_REF, "pkg", 0));
+	assert_true(has(&v, IMPACT_RN_STAR, "", 0));
+	assert_true(has(&v, IMPACT_RN_GETATTR, "", 0));
+	assert_true(has(&v, IMPACT_RN_CLASS, "", 0));
+	assert_true(has(&v, IMPACT_RN_DEF, "run", 0)); /* the last part of Box.run */
+	assert_true(has(&v, IMPACT_RN_DEF, "other", 1));
+	assert_false(has(&v, IMPACT_RN_CLASS, "", 1));
+	assert_false(has(&v, IMPACT_RN_REF, "helper", 1));
+	assert_false(has(&v, IMPACT_RN_REF, "nothing", 0));
+	assert_true(has(&v, IMPACT_RN_UNKNOWN, "", 2));
+
+	/* A patch: file 1 left out of the old index and named again, the same bytes. */
+	{
+		impact_refnames_builder *pb = impact_refnames_builder_new();
+		impact_refnames_builder_add_facts(pb, 1, f[1]);
+		impact_refnames_patch(&v, keep, 3, pb, &b);
+		impact_refnames_builder_free(pb);
+	}
+	assert_int_equal(b.size, a.size);
+	assert_memory_equal(b.ptr, a.ptr, a.size);
+	/* ... and not named again: its names are gone, file 0's stay. */
+	{
+		impact_refnames_builder *pb = impact_refnames_builder_new();
+		impact_refnames_patch(&v, keep, 3, pb, &c);
+		impact_refnames_builder_free(pb);
+	}
+	assert_int_equal(impact_refnames_view(&w, c.ptr, c.size), 0);
+	assert_false(has(&w, IMPACT_RN_DEF, "other", 1));
+	assert_true(has(&w, IMPACT_RN_DEF, "run", 0));
+	assert_true(has(&w, IMPACT_RN_UNKNOWN, "", 2));
+	/* ... which is what a build of file 0's names and file 2 unknown gives. */
+	impact_buf_clear(&b);
+	build(&b, f, 1, 2);
+	assert_int_equal(b.size, c.size);
+	assert_memory_equal(b.ptr, c.ptr, c.size);
+
+	/* Damaged sizes are refused. */
+	assert_int_equal(impact_refnames_view(&w, a.ptr, a.size - 4), IMPACT_EINVALID);
+	assert_int_equal(impact_refnames_view(&w, a.ptr, 8), IMPACT_EINVALID);
+	impact_error_clear();
+
+	impact_buf_release(&a);
+	impact_buf_release(&b);
+	impact_buf_release(&c);
+	impact_pyfacts_free(f[0]);
+	impact_pyfacts_free(f[1]);
+	impact_pyparser_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(refnames__build_read_copy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
