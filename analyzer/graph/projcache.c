@@ -38,7 +38,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 13 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name; 11: the files selection reads beside them; 12: four-lane checksum; 13: the name index (refnames.h) */
+#define PROJCACHE_VERSION 14 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name; 11: the files selection reads beside them; 12: four-lane checksum; 13: the name index (refnames.h); 14: its names hashed, its lists varints */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 
@@ -287,16 +287,16 @@ static void get_named_and_aux(reader *r, impact_project *p, uint32_t n, impact_b
 /* The name index, used where it is mapped; the files it does not know the names of. */
 static int decode_names(impact_project *p, const impact_file_part *part)
 {
-	const uint32_t *unknown;
-	size_t n;
+	impact_u32vec unknown = { 0 };
 	if (impact_refnames_view(&p->refnames, part->data, part->len) < 0)
 		return impact_error_set(IMPACT_EINVALID, "a cached module graph is damaged (names)");
 	p->has_refnames = true;
 	for (uint32_t id = 0; id < p->nfiles; id++)
 		p->files[id].names_known = true;
-	impact_refnames_files(&p->refnames, IMPACT_RN_UNKNOWN, "", 0, p->nfiles, &unknown, &n);
-	for (size_t i = 0; i < n; i++)
-		p->files[unknown[i]].names_known = false;
+	impact_refnames_files(&p->refnames, IMPACT_RN_UNKNOWN, "", 0, p->nfiles, &unknown);
+	for (size_t i = 0; i < unknown.n; i++)
+		p->files[unknown.v[i]].names_known = false;
+	impact_u32vec_release(&unknown);
 	return 0;
 }
 

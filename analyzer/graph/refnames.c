@@ -3,11 +3,21 @@
  * their stored index (see refnames.h).
  *
  * Layout of a stored index (native u32s, as the graph file's arrays):
- * nkeys, npost, nbytes; key_off[nkeys + 1] (into the key bytes);
- * post_at[nkeys + 1] (into the lists); the lists (file ids, each
- * ascending, distinct); the key bytes, padded to 4. A key is its kind's
- * byte and the name; keys are sorted (bytes, then length) and distinct,
- * so a lookup is a binary search over the mapped file.
+ * nkeys, nbytes; hash[nkeys], ascending and distinct; val[nkeys]; the
+ * lists' bytes (nbytes), padded to 4. A key is a 32-bit hash of its
+ * kind's byte and the name (hash32), so a lookup is a binary search over
+ * the mapped file. A key's val is its one file with the top bit set (most
+ * names are held by one file: 188k of dist-packages' 245k), or the offset
+ * of its list in the lists' bytes: the count, the first file, then each
+ * next file less the one before, LEB128 varints (the lists ascend).
+ *
+ * Names with the same hash share a list: it holds the files of either.
+ * That is why a list is only ever read as "the files to read for this
+ * name" (whose facts the walk then indexes by their real names), or as
+ * "some file may define it" (a class base then stays wild): a shared
+ * list reads more, never less. Stored names and the lists' ids take 8.4
+ * MB of dist-packages' index in a names-and-u32s layout, 2.7 MB here, and
+ * a post-commit run writes the index whole.
  */
 #include "refnames.h"
 
@@ -65,6 +75,98 @@ void impact_refnames_each(const impact_pyfacts *f, impact_refnames_fn fn, void *
 	}
 }
 
+/* ---- keys and lists -------------------------------------------------------- */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+/* A stored key: the name's bytes (kind byte first) hashed, folded to 32 bits. */
+static uint32_t hash32(const char *s, size_t n)
+{
+	uint64_t h = hash_bytes(s, n);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+#define ONE_FILE 0x80000000u
+
+static void put_varint(impact_buf *b, uint32_t x)
+{
+	while (x >= 0x80) {
+		impact_buf_putc(b, (char)(x | 0x80));
+		x >>= 7;
+	}
+	impact_buf_putc(b, (char)x);
+}
+
+/* A varint at *at of bytes[0..n): false when it runs off the end or past 32 bits. */
+static bool get_varint(const unsigned char *bytes, uint32_t n, uint32_t *at, uint32_t *x)
+{
+	uint32_t v = 0;
+	for (unsigned shift = 0; shift < 35; shift += 7) {
+		unsigned char c;
+		if (*at >= n)
+			return false;
+		c = bytes[(*at)++];
+		if (shift == 28 && c > 0x0f)
+			return false;
+		v |= (uint32_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*x = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The lists being written: a key's hash, its val, its list's bytes; both
+ * a build and a patch write through here, so they give the same bytes.
+ */
+typedef struct {
+	impact_buf hashes, vals, lists;
+	uint32_t nkeys;
+} writer;
+
+static void writer_put(writer *w, uint32_t h, const uint32_t *files, size_t n)
+{
+	uint32_t val;
+	if (!n)
+		return; /* a key no file holds any more goes */
+	if (n == 1) {
+		val = files[0] | ONE_FILE;
+	} else {
+		val = (uint32_t)w->lists.size;
+		put_varint(&w->lists, (uint32_t)n);
+		put_varint(&w->lists, files[0]);
+		for (size_t i = 1; i < n; i++)
+			put_varint(&w->lists, files[i] - files[i - 1]);
+	}
+	impact_buf_put(&w->hashes, &h, 4);
+	impact_buf_put(&w->vals, &val, 4);
+	w->nkeys++;
+}
+
+static void writer_finish(writer *w, impact_buf *out)
+{
+	uint32_t nbytes = (uint32_t)w->lists.size;
+	impact_buf_grow(out, 8 + w->hashes.size + w->vals.size + nbytes + 4);
+	impact_buf_put(out, &w->nkeys, 4);
+	impact_buf_put(out, &nbytes, 4);
+	impact_buf_put(out, w->hashes.ptr, w->hashes.size);
+	impact_buf_put(out, w->vals.ptr, w->vals.size);
+	impact_buf_put(out, w->lists.ptr, w->lists.size);
+	while (out->size % 4)
+		impact_buf_putc(out, 0);
+	impact_buf_release(&w->hashes);
+	impact_buf_release(&w->vals);
+	impact_buf_release(&w->lists);
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 int impact_refnames_view(impact_refnames *v, const void *data, size_t len)
@@ -72,73 +174,64 @@ int impact_refnames_view(impact_refnames *v, const void *data, size_t len)
 	const uint32_t *u = data;
 	uint64_t need;
 	memset(v, 0, sizeof(*v));
-	if (len < 12 || len % 4)
+	if (len < 8 || len % 4)
 		return impact_error_set(IMPACT_EINVALID, "a stored name index is damaged (size)");
-	need = 12 + ((uint64_t)u[0] + 1) * 8 + (uint64_t)u[1] * 4 + ((uint64_t)u[2] + 3) / 4 * 4;
+	need = 8 + (uint64_t)u[0] * 8 + ((uint64_t)u[1] + 3) / 4 * 4;
 	if (need != len)
 		return impact_error_set(IMPACT_EINVALID, "a stored name index is damaged (sizes)");
 	v->nkeys = u[0];
-	v->npost = u[1];
-	v->nbytes = u[2];
-	v->key_off = u + 3;
-	v->post_at = v->key_off + v->nkeys + 1;
-	v->post = v->post_at + v->nkeys + 1;
-	v->bytes = (const char *)(v->post + v->npost);
+	v->nbytes = u[1];
+	v->hash = u + 2;
+	v->val = v->hash + v->nkeys;
+	v->bytes = (const unsigned char *)(v->val + v->nkeys);
 	return 0;
 }
 
-/* Key k's bytes, or NULL when its offsets are damaged. */
-static const char *key_at(const impact_refnames *v, uint32_t k, size_t *len)
+/* Key k's list into out (cleared first): false, and out empty, when it is damaged. */
+static bool list_of(const impact_refnames *v, uint32_t k, uint32_t nfiles, impact_u32vec *out)
 {
-	uint32_t a = v->key_off[k], b = v->key_off[k + 1];
-	if (a > b || b > v->nbytes)
-		return NULL;
-	*len = b - a;
-	return v->bytes + a;
-}
-
-/* memcmp order, then the shorter first. */
-static int cmp_key(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-	return c ? c : (alen > blen) - (alen < blen);
+	uint32_t val = v->val[k], at, n, x, prev = 0;
+	out->n = 0;
+	if (val & ONE_FILE) {
+		if ((val & ~ONE_FILE) >= nfiles)
+			return false;
+		impact_u32vec_push(out, val & ~ONE_FILE);
+		return true;
+	}
+	at = val;
+	if (!get_varint(v->bytes, v->nbytes, &at, &n) || n < 2 || n > nfiles)
+		goto damaged;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!get_varint(v->bytes, v->nbytes, &at, &x) || (i && !x) || x >= nfiles - prev)
+			goto damaged;
+		prev += x;
+		impact_u32vec_push(out, prev);
+	}
+	return true;
+damaged:
+	out->n = 0;
+	return false;
 }
 
 bool impact_refnames_files(const impact_refnames *v, int kind, const char *s, size_t len,
-                           uint32_t nfiles, const uint32_t **files, size_t *n)
+                           uint32_t nfiles, impact_u32vec *out)
 {
 	char small[IMPACT_RN_MAX_NAME + 1];
-	uint32_t lo = 0, hi = v->nkeys;
-	*files = NULL;
-	*n = 0;
+	uint32_t lo = 0, hi = v->nkeys, h;
+	out->n = 0;
 	if (len > IMPACT_RN_MAX_NAME)
 		return false; /* no stored key is this long (add_key leaves them out) */
 	small[0] = (char)kind;
 	memcpy(small + 1, s, len);
+	h = hash32(small, len + 1);
 	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2, a, b;
-		size_t klen;
-		const char *k = key_at(v, mid, &klen);
-		int c;
-		if (!k)
-			return false;
-		c = cmp_key(k, klen, small, len + 1);
-		if (c < 0) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (v->hash[mid] < h)
 			lo = mid + 1;
-		} else if (c > 0) {
+		else if (v->hash[mid] > h)
 			hi = mid;
-		} else {
-			a = v->post_at[mid];
-			b = v->post_at[mid + 1];
-			if (a > b || b > v->npost)
-				return false;
-			for (uint32_t i = a; i < b; i++)
-				if (v->post[i] >= nfiles)
-					return false;
-			*files = v->post + a;
-			*n = b - a;
-			return b > a;
-		}
+		else
+			return list_of(v, mid, nfiles, out);
 	}
 	return false;
 }
@@ -154,6 +247,7 @@ typedef struct bkey {
 	uint32_t len;
 	uint32_t last; /* the last file added, to add each once (UINT32_MAX: none) */
 	uint32_t n, at;
+	uint32_t hash; /* hash32, after finish */
 } bkey;
 
 struct impact_refnames_builder {
@@ -163,17 +257,10 @@ struct impact_refnames_builder {
 	uint32_t *buckets; /* open addressing: key number + 1, 0 empty */
 	size_t nbuckets;
 	impact_u32vec pairs; /* (key number, file), in the order added */
-	uint32_t *order;     /* after finish: key numbers sorted by name */
+	uint32_t *order;     /* after finish: key numbers sorted by hash */
 	uint32_t *posts;     /* after finish: every list, one after the other */
+	impact_u32vec group; /* the list of the keys of one hash, as read by next_group */
 };
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
 
 impact_refnames_builder *impact_refnames_builder_new(void)
 {
@@ -191,6 +278,7 @@ void impact_refnames_builder_free(impact_refnames_builder *b)
 	free(b->keys);
 	free(b->buckets);
 	impact_u32vec_release(&b->pairs);
+	impact_u32vec_release(&b->group);
 	free(b->order);
 	free(b->posts);
 	free(b);
@@ -226,7 +314,7 @@ static void add_key(impact_refnames_builder *b, const char *s, size_t len, uint3
 		h = (h + 1) & (b->nbuckets - 1);
 	}
 	if (!b->buckets[h]) {
-		bkey nk = { impact_arena_strndup(&b->names, s, len), (uint32_t)len, UINT32_MAX, 0, 0 };
+		bkey nk = { impact_arena_strndup(&b->names, s, len), (uint32_t)len, UINT32_MAX, 0, 0, 0 };
 		IMPACT_PUSH(b->keys, b->nkeys, b->akeys, nk);
 		b->buckets[h] = (uint32_t)b->nkeys;
 	}
@@ -277,19 +365,31 @@ static int cmp_u32(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* Key numbers by name, for qsort: the builder is reached through a pointer in each element. */
+/* Key numbers by hash, for qsort (the hash first, so no pointer is needed). */
 typedef struct {
-	const bkey *k;
-	uint32_t id;
+	uint32_t hash, id;
 } key_ref;
 
 static int cmp_key_ref(const void *x, const void *y)
 {
-	const bkey *a = ((const key_ref *)x)->k, *b = ((const key_ref *)y)->k;
-	return cmp_key(a->s, a->len, b->s, b->len);
+	const key_ref *a = x, *b = y;
+	if (a->hash != b->hash)
+		return (a->hash > b->hash) - (a->hash < b->hash);
+	return (a->id > b->id) - (a->id < b->id);
 }
 
-/* The keys in name order (order), each list ascending and distinct at posts[at..at+n). */
+/* Sort v[0..n) and drop repeats: the new count. */
+static size_t sort_unique(uint32_t *v, size_t n)
+{
+	size_t m = 0;
+	qsort(v, n, sizeof(uint32_t), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (!m || v[m - 1] != v[i])
+			v[m++] = v[i];
+	return m;
+}
+
+/* The keys in hash order (order), each list ascending and distinct at posts[at..at+n). */
 static void finish(impact_refnames_builder *b)
 {
 	key_ref *refs;
@@ -297,8 +397,10 @@ static void finish(impact_refnames_builder *b)
 	if (b->order)
 		return; /* finished before */
 	refs = impact_xmalloc((b->nkeys + 1) * sizeof(*refs));
-	for (size_t k = 0; k < b->nkeys; k++)
-		refs[k] = (key_ref){ &b->keys[k], (uint32_t)k };
+	for (size_t k = 0; k < b->nkeys; k++) {
+		b->keys[k].hash = hash32(b->keys[k].s, b->keys[k].len);
+		refs[k] = (key_ref){ b->keys[k].hash, (uint32_t)k };
+	}
 	qsort(refs, b->nkeys, sizeof(*refs), cmp_key_ref);
 	b->order = impact_xmalloc((b->nkeys + 1) * sizeof(uint32_t));
 	for (size_t k = 0; k < b->nkeys; k++) {
@@ -317,124 +419,129 @@ static void finish(impact_refnames_builder *b)
 	free(fill);
 	for (size_t k = 0; k < b->nkeys; k++) {
 		bkey *key = &b->keys[k];
-		uint32_t *v = b->posts + key->at, n = 0;
+		uint32_t *v = b->posts + key->at;
 		bool sorted = true;
 		for (uint32_t i = 1; i < key->n && sorted; i++)
 			sorted = v[i - 1] < v[i];
-		if (sorted)
-			continue; /* files added in order: the usual case */
-		qsort(v, key->n, sizeof(uint32_t), cmp_u32);
-		for (uint32_t i = 0; i < key->n; i++)
-			if (!n || v[n - 1] != v[i])
-				v[n++] = v[i];
-		key->n = n; /* the rest of its room stays unused */
+		if (!sorted) /* files added in order is the usual case */
+			key->n = (uint32_t)sort_unique(v, key->n); /* the rest of its room stays unused */
 	}
+}
+
+/*
+ * From order[*j]: the next hash's keys, their lists merged into b->group
+ * (names of one hash share a list). Its hash, or false at the end.
+ */
+static bool next_group(impact_refnames_builder *b, size_t *j, uint32_t *hash)
+{
+	const bkey *k;
+	size_t first = *j;
+	if (*j >= b->nkeys)
+		return false;
+	k = &b->keys[b->order[*j]];
+	*hash = k->hash;
+	b->group.n = 0;
+	for (; *j < b->nkeys && b->keys[b->order[*j]].hash == *hash; (*j)++) {
+		k = &b->keys[b->order[*j]];
+		for (uint32_t i = 0; i < k->n; i++)
+			impact_u32vec_push(&b->group, b->posts[k->at + i]);
+	}
+	if (*j - first > 1)
+		b->group.n = sort_unique(b->group.v, b->group.n);
+	return true;
 }
 
 void impact_refnames_builder_encode(impact_refnames_builder *b, impact_buf *out)
 {
-	uint32_t nkeys = (uint32_t)b->nkeys, npost = 0, nbytes = 0, x;
+	writer w = { IMPACT_BUF_INIT, IMPACT_BUF_INIT, IMPACT_BUF_INIT, 0 };
+	size_t j = 0;
+	uint32_t h;
 	finish(b);
-	for (size_t k = 0; k < b->nkeys; k++) {
-		npost += b->keys[k].n;
-		nbytes += b->keys[k].len;
-	}
-	impact_buf_grow(out, 12 + ((size_t)nkeys + 1) * 8 + (size_t)npost * 4 + nbytes + 4);
-	impact_buf_put(out, &nkeys, 4);
-	impact_buf_put(out, &npost, 4);
-	impact_buf_put(out, &nbytes, 4);
-	x = 0;
-	for (size_t k = 0; k <= b->nkeys; k++) {
-		impact_buf_put(out, &x, 4);
-		x += k < b->nkeys ? b->keys[b->order[k]].len : 0;
-	}
-	x = 0;
-	for (size_t k = 0; k <= b->nkeys; k++) {
-		impact_buf_put(out, &x, 4);
-		x += k < b->nkeys ? b->keys[b->order[k]].n : 0;
-	}
-	for (size_t k = 0; k < b->nkeys; k++)
-		impact_buf_put(out, b->posts + b->keys[b->order[k]].at, b->keys[b->order[k]].n * sizeof(uint32_t));
-	for (size_t k = 0; k < b->nkeys; k++)
-		impact_buf_put(out, b->keys[b->order[k]].s, b->keys[b->order[k]].len);
-	while (out->size % 4)
-		impact_buf_putc(out, 0);
+	while (next_group(b, &j, &h))
+		writer_put(&w, h, b->group.v, b->group.n);
+	writer_finish(&w, out);
 }
 
-/* The changed files' names merged into the old index: a key's list is its old one without
- * the files left out, and the new files holding it; a key no file holds any more goes. */
-static void put_key(impact_buf *offs, impact_buf *ats, impact_buf *posts, impact_buf *bytes,
-                    uint32_t *nkeys, const char *s, size_t len, const impact_u32vec *files)
+/*
+ * Old key k as it is, when every file of its list is kept: its list's
+ * bytes copied, not read into ids and written again (most keys of a
+ * patch). False when it needs the slow way (a file left out, damage).
+ */
+static bool copy_kept(writer *w, const impact_refnames *old, uint32_t k, const bool *keep, uint32_t nfiles)
 {
-	uint32_t off = (uint32_t)bytes->size, at = (uint32_t)(posts->size / 4);
-	if (!files->n)
-		return;
-	impact_buf_put(offs, &off, 4);
-	impact_buf_put(ats, &at, 4);
-	impact_buf_put(posts, files->v, files->n * sizeof(uint32_t));
-	impact_buf_put(bytes, s, len);
-	(*nkeys)++;
+	uint32_t val = old->val[k], at = val, n, x, prev = 0, nval = (uint32_t)w->lists.size;
+	if (val & ONE_FILE) {
+		if ((val & ~ONE_FILE) >= nfiles || !keep[val & ~ONE_FILE])
+			return false;
+		nval = val;
+	} else {
+		if (!get_varint(old->bytes, old->nbytes, &at, &n) || n < 2 || n > nfiles)
+			return false;
+		for (uint32_t i = 0; i < n; i++) {
+			if (!get_varint(old->bytes, old->nbytes, &at, &x) || (i && !x) || x >= nfiles - prev ||
+			    !keep[prev + x])
+				return false;
+			prev += x;
+		}
+		impact_buf_put(&w->lists, old->bytes + val, at - val);
+	}
+	impact_buf_put(&w->hashes, &old->hash[k], 4);
+	impact_buf_put(&w->vals, &nval, 4);
+	w->nkeys++;
+	return true;
 }
 
+/*
+ * The changed files' names merged into the old index: a key's list is its
+ * old one without the files left out, and the new files holding it.
+ */
 void impact_refnames_patch(const impact_refnames *old, const bool *keep, uint32_t nfiles,
                            impact_refnames_builder *fresh, impact_buf *out)
 {
-	impact_buf offs = IMPACT_BUF_INIT, ats = IMPACT_BUF_INIT, posts = IMPACT_BUF_INIT, bytes = IMPACT_BUF_INIT;
-	impact_u32vec files = { 0 };
-	uint32_t nkeys = 0, k = 0, npost, nbytes;
+	writer w = { IMPACT_BUF_INIT, IMPACT_BUF_INIT, IMPACT_BUF_INIT, 0 };
+	impact_u32vec olds = { 0 }, files = { 0 };
+	uint32_t k = 0, fh = 0;
 	size_t j = 0;
+	bool more;
 
 	finish(fresh);
-	while (k < old->nkeys || j < fresh->nkeys) {
-		size_t len = 0;
-		const char *s = k < old->nkeys ? key_at(old, k, &len) : NULL;
-		const bkey *f = j < fresh->nkeys ? &fresh->keys[fresh->order[j]] : NULL;
-		const uint32_t *fv = f ? fresh->posts + f->at : NULL;
-		int c = !s ? 1 : !f ? -1 : cmp_key(s, len, f->s, f->len);
+	impact_buf_grow(&w.hashes, ((size_t)old->nkeys + fresh->nkeys) * 4);
+	impact_buf_grow(&w.vals, ((size_t)old->nkeys + fresh->nkeys) * 4);
+	impact_buf_grow(&w.lists, (size_t)old->nbytes + fresh->pairs.n * 3);
+	more = next_group(fresh, &j, &fh);
+	while (k < old->nkeys || more) {
+		uint32_t oh = k < old->nkeys ? old->hash[k] : 0;
+		int c = k >= old->nkeys ? 1 : !more ? -1 : (oh > fh) - (oh < fh);
+		const impact_u32vec *fv = &fresh->group;
 		size_t i = 0;
 		files.n = 0;
-		if (k < old->nkeys && !s) { /* damaged offsets: this key is dropped */
-			k++;
+		if (c < 0 && copy_kept(&w, old, k, keep, nfiles)) {
+			k++; /* the usual key: none of its files named again */
 			continue;
 		}
 		if (c <= 0) {
-			uint32_t a = old->post_at[k], e = old->post_at[k + 1];
-			for (uint32_t x = a; x < e && e <= old->npost; x++) {
-				uint32_t id = old->post[x];
-				if (id >= nfiles || !keep[id])
+			list_of(old, k, nfiles, &olds); /* a damaged list is dropped */
+			for (size_t x = 0; x < olds.n; x++) {
+				uint32_t id = olds.v[x];
+				if (!keep[id])
 					continue;
 				/* The new files holding it before this one: both lists ascend. */
-				while (c == 0 && i < f->n && fv[i] <= id)
-					if (fv[i++] != id)
-						impact_u32vec_push(&files, fv[i - 1]);
+				while (c == 0 && i < fv->n && fv->v[i] <= id)
+					if (fv->v[i++] != id)
+						impact_u32vec_push(&files, fv->v[i - 1]);
 				impact_u32vec_push(&files, id);
 			}
 			k++;
 		}
 		if (c >= 0) {
-			while (i < f->n)
-				impact_u32vec_push(&files, fv[i++]);
-			j++;
+			while (i < fv->n)
+				impact_u32vec_push(&files, fv->v[i++]);
 		}
-		put_key(&offs, &ats, &posts, &bytes, &nkeys, c <= 0 ? s : f->s, c <= 0 ? len : f->len, &files);
+		writer_put(&w, c <= 0 ? oh : fh, files.v, files.n);
+		if (c >= 0)
+			more = next_group(fresh, &j, &fh);
 	}
-	npost = (uint32_t)(posts.size / 4);
-	nbytes = (uint32_t)bytes.size;
-	impact_buf_put(out, &nkeys, 4);
-	impact_buf_put(out, &npost, 4);
-	impact_buf_put(out, &nbytes, 4);
-	impact_buf_put(out, offs.ptr, offs.size);
-	impact_buf_put(out, &nbytes, 4);
-	impact_buf_put(out, ats.ptr, ats.size);
-	impact_buf_put(out, &npost, 4);
-	impact_buf_put(out, posts.ptr, posts.size);
-	impact_buf_put(out, bytes.ptr, bytes.size);
-	while (out->size % 4)
-		impact_buf_putc(out, 0);
+	writer_finish(&w, out);
+	impact_u32vec_release(&olds);
 	impact_u32vec_release(&files);
-	impact_buf_release(&offs);
-	impact_buf_release(&ats);
-	impact_buf_release(&posts);
-	impact_buf_release(&bytes);
 }
-

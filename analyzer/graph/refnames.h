@@ -49,9 +49,9 @@ void impact_refnames_each(const impact_pyfacts *f, impact_refnames_fn fn, void *
 
 /* A stored index, read in place (borrowed bytes: the mapped graph file). */
 typedef struct impact_refnames {
-	const uint32_t *key_off, *post_at, *post;
-	const char *bytes;
-	uint32_t nkeys, npost, nbytes;
+	const uint32_t *hash, *val;
+	const unsigned char *bytes;
+	uint32_t nkeys, nbytes;
 } impact_refnames;
 
 /*
@@ -61,13 +61,15 @@ typedef struct impact_refnames {
 int impact_refnames_view(impact_refnames *v, const void *data, size_t len);
 
 /*
- * The files (ascending) whose facts hold name `s` (len bytes, at most
- * IMPACT_RN_MAX_NAME) of `kind`, into *files (n in *n, pointing into the
- * index): false when none, or when the list is damaged (ids at or past
- * nfiles: then the caller cannot tell, which the checksum makes moot).
+ * The files (ascending) whose facts may hold name `s` (len bytes, at most
+ * IMPACT_RN_MAX_NAME) of `kind`, into *out (cleared first): false when
+ * none, or when the list is damaged (ids at or past nfiles: then the
+ * caller cannot tell, which the checksum makes moot). Names stored under
+ * one hash share a list (refnames.c): the list holds every file of the
+ * name and maybe others, so it says what to read, never what is there.
  */
 bool impact_refnames_files(const impact_refnames *v, int kind, const char *s, size_t len,
-                           uint32_t nfiles, const uint32_t **files, size_t *n);
+                           uint32_t nfiles, impact_u32vec *out);
 
 /* Building an index: names added file by file, in any order. */
 typedef struct impact_refnames_builder impact_refnames_builder;

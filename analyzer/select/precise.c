@@ -330,6 +330,7 @@ static void walker_release(walker *w)
 	free(w->file_indexed);
 	impact_u32vec_release(&w->unknown);
 	impact_u32vec_release(&w->tmp_files);
+	impact_u32vec_release(&w->named);
 	impact_strlist_release(&w->owned);
 	free(w->queue);
 	free(w->seen);

@@ -224,10 +224,11 @@ static void index_file(walker *w, uint32_t y, bool getattrs)
 /* ---- the index filled as the walk asks (a stored name index) -------------- */
 
 /* Merge ascending lists a and b (no repeats within either) into out, ascending, distinct, in reach. */
-static void merge_in_reach(const walker *w, const uint32_t *a, size_t na, const impact_u32vec *b,
+static void merge_in_reach(const walker *w, const impact_u32vec *av, const impact_u32vec *b,
                            impact_u32vec *out)
 {
-	size_t i = 0, j = 0;
+	const uint32_t *a = av->v;
+	size_t i = 0, j = 0, na = av->n;
 	out->n = 0;
 	while (i < na || j < b->n) {
 		uint32_t x;
@@ -245,8 +246,6 @@ static void merge_in_reach(const walker *w, const uint32_t *a, size_t na, const 
 
 void precise_files_with(walker *w, int kind, impact_u32vec *out)
 {
-	const uint32_t *files = NULL;
-	size_t n = 0;
 	if (!w->p->has_refnames || !kind) {
 		out->n = 0;
 		for (uint32_t y = 0; y < w->p->nfiles; y++)
@@ -255,8 +254,8 @@ void precise_files_with(walker *w, int kind, impact_u32vec *out)
 		load_in_oid_order(w, out->v, out->n);
 		return;
 	}
-	impact_refnames_files(&w->p->refnames, kind, "", 0, w->p->nfiles, &files, &n);
-	merge_in_reach(w, files, n, &w->unknown, out);
+	impact_refnames_files(&w->p->refnames, kind, "", 0, w->p->nfiles, &w->named);
+	merge_in_reach(w, &w->named, &w->unknown, out);
 	load_in_oid_order(w, out->v, out->n);
 }
 
@@ -285,7 +284,6 @@ static void complete_key(walker *w, index_t *ix, int kind, const char *name)
 	size_t len = strlen(name), n = 0;
 	uint64_t h = hash_strn(name, len);
 	uint32_t k = index_key(ix, name, len, h);
-	const uint32_t *files = NULL;
 	impact_u32vec *list = &w->tmp_files;
 	sorted_entry *ids;
 	if (k != NONE && ix->keys[k].done)
@@ -293,8 +291,8 @@ static void complete_key(walker *w, index_t *ix, int kind, const char *name)
 	if (len > IMPACT_RN_MAX_NAME) { /* not stored: every file */
 		precise_files_with(w, 0, list);
 	} else {
-		impact_refnames_files(&w->p->refnames, kind, name, len, w->p->nfiles, &files, &n);
-		merge_in_reach(w, files, n, &w->unknown, list);
+		impact_refnames_files(&w->p->refnames, kind, name, len, w->p->nfiles, &w->named);
+		merge_in_reach(w, &w->named, &w->unknown, list);
 		load_in_oid_order(w, list->v, list->n);
 	}
 	for (size_t i = 0; i < list->n; i++)
@@ -360,8 +358,7 @@ void precise_need_stars(walker *w)
 
 bool precise_defined_in_reach(walker *w, const char *name)
 {
-	const uint32_t *files = NULL;
-	size_t n = 0, len = strlen(name);
+	size_t len = strlen(name);
 	const impact_u32vec *scan = &w->unknown; /* the files read for it */
 	bool found = false;
 	impact_u32vec all = { 0 };
@@ -369,9 +366,10 @@ bool precise_defined_in_reach(walker *w, const char *name)
 		precise_files_with(w, 0, &all);
 		scan = &all;
 	}
-	impact_refnames_files(&w->p->refnames, IMPACT_RN_DEF, name, len, w->p->nfiles, &files, &n);
-	for (size_t i = 0; i < n && !found; i++)
-		found = in_bound(w, files[i]);
+	/* A list shared with a name of the same hash may say yes for it: its class then stays wild. */
+	impact_refnames_files(&w->p->refnames, IMPACT_RN_DEF, name, len, w->p->nfiles, &w->named);
+	for (size_t i = 0; i < w->named.n && !found; i++)
+		found = in_bound(w, w->named.v[i]);
 	for (size_t i = 0; i < scan->n && !found; i++) {
 		const impact_pyfacts *f = in_bound(w, scan->v[i]) ? facts_of(w, scan->v[i]) : NULL;
 		for (size_t s = 0; s < nsyms(f) && !found; s++)

@@ -133,6 +133,7 @@ typedef struct walker {
 	uint8_t *file_indexed; /* per file: its references and bindings are in refs and binds */
 	impact_u32vec unknown; /* the files the stored index does not know the names of */
 	impact_u32vec tmp_files;
+	impact_u32vec named; /* a stored index's list, as read */
 	bool getattrs_done;    /* getattrs holds every GETATTR reference of the reach */
 	/*
 	 * Where to stop early (precise_covers_bound): unless records will

@@ -68,11 +68,11 @@ static void use(const impact_project *p)
 	for (int kind = 0; p->has_refnames && kind < 256; kind++) {
 		static const char *const names[] = { "", "a", "self", "__init__", "update" };
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			const uint32_t *files;
-			size_t nf;
-			impact_refnames_files(&p->refnames, kind, names[i], strlen(names[i]), p->nfiles, &files, &nf);
-			for (size_t k = 0; k < nf; k++)
-				sum += strlen(p->files[files[k]].path);
+			impact_u32vec files = { 0 };
+			impact_refnames_files(&p->refnames, kind, names[i], strlen(names[i]), p->nfiles, &files);
+			for (size_t k = 0; k < files.n; k++)
+				sum += strlen(p->files[files.v[k]].path);
+			impact_u32vec_release(&files);
 		}
 	}
 	if (sum == SIZE_MAX) /* keeps the reads */

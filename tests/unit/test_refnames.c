@@ -2,7 +2,8 @@
  * test_refnames.c - the name index kept with a cached graph (refnames.c):
  * the names a module's facts are looked up under, an index built from
  * them, read back in place, patched with a file named again or left
- * out (the bytes a build gives), and damaged sizes refused.
+ * out (the bytes a build gives), lists of several files, and damaged
+ * sizes and lists refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,14 +21,13 @@ static impact_pyfacts *facts_of_src(impact_pyparser *p, const char *src)
 
 static bool has(const impact_refnames *v, int kind, const char *name, uint32_t file)
 {
-	const uint32_t *files;
-	size_t n;
-	if (!impact_refnames_files(v, kind, name, strlen(name), 16, &files, &n))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (files[i] == file)
-			return true;
-	return false;
+	impact_u32vec files = { 0 };
+	bool found = false;
+	impact_refnames_files(v, kind, name, strlen(name), 16, &files);
+	for (size_t i = 0; i < files.n; i++)
+		found = found || files.v[i] == file;
+	impact_u32vec_release(&files);
+	return found;
 }
 
 static void build(impact_buf *out, impact_pyfacts *const *f, size_t n, uint32_t unknown)
@@ -106,10 +106,48 @@ static void refnames__build_read_copy(void **state)
 	impact_pyparser_free(p);
 }
 
+/* A list of several files read back whole; damaged list bytes read as none, not as other files. */
+static void refnames__lists_and_damage(void **state)
+{
+	impact_pyparser *p = impact_pyparser_new();
+	impact_pyfacts *f[3];
+	impact_buf a = IMPACT_BUF_INIT;
+	impact_refnames v;
+	impact_u32vec files = { 0 };
+	unsigned char *bytes;
+	(void)state;
+	f[0] = facts_of_src(p, "import os\nA = os.sep\n");
+	f[1] = facts_of_src(p, "def lone():\n    pass\n");
+	f[2] = facts_of_src(p, "import os\nB = os.sep\n");
+	build(&a, f, 3, 15);
+	assert_int_equal(impact_refnames_view(&v, a.ptr, a.size), 0);
+	assert_true(impact_refnames_files(&v, IMPACT_RN_REF, "os", 2, 16, &files));
+	assert_int_equal(files.n, 2);
+	assert_int_equal(files.v[0], 0);
+	assert_int_equal(files.v[1], 2);
+	/* Ids at or past nfiles are damage. */
+	assert_false(impact_refnames_files(&v, IMPACT_RN_REF, "os", 2, 2, &files));
+	assert_int_equal(files.n, 0);
+	assert_false(impact_refnames_files(&v, IMPACT_RN_UNKNOWN, "", 0, 15, &files));
+	/* Every list byte set to a varint that never ends: no list of several files reads. */
+	bytes = (unsigned char *)a.ptr + 8 + (size_t)v.nkeys * 8;
+	memset(bytes, 0xff, v.nbytes);
+	assert_false(impact_refnames_files(&v, IMPACT_RN_REF, "os", 2, 16, &files));
+	assert_int_equal(files.n, 0);
+	assert_true(impact_refnames_files(&v, IMPACT_RN_DEF, "lone", 4, 16, &files)); /* one file: no list bytes */
+	assert_int_equal(files.v[0], 1);
+	impact_u32vec_release(&files);
+	impact_buf_release(&a);
+	for (size_t i = 0; i < 3; i++)
+		impact_pyfacts_free(f[i]);
+	impact_pyparser_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(refnames__build_read_copy),
+		cmocka_unit_test(refnames__lists_and_damage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
