@@ -123,7 +123,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		{ IMPACT_OPT_FLAG, 0, "no-exact", &o.no_exact, NULL, "a gate in the work tree as it is, not in a private checkout" },
 		{ IMPACT_OPT_FLAG, 0, "last-failed", &o.run_opts.last_failed, NULL, "rerun the previous run's failures" },
 		{ IMPACT_OPT_FLAG, 0, "no-record", &o.run_opts.no_record, NULL, "do not record what the tests execute" },
-		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o.run_opts.no_preflight, NULL, "skip the import and collection checks" },
+		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o.run_opts.no_preflight, NULL, "skip the interpreter and import checks" },
 		{ IMPACT_OPT_FLAG, 0, "retry-flaky", &o.run_opts.retry_flaky, NULL, "rerun a failing known-flaky test once" },
 		{ IMPACT_OPT_FLAG, 0, "no-default-flags", &o.run_opts.no_default_flags, NULL, "do not add -x --tb=short --no-header" },
 		{ IMPACT_OPT_UINT, 0, "timeout", &o.run_opts.timeout, "seconds", "stop the run after this long (default 120 for one file, 600 for more)" },

@@ -768,7 +768,7 @@ static int parse_opts(watch_opts *o, int argc, char **argv, char ***pos, size_t 
 		{ IMPACT_OPT_FLAG, 0, "no-cache", &o->no_cache, NULL, "parse every file, neither reading nor writing the parse cache" },
 		{ IMPACT_OPT_UINT, 0, "threads", &o->threads, "n", "parse with n threads (default: all CPUs)" },
 		{ IMPACT_OPT_GROUP, 0, NULL, NULL, NULL, "running (each run as 'impact' runs, going on past failures)" },
-		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o->run.no_preflight, NULL, "skip the import and collection checks" },
+		{ IMPACT_OPT_FLAG, 0, "no-preflight", &o->run.no_preflight, NULL, "skip the interpreter and import checks" },
 		{ IMPACT_OPT_FLAG, 0, "no-record", &o->run.no_record, NULL, "do not record what the tests execute" },
 		{ IMPACT_OPT_FLAG, 0, "no-default-flags", &o->run.no_default_flags, NULL, "do not add --tb=short --no-header" },
 		{ IMPACT_OPT_UINT, 0, "timeout", &o->run.timeout, "seconds", "stop a run after this long (default 120 for one file, 600 for more)" },

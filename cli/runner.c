@@ -67,24 +67,6 @@ static int exit_code_of(const runner *r)
 
 /* --- the record ----------------------------------------------------------- */
 
-/* Collection errors found by the pre-flight check, as records (for the report's JSON and the store). */
-static void collect_records(runner *r)
-{
-	for (size_t i = 0; i < r->collect.n; i++) {
-		impact_testcase tc = { 0 };
-		tc.classname = "";
-		tc.name = r->collect.v[i].file;
-		tc.nodeid = r->collect.v[i].file;
-		tc.file = r->collect.v[i].file;
-		tc.line = r->collect.v[i].line;
-		tc.outcome = IMPACT_OUTCOME_ERROR;
-		tc.message = r->collect.v[i].error;
-		tc.collect_error = true;
-		impact_results_add(&r->res, &tc);
-	}
-	impact_results_recount(&r->res);
-}
-
 static void record_history(const runner *r)
 {
 	impact_history *hist = NULL;
@@ -189,14 +171,19 @@ static bool python_can_import(const impact_python *py, const char *workdir, cons
 	return status == 0;
 }
 
-/* The pre-flight checks. 0, or the exit code to stop with (the message printed). */
-static int preflight(runner *r, const impact_strlist *targets)
+/*
+ * The pre-flight check: the interpreter, and the packages' imports.
+ * Collection is not checked beforehand: the run collects its targets
+ * before any test runs and stops on the same errors, which the plugin
+ * reports per file (preflight.h). 0, or the exit code to stop with (said).
+ */
+static int preflight(runner *r)
 {
-	impact_strlist pkgs = { 0 }, env = { 0 }, args = { 0 };
+	impact_strlist pkgs = { 0 }, env = { 0 };
 	impact_preflight pf = { 0 };
 	bool worktree = strcmp(git_repository_commondir(r->cli->repo),
 	                       git_repository_path(r->cli->repo)) != 0;
-	double t = impact_now_ms(), t1;
+	double t = impact_now_ms();
 	size_t reaped = 0;
 	int rc;
 
@@ -210,20 +197,6 @@ static int preflight(runner *r, const impact_strlist *targets)
 	pf.exact = r->o->exact_root != NULL;
 	impact_preflight_packages(&pkgs, r->cli->workdir);
 	rc = impact_preflight_python(&pf, &pkgs, worktree, true);
-	t1 = impact_now_ms();
-	impact_run_target_args(&args, NULL, r->cli->workdir, (const char *const *)targets->items,
-	                       targets->n);
-	/*
-	 * The collection check is skipped for pytest's own whole collection
-	 * (no targets): that run collects the same files first and stops on
-	 * the same errors before any test runs (read back from its report as
-	 * collection errors), so checking it beforehand would collect the
-	 * whole suite twice. A selection's files are checked: it is cheap
-	 * there and says which changed file does not import.
-	 */
-	if (rc == 0 && targets->n)
-		rc = impact_preflight_collect(&pf, &r->collect, (const char *const *)args.items,
-		                              args.n, r->args, r->nargs);
 	if (rc < 0) { /* before reaping, which may set messages of its own */
 		impact_cli_error(rc);
 		free(r->preflight_error);
@@ -234,8 +207,8 @@ static int preflight(runner *r, const impact_strlist *targets)
 	impact_reap_run_keeping(&reaped, 0, r->marker.ptr, r->lim.grace_s, runner_keep_pid(r));
 	r->notes.reaped += reaped;
 	if (rc == 0 && !r->o->quiet && getenv("IMPACT_TIMINGS"))
-		fprintf(stderr, "impact: pre-flight took %.0f ms (interpreter and imports %.0f ms, "
-		        "collection %.0f ms)\n", impact_now_ms() - t, t1 - t, impact_now_ms() - t1);
+		fprintf(stderr, "impact: pre-flight took %.0f ms (interpreter and imports)\n",
+		        impact_now_ms() - t);
 	if (rc < 0) {
 		/* What goes wrong in the pre-flight is the interpreter's or the project's. */
 		rc = pf.end == IMPACT_CHILD_INTERRUPTED ? IMPACT_EXIT_INTERRUPTED
@@ -243,11 +216,9 @@ static int preflight(runner *r, const impact_strlist *targets)
 		     : impact_exit_from_error(rc == IMPACT_ERROR ? IMPACT_EPYTHON : rc);
 		if (pf.end == IMPACT_CHILD_TIMED_OUT)
 			r->timed_out = true;
-		collect_records(r);
 	}
 	impact_strlist_release(&pkgs);
 	impact_strlist_release(&env);
-	impact_strlist_release(&args);
 	return rc;
 }
 
@@ -441,7 +412,6 @@ static void runner_release(runner *r)
 	impact_strlist_release(&r->flags);
 	impact_strlist_release(&r->remaining);
 	impact_strlist_release(&r->never_ran);
-	impact_collect_errors_release(&r->collect);
 	impact_results_release(&r->res);
 	impact_python_release(&r->python);
 	impact_recording_release(&r->recording);
@@ -587,9 +557,6 @@ static void conclude(runner *r, int exit_code, const char *prev_range)
 			runner_exact_missing_hint(r);
 		fprintf(stderr, "impact: tested %s in a private checkout\n", o->exact_label);
 	}
-	if (r->collect.n && !o->quiet)
-		fprintf(stderr, "impact: %zu file%s did not collect: the tests did not run\n",
-		        r->collect.n, r->collect.n == 1 ? "" : "s");
 	if (r->log_started && !o->quiet)
 		fprintf(stderr, "impact: pytest's output: %s\n", r->log_path);
 	record(r, exit_code, prev_range);
@@ -636,7 +603,7 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	if ((exit_code = say_unsafe_targets(&r, &targets)) != 0)
 		goto done;
 	start_recording(&r, &targets);
-	if (!o->no_preflight && (exit_code = preflight(&r, &targets)) != 0)
+	if (!o->no_preflight && (exit_code = preflight(&r)) != 0)
 		goto done;
 	choose_workers(&r);
 	if ((exit_code = run_rounds(&r, &targets)) != 0)

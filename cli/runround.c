@@ -152,8 +152,6 @@ void runner_exact_missing_hint(const runner *r)
 		impact_exact_missing_files(&names, tc->message, r->user_workdir, root);
 		impact_exact_missing_files(&names, tc->text, r->user_workdir, root);
 	}
-	for (size_t i = 0; i < r->collect.n; i++)
-		impact_exact_missing_files(&names, r->collect.v[i].error, r->user_workdir, root);
 	impact_exact_missing_files(&names, r->preflight_error, r->user_workdir, root);
 	for (size_t i = 0; i < names.n; i++) {
 		impact_buf_clear(&line);
@@ -388,7 +386,7 @@ static void note_ending(runner *r, int code, impact_child_end end, impact_result
 		r->notes.stopped_inside = true;
 	} else if (code == 3) {
 		r->notes.internal_error = true;
-	} else if (code == 4) {
+	} else if (code == 4 && !collect_errors) { /* else a conftest or an argument naming nothing */
 		r->notes.usage_error = true;
 	} else if (code == 5) {
 		r->notes.nothing_collected = true;

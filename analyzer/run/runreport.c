@@ -128,7 +128,9 @@ void impact_runreport_text(impact_buf *out, const impact_results *res,
 		else if (tc->message)
 			traceback_tail(out, tc->message);
 		cause = likely_cause(ctx, tc->file);
-		if (tc->flaky) {
+		if (tc->collect_error && tc->message && !strncmp(tc->message, "not found", 9)) {
+			impact_buf_printf(out, "    %s\n", tc->message); /* a test renamed since it was chosen */
+		} else if (tc->flaky) {
 			impact_buf_printf(out, "    known flaky (%s): does not fail the run\n", tc->flaky);
 		} else if (own_package_missing(ctx, tc, pkg, sizeof(pkg))) {
 			impact_buf_printf(out, "    the environment, not a change: Python cannot import the "

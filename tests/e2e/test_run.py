@@ -231,8 +231,8 @@ def src_layout(repo, pythonpath):
 
 def broken_import_runs(repo, pythonpath, core, missing):
     """src_layout, then src/mypkg/core.py becomes `core`: the stderr of a
-    selection (its pre-flight collects) and of `--all` (pytest's own
-    collection), each stopping with exit 3 on No module named `missing`."""
+    selection and of `--all`, each stopping in pytest's collection with
+    exit 3 on No module named `missing`."""
     src_layout(repo, pythonpath=pythonpath)
     repo.write("src/mypkg/core.py", core)
     repo.commit("change core")
@@ -248,15 +248,13 @@ def broken_import_runs(repo, pythonpath, core, missing):
 
 def test_a_package_the_environment_cannot_import_is_not_blamed_on_the_change(repo):
     """pytest cannot import the repository's own package at all (a src/
-    layout, not installed, not on pythonpath): the pre-flight of a
-    selection, and the report of a whole-suite run (no pre-flight
-    collection there), say it is the environment and how to fix it, not
-    that the change caused it."""
-    selection, whole = broken_import_runs(repo, False, "def f():\n    return 1 + 0\n", "mypkg")
-    assert "the repository's own package 'mypkg' does not import in that environment: install" in selection
-    assert ("the environment, not a change: Python cannot import the repository's own "
-            "package 'mypkg' (install the project") in whole
-    assert "likely caused by this change" not in whole
+    layout, not installed, not on pythonpath): the report of a selection
+    and of a whole-suite run says it is the environment and how to fix it,
+    not that the change caused it."""
+    for run in broken_import_runs(repo, False, "def f():\n    return 1 + 0\n", "mypkg"):
+        assert ("the environment, not a change: Python cannot import the repository's own "
+                "package 'mypkg' (install the project") in run
+        assert "likely caused by this change" not in run
 
 
 def test_a_missing_submodule_is_still_the_change(repo):
@@ -343,7 +341,8 @@ def test_last_failed_after_the_test_was_removed(proj):
     proj.write("tests/test_gone.py", "def test_renamed():\n    pass\n")
     r = proj.impact("--last-failed")
     assert r.returncode == 3, err(r)
-    assert "tests/test_gone.py::test_gone: not found (renamed or removed?)" in err(r)
+    assert "ERROR tests/test_gone.py::test_gone (collection)" in err(r)
+    assert "not found (renamed or removed?)" in err(r)
 
 
 def test_last_failed_without_history(proj):
@@ -434,7 +433,7 @@ def test_json_on_a_collection_error(proj):
     run = json.loads(out(r))["run"]
     assert run["exit_code"] == 3 and run["counts"]["errors"] == 1
     assert run["failures"][0]["nodeid"] == "tests/test_broken.py"
-    assert "no_such_module_abc" in run["failures"][0]["message"]
+    assert run["failures"][0]["message"] == "ModuleNotFoundError: No module named 'no_such_module_abc'"
 
 
 # --- the command -----------------------------------------------------------
@@ -524,13 +523,15 @@ def test_usage_error_exit_code(proj):
 
 def test_collection_error_names_the_file(proj):
     add_test(proj, "test_broken.py", "import os\nimport no_such_module_abc\n\n\ndef test_x():\n    pass\n")
+    # The run's own collection is the check: it stops before any test runs.
     r = proj.impact("HEAD")
     assert r.returncode == 3
-    assert "collection failed" in err(r)
-    assert ("tests/test_broken.py:2: ModuleNotFoundError: No module named 'no_such_module_abc'"
-            in err(r))
+    assert "ERROR tests/test_broken.py (collection)" in err(r)
+    assert "tests/test_broken.py:2: in <module>" in err(r)
+    assert "E   ModuleNotFoundError: No module named 'no_such_module_abc'" in err(r)
+    assert "likely caused by this change: tests/test_broken.py" in err(r)
     assert "passed" not in out(r)  # stopped before the run
-    # Without the check pytest reports it itself; still exit 3.
+    assert last_run(proj)["exit_code"] == 3
     r = proj.impact("HEAD", "--no-preflight")
     assert r.returncode == 3
     assert "ERROR tests/test_broken.py (collection)" in err(r)
@@ -543,9 +544,9 @@ COUNT_COLLECTIONS = (
     "        f.write('collected\\n')\n")
 
 
-def test_a_full_suite_is_collected_once(proj, tmp_path):
-    # pytest's own whole collection stops on the same errors before any
-    # test runs: no collection check beforehand (the suite once, not twice).
+def test_a_run_is_collected_once(proj, tmp_path):
+    # pytest's collection stops on errors before any test runs: no
+    # collection check beforehand (each run collects once, not twice).
     counter = tmp_path / "collections"
     proj.write_many({"conftest.py": COUNT_COLLECTIONS})
     proj.commit("count collections")
@@ -553,12 +554,12 @@ def test_a_full_suite_is_collected_once(proj, tmp_path):
     r = proj.impact("--all")
     assert r.returncode == 0, out(r) + err(r)
     assert counter.read_text().count("collected") == 1
-    # A selection is checked first: it is cheap there.
+    # A selection too.
     counter.unlink()
     add_test(proj, "test_more.py", "def test_more():\n    pass\n")
     r = proj.impact("HEAD")
     assert r.returncode == 0, out(r) + err(r)
-    assert counter.read_text().count("collected") == 2
+    assert counter.read_text().count("collected") == 1
     # A full suite that does not collect still stops before any test, exit 3.
     add_test(proj, "test_broken.py", "import no_such_module_abc\n\n\ndef test_x():\n    pass\n")
     r = proj.impact("--all")
@@ -571,8 +572,13 @@ def test_conftest_error_names_the_conftest(proj):
     proj.write("tests/conftest.py", "import missing_plugin_lib\n")
     proj.commit("conftest")
     r = proj.impact("HEAD")
+    # pytest stops before its session (its exit 4); the plugin says which file: exit 3.
     assert r.returncode == 3, out(r) + err(r)
-    assert "tests/conftest.py:1: ModuleNotFoundError: No module named 'missing_plugin_lib'" in err(r)
+    assert "ERROR tests/conftest.py (collection)" in err(r)
+    assert "tests/conftest.py:1: in <module>" in err(r)
+    assert "E   ModuleNotFoundError: No module named 'missing_plugin_lib'" in err(r)
+    assert "rejected its command line" not in err(r)
+    assert last_run(proj)["exit_code"] == 3
 
 
 def test_import_smoke_check(proj):

@@ -11,7 +11,10 @@ JSON object per line to that file as the run goes:
     {"e": "done", "id": "...", "outcome": "passed", "dur": 0.01, "line": 12}
     {"e": "done", "id": "...", "outcome": "failed", ..., "msg": "assert 1 == 2",
      "text": "<the traceback>"}
-    {"e": "collecterror", "id": "tests/test_z.py", "msg": "collection failure", "text": "..."}
+    {"e": "collecterror", "id": "tests/test_z.py", "msg": "ImportError: ...", "text": "..."}
+                                        (also a conftest.py that does not import, then
+                                        "finish" with status 4; and an argument that
+                                        names nothing, msg "not found (renamed or removed?)")
     {"e": "collectskip", "id": "tests/test_w.py", "msg": "collection skipped", "text": "..."}
     {"e": "teardownerror", "id": "...", "line": 12, "msg": "failed on teardown...", "text": "..."}
                                         (after "done" of a failed test whose teardown failed too)
@@ -22,7 +25,8 @@ non-strict XPASS, which pytest's JUnit XML records as a plain pass);
 ``maxfail`` says pytest stopped on purpose after failures (-x, --maxfail),
 the one reason a finished run leaves collected tests unreported;
 ``msg`` and ``text`` (a failed, errored, skipped or xfailed test) are what
-pytest's JUnit XML would hold (message and traceback, in the run's --tb
+pytest's JUnit XML would hold (a collection error's ``msg`` is its last
+``E`` line, where the XML has "collection failure") (message and traceback, in the run's --tb
 style), so impact needs no XML to report failures and match flaky rules;
 ``line`` is the 1-based line of the test's definition, or null. Node ids
 are relative to ``rootdir``, as pytest's are. An ``id`` or ``rootdir`` that
@@ -119,6 +123,14 @@ def _text(longrepr):
     return text[:_TEXT_CAP]
 
 
+def _error_line(text, default):
+    """What a collection error says: the last "E   " line of its text."""
+    for line in reversed(text.splitlines()):
+        if line.startswith("E "):
+            return line[1:].strip() or default
+    return default
+
+
 def _detail(report):
     """(message, text) of a failed or skipped phase, as pytest's junitxml
     writes them (append_failure, append_error, append_skipped)."""
@@ -149,6 +161,7 @@ class _Reporter:
     def __init__(self, path, rootdir):
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self.tests = {}
+        self.rootdir = str(rootdir)
         self.collected = False
         self.emit(e="start", rootdir=str(rootdir))
 
@@ -191,11 +204,36 @@ class _Reporter:
         for nodeid in ids:
             self.emit(e="collected", id=nodeid)
 
+    # A node id or path that names nothing (a renamed test named again)
+    # ends pytest's collection with a usage error (exit 4): said as that
+    # argument's collection error.
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_collection(self, session):
+        outcome = yield
+        try:
+            exc = outcome.excinfo[1] if outcome.excinfo else None
+            if not isinstance(exc, pytest.UsageError):
+                return
+            for arg in exc.args:
+                first = str(arg).split("\n", 1)[0]
+                for prefix in ("not found: ", "file or directory not found: ",
+                               "module or package not found: ", "found no collectors for "):
+                    if first.startswith(prefix):
+                        name = first[len(prefix):].split(" (missing __init__.py?)")[0]
+                        if name.startswith(self.rootdir + os.sep):
+                            name = name[len(self.rootdir) + 1:].replace(os.sep, "/")
+                        self.emit(e="collecterror", id=name, msg="not found (renamed or removed?)",
+                                  text=_text(str(arg)))
+                        break
+        except Exception:
+            pass
+
     def pytest_collectreport(self, report):
         try:
             if report.failed:
-                self.emit(e="collecterror", id=report.nodeid, msg="collection failure",
-                          text=_text(report.longrepr))
+                text = _text(report.longrepr)
+                self.emit(e="collecterror", id=report.nodeid,
+                          msg=_error_line(text, "collection failure"), text=text)
             elif report.skipped:
                 self.emit(e="collectskip", id=report.nodeid, msg="collection skipped",
                           text=_text(report.longrepr))
@@ -267,6 +305,7 @@ class _Reporter:
         self.fd = -1
 
 
+@pytest.hookimpl(hookwrapper=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     # Recording ($IMPACT_RECORD, see impact_record.py) starts before the
     # initial conftests are imported, so their import time is recorded too.
@@ -276,6 +315,47 @@ def pytest_load_initial_conftests(early_config, parser, args):
             impact_record_pytest.early_start()
         except Exception:
             pass
+    outcome = yield
+    try:
+        _conftest_failed(early_config, outcome.excinfo)
+    except Exception:
+        pass
+
+
+def _conftest_failed(config, excinfo):
+    """A conftest.py that does not import stops pytest before its session
+    (exit 4, no reporter yet): said as that file's collection error, with
+    the traceback pytest prints, then the session's end."""
+    from _pytest.config import ConftestImportFailure
+    path = os.environ.get(_VAR)
+    exc = excinfo[1] if excinfo else None
+    # (pytest-xdist's controller imports the initial conftests before any
+    # worker starts: a worker never gets here for a conftest that fails.)
+    if not path or not isinstance(exc, ConftestImportFailure) or hasattr(config, "workerinput"):
+        return
+    ns = getattr(config, "known_args_namespace", None)
+    if ns is not None and (getattr(ns, "help", False) or getattr(ns, "version", False)):
+        return  # pytest goes on for --help and --version
+    rootdir = str(getattr(config, "rootpath", None) or config.rootdir)
+    where = str(exc.path)
+    rel = os.path.relpath(where, rootdir)
+    info = pytest.ExceptionInfo.from_exc_info(exc.excinfo)
+    line = None
+    for entry in info.traceback:
+        if str(entry.path) == where:
+            line = entry.lineno + 1
+    try:
+        from _pytest.config import filter_traceback_for_conftest_import_failure
+        info.traceback = info.traceback.filter(filter_traceback_for_conftest_import_failure)
+    except Exception:
+        pass
+    tb = str(info.getrepr(style="short", chain=False)) if info.traceback else info.exconly()
+    text = _text("ImportError while loading conftest '%s'.\n%s" % (where, tb))
+    rep = _Reporter(path, rootdir)
+    rep.emit(e="collecterror", id=rel.replace(os.sep, "/") if not rel.startswith("..") else where,
+             line=line, msg=_error_line(text, "collection failure"), text=text)
+    rep.emit(e="finish", status=4, maxfail=False)
+    os.close(rep.fd)
 
 
 def pytest_configure(config):
