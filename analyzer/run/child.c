@@ -187,16 +187,17 @@ static int try_wait(pid_t pid, int *status)
 	return 1;
 }
 
-/* Pass on whatever output is ready, without blocking. */
-static void drain(const impact_child_limits *lim)
+/* Pass on whatever output is ready, without blocking: false at its end (for now, in a file). */
+static bool drain(const impact_child_limits *lim)
 {
 	char chunk[8192];
 	ssize_t n;
 	if (lim->output_fd <= 0)
-		return;
+		return true;
 	while ((n = read(lim->output_fd, chunk, sizeof(chunk))) > 0)
 		if (lim->on_output)
 			lim->on_output(chunk, (size_t)n, lim->payload);
+	return n != 0;
 }
 
 /* A descriptor that becomes readable when `pid` exits (Linux >= 5.3), or -1. */
@@ -233,12 +234,19 @@ int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
 {
 	double start = (impact_now_ms() / 1000.0), stop_at = 0;
 	int interrupts_seen = 0, r, rc = 0;
-	int pidfd = open_pidfd(pid);
+	int pidfd = open_pidfd(pid), poll_fd = lim->output_fd;
 	bool stopping = false, killed = false;
 
 	*end = IMPACT_CHILD_EXITED;
 	for (;;) {
-		drain(lim);
+		/*
+		 * A pipe at its end (the child closed it, or handed it on) polls
+		 * readable at once, forever: not polled again, or this loop would
+		 * spin until the child exits (110 ms of a core after the
+		 * pre-flight's interpreter closed its output, every run).
+		 */
+		if (!drain(lim))
+			poll_fd = -1;
 		if (lim->on_tick)
 			lim->on_tick(lim->payload);
 		r = try_wait(pid, status);
@@ -275,7 +283,7 @@ int impact_child_wait_limited(int *status, impact_child_end *end, pid_t pid,
 			kill(-pid, SIGKILL);
 			killed = true;
 		}
-		nap_for(pidfd, lim->output_fd, 20);
+		nap_for(pidfd, poll_fd, 20);
 	}
 	if (pidfd >= 0)
 		close(pidfd);

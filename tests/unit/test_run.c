@@ -1,18 +1,21 @@
 /*
  * test_run.c - pytest's command line: the one function that turns targets
  * into pytest arguments (names pytest would read as options, node ids or
- * parameter ids), and the private arguments impact appends.
+ * parameter ids), and the private arguments impact appends; and the wait
+ * for a child whose output pipe closed before it exited.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "run.h"
 
 static void touch(const char *dir, const char *rel)
@@ -105,11 +108,61 @@ static void run__no_junit_path(void **state)
 	impact_strlist_release(&out);
 }
 
+typedef struct {
+	impact_buf out;
+	int ticks;
+} watched;
+
+static void on_output(const char *data, size_t n, void *payload)
+{
+	impact_buf_put(&((watched *)payload)->out, data, n);
+}
+
+static void on_tick(void *payload)
+{
+	((watched *)payload)->ticks++;
+}
+
+/*
+ * A child that closes its output, then lives on (0.3 s): the wait naps
+ * between looks (about 15 at 20 ms), instead of waking at once on the
+ * closed pipe until the child exits (thousands). It read what came first.
+ */
+static void run__wait_after_the_output_closed(void **state)
+{
+	const char *argv[] = { "sh", "-c", "echo said; exec >&- 2>&-; sleep 0.3", NULL };
+	impact_child_opts co = { 0 };
+	impact_child_limits lim = { 0 };
+	impact_child_end end;
+	watched w = { IMPACT_BUF_INIT, 0 };
+	int fds[2], status = -1;
+	pid_t pid;
+	(void)state;
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	co.output_fd = fds[1];
+	co.new_session = true;
+	assert_int_equal(impact_child_start(&pid, argv, &co), 0);
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	lim.output_fd = fds[0];
+	lim.on_output = on_output;
+	lim.on_tick = on_tick;
+	lim.payload = &w;
+	assert_int_equal(impact_child_wait_limited(&status, &end, pid, &lim), 0);
+	close(fds[0]);
+	assert_int_equal(status, 0);
+	assert_int_equal(end, IMPACT_CHILD_EXITED);
+	assert_string_equal(w.out.ptr, "said\n");
+	assert_in_range(w.ticks, 1, 100);
+	impact_buf_release(&w.out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(run__target_args),
 		cmocka_unit_test(run__no_junit_path),
+		cmocka_unit_test(run__wait_after_the_output_closed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
