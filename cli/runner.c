@@ -412,6 +412,7 @@ static void runner_release(runner *r)
 	impact_strlist_release(&r->flags);
 	impact_strlist_release(&r->remaining);
 	impact_strlist_release(&r->never_ran);
+	impact_strlist_release(&r->shadowed);
 	impact_results_release(&r->res);
 	impact_python_release(&r->python);
 	impact_recording_release(&r->recording);
@@ -534,6 +535,8 @@ static int report(runner *r)
 	impact_buf text = IMPACT_BUF_INIT;
 	r->notes.seconds = (impact_now_ms() - r->t0) / 1000.0;
 	r->notes.never_ran = &r->never_ran;
+	r->notes.shadowed = &r->shadowed;
+	r->notes.workdir = r->cli->workdir;
 	if (!r->o->embed) {
 		impact_runreport_text(&text, &r->res, r->ctx, &r->notes);
 		fputs(text.ptr, stderr);

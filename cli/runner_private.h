@@ -62,6 +62,7 @@ typedef struct runner {
 	impact_results res;          /* every round, merged by node id */
 	impact_strlist remaining;    /* collected but not run in the last round */
 	impact_strlist never_ran;    /* collected, never reported, not explained by a stop */
+	impact_strlist shadowed;     /* repository packages the tests imported from outside it: name, where, ... */
 	int rounds;
 	/* What happened beyond test outcomes, over all rounds: */
 	bool timed_out, interrupted;

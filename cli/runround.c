@@ -629,6 +629,15 @@ static void round_results(one_round *rd, bool rerun)
 			keep_junit(keep, &rd->xml);
 	}
 	impact_events_apply(&rd->ev, res, r->cli->workdir);
+	for (size_t i = 0; i + 1 < rd->ev.shadowed.n; i += 2) {
+		bool known = false;
+		for (size_t k = 0; k + 1 < r->shadowed.n && !known; k += 2)
+			known = !strcmp(r->shadowed.items[k], rd->ev.shadowed.items[i]);
+		if (!known) {
+			impact_strlist_push(&r->shadowed, rd->ev.shadowed.items[i]);
+			impact_strlist_push(&r->shadowed, rd->ev.shadowed.items[i + 1]);
+		}
+	}
 	unroot_results(r, res);
 	fill_nodeids(res, r, rd->targets);
 	note_ending(r, rd->code, rd->end, res, &rd->ev);

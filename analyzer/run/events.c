@@ -29,6 +29,7 @@ void impact_events_release(impact_events *ev)
 	free(ev->rootdir);
 	free(ev->current);
 	impact_strlist_release(&ev->collected);
+	impact_strlist_release(&ev->shadowed);
 	impact_buf_release(&ev->partial);
 	memset(ev, 0, sizeof(*ev));
 }
@@ -107,6 +108,11 @@ static void line_event(impact_events *ev, const char *line, size_t len,
 	} else if (!id) {
 		ev->bad_lines++;
 		goto done;
+	} else if (!strcmp(e, "shadowed")) {
+		const char *where = json_string_value(json_object_get(doc, "where"));
+		impact_strlist_push(&ev->shadowed, id);
+		impact_strlist_push(&ev->shadowed, where ? where : "?");
+		goto done; /* no test's event */
 	} else if (!strcmp(e, "collected")) {
 		kind = IMPACT_EVENT_COLLECTED;
 		impact_strlist_push(&ev->collected, id);

@@ -54,6 +54,7 @@ typedef struct impact_events {
 	impact_event_test *tests;/* finished tests and collection errors, in order */
 	size_t ntests, alloc;
 	char *current;           /* begun and not finished, or NULL; owned */
+	impact_strlist shadowed; /* the repository's packages imported from outside it: name, where, ... */
 	size_t bad_lines;
 	impact_buf partial;      /* an incomplete last line, kept for the next chunk */
 } impact_events;

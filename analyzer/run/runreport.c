@@ -45,6 +45,54 @@ static bool own_package_missing(const impact_report_ctx *ctx, const impact_testc
 	return false;
 }
 
+/* Does a traceback line "  path:12: in f" (path relative to workdir, or absolute) name a file under `dir`? */
+static bool frame_under(const char *line, size_t len, const char *workdir, const char *dir)
+{
+	const char *end = line + len, *colon;
+	impact_buf path = IMPACT_BUF_INIT;
+	char *real;
+	bool under = false;
+	while (line < end && *line == ' ')
+		line++;
+	for (colon = line; colon < end && (colon = memchr(colon, ':', (size_t)(end - colon))); colon++) {
+		const char *d = colon + 1;
+		while (d < end && *d >= '0' && *d <= '9')
+			d++;
+		if (d > colon + 1 && end - d >= 5 && !memcmp(d, ": in ", 5))
+			break;
+	}
+	if (!colon || colon >= end || colon == line)
+		return false;
+	if (*line != '/' && workdir)
+		impact_buf_printf(&path, "%s/", workdir);
+	impact_buf_put(&path, line, (size_t)(colon - line));
+	if ((real = realpath(path.ptr, NULL)) != NULL) {
+		size_t n = strlen(dir);
+		under = !strncmp(real, dir, n) && (real[n] == '/' || !real[n]);
+		free(real);
+	}
+	impact_buf_release(&path);
+	return under;
+}
+
+/* The outside copy of a repository package (notes->shadowed) the failure's traceback names, or NULL. */
+static const char *shadow_in(const impact_run_notes *notes, const impact_testcase *tc)
+{
+	for (size_t i = 0; notes->shadowed && i + 1 < notes->shadowed->n; i += 2) {
+		const char *where = notes->shadowed->items[i + 1];
+		if ((tc->text && strstr(tc->text, where)) || (tc->message && strstr(tc->message, where)))
+			return where;
+		for (const char *s = tc->text; s && *s;) {
+			const char *nl = strchr(s, '\n');
+			size_t n = nl ? (size_t)(nl - s) : strlen(s);
+			if (frame_under(s, n, notes->workdir, where))
+				return where;
+			s += n + (nl ? 1 : 0);
+		}
+	}
+	return NULL;
+}
+
 static void traceback_tail(impact_buf *out, const char *text)
 {
 	size_t lines = 0, len = strlen(text);
@@ -81,6 +129,14 @@ void impact_runreport_text(impact_buf *out, const impact_results *res,
 	if (flaky_failed)
 		impact_buf_printf(out, " (%zu of the failures known flaky)", flaky_failed);
 	impact_buf_putc(out, '\n');
+	for (size_t i = 0; notes->shadowed && i + 1 < notes->shadowed->n; i += 2) {
+		impact_buf_puts(out, "impact: warning: the tests imported the repository's '");
+		impact_report_quote_path(out, notes->shadowed->items[i]);
+		impact_buf_puts(out, "' from '");
+		impact_report_quote_path(out, notes->shadowed->items[i + 1]);
+		impact_buf_puts(out, "', not from this repository: they ran that copy, not the code "
+		                "here, and recorded no dependencies (" IMPACT_PREFLIGHT_INSTALL_HINT ")\n");
+	}
 	if (notes->reaped)
 		impact_buf_printf(out, "impact: reaped %zu stray process%s left by the run\n",
 		                  notes->reaped, notes->reaped == 1 ? "" : "es");
@@ -115,7 +171,7 @@ void impact_runreport_text(impact_buf *out, const impact_results *res,
 
 	for (size_t i = 0, said = 0; i < res->n; i++) {
 		const impact_testcase *tc = &res->cases[i];
-		const char *cause;
+		const char *cause, *shadow;
 		char pkg[128];
 		if (!impact_outcome_is_failure(tc->outcome))
 			continue;
@@ -128,8 +184,13 @@ void impact_runreport_text(impact_buf *out, const impact_results *res,
 		else if (tc->message)
 			traceback_tail(out, tc->message);
 		cause = likely_cause(ctx, tc->file);
+		shadow = shadow_in(notes, tc);
 		if (tc->collect_error && tc->message && !strncmp(tc->message, "not found", 9)) {
 			impact_buf_printf(out, "    %s\n", tc->message); /* a test renamed since it was chosen */
+		} else if (shadow) {
+			impact_buf_puts(out, "    the environment, not a change: it ran '");
+			impact_report_quote_path(out, shadow);
+			impact_buf_puts(out, "', imported from outside the repository (above)\n");
 		} else if (tc->flaky) {
 			impact_buf_printf(out, "    known flaky (%s): does not fail the run\n", tc->flaky);
 		} else if (own_package_missing(ctx, tc, pkg, sizeof(pkg))) {

@@ -33,6 +33,9 @@ typedef struct impact_run_notes {
 	 */
 	const char *incomplete;
 	const impact_strlist *never_ran;
+	/* The repository's packages the tests imported from outside it: name, where, ... (borrowed, or NULL) */
+	const impact_strlist *shadowed;
+	const char *workdir;      /* where pytest ran: its tracebacks' relative paths start there */
 } impact_run_notes;
 
 /*

@@ -18,6 +18,9 @@ JSON object per line to that file as the run goes:
     {"e": "collectskip", "id": "tests/test_w.py", "msg": "collection skipped", "text": "..."}
     {"e": "teardownerror", "id": "...", "line": 12, "msg": "failed on teardown...", "text": "..."}
                                         (after "done" of a failed test whose teardown failed too)
+    {"e": "shadowed", "id": "pkg", "where": "/usr/lib/python3/dist-packages/pkg"}
+                                        (the repository's own package imported from
+                                        outside it: see shadowed())
     {"e": "finish", "status": 1, "maxfail": true}
 
 ``outcome`` is one of passed, failed, error, skipped, xfailed, xpassed (a
@@ -95,6 +98,43 @@ def _runner_packages(config):
 
 
 
+def shadowed(root):
+    """The repository's own top-level packages and modules (``root/name``,
+    ``root/src/name``) that this process imported from outside ``root``: a
+    src/ layout neither installed nor on pytest's pythonpath, with an
+    installed copy of the same name (another version in site-packages, or
+    one pytest itself depends on), or a copy installed without -e. The
+    tests then test that copy, not the repository's code. [(name, where)]."""
+    mine = set()
+    for base in (root, os.path.join(root, "src")):
+        try:
+            for entry in os.listdir(base):
+                if entry.endswith(".py"):
+                    mine.add(entry[:-3])
+                elif os.path.isfile(os.path.join(base, entry, "__init__.py")):
+                    mine.add(entry)
+        except OSError:
+            pass
+    if not mine:
+        return []
+    inside = os.path.realpath(root) + os.sep
+    slot = type(sys).__dict__["__dict__"]  # never a module's own __dict__ property
+    out = []
+    for name in sorted(mine):
+        mod = sys.modules.get(name)
+        if not isinstance(mod, type(sys)):
+            continue
+        f = (slot.__get__(mod) or {}).get("__file__")
+        if not isinstance(f, str):
+            continue
+        where = os.path.realpath(f)
+        if not where.startswith(inside):
+            if os.path.basename(where) == "__init__.py":
+                where = os.path.dirname(where)
+            out.append((name, where))
+    return out
+
+
 def _utf8(text):
     try:
         text.encode("utf-8")
@@ -163,6 +203,7 @@ class _Reporter:
         self.tests = {}
         self.rootdir = str(rootdir)
         self.collected = False
+        self.shadowed = set()
         self.emit(e="start", rootdir=str(rootdir))
 
     def emit(self, **event):
@@ -184,6 +225,18 @@ class _Reporter:
     def pytest_collection_finish(self, session):
         try:
             self._collected(item.nodeid for item in session.items)
+        except Exception:
+            pass
+        self._shadowed()
+
+    def _shadowed(self):
+        """Each repository package imported from elsewhere, said once."""
+        try:
+            root = os.environ.get("IMPACT_RUNNER_ROOT") or self.rootdir
+            for name, where in shadowed(root):
+                if name not in self.shadowed:
+                    self.shadowed.add(name)
+                    self.emit(e="shadowed", id=name, where=where)
         except Exception:
             pass
 
@@ -293,6 +346,7 @@ class _Reporter:
             pass
 
     def pytest_sessionfinish(self, session, exitstatus):
+        self._shadowed()  # imported by a test, not at collection
         try:
             maxfail = bool(session.shouldfail)
         except Exception:
@@ -354,6 +408,7 @@ def _conftest_failed(config, excinfo):
     rep = _Reporter(path, rootdir)
     rep.emit(e="collecterror", id=rel.replace(os.sep, "/") if not rel.startswith("..") else where,
              line=line, msg=_error_line(text, "collection failure"), text=text)
+    rep._shadowed()
     rep.emit(e="finish", status=4, maxfail=False)
     os.close(rep.fd)
 

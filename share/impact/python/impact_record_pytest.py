@@ -481,6 +481,16 @@ class Recorder:
         return out
 
     def lines(self):
+        # The repository's own package imported from outside it: what the
+        # tests ran of it is no repository code, so nothing they ran can
+        # speak for them (a change to that package would look unexecuted).
+        try:
+            import impact_pytest_plugin
+            shadow = impact_pytest_plugin.shadowed(_r._root.rstrip(os.sep))
+        except Exception:
+            shadow = []
+        shadow = ("imported the repository's package '%s' from '%s', not from the repository"
+                  % shadow[0]) if shadow else None
         yield {"v": _r.SINK_VERSION, "rootdir": str(getattr(self.config, "rootpath", None)
                                                 or self.config.rootdir),
                "python": "%d.%d.%d" % sys.version_info[:3], "tracer": _r._tracer,
@@ -548,6 +558,7 @@ class Recorder:
             fns.update(num[k] for k in cfns)
             files |= cfiles
             opaque = opaque or reason
+        opaque = opaque or shadow
         yield {"kind": "session", "fns": _deltas(fns), "files": sorted(files), "opaque": opaque}
         for i, (nodeid, path, raw, extra, opaque, procs, _m) in enumerate(self.tests):
             codes = set(raw)
@@ -561,6 +572,7 @@ class Recorder:
                 fns.update(num[k] for k in cfns)
                 files |= cfiles
                 opaque = opaque or reason
+            opaque = opaque or shadow
             kfns, kfiles = split(kept.get(i, ()))
             kfns -= fns
             files |= kfiles
