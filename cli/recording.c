@@ -144,6 +144,15 @@ void impact_recording_collect(impact_recording *rec, const impact_strlist *incom
 	rec->sink = NULL;
 }
 
+void impact_recording_discard(impact_recording *rec)
+{
+	if (!rec->sink)
+		return;
+	remove_tree(rec->sink);
+	free(rec->sink);
+	rec->sink = NULL;
+}
+
 void impact_recording_release(impact_recording *rec)
 {
 	if (rec->why_not && !rec->quiet)

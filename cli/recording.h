@@ -48,6 +48,8 @@ void impact_recording_round(impact_recording *rec, const char *run_id, int round
 void impact_recording_collect(impact_recording *rec, const impact_strlist *incomplete,
                               const impact_strlist *failed);
 
+/* The round's sink removed unread (a run that says nothing of the tree). */
+void impact_recording_discard(impact_recording *rec);
 void impact_recording_release(impact_recording *rec);
 
 /* Remove sinks that dead runs left in the state folder. */

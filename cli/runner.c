@@ -171,55 +171,76 @@ static bool python_can_import(const impact_python *py, const char *workdir, cons
 	return status == 0;
 }
 
-/*
- * The pre-flight check: the interpreter, and the packages' imports.
- * Collection is not checked beforehand: the run collects its targets
- * before any test runs and stops on the same errors, which the plugin
- * reports per file (preflight.h). 0, or the exit code to stop with (said).
- */
-static int preflight(runner *r)
+/* A pre-flight error `rc` said, as the exit code to stop with (0 for none). */
+static int preflight_verdict(runner *r, int rc)
 {
-	impact_strlist pkgs = { 0 }, env = { 0 };
-	impact_preflight pf = { 0 };
+	if (rc >= 0)
+		return 0;
+	impact_cli_error(rc);
+	free(r->preflight_error);
+	r->preflight_error = impact_xstrdup(impact_error_last());
+	if (r->o->embed && !r->o->embed->error)
+		r->o->embed->error = impact_xstrdup(impact_error_last());
+	if (r->pf.end == IMPACT_CHILD_TIMED_OUT)
+		r->timed_out = true;
+	/* What goes wrong in the pre-flight is the interpreter's or the project's. */
+	return r->pf.end == IMPACT_CHILD_INTERRUPTED ? IMPACT_EXIT_INTERRUPTED
+	       : r->pf.end == IMPACT_CHILD_TIMED_OUT ? IMPACT_EXIT_TIMEOUT
+	       : impact_exit_from_error(rc == IMPACT_ERROR ? IMPACT_EPYTHON : rc);
+}
+
+/*
+ * The pre-flight check: the interpreter, and the packages' imports,
+ * started here to run beside the first round (its interpreter start and
+ * imports were a fifth of a post-commit run on jinja, spent waiting);
+ * runner_preflight_done takes its verdict. Collection is not checked
+ * beforehand: the run collects its targets before any test runs and
+ * stops on the same errors, which the plugin reports per file
+ * (preflight.h). 0, or the exit code to stop with (said).
+ */
+static int preflight_start(runner *r)
+{
+	impact_strlist pkgs = { 0 };
 	bool worktree = strcmp(git_repository_commondir(r->cli->repo),
 	                       git_repository_path(r->cli->repo)) != 0;
-	double t = impact_now_ms();
-	size_t reaped = 0;
 	int rc;
 
-	impact_strlist_push(&env, r->marker.ptr);
-	pf.python = &r->python;
-	pf.pytest = &r->pytest;
-	pf.custom_command = r->test_command && r->test_command->n;
-	pf.workdir = r->cli->workdir;
-	pf.env_add = impact_child_argv(&env);
-	pf.limits = &r->lim;
-	pf.exact = r->o->exact_root != NULL;
+	impact_strlist_push(&r->pf_env, r->marker.ptr);
+	r->pf.python = &r->python;
+	r->pf.pytest = &r->pytest;
+	r->pf.custom_command = r->test_command && r->test_command->n;
+	r->pf.workdir = r->cli->workdir;
+	r->pf.env_add = impact_child_argv(&r->pf_env);
+	r->pf.limits = &r->lim;
+	r->pf.exact = r->o->exact_root != NULL;
+	r->pf_t0 = impact_now_ms();
 	impact_preflight_packages(&pkgs, r->cli->workdir);
-	rc = impact_preflight_python(&pf, &pkgs, worktree, true);
-	if (rc < 0) { /* before reaping, which may set messages of its own */
-		impact_cli_error(rc);
-		free(r->preflight_error);
-		r->preflight_error = impact_xstrdup(impact_error_last());
-		if (r->o->embed && !r->o->embed->error)
-			r->o->embed->error = impact_xstrdup(impact_error_last());
-	}
-	impact_reap_run_keeping(&reaped, 0, r->marker.ptr, r->lim.grace_s, runner_keep_pid(r));
-	r->notes.reaped += reaped;
-	if (rc == 0 && !r->o->quiet && getenv("IMPACT_TIMINGS"))
-		fprintf(stderr, "impact: pre-flight took %.0f ms (interpreter and imports)\n",
-		        impact_now_ms() - t);
-	if (rc < 0) {
-		/* What goes wrong in the pre-flight is the interpreter's or the project's. */
-		rc = pf.end == IMPACT_CHILD_INTERRUPTED ? IMPACT_EXIT_INTERRUPTED
-		     : pf.end == IMPACT_CHILD_TIMED_OUT ? IMPACT_EXIT_TIMEOUT
-		     : impact_exit_from_error(rc == IMPACT_ERROR ? IMPACT_EPYTHON : rc);
-		if (pf.end == IMPACT_CHILD_TIMED_OUT)
-			r->timed_out = true;
-	}
+	rc = impact_preflight_python_start(&r->pf, &r->pf_job, &pkgs, worktree, true);
 	impact_strlist_release(&pkgs);
-	impact_strlist_release(&env);
-	return rc;
+	r->pf_pending = true;
+	if (rc < 0) { /* the interpreter does not start: said now */
+		r->pf_job.started = false;
+		r->pf_exit = preflight_verdict(r, rc);
+		r->pf_pending = false;
+	}
+	return r->pf_exit;
+}
+
+int runner_preflight_done(runner *r, bool wait)
+{
+	int rc;
+	if (!r->pf_pending)
+		return r->pf_exit;
+	if (!wait && !impact_preflight_python_poll(&r->pf_job))
+		return -1;
+	r->pf_pending = false;
+	rc = impact_preflight_python_finish(&r->pf, &r->pf_job);
+	impact_preflight_job_release(&r->pf_job);
+	if (rc == 0 && !r->o->quiet && getenv("IMPACT_TIMINGS"))
+		fprintf(stderr, "impact: pre-flight took %.0f ms (interpreter and imports, beside "
+		        "the run)\n", impact_now_ms() - r->pf_t0);
+	r->pf_exit = preflight_verdict(r, rc);
+	return r->pf_exit;
 }
 
 /*
@@ -413,6 +434,8 @@ static void runner_release(runner *r)
 	impact_strlist_release(&r->remaining);
 	impact_strlist_release(&r->never_ran);
 	impact_strlist_release(&r->shadowed);
+	impact_preflight_job_release(&r->pf_job);
+	impact_strlist_release(&r->pf_env);
 	impact_results_release(&r->res);
 	impact_python_release(&r->python);
 	impact_recording_release(&r->recording);
@@ -509,7 +532,7 @@ static int run_rounds(runner *r, impact_strlist *targets)
 		if (rc < 0)
 			return impact_cli_error(rc);
 		if (!r->interrupted && !r->timed_out && !interrupts && !r->notes.crash_signal &&
-		    !r->notes.usage_error && !r->notes.internal_error && !r->notes.stopped_inside &&
+		    !r->notes.usage_error && !r->notes.internal_error && !r->notes.stopped_inside && !r->pf_exit &&
 		    !r->notes.incomplete)
 			impact_flaky_next(&next, &r->res, &r->remaining, r->o->retry_flaky, &retrying,
 			                  &continuing);
@@ -606,14 +629,22 @@ int impact_runner_run(impact_cli *cli, const impact_runner_opts *o,
 	if ((exit_code = say_unsafe_targets(&r, &targets)) != 0)
 		goto done;
 	start_recording(&r, &targets);
-	if (!o->no_preflight && (exit_code = preflight(&r)) != 0)
+	if (!o->no_preflight && (exit_code = preflight_start(&r)) != 0)
 		goto done;
 	choose_workers(&r);
 	if ((exit_code = run_rounds(&r, &targets)) != 0)
 		goto done;
+	/* A failed pre-flight voids the run (its records were dropped): said instead. */
+	if ((exit_code = runner_preflight_done(&r, true)) != 0)
+		goto done;
 	exit_code = report(&r);
 	record_history(&r);
 done:
+	if (r.pf_pending) { /* the run did not start: the check may say why */
+		int pf = runner_preflight_done(&r, true);
+		if (pf)
+			exit_code = pf;
+	}
 	if (started)
 		conclude(&r, exit_code, prev_range);
 	if (o->embed)

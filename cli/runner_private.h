@@ -39,6 +39,14 @@ typedef struct runner {
 	const char *user_workdir;    /* the user's work tree (interpreter, exact-copy hints) */
 	char *real_root;             /* the private checkout's real path, or NULL */
 	char *preflight_error;       /* the pre-flight's message, for the exact-run hint */
+	/* The pre-flight check, running beside the first round (runner_preflight_done): */
+	impact_preflight pf;
+	impact_preflight_job pf_job;
+	impact_strlist pf_env;
+	bool pf_pending;             /* started, verdict not taken yet */
+	int pf_exit;                 /* its verdict: 0, or the exit code to stop with (said) */
+	double pf_t0;
+	int pf_stops;                /* it failed while pytest ran: a stop asked of the wait */
 	const impact_strlist *test_command; /* the configuration's, or exact_command */
 	impact_strlist exact_command;       /* an exact run's `uv run --project <work tree> ...` */
 	const impact_runner_opts *o;
@@ -82,6 +90,11 @@ typedef struct runner_pythonpath {
 } runner_pythonpath;
 
 pid_t runner_keep_pid(const runner *r);
+/*
+ * The pre-flight's verdict (0, or the exit code to stop with, said once),
+ * waiting for it when `wait`; with !wait, -1 while it still runs.
+ */
+int runner_preflight_done(runner *r, bool wait);
 void runner_exact_pythonpath(impact_buf *saved, bool *had, const char *root);
 void runner_exact_interpreter(impact_python *py, const char *workdir);
 void runner_exact_missing_hint(const runner *r);

@@ -205,14 +205,16 @@ static void on_events(const char *data, size_t n, void *payload)
 static void on_tick(void *payload)
 {
 	feed *f = payload;
-	const impact_runner_embed *em = f->r->o->embed;
+	runner *r = f->r;
+	const impact_runner_embed *em = r->o->embed;
 	if (f->live)
 		impact_live_tick(f->live);
-	if (em) {
-		if (em->tick && !f->r->embed_stops && em->tick(em->payload))
-			f->r->embed_stops = 1;
-		f->r->stops = *f->r->interrupts + f->r->embed_stops;
-	}
+	if (em && em->tick && !r->embed_stops && em->tick(em->payload))
+		r->embed_stops = 1;
+	/* The pre-flight failed while pytest ran (said there): what runs now is void. */
+	if (r->pf_pending && !r->pf_stops && runner_preflight_done(r, false) > 0)
+		r->pf_stops = 1;
+	r->stops = *r->interrupts + r->embed_stops + r->pf_stops;
 }
 
 /* The files that ran, to turn JUnit classnames into node ids without the plugin. */
@@ -498,6 +500,8 @@ static void round_command(one_round *rd)
 		rd->lim.output_fd = rd->events_fd;
 		rd->lim.on_output = on_events;
 		rd->lim.on_tick = on_tick;
+		r->stops = *r->interrupts;
+		rd->lim.interrupted = &r->stops; /* on_tick adds the stops it is asked for */
 		rd->lim.payload = &rd->fd;
 	}
 }
@@ -596,12 +600,16 @@ static void round_stopped(one_round *rd)
 {
 	runner *r = rd->r;
 	size_t n = 0;
+	/* Its verdict taken before the reaping below, which would take its process too. */
+	runner_preflight_done(r, true);
 	if (rd->end == IMPACT_CHILD_TIMED_OUT)
 		fprintf(stderr, "impact: timed out after %u s: pytest's process group got SIGINT, then "
 		        "SIGKILL after %.0f s of grace (--timeout to allow more)\n", r->limit_s,
 		        rd->lim.grace_s);
 	else if (rd->end == IMPACT_CHILD_INTERRUPTED && r->embed_stops && !*r->interrupts)
 		r->o->embed->stopped = true; /* the front end asked, and says so itself */
+	else if (rd->end == IMPACT_CHILD_INTERRUPTED && r->pf_stops && !*r->interrupts)
+		fprintf(stderr, "impact: pytest stopped: the pre-flight check failed (above)\n");
 	else if (rd->end == IMPACT_CHILD_INTERRUPTED)
 		fprintf(stderr, "impact: interrupted: pytest's process group got SIGINT%s\n",
 		        *r->interrupts > 1 ? ", then SIGKILL (second interrupt)" : " and its grace window");
@@ -663,6 +671,10 @@ static void round_record(one_round *rd)
 	impact_buf f = IMPACT_BUF_INIT;
 	if (!r->recording.sink)
 		return;
+	if (runner_preflight_done(r, true) != 0) {
+		impact_recording_discard(&r->recording); /* a run the check voids records nothing */
+		return;
+	}
 	not_run(&left, r, &rd->ev);
 	for (size_t i = 0; i < left.n; i++) {
 		file_of(&f, left.items[i]);

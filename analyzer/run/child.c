@@ -297,17 +297,14 @@ static void capture_output(const char *data, size_t n, void *payload)
 		impact_buf_put(out, data, n);
 }
 
-int impact_child_capture(int *status, impact_child_end *end, pid_t *pid,
-                         impact_buf *out, const char *const *argv,
-                         const impact_child_opts *opts,
-                         const impact_child_limits *limits)
+int impact_child_capture_start(impact_child_job *job, const char *const *argv,
+                               const impact_child_opts *opts)
 {
 	impact_child_opts co = opts ? *opts : (impact_child_opts){ 0 };
-	impact_child_limits lim = limits ? *limits : (impact_child_limits){ 0 };
 	int fds[2] = { -1, -1 }, rc;
 
-	*end = IMPACT_CHILD_EXITED;
-	*pid = 0;
+	memset(job, 0, sizeof(*job));
+	job->fd = -1;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return impact_error_from_errno(errno, "cannot create a pipe");
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -316,15 +313,82 @@ int impact_child_capture(int *status, impact_child_end *end, pid_t *pid,
 	co.capture = NULL;
 	co.output_fd = fds[1];
 	co.new_session = true;
-	rc = impact_child_start(pid, argv, &co);
+	rc = impact_child_start(&job->pid, argv, &co);
 	close(fds[1]);
-	if (rc == 0) {
-		lim.output_fd = fds[0];
+	if (rc < 0) {
+		close(fds[0]);
+		job->pid = 0;
+		return rc;
+	}
+	job->fd = fds[0];
+	return 0;
+}
+
+bool impact_child_capture_poll(impact_child_job *job)
+{
+	impact_child_limits lim = { 0 };
+	int r;
+	if (job->exited || !job->pid)
+		return true;
+	lim.output_fd = job->fd;
+	lim.on_output = capture_output;
+	lim.payload = &job->out;
+	drain(&lim);
+	r = try_wait(job->pid, &job->status);
+	if (r == 0)
+		return false;
+	if (r > 0)
+		drain(&lim); /* what it wrote last */
+	else
+		job->status = 1;
+	job->exited = true;
+	return true;
+}
+
+int impact_child_capture_finish(impact_child_job *job, int *status, impact_child_end *end,
+                                const impact_child_limits *limits)
+{
+	impact_child_limits lim = limits ? *limits : (impact_child_limits){ 0 };
+	int rc = 0;
+	*end = IMPACT_CHILD_EXITED;
+	if (!job->pid)
+		return impact_error_set(IMPACT_ERROR, "no child was started");
+	if (!job->exited) {
+		lim.output_fd = job->fd;
 		lim.on_output = capture_output;
 		lim.on_tick = NULL;
-		lim.payload = out;
-		rc = impact_child_wait_limited(status, end, *pid, &lim);
+		lim.payload = &job->out;
+		rc = impact_child_wait_limited(&job->status, end, job->pid, &lim);
+		job->exited = true;
 	}
-	close(fds[0]);
+	*status = job->status;
+	return rc;
+}
+
+void impact_child_job_release(impact_child_job *job)
+{
+	if (job->fd >= 0)
+		close(job->fd);
+	impact_buf_release(&job->out);
+	memset(job, 0, sizeof(*job));
+	job->fd = -1;
+}
+
+int impact_child_capture(int *status, impact_child_end *end, pid_t *pid,
+                         impact_buf *out, const char *const *argv,
+                         const impact_child_opts *opts,
+                         const impact_child_limits *limits)
+{
+	impact_child_job job;
+	int rc;
+
+	*end = IMPACT_CHILD_EXITED;
+	*pid = 0;
+	if ((rc = impact_child_capture_start(&job, argv, opts)) < 0)
+		return rc;
+	*pid = job.pid;
+	rc = impact_child_capture_finish(&job, status, end, limits);
+	impact_buf_put(out, job.out.ptr, job.out.size);
+	impact_child_job_release(&job);
 	return rc;
 }

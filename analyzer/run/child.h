@@ -88,6 +88,28 @@ int impact_child_capture(int *status, impact_child_end *end, pid_t *pid,
                          const impact_child_limits *limits);
 
 /*
+ * The same in steps, for a child that runs beside other work: started
+ * (its stdout and stderr to a pipe, in a session of its own); polled
+ * (what it wrote read, without blocking: true once it has exited, and
+ * reaped); finished (waited for under `limits`, *status and *end as
+ * above). The output (at most 16 MiB) is in job->out. Release it after.
+ */
+typedef struct impact_child_job {
+	pid_t pid;         /* 0: not started */
+	int fd;            /* the pipe's reading end, or -1 */
+	int status;
+	bool exited;       /* reaped, status known */
+	impact_buf out;
+} impact_child_job;
+
+int impact_child_capture_start(impact_child_job *job, const char *const *argv,
+                               const impact_child_opts *opts);
+bool impact_child_capture_poll(impact_child_job *job);
+int impact_child_capture_finish(impact_child_job *job, int *status, impact_child_end *end,
+                                const impact_child_limits *limits);
+void impact_child_job_release(impact_child_job *job);
+
+/*
  * Set `attr` for a child: SIGINT, SIGTERM, SIGQUIT and SIGPIPE back to
  * their defaults and nothing blocked (impact may have them ignored or
  * blocked), in a new session when `new_session`.

@@ -183,28 +183,6 @@ void impact_preflight_packages(impact_strlist *out, const char *workdir)
 		qsort(out->items + first, out->n - first, sizeof(char *), cmp_str);
 }
 
-/* Run argv with the limits, capturing its output. IMPACT_ERROR when stopped. */
-static int run_captured(impact_preflight *pf, impact_strlist *argv, impact_buf *output, int *status)
-{
-	impact_child_opts co = { 0 };
-	pid_t pid;
-	int rc;
-	co.cwd = pf->workdir;
-	co.env_add = pf->env_add;
-	rc = impact_child_capture(status, &pf->end, &pid, output, impact_child_argv(argv), &co,
-	                          pf->limits);
-	if (rc == IMPACT_ENOTFOUND)
-		return impact_error_set(IMPACT_EPYTHON, "cannot start '%s': it does not exist (set "
-		                        "IMPACT_PYTHON to a Python that has pytest)", argv->items[0]);
-	if (rc < 0)
-		return rc;
-	if (pf->end != IMPACT_CHILD_EXITED)
-		return impact_error_set(IMPACT_ERROR, "the pre-flight check was %s",
-		                        pf->end == IMPACT_CHILD_TIMED_OUT ? "stopped at the time limit"
-		                                                          : "interrupted");
-	return 0;
-}
-
 /* Does `path` (real) lie inside `dir` (real)? */
 static bool inside(const char *path, const char *dir)
 {
@@ -212,37 +190,91 @@ static bool inside(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
 }
 
-int impact_preflight_python(impact_preflight *pf, const impact_strlist *pkgs,
-                            bool worktree, bool smoke)
+int impact_preflight_python_start(impact_preflight *pf, impact_preflight_job *job,
+                                  const impact_strlist *pkgs, bool worktree, bool smoke)
 {
 	impact_strlist argv = { 0 };
-	impact_buf output = IMPACT_BUF_INIT, bad = IMPACT_BUF_INIT, mode = IMPACT_BUF_INIT;
-	char *realwd = NULL;
-	const char *outside = NULL, *outside_where = NULL, *nopytest = NULL;
-	json_t **docs = NULL;
-	size_t ndocs = 0, adocs = 0;
-	int status = 0, rc = 0;
+	impact_buf mode = IMPACT_BUF_INIT;
+	impact_child_opts co = { 0 };
+	int rc = 0;
 
+	memset(job, 0, sizeof(*job));
+	job->child.fd = -1;
 	if (!pf->custom_command)
 		impact_buf_putc(&mode, 'p');
 	if ((worktree || pf->exact) && pkgs->n)
 		impact_buf_putc(&mode, pf->exact ? 'x' : 'w');
 	if (smoke && pkgs->n)
 		impact_buf_putc(&mode, 's');
-	if (!mode.size)
+	if (mode.size) {
+		for (size_t i = 0; i < pf->python->argv.n; i++)
+			impact_strlist_push(&argv, pf->python->argv.items[i]);
+		impact_strlist_push(&argv, "-c");
+		impact_strlist_push(&argv, python_script);
+		impact_strlist_push(&argv, mode.ptr);
+		for (size_t i = 0; i < pkgs->n; i++)
+			impact_strlist_push(&argv, pkgs->items[i]);
+		co.cwd = pf->workdir;
+		co.env_add = pf->env_add;
+		rc = impact_child_capture_start(&job->child, impact_child_argv(&argv), &co);
+		if (rc == IMPACT_ENOTFOUND)
+			rc = impact_error_set(IMPACT_EPYTHON, "cannot start '%s': it does not exist (set "
+			                      "IMPACT_PYTHON to a Python that has pytest)", argv.items[0]);
+		job->started = rc == 0;
+	}
+	impact_strlist_release(&argv);
+	impact_buf_release(&mode);
+	return rc;
+}
+
+bool impact_preflight_python_poll(impact_preflight_job *job)
+{
+	return !job->started || impact_child_capture_poll(&job->child);
+}
+
+void impact_preflight_job_release(impact_preflight_job *job)
+{
+	impact_child_job_release(&job->child);
+	job->started = false;
+}
+
+int impact_preflight_python(impact_preflight *pf, const impact_strlist *pkgs,
+                            bool worktree, bool smoke)
+{
+	impact_preflight_job job;
+	int rc = impact_preflight_python_start(pf, &job, pkgs, worktree, smoke);
+	if (rc == 0)
+		rc = impact_preflight_python_finish(pf, &job);
+	impact_preflight_job_release(&job);
+	return rc;
+}
+
+int impact_preflight_python_finish(impact_preflight *pf, impact_preflight_job *job)
+{
+	impact_buf bad = IMPACT_BUF_INIT;
+	const impact_buf *output = &job->child.out;
+	char *realwd = NULL;
+	const char *outside = NULL, *outside_where = NULL, *nopytest = NULL;
+	json_t **docs = NULL;
+	size_t ndocs = 0, adocs = 0;
+	int status = 0, rc = 0;
+
+	pf->end = IMPACT_CHILD_EXITED;
+	if (!job->started)
+		return 0; /* nothing to check */
+	if ((rc = impact_child_capture_finish(&job->child, &status, &pf->end, pf->limits)) < 0)
 		goto done;
-	for (size_t i = 0; i < pf->python->argv.n; i++)
-		impact_strlist_push(&argv, pf->python->argv.items[i]);
-	impact_strlist_push(&argv, "-c");
-	impact_strlist_push(&argv, python_script);
-	impact_strlist_push(&argv, mode.ptr);
-	for (size_t i = 0; i < pkgs->n; i++)
-		impact_strlist_push(&argv, pkgs->items[i]);
-	if ((rc = run_captured(pf, &argv, &output, &status)) < 0)
+	if (pf->end != IMPACT_CHILD_EXITED) {
+		rc = impact_error_set(IMPACT_ERROR, "the pre-flight check was %s",
+		                      pf->end == IMPACT_CHILD_TIMED_OUT ? "stopped at the time limit"
+		                                                        : "interrupted");
 		goto done;
+	}
+	if (!output->ptr)
+		goto parse_done;
 
 	realwd = realpath(pf->workdir, NULL);
-	for (const char *line = output.ptr; *line;) {
+	for (const char *line = output->ptr; *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
 		json_t *doc = len && *line == '{' ? json_loadb(line, len, 0, NULL) : NULL;
@@ -267,18 +299,21 @@ int impact_preflight_python(impact_preflight *pf, const impact_strlist *pkgs,
 			impact_buf_printf(&bad, "%s'%s' raises %s", bad.size ? "; " : "", n, v);
 		}
 	}
+parse_done:
 	if (!pf->version[0]) {
 		impact_buf msg = IMPACT_BUF_INIT;
-		const char *end = output.ptr + output.size, *start;
-		while (end > output.ptr && (end[-1] == '\n' || end[-1] == ' '))
+		const char *base = output->ptr ? output->ptr : "";
+		const char *end = base + output->size, *start;
+		while (end > base && (end[-1] == '\n' || end[-1] == ' '))
 			end--;
 		start = end;
-		while (start > output.ptr && start[-1] != '\n')
+		while (start > base && start[-1] != '\n')
 			start--;
 		impact_buf_put(&msg, start, (size_t)(end - start));
 		rc = impact_error_set(IMPACT_EPYTHON, "'%s' does not run as a Python interpreter "
 		                      "(exit %d%s%s): set IMPACT_PYTHON to a working one",
-		                      pf->python->argv.items[0], status, msg.size ? ": " : "", msg.ptr);
+		                      pf->python->argv.items[0], status, msg.size ? ": " : "",
+		                      msg.size ? msg.ptr : "");
 		impact_buf_release(&msg);
 	} else if (nopytest) {
 		rc = impact_error_set(IMPACT_EPYTHON,
@@ -316,9 +351,6 @@ done:
 		json_decref(docs[i]);
 	free(docs);
 	free(realwd);
-	impact_strlist_release(&argv);
-	impact_buf_release(&output);
 	impact_buf_release(&bad);
-	impact_buf_release(&mode);
 	return rc;
 }

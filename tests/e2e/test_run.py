@@ -589,6 +589,24 @@ def test_import_smoke_check(proj):
     assert "import check failed: 'pkg' raises RuntimeError: broken package init" in err(r)
 
 
+def test_the_import_check_runs_beside_the_tests_and_stops_them(proj):
+    # The check runs beside pytest: when it fails, the run it voids is
+    # stopped (not left to finish a long test), and records nothing.
+    proj.write("pkg/__init__.py", "import time\ntime.sleep(0.5)\n"
+               "raise RuntimeError('broken package init')\n")
+    proj.write("tests/test_slow.py", "import time\n\n\ndef test_slow():\n    time.sleep(60)\n")
+    proj.commit("break the package, add a slow test")
+    t0 = time.monotonic()
+    r = proj.impact("HEAD", "--", "-p", "no:cacheprovider")
+    assert r.returncode == 3, out(r) + err(r)
+    assert "import check failed: 'pkg' raises RuntimeError: broken package init" in err(r)
+    assert "pytest stopped: the pre-flight check failed (above)" in err(r)
+    assert time.monotonic() - t0 < 50  # stopped, not the 60 s test run out
+    assert " passed" not in out(r)
+    r = proj.impact("records", "stats")
+    assert "no recorded dependencies yet" in out(r), out(r) + err(r)
+
+
 def test_pytest_missing_in_the_interpreter(proj, tmp_path):
     py = make_venv(tmp_path / "bare", system_site=False)
     r = proj.impact("HEAD", env={"IMPACT_PYTHON": str(py)})
