@@ -259,6 +259,22 @@ void precise_files_with(walker *w, int kind, impact_u32vec *out)
 	load_in_oid_order(w, out->v, out->n);
 }
 
+void precise_files_named(walker *w, int kind, const char *name, bool load, impact_u32vec *out)
+{
+	size_t len = strlen(name);
+	if (!w->p->has_refnames || len > IMPACT_RN_MAX_NAME) { /* not stored: every file */
+		out->n = 0;
+		for (uint32_t y = 0; y < w->p->nfiles; y++)
+			if (in_bound(w, y) && !(w->p->files[y].flags & IMPACT_PF_GHOST))
+				impact_u32vec_push(out, y);
+	} else {
+		impact_refnames_files(&w->p->refnames, kind, name, len, w->p->nfiles, &w->named);
+		merge_in_reach(w, &w->named, &w->unknown, out);
+	}
+	if (load)
+		load_in_oid_order(w, out->v, out->n);
+}
+
 /* An entry of a key's list, to sort: the last file first, then the last reference. */
 typedef struct {
 	uint32_t file, index, id;
