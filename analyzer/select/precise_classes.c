@@ -15,8 +15,9 @@
  * is, and a class's subclasses found only when related() needs them,
  * among the files whose references the stored index lists under a name
  * the class goes by (its own, or an alias a `from m import K as A` gives
- * it). On dist-packages a wide walk read the bases of its reach's ~3,000
- * modules that define a class to answer a few questions.
+ * it). On dist-packages a walk reaching thousands of functions asks the
+ * table about 420 questions: built whole it loaded the facts of ~2,950
+ * modules for them, built as asked about 240.
  */
 #include "precise_private.h"
 
