@@ -38,7 +38,7 @@
  * Bump when what project.c, resolve.c, testfiles.c or collect.c derive
  * from a tree changes: old graphs are then ignored, never trusted.
  */
-#define PROJCACHE_VERSION 14 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name; 11: the files selection reads beside them; 12: four-lane checksum; 13: the name index (refnames.h); 14: its names hashed, its lists varints */
+#define PROJCACHE_VERSION 15 /* 6: symbol counts and flags; 7: every module a doctest file; 8: has-doctests flag; 9: conftest collect_ignore; 10: the modules strings name; 11: the files selection reads beside them; 12: four-lane checksum; 13: the name index (refnames.h); 14: its names hashed, its lists varints; 15: class counts in symflags */
 /* Written natively: a file from a machine of another byte order is a miss. */
 #define BYTE_ORDER_PROBE 0x01020304u
 

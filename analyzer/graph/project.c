@@ -473,15 +473,18 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
  */
 static uint32_t symflags_of(const impact_pyfacts *f)
 {
-	uint32_t flags = 0;
+	uint32_t flags = 0, nclasses = 0;
 	for (size_t i = 0; f && i < f->nimports; i++)
 		if (f->imports[i].symbol != IMPACT_SYMBOL_NONE &&
 		    !(f->imports[i].flags & IMPACT_IMPORT_TYPE_CHECKING))
 			flags |= IMPACT_SYMS_LAZY_IMPORT;
-	for (size_t i = 0; f && i < f->nsymbols; i++)
+	for (size_t i = 0; f && i < f->nsymbols; i++) {
 		if (f->symbols[i].flags & IMPACT_SYMBOL_DYNAMIC)
 			flags |= IMPACT_SYMS_DYNAMIC;
-	return flags;
+		if (f->symbols[i].kind == IMPACT_SYMBOL_CLASS && nclasses < IMPACT_SYMS_MAX_CLASSES)
+			nclasses++;
+	}
+	return flags | nclasses << IMPACT_SYMS_CLASS_SHIFT;
 }
 
 /*

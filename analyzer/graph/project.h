@@ -56,11 +56,24 @@ typedef struct impact_pyfile {
 	bool names_known;           /* the project's name index (refnames) knows its names */
 } impact_pyfile;
 
-/* What a file's whole facts hold, kept with its symbol count. */
+/*
+ * What a file's whole facts hold, kept with its symbol count: two flags,
+ * and above IMPACT_SYMS_CLASS_SHIFT its number of classes (at most
+ * IMPACT_SYMS_MAX_CLASSES), so that the precise walk knows how many
+ * classes its reach has without loading the facts that define them.
+ */
 enum {
 	IMPACT_SYMS_LAZY_IMPORT = 1 << 0, /* an import inside a function (not TYPE_CHECKING) */
 	IMPACT_SYMS_DYNAMIC = 1 << 1,     /* a symbol using exec/eval (IMPACT_SYMBOL_DYNAMIC) */
+	IMPACT_SYMS_CLASS_SHIFT = 8,
+	IMPACT_SYMS_MAX_CLASSES = 0xffffff,
 };
+
+/* The classes of a file whose nsyms_known is set. */
+static inline uint32_t impact_pyfile_nclasses(const impact_pyfile *f)
+{
+	return f->symflags >> IMPACT_SYMS_CLASS_SHIFT;
+}
 
 typedef struct impact_project {
 	impact_snapshot *snap;      /* borrowed */

@@ -75,6 +75,35 @@ void impact_refnames_each(const impact_pyfacts *f, impact_refnames_fn fn, void *
 	}
 }
 
+typedef struct {
+	impact_refnames_fn fn;
+	void *ctx;
+	int kind;
+	const char *s;
+	size_t len;
+} named_ctx;
+
+static void only_named(void *ctx, int kind, const char *s, size_t len, uint32_t index)
+{
+	named_ctx *n = ctx;
+	if (kind == n->kind && len == n->len && !memcmp(s, n->s, len))
+		n->fn(n->ctx, kind, s, len, index);
+}
+
+void impact_refnames_each_named(const impact_pyfacts *f, int kind, const char *name, impact_refnames_fn fn,
+                                void *ctx)
+{
+	named_ctx n = { fn, ctx, kind, name, strlen(name) };
+	if (kind != IMPACT_RN_REF || !n.len) {
+		impact_refnames_each(f, only_named, &n);
+		return;
+	}
+	/* A reference's names are parts of its text: one whose text lacks the name has none of them. */
+	for (size_t i = 0; f && i < f->nrefs; i++)
+		if (strstr(f->refs[i].text, name))
+			ref_names(&f->refs[i], (uint32_t)i, only_named, &n);
+}
+
 /* ---- keys and lists -------------------------------------------------------- */
 
 static uint64_t hash_bytes(const char *s, size_t n)

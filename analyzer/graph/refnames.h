@@ -47,6 +47,13 @@ typedef void (*impact_refnames_fn)(void *ctx, int kind, const char *s, size_t le
  */
 void impact_refnames_each(const impact_pyfacts *f, impact_refnames_fn fn, void *ctx);
 
+/*
+ * The calls impact_refnames_each makes for name `name` (NUL-terminated)
+ * of `kind` only, in the same order: a lookup reads a file for one name.
+ */
+void impact_refnames_each_named(const impact_pyfacts *f, int kind, const char *name, impact_refnames_fn fn,
+                                void *ctx);
+
 /* A stored index, read in place (borrowed bytes: the mapped graph file). */
 typedef struct impact_refnames {
 	const uint32_t *hash, *val;

@@ -133,7 +133,7 @@ static bool attr_read(walker *w, const target *t, uint32_t gy, const impact_symr
 	if (!w->classes)
 		precise_build_classes(w);
 	if (!w->classes->too_many)
-		gcls = w->classes->of_node[node_of(w, gy, sym(facts_of(w, gy), gr->symbol)->parent)];
+		gcls = precise_class_at(w, gy, sym(facts_of(w, gy), gr->symbol)->parent);
 	for (uint32_t e = precise_refs_first(w, tl); e != NONE && !found; e = precise_index_next(&w->refs, e)) {
 		uint32_t y = w->refs.v[e].file;
 		const impact_symref *r = ref(facts_of(w, y), w->refs.v[e].index);
@@ -264,7 +264,7 @@ bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const 
 			if (w->classes->too_many || (size_t)(dot - t->name) >= sizeof(tcls))
 				return true;
 			snprintf(tcls, sizeof(tcls), "%.*s", (int)(dot - t->name), t->name);
-			ca = w->classes->of_node[node_of(w, ofile, osym)];
+			ca = precise_class_at(w, ofile, osym);
 			ck = precise_class_of(w, t->file, tcls);
 			return ca == NONE || ck == NONE || precise_related(w, ca, ck);
 		}

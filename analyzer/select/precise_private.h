@@ -252,26 +252,41 @@ typedef struct binding {
 /* ---- the class hierarchy (precise_classes.c) ------------------------------ */
 
 /*
- * Every class of the files in reach, with its bases resolved through
+ * The classes of the files in reach, with their bases resolved through
  * imports and re-exports. A base impact cannot resolve to a class (a
  * computed base, an alias, a name from a star import) is a wildcard: the
  * class may inherit from anything. A base from outside the repository
  * (object, dict, a library's class) adds nothing.
+ *
+ * Without a stored name index every class is numbered and every base read
+ * at once. With one (lazy), a class is numbered when its file is first
+ * asked about, a file's bases are read when one of its classes is, and a
+ * class's subclasses are looked for (children_done) only when a question
+ * needs them: the table costs what the walk asks of it.
  */
 typedef struct classes {
 	uint32_t n;
+	size_t alloc;            /* of the per-class arrays below */
 	uint32_t *file, *node;   /* per class */
-	bool *wild;              /* per class: a base that could be anything */
-	impact_u32vec wilds;     /* the classes with wild set */
-	uint8_t **wild_sees;     /* per entry of wilds: files its module may see (may_see), NULL until asked */
+	bool *wild;              /* per class: a base that could be anything (once its file's bases are read) */
+	impact_u32vec *parents;  /* per class: classes of its bases (idem) */
+	impact_u32vec *children; /* per class: complete when children_done */
+	bool *children_done;
+	impact_u32vec *related;  /* per class: memo of related(), ascending, when related_done */
+	bool *related_done;
+	bool *all_related;       /* per class: memo, related to every class */
+	uint32_t *mark;          /* per class: the walk of related() that saw it last */
+	uint32_t epoch;
+	uint32_t *of_node;       /* per node: its class index, or NONE */
+	uint8_t *file_state;     /* per file: 1 its classes numbered, 2 its bases read too */
+	uint8_t *near_n;         /* per file: how many wild classes (0-2, 3: not asked) may see it */
+	uint32_t (*near)[2];     /* per file: those classes */
+	bool lazy;
+	uint8_t *may_class;      /* lazy, per file: the stored index says it may define a class */
 	index_t names;           /* last name part of every symbol in reach, built on first use */
 	bool named;
-	index_t by_name;         /* every class by the last part of its name (entries: file, class) */
-	impact_u32vec *parents;  /* per class: classes of its bases */
-	impact_u32vec *children; /* per class */
-	uint32_t *of_node;       /* per node: its class index, or NONE */
-	uint8_t **related;       /* per class: memo of related(), NULL until asked */
-	bool *all_related;       /* per class: memo, related to every class */
+	index_t by_name;         /* not lazy: every class by the last part of its name (entries: file, class) */
+	impact_u32vec tmp;
 	bool too_many;
 } classes;
 
@@ -292,6 +307,14 @@ void precise_need_getattrs(walker *w);
 void precise_need_stars(walker *w);
 /* Into out, ascending: the files of the reach whose facts may hold `kind` (refnames.h; 0: any), their facts loaded. */
 void precise_files_with(walker *w, int kind, impact_u32vec *out);
+/*
+ * Into out, ascending: the files of the reach (no ghosts) the stored index
+ * lists under `name` of `kind` ("" for a kind without names), with those
+ * whose names it does not know; every file of the reach without a stored
+ * index or for a name too long to be stored. A list may hold files that
+ * lack the name (refnames.h). Their facts loaded when `load`.
+ */
+void precise_files_named(walker *w, int kind, const char *name, bool load, impact_u32vec *out);
 /* Does a file of the reach define a symbol whose last name part is `name` (from the stored index)? */
 bool precise_defined_in_reach(walker *w, const char *name);
 
@@ -305,6 +328,8 @@ bool precise_resolve_text(walker *w, uint32_t y, const char *text, binding *b);
 /* precise_classes.c */
 void precise_classes_free(classes *c);
 uint32_t precise_class_of(walker *w, uint32_t file, const char *name);
+/* The class of symbol s (NONE: the module) of file `file`, or NONE when it is none. */
+uint32_t precise_class_at(walker *w, uint32_t file, uint32_t s);
 void precise_build_classes(walker *w);
 bool precise_related(walker *w, uint32_t a, uint32_t b);
 bool precise_self_and_target_classes(walker *w, uint32_t y, const impact_symref *r, const target *t,

@@ -277,8 +277,8 @@ static void test_plan__cases(void **state)
 }
 
 /*
- * The symbol counts and flags a cached graph keeps (impact_pyfile.nsyms,
- * symflags) are those of each file's whole facts, whether the graph was
+ * The symbol counts, flags and class counts a cached graph keeps
+ * (impact_pyfile.nsyms, symflags) are those of each file's whole facts, whether the graph was
  * built, read back or patched: the precise walk numbers symbols by them
  * without loading facts, and takes a file without the flag as having no
  * function-level import or exec/eval.
@@ -319,7 +319,7 @@ static void test_plan__cached_graph_keeps_symbol_counts(void **state)
 		for (uint32_t id = 0; id < p->nfiles; id++) {
 			const impact_pyfile *pf = &p->files[id];
 			const impact_pyfacts *facts = impact_project_facts(p, id);
-			uint32_t want = 0;
+			uint32_t want = 0, nclasses = 0;
 			if (!strcmp(pf->path, "pkg/lazy.py"))
 				want = IMPACT_SYMS_LAZY_IMPORT;
 			else if (!strcmp(pf->path, "pkg/dyn.py"))
@@ -328,7 +328,11 @@ static void test_plan__cached_graph_keeps_symbol_counts(void **state)
 				fail_msg("%s: %s has no symbol count", specs[k], pf->path);
 			assert_non_null(facts);
 			assert_int_equal(pf->nsyms, facts->nsymbols);
-			assert_int_equal(pf->symflags, want);
+			for (size_t i = 0; i < facts->nsymbols; i++)
+				nclasses += facts->symbols[i].kind == IMPACT_SYMBOL_CLASS;
+			assert_int_equal(pf->symflags & ((1u << IMPACT_SYMS_CLASS_SHIFT) - 1), want);
+			assert_int_equal(impact_pyfile_nclasses(pf), nclasses);
+			assert_true(strcmp(pf->path, "pkg/dyn.py") || nclasses == 1);
 		}
 		assert_int_equal(p->facts_lost, 0);
 		impact_plan_free(plan);

@@ -2,8 +2,8 @@
  * test_refnames.c - the name index kept with a cached graph (refnames.c):
  * the names a module's facts are looked up under, an index built from
  * them, read back in place, patched with a file named again or left
- * out (the bytes a build gives), lists of several files, and damaged
- * sizes and lists refused.
+ * out (the bytes a build gives), lists of several files, damaged
+ * sizes and lists refused, and a file's names read for one name only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -143,11 +143,65 @@ static void refnames__lists_and_damage(void **state)
 	impact_pyparser_free(p);
 }
 
+/* The calls of impact_refnames_each, one a line: "kind name index". */
+static void record(void *ctx, int kind, const char *s, size_t len, uint32_t index)
+{
+	impact_buf *b = ctx;
+	impact_buf_putc(b, (char)kind);
+	impact_buf_putc(b, ' ');
+	impact_buf_put(b, s, len);
+	impact_buf_printf(b, " %u\n", index);
+}
+
+/* Only the calls of one name, in order. */
+static void keep_lines(impact_buf *out, const impact_buf *all, int kind, const char *name)
+{
+	impact_buf want = IMPACT_BUF_INIT;
+	impact_buf_printf(&want, "%c %s ", kind, name);
+	for (const char *s = all->ptr; s && *s;) {
+		const char *nl = strchr(s, '\n');
+		if (!strncmp(s, want.ptr, want.size) && !memchr(s + want.size, ' ', (size_t)(nl - s) - want.size))
+			impact_buf_put(out, s, (size_t)(nl - s + 1));
+		s = nl + 1;
+	}
+	impact_buf_release(&want);
+}
+
+/* impact_refnames_each_named makes exactly the calls of impact_refnames_each for its name. */
+static void refnames__each_named(void **state)
+{
+	static const char *const names[] = { "helper", "mod", "pkg", "Base", "x", "update", "n", "sep", "os", "nope" };
+	static const int kinds[] = { IMPACT_RN_REF, IMPACT_RN_BIND, IMPACT_RN_DEF };
+	impact_pyparser *p = impact_pyparser_new();
+	impact_pyfacts *f;
+	impact_buf all = IMPACT_BUF_INIT, want = IMPACT_BUF_INIT, got = IMPACT_BUF_INIT;
+	(void)state;
+	f = facts_of_src(p, "import os\nfrom pkg.core import helper\nfrom pkg import *\n\n\n"
+	                    "class Box(Base, pkg.mod.Base):\n    def run(self, x: helper.Kind):\n"
+	                    "        os.sep.update(x.update)\n        return pkg.mod.helper(getattr(self, n))\n");
+	impact_refnames_each(f, record, &all);
+	for (size_t k = 0; k < IMPACT_ARRAY_SIZE(kinds); k++)
+		for (size_t i = 0; i < IMPACT_ARRAY_SIZE(names); i++) {
+			impact_buf_clear(&want);
+			impact_buf_clear(&got);
+			keep_lines(&want, &all, kinds[k], names[i]);
+			impact_refnames_each_named(f, kinds[k], names[i], record, &got);
+			assert_string_equal(got.ptr ? got.ptr : "", want.ptr ? want.ptr : "");
+			assert_true(strcmp(names[i], "helper") || kinds[k] == IMPACT_RN_DEF || got.size);
+		}
+	impact_buf_release(&all);
+	impact_buf_release(&want);
+	impact_buf_release(&got);
+	impact_pyfacts_free(f);
+	impact_pyparser_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(refnames__build_read_copy),
 		cmocka_unit_test(refnames__lists_and_damage),
+		cmocka_unit_test(refnames__each_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
