@@ -12,6 +12,7 @@
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "history.h"
@@ -86,10 +87,50 @@ static void history__bounded_keeping_each_files_last_run(void **state)
 	git_libgit2_shutdown();
 }
 
+/* Two tests of a file failing in one run are one failed run; a known-flaky failure is none. */
+static void history__a_run_fails_a_file_once(void **state)
+{
+	char dir[] = "/tmp/impact-test-history-XXXXXX";
+	git_repository *repo = NULL;
+	impact_history *h = NULL;
+	impact_file_history fh;
+	impact_results res = { 0 };
+	impact_testcase tc = { 0 };
+	const char *ids[3] = { "a.py::t1", "a.py::t2", "b.py::t3" };
+	const char *files[3] = { "a.py", "a.py", "b.py" };
+	(void)state;
+	git_libgit2_init();
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(git_repository_init(&repo, dir, 0), 0);
+	assert_int_equal(impact_history_open(&h, repo), 0);
+	tc.outcome = IMPACT_OUTCOME_FAILED;
+	tc.name = "t1";
+	impact_results_add(&res, &tc);
+	tc.name = "t2";
+	tc.outcome = IMPACT_OUTCOME_ERROR;
+	impact_results_add(&res, &tc);
+	tc.name = "t3";
+	tc.outcome = IMPACT_OUTCOME_FAILED;
+	impact_results_add(&res, &tc)->flaky = strdup("known flaky");
+	assert_int_equal(impact_history_record(h, NULL, &res, ids, files), 0);
+	assert_int_equal(impact_history_record(h, NULL, &res, ids, files), 0);
+	assert_int_equal(impact_history_file(h, "a.py", &fh), 0);
+	assert_int_equal(fh.failures, 2);
+	assert_true(fh.failed_last);
+	assert_int_equal(impact_history_file(h, "b.py", &fh), 0);
+	assert_int_equal(fh.failures, 0);
+	impact_results_release(&res);
+	impact_history_close(h);
+	git_repository_free(repo);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	git_libgit2_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(history__bounded_keeping_each_files_last_run),
+		cmocka_unit_test(history__a_run_fails_a_file_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
