@@ -396,6 +396,7 @@ static bool patch_cached(impact_project **out, impact_project *p, const impact_p
 			break;
 		}
 		f = &q->files[id];
+		IMPACT_PUSH(q->patched_old, q->npatched_old, q->apatched_old, q->entries[id].oid);
 		q->entries[id].oid = c->new_oid;
 		f->nsyms_known = false; /* counted again for the new blob (count_symbols) */
 		f->names_known = false; /* the walk reads its new facts for every name */
@@ -539,6 +540,36 @@ static void count_symbols(impact_project *p, impact_cache *cache, impact_refname
 }
 
 /*
+ * The names the old index holds a patch's changed modules under: their
+ * old blobs' whole facts, named as the index named them. NULL when one
+ * is not in the cache (the patch then reads every list to find them).
+ */
+static impact_refnames_builder *old_names(const impact_project *p, impact_cache *cache)
+{
+	impact_refnames_builder *gone = impact_refnames_builder_new();
+	impact_buf bytes = IMPACT_BUF_INIT;
+	bool ok = p->graph_patched;
+	impact_cache_read_begin(cache);
+	for (size_t i = 0; ok && i < p->npatched_old; i++) {
+		impact_pyfacts *full = NULL;
+		impact_buf_clear(&bytes);
+		ok = impact_cache_get(cache, &p->patched_old[i], &bytes) == 0 &&
+		     impact_pyfacts_decode(&full, bytes.ptr, bytes.size) == 0 &&
+		     !(full->flags & IMPACT_PYFACTS_TOO_LARGE);
+		if (ok)
+			impact_refnames_builder_add_facts(gone, 0, full);
+		impact_pyfacts_free(full);
+	}
+	impact_cache_read_end(cache);
+	impact_buf_release(&bytes);
+	if (!ok) {
+		impact_refnames_builder_free(gone);
+		return NULL;
+	}
+	return gone;
+}
+
+/*
  * The graph stored with its name index: a patched graph's from the old
  * tree's for every file but the changed ones, named again from their
  * new facts; a built graph's from every file's facts.
@@ -546,22 +577,25 @@ static void count_symbols(impact_project *p, impact_cache *cache, impact_refname
 static void store_cached(impact_project *p, impact_cache *cache)
 {
 	impact_projcache_out enc = { .head = IMPACT_BUF_INIT };
-	impact_refnames_builder *b = impact_refnames_builder_new();
+	impact_refnames_builder *b = impact_refnames_builder_new(), *gone = NULL;
 	impact_buf names = IMPACT_BUF_INIT;
 	bool *have = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	for (uint32_t id = 0; p->has_refnames && id < p->nfiles; id++)
 		have[id] = p->files[id].names_known;
 	count_symbols(p, cache, b, have);
-	if (p->has_refnames)
-		impact_refnames_patch(&p->refnames, have, p->nfiles, b, &names);
-	else
+	if (p->has_refnames) {
+		gone = old_names(p, cache);
+		impact_refnames_patch(&p->refnames, have, p->nfiles, b, gone, &names);
+	} else {
 		impact_refnames_builder_encode(b, &names);
+	}
 	if (impact_projcache_encode(&enc, p, &names) == 0)
 		impact_cache_put_project(cache, git_tree_id(impact_snapshot_tree(p->snap)),
 		                         enc.parts, enc.nparts);
 	impact_buf_release(&enc.head);
 	impact_buf_release(&names);
 	impact_refnames_builder_free(b);
+	impact_refnames_builder_free(gone);
 	free(have);
 }
 
@@ -848,6 +882,7 @@ void impact_project_free(impact_project *p)
 	impact_cache_unmap(p->refnames_map, p->refnames_map_len);
 	impact_collectors_release(&p->collectors);
 	impact_u32vec_release(&p->named);
+	free(p->patched_old);
 	free(p->aux);
 	impact_strlist_release(&p->aux_paths);
 	free(p);

@@ -114,6 +114,8 @@ typedef struct impact_project {
 	bool has_refnames;
 	void *refnames_map;         /* the old tree's mapped file a patch keeps for them, or NULL */
 	size_t refnames_map_len;
+	git_oid *patched_old;       /* a patch: the changed modules' blobs in the old tree (their indexed names) */
+	size_t npatched_old, apatched_old;
 } impact_project;
 
 typedef struct impact_project_opts {

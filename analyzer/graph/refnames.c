@@ -524,16 +524,71 @@ static bool copy_kept(writer *w, const impact_refnames *old, uint32_t k, const b
  * The changed files' names merged into the old index: a key's list is its
  * old one without the files left out, and the new files holding it.
  */
+/*
+ * Old keys a..b-1 as they are (none of their files left out): their
+ * hashes, their vals (a list's offset moved by where its bytes now go),
+ * and their lists' bytes in one copy (lists lie in key order, one after
+ * the other: the run's bytes end where the next key's list begins).
+ */
+static void copy_run(writer *w, const impact_refnames *old, uint32_t a, uint32_t b)
+{
+	uint32_t lo = UINT32_MAX, hi = old->nbytes, base = (uint32_t)w->lists.size;
+	for (uint32_t k = a; k < b && lo == UINT32_MAX; k++)
+		if (!(old->val[k] & ONE_FILE))
+			lo = old->val[k];
+	for (uint32_t k = b; k < old->nkeys && lo != UINT32_MAX; k++)
+		if (!(old->val[k] & ONE_FILE)) {
+			hi = old->val[k];
+			break;
+		}
+	impact_buf_put(&w->hashes, old->hash + a, (size_t)(b - a) * 4);
+	impact_buf_put(&w->vals, old->val + a, (size_t)(b - a) * 4);
+	if (lo != base) {
+		uint32_t *v = (uint32_t *)(w->vals.ptr + w->vals.size) - (b - a);
+		for (uint32_t k = 0; k < b - a; k++)
+			if (!(v[k] & ONE_FILE))
+				v[k] = v[k] - lo + base;
+	}
+	if (lo != UINT32_MAX && lo <= hi && hi <= old->nbytes)
+		impact_buf_put(&w->lists, old->bytes + lo, hi - lo);
+	w->nkeys += b - a;
+}
+
+/* Is hash h in the ascending array g (n long)? Asked in ascending h: *at only moves on. */
+static bool has_hash(const uint32_t *g, size_t n, size_t *at, uint32_t h)
+{
+	while (*at < n && g[*at] < h)
+		(*at)++;
+	return *at < n && g[*at] == h;
+}
+
+/* The hashes `gone` names, ascending and distinct, and the unknown key's, into *out. */
+static void gone_hashes(impact_refnames_builder *gone, impact_u32vec *out)
+{
+	char unknown = IMPACT_RN_UNKNOWN;
+	uint32_t h;
+	size_t j = 0;
+	finish(gone);
+	while (next_group(gone, &j, &h))
+		impact_u32vec_push(out, h);
+	h = hash32(&unknown, 1);
+	impact_u32vec_push(out, h);
+	out->n = sort_unique(out->v, out->n);
+}
+
 void impact_refnames_patch(const impact_refnames *old, const bool *keep, uint32_t nfiles,
-                           impact_refnames_builder *fresh, impact_buf *out)
+                           impact_refnames_builder *fresh, impact_refnames_builder *gone,
+                           impact_buf *out)
 {
 	writer w = { IMPACT_BUF_INIT, IMPACT_BUF_INIT, IMPACT_BUF_INIT, 0 };
-	impact_u32vec olds = { 0 }, files = { 0 };
+	impact_u32vec olds = { 0 }, files = { 0 }, touched = { 0 };
 	uint32_t k = 0, fh = 0;
-	size_t j = 0;
+	size_t j = 0, t = 0;
 	bool more;
 
 	finish(fresh);
+	if (gone)
+		gone_hashes(gone, &touched);
 	impact_buf_grow(&w.hashes, ((size_t)old->nkeys + fresh->nkeys) * 4);
 	impact_buf_grow(&w.vals, ((size_t)old->nkeys + fresh->nkeys) * 4);
 	impact_buf_grow(&w.lists, (size_t)old->nbytes + fresh->pairs.n * 3);
@@ -544,6 +599,15 @@ void impact_refnames_patch(const impact_refnames *old, const bool *keep, uint32_
 		const impact_u32vec *fv = &fresh->group;
 		size_t i = 0;
 		files.n = 0;
+		if (c < 0 && gone && !has_hash(touched.v, touched.n, &t, oh)) {
+			/* A key no file left out held: as it is, with the keys after it alike. */
+			uint32_t a = k;
+			while (++k < old->nkeys && (!more || old->hash[k] < fh) &&
+			       !has_hash(touched.v, touched.n, &t, old->hash[k]))
+				;
+			copy_run(&w, old, a, k);
+			continue;
+		}
 		if (c < 0 && copy_kept(&w, old, k, keep, nfiles)) {
 			k++; /* the usual key: none of its files named again */
 			continue;
@@ -573,4 +637,5 @@ void impact_refnames_patch(const impact_refnames *old, const bool *keep, uint32_
 	writer_finish(&w, out);
 	impact_u32vec_release(&olds);
 	impact_u32vec_release(&files);
+	impact_u32vec_release(&touched);
 }

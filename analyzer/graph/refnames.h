@@ -93,10 +93,15 @@ void impact_refnames_builder_add_unknown(impact_refnames_builder *b, uint32_t fi
  * and the names in `fresh` (those files' new names) added, appended to
  * `out`: the bytes impact_refnames_builder_encode gives for the same
  * names, in one pass over the old index (a patch names few files again).
- * `fresh` is sorted on the way: nothing is added to it after.
+ * `gone`, when not NULL, holds every name the old index has the left-out
+ * files under (their old facts: files whose names it did not know are
+ * under the unknown key, which counts always): the lists of other names
+ * are copied as they are, unread. `fresh` and `gone` are sorted on the
+ * way: nothing is added to them after.
  */
 void impact_refnames_patch(const impact_refnames *old, const bool *keep, uint32_t nfiles,
-                           impact_refnames_builder *fresh, impact_buf *out);
+                           impact_refnames_builder *fresh, impact_refnames_builder *gone,
+                           impact_buf *out);
 /* The index's bytes appended to `out` (a multiple of 4 long); nothing is added after. */
 void impact_refnames_builder_encode(impact_refnames_builder *b, impact_buf *out);
 

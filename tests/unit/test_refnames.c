@@ -72,7 +72,7 @@ static void refnames__build_read_copy(void **state)
 	{
 		impact_refnames_builder *pb = impact_refnames_builder_new();
 		impact_refnames_builder_add_facts(pb, 1, f[1]);
-		impact_refnames_patch(&v, keep, 3, pb, &b);
+		impact_refnames_patch(&v, keep, 3, pb, NULL, &b);
 		impact_refnames_builder_free(pb);
 	}
 	assert_int_equal(b.size, a.size);
@@ -80,7 +80,7 @@ static void refnames__build_read_copy(void **state)
 	/* ... and not named again: its names are gone, file 0's stay. */
 	{
 		impact_refnames_builder *pb = impact_refnames_builder_new();
-		impact_refnames_patch(&v, keep, 3, pb, &c);
+		impact_refnames_patch(&v, keep, 3, pb, NULL, &c);
 		impact_refnames_builder_free(pb);
 	}
 	assert_int_equal(impact_refnames_view(&w, c.ptr, c.size), 0);
@@ -196,11 +196,79 @@ static void refnames__each_named(void **state)
 	impact_pyparser_free(p);
 }
 
+/*
+ * A patch told the changed files' old names copies every other list as it
+ * is: the bytes a build gives, as the patch that reads every list does.
+ * Thirty files sharing some names (lists of several files, before and
+ * after the changed ones'), one file changed to other names, two changed.
+ */
+static void refnames__patch_copies_untouched_lists(void **state)
+{
+	impact_pyparser *p = impact_pyparser_new();
+	impact_pyfacts *f[30], *g[30];
+	bool keep[32];
+	char src[256];
+	(void)state;
+	for (int i = 0; i < 30; i++) {
+		snprintf(src, sizeof(src), "import os\nimport mod%d\n\n\ndef f%d():\n    return os.path.join(x%d)\n",
+		         i % 4, i, i % 3);
+		f[i] = facts_of_src(p, src);
+		snprintf(src, sizeof(src), "import sys\n\n\nclass K%d:\n    def g(self):\n        return sys.argv%d\n",
+		         i, i % 5);
+		g[i] = facts_of_src(p, src);
+	}
+	for (int changes = 1; changes <= 2; changes++) {
+		impact_buf a = IMPACT_BUF_INIT, want = IMPACT_BUF_INIT, slow = IMPACT_BUF_INIT, fast = IMPACT_BUF_INIT;
+		impact_pyfacts *now[30];
+		impact_refnames v;
+		memcpy(now, f, sizeof(now));
+		for (int i = 0; i < 32; i++)
+			keep[i] = true; /* 30 and 31: no file, and the unknown one */
+		keep[7] = false;
+		now[7] = g[7];
+		if (changes == 2) {
+			keep[29] = false;
+			now[29] = g[29];
+		}
+		build(&a, f, 30, 31);
+		build(&want, now, 30, 31);
+		assert_int_equal(impact_refnames_view(&v, a.ptr, a.size), 0);
+		for (int way = 0; way < 2; way++) {
+			impact_refnames_builder *fresh = impact_refnames_builder_new();
+			impact_refnames_builder *gone = way ? impact_refnames_builder_new() : NULL;
+			for (int i = 0; i < 30; i++) {
+				if (keep[i])
+					continue;
+				impact_refnames_builder_add_facts(fresh, (uint32_t)i, now[i]);
+				if (gone)
+					impact_refnames_builder_add_facts(gone, 0, f[i]);
+			}
+			impact_refnames_patch(&v, keep, 32, fresh, gone, way ? &fast : &slow);
+			impact_refnames_builder_free(fresh);
+			impact_refnames_builder_free(gone);
+		}
+		assert_int_equal(slow.size, want.size);
+		assert_memory_equal(slow.ptr, want.ptr, want.size);
+		assert_int_equal(fast.size, want.size);
+		assert_memory_equal(fast.ptr, want.ptr, want.size);
+		impact_buf_release(&a);
+		impact_buf_release(&want);
+		impact_buf_release(&slow);
+		impact_buf_release(&fast);
+	}
+	for (int i = 0; i < 30; i++) {
+		impact_pyfacts_free(f[i]);
+		impact_pyfacts_free(g[i]);
+	}
+	impact_pyparser_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(refnames__build_read_copy),
 		cmocka_unit_test(refnames__lists_and_damage),
+		cmocka_unit_test(refnames__patch_copies_untouched_lists),
 		cmocka_unit_test(refnames__each_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
