@@ -533,8 +533,8 @@ static int run_rounds(runner *r, impact_strlist *targets)
 		if (rc < 0)
 			return impact_cli_error(rc);
 		if (!r->interrupted && !r->timed_out && !interrupts && !r->notes.crash_signal &&
-		    !r->notes.usage_error && !r->notes.internal_error && !r->notes.stopped_inside && !r->pf_exit &&
-		    !r->notes.incomplete)
+		    !r->notes.usage_error && !r->notes.internal_error && !r->notes.stopped_inside &&
+		    !r->notes.incomplete && !r->pf_exit)
 			impact_flaky_next(&next, &r->res, &r->remaining, r->o->retry_flaky, &retrying,
 			                  &continuing);
 		if (!next.n) {
