@@ -102,12 +102,34 @@ void impact_history_close(impact_history *h)
 	free(h);
 }
 
+/* One statement with ?1 bound to `cut`, run to its end: SQLITE_OK or SQLITE_ERROR. */
+static int run_with_cut(impact_history *h, const char *sql, sqlite3_int64 cut)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_ERROR;
+	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, cut);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Older runs' results dropped (HISTORY_KEEP_RUNS), inside the recording transaction. */
 static int prune(impact_history *h, sqlite3_int64 run)
 {
+	/* Each file's last run stays (its duration, whether it failed); then the runs left empty. */
+	static const char *const steps[] = {
+		"DELETE FROM results WHERE run <= ?1 AND run <"
+		" (SELECT max(r.run) FROM results r WHERE r.file IS results.file)",
+		"DELETE FROM fails WHERE run <= ?1 AND run <"
+		" (SELECT max(r.run) FROM results r WHERE r.file IS fails.file)",
+		"DELETE FROM runs WHERE id <= ?1 AND id NOT IN"
+		" (SELECT DISTINCT run FROM results WHERE run <= ?1)",
+	};
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 cut = run - HISTORY_KEEP_RUNS, oldest = run;
-	int rc = SQLITE_OK;
 	if (sqlite3_prepare_v2(h->db, "SELECT min(id) FROM runs", -1, &st, NULL) != SQLITE_OK)
 		return SQLITE_ERROR;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -115,32 +137,10 @@ static int prune(impact_history *h, sqlite3_int64 run)
 	sqlite3_finalize(st);
 	if (oldest > cut - HISTORY_SLACK_RUNS)
 		return SQLITE_OK;
-	if (sqlite3_prepare_v2(h->db,
-	        "DELETE FROM results WHERE run <= ?1 AND run < (SELECT max(r.run) FROM results r"
-	        " WHERE r.file IS results.file);"
-	        , -1, &st, NULL) != SQLITE_OK)
-		return SQLITE_ERROR;
-	sqlite3_bind_int64(st, 1, cut);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = SQLITE_ERROR;
-	sqlite3_finalize(st);
-	if (rc == SQLITE_OK &&
-	    sqlite3_prepare_v2(h->db, "DELETE FROM fails WHERE run <= ?1 AND run < (SELECT max(r.run)"
-	                       " FROM results r WHERE r.file IS fails.file)", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, cut);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = SQLITE_ERROR;
-		sqlite3_finalize(st);
-	}
-	if (rc == SQLITE_OK &&
-	    sqlite3_prepare_v2(h->db, "DELETE FROM runs WHERE id <= ?1 AND id NOT IN"
-	                       " (SELECT DISTINCT run FROM results WHERE run <= ?1)", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, cut);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = SQLITE_ERROR;
-		sqlite3_finalize(st);
-	}
-	return rc;
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(steps); i++)
+		if (run_with_cut(h, steps[i], cut) != SQLITE_OK)
+			return SQLITE_ERROR;
+	return SQLITE_OK;
 }
 
 int impact_history_record(impact_history *h, const char *commit,
