@@ -59,25 +59,20 @@ static bool has_tests_under(const impact_strlist *tests, const char *dir)
 static bool importing_folder(impact_buf *out, const char *text)
 {
 	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n'), *in = strstr(line, ": in <module>"), *colon;
-		const char *p = line;
-		if (in && (!nl || in < nl)) {
-			while (*p == ' ')
-				p++;
-			for (colon = in; colon > p && colon[-1] >= '0' && colon[-1] <= '9'; colon--)
-				;
-			if (colon > p && colon[-1] == ':' && *p != '/' && *p != '<') {
-				impact_buf file = IMPACT_BUF_INIT;
-				const char *base;
-				impact_buf_put(&file, p, (size_t)(colon - 1 - p));
-				base = impact_path_base(file.ptr);
-				if (!strcmp(base, "conftest.py") || !strcmp(base, "__init__.py")) {
-					impact_path_dir(out, file.ptr);
-					impact_buf_release(&file);
-					return true;
-				}
+		const char *nl = strchr(line, '\n'), *p, *func;
+		size_t len = nl ? (size_t)(nl - line) : strlen(line), plen;
+		if (impact_traceback_frame(line, len, &p, &plen, &func) && *p != '/' && *p != '<' &&
+		    (size_t)(line + len - func) >= 8 && !strncmp(func, "<module>", 8)) {
+			impact_buf file = IMPACT_BUF_INIT;
+			const char *base;
+			impact_buf_put(&file, p, plen);
+			base = impact_path_base(file.ptr);
+			if (!strcmp(base, "conftest.py") || !strcmp(base, "__init__.py")) {
+				impact_path_dir(out, file.ptr);
 				impact_buf_release(&file);
+				return true;
 			}
+			impact_buf_release(&file);
 		}
 		line = nl ? nl + 1 : NULL;
 	}

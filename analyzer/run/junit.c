@@ -246,6 +246,28 @@ uint32_t impact_testcase_failure_line(const impact_testcase *tc)
 	return line ? line : tc->line;
 }
 
+bool impact_traceback_frame(const char *line, size_t len, const char **path, size_t *plen,
+                            const char **func)
+{
+	const char *end = line + len, *colon;
+	while (line < end && *line == ' ')
+		line++;
+	for (colon = line; colon < end && (colon = memchr(colon, ':', (size_t)(end - colon))); colon++) {
+		const char *d = colon + 1;
+		while (d < end && *d >= '0' && *d <= '9')
+			d++;
+		if (d > colon + 1 && end - d >= 5 && !memcmp(d, ": in ", 5)) {
+			if (colon == line)
+				return false;
+			*path = line;
+			*plen = (size_t)(colon - line);
+			*func = d + 5;
+			return true;
+		}
+	}
+	return false;
+}
+
 const char *impact_outcome_name(impact_outcome o)
 {
 	static const char *const names[] = {

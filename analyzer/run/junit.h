@@ -85,6 +85,15 @@ void impact_junit_nodeid(impact_buf *out, const impact_testcase *tc,
  */
 uint32_t impact_testcase_failure_line(const impact_testcase *tc);
 
+/*
+ * A frame line of a pytest traceback, "  path:12: in func" (`len` bytes
+ * of `line`, leading spaces allowed): its path (*path, *plen bytes, as
+ * printed: relative or absolute) and what follows " in " (*func, up to
+ * the line's end). False when the line is no such frame.
+ */
+bool impact_traceback_frame(const char *line, size_t len, const char **path, size_t *plen,
+                            const char **func);
+
 const char *impact_outcome_name(impact_outcome o);
 
 #endif

@@ -48,24 +48,16 @@ static bool own_package_missing(const impact_report_ctx *ctx, const impact_testc
 /* Does a traceback line "  path:12: in f" (path relative to workdir, or absolute) name a file under `dir`? */
 static bool frame_under(const char *line, size_t len, const char *workdir, const char *dir)
 {
-	const char *end = line + len, *colon;
+	const char *file, *func;
+	size_t flen;
 	impact_buf path = IMPACT_BUF_INIT;
 	char *real;
 	bool under = false;
-	while (line < end && *line == ' ')
-		line++;
-	for (colon = line; colon < end && (colon = memchr(colon, ':', (size_t)(end - colon))); colon++) {
-		const char *d = colon + 1;
-		while (d < end && *d >= '0' && *d <= '9')
-			d++;
-		if (d > colon + 1 && end - d >= 5 && !memcmp(d, ": in ", 5))
-			break;
-	}
-	if (!colon || colon >= end || colon == line)
+	if (!impact_traceback_frame(line, len, &file, &flen, &func))
 		return false;
-	if (*line != '/' && workdir)
+	if (*file != '/' && workdir)
 		impact_buf_printf(&path, "%s/", workdir);
-	impact_buf_put(&path, line, (size_t)(colon - line));
+	impact_buf_put(&path, file, flen);
 	if ((real = realpath(path.ptr, NULL)) != NULL) {
 		size_t n = strlen(dir);
 		under = !strncmp(real, dir, n) && (real[n] == '/' || !real[n]);

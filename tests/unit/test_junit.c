@@ -245,6 +245,35 @@ static void junit__add_copies_and_names(void **state)
 	impact_results_release(&r);
 }
 
+/* Frame lines of pytest's tracebacks: path and function; anything else is none. */
+static void junit__traceback_frames(void **state)
+{
+	static const struct {
+		const char *line, *path, *func;
+	} cases[] = {
+		{ "tests/test_a.py:12: in test_x", "tests/test_a.py", "test_x" },
+		{ "    ../site/pkg/core.py:2: in f", "../site/pkg/core.py", "f" },
+		{ "/abs/dir/conftest.py:1: in <module>", "/abs/dir/conftest.py", "<module>" },
+		{ "C:odd:3: in g", "C:odd", "g" },
+		{ "E   AssertionError: assert 1 == 2", NULL, NULL },
+		{ "tests/test_a.py:12: AssertionError", NULL, NULL },
+		{ ":12: in f", NULL, NULL },
+		{ "x.py:: in f", NULL, NULL },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *path = NULL, *func = NULL;
+		size_t plen = 0;
+		bool is = impact_traceback_frame(cases[i].line, strlen(cases[i].line), &path, &plen, &func);
+		assert_int_equal(is, cases[i].path != NULL);
+		if (!is)
+			continue;
+		assert_int_equal(plen, strlen(cases[i].path));
+		assert_memory_equal(path, cases[i].path, plen);
+		assert_string_equal(func, cases[i].func);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +284,7 @@ int main(void)
 		cmocka_unit_test(junit__malformed),
 		cmocka_unit_test(junit__partial_results_survive_an_error),
 		cmocka_unit_test(junit__add_copies_and_names),
+		cmocka_unit_test(junit__traceback_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
