@@ -65,6 +65,15 @@ _VAR = "IMPACT_EVENTS"
 _EARLY = frozenset(sys.modules)  # what was imported before this plugin
 
 
+_MODULE_DICT = type(sys).__dict__["__dict__"]  # ModuleType's own slot
+
+
+def _namespace(mod):
+    """A module's namespace as stored, never a module's own __dict__
+    property (a lazy module type may import everything through it)."""
+    return _MODULE_DICT.__get__(mod) or {}
+
+
 def _runner_packages(config):
     """(From pytest_configure.) A package holding a plugin module pytest
     registered (`-p mypkg.plugin` in addopts, imported before this one) is
@@ -73,11 +82,10 @@ def _runner_packages(config):
     if not out or not root:
         return
     root = os.path.realpath(root) + os.sep
-    slot = type(sys).__dict__["__dict__"]  # never a module's own __dict__ property
     plugins = set()
     for p in config.pluginmanager.get_plugins():
         if isinstance(p, type(sys)):
-            n = (slot.__get__(p) or {}).get("__name__")
+            n = _namespace(p).get("__name__")
             if isinstance(n, str):
                 plugins.add(n.partition(".")[0])
     found = set()
@@ -85,7 +93,7 @@ def _runner_packages(config):
         mod = sys.modules.get(name)
         if not isinstance(mod, type(sys)) or name.partition(".")[0] in plugins:
             continue
-        f = (slot.__get__(mod) or {}).get("__file__")
+        f = _namespace(mod).get("__file__")
         if not isinstance(f, str) or not os.path.realpath(f).startswith(root):
             continue
         rel = os.path.relpath(os.path.realpath(f), root)
@@ -118,13 +126,12 @@ def shadowed(root):
     if not mine:
         return []
     inside = os.path.realpath(root) + os.sep
-    slot = type(sys).__dict__["__dict__"]  # never a module's own __dict__ property
     out = []
     for name in sorted(mine):
         mod = sys.modules.get(name)
         if not isinstance(mod, type(sys)):
             continue
-        f = (slot.__get__(mod) or {}).get("__file__")
+        f = _namespace(mod).get("__file__")
         if not isinstance(f, str):
             continue
         where = os.path.realpath(f)
