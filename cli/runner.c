@@ -393,7 +393,6 @@ static void runner_init(runner *r, impact_cli *cli, const impact_runner_opts *o,
                         char **args, size_t nargs)
 {
 	memset(r, 0, sizeof(*r));
-	r->pf_job.child.fd = -1; /* no pre-flight started yet: nothing to close */
 	r->run_cli = *cli;
 	r->cli = &r->run_cli;
 	r->user_workdir = cli->workdir;

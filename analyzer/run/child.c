@@ -367,7 +367,7 @@ int impact_child_capture_finish(impact_child_job *job, int *status, impact_child
 
 void impact_child_job_release(impact_child_job *job)
 {
-	if (job->fd >= 0)
+	if (job->pid && job->fd >= 0) /* a zeroed job started nothing: its 0 is no pipe */
 		close(job->fd);
 	impact_buf_release(&job->out);
 	memset(job, 0, sizeof(*job));

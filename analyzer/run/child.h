@@ -107,6 +107,7 @@ int impact_child_capture_start(impact_child_job *job, const char *const *argv,
 bool impact_child_capture_poll(impact_child_job *job);
 int impact_child_capture_finish(impact_child_job *job, int *status, impact_child_end *end,
                                 const impact_child_limits *limits);
+/* Safe on a job zeroed and never started. */
 void impact_child_job_release(impact_child_job *job);
 
 /*

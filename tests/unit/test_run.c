@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,12 +158,29 @@ static void run__wait_after_the_output_closed(void **state)
 	impact_buf_release(&w.out);
 }
 
+/* A job zeroed and never started (a run without the pre-flight) closes nothing: its fd 0 is stdin. */
+static void run__a_job_never_started_closes_nothing(void **state)
+{
+	impact_child_job job;
+	int saved = dup(0), nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	(void)state;
+	assert_true(saved >= 0 && nul >= 0);
+	assert_int_equal(dup2(nul, 0), 0);
+	memset(&job, 0, sizeof(job));
+	impact_child_job_release(&job);
+	assert_int_not_equal(fcntl(0, F_GETFD), -1);
+	dup2(saved, 0);
+	close(saved);
+	close(nul);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(run__target_args),
 		cmocka_unit_test(run__no_junit_path),
 		cmocka_unit_test(run__wait_after_the_output_closed),
+		cmocka_unit_test(run__a_job_never_started_closes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
