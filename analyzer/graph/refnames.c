@@ -388,12 +388,6 @@ void impact_refnames_builder_add_unknown(impact_refnames_builder *b, uint32_t fi
 	add_key(b, &k, 1, file);
 }
 
-static int cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return (a > b) - (a < b);
-}
-
 /* Key numbers by hash, for qsort (the hash first, so no pointer is needed). */
 typedef struct {
 	uint32_t hash, id;
@@ -405,17 +399,6 @@ static int cmp_key_ref(const void *x, const void *y)
 	if (a->hash != b->hash)
 		return (a->hash > b->hash) - (a->hash < b->hash);
 	return (a->id > b->id) - (a->id < b->id);
-}
-
-/* Sort v[0..n) and drop repeats: the new count. */
-static size_t sort_unique(uint32_t *v, size_t n)
-{
-	size_t m = 0;
-	qsort(v, n, sizeof(uint32_t), cmp_u32);
-	for (size_t i = 0; i < n; i++)
-		if (!m || v[m - 1] != v[i])
-			v[m++] = v[i];
-	return m;
 }
 
 /* The keys in hash order (order), each list ascending and distinct at posts[at..at+n). */
@@ -452,8 +435,11 @@ static void finish(impact_refnames_builder *b)
 		bool sorted = true;
 		for (uint32_t i = 1; i < key->n && sorted; i++)
 			sorted = v[i - 1] < v[i];
-		if (!sorted) /* files added in order is the usual case */
-			key->n = (uint32_t)sort_unique(v, key->n); /* the rest of its room stays unused */
+		if (!sorted) { /* files added in order is the usual case */
+			impact_u32vec view = { v, key->n, 0 };
+			impact_u32vec_sort_unique(&view);
+			key->n = (uint32_t)view.n; /* the rest of its room stays unused */
+		}
 	}
 }
 
@@ -476,7 +462,7 @@ static bool next_group(impact_refnames_builder *b, size_t *j, uint32_t *hash)
 			impact_u32vec_push(&b->group, b->posts[k->at + i]);
 	}
 	if (*j - first > 1)
-		b->group.n = sort_unique(b->group.v, b->group.n);
+		impact_u32vec_sort_unique(&b->group);
 	return true;
 }
 
@@ -573,7 +559,7 @@ static void gone_hashes(impact_refnames_builder *gone, impact_u32vec *out)
 		impact_u32vec_push(out, h);
 	h = hash32(&unknown, 1);
 	impact_u32vec_push(out, h);
-	out->n = sort_unique(out->v, out->n);
+	impact_u32vec_sort_unique(out);
 }
 
 void impact_refnames_patch(const impact_refnames *old, const bool *keep, uint32_t nfiles,

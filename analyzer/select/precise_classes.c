@@ -498,12 +498,6 @@ static uint8_t wild_near(walker *w, uint32_t f, const uint32_t **out)
 
 /* ---- questions ----------------------------------------------------------------- */
 
-static int cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return (a > b) - (a < b);
-}
-
 /*
  * Class k and its ancestors not yet marked with `epoch`, marked and
  * appended to rel (when not NULL), their files' bases read: true as soon
@@ -594,12 +588,12 @@ bool precise_related(walker *w, uint32_t a, uint32_t b)
 			c->all_related[a] = true;
 			impact_u32vec_release(&rel);
 		} else {
-			qsort(rel.v, rel.n, sizeof(uint32_t), cmp_u32);
+			qsort(rel.v, rel.n, sizeof(uint32_t), impact_u32_cmp);
 			c->related[a] = rel;
 		}
 	}
 	return c->all_related[a] ||
-	       (c->related[a].n && bsearch(&b, c->related[a].v, c->related[a].n, sizeof(uint32_t), cmp_u32));
+	       (c->related[a].n && bsearch(&b, c->related[a].v, c->related[a].n, sizeof(uint32_t), impact_u32_cmp));
 }
 
 /*
