@@ -33,8 +33,11 @@ CPU time (user + system) of the warm runs (on a shared machine the wall
 clock counts the neighbours' work too), how many files impact reported it
 could not parse, and whether the precise walk gave up ("whole modules
 decided"). IMPACT_BENCH_JSON=<path> also writes every row as JSON.
-Repositories are built once and kept in $IMPACT_BENCH_DIR (default
-/tmp/impact-bench).
+A third table names, per corpus, the module the commit changed and how
+impact classified it (the dist-packages corpus holds what this machine's
+packages installed, so its middle module, and with it the warm figures,
+differ from one machine to another). Repositories are built once and
+kept in $IMPACT_BENCH_DIR (default /tmp/impact-bench).
 """
 import json
 import os
@@ -190,7 +193,7 @@ def measure(name, repo, collect, strict=True):
     cold, warm, same, rss = [], [], [], 0.0
     phases = {"cold": [], "warm": [], "same": []}
     cpu = {"cold": [], "warm": [], "same": []}
-    notes = {"unparseable": 0, "gave_up": False, "selected": 0}
+    notes = {"unparseable": 0, "gave_up": False, "selected": 0, "change": "?"}
     out_path = os.path.join(ROOT, "last.json")
 
     def impact(kind, *args):
@@ -206,6 +209,8 @@ def measure(name, repo, collect, strict=True):
         notes["unparseable"] = max(notes["unparseable"], sum("too large" in w for w in warnings))
         notes["gave_up"] = notes["gave_up"] or any("whole modules decided" in w for w in warnings)
         notes["selected"] = len(d.get("selected", []))
+        notes["change"] = "; ".join(f"{c.get('path')} ({c.get('precise') or c.get('reason') or c.get('status')})"
+                                    for c in d.get("changed", [])) or "?"
         return ms, mb
 
     for _ in range(runs):
@@ -283,6 +288,13 @@ def main():
                           if r["collect_cpu"] == r["collect_cpu"] else "-",
                           f"{r['cpu']['cold'] / r['floor_cpu']:.2f}", str(r["unparseable"]),
                           "yes" if r["gave_up"] else "no", str(r["selected"])]))
+    # Which module each corpus's commit changed, and how impact classified it: a
+    # call-time change walks, an import-time one may not, so the warm figures
+    # of two machines compare only for the same change.
+    print()
+    print("the change measured: corpus | module (impact's classification)")
+    for r in rows:
+        print(f"{r['name']} | {r['change']}")
     if os.environ.get("IMPACT_BENCH_JSON"):
         with open(os.environ["IMPACT_BENCH_JSON"], "w", encoding="utf-8") as f:
             json.dump(rows, f, indent=1)
