@@ -211,6 +211,47 @@ static size_t header_cut(const char *src, const size_t *starts, size_t nlines, u
 	return SIZE_MAX;
 }
 
+/* A lexer's state at a line that is not fed on: nothing open leaks past it. */
+static void settle(lexer *lx)
+{
+	lx->quote = 0;
+	lx->triple = false;
+	lx->depth = 0;
+	lx->joined = false;
+}
+
+/*
+ * The data-only assignments (IMPACT_SYMBOL_LITERAL) alone on their lines
+ * (no `;` there, so no other statement shares them): each one's own
+ * fingerprint in out->val, and *value_of, per line, the one holding it
+ * (IMPACT_SYMBOL_NONE elsewhere; NULL when there is none).
+ */
+static void value_lines(impact_fnhashes *out, const char *src, const size_t *starts, size_t nlines,
+                        const impact_pyfacts *facts, uint32_t **value_of)
+{
+	out->val = impact_xcalloc(facts->nsymbols + 1, sizeof(uint64_t));
+	for (size_t i = 0; i < facts->nsymbols; i++) {
+		const impact_symbol *s = &facts->symbols[i];
+		lexer lx;
+		if (s->kind != IMPACT_SYMBOL_ASSIGN || !(s->flags & IMPACT_SYMBOL_LITERAL) || !s->start_line ||
+		    s->end_line < s->start_line || s->end_line > nlines ||
+		    memchr(src + starts[s->start_line - 1], ';', starts[s->end_line] - starts[s->start_line - 1]))
+			continue;
+		memset(&lx, 0, sizeof(lx));
+		lx.h = FNV_OFFSET;
+		lx.tokens = true;
+		feed_lines(&lx, src, starts, nlines, s->start_line, s->end_line);
+		out->val[i] = lx.h ? lx.h : 1;
+		if (!*value_of) {
+			*value_of = impact_xmalloc((nlines + 2) * sizeof(uint32_t));
+			for (size_t l = 0; l < nlines + 2; l++)
+				(*value_of)[l] = IMPACT_SYMBOL_NONE;
+		}
+		for (uint32_t l = s->start_line; l <= s->end_line; l++)
+			(*value_of)[l] = (uint32_t)i;
+	}
+}
+
 static void compute(impact_fnhashes *out, const char *src, size_t len,
                     const impact_pyfacts *facts, bool tokens)
 {
@@ -218,8 +259,11 @@ static void compute(impact_fnhashes *out, const char *src, size_t len,
 	size_t *starts = line_starts(src, len, &nlines);
 	bool *in_body = impact_xcalloc(nlines + 2, sizeof(bool));
 	size_t *cut = NULL; /* per line: bytes of module code before a one-liner's body */
-	lexer lx;
+	uint32_t *value_of = NULL; /* per line: the data-only assignment holding it (tokens only) */
+	lexer lx, vlx;
 
+	out->val = NULL;
+	out->values = 0;
 	out->n = facts->nsymbols;
 	out->fn = impact_xcalloc(facts->nsymbols + 1, sizeof(uint64_t));
 	for (size_t i = 0; i < facts->nsymbols; i++) {
@@ -251,33 +295,46 @@ static void compute(impact_fnhashes *out, const char *src, size_t len,
 		for (uint32_t l = s->body_start_line; l <= s->body_end_line && l <= nlines; l++)
 			in_body[l] = true;
 	}
+	if (tokens)
+		value_lines(out, src, starts, nlines, facts, &value_of);
 	/* Module code: every line outside function bodies, as runs of lines. */
 	memset(&lx, 0, sizeof(lx));
 	lx.h = FNV_OFFSET;
 	lx.tokens = tokens;
+	vlx = lx;
 	for (uint32_t l = 1; l <= nlines; l++) {
 		if (in_body[l]) {
 			/* Keep the strings and brackets of a body from leaking out. */
-			lx.quote = 0;
-			lx.triple = false;
-			lx.depth = 0;
-			lx.joined = false;
+			settle(&lx);
+			settle(&vlx);
 			continue;
 		}
 		if (cut && cut[l] != SIZE_MAX) {
 			/* A one-liner: its header, then a body like any other. */
 			feed_line(&lx, src + starts[l - 1], cut[l]);
-			lx.quote = 0;
-			lx.triple = false;
-			lx.depth = 0;
-			lx.joined = false;
+			feed_line(&vlx, src + starts[l - 1], cut[l]);
+			settle(&lx);
+			settle(&vlx);
 			continue;
 		}
 		feed_lines(&lx, src, starts, nlines, l, l);
+		if (value_of && value_of[l] != IMPACT_SYMBOL_NONE) {
+			/* A data-only assignment: its name counts, its value does not. */
+			const impact_symbol *s = &facts->symbols[value_of[l]];
+			if (s->start_line == l)
+				feed_line(&vlx, s->name, strlen(s->name));
+			settle(&vlx);
+			continue;
+		}
+		feed_lines(&vlx, src, starts, nlines, l, l);
 	}
 	/* Facts flags that change what an import does count too. */
 	feed(&lx, (unsigned char)(facts->flags & 0x7f));
+	feed(&vlx, (unsigned char)(facts->flags & 0x7f));
 	out->module = lx.h ? lx.h : 1;
+	if (tokens)
+		out->values = vlx.h ? vlx.h : 1;
+	free(value_of);
 	free(in_body);
 	free(cut);
 	free(starts);
@@ -298,7 +355,9 @@ void impact_fnhashes_compute_tokens(impact_fnhashes *out, const char *src, size_
 void impact_fnhashes_release(impact_fnhashes *h)
 {
 	free(h->fn);
+	free(h->val);
 	h->fn = NULL;
+	h->val = NULL;
 	h->n = 0;
 }
 

@@ -28,6 +28,15 @@ typedef struct impact_fnhashes {
 	uint64_t module;  /* import-time fingerprint */
 	uint64_t *fn;     /* per symbol of the facts: functions and methods; 0 for others */
 	size_t n;
+	/*
+	 * impact_fnhashes_compute_tokens only (0 otherwise): the import-time
+	 * fingerprint with each data-only assignment (IMPACT_SYMBOL_LITERAL,
+	 * alone on its lines) counted by its name, not its value; and per
+	 * symbol, such an assignment's own fingerprint (0 for others). Equal
+	 * `values` with a different `module`: only such values changed.
+	 */
+	uint64_t values;
+	uint64_t *val;
 } impact_fnhashes;
 
 /*

@@ -127,6 +127,14 @@ enum {
 	 * naming it means nobody uses it (never "called by name").
 	 */
 	IMPACT_SYMBOL_TYPING = 1 << 8,
+	/*
+	 * A top-level `NAME = value` whose value is data only: literals,
+	 * names and containers of them (`__version__ = "1.2"`, `LIMITS =
+	 * (1, 2)`), no call, attribute, operator or f-string. Evaluating it
+	 * runs no code, so a new value changes only what its readers see
+	 * (precise_change.c: a value change).
+	 */
+	IMPACT_SYMBOL_LITERAL = 1 << 9,
 };
 
 typedef struct impact_symbol {
@@ -308,7 +316,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 23
+#define IMPACT_PYFACTS_VERSION 24
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

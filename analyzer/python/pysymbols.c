@@ -690,6 +690,8 @@ static void do_assignment(symwalk *sw, TSNode n, const sctx *c, bool aug)
 		if (c->cls == IMPACT_SYMBOL_NONE &&
 		    (kind_of(w, right) == K_CALL || !strcmp(ts_node_type(right), "subscript")))
 			w->facts->symbols[w->facts->nsymbols - 1].flags |= IMPACT_SYMBOL_TYPING;
+		else if (c->cls == IMPACT_SYMBOL_NONE && pyv_literal_value(w, right, 0))
+			w->facts->symbols[w->facts->nsymbols - 1].flags |= IMPACT_SYMBOL_LITERAL;
 	} else
 		pysw_push(sw, right, c);
 	pysw_push(sw, ts_node_child_by_field_id(n, w->p->f_type), &ann);

@@ -138,6 +138,7 @@ void pysw_do_attribute(symwalk *sw, TSNode n, const sctx *c);
  * to symbol `owner` (its bare names are the owner's references).
  */
 bool pyv_pure_value(walker *w, TSNode n, unsigned depth);
+bool pyv_literal_value(walker *w, TSNode n, unsigned depth);
 void pyv_read_pure_value(symwalk *sw, TSNode n, const sctx *c, uint32_t owner, unsigned depth);
 
 /* pytyping.c: local typing (see tbind above). */

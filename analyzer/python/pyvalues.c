@@ -80,6 +80,24 @@ static bool kids_pure(walker *w, TSNode n, unsigned depth)
 	return ok;
 }
 
+/* `-1`, `+2.5`: a sign on a number literal, which runs no code. */
+static bool negative_number(walker *w, TSNode n)
+{
+	TSNode a = ts_node_child_by_field_id(n, w->p->f_argument);
+	return !ts_node_is_null(a) && (!strcmp(ts_node_type(a), "integer") || !strcmp(ts_node_type(a), "float"));
+}
+
+/* Every named child of n (through k) is data only (pyv_literal_value). */
+static bool kids_pure_literal(walker *w, TSNode n, unsigned depth)
+{
+	kids k;
+	bool ok = true;
+	for (TSNode ch = kids_first(&k, n); ok && k.at; ch = kids_next(&k))
+		ok = pyv_literal_value(w, ch, depth);
+	ts_tree_cursor_delete(&k.c);
+	return ok;
+}
+
 /*
  * Is `n` a value whose evaluation runs no code: names, attribute chains,
  * literals and containers of them (`{"a": f, "b": mod.g}`, `(f, g)`), and
@@ -114,6 +132,8 @@ bool pyv_pure_value(walker *w, TSNode n, unsigned depth)
 	}
 	if (!known && (!strcmp(type, "argument_list") || !strcmp(type, "keyword_argument")))
 		known = depth > 0; /* inside a typing call (above) */
+	if (!known && !strcmp(type, "unary_operator"))
+		return negative_number(w, n);
 	if (!known)
 		return false;
 	if (!strcmp(type, "keyword_argument"))
@@ -121,6 +141,31 @@ bool pyv_pure_value(walker *w, TSNode n, unsigned depth)
 	if (kind_of(w, n) == K_ATTRIBUTE)
 		return pysw_object_text(w, n); /* a chain of names only */
 	return kids_pure(w, n, depth + 1);
+}
+
+/*
+ * Is `n` data only (IMPACT_SYMBOL_LITERAL): literals, names and
+ * containers of them, a negative number; no attribute (a property, a
+ * module __getattr__), call, subscript, operator or f-string
+ * interpolation, each of which may run code.
+ */
+bool pyv_literal_value(walker *w, TSNode n, unsigned depth)
+{
+	static const char *const ok[] = {
+		"identifier", "list", "tuple", "set", "dictionary", "pair", "string", "concatenated_string",
+		"string_start", "string_content", "string_end", "escape_sequence", "integer", "float",
+		"true", "false", "none", "parenthesized_expression", "expression_list", "comment",
+	};
+	const char *type;
+	bool known = false;
+	if (ts_node_is_null(n) || depth > 32)
+		return false;
+	type = ts_node_type(n);
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(ok) && !known; i++)
+		known = !strcmp(type, ok[i]);
+	if (!known && !strcmp(type, "unary_operator"))
+		return negative_number(w, n);
+	return known && kids_pure_literal(w, n, depth + 1);
 }
 
 /*

@@ -94,10 +94,67 @@ static void test_pairs(void **state)
 	impact_pyparser_free(p);
 }
 
+/*
+ * The fingerprint without data-only assignments' values (`values`, token
+ * mode): equal when only such values changed, different when anything
+ * else did, a name included.
+ */
+typedef struct value_case {
+	const char *a, *b;
+	bool values_same;
+} value_case;
+
+static const value_case value_cases[] = {
+	{ "__version__ = '1.0'\n", "__version__ = '2.0'\n", true },
+	{ "X = 1\nY = (1,\n     2)\n", "X = 1\nY = (1,\n     3)\n", true },
+	{ "X = {'a': [1, None]}\n", "X = {'a': [2, True]}\n", true },
+	{ "X = -1\n", "X = -2\n", true },
+	{ "X = A\n", "X = B\n", true },
+	{ "if c:\n    X = 1\n", "if c:\n    X = 2\n", true },
+	{ "X = 1\n", "Y = 1\n", false },                 /* another name */
+	{ "X = 1\n", "X = 1\nY = 2\n", false },         /* a name added */
+	{ "X = 1\n", "X = f(1)\n", false },              /* a call runs code */
+	{ "X = 1\n", "X = a.b\n", false },               /* an attribute may run code */
+	{ "X = 1\n", "X = 1 + 1\n", false },             /* an operator may run code */
+	{ "X = 'a'\n", "X = f'{a}'\n", false },          /* an interpolation may run code */
+	{ "X = 1; f()\n", "X = 2; f()\n", false },       /* a statement beside it */
+	{ "if c:\n    X = 1\n", "if d:\n    X = 1\n", false },
+	{ "class A:\n    X = 1\n", "class A:\n    X = 2\n", false }, /* a class body */
+};
+
+static void test_values(void **state)
+{
+	impact_pyparser *p = impact_pyparser_new();
+	(void)state;
+	assert_non_null(p);
+	for (size_t i = 0; i < sizeof(value_cases) / sizeof(value_cases[0]); i++) {
+		const value_case *c = &value_cases[i];
+		impact_pyfacts *fa = facts_of(p, c->a), *fb = facts_of(p, c->b);
+		impact_fnhashes ha = { 0 }, hb = { 0 };
+		impact_fnhashes_compute_tokens(&ha, c->a, strlen(c->a), fa);
+		impact_fnhashes_compute_tokens(&hb, c->b, strlen(c->b), fb);
+		if (ha.module == hb.module)
+			fail_msg("%s | %s: the module fingerprints are equal", c->a, c->b);
+		if ((ha.values == hb.values) != c->values_same)
+			fail_msg("%s | %s: the value-less fingerprints %s", c->a, c->b,
+			         c->values_same ? "differ" : "are equal");
+		impact_fnhashes_release(&ha);
+		impact_fnhashes_release(&hb);
+		/* Not in the records' mode. */
+		impact_fnhashes_compute(&ha, c->a, strlen(c->a), fa);
+		assert_true(ha.values == 0 && ha.val == NULL);
+		impact_fnhashes_release(&ha);
+		impact_pyfacts_free(fa);
+		impact_pyfacts_free(fb);
+	}
+	impact_pyparser_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pairs),
+		cmocka_unit_test(test_values),
 	};
 	return cmocka_run_group_tests_name("fnhash", tests, NULL, NULL);
 }
