@@ -87,6 +87,7 @@ static void walker_init(walker *w, impact_precise *pr, const impact_project *p,
 	w->how = impact_xcalloc((size_t)n + 1, sizeof(char *));
 	w->seed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	w->hook_seed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	w->values_changed = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	w->any_hit = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 	w->seed_via = impact_xmalloc(((size_t)p->nfiles + 1) * sizeof(uint32_t));
 	memset(w->seed_via, 0xff, ((size_t)p->nfiles + 1) * sizeof(uint32_t));
@@ -256,6 +257,7 @@ static void explain_seeds(walker *w, impact_precise *pr)
 	pr->gave_up = w->gave_up || pr->facts_lost;
 	pr->seed = w->seed;
 	pr->hook_seed = w->hook_seed;
+	pr->values_changed = w->values_changed;
 	pr->nfiles = p->nfiles + 1;
 	pr->seed_why = impact_xcalloc((size_t)p->nfiles + 1, sizeof(char *));
 	pr->seed_hops = impact_xcalloc((size_t)p->nfiles + 1, sizeof(uint32_t));
@@ -276,6 +278,7 @@ static void explain_seeds(walker *w, impact_precise *pr)
 		}
 	w->seed = NULL;
 	w->hook_seed = NULL;
+	w->values_changed = NULL;
 }
 
 /* The answers for test modules: the shortest reference chain to each reached one. */
@@ -355,6 +358,7 @@ static void walker_release(walker *w)
 	impact_u32vec_release(&w->getattrs);
 	free(w->seed);
 	free(w->hook_seed);
+	free(w->values_changed);
 	free(w->any_hit);
 	free(w->seed_via);
 }
@@ -425,5 +429,6 @@ void impact_precise_free(impact_precise *pr)
 	free(pr->hops);
 	free(pr->seed);
 	free(pr->hook_seed);
+	free(pr->values_changed);
 	free(pr);
 }

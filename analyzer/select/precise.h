@@ -40,6 +40,11 @@ typedef struct impact_precise {
 	                         where no record looks reaches a change (the report header under
 	                         options impact's runs do not use, the terminal summary...):
 	                         records cannot speak for it */
+	bool *values_changed; /* per file id: a changed module whose import-time code changed
+	                         only in the values of data-only assignments (`__version__ =
+	                         "1.2"`), walked from their readers: no import-time change,
+	                         and records, which show no read of a global, cannot speak for
+	                         those readers */
 	bool *touched;        /* per file id: some symbol of it reaches a change */
 	char **seed_why;      /* per file id: why an unchanged module is a seed (owned), or NULL */
 	uint32_t *seed_origin;/* per file id: for such a seed, the changed module behind it */

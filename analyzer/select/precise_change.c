@@ -2,7 +2,9 @@
  * precise_change.c - one changed module, classified: import-time (its
  * module-level code, a signature, a decorator or a class body changed: a
  * module seed) or call-time (only function bodies: those functions become
- * the walk's first targets). Reads the old side by blob id, parses it
+ * the walk's first targets; or only the values of data-only assignments,
+ * precise_values.c: those names become targets, their readers found as
+ * callers are). Reads the old side by blob id, parses it
  * (through the cache, keeping what it parsed to store when the walk is
  * done), diffs the two sides and compares functions token by token so
  * that comments and layout change nothing. It decides where the walk
@@ -71,6 +73,24 @@ static void name_list(impact_buf *why, const impact_pyfacts *f, const impact_u32
 		impact_buf_printf(why, "%s%s", i ? ", " : "", sym(f, list->v[i])->name);
 	if (list->n > 5)
 		impact_buf_printf(why, " and %zu more", list->n - 5);
+}
+
+/* "call-time change of f, g", "value change of X", or both joined by "; ". */
+static void describe_change(impact_buf *why, const impact_pyfacts *f, const impact_u32vec *syms)
+{
+	impact_u32vec fns = { 0 }, vals = { 0 };
+	for (size_t i = 0; i < syms->n; i++)
+		impact_u32vec_push(sym(f, syms->v[i])->kind == IMPACT_SYMBOL_ASSIGN ? &vals : &fns, syms->v[i]);
+	if (fns.n) {
+		impact_buf_puts(why, "call-time change of ");
+		name_list(why, f, &fns);
+	}
+	if (vals.n) {
+		impact_buf_puts(why, fns.n ? "; value change of " : "value change of ");
+		name_list(why, f, &vals);
+	}
+	impact_u32vec_release(&fns);
+	impact_u32vec_release(&vals);
 }
 
 /*
@@ -173,7 +193,10 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 		impact_fnhashes_compute_tokens(&old_h, old_src.ptr ? old_src.ptr : "", old_src.size, of);
 		impact_fnhashes_compute_tokens(&new_h, new_src.ptr ? new_src.ptr : "", new_src.size, nf);
 		hashed = true;
-		if (import_time && old_h.module == new_h.module) {
+		/* Only data-only assignments' values: their readers, as callers of a function. */
+		w->values_changed[id] = import_time && old_h.module != new_h.module &&
+		                        precise_values_only(w, id, &new_syms, of, &old_h, nf, &new_h);
+		if (import_time && (old_h.module == new_h.module || w->values_changed[id])) {
 			import_time = false;
 			touched_one_liners(&new_syms, nf, &new_l);
 		}
@@ -208,10 +231,8 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 			drop_same_tokens(&new_syms, of, &old_h, nf, &new_h);
 		if (!new_syms.n && !w->seed[id])
 			impact_buf_puts(&why, "comments/layout only");
-		else {
-			impact_buf_puts(&why, "call-time change of ");
-			name_list(&why, nf, &new_syms);
-		}
+		else
+			describe_change(&why, nf, &new_syms);
 		for (size_t i = 0; i < new_syms.n; i++) {
 			uint32_t node = node_of(w, id, new_syms.v[i]);
 			const impact_symbol *s = sym(nf, new_syms.v[i]);
@@ -220,7 +241,7 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 			w->hit[node] = 1;
 			w->from[node] = NONE;
 			w->hop[node] = 0;
-			w->label[node] = "body changed";
+			w->label[node] = s->kind == IMPACT_SYMBOL_ASSIGN ? PRECISE_VALUE_CHANGED : "body changed";
 			w->any_hit[id] = true;
 			if (s->flags & IMPACT_SYMBOL_CACHED)
 				precise_note_cached(w, id, new_syms.v[i]);

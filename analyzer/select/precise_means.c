@@ -270,6 +270,14 @@ bool precise_getattr_means(walker *w, uint32_t y, const impact_symref *r, const 
 		}
 	}
 	/*
+	 * A module-level value that changed (precise_change.c: a value
+	 * change) is read from its module's object only, and no module
+	 * holding it lets that object go where impact cannot see (which the
+	 * change checked): an object of unknown type is never it.
+	 */
+	if (!dotted && w->label[t->node] && !strcmp(w->label[t->node], PRECISE_VALUE_CHANGED))
+		return false;
+	/*
 	 * An object of unknown type: as today, near a change: in the module
 	 * of the target or in one importing it (whose objects it can hold).
 	 */

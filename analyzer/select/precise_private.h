@@ -80,6 +80,9 @@ typedef struct index {
 
 /* ---- the walk's state -------------------------------------------------- */
 
+/* The label (walker.label) of a module-level data-only assignment whose value changed. */
+#define PRECISE_VALUE_CHANGED "value changed"
+
 typedef struct target {
 	uint32_t file;
 	const char *name;
@@ -108,6 +111,7 @@ typedef struct walker {
 	                                  mean a target (precise_walk.c), built on first use */
 	bool *seed;           /* per file: import-time changed (module seed) */
 	bool *hook_seed;      /* per file: a seed through a pytest hook (impact_precise.hook_seed) */
+	bool *values_changed; /* per file: impact_precise.values_changed */
 	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
 	bool *any_hit;        /* per file: some symbol of it was reached */
 	impact_strlist cached_keys; /* every such function reached: "path\nqual" */
@@ -317,6 +321,18 @@ void precise_files_with(walker *w, int kind, impact_u32vec *out);
 void precise_files_named(walker *w, int kind, const char *name, bool load, impact_u32vec *out);
 /* Does a file of the reach define a symbol whose last name part is `name` (from the stored index)? */
 bool precise_defined_in_reach(walker *w, const char *name);
+
+/* precise_values.c */
+struct impact_fnhashes;
+/*
+ * Are the values of file x's data-only assignments (its old and new
+ * facts, their token fingerprints) all that changed at import time, and
+ * read only where the walk can see? Then those symbols (of the new side)
+ * are appended to syms.
+ */
+bool precise_values_only(walker *w, uint32_t x, impact_u32vec *syms, const impact_pyfacts *of,
+                         const struct impact_fnhashes *oh, const impact_pyfacts *nf,
+                         const struct impact_fnhashes *nh);
 
 /* precise_bind.c */
 uint32_t precise_module_file(walker *w, uint32_t importer, const char *dotted, uint32_t level);

@@ -324,7 +324,43 @@ typedef struct apply_ctx {
 	int64_t rmax;
 	const impact_precise *precise;
 	const char *filter;
+	bool values;             /* some module's change is new values only (drop_value_changes) */
 } apply_ctx;
+
+/* Remove id from v (every occurrence). */
+static void u32vec_remove(impact_u32vec *v, uint32_t id)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i] != id)
+			v->v[keep++] = v->v[i];
+	v->n = keep;
+}
+
+/*
+ * A module whose import-time code changed only in the values of data-only
+ * assignments (impact_precise.values_changed) runs what it ran when
+ * imported: no import-time seed, and its "<module>" no changed function.
+ * Who reads the values no record shows (a read of a global is no call),
+ * so the static walk's readers stand (narrow_tests). True when there is one.
+ */
+static bool drop_value_changes(impact_recdelta *d, const impact_project *p, const impact_precise *pr)
+{
+	bool any = false;
+	for (uint32_t id = 0; pr && pr->values_changed && id < p->nfiles; id++) {
+		impact_buf k = IMPACT_BUF_INIT;
+		if (!pr->values_changed[id])
+			continue;
+		any = true;
+		u32vec_remove(&d->seeds, id);
+		u32vec_remove(&d->hard, id);
+		u32vec_remove(&d->soft, id);
+		impact_buf_printf(&k, "%s\n%s", p->files[id].path, IMPACT_FNHASH_MODULE);
+		json_object_del(d->funcs, k.ptr);
+		impact_buf_release(&k);
+	}
+	return any;
+}
 
 static void usable(const apply_ctx *c, record *r, uint32_t file, uint32_t scope)
 {
@@ -688,6 +724,10 @@ static void narrow_tests(const apply_ctx *c)
 				not_used(sel, at, r, "an import-time change reaches it");
 			continue;
 		}
+		if (c->values && at != SIZE_MAX) {
+			not_used(sel, at, r, "a module-level value changed, and records do not show who read it");
+			continue;
+		}
 		usable(c, r, file, IMPACT_STRPOOL_NONE);
 		v = impact_recmods_judge(c->mods, file, r->usable ? r->mset : 0, &mod, &imported);
 		if (v == IMPACT_RECMODS_KEEP) {
@@ -781,6 +821,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 		const impact_change *c = &changes->changes[i];
 		impact_recdelta_add(&d, p, parser, &ra, &rb, c->old_path, c->new_path);
 	}
+	ctx.values = drop_value_changes(&d, p, sel->precise);
 	marks = impact_reccache_func_tags(rec, d.funcs, &maxid);
 	{
 		/* Tests that may have reused a cached result the change makes stale. */
@@ -792,6 +833,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 		free(ids);
 	}
 	import_seeds(rec, &d, p, marks, maxid, changes);
+	(void)drop_value_changes(&d, p, sel->precise); /* not seeded for an unrecorded import either */
 	/*
 	 * A pytest hook that reaches a change: hooks run outside tests, some
 	 * only under options the recorded run did not use (the report header

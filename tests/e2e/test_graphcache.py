@@ -796,7 +796,8 @@ def test_warm_run_loads_only_the_facts_it_walks(repo):
     (almost) nothing, and the answer is --no-cache's."""
     n = 40
     make_base(repo, _wide_project(n))
-    repo.write("wide/core.py", "LEVEL = 2\n\n\ndef level():\n    return LEVEL\n")
+    # A call: import-time (a new literal would be a value change, walked from its readers).
+    repo.write("wide/core.py", "LEVEL = int('2')\n\n\ndef level():\n    return LEVEL\n")
     repo.commit("change core at import time")
     same_as_uncached(repo)
     out, _ = run_ok(repo, "--json", "HEAD~1..")  # the same tree again: its graph read back

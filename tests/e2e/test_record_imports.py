@@ -63,7 +63,9 @@ LAYOUT = {
         "    from pkg import registry  # noqa: F401\n\n\n"
         "def add(a, b):\n    return a + b\n\n\n"
         "def lookup(name):\n    from pkg import registry\n    return registry.TABLE[name]\n"),
-    "pkg/registry.py": "TABLE = {'one': 1}\n",
+    # Built by a call: a new argument is an import-time change (a new
+    # literal value would be a value change, walked from its readers).
+    "pkg/registry.py": "TABLE = dict(one=1)\n",
     "tests/test_a_plain.py": (
         "from pkg.core import add\n\n\n"
         "def test_add():\n    assert add(1, 2) == 3\n"),
@@ -81,7 +83,7 @@ def test_an_import_time_change_selects_only_the_tests_that_imported_the_module(r
     rrepo.write_many(LAYOUT)
     rrepo.commit("layout")
     record_all(rrepo)
-    change(rrepo, "pkg/registry.py", "'one': 1", "'one': 2")
+    change(rrepo, "pkg/registry.py", "one=1", "one=2")
     assert failing(rrepo) == IMPORTERS
     assert sorted(rrepo.listing("HEAD~1..")) == IMPORTERS
     # Without records every test the static walk reaches stays.
@@ -92,7 +94,7 @@ def test_a_module_imported_lazily_in_a_test_it_ran_keeps_it(rrepo):
     rrepo.write_many(LAYOUT)
     rrepo.commit("layout")
     record_all(rrepo)
-    change(rrepo, "pkg/registry.py", "TABLE = {'one': 1}", "TABLE = {'one': 1, 'two': 2}\n"
+    change(rrepo, "pkg/registry.py", "TABLE = dict(one=1)", "TABLE = dict(one=1, two=2)\n"
            "TABLE['one'] = 0")
     assert "tests/test_b_lazy.py" in failing(rrepo)
     text = explain(rrepo, "HEAD~1..")
@@ -105,7 +107,7 @@ def test_explain_and_json_say_why_a_test_was_dropped(rrepo):
     rrepo.write_many(LAYOUT)
     rrepo.commit("layout")
     record_all(rrepo)
-    change(rrepo, "pkg/registry.py", "'one': 1", "'one': 2")
+    change(rrepo, "pkg/registry.py", "one=1", "one=2")
     text = explain(rrepo, "HEAD~1..")
     assert re.search(r"^dropped: tests/test_a_plain.py \(recorded at [0-9a-f]{7}: never imported "
                      r"pkg/registry.py \(changed at import time\)\)$", text, re.M), text
@@ -130,7 +132,7 @@ def test_xdist_workers_module_sets_are_used(rrepo):
     known = db.execute("SELECT COUNT(*) FROM rec WHERE mset IS NOT NULL").fetchone()[0]
     db.close()
     assert known == 3
-    change(rrepo, "pkg/registry.py", "'one': 1", "'one': 2")
+    change(rrepo, "pkg/registry.py", "one=1", "one=2")
     assert sorted(rrepo.listing("HEAD~1..")) == failing(rrepo) == IMPORTERS
 
 
@@ -193,7 +195,7 @@ def test_an_old_store_is_dropped_quietly_and_selection_is_static(rrepo):
     db.execute("UPDATE meta SET v = 'impact-records-2' WHERE k = 'version'")
     db.commit()
     db.close()
-    change(rrepo, "pkg/registry.py", "'one': 1", "'one': 2")
+    change(rrepo, "pkg/registry.py", "one=1", "one=2")
     r = rrepo.impact("--list", "HEAD~1..")
     assert r.returncode == 0
     assert sorted(r.stdout.decode().split()) == ALL
@@ -212,7 +214,7 @@ def test_a_record_without_a_module_set_stays_static(rrepo):
     db.execute("UPDATE rec SET mset = NULL WHERE file = 'tests/test_a_plain.py'")
     db.commit()
     db.close()
-    change(rrepo, "pkg/registry.py", "'one': 1", "'one': 2")
+    change(rrepo, "pkg/registry.py", "one=1", "one=2")
     assert sorted(rrepo.listing("HEAD~1..")) == ALL
     text = explain(rrepo, "HEAD~1..")
     assert "never imported" not in text, text

@@ -1,0 +1,235 @@
+/*
+ * precise_values.c - value changes: a changed module whose import-time
+ * code differs only in the values of data-only assignments (`__version__
+ * = "1.2"`, `LIMIT = 10`, IMPACT_SYMBOL_LITERAL). Running it runs no other
+ * code than before, so only the code reading those names sees a change,
+ * and the walk finds it as it finds a function's callers. This file says
+ * when that holds: the names are not ones Python or pytest read by
+ * themselves, and no module holding them (the module, and those binding
+ * the names from it) lets its module object go where the walk cannot see
+ * a reader (a name or path in a string, a computed import, sys.modules, the
+ * object used as a value), in code that runs in tests. Otherwise the
+ * change stays import-time (precise_change.c decides).
+ */
+#include "precise_private.h"
+
+#include "fnhash.h"
+
+/*
+ * Names Python or pytest read from a module by themselves (star imports,
+ * the import system, collection): a new value of one is more than its
+ * readers' business. Other dunders are metadata (`__version__`).
+ */
+static bool read_by_machinery(const char *name)
+{
+	static const char *const names[] = {
+		"__all__", "__path__", "__spec__", "__loader__", "__package__", "__name__", "__file__",
+		"__builtins__", "__doc__", "__annotations__", "__class__", "__dict__", "__cached__",
+		"__getattr__", "__dir__", "__test__", "__tracebackhide__", "collect_ignore",
+		"collect_ignore_glob",
+	};
+	if (!strncmp(name, "pytest", 6))
+		return true;
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/* Does a file of the reach read `sys.modules` (which hands out any module object)? */
+static bool reads_sys_modules(walker *w)
+{
+	impact_u32vec files = { 0 };
+	bool found = false;
+	precise_files_named(w, IMPACT_RN_REF, "modules", true, &files);
+	for (size_t j = 0; j < files.n && !found; j++) {
+		const impact_pyfacts *f = facts_of(w, files.v[j]);
+		for (size_t i = 0; f && i < nrefs(f) && !found; i++)
+			found = !strncmp(ref(f, i)->text, "sys.modules", 11) &&
+			        (ref(f, i)->text[11] == '.' || !ref(f, i)->text[11]);
+	}
+	impact_u32vec_release(&files);
+	return found;
+}
+
+/*
+ * Can file y's code run in a test process: a test module, a conftest, a
+ * doctest module, or a module one of them imports (through any chain)?
+ * The "any module" node counts as one that can.
+ */
+static bool runs_in_tests(walker *w, uint32_t y)
+{
+	const uint32_t mark = IMPACT_PF_TEST | IMPACT_PF_CONFTEST | IMPACT_PF_DOCTEST;
+	impact_reach r;
+	bool found = false;
+	if (y >= w->p->nfiles || (w->p->files[y].flags & mark))
+		return true;
+	impact_graph_dependents(&r, w->p->graph, &y, 1, 0);
+	for (uint32_t k = 0; k < w->p->nfiles && !found; k++)
+		found = r.dist[k] != UINT32_MAX && (w->p->files[k].flags & mark);
+	impact_reach_release(&r);
+	return found;
+}
+
+/*
+ * Can code impact does not see read module x's names? When its module
+ * object may reach it, in code that runs in tests (runs_in_tests): x
+ * loaded by a name or path in a string (a framework's settings module,
+ * `from_pyfile("config.py")`), by an import of a computed or literal
+ * name, as a plugin or through a fallback root; or its object used as a
+ * value by a module importing it (`config.from_object(settings)`,
+ * `mods = [cfg]`), not only read from (`cfg.LIMIT`).
+ */
+static bool module_escapes(walker *w, uint32_t x)
+{
+	const impact_graph *g = w->p->graph;
+	impact_u32vec in = { 0 };
+	bool esc = false;
+	impact_graph_in_nodes(g, x, &in);
+	for (size_t i = 0; i < in.n && !esc; i++) {
+		uint32_t y = in.v[i];
+		size_t n;
+		const impact_edge *e = impact_graph_out(g, y, &n);
+		bool by_name = false, as_value = false;
+		for (size_t k = 0; k < n; k++)
+			if (e[k].to == x)
+				by_name = by_name || (e[k].kind != IMPACT_EDGE_IMPORT && e[k].kind != IMPACT_EDGE_LAZY &&
+				                      e[k].kind != IMPACT_EDGE_CONDITIONAL &&
+				                      e[k].kind != IMPACT_EDGE_TYPE_CHECKING &&
+				                      e[k].kind != IMPACT_EDGE_PACKAGE);
+		if (!by_name && y < w->p->nfiles && in_bound(w, y)) {
+			const impact_pyfacts *f = facts_of(w, y);
+			for (size_t r = 0; f && r < nrefs(f) && !as_value; r++) {
+				const impact_symref *sr = ref(f, r);
+				binding b = { 0 };
+				if (sr->kind != IMPACT_SYMREF_NAME && sr->kind != IMPACT_SYMREF_CHAIN &&
+				    sr->kind != IMPACT_SYMREF_READ)
+					continue;
+				as_value = precise_resolve_text(w, y, sr->text, &b) && b.file == x && !b.name[0];
+			}
+		}
+		esc = (by_name || as_value) && runs_in_tests(w, y);
+	}
+	impact_u32vec_release(&in);
+	return esc;
+}
+
+/*
+ * Module y holds a changed value under `name`: noted once per pair. False
+ * past 4,096 holders (then impact does not follow them: import-time).
+ */
+static bool add_holder(impact_u32vec *holders, impact_strlist *names, uint32_t y, const char *name)
+{
+	for (size_t i = 0; i < holders->n; i++)
+		if (holders->v[i] == y && !strcmp(names->items[i], name))
+			return true;
+	if (holders->n >= 4096)
+		return false;
+	impact_u32vec_push(holders, y);
+	impact_strlist_push(names, name);
+	return true;
+}
+
+/*
+ * Are the new values of `vals` (symbols of file x's new facts) read only
+ * where the walk can see? Not when a module that runs in tests imports
+ * anything, or one of the reach reads sys.modules, or when x or a module
+ * binding one of the names from it (`from x import NAME`, a star import,
+ * again from those) lets its module object go where impact cannot follow
+ * it (module_escapes).
+ */
+static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const impact_u32vec *vals)
+{
+	impact_u32vec in = { 0 }, holders = { 0 }, files = { 0 };
+	impact_strlist names = { 0 };
+	uint8_t *seen;
+	bool ok;
+	impact_graph_in_nodes(w->p->graph, w->p->nfiles, &in);
+	ok = !reads_sys_modules(w);
+	for (size_t i = 0; i < in.n && ok; i++)
+		ok = !runs_in_tests(w, in.v[i]);
+	impact_u32vec_release(&in);
+	if (!ok)
+		return false;
+	seen = impact_xcalloc((size_t)w->p->nfiles + 1, 1);
+	for (size_t i = 0; i < vals->n; i++)
+		(void)add_holder(&holders, &names, x, sym(nf, vals->v[i])->name);
+	precise_need_stars(w);
+	for (size_t h = 0; h < holders.n && ok; h++) {
+		uint32_t y = holders.v[h];
+		const char *name = names.items[h];
+		if (!seen[y]) {
+			seen[y] = 1;
+			ok = !module_escapes(w, y);
+		}
+		if (name[0] != '_')
+			for (uint32_t k = w->star_at[y]; k < w->star_at[y + 1] && ok; k++)
+				ok = add_holder(&holders, &names, w->star_by[k], name);
+		precise_files_named(w, IMPACT_RN_BIND, name, true, &files);
+		for (size_t j = 0; j < files.n; j++) {
+			const impact_pyfacts *f = facts_of(w, files.v[j]);
+			for (size_t i = 0; f && i < f->nimports; i++) {
+				const impact_import *imp = &f->imports[i];
+				if (imp->kind != IMPACT_IMPORT_FROM || !imp->name || strcmp(imp->name, name) ||
+				    (imp->flags & IMPACT_IMPORT_TYPE_CHECKING) ||
+				    precise_module_file(w, files.v[j], imp->module, imp->level) != y)
+					continue;
+				ok = ok && add_holder(&holders, &names, files.v[j], imp->asname ? imp->asname : imp->name);
+			}
+		}
+	}
+	free(seen);
+	impact_u32vec_release(&holders);
+	impact_u32vec_release(&files);
+	impact_strlist_release(&names);
+	return ok;
+}
+
+/*
+ * Of a module whose import-time fingerprint changed, are its data-only
+ * assignments' values (IMPACT_SYMBOL_LITERAL: `__version__ = "1.2"`,
+ * `LIMIT = 10`) all that changed outside function bodies, no name added,
+ * removed or read by Python itself? Then they are appended to `syms` (of
+ * the new side): running the module runs no other code than before, so
+ * only the code reading those names sees a change, which the walk finds
+ * as it finds a function's callers.
+ */
+bool precise_values_only(walker *w, uint32_t x, impact_u32vec *syms, const impact_pyfacts *of,
+                         const impact_fnhashes *oh, const impact_pyfacts *nf, const impact_fnhashes *nh)
+{
+	impact_u32vec vals = { 0 };
+	bool ok;
+	if (!oh->values || oh->values != nh->values || !nh->val || !oh->val)
+		return false;
+	for (size_t k = 0; k < nsyms(nf); k++)
+		if (nh->val[k])
+			impact_u32vec_push(&vals, (uint32_t)k);
+	/* Those whose value's tokens are the same on both sides (the same occurrence of the name). */
+	{
+		size_t keep = 0;
+		for (size_t i = 0; i < vals.n; i++) {
+			uint32_t k = vals.v[i], nth = 0, seen = 0;
+			const char *name = sym(nf, k)->name;
+			bool same = false;
+			for (uint32_t j = 0; j < k; j++)
+				nth += !strcmp(sym(nf, j)->name, name);
+			for (size_t j = 0; j < nsyms(of); j++) {
+				if (strcmp(sym(of, (uint32_t)j)->name, name) || seen++ != nth)
+					continue;
+				same = oh->val[j] && oh->val[j] == nh->val[k];
+				break;
+			}
+			if (!same)
+				vals.v[keep++] = k;
+		}
+		vals.n = keep;
+	}
+	ok = vals.n > 0;
+	for (size_t i = 0; i < vals.n && ok; i++)
+		ok = !read_by_machinery(sym(nf, vals.v[i])->name);
+	ok = ok && values_seen(w, x, nf, &vals);
+	for (size_t i = 0; i < vals.n && ok; i++)
+		impact_u32vec_push(syms, vals.v[i]);
+	impact_u32vec_release(&vals);
+	return ok;
+}

@@ -1,0 +1,222 @@
+"""Value changes: a top-level `NAME = <data>` (`__version__ = "1.2"`,
+`MAX = 3`) whose value is all that changed outside function bodies.
+
+Running such a module runs no other code than before, so only the code
+reading those names sees a change: the precise walk looks for their
+readers as it looks for a function's callers, and a release commit no
+longer selects every test importing the package. Where the module's
+object goes where impact cannot follow it (used as a value, loaded by a
+name or a path in a string, by a computed import, or any module reads
+sys.modules), code impact does not see may read the names, and the change
+stays import-time. Each case changes one value, runs the suite with
+pytest to learn which test files really fail, and compares impact's
+selection, static and from records.
+"""
+import pytest
+
+from breaking import failing_files
+
+BASE = {
+    "pkg/__init__.py": "__version__ = '1.0'\n",
+    "pkg/cli.py": (
+        "from pkg import __version__\n\n\n"
+        "def version_text():\n"
+        "    return 'pkg ' + __version__\n"
+    ),
+    "pkg/core.py": "def add(a, b):\n    return a + b\n",
+    "pkg/limits.py": (
+        "MAX = 3\n"
+        "NAMES = ('a',\n"
+        "         'b')\n"
+        "TABLE = {'x': 1}\n"
+        "__all__ = ['MAX', 'NAMES', 'TABLE', 'lookup']\n\n\n"
+        "def lookup(name):\n"
+        "    return globals()[name]\n"
+    ),
+    "pkg/derived.py": (
+        "from pkg.limits import MAX\n\n"
+        "DOUBLE = MAX * 2\n\n\n"
+        "def double():\n"
+        "    return DOUBLE\n"
+    ),
+    "pkg/names.py": (
+        "import pkg.limits\n\n\n"
+        "def first_name():\n"
+        "    return pkg.limits.NAMES[0]\n"
+    ),
+    "pkg/star.py": (
+        "from pkg.limits import *\n\n\n"
+        "def table_x():\n"
+        "    return TABLE['x']\n"
+    ),
+    "tests/test_cli.py": (
+        "from pkg.cli import version_text\n\n\n"
+        "def test_version_text():\n"
+        "    assert version_text() == 'pkg 1.0'\n"
+    ),
+    "tests/test_meta.py": "import pkg\n\n\ndef test_version():\n    assert pkg.__version__ == '1.0'\n",
+    "tests/test_core.py": (
+        "import pkg\n"
+        "from pkg.core import add\n\n\n"
+        "def test_add():\n"
+        "    assert add(1, 2) == 3\n"
+    ),
+    "tests/test_derived.py": "from pkg.derived import double\n\n\ndef test_double():\n    assert double() == 6\n",
+    "tests/test_names.py": "from pkg.names import first_name\n\n\ndef test_first():\n    assert first_name() == 'a'\n",
+    "tests/test_star.py": "from pkg.star import table_x\n\n\ndef test_x():\n    assert table_x() == 1\n",
+    "tests/test_lookup.py": (
+        "from pkg.limits import lookup\n\n\n"
+        "def test_lookup():\n"
+        "    assert lookup('MAX') == 3\n"
+    ),
+}
+
+TESTS = sorted(p for p in BASE if p.startswith("tests/"))
+# Every test file that imports pkg.limits, directly or not (the import-time answer).
+LIMITS_IMPORTERS = ["tests/test_derived.py", "tests/test_lookup.py", "tests/test_names.py",
+                    "tests/test_star.py"]
+
+CASES = [
+    # name, file, old text, new text, expected selection (static and recorded)
+    ("version_bump", "pkg/__init__.py", "'1.0'", "'2.0'", ["tests/test_cli.py", "tests/test_meta.py"]),
+    # derived.py reads MAX at import: its importers run the change.
+    ("read_at_import_by_another_module", "pkg/limits.py", "MAX = 3", "MAX = 4",
+     ["tests/test_derived.py", "tests/test_lookup.py"]),
+    # lookup() reads globals()[name]: any name of its module, so it stays selected.
+    ("read_through_a_module_chain", "pkg/limits.py", "('a',", "('z',",
+     ["tests/test_lookup.py", "tests/test_names.py"]),
+    ("read_through_a_star_import", "pkg/limits.py", "{'x': 1}", "{'x': 2}",
+     ["tests/test_lookup.py", "tests/test_star.py"]),
+    # __all__ is read by Python itself (star imports): import-time.
+    ("safe_all_is_import_time", "pkg/limits.py", "'TABLE', 'lookup'", "'lookup'", LIMITS_IMPORTERS),
+    # A value computed by a call runs code at import.
+    ("safe_computed_value_is_import_time", "pkg/limits.py", "MAX = 3", "MAX = int('4')", LIMITS_IMPORTERS),
+]
+
+
+@pytest.fixture
+def proj(rrepo):
+    rrepo.write_many(BASE)
+    rrepo.commit("base")
+    assert failing_files(rrepo) == []
+    return rrepo
+
+
+def _change(repo, path, old, new):
+    src = (repo.path / path).read_text()
+    assert src.count(old) == 1, old
+    repo.write(path, src.replace(old, new))
+    repo.commit("change")
+    failing = failing_files(repo)
+    assert failing, "the change must break something"
+    return failing
+
+
+@pytest.mark.parametrize("name, path, old, new, expected", CASES, ids=[c[0] for c in CASES])
+def test_static_selection(proj, name, path, old, new, expected):
+    failing = _change(proj, path, old, new)
+    selected = proj.listing("--no-records", "HEAD~1..")
+    assert not sorted(set(failing) - set(selected)), (failing, selected)
+    assert sorted(selected) == expected, proj.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+
+
+@pytest.mark.parametrize("name, path, old, new, expected", CASES, ids=[c[0] for c in CASES])
+def test_recorded_selection(proj, name, path, old, new, expected):
+    r = proj.impact("--all", "-q")
+    assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    failing = _change(proj, path, old, new)
+    selected = proj.listing("HEAD~1..")
+    assert not sorted(set(failing) - set(selected)), (failing, selected)
+    assert sorted(selected) == expected, proj.impact("--explain", "HEAD~1..").stdout.decode()
+
+
+def test_explain_names_the_value(proj):
+    _change(proj, "pkg/__init__.py", "'1.0'", "'2.0'")
+    out = proj.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    assert "pkg/__init__.py: value change of __version__" in out, out
+    assert "pkg/__init__.py:__version__ (value changed)" in out, out
+
+
+# Shapes where the module's object, or its file, goes where impact cannot
+# follow it: a new value stays an import-time change of the module.
+ESCAPES = {
+    # inspect.getmembers gets the module object: code outside the repository reads it.
+    "used_as_a_value": {
+        "pkg/app.py": (
+            "import inspect\n"
+            "from pkg import settings\n\n"
+            "CONFIG = dict(inspect.getmembers(settings))\n\n\n"
+            "def debug():\n"
+            "    return CONFIG['DEBUG']\n"
+        ),
+    },
+    # Loaded by its dotted name in a string, then read by name.
+    "loaded_by_name": {
+        "pkg/app.py": (
+            "import importlib\n\n\n"
+            "def debug():\n"
+            "    mod = importlib.import_module('pkg.settings')\n"
+            "    return vars(mod)['DEBUG']\n"
+        ),
+    },
+    # Its file run as code by path (a settings file read with runpy, like
+    # Flask's from_pyfile).
+    "run_by_path": {
+        "pkg/app.py": (
+            "import os\n"
+            "import runpy\n\n"
+            "HERE = os.path.dirname(os.path.abspath(__file__))\n\n\n"
+            "def debug():\n"
+            "    return runpy.run_path(os.path.join(HERE, 'settings.py'))['DEBUG']\n"
+        ),
+    },
+    # Any module object from sys.modules.
+    "sys_modules": {
+        "pkg/app.py": (
+            "import sys\n"
+            "import pkg.settings\n\n\n"
+            "def debug(name='pkg.settings'):\n"
+            "    return getattr(sys.modules[name], 'DE' + 'BUG')\n"
+        ),
+    },
+}
+
+
+@pytest.mark.parametrize("shape", sorted(ESCAPES))
+def test_a_module_object_impact_cannot_follow_keeps_the_change_import_time(rrepo, shape):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/settings.py": "DEBUG = False\n",
+        "pkg/other.py": "def one():\n    return 1\n",
+        "tests/test_app.py": "from pkg.app import debug\n\n\ndef test_debug():\n    assert debug() is False\n",
+        "tests/test_other.py": "from pkg.other import one\n\n\ndef test_one():\n    assert one() == 1\n",
+    }
+    files.update(ESCAPES[shape])
+    rrepo.write_many(files)
+    rrepo.commit("base")
+    assert failing_files(rrepo) == []
+    failing = _change(rrepo, "pkg/settings.py", "DEBUG = False", "DEBUG = True")
+    assert failing == ["tests/test_app.py"]
+    selected = rrepo.listing("--no-records", "HEAD~1..")
+    assert "tests/test_app.py" in selected, rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    out = rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    assert "value change" not in out, out
+
+
+def test_star_imports_in_a_cycle(rrepo):
+    """Modules star-importing each other hold the value in turn: followed
+    once each, and the reader found."""
+    rrepo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/a.py": "X = 1\nfrom pkg.b import *  # noqa\n",
+        "pkg/b.py": "from pkg.a import *  # noqa\n\n\ndef get():\n    return X\n",
+        "pkg/other.py": "def one():\n    return 1\n",
+        "tests/test_b.py": "from pkg.b import get\n\n\ndef test_get():\n    assert get() == 1\n",
+        "tests/test_other.py": "from pkg.other import one\n\n\ndef test_one():\n    assert one() == 1\n",
+    })
+    rrepo.commit("base")
+    assert failing_files(rrepo) == []
+    failing = _change(rrepo, "pkg/a.py", "X = 1", "X = 2")
+    assert failing == ["tests/test_b.py"]
+    assert rrepo.listing("--no-records", "HEAD~1..") == ["tests/test_b.py"], \
+        rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
