@@ -211,6 +211,14 @@ static size_t header_cut(const char *src, const size_t *starts, size_t nlines, u
 	return SIZE_MAX;
 }
 
+/* A lexer at the start of a fingerprint. */
+static void lexer_start(lexer *lx, bool tokens)
+{
+	memset(lx, 0, sizeof(*lx));
+	lx->h = FNV_OFFSET;
+	lx->tokens = tokens;
+}
+
 /* A lexer's state at a line that is not fed on: nothing open leaks past it. */
 static void settle(lexer *lx)
 {
@@ -237,9 +245,7 @@ static void value_lines(impact_fnhashes *out, const char *src, const size_t *sta
 		    s->end_line < s->start_line || s->end_line > nlines ||
 		    memchr(src + starts[s->start_line - 1], ';', starts[s->end_line] - starts[s->start_line - 1]))
 			continue;
-		memset(&lx, 0, sizeof(lx));
-		lx.h = FNV_OFFSET;
-		lx.tokens = true;
+		lexer_start(&lx, true);
 		feed_lines(&lx, src, starts, nlines, s->start_line, s->end_line);
 		out->val[i] = lx.h ? lx.h : 1;
 		if (!*value_of) {
@@ -270,9 +276,7 @@ static void compute(impact_fnhashes *out, const char *src, size_t len,
 		const impact_symbol *s = &facts->symbols[i];
 		if (!is_function(s))
 			continue;
-		memset(&lx, 0, sizeof(lx));
-		lx.h = FNV_OFFSET;
-		lx.tokens = tokens;
+		lexer_start(&lx, tokens);
 		feed_lines(&lx, src, starts, nlines, s->start_line, s->end_line);
 		out->fn[i] = lx.h ? lx.h : 1;
 		if (!s->body_start_line || s->body_start_line > nlines)
@@ -298,9 +302,7 @@ static void compute(impact_fnhashes *out, const char *src, size_t len,
 	if (tokens)
 		value_lines(out, src, starts, nlines, facts, &value_of);
 	/* Module code: every line outside function bodies, as runs of lines. */
-	memset(&lx, 0, sizeof(lx));
-	lx.h = FNV_OFFSET;
-	lx.tokens = tokens;
+	lexer_start(&lx, tokens);
 	vlx = lx;
 	for (uint32_t l = 1; l <= nlines; l++) {
 		if (in_body[l]) {

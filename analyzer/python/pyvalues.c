@@ -69,15 +69,29 @@ static TSNode kids_next(kids *k)
 	return k->at ? ts_tree_cursor_current_node(&k->c) : (TSNode){ 0 };
 }
 
-/* Every named child of n (through k) is a pure value. */
-static bool kids_pure(walker *w, TSNode n, unsigned depth)
+/* Does `ok` hold for every named child of n (through k)? */
+static bool kids_all(walker *w, TSNode n, unsigned depth, bool (*ok)(walker *, TSNode, unsigned))
 {
 	kids k;
-	bool ok = true;
-	for (TSNode ch = kids_first(&k, n); ok && k.at; ch = kids_next(&k))
-		ok = pyv_pure_value(w, ch, depth);
+	bool all = true;
+	for (TSNode ch = kids_first(&k, n); all && k.at; ch = kids_next(&k))
+		all = ok(w, ch, depth);
 	ts_tree_cursor_delete(&k.c);
-	return ok;
+	return all;
+}
+
+/* A node of data: a name, a literal, a container, its parts (no attribute). */
+static bool data_kind(const char *type)
+{
+	static const char *const kinds[] = {
+		"identifier", "list", "tuple", "set", "dictionary", "pair", "string", "concatenated_string",
+		"string_start", "string_content", "string_end", "escape_sequence", "integer", "float",
+		"true", "false", "none", "parenthesized_expression", "expression_list", "comment",
+	};
+	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(kinds); i++)
+		if (!strcmp(type, kinds[i]))
+			return true;
+	return false;
 }
 
 /* `-1`, `+2.5`: a sign on a number literal, which runs no code. */
@@ -85,17 +99,6 @@ static bool negative_number(walker *w, TSNode n)
 {
 	TSNode a = ts_node_child_by_field_id(n, w->p->f_argument);
 	return !ts_node_is_null(a) && (!strcmp(ts_node_type(a), "integer") || !strcmp(ts_node_type(a), "float"));
-}
-
-/* Every named child of n (through k) is data only (pyv_literal_value). */
-static bool kids_pure_literal(walker *w, TSNode n, unsigned depth)
-{
-	kids k;
-	bool ok = true;
-	for (TSNode ch = kids_first(&k, n); ok && k.at; ch = kids_next(&k))
-		ok = pyv_literal_value(w, ch, depth);
-	ts_tree_cursor_delete(&k.c);
-	return ok;
 }
 
 /*
@@ -106,19 +109,12 @@ static bool kids_pure_literal(walker *w, TSNode n, unsigned depth)
  */
 bool pyv_pure_value(walker *w, TSNode n, unsigned depth)
 {
-	static const char *const ok[] = {
-		"identifier", "attribute", "list", "tuple", "set", "dictionary", "pair", "string",
-		"concatenated_string", "string_start", "string_content", "string_end", "escape_sequence",
-		"integer", "float", "true", "false", "none", "parenthesized_expression",
-		"expression_list", "comment",
-	};
 	const char *type;
-	bool known = false;
+	bool known;
 	if (ts_node_is_null(n) || depth > 32)
 		return false;
 	type = ts_node_type(n);
-	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(ok) && !known; i++)
-		known = !strcmp(type, ok[i]);
+	known = data_kind(type) || !strcmp(type, "attribute");
 	if (!known && (!strcmp(type, "call") || !strcmp(type, "subscript")) && typing_form(w, n)) {
 		/* the callee or the generic itself is a name: only what it is given matters */
 		TSNode a = ts_node_child_by_field_id(n, !strcmp(type, "call") ? w->p->f_arguments : w->p->f_value);
@@ -140,7 +136,7 @@ bool pyv_pure_value(walker *w, TSNode n, unsigned depth)
 		return pyv_pure_value(w, ts_node_child_by_field_id(n, w->p->f_value), depth + 1);
 	if (kind_of(w, n) == K_ATTRIBUTE)
 		return pysw_object_text(w, n); /* a chain of names only */
-	return kids_pure(w, n, depth + 1);
+	return kids_all(w, n, depth + 1, pyv_pure_value);
 }
 
 /*
@@ -151,21 +147,13 @@ bool pyv_pure_value(walker *w, TSNode n, unsigned depth)
  */
 bool pyv_literal_value(walker *w, TSNode n, unsigned depth)
 {
-	static const char *const ok[] = {
-		"identifier", "list", "tuple", "set", "dictionary", "pair", "string", "concatenated_string",
-		"string_start", "string_content", "string_end", "escape_sequence", "integer", "float",
-		"true", "false", "none", "parenthesized_expression", "expression_list", "comment",
-	};
 	const char *type;
-	bool known = false;
 	if (ts_node_is_null(n) || depth > 32)
 		return false;
 	type = ts_node_type(n);
-	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(ok) && !known; i++)
-		known = !strcmp(type, ok[i]);
-	if (!known && !strcmp(type, "unary_operator"))
+	if (!strcmp(type, "unary_operator"))
 		return negative_number(w, n);
-	return known && kids_pure_literal(w, n, depth + 1);
+	return data_kind(type) && kids_all(w, n, depth + 1, pyv_literal_value);
 }
 
 /*

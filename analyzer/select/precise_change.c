@@ -94,13 +94,14 @@ static void describe_change(impact_buf *why, const impact_pyfacts *f, const impa
 }
 
 /*
- * Drop from `syms` (symbols of the new side) the functions whose tokens
- * equal those of the old side's function of the same name (the same
- * occurrence of it: a property's getter and setter share a name).
+ * Drop from `syms` (symbols of the new side) those whose fingerprint
+ * (`nh`, per symbol of nf; `oh` per symbol of of, both n = the facts'
+ * symbol counts; 0: none) equals that of the old side's symbol of the
+ * same name (the same occurrence of it: a property's getter and setter
+ * share a name).
  */
-static void drop_same_tokens(impact_u32vec *syms, const impact_pyfacts *of,
-                             const impact_fnhashes *oh, const impact_pyfacts *nf,
-                             const impact_fnhashes *nh)
+void precise_drop_same(impact_u32vec *syms, const impact_pyfacts *of, const uint64_t *oh, size_t on,
+                       const impact_pyfacts *nf, const uint64_t *nh, size_t nn)
 {
 	size_t keep = 0;
 	for (size_t i = 0; i < syms->n; i++) {
@@ -112,7 +113,7 @@ static void drop_same_tokens(impact_u32vec *syms, const impact_pyfacts *of,
 		for (size_t j = 0; j < nsyms(of); j++) {
 			if (strcmp(sym(of, (uint32_t)j)->name, name) || seen++ != nth)
 				continue;
-			same = j < oh->n && k < nh->n && oh->fn[j] && oh->fn[j] == nh->fn[k];
+			same = j < on && k < nn && oh[j] && oh[j] == nh[k];
 			break;
 		}
 		if (!same)
@@ -228,7 +229,7 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 				precise_make_seed(w, id, NONE);
 		}
 		if (hashed)
-			drop_same_tokens(&new_syms, of, &old_h, nf, &new_h);
+			precise_drop_same(&new_syms, of, old_h.fn, old_h.n, nf, new_h.fn, new_h.n);
 		if (!new_syms.n && !w->seed[id])
 			impact_buf_puts(&why, "comments/layout only");
 		else

@@ -322,6 +322,10 @@ void precise_files_named(walker *w, int kind, const char *name, bool load, impac
 /* Does a file of the reach define a symbol whose last name part is `name` (from the stored index)? */
 bool precise_defined_in_reach(walker *w, const char *name);
 
+/* precise_change.c */
+void precise_drop_same(impact_u32vec *syms, const impact_pyfacts *of, const uint64_t *oh, size_t on,
+                       const impact_pyfacts *nf, const uint64_t *nh, size_t nn);
+
 /* precise_values.c */
 struct impact_fnhashes;
 /*

@@ -204,26 +204,8 @@ bool precise_values_only(walker *w, uint32_t x, impact_u32vec *syms, const impac
 	for (size_t k = 0; k < nsyms(nf); k++)
 		if (nh->val[k])
 			impact_u32vec_push(&vals, (uint32_t)k);
-	/* Those whose value's tokens are the same on both sides (the same occurrence of the name). */
-	{
-		size_t keep = 0;
-		for (size_t i = 0; i < vals.n; i++) {
-			uint32_t k = vals.v[i], nth = 0, seen = 0;
-			const char *name = sym(nf, k)->name;
-			bool same = false;
-			for (uint32_t j = 0; j < k; j++)
-				nth += !strcmp(sym(nf, j)->name, name);
-			for (size_t j = 0; j < nsyms(of); j++) {
-				if (strcmp(sym(of, (uint32_t)j)->name, name) || seen++ != nth)
-					continue;
-				same = oh->val[j] && oh->val[j] == nh->val[k];
-				break;
-			}
-			if (!same)
-				vals.v[keep++] = k;
-		}
-		vals.n = keep;
-	}
+	/* Less those whose value's tokens are the same on both sides. */
+	precise_drop_same(&vals, of, oh->val, oh->n, nf, nh->val, nh->n);
 	ok = vals.n > 0;
 	for (size_t i = 0; i < vals.n && ok; i++)
 		ok = !read_by_machinery(sym(nf, vals.v[i])->name);
