@@ -14,6 +14,9 @@
 #include "precise_private.h"
 
 #include "fnhash.h"
+#include "path.h"
+
+#include <stdio.h>
 
 /*
  * Names Python or pytest read from a module by themselves (star imports,
@@ -71,6 +74,38 @@ static bool runs_in_tests(walker *w, uint32_t y)
 	return found;
 }
 
+/* Does file y use module x's object as a value (`f(cfg)`, `mods = [pkg.cfg]`), not only read from it? */
+static bool uses_as_value(walker *w, uint32_t y, uint32_t x)
+{
+	const impact_pyfacts *f = y < w->p->nfiles && in_bound(w, y) ? facts_of(w, y) : NULL;
+	for (size_t r = 0; f && r < nrefs(f); r++) {
+		const impact_symref *sr = ref(f, r);
+		binding b = { 0 };
+		if ((sr->kind == IMPACT_SYMREF_NAME || sr->kind == IMPACT_SYMREF_CHAIN ||
+		     sr->kind == IMPACT_SYMREF_READ) &&
+		    precise_resolve_text(w, y, sr->text, &b) && b.file == x && !b.name[0])
+			return true;
+	}
+	return false;
+}
+
+/* The last part of the dotted name of the module at `path` ("pkg/sub.py": sub; "pkg/__init__.py": pkg). */
+static void module_last_name(const char *path, char *out, size_t size)
+{
+	const char *base = impact_path_base(path), *start = base, *end;
+	if (!strcmp(base, "__init__.py")) {
+		end = base > path ? base - 1 : base;
+		start = end;
+		while (start > path && start[-1] != '/')
+			start--;
+	} else {
+		end = base + strlen(base);
+		if (end - base > 3 && !strcmp(end - 3, ".py"))
+			end -= 3;
+	}
+	snprintf(out, size, "%.*s", (int)(end - start), start);
+}
+
 /*
  * Can code impact does not see read module x's names? When its module
  * object may reach it, in code that runs in tests (runs_in_tests): x
@@ -83,34 +118,32 @@ static bool runs_in_tests(walker *w, uint32_t y)
 static bool module_escapes(walker *w, uint32_t x)
 {
 	const impact_graph *g = w->p->graph;
-	impact_u32vec in = { 0 };
+	impact_u32vec in = { 0 }, named = { 0 };
 	bool esc = false;
 	impact_graph_in_nodes(g, x, &in);
 	for (size_t i = 0; i < in.n && !esc; i++) {
 		uint32_t y = in.v[i];
 		size_t n;
 		const impact_edge *e = impact_graph_out(g, y, &n);
-		bool by_name = false, as_value = false;
+		bool by_name = false;
 		for (size_t k = 0; k < n; k++)
 			if (e[k].to == x)
 				by_name = by_name || (e[k].kind != IMPACT_EDGE_IMPORT && e[k].kind != IMPACT_EDGE_LAZY &&
 				                      e[k].kind != IMPACT_EDGE_CONDITIONAL &&
 				                      e[k].kind != IMPACT_EDGE_TYPE_CHECKING &&
 				                      e[k].kind != IMPACT_EDGE_PACKAGE);
-		if (!by_name && y < w->p->nfiles && in_bound(w, y)) {
-			const impact_pyfacts *f = facts_of(w, y);
-			for (size_t r = 0; f && r < nrefs(f) && !as_value; r++) {
-				const impact_symref *sr = ref(f, r);
-				binding b = { 0 };
-				if (sr->kind != IMPACT_SYMREF_NAME && sr->kind != IMPACT_SYMREF_CHAIN &&
-				    sr->kind != IMPACT_SYMREF_READ)
-					continue;
-				as_value = precise_resolve_text(w, y, sr->text, &b) && b.file == x && !b.name[0];
-			}
-		}
-		esc = (by_name || as_value) && runs_in_tests(w, y);
+		esc = (by_name || uses_as_value(w, y, x)) && runs_in_tests(w, y);
+	}
+	/* `import pkg` then `f(pkg.sub)`: a chain through its package, no edge to x. */
+	if (!esc) {
+		char last[256];
+		module_last_name(w->p->files[x].path, last, sizeof(last));
+		precise_files_named(w, IMPACT_RN_REF, last, true, &named);
+		for (size_t j = 0; j < named.n && !esc; j++)
+			esc = uses_as_value(w, named.v[j], x) && runs_in_tests(w, named.v[j]);
 	}
 	impact_u32vec_release(&in);
+	impact_u32vec_release(&named);
 	return esc;
 }
 

@@ -170,6 +170,16 @@ ESCAPES = {
             "    return runpy.run_path(os.path.join(HERE, 'settings.py'))['DEBUG']\n"
         ),
     },
+    # Reached through its package (`pkg.settings`), in a module with no import of it.
+    "through_its_package": {
+        "pkg/__init__.py": "from pkg import settings  # noqa: F401\n",
+        "pkg/app.py": (
+            "import inspect\n"
+            "import pkg\n\n\n"
+            "def debug():\n"
+            "    return dict(inspect.getmembers(pkg.settings))['DEBUG']\n"
+        ),
+    },
     # Any module object from sys.modules.
     "sys_modules": {
         "pkg/app.py": (
