@@ -560,6 +560,13 @@ void precise_unnamed_functions(walker *w)
 			/* A TypeVar or an Optional[C] nobody names is used by nobody: it calls nothing. */
 			if (f && s < nsyms(f) && (sym(f, s)->flags & IMPACT_SYMBOL_TYPING))
 				continue;
+			/*
+			 * A new value nobody names is read by nobody: a value change
+			 * is made only where no module holding it lets its object
+			 * go where a reader by name could hide (precise_values.c).
+			 */
+			if (w->label[node] && !strcmp(w->label[node], PRECISE_VALUE_CHANGED))
+				continue;
 			if (f && s < nsyms(f) && sym(f, s)->kind == IMPACT_SYMBOL_METHOD &&
 			    sym(f, s)->parent != IMPACT_SYMBOL_NONE &&
 			    !(sym(f, s)->flags & IMPACT_SYMBOL_DYNAMIC)) {

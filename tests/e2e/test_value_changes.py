@@ -230,3 +230,23 @@ def test_star_imports_in_a_cycle(rrepo):
     assert failing == ["tests/test_b.py"]
     assert rrepo.listing("--no-records", "HEAD~1..") == ["tests/test_b.py"], \
         rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+
+
+def test_a_value_nobody_reads_selects_nothing(rrepo):
+    """A release commit where no code reads __version__: no test runs it."""
+    rrepo.write_many({
+        "pkg/__init__.py": "__version__ = '1.0'\n\nfrom pkg.core import add  # noqa: F401\n",
+        "pkg/core.py": "def add(a, b):\n    return a + b\n",
+        "tests/test_core.py": "from pkg import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+    })
+    rrepo.commit("base")
+    src = (rrepo.path / "pkg/__init__.py").read_text()
+    rrepo.write("pkg/__init__.py", src.replace("'1.0'", "'1.1'"))
+    rrepo.commit("release 1.1")
+    assert failing_files(rrepo) == []
+    assert rrepo.listing("--no-records", "HEAD~1..") == []
+    out = rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    assert "pkg/__init__.py: value change of __version__" in out, out
+    r = rrepo.impact("--all", "-q")
+    assert r.returncode == 0
+    assert rrepo.listing("HEAD~1..") == []
