@@ -437,5 +437,5 @@ void precise_build_indexes(walker *w)
 		impact_u32vec_release(&all);
 	}
 	w->getattrs_done = true;
-	index_stars(w);
+	precise_need_stars(w); /* a value change may have asked for them already */
 }
