@@ -165,16 +165,21 @@ static void load_records(impact_records *rec, record **out, size_t *n)
  * Modules whose import ran a changed function: import-time changed. A
  * changed module whose import was never recorded (imported before the
  * recorder started, or in a process nothing followed) cannot be shown
- * to run nothing changed at import time: it is import-time changed too.
+ * to run nothing changed at import time: it is import-time changed too,
+ * unless only its values changed (impact_precise.values_changed): then
+ * its import runs what it ran.
  */
 static void import_seeds(impact_records *rec, impact_recdelta *d, const impact_project *p,
-                         const uint32_t *marks, int64_t maxid, const impact_changeset *changes)
+                         const uint32_t *marks, int64_t maxid, const impact_changeset *changes,
+                         const impact_precise *pr)
 {
 	sqlite3_stmt *st = NULL;
 	for (size_t i = 0; i < changes->n; i++) {
 		const char *path = changes->changes[i].new_path;
+		uint32_t id = path ? impact_project_find(p, path) : IMPACT_STRPOOL_NONE;
 		bool known = false;
-		if (!path || !impact_path_has_suffix(path, ".py"))
+		if (!path || !impact_path_has_suffix(path, ".py") ||
+		    (id != IMPACT_STRPOOL_NONE && pr->values_changed && pr->values_changed[id]))
 			continue;
 		if (sqlite3_prepare_v2(rec->db, "SELECT 1 FROM modimp WHERE path = ?", -1, &st,
 		                       NULL) == SQLITE_OK) {
@@ -832,8 +837,7 @@ int impact_records_apply(impact_records *rec, impact_selection *sel,
 		                                  ids, nrecs, marks, maxid, &rmax);
 		free(ids);
 	}
-	import_seeds(rec, &d, p, marks, maxid, changes);
-	(void)drop_value_changes(&d, p, sel->precise); /* not seeded for an unrecorded import either */
+	import_seeds(rec, &d, p, marks, maxid, changes, sel->precise);
 	/*
 	 * A pytest hook that reaches a change: hooks run outside tests, some
 	 * only under options the recorded run did not use (the report header

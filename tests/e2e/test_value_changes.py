@@ -250,3 +250,32 @@ def test_a_value_nobody_reads_selects_nothing(rrepo):
     r = rrepo.impact("--all", "-q")
     assert r.returncode == 0
     assert rrepo.listing("HEAD~1..") == []
+
+
+def test_a_value_and_a_function_its_import_runs(rrepo):
+    """One commit changes a value and a function the module's own import
+    calls: the import-time change stands, with records too."""
+    rrepo.write_many({
+        "pkg/__init__.py": "",
+        "pkg/reg.py": (
+            "LIMIT = 3\n"
+            "REG = {}\n\n\n"
+            "def fill():\n"
+            "    REG['a'] = 1\n\n\n"
+            "fill()\n"
+        ),
+        "pkg/other.py": "def one():\n    return 1\n",
+        "tests/test_reg.py": "from pkg.reg import REG\n\n\ndef test_reg():\n    assert REG['a'] == 1\n",
+        "tests/test_other.py": "from pkg.other import one\n\n\ndef test_one():\n    assert one() == 1\n",
+    })
+    rrepo.commit("base")
+    assert failing_files(rrepo) == []
+    r = rrepo.impact("--all", "-q")
+    assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    src = (rrepo.path / "pkg/reg.py").read_text()
+    rrepo.write("pkg/reg.py", src.replace("LIMIT = 3", "LIMIT = 4").replace("REG['a'] = 1", "REG['a'] = 2"))
+    rrepo.commit("change")
+    assert failing_files(rrepo) == ["tests/test_reg.py"]
+    for args in ((), ("--no-records",)):
+        selected = rrepo.listing(*args, "HEAD~1..")
+        assert selected == ["tests/test_reg.py"], rrepo.impact("--explain", *args, "HEAD~1..").stdout.decode()
