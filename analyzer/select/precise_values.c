@@ -56,22 +56,34 @@ static bool reads_sys_modules(walker *w)
 }
 
 /*
- * Can file y's code run in a test process: a test module, a conftest, a
- * doctest module, or a module one of them imports (through any chain)?
- * The "any module" node counts as one that can.
+ * Per file (and the "any module" node): can its code run in a test
+ * process, as a test module, a conftest, a doctest module, or a module
+ * one of them imports through any chain? One walk forward from them all.
+ * Caller frees.
  */
-static bool runs_in_tests(walker *w, uint32_t y)
+static uint8_t *run_in_tests(walker *w)
 {
 	const uint32_t mark = IMPACT_PF_TEST | IMPACT_PF_CONFTEST | IMPACT_PF_DOCTEST;
-	impact_reach r;
-	bool found = false;
-	if (y >= w->p->nfiles || (w->p->files[y].flags & mark))
-		return true;
-	impact_graph_dependents(&r, w->p->graph, &y, 1, 0);
-	for (uint32_t k = 0; k < w->p->nfiles && !found; k++)
-		found = r.dist[k] != UINT32_MAX && (w->p->files[k].flags & mark);
-	impact_reach_release(&r);
-	return found;
+	uint32_t nf = w->p->nfiles;
+	uint8_t *in = impact_xcalloc((size_t)nf + 1, 1);
+	impact_u32vec queue = { 0 };
+	for (uint32_t y = 0; y < nf; y++)
+		if (w->p->files[y].flags & mark) {
+			in[y] = 1;
+			impact_u32vec_push(&queue, y);
+		}
+	for (size_t h = 0; h < queue.n; h++) {
+		size_t n;
+		const impact_edge *e = impact_graph_out(w->p->graph, queue.v[h], &n);
+		for (size_t k = 0; k < n; k++)
+			if (e[k].to <= nf && !in[e[k].to]) {
+				in[e[k].to] = 1;
+				impact_u32vec_push(&queue, e[k].to);
+			}
+	}
+	in[nf] = 1; /* what may import anything may run anywhere */
+	impact_u32vec_release(&queue);
+	return in;
 }
 
 /* Does file y use module x's object as a value (`f(cfg)`, `mods = [pkg.cfg]`), not only read from it? */
@@ -108,14 +120,14 @@ static void module_last_name(const char *path, char *out, size_t size)
 
 /*
  * Can code impact does not see read module x's names? When its module
- * object may reach it, in code that runs in tests (runs_in_tests): x
+ * object may reach it, in code that runs in tests (run_in_tests): x
  * loaded by a name or path in a string (a framework's settings module,
  * `from_pyfile("config.py")`), by an import of a computed or literal
  * name, as a plugin or through a fallback root; or its object used as a
  * value by a module importing it (`config.from_object(settings)`,
  * `mods = [cfg]`), not only read from (`cfg.LIMIT`).
  */
-static bool module_escapes(walker *w, uint32_t x)
+static bool module_escapes(walker *w, const uint8_t *in_tests, uint32_t x)
 {
 	const impact_graph *g = w->p->graph;
 	impact_u32vec in = { 0 }, named = { 0 };
@@ -132,7 +144,7 @@ static bool module_escapes(walker *w, uint32_t x)
 				                      e[k].kind != IMPACT_EDGE_CONDITIONAL &&
 				                      e[k].kind != IMPACT_EDGE_TYPE_CHECKING &&
 				                      e[k].kind != IMPACT_EDGE_PACKAGE);
-		esc = (by_name || uses_as_value(w, y, x)) && runs_in_tests(w, y);
+		esc = (by_name || uses_as_value(w, y, x)) && in_tests[y];
 	}
 	/* `import pkg` then `f(pkg.sub)`: a chain through its package, no edge to x. */
 	if (!esc) {
@@ -140,7 +152,7 @@ static bool module_escapes(walker *w, uint32_t x)
 		module_last_name(w->p->files[x].path, last, sizeof(last));
 		precise_files_named(w, IMPACT_RN_REF, last, true, &named);
 		for (size_t j = 0; j < named.n && !esc; j++)
-			esc = uses_as_value(w, named.v[j], x) && runs_in_tests(w, named.v[j]);
+			esc = uses_as_value(w, named.v[j], x) && in_tests[named.v[j]];
 	}
 	impact_u32vec_release(&in);
 	impact_u32vec_release(&named);
@@ -175,15 +187,20 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 {
 	impact_u32vec in = { 0 }, holders = { 0 }, files = { 0 };
 	impact_strlist names = { 0 };
-	uint8_t *seen;
+	uint8_t *seen, *in_tests;
 	bool ok;
-	impact_graph_in_nodes(w->p->graph, w->p->nfiles, &in);
-	ok = !reads_sys_modules(w);
-	for (size_t i = 0; i < in.n && ok; i++)
-		ok = !runs_in_tests(w, in.v[i]);
-	impact_u32vec_release(&in);
-	if (!ok)
+	if (reads_sys_modules(w))
 		return false;
+	in_tests = run_in_tests(w);
+	impact_graph_in_nodes(w->p->graph, w->p->nfiles, &in);
+	ok = true;
+	for (size_t i = 0; i < in.n && ok; i++)
+		ok = !in_tests[in.v[i]];
+	impact_u32vec_release(&in);
+	if (!ok) {
+		free(in_tests);
+		return false;
+	}
 	seen = impact_xcalloc((size_t)w->p->nfiles + 1, 1);
 	for (size_t i = 0; i < vals->n; i++)
 		(void)add_holder(&holders, &names, x, sym(nf, vals->v[i])->name);
@@ -193,7 +210,7 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 		const char *name = names.items[h];
 		if (!seen[y]) {
 			seen[y] = 1;
-			ok = !module_escapes(w, y);
+			ok = !module_escapes(w, in_tests, y);
 		}
 		if (name[0] != '_')
 			for (uint32_t k = w->star_at[y]; k < w->star_at[y + 1] && ok; k++)
@@ -212,6 +229,7 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 		}
 	}
 	free(seen);
+	free(in_tests);
 	impact_u32vec_release(&holders);
 	impact_u32vec_release(&files);
 	impact_strlist_release(&names);
