@@ -20,6 +20,27 @@ typedef struct memo {
 	const char *dotted; /* owned by walker.owned */
 } memo;
 
+/* Is `path` the file of module `dotted` (relative to some folder): .../a/b/c.py or .../a/b/c/__init__.py? */
+static bool path_is_module(const char *path, const char *dotted)
+{
+	size_t n = strlen(dotted), pl = strlen(path), tail;
+	const char *end;
+	if (pl > 3 && !strcmp(path + pl - 3, ".py") &&
+	    !(pl >= 12 && !strcmp(path + pl - 12, "/__init__.py")))
+		tail = pl - 3;
+	else if (pl >= 12 && !strcmp(path + pl - 12, "/__init__.py"))
+		tail = pl - 12;
+	else
+		return false;
+	if (tail < n || (tail > n && path[tail - n - 1] != '/'))
+		return false;
+	end = path + tail - n;
+	for (size_t i = 0; i < n; i++)
+		if (end[i] != (dotted[i] == '.' ? '/' : dotted[i]))
+			return false;
+	return true;
+}
+
 uint32_t precise_module_file(walker *w, uint32_t importer, const char *dotted, uint32_t level)
 {
 	impact_import imp = { 0 };
@@ -27,27 +48,17 @@ uint32_t precise_module_file(walker *w, uint32_t importer, const char *dotted, u
 	imp.module = dotted;
 	imp.level = (uint16_t)level;
 	imp.kind = IMPACT_IMPORT_MODULE;
-	const char *last, *path, *base;
-	size_t n;
 	w->tmp.n = 0;
 	if (!impact_resolver_resolve(impact_project_resolver(w->p), importer, &imp, &w->tmp, &how))
 		return NONE;
-	/* Only a module of exactly that name: not the part of it that exists. */
-	last = strrchr(dotted, '.');
-	last = last ? last + 1 : dotted;
-	n = strlen(last);
-	path = w->p->files[w->tmp.v[w->tmp.n - 1]].path;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	if (!n || (!strcmp(base, "__init__.py") && base > path)) {
-		const char *end = base - 1, *start = end;
-		while (start > path && start[-1] != '/')
-			start--;
-		if (n && ((size_t)(end - start) != n || memcmp(start, last, n)))
-			return NONE;
-	} else if (strncmp(base, last, n) || strcmp(base + n, ".py")) {
+	/*
+	 * Only a module of exactly that name, not the part of it that exists:
+	 * its path ends with the name's parts ("a.b.c": a/b/c.py or
+	 * a/b/c/__init__.py), not only with its last one (`from pkg.version
+	 * import version` names no module pkg/version.py).
+	 */
+	if (*dotted && !path_is_module(w->p->files[w->tmp.v[w->tmp.n - 1]].path, dotted))
 		return NONE;
-	}
 	return w->tmp.v[w->tmp.n - 1];
 }
 

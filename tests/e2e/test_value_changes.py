@@ -213,6 +213,29 @@ def test_a_module_object_impact_cannot_follow_keeps_the_change_import_time(rrepo
     assert "value change" not in out, out
 
 
+def test_a_function_named_as_its_module(rrepo):
+    """`from pkg.version import version` binds the function, not the
+    module pkg/version.py (no module pkg.version.version exists): calling
+    it uses no module object as a value, and a new __version__ selects
+    only the test reading it."""
+    rrepo.write_many({
+        "pkg/__init__.py": "__version__ = '1.0'\n",
+        "pkg/version.py": "from pkg import __version__\n\n\ndef version():\n    return __version__\n",
+        "pkg/core.py": "def one():\n    return 1\n",
+        "tests/test_version.py": (
+            "from pkg.version import version\n\n\n"
+            "def test_version():\n    assert version() == '1.0'\n"
+        ),
+        "tests/test_core.py": "from pkg.core import one\n\n\ndef test_one():\n    assert one() == 1\n",
+    })
+    rrepo.commit("base")
+    assert failing_files(rrepo) == []
+    assert _change(rrepo, "pkg/__init__.py", "'1.0'", "'1.1'") == ["tests/test_version.py"]
+    out = rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    assert rrepo.listing("--no-records", "HEAD~1..") == ["tests/test_version.py"], out
+    assert "value change of __version__" in out, out
+
+
 def test_star_imports_in_a_cycle(rrepo):
     """Modules star-importing each other hold the value in turn: followed
     once each, and the reader found."""
