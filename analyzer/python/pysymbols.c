@@ -352,6 +352,77 @@ static bool instance_of_call(symwalk *sw, TSNode call, const TSNode *parts, size
 	return true;
 }
 
+/*
+ * `sys.modules` used with a key impact can read (w->text holds the chain,
+ * `n` is its node): a subscript by a literal or by `__name__`
+ * (`sys.modules["pkg.mod"]`, `sys.modules[__name__]`), `.get`, `.pop` or
+ * `.setdefault` with a literal first argument, or a membership test (`"x"
+ * in sys.modules`, which hands out no module). The chain becomes
+ * "sys.modules.[key]" (".[]" for a membership test), so precise_values.c
+ * knows which module object the code can get; any other use stays a plain
+ * chain, meaning any module. Only the name `sys` as written: an alias
+ * keeps the plain chain.
+ */
+static void sys_modules_key(walker *w, TSNode n, size_t np)
+{
+	TSNode parent = ts_node_parent(n), key = { 0 };
+	impact_buf k = IMPACT_BUF_INIT;
+	const char *t = w->text.ptr;
+	bool ok = false, member = false;
+	if (ts_node_is_null(parent) || strncmp(t, "sys.modules", 11))
+		return;
+	if (np == 1 && !t[11]) {
+		const char *pt = ts_node_type(parent);
+		if (!strcmp(pt, "subscript") && ts_node_named_child_count(parent) == 2 &&
+		    ts_node_eq(ts_node_named_child(parent, 0), n)) {
+			key = ts_node_named_child(parent, 1);
+		} else if (!strcmp(pt, "comparison_operator")) {
+			TSNode prev = ts_node_prev_sibling(n);
+			member = !ts_node_is_null(prev) &&
+			         (!strcmp(ts_node_type(prev), "in") || !strcmp(ts_node_type(prev), "not in"));
+			if (!member)
+				return;
+		} else {
+			return;
+		}
+	} else if (np == 2 && (!strcmp(t + 11, ".get") || !strcmp(t + 11, ".pop") ||
+	                       !strcmp(t + 11, ".setdefault"))) {
+		TSNode args = ts_node_child_by_field_id(parent, w->p->f_arguments);
+		if (kind_of(w, parent) != K_CALL || ts_node_is_null(args) ||
+		    !ts_node_eq(ts_node_child_by_field_id(parent, w->p->f_function), n) ||
+		    ts_node_named_child_count(args) < 1)
+			return;
+		key = ts_node_named_child(args, 0);
+	} else {
+		return;
+	}
+	if (!member) {
+		if (ts_node_is_null(key))
+			return;
+		if (kind_of(w, key) == K_STRING) {
+			ok = pyi_decode_one(w, key, &k) && k.size > 0;
+		} else if (kind_of(w, key) == K_IDENTIFIER) {
+			size_t len;
+			const char *kt = node_text(w, key, &len);
+			ok = len == 8 && !memcmp(kt, "__name__", 8);
+			if (ok)
+				impact_buf_put(&k, kt, len);
+		}
+		for (size_t i = 0; ok && i < k.size; i++)
+			ok = isalnum((unsigned char)k.ptr[i]) || k.ptr[i] == '_' || k.ptr[i] == '.';
+		if (!ok) {
+			impact_buf_release(&k);
+			return;
+		}
+	}
+	impact_buf_clear(&w->text);
+	impact_buf_puts(&w->text, "sys.modules.[");
+	if (k.size)
+		impact_buf_put(&w->text, k.ptr, k.size);
+	impact_buf_putc(&w->text, ']');
+	impact_buf_release(&k);
+}
+
 /* An attribute chain: a CHAIN from a name, else ATTRs and the base is walked. */
 void pysw_do_attribute(symwalk *sw, TSNode n, const sctx *c)
 {
@@ -376,6 +447,8 @@ void pysw_do_attribute(symwalk *sw, TSNode n, const sctx *c)
 			impact_buf_putc(&w->text, '.');
 			impact_buf_put(&w->text, t, len);
 		}
+		if (np <= 2)
+			sys_modules_key(w, n, np);
 		{
 			uint32_t ri = add_ref(sw, c->owner, IMPACT_SYMREF_CHAIN, w->text.ptr, w->text.size);
 			if (pyty_typing_scope(c) && np)

@@ -39,20 +39,100 @@ static bool read_by_machinery(const char *name)
 	return false;
 }
 
-/* Does a file of the reach read `sys.modules` (which hands out any module object)? */
-static bool reads_sys_modules(walker *w)
+/* The names file f binds to the module sys (`import sys`, `import sys as s`). */
+static bool binds_sys(const impact_pyfacts *f, const char *head, size_t n)
 {
-	impact_u32vec files = { 0 };
-	bool found = false;
-	precise_files_named(w, IMPACT_RN_REF, "modules", true, &files);
-	for (size_t j = 0; j < files.n && !found; j++) {
-		const impact_pyfacts *f = facts_of(w, files.v[j]);
-		for (size_t i = 0; f && i < nrefs(f) && !found; i++)
-			found = !strncmp(ref(f, i)->text, "sys.modules", 11) &&
-			        (ref(f, i)->text[11] == '.' || !ref(f, i)->text[11]);
+	for (size_t i = 0; i < f->nimports; i++) {
+		const impact_import *imp = &f->imports[i];
+		const char *b = imp->asname ? imp->asname : imp->module;
+		if (imp->kind == IMPACT_IMPORT_MODULE && !imp->level && !strcmp(imp->module, "sys") &&
+		    strlen(b) == n && !memcmp(b, head, n))
+			return true;
 	}
-	impact_u32vec_release(&files);
-	return found;
+	return false;
+}
+
+/*
+ * What code that runs in tests (in_tests) takes from sys.modules, which
+ * hands out module objects whatever imports say: false when some of it
+ * can take any module (a computed key, `.values()`, `from sys import
+ * modules`, an alias of sys, the dict itself passed on); otherwise the
+ * keys it reads (the extractor's "sys.modules.[key]") with their files,
+ * in *files and *keys. A membership test ("sys.modules.[]") takes none.
+ */
+static bool sys_modules_reads(walker *w, const uint8_t *in_tests, impact_u32vec *files,
+                              impact_strlist *keys)
+{
+	impact_u32vec named = { 0 }, bound = { 0 };
+	bool ok = true;
+	precise_files_named(w, IMPACT_RN_REF, "modules", true, &named);
+	precise_files_named(w, IMPACT_RN_BIND, "modules", true, &bound);
+	for (size_t j = 0; j < bound.n && ok; j++) {
+		const impact_pyfacts *f = facts_of(w, bound.v[j]);
+		for (size_t i = 0; f && i < f->nimports && ok; i++)
+			ok = !(in_tests[bound.v[j]] && f->imports[i].kind == IMPACT_IMPORT_FROM &&
+			       f->imports[i].name && !strcmp(f->imports[i].name, "modules") &&
+			       !strcmp(f->imports[i].module, "sys") && !f->imports[i].level);
+	}
+	for (size_t j = 0; j < named.n && ok; j++) {
+		uint32_t y = named.v[j];
+		const impact_pyfacts *f = in_tests[y] ? facts_of(w, y) : NULL;
+		for (size_t i = 0; f && i < nrefs(f) && ok; i++) {
+			const char *t = ref(f, i)->text, *m = strstr(t, ".modules");
+			bool sys = m && m - t == 3 && !strncmp(t, "sys", 3);
+			if (!m || strchr(t, '.') != m || (m[8] && m[8] != '.') ||
+			    !(sys || binds_sys(f, t, (size_t)(m - t))))
+				continue;
+			if (!sys || strncmp(m + 8, ".[", 2) || strcspn(m + 10, "]") >= 256) {
+				ok = false; /* any module */
+			} else if (m[10] != ']') {
+				char key[257];
+				snprintf(key, sizeof(key), "%.*s", (int)strcspn(m + 10, "]"), m + 10);
+				impact_u32vec_push(files, y);
+				impact_strlist_push(keys, key);
+			}
+		}
+	}
+	impact_u32vec_release(&named);
+	impact_u32vec_release(&bound);
+	return ok;
+}
+
+/*
+ * Can a read of sys.modules (sys_modules_reads: key i read by files[i])
+ * hand out module x's object, or its package's (whose attribute x is)?
+ * `__name__` is the reader's own module. `__main__` is the program: in a
+ * test process pytest's, in a child a module the test names to run it
+ * (`-m pkg.tool`, runpy: a module loaded by name, which module_escapes
+ * already counts), or a package's __main__.py (`-m pkg`).
+ */
+static bool sys_modules_give(walker *w, const impact_u32vec *files, const impact_strlist *keys, uint32_t x)
+{
+	const char *px = w->p->files[x].path;
+	for (size_t i = 0; i < keys->n; i++) {
+		const char *k = keys->items[i], *pk;
+		uint32_t m;
+		if (!strcmp(k, "__name__")) {
+			m = files->v[i];
+		} else if (!strcmp(k, "__main__")) {
+			if (!strcmp(impact_path_base(px), "__main__.py"))
+				return true;
+			continue;
+		} else {
+			m = precise_module_file(w, files->v[i], k, 0);
+		}
+		if (m == NONE || m >= w->p->nfiles)
+			continue;
+		if (m == x)
+			return true;
+		pk = w->p->files[m].path;
+		if (!strcmp(impact_path_base(pk), "__init__.py")) {
+			size_t dir = (size_t)(impact_path_base(pk) - pk);
+			if (!strncmp(px, pk, dir))
+				return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -185,20 +265,20 @@ static bool add_holder(impact_u32vec *holders, impact_strlist *names, uint32_t y
  */
 static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const impact_u32vec *vals)
 {
-	impact_u32vec in = { 0 }, holders = { 0 }, files = { 0 };
-	impact_strlist names = { 0 };
+	impact_u32vec in = { 0 }, holders = { 0 }, files = { 0 }, sm_files = { 0 };
+	impact_strlist names = { 0 }, sm_keys = { 0 };
 	uint8_t *seen, *in_tests;
 	bool ok;
-	if (reads_sys_modules(w))
-		return false;
 	in_tests = run_in_tests(w);
+	ok = sys_modules_reads(w, in_tests, &sm_files, &sm_keys);
 	impact_graph_in_nodes(w->p->graph, w->p->nfiles, &in);
-	ok = true;
 	for (size_t i = 0; i < in.n && ok; i++)
 		ok = !in_tests[in.v[i]];
 	impact_u32vec_release(&in);
 	if (!ok) {
 		free(in_tests);
+		impact_u32vec_release(&sm_files);
+		impact_strlist_release(&sm_keys);
 		return false;
 	}
 	seen = impact_xcalloc((size_t)w->p->nfiles + 1, 1);
@@ -210,7 +290,7 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 		const char *name = names.items[h];
 		if (!seen[y]) {
 			seen[y] = 1;
-			ok = !module_escapes(w, in_tests, y);
+			ok = !module_escapes(w, in_tests, y) && !sys_modules_give(w, &sm_files, &sm_keys, y);
 		}
 		if (name[0] != '_')
 			for (uint32_t k = w->star_at[y]; k < w->star_at[y + 1] && ok; k++)
@@ -230,6 +310,8 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 	}
 	free(seen);
 	free(in_tests);
+	impact_u32vec_release(&sm_files);
+	impact_strlist_release(&sm_keys);
 	impact_u32vec_release(&holders);
 	impact_u32vec_release(&files);
 	impact_strlist_release(&names);

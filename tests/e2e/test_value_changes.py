@@ -189,6 +189,52 @@ ESCAPES = {
             "    return getattr(sys.modules[name], 'DE' + 'BUG')\n"
         ),
     },
+    # The module by its literal name in sys.modules, then read by a computed name.
+    "sys_modules_literal_key": {
+        "pkg/app.py": (
+            "import sys\n"
+            "import pkg.settings  # noqa: F401\n\n\n"
+            "def debug():\n"
+            "    return vars(sys.modules.get('pkg.settings'))['DEBUG']\n"
+        ),
+    },
+    # Its package by its literal name in sys.modules, the module as its attribute.
+    "sys_modules_package_key": {
+        "pkg/app.py": (
+            "import sys\n"
+            "import pkg.settings  # noqa: F401\n\n\n"
+            "def debug():\n"
+            "    return vars(sys.modules['pkg'].settings)['DEBUG']\n"
+        ),
+    },
+    # The module reading itself through sys.modules[__name__].
+    "sys_modules_own_name": {
+        "pkg/settings.py": (
+            "import sys\n\n"
+            "DEBUG = False\n\n\n"
+            "def debug():\n"
+            "    return vars(sys.modules[__name__])['DEBUG']\n"
+        ),
+        "pkg/app.py": "from pkg.settings import debug  # noqa: F401\n",
+    },
+    # sys under another name: any module.
+    "sys_modules_alias": {
+        "pkg/app.py": (
+            "import sys as system\n"
+            "import pkg.settings  # noqa: F401\n\n\n"
+            "def debug():\n"
+            "    return vars(system.modules['pkg.settings'])['DEBUG']\n"
+        ),
+    },
+    # `from sys import modules`: any module.
+    "sys_modules_imported": {
+        "pkg/app.py": (
+            "from sys import modules\n"
+            "import pkg.settings  # noqa: F401\n\n\n"
+            "def debug():\n"
+            "    return vars(modules['pkg.settings'])['DEBUG']\n"
+        ),
+    },
 }
 
 
@@ -211,6 +257,43 @@ def test_a_module_object_impact_cannot_follow_keeps_the_change_import_time(rrepo
     assert "tests/test_app.py" in selected, rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
     out = rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
     assert "value change" not in out, out
+
+
+def test_sys_modules_read_by_other_names_keeps_a_value_change(rrepo):
+    """Code that takes the program's __main__ module, another module by
+    its literal name, or only asks whether a module is loaded, from
+    sys.modules (a command-line library finding its program name) cannot
+    read the changed module's names: the change stays a value change, and
+    only the reader of the value is selected."""
+    rrepo.write_many({
+        "pkg/__init__.py": "__version__ = '1.0'\n",
+        "pkg/util.py": (
+            "import os\n"
+            "import sys\n\n\n"
+            "def prog_name():\n"
+            "    main = sys.modules['__main__']\n"
+            "    return os.path.basename(getattr(main, '__file__', None) or 'python')\n\n\n"
+            "def has_numpy():\n"
+            "    return 'numpy' in sys.modules and sys.modules.get('numpy') is not None\n"
+        ),
+        "pkg/version.py": "from pkg import __version__\n\n\ndef version():\n    return __version__\n",
+        "tests/test_util.py": (
+            "from pkg.util import has_numpy, prog_name\n\n\n"
+            "def test_prog():\n    assert prog_name()\n\n\n"
+            "def test_numpy():\n    assert has_numpy() in (True, False)\n"
+        ),
+        "tests/test_version.py": (
+            "from pkg.version import version\n\n\n"
+            "def test_version():\n    assert version() == '1.0'\n"
+        ),
+    })
+    rrepo.commit("base")
+    assert failing_files(rrepo) == []
+    failing = _change(rrepo, "pkg/__init__.py", "'1.0'", "'1.1'")
+    assert failing == ["tests/test_version.py"]
+    out = rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    assert rrepo.listing("--no-records", "HEAD~1..") == ["tests/test_version.py"], out
+    assert "value change of __version__" in out, out
 
 
 def test_a_function_named_as_its_module(rrepo):

@@ -220,6 +220,16 @@ static void test_references(void **state)
 	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "",
 	            "name f\nname make\nread m.h\n");
 	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "C", "name k\n");
+	/* sys.modules by a key impact can read: the module it hands out (".[]": none). */
+	expect_refs("import sys\ndef f(n):\n    sys.modules['__main__']\n    sys.modules.get('a.b')\n"
+	            "    'x' in sys.modules\n    'y' not in sys.modules\n    sys.modules[__name__]\n",
+	            "f", "chain sys.modules.[]\nchain sys.modules.[__main__]\nchain sys.modules.[__name__]\n"
+	            "chain sys.modules.[a.b]\nname __name__\nparam n\n");
+	/* Any other use is any module: a computed key, a method, an alias of sys, a key with odd characters. */
+	expect_refs("import sys\nimport sys as s\ndef f(n):\n    sys.modules[n]\n    sys.modules.get(n)\n"
+	            "    sys.modules.values()\n    s.modules['a']\n    sys.modules['a b']\n    g(sys.modules)\n",
+	            "f", "chain s.modules\nchain sys.modules\nchain sys.modules.get\nchain sys.modules.values\n"
+	            "name g\nname n\nparam n\n");
 }
 
 /* typing's forms at module level only store the names they are given. */
