@@ -6,6 +6,7 @@
 
 #include "records.h"
 #include "lastrun.h"
+#include "clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -120,6 +121,7 @@ void impact_recording_collect(impact_recording *rec, const impact_strlist *incom
 	impact_records *store = NULL;
 	impact_records_run run = { 0 };
 	impact_strlist notes = { 0 };
+	double t0 = impact_now_ms();
 	if (!rec->sink)
 		return;
 	run.sink = rec->sink;
@@ -138,6 +140,8 @@ void impact_recording_collect(impact_recording *rec, const impact_strlist *incom
 	for (size_t i = 0; i < notes.n && !rec->quiet; i++)
 		impact_cli_warn("%s", notes.items[i]);
 	impact_records_close(store);
+	if (!rec->quiet && getenv("IMPACT_TIMINGS"))
+		fprintf(stderr, "impact: storing the records took %.0f ms\n", impact_now_ms() - t0);
 	impact_strlist_release(&notes);
 	remove_tree(rec->sink);
 	free(rec->sink);
