@@ -157,6 +157,7 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 	const impact_project *p = w->p;
 	uint32_t id = c->new_path ? impact_project_find(p, c->new_path) : NONE;
 	impact_buf old_src = IMPACT_BUF_INIT, new_src = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
+	impact_buf values_why = IMPACT_BUF_INIT, values_note = IMPACT_BUF_INIT;
 	impact_lines old_l = { 0 }, new_l = { 0 };
 	impact_u32vec old_syms = { 0 }, new_syms = { 0 };
 	impact_fnhashes old_h = { 0 }, new_h = { 0 };
@@ -196,13 +197,18 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 		hashed = true;
 		/* Only data-only assignments' values: their readers, as callers of a function. */
 		w->values_changed[id] = import_time && old_h.module != new_h.module &&
-		                        precise_values_only(w, id, &new_syms, of, &old_h, nf, &new_h);
+		                        precise_values_only(w, id, &new_syms, of, &old_h, nf, &new_h, &values_why);
 		if (import_time && (old_h.module == new_h.module || w->values_changed[id])) {
 			import_time = false;
 			touched_one_liners(&new_syms, nf, &new_l);
 		}
 		if (import_time)
 			reason = "module-level code, a signature, a decorator or a class body changed";
+		if (import_time && values_why.size) {
+			/* Only values changed, but impact cannot see every reader: said. */
+			impact_buf_printf(&values_note, "only values changed, but %s", values_why.ptr);
+			reason = values_note.ptr;
+		}
 	}
 	impact_error_clear();
 
@@ -265,5 +271,7 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 	impact_lines_release(&new_l);
 	impact_u32vec_release(&old_syms);
 	impact_u32vec_release(&new_syms);
+	impact_buf_release(&values_why);
+	impact_buf_release(&values_note);
 	return why.size ? impact_buf_detach(&why) : (impact_buf_release(&why), NULL);
 }

@@ -336,7 +336,7 @@ struct impact_fnhashes;
  */
 bool precise_values_only(walker *w, uint32_t x, impact_u32vec *syms, const impact_pyfacts *of,
                          const struct impact_fnhashes *oh, const impact_pyfacts *nf,
-                         const struct impact_fnhashes *nh);
+                         const struct impact_fnhashes *nh, impact_buf *why);
 
 /* precise_bind.c */
 uint32_t precise_module_file(walker *w, uint32_t importer, const char *dotted, uint32_t level);

@@ -59,9 +59,10 @@ static bool binds_sys(const impact_pyfacts *f, const char *head, size_t n)
  * modules`, an alias of sys, the dict itself passed on); otherwise the
  * keys it reads (the extractor's "sys.modules.[key]") with their files,
  * in *files and *keys. A membership test ("sys.modules.[]") takes none.
+ * *by: the file that can take any module.
  */
 static bool sys_modules_reads(walker *w, const uint8_t *in_tests, impact_u32vec *files,
-                              impact_strlist *keys)
+                              impact_strlist *keys, uint32_t *by)
 {
 	impact_u32vec named = { 0 }, bound = { 0 };
 	bool ok = true;
@@ -73,6 +74,7 @@ static bool sys_modules_reads(walker *w, const uint8_t *in_tests, impact_u32vec 
 			ok = !(in_tests[bound.v[j]] && f->imports[i].kind == IMPACT_IMPORT_FROM &&
 			       f->imports[i].name && !strcmp(f->imports[i].name, "modules") &&
 			       !strcmp(f->imports[i].module, "sys") && !f->imports[i].level);
+		*by = bound.v[j];
 	}
 	for (size_t j = 0; j < named.n && ok; j++) {
 		uint32_t y = named.v[j];
@@ -85,6 +87,7 @@ static bool sys_modules_reads(walker *w, const uint8_t *in_tests, impact_u32vec 
 				continue;
 			if (!sys || strncmp(m + 8, ".[", 2) || strcspn(m + 10, "]") >= 256) {
 				ok = false; /* any module */
+				*by = y;
 			} else if (m[10] != ']') {
 				char key[257];
 				snprintf(key, sizeof(key), "%.*s", (int)strcspn(m + 10, "]"), m + 10);
@@ -104,14 +107,16 @@ static bool sys_modules_reads(walker *w, const uint8_t *in_tests, impact_u32vec 
  * `__name__` is the reader's own module. `__main__` is the program: in a
  * test process pytest's, in a child a module the test names to run it
  * (`-m pkg.tool`, runpy: a module loaded by name, which module_escapes
- * already counts), or a package's __main__.py (`-m pkg`).
+ * already counts), or a package's __main__.py (`-m pkg`). *by: the reader.
  */
-static bool sys_modules_give(walker *w, const impact_u32vec *files, const impact_strlist *keys, uint32_t x)
+static bool sys_modules_give(walker *w, const impact_u32vec *files, const impact_strlist *keys, uint32_t x,
+                             uint32_t *by)
 {
 	const char *px = w->p->files[x].path;
 	for (size_t i = 0; i < keys->n; i++) {
 		const char *k = keys->items[i], *pk;
 		uint32_t m;
+		*by = files->v[i];
 		if (!strcmp(k, "__name__")) {
 			m = files->v[i];
 		} else if (!strcmp(k, "__main__")) {
@@ -205,9 +210,9 @@ static void module_last_name(const char *path, char *out, size_t size)
  * `from_pyfile("config.py")`), by an import of a computed or literal
  * name, as a plugin or through a fallback root; or its object used as a
  * value by a module importing it (`config.from_object(settings)`,
- * `mods = [cfg]`), not only read from (`cfg.LIMIT`).
+ * `mods = [cfg]`), not only read from (`cfg.LIMIT`). *by: that module.
  */
-static bool module_escapes(walker *w, const uint8_t *in_tests, uint32_t x)
+static bool module_escapes(walker *w, const uint8_t *in_tests, uint32_t x, uint32_t *by)
 {
 	const impact_graph *g = w->p->graph;
 	impact_u32vec in = { 0 }, named = { 0 };
@@ -225,14 +230,17 @@ static bool module_escapes(walker *w, const uint8_t *in_tests, uint32_t x)
 				                      e[k].kind != IMPACT_EDGE_TYPE_CHECKING &&
 				                      e[k].kind != IMPACT_EDGE_PACKAGE);
 		esc = (by_name || uses_as_value(w, y, x)) && in_tests[y];
+		*by = y;
 	}
 	/* `import pkg` then `f(pkg.sub)`: a chain through its package, no edge to x. */
 	if (!esc) {
 		char last[256];
 		module_last_name(w->p->files[x].path, last, sizeof(last));
 		precise_files_named(w, IMPACT_RN_REF, last, true, &named);
-		for (size_t j = 0; j < named.n && !esc; j++)
+		for (size_t j = 0; j < named.n && !esc; j++) {
 			esc = uses_as_value(w, named.v[j], x) && in_tests[named.v[j]];
+			*by = named.v[j];
+		}
 	}
 	impact_u32vec_release(&in);
 	impact_u32vec_release(&named);
@@ -243,13 +251,16 @@ static bool module_escapes(walker *w, const uint8_t *in_tests, uint32_t x)
  * Module y holds a changed value under `name`: noted once per pair. False
  * past 4,096 holders (then impact does not follow them: import-time).
  */
-static bool add_holder(impact_u32vec *holders, impact_strlist *names, uint32_t y, const char *name)
+static bool add_holder(impact_u32vec *holders, impact_strlist *names, uint32_t y, const char *name,
+                       impact_buf *why)
 {
 	for (size_t i = 0; i < holders->n; i++)
 		if (holders->v[i] == y && !strcmp(names->items[i], name))
 			return true;
-	if (holders->n >= 4096)
+	if (holders->n >= 4096) {
+		impact_buf_puts(why, "more than 4,096 modules bind the names it changed");
 		return false;
+	}
 	impact_u32vec_push(holders, y);
 	impact_strlist_push(names, name);
 	return true;
@@ -263,17 +274,24 @@ static bool add_holder(impact_u32vec *holders, impact_strlist *names, uint32_t y
  * again from those) lets its module object go where impact cannot follow
  * it (module_escapes).
  */
-static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const impact_u32vec *vals)
+static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const impact_u32vec *vals,
+                        impact_buf *why)
 {
 	impact_u32vec in = { 0 }, holders = { 0 }, files = { 0 }, sm_files = { 0 };
 	impact_strlist names = { 0 }, sm_keys = { 0 };
 	uint8_t *seen, *in_tests;
+	uint32_t by = NONE;
 	bool ok;
 	in_tests = run_in_tests(w);
-	ok = sys_modules_reads(w, in_tests, &sm_files, &sm_keys);
+	ok = sys_modules_reads(w, in_tests, &sm_files, &sm_keys, &by);
+	if (!ok)
+		impact_buf_printf(why, "%s can take any module from sys.modules", w->p->files[by].path);
 	impact_graph_in_nodes(w->p->graph, w->p->nfiles, &in);
-	for (size_t i = 0; i < in.n && ok; i++)
+	for (size_t i = 0; i < in.n && ok; i++) {
 		ok = !in_tests[in.v[i]];
+		if (!ok)
+			impact_buf_printf(why, "%s imports by a computed name", w->p->files[in.v[i]].path);
+	}
 	impact_u32vec_release(&in);
 	if (!ok) {
 		free(in_tests);
@@ -283,18 +301,26 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 	}
 	seen = impact_xcalloc((size_t)w->p->nfiles + 1, 1);
 	for (size_t i = 0; i < vals->n; i++)
-		(void)add_holder(&holders, &names, x, sym(nf, vals->v[i])->name);
+		(void)add_holder(&holders, &names, x, sym(nf, vals->v[i])->name, why);
 	precise_need_stars(w);
 	for (size_t h = 0; h < holders.n && ok; h++) {
 		uint32_t y = holders.v[h];
 		const char *name = names.items[h];
 		if (!seen[y]) {
 			seen[y] = 1;
-			ok = !module_escapes(w, in_tests, y) && !sys_modules_give(w, &sm_files, &sm_keys, y);
+			if (module_escapes(w, in_tests, y, &by)) {
+				impact_buf_printf(why, "%s can get %s's module object where impact cannot follow it",
+				                  w->p->files[by].path, w->p->files[y].path);
+				ok = false;
+			} else if (sys_modules_give(w, &sm_files, &sm_keys, y, &by)) {
+				impact_buf_printf(why, "%s can take %s's module object from sys.modules",
+				                  w->p->files[by].path, w->p->files[y].path);
+				ok = false;
+			}
 		}
 		if (name[0] != '_')
 			for (uint32_t k = w->star_at[y]; k < w->star_at[y + 1] && ok; k++)
-				ok = add_holder(&holders, &names, w->star_by[k], name);
+				ok = add_holder(&holders, &names, w->star_by[k], name, why);
 		precise_files_named(w, IMPACT_RN_BIND, name, true, &files);
 		for (size_t j = 0; j < files.n; j++) {
 			const impact_pyfacts *f = facts_of(w, files.v[j]);
@@ -304,7 +330,7 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 				    (imp->flags & IMPACT_IMPORT_TYPE_CHECKING) ||
 				    precise_module_file(w, files.v[j], imp->module, imp->level) != y)
 					continue;
-				ok = ok && add_holder(&holders, &names, files.v[j], imp->asname ? imp->asname : imp->name);
+				ok = ok && add_holder(&holders, &names, files.v[j], imp->asname ? imp->asname : imp->name, why);
 			}
 		}
 	}
@@ -325,10 +351,12 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
  * removed or read by Python itself? Then they are appended to `syms` (of
  * the new side): running the module runs no other code than before, so
  * only the code reading those names sees a change, which the walk finds
- * as it finds a function's callers.
+ * as it finds a function's callers. Otherwise, when only values changed
+ * but impact cannot see every reader, `why` says what stands in the way.
  */
 bool precise_values_only(walker *w, uint32_t x, impact_u32vec *syms, const impact_pyfacts *of,
-                         const impact_fnhashes *oh, const impact_pyfacts *nf, const impact_fnhashes *nh)
+                         const impact_fnhashes *oh, const impact_pyfacts *nf, const impact_fnhashes *nh,
+                         impact_buf *why)
 {
 	impact_u32vec vals = { 0 };
 	bool ok;
@@ -340,9 +368,12 @@ bool precise_values_only(walker *w, uint32_t x, impact_u32vec *syms, const impac
 	/* Less those whose value's tokens are the same on both sides. */
 	precise_drop_same(&vals, of, oh->val, oh->n, nf, nh->val, nh->n);
 	ok = vals.n > 0;
-	for (size_t i = 0; i < vals.n && ok; i++)
+	for (size_t i = 0; i < vals.n && ok; i++) {
 		ok = !read_by_machinery(sym(nf, vals.v[i])->name);
-	ok = ok && values_seen(w, x, nf, &vals);
+		if (!ok)
+			impact_buf_printf(why, "Python or pytest read %s by themselves", sym(nf, vals.v[i])->name);
+	}
+	ok = ok && values_seen(w, x, nf, &vals, why);
 	for (size_t i = 0; i < vals.n && ok; i++)
 		impact_u32vec_push(syms, vals.v[i]);
 	impact_u32vec_release(&vals);
