@@ -39,7 +39,7 @@ static bool read_by_machinery(const char *name)
 	return false;
 }
 
-/* The names file f binds to the module sys (`import sys`, `import sys as s`). */
+/* Does file f bind `head` (n bytes) to the module sys (`import sys`, `import sys as s`)? */
 static bool binds_sys(const impact_pyfacts *f, const char *head, size_t n)
 {
 	for (size_t i = 0; i < f->nimports; i++) {
