@@ -16,8 +16,10 @@ impact's own repository.
 
 The change measured is one commit on top of each corpus: a line added to
 the body of the first top-level function of the module in the middle of
-the non-test modules (a call-time change, what the precise walk is for),
-or, when that module has none, a comment appended (an import-time one).
+the non-test modules (a call-time change, what the precise walk is for;
+a header over several lines counts when no module from the middle on has
+a one-line one), or, when none has any, a top-level statement appended
+(an import-time change; a comment would change nothing).
 
 Figures (milliseconds unless said): `git diff --name-only` of the change
 (the floor for reading a change); impact cold (cache cleared); warm, the
@@ -77,8 +79,9 @@ def timed(argv, cwd, out=None):
 DEF = re.compile(r"def \w+\(.*\):\s*$")
 
 
-def body_line(path):
-    """The line index after the first one-line `def f(...):` with an indented body, or None."""
+def body_line(path, wrapped=False):
+    """The line index after the first one-line `def f(...):` with an indented body, or None.
+    With `wrapped`, a header over several lines (`def f(\n    a: int,\n) -> str:`) counts too."""
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().split("\n")
@@ -88,6 +91,14 @@ def body_line(path):
         nxt = lines[i + 1]
         if DEF.match(line) and nxt.startswith("    ") and nxt.strip():
             return i + 1
+        if wrapped and line.startswith(("def ", "async def ")) and line.rstrip().endswith("("):
+            for j in range(i + 1, min(i + 40, len(lines) - 1)):
+                if not lines[j].startswith((" ", "\t")):
+                    if lines[j].startswith(")") and lines[j].rstrip().endswith(":"):
+                        body = lines[j + 1]
+                        if body.startswith("    ") and body.strip():
+                            return j + 1
+                    break
     return None
 
 
@@ -97,14 +108,19 @@ def change_one_file(repo):
                  if "/tests/" not in p and not p.endswith("__init__.py")
                  and not os.path.basename(p).startswith("test_"))
     victim, at = pys[len(pys) // 2], None
-    for p in pys[len(pys) // 2:]:
-        at = body_line(p)
+    # A one-line header from the middle on, else a wrapped one (click's
+    # annotated signatures), else a top-level statement (import-time).
+    for wrapped in (False, True):
+        for p in pys[len(pys) // 2:]:
+            at = body_line(p, wrapped)
+            if at is not None:
+                victim = p
+                break
         if at is not None:
-            victim = p
             break
     if at is None:
         with open(victim, "a") as f:
-            f.write("\n# bench change\n")
+            f.write("\n_bench_change = None\n")
     else:
         with open(victim, encoding="utf-8") as f:
             lines = f.read().split("\n")
