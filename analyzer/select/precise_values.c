@@ -210,26 +210,31 @@ static void module_last_name(const char *path, char *out, size_t size)
  * `from_pyfile("config.py")`), by an import of a computed or literal
  * name, as a plugin or through a fallback root; or its object used as a
  * value by a module importing it (`config.from_object(settings)`,
- * `mods = [cfg]`), not only read from (`cfg.LIMIT`). *by: that module.
+ * `mods = [cfg]`), not only read from (`cfg.LIMIT`). *by: that module,
+ * *how: how (an edge kind's name, or "module object used as a value").
  */
-static bool module_escapes(walker *w, const uint8_t *in_tests, uint32_t x, uint32_t *by)
+static bool module_escapes(walker *w, const uint8_t *in_tests, uint32_t x, uint32_t *by, const char **how)
 {
 	const impact_graph *g = w->p->graph;
 	impact_u32vec in = { 0 }, named = { 0 };
 	bool esc = false;
+	*how = "module object used as a value";
 	impact_graph_in_nodes(g, x, &in);
 	for (size_t i = 0; i < in.n && !esc; i++) {
 		uint32_t y = in.v[i];
 		size_t n;
 		const impact_edge *e = impact_graph_out(g, y, &n);
 		bool by_name = false;
-		for (size_t k = 0; k < n; k++)
-			if (e[k].to == x)
-				by_name = by_name || (e[k].kind != IMPACT_EDGE_IMPORT && e[k].kind != IMPACT_EDGE_LAZY &&
-				                      e[k].kind != IMPACT_EDGE_CONDITIONAL &&
-				                      e[k].kind != IMPACT_EDGE_TYPE_CHECKING &&
-				                      e[k].kind != IMPACT_EDGE_PACKAGE);
+		for (size_t k = 0; k < n && !by_name; k++)
+			if (e[k].to == x && e[k].kind != IMPACT_EDGE_IMPORT && e[k].kind != IMPACT_EDGE_LAZY &&
+			    e[k].kind != IMPACT_EDGE_CONDITIONAL && e[k].kind != IMPACT_EDGE_TYPE_CHECKING &&
+			    e[k].kind != IMPACT_EDGE_PACKAGE) {
+				by_name = true;
+				*how = impact_edge_kind_name((impact_edge_kind)e[k].kind);
+			}
 		esc = (by_name || uses_as_value(w, y, x)) && in_tests[y];
+		if (!by_name)
+			*how = "module object used as a value";
 		*by = y;
 	}
 	/* `import pkg` then `f(pkg.sub)`: a chain through its package, no edge to x. */
@@ -308,9 +313,10 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 		const char *name = names.items[h];
 		if (!seen[y]) {
 			seen[y] = 1;
-			if (module_escapes(w, in_tests, y, &by)) {
-				impact_buf_printf(why, "%s can get %s's module object where impact cannot follow it",
-				                  w->p->files[by].path, w->p->files[y].path);
+			const char *how;
+			if (module_escapes(w, in_tests, y, &by, &how)) {
+				impact_buf_printf(why, "%s can get %s's module object where impact cannot follow it (%s)",
+				                  w->p->files[by].path, w->p->files[y].path, how);
 				ok = false;
 			} else if (sys_modules_give(w, &sm_files, &sm_keys, y, &by)) {
 				impact_buf_printf(why, "%s can take %s's module object from sys.modules",
