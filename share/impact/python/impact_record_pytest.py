@@ -360,27 +360,42 @@ class Recorder:
         # out once (_site_line scans the caller's line table), and a test
         # called from F's line when its set of sites meets that line's.
         callers = set(cl >> 32 for _i, _f, cl in cand)
-        runs = {c: [] for c in callers}   # caller -> indexes of the tests that ran it
-        vals = {}                         # test index -> the set of its call sites
+        runs = {c: set() for c in callers}  # caller -> indexes of the tests that ran it
+        vals = {}                           # test index -> the set of its call sites
         for j, t in enumerate(tests):
             ran = t[2].keys() & callers
             if not ran:
                 continue
             for c in ran:
-                runs[c].append(j)
+                runs[c].add(j)
             vals[j] = set(t[2].values())
         line_of, by_line = {}, {}
         for v in set().union(*vals.values()):
             if v is not None and v >> 32 in callers:
                 line = line_of[v] = _r._site_line(v)
                 by_line.setdefault((v >> 32, line), set()).add(v)
+        # The tests that called something from each site of those lines:
+        # a loop over the sites each test shares with them (a set
+        # intersection per test), not a test per candidate and later test
+        # (a suite of 900 short tests made 120,000 such comparisons).
+        at_site = {}
+        wanted = set(line_of)
+        for j, sites in vals.items():
+            for v in sites & wanted:
+                at_site.setdefault(v, []).append(j)
+        later_of = {}
         out, children, child_of, unnamed = {}, None, -1, _Unnamed()
         cached = self.cached_codes()
         for i, f, cl in cand:
             c = cl >> 32
-            there = by_line[(c, line_of[cl])]
-            # runs[c][0] is i, the rest are later
-            later = [j for j in runs[c][1:] if vals[j].isdisjoint(there)]
+            key = (c, line_of[cl])
+            later = later_of.get(key)
+            if later is None:
+                # i is the first test that ran c; the others ran it later
+                called = set()
+                for v in by_line[key]:
+                    called.update(at_site.get(v, ()))
+                later = later_of[key] = sorted(runs[c] - called - {i})
             if not later:
                 continue
             if child_of != i:
@@ -423,12 +438,14 @@ class Recorder:
         cached = self.cached_codes()
         if not cached:
             return {}
-        children, ran = {}, set()
+        # Each (function, call site) once: most repeat from test to test.
+        children, ran, pairs = {}, set(), set()
         for t in self.tests:
-            for f, cl in t[2].items():
-                ran.add(f)
-                if cl is not None:
-                    children.setdefault(cl >> 32, set()).add(f)
+            ran.update(t[2])
+            pairs.update(t[2].items())
+        for f, cl in pairs:
+            if cl is not None:
+                children.setdefault(cl >> 32, set()).add(f)
         byname = {}
         for f in ran:
             c = _r._codes.get(f)
