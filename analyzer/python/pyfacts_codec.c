@@ -337,6 +337,8 @@ int impact_pyfacts_decode(impact_pyfacts **out, const void *data, size_t len)
 					r.bad = true;
 				f->nrefs = i + 1;
 			}
+			/* get_str copied them one after another: a search can run over them all. */
+			f->ref_text_end = nr && !r.bad ? dst : NULL;
 			if (!ns)
 				f->symbols = NULL;
 			if (!nr)

@@ -249,6 +249,12 @@ typedef struct impact_pyfacts {
 	size_t nsymbols;
 	impact_symref *refs;    /* grouped by symbol in walk order */
 	size_t nrefs;
+	/*
+	 * Decoded facts: the references' texts lie one after another, each
+	 * ending with its NUL, from refs[0].text to here (one past the last
+	 * NUL), so one search finds those holding a name. NULL otherwise.
+	 */
+	const char *ref_text_end;
 	uint32_t flags;       /* IMPACT_PYFACTS_* bits */
 	uint32_t error_line;  /* first syntax error, 1-based; 0 if none */
 	uint32_t error_col;   /* 1-based byte column */

@@ -170,7 +170,8 @@ static void keep_lines(impact_buf *out, const impact_buf *all, int kind, const c
 /* impact_refnames_each_named makes exactly the calls of impact_refnames_each for its name. */
 static void refnames__each_named(void **state)
 {
-	static const char *const names[] = { "helper", "mod", "pkg", "Base", "x", "update", "n", "sep", "os", "nope" };
+	static const char *const names[] = { "helper", "mod", "pkg", "Base", "x", "update", "n", "sep", "os", "nope",
+		                             "a", "b", "c" };
 	static const int kinds[] = { IMPACT_RN_REF, IMPACT_RN_BIND, IMPACT_RN_DEF };
 	impact_pyparser *p = impact_pyparser_new();
 	impact_pyfacts *f;
@@ -178,17 +179,33 @@ static void refnames__each_named(void **state)
 	(void)state;
 	f = facts_of_src(p, "import os\nfrom pkg.core import helper\nfrom pkg import *\n\n\n"
 	                    "class Box(Base, pkg.mod.Base):\n    def run(self, x: helper.Kind):\n"
-	                    "        os.sep.update(x.update)\n        return pkg.mod.helper(getattr(self, n))\n");
+	                    "        os.sep.update(x.update)\n        return pkg.mod.helper(getattr(self, n))\n\n\n"
+	                    "def g():\n    a.b()\n    a.c()\n    c.a(b)\n");
 	impact_refnames_each(f, record, &all);
-	for (size_t k = 0; k < IMPACT_ARRAY_SIZE(kinds); k++)
-		for (size_t i = 0; i < IMPACT_ARRAY_SIZE(names); i++) {
-			impact_buf_clear(&want);
-			impact_buf_clear(&got);
-			keep_lines(&want, &all, kinds[k], names[i]);
-			impact_refnames_each_named(f, kinds[k], names[i], record, &got);
-			assert_string_equal(got.ptr ? got.ptr : "", want.ptr ? want.ptr : "");
-			assert_true(strcmp(names[i], "helper") || kinds[k] == IMPACT_RN_DEF || got.size);
+	/* Extracted facts, then the same decoded (texts one after another: one search over them). */
+	for (int decoded = 0; decoded < 2; decoded++) {
+		if (decoded) {
+			impact_buf enc = IMPACT_BUF_INIT;
+			impact_pyfacts *d = NULL;
+			assert_int_equal(impact_pyfacts_encode(&enc, f), 0);
+			assert_int_equal(impact_pyfacts_decode(&d, enc.ptr, enc.size), 0);
+			assert_non_null(d->ref_text_end);
+			impact_buf_release(&enc);
+			impact_pyfacts_free(f);
+			f = d;
+		} else {
+			assert_null(f->ref_text_end);
 		}
+		for (size_t k = 0; k < IMPACT_ARRAY_SIZE(kinds); k++)
+			for (size_t i = 0; i < IMPACT_ARRAY_SIZE(names); i++) {
+				impact_buf_clear(&want);
+				impact_buf_clear(&got);
+				keep_lines(&want, &all, kinds[k], names[i]);
+				impact_refnames_each_named(f, kinds[k], names[i], record, &got);
+				assert_string_equal(got.ptr ? got.ptr : "", want.ptr ? want.ptr : "");
+				assert_true(strcmp(names[i], "helper") || kinds[k] == IMPACT_RN_DEF || got.size);
+			}
+	}
 	impact_buf_release(&all);
 	impact_buf_release(&want);
 	impact_buf_release(&got);
