@@ -69,12 +69,13 @@ static bool sys_modules_reads(walker *w, const uint8_t *in_tests, impact_u32vec 
 	precise_files_named(w, IMPACT_RN_REF, "modules", true, &named);
 	precise_files_named(w, IMPACT_RN_BIND, "modules", true, &bound);
 	for (size_t j = 0; j < bound.n && ok; j++) {
-		const impact_pyfacts *f = facts_of(w, bound.v[j]);
+		const impact_pyfacts *f = in_tests[bound.v[j]] ? facts_of(w, bound.v[j]) : NULL;
 		for (size_t i = 0; f && i < f->nimports && ok; i++)
-			ok = !(in_tests[bound.v[j]] && f->imports[i].kind == IMPACT_IMPORT_FROM &&
-			       f->imports[i].name && !strcmp(f->imports[i].name, "modules") &&
-			       !strcmp(f->imports[i].module, "sys") && !f->imports[i].level);
-		*by = bound.v[j];
+			ok = !(f->imports[i].kind == IMPACT_IMPORT_FROM && f->imports[i].name &&
+			       !strcmp(f->imports[i].name, "modules") && !strcmp(f->imports[i].module, "sys") &&
+			       !f->imports[i].level);
+		if (!ok)
+			*by = bound.v[j];
 	}
 	for (size_t j = 0; j < named.n && ok; j++) {
 		uint32_t y = named.v[j];
@@ -115,26 +116,23 @@ static bool sys_modules_give(walker *w, const impact_u32vec *files, const impact
 	const char *px = w->p->files[x].path;
 	for (size_t i = 0; i < keys->n; i++) {
 		const char *k = keys->items[i], *pk;
-		uint32_t m;
-		*by = files->v[i];
-		if (!strcmp(k, "__name__")) {
+		uint32_t m = NONE;
+		bool gives = false;
+		if (!strcmp(k, "__name__"))
 			m = files->v[i];
-		} else if (!strcmp(k, "__main__")) {
-			if (!strcmp(impact_path_base(px), "__main__.py"))
-				return true;
-			continue;
-		} else {
+		else if (!strcmp(k, "__main__"))
+			gives = !strcmp(impact_path_base(px), "__main__.py");
+		else
 			m = precise_module_file(w, files->v[i], k, 0);
+		if (m != NONE && m < w->p->nfiles) {
+			/* x itself, or x inside the package m */
+			pk = w->p->files[m].path;
+			gives = m == x || (!strcmp(impact_path_base(pk), "__init__.py") &&
+			                   !strncmp(px, pk, (size_t)(impact_path_base(pk) - pk)));
 		}
-		if (m == NONE || m >= w->p->nfiles)
-			continue;
-		if (m == x)
+		if (gives) {
+			*by = files->v[i];
 			return true;
-		pk = w->p->files[m].path;
-		if (!strcmp(impact_path_base(pk), "__init__.py")) {
-			size_t dir = (size_t)(impact_path_base(pk) - pk);
-			if (!strncmp(px, pk, dir))
-				return true;
 		}
 	}
 	return false;
@@ -218,24 +216,24 @@ static bool module_escapes(walker *w, const uint8_t *in_tests, uint32_t x, uint3
 	const impact_graph *g = w->p->graph;
 	impact_u32vec in = { 0 }, named = { 0 };
 	bool esc = false;
-	*how = "module object used as a value";
 	impact_graph_in_nodes(g, x, &in);
 	for (size_t i = 0; i < in.n && !esc; i++) {
 		uint32_t y = in.v[i];
 		size_t n;
 		const impact_edge *e = impact_graph_out(g, y, &n);
-		bool by_name = false;
-		for (size_t k = 0; k < n && !by_name; k++)
+		const char *kind = NULL; /* an edge that loads x by name */
+		if (!in_tests[y])
+			continue;
+		for (size_t k = 0; k < n && !kind; k++)
 			if (e[k].to == x && e[k].kind != IMPACT_EDGE_IMPORT && e[k].kind != IMPACT_EDGE_LAZY &&
 			    e[k].kind != IMPACT_EDGE_CONDITIONAL && e[k].kind != IMPACT_EDGE_TYPE_CHECKING &&
-			    e[k].kind != IMPACT_EDGE_PACKAGE) {
-				by_name = true;
-				*how = impact_edge_kind_name((impact_edge_kind)e[k].kind);
-			}
-		esc = (by_name || uses_as_value(w, y, x)) && in_tests[y];
-		if (!by_name)
-			*how = "module object used as a value";
-		*by = y;
+			    e[k].kind != IMPACT_EDGE_PACKAGE)
+				kind = impact_edge_kind_name((impact_edge_kind)e[k].kind);
+		esc = kind || uses_as_value(w, y, x);
+		if (esc) {
+			*by = y;
+			*how = kind ? kind : "module object used as a value";
+		}
 	}
 	/* `import pkg` then `f(pkg.sub)`: a chain through its package, no edge to x. */
 	if (!esc) {
@@ -243,8 +241,11 @@ static bool module_escapes(walker *w, const uint8_t *in_tests, uint32_t x, uint3
 		module_last_name(w->p->files[x].path, last, sizeof(last));
 		precise_files_named(w, IMPACT_RN_REF, last, true, &named);
 		for (size_t j = 0; j < named.n && !esc; j++) {
-			esc = uses_as_value(w, named.v[j], x) && in_tests[named.v[j]];
-			*by = named.v[j];
+			esc = in_tests[named.v[j]] && uses_as_value(w, named.v[j], x);
+			if (esc) {
+				*by = named.v[j];
+				*how = "module object used as a value";
+			}
 		}
 	}
 	impact_u32vec_release(&in);
@@ -313,7 +314,7 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 		const char *name = names.items[h];
 		if (!seen[y]) {
 			seen[y] = 1;
-			const char *how;
+			const char *how = NULL;
 			if (module_escapes(w, in_tests, y, &by, &how)) {
 				impact_buf_printf(why, "%s can get %s's module object where impact cannot follow it (%s)",
 				                  w->p->files[by].path, w->p->files[y].path, how);
