@@ -359,6 +359,7 @@ static void walker_release(walker *w)
 	free(w->seed);
 	free(w->hook_seed);
 	free(w->values_changed);
+	free(w->in_tests);
 	free(w->any_hit);
 	free(w->seed_via);
 }

@@ -112,6 +112,8 @@ typedef struct walker {
 	bool *seed;           /* per file: import-time changed (module seed) */
 	bool *hook_seed;      /* per file: a seed through a pytest hook (impact_precise.hook_seed) */
 	bool *values_changed; /* per file: impact_precise.values_changed */
+	uint8_t *in_tests;    /* per file and the "any" node: can run in a test process
+	                         (precise_values.c), made on first use */
 	uint32_t *seed_via;   /* per file: the node that made it a seed, NONE: its own change */
 	bool *any_hit;        /* per file: some symbol of it was reached */
 	impact_strlist cached_keys; /* every such function reached: "path\nqual" */

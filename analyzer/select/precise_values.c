@@ -141,15 +141,18 @@ static bool sys_modules_give(walker *w, const impact_u32vec *files, const impact
 /*
  * Per file (and the "any module" node): can its code run in a test
  * process, as a test module, a conftest, a doctest module, or a module
- * one of them imports through any chain? One walk forward from them all.
- * Caller frees.
+ * one of them imports through any chain? One walk forward from them all,
+ * once per walk (w->in_tests): every value-changed module asks.
  */
-static uint8_t *run_in_tests(walker *w)
+static const uint8_t *run_in_tests(walker *w)
 {
 	const uint32_t mark = IMPACT_PF_TEST | IMPACT_PF_CONFTEST | IMPACT_PF_DOCTEST;
 	uint32_t nf = w->p->nfiles;
-	uint8_t *in = impact_xcalloc((size_t)nf + 1, 1);
+	uint8_t *in;
 	impact_u32vec queue = { 0 };
+	if (w->in_tests)
+		return w->in_tests;
+	in = w->in_tests = impact_xcalloc((size_t)nf + 1, 1);
 	for (uint32_t y = 0; y < nf; y++)
 		if (w->p->files[y].flags & mark) {
 			in[y] = 1;
@@ -285,7 +288,8 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 {
 	impact_u32vec in = { 0 }, holders = { 0 }, files = { 0 }, sm_files = { 0 };
 	impact_strlist names = { 0 }, sm_keys = { 0 };
-	uint8_t *seen, *in_tests;
+	uint8_t *seen;
+	const uint8_t *in_tests;
 	uint32_t by = NONE;
 	bool ok;
 	in_tests = run_in_tests(w);
@@ -300,7 +304,6 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 	}
 	impact_u32vec_release(&in);
 	if (!ok) {
-		free(in_tests);
 		impact_u32vec_release(&sm_files);
 		impact_strlist_release(&sm_keys);
 		return false;
@@ -342,7 +345,6 @@ static bool values_seen(walker *w, uint32_t x, const impact_pyfacts *nf, const i
 		}
 	}
 	free(seen);
-	free(in_tests);
 	impact_u32vec_release(&sm_files);
 	impact_strlist_release(&sm_keys);
 	impact_u32vec_release(&holders);
