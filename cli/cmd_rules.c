@@ -129,6 +129,7 @@ static int check(impact_config *cfg, impact_snapshot *snap)
 	checker ck = { snap, 0 };
 	check_patterns(&ck, &cfg->full_suite_on, "full-suite-on");
 	check_patterns(&ck, &cfg->ignore, "ignore");
+	check_patterns(&ck, &cfg->tool_files, "tool-files");
 	for (size_t r = 0; r < cfg->nrules; r++) {
 		const impact_rule *rule = &cfg->rules[r];
 		impact_buf what = IMPACT_BUF_INIT;
@@ -183,6 +184,7 @@ static void show(const impact_config *cfg)
 		printf("  %s\n", cfg->sources.items[i]);
 	show_patterns("full-suite-on (last match wins; '!' excludes)", &cfg->full_suite_on);
 	show_patterns("ignore (last match wins; '!' excludes)", &cfg->ignore);
+	show_patterns("tool-files (last match wins; '!' excludes)", &cfg->tool_files);
 	printf("unmatched: %s", unmatched[cfg->unmatched]);
 	show_where(&cfg->where_unmatched);
 	printf("rules (their tests run first, in this order):\n");

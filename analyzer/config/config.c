@@ -332,6 +332,7 @@ void impact_config_free(impact_config *cfg)
 	free(cfg->always);
 	config_patterns_release(&cfg->full_suite_on);
 	config_patterns_release(&cfg->ignore);
+	config_patterns_release(&cfg->tool_files);
 	free(cfg->python);
 	impact_strlist_release(&cfg->default_args);
 	impact_strlist_release(&cfg->test_command);

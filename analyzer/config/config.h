@@ -82,6 +82,7 @@ typedef struct impact_config {
 	size_t nrules;
 	impact_patterns full_suite_on;
 	impact_patterns ignore;
+	impact_patterns tool_files;  /* other tools' files: only what names them */
 	impact_testspec *always;     /* tests selected whenever anything changed */
 	size_t nalways;
 	impact_unmatched unmatched;

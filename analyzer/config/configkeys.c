@@ -306,8 +306,8 @@ static int do_extends(const ctx *c, const impact_toml_value *v, void *payload)
 	return config_load_set(c->ld, s, &w);
 }
 
-#define TOP_KEYS "extends, defaults, rule, flaky, full-suite-on, ignore, always, unmatched, " \
-                 "python, default-args, timeout, test-command, exact, exact-copy, audit"
+#define TOP_KEYS "extends, defaults, rule, flaky, full-suite-on, ignore, tool-files, always, " \
+                 "unmatched, python, default-args, timeout, test-command, exact, exact-copy, audit"
 
 /* [audit] (in pyproject.toml [tool.impact.audit]): `impact audit`'s own defaults. */
 static int load_audit(const ctx *c, const impact_toml_value *t)
@@ -381,6 +381,8 @@ int config_load_table(const ctx *c, const impact_toml_value *t, const char *wher
 			rc = each_string(c, kv, true, add_pattern, &cfg->full_suite_on);
 		} else if (key_is(kv->key, "ignore")) {
 			rc = each_string(c, kv, true, add_pattern, &cfg->ignore);
+		} else if (key_is(kv->key, "tool-files")) {
+			rc = each_string(c, kv, true, add_pattern, &cfg->tool_files);
 		} else if (key_is(kv->key, "always")) {
 			rc = each_string(c, kv, true, add_testspec, &always);
 		} else if (key_is(kv->key, "unmatched")) {

@@ -7,7 +7,8 @@
  * first, then `ignore`, then what the file is: a Python module follows the
  * import graph, a test selects itself, anything else is covered by a
  * mapping rule, collected by a pytest_collect_file hook, read as data by
- * the modules that name it in a string, or falls to `unmatched` (default:
+ * the modules that name it in a string, another tool's file that nothing
+ * names (`tool-files`: selects nothing), or falls to `unmatched` (default:
  * the full suite, with its reason). A rename is as strong as its stronger
  * side. It decides what a change is and where the walk starts; the walk
  * and the list of tests are select.c.
@@ -108,6 +109,16 @@ static void classify_path(impact_change_info *info, const impact_project *p,
 		size_t before = readers->n;
 		if (!no_smart)
 			impact_project_path_referrers(p, path, readers, lines);
+		if (readers->n == before && !no_smart && (pat = impact_patterns_match(&cfg->tool_files, path))) {
+			/* Another tool's file (CI, pre-commit, an editor): no test reads it by itself. */
+			info->cls = IMPACT_CLASS_IGNORED;
+			info->pattern = pat;
+			describe_pattern(&why, "tool-files", pat);
+			impact_buf_puts(&why, ", and no module names it in a string");
+			free(info->reason);
+			info->reason = impact_buf_detach(&why);
+			return;
+		}
 		if (readers->n == before) {
 			set_unmatched(info, cfg, "not Python and no rule covers it");
 			return;

@@ -227,6 +227,56 @@ def test_unmatched_default_is_full(proj):
     assert "not Python and no rule covers it" in j["full_suite_reason"]
 
 
+def test_tool_files_select_nothing_unless_a_module_names_them(proj):
+    # CI, pre-commit and editor files: no test reads them by itself.
+    repo = proj(None, files={
+        ".github/workflows/ci.yml": "on: push\n",
+        ".pre-commit-config.yaml": "repos: []\n",
+        ".editorconfig": "root = true\n",
+    })
+    repo.write(".github/workflows/ci.yml", "on: [push, pull_request]\n")
+    repo.write(".editorconfig", "root = false\n")
+    repo.commit("ci")
+    j = sel_json(repo, "HEAD~1..")
+    assert not j["full_suite"] and j["selected"] == []
+    assert {c["path"]: c["pattern"]["glob"] for c in j["changed"]} == {
+        ".github/workflows/ci.yml": "/.github/", ".editorconfig": "/.editorconfig"}
+    r = repo.impact("--explain", "HEAD~1..")
+    assert ("ignored: .github/workflows/ci.yml (matches tool-files '/.github/' (" in out(r))
+    assert "and no module names it in a string)" in out(r)
+    # A test that reads one by its name is selected when it changes (the data-file rule).
+    repo.write("tests/test_hooks.py", "from pathlib import Path\n\n\ndef test_hooks():\n"
+               "    assert 'repos' in Path('.pre-commit-config.yaml').read_text()\n")
+    repo.commit("a test reads the pre-commit configuration")
+    change(repo, ".pre-commit-config.yaml", "repos: [x]\n")
+    assert repo.listing("HEAD~1..") == ["tests/test_hooks.py"]
+    # With --no-smart nothing is looked up: unmatched decides (the full suite).
+    change(repo, ".github/workflows/ci.yml", "on: [push]\n")
+    assert sel_json(repo, "--no-smart", "HEAD~1..")["full_suite"]
+
+
+def test_tool_files_taken_back_by_the_project(proj):
+    repo = proj('tool-files = ["!/.github/"]\n', files={".github/workflows/ci.yml": "on: push\n"})
+    change(repo, ".github/workflows/ci.yml", "on: [push]\n")
+    j = sel_json(repo, "HEAD~1..")
+    assert j["full_suite"]
+    assert "not Python and no rule covers it" in j["full_suite_reason"]
+    r = repo.impact("rules", "show")
+    assert r.returncode == 0, err(r)
+    assert "tool-files (last match wins; '!' excludes):" in out(r)
+    assert "!/.github/" in out(r)
+
+
+def test_documentation_requirements_do_not_force_the_full_suite(proj):
+    repo = proj(None, files={"docs/requirements.txt": "sphinx\n", "requirements.txt": "attrs\n"})
+    change(repo, "docs/requirements.txt", "sphinx>=7\n")
+    j = sel_json(repo, "HEAD~1..")
+    assert not j["full_suite"] and j["selected"] == []
+    assert j["changed"][0]["pattern"]["glob"] == "/docs/"
+    change(repo, "requirements.txt", "attrs>=23\n")
+    assert sel_json(repo, "HEAD~1..")["full_suite"]
+
+
 # ---- --no-smart -------------------------------------------------------------
 
 def test_no_smart_uses_rules_alone(proj):
