@@ -633,40 +633,49 @@ static void fold_tests(builder *b, const uint32_t *tdist)
 	}
 }
 
-/* Phase 5: count, per change, the tests whose chain ends at it (for --explain's notes). */
+/* Count one more test for the change of file `seed` (a file id), if one is. */
+static void credit_change(impact_selection *sel, const impact_project *p, uint32_t seed)
+{
+	const char *sp;
+	if (seed == IMPACT_STRPOOL_NONE || seed == UINT32_MAX)
+		return;
+	sp = p->files[seed].path;
+	for (size_t i = 0; i < sel->nchanges; i++) {
+		const impact_change *c = sel->changes[i].change;
+		if ((c->new_path && !strcmp(c->new_path, sp)) || (c->old_path && !strcmp(c->old_path, sp))) {
+			sel->changes[i].ntests++;
+			return;
+		}
+	}
+}
+
+/*
+ * Phase 5: count, per change, the tests whose evidence ends at it, for
+ * --explain's note on changes no test reaches: the change its import
+ * chain ends at and, when the precise walk reached it by references too,
+ * the change that chain starts at (a test can reach two changes, one
+ * each way: each is credited).
+ */
 static void count_per_change(impact_selection *sel, const impact_project *p)
 {
-	{
-		impact_u32vec chain = { 0 };
-		for (size_t t = 0; t < sel->ntests; t++) {
-			uint32_t seed;
-			if (sel->tests[t].dist == UINT32_MAX || sel->tests[t].anchor == IMPACT_STRPOOL_NONE)
-				continue;
-			impact_selection_chain(sel, sel->tests[t].anchor, &chain);
-			if (chain.n && sel->seed_data && sel->seed_data[chain.v[chain.n - 1]])
-				seed = impact_project_find(p, sel->seed_data[chain.v[chain.n - 1]]);
-			else if (chain.n)
-				seed = chain.v[chain.n - 1];
-			else if (sel->precise && sel->tests[t].file != IMPACT_STRPOOL_NONE &&
-			         sel->precise->origin[sel->tests[t].file] != UINT32_MAX)
-				seed = sel->precise->origin[sel->tests[t].file];
-			else
-				continue;
-			if (seed == IMPACT_STRPOOL_NONE)
-				continue;
-			for (size_t i = 0; i < sel->nchanges; i++) {
-				const impact_change *c = sel->changes[i].change;
-				const char *sp = p->files[seed].path;
-				if ((c->new_path && !strcmp(c->new_path, sp)) ||
-				    (c->old_path && !strcmp(c->old_path, sp))) {
-					sel->changes[i].ntests++;
-					break;
-				}
-			}
-		}
-		impact_u32vec_release(&chain);
+	impact_u32vec chain = { 0 };
+	for (size_t t = 0; t < sel->ntests; t++) {
+		const impact_selected *s = &sel->tests[t];
+		uint32_t by_import = IMPACT_STRPOOL_NONE, by_refs = IMPACT_STRPOOL_NONE;
+		if (s->dist == UINT32_MAX || s->anchor == IMPACT_STRPOOL_NONE)
+			continue;
+		impact_selection_chain(sel, s->anchor, &chain);
+		if (chain.n && sel->seed_data && sel->seed_data[chain.v[chain.n - 1]])
+			by_import = impact_project_find(p, sel->seed_data[chain.v[chain.n - 1]]);
+		else if (chain.n)
+			by_import = chain.v[chain.n - 1];
+		if (sel->precise && s->file != IMPACT_STRPOOL_NONE)
+			by_refs = sel->precise->origin[s->file];
+		credit_change(sel, p, by_import);
+		if (by_refs != by_import)
+			credit_change(sel, p, by_refs);
 	}
-
+	impact_u32vec_release(&chain);
 }
 
 /*

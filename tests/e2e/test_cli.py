@@ -172,6 +172,27 @@ def test_explain_notes_unreached_module(flat):
     assert "no test reaches pkg/orphan.py" in text
 
 
+def test_explain_credits_each_change_its_own_evidence(repo):
+    # The test reaches pkg/b.py:fold by a reference, and pkg/a.py by its
+    # package's import-time code: each change is credited, none "unreached".
+    repo.write_many({
+        "pkg/__init__.py": "from pkg.a import register\n\nregister()\n",
+        "pkg/a.py": "REG = []\n\n\ndef register():\n    REG.append(1)\n",
+        "pkg/b.py": "def fold(xs):\n    return sum(xs)\n",
+        "tests/test_b.py": "from pkg.b import fold\n\n\ndef test_fold():\n    assert fold([1, 2]) == 3\n",
+    })
+    repo.commit("base")
+    repo.write("pkg/a.py", "REG = []\n\n\ndef register():\n    REG.append(2)\n")
+    repo.write("pkg/b.py", "def fold(xs):\n    return sum(xs) + 0\n")
+    repo.commit("both")
+    r = repo.impact("--explain", "--no-records", "HEAD~1..")
+    assert r.returncode == 0, err(r)
+    assert "tests/test_b.py (references: tests/test_b.py:test_fold -> pkg/b.py:fold" in out(r)
+    assert "no test reaches" not in out(r)
+    j = json.loads(out(repo.impact("--json", "--no-records", "HEAD~1..")))
+    assert {c["path"]: c["tests"] for c in j["changed"]}["pkg/b.py"] == 1
+
+
 def test_json(flat):
     tweak(flat, "pkg/util.py")
     flat.write("README.md", "# changed\n")
