@@ -236,11 +236,13 @@ def test_tool_files_select_nothing_unless_a_module_names_them(proj):
     })
     repo.write(".github/workflows/ci.yml", "on: [push, pull_request]\n")
     repo.write(".editorconfig", "root = false\n")
+    repo.write("pkg/.gitignore", "*.so\n")
     repo.commit("ci")
     j = sel_json(repo, "HEAD~1..")
     assert not j["full_suite"] and j["selected"] == []
     assert {c["path"]: c["pattern"]["glob"] for c in j["changed"]} == {
-        ".github/workflows/ci.yml": "/.github/", ".editorconfig": "/.editorconfig"}
+        ".github/workflows/ci.yml": "/.github/", ".editorconfig": "/.editorconfig",
+        "pkg/.gitignore": ".gitignore"}
     r = repo.impact("--explain", "HEAD~1..")
     assert ("ignored: .github/workflows/ci.yml (matches tool-files '/.github/' (" in out(r))
     assert "and no module names it in a string)" in out(r)
