@@ -191,3 +191,26 @@ const char *impact_ini_get(const impact_ini *ini, const char *section,
 		*line_out = k->line;
 	return k->value.ptr;
 }
+
+size_t impact_ini_count(const impact_ini *ini)
+{
+	return ini->n;
+}
+
+void impact_ini_at(const impact_ini *ini, size_t i, const char **section, const char **key,
+                   const char **value)
+{
+	*section = ini->keys[i].section;
+	*key = ini->keys[i].key;
+	*value = ini->keys[i].value.ptr ? ini->keys[i].value.ptr : "";
+}
+
+size_t impact_ini_nsections(const impact_ini *ini)
+{
+	return ini->nsections;
+}
+
+const char *impact_ini_section_at(const impact_ini *ini, size_t i)
+{
+	return ini->sections[i];
+}

@@ -28,4 +28,12 @@ bool impact_ini_has_section(const impact_ini *ini, const char *section);
 const char *impact_ini_get(const impact_ini *ini, const char *section,
                            const char *key, uint32_t *line_out);
 
+/* The keys in file order: count, and key i's section, key and value (borrowed). */
+size_t impact_ini_count(const impact_ini *ini);
+void impact_ini_at(const impact_ini *ini, size_t i, const char **section, const char **key,
+                   const char **value);
+/* The sections in file order, with or without keys. */
+size_t impact_ini_nsections(const impact_ini *ini);
+const char *impact_ini_section_at(const impact_ini *ini, size_t i);
+
 #endif

@@ -15,7 +15,10 @@
  */
 #include "select_private.h"
 
+#include <git2.h>
+
 #include "path.h"
+#include "settings.h"
 
 static void describe_pattern(impact_buf *out, const char *list, const impact_pattern *pat)
 {
@@ -58,24 +61,137 @@ static void set_unmatched(impact_change_info *info, const impact_config *cfg, co
 	info->reason = impact_buf_detach(&why);
 }
 
-/*
- * Classify one side's path into `info` (cls, reason, pattern). The modules
- * that read a data file (string evidence) are appended to `readers`.
- */
-static void classify_path(impact_change_info *info, const impact_project *p,
-                          const impact_config *cfg, const char *path, bool no_smart,
-                          impact_u32vec *readers, impact_u32vec *lines)
+/* What classifying needs besides the change: borrowed, but `texts`, read when first needed. */
+typedef struct classifier {
+	const impact_project *p;
+	const impact_config *cfg;
+	bool no_smart;
+	git_repository *repo;          /* for the old side of a configuration file, or NULL */
+	impact_u32vec *readers, *lines;
+	impact_strlist texts;          /* settings.h: the configuration files' texts */
+	bool texts_read;
+} classifier;
+
+/* The new sides of the files a pytest plugin's option can be set in, and default-args. */
+static void read_config_texts(classifier *k)
 {
+	static const char *const files[] = { "pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini",
+	                                     ".pytest.ini", ".impact.toml", NULL };
+	k->texts_read = true;
+	for (size_t i = 0; files[i]; i++) {
+		const impact_entry *e = impact_snapshot_find(k->p->snap, files[i]);
+		impact_buf b = IMPACT_BUF_INIT;
+		if (e && impact_snapshot_read(&b, k->p->snap, e) == 0 && b.ptr)
+			impact_strlist_push(&k->texts, b.ptr);
+		else
+			impact_error_clear();
+		impact_buf_release(&b);
+	}
+	for (size_t i = 0; i < k->cfg->default_args.n; i++)
+		impact_strlist_push(&k->texts, k->cfg->default_args.items[i]);
+}
+
+/*
+ * Did configuration file `path` (change `c`, modified in place) change in
+ * settings no pytest run reads only (settings.c)? `what` names them.
+ * False when a side cannot be read.
+ */
+static bool quiet_settings(classifier *k, const impact_change *c, const char *path, impact_buf *what)
+{
+	impact_settings_ctx ctx = { 0 };
+	impact_buf old = IMPACT_BUF_INIT, new = IMPACT_BUF_INIT;
+	const impact_entry *e;
+	git_blob *blob = NULL;
+	bool quiet = false;
+
+	if (!k->repo || c->status != IMPACT_CHANGE_MODIFIED || !c->old_path || !c->new_path ||
+	    strcmp(c->old_path, c->new_path) || strchr(path, '/') ||
+	    (strcmp(path, "pyproject.toml") && strcmp(path, "setup.cfg") && strcmp(path, "tox.ini")))
+		return false;
+	if (!k->texts_read)
+		read_config_texts(k);
+	ctx.test_command = k->cfg->test_command.n > 0;
+	ctx.texts = (const char *const *)k->texts.items;
+	ctx.ntexts = k->texts.n;
+	if (git_blob_lookup(&blob, k->repo, &c->old_oid) == 0 &&
+	    (e = impact_snapshot_find(k->p->snap, path)) && impact_snapshot_read(&new, k->p->snap, e) == 0) {
+		impact_buf_put(&old, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+		quiet = impact_settings_quiet(&ctx, path, old.ptr ? old.ptr : "", old.size,
+		                              new.ptr ? new.ptr : "", new.size, what);
+	} else {
+		impact_error_clear();
+	}
+	git_blob_free(blob);
+	impact_buf_release(&old);
+	impact_buf_release(&new);
+	return quiet;
+}
+
+/*
+ * A non-Python file no rule or collector covers: data when a module names
+ * it in a string (its readers go to k->readers), else nothing when
+ * `unnamed` (a tool's file, settings no test reads: the reason given),
+ * else `unmatched`. `why` is the reason so far (taken).
+ */
+static void named_or(impact_change_info *info, classifier *k, const char *path, impact_buf *why,
+                     bool unnamed)
+{
+	size_t before = k->readers->n;
+	if (!k->no_smart)
+		impact_project_path_referrers(k->p, path, k->readers, k->lines);
+	free(info->reason);
+	info->reason = NULL;
+	if (k->readers->n == before && unnamed && !k->no_smart) {
+		info->cls = IMPACT_CLASS_IGNORED;
+		impact_buf_puts(why, ", and no module names it in a string");
+	} else if (k->readers->n == before) {
+		info->pattern = NULL;
+		set_unmatched(info, k->cfg, "not Python and no rule covers it");
+		impact_buf_release(why);
+		return;
+	} else {
+		info->cls = IMPACT_CLASS_DATA;
+		info->pattern = NULL;
+		info->nreaders = (uint32_t)(k->readers->n - before);
+		impact_buf_clear(why);
+		impact_buf_printf(why, "a data file: named in a string in %s:%u",
+		                  k->p->files[k->readers->v[before]].path, k->lines->v[before]);
+		if (info->nreaders > 1)
+			impact_buf_printf(why, " and %u more module%s", info->nreaders - 1,
+			                  info->nreaders == 2 ? "" : "s");
+	}
+	info->reason = impact_buf_detach(why);
+}
+
+/*
+ * Classify one side's path of change `c` into `info` (cls, reason,
+ * pattern). The modules that read a data file (string evidence) are
+ * appended to k->readers.
+ */
+static void classify_path(impact_change_info *info, classifier *k, const impact_change *c,
+                          const char *path)
+{
+	const impact_project *p = k->p;
+	const impact_config *cfg = k->cfg;
 	const impact_collector *col;
-	impact_buf why = IMPACT_BUF_INIT;
+	impact_buf why = IMPACT_BUF_INIT, what = IMPACT_BUF_INIT;
 	const impact_pattern *pat;
 	const impact_rule *rule = first_rule(cfg, path);
 	bool py = impact_path_has_suffix(path, ".py");
 
 	info->pattern = NULL;
 	if ((pat = impact_patterns_match(&cfg->full_suite_on, path))) {
-		info->cls = IMPACT_CLASS_FULL;
 		info->pattern = pat;
+		if (!rule && !k->no_smart && quiet_settings(k, c, path, &what)) {
+			/* Only settings no pytest run reads: as a tool's file. */
+			impact_buf_printf(&why, "only settings no test run reads changed (%s)", what.ptr);
+			impact_buf_release(&what);
+			info->pattern = NULL;
+			named_or(info, k, path, &why, true);
+			return;
+		}
+		impact_buf_release(&what);
+		info->cls = IMPACT_CLASS_FULL;
 		describe_pattern(&why, "full-suite-on", pat);
 	} else if ((pat = impact_patterns_match(&cfg->ignore, path))) {
 		info->cls = IMPACT_CLASS_IGNORED;
@@ -86,7 +202,7 @@ static void classify_path(impact_change_info *info, const impact_project *p,
 		if (id != IMPACT_STRPOOL_NONE && (p->files[id].flags & IMPACT_PF_TEST)) {
 			info->cls = IMPACT_CLASS_TEST;
 			impact_buf_puts(&why, "test module");
-		} else if (no_smart && !rule) {
+		} else if (k->no_smart && !rule) {
 			free(info->reason);
 			info->reason = NULL;
 			set_unmatched(info, cfg, "Python module no rule covers (--no-smart)");
@@ -106,30 +222,13 @@ static void classify_path(impact_change_info *info, const impact_project *p,
 		impact_buf_printf(&why, "%s:%u (pytest_collect_file)", p->files[col->module].path,
 		                  col->hook_line);
 	} else {
-		size_t before = readers->n;
-		if (!no_smart)
-			impact_project_path_referrers(p, path, readers, lines);
-		if (readers->n == before && !no_smart && (pat = impact_patterns_match(&cfg->tool_files, path))) {
-			/* Another tool's file (CI, pre-commit, an editor): no test reads it by itself. */
-			info->cls = IMPACT_CLASS_IGNORED;
+		/* Another tool's file (CI, pre-commit, an editor): no test reads it by itself. */
+		if ((pat = impact_patterns_match(&cfg->tool_files, path))) {
 			info->pattern = pat;
 			describe_pattern(&why, "tool-files", pat);
-			impact_buf_puts(&why, ", and no module names it in a string");
-			free(info->reason);
-			info->reason = impact_buf_detach(&why);
-			return;
 		}
-		if (readers->n == before) {
-			set_unmatched(info, cfg, "not Python and no rule covers it");
-			return;
-		}
-		info->cls = IMPACT_CLASS_DATA;
-		info->nreaders = (uint32_t)(readers->n - before);
-		impact_buf_printf(&why, "a data file: named in a string in %s:%u",
-		                  p->files[readers->v[before]].path, lines->v[before]);
-		if (info->nreaders > 1)
-			impact_buf_printf(&why, " and %u more module%s", info->nreaders - 1,
-			                  info->nreaders == 2 ? "" : "s");
+		named_or(info, k, path, &why, pat != NULL);
+		return;
 	}
 	free(info->reason);
 	info->reason = impact_buf_detach(&why);
@@ -148,9 +247,7 @@ static int strength(impact_change_class cls)
 	return 3;
 }
 
-static void classify(impact_change_info *info, const impact_project *p,
-                     const impact_config *cfg, bool no_smart,
-                     impact_u32vec *readers, impact_u32vec *lines)
+static void classify(impact_change_info *info, classifier *k)
 {
 	const impact_change *c = info->change;
 	const char *path = impact_change_path(c);
@@ -161,11 +258,11 @@ static void classify(impact_change_info *info, const impact_project *p,
 		                              "submodules, running the full suite");
 		return;
 	}
-	classify_path(info, p, cfg, path, no_smart, readers, lines);
+	classify_path(info, k, c, path);
 	if (c->old_path && c->new_path && strcmp(c->old_path, c->new_path)) {
 		impact_change_info old = { 0 };
 		old.change = c;
-		classify_path(&old, p, cfg, c->old_path, no_smart, readers, lines);
+		classify_path(&old, k, c, c->old_path);
 		if (strength(old.cls) > strength(info->cls)) {
 			free(info->reason);
 			*info = old;
@@ -209,17 +306,18 @@ static void runner_change(impact_change_info *info, const impact_project *p, con
  */
 void select_classify_changes(impact_selection *sel, const impact_project *p,
                              const impact_changeset *changes, const impact_config *config,
-                             bool no_smart, const bool *runner,
+                             bool no_smart, git_repository *repo, const bool *runner,
                              const impact_change **rule_by, impact_u32vec *seeds)
 {
 	impact_u32vec readers = { 0 }, lines = { 0 };
+	classifier cl = { p, config, no_smart, repo, &readers, &lines, { 0 }, false };
 
 	for (size_t i = 0; i < changes->n; i++) {
 		impact_change_info *info = &sel->changes[i];
 		const impact_change *c = &changes->changes[i];
 		size_t r0 = readers.n;
 		info->change = c;
-		classify(info, p, config, no_smart, &readers, &lines);
+		classify(info, &cl);
 		runner_change(info, p, runner);
 		if (info->cls != IMPACT_CLASS_DATA) { /* a stronger class won: not read as data */
 			readers.n = r0;
@@ -282,6 +380,7 @@ void select_classify_changes(impact_selection *sel, const impact_project *p,
 	}
 	impact_u32vec_release(&readers);
 	impact_u32vec_release(&lines);
+	impact_strlist_release(&cl.texts);
 }
 
 const char *impact_change_class_name(impact_change_class cls)

@@ -279,6 +279,79 @@ def test_documentation_requirements_do_not_force_the_full_suite(proj):
     assert sel_json(repo, "HEAD~1..")["full_suite"]
 
 
+PYPROJECT = ('[project]\nname = "pkg"\nversion = "1.0"\ndependencies = ["attrs"]\n'
+             'classifiers = ["Programming Language :: Python :: 3.11"]\n\n'
+             '[tool.ruff]\nline-length = 99\n\n'
+             '[tool.pytest.ini_options]\naddopts = "-q"\n')
+
+
+@pytest.mark.parametrize("old, new, full", [
+    # what no pytest run reads: nothing to run
+    ('version = "1.0"', 'version = "1.1"', False),
+    ('"Programming Language :: Python :: 3.11"', '"Programming Language :: Python :: 3.12"', False),
+    ("line-length = 99", "line-length = 100", False),
+    ('name = "pkg"\n', 'name = "pkg"  # the distribution\n', False),
+    # pytest's settings, the dependencies, an unknown table
+    ('addopts = "-q"', 'addopts = "-q -p no:randomly"', True),
+    ('dependencies = ["attrs"]', 'dependencies = ["attrs>=23"]', True),
+    ("[tool.ruff]", "[tool.hatch.build]\ninclude = ['pkg']\n\n[tool.ruff]", True),
+    # pytest-ruff runs ruff as tests when its option is on: ruff's table counts then
+    ('addopts = "-q"', 'addopts = "-q --ruff"', True),
+])
+def test_pyproject_settings_no_test_reads_select_nothing(proj, old, new, full):
+    repo = proj(None, files={"pyproject.toml": PYPROJECT})
+    if "--ruff" in new:
+        change(repo, "pyproject.toml", PYPROJECT.replace(old, new))
+        old, new = "line-length = 99", "line-length = 100"
+        repo.write("pyproject.toml", PYPROJECT.replace('addopts = "-q"', 'addopts = "-q --ruff"')
+                   .replace(old, new))
+        repo.commit("ruff")
+    else:
+        change(repo, "pyproject.toml", PYPROJECT.replace(old, new))
+    j = sel_json(repo, "HEAD~1..")
+    assert j["full_suite"] == full, j.get("full_suite_reason")
+    assert bool(j["selected"]) == full
+    if not full:
+        r = repo.impact("--explain", "HEAD~1..")
+        assert "ignored: pyproject.toml (only settings no test run reads changed (" in out(r)
+
+
+def test_settings_change_selects_the_tests_naming_the_file(proj):
+    repo = proj(None, files={
+        "pyproject.toml": PYPROJECT,
+        "tests/test_version.py": "import pathlib\n\n\ndef test_version():\n"
+                                 "    assert 'version' in pathlib.Path('pyproject.toml').read_text()\n",
+    })
+    change(repo, "pyproject.toml", PYPROJECT.replace('version = "1.0"', 'version = "1.1"'))
+    assert repo.listing("HEAD~1..") == ["tests/test_version.py"]
+
+
+@pytest.mark.parametrize("path, text, old, new, full", [
+    ("tox.ini", "[tox]\nenvlist = py311\n\n[testenv]\ndeps = pytest\n\n[pytest]\naddopts = -q\n",
+     "envlist = py311", "envlist = py311,py312", False),
+    ("tox.ini", "[tox]\nenvlist = py311\n\n[testenv]\ndeps = pytest\n\n[pytest]\naddopts = -q\n",
+     "addopts = -q", "addopts = -q -x", True),
+    ("setup.cfg", "[metadata]\nname = pkg\nversion = 1.0\n\n[options]\ninstall_requires = attrs\n\n"
+     "[flake8]\nmax-line-length = 99\n", "version = 1.0", "version = 1.1", False),
+    ("setup.cfg", "[metadata]\nname = pkg\nversion = 1.0\n\n[options]\ninstall_requires = attrs\n\n"
+     "[flake8]\nmax-line-length = 99\n", "max-line-length = 99", "max-line-length = 100", False),
+    ("setup.cfg", "[metadata]\nname = pkg\nversion = 1.0\n\n[options]\ninstall_requires = attrs\n\n"
+     "[flake8]\nmax-line-length = 99\n", "install_requires = attrs", "install_requires = attrs>=23", True),
+])
+def test_ini_settings_no_test_reads_select_nothing(proj, path, text, old, new, full):
+    repo = proj(None, files={path: text})
+    change(repo, path, text.replace(old, new))
+    j = sel_json(repo, "HEAD~1..")
+    assert j["full_suite"] == full, j.get("full_suite_reason")
+
+
+def test_settings_are_all_read_with_a_test_command(proj):
+    # tox, nox or hatch may run the tests, and they read these files.
+    repo = proj('test-command = ["python", "-m", "pytest"]\n', files={"tox.ini": "[tox]\nenvlist = py311\n"})
+    change(repo, "tox.ini", "[tox]\nenvlist = py312\n")
+    assert sel_json(repo, "HEAD~1..")["full_suite"]
+
+
 # ---- --no-smart -------------------------------------------------------------
 
 def test_no_smart_uses_rules_alone(proj):
