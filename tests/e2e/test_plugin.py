@@ -106,7 +106,7 @@ def test_no_revspec_is_the_working_tree(flat):
 
 
 def test_full_suite_deselects_nothing(flat):
-    flat.write("pyproject.toml", FLAT["pyproject.toml"] + "# touched\n")
+    flat.write("pyproject.toml", FLAT["pyproject.toml"] + "markers = [\"slow\"]\n")
     flat.commit("config")
     r = pytest_run(flat, "--impact", "HEAD~1..")
     assert r.returncode == 0, text(r)

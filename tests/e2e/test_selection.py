@@ -57,7 +57,7 @@ CASES = [
      {"write": {"README.md": "# pkg\n\nmore words\n", "docs/index.rst": "Title\n=====\n"}},
      []),
     ("pyproject_full_suite", "flat",
-     {"write": {"pyproject.toml": LAYOUTS["flat"]["pyproject.toml"] + "# touched\n"}},
+     {"write": {"pyproject.toml": LAYOUTS["flat"]["pyproject.toml"] + "markers = [\"slow\"]\n"}},
      FLAT_TESTS),
     ("unknown_file_full_suite", "flat",
      {"write": {"data/config.json": '{"a": 1}\n'}},

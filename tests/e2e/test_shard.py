@@ -9,7 +9,7 @@ from layouts import FLAT, FLAT_TESTS
 def full(repo):
     repo.write_many(FLAT)
     repo.commit("base")
-    repo.write("pyproject.toml", FLAT["pyproject.toml"] + "# x\n")  # full suite
+    repo.write("pyproject.toml", FLAT["pyproject.toml"] + "markers = [\"slow\"]\n")  # pytest: full suite
     repo.commit("touch config")
     return repo
 
