@@ -40,12 +40,12 @@ static const char *const toml_quiet[] = {
 	NULL,
 };
 
-/* Linters a pytest plugin runs as tests when its option is given: table, option. */
-static const char *const linters[][2] = {
-	{ "ruff", "--ruff" }, { "black", "--black" }, { "isort", "--isort" },
-	{ "mypy", "--mypy" }, { "pylint", "--pylint" }, { "flake8", "--flake8" },
-	{ "pycodestyle", "--codestyle" }, { "pydocstyle", "--docstyle" },
-	{ "pyright", "--pyright" },
+/* Linters a pytest plugin runs as tests when its option is given: table, options. */
+static const char *const linters[][3] = {
+	{ "ruff", "--ruff", NULL }, { "black", "--black", NULL }, { "isort", "--isort", NULL },
+	{ "mypy", "--mypy", NULL }, { "pylint", "--pylint", NULL }, { "flake8", "--flake8", NULL },
+	{ "pycodestyle", "--pycodestyle", "--codestyle" },
+	{ "pydocstyle", "--pydocstyle", "--docstyle" }, { "pyright", "--pyright", NULL },
 };
 
 /* INI sections (setup.cfg, tox.ini) no pytest run reads; "x:*" = every "x:..." section. */
@@ -163,7 +163,7 @@ static bool quiet_linter(const impact_settings_ctx *ctx, const char *name, size_
 {
 	for (size_t i = 0; i < sizeof(linters) / sizeof(linters[0]); i++)
 		if (strlen(linters[i][0]) == len && !strncmp(name, linters[i][0], len))
-			return !mentioned(ctx, linters[i][1]);
+			return !mentioned(ctx, linters[i][1]) && !(linters[i][2] && mentioned(ctx, linters[i][2]));
 	return false;
 }
 

@@ -42,6 +42,8 @@ static const scase cases[] = {
 	/* a linter's table is read by its pytest plugin when that option is on */
 	{ "pyproject.toml", "[tool.ruff]\nx = 1\n", "[tool.ruff]\nx = 2\n", true, "tool.ruff" },
 	{ "pyproject.toml", "[tool.black]\nx = 1\n", "[tool.black]\nx = 2\n", false, NULL },
+	{ "tox.ini", "[pycodestyle]\nx = 1\n", "[pycodestyle]\nx = 2\n", false, NULL },
+	{ "tox.ini", "[pydocstyle]\nx = 1\n", "[pydocstyle]\nx = 2\n", true, "[pydocstyle]" },
 	{ "tox.ini", "[tox]\nenvlist = a\n", "[tox]\nenvlist = b\n", true, "[tox]" },
 	{ "tox.ini", "[testenv:lint]\ndeps = a\n", "[testenv:lint]\ndeps = b\n", true, "[testenv:lint]" },
 	{ "tox.ini", "[tox]\n", "[tox]\n[pytest]\n", false, NULL },
@@ -58,8 +60,8 @@ static const scase cases[] = {
 
 static void settings__cases(void **state)
 {
-	static const char *const texts[] = { "addopts = --black", NULL };
-	impact_settings_ctx ctx = { false, texts, 1 };
+	static const char *const texts[] = { "addopts = --black", "--codestyle", NULL };
+	impact_settings_ctx ctx = { false, texts, 2 };
 	(void)state;
 	for (size_t i = 0; i < IMPACT_ARRAY_SIZE(cases); i++) {
 		const scase *c = &cases[i];
