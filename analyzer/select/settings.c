@@ -288,8 +288,10 @@ bool impact_settings_quiet(const impact_settings_ctx *ctx, const char *path, con
 		settings_release(&b);
 		return false;
 	}
-	qsort(a.v, a.n, sizeof(*a.v), by_key);
-	qsort(b.v, b.n, sizeof(*b.v), by_key);
+	if (a.n)
+		qsort(a.v, a.n, sizeof(*a.v), by_key);
+	if (b.n)
+		qsort(b.v, b.n, sizeof(*b.v), by_key);
 	while (quiet && (i < a.n || j < b.n)) {
 		int c = i == a.n ? 1 : j == b.n ? -1 : strcmp(a.v[i].key, b.v[j].key);
 		const char *key = c <= 0 ? a.v[i].key : b.v[j].key;
