@@ -140,6 +140,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 	impact_plan *plan = NULL;
 	impact_plan_opts po = { 0 };
 	impact_buf filter = IMPACT_BUF_INIT;
+	impact_strlist run_args = { 0 };
 	int rc, exit_code = IMPACT_EXIT_OK;
 	bool quiet;
 
@@ -164,6 +165,9 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 		goto done;
 	}
 	plan_opts(&po, &o, npos ? pos[0] : NULL, &filter, rest, nrest);
+	impact_planout_run_args(&run_args, rest, nrest);
+	po.run_args = (const char *const *)run_args.items;
+	po.nrun_args = run_args.n;
 	if ((exit_code = impact_planout_build(&plan, cli, &po, quiet)) != IMPACT_EXIT_OK)
 		goto done;
 	if ((o.list || o.explain || o.json) && !o.run) {
@@ -176,6 +180,7 @@ int cmd_select(int argc, char **argv, impact_cli *cli)
 done:
 	impact_planout_free(plan, quiet);
 	impact_buf_release(&filter);
+	impact_strlist_release(&run_args);
 	free(pos);
 	return exit_code;
 }

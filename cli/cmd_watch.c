@@ -65,6 +65,7 @@ typedef struct watcher {
 	impact_watch *watch;
 	impact_repair loop;
 	impact_strlist saved;    /* every path saved since the loop began, each once */
+	impact_strlist run_args; /* rest and $PYTEST_ADDOPTS, as selection reads them */
 	/*
 	 * The next run's interpreters, started ahead: `prep` has also imported
 	 * the project's modules the last run's test files import (NULL when
@@ -400,6 +401,8 @@ static int plan_step(watcher *w, impact_plan **plan_out, impact_strlist *targets
 	po.no_cache = o->no_cache;
 	po.threads = o->threads;
 	po.rules_dir = impact_planout_rules_dir();
+	po.run_args = (const char *const *)w->run_args.items;
+	po.nrun_args = w->run_args.n;
 	if (impact_plan_build(plan_out, w->cli->repo, &po) < 0) {
 		impact_watchout_error(&w->out, impact_error_last());
 		*outcome = IMPACT_REPAIR_BROKEN;
@@ -877,6 +880,7 @@ int cmd_watch(int argc, char **argv, impact_cli *cli)
 	w.spec = npos ? pos[0] : NULL;
 	w.rest = rest;
 	w.nrest = nrest;
+	impact_planout_run_args(&w.run_args, rest, nrest);
 	impact_watchout_init(&w.out, o.json || !isatty(STDOUT_FILENO), o.no_notify, cli->workdir);
 	impact_repair_init(&w.loop, o.all);
 	w.prep_script = prepared_script(&o);
@@ -896,6 +900,7 @@ int cmd_watch(int argc, char **argv, impact_cli *cli)
 	impact_watch_free(w.watch);
 	impact_repair_release(&w.loop);
 	impact_strlist_release(&w.saved);
+	impact_strlist_release(&w.run_args);
 	impact_prepared_free(w.prep);
 	impact_prepared_free(w.plain);
 	impact_prepared_free(w.failed);

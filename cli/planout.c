@@ -23,6 +23,15 @@ const char *impact_planout_rules_dir(void)
 	return env && *env ? env : NULL;
 }
 
+void impact_planout_run_args(impact_strlist *out, char **rest, size_t nrest)
+{
+	const char *addopts = getenv("PYTEST_ADDOPTS");
+	for (size_t i = 0; i < nrest; i++)
+		impact_strlist_push(out, rest[i]);
+	if (addopts && *addopts)
+		impact_strlist_push(out, addopts);
+}
+
 int impact_planout_build(impact_plan **out, impact_cli *cli, const impact_plan_opts *po,
                          bool quiet)
 {

@@ -24,6 +24,13 @@ typedef enum impact_plan_view {
 /* The rule sets' folder from $IMPACT_RULES_DIR, or NULL: the installed one. */
 const char *impact_planout_rules_dir(void);
 
+/*
+ * The run's own pytest arguments as selection reads them (a plugin's
+ * option there counts as set): `rest` (after --) and $PYTEST_ADDOPTS,
+ * pushed onto `out` for impact_plan_opts' run_args to borrow.
+ */
+void impact_planout_run_args(impact_strlist *out, char **rest, size_t nrest);
+
 /* The gate's choice and the plan's warnings on stderr (none with `quiet`). */
 void impact_planout_notes(const impact_plan *plan, bool quiet);
 

@@ -65,14 +65,17 @@ static void set_unmatched(impact_change_info *info, const impact_config *cfg, co
 typedef struct classifier {
 	const impact_project *p;
 	const impact_config *cfg;
-	bool no_smart;
-	git_repository *repo;          /* for the old side of a configuration file, or NULL */
+	const impact_select_opts *o;   /* no_smart; repo for the old side of a configuration
+	                                  file (or NULL); the run's own pytest arguments */
 	impact_u32vec *readers, *lines;
 	impact_strlist texts;          /* settings.h: the configuration files' texts */
 	bool texts_read;
 } classifier;
 
-/* The new sides of the files a pytest plugin's option can be set in, and default-args. */
+/*
+ * Where a pytest plugin's option can be set: the new sides of the
+ * configuration files, default-args, and the run's own arguments.
+ */
 static void read_config_texts(classifier *k)
 {
 	static const char *const files[] = { "pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini",
@@ -89,6 +92,9 @@ static void read_config_texts(classifier *k)
 	}
 	for (size_t i = 0; i < k->cfg->default_args.n; i++)
 		impact_strlist_push(&k->texts, k->cfg->default_args.items[i]);
+	for (size_t i = 0; i < k->o->nrun_args; i++)
+		if (k->o->run_args[i])
+			impact_strlist_push(&k->texts, k->o->run_args[i]);
 }
 
 /*
@@ -104,7 +110,7 @@ static bool quiet_settings(classifier *k, const impact_change *c, const char *pa
 	git_blob *blob = NULL;
 	bool quiet = false;
 
-	if (!k->repo || c->status != IMPACT_CHANGE_MODIFIED || !c->old_path || !c->new_path ||
+	if (!k->o->repo || c->status != IMPACT_CHANGE_MODIFIED || !c->old_path || !c->new_path ||
 	    strcmp(c->old_path, c->new_path) || strchr(path, '/') ||
 	    (strcmp(path, "pyproject.toml") && strcmp(path, "setup.cfg") && strcmp(path, "tox.ini")))
 		return false;
@@ -113,7 +119,7 @@ static bool quiet_settings(classifier *k, const impact_change *c, const char *pa
 	ctx.test_command = k->cfg->test_command.n > 0;
 	ctx.texts = (const char *const *)k->texts.items;
 	ctx.ntexts = k->texts.n;
-	if (git_blob_lookup(&blob, k->repo, &c->old_oid) == 0 &&
+	if (git_blob_lookup(&blob, k->o->repo, &c->old_oid) == 0 &&
 	    (e = impact_snapshot_find(k->p->snap, path)) && impact_snapshot_read(&new, k->p->snap, e) == 0) {
 		impact_buf_put(&old, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 		quiet = impact_settings_quiet(&ctx, path, old.ptr ? old.ptr : "", old.size,
@@ -137,11 +143,11 @@ static void named_or(impact_change_info *info, classifier *k, const char *path, 
                      bool unnamed)
 {
 	size_t before = k->readers->n;
-	if (!k->no_smart)
+	if (!k->o->no_smart)
 		impact_project_path_referrers(k->p, path, k->readers, k->lines);
 	free(info->reason);
 	info->reason = NULL;
-	if (k->readers->n == before && unnamed && !k->no_smart) {
+	if (k->readers->n == before && unnamed && !k->o->no_smart) {
 		info->cls = IMPACT_CLASS_IGNORED;
 		impact_buf_puts(why, ", and no module names it in a string");
 	} else if (k->readers->n == before) {
@@ -182,7 +188,7 @@ static void classify_path(impact_change_info *info, classifier *k, const impact_
 	info->pattern = NULL;
 	if ((pat = impact_patterns_match(&cfg->full_suite_on, path))) {
 		info->pattern = pat;
-		if (!rule && !k->no_smart && quiet_settings(k, c, path, &what)) {
+		if (!rule && !k->o->no_smart && quiet_settings(k, c, path, &what)) {
 			/* Only settings no pytest run reads: as a tool's file. */
 			impact_buf_printf(&why, "only settings no test run reads changed (%s)", what.ptr);
 			impact_buf_release(&what);
@@ -202,7 +208,7 @@ static void classify_path(impact_change_info *info, classifier *k, const impact_
 		if (id != IMPACT_STRPOOL_NONE && (p->files[id].flags & IMPACT_PF_TEST)) {
 			info->cls = IMPACT_CLASS_TEST;
 			impact_buf_puts(&why, "test module");
-		} else if (k->no_smart && !rule) {
+		} else if (k->o->no_smart && !rule) {
 			free(info->reason);
 			info->reason = NULL;
 			set_unmatched(info, cfg, "Python module no rule covers (--no-smart)");
@@ -306,11 +312,12 @@ static void runner_change(impact_change_info *info, const impact_project *p, con
  */
 void select_classify_changes(impact_selection *sel, const impact_project *p,
                              const impact_changeset *changes, const impact_config *config,
-                             bool no_smart, git_repository *repo, const bool *runner,
+                             const impact_select_opts *opts, const bool *runner,
                              const impact_change **rule_by, impact_u32vec *seeds)
 {
+	static const impact_select_opts none = { 0 };
 	impact_u32vec readers = { 0 }, lines = { 0 };
-	classifier cl = { p, config, no_smart, repo, &readers, &lines, { 0 }, false };
+	classifier cl = { p, config, opts ? opts : &none, &readers, &lines, { 0 }, false };
 
 	for (size_t i = 0; i < changes->n; i++) {
 		impact_change_info *info = &sel->changes[i];

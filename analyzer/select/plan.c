@@ -99,6 +99,8 @@ static int plan_select(impact_plan *plan, git_repository *repo, const impact_pla
 	sopts.repo = repo;
 	sopts.cache = plan->cache;
 	sopts.all = o->all;
+	sopts.run_args = o->run_args;
+	sopts.nrun_args = o->nrun_args;
 	/* What plan_records will use: the walk's detail only for a store to read. */
 	sopts.records = !(o->no_records || o->coarse || o->no_smart || o->all) &&
 	                impact_records_exist(repo);

@@ -35,6 +35,9 @@ typedef struct impact_plan_opts {
 	unsigned shard_k, shard_n; /* keep part k of n (1-based); n = 0: no sharding */
 	const char *rules_dir; /* folder of rule sets, or NULL: the installed one */
 	const char *record_filter; /* the run's -k/-m (impact_records_filter), NULL = none */
+	const char *const *run_args; /* the run's own pytest arguments (after --, PYTEST_ADDOPTS):
+	                                a plugin's option given there counts as set; borrowed */
+	size_t nrun_args;
 } impact_plan_opts;
 
 typedef struct impact_plan {

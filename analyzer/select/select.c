@@ -785,8 +785,7 @@ int impact_select(impact_selection **out, const impact_project *p,
 		read_runner_packages(&runner, opts->repo);
 	if (runner.n)
 		runner_mark = runner_modules(p, &runner);
-	select_classify_changes(sel, p, changes, config, opts && opts->no_smart, opts ? opts->repo : NULL,
-	                        runner_mark, rule_by, &seeds);
+	select_classify_changes(sel, p, changes, config, opts, runner_mark, rule_by, &seeds);
 	impact_strlist_release(&runner);
 	free(runner_mark);
 	walk(sel, p, changes, opts, &seeds, &coarse);

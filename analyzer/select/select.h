@@ -113,6 +113,9 @@ typedef struct impact_select_opts {
 	                   walk is made in full (impact_precise_run's detail) */
 	git_repository *repo;  /* for the old sides of modified modules (precise) */
 	impact_cache *cache;   /* parse cache for those, or NULL */
+	const char *const *run_args; /* the run's own pytest arguments, where a plugin's option
+	                                (--mypy...) counts as set like one in a configuration file */
+	size_t nrun_args;
 } impact_select_opts;
 
 /*

@@ -25,7 +25,7 @@ static inline const impact_collector *collector_of(const impact_project *p, cons
  */
 void select_classify_changes(impact_selection *sel, const impact_project *p,
                              const impact_changeset *changes, const impact_config *config,
-                             bool no_smart, git_repository *repo, const bool *runner,
+                             const impact_select_opts *opts, const bool *runner,
                              const impact_change **rule_by, impact_u32vec *seeds);
 
 #endif

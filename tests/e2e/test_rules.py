@@ -315,6 +315,20 @@ def test_pyproject_settings_no_test_reads_select_nothing(proj, old, new, full):
         r = repo.impact("--explain", "HEAD~1..")
         assert "ignored: pyproject.toml (only settings no test run reads changed (" in out(r)
 
+def test_linter_option_given_to_the_run_makes_its_table_count(proj):
+    # `impact -- --ruff` and PYTEST_ADDOPTS=--ruff run ruff as tests: its table is read then.
+    repo = proj(None, files={"pyproject.toml": PYPROJECT})
+    change(repo, "pyproject.toml", PYPROJECT.replace("line-length = 99", "line-length = 100"))
+    assert not sel_json(repo, "HEAD~1..")["full_suite"]
+    j = json.loads(out(repo.impact("--json", "HEAD~1..", "--", "--ruff")))
+    assert j["full_suite"], j
+    r = repo.impact("--json", "HEAD~1..", env={"PYTEST_ADDOPTS": "-q --ruff"})
+    assert json.loads(out(r))["full_suite"]
+    # Another plugin's option leaves ruff's table quiet.
+    j = json.loads(out(repo.impact("--json", "HEAD~1..", "--", "--mypy")))
+    assert not j["full_suite"]
+
+
 
 def test_settings_change_selects_the_tests_naming_the_file(proj):
     repo = proj(None, files={
