@@ -63,6 +63,15 @@ static inline void impact_u32vec_push(impact_u32vec *vec, uint32_t x)
 	IMPACT_PUSH(vec->v, vec->n, vec->alloc, x);
 }
 
+/* Does `vec` hold x (a linear search: for short lists)? */
+static inline bool impact_u32vec_has(const impact_u32vec *vec, uint32_t x)
+{
+	for (size_t i = 0; i < vec->n; i++)
+		if (vec->v[i] == x)
+			return true;
+	return false;
+}
+
 /* Sort ascending and drop repeats (u32vec.c). */
 void impact_u32vec_sort_unique(impact_u32vec *vec);
 /* Ascending uint32_t order, for qsort and bsearch. */

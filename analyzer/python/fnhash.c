@@ -258,6 +258,143 @@ static void value_lines(impact_fnhashes *out, const char *src, const size_t *sta
 	}
 }
 
+/*
+ * Decorators that wrap a function without reading its signature at
+ * import: (module, name) pairs, matched through the module's own imports
+ * (`import contextlib` then `@contextlib.contextmanager`, or `from
+ * functools import cache` then `@cache`).
+ */
+static const char *const known_decorators[][2] = {
+	{ "contextlib", "contextmanager" }, { "contextlib", "asynccontextmanager" },
+	{ "functools", "cache" },           { "functools", "lru_cache" },
+	{ "typing", "overload" },           { "typing", "final" },
+	{ "typing", "no_type_check" },      { "typing_extensions", "overload" },
+	{ "typing_extensions", "final" },
+};
+
+/* Is decorator `d` (len bytes: `name` or `mod.name`, no call) one of known_decorators? */
+static bool known_decorator(const impact_pyfacts *facts, const char *d, size_t len)
+{
+	const char *dot = memchr(d, '.', len);
+	for (size_t i = 0; i < facts->nimports; i++) {
+		const impact_import *imp = &facts->imports[i];
+		const char *bound = imp->asname ? imp->asname : imp->name ? imp->name : imp->module;
+		size_t blen = dot ? (size_t)(dot - d) : len;
+		if (imp->symbol != IMPACT_SYMBOL_NONE || imp->level || !bound || strlen(bound) != blen ||
+		    memcmp(bound, d, blen))
+			continue;
+		for (size_t k = 0; k < IMPACT_ARRAY_SIZE(known_decorators); k++) {
+			const char *m = known_decorators[k][0], *n = known_decorators[k][1];
+			if (dot && imp->kind == IMPACT_IMPORT_MODULE && !strcmp(imp->module, m) &&
+			    strlen(n) == len - blen - 1 && !memcmp(dot + 1, n, len - blen - 1))
+				return true;
+			if (!dot && imp->kind == IMPACT_IMPORT_FROM && !strcmp(imp->module, m) && imp->name &&
+			    !strcmp(imp->name, n))
+				return true;
+		}
+		return false; /* bound by an import, but not to one of them */
+	}
+	return false;
+}
+
+/* Are lines `from` to `to` (1-based) each one known decorator, `@name` alone on its line? */
+static bool known_decorator_lines(const impact_pyfacts *facts, const char *src, const size_t *starts,
+                                  uint32_t from, uint32_t to)
+{
+	for (uint32_t l = from; l <= to; l++) {
+		const char *p = src + starts[l - 1], *end = src + starts[l] - 1;
+		const char *name;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end || *p != '@')
+			return false;
+		name = ++p;
+		while (p < end && (word_byte((unsigned char)*p) || *p == '.'))
+			p++;
+		if (p == name || !known_decorator(facts, name, (size_t)(p - name)))
+			return false;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p < end && *p != '#')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Is symbol `s` a plain function (fnhash.h: `sigs`) of a module whose
+ * lines start at `starts`? Its header is lines start_line (its known
+ * decorators) to body_start_line - 1.
+ */
+static bool plain_function(const impact_symbol *s, const impact_pyfacts *facts, const char *src,
+                           const size_t *starts, size_t nlines, bool lazy)
+{
+	const char *line;
+	size_t b, e;
+	if (s->kind != IMPACT_SYMBOL_FUNCTION || s->parent != IMPACT_SYMBOL_NONE ||
+	    (s->flags & IMPACT_SYMBOL_ONE_LINER) || !s->start_line || s->start_line > s->def_line ||
+	    s->body_start_line <= s->def_line || s->body_start_line > nlines ||
+	    !strncmp(s->name, "pytest_", 7))
+		return false;
+	if (s->start_line < s->def_line &&
+	    !known_decorator_lines(facts, src, starts, s->start_line, s->def_line - 1))
+		return false;
+	b = starts[s->def_line - 1];
+	e = starts[s->body_start_line - 1];
+	line = src + b;
+	if (strncmp(line, "def ", 4) && strncmp(line, "async def ", 10))
+		return false; /* indented: inside an if, a try, a with */
+	return impact_fnheader_pure(line, e - b, lazy);
+}
+
+/*
+ * The `sigs` fingerprint and per plain function its header's (fnhash.h):
+ * every line of module code but those headers, as `module` is made.
+ */
+static void header_lines(impact_fnhashes *out, const char *src, size_t len, const size_t *starts,
+                         size_t nlines, const impact_pyfacts *facts, const bool *in_body,
+                         const size_t *cut)
+{
+	bool lazy = impact_fnheader_lazy_annotations(src, len);
+	bool *in_header = impact_xcalloc(nlines + 2, sizeof(bool));
+	lexer lx;
+	uint32_t *header_of = impact_xmalloc((nlines + 2) * sizeof(uint32_t));
+	out->sig = impact_xcalloc(facts->nsymbols + 1, sizeof(uint64_t));
+	out->sigat = impact_xcalloc(facts->nsymbols + 1, sizeof(uint64_t));
+	for (size_t l = 0; l < nlines + 2; l++)
+		header_of[l] = IMPACT_SYMBOL_NONE;
+	for (size_t i = 0; i < facts->nsymbols; i++) {
+		const impact_symbol *s = &facts->symbols[i];
+		if (!plain_function(s, facts, src, starts, nlines, lazy))
+			continue;
+		lexer_start(&lx, true);
+		feed_lines(&lx, src, starts, nlines, s->start_line, s->body_start_line - 1);
+		out->sig[i] = lx.h ? lx.h : 1;
+		for (uint32_t l = s->start_line; l < s->body_start_line; l++)
+			in_header[l] = true;
+		header_of[s->start_line] = (uint32_t)i;
+	}
+	lexer_start(&lx, true);
+	for (uint32_t l = 1; l <= nlines; l++) {
+		if (header_of[l] != IMPACT_SYMBOL_NONE)
+			out->sigat[header_of[l]] = lx.h; /* the module code before it */
+		if (in_body[l] || in_header[l]) {
+			settle(&lx);
+			continue;
+		}
+		if (cut && cut[l] != SIZE_MAX) {
+			feed_line(&lx, src + starts[l - 1], cut[l]);
+			settle(&lx);
+			continue;
+		}
+		feed_lines(&lx, src, starts, nlines, l, l);
+	}
+	feed(&lx, (unsigned char)(facts->flags & 0x7f));
+	out->sigs = lx.h ? lx.h : 1;
+	free(header_of);
+	free(in_header);
+}
+
 static void compute(impact_fnhashes *out, const char *src, size_t len,
                     const impact_pyfacts *facts, bool tokens)
 {
@@ -270,6 +407,9 @@ static void compute(impact_fnhashes *out, const char *src, size_t len,
 
 	out->val = NULL;
 	out->values = 0;
+	out->sig = NULL;
+	out->sigat = NULL;
+	out->sigs = 0;
 	out->n = facts->nsymbols;
 	out->fn = impact_xcalloc(facts->nsymbols + 1, sizeof(uint64_t));
 	for (size_t i = 0; i < facts->nsymbols; i++) {
@@ -299,8 +439,10 @@ static void compute(impact_fnhashes *out, const char *src, size_t len,
 		for (uint32_t l = s->body_start_line; l <= s->body_end_line && l <= nlines; l++)
 			in_body[l] = true;
 	}
-	if (tokens)
+	if (tokens) {
 		value_lines(out, src, starts, nlines, facts, &value_of);
+		header_lines(out, src, len, starts, nlines, facts, in_body, cut);
+	}
 	/* Module code: every line outside function bodies, as runs of lines. */
 	lexer_start(&lx, tokens);
 	vlx = lx;
@@ -358,8 +500,12 @@ void impact_fnhashes_release(impact_fnhashes *h)
 {
 	free(h->fn);
 	free(h->val);
+	free(h->sig);
+	free(h->sigat);
+	h->sigat = NULL;
 	h->fn = NULL;
 	h->val = NULL;
+	h->sig = NULL;
 	h->n = 0;
 }
 

@@ -37,6 +37,18 @@ typedef struct impact_fnhashes {
 	 */
 	uint64_t values;
 	uint64_t *val;
+	/*
+	 * impact_fnhashes_compute_tokens only (0 otherwise): the import-time
+	 * fingerprint without the headers of plain functions (top-level, at
+	 * column 0, undecorated, not a one-liner nor a pytest_ hook, whose
+	 * header runs no code: impact_fnheader_pure); and per symbol, such a
+	 * function's header fingerprint (0 for others). Equal `sigs` with a
+	 * different `module`: only plain functions' headers changed, or plain
+	 * functions came or went (precise_change.c checks which).
+	 */
+	uint64_t sigs;
+	uint64_t *sig;
+	uint64_t *sigat; /* per such function, the `sigs` fingerprint of the code before it */
 } impact_fnhashes;
 
 /*
@@ -56,6 +68,36 @@ void impact_fnhashes_compute(impact_fnhashes *out, const char *src, size_t len,
 void impact_fnhashes_compute_tokens(impact_fnhashes *out, const char *src, size_t len,
                                     const impact_pyfacts *facts);
 void impact_fnhashes_release(impact_fnhashes *h);
+
+/*
+ * Sides `of`/`oh` (old) and `nf`/`nh` (new, both from
+ * impact_fnhashes_compute_tokens) with equal `sigs`: is every difference
+ * of their import-time code a plain function's new header, or a plain
+ * function added that changes no import (nothing bound its name before,
+ * and no star import takes it: a private name, or a literal `__all__`)?
+ * Names are matched occurrence by occurrence, each plain on both sides
+ * and after the same import-time code (`sigat`: a def moved across a
+ * statement may change what that statement sees); a plain function gone,
+ * or an added one that module-level code names, makes it false. Pushes each changed or added
+ * function (a symbol of nf) onto `syms` once, and onto `added` or
+ * `reheaded` (fnsigs.c).
+ */
+bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashes *oh,
+                                  const impact_pyfacts *nf, const impact_fnhashes *nh,
+                                  impact_u32vec *syms, impact_u32vec *added, impact_u32vec *reheaded);
+
+/*
+ * Does evaluating the function header `s` (n bytes, from `def` or `async
+ * def` to the colon that ends it) run no code: no call, and no subscript
+ * or operator but a unary minus in a default; no call in an annotation,
+ * unless annotations are never evaluated (`lazy_annotations`: the
+ * module has `from __future__ import annotations`)? False when unsure
+ * (fnheader.c).
+ */
+bool impact_fnheader_pure(const char *s, size_t n, bool lazy_annotations);
+
+/* Does module source `src` (len bytes) hold `from __future__ import annotations`? */
+bool impact_fnheader_lazy_annotations(const char *src, size_t len);
 
 /*
  * The function or method that code starting at `line` belongs to: the

@@ -159,7 +159,7 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 	impact_buf old_src = IMPACT_BUF_INIT, new_src = IMPACT_BUF_INIT, why = IMPACT_BUF_INIT;
 	impact_buf values_why = IMPACT_BUF_INIT, values_note = IMPACT_BUF_INIT;
 	impact_lines old_l = { 0 }, new_l = { 0 };
-	impact_u32vec old_syms = { 0 }, new_syms = { 0 };
+	impact_u32vec old_syms = { 0 }, new_syms = { 0 }, added = { 0 }, reheaded = { 0 };
 	impact_fnhashes old_h = { 0 }, new_h = { 0 };
 	bool hashed = false;
 	impact_pyfacts *of = NULL;
@@ -198,7 +198,8 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 		/* Only data-only assignments' values: their readers, as callers of a function. */
 		w->values_changed[id] = import_time && old_h.module != new_h.module &&
 		                        precise_values_only(w, id, &new_syms, of, &old_h, nf, &new_h, &values_why);
-		if (import_time && (old_h.module == new_h.module || w->values_changed[id])) {
+		if (import_time && (old_h.module == new_h.module || w->values_changed[id] ||
+		                    impact_fnhashes_only_headers(of, &old_h, nf, &new_h, &new_syms, &added, &reheaded))) {
 			import_time = false;
 			touched_one_liners(&new_syms, nf, &new_l);
 		}
@@ -248,7 +249,10 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 			w->hit[node] = 1;
 			w->from[node] = NONE;
 			w->hop[node] = 0;
-			w->label[node] = s->kind == IMPACT_SYMBOL_ASSIGN ? PRECISE_VALUE_CHANGED : "body changed";
+			w->label[node] = s->kind == IMPACT_SYMBOL_ASSIGN ? PRECISE_VALUE_CHANGED
+			                 : impact_u32vec_has(&added, new_syms.v[i]) ? "added"
+			                 : impact_u32vec_has(&reheaded, new_syms.v[i]) ? "signature changed"
+			                 : "body changed";
 			w->any_hit[id] = true;
 			if (s->flags & IMPACT_SYMBOL_CACHED)
 				precise_note_cached(w, id, new_syms.v[i]);
@@ -271,6 +275,8 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 	impact_lines_release(&new_l);
 	impact_u32vec_release(&old_syms);
 	impact_u32vec_release(&new_syms);
+	impact_u32vec_release(&added);
+	impact_u32vec_release(&reheaded);
 	impact_buf_release(&values_why);
 	impact_buf_release(&values_note);
 	return why.size ? impact_buf_detach(&why) : (impact_buf_release(&why), NULL);

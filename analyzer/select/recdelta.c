@@ -17,6 +17,7 @@ typedef struct side {
 	bool ok;
 	impact_pyfacts *facts;
 	impact_fnhashes h;
+	const impact_buf *src; /* borrowed: for the token fingerprints, when needed */
 } side;
 
 /*
@@ -40,6 +41,7 @@ static void side_read(side *s, impact_pyparser *parser, impact_cache *cache, con
 	if (s->facts->flags & (IMPACT_PYFACTS_TOO_LARGE | IMPACT_PYFACTS_SYNTAX_ERROR))
 		return;
 	impact_fnhashes_compute(&s->h, src->ptr ? src->ptr : "", src->size, s->facts);
+	s->src = src;
 	s->ok = true;
 }
 
@@ -116,11 +118,34 @@ static void mark_all(impact_recdelta *d, const char *path, const side *s)
 			mark(d->funcs, path, s->facts->symbols[i].name);
 }
 
+/*
+ * Do sides `a` and `b` (both read) differ at import time only in plain
+ * functions' headers, or plain functions added (fnhash.h)? Then the
+ * change is call-time, as the static walk has it (precise_change.c):
+ * their functions' fingerprints tell the rest.
+ */
+static bool only_headers(const side *a, const side *b)
+{
+	impact_fnhashes ta, tb;
+	impact_u32vec syms = { 0 }, added = { 0 }, reheaded = { 0 };
+	bool only;
+	impact_fnhashes_compute_tokens(&ta, a->src->ptr ? a->src->ptr : "", a->src->size, a->facts);
+	impact_fnhashes_compute_tokens(&tb, b->src->ptr ? b->src->ptr : "", b->src->size, b->facts);
+	only = ta.module == tb.module ||
+	       impact_fnhashes_only_headers(a->facts, &ta, b->facts, &tb, &syms, &added, &reheaded);
+	impact_fnhashes_release(&ta);
+	impact_fnhashes_release(&tb);
+	impact_u32vec_release(&syms);
+	impact_u32vec_release(&added);
+	impact_u32vec_release(&reheaded);
+	return only;
+}
+
 /* Compare the two sides of a Python module at `path`. */
 static void compare(impact_recdelta *d, const impact_project *p, const char *path, const side *a,
                     const side *b)
 {
-	if (!a->ok || !b->ok || a->h.module != b->h.module) {
+	if (!a->ok || !b->ok || (a->h.module != b->h.module && !only_headers(a, b))) {
 		impact_recdelta_seed(d, p, path, a->ok && b->ok);
 		mark(d->funcs, path, IMPACT_FNHASH_MODULE);
 	}

@@ -154,12 +154,21 @@ def test_run_names_the_cause_of_a_reference_selected_failure(lib):
     assert "likely caused by this change: lib/core.py" in r.stderr.decode()
 
 
-def test_signature_change_is_import_time(lib):
-    lib.write("lib/util.py", LIB["lib/util.py"].replace("def shout(s):", "def shout(s, t=1):"))
+def test_signature_change_running_code_is_import_time(lib):
+    # A default computed by a call runs at import (test_signature_changes.py has the rest).
+    lib.write("lib/util.py", LIB["lib/util.py"].replace("def shout(s):", "def shout(s, t=len('x')):"))
     lib.commit("x")
     assert sorted(lib.listing("HEAD~1..")) == ALL
     out = lib.impact("--explain", "HEAD~1..").stdout.decode()
     assert "import-time change" in out
+
+
+def test_signature_change_running_no_code_is_call_time(lib):
+    lib.write("lib/util.py", LIB["lib/util.py"].replace("def shout(s):", "def shout(s, t=1):"))
+    lib.commit("x")
+    assert sorted(lib.listing("HEAD~1..")) == ["tests/test_shout.py"]
+    out = lib.impact("--explain", "HEAD~1..").stdout.decode()
+    assert "lib/util.py:shout (signature changed)" in out, out
 
 
 def test_working_tree_change_is_precise_too(lib):

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "fnhash.h"
 
 typedef struct pair_case {
@@ -150,11 +151,156 @@ static void test_values(void **state)
 	impact_pyparser_free(p);
 }
 
+/* Does a header run code when its def runs (fnheader.c)? Each branch of the scan. */
+typedef struct header_case {
+	const char *h;
+	bool lazy;   /* from __future__ import annotations */
+	bool pure;
+} header_case;
+
+static const header_case header_cases[] = {
+	{ "def f(x, y=2, *args, z=None, **kw):", false, true },
+	{ "async def f(x, /, y=-1, *, z='a(b'):", false, true },
+	{ "def f(x: int, y: list[str] | None = None) -> dict[str, int]:", false, true },
+	{ "def f(\n    x,  # a (comment\n    y=(1, 2),\n) -> t.Iterator[tuple[int, bool | None]]:", false, true },
+	{ "def f[T](x: T) -> T:", false, true },
+	{ "def f(x={'a': [1, 2]}, y=os.sep):", false, true },
+	{ "def f(x=g()):", false, false },               /* a default calls */
+	{ "def f(x=a.b()):", true, false },              /* lazy annotations do not cover defaults */
+	{ "def f(x=A[0]):", false, false },              /* a default's subscript */
+	{ "def f(x=1 + 2):", false, false },             /* an operator */
+	{ "def f(x=a | b):", false, false },
+	{ "def f(x=lambda: 1):", false, false },         /* a lambda: unsure */
+	{ "def f(x=f'{y}'):", false, false },            /* an f-string */
+	{ "def f(x='a'.join(y)):", false, false },       /* a call on a string */
+	{ "def f(x: make()):", false, false },           /* an evaluated annotation calls */
+	{ "def f(x: make()):", true, true },             /* a lazy one is never evaluated */
+	{ "def f() -> make():", false, false },
+	{ "def f() -> make():", true, true },
+	{ "def f(x: A + B):", false, false },
+	{ "def f(x: A + B):", true, true },
+	{ "def f(x = (yield)):", false, false },
+	{ "def f(x='unclosed):", false, false },         /* cannot follow it */
+	{ "def f(x", false, false },
+	{ "def f:", false, false },
+};
+
+static void test_header_purity(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(header_cases) / sizeof(header_cases[0]); i++) {
+		const header_case *c = &header_cases[i];
+		if (impact_fnheader_pure(c->h, strlen(c->h), c->lazy) != c->pure)
+			fail_msg("%s (lazy %d): expected %s", c->h, c->lazy, c->pure ? "pure" : "impure");
+	}
+	static const struct { const char *src; bool lazy; } future[] = {
+		{ "from __future__ import annotations\n", true },
+		{ "'''doc'''\nfrom __future__ import (\n    division,\n    annotations,\n)\n", true },
+		{ "from __future__ import division\nannotations = 1\n", false },
+		{ "x = 'from __future__ import annotations'\n", false },
+	};
+	for (size_t i = 0; i < sizeof(future) / sizeof(future[0]); i++)
+		if (impact_fnheader_lazy_annotations(future[i].src, strlen(future[i].src)) != future[i].lazy)
+			fail_msg("%s: expected %d", future[i].src, future[i].lazy);
+}
+
+/*
+ * Two sides whose import-time code differs only in plain functions'
+ * headers, or plain functions added (fnsigs.c): which are call-time, and
+ * which keep the module import-time.
+ */
+typedef struct sig_case {
+	const char *a, *b;
+	bool only;            /* impact_fnhashes_only_headers */
+	const char *changed;  /* with only: the functions pushed, space-separated */
+} sig_case;
+
+static const sig_case sig_cases[] = {
+	{ "def f(x=1):\n    return x\n", "def f(x=2):\n    return x\n", true, "f" },
+	{ "def f(x):\n    return x\n", "def _g():\n    return 1\n\n\ndef f(x):\n    return x\n", true, "_g" },
+	{ "__all__ = ['f']\n\n\ndef f(x):\n    return x\n",
+	  "__all__ = ['f']\n\n\ndef f(x):\n    return x\n\n\ndef g():\n    return 1\n", true, "g" },
+	{ "import contextlib\n\n\n@contextlib.contextmanager\ndef f(x=1):\n    yield x\n",
+	  "import contextlib\n\n\n@contextlib.contextmanager\ndef f(x=2):\n    yield x\n", true, "f" },
+	{ "from typing import overload\n\n\n@overload\ndef f(x: int) -> int:\n    ...\n\n\n"
+	  "def f(x):\n    return x\n",
+	  "from typing import overload\n\n\n@overload\ndef f(x: str) -> str:\n    ...\n\n\n"
+	  "def f(x):\n    return x\n", true, "f" },
+	/* kept import-time */
+	{ "def f(x):\n    return x\n", "def g():\n    return 1\n\n\ndef f(x):\n    return x\n", false, NULL },
+	{ "def f(x):\n    return x\n\n\ndef g():\n    return 1\n", "def f(x):\n    return x\n", false, NULL },
+	{ "from m import _g\n\n\ndef f(x):\n    return x\n",
+	  "from m import _g\n\n\ndef _g():\n    return 1\n\n\ndef f(x):\n    return x\n", false, NULL },
+	{ "from m import *\n\n\ndef f(x):\n    return x\n",
+	  "from m import *\n\n\ndef _g():\n    return 1\n\n\ndef f(x):\n    return x\n", false, NULL },
+	{ "_g = 1\n\n\ndef f(x):\n    return x\n",
+	  "_g = 1\n\n\ndef _g():\n    return 1\n\n\ndef f(x):\n    return x\n", false, NULL },
+	{ "def f(x=1):\n    return x\n", "def f(x=g()):\n    return x\n", false, NULL },
+	{ "from m import cache\n\n\n@cache\ndef f(x=1):\n    return x\n",
+	  "from m import cache\n\n\n@cache\ndef f(x=2):\n    return x\n", false, NULL },
+	{ "if c:\n    def f(x=1):\n        return x\n", "if c:\n    def f(x=2):\n        return x\n", false, NULL },
+	{ "class A:\n    def m(self, x=1):\n        return x\n",
+	  "class A:\n    def m(self, x=2):\n        return x\n", false, NULL },
+	{ "def pytest_configure(config=1):\n    pass\n", "def pytest_configure(config=2):\n    pass\n", false, NULL },
+	{ "X = f\n\n\ndef f(x=1):\n    return x\n", "X = g\n\n\ndef f(x=2):\n    return x\n", false, NULL },
+	/* a def moved across a statement that may see it (a circular import) */
+	{ "def f(x):\n    return x\n\n\nimport b\n", "import b\n\n\ndef f(x):\n    return x\n", false, NULL },
+	/* two defs side by side swapped: nothing runs between them */
+	{ "def f(x):\n    return x\n\n\ndef g(x):\n    return x\n\n\nimport b\n",
+	  "def g(x=1):\n    return x\n\n\ndef f(x):\n    return x\n\n\nimport b\n", true, "g" },
+	/* an added function that module-level code names (it may have failed there before) */
+	{ "try:\n    X = _g\nexcept NameError:\n    X = None\n",
+	  "def _g():\n    return 1\n\n\ntry:\n    X = _g\nexcept NameError:\n    X = None\n", false, NULL },
+};
+
+static void test_only_headers(void **state)
+{
+	impact_pyparser *p = impact_pyparser_new();
+	(void)state;
+	assert_non_null(p);
+	for (size_t i = 0; i < sizeof(sig_cases) / sizeof(sig_cases[0]); i++) {
+		const sig_case *c = &sig_cases[i];
+		impact_pyfacts *fa = facts_of(p, c->a), *fb = facts_of(p, c->b);
+		impact_fnhashes ha = { 0 }, hb = { 0 };
+		impact_u32vec syms = { 0 }, added = { 0 }, reheaded = { 0 };
+		bool only;
+		impact_fnhashes_compute_tokens(&ha, c->a, strlen(c->a), fa);
+		impact_fnhashes_compute_tokens(&hb, c->b, strlen(c->b), fb);
+		assert_true(ha.module != hb.module);
+		only = impact_fnhashes_only_headers(fa, &ha, fb, &hb, &syms, &added, &reheaded);
+		if (only != c->only)
+			fail_msg("%s | %s: expected %s", c->a, c->b, c->only ? "headers only" : "import-time");
+		if (only) {
+			impact_buf got = IMPACT_BUF_INIT;
+			for (size_t k = 0; k < syms.n; k++)
+				impact_buf_printf(&got, "%s%s", k ? " " : "", fb->symbols[syms.v[k]].name);
+			if (strcmp(got.ptr ? got.ptr : "", c->changed))
+				fail_msg("%s | %s: changed '%s', expected '%s'", c->a, c->b, got.ptr, c->changed);
+			impact_buf_release(&got);
+			assert_int_equal(added.n + reheaded.n, syms.n);
+		}
+		impact_u32vec_release(&syms);
+		impact_u32vec_release(&added);
+		impact_u32vec_release(&reheaded);
+		impact_fnhashes_release(&ha);
+		impact_fnhashes_release(&hb);
+		/* Not in the records' mode. */
+		impact_fnhashes_compute(&ha, c->a, strlen(c->a), fa);
+		assert_true(ha.sigs == 0 && ha.sig == NULL);
+		impact_fnhashes_release(&ha);
+		impact_pyfacts_free(fa);
+		impact_pyfacts_free(fb);
+	}
+	impact_pyparser_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_header_purity),
+		cmocka_unit_test(test_only_headers),
 	};
 	return cmocka_run_group_tests_name("fnhash", tests, NULL, NULL);
 }

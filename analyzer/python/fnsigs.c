@@ -1,0 +1,145 @@
+/*
+ * fnsigs.c - two sides of a module whose import-time code differs only
+ * in plain functions' headers (fnhash.h: `sigs`): which functions' headers
+ * changed, which were added, and whether that is all (see fnhash.h). The
+ * static walk (precise_change.c) and the records (recdelta.c) both ask,
+ * so that a signature change is a call-time change to both.
+ */
+#include "fnhash.h"
+
+#include <string.h>
+
+/*
+ * The top-level symbols of `f` named `name`: how many, whether each is a
+ * plain function (`h->sig`), and in *at the index of occurrence `nth`
+ * (IMPACT_SYMBOL_NONE past the last).
+ */
+static size_t top_named(const impact_pyfacts *f, const impact_fnhashes *h, const char *name,
+                        size_t nth, uint32_t *at, bool *all_plain)
+{
+	size_t n = 0;
+	*at = IMPACT_SYMBOL_NONE;
+	*all_plain = true;
+	for (size_t i = 0; i < f->nsymbols; i++) {
+		if (f->symbols[i].parent != IMPACT_SYMBOL_NONE || strcmp(f->symbols[i].name, name))
+			continue;
+		if (n++ == nth)
+			*at = (uint32_t)i;
+		*all_plain &= h->sig[i] != 0;
+	}
+	return n;
+}
+
+/* Which occurrence of its name among the top-level symbols of `f` symbol `k` is. */
+static size_t occurrence(const impact_pyfacts *f, uint32_t k)
+{
+	size_t nth = 0;
+	for (uint32_t i = 0; i < k; i++)
+		nth += f->symbols[i].parent == IMPACT_SYMBOL_NONE && !strcmp(f->symbols[i].name, f->symbols[k].name);
+	return nth;
+}
+
+/* Does an import of module-level code of `f` bind `name` (`import name`, `from m import name`, an alias)? */
+static bool import_binds(const impact_pyfacts *f, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < f->nimports; i++) {
+		const impact_import *imp = &f->imports[i];
+		const char *b = imp->asname ? imp->asname : imp->name ? imp->name : imp->module;
+		if (imp->symbol != IMPACT_SYMBOL_NONE || !b ||
+		    (imp->kind != IMPACT_IMPORT_MODULE && imp->kind != IMPACT_IMPORT_FROM))
+			continue; /* a function's own import, or a string naming a module */
+		if (imp->name && !strcmp(imp->name, "*"))
+			return true; /* a star import may bind anything */
+		if (!strncmp(b, name, len) && (b[len] == '\0' || (!imp->asname && !imp->name && b[len] == '.')))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does import-time code of `f` name `name`: module-level statements,
+ * decorators and defaults (no owner), an assignment's value (owned by its
+ * symbol), a class body (owned by the class)?
+ */
+static bool module_code_names(const impact_pyfacts *f, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < f->nrefs; i++) {
+		const impact_symref *r = &f->refs[i];
+		uint8_t owner = r->symbol < f->nsymbols ? f->symbols[r->symbol].kind : IMPACT_SYMBOL_CLASS;
+		if (owner != IMPACT_SYMBOL_FUNCTION && owner != IMPACT_SYMBOL_METHOD &&
+		    !strncmp(r->text, name, len) && (r->text[len] == '\0' || r->text[len] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/* Does `f` have one top-level `__all__`, a data-only list of names (no function comes into it unseen)? */
+static bool literal_all(const impact_pyfacts *f)
+{
+	size_t n = 0;
+	bool literal = false;
+	for (size_t i = 0; i < f->nsymbols; i++) {
+		const impact_symbol *s = &f->symbols[i];
+		if (s->parent == IMPACT_SYMBOL_NONE && !strcmp(s->name, "__all__")) {
+			n++;
+			literal = s->kind == IMPACT_SYMBOL_ASSIGN && (s->flags & IMPACT_SYMBOL_LITERAL);
+		}
+	}
+	return n == 1 && literal;
+}
+
+/*
+ * The import-time code equal but for plain functions' headers (fnhash.h:
+ * `sigs`): is every difference one such function's new header, or one
+ * added? A header that runs no code changes what callers see, like a
+ * body. An added function changes no import when nothing bound its name
+ * before and no star import can take it (a private name, or a literal
+ * `__all__`, unchanged since it is import-time code). A name is matched
+ * occurrence by occurrence (typing.overload's stubs, then the function),
+ * each of them plain on both sides; a plain function that went away keeps
+ * the module import-time. Pushes the changed and added ones onto `syms`,
+ * and each onto `added` or `reheaded`.
+ */
+bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashes *oh,
+                                  const impact_pyfacts *nf, const impact_fnhashes *nh,
+                                  impact_u32vec *syms, impact_u32vec *added, impact_u32vec *reheaded)
+{
+	uint32_t j, k;
+	bool old_plain, new_plain;
+	if (!oh->sig || !nh->sig || oh->sigs != nh->sigs)
+		return false;
+	for (uint32_t i = 0; i < of->nsymbols; i++) {
+		const char *name = of->symbols[i].name;
+		if (oh->sig[i] && (top_named(of, oh, name, 0, &j, &old_plain) !=
+		                       top_named(nf, nh, name, 0, &k, &new_plain) ||
+		                   !old_plain || !new_plain))
+			return false; /* gone, or no longer plain */
+	}
+	for (uint32_t i = 0; i < nf->nsymbols; i++) {
+		const char *name = nf->symbols[i].name;
+		if (!nh->sig[i])
+			continue;
+		top_named(nf, nh, name, 0, &k, &new_plain);
+		if (!new_plain || import_binds(nf, name))
+			return false;
+		if (!top_named(of, oh, name, occurrence(nf, i), &j, &old_plain)) {
+			/* Added: nothing bound its name, and no star import takes it unseen. */
+			bool hidden = name[0] == '_' && !(nf->symbols[i].flags & IMPACT_SYMBOL_DUNDER);
+			if (import_binds(of, name) || module_code_names(nf, name) || !(hidden || literal_all(nf)))
+				return false;
+			impact_u32vec_push(added, i);
+		} else if (j == IMPACT_SYMBOL_NONE || !oh->sig[j] || oh->sigat[j] != nh->sigat[i]) {
+			return false; /* not plain before, or moved across module code */
+		} else if (oh->sig[j] == nh->sig[i]) {
+			continue;
+		} else {
+			impact_u32vec_push(reheaded, i);
+		}
+		if (!impact_u32vec_has(syms, i))
+			impact_u32vec_push(syms, i);
+	}
+	return true;
+}
+

@@ -1,0 +1,169 @@
+"""Signature changes and added helpers: a top-level function's header
+(`def scale(x, factor=2)`), or a new private function beside the code that
+calls it, the commonest shapes of a real commit.
+
+A `def` runs at import, but when its defaults and evaluated annotations
+call nothing, running it binds a new function and does nothing else: only
+the function's callers see the change, as with a new body. An added
+function changes nothing at import when nothing bound its name before and
+no star import can take it. So these are call-time changes: the tests
+that reach the function are selected, not every test importing its
+module. Where the header runs code (a default computed by a call, an
+annotation evaluated at import), a decorator impact does not know may read
+the signature, the name was bound before, a star import takes the new name,
+or a function went away, the module stays an import-time change. Each case
+runs the suite with pytest to learn which test files really fail, and
+compares impact's selection with it.
+"""
+import pytest
+
+from breaking import failing_files
+
+BASE = {
+    "pkg/__init__.py": "",
+    "pkg/core.py": (
+        "from __future__ import annotations\n\n"
+        "import contextlib\n\n"
+        "from pkg.util import _fmt\n\n\n"
+        "def add(a: int, b: int) -> int:\n"
+        "    return a + b\n\n\n"
+        "def scale(x, factor=2):\n"
+        "    return x * factor\n\n\n"
+        "@contextlib.contextmanager\n"
+        "def opened(name, mode='r'):\n"
+        "    yield (name, mode)\n\n\n"
+        "def show(x):\n"
+        "    return _fmt(x)\n"
+    ),
+    "pkg/util.py": (
+        "def _fmt(x):\n"
+        "    return str(x)\n\n\n"
+        "def default_factor():\n"
+        "    return 2\n"
+    ),
+    "pkg/typed.py": (
+        "def half(x) -> float:\n"
+        "    return x / 2\n"
+    ),
+    "pkg/star.py": (
+        "def extra():\n"
+        "    return 'mine'\n\n\n"
+        "from pkg.core import *  # noqa: E402,F401,F403\n"
+    ),
+    "pkg/registry.py": (
+        "import inspect\n\n"
+        "REGISTRY = {}\n\n\n"
+        "def register(f):\n"
+        "    REGISTRY[f.__name__] = str(inspect.signature(f))\n"
+        "    return f\n\n\n"
+        "@register\n"
+        "def handler(event, retries=3):\n"
+        "    return event\n"
+    ),
+    "tests/test_add.py": "from pkg.core import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+    "tests/test_scale.py": "from pkg.core import scale\n\n\ndef test_scale():\n    assert scale(3) == 6\n",
+    "tests/test_opened.py": (
+        "from pkg.core import opened\n\n\n"
+        "def test_opened():\n"
+        "    with opened('a') as got:\n"
+        "        assert got == ('a', 'r')\n"
+    ),
+    "tests/test_show.py": "from pkg.core import show\n\n\ndef test_show():\n    assert show(1) == '1'\n",
+    "tests/test_half.py": "from pkg.typed import half\n\n\ndef test_half():\n    assert half(4) == 2\n",
+    "tests/test_star.py": "from pkg.star import extra\n\n\ndef test_extra():\n    assert extra() == 'mine'\n",
+    "tests/test_registry.py": (
+        "from pkg.registry import REGISTRY\n\n\n"
+        "def test_registry():\n"
+        "    assert REGISTRY == {'handler': '(event, retries=3)'}\n"
+    ),
+}
+
+# Every test file importing pkg.core, directly or not (the import-time answer).
+CORE_IMPORTERS = ["tests/test_add.py", "tests/test_opened.py", "tests/test_scale.py",
+                  "tests/test_show.py", "tests/test_star.py"]
+
+CASES = [
+    # name, file, old text, new text, expected selection
+    ("default_changed", "pkg/core.py", "factor=2", "factor=3", ["tests/test_scale.py"]),
+    ("parameter_added", "pkg/core.py", "def add(a: int, b: int) -> int:\n    return a + b",
+     "def add(a: int, b: int, c: int) -> int:\n    return a + b + c", ["tests/test_add.py"]),
+    # Annotations under `from __future__ import annotations` are never evaluated.
+    ("lazy_annotation_calls", "pkg/core.py", "def scale(x, factor=2):",
+     "def scale(x: make_type(), factor=3):", ["tests/test_scale.py"]),
+    ("known_decorator", "pkg/core.py", "mode='r'", "mode='rb'", ["tests/test_opened.py"]),
+    ("private_helper_added", "pkg/core.py", "def scale(x, factor=2):\n    return x * factor",
+     "def _times(x, y):\n    return x * y + 1\n\n\ndef scale(x, factor=2):\n    return _times(x, factor)",
+     ["tests/test_scale.py"]),
+    # Safe: the header runs code at import.
+    ("safe_default_calls", "pkg/core.py", "from pkg.util import _fmt\n",
+     "from pkg.util import _fmt, default_factor\n", CORE_IMPORTERS),
+    ("safe_evaluated_annotation", "pkg/typed.py", "-> float:", "-> make_type():", ["tests/test_half.py"]),
+    # Safe: a public function a star import takes (no __all__), shadowing a name of its importer.
+    ("safe_public_added", "pkg/core.py", "def show(x):", "def extra():\n    return 'theirs'\n\n\ndef show(x):",
+     CORE_IMPORTERS),
+    # Safe: the new function shadows a name an import bound.
+    ("safe_name_bound_before", "pkg/core.py", "def show(x):",
+     "def _fmt(x):\n    return repr(x) + '!'\n\n\ndef show(x):", CORE_IMPORTERS),
+    # Safe: a function went away.
+    ("safe_removed", "pkg/core.py", "def add(a: int, b: int) -> int:\n    return a + b\n\n\n", "",
+     CORE_IMPORTERS),
+    # Safe: a decorator impact does not know reads the signature at import.
+    ("safe_unknown_decorator", "pkg/registry.py", "retries=3", "retries=4", ["tests/test_registry.py"]),
+]
+
+
+@pytest.fixture
+def proj(rrepo):
+    rrepo.write_many(BASE)
+    rrepo.commit("base")
+    assert failing_files(rrepo) == []
+    return rrepo
+
+
+def _change(repo, path, old, new):
+    src = (repo.path / path).read_text()
+    assert src.count(old) == 1, old
+    repo.write(path, src.replace(old, new))
+    repo.commit("change")
+    return failing_files(repo)
+
+
+@pytest.mark.parametrize("name, path, old, new, expected", CASES, ids=[c[0] for c in CASES])
+def test_static_selection(proj, name, path, old, new, expected):
+    if name == "safe_default_calls":
+        # Two steps: the import first, then the default that calls at import.
+        _change(proj, path, old, new)
+        old, new = "factor=2", "factor=default_factor()"
+    failing = _change(proj, path, old, new)
+    selected = proj.listing("--no-records", "HEAD~1..")
+    assert not sorted(set(failing) - set(selected)), (failing, selected)
+    explain = proj.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    assert sorted(selected) == expected, explain
+    if not name.startswith("safe_"):
+        assert "import-time change" not in explain, explain
+
+
+@pytest.mark.parametrize("name", ["default_changed", "private_helper_added"])
+def test_recorded_selection(proj, name):
+    _, path, old, new, expected = next(c for c in CASES if c[0] == name)
+    r = proj.impact("--all", "-q")
+    assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    failing = _change(proj, path, old, new)
+    selected = proj.listing("HEAD~1..")
+    assert not sorted(set(failing) - set(selected)), (failing, selected)
+    assert sorted(selected) == expected, proj.impact("--explain", "HEAD~1..").stdout.decode()
+
+
+def test_explain_names_the_signature_and_the_added_function(proj):
+    _change(proj, "pkg/core.py", "def scale(x, factor=2):\n    return x * factor",
+            "def _times(x, y):\n    return x * y\n\n\ndef scale(x, factor=3):\n    return _times(x, factor)")
+    out = proj.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    assert "pkg/core.py: call-time change of _times, scale" in out, out
+    assert "pkg/core.py:scale (signature changed)" in out, out
+
+
+def test_comment_in_a_header_changes_nothing(proj):
+    _change(proj, "pkg/core.py", "def scale(x, factor=2):", "def scale(x,  # the value\n          factor=2):")
+    out = proj.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    assert "pkg/core.py: comments/layout only" in out, out
+    assert proj.listing("--no-records", "HEAD~1..") == []
