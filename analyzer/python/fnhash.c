@@ -259,95 +259,6 @@ static void value_lines(impact_fnhashes *out, const char *src, const size_t *sta
 }
 
 /*
- * Decorators that wrap a function without reading its signature at
- * import: (module, name) pairs, matched through the module's own imports
- * (`import contextlib` then `@contextlib.contextmanager`, or `from
- * functools import cache` then `@cache`).
- */
-static const char *const known_decorators[][2] = {
-	{ "contextlib", "contextmanager" }, { "contextlib", "asynccontextmanager" },
-	{ "functools", "cache" },           { "functools", "lru_cache" },
-	{ "typing", "overload" },           { "typing", "final" },
-	{ "typing", "no_type_check" },      { "typing_extensions", "overload" },
-	{ "typing_extensions", "final" },
-};
-
-/* Is decorator `d` (len bytes: `name` or `mod.name`, no call) one of known_decorators? */
-static bool known_decorator(const impact_pyfacts *facts, const char *d, size_t len)
-{
-	const char *dot = memchr(d, '.', len);
-	for (size_t i = 0; i < facts->nimports; i++) {
-		const impact_import *imp = &facts->imports[i];
-		const char *bound = imp->asname ? imp->asname : imp->name ? imp->name : imp->module;
-		size_t blen = dot ? (size_t)(dot - d) : len;
-		if (imp->symbol != IMPACT_SYMBOL_NONE || imp->level || !bound || strlen(bound) != blen ||
-		    memcmp(bound, d, blen))
-			continue;
-		for (size_t k = 0; k < IMPACT_ARRAY_SIZE(known_decorators); k++) {
-			const char *m = known_decorators[k][0], *n = known_decorators[k][1];
-			if (dot && imp->kind == IMPACT_IMPORT_MODULE && !strcmp(imp->module, m) &&
-			    strlen(n) == len - blen - 1 && !memcmp(dot + 1, n, len - blen - 1))
-				return true;
-			if (!dot && imp->kind == IMPACT_IMPORT_FROM && !strcmp(imp->module, m) && imp->name &&
-			    !strcmp(imp->name, n))
-				return true;
-		}
-		return false; /* bound by an import, but not to one of them */
-	}
-	return false;
-}
-
-/* Are lines `from` to `to` (1-based) each one known decorator, `@name` alone on its line? */
-static bool known_decorator_lines(const impact_pyfacts *facts, const char *src, const size_t *starts,
-                                  uint32_t from, uint32_t to)
-{
-	for (uint32_t l = from; l <= to; l++) {
-		const char *p = src + starts[l - 1], *end = src + starts[l] - 1;
-		const char *name;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p == end || *p != '@')
-			return false;
-		name = ++p;
-		while (p < end && (word_byte((unsigned char)*p) || *p == '.'))
-			p++;
-		if (p == name || !known_decorator(facts, name, (size_t)(p - name)))
-			return false;
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-			p++;
-		if (p < end && *p != '#')
-			return false;
-	}
-	return true;
-}
-
-/*
- * Is symbol `s` a plain function (fnhash.h: `sigs`) of a module whose
- * lines start at `starts`? Its header is lines start_line (its known
- * decorators) to body_start_line - 1.
- */
-static bool plain_function(const impact_symbol *s, const impact_pyfacts *facts, const char *src,
-                           const size_t *starts, size_t nlines, bool lazy)
-{
-	const char *line;
-	size_t b, e;
-	if (s->kind != IMPACT_SYMBOL_FUNCTION || s->parent != IMPACT_SYMBOL_NONE ||
-	    (s->flags & IMPACT_SYMBOL_ONE_LINER) || !s->start_line || s->start_line > s->def_line ||
-	    s->body_start_line <= s->def_line || s->body_start_line > nlines ||
-	    !strncmp(s->name, "pytest_", 7))
-		return false;
-	if (s->start_line < s->def_line &&
-	    !known_decorator_lines(facts, src, starts, s->start_line, s->def_line - 1))
-		return false;
-	b = starts[s->def_line - 1];
-	e = starts[s->body_start_line - 1];
-	line = src + b;
-	if (strncmp(line, "def ", 4) && strncmp(line, "async def ", 10))
-		return false; /* indented: inside an if, a try, a with */
-	return impact_fnheader_pure(line, e - b, lazy);
-}
-
-/*
  * The `sigs` fingerprint and per plain function its header's (fnhash.h):
  * every line of module code but those headers, as `module` is made.
  */
@@ -365,12 +276,30 @@ static void header_lines(impact_fnhashes *out, const char *src, size_t len, cons
 		header_of[l] = IMPACT_SYMBOL_NONE;
 	for (size_t i = 0; i < facts->nsymbols; i++) {
 		const impact_symbol *s = &facts->symbols[i];
-		if (!plain_function(s, facts, src, starts, nlines, lazy))
+		bool one = (s->flags & IMPACT_SYMBOL_ONE_LINER) != 0;
+		uint32_t from, to;
+		if (s->kind == IMPACT_SYMBOL_CLASS) {
+			/* A class's docstring, as a function's header. */
+			if (!impact_fnheader_class_doc(facts, (uint32_t)i, src, starts, nlines, &from, &to))
+				continue;
+			lexer_start(&lx, true);
+			feed_lines(&lx, src, starts, nlines, from, to);
+			out->sig[i] = from && lx.h ? lx.h : 1; /* 1: none */
+			for (uint32_t l = from; from && l <= to; l++)
+				in_header[l] = true;
+			if (from)
+				header_of[from] = (uint32_t)i;
+			continue;
+		}
+		if ((one && (!cut || cut[s->body_start_line] == SIZE_MAX)) ||
+		    !impact_fnheader_plain(facts, (uint32_t)i, src, starts, nlines, lazy))
 			continue;
 		lexer_start(&lx, true);
 		feed_lines(&lx, src, starts, nlines, s->start_line, s->body_start_line - 1);
+		if (one) /* the header's part of its last line */
+			feed_line(&lx, src + starts[s->body_start_line - 1], cut[s->body_start_line]);
 		out->sig[i] = lx.h ? lx.h : 1;
-		for (uint32_t l = s->start_line; l < s->body_start_line; l++)
+		for (uint32_t l = s->start_line; l < s->body_start_line + one; l++)
 			in_header[l] = true;
 		header_of[s->start_line] = (uint32_t)i;
 	}

@@ -39,10 +39,10 @@ typedef struct impact_fnhashes {
 	uint64_t *val;
 	/*
 	 * impact_fnhashes_compute_tokens only (0 otherwise): the import-time
-	 * fingerprint without the headers of plain functions (top-level, at
-	 * column 0, undecorated, not a one-liner nor a pytest_ hook, whose
-	 * header runs no code: impact_fnheader_pure); and per symbol, such a
-	 * function's header fingerprint (0 for others). Equal `sigs` with a
+	 * fingerprint without the headers of plain functions and methods
+	 * (impact_fnheader_plain: their def runs no code) and plain classes'
+	 * docstrings (impact_fnheader_class_doc); and per symbol, such a
+	 * function's header fingerprint or class's docstring's (0 for others). Equal `sigs` with a
 	 * different `module`: only plain functions' headers changed, or plain
 	 * functions came or went (precise_change.c checks which).
 	 */
@@ -72,15 +72,15 @@ void impact_fnhashes_release(impact_fnhashes *h);
 /*
  * Sides `of`/`oh` (old) and `nf`/`nh` (new, both from
  * impact_fnhashes_compute_tokens) with equal `sigs`: is every difference
- * of their import-time code a plain function's new header, or a plain
- * function added that changes no import (nothing bound its name before,
+ * of their import-time code a plain function's new header, a plain
+ * class's new docstring, or a plain function added that changes no
+ * import (nothing bound its name before, no module-level code names it,
  * and no star import takes it: a private name, or a literal `__all__`)?
  * Names are matched occurrence by occurrence, each plain on both sides
- * and after the same import-time code (`sigat`: a def moved across a
- * statement may change what that statement sees); a plain function gone,
- * or an added one that module-level code names, makes it false. Pushes each changed or added
- * function (a symbol of nf) onto `syms` once, and onto `added` or
- * `reheaded` (fnsigs.c).
+ * and a function after the same import-time code (`sigat`: a def moved
+ * across a statement may change what that statement sees); a plain
+ * function gone makes it false. Pushes each changed or added symbol of nf
+ * onto `syms` once, and onto `added` or `reheaded` (fnsigs.c).
  */
 bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashes *oh,
                                   const impact_pyfacts *nf, const impact_fnhashes *nh,
@@ -95,6 +95,28 @@ bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashe
  * (fnheader.c).
  */
 bool impact_fnheader_pure(const char *s, size_t n, bool lazy_annotations);
+
+/*
+ * Is symbol `k` of `facts` (source `src`, lines starting at `starts`) a
+ * plain function: a top-level function at column 0, or a method at its
+ * class body's indentation in a top-level class nothing inspects as it is
+ * made (no decorator, no class keyword, bases builtin, from abc, typing,
+ * enum, or plain classes of the module); not a pytest_ hook; undecorated or under decorators that read no signature
+ * (contextlib.contextmanager, functools.cache, typing.overload,
+ * staticmethod, property...); whose header is pure (fnheader.c)?
+ */
+bool impact_fnheader_plain(const impact_pyfacts *facts, uint32_t k, const char *src,
+                           const size_t *starts, size_t nlines, bool lazy);
+
+/*
+ * Is class `k` of `facts` a plain class (no decorator, no keyword, known
+ * or plain bases: see impact_fnheader_plain) whose body begins with a
+ * docstring alone on its lines, *from to *to, or with no docstring at all
+ * (*from = *to = 0)? Reading it runs no code, so a new, added or removed
+ * one changes only what reads the class's __doc__ (fnhash.h: `sigs`).
+ */
+bool impact_fnheader_class_doc(const impact_pyfacts *facts, uint32_t k, const char *src,
+                               const size_t *starts, size_t nlines, uint32_t *from, uint32_t *to);
 
 /* Does module source `src` (len bytes) hold `from __future__ import annotations`? */
 bool impact_fnheader_lazy_annotations(const char *src, size_t len);

@@ -1,5 +1,6 @@
 /*
- * fnheader.c - does evaluating a function's header run code?
+ * fnheader.c - does evaluating a function's header run code, and is the
+ * function plain (fnhash.h: `sigs`)?
  *
  * A `def` statement runs when its module (or class body) does: it
  * evaluates the defaults, and the annotations unless the module has
@@ -13,10 +14,18 @@
  * brackets counted. It errs toward "runs code": anything it does not
  * know (a walrus, a lambda's own default, a header it cannot follow)
  * makes the header impure.
+ *
+ * A plain function is one whose def runs nothing but that header: a
+ * top-level function at column 0, or a method at its class body's
+ * indentation in a top-level class that nothing may inspect as it is made
+ * (no decorator, no metaclass, bases from known_bases or plain classes of
+ * the module); undecorated, or under known_decorators only.
  */
 #include "fnhash.h"
 
 #include <string.h>
+
+#include "common.h"
 
 static bool ident(unsigned char c)
 {
@@ -210,4 +219,285 @@ bool impact_fnheader_lazy_annotations(const char *src, size_t len)
 		i = e + 1;
 	}
 	return false;
+}
+
+/* ---- plain functions ------------------------------------------------------ */
+
+/*
+ * Decorators that wrap a function without reading its signature at
+ * import: (module, name) pairs, matched through the module's own imports
+ * (`import contextlib` then `@contextlib.contextmanager`, or `from
+ * functools import cache` then `@cache`); module "" for builtins, which
+ * no import or definition of the module may rebind.
+ */
+static const char *const known_decorators[][2] = {
+	{ "contextlib", "contextmanager" }, { "contextlib", "asynccontextmanager" },
+	{ "functools", "cache" },           { "functools", "lru_cache" },
+	{ "typing", "overload" },           { "typing", "final" },
+	{ "typing", "no_type_check" },      { "typing_extensions", "overload" },
+	{ "typing_extensions", "final" },   { "", "staticmethod" },
+	{ "", "classmethod" },              { "", "property" },
+};
+
+/*
+ * Bases whose class creation reads no method's signature (no
+ * __init_subclass__ or metaclass that does): builtins, and typing's,
+ * abc's and enum's.
+ */
+static const char *const known_bases[][2] = {
+	{ "", "object" },        { "", "Exception" },         { "", "BaseException" },
+	{ "", "ValueError" },    { "", "TypeError" },         { "", "KeyError" },
+	{ "", "LookupError" },   { "", "RuntimeError" },      { "", "AttributeError" },
+	{ "", "IndexError" },    { "", "OSError" },           { "", "NotImplementedError" },
+	{ "", "Warning" },       { "", "UserWarning" },       { "", "DeprecationWarning" },
+	{ "", "dict" },          { "", "list" },              { "", "tuple" },
+	{ "", "set" },           { "", "str" },               { "", "int" },
+	{ "abc", "ABC" },        { "typing", "Generic" },     { "typing", "NamedTuple" },
+	{ "typing", "Protocol" }, { "enum", "Enum" },         { "enum", "IntEnum" },
+	{ "enum", "Flag" },      { "enum", "IntFlag" },       { "enum", "StrEnum" },
+};
+
+/* Does module-level code of `facts` bind `name` (len bytes): an import, or a top-level symbol? */
+static bool module_binds(const impact_pyfacts *facts, const char *name, size_t len)
+{
+	for (size_t i = 0; i < facts->nimports; i++) {
+		const impact_import *imp = &facts->imports[i];
+		const char *b = imp->asname ? imp->asname : imp->name ? imp->name : imp->module;
+		if (imp->symbol == IMPACT_SYMBOL_NONE && b &&
+		    ((strlen(b) == len && !memcmp(b, name, len)) || !strcmp(b, "*")))
+			return true;
+	}
+	for (size_t i = 0; i < facts->nsymbols; i++)
+		if (facts->symbols[i].parent == IMPACT_SYMBOL_NONE && strlen(facts->symbols[i].name) == len &&
+		    !memcmp(facts->symbols[i].name, name, len))
+			return true;
+	return false;
+}
+
+/*
+ * Is `d` (len bytes: `name` or `mod.name`) one of `list` (n pairs) as the
+ * module's imports bind it, or a builtin of the list nothing rebinds?
+ */
+static bool known_name(const impact_pyfacts *facts, const char *d, size_t len,
+                       const char *const (*list)[2], size_t n)
+{
+	const char *dot = memchr(d, '.', len);
+	size_t blen = dot ? (size_t)(dot - d) : len;
+	for (size_t k = 0; k < n && !dot; k++)
+		if (!*list[k][0] && strlen(list[k][1]) == len && !memcmp(list[k][1], d, len))
+			return !module_binds(facts, d, len);
+	for (size_t i = 0; i < facts->nimports; i++) {
+		const impact_import *imp = &facts->imports[i];
+		const char *bound = imp->asname ? imp->asname : imp->name ? imp->name : imp->module;
+		if (imp->symbol != IMPACT_SYMBOL_NONE || imp->level || !bound || strlen(bound) != blen ||
+		    memcmp(bound, d, blen))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			const char *m = list[k][0], *nm = list[k][1];
+			if (!*m)
+				continue;
+			if (dot && imp->kind == IMPACT_IMPORT_MODULE && !strcmp(imp->module, m) &&
+			    strlen(nm) == len - blen - 1 && !memcmp(dot + 1, nm, len - blen - 1))
+				return true;
+			if (!dot && imp->kind == IMPACT_IMPORT_FROM && !strcmp(imp->module, m) && imp->name &&
+			    !strcmp(imp->name, nm))
+				return true;
+		}
+		return false; /* bound by an import, but not to one of them */
+	}
+	return false;
+}
+
+/* The indentation of the line at `p` (spaces and tabs). */
+static size_t indent_of(const char *p, const char *end)
+{
+	size_t n = 0;
+	while (p + n < end && (p[n] == ' ' || p[n] == '\t'))
+		n++;
+	return n;
+}
+
+/* Are lines `from` to `to` (1-based) each one known decorator, `@name` alone, at indentation `col`? */
+static bool known_decorator_lines(const impact_pyfacts *facts, const char *src, const size_t *starts,
+                                  uint32_t from, uint32_t to, size_t col)
+{
+	for (uint32_t l = from; l <= to; l++) {
+		const char *p = src + starts[l - 1], *end = src + starts[l] - 1;
+		const char *name;
+		if (indent_of(p, end) != col)
+			return false;
+		p += col;
+		if (p == end || *p != '@')
+			return false;
+		name = ++p;
+		while (p < end && (ident((unsigned char)*p) || *p == '.'))
+			p++;
+		if (p == name || !known_name(facts, name, (size_t)(p - name), known_decorators,
+		                             IMPACT_ARRAY_SIZE(known_decorators)))
+			return false;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p < end && *p != '#')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Class `c` (a symbol of facts): a top-level class at column 0, with no
+ * decorator and no keyword (metaclass=...), each base known or a plain
+ * class of the module (`depth` bounds the chain). Returns its body's
+ * indentation, or 0 when it is not plain; *body (when not NULL) is then
+ * where the body's first statement begins.
+ */
+static size_t plain_class(const impact_pyfacts *facts, uint32_t c, const char *src, const size_t *starts,
+                          size_t nlines, unsigned depth, const char **body)
+{
+	const impact_symbol *s = &facts->symbols[c];
+	const char *p, *end = src + starts[nlines];
+	int level = 0;
+	if (depth > 8 || s->kind != IMPACT_SYMBOL_CLASS || s->parent != IMPACT_SYMBOL_NONE ||
+	    s->start_line != s->def_line || !s->def_line || s->def_line > nlines)
+		return 0;
+	p = src + starts[s->def_line - 1];
+	if (strncmp(p, "class ", 6))
+		return 0;
+	p += 6;
+	while (p < end && ident((unsigned char)*p))
+		p++;
+	/* The bases, one by one, up to the header's colon. */
+	for (;;) {
+		const char *b;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\\'))
+			p++;
+		if (p >= end)
+			return 0;
+		if (*p == ':' && !level)
+			break;
+		if (*p == '(' && !level) {
+			level = 1;
+			p++;
+			continue;
+		}
+		if (*p == ')' && level == 1) {
+			level = 0;
+			p++;
+			continue;
+		}
+		if (*p == ',' && level == 1) {
+			p++;
+			continue;
+		}
+		if (level != 1 || !ident((unsigned char)*p))
+			return 0; /* a keyword, a call, a subscript, a comment: unknown */
+		b = p;
+		while (p < end && (ident((unsigned char)*p) || *p == '.'))
+			p++;
+		if (p < end && *p == '=')
+			return 0; /* metaclass=..., or another class keyword */
+		if (!known_name(facts, b, (size_t)(p - b), known_bases, IMPACT_ARRAY_SIZE(known_bases))) {
+			/* A class of this module: plain itself. */
+			uint32_t k = IMPACT_SYMBOL_NONE;
+			for (uint32_t i = 0; i < facts->nsymbols && i < c; i++)
+				if (facts->symbols[i].parent == IMPACT_SYMBOL_NONE &&
+				    strlen(facts->symbols[i].name) == (size_t)(p - b) &&
+				    !memcmp(facts->symbols[i].name, b, (size_t)(p - b)))
+					k = i;
+			if (k == IMPACT_SYMBOL_NONE || facts->symbols[k].kind != IMPACT_SYMBOL_CLASS ||
+			    !plain_class(facts, k, src, starts, nlines, depth + 1, NULL))
+				return 0;
+		}
+	}
+	/* The body's indentation: its first line holding code (none on the header's line). */
+	for (bool first = true; ++p < end; first = false) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		size_t col = indent_of(p, e);
+		if (p + col < e && p[col] != '#' && p[col] != '\r') {
+			if (body)
+				*body = p + col;
+			return first ? 0 : col;
+		}
+		if (!nl)
+			break;
+		p = nl;
+	}
+	return 0;
+}
+
+bool impact_fnheader_plain(const impact_pyfacts *facts, uint32_t k, const char *src,
+                           const size_t *starts, size_t nlines, bool lazy)
+{
+	const impact_symbol *s = &facts->symbols[k];
+	const char *line, *last;
+	size_t b, e, col = 0;
+	bool one = (s->flags & IMPACT_SYMBOL_ONE_LINER) != 0;
+	if ((s->kind != IMPACT_SYMBOL_FUNCTION && s->kind != IMPACT_SYMBOL_METHOD) || !s->start_line ||
+	    s->start_line > s->def_line || s->body_start_line < s->def_line + !one ||
+	    s->body_start_line > nlines || !strncmp(s->name, "pytest_", 7))
+		return false;
+	if (s->kind == IMPACT_SYMBOL_METHOD) {
+		last = strrchr(s->name, '.');
+		if (s->parent >= facts->nsymbols || !last || !strncmp(last + 1, "pytest_", 7) ||
+		    !(col = plain_class(facts, s->parent, src, starts, nlines, 0, NULL)))
+			return false;
+	} else if (s->parent != IMPACT_SYMBOL_NONE) {
+		return false;
+	}
+	if (s->start_line < s->def_line &&
+	    !known_decorator_lines(facts, src, starts, s->start_line, s->def_line - 1, col))
+		return false;
+	/* The header's lines; a one-liner's last holds its body too (the scan stops at the colon). */
+	b = starts[s->def_line - 1];
+	e = starts[s->body_start_line - !one];
+	line = src + b;
+	if (indent_of(line, src + e) != col)
+		return false; /* inside an if, a try, a with */
+	line += col;
+	if (strncmp(line, "def ", 4) && strncmp(line, "async def ", 10))
+		return false;
+	return impact_fnheader_pure(line, (size_t)(src + e - line), lazy);
+}
+
+/* The 1-based line holding byte `at` of the source whose lines start at `starts`. */
+static uint32_t line_of(const size_t *starts, size_t nlines, size_t at)
+{
+	size_t lo = 1, hi = nlines;
+	while (lo < hi) {
+		size_t mid = (lo + hi + 1) / 2;
+		if (starts[mid - 1] <= at)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return (uint32_t)lo;
+}
+
+bool impact_fnheader_class_doc(const impact_pyfacts *facts, uint32_t k, const char *src,
+                               const size_t *starts, size_t nlines, uint32_t *from, uint32_t *to)
+{
+	const char *body = NULL, *p, *end = src + starts[nlines];
+	size_t e;
+	*from = *to = 0;
+	if (!plain_class(facts, k, src, starts, nlines, 0, &body) || !body)
+		return false;
+	p = body;
+	/* A plain string: r'' or u'' at most, never an f-string or bytes. */
+	if (*p == 'r' || *p == 'R' || *p == 'u' || *p == 'U')
+		p++;
+	if (p >= end || (*p != '"' && *p != '\''))
+		return true; /* no docstring */
+	e = skip_string(src, starts[nlines], (size_t)(p - src));
+	if (e >= starts[nlines])
+		return false;
+	/* Alone on its last line: nothing but a comment after it. */
+	for (p = src + e; p < end && *p != '\n'; p++) {
+		if (*p == '#')
+			break;
+		if (*p != ' ' && *p != '\t' && *p != '\r')
+			return false;
+	}
+	*from = line_of(starts, nlines, (size_t)(body - src));
+	*to = line_of(starts, nlines, e - 1);
+	return true;
 }

@@ -1,7 +1,8 @@
 /*
  * fnsigs.c - two sides of a module whose import-time code differs only
- * in plain functions' headers (fnhash.h: `sigs`): which functions' headers
- * changed, which were added, and whether that is all (see fnhash.h). The
+ * in plain functions' headers and plain classes' docstrings (fnhash.h:
+ * `sigs`): which changed, which functions were added, and whether that is
+ * all (see fnhash.h). The
  * static walk (precise_change.c) and the records (recdelta.c) both ask,
  * so that a signature change is a call-time change to both.
  */
@@ -10,32 +11,26 @@
 #include <string.h>
 
 /*
- * The top-level symbols of `f` named `name`: how many, whether each is a
- * plain function (`h->sig`), and in *at the index of occurrence `nth`
+ * The symbols of `f` named `name` (qualified: "C.m" is only ever class
+ * C's): how many, and in *at the index of occurrence `nth`
  * (IMPACT_SYMBOL_NONE past the last).
  */
-static size_t top_named(const impact_pyfacts *f, const impact_fnhashes *h, const char *name,
-                        size_t nth, uint32_t *at, bool *all_plain)
+static size_t named(const impact_pyfacts *f, const char *name, size_t nth, uint32_t *at)
 {
 	size_t n = 0;
 	*at = IMPACT_SYMBOL_NONE;
-	*all_plain = true;
-	for (size_t i = 0; i < f->nsymbols; i++) {
-		if (f->symbols[i].parent != IMPACT_SYMBOL_NONE || strcmp(f->symbols[i].name, name))
-			continue;
-		if (n++ == nth)
+	for (size_t i = 0; i < f->nsymbols; i++)
+		if (!strcmp(f->symbols[i].name, name) && n++ == nth)
 			*at = (uint32_t)i;
-		*all_plain &= h->sig[i] != 0;
-	}
 	return n;
 }
 
-/* Which occurrence of its name among the top-level symbols of `f` symbol `k` is. */
+/* Which occurrence of its name among the symbols of `f` symbol `k` is (a property's getter, setter). */
 static size_t occurrence(const impact_pyfacts *f, uint32_t k)
 {
 	size_t nth = 0;
 	for (uint32_t i = 0; i < k; i++)
-		nth += f->symbols[i].parent == IMPACT_SYMBOL_NONE && !strcmp(f->symbols[i].name, f->symbols[k].name);
+		nth += !strcmp(f->symbols[i].name, f->symbols[k].name);
 	return nth;
 }
 
@@ -107,31 +102,34 @@ bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashe
                                   impact_u32vec *syms, impact_u32vec *added, impact_u32vec *reheaded)
 {
 	uint32_t j, k;
-	bool old_plain, new_plain;
 	if (!oh->sig || !nh->sig || oh->sigs != nh->sigs)
 		return false;
 	for (uint32_t i = 0; i < of->nsymbols; i++) {
 		const char *name = of->symbols[i].name;
-		if (oh->sig[i] && (top_named(of, oh, name, 0, &j, &old_plain) !=
-		                       top_named(nf, nh, name, 0, &k, &new_plain) ||
-		                   !old_plain || !new_plain))
+		if (oh->sig[i] && (named(of, name, 0, &j) != named(nf, name, occurrence(of, i), &k) ||
+		                   k == IMPACT_SYMBOL_NONE || !nh->sig[k]))
 			return false; /* gone, or no longer plain */
 	}
 	for (uint32_t i = 0; i < nf->nsymbols; i++) {
 		const char *name = nf->symbols[i].name;
 		if (!nh->sig[i])
 			continue;
-		top_named(nf, nh, name, 0, &k, &new_plain);
-		if (!new_plain || import_binds(nf, name))
+		if (import_binds(nf, name))
 			return false;
-		if (!top_named(of, oh, name, occurrence(nf, i), &j, &old_plain)) {
-			/* Added: nothing bound its name, and no star import takes it unseen. */
+		if (!named(of, name, occurrence(nf, i), &j)) {
+			/*
+			 * Added: a function nothing bound before, out of every star
+			 * import's reach. Not a method: a new attribute of a class
+			 * may shadow a base's (the MRO) or change what hasattr says.
+			 */
 			bool hidden = name[0] == '_' && !(nf->symbols[i].flags & IMPACT_SYMBOL_DUNDER);
-			if (import_binds(of, name) || module_code_names(nf, name) || !(hidden || literal_all(nf)))
+			if (nf->symbols[i].kind != IMPACT_SYMBOL_FUNCTION || import_binds(of, name) ||
+			    module_code_names(nf, name) || !(hidden || literal_all(nf)))
 				return false;
 			impact_u32vec_push(added, i);
-		} else if (j == IMPACT_SYMBOL_NONE || !oh->sig[j] || oh->sigat[j] != nh->sigat[i]) {
-			return false; /* not plain before, or moved across module code */
+		} else if (j == IMPACT_SYMBOL_NONE || !oh->sig[j] ||
+		           (oh->sigat[j] != nh->sigat[i] && nf->symbols[i].kind != IMPACT_SYMBOL_CLASS)) {
+			return false; /* not plain before, or moved across module code (a docstring cannot) */
 		} else if (oh->sig[j] == nh->sig[i]) {
 			continue;
 		} else {

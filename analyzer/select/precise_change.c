@@ -251,7 +251,8 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 			w->hop[node] = 0;
 			w->label[node] = s->kind == IMPACT_SYMBOL_ASSIGN ? PRECISE_VALUE_CHANGED
 			                 : impact_u32vec_has(&added, new_syms.v[i]) ? "added"
-			                 : impact_u32vec_has(&reheaded, new_syms.v[i]) ? "signature changed"
+			                 : impact_u32vec_has(&reheaded, new_syms.v[i])
+			                     ? (s->kind == IMPACT_SYMBOL_CLASS ? "docstring changed" : "signature changed")
 			                 : "body changed";
 			w->any_hit[id] = true;
 			if (s->flags & IMPACT_SYMBOL_CACHED)

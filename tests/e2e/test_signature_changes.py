@@ -1,19 +1,20 @@
-"""Signature changes and added helpers: a top-level function's header
+"""Signature changes and added helpers: a function's or method's header
 (`def scale(x, factor=2)`), or a new private function beside the code that
 calls it, the commonest shapes of a real commit.
 
-A `def` runs at import, but when its defaults and evaluated annotations
-call nothing, running it binds a new function and does nothing else: only
-the function's callers see the change, as with a new body. An added
-function changes nothing at import when nothing bound its name before and
-no star import can take it. So these are call-time changes: the tests
-that reach the function are selected, not every test importing its
-module. Where the header runs code (a default computed by a call, an
-annotation evaluated at import), a decorator impact does not know may read
-the signature, the name was bound before, a star import takes the new name,
-or a function went away, the module stays an import-time change. Each case
-runs the suite with pytest to learn which test files really fail, and
-compares impact's selection with it.
+A `def` runs at import (a method's when its class is made), but when its
+defaults and evaluated annotations call nothing, running it binds a new
+function and does nothing else: only the function's callers see the
+change, as with a new body. An added function changes nothing at import
+when nothing bound its name before and no star import can take it. So
+these are call-time changes: the tests that reach the function are
+selected, not every test importing its module. Where the header runs code
+(a default computed by a call, an annotation evaluated at import), a
+decorator or a metaclass impact does not know may read the signature, the
+name was bound before, a star import takes the new name, or a function
+went away, the module stays an import-time change. Each case runs the
+suite with pytest to learn which test files really fail, and compares
+impact's selection with it.
 """
 import pytest
 
@@ -60,6 +61,39 @@ BASE = {
         "def handler(event, retries=3):\n"
         "    return event\n"
     ),
+    "pkg/shapes.py": (
+        "import inspect\n\n\n"
+        "class Greeter:\n"
+        "    \"\"\"Says hello.\"\"\"\n\n"
+        "    def greet(self, name, punct='!'):\n"
+        "        return 'hi ' + name + punct\n\n"
+        "    def wave(self):\n"
+        "        return 'o/'\n\n\n"
+        "class Signed(type):\n"
+        "    def __new__(mcs, name, bases, ns):\n"
+        "        cls = super().__new__(mcs, name, bases, ns)\n"
+        "        cls.SIGS = {k: str(inspect.signature(v)) for k, v in ns.items() if callable(v)}\n"
+        "        return cls\n\n\n"
+        "class Handler(metaclass=Signed):\n"
+        "    def handle(self, event, retries=3):\n"
+        "        return event\n"
+    ),
+    "tests/test_greet.py": (
+        "from pkg.shapes import Greeter\n\n\n"
+        "def test_greet():\n"
+        "    assert Greeter().greet('a') == 'hi a!'\n"
+    ),
+    "tests/test_wave.py": "from pkg.shapes import Greeter\n\n\ndef test_wave():\n    assert Greeter().wave() == 'o/'\n",
+    "tests/test_doc.py": (
+        "import pkg.shapes\n\n\n"
+        "def test_doc():\n"
+        "    assert pkg.shapes.Greeter.__doc__ == 'Says hello.'\n"
+    ),
+    "tests/test_handler.py": (
+        "from pkg.shapes import Handler\n\n\n"
+        "def test_sigs():\n"
+        "    assert Handler.SIGS == {'handle': '(self, event, retries=3)'}\n"
+    ),
     "tests/test_add.py": "from pkg.core import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
     "tests/test_scale.py": "from pkg.core import scale\n\n\ndef test_scale():\n    assert scale(3) == 6\n",
     "tests/test_opened.py": (
@@ -82,6 +116,8 @@ BASE = {
 CORE_IMPORTERS = ["tests/test_add.py", "tests/test_opened.py", "tests/test_scale.py",
                   "tests/test_show.py", "tests/test_star.py"]
 
+SHAPES_IMPORTERS = ["tests/test_doc.py", "tests/test_greet.py", "tests/test_handler.py", "tests/test_wave.py"]
+
 CASES = [
     # name, file, old text, new text, expected selection
     ("default_changed", "pkg/core.py", "factor=2", "factor=3", ["tests/test_scale.py"]),
@@ -94,6 +130,11 @@ CASES = [
     ("private_helper_added", "pkg/core.py", "def scale(x, factor=2):\n    return x * factor",
      "def _times(x, y):\n    return x * y + 1\n\n\ndef scale(x, factor=2):\n    return _times(x, factor)",
      ["tests/test_scale.py"]),
+    # A method of a class nothing inspects as it is made.
+    ("method_default_changed", "pkg/shapes.py", "punct='!'", "punct='?'", ["tests/test_greet.py"]),
+    # Its docstring: whatever names the class (test_doc reads it).
+    ("class_docstring_changed", "pkg/shapes.py", "Says hello.", "Says hi.",
+     ["tests/test_doc.py", "tests/test_greet.py", "tests/test_wave.py"]),
     # Safe: the header runs code at import.
     ("safe_default_calls", "pkg/core.py", "from pkg.util import _fmt\n",
      "from pkg.util import _fmt, default_factor\n", CORE_IMPORTERS),
@@ -109,6 +150,8 @@ CASES = [
      CORE_IMPORTERS),
     # Safe: a decorator impact does not know reads the signature at import.
     ("safe_unknown_decorator", "pkg/registry.py", "retries=3", "retries=4", ["tests/test_registry.py"]),
+    # Safe: a metaclass reads its methods' signatures as the class is made.
+    ("safe_metaclass", "pkg/shapes.py", "retries=3", "retries=4", SHAPES_IMPORTERS),
 ]
 
 
@@ -160,6 +203,41 @@ def test_explain_names_the_signature_and_the_added_function(proj):
     out = proj.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
     assert "pkg/core.py: call-time change of _times, scale" in out, out
     assert "pkg/core.py:scale (signature changed)" in out, out
+
+
+def test_class_docstring_is_import_time_for_records(proj):
+    # No function a record holds changed: the records keep the module's importers.
+    r = proj.impact("--all", "-q")
+    assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    failing = _change(proj, "pkg/shapes.py", "Says hello.", "Says hi.")
+    assert failing == ["tests/test_doc.py"]
+    assert sorted(proj.listing("HEAD~1..")) == SHAPES_IMPORTERS
+
+
+def test_class_docstring_doctest_runs(rrepo):
+    # Under --doctest-modules the module's own doctests are tests: a new docstring runs them.
+    rrepo.write_many({
+        "pytest.ini": "[pytest]\naddopts = --doctest-modules\ntestpaths = pkg tests\n",
+        "pkg/__init__.py": "",
+        "pkg/doc.py": (
+            "class Box:\n"
+            "    \"\"\"A box.\n\n"
+            "    >>> Box().size()\n"
+            "    1\n"
+            "    \"\"\"\n\n"
+            "    def size(self):\n"
+            "        return 1\n"
+        ),
+        "pkg/other.py": "def two():\n    return 2\n",
+        "tests/test_other.py": "import pkg.doc\nfrom pkg.other import two\n\n\ndef test_two():\n    assert two() == 2\n",
+    })
+    rrepo.commit("base")
+    assert failing_files(rrepo) == []
+    failing = _change(rrepo, "pkg/doc.py", "    1\n    \"\"\"", "    2\n    \"\"\"")
+    assert failing == ["pkg/doc.py"]
+    selected = rrepo.listing("--no-records", "HEAD~1..")
+    # (Its doctest examples run Box as module code: its importers come too.)
+    assert "pkg/doc.py" in selected, rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
 
 
 def test_comment_in_a_header_changes_nothing(proj):

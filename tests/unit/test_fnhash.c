@@ -226,7 +226,26 @@ static const sig_case sig_cases[] = {
 	  "def f(x):\n    return x\n",
 	  "from typing import overload\n\n\n@overload\ndef f(x: str) -> str:\n    ...\n\n\n"
 	  "def f(x):\n    return x\n", true, "f" },
+	/* one-liners: typing.overload's stubs beside a method */
+	{ "import typing as t\n\n\nclass A:\n    @t.overload\n    def m(self, x: int) -> int: ...\n\n"
+	  "    @t.overload\n    def m(self, x: str) -> str: ...\n\n    def m(self, x):\n        return x\n",
+	  "import typing as t\n\n\nclass A:\n    @t.overload\n    def m(self, x: int) -> int: ...\n\n"
+	  "    @t.overload\n    def m(self, x: bytes) -> bytes: ...\n\n    def m(self, x):\n        return x\n",
+	  true, "A.m" },
+	{ "def f(x=1): return x\n", "def f(x=2): return x\n", true, "f" },
+	/* a plain class's docstring */
+	{ "class A:\n    \"\"\"One.\n\n    >>> 1\n    1\n    \"\"\"\n\n    def m(self):\n        return 1\n",
+	  "class A:\n    \"\"\"One.\n    >>> 1\n    1\n    \"\"\"\n\n    def m(self):\n        return 1\n", true, "A" },
+	{ "class A(object):\n    r'one'  # doc\n", "class A(object):\n    r'two'  # doc\n", true, "A" },
+	{ "class A:\n    X = 1\n", "class A:\n    '''Added.'''\n\n    X = 1\n", true, "A" },
+	{ "class A:\n    '''Removed.'''\n\n    X = 1\n", "class A:\n    X = 1\n", true, "A" },
 	/* kept import-time */
+	{ "class A:\n    'one' + X\n", "class A:\n    'two' + X\n", false, NULL },
+	{ "class A:\n    f'one{x}'\n", "class A:\n    f'two{x}'\n", false, NULL },
+	{ "@dataclass\nclass A:\n    'one'\n", "@dataclass\nclass A:\n    'two'\n", false, NULL },
+	{ "class A(Base):\n    'one'\n", "class A(Base):\n    'two'\n", false, NULL },
+	{ "class A:\n    X = 1\n    'one'\n", "class A:\n    X = 1\n    'two'\n", false, NULL },
+	{ "def f(x=1): return x\n", "def f(x=g()): return x\n", false, NULL },
 	{ "def f(x):\n    return x\n", "def g():\n    return 1\n\n\ndef f(x):\n    return x\n", false, NULL },
 	{ "def f(x):\n    return x\n\n\ndef g():\n    return 1\n", "def f(x):\n    return x\n", false, NULL },
 	{ "from m import _g\n\n\ndef f(x):\n    return x\n",
@@ -239,8 +258,28 @@ static const sig_case sig_cases[] = {
 	{ "from m import cache\n\n\n@cache\ndef f(x=1):\n    return x\n",
 	  "from m import cache\n\n\n@cache\ndef f(x=2):\n    return x\n", false, NULL },
 	{ "if c:\n    def f(x=1):\n        return x\n", "if c:\n    def f(x=2):\n        return x\n", false, NULL },
+	/* methods of a class nothing inspects as it is made */
 	{ "class A:\n    def m(self, x=1):\n        return x\n",
-	  "class A:\n    def m(self, x=2):\n        return x\n", false, NULL },
+	  "class A:\n    def m(self, x=2):\n        return x\n", true, "A.m" },
+	{ "class B(object):\n    pass\n\n\nclass A(B, Exception):\n    @staticmethod\n    def m(x=1):\n        return x\n",
+	  "class B(object):\n    pass\n\n\nclass A(B, Exception):\n    @staticmethod\n    def m(x=2):\n        return x\n",
+	  true, "A.m" },
+	{ "import enum\n\n\nclass A(enum.Enum):\n    X = 1\n\n    def m(self, x=1):\n        return x\n",
+	  "import enum\n\n\nclass A(enum.Enum):\n    X = 1\n\n    def m(self, x=2):\n        return x\n", true, "A.m" },
+	{ "class A(Base):\n    def m(self, x=1):\n        return x\n",            /* a base impact does not know */
+	  "class A(Base):\n    def m(self, x=2):\n        return x\n", false, NULL },
+	{ "class A(metaclass=M):\n    def m(self, x=1):\n        return x\n",
+	  "class A(metaclass=M):\n    def m(self, x=2):\n        return x\n", false, NULL },
+	{ "@deco\nclass A:\n    def m(self, x=1):\n        return x\n",
+	  "@deco\nclass A:\n    def m(self, x=2):\n        return x\n", false, NULL },
+	{ "class A:\n    @register\n    def m(self, x=1):\n        return x\n",
+	  "class A:\n    @register\n    def m(self, x=2):\n        return x\n", false, NULL },
+	{ "class A:\n    if c:\n        def m(self, x=1):\n            return x\n",
+	  "class A:\n    if c:\n        def m(self, x=2):\n            return x\n", false, NULL },
+	{ "class A:\n    def m(self):\n        return 1\n",                       /* a method added */
+	  "class A:\n    def _n(self):\n        return 2\n\n    def m(self):\n        return 1\n", false, NULL },
+	{ "class A:\n    def m(self, x=1):\n        return x\n\n    n = m\n",  /* moved across a statement naming it */
+	  "class A:\n    n = m\n\n    def m(self, x=1):\n        return x\n", false, NULL },
 	{ "def pytest_configure(config=1):\n    pass\n", "def pytest_configure(config=2):\n    pass\n", false, NULL },
 	{ "X = f\n\n\ndef f(x=1):\n    return x\n", "X = g\n\n\ndef f(x=2):\n    return x\n", false, NULL },
 	/* a def moved across a statement that may see it (a circular import) */
