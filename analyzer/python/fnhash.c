@@ -259,8 +259,9 @@ static void value_lines(impact_fnhashes *out, const char *src, const size_t *sta
 }
 
 /*
- * The `sigs` fingerprint and per plain function its header's (fnhash.h):
- * every line of module code but those headers, as `module` is made.
+ * The `sigs` fingerprint and per plain function its header's, per plain
+ * class its docstring's, per data-only assignment its own (fnhash.h):
+ * every line of module code but those, as `module` is made.
  */
 static void header_lines(impact_fnhashes *out, const char *src, size_t len, const size_t *starts,
                          size_t nlines, const impact_pyfacts *facts, const bool *in_body,
@@ -278,6 +279,18 @@ static void header_lines(impact_fnhashes *out, const char *src, size_t len, cons
 		const impact_symbol *s = &facts->symbols[i];
 		bool one = (s->flags & IMPACT_SYMBOL_ONE_LINER) != 0;
 		uint32_t from, to;
+		if (s->kind == IMPACT_SYMBOL_ASSIGN) {
+			/* A data-only assignment alone on its lines (value_lines) naming nothing else. */
+			if (!out->val || !out->val[i] || s->end_line > nlines ||
+			    !impact_fnheader_names_nothing(src + starts[s->start_line - 1],
+			                                   starts[s->end_line] - starts[s->start_line - 1]))
+				continue;
+			out->sig[i] = out->val[i];
+			for (uint32_t l = s->start_line; l <= s->end_line; l++)
+				in_header[l] = true;
+			header_of[s->start_line] = (uint32_t)i;
+			continue;
+		}
 		if (s->kind == IMPACT_SYMBOL_CLASS) {
 			/* A class's docstring, as a function's header. */
 			if (!impact_fnheader_class_doc(facts, (uint32_t)i, src, starts, nlines, &from, &to))

@@ -40,9 +40,11 @@ typedef struct impact_fnhashes {
 	/*
 	 * impact_fnhashes_compute_tokens only (0 otherwise): the import-time
 	 * fingerprint without the headers of plain functions and methods
-	 * (impact_fnheader_plain: their def runs no code) and plain classes'
-	 * docstrings (impact_fnheader_class_doc); and per symbol, such a
-	 * function's header fingerprint or class's docstring's (0 for others). Equal `sigs` with a
+	 * (impact_fnheader_plain: their def runs no code), plain classes'
+	 * docstrings (impact_fnheader_class_doc) and data-only assignments
+	 * alone on their lines (`val`); and per symbol, such a function's
+	 * header fingerprint, class's docstring's or assignment's (0 for
+	 * others). Equal `sigs` with a
 	 * different `module`: only plain functions' headers changed, or plain
 	 * functions came or went (precise_change.c checks which).
 	 */
@@ -73,9 +75,11 @@ void impact_fnhashes_release(impact_fnhashes *h);
  * Sides `of`/`oh` (old) and `nf`/`nh` (new, both from
  * impact_fnhashes_compute_tokens) with equal `sigs`: is every difference
  * of their import-time code a plain function's new header, a plain
- * class's new docstring, or a plain function added that changes no
- * import (nothing bound its name before, no module-level code names it,
- * and no star import takes it: a private name, or a literal `__all__`)?
+ * class's new docstring, a data-only assignment's new value, or a plain
+ * function or data-only assignment added that changes no import (nothing
+ * bound its name before, no module-level code names it, and no star
+ * import takes it: a private name, or a literal `__all__`)? Who reads a
+ * value is the caller's to check (precise_values.c).
  * Names are matched occurrence by occurrence, each plain on both sides
  * and a function after the same import-time code (`sigat`: a def moved
  * across a statement may change what that statement sees); a plain
@@ -91,10 +95,12 @@ bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashe
  * def` to the colon that ends it) run no code: no call, and no subscript
  * or operator but a unary minus in a default; no call in an annotation,
  * unless annotations are never evaluated (`lazy_annotations`: the
- * module has `from __future__ import annotations`)? False when unsure
+ * module has `from __future__ import annotations`)? With `facts`, it must
+ * also read none of the module's top-level functions or data-only values
+ * (their place is not in the `sigs` fingerprint). False when unsure
  * (fnheader.c).
  */
-bool impact_fnheader_pure(const char *s, size_t n, bool lazy_annotations);
+bool impact_fnheader_pure(const char *s, size_t n, bool lazy_annotations, const impact_pyfacts *facts);
 
 /*
  * Is symbol `k` of `facts` (source `src`, lines starting at `starts`) a
@@ -117,6 +123,14 @@ bool impact_fnheader_plain(const impact_pyfacts *facts, uint32_t k, const char *
  */
 bool impact_fnheader_class_doc(const impact_pyfacts *facts, uint32_t k, const char *src,
                                const size_t *starts, size_t nlines, uint32_t *from, uint32_t *to);
+
+/*
+ * Does the assignment `s` (n bytes, from its target's name) name nothing
+ * but its target: literals, containers of them, True, False, None? Then
+ * it reads no other binding, and where it stands among other such
+ * assignments and plain defs does not matter.
+ */
+bool impact_fnheader_names_nothing(const char *s, size_t n);
 
 /* Does module source `src` (len bytes) hold `from __future__ import annotations`? */
 bool impact_fnheader_lazy_annotations(const char *src, size_t len);

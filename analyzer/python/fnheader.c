@@ -55,7 +55,36 @@ static size_t skip_string(const char *s, size_t n, size_t i)
 
 enum region { R_NAME, R_ANNOT, R_DEFAULT };
 
-bool impact_fnheader_pure(const char *s, size_t n, bool lazy_annotations)
+/*
+ * Is `name` (len bytes) one of the module's top-level functions or
+ * data-only assignments, the bindings a fingerprint may leave out of the
+ * import-time code (fnhash.h: `sigs`): a header reading one must keep its
+ * place among them, which that fingerprint does not see?
+ */
+static bool omittable_name(const impact_pyfacts *facts, const char *name, size_t len)
+{
+	for (size_t i = 0; i < facts->nsymbols; i++) {
+		const impact_symbol *t = &facts->symbols[i];
+		if (t->parent == IMPACT_SYMBOL_NONE && strlen(t->name) == len && !memcmp(t->name, name, len) &&
+		    (t->kind == IMPACT_SYMBOL_FUNCTION ||
+		     (t->kind == IMPACT_SYMBOL_ASSIGN && (t->flags & IMPACT_SYMBOL_LITERAL))))
+			return true;
+	}
+	return false;
+}
+
+/* Python's words that read no binding, in a default or an annotation. */
+static bool keyword(const char *w, size_t len)
+{
+	static const char *const words[] = { "True", "False", "None", "and", "or", "not", "in", "is",
+	                                     "if", "else" };
+	for (size_t k = 0; k < IMPACT_ARRAY_SIZE(words); k++)
+		if (strlen(words[k]) == len && !memcmp(words[k], w, len))
+			return true;
+	return false;
+}
+
+bool impact_fnheader_pure(const char *s, size_t n, bool lazy_annotations, const impact_pyfacts *facts)
 {
 	size_t i = 0;
 	int depth = 0;
@@ -112,6 +141,9 @@ bool impact_fnheader_pure(const char *s, size_t n, bool lazy_annotations)
 			if (code && ((i + 1 - b == 6 && !memcmp(s + b, "lambda", 6)) ||
 			             (i + 1 - b == 5 && (!memcmp(s + b, "await", 5) || !memcmp(s + b, "yield", 5)))))
 				return false; /* a lambda's defaults run; await and yield run anything */
+			if (code && facts && prev != '.' && !keyword(s + b, i + 1 - b) &&
+			    omittable_name(facts, s + b, i + 1 - b))
+				return false; /* reads a binding whose place the fingerprint does not keep */
 			prev = 'a';
 			continue;
 		}
@@ -175,7 +207,7 @@ bool impact_fnheader_pure(const char *s, size_t n, bool lazy_annotations)
 			continue;
 		}
 		if (c == '.' || c == ',' || (c == ':' && depth > 1)) {
-			prev = 0;
+			prev = c == '.' ? '.' : 0;
 			continue;
 		}
 		/* An operator: harmless in a lazy annotation, `X | None` in an evaluated one, a
@@ -456,7 +488,7 @@ bool impact_fnheader_plain(const impact_pyfacts *facts, uint32_t k, const char *
 	line += col;
 	if (strncmp(line, "def ", 4) && strncmp(line, "async def ", 10))
 		return false;
-	return impact_fnheader_pure(line, (size_t)(src + e - line), lazy);
+	return impact_fnheader_pure(line, (size_t)(src + e - line), lazy, facts);
 }
 
 /* The 1-based line holding byte `at` of the source whose lines start at `starts`. */
@@ -499,5 +531,41 @@ bool impact_fnheader_class_doc(const impact_pyfacts *facts, uint32_t k, const ch
 	}
 	*from = line_of(starts, nlines, (size_t)(body - src));
 	*to = line_of(starts, nlines, e - 1);
+	return true;
+}
+
+bool impact_fnheader_names_nothing(const char *s, size_t n)
+{
+	size_t i = 0;
+	/* Past the target's name. */
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	while (i < n && ident((unsigned char)s[i]))
+		i++;
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '#') {
+			while (i + 1 < n && s[i + 1] != '\n')
+				i++;
+		} else if (c == '"' || c == '\'') {
+			size_t e = skip_string(s, n, i);
+			if (e > n)
+				return false;
+			i = e - 1;
+		} else if (c >= '0' && c <= '9') {
+			while (i + 1 < n && (ident((unsigned char)s[i + 1]) || s[i + 1] == '.'))
+				i++; /* 1e3, 0x1f, 1_000, 2.5j */
+		} else if (ident(c)) {
+			size_t b = i;
+			while (i + 1 < n && ident((unsigned char)s[i + 1]))
+				i++;
+			/* A string prefix, or True, False, None; any other name is read. */
+			if (i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\'') && i - b < 2)
+				continue;
+			if (!((i - b == 3 && (!memcmp(s + b, "True", 4) || !memcmp(s + b, "None", 4))) ||
+			      (i - b == 4 && !memcmp(s + b, "False", 5))))
+				return false;
+		}
+	}
 	return true;
 }

@@ -118,12 +118,15 @@ bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashe
 			return false;
 		if (!named(of, name, occurrence(nf, i), &j)) {
 			/*
-			 * Added: a function nothing bound before, out of every star
-			 * import's reach. Not a method: a new attribute of a class
-			 * may shadow a base's (the MRO) or change what hasattr says.
+			 * Added: a function or value nothing bound before, out of
+			 * every star import's reach. Not a method: a new attribute of
+			 * a class may shadow a base's (the MRO) or change what hasattr
+			 * says. Not a dunder (__all__, __getattr__...): Python reads it.
 			 */
-			bool hidden = name[0] == '_' && !(nf->symbols[i].flags & IMPACT_SYMBOL_DUNDER);
-			if (nf->symbols[i].kind != IMPACT_SYMBOL_FUNCTION || import_binds(of, name) ||
+			bool hidden = name[0] == '_' && !(nf->symbols[i].flags & IMPACT_SYMBOL_DUNDER) &&
+			              strncmp(name, "__", 2);
+			if ((nf->symbols[i].kind != IMPACT_SYMBOL_FUNCTION && nf->symbols[i].kind != IMPACT_SYMBOL_ASSIGN) ||
+			    import_binds(of, name) ||
 			    module_code_names(nf, name) || !(hidden || literal_all(nf)))
 				return false;
 			impact_u32vec_push(added, i);

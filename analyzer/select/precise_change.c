@@ -148,6 +148,35 @@ static void touched_one_liners(impact_u32vec *syms, const impact_pyfacts *nf, co
 }
 
 /*
+ * Module x's import-time code changed only in plain functions' headers,
+ * plain classes' docstrings and data-only values (fnhash.h: `sigs`), and
+ * the walk can see who reads those values (precise_values.c)? Then they
+ * are pushed onto `syms` (and `added`, `reheaded`), and x's values count
+ * as changed (values_changed: records leave their readers to the walk).
+ */
+static bool only_headers(walker *w, uint32_t x, const impact_pyfacts *of, const impact_fnhashes *oh,
+                         const impact_pyfacts *nf, const impact_fnhashes *nh, impact_u32vec *syms,
+                         impact_u32vec *added, impact_u32vec *reheaded, impact_buf *why)
+{
+	impact_u32vec found = { 0 }, vals = { 0 };
+	bool ok = impact_fnhashes_only_headers(of, oh, nf, nh, &found, added, reheaded);
+	for (size_t i = 0; ok && i < found.n; i++)
+		if (sym(nf, found.v[i])->kind == IMPACT_SYMBOL_ASSIGN)
+			impact_u32vec_push(&vals, found.v[i]);
+	if (ok && vals.n) {
+		impact_buf_clear(why);
+		ok = precise_values_readable(w, x, nf, &vals, why);
+		w->values_changed[x] = ok;
+	}
+	for (size_t i = 0; ok && i < found.n; i++)
+		if (!impact_u32vec_has(syms, found.v[i]))
+			impact_u32vec_push(syms, found.v[i]);
+	impact_u32vec_release(&found);
+	impact_u32vec_release(&vals);
+	return ok;
+}
+
+/*
  * One modified module: seed it (import-time) or make its changed
  * functions targets (call-time). Returns the note for --explain.
  */
@@ -199,7 +228,8 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 		w->values_changed[id] = import_time && old_h.module != new_h.module &&
 		                        precise_values_only(w, id, &new_syms, of, &old_h, nf, &new_h, &values_why);
 		if (import_time && (old_h.module == new_h.module || w->values_changed[id] ||
-		                    impact_fnhashes_only_headers(of, &old_h, nf, &new_h, &new_syms, &added, &reheaded))) {
+		                    only_headers(w, id, of, &old_h, nf, &new_h, &new_syms, &added, &reheaded,
+		                                 &values_why))) {
 			import_time = false;
 			touched_one_liners(&new_syms, nf, &new_l);
 		}
@@ -249,8 +279,8 @@ char *precise_classify_change(walker *w, const impact_change *c, git_repository 
 			w->hit[node] = 1;
 			w->from[node] = NONE;
 			w->hop[node] = 0;
-			w->label[node] = s->kind == IMPACT_SYMBOL_ASSIGN ? PRECISE_VALUE_CHANGED
-			                 : impact_u32vec_has(&added, new_syms.v[i]) ? "added"
+			w->label[node] = impact_u32vec_has(&added, new_syms.v[i]) ? "added"
+			                 : s->kind == IMPACT_SYMBOL_ASSIGN ? PRECISE_VALUE_CHANGED
 			                 : impact_u32vec_has(&reheaded, new_syms.v[i])
 			                     ? (s->kind == IMPACT_SYMBOL_CLASS ? "docstring changed" : "signature changed")
 			                 : "body changed";

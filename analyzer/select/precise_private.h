@@ -339,6 +339,14 @@ struct impact_fnhashes;
 bool precise_values_only(walker *w, uint32_t x, impact_u32vec *syms, const impact_pyfacts *of,
                          const struct impact_fnhashes *oh, const impact_pyfacts *nf,
                          const struct impact_fnhashes *nh, impact_buf *why);
+/*
+ * Can the walk see every reader of the values `vals` (data-only
+ * assignments of module x's new side `nf`, changed or added): none read by
+ * Python or pytest themselves, and module x's object nowhere impact cannot
+ * follow? Else `why` says what stands in the way.
+ */
+bool precise_values_readable(walker *w, uint32_t x, const impact_pyfacts *nf, const impact_u32vec *vals,
+                             impact_buf *why);
 
 /* precise_bind.c */
 uint32_t precise_module_file(walker *w, uint32_t importer, const char *dotted, uint32_t level);

@@ -376,15 +376,20 @@ bool precise_values_only(walker *w, uint32_t x, impact_u32vec *syms, const impac
 			impact_u32vec_push(&vals, (uint32_t)k);
 	/* Less those whose value's tokens are the same on both sides. */
 	precise_drop_same(&vals, of, oh->val, oh->n, nf, nh->val, nh->n);
-	ok = vals.n > 0;
-	for (size_t i = 0; i < vals.n && ok; i++) {
-		ok = !read_by_machinery(sym(nf, vals.v[i])->name);
-		if (!ok)
-			impact_buf_printf(why, "Python or pytest read %s by themselves", sym(nf, vals.v[i])->name);
-	}
-	ok = ok && values_seen(w, x, nf, &vals, why);
+	ok = vals.n > 0 && precise_values_readable(w, x, nf, &vals, why);
 	for (size_t i = 0; i < vals.n && ok; i++)
 		impact_u32vec_push(syms, vals.v[i]);
 	impact_u32vec_release(&vals);
 	return ok;
+}
+
+bool precise_values_readable(walker *w, uint32_t x, const impact_pyfacts *nf, const impact_u32vec *vals,
+                             impact_buf *why)
+{
+	for (size_t i = 0; i < vals->n; i++)
+		if (read_by_machinery(sym(nf, vals->v[i])->name)) {
+			impact_buf_printf(why, "Python or pytest read %s by themselves", sym(nf, vals->v[i])->name);
+			return false;
+		}
+	return values_seen(w, x, nf, vals, why);
 }

@@ -122,8 +122,8 @@ static void mark_all(impact_recdelta *d, const char *path, const side *s)
  * Do sides `a` and `b` (both read) differ at import time only in plain
  * functions' headers, or plain functions added (fnhash.h)? Then the
  * change is call-time, as the static walk has it (precise_change.c):
- * their functions' fingerprints tell the rest. A class's docstring is
- * not in any function's: that stays import-time here.
+ * their functions' fingerprints tell the rest. A class's docstring or a
+ * value is in no function's: that stays import-time here.
  */
 static bool only_headers(const side *a, const side *b)
 {
@@ -134,9 +134,14 @@ static bool only_headers(const side *a, const side *b)
 	impact_fnhashes_compute_tokens(&tb, b->src->ptr ? b->src->ptr : "", b->src->size, b->facts);
 	only = ta.module == tb.module ||
 	       impact_fnhashes_only_headers(a->facts, &ta, b->facts, &tb, &syms, &added, &reheaded);
-	/* A class's new docstring changes no function a record holds: import-time for records. */
-	for (size_t i = 0; only && i < reheaded.n; i++)
-		only = b->facts->symbols[reheaded.v[i]].kind != IMPACT_SYMBOL_CLASS;
+	/*
+	 * A class's docstring or a value is in no function a record holds:
+	 * import-time here (recselect.c then leaves values' readers to the
+	 * static walk, as impact_precise.values_changed says).
+	 */
+	for (size_t i = 0; only && i < syms.n; i++)
+		only = b->facts->symbols[syms.v[i]].kind == IMPACT_SYMBOL_FUNCTION ||
+		       b->facts->symbols[syms.v[i]].kind == IMPACT_SYMBOL_METHOD;
 	impact_fnhashes_release(&ta);
 	impact_fnhashes_release(&tb);
 	impact_u32vec_release(&syms);

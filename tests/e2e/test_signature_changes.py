@@ -8,7 +8,9 @@ function and does nothing else: only the function's callers see the
 change, as with a new body. An added function changes nothing at import
 when nothing bound its name before and no star import can take it. So
 these are call-time changes: the tests that reach the function are
-selected, not every test importing its module. Where the header runs code
+selected, not every test importing its module. A data-only value that
+names nothing else (`_LIMIT = 3`), changed or added beside them, is read
+by its readers only, as precise_values.c checks (test_value_changes.py). Where the header runs code
 (a default computed by a call, an annotation evaluated at import), a
 decorator or a metaclass impact does not know may read the signature, the
 name was bound before, a star import takes the new name, or a function
@@ -104,6 +106,7 @@ BASE = {
     ),
     "tests/test_show.py": "from pkg.core import show\n\n\ndef test_show():\n    assert show(1) == '1'\n",
     "tests/test_half.py": "from pkg.typed import half\n\n\ndef test_half():\n    assert half(4) == 2\n",
+    "tests/test_typed.py": "import pkg.typed\n\n\ndef test_module():\n    assert pkg.typed.__name__\n",
     "tests/test_star.py": "from pkg.star import extra\n\n\ndef test_extra():\n    assert extra() == 'mine'\n",
     "tests/test_registry.py": (
         "from pkg.registry import REGISTRY\n\n\n"
@@ -116,6 +119,7 @@ BASE = {
 CORE_IMPORTERS = ["tests/test_add.py", "tests/test_opened.py", "tests/test_scale.py",
                   "tests/test_show.py", "tests/test_star.py"]
 
+TYPED_IMPORTERS = ["tests/test_half.py", "tests/test_typed.py"]
 SHAPES_IMPORTERS = ["tests/test_doc.py", "tests/test_greet.py", "tests/test_handler.py", "tests/test_wave.py"]
 
 CASES = [
@@ -135,10 +139,21 @@ CASES = [
     # Its docstring: whatever names the class (test_doc reads it).
     ("class_docstring_changed", "pkg/shapes.py", "Says hello.", "Says hi.",
      ["tests/test_doc.py", "tests/test_greet.py", "tests/test_wave.py"]),
+    # A private constant added for the code that reads it, and a value beside a new header.
+    ("private_constant_added", "pkg/core.py", "def scale(x, factor=2):\n    return x * factor",
+     "_BONUS = 1\n\n\ndef scale(x, factor=2):\n    return x * factor + _BONUS", ["tests/test_scale.py"]),
+    ("value_and_header", "pkg/typed.py", "def half(x) -> float:\n    return x / 2",
+     "_DIV = 3\n\n\ndef half(x, rest=None) -> float:\n    return x / _DIV", ["tests/test_half.py"]),
+    # Safe: a default reads a value whose place among the defs the fingerprint does not keep.
+    ("safe_default_reads_a_value", "pkg/typed.py", "def half(x) -> float:\n    return x / 2",
+     "_DIV = 3\n\n\ndef half(x, div=_DIV) -> float:\n    return x / div", TYPED_IMPORTERS),
+    # Safe: a public constant a star import takes (no __all__).
+    ("safe_public_constant_added", "pkg/core.py", "def show(x):", "extra = 'theirs'\n\n\ndef show(x):",
+     CORE_IMPORTERS),
     # Safe: the header runs code at import.
     ("safe_default_calls", "pkg/core.py", "from pkg.util import _fmt\n",
      "from pkg.util import _fmt, default_factor\n", CORE_IMPORTERS),
-    ("safe_evaluated_annotation", "pkg/typed.py", "-> float:", "-> make_type():", ["tests/test_half.py"]),
+    ("safe_evaluated_annotation", "pkg/typed.py", "-> float:", "-> make_type():", TYPED_IMPORTERS),
     # Safe: a public function a star import takes (no __all__), shadowing a name of its importer.
     ("safe_public_added", "pkg/core.py", "def show(x):", "def extra():\n    return 'theirs'\n\n\ndef show(x):",
      CORE_IMPORTERS),

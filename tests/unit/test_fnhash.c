@@ -190,7 +190,7 @@ static void test_header_purity(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(header_cases) / sizeof(header_cases[0]); i++) {
 		const header_case *c = &header_cases[i];
-		if (impact_fnheader_pure(c->h, strlen(c->h), c->lazy) != c->pure)
+		if (impact_fnheader_pure(c->h, strlen(c->h), c->lazy, NULL) != c->pure)
 			fail_msg("%s (lazy %d): expected %s", c->h, c->lazy, c->pure ? "pure" : "impure");
 	}
 	static const struct { const char *src; bool lazy; } future[] = {
@@ -281,7 +281,18 @@ static const sig_case sig_cases[] = {
 	{ "class A:\n    def m(self, x=1):\n        return x\n\n    n = m\n",  /* moved across a statement naming it */
 	  "class A:\n    n = m\n\n    def m(self, x=1):\n        return x\n", false, NULL },
 	{ "def pytest_configure(config=1):\n    pass\n", "def pytest_configure(config=2):\n    pass\n", false, NULL },
+	/* values too (their readers are precise_values.c's to check) */
 	{ "X = f\n\n\ndef f(x=1):\n    return x\n", "X = g\n\n\ndef f(x=2):\n    return x\n", false, NULL },
+	{ "X = (1, 'a', None)\n\n\ndef f(x=1):\n    return x\n",
+	  "X = (2, 'b', True)\n\n\ndef f(x=2):\n    return x\n", true, "X f" },
+	{ "X = 1\n", "X = 1\n_Y = 'a'\n", true, "_Y" },
+	{ "X = 1\n", "X = 1\nY = 'a'\n", false, NULL },                   /* a star import takes it */
+	{ "X = 1\n", "X = 1\n__path__ = []\n", false, NULL },            /* Python reads it */
+	{ "_Y = 1\nX = 1\n", "X = 1\n", false, NULL },                     /* gone */
+	{ "X = 1\nY = X\n", "Y = X\nX = 1\n", false, NULL },              /* moved past a reader */
+	/* a default reading a value whose place the fingerprint does not keep */
+	{ "_D = 2\n\n\ndef f(x, d=_D):\n    return x\n", "def f(x, d=_D):\n    return x\n\n\n_D = 2\n", false, NULL },
+	{ "import os\n\n\ndef f(x, d=os.sep):\n    return x\n", "import os\n\n\ndef f(x, d=os.sep, e=None):\n    return x\n", true, "f" },
 	/* a def moved across a statement that may see it (a circular import) */
 	{ "def f(x):\n    return x\n\n\nimport b\n", "import b\n\n\ndef f(x):\n    return x\n", false, NULL },
 	/* two defs side by side swapped: nothing runs between them */
