@@ -12,6 +12,7 @@
  */
 #include "precise_private.h"
 
+#include "fnhash.h"
 #include "path.h"
 
 const char *precise_names_spec(const char *text)
@@ -348,5 +349,61 @@ size_t precise_module_getattr_readers(walker *w, const target *t)
 				matches += reader(w, y, NONE, t, how_ref);
 	}
 	free(a.names);
+	return matches;
+}
+
+/* ---- names written as strings ---------------------------------------------- */
+
+/* The innermost class whose lines hold `line` (a class body's code), or NONE: module-level code. */
+static uint32_t class_at(const impact_pyfacts *f, uint32_t line)
+{
+	uint32_t best = NONE;
+	for (size_t i = 0; i < nsyms(f); i++) {
+		const impact_symbol *s = sym(f, (uint32_t)i);
+		if (s->kind == IMPACT_SYMBOL_CLASS && s->start_line <= line && line <= s->end_line)
+			best = (uint32_t)i; /* outer before inner: the last one is innermost */
+	}
+	return best;
+}
+
+/*
+ * A method whose own class writes its name as a string of its own,
+ * `is_old = fields.Method("get_is_old")` in the class body beside `def
+ * get_is_old`: the class hands the name to code that calls it by name
+ * for its instances, code which need not import the class's module (the
+ * library the test calls into), so the walk cannot find that caller. The
+ * holder of the string stands for it: a method holding it reaches t, the
+ * class body holding it (a registration as the class is made) makes the
+ * class reach t, so whatever names the class does. Module functions named
+ * in strings of their module are left out: there a table of names
+ * (`{"add": add}`) names the function itself beside the string, and a
+ * test's `call('add')` elsewhere would match every function `add`.
+ */
+size_t precise_names_strings(walker *w, const target *t)
+{
+	static const char how[] = "writes its name in a string: code may call it by that name";
+	const char *name = last_part(t->name), *dot = strrchr(t->name, '.');
+	const impact_pyfacts *f;
+	size_t matches = 0;
+	uint32_t cls = NONE;
+	if (!dot || !in_bound(w, t->file) || !(f = facts_of(w, t->file)))
+		return 0;
+	for (size_t i = 0; i < nsyms(f) && cls == NONE; i++)
+		if (sym(f, (uint32_t)i)->kind == IMPACT_SYMBOL_CLASS && strlen(sym(f, (uint32_t)i)->name) ==
+		    (size_t)(dot - t->name) && !strncmp(sym(f, (uint32_t)i)->name, t->name, (size_t)(dot - t->name)))
+			cls = (uint32_t)i;
+	if (cls == NONE)
+		return 0;
+	for (size_t k = 0; k < f->nstrings; k++) {
+		uint32_t line = f->strings[k].line, owner;
+		if (strcmp(f->strings[k].text, name) || line < sym(f, cls)->start_line || line > sym(f, cls)->end_line)
+			continue;
+		owner = impact_fnhash_owner(f, line);
+		if (owner == IMPACT_SYMBOL_NONE)
+			owner = class_at(f, line);
+		if (owner == NONE || node_of(w, t->file, owner) == t->node)
+			continue; /* its own body naming itself */
+		matches += reader(w, t->file, owner, t, how);
+	}
 	return matches;
 }

@@ -386,6 +386,8 @@ const char *precise_names_spec(const char *text);
 bool precise_names_may_be(walker *w, uint32_t y, const char *spec, const char *name);
 /* `how` with what the name of GETATTR reference `r` can be (owned by the walker). */
 const char *precise_names_how(walker *w, uint32_t y, const impact_symref *r, const char *how);
+/* Reach the code of t's module writing t's name as a string (precise_names.c); how many were found. */
+size_t precise_names_strings(walker *w, const target *t);
 /* Is t a module's __getattr__ (PEP 562)? */
 bool precise_module_getattr(const target *t);
 /* Reach the code reading a name t's module lacks; how many were found. */

@@ -447,6 +447,9 @@ static size_t process(walker *w, const target *t)
 		note_reader(w, t, y, ref_owner(r));
 		reach(w, y, ref_owner(r), t->node);
 	}
+	/* A name written as a string may be called by it where no import shows. */
+	if (!via_class(t->name))
+		matches += precise_names_strings(w, t);
 	/* A module's __getattr__ runs for whoever reads a name the module lacks (it is named so). */
 	if (precise_module_getattr(t))
 		matches += precise_module_getattr_readers(w, t) + 1;
