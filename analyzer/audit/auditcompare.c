@@ -169,8 +169,8 @@ void audit_compare(impact_audit_record *rec, const impact_suite_result *run,
 		add_units(&ufiles, &uids, tc, test_files);
 	}
 	if (impact_suite_broke(run) && (!marker || run->log_has_watch)) {
-		impact_buf_printf(&why, "pytest stopped before running the tests (exit %d)",
-		                  run->exit_code);
+		impact_buf_printf(&why, "pytest stopped before running the tests (exit %d%s)", run->exit_code,
+		                  run->exit_code == 1 ? ", no report: an exception before its session began" : "");
 		if (run->broken_conftest) {
 			impact_buf dir = IMPACT_BUF_INIT;
 			impact_buf_printf(&why, ": '%s' does not import", run->broken_conftest);

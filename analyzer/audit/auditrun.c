@@ -273,6 +273,8 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
 
 	if (impact_buf_read_file(&xml, junit.ptr, (size_t)1 << 30) == 0)
 		impact_junit_parse(&out->res, xml.ptr, xml.size); /* keeps what it read of a damaged file */
+	else
+		out->no_report = true;
 	name_records(&out->res, test_files, ntest_files);
 	impact_results_recount(&out->res);
 	read_log(out, log.ptr, checkout, env->watch);
@@ -302,12 +304,15 @@ void impact_suite_result_release(impact_suite_result *r)
 
 bool impact_suite_ran(const impact_suite_result *r)
 {
-	return r->end == IMPACT_CHILD_EXITED && (r->exit_code == 0 || r->exit_code == 1);
+	return r->end == IMPACT_CHILD_EXITED && (r->exit_code == 0 || r->exit_code == 1) &&
+	       !impact_suite_broke(r);
 }
 
 bool impact_suite_broke(const impact_suite_result *r)
 {
-	return r->end == IMPACT_CHILD_EXITED && r->exit_code >= 2 && r->exit_code <= 4;
+	/* Exit 1 with no report: Python died before pytest could write one. */
+	return r->end == IMPACT_CHILD_EXITED &&
+	       ((r->exit_code >= 2 && r->exit_code <= 4) || (r->exit_code == 1 && r->no_report));
 }
 
 void impact_suite_failures(impact_strlist *files, impact_strlist *ids,

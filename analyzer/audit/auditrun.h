@@ -44,6 +44,7 @@ typedef struct impact_suite_result {
 	size_t reaped;         /* processes the run left behind */
 	char *log_tail;        /* the last lines pytest printed; owned */
 	bool log_has_watch;    /* pytest's output holds env->watch */
+	bool no_report;        /* pytest wrote no JUnit report (it never started its session) */
 	char *broken_conftest; /* the conftest.py that did not import before any test ran
 	                          (repo-relative; owned), or NULL */
 	double seconds;
@@ -60,12 +61,14 @@ int impact_suite_run(impact_suite_result *out, const impact_suite_env *env,
                      const char *const *test_files, size_t ntest_files);
 void impact_suite_result_release(impact_suite_result *r);
 
-/* True when pytest ran to its end on its own: exit 0 (passed) or 1 (failures). */
+/* True when pytest ran to its end on its own: exit 0 (passed) or 1 (failures, with a report). */
 bool impact_suite_ran(const impact_suite_result *r);
 /*
  * True when pytest stopped on its own before running the tests: exit 2
  * (interrupted), 3 (internal error: a hook raised) or 4 (a conftest.py
- * that does not import, or arguments it rejects).
+ * that does not import, or arguments it rejects), or exit 1 with no
+ * report (an exception before pytest's session began: a -p plugin, or
+ * pytest's own import of the code under test, raised).
  */
 bool impact_suite_broke(const impact_suite_result *r);
 

@@ -415,6 +415,27 @@ def test_a_conftest_that_no_longer_imports_fails_the_tests_in_its_folder(repo):
     assert r.returncode == 4 and "not every test file could be checked" in out(r)
 
 
+def test_a_plugin_that_no_longer_imports_fails_every_test(repo):
+    """A mutant that breaks a -p plugin's import (or pytest's own import of
+    the code under test: Debian's pytest imports attrs) kills Python before
+    pytest writes any report, with exit 1: every test counts as failing,
+    not as 'did not run'."""
+    repo.write_many({
+        "pytest.ini": "[pytest]\naddopts = -p pkg.plugin\n",
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def setup():\n    return 1\n\n\nVALUE = setup()\n",
+        "pkg/plugin.py": "import pkg.core  # noqa: F401\n",
+        "tests/test_a.py": "def test_a():\n    assert True\n",
+        "tests/test_b.py": "def test_b():\n    assert True\n",
+    })
+    repo.commit("plugin")
+    doc = audit_json(repo, "--mutate", "2")
+    core = {m["path"]: m for m in doc["modules"]}["pkg/core.py"]
+    assert core["failing"] == ["tests/test_a.py", "tests/test_b.py"]
+    assert core["missed"] == [] and core["incomplete"] is None
+    assert "exit 1, no report: an exception before its session began" in core["stopped"]
+
+
 # --- one function at a time (--functions) -------------------------------------
 
 # Every test file needs shop/core.py, each for its own functions; `unused`
