@@ -30,6 +30,16 @@ def green_project(repo, files):
     return repo
 
 
+def replace_and_commit(repo, path, old, new, message="change"):
+    """Replace the one `old` in `path` by `new`, commit, and return the test
+    files that now fail."""
+    src = (repo.path / path).read_text()
+    assert src.count(old) == 1, old
+    repo.write(path, src.replace(old, new))
+    repo.commit(message)
+    return failing_files(repo)
+
+
 def check_selection(repo, expected):
     """The last commit breaks something; the selection for it holds every
     test file that really fails, and is exactly `expected`."""

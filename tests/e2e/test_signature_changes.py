@@ -20,7 +20,7 @@ impact's selection with it.
 """
 import pytest
 
-from breaking import failing_files
+from breaking import failing_files, green_project, replace_and_commit
 
 BASE = {
     "pkg/__init__.py": "",
@@ -172,27 +172,17 @@ CASES = [
 
 @pytest.fixture
 def proj(rrepo):
-    rrepo.write_many(BASE)
-    rrepo.commit("base")
-    assert failing_files(rrepo) == []
-    return rrepo
+    return green_project(rrepo, BASE)
 
-
-def _change(repo, path, old, new):
-    src = (repo.path / path).read_text()
-    assert src.count(old) == 1, old
-    repo.write(path, src.replace(old, new))
-    repo.commit("change")
-    return failing_files(repo)
 
 
 @pytest.mark.parametrize("name, path, old, new, expected", CASES, ids=[c[0] for c in CASES])
 def test_static_selection(proj, name, path, old, new, expected):
     if name == "safe_default_calls":
         # Two steps: the import first, then the default that calls at import.
-        _change(proj, path, old, new)
+        replace_and_commit(proj, path, old, new)
         old, new = "factor=2", "factor=default_factor()"
-    failing = _change(proj, path, old, new)
+    failing = replace_and_commit(proj, path, old, new)
     selected = proj.listing("--no-records", "HEAD~1..")
     assert not sorted(set(failing) - set(selected)), (failing, selected)
     explain = proj.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
@@ -206,14 +196,14 @@ def test_recorded_selection(proj, name):
     _, path, old, new, expected = next(c for c in CASES if c[0] == name)
     r = proj.impact("--all", "-q")
     assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
-    failing = _change(proj, path, old, new)
+    failing = replace_and_commit(proj, path, old, new)
     selected = proj.listing("HEAD~1..")
     assert not sorted(set(failing) - set(selected)), (failing, selected)
     assert sorted(selected) == expected, proj.impact("--explain", "HEAD~1..").stdout.decode()
 
 
 def test_explain_names_the_signature_and_the_added_function(proj):
-    _change(proj, "pkg/core.py", "def scale(x, factor=2):\n    return x * factor",
+    replace_and_commit(proj, "pkg/core.py", "def scale(x, factor=2):\n    return x * factor",
             "def _times(x, y):\n    return x * y\n\n\ndef scale(x, factor=3):\n    return _times(x, factor)")
     out = proj.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
     assert "pkg/core.py: call-time change of _times, scale" in out, out
@@ -224,7 +214,7 @@ def test_class_docstring_is_import_time_for_records(proj):
     # No function a record holds changed: the records keep the module's importers.
     r = proj.impact("--all", "-q")
     assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
-    failing = _change(proj, "pkg/shapes.py", "Says hello.", "Says hi.")
+    failing = replace_and_commit(proj, "pkg/shapes.py", "Says hello.", "Says hi.")
     assert failing == ["tests/test_doc.py"]
     assert sorted(proj.listing("HEAD~1..")) == SHAPES_IMPORTERS
 
@@ -248,7 +238,7 @@ def test_class_docstring_doctest_runs(rrepo):
     })
     rrepo.commit("base")
     assert failing_files(rrepo) == []
-    failing = _change(rrepo, "pkg/doc.py", "    1\n    \"\"\"", "    2\n    \"\"\"")
+    failing = replace_and_commit(rrepo, "pkg/doc.py", "    1\n    \"\"\"", "    2\n    \"\"\"")
     assert failing == ["pkg/doc.py"]
     selected = rrepo.listing("--no-records", "HEAD~1..")
     # (Its doctest examples run Box as module code: its importers come too.)
@@ -256,7 +246,7 @@ def test_class_docstring_doctest_runs(rrepo):
 
 
 def test_comment_in_a_header_changes_nothing(proj):
-    _change(proj, "pkg/core.py", "def scale(x, factor=2):", "def scale(x,  # the value\n          factor=2):")
+    replace_and_commit(proj, "pkg/core.py", "def scale(x, factor=2):", "def scale(x,  # the value\n          factor=2):")
     out = proj.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
     assert "pkg/core.py: comments/layout only" in out, out
     assert proj.listing("--no-records", "HEAD~1..") == []

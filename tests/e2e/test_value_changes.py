@@ -14,7 +14,7 @@ selection, static and from records.
 """
 import pytest
 
-from breaking import failing_files
+from breaking import failing_files, green_project, replace_and_commit
 
 BASE = {
     "pkg/__init__.py": "__version__ = '1.0'\n",
@@ -96,18 +96,11 @@ CASES = [
 
 @pytest.fixture
 def proj(rrepo):
-    rrepo.write_many(BASE)
-    rrepo.commit("base")
-    assert failing_files(rrepo) == []
-    return rrepo
+    return green_project(rrepo, BASE)
 
 
 def _change(repo, path, old, new):
-    src = (repo.path / path).read_text()
-    assert src.count(old) == 1, old
-    repo.write(path, src.replace(old, new))
-    repo.commit("change")
-    failing = failing_files(repo)
+    failing = replace_and_commit(repo, path, old, new)
     assert failing, "the change must break something"
     return failing
 
