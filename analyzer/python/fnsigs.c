@@ -86,16 +86,12 @@ static bool literal_all(const impact_pyfacts *f)
 }
 
 /*
- * The import-time code equal but for plain functions' headers (fnhash.h:
- * `sigs`): is every difference one such function's new header, or one
- * added? A header that runs no code changes what callers see, like a
- * body. An added function changes no import when nothing bound its name
- * before and no star import can take it (a private name, or a literal
- * `__all__`, unchanged since it is import-time code). A name is matched
- * occurrence by occurrence (typing.overload's stubs, then the function),
- * each of them plain on both sides; a plain function that went away keeps
- * the module import-time. Pushes the changed and added ones onto `syms`,
- * and each onto `added` or `reheaded`.
+ * See fnhash.h. The old side's plain entries must all be there, plain, on
+ * the new side (occurrence by occurrence: typing.overload's stubs, then
+ * the function; a property's getter and setter); each new one is then
+ * added (a function or value nothing bound before, out of every star
+ * import's reach), moved (its `sigat` differs: the code before it is not
+ * the same), unchanged, or changed.
  */
 bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashes *oh,
                                   const impact_pyfacts *nf, const impact_fnhashes *nh,
@@ -125,8 +121,8 @@ bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashe
 			 */
 			bool hidden = name[0] == '_' && !(nf->symbols[i].flags & IMPACT_SYMBOL_DUNDER) &&
 			              strncmp(name, "__", 2);
-			if ((nf->symbols[i].kind != IMPACT_SYMBOL_FUNCTION && nf->symbols[i].kind != IMPACT_SYMBOL_ASSIGN) ||
-			    import_binds(of, name) ||
+			uint8_t kind = nf->symbols[i].kind;
+			if ((kind != IMPACT_SYMBOL_FUNCTION && kind != IMPACT_SYMBOL_ASSIGN) || import_binds(of, name) ||
 			    module_code_names(nf, name) || !(hidden || literal_all(nf)))
 				return false;
 			impact_u32vec_push(added, i);
