@@ -63,6 +63,15 @@ static inline void impact_u32vec_push(impact_u32vec *vec, uint32_t x)
 	IMPACT_PUSH(vec->v, vec->n, vec->alloc, x);
 }
 
+/* The indentation (spaces and tabs) of the line beginning at `p`, which ends before `end`. */
+static inline size_t impact_indent_width(const char *p, const char *end)
+{
+	size_t n = 0;
+	while (p + n < end && (p[n] == ' ' || p[n] == '\t'))
+		n++;
+	return n;
+}
+
 /* Does `vec` hold x (a linear search: for short lists)? */
 static inline bool impact_u32vec_has(const impact_u32vec *vec, uint32_t x)
 {

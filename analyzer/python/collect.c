@@ -44,14 +44,6 @@ static bool looks_like_suffix(const char *s, size_t n, size_t *skip)
 	return true;
 }
 
-static size_t indent_of(const char *line, const char *end)
-{
-	size_t n = 0;
-	while (line + n < end && (line[n] == ' ' || line[n] == '\t'))
-		n++;
-	return n;
-}
-
 void impact_collect_suffixes(impact_strlist *out, const char *src, size_t len, uint32_t line)
 {
 	const char *end = src + len, *p = src, *body, *stop;
@@ -64,7 +56,7 @@ void impact_collect_suffixes(impact_strlist *out, const char *src, size_t len, u
 	}
 	if (p >= end)
 		return;
-	def_indent = indent_of(p, end);
+	def_indent = impact_indent_width(p, end);
 	/* The body: every following line that is blank or indented deeper. */
 	body = memchr(p, '\n', (size_t)(end - p));
 	body = body ? body + 1 : end;
@@ -72,7 +64,7 @@ void impact_collect_suffixes(impact_strlist *out, const char *src, size_t len, u
 	while (stop < end) {
 		const char *nl = memchr(stop, '\n', (size_t)(end - stop));
 		const char *eol = nl ? nl : end;
-		size_t ind = indent_of(stop, eol);
+		size_t ind = impact_indent_width(stop, eol);
 		bool blank = stop + ind == eol || stop[ind] == '#' || stop[ind] == '\r';
 		if (!blank && ind <= def_indent)
 			break;

@@ -25,12 +25,6 @@ typedef struct lexer {
 	unsigned char last; /* tokens: the last byte fed outside a string */
 } lexer;
 
-static bool word_byte(unsigned char c)
-{
-	return c == '_' || c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
-}
-
 static void feed(lexer *lx, unsigned char c)
 {
 	lx->h ^= c;
@@ -97,7 +91,7 @@ static void feed_line(lexer *lx, const char *s, size_t n)
 		}
 		if (lx->pending_space) {
 			/* Tokens mode: a space only where it separates two words. */
-			if (!lx->tokens || (word_byte(lx->last) && word_byte(c)))
+			if (!lx->tokens || (impact_py_word_byte(lx->last) && impact_py_word_byte(c)))
 				feed(lx, ' ');
 			lx->pending_space = false;
 		}

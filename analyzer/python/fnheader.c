@@ -27,12 +27,6 @@
 
 #include "common.h"
 
-static bool ident(unsigned char c)
-{
-	return c == '_' || c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
-}
-
 /* Past the string literal opening at s[i] (a quote): the index after it, or n when unclosed. */
 static size_t skip_string(const char *s, size_t n, size_t i)
 {
@@ -127,9 +121,9 @@ bool impact_fnheader_pure(const char *s, size_t n, bool lazy_annotations, const 
 			prev = '"';
 			continue;
 		}
-		if (ident(c)) {
+		if (impact_py_word_byte(c)) {
 			size_t b = i;
-			while (i + 1 < n && ident((unsigned char)s[i + 1]))
+			while (i + 1 < n && impact_py_word_byte((unsigned char)s[i + 1]))
 				i++;
 			/* A string prefix (f'...', rb"..."): an f-string may call anything. */
 			if (i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\'') && i - b < 2) {
@@ -244,8 +238,8 @@ bool impact_fnheader_lazy_annotations(const char *src, size_t len)
 				end = close ? (size_t)(close - src) : len;
 			}
 			for (size_t k = i + sl; k + 11 <= end; k++)
-				if (!memcmp(src + k, "annotations", 11) && !ident((unsigned char)src[k - 1]) &&
-				    (k + 11 == end || !ident((unsigned char)src[k + 11])))
+				if (!memcmp(src + k, "annotations", 11) && !impact_py_word_byte((unsigned char)src[k - 1]) &&
+				    (k + 11 == end || !impact_py_word_byte((unsigned char)src[k + 11])))
 					return true;
 		}
 		i = e + 1;
@@ -292,13 +286,8 @@ static const char *const known_bases[][2] = {
 /* Does module-level code of `facts` bind `name` (len bytes): an import, or a top-level symbol? */
 static bool module_binds(const impact_pyfacts *facts, const char *name, size_t len)
 {
-	for (size_t i = 0; i < facts->nimports; i++) {
-		const impact_import *imp = &facts->imports[i];
-		const char *b = imp->asname ? imp->asname : imp->name ? imp->name : imp->module;
-		if (imp->symbol == IMPACT_SYMBOL_NONE && b &&
-		    ((strlen(b) == len && !memcmp(b, name, len)) || !strcmp(b, "*")))
-			return true;
-	}
+	if (impact_imports_bind(facts, name, len))
+		return true;
 	for (size_t i = 0; i < facts->nsymbols; i++)
 		if (facts->symbols[i].parent == IMPACT_SYMBOL_NONE && strlen(facts->symbols[i].name) == len &&
 		    !memcmp(facts->symbols[i].name, name, len))
@@ -320,9 +309,9 @@ static bool known_name(const impact_pyfacts *facts, const char *d, size_t len,
 			return !module_binds(facts, d, len);
 	for (size_t i = 0; i < facts->nimports; i++) {
 		const impact_import *imp = &facts->imports[i];
-		const char *bound = imp->asname ? imp->asname : imp->name ? imp->name : imp->module;
-		if (imp->symbol != IMPACT_SYMBOL_NONE || imp->level || !bound || strlen(bound) != blen ||
-		    memcmp(bound, d, blen))
+		size_t bl;
+		const char *bound = impact_import_bound(imp, &bl);
+		if (!bound || imp->level || bl != blen || memcmp(bound, d, blen))
 			continue;
 		for (size_t k = 0; k < n; k++) {
 			const char *m = list[k][0], *nm = list[k][1];
@@ -340,15 +329,6 @@ static bool known_name(const impact_pyfacts *facts, const char *d, size_t len,
 	return false;
 }
 
-/* The indentation of the line at `p` (spaces and tabs). */
-static size_t indent_of(const char *p, const char *end)
-{
-	size_t n = 0;
-	while (p + n < end && (p[n] == ' ' || p[n] == '\t'))
-		n++;
-	return n;
-}
-
 /* Are lines `from` to `to` (1-based) each one known decorator, `@name` alone, at indentation `col`? */
 static bool known_decorator_lines(const impact_pyfacts *facts, const char *src, const size_t *starts,
                                   uint32_t from, uint32_t to, size_t col)
@@ -356,13 +336,13 @@ static bool known_decorator_lines(const impact_pyfacts *facts, const char *src, 
 	for (uint32_t l = from; l <= to; l++) {
 		const char *p = src + starts[l - 1], *end = src + starts[l] - 1;
 		const char *name;
-		if (indent_of(p, end) != col)
+		if (impact_indent_width(p, end) != col)
 			return false;
 		p += col;
 		if (p == end || *p != '@')
 			return false;
 		name = ++p;
-		while (p < end && (ident((unsigned char)*p) || *p == '.'))
+		while (p < end && (impact_py_word_byte((unsigned char)*p) || *p == '.'))
 			p++;
 		if (p == name || !known_name(facts, name, (size_t)(p - name), known_decorators,
 		                             IMPACT_ARRAY_SIZE(known_decorators)))
@@ -395,7 +375,7 @@ static size_t plain_class(const impact_pyfacts *facts, uint32_t c, const char *s
 	if (strncmp(p, "class ", 6))
 		return 0;
 	p += 6;
-	while (p < end && ident((unsigned char)*p))
+	while (p < end && impact_py_word_byte((unsigned char)*p))
 		p++;
 	/* The bases, one by one, up to the header's colon. */
 	for (;;) {
@@ -420,10 +400,10 @@ static size_t plain_class(const impact_pyfacts *facts, uint32_t c, const char *s
 			p++;
 			continue;
 		}
-		if (level != 1 || !ident((unsigned char)*p))
+		if (level != 1 || !impact_py_word_byte((unsigned char)*p))
 			return 0; /* a keyword, a call, a subscript, a comment: unknown */
 		b = p;
-		while (p < end && (ident((unsigned char)*p) || *p == '.'))
+		while (p < end && (impact_py_word_byte((unsigned char)*p) || *p == '.'))
 			p++;
 		if (p < end && *p == '=')
 			return 0; /* metaclass=..., or another class keyword */
@@ -444,7 +424,7 @@ static size_t plain_class(const impact_pyfacts *facts, uint32_t c, const char *s
 	for (bool first = true; ++p < end; first = false) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
-		size_t col = indent_of(p, e);
+		size_t col = impact_indent_width(p, e);
 		if (p + col < e && p[col] != '#' && p[col] != '\r') {
 			if (body)
 				*body = p + col;
@@ -483,7 +463,7 @@ bool impact_fnheader_plain(const impact_pyfacts *facts, uint32_t k, const char *
 	b = starts[s->def_line - 1];
 	e = starts[s->body_start_line - !one];
 	line = src + b;
-	if (indent_of(line, src + e) != col)
+	if (impact_indent_width(line, src + e) != col)
 		return false; /* inside an if, a try, a with */
 	line += col;
 	if (strncmp(line, "def ", 4) && strncmp(line, "async def ", 10))
@@ -540,7 +520,7 @@ bool impact_fnheader_names_nothing(const char *s, size_t n)
 	/* Past the target's name. */
 	while (i < n && (s[i] == ' ' || s[i] == '\t'))
 		i++;
-	while (i < n && ident((unsigned char)s[i]))
+	while (i < n && impact_py_word_byte((unsigned char)s[i]))
 		i++;
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -553,11 +533,11 @@ bool impact_fnheader_names_nothing(const char *s, size_t n)
 				return false;
 			i = e - 1;
 		} else if (c >= '0' && c <= '9') {
-			while (i + 1 < n && (ident((unsigned char)s[i + 1]) || s[i + 1] == '.'))
+			while (i + 1 < n && (impact_py_word_byte((unsigned char)s[i + 1]) || s[i + 1] == '.'))
 				i++; /* 1e3, 0x1f, 1_000, 2.5j */
-		} else if (ident(c)) {
+		} else if (impact_py_word_byte(c)) {
 			size_t b = i;
-			while (i + 1 < n && ident((unsigned char)s[i + 1]))
+			while (i + 1 < n && impact_py_word_byte((unsigned char)s[i + 1]))
 				i++;
 			/* A string prefix, or True, False, None; any other name is read. */
 			if (i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\'') && i - b < 2)

@@ -34,24 +34,6 @@ static size_t occurrence(const impact_pyfacts *f, uint32_t k)
 	return nth;
 }
 
-/* Does an import of module-level code of `f` bind `name` (`import name`, `from m import name`, an alias)? */
-static bool import_binds(const impact_pyfacts *f, const char *name)
-{
-	size_t len = strlen(name);
-	for (size_t i = 0; i < f->nimports; i++) {
-		const impact_import *imp = &f->imports[i];
-		const char *b = imp->asname ? imp->asname : imp->name ? imp->name : imp->module;
-		if (imp->symbol != IMPACT_SYMBOL_NONE || !b ||
-		    (imp->kind != IMPACT_IMPORT_MODULE && imp->kind != IMPACT_IMPORT_FROM))
-			continue; /* a function's own import, or a string naming a module */
-		if (imp->name && !strcmp(imp->name, "*"))
-			return true; /* a star import may bind anything */
-		if (!strncmp(b, name, len) && (b[len] == '\0' || (!imp->asname && !imp->name && b[len] == '.')))
-			return true;
-	}
-	return false;
-}
-
 /*
  * Does import-time code of `f` name `name`: module-level statements,
  * decorators and defaults (no owner), an assignment's value (owned by its
@@ -110,7 +92,7 @@ bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashe
 		const char *name = nf->symbols[i].name;
 		if (!nh->sig[i])
 			continue;
-		if (import_binds(nf, name))
+		if (impact_imports_bind(nf, name, strlen(name)))
 			return false;
 		if (!named(of, name, occurrence(nf, i), &j)) {
 			/*
@@ -122,7 +104,7 @@ bool impact_fnhashes_only_headers(const impact_pyfacts *of, const impact_fnhashe
 			bool hidden = name[0] == '_' && !(nf->symbols[i].flags & IMPACT_SYMBOL_DUNDER) &&
 			              strncmp(name, "__", 2);
 			uint8_t kind = nf->symbols[i].kind;
-			if ((kind != IMPACT_SYMBOL_FUNCTION && kind != IMPACT_SYMBOL_ASSIGN) || import_binds(of, name) ||
+			if ((kind != IMPACT_SYMBOL_FUNCTION && kind != IMPACT_SYMBOL_ASSIGN) || impact_imports_bind(of, name, strlen(name)) ||
 			    module_code_names(nf, name) || !(hidden || literal_all(nf)))
 				return false;
 			impact_u32vec_push(added, i);

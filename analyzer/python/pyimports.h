@@ -261,6 +261,44 @@ typedef struct impact_pyfacts {
 	void *arena;          /* owns every string above; private */
 } impact_pyfacts;
 
+/*
+ * The name module-level import `imp` binds in its module, `*len` bytes of
+ * it: `import a.b as x` x, `import a.b` a, `from m import n [as x]` n or
+ * x, "*" for a star import; NULL for an import inside a function and for
+ * a string naming a module (dynamic, plugin), which bind no module name.
+ */
+static inline const char *impact_import_bound(const impact_import *imp, size_t *len)
+{
+	const char *b;
+	if (imp->symbol != IMPACT_SYMBOL_NONE ||
+	    (imp->kind != IMPACT_IMPORT_MODULE && imp->kind != IMPACT_IMPORT_FROM))
+		return NULL;
+	b = imp->asname ? imp->asname : imp->name ? imp->name : imp->module;
+	if (!b)
+		return NULL;
+	*len = imp->asname || imp->name ? strlen(b) : strcspn(b, ".");
+	return b;
+}
+
+/* Does a module-level import of `f` bind `name` (len bytes), a star import included? */
+static inline bool impact_imports_bind(const impact_pyfacts *f, const char *name, size_t len)
+{
+	for (size_t i = 0; i < f->nimports; i++) {
+		size_t bl;
+		const char *b = impact_import_bound(&f->imports[i], &bl);
+		if (b && ((bl == len && !memcmp(b, name, len)) || !strcmp(b, "*")))
+			return true;
+	}
+	return false;
+}
+
+/* A byte of a Python identifier (ASCII letters, digits, `_`, and any byte of a non-ASCII one). */
+static inline bool impact_py_word_byte(unsigned char c)
+{
+	return c == '_' || c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
 /* A tree-sitter parser for Python. One per thread; not shareable. */
 typedef struct impact_pyparser impact_pyparser;
 
