@@ -40,6 +40,23 @@ def replace_and_commit(repo, path, old, new, message="change"):
     return failing_files(repo)
 
 
+def record_all(repo, *extra):
+    """`impact --all`: the whole suite, recorded; it must pass."""
+    r = repo.impact("--all", "-q", *extra)
+    assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+
+
+def check_selected(repo, failing, expected, *args):
+    """The selection for the last commit (`impact --list *args HEAD~1..`)
+    holds every file of `failing` and is exactly `expected`; returns
+    --explain's text."""
+    selected = repo.listing(*args, "HEAD~1..")
+    assert not sorted(set(failing) - set(selected)), (failing, selected)
+    explain = repo.impact("--explain", *args, "HEAD~1..").stdout.decode()
+    assert sorted(selected) == sorted(expected), explain
+    return explain
+
+
 def check_selection(repo, expected):
     """The last commit breaks something; the selection for it holds every
     test file that really fails, and is exactly `expected`."""

@@ -16,6 +16,8 @@ import sys
 
 import pytest
 
+from breaking import record_all
+
 
 
 def failing(repo):
@@ -26,11 +28,6 @@ def failing(repo):
     assert r.returncode in (0, 1), r.stdout + r.stderr
     return sorted({m.group(2) for m in (re.match(r"(FAILED|ERROR) ([^:\s]+)", l)
                                         for l in r.stdout.splitlines()) if m})
-
-
-def record_all(repo, *extra):
-    r = repo.impact("--all", "-q", *extra)
-    assert r.returncode == 0, r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
 
 
 def explain(repo, *args):
