@@ -404,6 +404,63 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	return 0;
 }
 
+/*
+ * The test modules that may load a changed module at all: the answer the
+ * walk gives when every change is taken as import-time (each changed
+ * module, the gone side of a rename, the extra seeds). A function of
+ * module M runs only in a process that loaded M, so no call-time answer
+ * needs a test outside this one; it differs from `bound` only where M is
+ * imported lazily, inside functions a test may never call (cachetools'
+ * `cachedmethod` importing `_cachedmethod`), and there a name-wide match
+ * (a delegating `__getattr__`, a method name shared by many classes)
+ * otherwise selects tests that never load M.
+ */
+int impact_precise_load_reach(bool **out, const impact_project *p,
+                              const impact_changeset *changes, uint32_t skip_kinds,
+                              const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound)
+{
+	impact_precise *pr = impact_xcalloc(1, sizeof(*pr));
+	walker w = { 0 };
+	bool *load = NULL, cover;
+
+	*out = NULL;
+	if (!bound) {
+		free(pr);
+		return 0;
+	}
+	impact_cache_read_begin(p->cache);
+	walker_init(&w, pr, p, changes, skip_kinds, bound);
+	for (size_t i = 0; i < changes->n && !w.gave_up; i++) {
+		const impact_change *c = &changes->changes[i];
+		uint32_t id;
+		if (c->new_path && (id = impact_project_find(p, c->new_path)) != IMPACT_STRPOOL_NONE)
+			precise_make_seed(&w, id, NONE);
+		if (c->old_path && (id = impact_project_find(p, c->old_path)) != IMPACT_STRPOOL_NONE)
+			precise_make_seed(&w, id, NONE);
+	}
+	for (size_t i = 0; i < nextra; i++)
+		precise_make_seed(&w, extra_seeds[i], NONE);
+	w.cover_reach = &pr->reach;
+	cover = !w.gave_up && seeds_cover_bound(&w, pr);
+	if (!cover)
+		walk_to_fixpoint(&w, pr);
+	/* Covering the bound, or giving up, narrows nothing. */
+	if (!cover && !w.gave_up && !w.covered && !p->facts_lost && pr->reach.dist) {
+		load = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+		for (uint32_t id = 0; id < p->nfiles; id++)
+			load[id] = pr->reach.dist[id] != UINT32_MAX || test_hit(&w, id);
+		load[p->nfiles] = true;
+	}
+	walker_release(&w);
+	impact_cache_read_end(p->cache);
+	precise_store_kept(&w, NULL); /* no old side was parsed: frees */
+	impact_reach_release(&pr->reach);
+	free(pr->change_note);
+	free(pr);
+	*out = load;
+	return 0;
+}
+
 void impact_precise_free(impact_precise *pr)
 {
 	if (!pr)

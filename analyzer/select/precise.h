@@ -90,6 +90,16 @@ int impact_precise_run(impact_precise **out, const impact_project *project,
                        impact_cache *cache, uint32_t skip_kinds,
                        const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound,
                        bool detail);
+/*
+ * The test modules that may load one of the changed modules at all (the
+ * walk's answer were every change import-time): *out per file id, true
+ * where one may; NULL when that is every test `bound` reaches (nothing to
+ * narrow) or the walk gave up. A call-time answer never needs a test
+ * outside it. Free *out.
+ */
+int impact_precise_load_reach(bool **out, const impact_project *project,
+                              const impact_changeset *changes, uint32_t skip_kinds,
+                              const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound);
 void impact_precise_free(impact_precise *pr);
 
 #endif

@@ -423,6 +423,47 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 }
 
 /*
+ * The reference walk matches names across modules that do not import each
+ * other (a method name many classes share, a delegating __getattr__): a
+ * test reached that way, which cannot load any changed module at all
+ * (impact_precise_load_reach), never runs the change. Left out, and the
+ * changes' notes say how many.
+ */
+static void drop_unloaded(impact_selection *sel, const impact_project *p,
+                          const impact_changeset *sub, const uint32_t *extra, size_t nextra,
+                          const uint32_t *bound)
+{
+	bool *load = NULL;
+	size_t dropped = 0;
+
+	if (impact_precise_load_reach(&load, p, sub, 1u << IMPACT_EDGE_TYPE_CHECKING, extra, nextra,
+	                              bound) < 0 || !load) {
+		impact_error_clear();
+		return;
+	}
+	for (uint32_t id = 0; id < p->nfiles; id++) {
+		if (!(p->files[id].flags & IMPACT_PF_TEST) || load[id])
+			continue;
+		if (sel->reach.dist[id] != UINT32_MAX || sel->precise->hops[id] != UINT32_MAX)
+			dropped++;
+		sel->reach.dist[id] = UINT32_MAX;
+		sel->precise->hops[id] = UINT32_MAX;
+	}
+	free(load);
+	for (size_t k = 0; dropped && k < sub->n; k++) {
+		char *note = sel->precise->change_note[k];
+		impact_buf b = IMPACT_BUF_INIT;
+		if (!note || strncmp(note, "call-time change", 16))
+			continue;
+		impact_buf_printf(&b, "%s (%zu test file%s reached only by name left out: %s load%s no "
+		                  "changed module)", note, dropped, dropped == 1 ? "" : "s",
+		                  dropped == 1 ? "it" : "they", dropped == 1 ? "s" : "");
+		free(note);
+		sel->precise->change_note[k] = impact_buf_detach(&b);
+	}
+}
+
+/*
  * Phase 2: what the seeds reach. --no-smart: the changed files alone;
  * precise: the modules and functions the changes reach (precise.h),
  * bounded by what whole-module selection reaches (`coarse`, kept for the
@@ -473,6 +514,8 @@ static void walk(impact_selection *sel, const impact_project *p, const impact_ch
 		} else {
 			sel->reach = sel->precise->reach;
 			memset(&sel->precise->reach, 0, sizeof(sel->precise->reach));
+			if (!sel->precise->seeds_cover)
+				drop_unloaded(sel, p, &sub, extra.v, extra.n, coarse->dist);
 		}
 		/* Notes per change, in the selection's order. */
 		for (size_t i = 0, k = 0; i < sel->nchanges && k < sub.n; i++)

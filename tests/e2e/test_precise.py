@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from breaking import break_body, failing_files
+from breaking import break_body, check_selected, failing_files, green_project, replace_and_commit
 from layouts import snippet_conftest
 
 LIB = {
@@ -361,3 +361,55 @@ def test_a_change_module_level_code_runs_reaches_lazy_importers(repo):
     assert out["timings_ms"]["facts_loaded"] > 2, out["timings_ms"]  # walked
     assert sorted(t["path"] for t in out["selected"]) == sorted(
         ["tests/test_lazy.py"] + [f"tests/test_m{m}.py" for m in range(20)])
+
+
+LAZY = {
+    "pkg/__init__.py": ("def fancy(text):\n"
+                        "    from pkg._fancy import Fancy  # lazy: only fancy() loads it\n"
+                        "    return Fancy(text)\n"),
+    "pkg/_fancy.py": ("class Fancy:\n"
+                      "    def __init__(self, text):\n        self.text = text\n\n"
+                      "    def render(self):\n        return '*' + self.text + '*'\n"),
+    "pkg/plain.py": ("class Plain:\n"
+                     "    def __init__(self, text):\n        self.text = text\n\n"
+                     "    def render(self):\n        return self.text\n\n\n"
+                     "def show(thing):\n    return thing.render()  # any class's render\n"),
+    "tests/__init__.py": "",
+    "tests/test_fancy.py": ("from pkg import fancy\nfrom pkg.plain import show\n\n\n"
+                            "def test_fancy():\n    assert show(fancy('a')) == '*a*'\n"),
+    "tests/test_direct.py": ("from pkg._fancy import Fancy\n\n\n"
+                             "def test_direct():\n    assert Fancy('b').render() == '*b*'\n"),
+    "tests/test_plain.py": ("import pkg\nfrom pkg.plain import Plain, show\n\n\n"
+                            "def test_plain():\n    assert show(Plain('c')) == 'c'\n"),
+}
+
+
+def test_a_method_reached_only_by_name_from_tests_that_never_load_its_module(repo):
+    """`thing.render()` on an object of unknown type may be any class's
+    render, so a change to Fancy.render reaches every test calling show().
+    But Fancy's module is imported lazily, inside fancy(): a test that
+    never calls fancy() (and imports the module no other way) never loads
+    it, so it cannot run Fancy.render. The tests that can load it (through
+    fancy(), or importing it at the top) stay selected, and --explain says
+    how many were left out."""
+    green_project(repo, LAZY)
+    failing = replace_and_commit(repo, "pkg/_fancy.py", "'*' + self.text", "'!' + self.text")
+    assert failing == ["tests/test_direct.py", "tests/test_fancy.py"]
+    explain = check_selected(repo, failing, failing, "--no-records")
+    assert "1 test file reached only by name left out: it loads no changed module" in explain, explain
+    # --coarse keeps the whole-module answer: pkg's lazy import reaches every test.
+    assert sorted(repo.listing("--coarse", "HEAD~1..")) == [
+        "tests/test_direct.py", "tests/test_fancy.py", "tests/test_plain.py"]
+
+
+def test_a_test_that_loads_the_module_itself_keeps_the_name_match(repo):
+    """The same change, with the plain test also calling fancy() (the lazy
+    import): it may load Fancy, so the name match keeps it."""
+    files = dict(LAZY)
+    files["tests/test_plain.py"] = ("import pkg\nfrom pkg.plain import Plain, show\n\n\n"
+                                    "def test_plain():\n    assert show(Plain('c')) == 'c'\n\n\n"
+                                    "def test_both():\n    assert pkg.fancy('d').text == 'd'\n")
+    green_project(repo, files)
+    failing = replace_and_commit(repo, "pkg/_fancy.py", "'*' + self.text", "'!' + self.text")
+    check_selected(repo, failing, ["tests/test_direct.py", "tests/test_fancy.py", "tests/test_plain.py"],
+                   "--no-records")
