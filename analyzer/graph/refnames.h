@@ -90,8 +90,8 @@ void impact_refnames_builder_add_facts(impact_refnames_builder *b, uint32_t file
 void impact_refnames_builder_add_unknown(impact_refnames_builder *b, uint32_t file);
 /*
  * Index `old` with the files keep[] says no to (ids below nfiles) left out,
- * and the names in `fresh` (those files' new names) added, appended to
- * `out`: the bytes impact_refnames_builder_encode gives for the same
+ * and the names in `fresh` (those files' new names) added, into `out`
+ * (emptied first): the bytes impact_refnames_builder_encode gives for the same
  * names, in one pass over the old index (a patch names few files again).
  * `gone`, when not NULL, holds every name the old index has the left-out
  * files under (their old facts: files whose names it did not know are
@@ -102,7 +102,7 @@ void impact_refnames_builder_add_unknown(impact_refnames_builder *b, uint32_t fi
 void impact_refnames_patch(const impact_refnames *old, const bool *keep, uint32_t nfiles,
                            impact_refnames_builder *fresh, impact_refnames_builder *gone,
                            impact_buf *out);
-/* The index's bytes appended to `out` (a multiple of 4 long); nothing is added after. */
+/* The index's bytes into `out`, emptied first (a multiple of 4 long); nothing is added after. */
 void impact_refnames_builder_encode(impact_refnames_builder *b, impact_buf *out);
 
 #endif
