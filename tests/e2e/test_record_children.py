@@ -5,7 +5,8 @@ different functions of one module, chosen by a computed name (so the
 static walk keeps both): after `impact --all` recorded them, breaking one
 function selects exactly the test file whose children ran it. The same
 with a grandchild, a child that ends in os._exit and a child killed by
-SIGKILL after it ran the function. A native program (a shell, cat) says
+SIGKILL after it ran the function, and a child whose PYTHONPATH the test
+replaced with its own sys.path. A native program (a shell, cat) says
 what it started through the exec reporter: a test whose shell ran Python
 gets what that Python ran, one whose native programs might have read a
 data file keeps it as a dependency; a child nothing speaks for (an
@@ -141,6 +142,15 @@ STARTS = {
                 p = await trio.run_process([sys.executable, "-c", CODE, NAME], check=False)
                 return p.returncode
             assert trio.run(go) == 0
+        """,
+    # pyflakes' own suite: the child's PYTHONPATH is the test's sys.path,
+    # which does not hold impact's start-up hook; the child is still recorded.
+    "PYTHONPATH replaced": """
+        import os, subprocess, sys
+        def test_it():
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(sys.path)
+            assert subprocess.run([sys.executable, "-c", CODE, NAME], env=env).returncode == 0
         """,
     "grandchild": """
         import subprocess, sys

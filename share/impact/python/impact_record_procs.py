@@ -134,7 +134,7 @@ def _install_process_hooks():
 
         def wrap_fork_exec(orig):
             def fork_exec(*a, **kw):
-                if _r._child is not None and len(a) > 5:
+                if len(a) > 5 and _hook_flag() is not None:
                     try:
                         a = a[:5] + (_hooked_env(a[5]),) + a[6:]
                     except Exception:
@@ -185,7 +185,7 @@ def _install_process_hooks():
 
     def wrap_spawn(orig):
         def spawn(path, *a, **kw):
-            if _r._child is not None:
+            if _hook_flag() is not None:
                 try:
                     if len(a) > 1:
                         a = (a[0], _hooked_env_map(a[1])) + tuple(a[2:])
@@ -413,12 +413,31 @@ def _unhook_env():
     del os.environ[_CHILD_FLAG]
 
 
+def _hook_flag():
+    """The flag this process's children get with the start-up hook: a
+    child's own (taken out of its environment), the recording process's
+    while it exports the hook; None when its children are not hooked."""
+    if _child_env is not None:
+        return _child_env[1]
+    if _old_pythonpath is not None:
+        return os.environ.get(_CHILD_FLAG)
+    return None
+
+
 def _hooked_env(env):
-    """The environment a child passes to a process it starts, with the
-    start-up hook put back when that environment still records."""
-    if _child_env is None:
+    """The environment a recorded process passes to a process it starts,
+    with the start-up hook put back when that environment still records:
+    a child's own children (it took the hook out of its environment), and
+    a test's child given an environment made from os.environ with
+    PYTHONPATH replaced (pyflakes' `env["PYTHONPATH"] =
+    os.pathsep.join(sys.path)`), which would otherwise leave the child
+    unrecorded and the test opaque."""
+    flag = _hook_flag()
+    if flag is None:
         return env
     if env is None:
+        if _child_env is None:
+            return env  # the recording process's own environment: hooked already
         env = [k + b"=" + v for k, v in os.environb.items()]
     elif not any(e.startswith(b"IMPACT_RECORD=") for e in env):
         return env  # an environment of its own: not recorded, so opaque
@@ -430,15 +449,17 @@ def _hooked_env(env):
     parts = [os.fsencode(CHILD_DIR)] + ([p for p in cur.split(os.pathsep.encode())
                                          if p != os.fsencode(CHILD_DIR)] if cur else [])
     out.append(b"PYTHONPATH=" + os.pathsep.encode().join(parts))
-    out.append(_CHILD_FLAG.encode() + b"=" + os.fsencode(_child_env[1]))
+    out.append(_CHILD_FLAG.encode() + b"=" + os.fsencode(flag))
     return out
 
 
 def _hooked_env_map(env):
     """_hooked_env for os.posix_spawn's mapping."""
-    if _child_env is None:
+    if _hook_flag() is None:
         return env
     if env is None:  # 3.13: inherit
+        if _child_env is None:
+            return env
         env = os.environ
     items = [(os.fsencode(k), os.fsencode(v)) for k, v in env.items()]
     out = _hooked_env([k + b"=" + v for k, v in items])
