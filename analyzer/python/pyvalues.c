@@ -134,8 +134,15 @@ bool pyv_pure_value(walker *w, TSNode n, unsigned depth)
 		return false;
 	if (!strcmp(type, "keyword_argument"))
 		return pyv_pure_value(w, ts_node_child_by_field_id(n, w->p->f_value), depth + 1);
-	if (kind_of(w, n) == K_ATTRIBUTE)
+	if (kind_of(w, n) == K_ATTRIBUTE) {
+		/* `[*pp.L]`, parsed as `(*pp).L` (pysw_object_text): the splat iterates, which runs code */
+		for (TSNode o = n; kind_of(w, o) == K_ATTRIBUTE;) {
+			o = ts_node_child_by_field_id(o, w->p->f_object);
+			if (ts_node_is_null(o) || !strcmp(ts_node_type(o), "list_splat"))
+				return false;
+		}
 		return pysw_object_text(w, n); /* a chain of names only */
+	}
 	return kids_all(w, n, depth + 1, pyv_pure_value);
 }
 

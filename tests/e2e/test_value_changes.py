@@ -357,6 +357,33 @@ def test_a_value_nobody_reads_selects_nothing(rrepo):
     assert rrepo.listing("HEAD~1..") == []
 
 
+def test_a_splat_of_an_attribute_is_no_module_object(rrepo):
+    """`[*pp.KEYWORDS]` (pyparsing's example parser) reads pp.KEYWORDS; the
+    grammar parses a splat first in a list as `(*pp).KEYWORDS`, which made
+    `pp` a module object used as a value and every release commit
+    import-time. The version bump is a value change again."""
+    rrepo.write_many({
+        "pkg/__init__.py": "__version__ = '1.0'\nKEYWORDS = ('if', 'else')\n",
+        "pkg/parser.py": ("import pkg as pp\n\n"
+                          "WORDS = [*pp.KEYWORDS]\n"
+                          "MORE = {*pp.KEYWORDS}\n"),
+        "tests/test_parser.py": ("from pkg.parser import WORDS\n\n\n"
+                                 "def test_words():\n    assert WORDS == ['if', 'else']\n"),
+    })
+    rrepo.commit("base")
+    src = (rrepo.path / "pkg/__init__.py").read_text()
+    rrepo.write("pkg/__init__.py", src.replace("'1.0'", "'1.1'"))
+    rrepo.commit("release 1.1")
+    assert failing_files(rrepo) == []
+    out = rrepo.impact("--explain", "--no-records", "HEAD~1..").stdout.decode()
+    assert "pkg/__init__.py: value change of __version__" in out, out
+    assert rrepo.listing("--no-records", "HEAD~1..") == [], out
+    # A change of the value the splat reads still selects its reader.
+    failing = _change(rrepo, "pkg/__init__.py", "('if', 'else')", "('if',)")
+    assert failing == ["tests/test_parser.py"]
+    assert rrepo.listing("--no-records", "HEAD~1..") == failing
+
+
 def test_a_value_and_a_function_its_import_runs(rrepo):
     """One commit changes a value and a function the module's own import
     calls: the import-time change stands, with records too."""
