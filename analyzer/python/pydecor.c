@@ -11,6 +11,7 @@
 
 const char *pyd_last_name(walker *w, TSNode e, size_t *len)
 {
+	e = pyi_unsplat(e);
 	if (!ts_node_is_null(e) && kind_of(w, e) == K_ATTRIBUTE)
 		e = ts_node_child_by_field_id(e, w->p->f_attribute);
 	if (ts_node_is_null(e) || kind_of(w, e) != K_IDENTIFIER)

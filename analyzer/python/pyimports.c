@@ -304,9 +304,19 @@ static bool read_literal(walker *w, TSNode n)
 
 enum { CALL_NONE = 0, CALL_IMPORT_MODULE, CALL_DUNDER_IMPORT };
 
+TSNode pyi_unsplat(TSNode n)
+{
+	if (!ts_node_is_null(n) && !strcmp(ts_node_type(n), "list_splat") &&
+	    ts_node_named_child_count(n) == 1)
+		return ts_node_named_child(n, 0);
+	return n;
+}
+
 static int call_kind(walker *w, TSNode fn)
 {
-	uint8_t k = kind_of(w, fn);
+	uint8_t k;
+	fn = pyi_unsplat(fn); /* [*__import__(name)] */
+	k = kind_of(w, fn);
 	if (k == K_ATTRIBUTE) {
 		fn = ts_node_child_by_field_id(fn, w->p->f_attribute);
 		if (ts_node_is_null(fn))

@@ -360,7 +360,7 @@ bool impact_pyfacts_classify_lines(const impact_pyfacts *facts, const uint32_t (
  * any change to the extraction or to the encoding below: caches keyed by
  * blob id hold facts of one version only.
  */
-#define IMPACT_PYFACTS_VERSION 26
+#define IMPACT_PYFACTS_VERSION 27
 
 /*
  * Append a compact, self-checking binary form of `facts` to `out` (for the

@@ -258,4 +258,13 @@ bool pyi_decode_one(walker *w, TSNode n, impact_buf *out);
 void pyi_collect_symbols(walker *w, TSNode root);
 void pyi_scan_strings(impact_pyfacts *facts, arena *a, const char *src, size_t len);
 
+/*
+ * What a node stands for under the grammar's one misreading: a splat
+ * first in a list or set (`[*pp.L]`, `[*getattr(o, n)]`, `{*f()}`) is
+ * parsed as `(*pp).L`, `(*getattr)(o, n)`: the splat as the object of the
+ * attribute, or as the callee of the call. Python splats the whole
+ * expression, so the node under the splat is the object or the callee.
+ */
+TSNode pyi_unsplat(TSNode n);
+
 #endif

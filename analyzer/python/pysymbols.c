@@ -179,25 +179,12 @@ uint32_t pysw_add_ref(symwalk *sw, uint32_t owner, uint8_t kind, const char *tex
  * The text of a name or a chain of names (`self`, `mod.handlers`) into
  * w->text; false for anything else (a call, a subscript, a literal).
  */
-/*
- * The object of an attribute as Python reads it: the grammar parses
- * `[*pp.L]` and `{*pp.L}` (a splat first in a list or set) as `(*pp).L`,
- * where Python runs the splat of the chain, so the chain is pp.L (not pp
- * used as a value).
- */
-static TSNode unsplat(TSNode obj)
-{
-	if (!ts_node_is_null(obj) && !strcmp(ts_node_type(obj), "list_splat") &&
-	    ts_node_named_child_count(obj) == 1)
-		return ts_node_named_child(obj, 0);
-	return obj;
-}
-
 bool pysw_object_text(walker *w, TSNode n)
 {
 	TSNode parts[16];
 	size_t np = 0, len;
 	const char *t;
+	n = pyi_unsplat(n);
 	if (ts_node_is_null(n))
 		return false;
 	while (kind_of(w, n) == K_ATTRIBUTE && np < 16) {
@@ -205,7 +192,7 @@ bool pysw_object_text(walker *w, TSNode n)
 		n = ts_node_child_by_field_id(n, w->p->f_object);
 		if (ts_node_is_null(n) || ts_node_is_null(parts[np - 1]))
 			return false;
-		n = unsplat(n);
+		n = pyi_unsplat(n);
 	}
 	if (kind_of(w, n) != K_IDENTIFIER)
 		return false;
@@ -446,7 +433,7 @@ void pysw_do_attribute(symwalk *sw, TSNode n, const sctx *c)
 	size_t np = 0;
 	while (kind_of(w, base) == K_ATTRIBUTE && np < 64) {
 		parts[np++] = ts_node_child_by_field_id(base, w->p->f_attribute);
-		base = unsplat(ts_node_child_by_field_id(base, w->p->f_object));
+		base = pyi_unsplat(ts_node_child_by_field_id(base, w->p->f_object));
 		if (ts_node_is_null(base))
 			return;
 	}

@@ -89,6 +89,7 @@ void pysw_push(symwalk *sw, TSNode n, const sctx *like);
  */
 void pysw_push_children_as(symwalk *sw, TSNode n, const sctx *like, TSFieldId field,
                            const sctx *alt);
+/* n's text when it is a chain of names (`a`, `a.b.c`), in w->text: false otherwise. */
 bool pysw_object_text(walker *w, TSNode n);
 /* A reference of `owner` (deduplicated): its index, or UINT32_MAX when not kept. */
 uint32_t pysw_add_ref(symwalk *sw, uint32_t owner, uint8_t kind, const char *text, size_t len);

@@ -559,6 +559,10 @@ static const pycase cases[] = {
 	  "facts=DYNAMIC_IMPORT\n" },
 	{ "dynamic_fstring", "import_module(f'plugins.{name}')\n", 0, NULL,
 	  "facts=DYNAMIC_IMPORT\n" },
+	/* The grammar parses a splat first in a list as the callee's: (*__import__)(name). */
+	{ "dynamic_splatted", "MODS = [*__import__(name).__all__]\nX = {*__import__('lit').ALL}\n", 0, NULL,
+	  "facts=DYNAMIC_IMPORT\n"
+	  "DYNAMIC level=0 module=lit name=NULL as=NULL flags=0 line=2\n" },
 	{ "dynamic_fstring_plain", "__import__(F'plain')\n", 0, NULL,
 	  "facts=DYNAMIC_IMPORT\n" },
 	{ "dynamic_concat_name", "import_module('plugins.' + name)\n", 0, NULL,

@@ -210,6 +210,7 @@ static void test_references(void **state)
 	expect_refs("T = {'a': f, 'b': (g, m.h)}\nU = make(f)\n\n\nclass C:\n    x = k\n", "T", "chain m.h\nname f\nname g\n");
 	/* A starred attribute in a list is read from, as in a tuple: `pp` is not stored. */
 	expect_refs("import pp\nX = [*pp.L]\nY = (*pp.L,)\nZ = {*pp.f()}\n", "", "chain pp.L\nchain pp.f\n");
+	expect_refs("def f(o, n):\n    return [*getattr(o, n)]\n", "f", "getattr o\nname getattr\nname n\nname o\nparam n\nparam o\n");
 	/* Typed locals: x.m of `x = C()`, a parameter `c: mod.K`, an isinstance guard, `with W() as w`. */
 	expect_refs("def f(c: mod.K, g, o: 'Q'):\n    x = C()\n    x.m()\n    c.n.p\n    o.q\n"
 	            "    if isinstance(g, D):\n        g.r()\n    g.s()\n    with W() as w:\n        w.t()\n"
