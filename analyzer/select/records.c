@@ -496,7 +496,9 @@ static void ingest_test(ingest *in, json_t *line)
 	if (!rel)
 		return;
 	t = test_file_of(in, rel);
-	t->ntests++;
+	/* A file collected with no test in it is recorded as its collection, no test counted. */
+	if (!json_is_true(json_object_get(line, "notests")))
+		t->ntests++;
 	impact_recmods_ingest_test(in->mods, rel, line);
 	if (opaque && !t->opaque)
 		t->opaque = impact_xstrdup(opaque);

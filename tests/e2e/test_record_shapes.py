@@ -712,3 +712,55 @@ def test_where_the_walk_gives_up_an_unseen_hook_keeps_its_tests(rrepo):
                                                "def pytest_report_header(config):\n"
                                                "    return 'h%d' % m0.f0(0)\n")})
     assert rrepo.listing("HEAD~1..") == ["tests/test_quiet.py", "tests/test_uses.py"]
+
+
+# --- files pytest collects with no test in them -------------------------------------
+
+EMPTY = {
+    "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",
+    "pkg/__init__.py": "",
+    "pkg/core.py": ("def f():\n    return 1\n\n\n"
+                    "def g():\n    return 2\n"),
+    # A docs-style module: its import calls f (no doctest in it).
+    "tools/conf.py": "import pkg.core\n\nVALUE = pkg.core.f()\n",
+    # Its import calls make(), whose nested function (never called) calls g:
+    # the static walk counts a nested function as its enclosing one.
+    "tools/other.py": ("import pkg.core\n\n\n"
+                       "def make():\n"
+                       "    def inner():\n        return pkg.core.g()\n"
+                       "    return inner\n\n\n"
+                       "HANDLER = make()\n"),
+    # A test module with no test yet.
+    "tests/test_later.py": "from tools.other import HANDLER  # noqa: F401\n",
+    "tests/test_g.py": "from pkg.core import g\n\n\ndef test_g():\n    assert g() == 2\n",
+}
+
+
+@pytest.mark.parametrize("xdist", [False, True])
+def test_a_file_with_no_test_is_recorded_as_what_its_collection_ran(rrepo, xdist):
+    """A module without doctests under --doctest-modules, a docs conf.py or
+    a test module with no test yet: pytest collects it and runs nothing but
+    its import. Recorded as that, a change its import never ran (g, which
+    only a nested function names) does not select it, as it did
+    statically; a change its import runs (f, called at import) still does,
+    since the file then fails to collect. Under xdist every worker
+    collects every file: the same record from each."""
+    if xdist:
+        pytest.importorskip("xdist")
+    run = ["-n", "2"] if xdist else []
+    rrepo.write_many(EMPTY)
+    rrepo.commit("base")
+    stats = record_all(rrepo, *run)
+    assert recorded_files(stats) == 6, stats  # the three empty files, pkg's two, test_g
+    change(rrepo, "pkg/core.py", "return 2", "return 3")
+    assert failing(rrepo) == ["tests/test_g.py"]
+    static = rrepo.listing("--no-records", "HEAD~1..")
+    assert {"tools/other.py", "tests/test_later.py"} <= set(static), static
+    assert rrepo.listing("HEAD~1..") == ["tests/test_g.py"], \
+        rrepo.impact("--explain", "HEAD~1..").stdout.decode()
+    change(rrepo, "pkg/core.py", "return 3", "return 2")
+    record_all(rrepo, *run)
+    change(rrepo, "pkg/core.py", "return 1", "raise RuntimeError('f')")
+    want = failing(rrepo, "--continue-on-collection-errors")
+    assert "tools/conf.py" in want, want
+    assert rrepo.listing("HEAD~1..") == want, rrepo.impact("--explain", "HEAD~1..").stdout.decode()

@@ -25,7 +25,9 @@ or, when recording cannot run at all, the single line
 ``{"v":2,"disabled":"<why>"}``. Tests also name the repository modules
 their process had imported by their end (``mset``, see
 impact_record_pytest.modules_lines); a test line without one is read as
-"unknown". The ``session`` line is what ran outside every test
+"unknown". A file pytest collected with no test in it gets a test line
+of its own (``"id"`` its path, ``"notests": true``): what collecting it
+ran, no test counted. The ``session`` line is what ran outside every test
 (Recorder.session): impact counts it in every test's record.
 
 ``keys`` numbers, in sorted order, every ``(co_filename, co_firstlineno)``
@@ -172,6 +174,12 @@ class Recorder:
         # [nodeid, path, raw fns, [(fixture or collection fns, how many)],
         #  opaque, procs, modules]
         self.tests = []
+        # Files pytest collected and found no test in (a module without
+        # doctests under --doctest-modules, a docs conf.py, a benchmark
+        # module): [path, collection fns, opaque, procs]. Each is written as
+        # a test of its own, what its collection ran, so that a change it
+        # never ran does not select it (without a record it stays static).
+        self.empty = []
         self.written = False
         # What runs outside every test (pytest_configure, the report
         # header, hooks between tests, session-wide collection hooks): one
@@ -186,9 +194,11 @@ class Recorder:
     def pytest_make_collect_report(self, collector):
         sink = None
         prev = _r._collecting
+        is_file = False
         try:
             import pytest
             pkg = getattr(pytest, "Package", None)
+            is_file = isinstance(collector, pytest.File)
             if (isinstance(collector, (pytest.File, pytest.Class))
                     and not (pkg is not None and isinstance(collector, pkg))):
                 p = _path_of(collector)
@@ -202,8 +212,9 @@ class Recorder:
                     _r.push(sink)
         except Exception:
             sink = None
+        outcome = None
         try:
-            yield
+            outcome = yield
         finally:
             if sink is not None:
                 try:
@@ -217,6 +228,16 @@ class Recorder:
                     if sink.opaque and not d[1]:
                         d[1] = sink.opaque
                     d[2].extend(sink.procs)
+                    # A file collected cleanly with nothing in it (not one
+                    # skipped or failing at collection: those stay static).
+                    rep = outcome.get_result() if (is_file and outcome is not None
+                                                   and outcome.excinfo is None) else None
+                    if (rep is not None and getattr(rep, "outcome", None) == "passed"
+                            and not getattr(rep, "result", None)):
+                        self.empty.append([sink.name, dict(sink.fns), sink.opaque or (
+                            None if _r.tracer_intact() else
+                            "the trace function was replaced during the run: not recorded"),
+                            list(sink.procs)])
                 except Exception:
                     pass
 
@@ -596,6 +617,18 @@ class Recorder:
             yield {"kind": "test", "id": nodeid, "path": path,
                    "fns": _deltas(fns), "kept": _deltas(kfns),
                    "files": sorted(files), "opaque": opaque, "mset": mset[i]}
+        # Files with no test: what collecting them ran (no module set: what
+        # they imported is judged as for a test whose set is unknown).
+        for path, raw, opaque, procs in self.empty:
+            fns, files = split(set(raw))
+            if procs:
+                cfns, cfiles, reason = _r._procs().children_of(procs, children, direct)
+                fns.update(num[k] for k in cfns)
+                files |= cfiles
+                opaque = opaque or reason
+            opaque = opaque or shadow
+            yield {"kind": "test", "id": path, "path": path, "fns": _deltas(fns), "kept": [],
+                   "files": sorted(files), "opaque": opaque, "notests": True}
 
     def write(self):
         if self.written or _r._child is not None:
