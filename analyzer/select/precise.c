@@ -145,6 +145,12 @@ static bool test_hit(const walker *w, uint32_t id)
 static bool reach_covers_bound(const walker *w, const impact_reach *reach)
 {
 	const impact_project *p = w->p;
+	if (w->want) { /* impact_precise_load_reach: the tests it asks about */
+		for (uint32_t id = 0; id < p->nfiles; id++)
+			if (w->want[id] && reach->dist[id] == UINT32_MAX && !test_hit(w, id))
+				return false;
+		return true;
+	}
 	for (uint32_t id = 0; id < p->nfiles; id++)
 		if ((p->files[id].flags & IMPACT_PF_TEST) && !(p->files[id].flags & IMPACT_PF_GHOST) &&
 		    w->bound[id] != UINT32_MAX && reach->dist[id] == UINT32_MAX && !test_hit(w, id))
@@ -383,6 +389,7 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
 	if (!pr->seeds_cover)
 		walk_to_fixpoint(&w, pr);
 	pr->walk_covered = w.covered;
+	pr->targets = w.qhead;
 	if (detail && w.gave_up && !pr->too_many_changes && !p->facts_lost) {
 		precise_widen_for_records(&w);
 		pr->wide_for_records = !p->facts_lost;
@@ -417,7 +424,8 @@ int impact_precise_run(impact_precise **out, const impact_project *p,
  */
 int impact_precise_load_reach(bool **out, const impact_project *p,
                               const impact_changeset *changes, uint32_t skip_kinds,
-                              const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound)
+                              const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound,
+                              const bool *want, size_t budget)
 {
 	impact_precise *pr = impact_xcalloc(1, sizeof(*pr));
 	walker w = { 0 };
@@ -430,6 +438,8 @@ int impact_precise_load_reach(bool **out, const impact_project *p,
 	}
 	impact_cache_read_begin(p->cache);
 	walker_init(&w, pr, p, changes, skip_kinds, bound);
+	w.want = want;
+	w.max_targets = budget;
 	for (size_t i = 0; i < changes->n && !w.gave_up; i++) {
 		const impact_change *c = &changes->changes[i];
 		uint32_t id;
@@ -444,7 +454,7 @@ int impact_precise_load_reach(bool **out, const impact_project *p,
 	cover = !w.gave_up && seeds_cover_bound(&w, pr);
 	if (!cover)
 		walk_to_fixpoint(&w, pr);
-	/* Covering the bound, or giving up, narrows nothing. */
+	/* Reaching every test asked about, or giving up, narrows nothing. */
 	if (!cover && !w.gave_up && !w.covered && !p->facts_lost && pr->reach.dist) {
 		load = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
 		for (uint32_t id = 0; id < p->nfiles; id++)

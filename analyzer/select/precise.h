@@ -61,6 +61,7 @@ typedef struct impact_precise {
 	bool seeds_cover;     /* the changed modules' import-time reach already held every
 	                         test the whole-module walk reaches: nothing for a reference
 	                         walk to narrow, none made (hits, caches, hooks unknown) */
+	size_t targets;       /* targets the reference walk processed (its cost) */
 	bool walk_covered;    /* the walk stopped once what it had found selected every test
 	                         and collector the whole-module walk reaches (hits past that
 	                         point, caches and hooks unknown) */
@@ -91,15 +92,17 @@ int impact_precise_run(impact_precise **out, const impact_project *project,
                        const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound,
                        bool detail);
 /*
- * The test modules that may load one of the changed modules at all (the
- * walk's answer were every change import-time): *out per file id, true
- * where one may; NULL when that is every test `bound` reaches (nothing to
- * narrow) or the walk gave up. A call-time answer never needs a test
- * outside it. Free *out.
+ * Of the test files `want` marks, those that may load one of the changed
+ * modules at all (the walk's answer were every change import-time): *out
+ * per file id, true where one may; NULL when every one of them may (the
+ * walk stops as soon as it has reached them all) or the walk gave up,
+ * past `budget` targets (0: the usual limit). A call-time answer never
+ * needs a test outside it. Free *out.
  */
 int impact_precise_load_reach(bool **out, const impact_project *project,
                               const impact_changeset *changes, uint32_t skip_kinds,
-                              const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound);
+                              const uint32_t *extra_seeds, size_t nextra, const uint32_t *bound,
+                              const bool *want, size_t budget);
 void impact_precise_free(impact_precise *pr);
 
 #endif

@@ -150,6 +150,10 @@ typedef struct walker {
 	impact_reach *cover_reach;
 	size_t next_cover_check;
 	bool covered;
+	/* impact_precise_load_reach: the test files it asks about (covered
+	 * once each is reached), or NULL (covered once the bound's are). */
+	const bool *want;
+	size_t max_targets; /* where the walk gives up; 0: MAX_TARGETS */
 	/* Star imports by the module they import: importers of file m are
 	 * star_by[star_at[m] .. star_at[m + 1]), in (file, import) order. */
 	uint32_t *star_at, *star_by;

@@ -522,13 +522,14 @@ void precise_widen_for_records(walker *w)
 
 void precise_run_queue(walker *w)
 {
+	size_t cap = w->max_targets ? w->max_targets : MAX_TARGETS;
 	while (w->qhead < w->nqueue && !w->gave_up && !w->covered) {
-		if (w->cover_reach && (w->qhead >= w->next_cover_check || w->qhead >= MAX_TARGETS)) {
+		if (w->cover_reach && (w->qhead >= w->next_cover_check || w->qhead >= cap)) {
 			w->next_cover_check = w->qhead + COVER_EVERY;
 			if ((w->covered = precise_covers_bound(w, w->cover_reach)))
 				return;
 		}
-		if (w->qhead >= MAX_TARGETS) {
+		if (w->qhead >= cap) {
 			/* Reaching this much is reaching nearly everything: stop, and let
 			 * whole-module selection answer (it bounds this walk anyway). */
 			w->gave_up = true;
