@@ -829,6 +829,14 @@ const impact_pyfacts *impact_project_facts(const impact_project *cp, uint32_t id
 		if (!p->parser || impact_snapshot_read(&bytes, p->snap, f->entry) < 0 ||
 		    impact_pyfacts_extract(&full, p->parser, bytes.ptr ? bytes.ptr : "", bytes.size) < 0)
 			full = NULL;
+		/* Kept for the cache, else every later run parses it again. */
+		if (full && p->cache && !(full->flags & IMPACT_PYFACTS_TOO_LARGE)) {
+			struct impact_reparsed r = { f->entry->oid, IMPACT_BUF_INIT };
+			if (impact_pyfacts_encode(&r.enc, full) == 0)
+				IMPACT_PUSH(p->reparsed, p->nreparsed, p->areparsed, r);
+			else
+				impact_buf_release(&r.enc);
+		}
 	}
 	impact_buf_release(&bytes);
 	if (!full || (full->flags & IMPACT_PYFACTS_TOO_LARGE)) {
@@ -854,6 +862,22 @@ const impact_pyfacts *impact_project_facts(const impact_project *cp, uint32_t id
 	return full;
 }
 
+void impact_project_store_reparsed(const impact_project *cp)
+{
+	impact_project *p = (impact_project *)cp; /* logically const: a cache write */
+	if (p->nreparsed && p->cache && impact_cache_begin(p->cache) == 0) {
+		for (size_t i = 0; i < p->nreparsed; i++)
+			if (impact_cache_put(p->cache, &p->reparsed[i].oid, p->reparsed[i].enc.ptr,
+			                     p->reparsed[i].enc.size) < 0)
+				break;
+		impact_cache_commit(p->cache);
+	}
+	impact_error_clear();
+	for (size_t i = 0; i < p->nreparsed; i++)
+		impact_buf_release(&p->reparsed[i].enc);
+	p->nreparsed = 0;
+}
+
 impact_resolver *impact_project_resolver(const impact_project *cp)
 {
 	impact_project *p = (impact_project *)cp; /* logically const: made on demand */
@@ -867,6 +891,9 @@ void impact_project_free(impact_project *p)
 {
 	if (!p)
 		return;
+	for (size_t i = 0; i < p->nreparsed; i++)
+		impact_buf_release(&p->reparsed[i].enc);
+	free(p->reparsed);
 	impact_pyparser_free(p->parser);
 	free(p->entries);
 	for (uint32_t i = 0; i < p->nfiles; i++)

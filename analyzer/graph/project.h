@@ -104,6 +104,11 @@ typedef struct impact_project {
 	double ms_parse, ms_graph;  /* timings */
 	size_t parsed, from_cache;  /* files parsed now / taken from the cache */
 	size_t facts_loaded;        /* whole facts loaded on demand (impact_project_facts) */
+	/* Facts parsed again because the cache had lost them, encoded for it
+	 * (impact_project_store_reparsed): a walk reads inside one read
+	 * transaction, so they are written once it is over. */
+	struct impact_reparsed { git_oid oid; impact_buf enc; } *reparsed;
+	size_t nreparsed, areparsed;
 	/*
 	 * The names each file's facts are looked up under (refnames.h), kept
 	 * with the cached graph, when has_refnames: in the mapped graph file
@@ -151,6 +156,14 @@ void impact_project_free(impact_project *project);
  * thread-safe; the project is logically constant.
  */
 const impact_pyfacts *impact_project_facts(const impact_project *project, uint32_t id);
+
+/*
+ * Store in the cache the facts impact_project_facts had to parse again
+ * (the cache lost them: removed, emptied by another impact version, or a
+ * kept graph outliving its facts), so the next run finds them; best
+ * effort, as any cache write. Call outside a read transaction.
+ */
+void impact_project_store_reparsed(const impact_project *project);
 
 /*
  * Imports and strings of file `id` (slim or whole facts): in memory after

@@ -228,6 +228,7 @@ int impact_plan_build(impact_plan **out, git_repository *repo, const impact_plan
 		goto done;
 	plan_records(plan, repo, opts);
 	plan_order(plan, repo, opts);
+	impact_project_store_reparsed(plan->project);
 
 	for (size_t i = 0; i < plan->project->warnings.n; i++)
 		impact_strlist_push(&plan->notes, plan->project->warnings.items[i]);

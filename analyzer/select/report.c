@@ -468,6 +468,9 @@ static void json_costs(impact_jsonw *w, const impact_report_ctx *ctx)
 	 * with and without the cache while the answer does not.
 	 */
 	put_int(w, "facts_loaded", (long long)p->facts_loaded);
+	/* How the graph was made: read back, the old tree's patched, or built. */
+	impact_jsonw_key(w, "graph_from");
+	impact_jsonw_string(w, p->graph_patched ? "patched" : p->graph_cached ? "cached" : "built");
 	impact_jsonw_end(w);
 }
 

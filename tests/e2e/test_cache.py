@@ -129,3 +129,28 @@ def test_the_old_side_of_a_call_time_change_is_cached(repo):
     assert cached_oids(repo) == held
     uncached, _ = selection_json(repo, "--no-cache", "HEAD~1..")
     assert uncached == first
+
+
+def test_facts_the_cache_lost_are_parsed_once_and_kept(repo):
+    """A kept graph whose facts the parse cache no longer holds (the file
+    removed, emptied by another impact version): the walk parses the
+    files it reads again, and keeps them, so the next run parses nothing."""
+    repo.write_many(FLAT)
+    repo.commit("base")
+    repo.write("pkg/util.py", "def helper():\n    return 2 + 0\n")
+    repo.commit("body")
+    first, _ = selection_json(repo, "HEAD~1..")
+    for p in cache_path(repo).parent.glob("cache.sqlite*"):
+        p.unlink()  # the graphs stay
+    r = repo.impact("--json", "HEAD~1..")
+    doc = json.loads(r.stdout)
+    assert doc["timings_ms"]["graph_from"] == "cached"
+    loaded = doc["timings_ms"]["facts_loaded"]
+    assert loaded >= 2, doc["timings_ms"]  # the walk read some modules' symbols
+    held = cached_oids(repo)
+    assert len(held) >= loaded, (held, doc["timings_ms"])
+    doc.pop("timings_ms")
+    assert doc == first
+    again, _ = selection_json(repo, "HEAD~1..")
+    assert again == first
+    assert cached_oids(repo) == held  # nothing parsed again

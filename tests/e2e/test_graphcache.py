@@ -7,16 +7,13 @@ whose change only modifies modules in place patches that graph; anything
 else builds in full. Whatever path a run takes, its answer must be
 byte-identical to `--no-cache`.
 
-Which path a run took is not printed, so `build_mode` finds out from the
-parse cache: with cache.sqlite removed (the graphs kept), a full build
-parses, and stores, every module of the tree, while a patch parses only the
-changed ones. It runs on a copy of the cache state and puts the original
-back, so the run that is checked sees the cache exactly as left by the
-previous run.
+Which path a run took is in --json's timings_ms.graph_from (cached,
+patched or built); `build_mode` reads it on a copy of the cache state and
+puts the original back, so the run that is checked sees the cache exactly
+as left by the previous run.
 """
 import json
 import shutil
-import sqlite3
 import subprocess
 
 import pytest
@@ -105,15 +102,6 @@ def cache_entries(repo):
     return int(out.split("entries:")[1].split()[0])
 
 
-def cached_oids(repo):
-    """The blob ids whose facts the cache holds."""
-    db = sqlite3.connect(impact_dir(repo) / "cache.sqlite")
-    try:
-        return {row[0].lower() for row in db.execute("SELECT hex(oid) FROM facts")}
-    finally:
-        db.close()
-
-
 def graphs_line(repo):
     out, _ = run_ok(repo, "cache", "stats")
     return next(l for l in out.splitlines() if l.startswith("graphs:"))
@@ -131,44 +119,34 @@ def py_blobs(repo, rev="HEAD"):
     return blobs
 
 
-def changed_py(repo, rng):
-    old, new = rng.split("..")
-    out = repo.git("diff", "--name-only", "--no-renames", old, new or "HEAD")
-    return [p for p in out.splitlines() if p.endswith(".py")]
-
-
 def build_mode(repo, *args, rng="HEAD~1.."):
     """'patch' or 'full': how `impact <args> <rng>` makes the graph of the
-    range's new tree, with the graphs as they are now. The cache state is
-    put back as it was, mtimes included, so the run checked afterwards is
-    the one that would have happened."""
+    range's new tree, with the graphs as they are now (--json's
+    timings_ms.graph_from). The cache state is put back as it was, mtimes
+    included, so the run checked afterwards is the one that would have
+    happened."""
     d = impact_dir(repo)
     keep = repo.path.parent / "impact-state-kept"
     if keep.exists():
         shutil.rmtree(keep)
     shutil.copytree(d, keep)  # copy2: mtimes kept, the LRU order too
     try:
-        for p in d.glob("cache.sqlite*"):
-            p.unlink()
         new_tree = tree_of(repo, rng.split("..")[1] or "HEAD")
         had = (graphs_dir(repo) / new_tree).exists()
         assert not had, "the new tree's graph is stored already: nothing to patch or build"
-        run_ok(repo, *args, rng)
-        # Parsed for the new tree: precise mode also stores the old sides
-        # of the changed modules it read (the same range again parses nothing).
-        parsed = len(cached_oids(repo) & py_blobs(repo, rng.split("..")[1] or "HEAD"))
+        how = graph_from(repo, *args, rng)
     finally:
         shutil.rmtree(d)
         shutil.copytree(keep, d)
         shutil.rmtree(keep)
-    nblobs = len(py_blobs(repo, rng.split("..")[1] or "HEAD"))
-    nchanged = len(changed_py(repo, rng))
-    if parsed >= nblobs:
-        return "full"
-    if parsed <= nchanged:
-        return "patch"
-    raise AssertionError(f"cannot tell: {parsed} modules parsed, {nblobs} in the tree, "
-                         f"{nchanged} changed")
+    return {"patched": "patch", "built": "full"}[how]
+
+
+def graph_from(repo, *args):
+    """How `impact --json <args>` made its graph: cached, patched or built."""
+    args = [a for a in args if a not in ("--explain", "--list")]
+    out, _ = run_ok(repo, "--json", *args)
+    return json.loads(out)["timings_ms"]["graph_from"]
 
 
 def same_as_uncached(repo, rng="HEAD~1.."):
@@ -301,22 +279,13 @@ def test_work_tree_edits_patch_heads_graph(repo):
     same chain of edits, uncommitted, parses only the edited modules where
     the commit would patch, and answers as a build without the cache."""
     make_base(repo)
-    nmods = len(py_blobs(repo))
     for message, files, mode in CHAIN:
         repo.write_many(files)
         for args in ((), ("--staged",)):
             if args:
                 repo.git("add", "-A")
-            for p in impact_dir(repo).glob("cache.sqlite*"):
-                p.unlink()  # the parse cache only: HEAD's graph stays
-            run_ok(repo, "--list", *args)
-            parsed = len(cached_oids(repo))
-            edited = len([p for p in files if p.endswith(".py")])
-            if mode == "patch":
-                # the edited modules, and the old sides the precise walk read
-                assert parsed <= 2 * edited, (message, args, parsed)
-            else:
-                assert parsed >= nmods, (message, args, parsed)
+            how = graph_from(repo, *args)
+            assert how == ("patched" if mode == "patch" else "built"), (message, args, how)
             out, _ = run_ok(repo, "--explain", *args)
             ref, _ = run_ok(repo, "--no-cache", "--explain", *args)
             assert out == ref, (message, args)
@@ -338,10 +307,7 @@ def test_a_work_tree_run_stores_heads_graph_when_missing(repo):
     assert graph_names(repo) == {tree_of(repo)}
     ref, _ = run_ok(repo, "--no-cache", "--explain")
     assert out == ref
-    for p in impact_dir(repo).glob("cache.sqlite*"):
-        p.unlink()
-    run_ok(repo, "--list")
-    assert len(cached_oids(repo)) <= 2, "the next run patches: the edited module and its old side"
+    assert graph_from(repo) == "patched", "the next run patches HEAD's graph"
 
 
 # ---- 2. changes that must build in full ------------------------------------
