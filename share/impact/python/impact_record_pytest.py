@@ -536,9 +536,11 @@ class Recorder:
         kept = self.kept()
         sess = self.session
         children = (_r._procs().read_children(self.sinkdir)
-                    if sess.procs or any(t[5] for t in self.tests) else {})
+                    if sess.procs or any(t[5] for t in self.tests) or any(e[3] for e in self.empty)
+                    else {})
         direct = set(pid for t in self.tests for pid, _ in t[5] if pid)
         direct.update(pid for pid, _ in sess.procs if pid)
+        direct.update(pid for e in self.empty for pid, _ in e[3] if pid)
         # Every (path, line) once, numbered in sorted order: tests and
         # imports name them by number (a suite of thousands of tests names
         # each function thousands of times; its path once).
@@ -589,28 +591,25 @@ class Recorder:
         for f, closure in self.computed().items():
             if f in cnum:
                 yield {"kind": "cache", "fn": cnum[f], "fns": _deltas(split(closure)[0])}
-        fns, files = split(set(sess.fns))
-        opaque = sess.opaque
-        if sess.procs:
-            cfns, cfiles, reason = _r._procs().children_of(sess.procs, children, direct)
-            fns.update(num[k] for k in cfns)
-            files |= cfiles
-            opaque = opaque or reason
-        opaque = opaque or shadow
+        def ran(codes, procs, opaque):
+            """Key numbers and files of `codes`, with what the processes
+            started there ran (caches stay in their process: never evidence
+            for kept), and why the record is opaque, if it is."""
+            fns, files = split(codes)
+            if procs:
+                cfns, cfiles, reason = _r._procs().children_of(procs, children, direct)
+                fns.update(num[k] for k in cfns)
+                files |= cfiles
+                opaque = opaque or reason
+            return fns, files, opaque or shadow
+
+        fns, files, opaque = ran(set(sess.fns), sess.procs, sess.opaque)
         yield {"kind": "session", "fns": _deltas(fns), "files": sorted(files), "opaque": opaque}
         for i, (nodeid, path, raw, extra, opaque, procs, _m) in enumerate(self.tests):
             codes = set(raw)
             for d, n in extra:
                 codes.update(d if n == len(d) else islice(d, n))
-            fns, files = split(codes)
-            if procs:
-                # what the processes it started ran (caches stay in their
-                # process: never evidence for kept)
-                cfns, cfiles, reason = _r._procs().children_of(procs, children, direct)
-                fns.update(num[k] for k in cfns)
-                files |= cfiles
-                opaque = opaque or reason
-            opaque = opaque or shadow
+            fns, files, opaque = ran(codes, procs, opaque)
             kfns, kfiles = split(kept.get(i, ()))
             kfns -= fns
             files |= kfiles
@@ -620,13 +619,7 @@ class Recorder:
         # Files with no test: what collecting them ran (no module set: what
         # they imported is judged as for a test whose set is unknown).
         for path, raw, opaque, procs in self.empty:
-            fns, files = split(set(raw))
-            if procs:
-                cfns, cfiles, reason = _r._procs().children_of(procs, children, direct)
-                fns.update(num[k] for k in cfns)
-                files |= cfiles
-                opaque = opaque or reason
-            opaque = opaque or shadow
+            fns, files, opaque = ran(set(raw), procs, opaque)
             yield {"kind": "test", "id": path, "path": path, "fns": _deltas(fns), "kept": [],
                    "files": sorted(files), "opaque": opaque, "notests": True}
 
