@@ -422,6 +422,9 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
 	impact_buf_release(&why);
 }
 
+/* The least budget of drop_unloaded's walk, in targets. */
+#define LOAD_MIN_TARGETS 8
+
 /*
  * The reference walk matches names across modules that do not import each
  * other (a method name many classes share, a delegating __getattr__): a
@@ -429,9 +432,6 @@ static void add_text_doctests(builder *b, const impact_project *p, const impact_
  * (impact_precise_load_reach), never runs the change. Left out, and the
  * changes' notes say how many.
  */
-/* The least budget of drop_unloaded's walk, in targets. */
-#define LOAD_MIN_TARGETS 8
-
 static void drop_unloaded(impact_selection *sel, const impact_project *p,
                           const impact_changeset *sub, const uint32_t *extra, size_t nextra,
                           const uint32_t *bound)
