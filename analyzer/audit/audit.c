@@ -561,7 +561,8 @@ void impact_audit_report_release(impact_audit_report *rep)
 
 bool impact_audit_breaks_nothing(const impact_audit_report *rep, const impact_audit_record *r)
 {
-	return rep->functions && !r->skipped && !r->failing.n && !r->incomplete && !r->stopped;
+	return rep->mode == IMPACT_AUDIT_MUTATE && !r->skipped && !r->failing.n && !r->incomplete &&
+	       !r->stopped;
 }
 
 void impact_audit_totals_of(impact_audit_totals *out, const impact_audit_report *rep)

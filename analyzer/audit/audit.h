@@ -131,16 +131,18 @@ int impact_audit_run(impact_audit_report *report, git_repository *repo,
 void impact_audit_report_release(impact_audit_report *report);
 
 /*
- * True for a single-function mutant that was audited and broke nothing:
- * no failing file, a complete run. Such mutants are counted apart.
+ * True for a mutant (of a function or of a module) that was audited and
+ * broke nothing: no failing file, a complete run. Such mutants are counted
+ * apart: what a selection picks for a change that breaks nothing says
+ * nothing of its precision. A commit of --full that breaks nothing counts.
  */
 bool impact_audit_breaks_nothing(const impact_audit_report *report,
                                  const impact_audit_record *r);
 
 /*
- * Totals over the audited records (skipped ones aside). With `functions`,
- * those that break nothing count in `audited` and `breaks_nothing` only,
- * not in the sums the ratios come from.
+ * Totals over the audited records (skipped ones aside). Mutants that
+ * break nothing count in `audited` and `breaks_nothing` only, not in the
+ * sums the ratios come from.
  */
 typedef struct impact_audit_totals {
 	size_t audited, failing, selected, missed, test_files, incomplete, breaks_nothing;

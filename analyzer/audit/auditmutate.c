@@ -238,8 +238,8 @@ int audit_mutate(audit *a)
 		say_record(a, rec, done_n, a->o->mutate < ncands ? a->o->mutate : ncands);
 	}
 	if (done_n < a->o->mutate)
-		audit_say(a, "only %zu of the %zu non-test modules could be mutated (%zu define no function)",
-		    done_n, ncands, a->rep->no_function);
+		audit_say(a, "only %zu of the %zu non-test modules could be mutated (%zu define%s no function)",
+		    done_n, ncands, a->rep->no_function, a->rep->no_function == 1 ? "s" : "");
 done:
 	impact_audit_selection_release(&check);
 	impact_mutator_free(m);

@@ -167,9 +167,12 @@ static void text_totals(impact_buf *out, const impact_audit_report *rep,
 		impact_buf_printf(out, "total (%zu %s a test)\n", t.audited - t.breaks_nothing,
 		                  t.audited - t.breaks_nothing == 1 ? "mutant that breaks"
 		                                                    : "mutants that break");
+	else if (mutate)
+		impact_buf_printf(out, "total (%zu %s a test)\n", t.audited - t.breaks_nothing,
+		                  t.audited - t.breaks_nothing == 1 ? "module whose mutant breaks"
+		                                                    : "modules whose mutants break");
 	else
-		impact_buf_printf(out, "total (%zu %s%s)\n", t.audited,
-		                  mutate ? "module" : "commit", t.audited == 1 ? "" : "s");
+		impact_buf_printf(out, "total (%zu commit%s)\n", t.audited, t.audited == 1 ? "" : "s");
 	if (rep->functions) {
 		impact_buf_puts(out, "failing share: ");
 		ratio(out, t.failing, t.test_files, true);
@@ -315,8 +318,9 @@ void impact_audit_report_text(impact_buf *out, const impact_audit_report *rep)
 		                  rep->function_candidates, nskipped);
 	else if (mutate && t.audited < rep->requested && !rep->interrupted)
 		impact_buf_printf(out, "\nonly %zu of %u modules audited: %zu of the %zu non-test "
-		                  "modules define no function, %zu could not be mutated\n", t.audited,
-		                  rep->requested, rep->no_function, rep->candidates, nskipped);
+		                  "modules define%s no function, %zu could not be mutated\n", t.audited,
+		                  rep->requested, rep->no_function, rep->candidates,
+		                  rep->no_function == 1 ? "s" : "", nskipped);
 	if (t.incomplete)
 		impact_buf_printf(out, "\n%zu run%s did not finish or did not run every test file "
 		                  "(see [incomplete]): what ran is counted, the rest is unverified\n",
@@ -372,6 +376,7 @@ static json_t *record_json(const impact_audit_report *rep, const impact_audit_re
 		json_object_set_new(o, "importers", json_integer(r->importers));
 		json_object_set_new(o, "functions", json_integer((json_int_t)r->functions));
 		json_object_set_new(o, "mutant_commit", r->commit[0] ? json_string(r->commit) : json_null());
+		json_object_set_new(o, "breaks_nothing", json_boolean(impact_audit_breaks_nothing(rep, r)));
 	} else {
 		json_object_set_new(o, "commit", json_string(r->commit));
 		json_object_set_new(o, "subject", jstr(r->subject));
@@ -436,7 +441,7 @@ int impact_audit_report_json(impact_buf *out, const impact_audit_report *rep)
 	for (size_t i = 0; i < rep->n; i++)
 		json_array_append_new(recs, record_json(rep, &rep->records[i], mutate));
 	json_object_set_new(root, rep->functions ? "mutants" : mutate ? "modules" : "commits", recs);
-	if (rep->functions) {
+	if (mutate) {
 		json_t *quiet = json_array();
 		for (size_t i = 0; i < rep->n; i++) {
 			const impact_audit_record *r = &rep->records[i];
@@ -445,8 +450,10 @@ int impact_audit_report_json(impact_buf *out, const impact_audit_report *rep)
 				continue;
 			q = json_object();
 			json_object_set_new(q, "path", jstr(r->path));
-			json_object_set_new(q, "function", jstr(r->function));
-			json_object_set_new(q, "line", json_integer(r->line));
+			if (rep->functions) {
+				json_object_set_new(q, "function", jstr(r->function));
+				json_object_set_new(q, "line", json_integer(r->line));
+			}
 			json_object_set_new(q, "selected", json_integer((json_int_t)r->selected.n));
 			json_array_append_new(quiet, q);
 		}
@@ -470,7 +477,7 @@ int impact_audit_report_json(impact_buf *out, const impact_audit_report *rep)
 		json_object_set_new(totals, "static", st);
 		json_object_set_new(root, "records", json_true());
 	}
-	if (rep->functions)
+	if (mutate)
 		json_object_set_new(totals, "breaks_nothing", json_integer((json_int_t)t.breaks_nothing));
 	json_object_set_new(totals, "incomplete", json_integer((json_int_t)t.incomplete));
 	json_object_set_new(root, "totals", totals);

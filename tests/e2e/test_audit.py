@@ -99,7 +99,7 @@ def test_text_report(repo):
     assert r.returncode == 0, out(r) + err(r)
     text = out(r)
     assert "failing  selected  missed  precision  share" in text
-    assert "total (2 modules)" in text
+    assert "total (2 modules whose mutants break a test)" in text
     assert "no miss: every failing test file was selected" in text
     assert "running the full suite at HEAD" in err(r) and "[2/2]" in err(r)
 
@@ -722,3 +722,26 @@ def test_doctest_text_files_count_as_test_files(repo):
     assert "docs/usage.rst" in core["selected_files"] and core["missed"] == []
     t = doc["totals"]
     assert t["missed"] == 0 and 0 < t["precision"] <= 1
+
+
+def test_a_module_mutant_that_breaks_nothing_is_left_out_of_the_totals(repo):
+    """As with single functions: a module no test uses, mutated, breaks
+    nothing; what was selected for it says nothing of precision, so it is
+    listed apart and not summed (markupsafe's setup.py, 0 failing, 5
+    selected by the full-suite rule, had halved the module audit's
+    precision)."""
+    files = dict(FLAT)
+    files["pkg/unused.py"] = "def nobody():\n    return 0\n"
+    repo.write_many(files)
+    repo.commit("flat")
+    r = repo.impact("audit", "--mutate", "20", "--json")
+    assert r.returncode == 0, out(r) + err(r)
+    doc = json.loads(out(r))
+    quiet = [m for m in doc["modules"] if m["breaks_nothing"]]
+    assert [m["path"] for m in quiet] == ["pkg/unused.py"], doc["modules"]
+    assert doc["breaks_nothing"] == [{"path": "pkg/unused.py", "selected": quiet[0]["selected"]}]
+    t = doc["totals"]
+    assert t["breaks_nothing"] == 1
+    broke = [m for m in doc["modules"] if not m["breaks_nothing"] and not m.get("skipped")]
+    assert t["failing"] == sum(len(m["failing"]) for m in broke)
+    assert t["selected"] == sum(m["selected"] for m in broke)
