@@ -152,8 +152,14 @@ static void audit__function_totals(void **state)
 	assert_non_null(strstr(json.ptr, "\"breaks_nothing\": 1"));
 	assert_non_null(strstr(json.ptr, "\"failing_share\": 0.333333"));
 
-	/* Whole-module mutants: nothing is set apart. */
+	/* Whole-module mutants: the same (a module no test uses breaks nothing). */
 	rep.functions = false;
+	impact_audit_totals_of(&t, &rep);
+	assert_int_equal(t.breaks_nothing, 1);
+	assert_int_equal(t.selected, 2);
+	assert_int_equal(t.test_files, 3);
+	/* Commits of --full: one that breaks nothing counts. */
+	rep.mode = IMPACT_AUDIT_FULL;
 	impact_audit_totals_of(&t, &rep);
 	assert_int_equal(t.breaks_nothing, 0);
 	assert_int_equal(t.selected, 5);
