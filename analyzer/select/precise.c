@@ -429,7 +429,7 @@ int impact_precise_load_reach(bool **out, const impact_project *p,
 {
 	impact_precise *pr = impact_xcalloc(1, sizeof(*pr));
 	walker w = { 0 };
-	bool *load = NULL, cover;
+	bool *load = NULL, *ask, cover, any = false;
 
 	*out = NULL;
 	if (!bound) {
@@ -438,7 +438,6 @@ int impact_precise_load_reach(bool **out, const impact_project *p,
 	}
 	impact_cache_read_begin(p->cache);
 	walker_init(&w, pr, p, changes, skip_kinds, bound);
-	w.want = want;
 	w.max_targets = budget;
 	for (size_t i = 0; i < changes->n && !w.gave_up; i++) {
 		const impact_change *c = &changes->changes[i];
@@ -450,17 +449,30 @@ int impact_precise_load_reach(bool **out, const impact_project *p,
 	}
 	for (size_t i = 0; i < nextra; i++)
 		precise_make_seed(&w, extra_seeds[i], NONE);
+	/*
+	 * Asked only about those that import no changed module at the top
+	 * (the seeds' reach through top-level imports): the others load one
+	 * whatever they call. Usually there is none, and no walk is made.
+	 */
+	ask = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
+	if (!w.gave_up) {
+		seeds_reach(&w, &pr->reach, NULL, 0);
+		for (uint32_t id = 0; id < p->nfiles; id++)
+			any |= ask[id] = want[id] && pr->reach.dist[id] == UINT32_MAX;
+	}
+	w.want = ask;
 	w.cover_reach = &pr->reach;
-	cover = !w.gave_up && seeds_cover_bound(&w, pr);
+	cover = !any || seeds_cover_bound(&w, pr);
 	if (!cover)
 		walk_to_fixpoint(&w, pr);
 	/* Reaching every test asked about, or giving up, narrows nothing. */
 	if (!cover && !w.gave_up && !w.covered && !p->facts_lost && pr->reach.dist) {
 		load = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool));
-		for (uint32_t id = 0; id < p->nfiles; id++)
-			load[id] = pr->reach.dist[id] != UINT32_MAX || test_hit(&w, id);
-		load[p->nfiles] = true;
+		for (uint32_t id = 0; id <= p->nfiles; id++)
+			load[id] = id == p->nfiles || !ask[id] || pr->reach.dist[id] != UINT32_MAX ||
+			           test_hit(&w, id);
 	}
+	free(ask);
 	walker_release(&w);
 	impact_cache_read_end(p->cache);
 	precise_store_kept(&w, NULL); /* no old side was parsed: frees */

@@ -94,10 +94,11 @@ int impact_precise_run(impact_precise **out, const impact_project *project,
 /*
  * Of the test files `want` marks, those that may load one of the changed
  * modules at all (the walk's answer were every change import-time): *out
- * per file id, true where one may; NULL when every one of them may (the
- * walk stops as soon as it has reached them all) or the walk gave up,
- * past `budget` targets (0: the usual limit). A call-time answer never
- * needs a test outside it. Free *out.
+ * per file id, true where one may; NULL when every one of them may (one
+ * importing a changed module at the top needs no walk; the walk stops as
+ * soon as it has reached the others) or the walk gave up, past `budget`
+ * targets (0: the usual limit). A call-time answer never needs a test
+ * outside it. Free *out.
  */
 int impact_precise_load_reach(bool **out, const impact_project *project,
                               const impact_changeset *changes, uint32_t skip_kinds,

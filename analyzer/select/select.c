@@ -437,33 +437,12 @@ static void drop_unloaded(impact_selection *sel, const impact_project *p,
                           const uint32_t *bound)
 {
 	bool *load = NULL, *want = impact_xcalloc((size_t)p->nfiles + 1, sizeof(bool)), any = false;
-	impact_u32vec seeds = { 0 };
-	impact_reach top = { 0 };
 	size_t dropped = 0;
 
-	/*
-	 * Asked only about the selected tests that import no changed module
-	 * at the top (through top-level imports alone): the others load one
-	 * whatever they call. Usually there is none, and no walk is made.
-	 */
-	for (size_t i = 0; i < sub->n; i++) {
-		const impact_change *c = &sub->changes[i];
-		uint32_t id;
-		if (c->new_path && (id = impact_project_find(p, c->new_path)) != IMPACT_STRPOOL_NONE)
-			impact_u32vec_push(&seeds, id);
-		if (c->old_path && (id = impact_project_find(p, c->old_path)) != IMPACT_STRPOOL_NONE)
-			impact_u32vec_push(&seeds, id);
-	}
-	for (size_t i = 0; i < nextra; i++)
-		impact_u32vec_push(&seeds, extra[i]);
-	impact_graph_dependents(&top, p->graph, seeds.v, seeds.n,
-	                        (1u << IMPACT_EDGE_TYPE_CHECKING) | (1u << IMPACT_EDGE_LAZY));
 	for (uint32_t id = 0; id < p->nfiles; id++)
-		if ((p->files[id].flags & IMPACT_PF_TEST) && top.dist[id] == UINT32_MAX &&
+		if ((p->files[id].flags & IMPACT_PF_TEST) &&
 		    (sel->reach.dist[id] != UINT32_MAX || sel->precise->hops[id] != UINT32_MAX))
 			any = want[id] = true;
-	impact_reach_release(&top);
-	impact_u32vec_release(&seeds);
 	/*
 	 * A narrowing, never needed for safety: the walk may cost about twice
 	 * what the call-time walk did, past that it gives up and narrows
