@@ -239,14 +239,17 @@ def bench(impact, project, testmon, base):
     n_tests = doc.get("test_files") or 0
     failing = sum(len(m["failing"]) for m in mods)
     fshare = failing / (n_tests * len(mods)) if n_tests else 0.0
-    t = doc.get("totals", {})
-    im_missed = sum(1 for m in mods if m.get("missed"))
-    rows.append((root.name, "impact", len(mods), im_missed, t.get("precision", 0.0),
-                 t.get("selected_share", 0.0), (statistics.median(im) / plain) if im else None,
-                 im_err))
-    static = t.get("static", {})
+    # Every mutant counts, as for testmon (figures): the audit's own totals
+    # leave out the mutants that break nothing.
+    im_missed, im_prec, im_share = figures(
+        mods, [set(m.get("selected_files") or []) for m in mods], n_tests)
+    rows.append((root.name, "impact", len(mods), im_missed, im_prec, im_share,
+                 (statistics.median(im) / plain) if im else None, im_err))
+    st_selected = sum(m.get("static_selected", 0) for m in mods)
+    st_hit = sum(len(m["failing"]) - m.get("static_missed", 0) for m in mods)
     rows.append((root.name, "static", len(mods), sum(1 for m in mods if m.get("static_missed")),
-                 static.get("precision", 0.0), static.get("selected_share", 0.0),
+                 st_hit / st_selected if st_selected else (1.0 if failing == 0 else 0.0),
+                 st_selected / (n_tests * len(mods)) if n_tests else 0.0,
                  (statistics.median(st) / plain) if st else None, None))
     test_files = set()
     for m in mods:
